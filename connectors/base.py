@@ -1,0 +1,148 @@
+"""The contract every connector fulfils, and the configuration every source shares.
+
+A connector knows one kind of source (a Maildir, a Graph tenant, an SMB server). The
+pipeline drives it in three steps, which keeps discovery cheap and content handling lazy:
+
+1. :meth:`Connector.units` lists independent pieces of work (mailbox folders, share subtrees).
+2. :meth:`Connector.crawl` streams what changed in one unit since the stored cursor, as
+   :class:`~scanner.model.Seen` / :class:`~scanner.model.Gone` events followed by one final
+   :class:`~scanner.model.Cursor`. It never reads content.
+3. :meth:`Connector.fetch` delivers the content of one item, only for items the pipeline
+   decided to analyse (new, or changed ``change_key``).
+
+Errors: a problem with one item raises :class:`ItemFetchError` from ``fetch`` (recorded
+against that item); a problem with a whole unit or source raises :class:`SourceError` (recorded
+against the source, the other units and sources go on). Messages must never contain content,
+subjects or detected values.
+
+Connectors are constructed from their (picklable) configuration in whichever process runs
+them, so the same source can be crawled on the driver and fetched on a Dask worker.
+"""
+
+from __future__ import annotations
+
+import abc
+import fnmatch
+from typing import Any, ClassVar, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scanner.model import CrawlStream, Fetched, ItemRef, Unit
+
+
+class SourceError(Exception):
+    """A unit or a whole source could not be crawled (unreachable, access denied, bad token).
+
+    ``code`` is a stable key (``unreachable``, ``auth_failed``, ``access_denied``,
+    ``throttled``, ``not_found``, ``protocol``); ``str(error)`` is a Dutch-first description
+    that names the source or folder but never content.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ItemFetchError(Exception):
+    """One item's content could not be fetched; the crawl continues."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class StrictModel(BaseModel):
+    """Base for all configuration models: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(StrictModel):
+    """Settings every source has. Connector modules subclass this with their own fields and
+    a ``kind`` literal."""
+
+    name: str = Field(description="Unique name of the source, used in reports and the store.")
+    kind: str
+    enabled: bool = True
+    owner: str | None = Field(
+        default=None,
+        description="Teacher (e-mail address) the items belong to when the source cannot tell.",
+    )
+    department: str | None = Field(
+        default=None, description="School or department, for the FG's grouping (afdeling/school)."
+    )
+    include: list[str] = Field(default_factory=list, description="Glob patterns to include.")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns to skip.")
+
+    def wants(self, path: str) -> bool:
+        """Apply include/exclude globs to a folder or file path (case-insensitive)."""
+        lowered = path.lower()
+        if self.include and not any(fnmatch.fnmatch(lowered, p.lower()) for p in self.include):
+            return False
+        return not any(fnmatch.fnmatch(lowered, p.lower()) for p in self.exclude)
+
+
+class ConnectorContext(BaseModel):
+    """What the pipeline tells a connector about the run (picklable, no open handles)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_item_bytes: int = 100 * 1024 * 1024
+    state_dir: str | None = None
+    """A private directory for connector caches (token caches). Never holds content."""
+    user_agent: str = "schoonschip"
+
+
+class Connector(abc.ABC):
+    """Base class of all connectors. See the module docstring for the protocol."""
+
+    kind: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]]
+
+    def __init__(self, config: SourceConfig, context: ConnectorContext | None = None) -> None:
+        self.config = config
+        self.context = context or ConnectorContext()
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @abc.abstractmethod
+    def units(self) -> Iterator[Unit]:
+        """List the independent units of work of this source."""
+
+    @abc.abstractmethod
+    def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        """Stream the changes in ``unit`` since ``cursor`` (``None``: a full crawl).
+
+        Must end with exactly one :class:`~scanner.model.Cursor` event once the unit was fully
+        listed. If the stored cursor is no longer valid (expired delta token, changed
+        UIDVALIDITY) the connector falls back to a full crawl by itself and says so with
+        ``Seen`` events for everything that exists; the pipeline keeps stored findings of
+        unchanged items.
+        """
+
+    @abc.abstractmethod
+    def fetch(self, ref: ItemRef) -> Fetched:
+        """Return the content of one item (MIME bytes for mail, file bytes for files)."""
+
+    # Optional capabilities ---------------------------------------------------------------
+
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+        """Add or remove a label (Outlook category, IMAP keyword) on an item.
+
+        Only connectors that support mailbox actions override this; actions are off by default.
+        """
+        raise NotImplementedError(f"{self.kind} ondersteunt geen labels / does not support labels")
+
+    def close(self) -> None:
+        """Release connections. Called once when the pipeline is done with the connector."""
+
+    def __enter__(self) -> "Connector":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+KindLiteral = Literal  # re-exported for connector modules that declare ``kind: Literal[...]``

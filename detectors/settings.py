@@ -1,0 +1,47 @@
+"""Configuration of detection (the ``detection:`` section of the YAML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from connectors.base import StrictModel
+
+
+class RosterSettings(StrictModel):
+    """The school's student list (CSV export from the LAS). Names are only kept as keyed hashes."""
+
+    path: Path
+    name_columns: list[str] = Field(
+        default_factory=lambda: ["roepnaam", "voornaam", "tussenvoegsel", "achternaam", "naam"]
+    )
+    birth_date_column: str | None = "geboortedatum"
+    student_number_column: str | None = "leerlingnummer"
+    delimiter: str | None = None
+
+
+class DetectionSettings(StrictModel):
+    """How text is analysed. Defaults suit a school that installed nothing extra."""
+
+    spacy_model: str = Field(
+        default="auto",
+        description=(
+            "'auto' picks the largest installed nl_core_news_{lg,md,sm}; a package name or a "
+            "path loads that pipeline; 'none' uses the offline name lexicon only."
+        ),
+    )
+    score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    entities: list[str] | None = Field(
+        default=None, description="Limit detection to these entity names (default: all)."
+    )
+    student_number_pattern: str | None = Field(
+        default=None,
+        description="Regular expression of the school's leerlingnummer, e.g. '\\b\\d{6}\\b'.",
+    )
+    roster: RosterSettings | None = None
+    lexicon_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Extra folders with category lexicon files that extend the built-in ones.",
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024)

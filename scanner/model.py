@@ -1,0 +1,235 @@
+"""The item model shared by connectors, extraction, detection, storage and reports.
+
+Everything that crosses a boundary in the pipeline is one of these small, picklable
+dataclasses. They are deliberately free of content: an :class:`ItemRef` describes an item
+(a mail, a file) without its bytes, a :class:`Finding` describes a detected value without
+the value. Only :class:`Fetched` and :class:`TextPart` carry content, and those never reach
+the store, a log line or a report.
+
+Why dataclasses and not pydantic here: these objects are created millions of times on the
+hot path and shipped between processes (local pool, Dask); plain slotted dataclasses are
+cheap to build and to pickle. Validation belongs at the edges (configuration, CLI input).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+
+class ItemKind(str, enum.Enum):
+    """What an item is: it decides how its content is extracted and how a digest links to it."""
+
+    MAIL = "mail"
+    FILE = "file"
+
+
+class RetentionStatus(str, enum.Enum):
+    """Retention verdict as shown to users and exported (Dutch keys are the public contract)."""
+
+    OK = "ok"
+    DUE_SOON = "binnenkort"
+    OVERDUE = "verlopen"
+
+
+class ItemState(str, enum.Enum):
+    """Lifecycle of a stored item. ``opgeruimd`` (cleaned up) is the FG's deletion evidence."""
+
+    ACTIVE = "actief"
+    CLEANED = "opgeruimd"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """An independent piece of crawl work: a mailbox folder, a share subtree, an export file.
+
+    Units are the grain of checkpointing (a unit's cursor is saved only when the unit was
+    fully consumed), of resuming (completed units of an interrupted run are not walked again)
+    and of scale-out (units can be analysed on different workers).
+
+    ``key`` is stable across runs and unique within its source (for example
+    ``"jansen@school.nl/Inbox"`` or ``"share:Gedeeld/Zorg"``). ``owner`` is the teacher the
+    unit belongs to when it is known at unit level (mail folders), else ``None``. ``concurrency_key``
+    groups units that share a server-side limit (Graph: 4 concurrent requests per mailbox).
+    """
+
+    key: str
+    label: str
+    owner: str | None = None
+    concurrency_key: str | None = None
+    full_listing: bool = True
+    """True when :meth:`Connector.crawl` lists every item of the unit on every run (folders,
+    mbox, SMB). The pipeline then closes items it did not see as ``opgeruimd``. False for delta
+    crawls (Graph delta, EWS sync, IMAP CONDSTORE), which report removals explicitly."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """Metadata of one item, as discovered by a connector, without its content.
+
+    ``item_key`` is the connector's stable id for the item within its source (immutable Graph
+    id, EWS item id, IMAP ``UIDVALIDITY:UID``, a relative file path, a Maildir key). The
+    pipeline combines ``source`` and ``item_key`` into the stored item id.
+
+    ``change_key`` changes whenever the content may have changed (etag, EWS ChangeKey, size and
+    mtime, IMAP MODSEQ or UID); when it is unchanged the item is not fetched again.
+
+    ``title`` (subject or file name) is personal data: it is stored only for the teacher's own
+    digest and never shown to the FG.
+    """
+
+    source: str
+    item_key: str
+    kind: ItemKind
+    owner: str
+    folder: str
+    title: str
+    date: datetime
+    size: int | None = None
+    change_key: str | None = None
+    link: str | None = None
+    unit_key: str = ""
+    labels: tuple[str, ...] = ()
+    """Outlook categories, IMAP keywords or similar marks read from the source. The retention
+    policy uses them for legal holds and the owner's false-positive mark."""
+
+
+@dataclass(slots=True)
+class Fetched:
+    """The content of one item, as delivered by :meth:`Connector.fetch`.
+
+    Exactly one of ``data`` (bytes in memory, for small items) or ``open`` (a callable that
+    returns a fresh binary stream, for large items and files on disk) is set, so a 2 GB file is
+    never read into memory just to be refused by a size limit.
+    """
+
+    name: str
+    size: int | None
+    media_type: str | None = None
+    data: bytes | None = None
+    open: Callable[[], BinaryIO] | None = None
+    path: Path | None = None
+    """Set when the content is a local file: extractors may read it directly."""
+
+    def read(self, limit: int | None = None) -> bytes:
+        """Return the content, reading at most ``limit`` bytes (``None``: all)."""
+        if self.data is not None:
+            return self.data if limit is None else self.data[:limit]
+        if self.open is None:
+            return b""
+        with self.open() as stream:
+            return stream.read() if limit is None else stream.read(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """Text extracted from one part of an item.
+
+    ``part`` names where the text came from: ``"body"`` for a mail body or a plain file, else
+    a slash-separated path into attachments and archives such as
+    ``"export.zip/leerlingen.csv"``. ``location`` refines it (``"blad Klas 3B"``, ``"pagina 2"``)
+    when the extractor knows more. ``context`` carries structural hints for the detectors, for
+    example ``{"column_headers": ["Naam", "BSN"]}`` for a spreadsheet row so that a column
+    headed BSN raises a BSN candidate's score.
+    """
+
+    part: str
+    text: str
+    location: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """An error recorded against one item (or one part of it); the run goes on.
+
+    ``code`` is a stable machine key (``encrypted``, ``too_large``, ``zip_bomb``, ``timeout``,
+    ``corrupt``, ``unsupported``, ``fetch_failed``, ``nesting_too_deep``, ``text_truncated``);
+    ``message`` is a Dutch-first human description that never contains content or values.
+    """
+
+    code: str
+    message: str
+    part: str = "body"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected entity, without its value.
+
+    ``masked`` shows only what a person needs to recognise the kind of value (``*****6782``);
+    ``value_hash`` is an HMAC of the normalised value with the installation's secret, so the
+    same BSN can be counted and matched across items and runs without being stored.
+    """
+
+    entity: str
+    part: str
+    start: int
+    end: int
+    score: float
+    masked: str
+    value_hash: str
+    category: str | None = None
+    location: str | None = None
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The outcome of detection for one item (all its parts together)."""
+
+    student_data: bool
+    categories: list[str]
+    findings: list[Finding]
+    reasons: list[str] = field(default_factory=list)
+    """Why the verdict is what it is, as rule identifiers with counts (no values)."""
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Everything the pipeline learns about one item from its content.
+
+    This is what a worker hands back to the single writer: metadata, hashes and masked
+    findings only. No text, no bytes.
+    """
+
+    ref: ItemRef
+    content_hash: str | None
+    verdict: Verdict | None
+    errors: list[ItemError] = field(default_factory=list)
+    parts: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+
+# --- What a connector's crawl yields ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The item exists at the source with this metadata (new, changed or unchanged)."""
+
+    ref: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """The item was removed at the source (delta crawls report this explicitly)."""
+
+    item_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """The crawl of a unit is complete; persist this cursor (delta link, sync state, UID
+    high-water mark) for the next run. Yielded last, once, only after every change before it
+    was handed out, so a cursor is never saved ahead of unconsumed changes."""
+
+    value: str | None
+
+
+CrawlEvent = Seen | Gone | Cursor
+CrawlStream = Iterator[CrawlEvent]
