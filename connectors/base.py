@@ -140,6 +140,14 @@ class Connector(abc.ABC):
     def __init__(self, config: SourceConfig, context: ConnectorContext | None = None) -> None:
         self.config = config
         self.context = context or ConnectorContext()
+        self.warnings: list[tuple[str, str, str]] = []
+        """Non-fatal problems met while crawling (unit key, code, message): a subfolder with
+        access denied, a file that vanished. The pipeline records them as source errors after
+        each unit and clears the list; the crawl itself goes on."""
+
+    def warn(self, unit_key: str, code: str, message: str) -> None:
+        """Record a non-fatal crawl problem (never put content or file names in ``message``)."""
+        self.warnings.append((unit_key, code, message))
 
     @property
     def name(self) -> str:

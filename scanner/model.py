@@ -95,6 +95,9 @@ class ItemRef:
     labels: tuple[str, ...] = ()
     """Outlook categories, IMAP keywords or similar marks read from the source. The retention
     policy uses them for legal holds and the owner's false-positive mark."""
+    locator: str | None = None
+    """Where the connector finds the content now (a byte range in an mbox, a path), when that
+    can change without the item changing. Not part of the item's identity."""
 
 
 @dataclass(slots=True)
