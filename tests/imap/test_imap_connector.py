@@ -1,0 +1,303 @@
+"""The IMAP connector against a real Dovecot on loopback (see dovecot_server.py)."""
+
+from __future__ import annotations
+
+import pickle
+import ssl
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+from pydantic import ValidationError
+
+from connectors.base import ItemFetchError, SourceError
+from connectors.imap import ImapConfig, ImapConnector
+from connectors.registry import connector_class
+from dovecot_server import USERS, Dovecot, free_port
+from scanner.model import Cursor, Gone, ItemKind, Seen
+
+pytestmark = pytest.mark.service
+
+USER = "juf.jansen@school.nl"
+
+
+def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
+    message = EmailMessage()
+    message["From"] = "ouder@example.nl"
+    message["To"] = USER
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{abs(hash(subject))}@example.nl>"
+    message.set_content(body)
+    return message.as_bytes()
+
+
+@pytest.fixture
+def admin(dovecot: Dovecot) -> IMAPClient:
+    """A direct IMAP session used to put mail in and check flags; the account starts empty."""
+    client = IMAPClient(
+        "127.0.0.1", port=dovecot.imaps_port, ssl=True,
+        ssl_context=ssl.create_default_context(cafile=str(dovecot.ca_file)),
+    )
+    client.login(USER, USERS[USER])
+    for _flags, _delim, name in client.list_folders():
+        if name in {"INBOX", "Sent", "Trash", "Archive"}:
+            client.select_folder(name)
+            uids = client.search(["ALL"])
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+            client.close_folder()
+    for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
+        if name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags:
+            if client.folder_exists(name):  # a parent may vanish with its last child
+                client.delete_folder(name)
+    yield client
+    client.logout()
+
+
+@pytest.fixture
+def config(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> ImapConfig:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", USERS[USER])
+    return ImapConfig(
+        name="gmail-jansen",
+        host="127.0.0.1",
+        port=dovecot.imaps_port,
+        security="tls",
+        ca_file=dovecot.ca_file,
+        username=USER,
+        password={"env": "TEST_IMAP_PASSWORD"},
+        batch_size=2,  # several batches even with a handful of messages
+    )
+
+
+def crawl_all(connector: ImapConnector, unit_key: str, cursor: str | None = None):
+    unit = next(u for u in connector.units() if u.key == unit_key)
+    events = list(connector.crawl(unit, cursor))
+    assert isinstance(events[-1], Cursor)
+    assert sum(isinstance(e, Cursor) for e in events) == 1
+    seen = {e.ref.item_key: e.ref for e in events if isinstance(e, Seen)}
+    return unit, seen, events[-1].value
+
+
+def test_registry_points_at_the_imap_connector() -> None:
+    assert connector_class("imap") is ImapConnector
+
+
+def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.create_folder("Klas 3B/Zorg")
+    admin.create_folder("Alle berichten")  # \All: a virtual duplicate on Gmail, skipped
+    admin.append("INBOX", make_mail("Ziekmelding Émile – groep 5"), flags=[b"$Bewaren"])
+    admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=timezone.utc))
+    admin.append("INBOX", make_mail("OPP bespreking"))
+    admin.append("Sent", make_mail("Re: verzuim"))
+    admin.append("Trash", make_mail("Oude klassenlijst"))
+    admin.append("Archive", make_mail("Archief"))
+    admin.append("Klas 3B/Zorg", make_mail("Handelingsplan"))
+
+    with ImapConnector(config) as connector:
+        units = {u.key: u for u in connector.units()}
+        assert set(units) == {
+            f"{USER}/INBOX", f"{USER}/Sent", f"{USER}/Trash", f"{USER}/Archive", f"{USER}/Klas 3B/Zorg",
+        }
+        for unit in units.values():
+            assert unit.owner == USER and unit.concurrency_key == USER and unit.full_listing
+
+        _, seen, cursor = crawl_all(connector, f"{USER}/INBOX")
+        assert len(seen) == 3
+        titles = {ref.title for ref in seen.values()}
+        assert titles == {"Ziekmelding Émile – groep 5", "Rapportcijfers", "OPP bespreking"}
+        uidvalidity = admin.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"]
+        for key, ref in seen.items():
+            assert key.startswith(f"{uidvalidity}:")
+            assert ref.change_key == key
+            assert ref.kind is ItemKind.MAIL and ref.owner == USER and ref.folder == "INBOX"
+            assert ref.unit_key == f"{USER}/INBOX" and ref.size and ref.size > 100
+        by_title = {ref.title: ref for ref in seen.values()}
+        assert by_title["Ziekmelding Émile – groep 5"].labels == ("$Bewaren",)
+        assert by_title["Rapportcijfers"].date.year == 2023
+        parts = cursor.split(":")
+        assert int(parts[0]) == uidvalidity and int(parts[1]) == 4 and len(parts) == 3  # CONDSTORE
+
+        for folder in ("Sent", "Trash", "Archive", "Klas 3B/Zorg"):
+            _, seen, _ = crawl_all(connector, f"{USER}/{folder}")
+            assert len(seen) == 1
+
+
+def test_incremental_new_and_deleted_mail(admin: IMAPClient, config: ImapConfig) -> None:
+    for n in range(5):
+        admin.append("INBOX", make_mail(f"bericht {n}"))
+    with ImapConnector(config) as connector:
+        _, first, cursor = crawl_all(connector, f"{USER}/INBOX")
+        assert len(first) == 5
+
+        admin.select_folder("INBOX")
+        victim = sorted(admin.search(["ALL"]))[1]
+        admin.delete_messages([victim])
+        admin.expunge()
+        admin.append("INBOX", make_mail("nieuw bericht"))
+        admin.add_flags([sorted(admin.search(["ALL"]))[0]], [b"\\Flagged", b"Afgehandeld"])
+
+        unit, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
+    victim_key = f"{cursor.split(':')[0]}:{victim}"
+    assert victim_key in first and victim_key not in second  # full listing: pipeline closes it
+    assert unit.full_listing
+    new = set(second) - set(first)
+    assert len(new) == 1 and second[new.pop()].title == "nieuw bericht"
+    for key in set(first) & set(second):  # content of a UID never changes: no re-fetch
+        assert first[key].change_key == second[key].change_key
+    assert "Afgehandeld" in second[min(second, key=lambda k: int(k.split(":")[1]))].labels
+    assert int(cursor2.split(":")[1]) == int(cursor.split(":")[1]) + 1
+    assert int(cursor2.split(":")[2]) > int(cursor.split(":")[2])  # HIGHESTMODSEQ moved
+
+
+def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.create_folder("Project")
+    admin.append("Project", make_mail("een"))
+    admin.append("Project", make_mail("twee"))
+    with ImapConnector(config) as connector:
+        _, before, cursor = crawl_all(connector, f"{USER}/Project")
+        admin.delete_folder("Project")
+        admin.create_folder("Project")
+        admin.append("Project", make_mail("een"))
+        _, after, cursor2 = crawl_all(connector, f"{USER}/Project", cursor)
+    assert cursor.split(":")[0] != cursor2.split(":")[0]
+    assert not set(before) & set(after)  # every old key disappears, the new one is listed
+    assert len(after) == 1 and all(k.startswith(cursor2.split(":")[0] + ":") for k in after)
+
+
+def test_fetch_uses_peek_and_never_sets_seen(admin: IMAPClient, config: ImapConfig) -> None:
+    raw = make_mail("Onderwijskundig rapport", "BSN 123456782 van de leerling")
+    admin.append("INBOX", raw)
+    with ImapConnector(config) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        ref = next(iter(seen.values()))
+        fetched = connector.fetch(ref)
+    assert fetched.media_type == "message/rfc822"
+    assert fetched.read().replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    admin.select_folder("INBOX", readonly=True)
+    flags = admin.get_flags(admin.search(["ALL"]))
+    assert all(b"\\Seen" not in f for f in flags.values())
+
+
+def test_fetch_refuses_items_over_the_size_limit(admin: IMAPClient, config: ImapConfig) -> None:
+    from connectors.base import ConnectorContext
+
+    admin.append("INBOX", make_mail("groot", "x" * 5000))
+    with ImapConnector(config, ConnectorContext(max_item_bytes=1000)) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        with pytest.raises(ItemFetchError) as info:
+            connector.fetch(next(iter(seen.values())))
+    assert info.value.code == "too_large"
+
+
+def test_fetch_after_uidvalidity_change_is_an_item_error(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.create_folder("Tijdelijk")
+    admin.append("Tijdelijk", make_mail("een"))
+    with ImapConnector(config) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/Tijdelijk")
+        admin.delete_folder("Tijdelijk")
+        admin.create_folder("Tijdelijk")
+        connector.close()  # a new run: new connection
+        with pytest.raises(ItemFetchError) as info:
+            connector.fetch(next(iter(seen.values())))
+    assert info.value.code == "not_found"
+
+
+def test_set_label_adds_and_removes_a_keyword(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.append("INBOX", make_mail("label"))
+    with ImapConnector(config) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        ref = next(iter(seen.values()))
+        connector.set_label(ref, "schoonschip opruimen")
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        assert seen[ref.item_key].labels == ("schoonschip_opruimen",)
+        connector.set_label(ref, "schoonschip opruimen", present=False)
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        assert seen[ref.item_key].labels == ()
+    admin.select_folder("INBOX", readonly=True)
+    assert all(b"\\Seen" not in f for f in admin.get_flags(admin.search(["ALL"])).values())
+
+
+def test_starttls_with_trusted_ca(admin: IMAPClient, config: ImapConfig, dovecot: Dovecot) -> None:
+    admin.append("INBOX", make_mail("via starttls"))
+    starttls = config.model_copy(update={"security": "starttls", "port": dovecot.imap_port})
+    with ImapConnector(starttls) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+    assert len(seen) == 1
+
+
+def test_untrusted_certificate_is_a_tls_error(config: ImapConfig) -> None:
+    untrusted = config.model_copy(update={"ca_file": None})
+    with ImapConnector(untrusted) as connector, pytest.raises(SourceError) as info:
+        list(connector.units())
+    assert info.value.code == "tls_failed"
+    assert " / " in str(info.value)
+
+
+def test_wrong_password_is_auth_failed(config: ImapConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "fout")
+    with ImapConnector(config) as connector, pytest.raises(SourceError) as info:
+        list(connector.units())
+    assert info.value.code == "auth_failed"
+    assert str(info.value).startswith("aanmelden bij IMAP-server")
+
+
+def test_unreachable_server(config: ImapConfig) -> None:
+    closed = config.model_copy(update={"port": free_port(), "timeout": 5})
+    with ImapConnector(closed) as connector, pytest.raises(SourceError) as info:
+        list(connector.units())
+    assert info.value.code == "unreachable"
+
+
+def test_missing_folder_is_a_unit_error(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.create_folder("Weg")
+    with ImapConnector(config) as connector:
+        unit = next(u for u in connector.units() if u.key.endswith("/Weg"))
+        admin.delete_folder("Weg")
+        with pytest.raises(SourceError) as info:
+            list(connector.crawl(unit, None))
+        assert info.value.code == "not_found"
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")  # the other units go on
+
+
+def test_exclude_globs_apply_to_folder_paths(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.create_folder("Prive/Familie")
+    filtered = config.model_copy(update={"exclude": ["prive*", "trash"]})
+    with ImapConnector(filtered) as connector:
+        keys = {u.key for u in connector.units()}
+    assert f"{USER}/Prive/Familie" not in keys and f"{USER}/Trash" not in keys
+    assert f"{USER}/INBOX" in keys
+
+
+def test_connector_pickles_without_its_connection(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.append("INBOX", make_mail("pickle"))
+    connector = ImapConnector(pickle.loads(pickle.dumps(config)))
+    _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+    copy = pickle.loads(pickle.dumps(connector))  # e.g. shipped to a worker process
+    assert copy.fetch(next(iter(seen.values()))).size
+    copy.close()
+    connector.close()
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValidationError, match="loopback"):
+        ImapConfig(name="x", host="imap.example.nl", security="plain", username="a",
+                   password={"file": __file__})
+    with pytest.raises(ValidationError, match="password"):
+        ImapConfig(name="x", host="imap.example.nl", username="a")
+    with pytest.raises(ValidationError, match="oauth_token"):
+        ImapConfig(name="x", host="imap.example.nl", username="a", auth="xoauth2")
+    ok = ImapConfig(name="x", host="127.0.0.1", security="plain", username="a", password={"file": __file__})
+    assert ok.effective_port() == 143 and ok.mailbox == "a"
+    assert Path(__file__).exists()
+
+
+def test_gone_is_never_emitted_by_a_full_listing(admin: IMAPClient, config: ImapConfig) -> None:
+    admin.append("INBOX", make_mail("een"))
+    with ImapConnector(config) as connector:
+        unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
+        events = list(connector.crawl(unit, "1:1:1"))  # a stale cursor from another UIDVALIDITY
+    assert not any(isinstance(e, Gone) for e in events)
+    assert [type(e) for e in events] == [Seen, Cursor]
