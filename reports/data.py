@@ -1,0 +1,132 @@
+"""Plain data contracts between the store and the reports.
+
+The store (SQLAlchemy) builds these objects from its queries; the report modules only ever
+see them. Keeping the reports free of database code means they can be tested with hand-made
+data, and it makes the privacy boundary visible in one place:
+
+* :class:`TeacherDigest` carries titles (subjects, file names), but only of items that belong
+  to the one teacher it is addressed to.
+* The FG frame (:data:`FG_ITEM_COLUMNS`) has no title, no owner and no link column at all, so
+  an FG report cannot show a teacher or a subject even by mistake.
+* :class:`RunReportData` holds counts, error codes and source names, never item data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+DigestStatus = Literal["verlopen", "binnenkort"]
+DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"]
+
+DIGEST_STATUSES: tuple[str, ...] = ("verlopen", "binnenkort")
+"""Order in which urgency groups appear in a digest: overdue first."""
+
+DIGEST_ACTIONS: tuple[str, ...] = ("dossier_en_verwijderen", "las_en_verwijderen", "verwijderen")
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One of a teacher's own items that holds student data and needs attention."""
+
+    item_id: str
+    source: str
+    kind: str  # "mail" | "file"
+    title: str
+    """Subject or file name. Personal data: only ever shown to the item's own owner."""
+    folder: str
+    date: datetime
+    categories: tuple[str, ...]
+    status: str  # "verlopen" | "binnenkort"
+    due_date: date | None
+    action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
+    link: str | None
+    """Graph webLink, OWA link, or a file path / UNC path."""
+
+
+@dataclass(frozen=True)
+class TeacherDigest:
+    """Everything one teacher's weekly digest shows."""
+
+    owner: str
+    """The teacher's e-mail address (the recipient)."""
+    language: str  # "nl" | "en"
+    school: str
+    items: list[DigestItem]
+    generated: datetime
+    full_list_hint: str | None = None
+    """Where the full list is when the digest is capped, e.g. "vraag de ICT-afdeling om de
+    volledige lijst" or a path."""
+
+
+FG_ITEM_COLUMNS: list[str] = [
+    "item_id",
+    "source_kind",
+    "kind",
+    "department",
+    "date",
+    "categories",  # list[str]
+    "sensitivity",
+    "status",  # "ok" | "binnenkort" | "verlopen"
+    "state",  # "actief" | "opgeruimd"
+    "closed_at",
+    "first_seen_run",
+    "false_positive",  # bool
+    "student_data",  # bool
+]
+"""Columns of the FG item frame: one row per item (active and cleaned up), no titles, no
+owners. ``owner_key`` (a keyed hash of the owner, never the address) is an optional extra
+column: when present, departments with fewer distinct owners than the minimum group size
+are merged, so a one-teacher department cannot be singled out."""
+
+FG_OPTIONAL_COLUMNS: list[str] = ["owner_key"]
+
+FG_RUN_COLUMNS: list[str] = ["run_id", "started_at", "finished_at", "status"]
+"""Columns of the runs frame the FG report uses to compute trends between runs."""
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """Errors of one kind in one source during a run (code, Dutch-first message, count)."""
+
+    code: str
+    message: str
+    count: int = 1
+
+
+@dataclass
+class SourceRunStats:
+    """What happened to one source in one run."""
+
+    name: str
+    kind: str
+    items_seen: int = 0
+    items_analysed: int = 0
+    items_skipped: int = 0
+    items_closed: int = 0
+    errors: list[SourceError | tuple[str, str, int]] = field(default_factory=list)
+    """Errors as :class:`SourceError` or plain ``(code, message, count)`` tuples."""
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    def error_list(self) -> list[SourceError]:
+        """The errors normalised to :class:`SourceError`, most frequent first."""
+        normalised = [e if isinstance(e, SourceError) else SourceError(*e) for e in self.errors]
+        return sorted(normalised, key=lambda e: (-e.count, e.code))
+
+
+@dataclass
+class RunReportData:
+    """Input of the IT run report."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    detection_mode: str
+    """E.g. "spacy:nl_core_news_lg" or "fallback"."""
+    detection_notice: str | None = None
+    """Shown prominently when detection runs in a degraded mode (no spaCy model installed)."""
+    sources: list[SourceRunStats] = field(default_factory=list)
+    item_errors_by_code: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,281 @@
+"""The teacher's weekly clean-up digest: HTML and plain text, and the MIME message.
+
+A digest lists only the recipient's own items. It says *where* student data is and *why* it
+was flagged (categories), never the detected values. It is grouped by urgency (overdue
+first) and then by the item's most sensitive category (special categories under AVG art. 9
+first), and capped so that a teacher with 400 old mails gets a readable mail with a total
+and a pointer to the full list instead of a wall of rows.
+
+The HTML is written for the mail clients teachers use (Outlook desktop with its Word
+engine, Outlook on the web, phone apps): tables for layout, inline styles only, no scripts,
+no external images, 600 px wide at most and fluid below that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from pathlib import PureWindowsPath
+from urllib.parse import quote, urlsplit
+
+from reports import categories as cats
+from reports.data import DIGEST_STATUSES, DigestItem, TeacherDigest
+from reports.i18n import check_language, format_date, t
+from reports.rendering import render
+
+DEFAULT_CAP = 25
+DIGEST_HEADER = "X-Schoonschip-Digest"
+
+_SAFE_SCHEMES = {"http", "https", "file"}
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item as the templates show it (all strings already in the digest's language)."""
+
+    title: str
+    kind_label: str
+    date_text: str
+    folder: str
+    why: str
+    special: bool
+    action: str
+    due_text: str
+    href: str | None
+    path_text: str | None
+
+
+@dataclass
+class GroupView:
+    category: str
+    label: str
+    special: bool
+    count: int
+    items: list[ItemView] = field(default_factory=list)
+
+    @property
+    def count_text(self) -> str:
+        return str(self.count) if len(self.items) == self.count else f"{len(self.items)}/{self.count}"
+
+
+@dataclass
+class SectionView:
+    status: str
+    heading: str
+    count: int
+    groups: list[GroupView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A rendered digest, ready to be turned into a mail."""
+
+    owner: str
+    language: str
+    school: str
+    subject: str
+    html: str
+    text: str
+    total: int
+    shown: int
+    overdue: int
+    due_soon: int
+
+    def to_mime(
+        self,
+        sender: str,
+        period: str | None = None,
+        sent_at: datetime | None = None,
+        sender_name: str | None = None,
+    ) -> EmailMessage:
+        """Build the multipart/alternative message (text first, HTML preferred).
+
+        ``period`` (e.g. ``2026-W47``) goes into the ``X-Schoonschip-Digest`` header so a
+        mailbox rule or a helpdesk can recognise digests; ``Auto-Submitted`` and
+        ``X-Auto-Response-Suppress`` stop out-of-office replies from flooding the sender.
+        """
+        message = EmailMessage(policy=SMTP)
+        display = sender_name if sender_name is not None else t(
+            self.language, "digest.sender_name", school=self.school)
+        message["From"] = _address(sender, display)
+        message["To"] = _address(self.owner, "")
+        message["Subject"] = self.subject
+        message["Date"] = format_datetime(sent_at or datetime.now(timezone.utc))
+        domain = sender.rpartition("@")[2] or "schoonschip.invalid"
+        message["Message-ID"] = make_msgid(idstring="schoonschip", domain=domain)
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        if period:
+            message[DIGEST_HEADER] = period
+        message.set_content(self.text, subtype="plain", charset="utf-8")
+        message.add_alternative(self.html, subtype="html", charset="utf-8")
+        # set_content() replaces Content-* headers, so this one goes on last.
+        message["Content-Language"] = self.language
+        return message
+
+
+def _address(addr: str, display: str) -> Address:
+    local, _, domain = addr.partition("@")
+    return Address(display_name=display, username=local, domain=domain)
+
+
+def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDigest | None:
+    """Render ``digest``; ``None`` when there is nothing to ask of the teacher (no mail).
+
+    ``cap`` limits the number of listed items (the counts always cover all of them).
+    """
+    language = check_language(digest.language)
+    if cap < 1:
+        raise ValueError("cap moet minstens 1 zijn / cap must be at least 1")
+    items = [item for item in digest.items if item.status in DIGEST_STATUSES]
+    if not items:
+        return None
+
+    ordered = sorted(items, key=_order)
+    shown = ordered[:cap]
+    overdue = sum(1 for item in items if item.status == "verlopen")
+    due_soon = len(items) - overdue
+    sections = _sections(items, shown, language)
+
+    total = len(items)
+    subject = (t(language, "digest.subject_one") if total == 1
+               else t(language, "digest.subject", total=total))
+    hint = digest.full_list_hint or t(language, "digest.full_list_default")
+    context = {
+        "t": lambda key, **kw: t(language, key, **kw),
+        "language": language,
+        "school": digest.school,
+        "subject": subject,
+        "sections": sections,
+        "total": total,
+        "shown": len(shown),
+        "overdue": overdue,
+        "due_soon": due_soon,
+        "capped": len(shown) < total,
+        "full_list_hint": hint if digest.full_list_hint else None,
+        "full_list_default": t(language, "digest.full_list_default"),
+        "generated": format_date(digest.generated, language),
+    }
+    return RenderedDigest(
+        owner=digest.owner,
+        language=language,
+        school=digest.school,
+        subject=subject,
+        html=render("digest.html.j2", **context),
+        text=render("digest.txt.j2", **context),
+        total=total,
+        shown=len(shown),
+        overdue=overdue,
+        due_soon=due_soon,
+    )
+
+
+def _order(item: DigestItem) -> tuple:
+    """Urgency, then most sensitive category, then longest overdue / soonest due, oldest."""
+    primary = cats.primary(item.categories)
+    due = item.due_date or date.max
+    return (
+        DIGEST_STATUSES.index(item.status),
+        cats.sort_key(primary) if primary else (2, 0, ""),
+        due,
+        _naive(item.date),
+        item.item_id,
+    )
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _sections(items: list[DigestItem], shown: list[DigestItem], language: str) -> list[SectionView]:
+    shown_ids = {id(item) for item in shown}
+    sections: list[SectionView] = []
+    for status in DIGEST_STATUSES:
+        in_status = sorted((i for i in items if i.status == status), key=_order)
+        if not in_status:
+            continue
+        section = SectionView(status=status, heading=t(language, f"digest.section.{status}"),
+                              count=len(in_status))
+        groups: dict[str, GroupView] = {}
+        for item in in_status:
+            key = cats.primary(item.categories) or ""
+            group = groups.get(key)
+            if group is None:
+                meta = cats.info(key) if key else None
+                group = GroupView(
+                    category=key,
+                    label=_capital(meta.label(language) if meta else t(language, "category.unknown")),
+                    special=bool(meta and meta.special),
+                    count=0,
+                )
+                groups[key] = group
+            group.count += 1
+            if id(item) in shown_ids:
+                group.items.append(_item_view(item, language))
+        section.groups = [g for g in groups.values() if g.items]
+        if section.groups:
+            sections.append(section)
+    return sections
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _item_view(item: DigestItem, language: str) -> ItemView:
+    labels = [cats.info(key).label(language) for key in cats.ordered(item.categories)]
+    kind = item.kind if item.kind in ("mail", "file") else "file"
+    action_key = f"action.{item.action}.{kind}"
+    try:
+        action = t(language, action_key)
+    except KeyError:
+        action = t(language, f"action.verwijderen.{kind}")
+    due_text = (t(language, f"digest.due.{item.status}", date=format_date(item.due_date, language))
+                if item.due_date else "")
+    href, path_text = link_target(item.link)
+    return ItemView(
+        title=item.title,
+        kind_label=t(language, f"digest.kind.{kind}"),
+        date_text=format_date(item.date, language),
+        folder=item.folder,
+        why=t(language, "digest.why_text",
+              categories=", ".join(labels) if labels else t(language, "category.unknown")),
+        special=any(cats.info(key).special for key in item.categories),
+        action=action,
+        due_text=due_text,
+        href=href,
+        path_text=path_text,
+    )
+
+
+def link_target(link: str | None) -> tuple[str | None, str | None]:
+    """Turn a stored link into ``(href, path_text)``.
+
+    Web links (Graph ``webLink``, OWA) are used as they are. UNC and local paths become
+    ``file:`` URLs, and the path itself is shown too, because several mail clients refuse to
+    open ``file:`` links and the teacher can then paste it into the explorer. Any other
+    scheme (``javascript:``, ``data:``) is dropped: links come from sources, not from us.
+    """
+    if not link:
+        return None, None
+    link = link.strip()
+    if link.startswith("\\\\") or link.startswith("//"):
+        parts = [p for p in re.split(r"[\\/]+", link) if p]
+        if len(parts) < 2:
+            return None, link
+        host, rest = parts[0], parts[1:]
+        return "file://" + quote(host) + "/" + "/".join(quote(p) for p in rest), link
+    if _WINDOWS_DRIVE.match(link):
+        return PureWindowsPath(link).as_uri(), link
+    if link.startswith("/"):
+        return "file://" + quote(link), link
+    scheme = urlsplit(link).scheme.lower()
+    if scheme in _SAFE_SCHEMES:
+        return link, (link if scheme == "file" else None)
+    return None, None

@@ -1,0 +1,109 @@
+"""Shared helpers of the report tests: headless Chromium, screenshots, sample data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from html import escape
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from reports.data import DigestItem, TeacherDigest
+
+CHROMIUM = os.environ.get("SCHOONSCHIP_CHROMIUM", "/usr/bin/chromium")
+
+
+def need_chromium() -> str:
+    """The Chromium binary, or a clear failure (a skip only with SCHOONSCHIP_ALLOW_SKIP=1)."""
+    path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+    if not path:
+        message = "chromium ontbreekt (apt-get install chromium) / chromium is missing"
+        if os.environ.get("SCHOONSCHIP_ALLOW_SKIP") == "1":
+            pytest.skip(message)
+        pytest.fail(message)
+    return path
+
+
+def _chromium(args: list[str], timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    binary = need_chromium()
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        return subprocess.run(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+             f"--user-data-dir={profile}", *args],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+
+
+def screenshot(html_file: Path, png: Path, width: int, height: int) -> Path:
+    """Render ``html_file`` in headless Chromium at ``width`` x ``height`` into ``png``."""
+    result = _chromium([f"--screenshot={png}", f"--window-size={width},{height}", html_file.as_uri()])
+    assert png.is_file(), f"chromium made no screenshot (rc {result.returncode}): {result.stderr[-500:]}"
+    return png
+
+
+def scroll_width(html: str, tmp: Path, width: int) -> tuple[int, int]:
+    """The page's ``(scrollWidth, viewport width)`` in a ``width`` px wide frame: a scroll
+    width larger than the viewport means a phone user has to scroll sideways.
+
+    Headless Chromium will not make a window narrower than 500 px, so the page is measured
+    inside an iframe of the wanted width; a test-only wrapper writes the measurement into the
+    DOM, which Chromium then dumps.
+    """
+    wrapper = (
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f"<iframe id='f' style='width:{width}px;height:900px;border:0' srcdoc=\"{escape(html, quote=True)}\""
+        " onload=\"var d=this.contentDocument.documentElement;"
+        " document.body.setAttribute('data-scroll-width', d.scrollWidth + ':' + d.clientWidth);\">"
+        "</iframe></body></html>"
+    )
+    page = tmp / f"probe-{width}.html"
+    page.write_text(wrapper, encoding="utf-8")
+    result = _chromium(["--dump-dom", "--window-size=800,1000", page.as_uri()])
+    marker = 'data-scroll-width="'
+    start = result.stdout.find(marker)
+    assert start >= 0, f"no measurement in the DOM dump: {result.stderr[-500:]}"
+    scroll, inner = result.stdout[start + len(marker):].split('"', 1)[0].split(":")
+    return int(scroll), int(inner)
+
+
+def assert_not_blank(png: Path, min_ink: float = 0.02) -> None:
+    """The screenshot shows something: several colours and enough non-background pixels."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+        colours = rgb.getcolors(maxcolors=1 << 22) or []
+        total = rgb.width * rgb.height
+    assert len(colours) > 20, f"screenshot {png.name} has only {len(colours)} colours"
+    background = max(colours)[0]
+    ink = 1 - background / total
+    assert ink >= min_ink, f"screenshot {png.name} is nearly blank ({ink:.1%} non-background)"
+
+
+def item(n: int, status: str = "verlopen", categories: tuple[str, ...] = ("zorg",), kind: str = "mail",
+         title: str | None = None, link: str | None = "https://outlook.office365.com/owa/?ItemID=X",
+         action: str = "dossier_en_verwijderen") -> DigestItem:
+    return DigestItem(
+        item_id=f"item-{n}",
+        source="m365",
+        kind=kind,
+        title=title or f"Onderwerp {n}",
+        folder="Inbox/Zorg",
+        date=datetime(2022, 1 + n % 12, 1 + n % 27, 9, 30),
+        categories=categories,
+        status=status,
+        due_date=date(2025, 8, 1) if status == "verlopen" else date(2026, 12, 31),
+        action=action,
+        link=link,
+    )
+
+
+def digest(items: list[DigestItem], owner: str = "jansen@school.nl", language: str = "nl",
+           hint: str | None = None) -> TeacherDigest:
+    return TeacherDigest(owner=owner, language=language, school="OBS De Regenboog", items=items,
+                         generated=datetime(2026, 11, 23, 6, 0), full_list_hint=hint)
