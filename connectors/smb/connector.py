@@ -1,0 +1,277 @@
+"""The SMB connector: teachers' file shares ("P-schijf", "Gedeeld/Zorg") read directly over
+SMB 2/3 with smbprotocol, without mounting them on the scan server.
+
+Every run lists the metadata of every file (a directory listing already carries size and
+modification time, so no file is opened); the pipeline fetches only files whose
+``change_key`` changed and closes files that are no longer there (``full_listing``). Problems
+with single folders (access denied, loops, vanished folders) never stop the walk: they are
+collected in :attr:`SmbConnector.warnings` for the run report.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import logging
+import mimetypes
+from collections import Counter
+from typing import Iterator
+
+from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
+from connectors.smb.client import SmbClient, classify, describe
+from connectors.smb.config import SmbConfig, SmbShare
+from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
+from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+
+log = logging.getLogger(__name__)
+
+ROOT_FILES = "."
+"""Last key segment of the unit holding the files directly in a split share's folder ('.'
+cannot be a folder name, so it never collides with a subfolder unit)."""
+UNKNOWN_OWNER = "onbekend"
+WARNINGS_PER_CODE = 20
+"""Per unit and code, so a folder with 5,000 vanished files does not flood the run report."""
+
+_PROBLEM_TEXT = {
+    "access_denied": "submap niet leesbaar (geen toegang), overgeslagen / "
+    "subfolder not readable (access denied), skipped",
+    "vanished": "submap verdween tijdens het lezen / subfolder vanished while listing",
+    "list_failed": "submap kon niet worden gelezen / subfolder could not be listed",
+    "symlink_loop": "map verwijst naar zichzelf (lus), niet gevolgd / folder loop not followed",
+    "reparse_point": "koppeling (junction/symlink) niet gevolgd / reparse point not followed",
+    "too_deep": "map dieper dan max_depth, overgeslagen / folder deeper than max_depth skipped",
+}
+
+
+class SmbConnector(Connector):
+    """Crawls the configured shares of one SMB server. See the module docstring."""
+
+    kind = "smb"
+    config_model = SmbConfig
+    config: SmbConfig
+
+    def __init__(self, config: SmbConfig, context: ConnectorContext | None = None) -> None:
+        super().__init__(config, context)
+        self._client: SmbClient | None = None
+        self.warnings: list[tuple[str, str, str]] = []
+        """Non-fatal walk problems as ``(unit_key, code, message)``; messages name no file
+        (and no folder unless ``report_folder_names``). The pipeline records them as source
+        errors; they are appended during :meth:`crawl`."""
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @property
+    def client(self) -> SmbClient:
+        """Created on first use, so building a connector (on a worker) opens no connection."""
+        if self._client is None:
+            self._client = SmbClient(self.config)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def warn(self, unit_key: str, code: str, message: str) -> None:
+        self.warnings.append((unit_key, code, message))
+
+    def _where(self, entry: SmbShare) -> str:
+        return f"\\\\{self.config.server}\\{entry.base.replace('/', chr(92))}"
+
+    def _base_key(self, entry: SmbShare) -> str:
+        return f"{self.config.server}/{entry.base}"
+
+    def _locate(self, unit_key: str) -> tuple[SmbShare, str, bool]:
+        """Unit key -> (share entry, server-relative folder, recursive). Pure function of the
+        configuration, so a unit can be crawled in another process than the one listing it."""
+        for entry in self.config.shares:
+            base_key = self._base_key(entry)
+            if not entry.split_subfolders:
+                if unit_key == base_key:
+                    return entry, entry.base, True
+                continue
+            if unit_key == f"{base_key}/{ROOT_FILES}":
+                return entry, entry.base, False
+            prefix = base_key + "/"
+            if unit_key.startswith(prefix) and "/" not in unit_key[len(prefix):]:
+                return entry, f"{entry.base}/{unit_key[len(prefix):]}", True
+        raise SourceError("not_found", "onbekende unit voor deze bron / unknown unit for this source")
+
+    def _relative(self, entry: SmbShare, path: str) -> str:
+        """Server-relative ``share/sub/x`` -> relative to the entry's folder (for globs)."""
+        return path[len(entry.base) + 1:] if path.startswith(entry.base + "/") else path
+
+    def _folder_excluded(self, entry: SmbShare, path: str) -> bool:
+        relative = self._relative(entry, path).lower()
+        return any(
+            fnmatch.fnmatch(relative, p.lower()) or fnmatch.fnmatch(relative + "/", p.lower())
+            for p in self.config.exclude
+        )
+
+    def _source_error(self, exc: BaseException, entry: SmbShare) -> SourceError:
+        if isinstance(exc, SourceError):
+            return exc
+        code = classify(exc)
+        if code == "locked":
+            code = "protocol"
+        return SourceError(code, describe(code, self._where(entry), exc))
+
+    # --- the contract -------------------------------------------------------------------------
+
+    def units(self) -> Iterator[Unit]:
+        """One unit per configured share entry, or per top-level subfolder of a split entry.
+
+        Listing subfolders needs the server; if that fails for one split share (denied,
+        missing), that share still gets its root-files unit, whose crawl then reports the error
+        against that share while the other shares go on. Unreachable server or failed logon
+        fails the whole source here.
+        """
+        concurrency = f"smb:{self.config.server.lower()}:{self.config.port}"
+        for entry in self.config.shares:
+            owner = entry.owner or self.config.owner
+            base_key = self._base_key(entry)
+            label = self._where(entry)
+            if not entry.split_subfolders:
+                yield Unit(key=base_key, label=label, owner=owner, concurrency_key=concurrency)
+                continue
+            yield Unit(key=f"{base_key}/{ROOT_FILES}", label=label, owner=owner,
+                       concurrency_key=concurrency)
+            try:
+                entries = self.client.list_dir(entry.base)
+            except SourceError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                code = classify(exc)
+                if code in FATAL_CODES:
+                    raise self._source_error(exc, entry) from None
+                continue  # the root-files unit's crawl reports it
+            for item in sorted(entries, key=lambda e: e.name):
+                if not item.is_dir or (item.is_reparse_point and not self.config.follow_reparse_points):
+                    continue
+                path = f"{entry.base}/{item.name}"
+                if self._folder_excluded(entry, path):
+                    continue
+                yield Unit(key=f"{base_key}/{item.name}", label=f"{label}\\{item.name}",
+                           owner=owner, concurrency_key=concurrency)
+
+    def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        """List every file of the unit (a full listing each run; ``cursor`` is not needed) and
+        end with a cursor holding counts only: ``{"files", "bytes", "problems"}``."""
+        entry, folder, recursive = self._locate(unit.key)
+        client = self.client
+        try:
+            start_id = client.file_id(folder)
+        except Exception as exc:  # noqa: BLE001
+            raise self._source_error(exc, entry) from None
+        files = 0
+        total = 0
+        problems: Counter[str] = Counter()
+        events = walk(
+            client, folder, recursive=recursive, max_depth=self.config.max_depth,
+            follow_reparse_points=self.config.follow_reparse_points,
+            skip_folder=functools.partial(self._folder_excluded, entry), start_id=start_id,
+        )
+        try:
+            for event in events:
+                if isinstance(event, WalkProblem):
+                    problems[event.code] += 1
+                    if problems[event.code] <= WARNINGS_PER_CODE:
+                        self.warn(unit.key, event.code, self._problem_message(entry, event))
+                    continue
+                ref = self._ref(unit, entry, event)
+                if ref is None:
+                    continue
+                files += 1
+                total += ref.size or 0
+                yield Seen(ref)
+        except WalkAborted as aborted:
+            raise self._source_error(aborted.cause, entry) from None
+        for code, count in sorted(problems.items()):
+            if count > WARNINGS_PER_CODE:
+                self.warn(unit.key, code, f"nog {count - WARNINGS_PER_CODE} keer dezelfde melding / "
+                                          f"{count - WARNINGS_PER_CODE} more of the same")
+        yield Cursor(json.dumps({"files": files, "bytes": total, "problems": sum(problems.values())}))
+
+    def _problem_message(self, entry: SmbShare, problem: WalkProblem) -> str:
+        text = _PROBLEM_TEXT.get(problem.code, _PROBLEM_TEXT["list_failed"])
+        if self.config.report_folder_names:
+            return f"{text}: {self._relative(entry, problem.folder)}"
+        return text
+
+    def _ref(self, unit: Unit, entry: SmbShare, found: FileFound) -> ItemRef | None:
+        relative = self._relative(entry, found.path)
+        if not self.config.wants(relative):
+            return None
+        info = found.entry
+        change_key = f"{info.size}:{info.mtime_ns}"
+        if info.file_id:
+            change_key += f":{info.file_id}"
+        folder, _, name = found.path.rpartition("/")
+        return ItemRef(
+            source=self.config.name,
+            item_key=found.path,
+            kind=ItemKind.FILE,
+            owner=self._owner(entry, found.path),
+            folder=folder,
+            title=name,
+            date=info.mtime,
+            size=info.size,
+            change_key=change_key,
+            link=self.client.unc(found.path),
+            unit_key=unit.key,
+            labels=("pst",) if name.lower().endswith(".pst") else (),
+        )
+
+    def _owner(self, entry: SmbShare, path: str) -> str:
+        """Owner SID mapped via ``sid_owners``, else the share's owner, else the source's."""
+        if self.config.sid_owners:
+            try:
+                sid = self.client.owner_sid(path)
+            except Exception as exc:  # noqa: BLE001 - fall back, the file itself is still listed
+                if classify(exc) in FATAL_CODES:
+                    raise WalkAborted(classify(exc), exc) from None
+                log.debug("owner of an SMB file not readable: %s", classify(exc))
+            else:
+                mapped = self.config.sid_owners.get(sid.upper())
+                if mapped:
+                    return mapped
+        return entry.owner or self.config.owner or UNKNOWN_OWNER
+
+    def fetch(self, ref: ItemRef) -> Fetched:
+        """Check the file can be opened and is not too large, then hand out a stream opener;
+        nothing is read here, so a 2 GB file costs one open and close."""
+        path = ref.item_key
+        name = path.rpartition("/")[2]
+        try:
+            size = self.client.probe(path)
+        except SourceError as exc:
+            raise ItemFetchError(exc.code, str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            code = classify(exc)
+            raise ItemFetchError(*_fetch_error(code)) from None
+        if size > self.context.max_item_bytes:
+            raise ItemFetchError(
+                "too_large",
+                f"bestand groter dan {self.context.max_item_bytes} bytes / "
+                f"file larger than {self.context.max_item_bytes} bytes",
+            )
+        client = self.client
+        return Fetched(
+            name=name,
+            size=size,
+            media_type=mimetypes.guess_type(name)[0],
+            open=functools.partial(client.open, path),
+        )
+
+
+def _fetch_error(code: str) -> tuple[str, str]:
+    if code == "not_found":
+        return "vanished", "bestand bestaat niet meer / file no longer exists"
+    if code == "access_denied":
+        return "access_denied", "geen leesrecht op het bestand / no read access to the file"
+    if code == "locked":
+        return "locked", "bestand is in gebruik door een ander programma / file is locked by another program"
+    if code in FATAL_CODES:
+        return "fetch_failed", describe(code, "SMB-server")
+    return "fetch_failed", "bestand kon niet worden geopend / file could not be opened"
