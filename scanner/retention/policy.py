@@ -35,7 +35,7 @@ from scanner.model import RetentionStatus
 from scanner.retention import explain as _explain
 from scanner.retention.actions import GEEN
 from scanner.retention.categories import item_sensitivity
-from scanner.retention.schoolyear import _school_year_end, add_years, local_date, school_year_of
+from scanner.retention.schoolyear import _school_year_end, add_years, local_date
 from scanner.retention.settings import RetentionSettings, Rule, Term
 
 LEGAL_HOLD = "legal_hold"
@@ -284,7 +284,8 @@ class RetentionPolicy:
         sy_end = None
         if best.term.after == "school_year_end":
             sy_end = _school_year_end(item_day, *self._start)
-            school_year = school_year_of(item_day, *self._start)
+            next_start = sy_end + timedelta(days=1)  # first day of the following school year
+            school_year = (next_start.year - 1, next_start.year)
         return RetentionDecision(
             status=status,
             due_date=best_due,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from scanner.model import RetentionStatus
+from scanner.model import ItemKind, RetentionStatus
 from scanner.retention import RetentionPolicy, RetentionSettings
 
 from retention_helpers import at, facts
@@ -270,6 +270,16 @@ def test_today_is_fixed_per_policy_and_overridable_per_call() -> None:
     assert policy.evaluate(f).status is OVERDUE
     assert policy.evaluate(f, today=date(2024, 6, 1)).status is OK
     assert RetentionPolicy(RetentionSettings()).today == datetime.now(policy._tz).date()
+
+
+def test_item_kind_enum_is_accepted(policy: RetentionPolicy) -> None:
+    assert policy.evaluate(facts(kind=ItemKind.FILE, folder="Zorg")).rule_id == "zorgmappen"
+
+
+def test_school_year_follows_a_configured_start_day() -> None:
+    settings = RetentionSettings.model_validate({"school_year_start": "01-01"})
+    d = RetentionPolicy(settings, today=date(2025, 9, 10)).evaluate(facts(when=at(2025, 6, 1)))
+    assert (d.school_year, d.school_year_end, d.due_date) == ((2025, 2026), date(2025, 12, 31), date(2026, 3, 1))
 
 
 def test_naive_item_dates_do_not_stop_the_run(policy: RetentionPolicy) -> None:
