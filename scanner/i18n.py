@@ -1,0 +1,105 @@
+"""User-facing messages in Dutch (default) and English.
+
+The language is chosen once per process: ``--lang en`` on the command line, or the
+``SCHOONSCHIP_LANG`` environment variable, else Dutch. Reports choose their language per school
+from the configuration instead (a school in Friesland may still want Dutch digests while its IT
+reads English logs).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+_LANGUAGE = "en" if os.environ.get("SCHOONSCHIP_LANG", "").lower().startswith("en") else "nl"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # CLI help
+    "cli.help": {
+        "nl": "schoonschip: vindt leerlinggegevens die te lang bewaard worden in mailboxen en mappen.",
+        "en": "schoonschip: finds student personal data kept past retention in mailboxes and folders.",
+    },
+    "cli.lang": {"nl": "Taal van meldingen: nl of en.", "en": "Language of messages: nl or en."},
+    "cli.config": {"nl": "Configuratiebestand (YAML).", "en": "Configuration file (YAML)."},
+    "cli.verbose": {"nl": "Meer logregels.", "en": "More log lines."},
+    "cli.analyze": {
+        "nl": "Analyseer bestanden of mappen zonder configuratie ('-' leest tekst van stdin).",
+        "en": "Analyse files or folders without a configuration ('-' reads text from stdin).",
+    },
+    "cli.analyze.format": {"nl": "Uitvoer: tekst of json (een object per document).",
+                           "en": "Output: text or json (one object per document)."},
+    "cli.analyze.input": {"nl": "Invoer: paden, of jsonl ({\"id\", \"text\"} per regel op stdin).",
+                          "en": "Input: paths, or jsonl ({\"id\", \"text\"} per line on stdin)."},
+    "cli.analyze.explain": {"nl": "Leg per document uit waarom het (niet) gemarkeerd is.",
+                            "en": "Explain per document why it was (not) flagged."},
+    "cli.scan": {"nl": "Voer de scan uit over alle bronnen uit de configuratie.",
+                 "en": "Run the scan over all sources in the configuration."},
+    "cli.export": {"nl": "Schrijf een regel per gemarkeerd item (jsonl of csv).",
+                   "en": "Write one row per flagged item (jsonl or csv)."},
+    "cli.export.output": {"nl": "Uitvoerbestand (standaard: stdout).", "en": "Output file (default: stdout)."},
+    "cli.digest": {"nl": "Maak (en verstuur) de opruimoverzichten voor docenten.",
+                   "en": "Render (and send) the clean-up digests for teachers."},
+    "cli.report": {"nl": "Schrijf de statistieken voor de FG (HTML, CSV, XLSX).",
+                   "en": "Write the statistics for the data protection officer (HTML, CSV, XLSX)."},
+    "cli.demo": {"nl": "Draai alles op ingebouwde voorbeelddata.", "en": "Run everything on built-in sample data."},
+    "cli.demo.out": {"nl": "Map voor de uitvoer van de demo.", "en": "Folder for the demo's output."},
+    "cli.check": {"nl": "Controleer de configuratie en de bereikbaarheid van de bronnen.",
+                  "en": "Check the configuration and whether the sources can be reached."},
+    "cli.status": {"nl": "Laatste runs, fouten per bron en volgende geplande runs.",
+                   "en": "Last runs, errors per source and next scheduled runs."},
+    "cli.retention": {"nl": "Bewaartermijnen: uitleg per item.", "en": "Retention: explanation per item."},
+    "cli.retention.explain": {"nl": "Leg uit welke regel geldt voor ITEM en wanneer het verliep.",
+                              "en": "Explain which rule applies to ITEM and when it became due."},
+    "cli.evaluate": {"nl": "Meet precisie en recall van de detectie op een gelabeld corpus.",
+                     "en": "Measure detection precision and recall on a labelled corpus."},
+    "cli.init": {"nl": "Schrijf een voorbeeldconfiguratie met uitleg.",
+                 "en": "Write an example configuration with comments."},
+    # run output
+    "scan.summary": {
+        "nl": "Scan {run_id} {status} in {seconds:.1f} s: {seen} items gezien, {analysed} geanalyseerd, "
+              "{skipped} ongewijzigd, {closed} opgeruimd, {flagged} met leerlinggegevens, {errors} fouten.",
+        "en": "Scan {run_id} {status} in {seconds:.1f} s: {seen} items seen, {analysed} analysed, "
+              "{skipped} unchanged, {closed} cleaned up, {flagged} with student data, {errors} errors.",
+    },
+    "scan.retention": {
+        "nl": "Bewaartermijn: {verlopen} verlopen, {binnenkort} binnenkort, {ok} binnen termijn.",
+        "en": "Retention: {verlopen} overdue, {binnenkort} due soon, {ok} within retention.",
+    },
+    "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
+    "scan.locked": {
+        "nl": "Er loopt al een scan op deze database (pid {pid} op {host}, sinds {since}). Wacht tot die klaar is.",
+        "en": "A scan is already running on this database (pid {pid} on {host}, since {since}). Wait for it to finish.",
+    },
+    "scan.resumed": {"nl": "Onderbroken run {run_id} wordt hervat.", "en": "Resuming interrupted run {run_id}."},
+    "config.error": {"nl": "Fout in de configuratie {file}:", "en": "Error in the configuration {file}:"},
+    "config.ok": {"nl": "Configuratie in orde: {sources} bronnen.", "en": "Configuration valid: {sources} sources."},
+    "demo.done": {
+        "nl": "Demo klaar. Opruimoverzichten: {outbox}\nFG-rapport: {report}\nExport: {export}\nDatabase: {database}",
+        "en": "Demo done. Digests: {outbox}\nFG report: {report}\nExport: {export}\nDatabase: {database}",
+    },
+    "digest.done": {"nl": "{count} opruimoverzichten: {sent} verstuurd, {failed} mislukt, {skipped} al verstuurd.",
+                    "en": "{count} digests: {sent} sent, {failed} failed, {skipped} already sent."},
+    "report.done": {"nl": "FG-rapport geschreven naar {path}", "en": "FG report written to {path}"},
+    "export.done": {"nl": "{count} items geexporteerd.", "en": "{count} items exported."},
+    "item.not_found": {"nl": "Item {item} niet gevonden.", "en": "Item {item} not found."},
+}
+
+
+def set_language(language: str | None) -> None:
+    """Switch the process language ('nl' or 'en'; anything else keeps Dutch)."""
+    global _LANGUAGE
+    if language:
+        _LANGUAGE = "en" if language.lower().startswith("en") else "nl"
+
+
+def language() -> str:
+    return _LANGUAGE
+
+
+def t(key: str, lang: str | None = None, **values: Any) -> str:
+    """Return message ``key`` in the current (or given) language, formatted with ``values``."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang or _LANGUAGE) or entry["nl"]
+    return text.format(**values) if values else text

@@ -1,0 +1,245 @@
+"""The jobs behind the CLI and the scheduler: scan, digest, report, export, check, status, demo.
+
+Each job takes validated :class:`~scanner.config.Settings`, does its work, prints a short
+Dutch-first summary through ``echo`` and returns an exit code, so the same function serves
+``schoonschip scan`` from cron, the APScheduler service and the tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from scanner.config import Settings
+from scanner.i18n import t
+
+log = logging.getLogger(__name__)
+Echo = Callable[[str], Any]
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_LAST_RUN_FAILED = 0, 1, 2, 3, 4
+
+
+def iso_week(day: date | None = None) -> str:
+    year, week, _ = (day or datetime.now(timezone.utc).date()).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = print,
+             stop: threading.Event | None = None, today: datetime | None = None) -> int:
+    """Run (or resume) a scan and print its summary. Returns an exit code."""
+    from scanner.pipeline import ScanRunner
+    from scanner.progress import progress_hook
+    from scanner.store import Store
+    from scanner.store.lock import LockedError
+
+    store = Store(settings.database_url)
+    hook = progress_hook(progress)
+    try:
+        runner = ScanRunner(settings, store, stop=stop, progress=hook, today=today)
+        summary = runner.run()
+    except LockedError as exc:
+        echo(t("scan.locked", pid=exc.pid, host=exc.host, since=exc.since.isoformat(timespec="seconds")))
+        return EXIT_LOCKED
+    finally:
+        if hook is not None and hasattr(hook, "close"):
+            hook.close()
+    totals = summary.totals()
+    if summary.resumed:
+        echo(t("scan.resumed", run_id=summary.run_id))
+    echo(t("scan.summary", run_id=summary.run_id, status=summary.status, seconds=summary.seconds,
+           seen=totals["seen"], analysed=totals["analysed"], skipped=totals["unchanged"],
+           closed=totals["closed"], flagged=totals["flagged"],
+           errors=totals["item_errors"] + totals["source_errors"]))
+    echo(t("scan.retention", **summary.retention))
+    for error in store.source_errors(summary.run_id):
+        echo(t("scan.source_error", source=error["source"], message=error["message"]))
+    if summary.detection_notice:
+        echo(summary.detection_notice)
+    _notify_failures(settings, store, summary.run_id)
+    return EXIT_OK if summary.status in ("completed", "interrupted") else EXIT_FAILED
+
+
+def _notify_failures(settings: Settings, store: Any, run_id: int) -> None:
+    """Tell IT by mail when sources keep failing (when notification is configured)."""
+    if not settings.notify.it_recipients:
+        return
+    try:
+        from scanner.notify import notify_it
+
+        notify_it(settings, store, run_id)
+    except Exception:  # noqa: BLE001 - a failed notification never fails the scan
+        log.exception("notification to IT failed")
+
+
+def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
+    from scanner.reporting import export_rows
+    from scanner.retention_pass import recompute_retention
+    from scanner.store import Store
+
+    store = Store(settings.database_url)
+    recompute_retention(store, settings)
+    rows = export_rows(store)
+    if output_format == "jsonl":
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.writer(stream)
+        writer.writerow(["source", "owner", "item_id", "folder", "date", "categories", "entity_counts",
+                         "retention_status", "due_date"])
+        for row in rows:
+            writer.writerow([row["source"], row["owner"], row["item_id"], row["folder"], row["date"],
+                             ";".join(row["categories"]),
+                             ";".join(f"{k}={v}" for k, v in sorted(row["entity_counts"].items())),
+                             row["retention_status"], row["due_date"] or ""])
+    return len(rows)
+
+
+def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool = False,
+               echo: Echo = print, now: datetime | None = None) -> int:
+    """Render every teacher's digest and deliver it (outbox without mail settings)."""
+    from reports.delivery import OutboxTransport, deliver_digests
+    from scanner.reporting import teacher_digests
+    from scanner.retention_pass import recompute_retention
+    from scanner.store import Store
+
+    store = Store(settings.database_url)
+    recompute_retention(store, settings, today=now)
+    digests = teacher_digests(store, settings, now=now)
+    period = period or iso_week((now or datetime.now(timezone.utc)).date())
+    delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
+    transport = OutboxTransport(settings.outbox_dir, period) if dry_run else None
+    graph_client, ews_send = _mail_clients(settings)
+    summary = deliver_digests(digests, delivery, store, period, transport=transport,
+                              graph_client=graph_client, ews_send=ews_send)
+    echo(t("digest.done", count=len(digests), sent=len(summary.sent), failed=len(summary.failed),
+           skipped=len(summary.already_sent)))
+    if delivery.method == "outbox" or dry_run:
+        echo(str(settings.outbox_dir))
+    return EXIT_OK if not summary.failed else EXIT_FAILED
+
+
+def _mail_clients(settings: Settings) -> tuple[Any, Any]:
+    """The Graph client or EWS sender for digest delivery, built from the first matching source."""
+    method = settings.delivery.method
+    if method == "graph":
+        for source in settings.sources:
+            if source.kind in ("graph_mail", "graph_files"):
+                from connectors.graph.client import GraphClient
+
+                return GraphClient.from_source(source), None
+    if method == "ews":
+        for source in settings.sources:
+            if source.kind == "ews":
+                from connectors.ews import ews_sender
+
+                return None, ews_sender(source)
+    return None, None
+
+
+def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = print,
+               now: datetime | None = None) -> int:
+    """Write the FG statistics and the IT run report of the latest scan."""
+    from reports.fg import build_fg_report
+    from reports.run_report import render_run_report
+    from scanner.reporting import fg_frames, run_report_data
+    from scanner.retention_pass import recompute_retention
+    from scanner.store import Store
+
+    store = Store(settings.database_url)
+    recompute_retention(store, settings, today=now)
+    target = out_dir or settings.report_dir
+    target.mkdir(parents=True, exist_ok=True)
+    items, runs = fg_frames(store, settings)
+    report = build_fg_report(items, runs, min_group_size=settings.reports.min_group_size,
+                             language=settings.report_language, school=settings.school.name)
+    paths = report.write(target)
+    last = store.runs("scan", limit=1)
+    if last:
+        data = run_report_data(store, last[0]["id"])
+        if data is not None:
+            rendered = render_run_report(data, settings.report_language)
+            (target / "run-rapport.html").write_text(rendered.html, encoding="utf-8")
+            (target / "run-rapport.txt").write_text(rendered.text, encoding="utf-8")
+    echo(t("report.done", path=paths[0] if isinstance(paths, list) else target))
+    return EXIT_OK
+
+
+def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -> int:
+    """Validate the configuration and, with ``connect``, list each source's units."""
+    from connectors.base import ConnectorContext, SourceError
+    from connectors.registry import connector_class
+
+    echo(t("config.ok", sources=len(settings.sources)))
+    if not connect:
+        return EXIT_OK
+    failed = False
+    for source in settings.sources:
+        try:
+            with connector_class(source.kind)(source, ConnectorContext()) as connector:
+                count = sum(1 for _ in connector.units())
+            echo(f"  {source.name} ({source.kind}): {count} mappen/eenheden / units")
+        except SourceError as exc:
+            failed = True
+            echo(f"  {source.name} ({source.kind}): {exc.code}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - report every source, not just the first failure
+            failed = True
+            echo(f"  {source.name} ({source.kind}): {type(exc).__name__}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_status(settings: Settings, *, output_format: str = "text", echo: Echo = print) -> int:
+    from scanner.status import collect_status, format_status
+
+    status = collect_status(settings)
+    echo(json.dumps(status, ensure_ascii=False, default=str, indent=2) if output_format == "json"
+         else format_status(status))
+    return EXIT_LAST_RUN_FAILED if status.get("last_run_failed") else EXIT_OK
+
+
+def demo_settings(out_dir: Path, corpus: Any) -> dict[str, Any]:
+    """The configuration the demo runs with (also written to ``demo.yaml`` for inspection)."""
+    return {
+        "school": {"name": "Demoschool De Regenboog", "language": "nl"},
+        "state_dir": str(out_dir / "data"),
+        "sources": corpus.sources,
+        "detection": {"roster": {"path": str(corpus.roster_csv)}},
+        "reports": {"out_dir": str(out_dir / "rapport"), "min_group_size": 5},
+        "delivery": {"method": "outbox", "outbox_dir": str(out_dir / "outbox")},
+    }
+
+
+def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
+             today: date | None = None) -> int:
+    """Generate the sample school, scan it, and write digests, export and FG report."""
+    import yaml
+
+    from scanner.config import load_config
+    from scanner.demo import generate_demo
+
+    out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus = generate_demo(out_dir / "bronnen", mails_per_teacher=mails_per_teacher, today=today)
+    config_path = out_dir / "demo.yaml"
+    config_path.write_text(yaml.safe_dump(demo_settings(out_dir, corpus), allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    settings = load_config(config_path)
+    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if today else None
+    code = run_scan(settings, progress=False, echo=echo, today=now)
+    if code != EXIT_OK:
+        return code
+    export_path = out_dir / "export.csv"
+    with open(export_path, "w", encoding="utf-8", newline="") as stream:
+        count = write_export(settings, stream, "csv")
+    echo(t("export.done", count=count))
+    run_digest(settings, echo=echo, now=now)
+    run_report(settings, echo=echo, now=now)
+    echo(t("demo.done", outbox=settings.outbox_dir, report=settings.report_dir, export=export_path,
+           database=settings.database_url.removeprefix("sqlite:///")))
+    return EXIT_OK

@@ -1,0 +1,333 @@
+"""The scan: discover, decide what needs analysis, analyse, store, evaluate retention.
+
+The driver in this module is the only writer to the store. It walks sources and units,
+compares what a connector reports with what is stored (one query per 500 items), touches what
+is unchanged, closes what is gone, and streams the rest to an executor in batches. A unit's
+cursor is saved, and a fully listed unit's unseen items closed, only once every batch of that
+unit was stored; so a run killed at any point resumes with the same results as a run that was
+never interrupted: completed units are skipped, the interrupted unit is crawled again from its
+old cursor, and items already stored with an unchanged change key are not analysed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from connectors.base import Connector, ConnectorContext, SourceConfig, SourceError
+from connectors.registry import connector_class
+from scanner.analysis import AnalysisSpec
+from scanner.config import Settings
+from scanner.executors import Executor, Work, build_executor
+from scanner.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
+from scanner.privacy import load_or_create_secret
+from scanner.retention_pass import recompute_retention
+from scanner.store import Store
+from scanner.store.lock import acquire
+
+log = logging.getLogger(__name__)
+
+TRIAGE_CHUNK = 500
+HEARTBEAT_SECONDS = 60.0
+
+
+@dataclass
+class SourceStats:
+    kind: str
+    seen: int = 0
+    analysed: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    flagged: int = 0
+    item_errors: int = 0
+    source_errors: int = 0
+    units: int = 0
+    units_done: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    status: str
+    seconds: float
+    sources: dict[str, SourceStats]
+    retention: dict[str, int]
+    detection_mode: str
+    detection_notice: str | None
+    resumed: bool = False
+
+    def totals(self) -> dict[str, int]:
+        keys = ("seen", "analysed", "unchanged", "closed", "flagged", "item_errors", "source_errors", "bytes_read")
+        return {k: sum(getattr(s, k) for s in self.sources.values()) for k in keys}
+
+
+@dataclass(eq=False)
+class _UnitState:
+    source: SourceConfig
+    unit: Unit
+    outstanding: int = 0
+    crawl_done: bool = False
+    failed: bool = False
+    cursor: str | None = None
+    cursor_seen: bool = False
+    stats: dict[str, int] = field(default_factory=lambda: {"seen": 0, "analysed": 0, "unchanged": 0, "closed": 0})
+
+
+ProgressHook = Callable[[str, dict[str, Any]], None]
+
+
+class ScanRunner:
+    """Runs one scan (or resumes an interrupted one) over every enabled source."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, *,
+                 executor: Executor | None = None, stop: threading.Event | None = None,
+                 progress: ProgressHook | None = None, today: datetime | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.database_url)
+        self.stop = stop or threading.Event()
+        self.progress = progress
+        self.today = today
+        self.secret = load_or_create_secret(settings.secret_path)
+        self.sources = [s for s in settings.sources if s.enabled]
+        self.context = ConnectorContext(
+            max_item_bytes=settings.extraction.max_item_bytes,
+            state_dir=str(settings.state_dir / "cache"),
+        )
+        self.spec = AnalysisSpec(sources=tuple(self.sources), detection=settings.detection,
+                                 extraction=settings.extraction, secret=self.secret, context=self.context)
+        self._executor = executor
+        self.stats: dict[str, SourceStats] = {}
+        self.run_id = 0
+        self._last_heartbeat = 0.0
+        self._lock = None
+
+    # --- the run ------------------------------------------------------------------------
+
+    def run(self) -> RunSummary:
+        started = time.monotonic()
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = acquire(self.store, "scan")
+        executor = self._executor or build_executor(self.settings, self.spec)
+        resumed = False
+        try:
+            mode, notice = executor.detection_mode
+            if notice:
+                log.warning("%s", notice)
+            unfinished = self.store.unfinished_run("scan")
+            host, pid = socket.gethostname(), os.getpid()
+            if unfinished:
+                self.run_id = unfinished["id"]
+                resumed = True
+                self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=mode,
+                                      detection_notice=notice)
+                self._restore_stats(unfinished.get("stats") or {})
+                log.info("resuming interrupted run %s", self.run_id)
+            else:
+                self.run_id = self.store.begin_run("scan", pid=pid, host=host, detection_mode=mode,
+                                                   detection_notice=notice)
+            for source in self.sources:
+                self.stats.setdefault(source.name, SourceStats(kind=source.kind))
+            status = "completed"
+            error = None
+            try:
+                for state, results in executor.run(self._work()):
+                    self._store_results(state, results)
+                    self._heartbeat()
+                if self.stop.is_set():
+                    status = "interrupted"
+            except Exception as exc:  # noqa: BLE001 - recorded on the run, then re-raised
+                status, error = "failed", f"{type(exc).__name__}"
+                self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
+                raise
+            retention = recompute_retention(self.store, self.settings, today=self.today)
+            self.store.finish_run(self.run_id, status, self._stats_payload(retention, executor), error)
+            return RunSummary(self.run_id, status, time.monotonic() - started, self.stats, retention,
+                              mode, notice, resumed)
+        finally:
+            if self._executor is None:
+                executor.close()
+            self._lock.release()
+
+    # --- discovery and triage (runs in the driver, pulled by the executor) ---------------
+
+    def _work(self) -> Iterator[Work]:
+        for source in self.sources:
+            if self.stop.is_set():
+                return
+            stats = self.stats[source.name]
+            connector: Connector | None = None
+            try:
+                connector = connector_class(source.kind)(source, self.context)
+                units = list(connector.units())
+            except SourceError as exc:
+                self._source_error(source.name, None, exc.code, str(exc))
+                self._close(connector)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a broken source never stops the others
+                self._source_error(source.name, None, "failed",
+                                   f"bron kon niet worden gelezen / source could not be read ({type(exc).__name__})")
+                self._close(connector)
+                continue
+            stats.units = len(units)
+            done = self.store.done_units(self.run_id, source.name)
+            stats.units_done = len(done)
+            for unit in units:
+                if self.stop.is_set():
+                    break
+                if unit.key in done:
+                    continue
+                yield from self._crawl_unit(connector, source, unit)
+            self._close(connector)
+
+    def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit) -> Iterator[Work]:
+        state = _UnitState(source=source, unit=unit)
+        pending: list[ItemRef] = []
+        gone: list[str] = []
+        try:
+            cursor = self.store.cursor(source.name, unit.key)
+            for event in connector.crawl(unit, cursor):
+                if isinstance(event, Seen):
+                    pending.append(event.ref)
+                    if len(pending) >= TRIAGE_CHUNK:
+                        yield from self._triage(state, pending)
+                        pending = []
+                elif isinstance(event, Gone):
+                    gone.append(event.item_key)
+                    if len(gone) >= TRIAGE_CHUNK:
+                        self._close_gone(state, gone)
+                        gone = []
+                elif isinstance(event, Cursor):
+                    state.cursor, state.cursor_seen = event.value, True
+                if self.stop.is_set():
+                    state.failed = True  # not complete: the resumed run crawls it again
+                    break
+            yield from self._triage(state, pending)
+            self._close_gone(state, gone)
+            if not state.cursor_seen and not state.failed:
+                raise SourceError("protocol", "crawl eindigde zonder cursor / crawl ended without cursor")
+        except SourceError as exc:
+            state.failed = True
+            self._source_error(source.name, unit.key, exc.code, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one unit never stops the source
+            state.failed = True
+            log.exception("crawl of a unit of %s failed", source.name)
+            self._source_error(source.name, unit.key, "crawl_failed",
+                               f"map kon niet worden doorlopen / folder could not be crawled ({type(exc).__name__})")
+        finally:
+            for unit_key, code, message in connector.warnings:
+                self._source_error(source.name, unit_key, code, message)
+            connector.warnings.clear()
+        state.crawl_done = True
+        self._maybe_complete(state)
+
+    def _triage(self, state: _UnitState, refs: list[ItemRef]) -> Iterator[Work]:
+        if not refs:
+            return
+        source = state.source.name
+        stats = self.stats[source]
+        known = self.store.known_items(source, [ref.item_key for ref in refs])
+        unchanged, changed = [], []
+        for ref in refs:
+            item = known.get(ref.item_key)
+            if item and item.analysed and ref.change_key is not None and item.change_key == ref.change_key:
+                unchanged.append(ref)
+            else:
+                changed.append(ref)
+        self.store.touch_items(self.run_id, unchanged)
+        stats.seen += len(refs)
+        stats.unchanged += len(unchanged)
+        state.stats["seen"] += len(refs)
+        state.stats["unchanged"] += len(unchanged)
+        batch_size = self.settings.executor.batch_size
+        for start in range(0, len(changed), batch_size):
+            state.outstanding += 1
+            yield Work(refs=changed[start:start + batch_size], tag=state,
+                       concurrency_key=state.unit.concurrency_key)
+        self._report_progress(state)
+
+    def _close_gone(self, state: _UnitState, keys: list[str]) -> None:
+        if keys:
+            closed = self.store.close_items(state.source.name, keys, self.run_id)
+            self.stats[state.source.name].closed += closed
+            state.stats["closed"] += closed
+
+    # --- results (single writer) ------------------------------------------------------------
+
+    def _store_results(self, state: _UnitState, results: list[AnalysisResult]) -> None:
+        source = state.source
+        self.store.save_results(self.run_id, results, source_kind=source.kind, department=source.department)
+        stats = self.stats[source.name]
+        stats.analysed += len(results)
+        state.stats["analysed"] += len(results)
+        for result in results:
+            stats.bytes_read += result.bytes_read
+            stats.seconds += result.seconds
+            stats.item_errors += len(result.errors)
+            if result.verdict and result.verdict.student_data:
+                stats.flagged += 1
+        state.outstanding -= 1
+        self._maybe_complete(state)
+        self._report_progress(state)
+
+    def _maybe_complete(self, state: _UnitState) -> None:
+        if not state.crawl_done or state.outstanding or state.failed:
+            return
+        source, unit = state.source, state.unit
+        if unit.full_listing:
+            closed = self.store.close_unseen(source.name, unit.key, self.run_id)
+            self.stats[source.name].closed += closed
+            state.stats["closed"] += closed
+        self.store.complete_unit(self.run_id, source.name, unit.key, unit.label, unit.owner,
+                                 state.cursor, state.stats)
+        self.stats[source.name].units_done += 1
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def _source_error(self, source: str, unit_key: str | None, code: str, message: str) -> None:
+        log.warning("source %s: %s (%s)", source, message, code)
+        self.stats[source].source_errors += 1
+        self.store.record_source_error(self.run_id, source, unit_key, code, message)
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if self._lock is not None and now - self._last_heartbeat > HEARTBEAT_SECONDS:
+            self._lock.heartbeat()
+            self._last_heartbeat = now
+
+    def _report_progress(self, state: _UnitState) -> None:
+        if self.progress is not None:
+            totals = {name: s.as_dict() for name, s in self.stats.items()}
+            self.progress(state.source.name, totals[state.source.name])
+
+    def _restore_stats(self, payload: dict[str, Any]) -> None:
+        for name, values in (payload.get("sources") or {}).items():
+            known = {k: v for k, v in values.items() if k in SourceStats.__dataclass_fields__}
+            self.stats[name] = SourceStats(**known)
+
+    def _stats_payload(self, retention: dict[str, int], executor: Executor) -> dict[str, Any]:
+        return {
+            "sources": {name: s.as_dict() for name, s in self.stats.items()},
+            "retention": retention,
+            "executor": executor.name,
+            "finished": datetime.now(timezone.utc).isoformat(),
+        }
+
+    @staticmethod
+    def _close(connector: Connector | None) -> None:
+        if connector is not None:
+            try:
+                connector.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass

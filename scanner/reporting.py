@@ -1,0 +1,125 @@
+"""From the store to the reports' plain data contracts (``reports.data``).
+
+This module is the privacy boundary between what is stored and what each audience sees:
+a teacher's digest gets only that teacher's own items; the FG frame has no owner, title or
+link column at all (only a keyed hash of the owner, so the FG report can enforce a minimum
+number of teachers per group); the run report gets counts and error codes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+from reports.data import (
+    FG_ITEM_COLUMNS,
+    FG_RUN_COLUMNS,
+    DigestItem,
+    RunReportData,
+    SourceRunStats,
+    TeacherDigest,
+)
+from scanner.config import Settings
+from scanner.privacy import ValueHasher, load_or_create_secret
+from scanner.retention import item_sensitivity
+from scanner.store import Store
+
+DIGEST_STATUSES = ("verlopen", "binnenkort")
+
+
+def teacher_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[TeacherDigest]:
+    """One digest per teacher with items that are overdue or due soon (empty ones left out)."""
+    per_owner: dict[str, list[DigestItem]] = defaultdict(list)
+    for row in store.iter_items(active_only=True, student_data_only=True):
+        if row["retention_status"] not in DIGEST_STATUSES or row["exempt_reason"]:
+            continue
+        per_owner[row["owner"]].append(DigestItem(
+            item_id=row["id"], source=row["source"], kind=row["kind"], title=row["title"] or "",
+            folder=row["folder"] or "", date=row["item_date"], categories=tuple(row["categories"] or ()),
+            status=row["retention_status"], due_date=row["due_date"],
+            action=row["action"] if row["action"] in {"dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"}
+            else "verwijderen",
+            link=row["link"],
+        ))
+    generated = now or datetime.now(timezone.utc)
+    language = settings.report_language
+    return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
+                          generated=generated, full_list_hint=settings.reports.full_list_hint)
+            for owner, items in sorted(per_owner.items()) if items]
+
+
+def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The FG item frame (no owners, titles or links) and the runs frame."""
+    hasher = ValueHasher(load_or_create_secret(settings.secret_path))
+    rows: list[dict[str, Any]] = []
+    for row in store.iter_items():
+        categories = list(row["categories"] or ())
+        sensitivity = item_sensitivity(categories)
+        rows.append({
+            "item_id": row["id"], "source_kind": row["source_kind"], "kind": row["kind"],
+            "department": row["department"] or "onbekend", "date": row["item_date"],
+            "categories": categories, "sensitivity": sensitivity.value if sensitivity else None,
+            "status": row["retention_status"] or "ok", "state": row["state"],
+            "closed_at": row["closed_at"], "first_seen_run": row["first_seen_run"],
+            "false_positive": row["exempt_reason"] == "false_positive",
+            "student_data": bool(row["student_data"]),
+            "owner_key": hasher.hash("OWNER", row["owner"]),
+        })
+    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key"])
+    runs = pd.DataFrame(
+        [{"run_id": r["id"], "started_at": r["started_at"], "finished_at": r["finished_at"], "status": r["status"]}
+         for r in store.runs("scan", limit=1000)],
+        columns=FG_RUN_COLUMNS,
+    )
+    return items, runs
+
+
+def run_report_data(store: Store, run_id: int) -> RunReportData | None:
+    """Counts, errors and detection mode of one scan, for the IT run report."""
+    run = store.run(run_id)
+    if run is None:
+        return None
+    stats = (run.get("stats") or {}).get("sources", {})
+    errors: dict[str, Counter] = defaultdict(Counter)
+    messages: dict[tuple[str, str], str] = {}
+    for error in store.source_errors(run_id):
+        errors[error["source"]][error["code"]] += 1
+        messages.setdefault((error["source"], error["code"]), error["message"])
+    sources = []
+    for name, values in stats.items():
+        sources.append(SourceRunStats(
+            name=name, kind=values.get("kind", ""), items_seen=values.get("seen", 0),
+            items_analysed=values.get("analysed", 0), items_skipped=values.get("unchanged", 0),
+            items_closed=values.get("closed", 0),
+            errors=[(code, messages[(name, code)], count) for code, count in errors[name].items()],
+            bytes_read=values.get("bytes_read", 0), seconds=values.get("seconds", 0.0),
+        ))
+    return RunReportData(
+        run_id=str(run_id), started_at=_aware(run["started_at"]), finished_at=_aware(run["finished_at"]),
+        status=run["status"], detection_mode=run["detection_mode"] or "",
+        detection_notice=run["detection_notice"], sources=sources,
+        item_errors_by_code=store.item_error_counts(run_id),
+    )
+
+
+def export_rows(store: Store) -> list[dict[str, Any]]:
+    """One row per flagged item (for IT's own follow-up; holds owners and folders, no values)."""
+    out = []
+    for row in store.iter_items(active_only=True, student_data_only=True):
+        out.append({
+            "source": row["source"], "owner": row["owner"], "item_id": row["id"], "folder": row["folder"],
+            "date": row["item_date"].date().isoformat() if row["item_date"] else None,
+            "categories": list(row["categories"] or ()), "entity_counts": dict(row["entity_counts"] or {}),
+            "retention_status": row["retention_status"] or "ok",
+            "due_date": row["due_date"].isoformat() if row["due_date"] else None,
+        })
+    return out
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value

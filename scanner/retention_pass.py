@@ -1,0 +1,62 @@
+"""Recompute every stored item's retention status from metadata, without reading content.
+
+Runs at the end of every scan and before every report, so a status moves from ``ok`` to
+``binnenkort`` to ``verlopen`` as the calendar moves, even for items nobody touched. Streams
+the items table in id order and writes only the rows whose outcome changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from scanner.model import RetentionStatus
+from scanner.retention import ItemFacts, RetentionPolicy
+from scanner.store import Store
+
+
+def facts_of(row: dict[str, Any]) -> ItemFacts:
+    return ItemFacts(
+        kind=row["kind"], source=row["source"], source_kind=row["source_kind"],
+        folder=row["folder"] or "", date=row["item_date"],
+        categories=tuple(row["categories"] or ()), entities=tuple((row["entity_counts"] or {}).keys()),
+        labels=tuple(row["labels"] or ()), owner_mark=row["owner_mark"],
+        student_data=bool(row["student_data"]),
+    )
+
+
+def recompute_retention(store: Store, settings: Any, today: date | datetime | None = None) -> dict[str, int]:
+    """Evaluate the policy for every active item; return counts per status (student data only)."""
+    if isinstance(today, datetime):
+        today = today.date()
+    policy = RetentionPolicy(settings.retention, today=today)
+    counts = {status.value: 0 for status in RetentionStatus}
+    updates: list[dict[str, Any]] = []
+    for row in store.iter_items(active_only=True):
+        decision = policy.evaluate(facts_of(row))
+        new = dict(b_id=row["id"], retention_status=decision.status.value, due_date=decision.due_date,
+                   rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
+        if row["student_data"]:
+            counts[decision.status.value] += 1
+        old_due = row["due_date"]
+        if (row["retention_status"], old_due, row["rule_id"], row["action"], row["exempt_reason"]) != (
+                new["retention_status"], new["due_date"], new["rule_id"], new["action"], new["exempt_reason"]):
+            updates.append(new)
+        if len(updates) >= 2000:
+            store.update_retention(updates)
+            updates = []
+    store.update_retention(updates)
+    return counts
+
+
+def explain_item(store: Store, settings: Any, ident: str, lang: str = "nl",
+                 today: date | None = None) -> tuple[dict[str, Any], str] | None:
+    """The stored item and the policy's explanation of its status (for ``retention explain``)."""
+    row = store.item(ident)
+    if row is None:
+        return None
+    from scanner.store.store import _aware
+
+    row["item_date"] = _aware(row["item_date"])
+    decision = RetentionPolicy(settings.retention, today=today).evaluate(facts_of(row))
+    return row, decision.explain(lang)

@@ -1,0 +1,169 @@
+"""The database schema: what schoonschip remembers between runs.
+
+What is stored, on purpose: item metadata (where, whose, when, how big, change key), the
+subject or file name (for the owner's own digest only), masked samples and keyed hashes of
+findings, retention status, run and error bookkeeping. What is never stored: bodies, file
+content, extracted text, detected values.
+
+SQLAlchemy Core (not the ORM): the pipeline writes in bulk and reads in column projections,
+and Core keeps those statements explicit and fast on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # scan | digest | report
+    Column("status", String(16), nullable=False),  # running | completed | failed | interrupted
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("pid", Integer),
+    Column("host", String(255)),
+    Column("detection_mode", String(255)),
+    Column("detection_notice", Text),
+    Column("stats", JSON),
+    Column("error", Text),
+)
+
+units = Table(
+    "units", metadata,
+    Column("source", String(255), primary_key=True),
+    Column("unit_key", String(1024), primary_key=True),
+    Column("label", String(1024)),
+    Column("owner", String(320)),
+    Column("cursor", Text),
+    Column("last_completed_run", Integer),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+run_units = Table(
+    "run_units", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(255), primary_key=True),
+    Column("unit_key", String(1024), primary_key=True),
+    Column("status", String(16), nullable=False),  # done | failed
+    Column("stats", JSON),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+items = Table(
+    "items", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(255), nullable=False),
+    Column("source_kind", String(32), nullable=False),
+    Column("item_key", String(2048), nullable=False),
+    Column("unit_key", String(1024), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("owner", String(320), nullable=False),
+    Column("department", String(255)),
+    Column("folder", String(2048)),
+    Column("title", String(1024)),
+    Column("link", Text),
+    Column("item_date", DateTime(timezone=True), nullable=False),
+    Column("size", Integer),
+    Column("change_key", String(512)),
+    Column("content_hash", String(64)),
+    Column("labels", JSON),
+    Column("state", String(16), nullable=False),  # actief | opgeruimd
+    Column("closed_at", DateTime(timezone=True)),
+    Column("first_seen_run", Integer, nullable=False),
+    Column("last_seen_run", Integer, nullable=False),
+    Column("analysed_run", Integer),
+    Column("analysed_at", DateTime(timezone=True)),
+    Column("student_data", Boolean),
+    Column("categories", JSON),
+    Column("entity_counts", JSON),
+    Column("reasons", JSON),
+    Column("error_codes", JSON),
+    Column("retention_status", String(16)),
+    Column("due_date", Date),
+    Column("rule_id", String(128)),
+    Column("action", String(64)),
+    Column("exempt_reason", String(64)),
+    Column("owner_mark", String(32)),
+    Column("tagged", Boolean, default=False),
+    # No unique constraint on (source, item_key): the primary key is a hash of exactly that,
+    # and a 2 KB key would not fit a PostgreSQL btree entry.
+)
+Index("ix_items_source_unit", items.c.source, items.c.unit_key)
+Index("ix_items_owner_status", items.c.owner, items.c.retention_status)
+Index("ix_items_content_hash", items.c.content_hash)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("category", String(32)),
+    Column("part", String(1024), nullable=False),
+    Column("location", String(255)),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("masked", String(128), nullable=False),
+    Column("value_hash", String(64), nullable=False),
+)
+Index("ix_findings_item", findings.c.item_id)
+Index("ix_findings_value_hash", findings.c.value_hash)
+
+item_errors = Table(
+    "item_errors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("part", String(1024)),
+    Column("message", Text, nullable=False),
+)
+Index("ix_item_errors_item", item_errors.c.item_id)
+
+source_errors = Table(
+    "source_errors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("unit_key", String(1024)),
+    Column("code", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_source_errors_run", source_errors.c.run_id)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("owner", String(320), primary_key=True),
+    Column("period", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),  # sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("reason", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+locks = Table(
+    "locks", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("pid", Integer, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,435 @@
+"""The store: all reads and writes of the database go through :class:`Store`.
+
+The pipeline driver is the only writer. Writes happen in small transactions (a batch of
+analysed items, a unit's completion), so a run killed at any point loses at most the batch in
+flight, which the resumed run analyses again; because an item's findings are replaced, never
+appended, nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from scanner.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
+from scanner.store import schema as s
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def item_id(source: str, item_key: str) -> str:
+    """Stable, opaque id of an item: the same source and key give the same id on every run."""
+    return hashlib.sha256(f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class KnownItem:
+    id: str
+    change_key: str | None
+    state: str
+    last_seen_run: int
+    analysed: bool
+    folder: str | None
+    unit_key: str
+    labels: tuple[str, ...]
+
+
+class Store:
+    """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        if create:
+            self.create_schema()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        """Bring the schema to the newest version (Alembic when available, else create_all)."""
+        from scanner.store.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def begin_run(self, kind: str, *, pid: int, host: str, detection_mode: str | None = None,
+                  detection_notice: str | None = None) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(s.runs).values(
+                kind=kind, status="running", started_at=utcnow(), pid=pid, host=host,
+                detection_mode=detection_mode, detection_notice=detection_notice, stats={}))
+            return int(result.inserted_primary_key[0])
+
+    def unfinished_run(self, kind: str) -> dict[str, Any] | None:
+        """The newest run of ``kind`` that never finished (killed): it is resumed, not restarted."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(s.runs).where(s.runs.c.kind == kind, s.runs.c.status.in_(("running", "interrupted")))
+                .order_by(s.runs.c.id.desc()).limit(1)).mappings().first()
+            return dict(row) if row else None
+
+    def reopen_run(self, run_id: int, *, pid: int, host: str, detection_mode: str | None,
+                   detection_notice: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
+                status="running", pid=pid, host=host, detection_mode=detection_mode,
+                detection_notice=detection_notice))
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
+                status=status, finished_at=utcnow(), stats=stats, error=error))
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.runs).where(s.runs.c.id == run_id)).mappings().first()
+            return dict(row) if row else None
+
+    def runs(self, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        query = select(s.runs).order_by(s.runs.c.id.desc()).limit(limit)
+        if kind:
+            query = query.where(s.runs.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # --- units and cursors --------------------------------------------------------------
+
+    def cursor(self, source: str, unit_key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.units.c.cursor).where(
+                s.units.c.source == source, s.units.c.unit_key == unit_key)).scalar()
+
+    def done_units(self, run_id: int, source: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(s.run_units.c.unit_key).where(
+                s.run_units.c.run_id == run_id, s.run_units.c.source == source,
+                s.run_units.c.status == "done")).scalars())
+
+    def complete_unit(self, run_id: int, source: str, unit_key: str, label: str, owner: str | None,
+                      cursor: str | None, stats: dict[str, int]) -> None:
+        """Save a unit's new cursor and mark it done for this run, in one transaction."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(s.units.c.source).where(
+                s.units.c.source == source, s.units.c.unit_key == unit_key)).first()
+            values = dict(label=label, owner=owner, cursor=cursor, last_completed_run=run_id, updated_at=now)
+            if exists:
+                conn.execute(update(s.units).where(
+                    s.units.c.source == source, s.units.c.unit_key == unit_key).values(**values))
+            else:
+                conn.execute(insert(s.units).values(source=source, unit_key=unit_key, **values))
+            conn.execute(delete(s.run_units).where(
+                s.run_units.c.run_id == run_id, s.run_units.c.source == source,
+                s.run_units.c.unit_key == unit_key))
+            conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=unit_key,
+                                                    status="done", stats=stats, finished_at=now))
+
+    def run_unit_stats(self, run_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(s.run_units).where(s.run_units.c.run_id == run_id)).mappings()]
+
+    # --- items ----------------------------------------------------------------------------
+
+    def known_items(self, source: str, keys: Sequence[str]) -> dict[str, KnownItem]:
+        """Look up what is stored for a batch of item keys of one source (one query)."""
+        if not keys:
+            return {}
+        ids = {item_id(source, key): key for key in keys}
+        cols = s.items.c
+        out: dict[str, KnownItem] = {}
+        with self.engine.connect() as conn:
+            id_list = list(ids)
+            for start in range(0, len(id_list), 500):
+                chunk = id_list[start:start + 500]
+                for row in conn.execute(select(
+                        cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
+                        cols.folder, cols.unit_key, cols.labels).where(cols.id.in_(chunk))):
+                    out[ids[row.id]] = KnownItem(
+                        id=row.id, change_key=row.change_key, state=row.state,
+                        last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
+                        folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()))
+        return out
+
+    def touch_items(self, run_id: int, refs: Iterable[ItemRef]) -> int:
+        """Mark unchanged items as seen in this run, keeping their findings.
+
+        Metadata that can change without the content changing (folder after a move, labels,
+        subject of a re-filed message, owner mapping) is refreshed; an item that had been closed
+        and shows up again is reopened.
+        """
+        rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder, title=r.title,
+                     labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
+                     last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None) for r in refs]
+        if not rows:
+            return 0
+        from sqlalchemy import bindparam
+
+        statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(
+            folder=bindparam("folder"), title=bindparam("title"), labels=bindparam("labels"),
+            unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
+            last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
+            closed_at=bindparam("closed_at"))
+        with self.engine.begin() as conn:
+            conn.execute(statement, rows)
+        return len(rows)
+
+    def save_results(self, run_id: int, results: Sequence[AnalysisResult], *, source_kind: str,
+                     department: str | None) -> None:
+        """Store a batch of analysed items: upsert item rows, replace findings and errors."""
+        if not results:
+            return
+        now = utcnow()
+        with self.engine.begin() as conn:
+            ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+            existing = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
+            conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(ids)))
+            conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
+            finding_rows: list[dict[str, Any]] = []
+            error_rows: list[dict[str, Any]] = []
+            for ident, result in zip(ids, results):
+                ref, verdict = result.ref, result.verdict
+                fetch_failed = any(e.code in TRANSIENT_ERRORS for e in result.errors)
+                entity_counts: dict[str, int] = {}
+                for finding in (verdict.findings if verdict else []):
+                    entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
+                values = dict(
+                    source=ref.source, source_kind=source_kind, item_key=ref.item_key,
+                    unit_key=ref.unit_key, kind=ref.kind.value, owner=ref.owner, department=department,
+                    folder=ref.folder, title=ref.title, link=ref.link, item_date=ref.date, size=ref.size,
+                    # A transient failure leaves no change key, so the next run tries again.
+                    change_key=None if fetch_failed else ref.change_key,
+                    content_hash=result.content_hash, labels=list(ref.labels),
+                    state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
+                    analysed_run=run_id, analysed_at=now,
+                    student_data=bool(verdict and verdict.student_data),
+                    categories=sorted(verdict.categories) if verdict else [],
+                    entity_counts=entity_counts, reasons=list(verdict.reasons) if verdict else [],
+                    error_codes=sorted({e.code for e in result.errors}),
+                )
+                if ident in existing:
+                    conn.execute(update(s.items).where(s.items.c.id == ident).values(**values))
+                else:
+                    conn.execute(insert(s.items).values(id=ident, first_seen_run=run_id, **values))
+                for finding in (verdict.findings if verdict else []):
+                    finding_rows.append(dict(
+                        item_id=ident, entity=finding.entity, category=finding.category,
+                        part=finding.part[:1024], location=(finding.location or None),
+                        start=finding.start, end=finding.end, score=round(float(finding.score), 4),
+                        masked=finding.masked[:128], value_hash=finding.value_hash))
+                for error in result.errors:
+                    error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
+                                           part=error.part[:1024], message=error.message[:2000]))
+            if finding_rows:
+                conn.execute(insert(s.findings), finding_rows)
+            if error_rows:
+                conn.execute(insert(s.item_errors), error_rows)
+
+    def close_items(self, source: str, keys: Iterable[str], run_id: int, when: datetime | None = None) -> int:
+        """Close items that were removed at the source (delta crawls): deletion evidence."""
+        ids = [item_id(source, key) for key in keys]
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(update(s.items).where(
+                s.items.c.id.in_(ids), s.items.c.state == ItemState.ACTIVE.value).values(
+                state=ItemState.CLEANED.value, closed_at=when or utcnow(), last_seen_run=run_id))
+            return result.rowcount or 0
+
+    def close_unseen(self, source: str, unit_key: str, run_id: int, when: datetime | None = None) -> int:
+        """Close active items of a fully listed unit that this run did not see."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(s.items).where(
+                s.items.c.source == source, s.items.c.unit_key == unit_key,
+                s.items.c.state == ItemState.ACTIVE.value, s.items.c.last_seen_run != run_id).values(
+                state=ItemState.CLEANED.value, closed_at=when or utcnow()))
+            return result.rowcount or 0
+
+    def set_owner_mark(self, ident: str, mark: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.items).where(s.items.c.id == ident).values(owner_mark=mark))
+
+    def set_tagged(self, ids: Iterable[str], tagged: bool = True) -> None:
+        ids = list(ids)
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(update(s.items).where(s.items.c.id.in_(ids)).values(tagged=tagged))
+
+    def item(self, ident: str) -> dict[str, Any] | None:
+        """One item by id (or by a unique id prefix of at least 6 characters)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.items).where(s.items.c.id == ident)).mappings().first()
+            if row is None and len(ident) >= 6:
+                rows = conn.execute(select(s.items).where(s.items.c.id.like(f"{ident}%")).limit(2)).mappings().all()
+                row = rows[0] if len(rows) == 1 else None
+            return dict(row) if row else None
+
+    def findings_of(self, ident: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                select(s.findings).where(s.findings.c.item_id == ident).order_by(s.findings.c.id)).mappings()]
+
+    def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
+                   owner: str | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Stream item rows in id order (keyset pagination: flat memory on any size)."""
+        last = ""
+        while True:
+            query = select(s.items).where(s.items.c.id > last).order_by(s.items.c.id).limit(batch)
+            if active_only:
+                query = query.where(s.items.c.state == ItemState.ACTIVE.value)
+            if student_data_only:
+                query = query.where(s.items.c.student_data.is_(True))
+            if owner:
+                query = query.where(s.items.c.owner == owner)
+            with self.engine.connect() as conn:
+                rows = [dict(r) for r in conn.execute(query).mappings()]
+            if not rows:
+                return
+            for row in rows:
+                row["item_date"] = _aware(row["item_date"])
+                row["closed_at"] = _aware(row["closed_at"])
+                yield row
+            last = rows[-1]["id"]
+
+    def update_retention(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Bulk update retention fields: dicts with b_id, retention_status, due_date, rule_id,
+        action, exempt_reason."""
+        if not updates:
+            return
+        from sqlalchemy import bindparam
+
+        statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(
+            retention_status=bindparam("retention_status"), due_date=bindparam("due_date"),
+            rule_id=bindparam("rule_id"), action=bindparam("action"),
+            exempt_reason=bindparam("exempt_reason"))
+        with self.engine.begin() as conn:
+            for start in range(0, len(updates), 1000):
+                conn.execute(statement, list(updates[start:start + 1000]))
+
+    def retention_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.items.c.retention_status, func.count()).where(
+                s.items.c.state == ItemState.ACTIVE.value, s.items.c.student_data.is_(True))
+                .group_by(s.items.c.retention_status)).all()
+        counts = {status.value: 0 for status in RetentionStatus}
+        for status, count in rows:
+            if status:
+                counts[status] = count
+        return counts
+
+    def count_items(self, **filters: Any) -> int:
+        query = select(func.count()).select_from(s.items)
+        for key, value in filters.items():
+            query = query.where(getattr(s.items.c, key) == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    # --- errors ---------------------------------------------------------------------------
+
+    def record_source_error(self, run_id: int, source: str, unit_key: str | None, code: str, message: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(s.source_errors).values(
+                run_id=run_id, source=source, unit_key=unit_key, code=code, message=message[:2000], at=utcnow()))
+
+    def source_errors(self, run_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(s.source_errors).where(
+                s.source_errors.c.run_id == run_id).order_by(s.source_errors.c.id)).mappings()]
+
+    def item_error_counts(self, run_id: int) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {code: count for code, count in conn.execute(
+                select(s.item_errors.c.code, func.count()).where(s.item_errors.c.run_id == run_id)
+                .group_by(s.item_errors.c.code))}
+
+    def item_errors_of(self, ident: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(s.item_errors).where(
+                s.item_errors.c.item_id == ident)).mappings()]
+
+    def consecutive_failing_runs(self, source: str, limit: int = 10) -> int:
+        """How many of the latest finished scans in a row recorded an error for ``source``."""
+        with self.engine.connect() as conn:
+            run_ids = list(conn.execute(select(s.runs.c.id).where(
+                s.runs.c.kind == "scan", s.runs.c.finished_at.is_not(None))
+                .order_by(s.runs.c.id.desc()).limit(limit)).scalars())
+            failing = set(conn.execute(select(s.source_errors.c.run_id).where(
+                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()) if run_ids else set()
+        streak = 0
+        for run_id in run_ids:
+            if run_id not in failing:
+                break
+            streak += 1
+        return streak
+
+    # --- deliveries (the digest ledger) ---------------------------------------------------
+
+    def already_sent(self, owner: str, period: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.deliveries.c.status).where(
+                s.deliveries.c.owner == owner, s.deliveries.c.period == period)).scalar() == "sent"
+
+    def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.deliveries.c.attempts).where(
+                s.deliveries.c.owner == owner, s.deliveries.c.period == period)).first()
+            values = dict(status=status, reason=(reason or None) and reason[:2000], updated_at=utcnow())
+            if row:
+                conn.execute(update(s.deliveries).where(and_(
+                    s.deliveries.c.owner == owner, s.deliveries.c.period == period)).values(
+                    attempts=row.attempts + 1, **values))
+            else:
+                conn.execute(insert(s.deliveries).values(owner=owner, period=period, attempts=1, **values))
+
+    def deliveries(self, period: str | None = None) -> list[dict[str, Any]]:
+        query = select(s.deliveries)
+        if period:
+            query = query.where(s.deliveries.c.period == period)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+
+TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost"})
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
