@@ -1,0 +1,111 @@
+"""Store: upserts replace findings, touches keep them, closing records deletion evidence,
+the lock refuses a second live runner and recovers a dead one's lock."""
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import inspect, text
+
+from scanner.model import AnalysisResult, Finding, ItemError, ItemKind, ItemRef, Verdict
+from scanner.store import Store, item_id
+from scanner.store.lock import LockedError, acquire
+from scanner.store.migrate import current_revision, head_revision
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+
+
+def ref(key="k1", change="c1", folder="INBOX", **kw):
+    return ItemRef(source="s", item_key=key, kind=ItemKind.MAIL, owner="d@s.nl", folder=folder, title="t",
+                   date=datetime(2020, 3, 1, tzinfo=timezone.utc), size=10, change_key=change, unit_key="u", **kw)
+
+
+def result(r, findings=1, student=True):
+    found = [Finding("NL_BSN", "body", 0, 9, 0.9, "*****6782", f"h{i}", "identificatie") for i in range(findings)]
+    return AnalysisResult(ref=r, content_hash="abc", verdict=Verdict(student, ["identificatie"], found, ["bsn"]))
+
+
+def test_schema_is_at_alembic_head(store):
+    assert current_revision(store.engine) == head_revision()
+    assert {"items", "findings", "runs", "units", "locks", "deliveries"} <= set(inspect(store.engine).get_table_names())
+
+
+def test_save_replaces_findings_and_touch_keeps_them(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result(ref(), findings=3)], source_kind="maildir", department="OB")
+    store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department="OB")
+    ident = item_id("s", "k1")
+    assert len(store.findings_of(ident)) == 2
+    run2 = store.begin_run("scan", pid=1, host="h")
+    store.touch_items(run2, [ref(folder="Archief")])  # moved: keeps findings, new folder
+    row = store.item(ident)
+    assert row["folder"] == "Archief" and row["last_seen_run"] == run2 and row["first_seen_run"] == run
+    assert len(store.findings_of(ident)) == 2
+    assert store.known_items("s", ["k1", "nope"])["k1"].change_key == "c1"
+
+
+def test_transient_errors_leave_no_change_key(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    failed = AnalysisResult(ref=ref(), content_hash=None, verdict=None,
+                            errors=[ItemError("fetch_failed", "ophalen mislukt / fetch failed")])
+    store.save_results(run, [failed], source_kind="maildir", department=None)
+    assert store.known_items("s", ["k1"])["k1"].change_key is None
+    assert store.item_error_counts(run) == {"fetch_failed": 1}
+
+
+def test_close_unseen_and_gone_record_deletion(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result(ref("a")), result(ref("b")), result(ref("c"))], source_kind="x", department=None)
+    run2 = store.begin_run("scan", pid=1, host="h")
+    store.touch_items(run2, [ref("a")])
+    assert store.close_items("s", ["b"], run2) == 1
+    assert store.close_unseen("s", "u", run2) == 1  # c
+    states = {k: store.item(item_id("s", k))["state"] for k in "abc"}
+    assert states == {"a": "actief", "b": "opgeruimd", "c": "opgeruimd"}
+    assert store.item(item_id("s", "c"))["closed_at"] is not None
+    store.touch_items(store.begin_run("scan", pid=1, host="h"), [ref("c")])  # reappears: reopened
+    assert store.item(item_id("s", "c"))["state"] == "actief"
+
+
+def test_unit_completion_saves_cursor_once(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    store.complete_unit(run, "s", "u", "U", "d@s.nl", "delta-1", {"seen": 1})
+    store.complete_unit(run, "s", "u", "U", "d@s.nl", "delta-2", {"seen": 2})
+    assert store.cursor("s", "u") == "delta-2"
+    assert store.done_units(run, "s") == {"u"}
+
+
+def test_delivery_ledger(store):
+    assert not store.already_sent("d@s.nl", "2026-W47")
+    store.record("d@s.nl", "2026-W47", "failed", "550 refused")
+    assert not store.already_sent("d@s.nl", "2026-W47")
+    store.record("d@s.nl", "2026-W47", "sent", None)
+    assert store.already_sent("d@s.nl", "2026-W47")
+    assert store.deliveries("2026-W47")[0]["attempts"] == 2
+
+
+def test_no_value_columns_exist(store):
+    columns = {c["name"] for t in inspect(store.engine).get_table_names() for c in inspect(store.engine).get_columns(t)}
+    assert not columns & {"value", "text", "body", "content", "raw"}
+
+
+def test_lock_refuses_a_live_holder_and_recovers_a_dead_one(store, tmp_path):
+    lock = acquire(store)
+    with pytest.raises(LockedError) as info:
+        acquire(store)
+    assert info.value.pid == os.getpid()
+    lock.release()
+    # A process that takes the lock and dies without releasing it.
+    code = ("import sys; from scanner.store import Store; from scanner.store.lock import acquire; "
+            f"acquire(Store({store.url!r})); sys.exit(0)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from locks")).scalar() == 1
+    recovered = acquire(store)
+    assert recovered.recovered_from is not None and recovered.recovered_from != os.getpid()
+    recovered.release()
