@@ -1,0 +1,264 @@
+"""Text extraction that survives real attachments and hostile input.
+
+``extract(fetched, kind, limits, cache)`` turns one fetched item (a raw RFC 822 mail or a file)
+into :class:`~scanner.model.TextPart` s plus per-part :class:`~scanner.model.ItemError` s and
+never raises. How:
+
+* the item is size-checked before it is read (``Fetched.size``), then hashed while read;
+* plain-text and HTML mails up to ``limits.inprocess_max_bytes`` are extracted in the caller's
+  process (fast path: no round trip for the most common item);
+* everything that needs a binary parser (PDF, Office, archives, .msg, ...) runs in a sandbox
+  worker subprocess (:mod:`scanner.extract.worker`) with an address-space cap, which is killed
+  and restarted when an item exceeds ``limits.max_seconds_per_item``;
+* identical attachments are extracted once per run through :class:`ExtractionCache`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.extract.cache import CacheEntry, ExtractionCache
+from scanner.extract.errors import MESSAGES, NeedsSandbox, item_error
+from scanner.extract.limits import ExtractionLimits
+from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed, SandboxTimeout
+from scanner.extract.walker import Blob, Walker, clean_name
+from scanner.model import Fetched, ItemError, ItemKind, TextPart
+
+__all__ = [
+    "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",
+    "extract",
+]
+
+_READ_CHUNK = 1024 * 1024
+_KEEP_IN_MEMORY = 8 * 1024 * 1024
+SOFT_DEADLINE_SHARE = 0.9
+"""The worker stops itself (returning what it found) at 90% of the time limit; the caller
+kills it at 100% plus a short grace, which only a hung parser ever reaches."""
+
+
+@dataclass
+class Extraction:
+    """What extraction learned about one item. ``content_hash`` is the sha256 of the item's
+    full raw bytes (None when they could not be read in full)."""
+
+    parts: list[TextPart] = field(default_factory=list)
+    errors: list[ItemError] = field(default_factory=list)
+    content_hash: str | None = None
+    bytes_read: int = 0
+
+
+@dataclass
+class _Material:
+    data: bytes | None = None
+    path: Path | None = None
+    temp: Path | None = None
+    size: int = 0
+    content_hash: str | None = None
+    error: ItemError | None = None
+
+
+def _materialise(fetched: Fetched, limits: ExtractionLimits) -> _Material:
+    """Get the item's bytes (memory or a local file) and its hash, honouring the size limit
+    before reading and while reading (a stream may be longer than announced)."""
+    limit = limits.max_item_bytes
+    if fetched.size is not None and fetched.size > limit:
+        return _Material(error=item_error("too_large"))
+    try:
+        if fetched.data is not None:
+            data = fetched.data
+            if len(data) > limit:
+                return _Material(error=item_error("too_large"))
+            return _Material(data=data, size=len(data), content_hash=hashlib.sha256(data).hexdigest())
+        if fetched.path is not None and Path(fetched.path).is_file():
+            path = Path(fetched.path)
+            size = path.stat().st_size
+            if size > limit:
+                return _Material(error=item_error("too_large"))
+            blob = Blob(path=path)
+            return _Material(path=path, size=size, content_hash=blob.sha256())
+        if fetched.open is None:
+            return _Material(error=item_error("fetch_failed"))
+        return _spool(fetched, limit)
+    except (OSError, ValueError) as exc:
+        del exc
+        return _Material(error=item_error("fetch_failed"))
+
+
+def _spool(fetched: Fetched, limit: int) -> _Material:
+    digest = hashlib.sha256()
+    chunks: list[bytes] = []
+    size = 0
+    temp: Path | None = None
+    handle = None
+    try:
+        with fetched.open() as stream:  # type: ignore[misc]
+            while True:
+                chunk = stream.read(_READ_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    if temp is not None:
+                        handle.close()  # type: ignore[union-attr]
+                        temp.unlink(missing_ok=True)
+                    return _Material(size=size, error=item_error("too_large"))
+                digest.update(chunk)
+                if temp is None and size > _KEEP_IN_MEMORY:
+                    fd, name = tempfile.mkstemp(prefix="schoonschip-", suffix=".item")
+                    temp = Path(name)
+                    handle = os.fdopen(fd, "wb")
+                    handle.writelines(chunks)
+                    chunks.clear()
+                if temp is not None:
+                    handle.write(chunk)  # type: ignore[union-attr]
+                else:
+                    chunks.append(chunk)
+    except BaseException:
+        if handle is not None:
+            handle.close()
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        raise
+    if handle is not None:
+        handle.close()
+        return _Material(path=temp, temp=temp, size=size, content_hash=digest.hexdigest())
+    return _Material(data=b"".join(chunks), size=size, content_hash=digest.hexdigest())
+
+
+class Extractor:
+    """Extraction with its own sandbox worker process. Thread-safe (one request at a time);
+    give each thread its own Extractor for parallelism, or use :func:`extract`, which keeps
+    one per thread."""
+
+    def __init__(self, limits: ExtractionLimits | None = None) -> None:
+        self.limits = limits or ExtractionLimits()
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+        _ALL.add(self)
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._sandbox.pid if self._sandbox is not None else None
+
+    def extract(self, fetched: Fetched, kind: ItemKind, cache: ExtractionCache | None = None) -> Extraction:
+        return self.extract_with(fetched, kind, self.limits, cache)
+
+    def extract_with(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
+                     cache: ExtractionCache | None = None) -> Extraction:
+        """Like :meth:`extract` with explicit limits. Never raises (except interpreter exits)."""
+        material: _Material | None = None
+        try:
+            material = _materialise(fetched, limits)
+            if material.error is not None:
+                return Extraction(errors=[material.error], content_hash=None, bytes_read=material.size)
+            result = self._run(fetched, kind, limits, cache, material)
+            _, bad = clean_name(fetched.name, "item")
+            if bad and fetched.name:
+                result.errors.insert(0, item_error("bad_name", "body"))
+            return result
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except MemoryError:
+            return Extraction(errors=[item_error("memory_limit")],
+                              content_hash=material.content_hash if material else None,
+                              bytes_read=material.size if material else 0)
+        except Exception:  # noqa: BLE001 - the contract: bad input never stops a run
+            return Extraction(errors=[item_error("crashed")],
+                              content_hash=material.content_hash if material else None,
+                              bytes_read=material.size if material else 0)
+        finally:
+            if material is not None and material.temp is not None:
+                material.temp.unlink(missing_ok=True)
+
+    def _run(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
+             cache: ExtractionCache | None, material: _Material) -> Extraction:
+        fmt = "mail" if kind == ItemKind.MAIL else None
+        name = fetched.name or ""
+        done = Extraction(content_hash=material.content_hash, bytes_read=material.size)
+        if material.size <= limits.inprocess_max_bytes:
+            data = material.data if material.data is not None else material.path.read_bytes()  # type: ignore[union-attr]
+            walker = Walker(limits, cache, in_process=True)
+            try:
+                walker.run(Blob(data=data), name, fmt=fmt, media_type=fetched.media_type,
+                           content_hash=material.content_hash)
+            except NeedsSandbox:
+                pass
+            else:
+                done.parts, done.errors = walker.parts, walker.errors
+                return done
+        request = {
+            "op": "extract", "name": name, "fmt": fmt, "media_type": fetched.media_type,
+            "limits": limits.model_dump(), "content_hash": material.content_hash,
+            "soft_seconds": limits.max_seconds_per_item * SOFT_DEADLINE_SHARE,
+            "path": str(material.path) if material.path is not None else None,
+        }
+        with self._lock:
+            sandbox = self._sandbox
+            if sandbox is None or sandbox.memory_bytes != limits.max_memory_bytes:
+                if sandbox is not None:
+                    sandbox.close()
+                sandbox = self._sandbox = Sandbox(limits.max_memory_bytes)
+            try:
+                reply = sandbox.request(request, material.data if material.path is None else None,
+                                        cache, limits.max_seconds_per_item + KILL_GRACE_SECONDS)
+            except SandboxTimeout:
+                done.errors = [item_error("timeout")]
+                return done
+            except SandboxCrashed as exc:
+                done.errors = [item_error("memory_limit" if exc.out_of_memory else "crashed")]
+                return done
+        done.parts = [TextPart(part=p[0], text=p[1], location=p[2], context=p[3] or {},
+                               content_hash=p[4]) for p in reply.get("parts", [])]
+        done.errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
+        return done
+
+    def close(self) -> None:
+        """Stop the sandbox worker. The Extractor can still be used (a new one starts)."""
+        with self._lock:
+            if self._sandbox is not None:
+                self._sandbox.close()
+                self._sandbox = None
+
+    def __enter__(self) -> "Extractor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_ALL: "weakref.WeakSet[Extractor]" = weakref.WeakSet()
+_local = threading.local()
+
+
+def _default_extractor() -> Extractor:
+    extractor = getattr(_local, "extractor", None)
+    if extractor is None or getattr(_local, "pid", None) != os.getpid():
+        extractor = Extractor()
+        _local.extractor = extractor
+        _local.pid = os.getpid()
+    return extractor
+
+
+def extract(fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
+            cache: ExtractionCache | None = None) -> Extraction:
+    """Extract one item. Never raises (except KeyboardInterrupt/SystemExit).
+
+    Uses one sandbox worker per calling thread (started on first need, stopped at exit).
+    """
+    return _default_extractor().extract_with(fetched, kind, limits, cache)
+
+
+@atexit.register
+def _close_all() -> None:
+    for extractor in list(_ALL):
+        try:
+            extractor.close()
+        except Exception:  # noqa: BLE001
+            pass

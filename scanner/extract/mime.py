@@ -1,0 +1,167 @@
+"""MIME mail (RFC 822 / .eml): subject, bodies and attachments, recursively.
+
+Parsed with the standard library ``email`` package (compat32 policy): it is pure Python,
+maintained with CPython, tolerant (it records defects instead of raising) and needs no extra
+dependency. Bodies become part ``"body"`` (plain text preferred over the HTML alternative),
+the subject becomes part ``"subject"``, attachments become children named by their file name.
+A missing or wrong charset and a broken multipart structure are recorded as errors but the
+text is still read, because a half-broken mail is exactly where student data hides.
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import email.header
+from email.message import Message
+
+from scanner.extract.errors import ExtractError
+from scanner.extract.textual import decode, html_to_text
+from scanner.extract.walker import Blob, Walker, here, sub
+
+_BOUNDARY_DEFECTS = (
+    email.errors.NoBoundaryInMultipartDefect,
+    email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MultipartInvariantViolationDefect,
+)
+
+
+def decode_header_value(value: object) -> str:
+    """Decode an RFC 2047 header to text without ever raising."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = str(value)
+    try:
+        chunks = email.header.decode_header(text)
+    except Exception:  # noqa: BLE001 - malformed encoded-words: keep the raw header
+        return text
+    out: list[str] = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        decoded, _ = decode(chunk, charset or None)
+        out.append(decoded)
+    return "".join(out).replace("\r", " ").replace("\n", " ").strip()
+
+
+class _MailWalk:
+    """State of one mail's walk: names already used for attachments, body chosen."""
+
+    def __init__(self, walker: Walker, path: str, depth: int, chash: str) -> None:
+        self.walker = walker
+        self.path = path
+        self.depth = depth
+        self.chash = chash
+        self.used: dict[str, int] = {}
+        self.counter = 0
+
+    def unique(self, name: str) -> str:
+        count = self.used.get(name, 0)
+        self.used[name] = count + 1
+        if count == 0:
+            return name
+        stem, dot, ext = name.rpartition(".")
+        return f"{stem} ({count + 1}).{ext}" if dot and stem else f"{name} ({count + 1})"
+
+    def fallback(self, ext: str = "") -> str:
+        self.counter += 1
+        return f"bijlage-{self.counter}{ext}"
+
+    def body_text(self, part: Message, payload: bytes, ctype: str) -> None:
+        text, wrong = decode(payload, part.get_content_charset())
+        where = here(self.path)
+        if wrong:
+            self.walker.error("bad_charset", where)
+        if ctype == "text/html":
+            text = html_to_text(text)
+        self.walker.add_text(where, text, None, None, self.chash)
+
+    def visit(self, part: Message) -> None:
+        walker = self.walker
+        walker.tick()
+        if walker.exhausted:
+            return
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            children = part.get_payload()
+            if not isinstance(children, list):
+                return
+            if ctype == "multipart/alternative" and children:
+                self.visit(_best_alternative(children))
+                # attachments hidden inside an alternative are still attachments
+                for child in children:
+                    if child.get_filename() or child.get_content_disposition() == "attachment":
+                        self.visit(child)
+                return
+            for child in children:
+                self.visit(child)
+            return
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and
+                                         isinstance(part.get_payload(), list)):
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                filename = decode_header_value(part.get_filename()) or self.fallback(".eml")
+                try:
+                    raw = inner[0].as_bytes()
+                except Exception as exc:  # noqa: BLE001 - unserialisable nested mail
+                    walker.error("corrupt", sub(self.path, self.unique(filename)))
+                    del exc
+                    return
+                walker.child(raw, self.unique(filename), self.path, self.depth + 1,
+                             "bijlage.eml", fmt="mail")
+            return
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
+        filename = decode_header_value(part.get_filename()) if part.get_filename() else ""
+        disposition = part.get_content_disposition()
+        if part.get_content_maintype() == "multipart":
+            # declared multipart but unparsable (missing boundary): read the raw text
+            walker.error("malformed_mime", here(self.path))
+            raw = part.get_payload(decode=False)
+            raw_bytes = raw.encode("utf-8", "replace") if isinstance(raw, str) else payload
+            text, _ = decode(raw_bytes, part.get_content_charset())
+            walker.add_text(here(self.path), text, None, None, self.chash)
+            return
+        if part.get_content_maintype() == "text" and disposition != "attachment" and not filename:
+            self.body_text(part, payload, ctype)
+            return
+        if not payload:
+            return
+        name = self.unique(filename or self.fallback(_guess_ext(ctype)))
+        walker.child(payload, name, self.path, self.depth + 1, self.fallback(),
+                     media_type=ctype)
+
+
+def _best_alternative(children: list[Message]) -> Message:
+    for wanted in ("text/plain", "text/html"):
+        for child in children:
+            if child.get_content_type() == wanted and not child.get_filename():
+                return child
+    for child in children:
+        if child.is_multipart():
+            return child
+    return children[-1]
+
+
+def _guess_ext(ctype: str) -> str:
+    return {"application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html",
+            "text/csv": ".csv", "application/ms-tnef": ".dat"}.get(ctype, "")
+
+
+def handle_mail(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    raw = blob.read()
+    try:
+        msg = email.message_from_bytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the parser is tolerant; this is a last resort
+        raise ExtractError("corrupt") from exc
+    subject = decode_header_value(msg.get("Subject"))
+    if subject:
+        walker.add_text(sub(path, "subject") if path else "subject", subject, None, None, chash)
+    if any(isinstance(d, _BOUNDARY_DEFECTS) for p in msg.walk() for d in getattr(p, "defects", [])):
+        walker.error("malformed_mime", here(path))
+    _MailWalk(walker, path, depth, chash).visit(msg)

@@ -1,0 +1,148 @@
+"""Plain text, CSV, HTML and RTF: decoding with honest charset handling.
+
+charset-normalizer is used only when the bytes are not valid UTF-8 (the common case is cheap),
+and only on a bounded sample, so a 100 MB log file costs one UTF-8 attempt plus a guess on
+64 kB. Text is never read beyond what the item's text budget can hold (4 bytes per character),
+which keeps memory bounded for huge text members streamed from disk.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+
+from scanner.extract.errors import ExtractError
+from scanner.extract.tables import emit_table
+from scanner.extract.walker import Blob, Walker, here
+
+_SAMPLE = 64 * 1024
+_SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "us-ascii", "ascii", "cp1252",
+                "windows-1252", "iso-8859-15"}
+_BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
+
+
+def decode(data: bytes, declared: str | None = None) -> tuple[str, bool]:
+    """Decode bytes to text. Returns (text, charset_was_wrong).
+
+    A declared charset is trusted when it decodes cleanly, except that valid non-ASCII UTF-8
+    declared as a single-byte charset is taken as UTF-8 (the classic mislabelled mail).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", "replace"), False
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace"), False
+    wrong = False
+    if declared:
+        name = declared.strip().strip('"').lower()
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            wrong = True
+        else:
+            if name.replace("_", "-") in _SINGLE_BYTE and not data.isascii() and _is_utf8(data):
+                return data.decode("utf-8", "replace"), True
+            try:
+                return data.decode(name), False
+            except (UnicodeDecodeError, ValueError):
+                wrong = True
+    if _is_utf8(data):
+        return data.decode("utf-8", "replace"), wrong
+    return data.decode(_guess(data), "replace"), True if declared else wrong
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte sequence cut off by a size limit at the very end is still UTF-8
+        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def _guess(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:_SAMPLE]).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "cp1252"
+    return encoding
+
+
+def read_bounded(walker: Walker, blob: Blob) -> tuple[bytes, bool]:
+    """Read at most what the text budget can use; returns (bytes, more_left_unread)."""
+    limit = walker.text_left * 4 + 4
+    if blob.data is not None:
+        return blob.data[:limit], len(blob.data) > limit
+    with blob.open() as handle:
+        data = handle.read(limit)
+        more = bool(handle.read(1))
+    return data, more
+
+
+def _text_of(walker: Walker, blob: Blob, part: str) -> tuple[str, bool]:
+    # When bytes were left unread, the decoded text is longer than the budget (a character
+    # is at most 4 bytes), so add_text truncates and records text_truncated by itself.
+    data, _ = read_bounded(walker, blob)
+    return decode(data)
+
+
+def handle_text(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    part = here(path)
+    text, _ = _text_of(walker, blob, part)
+    walker.add_text(part, text, None, None, chash)
+
+
+def handle_csv(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    part = here(path)
+    text, _ = _text_of(walker, blob, part)
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = max(";,\t|", key=sample.count)
+    csv.field_size_limit(max(walker.limits.max_text_chars, 131072))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        emit_table(walker, part, ((reader.line_num, row) for row in reader),
+                   sheet=None, content_hash=chash)
+    except csv.Error as exc:
+        raise ExtractError("corrupt") from exc
+
+
+def html_to_text(markup: str | bytes) -> str:
+    """Visible text of an HTML document (scripts, styles and comments dropped)."""
+    from bs4 import BeautifulSoup, Comment
+
+    try:
+        soup = BeautifulSoup(markup, "lxml")
+    except Exception:  # noqa: BLE001 - lxml missing or choking: fall back to the stdlib parser
+        soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    text = soup.get_text("\n")
+    text = "\n".join(line.strip() for line in text.splitlines())
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def handle_html(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    part = here(path)
+    data, _ = read_bounded(walker, blob)
+    text, _ = decode(data)
+    walker.add_text(part, html_to_text(text), None, None, chash)
+
+
+def handle_rtf(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    from striprtf.striprtf import rtf_to_text
+
+    part = here(path)
+    raw = blob.read()
+    text = rtf_to_text(raw.decode("latin-1"), encoding="cp1252", errors="replace")
+    walker.add_text(part, text, None, None, chash)

@@ -1,0 +1,338 @@
+"""The recursive core of extraction: one item in, text parts and per-part errors out.
+
+A :class:`Walker` visits a blob (the item itself, an attachment, an archive member), decides
+its format from magic bytes, hands it to one format handler and lets handlers visit their
+children again (attachments of a mail, members of a zip, files inside a winmail.dat). All the
+per-item limits live here so every handler shares one budget: text characters, uncompressed
+archive bytes, archive members, nesting depth and a cooperative deadline.
+
+The same code runs in two places: inside the sandbox worker process (every format) and in the
+caller's own process as a fast path (``in_process=True``) for plain text and HTML mail, where it
+raises :class:`NeedsSandbox` as soon as it meets anything that needs a binary parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Protocol
+
+from scanner.extract.cache import CacheEntry
+from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
+from scanner.extract.limits import ExtractionLimits
+from scanner.extract.sniff import HEAD_BYTES, mismatch, sniff
+from scanner.model import ItemError, TextPart
+
+# Formats the in-process fast path may handle: pure-Python, linear-time parsers only.
+IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})
+_BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_HASH_CHUNK = 1024 * 1024
+
+
+class CacheLike(Protocol):
+    def get(self, key: str) -> CacheEntry | None: ...
+    def put(self, key: str, entry: CacheEntry) -> None: ...
+
+
+@dataclass(slots=True)
+class Blob:
+    """Bytes to extract: in memory (``data``) or a local file (``path``), never both."""
+
+    data: bytes | None = None
+    path: Path | None = None
+
+    @property
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        return self.path.stat().st_size if self.path is not None else 0
+
+    def head(self, n: int = HEAD_BYTES) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
+            return handle.read(n)
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        return self.path.read_bytes()  # type: ignore[union-attr]
+
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        return open(self.path, "rb")  # type: ignore[arg-type]
+
+    def sha256(self) -> str:
+        if self.data is not None:
+            return hashlib.sha256(self.data).hexdigest()
+        digest = hashlib.sha256()
+        with self.open() as handle:
+            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+def sub(path: str, name: str) -> str:
+    """Path of a child part: ``"export.zip" + "leerlingen.csv"``."""
+    return f"{path}/{name}" if path else name
+
+
+def here(path: str) -> str:
+    """Part name of a node's own text: the top-level item's own text is ``"body"``."""
+    return path or "body"
+
+
+def clean_name(name: str | None, fallback: str) -> tuple[str, bool]:
+    """A safe part name from an untrusted file name; the flag says whether it had to change.
+
+    Control characters (a NUL-filled name) are replaced, path traversal is flattened, and an
+    empty result falls back to a neutral name so part paths stay unambiguous.
+    """
+    raw = name or ""
+    cleaned = _BAD_NAME_CHARS.sub("_", raw).replace("\\", "/")
+    parts = [p for p in cleaned.split("/") if p not in ("", ".", "..")]
+    cleaned = "/".join(parts)[:255].strip()
+    bad = cleaned != raw.strip().replace("\\", "/").strip("/") or bool(_BAD_NAME_CHARS.search(raw))
+    if not cleaned.strip("_ "):
+        return fallback, bool(raw) and bad
+    return cleaned, bad
+
+
+class Walker:
+    """Extracts one item, sharing the item's limits between all its nested parts."""
+
+    def __init__(
+        self,
+        limits: ExtractionLimits,
+        cache: CacheLike | None = None,
+        *,
+        in_process: bool = False,
+        deadline: float | None = None,
+    ) -> None:
+        self.limits = limits
+        self.cache: CacheLike | None = cache
+        self._local_cache: dict[str, CacheEntry] = {}
+        self.in_process = in_process
+        self.deadline = deadline
+        self.parts: list[TextPart] = []
+        self.errors: list[ItemError] = []
+        self.text_left = limits.max_text_chars
+        self.archive_bytes_left = limits.max_archive_total_bytes
+        self.members_left = limits.max_archive_members
+        self.exhausted = False  # text budget used up: stop visiting
+        self.timed_out = False
+        self._member_error = False
+
+    # --- entry point -------------------------------------------------------------------
+
+    def run(self, blob: Blob, name: str, *, fmt: str | None = None, media_type: str | None = None,
+            content_hash: str | None = None) -> None:
+        """Extract the whole item. Never raises except :class:`NeedsSandbox` (fast path),
+        ``MemoryError`` (the sandbox turns it into ``memory_limit``) and interpreter exits."""
+        try:
+            self.visit(blob, name, "", 0, fmt=fmt, media_type=media_type, content_hash=content_hash)
+        except ItemTimeout:
+            self.timed_out = True
+            self.error("timeout", "body")
+
+    # --- budget and bookkeeping ---------------------------------------------------------
+
+    def tick(self) -> None:
+        """Cooperative deadline check, called between pages, rows and members."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ItemTimeout()
+
+    def error(self, code: str, part: str, detail: str | None = None) -> None:
+        for existing in self.errors:
+            if existing.code == code and existing.part == part:
+                return
+        self.errors.append(item_error(code, part, detail))
+
+    def add_text(self, part: str, text: str, location: str | None = None,
+                 context: dict[str, Any] | None = None, content_hash: str | None = None) -> bool:
+        """Record text; returns False once the item's text budget is used up."""
+        if self.exhausted:
+            return False
+        if "\x00" in text:
+            text = text.replace("\x00", " ")
+        if not text.strip():
+            return True
+        if len(text) > self.text_left:
+            text = text[: self.text_left]
+            self.exhausted = True
+            self.error("text_truncated", part, f"max {self.limits.max_text_chars} tekens / characters")
+        self.text_left -= len(text)
+        if text:
+            self.parts.append(TextPart(part=part, text=text, location=location,
+                                       context=dict(context or {}), content_hash=content_hash))
+        return not self.exhausted
+
+    def take_member(self, archive_part: str) -> bool:
+        """Count one archive member against the item's member limit."""
+        if self.members_left <= 0:
+            if not self._member_error:
+                self._member_error = True
+                self.error("too_many_members", archive_part,
+                           f"max {self.limits.max_archive_members}")
+            return False
+        self.members_left -= 1
+        return True
+
+    def reserve_archive_bytes(self, n: int) -> bool:
+        """Reserve ``n`` uncompressed bytes of the item-wide archive budget."""
+        if n > self.archive_bytes_left:
+            return False
+        self.archive_bytes_left -= n
+        return True
+
+    def ratio_exceeded(self, uncompressed: int, compressed: int) -> bool:
+        """A member (or stream) inflates too much. Small members are exempt: a 20 kB run of
+        spaces may compress 200:1 legitimately, a bomb needs bulk to hurt."""
+        if uncompressed <= 1024 * 1024:
+            return False
+        return uncompressed > self.limits.max_archive_ratio * max(compressed, 1)
+
+    # --- visiting --------------------------------------------------------------------------
+
+    def child(self, data: bytes | Blob, name: str | None, parent: str, depth: int,
+              fallback: str, *, fmt: str | None = None, media_type: str | None = None) -> str:
+        """Visit an attachment or archive member; returns the part path it was given."""
+        cleaned, bad = clean_name(name, fallback)
+        path = sub(parent, cleaned)
+        if bad:
+            self.error("bad_name", path)
+        blob = data if isinstance(data, Blob) else Blob(data=data)
+        self.visit(blob, cleaned, path, depth, fmt=fmt, media_type=media_type)
+        return path
+
+    def visit(self, blob: Blob, name: str, path: str, depth: int, *, fmt: str | None = None,
+              media_type: str | None = None, content_hash: str | None = None) -> None:
+        part = here(path)
+        if self.exhausted:
+            return
+        self.tick()
+        if depth > self.limits.max_depth:
+            self.error("nesting_too_deep", part, f"max {self.limits.max_depth}")
+            return
+        size = blob.size
+        if size == 0:
+            self.error("empty", part)
+            return
+        if size > self.limits.max_item_bytes:
+            self.error("too_large", part)
+            return
+        detected = sniff(blob.head(), name, media_type)
+        if fmt is None:
+            fmt = detected
+        elif fmt == "mail" and detected in ("empty", "binary"):
+            fmt = detected
+        if path and mismatch(detected, name):
+            self.error("type_mismatch", part)
+        if self.in_process and fmt not in IN_PROCESS_FORMATS:
+            raise NeedsSandbox()
+        if fmt == "image" and not self.limits.ocr:
+            return  # images are skipped silently unless OCR is switched on
+        if content_hash is None:
+            content_hash = blob.sha256()
+        use_cache = bool(path) or fmt != "mail"
+        if use_cache and self._replay(content_hash, path):
+            return
+        start_parts, start_errors = len(self.parts), len(self.errors)
+        was_exhausted = self.exhausted
+        try:
+            handler = _handler(fmt)
+            if handler is None:
+                self.error("unsupported", part)
+            else:
+                handler(self, blob, name, path, depth, content_hash)
+        except ExtractError as exc:
+            self.error(exc.code, part, exc.detail)
+        except (ItemTimeout, NeedsSandbox, MemoryError, KeyboardInterrupt, SystemExit):
+            raise
+        except RecursionError:
+            self.error("corrupt", part)
+        except Exception:  # noqa: BLE001 - a parser failing on hostile input is data, not a bug
+            self.error("corrupt", part)
+        if use_cache and not self.exhausted and not was_exhausted:
+            self._store(content_hash, path, start_parts, start_errors)
+
+    # --- cache -------------------------------------------------------------------------------
+
+    def _lookup(self, key: str) -> CacheEntry | None:
+        entry = self._local_cache.get(key)
+        if entry is None and self.cache is not None:
+            entry = self.cache.get(key)
+        return entry
+
+    def _replay(self, key: str, path: str) -> bool:
+        entry = self._lookup(key)
+        if entry is None:
+            return False
+        for rel, text, location, context, chash in entry.parts:
+            self.add_text(_reroot(path, rel), text, location, context, chash)
+        for code, message, rel in entry.errors:
+            target = _reroot(path, rel)
+            if not any(e.code == code and e.part == target for e in self.errors):
+                self.errors.append(ItemError(code=code, message=message, part=target))
+        return True
+
+    def _store(self, key: str, path: str, start_parts: int, start_errors: int) -> None:
+        parts = tuple((_relative(path, p.part), p.text, p.location, p.context, p.content_hash)
+                      for p in self.parts[start_parts:])
+        errors = tuple((e.code, e.message, _relative(path, e.part))
+                       for e in self.errors[start_errors:] if e.code != "timeout")
+        entry = CacheEntry(parts=parts, errors=errors)
+        self._local_cache[key] = entry
+        if self.cache is not None:
+            self.cache.put(key, entry)
+
+
+def _relative(path: str, part: str) -> str:
+    if not path:
+        return "" if part == "body" else part
+    if part == path:
+        return ""
+    return part[len(path) + 1:] if part.startswith(path + "/") else part
+
+
+def _reroot(path: str, rel: str) -> str:
+    if rel == "":
+        return here(path)
+    return sub(path, rel)
+
+
+Handler = Callable[[Walker, Blob, str, str, int, str], None]
+
+
+def _handler(fmt: str) -> Handler | None:
+    """Format key -> handler, imported lazily so the fast path loads no binary parser."""
+    if fmt in ("mail",):
+        from scanner.extract import mime
+        return mime.handle_mail
+    if fmt in ("text", "csv", "html"):
+        from scanner.extract import textual
+        return {"text": textual.handle_text, "csv": textual.handle_csv, "html": textual.handle_html}[fmt]
+    if fmt == "rtf":
+        from scanner.extract import textual
+        return textual.handle_rtf
+    if fmt == "pdf":
+        from scanner.extract import pdf
+        return pdf.handle_pdf
+    if fmt in ("zip", "7z", "tar", "gzip", "bz2", "xz"):
+        from scanner.extract import archives
+        return archives.HANDLERS[fmt]
+    if fmt == "ole":
+        from scanner.extract import outlook
+        return outlook.handle_ole
+    if fmt == "tnef":
+        from scanner.extract import outlook
+        return outlook.handle_tnef
+    if fmt == "image":
+        from scanner.extract import ocr
+        return ocr.handle_image
+    return None

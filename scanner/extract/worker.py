@@ -1,0 +1,145 @@
+"""The sandbox worker: ``python -m scanner.extract.worker <memory-bytes>``.
+
+Runs every binary parser (pypdf, openpyxl, python-docx, py7zr, ...) in a separate process so
+that a hostile file can hang or bloat only this process: the caller kills it on timeout and
+starts a new one. The address space is capped with ``RLIMIT_AS`` before any parser is
+imported; an allocation beyond it raises ``MemoryError`` here instead of swapping the machine.
+A watchdog thread exits the worker when its parent goes away, so a killed caller never leaves
+a parser running.
+
+Protocol (see :mod:`scanner.extract.protocol`): the caller sends ``extract`` requests (JSON,
+then optionally the item bytes); the worker may ask ``cache_get`` (and waits for the reply),
+sends ``cache_put`` notices, and ends each request with one ``result``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_MEMORY = 3
+
+
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the timeout still bounds the damage
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _preload() -> None:
+    """Import the parsers once per worker so each item does not pay for it."""
+    import importlib
+
+    for module in ("scanner.extract.mime", "scanner.extract.textual", "scanner.extract.archives",
+                   "scanner.extract.office", "scanner.extract.pdf", "scanner.extract.outlook",
+                   "pypdf", "openpyxl", "docx", "pptx", "odf.opendocument", "extract_msg",
+                   "py7zr", "xlrd", "tnefparse", "striprtf.striprtf", "bs4", "charset_normalizer"):
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - a missing optional parser shows up per item
+            pass
+
+
+class RemoteCache:
+    """The caller's run-level cache, reached over the pipe."""
+
+    def __init__(self, fd_in: int, fd_out: int) -> None:
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+
+    def get(self, key: str) -> Any:
+        from scanner.extract.cache import CacheEntry
+        from scanner.extract.protocol import read_json, write_json
+
+        write_json(self.fd_out, {"op": "cache_get", "key": key})
+        reply = read_json(self.fd_in)
+        entry = reply.get("entry")
+        return CacheEntry.from_wire(entry) if entry else None
+
+    def put(self, key: str, entry: Any) -> None:
+        from scanner.extract.protocol import write_json
+
+        write_json(self.fd_out, {"op": "cache_put", "key": key, "entry": entry.to_wire()})
+
+
+def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int) -> dict[str, Any]:
+    from scanner.extract.limits import ExtractionLimits
+    from scanner.extract.walker import Blob, Walker
+
+    limits = ExtractionLimits(**request["limits"])
+    deadline = time.monotonic() + float(request["soft_seconds"])
+    walker = Walker(limits, RemoteCache(fd_in, fd_out) if request.get("cache") else None,
+                    in_process=False, deadline=deadline)
+    blob = Blob(data=data) if data is not None else Blob(path=Path(request["path"]))
+    restart = False
+    try:
+        walker.run(blob, request["name"], fmt=request.get("fmt"), media_type=request.get("media_type"),
+                   content_hash=request.get("content_hash"))
+    except MemoryError:
+        restart = True
+        blob = None  # type: ignore[assignment]
+        data = None
+        gc.collect()
+        walker.error("memory_limit", "body")
+    return {
+        "op": "result",
+        "parts": [[p.part, p.text, p.location, p.context, p.content_hash] for p in walker.parts],
+        "errors": [[e.code, e.message, e.part] for e in walker.errors],
+        "restart": restart,
+    }
+
+
+def main(argv: list[str]) -> int:
+    memory = int(argv[1]) if len(argv) > 1 else 0
+    if memory:
+        _limit_memory(memory)
+    # The protocol owns private copies of stdin/stdout; fd 1 goes to stderr so a library that
+    # prints cannot corrupt the frames, fd 0 is emptied.
+    fd_in = os.dup(0)
+    fd_out = os.dup(1)
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+
+    from scanner.extract.protocol import ProtocolClosed, read_frame, read_json, write_json
+
+    _preload()
+    write_json(fd_out, {"op": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            request = read_json(fd_in)
+            data = read_frame(fd_in) if request.get("has_data") else None
+        except ProtocolClosed:
+            return 0
+        if request.get("op") != "extract":
+            continue
+        try:
+            result = _handle(request, data, fd_in, fd_out)
+            del data
+            write_json(fd_out, result)
+        except MemoryError:
+            os._exit(EXIT_MEMORY)
+        except ProtocolClosed:
+            return 0
+        if result.get("restart"):
+            return EXIT_MEMORY
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
