@@ -16,8 +16,10 @@ from scanner.store.migrate import current_revision, head_revision
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(database_url):
+    store = Store(database_url)
+    yield store
+    store.close()
 
 
 def ref(key="k1", change="c1", folder="INBOX", **kw):
