@@ -1,0 +1,526 @@
+"""Exchange Server on premises through EWS (exchangelib).
+
+Exchange Online is reached through Microsoft Graph (``connectors.graph``); EWS is for the
+schools that still run their own Exchange 2013/2016/2019, which have no Graph.
+
+One source is one EWS endpoint with one service account and a list of mailboxes, each
+reached by impersonation (the ApplicationImpersonation role, the normal set-up) or delegate
+access. Every mail folder under the mailbox's message-folder root (``msgfolderroot``:
+Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.model.Unit`
+keyed ``"<mailbox>/<folder path>"``.
+
+Why these choices:
+
+* Autodiscover and version probing are skipped: the endpoint and the Exchange build come
+  from the configuration, so a run makes no guesses at 03:00 and needs no DNS tricks.
+* The folder tree is read with one paged ``FindFolder`` (deep traversal) under
+  ``msgfolderroot`` instead of exchangelib's ``walk()``, which first resolves ~60
+  well-known folders of the whole mailbox (calendar, search folders, ...) that are never
+  scanned. Only mail folders (folder class ``IPF.Note*``) become units.
+* Crawling uses ``SyncFolderItems`` (exchangelib ``sync_items``): deletions arrive as
+  explicit ``Delete`` changes, so units are not full listings. The sync state is the
+  cursor and is handed out only after exchangelib consumed the last page
+  (``IncludesLastItemInRange``); an interrupted crawl repeats from the previous state.
+* ``ErrorServerBusy`` and HTTP 503/429 are retried by exchangelib's ``FaultTolerance``,
+  which honours the server's ``BackOffMilliseconds`` hint; a back-off longer than
+  ``max_wait`` gives up with ``SourceError("throttled")`` instead of hanging the night.
+* Content (MIME, which includes the attachments) is fetched only in :meth:`fetch`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Literal
+from urllib.parse import quote, urlsplit
+
+from exchangelib import FaultTolerance
+from exchangelib.errors import UnauthorizedError
+from pydantic import Field, model_validator
+
+from connectors.base import (
+    Connector,
+    ConnectorContext,
+    ItemFetchError,
+    SecretRef,
+    SourceConfig,
+    SourceError,
+    StrictModel,
+)
+from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+
+log = logging.getLogger(__name__)
+
+_SYNC_FIELDS = ["subject", "datetime_received", "size", "categories"]
+_MAIL_FOLDER_CLASS = "ipf.note"
+
+
+class EwsOAuth(StrictModel):
+    """App registration in Entra ID for hybrid set-ups with modern authentication."""
+
+    client_id: str
+    tenant_id: str
+    client_secret: SecretRef
+
+
+class EwsConfig(SourceConfig):
+    """One Exchange server (EWS endpoint), one service account, several mailboxes."""
+
+    kind: Literal["ews"] = "ews"
+    service_endpoint: str = Field(description="e.g. https://mail.school.nl/EWS/Exchange.asmx")
+    auth: Literal["ntlm", "basic", "oauth"] = "ntlm"
+    username: str | None = Field(default=None, description="DOMEIN\\svc-schoonschip or a UPN.")
+    password: SecretRef | None = None
+    oauth: EwsOAuth | None = None
+    access: Literal["impersonation", "delegate"] = "impersonation"
+    mailboxes: list[str] = Field(min_length=1, description="Primary SMTP addresses to scan.")
+    exchange_version: str = Field(
+        default="15.1", description="Exchange build: 15.0 = 2013, 15.1 = 2016, 15.2 = 2019."
+    )
+    ca_file: Path | None = Field(default=None, description="Trust this CA (PEM) for the endpoint.")
+    owa_url: str | None = Field(
+        default=None, description="OWA base URL for links in digests, e.g. https://mail.school.nl/owa"
+    )
+    max_wait: float = Field(
+        default=300.0, gt=0, description="Longest single back-off (seconds) accepted when throttled."
+    )
+    page_size: int = Field(default=200, ge=1, le=512, description="Changes per SyncFolderItems call.")
+    max_connections: int = Field(default=4, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _check(self) -> "EwsConfig":
+        if self.auth in ("ntlm", "basic") and (self.username is None or self.password is None):
+            raise ValueError(
+                f"auth '{self.auth}' vraagt om 'username' en 'password' / needs 'username' and 'password'"
+            )
+        if self.auth == "oauth" and self.oauth is None:
+            raise ValueError("auth 'oauth' vraagt om een 'oauth'-blok / auth 'oauth' needs an 'oauth' block")
+        parts = urlsplit(self.service_endpoint)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("service_endpoint moet een https-URL zijn / service_endpoint must be an https URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(
+                "onversleuteld http mag alleen op loopback / plain http is only allowed on loopback"
+            )
+        for mailbox in self.mailboxes:
+            if "@" not in mailbox or "/" in mailbox:
+                raise ValueError(f"'{mailbox}' is geen e-mailadres / is not an e-mail address")
+        _parse_build(self.exchange_version)
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise ValueError(f"bestand {self.ca_file} bestaat niet / file {self.ca_file} does not exist")
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_build(text: str) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(p) for p in text.split("."))
+    except ValueError:
+        numbers = ()
+    if not 2 <= len(numbers) <= 4:
+        raise ValueError(
+            f"exchange_version '{text}' moet lijken op 15.1 / exchange_version must look like 15.1"
+        )
+    return numbers
+
+
+class _RetryPolicy(FaultTolerance):
+    """exchangelib's FaultTolerance, except that HTTP 401 means a wrong password.
+
+    exchangelib retries 401 as if it were throttling, which turns a wrong password into
+    minutes of exponential back-off and then a misleading "throttled" error. On-premises
+    Exchange answers bad NTLM/basic credentials with 401, so we fail at once with
+    ``auth_failed``; a rare throttling 401 is retried by the next run.
+    """
+
+    def raise_response_errors(self, response: Any) -> None:
+        if response.status_code == 401:
+            raise UnauthorizedError(f"HTTP 401 from {urlsplit(response.url).hostname}")
+        return super().raise_response_errors(response)
+
+
+# --- trusting a private CA ------------------------------------------------------------------
+# exchangelib builds its HTTP adapters from one class attribute, so a per-endpoint CA is kept
+# in a process-wide map that a small adapter subclass consults.
+
+_CA_FILES: dict[str, str] = {}
+_CA_LOCK = threading.Lock()
+
+
+def _install_ca(endpoint: str, ca_file: Path) -> None:
+    import requests.adapters
+    from exchangelib.protocol import BaseProtocol
+
+    class _CaAdapter(requests.adapters.HTTPAdapter):
+        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+            host = (urlsplit(url).hostname or "").lower()
+            super().cert_verify(conn, url, _CA_FILES.get(host, verify), cert)
+
+    with _CA_LOCK:
+        _CA_FILES[(urlsplit(endpoint).hostname or "").lower()] = str(ca_file)
+        if not getattr(BaseProtocol.HTTP_ADAPTER_CLS, "_schoonschip", False):
+            _CaAdapter._schoonschip = True  # type: ignore[attr-defined]
+            BaseProtocol.HTTP_ADAPTER_CLS = _CaAdapter
+
+
+# --- the connector ----------------------------------------------------------------------------
+
+
+class EwsConnector(Connector):
+    """Crawl and fetch mail folders of on-premises Exchange mailboxes; see module docstring."""
+
+    kind = "ews"
+    config_model = EwsConfig
+    config: EwsConfig
+
+    def __init__(self, config: EwsConfig, context: ConnectorContext | None = None) -> None:
+        super().__init__(config, context)
+        self._configuration: Any = None
+        self._accounts: dict[str, Any] = {}
+        self._folders: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sessions and folder caches stay behind; a copy in another process reconnects lazily.
+        state = self.__dict__.copy()
+        state.update(_configuration=None, _accounts={}, _folders={}, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    # --- connection ----------------------------------------------------------------------
+
+    def _config(self) -> Any:
+        """The exchangelib Configuration: endpoint, version and retry policy fixed, so no
+        autodiscover and no version probing happen."""
+        if self._configuration is not None:
+            return self._configuration
+        from exchangelib import BASIC, NTLM, OAUTH2, Build, Configuration, Credentials, Version
+
+        cfg = self.config
+        if cfg.ca_file is not None:
+            _install_ca(cfg.service_endpoint, cfg.ca_file)
+        credentials = None
+        if cfg.auth in ("ntlm", "basic"):
+            credentials = Credentials(cfg.username, cfg.password.get())  # type: ignore[union-attr]
+        self._configuration = Configuration(
+            service_endpoint=cfg.service_endpoint,
+            credentials=credentials,
+            auth_type={"ntlm": NTLM, "basic": BASIC, "oauth": OAUTH2}[cfg.auth],
+            version=Version(build=Build(*_parse_build(cfg.exchange_version))),
+            retry_policy=_RetryPolicy(max_wait=cfg.max_wait),
+            max_connections=cfg.max_connections,
+        )
+        return self._configuration
+
+    def _account(self, mailbox: str) -> Any:
+        with self._lock:
+            if mailbox in self._accounts:
+                return self._accounts[mailbox]
+            from exchangelib import DELEGATE, IMPERSONATION, Account, Configuration, Identity, OAuth2Credentials
+
+            cfg = self.config
+            config = self._config()
+            if cfg.auth == "oauth":
+                # OAuth credentials carry the impersonated identity, so one config per mailbox.
+                oauth = cfg.oauth
+                credentials = OAuth2Credentials(
+                    client_id=oauth.client_id,  # type: ignore[union-attr]
+                    client_secret=oauth.client_secret.get(),  # type: ignore[union-attr]
+                    tenant_id=oauth.tenant_id,  # type: ignore[union-attr]
+                    identity=Identity(primary_smtp_address=mailbox),
+                )
+                config = Configuration(
+                    service_endpoint=config.service_endpoint,
+                    credentials=credentials,
+                    auth_type=config.auth_type,
+                    version=config.version,
+                    retry_policy=config.retry_policy,
+                    max_connections=config.max_connections,
+                )
+            account = Account(
+                primary_smtp_address=mailbox,
+                config=config,
+                autodiscover=False,
+                access_type=IMPERSONATION if cfg.access == "impersonation" else DELEGATE,
+                default_timezone=None,
+                locale="nl_NL",
+            )
+            self._accounts[mailbox] = account
+            return account
+
+    def close(self) -> None:
+        for account in self._accounts.values():
+            try:
+                account.protocol.close()
+            except Exception:  # noqa: BLE001 - closing idle sessions may fail; nothing to do
+                pass
+        self._accounts.clear()
+        self._folders.clear()
+
+    # --- folders -------------------------------------------------------------------------
+
+    def _mail_folders(self, mailbox: str) -> dict[str, Any]:
+        """Folder path (``Inbox/Klas 3B``) -> exchangelib folder, for the mail folders of one
+        mailbox; one GetFolder and one paged deep FindFolder, cached for this process."""
+        if mailbox in self._folders:
+            return self._folders[mailbox]
+        from exchangelib.fields import FieldPath
+        from exchangelib.folders import Folder, FolderCollection, MsgFolderRoot
+
+        try:
+            account = self._account(mailbox)
+            root = MsgFolderRoot.get_distinguished(root=account.root)
+            fields = {
+                FieldPath(field=Folder.get_field_by_fieldname(name))
+                for name in ("name", "folder_class", "parent_folder_id")
+            }
+            found = list(
+                FolderCollection(account=account, folders=[root]).find_folders(
+                    depth="Deep", additional_fields=fields, page_size=500
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped to one stable source error
+            raise _source_error(exc, f"postvak {mailbox}", f"mailbox {mailbox}") from exc
+        by_id = {}
+        for folder in found:
+            if isinstance(folder, Exception):
+                raise _source_error(folder, f"postvak {mailbox}", f"mailbox {mailbox}")
+            by_id[folder.id] = folder
+        paths: dict[str, Any] = {}
+        for folder in by_id.values():
+            if not (folder.folder_class or "IPF.Note").lower().startswith(_MAIL_FOLDER_CLASS):
+                continue
+            names, current, depth = [], folder, 0
+            while current is not None and depth < 64:
+                names.append(current.name or "")
+                parent = getattr(current.parent_folder_id, "id", None)
+                current = by_id.get(parent) if parent != root.id else None
+                depth += 1
+            paths["/".join(reversed(names))] = folder
+        self._folders[mailbox] = paths
+        return paths
+
+    def units(self) -> Iterator[Unit]:
+        for mailbox in self.config.mailboxes:
+            for path in sorted(self._mail_folders(mailbox)):
+                if not self.config.wants(path):
+                    continue
+                yield Unit(
+                    key=f"{mailbox}/{path}",
+                    label=path,
+                    owner=mailbox,
+                    concurrency_key=mailbox,
+                    full_listing=False,
+                )
+
+    def _split(self, unit_key: str) -> tuple[str, str]:
+        mailbox, _, path = unit_key.partition("/")
+        if mailbox not in self.config.mailboxes:
+            raise SourceError(
+                "not_found", "postvak hoort niet bij deze bron / mailbox does not belong to this source"
+            )
+        return mailbox, path
+
+    def _folder(self, unit_key: str) -> Any:
+        mailbox, path = self._split(unit_key)
+        folder = self._mail_folders(mailbox).get(path)
+        if folder is None:
+            raise SourceError("not_found", f"map {path} bestaat niet (meer) / folder {path} does not exist")
+        return folder
+
+    # --- crawl ---------------------------------------------------------------------------
+
+    def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        from exchangelib.errors import ErrorInvalidSyncStateData
+        from exchangelib.services import SyncFolderItems
+
+        folder = self._folder(unit.key)
+        mailbox, _ = self._split(unit.key)
+        state = cursor or None
+        try:
+            try:
+                changes = folder.sync_items(
+                    sync_state=state, only_fields=_SYNC_FIELDS, max_changes_returned=self.config.page_size
+                )
+                first = next(changes, None)
+            except ErrorInvalidSyncStateData:
+                # The stored state is no longer accepted: start over with a full sync.
+                self.warn(unit.key, "cursor_reset", "synchronisatiestatus verlopen; volledige sync"
+                          " / sync state expired; full sync")
+                folder.item_sync_state = None
+                changes = folder.sync_items(
+                    sync_state=None, only_fields=_SYNC_FIELDS, max_changes_returned=self.config.page_size
+                )
+                first = next(changes, None)
+            pending = [first] if first is not None else []
+            for change_type, item in _chain(pending, changes):
+                if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+                    yield Seen(self._ref(unit, mailbox, item))
+                elif change_type == SyncFolderItems.DELETE:
+                    yield Gone(item.id)
+                # read_flag_change: content and metadata we keep are unchanged
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one stable error for this unit
+            raise _source_error(exc, f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}") from exc
+        # exchangelib sets item_sync_state only once the last page was consumed.
+        yield Cursor(folder.item_sync_state)
+
+    def _ref(self, unit: Unit, mailbox: str, item: Any) -> ItemRef:
+        received = getattr(item, "datetime_received", None)
+        date = (
+            datetime.fromtimestamp(received.timestamp(), tz=timezone.utc)
+            if received is not None
+            else datetime.fromtimestamp(0, tz=timezone.utc)
+        )
+        link = None
+        if self.config.owa_url:
+            link = (
+                f"{self.config.owa_url.rstrip('/')}/?ItemID={quote(item.id, safe='')}"
+                "&exvsurl=1&viewmodel=ReadMessageItem"
+            )
+        return ItemRef(
+            source=self.config.name,
+            item_key=item.id,
+            kind=ItemKind.MAIL,
+            owner=mailbox,
+            folder=unit.label,
+            title=str(getattr(item, "subject", None) or ""),
+            date=date,
+            size=getattr(item, "size", None),
+            change_key=item.changekey,
+            link=link,
+            unit_key=unit.key,
+            labels=tuple(getattr(item, "categories", None) or ()),
+        )
+
+    # --- fetch ---------------------------------------------------------------------------
+
+    def _get_item(self, ref: ItemRef, fields: list[str]) -> Any:
+        from exchangelib.properties import ItemId
+
+        mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
+        try:
+            result = list(self._account(mailbox).fetch(ids=[ItemId(id=ref.item_key)], only_fields=fields))
+        except Exception as exc:  # noqa: BLE001 - one item; the run goes on
+            code = _error_code(exc)
+            raise ItemFetchError(
+                code if code in ("throttled", "unreachable", "auth_failed") else "fetch_failed",
+                f"bericht ophalen mislukt / fetching message failed: {type(exc).__name__}",
+            ) from exc
+        item = result[0] if result else None
+        if item is None or isinstance(item, Exception):
+            name = type(item).__name__ if item is not None else "leeg"
+            code = "not_found" if "NotFound" in name else "fetch_failed"
+            raise ItemFetchError(code, f"bericht niet opgehaald / message not fetched: {name}")
+        return item
+
+    def fetch(self, ref: ItemRef) -> Fetched:
+        if ref.size is not None and ref.size > self.context.max_item_bytes:
+            raise ItemFetchError(
+                "too_large",
+                f"bericht groter dan {self.context.max_item_bytes} bytes / message larger than"
+                f" {self.context.max_item_bytes} bytes",
+            )
+        item = self._get_item(ref, ["mime_content"])
+        data = item.mime_content or b""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return Fetched(name="bericht.eml", size=len(data), media_type="message/rfc822", data=bytes(data))
+
+    # --- optional actions ----------------------------------------------------------------
+
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+        """Add or remove an Outlook category (UpdateItem on the categories field only)."""
+        item = self._get_item(ref, ["categories"])
+        categories = list(item.categories or [])
+        if present and label not in categories:
+            categories.append(label)
+        elif not present and label in categories:
+            categories.remove(label)
+        else:
+            return
+        item.categories = categories or None
+        try:
+            item.save(update_fields=["categories"])
+        except Exception as exc:  # noqa: BLE001
+            raise ItemFetchError(
+                "action_failed", f"categorie zetten mislukt / setting category failed: {type(exc).__name__}"
+            ) from exc
+
+    def send_mime(self, mailbox: str, mime_bytes: bytes, save_copy: bool = True) -> None:
+        """Send a ready-made MIME message from ``mailbox`` (used for digests)."""
+        send_mime(self._account(mailbox), mime_bytes, save_copy=save_copy)
+
+
+def send_mime(account: Any, mime_bytes: bytes, save_copy: bool = True) -> None:
+    """Send a MIME message through EWS as ``account`` (CreateItem with MimeContent).
+
+    Recipients come from the MIME headers. With ``save_copy`` the message is kept in the
+    sender's Sent Items, which is the evidence that the digest went out.
+    """
+    from exchangelib import Message
+    from exchangelib.folders import SentItems
+
+    try:
+        message = Message(account=account, mime_content=mime_bytes)
+        if save_copy:
+            message.send(save_copy=True, copy_to_folder=SentItems.get_distinguished(root=account.root))
+        else:
+            message.send(save_copy=False)
+    except Exception as exc:  # noqa: BLE001
+        raise _source_error(exc, "verzenden via EWS", "sending through EWS") from exc
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from first
+    yield from rest
+
+
+def _error_code(exc: BaseException) -> str:
+    """A stable code for an exchangelib/requests exception (names no content)."""
+    from exchangelib import errors
+
+    if isinstance(exc, (errors.RateLimitError, errors.ErrorServerBusy)):
+        return "throttled"
+    if isinstance(exc, errors.UnauthorizedError):
+        return "auth_failed"
+    if isinstance(exc, (errors.ErrorAccessDenied, errors.ErrorImpersonateUserDenied,
+                        errors.ErrorImpersonationDenied)):
+        return "access_denied"
+    if isinstance(exc, (errors.ErrorNonExistentMailbox, errors.ErrorFolderNotFound, errors.ErrorItemNotFound,
+                        errors.ErrorMailboxStoreUnavailable)):
+        return "not_found"
+    if isinstance(exc, (errors.TransportError, OSError)) or type(exc).__module__.startswith("requests"):
+        return "unreachable"
+    return "protocol"
+
+
+def _source_error(exc: BaseException, where_nl: str, where_en: str) -> SourceError:
+    code = _error_code(exc)
+    text = {
+        "throttled": ("server te druk (throttling), later opnieuw", "server busy (throttling), retry later"),
+        "auth_failed": ("aanmelden mislukt", "authentication failed"),
+        "access_denied": ("geen toegang (impersonatie/rechten)", "access denied (impersonation/rights)"),
+        "not_found": ("niet gevonden", "not found"),
+        "unreachable": ("server niet bereikbaar", "server unreachable"),
+        "protocol": ("onverwacht antwoord van EWS", "unexpected EWS reply"),
+    }[code]
+    return SourceError(code, f"{where_nl}: {text[0]} / {where_en}: {text[1]} ({type(exc).__name__})")
