@@ -1,0 +1,127 @@
+"""Helpers shared by the Graph mail and files connectors."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import requests
+
+from connectors.base import ItemFetchError, SourceError
+from connectors.graph.client import GraphClient, GraphError, path_id
+
+CHUNK = 64 * 1024
+
+
+class TooLarge(Exception):
+    """Raised while streaming a body that exceeds the item size limit."""
+
+
+def read_bounded(response: requests.Response, limit: int) -> bytes:
+    """Read a streamed body, giving up as soon as it exceeds ``limit`` bytes.
+
+    Checking ``Content-Length`` first avoids reading a single byte of a body that is known to
+    be too large; counting while reading covers bodies sent without a length.
+    """
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(int(declared))
+    buffer = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        buffer += chunk
+        if len(buffer) > limit:
+            raise TooLarge(len(buffer))
+    return bytes(buffer)
+
+
+def too_large_error(limit: int) -> ItemFetchError:
+    return ItemFetchError(
+        "too_large", f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read"
+    )
+
+
+def fetch_error(exc: Exception) -> ItemFetchError:
+    """Map client errors to the per-item error of the connector contract (no content)."""
+    if isinstance(exc, GraphError):
+        code = "not_found" if exc.status in (404, 410) else "fetch_failed"
+        return ItemFetchError(
+            code, f"ophalen mislukt: Graph {exc.status} ({exc.code}) / fetch failed: Graph {exc.status} ({exc.code})"
+        )
+    if isinstance(exc, SourceError):
+        return ItemFetchError("fetch_failed", f"ophalen mislukt / fetch failed: {exc}")
+    raise exc
+
+
+def parse_time(*values: Any) -> datetime:
+    """The first parseable ISO 8601 timestamp among ``values`` (Graph uses ``...Z``), UTC."""
+    for value in values:
+        if isinstance(value, str) and value:
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def encode_cursor(**fields: str) -> str:
+    return json.dumps(fields, separators=(",", ":"), sort_keys=True)
+
+
+def decode_cursor(value: str | None, *required: str) -> dict[str, str] | None:
+    """The stored cursor's fields, or ``None`` when absent or unreadable (then: full crawl)."""
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in required):
+        return None
+    return data
+
+
+def group_member_addresses(client: GraphClient, group_ids: Iterable[str]) -> list[str]:
+    """Mail addresses of the users in the groups, following nested groups once each.
+
+    Uses ``/groups/{id}/members`` (GroupMember.Read.All); users without a mailbox (``mail``
+    empty) are skipped, they have nothing to scan.
+    """
+    seen_groups: set[str] = set()
+    addresses: list[str] = []
+    pending = list(group_ids)
+    while pending:
+        group_id = pending.pop(0)
+        if group_id in seen_groups:
+            continue
+        seen_groups.add(group_id)
+        try:
+            members = list(
+                client.items(
+                    f"groups/{path_id(group_id)}/members",
+                    params={"$select": "id,mail,userPrincipalName", "$top": "999"},
+                    what="groep / group",
+                )
+            )
+        except GraphError as exc:
+            raise exc.source_error(f"groep {group_id} / group {group_id}") from None
+        for member in members:
+            kind = member.get("@odata.type", "")
+            if kind == "#microsoft.graph.group" and member.get("id"):
+                pending.append(member["id"])
+            elif kind in ("#microsoft.graph.user", "") and member.get("mail"):
+                addresses.append(member["mail"])
+    return addresses
+
+
+def unique_lower(values: Iterable[str]) -> list[str]:
+    """Case-insensitive de-duplication keeping first-seen order (addresses are case-insensitive)."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for value in values:
+        key = value.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            result.append(key)
+    return result

@@ -1,0 +1,197 @@
+"""App-only tokens for Microsoft Graph through msal's ConfidentialClientApplication.
+
+Why msal and not a hand-made client-credentials POST: msal builds the signed client
+assertion for certificate credentials (PS256 with the SHA-256 thumbprint, or RS256 with a
+SHA-1 thumbprint), does the OpenID discovery of the tenant and knows Entra's quirks. We keep
+our own small expiry book-keeping on top of it, with an injected clock, so that renewal
+*before* expiry is explicit and testable, and so a token rejected mid-crawl (401) can be
+dropped and replaced once.
+
+Tokens live only in memory of the process that uses them. They are not written to the
+connector state directory: a Graph token with Mail.Read on every teacher mailbox is worth
+more to an attacker than the one request per hour per process it would save.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from connectors.base import SecretRef, SourceError
+from connectors.graph.config import GraphConnection
+
+RENEW_MARGIN_SECONDS = 300.0
+"""Renew this long before expiry (msal itself treats tokens with < 5 minutes left as expired)."""
+
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN ((?:ENCRYPTED |RSA |EC )?)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S
+)
+_CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def graph_scope(graph_url: str) -> str:
+    """``https://graph.microsoft.com/.default`` for the configured Graph host (national clouds,
+    test servers): app-only tokens ask for all application permissions granted to the app."""
+    parts = urlsplit(graph_url)
+    return f"{parts.scheme}://{parts.netloc}/.default"
+
+
+def _secret_bytes(ref: SecretRef) -> bytes:
+    """Binary secrets: raw from a file, base64 from an environment variable."""
+    if ref.file is not None:
+        return ref.get_bytes()
+    try:
+        return base64.b64decode(ref.get(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SourceError(
+            "auth_failed",
+            f"omgevingsvariabele {ref.env} bevat geen base64 / environment variable {ref.env} is not base64",
+        ) from exc
+
+
+def build_client_credential(conn: GraphConnection) -> str | dict[str, Any]:
+    """Translate the configured credential into msal's ``client_credential`` argument."""
+    if conn.client_secret is not None:
+        return conn.client_secret.get()
+    passphrase = conn.certificate_passphrase.get() if conn.certificate_passphrase else None
+    if conn.pfx is not None:
+        return _pfx_credential(_secret_bytes(conn.pfx), passphrase)
+    assert conn.certificate is not None  # guaranteed by GraphConnection's validator
+    pem = conn.certificate.get()
+    key = _PRIVATE_KEY_BLOCK.search(pem)
+    if key is None:
+        raise SourceError(
+            "auth_failed",
+            "certificaatbestand bevat geen private key / certificate file holds no private key",
+        )
+    credential: dict[str, Any] = {"private_key": key.group(0)}
+    if passphrase:
+        credential["passphrase"] = passphrase
+    cert = _CERTIFICATE_BLOCK.search(pem)
+    if cert is not None:
+        # msal derives the SHA-256 thumbprint and signs with PS256, which Entra prefers.
+        credential["public_certificate"] = cert.group(0)
+    elif conn.certificate_thumbprint:
+        credential["thumbprint"] = conn.certificate_thumbprint.upper()
+    else:
+        raise SourceError(
+            "auth_failed",
+            "zet het certificaat in het PEM-bestand of geef certificate_thumbprint / "
+            "put the certificate in the PEM file or give certificate_thumbprint",
+        )
+    return credential
+
+
+def _pfx_credential(data: bytes, passphrase: str | None) -> dict[str, Any]:
+    """Unpack a PKCS#12 blob in memory (so it may come from an env var as well as a file)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        key, cert, _ = pkcs12.load_key_and_certificates(data, passphrase.encode() if passphrase else None)
+    except (ValueError, TypeError) as exc:
+        raise SourceError(
+            "auth_failed",
+            "PFX kon niet worden geopend (wachtwoord?) / PFX could not be opened (passphrase?)",
+        ) from exc
+    if key is None or cert is None:
+        raise SourceError(
+            "auth_failed", "PFX mist sleutel of certificaat / PFX lacks key or certificate"
+        )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return {"private_key": key_pem, "public_certificate": cert_pem}
+
+
+class TokenProvider:
+    """Hands out a valid access token, renewing it ahead of expiry; thread-safe."""
+
+    def __init__(
+        self,
+        conn: GraphConnection,
+        session: requests.Session,
+        *,
+        clock: Callable[[], float] = time.time,
+        renew_margin: float = RENEW_MARGIN_SECONDS,
+    ) -> None:
+        self._conn = conn
+        self._session = session
+        self._clock = clock
+        self._renew_margin = renew_margin
+        self._scope = graph_scope(conn.graph_url)
+        self._app: Any = None
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+        self.acquired = 0
+        """How many tokens were fetched from Entra (for the run report and tests)."""
+
+    def _application(self) -> Any:
+        """Create the msal app on first use: its constructor already talks to the authority."""
+        if self._app is None:
+            import msal
+
+            authority = f"{self._conn.authority_url}/{self._conn.tenant_id}"
+            try:
+                self._app = msal.ConfidentialClientApplication(
+                    self._conn.client_id,
+                    client_credential=build_client_credential(self._conn),
+                    authority=authority,
+                    http_client=self._session,
+                    # Never ask login.microsoftonline.com whether the authority is known: the
+                    # well-known hosts are known anyway and a configured one is trusted.
+                    instance_discovery=False,
+                    token_cache=msal.TokenCache(),
+                )
+            except ValueError as exc:
+                raise SourceError(
+                    "auth_failed",
+                    "Entra-tenant niet gevonden of onbereikbaar / Entra tenant not found or unreachable",
+                ) from exc
+        return self._app
+
+    def token(self) -> str:
+        """A token with at least ``renew_margin`` seconds of life left."""
+        with self._lock:
+            if self._token is not None and self._clock() < self._expires_at - self._renew_margin:
+                return self._token
+            return self._renew()
+
+    def invalidate(self, rejected: str) -> None:
+        """Forget ``rejected`` (Graph said it expired); the next :meth:`token` gets a new one.
+
+        Only the token that was rejected is dropped, so ten threads that all saw the same 401
+        cause one renewal, not ten.
+        """
+        with self._lock:
+            if self._token == rejected:
+                self._token = None
+                self._expires_at = 0.0
+
+    def _renew(self) -> str:
+        app = self._application()
+        cache = app.token_cache
+        # Drop msal's cached copy so the request really goes to Entra.
+        for entry in list(cache.search(cache.CredentialType.ACCESS_TOKEN)):
+            cache.remove_at(entry)
+        result = app.acquire_token_for_client(scopes=[self._scope])
+        if "access_token" not in result:
+            codes = ",".join(str(c) for c in result.get("error_codes") or [])
+            raise SourceError(
+                "auth_failed",
+                f"token ophalen mislukt ({result.get('error', 'onbekend')}{' ' + codes if codes else ''}) / "
+                f"token request failed ({result.get('error', 'unknown')}{' ' + codes if codes else ''})",
+            )
+        self.acquired += 1
+        self._token = result["access_token"]
+        self._expires_at = self._clock() + float(result.get("expires_in", 3599))
+        return self._token

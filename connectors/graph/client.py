@@ -1,0 +1,345 @@
+"""A small Microsoft Graph HTTP client: tokens, per-mailbox limits, retries, paging.
+
+Why not the Graph SDK (msgraph-sdk): it is async-first and pulls in kiota and a large
+generated model, while we need a dozen endpoints and tight control over throttling,
+streaming and what ends up in error messages. ``requests`` plus msal is enough and is
+already a dependency.
+
+The client is usable on its own, outside the connectors: the teacher digest uses
+:meth:`GraphClient.send_mail`. It opens its HTTP session lazily, so building one is free.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from connectors.base import SourceError
+from connectors.graph.auth import TokenProvider
+from connectors.graph.config import GraphConnection
+from connectors.graph.throttle import (
+    RETRYABLE_STATUSES,
+    FailureTracker,
+    MailboxLimiter,
+    RetryPolicy,
+    RetryState,
+    parse_retry_after,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+IMMUTABLE_ID = 'IdType="ImmutableId"'
+SYNC_RESET_CODES = frozenset(
+    {"syncstatenotfound", "syncstateinvalid", "resyncrequired", "resyncapplydifferences", "resyncuploaddifferences"}
+)
+"""Error codes that mean "this delta token is no longer valid, start over"."""
+
+
+class GraphError(Exception):
+    """A non-retryable answer from Graph (4xx). Carries the status and Graph's error code only,
+    never the message text, which may quote ids or names."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(status, code)
+        self.status = status
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"Graph {self.status} {self.code}"
+
+    @property
+    def sync_reset(self) -> bool:
+        """True when a delta token expired or was invalidated (410, syncStateNotFound...)."""
+        return self.status == 410 or self.code.lower() in SYNC_RESET_CODES
+
+    def source_error(self, what: str) -> SourceError:
+        """Translate into the connector contract's error, naming ``what`` failed."""
+        code = {401: "auth_failed", 403: "access_denied", 404: "not_found"}.get(self.status, "protocol")
+        return SourceError(
+            code,
+            f"{what}: Graph antwoordde {self.status} ({self.code}) / Graph answered {self.status} ({self.code})",
+        )
+
+
+def path_id(value: str) -> str:
+    """Quote an id or address for use as one URL path segment (ids may contain ``/``, ``+``, ``=``)."""
+    return quote(value, safe="@")
+
+
+def _error_code(response: requests.Response) -> str:
+    """Graph's ``{"error": {"code": ...}}``, or ``http<status>`` when the body is not JSON."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"http{response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        return error["code"]
+    if isinstance(error, str):  # OAuth style {"error": "invalid_client"}
+        return error
+    return f"http{response.status_code}"
+
+
+class _TimeoutSession(requests.Session):
+    """A session that never waits forever (msal calls it without a timeout)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._default_timeout = timeout
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._default_timeout)
+        # requests lets REQUESTS_CA_BUNDLE override a session's verify; a configured
+        # ca_file must win, so pass it per request.
+        kwargs.setdefault("verify", self.verify)
+        return super().request(method, url, *args, **kwargs)
+
+
+class GraphClient:
+    """Authenticated, throttled access to one tenant's Graph endpoint.
+
+    Thread-safe: the token provider, the per-mailbox limiter and the failure tracker are
+    shared by all threads; ``requests.Session`` pools connections across them.
+    """
+
+    def __init__(
+        self,
+        conn: GraphConnection,
+        *,
+        user_agent: str = "schoonschip",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        token_clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.conn = conn.connection() if type(conn) is not GraphConnection else conn
+        self.user_agent = user_agent
+        retry = self.conn.retry
+        self.policy = RetryPolicy(
+            max_attempts=retry.max_attempts,
+            max_total_wait=retry.max_total_wait_seconds,
+            base=retry.backoff_base_seconds,
+            cap=retry.backoff_max_seconds,
+            sleep=sleep,
+            rng=rng,
+        )
+        self.limiter = MailboxLimiter(limit=self.conn.max_concurrent_per_mailbox)
+        self.failures = FailureTracker(limit=retry.mailbox_failure_limit, clock=clock)
+        self._token_clock = token_clock
+        self._session: requests.Session | None = None
+        self._tokens: TokenProvider | None = None
+        self._lock = threading.Lock()
+        base = urlsplit(self.conn.graph_url)
+        self._netloc = base.netloc.lower()
+        self.base_url = self.conn.graph_url
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, created on first use (never at construction or unpickling)."""
+        with self._lock:
+            if self._session is None:
+                session = _TimeoutSession(self.conn.retry.timeout_seconds)
+                if self.conn.ca_file is not None:
+                    session.verify = str(self.conn.ca_file)
+                session.headers["User-Agent"] = self.user_agent
+                self._session = session
+                self._tokens = TokenProvider(self.conn, session, clock=self._token_clock)
+            return self._session
+
+    @property
+    def tokens(self) -> TokenProvider:
+        self.session  # noqa: B018 - creates the provider together with the session
+        assert self._tokens is not None
+        return self._tokens
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL on the configured Graph host.
+
+        Links handed back by Graph (nextLink, deltaLink) and stored cursors are followed only
+        when they point at the configured host, so a tampered cursor cannot make us send the
+        bearer token elsewhere.
+        """
+        if path_or_url.startswith(("https://", "http://")):
+            if urlsplit(path_or_url).netloc.lower() != self._netloc:
+                raise SourceError(
+                    "protocol",
+                    "link wijst naar een andere host dan graph_url / link points to a host other than graph_url",
+                )
+            return path_or_url
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        mailbox: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+        consume: Callable[[requests.Response], T] | None = None,
+        what: str = "Graph",
+    ) -> T | requests.Response:
+        """Send one request with token, per-mailbox slot and bounded retries.
+
+        ``consume`` runs inside the mailbox slot and the retry loop with a streaming response,
+        so a body read that breaks off is retried too and a large download counts against the
+        mailbox's concurrency. Without it the body is read completely and the response
+        returned. A 4xx answer raises :class:`GraphError`; exhausted retries raise
+        :class:`SourceError` (``throttled`` or ``unreachable``).
+        """
+        if self.failures.blocked(mailbox):
+            raise SourceError(
+                "unreachable",
+                f"{what}: mailbox faalde al herhaaldelijk in deze run / mailbox already failed repeatedly in this run",
+            )
+        url = self.url(path)
+        state = RetryState(self.policy)
+        renewed = False
+        while True:
+            token = ""
+            try:
+                token = self.tokens.token()
+                send_headers = {
+                    "Authorization": f"Bearer {token}",
+                    "client-request-id": str(uuid.uuid4()),
+                    **(headers or {}),
+                }
+                with self.limiter.slot(mailbox):
+                    response = self.session.request(
+                        method, url, params=params, headers=send_headers, json=json, data=data,
+                        stream=True, allow_redirects=True,
+                    )
+                    try:
+                        if response.status_code < 400 and consume is not None:
+                            return consume(response)
+                        response.content  # noqa: B018 - read the body inside the slot
+                    finally:
+                        if consume is not None:
+                            response.close()
+            except requests.exceptions.SSLError as exc:
+                # A certificate problem is configuration, not a passing fault: do not retry.
+                raise SourceError(
+                    "unreachable",
+                    f"{what}: TLS-certificaat van Graph niet vertrouwd (ca_file?) / "
+                    "Graph TLS certificate not trusted (ca_file?)",
+                ) from exc
+            except requests.RequestException as exc:
+                wait = state.next_wait(None)
+                log.info("Graph network fault (%s), attempt %d", type(exc).__name__, state.attempts)
+                if wait is None:
+                    self._give_up(mailbox)
+                    raise SourceError(
+                        "unreachable",
+                        f"{what}: Graph onbereikbaar na {state.attempts} pogingen / "
+                        f"Graph unreachable after {state.attempts} attempts",
+                    ) from exc
+                self.policy.sleep(wait)
+                continue
+            status = response.status_code
+            if status == 401 and not renewed:
+                # The token expired or was revoked mid-crawl: get a fresh one, retry once.
+                renewed = True
+                self.tokens.invalidate(token)
+                continue
+            if status in RETRYABLE_STATUSES:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                wait = state.next_wait(retry_after)
+                log.info("Graph %d, attempt %d, waiting %s", status, state.attempts, wait)
+                if wait is None:
+                    self._give_up(mailbox)
+                    code = "throttled" if status == 429 else "unreachable"
+                    raise SourceError(
+                        code,
+                        f"{what}: Graph gaf {status} na {state.attempts} pogingen / "
+                        f"Graph returned {status} after {state.attempts} attempts",
+                    )
+                self.policy.sleep(wait)
+                continue
+            if status >= 400:
+                raise GraphError(status, _error_code(response))
+            return response
+
+    def _give_up(self, mailbox: str | None) -> None:
+        if mailbox is not None:
+            self.failures.record(mailbox)
+
+    # -- conveniences -------------------------------------------------------------------------
+
+    def get_json(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self.request("GET", path, **kwargs)
+        assert isinstance(response, requests.Response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise SourceError("protocol", "Graph gaf geen JSON / Graph returned no JSON") from exc
+        if not isinstance(body, dict):
+            raise SourceError("protocol", "Graph gaf onverwachte JSON / Graph returned unexpected JSON")
+        return body
+
+    def pages(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Yield every page of a collection, following ``@odata.nextLink``.
+
+        The last page is the one without a nextLink; for delta queries it carries
+        ``@odata.deltaLink``. Query parameters are only sent with the first request, because
+        Graph encodes them into the links it returns.
+        """
+        page = self.get_json(path, **kwargs)
+        kwargs.pop("params", None)
+        while True:
+            yield page
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                return
+            page = self.get_json(next_link, **kwargs)
+
+    def items(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every element of a paged collection."""
+        for page in self.pages(path, **kwargs):
+            yield from page.get("value", [])
+
+    # -- for other parts of the product --------------------------------------------------------
+
+    def send_mail(self, sender: str, mime_bytes: bytes) -> None:
+        """Send a ready-made MIME message as ``sender`` (needs the Mail.Send permission).
+
+        Graph takes MIME as base64 text with ``Content-Type: text/plain``; the message is saved
+        to the sender's Sent Items. Used for teacher digests.
+        """
+        try:
+            self.request(
+                "POST",
+                f"users/{path_id(sender)}/sendMail",
+                mailbox=sender,
+                headers={"Content-Type": "text/plain"},
+                data=base64.b64encode(mime_bytes),
+                what="sendMail",
+            )
+        except GraphError as exc:
+            raise exc.source_error("sendMail") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+            self._session = None
+            self._tokens = None
+
+    def __enter__(self) -> "GraphClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

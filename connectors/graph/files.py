@@ -1,0 +1,330 @@
+"""OneDrive and SharePoint document libraries through Microsoft Graph (kind ``graph_files``).
+
+One unit per drive: the OneDrive of each configured teacher (``onedrive:<address>``) and
+each configured document library (``drive:<name>``). A drive is crawled with the drive delta
+query (``/drives/{id}/root/delta``): the first run lists everything, later runs follow the
+stored deltaLink and see only changes; items with the ``deleted`` facet become ``Gone``; an
+expired token (410 ``resyncRequired``) falls back to a full resync.
+
+Delta responses of OneDrive for Business carry no ``parentReference.path`` (renaming a folder
+does not re-report its descendants), so paths are rebuilt from the folder items in the feed
+and, for parents not in it (incremental runs), from one ``GET /items/{id}`` per unknown
+folder. Content is downloaded only in :meth:`GraphFilesConnector.fetch`, through
+``/content`` and its 302 to a pre-authenticated URL (``requests`` drops the bearer token when
+the redirect leaves the Graph host); files over the size limit are refused without download.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar, Iterator
+
+import requests
+
+from connectors.base import Connector, ConnectorContext, SourceError
+from connectors.graph._common import (
+    CHUNK,
+    TooLarge,
+    decode_cursor,
+    encode_cursor,
+    fetch_error,
+    group_member_addresses,
+    parse_time,
+    read_bounded,
+    too_large_error,
+    unique_lower,
+)
+from connectors.graph.client import GraphClient, GraphError, path_id
+from connectors.graph.config import DriveSpec, GraphFilesConfig
+from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+
+log = logging.getLogger(__name__)
+
+ITEM_FIELDS = "id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,webUrl,eTag,cTag,createdBy"
+SPOOL_BYTES = 16 * 1024 * 1024
+"""Downloads larger than this go to a temporary file instead of memory."""
+
+
+class _TempFile:
+    """Opens a downloaded temporary file; deletes it when the :class:`Fetched` is dropped."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._finalizer = weakref.finalize(self, _unlink, path)
+
+    def __call__(self) -> BinaryIO:
+        return open(self.path, "rb")
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class GraphFilesConnector(Connector):
+    """OneDrive drives of teachers and SharePoint libraries, crawled with drive delta."""
+
+    kind: ClassVar[str] = "graph_files"
+    config_model: ClassVar[type[GraphFilesConfig]] = GraphFilesConfig
+    config: GraphFilesConfig
+
+    def __init__(
+        self,
+        config: GraphFilesConfig,
+        context: ConnectorContext | None = None,
+        *,
+        client: GraphClient | None = None,
+    ) -> None:
+        super().__init__(config, context)
+        self._client = client
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "context": self.context}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"], state["context"])  # type: ignore[misc]
+
+    @property
+    def client(self) -> GraphClient:
+        if self._client is None:
+            self._client = GraphClient(self.config, user_agent=self.context.user_agent)
+        return self._client
+
+    @property
+    def max_bytes(self) -> int:
+        return self.config.max_file_bytes or self.context.max_item_bytes
+
+    # -- units --------------------------------------------------------------------------------
+
+    def units(self) -> Iterator[Unit]:
+        members = group_member_addresses(self.client, self.config.groups) if self.config.groups else []
+        for user in unique_lower([*self.config.users, *members]):
+            key = f"onedrive:{user}"
+            yield Unit(key=key, label=key, owner=user, concurrency_key=user, full_listing=False)
+        for spec in self.config.drives:
+            key = f"drive:{spec.name or spec.id}"
+            yield Unit(
+                key=key,
+                label=key,
+                owner=spec.owner or self.config.owner,
+                concurrency_key=f"drive:{spec.id}",
+                full_listing=False,
+            )
+
+    def _spec(self, unit: Unit) -> DriveSpec | None:
+        for spec in self.config.drives:
+            if unit.key == f"drive:{spec.name or spec.id}":
+                return spec
+        return None
+
+    def _drive_id(self, unit: Unit) -> str:
+        spec = self._spec(unit)
+        if spec is not None:
+            return spec.id
+        user = unit.key.partition(":")[2]
+        try:
+            drive = self.client.get_json(
+                f"users/{path_id(user)}/drive", params={"$select": "id,driveType"}, what=unit.key
+            )
+        except GraphError as exc:
+            raise exc.source_error(f"{unit.key} (OneDrive)") from None
+        return str(drive["id"])
+
+    # -- crawl --------------------------------------------------------------------------------
+
+    def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        stored = decode_cursor(cursor, "drive", "delta")
+        if stored is not None:
+            try:
+                self.client.url(stored["delta"])
+            except SourceError:
+                log.warning("stored cursor points at another host; ignoring it")
+                stored = None
+        if stored is not None:
+            try:
+                yield from _DriveCrawl(self, unit, stored["drive"]).run(stored["delta"])
+                return
+            except GraphError as exc:
+                if not exc.sync_reset:
+                    raise exc.source_error(unit.key) from None
+                log.info("drive delta token expired (%s); full resync", exc.code)
+        drive_id = self._drive_id(unit)
+        try:
+            yield from _DriveCrawl(self, unit, drive_id).run(
+                f"drives/{path_id(drive_id)}/root/delta", {"$select": ITEM_FIELDS}
+            )
+        except GraphError as exc:
+            raise exc.source_error(unit.key) from None
+
+    # -- content ------------------------------------------------------------------------------
+
+    def fetch(self, ref: ItemRef) -> Fetched:
+        """Download the file (following the 302), refusing files over the size limit."""
+        limit = self.max_bytes
+        if ref.size is not None and ref.size > limit:
+            raise too_large_error(limit)
+        drive_id, _, item_id = ref.item_key.partition(":")
+        spool = ref.size is not None and ref.size > SPOOL_BYTES
+
+        def consume(response: requests.Response) -> Fetched:
+            if not spool:
+                data = read_bounded(response, limit)
+                return Fetched(name=ref.title, size=len(data), data=data)
+            return self._spool(response, ref.title, limit)
+
+        try:
+            fetched = self.client.request(
+                "GET",
+                f"drives/{path_id(drive_id)}/items/{path_id(item_id)}/content",
+                mailbox=f"drive:{drive_id}",
+                consume=consume,
+                what="bestand / file",
+            )
+        except TooLarge:
+            raise too_large_error(limit) from None
+        except (GraphError, SourceError) as exc:
+            raise fetch_error(exc) from None
+        assert isinstance(fetched, Fetched)
+        return fetched
+
+    def _spool(self, response: requests.Response, name: str, limit: int) -> Fetched:
+        """Stream a large download to a private temporary file (mode 0600, removed when the
+        Fetched is garbage collected), so a 90 MB file is not held in memory."""
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(int(declared))
+        directory = self.context.state_dir
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        handle, path = tempfile.mkstemp(prefix="graph-", dir=directory)
+        size = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in response.iter_content(CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(size)
+                    out.write(chunk)
+        except BaseException:
+            _unlink(path)
+            raise
+        return Fetched(name=name, size=size, open=_TempFile(path), path=Path(path))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+class _DriveCrawl:
+    """State of one drive crawl: the folder map used to rebuild paths."""
+
+    def __init__(self, connector: GraphFilesConnector, unit: Unit, drive_id: str) -> None:
+        self.connector = connector
+        self.client = connector.client
+        self.unit = unit
+        self.drive_id = drive_id
+        self.limit_key = f"drive:{drive_id}"
+        self.folders: dict[str, tuple[str, str | None]] = {}
+        """folder id -> (name, parent id); the root maps to ("", None)."""
+        self.paths: dict[str, str] = {}
+
+    def key(self, item_id: str) -> str:
+        return f"{self.drive_id}:{item_id}"
+
+    def run(self, start: str, params: dict[str, str] | None = None) -> CrawlStream:
+        delta_link: str | None = None
+        headers = {"Prefer": f"odata.maxpagesize={self.connector.config.page_size}"}
+        for page in self.client.pages(
+            start, mailbox=self.limit_key, params=params, headers=headers, what=self.unit.key
+        ):
+            items = page.get("value", [])
+            # Record this page's folders first: a child may come before its parent.
+            for item in items:
+                if "deleted" in item or "@removed" in item:
+                    continue
+                if "root" in item:
+                    self.folders[item["id"]] = ("", None)
+                elif "folder" in item or "package" in item:
+                    self.folders[item["id"]] = (item.get("name", ""), _parent_id(item))
+                    self.paths.clear()  # a renamed folder changes the paths below it
+            for item in items:
+                if "deleted" in item or "@removed" in item:
+                    if item["id"] not in self.folders:
+                        yield Gone(self.key(item["id"]))
+                    continue
+                if "file" not in item:
+                    continue
+                folder = self.folder_path(_parent_id(item))
+                name = item.get("name", "")
+                full = f"{folder}/{name}" if folder else name
+                if not self.connector.config.wants(full):
+                    continue
+                yield Seen(self.ref(item, folder))
+            delta_link = page.get("@odata.deltaLink")
+        if not delta_link:
+            raise SourceError("protocol", f"{self.unit.key}: Graph gaf geen deltaLink / Graph gave no deltaLink")
+        yield Cursor(encode_cursor(drive=self.drive_id, delta=delta_link))
+
+    def folder_path(self, folder_id: str | None) -> str:
+        """Slash-separated path of a folder below the drive root (``""`` for the root)."""
+        if folder_id is None:
+            return ""
+        if folder_id in self.paths:
+            return self.paths[folder_id]
+        chain: list[str] = []
+        current: str | None = folder_id
+        for _ in range(64):  # deeper than any real drive; guards against a cycle
+            if current is None:
+                break
+            if current not in self.folders:
+                self.lookup(current)
+            name, parent = self.folders[current]
+            if parent is None:
+                break
+            chain.append(name.replace("/", "%2F"))
+            current = parent
+        path = "/".join(reversed(chain))
+        self.paths[folder_id] = path
+        return path
+
+    def lookup(self, folder_id: str) -> None:
+        """Fetch one folder not seen in this delta feed (incremental runs)."""
+        item = self.client.get_json(
+            f"drives/{path_id(self.drive_id)}/items/{path_id(folder_id)}",
+            mailbox=self.limit_key,
+            params={"$select": "id,name,parentReference,root"},
+            what=self.unit.key,
+        )
+        if "root" in item:
+            self.folders[folder_id] = ("", None)
+        else:
+            self.folders[folder_id] = (item.get("name", ""), _parent_id(item))
+
+    def ref(self, item: dict[str, Any], folder: str) -> ItemRef:
+        owner = self.unit.owner
+        if not owner:
+            creator = (item.get("createdBy") or {}).get("user") or {}
+            owner = str(creator.get("email") or creator.get("id") or "")
+        return ItemRef(
+            source=self.connector.config.name,
+            item_key=self.key(item["id"]),
+            kind=ItemKind.FILE,
+            owner=owner.lower(),
+            folder=folder,
+            title=item.get("name", ""),
+            date=parse_time(item.get("lastModifiedDateTime")),
+            size=item.get("size"),
+            change_key=item.get("cTag") or item.get("eTag"),
+            link=item.get("webUrl"),
+            unit_key=self.unit.key,
+        )
+
+
+def _parent_id(item: dict[str, Any]) -> str | None:
+    return (item.get("parentReference") or {}).get("id")

@@ -1,0 +1,292 @@
+"""Exchange Online mailboxes through Microsoft Graph (kind ``graph_mail``).
+
+Units are mail folders, one per folder of every configured mailbox, including hidden ones,
+Verwijderde items, Verzonden items and Archief (search folders are skipped: they only repeat
+mail stored elsewhere). Each folder is crawled with the per-folder message delta query:
+
+* the first run pages through the whole folder (``@odata.nextLink``) and ends with an
+  ``@odata.deltaLink``, which becomes the unit's cursor;
+* later runs follow that deltaLink and get only what changed: new and changed messages
+  (``Seen``) and removed ones (``@removed`` -> ``Gone``);
+* an expired delta token (410, ``syncStateNotFound``, ``resyncRequired``) falls back to a
+  full resync within the same crawl; unchanged messages keep their ``changeKey``, so the
+  pipeline does not analyse them again.
+
+Only cheap metadata is listed (``$select``); MIME is downloaded with ``$value`` in
+:meth:`GraphMailConnector.fetch`, only for messages the pipeline wants to analyse.
+
+Item keys are ``<mailbox>:<folder id>:<message id>`` with immutable ids
+(``Prefer: IdType="ImmutableId"``). The folder id is part of the key because delta is per
+folder: a message moved from Inbox to Archief is reported removed from one folder and new in
+the other, and with folder-scoped keys the two events can never cancel each other out,
+whatever order units are processed in. The price is one re-analysis of a moved message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Iterator
+
+from connectors.base import Connector, ConnectorContext, SourceError
+from connectors.graph._common import (
+    TooLarge,
+    decode_cursor,
+    encode_cursor,
+    fetch_error,
+    group_member_addresses,
+    parse_time,
+    read_bounded,
+    too_large_error,
+    unique_lower,
+)
+from connectors.graph.client import IMMUTABLE_ID, GraphClient, GraphError, path_id
+from connectors.graph.config import GraphMailConfig
+from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+
+log = logging.getLogger(__name__)
+
+MESSAGE_FIELDS = (
+    "receivedDateTime,lastModifiedDateTime,parentFolderId,webLink,hasAttachments,categories,subject,changeKey"
+)
+FOLDER_FIELDS = "id,displayName,parentFolderId,childFolderCount,isHidden"
+SEARCH_FOLDER_TYPE = "#microsoft.graph.mailSearchFolder"
+BROKEN_SUFFIX = "/*"
+
+
+class GraphMailConnector(Connector):
+    """Mail folders of Exchange Online mailboxes, crawled with message delta queries."""
+
+    kind: ClassVar[str] = "graph_mail"
+    config_model: ClassVar[type[GraphMailConfig]] = GraphMailConfig
+    config: GraphMailConfig
+
+    def __init__(
+        self,
+        config: GraphMailConfig,
+        context: ConnectorContext | None = None,
+        *,
+        client: GraphClient | None = None,
+    ) -> None:
+        super().__init__(config, context)
+        self._client = client
+        self._folder_ids: dict[str, str] = {}
+        """unit key -> folder id, filled by :meth:`units` (re-walked when crawled elsewhere)."""
+
+    # Connectors travel to workers by configuration; never pickle a session or a token.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "context": self.context}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"], state["context"])  # type: ignore[misc]
+
+    @property
+    def client(self) -> GraphClient:
+        if self._client is None:
+            self._client = GraphClient(self.config, user_agent=self.context.user_agent)
+        return self._client
+
+    def _prefer(self) -> dict[str, str]:
+        return {"Prefer": f"{IMMUTABLE_ID}, odata.maxpagesize={self.config.page_size}"}
+
+    # -- units --------------------------------------------------------------------------------
+
+    def mailboxes(self) -> list[str]:
+        """Configured mailboxes plus the members of the configured groups, lower-cased, unique."""
+        members = group_member_addresses(self.client, self.config.groups) if self.config.groups else []
+        return unique_lower([*self.config.mailboxes, *members])
+
+    def units(self) -> Iterator[Unit]:
+        for mailbox in self.mailboxes():
+            try:
+                folders = list(self._walk_folders(mailbox))
+            except (SourceError, GraphError) as exc:
+                # One unreachable mailbox must not hide the others: hand out a unit that
+                # reports the problem when crawled (and retries the listing there).
+                log.warning("folder listing failed for a mailbox: %s", exc)
+                yield Unit(
+                    key=mailbox + BROKEN_SUFFIX,
+                    label=mailbox,
+                    owner=mailbox,
+                    concurrency_key=mailbox,
+                    full_listing=False,
+                )
+                continue
+            for path, folder_id in folders:
+                if not self.config.wants(path):
+                    continue
+                key = f"{mailbox}/{path}"
+                self._folder_ids[key] = folder_id
+                yield Unit(key=key, label=key, owner=mailbox, concurrency_key=mailbox, full_listing=False)
+
+    def _walk_folders(self, mailbox: str) -> Iterator[tuple[str, str]]:
+        """Depth-first ``(path, folder id)`` over the whole folder tree of ``mailbox``."""
+        params = {"$select": FOLDER_FIELDS, "$top": "100"}
+        if self.config.include_hidden_folders:
+            params["includeHiddenFolders"] = "true"
+        headers = {"Prefer": IMMUTABLE_ID}
+        stack: list[tuple[str, str]] = [("", f"users/{path_id(mailbox)}/mailFolders")]
+        while stack:
+            prefix, collection = stack.pop()
+            for folder in self.client.items(
+                collection, mailbox=mailbox, params=params, headers=headers, what="mappen / folders"
+            ):
+                if self.config.skip_search_folders and folder.get("@odata.type") == SEARCH_FOLDER_TYPE:
+                    continue
+                name = str(folder.get("displayName") or folder["id"]).replace("/", "%2F")
+                path = f"{prefix}{name}"
+                yield path, folder["id"]
+                if folder.get("childFolderCount", 1):
+                    stack.append(
+                        (
+                            path + "/",
+                            f"users/{path_id(mailbox)}/mailFolders/{path_id(folder['id'])}/childFolders",
+                        )
+                    )
+
+    def _folder_id(self, unit: Unit, mailbox: str) -> str:
+        folder_id = self._folder_ids.get(unit.key)
+        if folder_id is None:
+            try:
+                for path, found in self._walk_folders(mailbox):
+                    self._folder_ids[f"{mailbox}/{path}"] = found
+            except GraphError as exc:
+                raise exc.source_error(unit.key) from None
+            folder_id = self._folder_ids.get(unit.key)
+        if folder_id is None:
+            raise SourceError("not_found", f"{unit.key}: map bestaat niet meer / folder no longer exists")
+        return folder_id
+
+    # -- crawl --------------------------------------------------------------------------------
+
+    def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        mailbox = unit.owner or unit.key.split("/", 1)[0]
+        if unit.key.endswith(BROKEN_SUFFIX):
+            try:
+                list(self._walk_folders(mailbox))
+            except GraphError as exc:
+                raise exc.source_error(unit.key) from None
+            raise SourceError(
+                "unreachable",
+                f"{unit.key}: mappen waren niet op te halen; volgende run opnieuw / "
+                "folders could not be listed; retried next run",
+            )
+        folder_path = unit.key[len(mailbox) + 1 :]
+        stored = decode_cursor(cursor, "folder", "delta")
+        if stored is not None and not self._own_link(stored["delta"]):
+            stored = None
+        if stored is not None:
+            try:
+                yield from self._delta(unit, mailbox, folder_path, stored["folder"], stored["delta"])
+                return
+            except GraphError as exc:
+                if not exc.sync_reset:
+                    raise exc.source_error(unit.key) from None
+                log.info("delta token expired for a folder (%s); full resync", exc.code)
+        folder_id = self._folder_id(unit, mailbox)
+        start = f"users/{path_id(mailbox)}/mailFolders/{path_id(folder_id)}/messages/delta"
+        try:
+            yield from self._delta(unit, mailbox, folder_path, folder_id, start, {"$select": MESSAGE_FIELDS})
+        except GraphError as exc:
+            raise exc.source_error(unit.key) from None
+
+    def _own_link(self, link: str) -> bool:
+        try:
+            self.client.url(link)
+        except SourceError:
+            log.warning("stored cursor points at another host; ignoring it")
+            return False
+        return True
+
+    def _delta(
+        self,
+        unit: Unit,
+        mailbox: str,
+        folder_path: str,
+        folder_id: str,
+        start: str,
+        params: dict[str, str] | None = None,
+    ) -> CrawlStream:
+        delta_link: str | None = None
+        for page in self.client.pages(
+            start, mailbox=mailbox, params=params, headers=self._prefer(), what=unit.key
+        ):
+            for message in page.get("value", []):
+                key = f"{mailbox}:{folder_id}:{message['id']}"
+                if "@removed" in message:
+                    yield Gone(key)
+                else:
+                    yield Seen(self._ref(unit, mailbox, folder_path, key, message))
+            delta_link = page.get("@odata.deltaLink")
+        if not delta_link:
+            raise SourceError("protocol", f"{unit.key}: Graph gaf geen deltaLink / Graph gave no deltaLink")
+        yield Cursor(encode_cursor(folder=folder_id, delta=delta_link))
+
+    def _ref(self, unit: Unit, mailbox: str, folder_path: str, key: str, message: dict[str, Any]) -> ItemRef:
+        return ItemRef(
+            source=self.config.name,
+            item_key=key,
+            kind=ItemKind.MAIL,
+            owner=mailbox,
+            folder=folder_path,
+            title=message.get("subject") or "",
+            date=parse_time(message.get("receivedDateTime"), message.get("lastModifiedDateTime")),
+            size=None,
+            change_key=message.get("changeKey"),
+            link=message.get("webLink"),
+            unit_key=unit.key,
+            labels=tuple(message.get("categories") or ()),
+        )
+
+    # -- content and actions --------------------------------------------------------------------
+
+    @staticmethod
+    def _split_key(item_key: str) -> tuple[str, str]:
+        mailbox, _, rest = item_key.partition(":")
+        _, _, message_id = rest.partition(":")
+        return mailbox, message_id
+
+    def fetch(self, ref: ItemRef) -> Fetched:
+        """The message as MIME (``$value``), streamed and cut off at ``max_item_bytes``."""
+        mailbox, message_id = self._split_key(ref.item_key)
+        limit = self.context.max_item_bytes
+        try:
+            data = self.client.request(
+                "GET",
+                f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/$value",
+                mailbox=mailbox,
+                headers={"Prefer": IMMUTABLE_ID},
+                consume=lambda response: read_bounded(response, limit),
+                what="bericht / message",
+            )
+        except TooLarge:
+            raise too_large_error(limit) from None
+        except (GraphError, SourceError) as exc:
+            raise fetch_error(exc) from None
+        assert isinstance(data, bytes)
+        return Fetched(name="bericht.eml", size=len(data), media_type="message/rfc822", data=data)
+
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+        """Add or remove an Outlook category (needs Mail.ReadWrite; actions are opt-in).
+
+        Reads the current categories first, so a category the teacher set in the meantime is
+        kept. Note that this changes the message's ``changeKey``.
+        """
+        mailbox, message_id = self._split_key(ref.item_key)
+        path = f"users/{path_id(mailbox)}/messages/{path_id(message_id)}"
+        headers = {"Prefer": IMMUTABLE_ID}
+        try:
+            current = self.client.get_json(
+                path, mailbox=mailbox, params={"$select": "categories"}, headers=headers, what="categorie / category"
+            ).get("categories") or []
+            wanted = [c for c in current if c != label] + ([label] if present else [])
+            if wanted == current or (present and label in current):
+                return
+            self.client.request(
+                "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted}, what="categorie / category"
+            )
+        except GraphError as exc:
+            raise exc.source_error("categorie / category") from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

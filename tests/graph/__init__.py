@@ -1,0 +1,1 @@
+"""Tests of the Microsoft Graph connectors against a local fake Graph server."""

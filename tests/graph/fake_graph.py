@@ -1,0 +1,867 @@
+"""A local fake of Entra ID and Microsoft Graph for the connector tests.
+
+It speaks the documented shapes, over TLS on 127.0.0.1 (msal accepts only https
+authorities): OpenID discovery and the OAuth2 client-credentials token endpoint (client
+secret or a signed client assertion, verified against the app certificate), users, group
+members, mailFolders/childFolders (hidden and search folders), per-folder message delta with
+``@odata.nextLink``/``@odata.deltaLink`` and ``@removed``, ``$value``, categories PATCH,
+sendMail (base64 MIME), drives, drive delta with the ``deleted`` facet, item lookup, and
+``/content`` with a 302 to an unauthenticated download URL on another host name.
+
+Faults can be injected per path: 429 with Retry-After, 503, 500, 401 (the presented token
+is treated as expired), 410 (delta token gone), and a dropped connection. The server also
+enforces Exchange's limit of 4 concurrent requests per mailbox (answering 429 above it) and
+records what it saw, so tests can assert on requests, tokens and concurrency.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import secrets
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import jwt
+from cryptography import x509
+
+from .tls import CertFiles
+
+MAILBOX_CONCURRENCY = 4
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+def _unb64(token: str) -> dict[str, Any]:
+    return json.loads(base64.urlsafe_b64decode(token.encode()))
+
+
+def _graph_id(prefix: str, n: int) -> str:
+    """Ids shaped like Exchange's (base64 with ``-``, ``_`` and ``=`` padding)."""
+    raw = f"{prefix}-{n:06d}".encode()
+    return "AAMkAD" + base64.urlsafe_b64encode(raw).decode() + "_x-="
+
+
+@dataclass
+class Folder:
+    id: str
+    name: str
+    parent_id: str | None
+    hidden: bool = False
+    search: bool = False
+
+
+@dataclass
+class Message:
+    id: str
+    folder_id: str
+    subject: str
+    received: str
+    categories: list[str]
+    mime: bytes
+    version: int
+    change: int = 1
+
+    @property
+    def change_key(self) -> str:
+        return f"CQAAABYAAA{self.id[-12:-4]}{self.change:04d}"
+
+
+@dataclass
+class Mailbox:
+    user_id: str
+    mail: str
+    folders: dict[str, Folder] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)
+    tombstones: list[tuple[str, str, int]] = field(default_factory=list)  # folder, message, seq
+
+
+@dataclass
+class DriveItem:
+    id: str
+    name: str
+    parent_id: str | None
+    is_folder: bool
+    content: bytes = b""
+    version: int = 0
+    change: int = 1
+    created_by: str | None = None
+    deleted_seq: int | None = None
+
+
+@dataclass
+class Drive:
+    id: str
+    owner: str | None
+    root_id: str
+    items: dict[str, DriveItem] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    kind: str  # "429", "503", "500", "401", "410", "drop"
+    pattern: str
+    times: int = 1
+    method: str | None = None
+    retry_after: str | None = None
+
+
+class _Drop(Exception):
+    pass
+
+
+class FakeGraph:
+    """State and HTTP front of the fake. Use :meth:`start` / :meth:`stop` (or ``with``)."""
+
+    def __init__(
+        self,
+        certs: CertFiles,
+        *,
+        tenant: str = "contoso-tenant",
+        client_id: str = "11111111-2222-3333-4444-555555555555",
+        client_secret: str | None = "s3cret-value",
+        token_lifetime: int = 3599,
+    ) -> None:
+        self.certs = certs
+        self.tenant = tenant
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_lifetime = token_lifetime
+        self.app_public_key = x509.load_pem_x509_certificate(certs.app_cert_pem).public_key()
+        self.lock = threading.RLock()
+        self._seq = itertools.count(1)
+        self._ids = itertools.count(1)
+        self.seq = 0
+        self.mailboxes: dict[str, Mailbox] = {}
+        self.groups: dict[str, list[tuple[str, str]]] = {}
+        self.drives: dict[str, Drive] = {}
+        self.tokens: dict[str, bool] = {}
+        self.token_requests: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, str]] = []  # method, path, query
+        self.prefer_headers: list[str] = []
+        self.downloads: list[dict[str, Any]] = []
+        self.sent: list[tuple[str, str, bytes]] = []  # sender, content type, mime
+        self.faults: list[Fault] = []
+        self.fault_hits: list[tuple[str, str]] = []
+        self.inflight: dict[str, int] = {}
+        self.max_inflight: dict[str, int] = {}
+        self.concurrency_rejections = 0
+        self.latency = 0.0
+        self.delta_generation = 0
+        self.folder_page_cap = 3
+        self._downloads: dict[str, tuple[str, str]] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> "FakeGraph":
+        fake = self
+
+        class Handler(_Handler):
+            graph = fake
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.certs.server_cert, self.certs.server_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, name="fake-graph", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "FakeGraph":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.base}/v1.0"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.base}/{self.tenant}/oauth2/v2.0/token"
+
+    # -- building the world --------------------------------------------------------------------
+
+    def _next(self) -> int:
+        self.seq = next(self._seq)
+        return self.seq
+
+    def add_mailbox(self, mail: str) -> Mailbox:
+        with self.lock:
+            box = Mailbox(user_id=f"user-{next(self._ids):04d}", mail=mail)
+            self.mailboxes[mail.lower()] = box
+            return box
+
+    def add_folder(
+        self, mail: str, path: str, *, hidden: bool = False, search: bool = False
+    ) -> Folder:
+        """Create ``path`` (slash-separated) and missing parents; returns the leaf folder."""
+        with self.lock:
+            box = self.mailboxes[mail.lower()]
+            parent: str | None = None
+            folder: Folder | None = None
+            parts = path.split("/")
+            for i, name in enumerate(parts):
+                found = [f for f in box.folders.values() if f.parent_id == parent and f.name == name]
+                if found:
+                    folder = found[0]
+                else:
+                    last = i == len(parts) - 1
+                    folder = Folder(
+                        _graph_id("folder", next(self._ids)), name, parent,
+                        hidden=hidden and last, search=search and last,
+                    )
+                    box.folders[folder.id] = folder
+                parent = folder.id
+            assert folder is not None
+            return folder
+
+    def folder_id(self, mail: str, path: str) -> str:
+        box = self.mailboxes[mail.lower()]
+        parent: str | None = None
+        for name in path.split("/"):
+            parent = next(f.id for f in box.folders.values() if f.parent_id == parent and f.name == name)
+        assert parent is not None
+        return parent
+
+    def add_message(
+        self,
+        mail: str,
+        folder_path: str,
+        subject: str,
+        *,
+        body: str = "Hallo",
+        categories: list[str] | None = None,
+        received: str = "2023-03-01T08:00:00Z",
+        mime: bytes | None = None,
+    ) -> Message:
+        with self.lock:
+            box = self.mailboxes[mail.lower()]
+            folder = self.add_folder(mail, folder_path)
+            message_id = _graph_id("msg", next(self._ids))
+            if mime is None:
+                mime = (
+                    f"From: ouder@example.nl\r\nTo: {mail}\r\nSubject: {subject}\r\n"
+                    f"Message-ID: <{message_id[-12:]}@example.nl>\r\n"
+                    f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+                ).encode()
+            message = Message(message_id, folder.id, subject, received, list(categories or []), mime, self._next())
+            box.messages[message_id] = message
+            return message
+
+    def update_message(self, mail: str, message_id: str, **changes: Any) -> None:
+        with self.lock:
+            message = self.mailboxes[mail.lower()].messages[message_id]
+            for name, value in changes.items():
+                setattr(message, name, value)
+            message.change += 1
+            message.version = self._next()
+
+    def delete_message(self, mail: str, message_id: str) -> None:
+        with self.lock:
+            box = self.mailboxes[mail.lower()]
+            message = box.messages.pop(message_id)
+            box.tombstones.append((message.folder_id, message_id, self._next()))
+
+    def move_message(self, mail: str, message_id: str, folder_path: str) -> None:
+        with self.lock:
+            box = self.mailboxes[mail.lower()]
+            message = box.messages[message_id]
+            box.tombstones.append((message.folder_id, message_id, self._next()))
+            message.folder_id = self.add_folder(mail, folder_path).id
+            message.version = self._next()
+
+    def add_group(self, group_id: str, members: list[tuple[str, str]]) -> None:
+        """``members``: ("user", mail), ("group", group id) or ("nomail", name)."""
+        self.groups[group_id] = members
+
+    def add_drive(self, drive_id: str, owner: str | None = None) -> Drive:
+        with self.lock:
+            root = DriveItem(f"{drive_id}-root", "root", None, True, version=self._next())
+            drive = Drive(drive_id, owner.lower() if owner else None, root.id, {root.id: root})
+            self.drives[drive_id] = drive
+            return drive
+
+    def drive_folder(self, drive_id: str, path: str) -> DriveItem:
+        with self.lock:
+            drive = self.drives[drive_id]
+            parent = drive.root_id
+            item = drive.items[parent]
+            for name in [p for p in path.split("/") if p]:
+                found = [
+                    i for i in drive.items.values()
+                    if i.parent_id == parent and i.name == name and i.deleted_seq is None
+                ]
+                if found:
+                    item = found[0]
+                else:
+                    item = DriveItem(f"{drive_id}-{next(self._ids):05d}", name, parent, True, version=self._next())
+                    drive.items[item.id] = item
+                parent = item.id
+            return item
+
+    def add_file(self, drive_id: str, path: str, content: bytes, created_by: str | None = None) -> DriveItem:
+        with self.lock:
+            folder, _, name = path.rpartition("/")
+            parent = self.drive_folder(drive_id, folder)
+            item = DriveItem(
+                f"{drive_id}-{next(self._ids):05d}", name, parent.id, False, content,
+                version=self._next(), created_by=created_by,
+            )
+            self.drives[drive_id].items[item.id] = item
+            return item
+
+    def modify_file(self, drive_id: str, item_id: str, content: bytes) -> None:
+        with self.lock:
+            item = self.drives[drive_id].items[item_id]
+            item.content = content
+            item.change += 1
+            item.version = self._next()
+
+    def rename(self, drive_id: str, item_id: str, name: str) -> None:
+        with self.lock:
+            item = self.drives[drive_id].items[item_id]
+            item.name = name
+            item.version = self._next()  # content unchanged: cTag stays
+
+    def delete_item(self, drive_id: str, item_id: str) -> None:
+        """Delete an item; a folder's descendants are reported deleted too (as OneDrive for
+        Business and SharePoint do)."""
+        with self.lock:
+            drive = self.drives[drive_id]
+            seq = self._next()
+            doomed = {item_id}
+            changed = True
+            while changed:
+                changed = False
+                for item in drive.items.values():
+                    if item.parent_id in doomed and item.id not in doomed:
+                        doomed.add(item.id)
+                        changed = True
+            for doomed_id in doomed:
+                drive.items[doomed_id].deleted_seq = seq
+
+    def expire_delta_tokens(self) -> None:
+        """Every delta token handed out so far now answers 410 (sync state gone)."""
+        with self.lock:
+            self.delta_generation += 1
+
+    def expire_tokens(self) -> None:
+        with self.lock:
+            for token in self.tokens:
+                self.tokens[token] = False
+
+    def inject(self, kind: str, pattern: str, times: int = 1, *, method: str | None = None,
+               retry_after: str | None = None) -> None:
+        with self.lock:
+            self.faults.append(Fault(kind, pattern, times, method, retry_after))
+
+    def graph_requests(self, pattern: str = "") -> list[tuple[str, str, str]]:
+        with self.lock:
+            return [r for r in self.requests if re.search(pattern, r[1])]
+
+    # -- helpers used by the handler -------------------------------------------------------------
+
+    def user(self, ident: str) -> Mailbox | None:
+        ident = ident.lower()
+        if ident in self.mailboxes:
+            return self.mailboxes[ident]
+        return next((b for b in self.mailboxes.values() if b.user_id.lower() == ident), None)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and re.search(fault.pattern, path) and fault.method in (None, method):
+                    fault.times -= 1
+                    self.fault_hits.append((fault.kind, path))
+                    return fault
+        return None
+
+    def issue_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens[token] = True
+        return token
+
+    def file_path(self, drive: Drive, item: DriveItem) -> str:
+        names = []
+        current = drive.items.get(item.parent_id or "")
+        while current is not None and current.parent_id is not None:
+            names.append(current.name)
+            current = drive.items.get(current.parent_id)
+        return "/".join(reversed(names))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    graph: FakeGraph
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+        pass
+
+    # -- response helpers -------------------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
+              content_type: str = "application/json") -> None:
+        self.send_response(status)
+        if body or status not in (202, 204, 302):
+            self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), headers)
+
+    def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        self._json(status, {"error": {"code": code, "message": message,
+                                      "innerError": {"request-id": "00000000-0000-0000-0000-000000000000"}}},
+                   headers)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        body = self._body()
+        try:
+            if parts.path.startswith("/v1.0/"):
+                self._graph(method, parts.path, query, body, parts.query)
+            elif parts.path.startswith("/download/"):
+                self._download(parts.path)
+            elif parts.path == f"/{self.graph.tenant}/v2.0/.well-known/openid-configuration":
+                self._openid()
+            elif parts.path == f"/{self.graph.tenant}/oauth2/v2.0/token" and method == "POST":
+                self._token(body)
+            else:
+                self._error(404, "NotFound", "no such endpoint")
+        except _Drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    # -- Entra -------------------------------------------------------------------------------
+
+    def _openid(self) -> None:
+        g = self.graph
+        tenant_base = f"{g.base}/{g.tenant}"
+        self._json(200, {
+            "token_endpoint": f"{tenant_base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{tenant_base}/oauth2/v2.0/authorize",
+            "issuer": f"{tenant_base}/v2.0",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+        })
+
+    def _token(self, body: bytes) -> None:
+        g = self.graph
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        record: dict[str, Any] = {"grant_type": form.get("grant_type"), "scope": form.get("scope")}
+        with g.lock:
+            g.token_requests.append(record)
+        if form.get("grant_type") != "client_credentials" or form.get("client_id") != g.client_id:
+            return self._json(400, {"error": "unauthorized_client", "error_codes": [700016]})
+        if "client_assertion" in form:
+            assertion = form["client_assertion"]
+            header = jwt.get_unverified_header(assertion)
+            record["alg"] = header.get("alg")
+            record["x5t"] = header.get("x5t")
+            record["x5t#S256"] = header.get("x5t#S256")
+            try:
+                claims = jwt.decode(
+                    assertion, g.app_public_key, algorithms=["PS256", "RS256"], audience=g.token_endpoint
+                )
+            except jwt.PyJWTError:
+                return self._json(401, {"error": "invalid_client", "error_codes": [700027]})
+            if claims.get("iss") != g.client_id or claims.get("sub") != g.client_id:
+                return self._json(401, {"error": "invalid_client", "error_codes": [700027]})
+            record["auth"] = "certificate"
+        elif g.client_secret is not None and form.get("client_secret") == g.client_secret:
+            record["auth"] = "secret"
+        else:
+            return self._json(401, {"error": "invalid_client", "error_codes": [7000215]})
+        self._json(200, {
+            "token_type": "Bearer",
+            "expires_in": g.token_lifetime,
+            "ext_expires_in": g.token_lifetime,
+            "access_token": g.issue_token(),
+        })
+
+    # -- Graph -------------------------------------------------------------------------------
+
+    def _mailbox_key(self, segments: list[str]) -> str | None:
+        if len(segments) >= 2 and segments[0] == "users":
+            box = self.graph.user(segments[1])
+            return box.mail.lower() if box else segments[1].lower()
+        if len(segments) >= 2 and segments[0] == "drives":
+            return f"drive:{segments[1]}"
+        return None
+
+    def _graph(self, method: str, path: str, query: dict[str, str], body: bytes, raw_query: str) -> None:
+        g = self.graph
+        segments = [unquote(s) for s in path[len("/v1.0/"):].split("/")]
+        with g.lock:
+            g.requests.append((method, "/" + "/".join(segments), raw_query))
+            if "Prefer" in self.headers:
+                g.prefer_headers.append(self.headers["Prefer"])
+        fault = g.take_fault(method, "/" + "/".join(segments))
+        if fault is not None:
+            return self._fault(fault)
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        if not g.tokens.get(token):
+            return self._error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        key = self._mailbox_key(segments)
+        with g.lock:
+            count = g.inflight.get(key, 0) + 1 if key else 0
+            if key:
+                g.inflight[key] = count
+                g.max_inflight[key] = max(g.max_inflight.get(key, 0), count)
+        try:
+            if key and not key.startswith("drive:") and count > MAILBOX_CONCURRENCY:
+                with g.lock:
+                    g.concurrency_rejections += 1
+                return self._error(429, "ApplicationThrottled", "MailboxConcurrency limit exceeded",
+                                   {"Retry-After": "1"})
+            if g.latency:
+                time.sleep(g.latency)
+            self._route(method, segments, query, body)
+        finally:
+            if key:
+                with g.lock:
+                    g.inflight[key] -= 1
+
+    def _fault(self, fault: Fault) -> None:
+        if fault.kind == "drop":
+            raise _Drop()
+        if fault.kind == "429":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return self._error(429, "TooManyRequests", "Too many requests", headers)
+        if fault.kind == "503":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return self._error(503, "ServiceUnavailable", "Service unavailable", headers)
+        if fault.kind == "500":
+            return self._error(500, "generalException", "General exception")
+        if fault.kind == "401":
+            self.graph.expire_tokens()
+            return self._error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        if fault.kind == "410":
+            return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
+        raise AssertionError(fault.kind)
+
+    def _route(self, method: str, s: list[str], query: dict[str, str], body: bytes) -> None:
+        g = self.graph
+        n = len(s)
+        if s[0] == "users" and n >= 2:
+            box = g.user(s[1])
+            if box is None:
+                return self._error(404, "ResourceNotFound", "User not found")
+            if n == 3 and s[2] == "mailFolders" and method == "GET":
+                return self._folders(box, None, query)
+            if n == 5 and s[2] == "mailFolders" and s[4] == "childFolders":
+                return self._folders(box, s[3], query)
+            if n == 6 and s[2] == "mailFolders" and s[4:] == ["messages", "delta"]:
+                return self._message_delta(box, s[3], query)
+            if n == 5 and s[2] == "messages" and s[4] == "$value":
+                message = box.messages.get(s[3])
+                if message is None:
+                    return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+                return self._send(200, message.mime, content_type="text/plain")
+            if n == 4 and s[2] == "messages":
+                return self._message(box, s[3], method, query, body)
+            if n == 3 and s[2] == "sendMail" and method == "POST":
+                content_type = self.headers.get("Content-Type", "")
+                try:
+                    mime = base64.b64decode(body, validate=True)
+                except ValueError:
+                    return self._error(400, "ErrorMimeContentInvalidBase64String", "Invalid base64")
+                with g.lock:
+                    g.sent.append((box.mail, content_type, mime))
+                return self._send(202)
+            if n == 3 and s[2] == "drive":
+                drive = next((d for d in g.drives.values() if d.owner == box.mail.lower()), None)
+                if drive is None:
+                    return self._error(404, "itemNotFound", "OneDrive not provisioned")
+                return self._json(200, {"id": drive.id, "driveType": "business",
+                                        "owner": {"user": {"email": box.mail, "id": box.user_id}}})
+        if s[0] == "groups" and n == 3 and s[2] == "members":
+            members = g.groups.get(s[1])
+            if members is None:
+                return self._error(404, "Request_ResourceNotFound", "Group not found")
+            value = []
+            for kind, ident in members:
+                if kind == "group":
+                    value.append({"@odata.type": "#microsoft.graph.group", "id": ident})
+                elif kind == "nomail":
+                    value.append({"@odata.type": "#microsoft.graph.user", "id": ident, "mail": None,
+                                  "userPrincipalName": f"{ident}@school.nl"})
+                else:
+                    box = g.mailboxes[ident.lower()]
+                    value.append({"@odata.type": "#microsoft.graph.user", "id": box.user_id,
+                                  "mail": box.mail, "userPrincipalName": box.mail})
+            return self._json(200, {"@odata.context": "...", "value": value})
+        if s[0] == "drives" and n >= 2:
+            drive = g.drives.get(s[1])
+            if drive is None:
+                return self._error(404, "itemNotFound", "Drive not found")
+            if s[2:] == ["root", "delta"]:
+                return self._drive_delta(drive, query)
+            if n == 4 and s[2] == "items":
+                return self._drive_item(drive, s[3])
+            if n == 5 and s[2] == "items" and s[4] == "content":
+                item = drive.items.get(s[3])
+                if item is None or item.deleted_seq is not None or item.is_folder:
+                    return self._error(404, "itemNotFound", "Item not found")
+                ticket = secrets.token_urlsafe(16)
+                with g.lock:
+                    g._downloads[ticket] = (drive.id, item.id)
+                return self._send(302, headers={"Location": f"https://localhost:{g.port}/download/{ticket}"})
+        return self._error(400, "BadRequest", "Unsupported request")
+
+    # -- mail ----------------------------------------------------------------------------------
+
+    def _folders(self, box: Mailbox, parent: str | None, query: dict[str, str]) -> None:
+        g = self.graph
+        if parent is not None and parent not in box.folders:
+            return self._error(404, "ErrorItemNotFound", "Folder not found")
+        hidden = query.get("includeHiddenFolders") == "true"
+        with g.lock:
+            folders = sorted(
+                (f for f in box.folders.values() if f.parent_id == parent and (hidden or not f.hidden)),
+                key=lambda f: f.name,
+            )
+            children = {f.id: sum(1 for c in box.folders.values() if c.parent_id == f.id) for f in folders}
+        top = min(int(query.get("$top", "10")), g.folder_page_cap)
+        skip = int(query.get("$skip", "0"))
+        page = folders[skip: skip + top]
+        value = []
+        for folder in page:
+            entry = {
+                "@odata.type": "#microsoft.graph.mailSearchFolder" if folder.search else "#microsoft.graph.mailFolder",
+                "id": folder.id,
+                "displayName": folder.name,
+                "parentFolderId": folder.parent_id or "root-folder-id",
+                "childFolderCount": children[folder.id],
+                "isHidden": folder.hidden,
+            }
+            value.append(entry)
+        result: dict[str, Any] = {"@odata.context": "...", "value": value}
+        if skip + top < len(folders):
+            base = self.path.split("?")[0]
+            rest = "&".join(f"{k}={quote(v)}" for k, v in query.items() if k != "$skip")
+            result["@odata.nextLink"] = f"{g.base}{base}?{rest}&$skip={skip + top}"
+        self._json(200, result)
+
+    def _page_size(self) -> int:
+        match = re.search(r"odata\.maxpagesize=(\d+)", self.headers.get("Prefer", ""))
+        return min(int(match.group(1)), 1000) if match else 10
+
+    def _message_delta(self, box: Mailbox, folder_id: str, query: dict[str, str]) -> None:
+        g = self.graph
+        if folder_id not in box.folders:
+            return self._error(404, "ErrorItemNotFound", "Folder not found")
+        with g.lock:
+            if "$deltatoken" in query:
+                token = _unb64(query["$deltatoken"])
+                if token["g"] != g.delta_generation:
+                    return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
+                state = {"since": token["s"], "upto": g.seq, "o": 0, "sel": token["sel"], "g": token["g"]}
+            elif "$skiptoken" in query:
+                state = _unb64(query["$skiptoken"])
+                if state["g"] != g.delta_generation:
+                    return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
+            else:
+                sel = query.get("$select", "")
+                state = {"since": None, "upto": g.seq, "o": 0, "sel": sel, "g": g.delta_generation}
+            since, upto = state["since"], state["upto"]
+            changes: list[dict[str, Any]] = []
+            for message in sorted(box.messages.values(), key=lambda m: m.id):
+                if message.folder_id != folder_id or message.version > upto:
+                    continue
+                if since is None or message.version > since:
+                    changes.append(self._message_json(message, state["sel"]))
+            if since is not None:
+                for folder, message_id, seq in box.tombstones:
+                    if folder == folder_id and since < seq <= upto:
+                        changes.append({"@odata.type": "#microsoft.graph.message", "id": message_id,
+                                        "@removed": {"reason": "deleted"}})
+            size = self._page_size()
+            offset = state["o"]
+            page = changes[offset: offset + size]
+            base = f"{g.graph_url}/users/{quote(box.user_id)}/mailFolders/{quote(folder_id)}/messages/delta"
+            result: dict[str, Any] = {"@odata.context": f"{g.graph_url}/$metadata#Collection(message)", "value": page}
+            if offset + size < len(changes):
+                result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
+            else:
+                result["@odata.deltaLink"] = f"{base}?$deltatoken={_b64({'s': upto, 'sel': state['sel'], 'g': state['g']})}"
+        self._json(200, result)
+
+    def _message_json(self, message: Message, select: str) -> dict[str, Any]:
+        full = {
+            "receivedDateTime": message.received,
+            "lastModifiedDateTime": message.received,
+            "parentFolderId": message.folder_id,
+            "webLink": f"https://outlook.office365.com/owa/?ItemID={quote(message.id)}&exvsurl=1&viewmodel=ReadMessageItem",
+            "hasAttachments": False,
+            "categories": list(message.categories),
+            "subject": message.subject,
+            "changeKey": message.change_key,
+            "bodyPreview": "never selected by the connector",
+        }
+        fields = [f for f in select.split(",") if f] or list(full)
+        data = {"@odata.type": "#microsoft.graph.message", "@odata.etag": f'W/"{message.change_key}"', "id": message.id}
+        data.update({f: full[f] for f in fields if f in full})
+        return data
+
+    def _message(self, box: Mailbox, message_id: str, method: str, query: dict[str, str], body: bytes) -> None:
+        g = self.graph
+        with g.lock:
+            message = box.messages.get(message_id)
+            if message is None:
+                return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            if method == "PATCH":
+                patch = json.loads(body)
+                if set(patch) - {"categories"}:
+                    return self._error(400, "BadRequest", "only categories in this fake")
+                message.categories = list(patch["categories"])
+                message.change += 1
+                message.version = g._next()
+            self._json(200, self._message_json(message, query.get("$select", "")))
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def _item_json(self, drive: Drive, item: DriveItem, with_path: bool) -> dict[str, Any]:
+        g = self.graph
+        if item.deleted_seq is not None:
+            return {"id": item.id, "name": item.name, "deleted": {"state": "deleted"},
+                    "parentReference": {"driveId": drive.id, "id": drive.root_id}}
+        data: dict[str, Any] = {
+            "id": item.id,
+            "name": item.name,
+            "eTag": f'"{{{item.id}}},{item.version}"',
+            "cTag": f'"c:{{{item.id}}},{item.change}"',
+            "lastModifiedDateTime": "2022-06-15T10:00:00Z",
+            "webUrl": f"https://school.sharepoint.com/{quote(drive.id)}/{quote(item.id)}",
+            "createdBy": {"user": {"email": item.created_by, "displayName": "Docent"}} if item.created_by else {},
+        }
+        if item.parent_id is None:
+            data["root"] = {}
+            data["folder"] = {"childCount": 0}
+        else:
+            reference: dict[str, Any] = {"driveId": drive.id, "id": item.parent_id}
+            if with_path:
+                reference["path"] = f"/drives/{drive.id}/root:" + (
+                    "/" + g.file_path(drive, item) if g.file_path(drive, item) else ""
+                )
+            data["parentReference"] = reference
+            if item.is_folder:
+                data["folder"] = {"childCount": 0}
+            else:
+                data["file"] = {"mimeType": "application/octet-stream"}
+                data["size"] = len(item.content)
+        return data
+
+    def _drive_item(self, drive: Drive, item_id: str) -> None:
+        item = drive.items.get(item_id)
+        if item is None or item.deleted_seq is not None:
+            return self._error(404, "itemNotFound", "Item not found")
+        self._json(200, self._item_json(drive, item, with_path=True))
+
+    def _drive_delta(self, drive: Drive, query: dict[str, str]) -> None:
+        g = self.graph
+        with g.lock:
+            if "token" in query:
+                token = _unb64(query["token"])
+                if token["g"] != g.delta_generation:
+                    return self._error(410, "resyncRequired", "Resync required: the delta token is no longer valid.")
+                state = {"since": token["s"], "upto": g.seq, "o": 0, "g": token["g"]}
+            elif "$skiptoken" in query:
+                state = _unb64(query["$skiptoken"])
+            else:
+                state = {"since": None, "upto": g.seq, "o": 0, "g": g.delta_generation}
+            since, upto = state["since"], state["upto"]
+
+            def depth(item: DriveItem) -> int:
+                d, current = 0, item
+                while current.parent_id is not None:
+                    d += 1
+                    current = drive.items[current.parent_id]
+                return d
+
+            changes = []
+            for item in sorted(drive.items.values(), key=lambda i: (depth(i), i.id)):
+                if item.deleted_seq is not None:
+                    if since is not None and since < item.deleted_seq <= upto:
+                        changes.append(self._item_json(drive, item, with_path=False))
+                    continue
+                if item.version <= upto and (since is None or item.version > since):
+                    changes.append(self._item_json(drive, item, with_path=False))
+            size = self._page_size()
+            offset = state["o"]
+            base = f"{g.graph_url}/drives/{quote(drive.id)}/root/delta"
+            result: dict[str, Any] = {"@odata.context": "...", "value": changes[offset: offset + size]}
+            if offset + size < len(changes):
+                result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
+            else:
+                result["@odata.deltaLink"] = f"{base}?token={_b64({'s': upto, 'g': state['g']})}"
+        self._json(200, result)
+
+    def _download(self, path: str) -> None:
+        g = self.graph
+        fault = g.take_fault("GET", path)
+        if fault is not None:
+            return self._fault(fault)
+        ticket = path[len("/download/"):]
+        with g.lock:
+            target = g._downloads.get(ticket)
+            g.downloads.append({"authorization": "Authorization" in self.headers, "host": self.headers.get("Host")})
+        if target is None:
+            return self._error(404, "itemNotFound", "Download expired")
+        drive_id, item_id = target
+        self._send(200, g.drives[drive_id].items[item_id].content, content_type="application/octet-stream")
