@@ -161,7 +161,7 @@ class SmbConnector(Connector):
         entry, folder, recursive = self._locate(unit.key)
         client = self.client
         try:
-            start_id = client.file_id(folder)
+            start_ids = self._folder_chain_ids(folder)
         except Exception as exc:  # noqa: BLE001
             raise self._source_error(exc, entry) from None
         files = 0
@@ -170,7 +170,7 @@ class SmbConnector(Connector):
         events = walk(
             client, folder, recursive=recursive, max_depth=self.config.max_depth,
             follow_reparse_points=self.config.follow_reparse_points,
-            skip_folder=functools.partial(self._folder_excluded, entry), start_id=start_id,
+            skip_folder=functools.partial(self._folder_excluded, entry), start_ids=start_ids,
         )
         try:
             for event in events:
@@ -192,6 +192,19 @@ class SmbConnector(Connector):
                 self.warn(unit.key, code, f"nog {count - WARNINGS_PER_CODE} keer dezelfde melding / "
                                           f"{count - WARNINGS_PER_CODE} more of the same")
         yield Cursor(json.dumps({"files": files, "bytes": total, "problems": sum(problems.values())}))
+
+    def _folder_chain_ids(self, folder: str) -> frozenset[int]:
+        """File ids of ``folder`` and each folder above it (one stat each). Also the check
+        that the unit's folder exists and is readable before anything is yielded."""
+        parts = folder.split("/")
+        ids = {self.client.file_id(folder)}
+        for depth in range(len(parts) - 1, 0, -1):
+            try:  # best effort: a share root may allow traversal but not reading attributes
+                ids.add(self.client.file_id("/".join(parts[:depth])))
+            except Exception as exc:  # noqa: BLE001
+                if classify(exc) in FATAL_CODES:
+                    raise
+        return frozenset(ids)
 
     def _problem_message(self, entry: SmbShare, problem: WalkProblem) -> str:
         text = _PROBLEM_TEXT.get(problem.code, _PROBLEM_TEXT["list_failed"])

@@ -54,19 +54,20 @@ def walk(
     max_depth: int,
     follow_reparse_points: bool,
     skip_folder: Callable[[str], bool],
-    start_id: int = 0,
+    start_ids: frozenset[int] = frozenset(),
 ) -> Iterator[FileFound | WalkProblem]:
     """Depth-first walk from ``start`` (server-relative), files in name order per folder.
 
     Loops are caught by directory file ids: a folder whose id is one of its own ancestors is a
     loop (``symlink_loop``); a folder already walked elsewhere (a second link to it) is skipped
     quietly so its files are not reported twice. Servers that report no file ids are still
-    bounded by ``max_depth``.
+    bounded by ``max_depth``. ``start_ids`` are the ids of the start folder and of every folder
+    above it up to the share root, so a link from inside the unit back up to a parent is a
+    loop too (otherwise a unit would wander out over the whole share).
     """
-    stack: list[tuple[str, int, frozenset[int]]] = [
-        (start, 0, frozenset({start_id}) if start_id else frozenset())
-    ]
-    visited: set[int] = {start_id} if start_id else set()
+    ancestors0 = frozenset(i for i in start_ids if i)
+    stack: list[tuple[str, int, frozenset[int]]] = [(start, 0, ancestors0)]
+    visited: set[int] = set(ancestors0)
     while stack:
         folder, depth, ancestors = stack.pop()
         try:

@@ -1,0 +1,111 @@
+"""Configuration of SMB sources: what IT gets told when the YAML is wrong. No server needed
+(except the warning-cap test at the end, which uses the session's Samba)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from connectors.registry import config_model, connector_class
+from connectors.smb import SmbConfig, SmbConnector
+from smb_helpers import crawl_all, make_connector
+
+EXAMPLE = """
+name: fileserver-vo
+kind: smb
+server: fs01.school.local
+username: 'SCHOOL\\svc-schoonschip'
+password: {env: SCHOONSCHIP_SMB_PASSWORD}
+auth_protocol: ntlm
+require_encryption: true
+department: VO Centrum
+exclude: ["*/~$*", "*.tmp", "Software/*"]
+shares:
+  - {share: Gedeeld, path: Zorg, owner: ib@school.nl, department: Zorg}
+  - {share: Users$, split_subfolders: true}
+sid_owners:
+  S-1-5-21-1004336348-1177238915-682003330-1104: j.devries@school.nl
+"""
+
+
+@pytest.fixture(autouse=True)
+def _password(monkeypatch) -> None:
+    monkeypatch.setenv("SCHOONSCHIP_SMB_PASSWORD", "geheim")
+
+
+def _load(**changes) -> SmbConfig:
+    data = yaml.safe_load(EXAMPLE)
+    data.update(changes)
+    return SmbConfig.model_validate(data)
+
+
+def test_example_yaml_from_the_docs_loads() -> None:
+    config = _load()
+    assert connector_class("smb") is SmbConnector
+    assert config_model("smb") is SmbConfig
+    assert config.port == 445
+    assert config.shares[0].base == "Gedeeld/Zorg"
+    assert config.shares[1].split_subfolders
+    assert config.password is not None and config.password.get() == "geheim"
+    assert "geheim" not in config.model_dump_json()  # the secret itself is never in the model
+    unit = next(SmbConnector(config).units())  # a non-split share needs no connection
+    assert unit.key == "fs01.school.local/Gedeeld/Zorg"
+    assert unit.owner == "ib@school.nl"
+    assert unit.full_listing
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"kind": "folder"}, "smb"),
+    ({"server": "\\\\fs01\\Gedeeld"}, "servernaam"),
+    ({"port": 0}, "port"),
+    ({"shares": []}, "shares"),
+    ({"shares": [{"share": "Ge/deeld"}]}, "sharenaam"),
+    ({"shares": [{"share": "Gedeeld", "path": "../etc"}]}, ".."),
+    ({"shares": [{"share": "Gedeeld"}, {"share": "gedeeld", "path": "Zorg"}]}, "overlappen"),
+    ({"shares": [{"share": "Gedeeld", "onbekend": 1}]}, "onbekend"),
+    ({"sid_owners": {"1104": "x@school.nl"}}, "SID"),
+    ({"password": None}, "NTLM"),
+    ({"password": {"env": "NIET_GEZET_SMB"}}, "NIET_GEZET_SMB"),
+    ({"auth_protocol": "basic"}, "auth_protocol"),
+])
+def test_invalid_configuration_says_what_to_fix(changes, fragment) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _load(**changes)
+    assert fragment in str(caught.value)
+
+
+def test_kerberos_without_password_is_allowed_and_paths_are_normalised() -> None:
+    config = _load(auth_protocol="kerberos", password=None, username=None,
+                   shares=[{"share": "Gedeeld", "path": "\\Zorg\\Klas 3\\"}])
+    assert config.shares[0].path == "Zorg/Klas 3"
+    assert config.sid_owners == {"S-1-5-21-1004336348-1177238915-682003330-1104": "j.devries@school.nl"}
+
+
+def test_unknown_unit_key_is_a_source_error() -> None:
+    from connectors.base import SourceError
+    from scanner.model import Unit
+
+    connector = SmbConnector(_load())
+    with pytest.raises(SourceError) as caught:
+        list(connector.crawl(Unit(key="fs01.school.local/Anders", label=""), None))
+    assert caught.value.code == "not_found"
+
+
+@pytest.mark.service
+def test_many_problems_are_summarised_not_repeated(samba) -> None:
+    server, _ = samba
+    share = server.shares["wijzig"]
+    folder = share / "veel-dicht"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o755)
+    for i in range(25):
+        (folder / f"dicht-{i:02d}").mkdir(exist_ok=True)
+        (folder / f"dicht-{i:02d}").chmod(0o000)
+    connector = make_connector(server, [{"share": "wijzig", "path": "veel-dicht"}])
+    _, summary = crawl_all(connector)
+    assert summary["problems"] == 25
+    codes = [code for _, code, _ in connector.warnings]
+    assert codes == ["access_denied"] * 21
+    assert "nog 5 keer" in connector.warnings[-1][2]
+    connector.close()

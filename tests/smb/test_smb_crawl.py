@@ -1,0 +1,288 @@
+"""Crawling and fetching against a real Samba server: the awkward share tree, owners from
+security descriptors, split units, globs, incremental runs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import (
+    BIG_DIR_FILES, LOOP_NAME, MAPPED_SID, MAPPED_UID, ODD_NAMES, OLD, Tree, _write,
+)
+from connectors.base import ConnectorContext, ItemFetchError
+from connectors.smb import SmbConfig, SmbConnector
+from samba_server import Samba
+from scanner.model import ItemKind
+from smb_helpers import crawl_all, make_config, make_connector
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture(scope="module")
+def data_crawl(samba: tuple[Samba, Tree]):
+    """One full crawl of the 'data' share, shared by the read-only assertions below."""
+    server, tree = samba
+    connector = make_connector(server, [{"share": "data", "owner": "it@school.nl"}])
+    refs, summary = crawl_all(connector)
+    yield connector, refs, summary
+    connector.close()
+
+
+def test_full_listing_covers_every_reachable_file(samba, data_crawl) -> None:
+    server, tree = samba
+    connector, refs, summary = data_crawl
+    big = [key for key in refs if key.startswith("data/Groot/")]
+    assert len(big) == BIG_DIR_FILES
+    assert "data/leesmij.txt" in refs
+    assert "data/Zorg/OPP Klas 3B.txt" in refs
+    assert f"data/{tree.long_file}" in refs
+    assert len(f"\\\\{server.host}\\data\\{tree.long_file}") > 260
+    assert summary["files"] == len(refs)
+    assert summary["bytes"] == sum(r.size for r in refs.values())
+    # Names with spaces, '#', '%', brackets and unicode arrive unchanged.
+    raar = {ref.title for key, ref in refs.items() if key.startswith("data/Raar/")}
+    assert len(raar) == len(ODD_NAMES)
+    for name in ODD_NAMES:
+        if not name.endswith("."):
+            assert name in raar
+    # A trailing dot is illegal on Windows: Samba hands out a mangled 8.3 name instead.
+    assert any("~" in title for title in raar)
+
+
+def test_item_metadata(samba, data_crawl) -> None:
+    server, tree = samba
+    _, refs, _ = data_crawl
+    ref = refs["data/Zorg/OPP Klas 3B.txt"]
+    local = tree.root / "Zorg" / "OPP Klas 3B.txt"
+    stat = local.stat()
+    assert ref.kind is ItemKind.FILE
+    assert ref.source == "fileserver"
+    assert ref.title == "OPP Klas 3B.txt"
+    assert ref.folder == "data/Zorg"
+    assert ref.date == OLD
+    assert ref.size == stat.st_size
+    assert ref.change_key is not None
+    assert re.fullmatch(rf"{stat.st_size}:{stat.st_mtime_ns}:\d+", ref.change_key)
+    assert ref.link == f"\\\\{server.host}\\data\\Zorg\\OPP Klas 3B.txt"
+    assert ref.unit_key == f"{server.host}/data"
+    assert ref.owner == "it@school.nl"
+    assert ref.labels == ()
+
+
+def test_pst_archive_is_listed_and_labelled(samba, data_crawl) -> None:
+    server, tree = samba
+    connector, refs, _ = data_crawl
+    ref = refs[f"data/{tree.pst_file}"]
+    assert ref.labels == ("pst",)
+    assert ref.size == 512
+    assert ref.date == datetime(2014, 7, 1, tzinfo=timezone.utc)
+    assert connector.fetch(ref).read(4) == b"!BDN"
+
+
+def test_denied_folder_and_loop_are_reported_not_fatal(samba, data_crawl) -> None:
+    server, _ = samba
+    connector, refs, summary = data_crawl
+    codes = [code for _, code, _ in connector.warnings]
+    assert codes.count("access_denied") == 1
+    assert codes.count("symlink_loop") == 1
+    assert summary["problems"] == 2
+    assert not any(key.startswith("data/Geheim/") for key in refs)
+    # The loop is walked exactly once: the file inside it appears once, never via the link.
+    assert "data/Lus/in-de-lus.txt" in refs
+    assert not any(LOOP_NAME in key for key in refs)
+    for unit_key, _, message in connector.warnings:
+        assert unit_key == f"{server.host}/data"
+        assert "Geheim" not in message and "Lus" not in message  # no folder names by default
+        assert " / " in message  # Dutch first, then English
+
+
+def test_folder_names_in_warnings_only_when_asked(samba) -> None:
+    server, _ = samba
+    connector = make_connector(server, [{"share": "data", "path": "Lus"}], report_folder_names=True)
+    crawl_all(connector)
+    assert [(code, msg.rsplit(": ", 1)[1]) for _, code, msg in connector.warnings] == [
+        ("symlink_loop", LOOP_NAME)
+    ]
+    connector.close()
+
+
+def test_fetch_streams_content_of_awkward_names(samba, data_crawl) -> None:
+    server, tree = samba
+    connector, refs, _ = data_crawl
+    wanted = {f"inhoud van {name}\n".encode() for name in ODD_NAMES}
+    got = set()
+    for key, ref in refs.items():
+        if key.startswith("data/Raar/"):
+            fetched = connector.fetch(ref)
+            assert fetched.data is None and fetched.open is not None  # streamed, not in memory
+            assert fetched.size == ref.size
+            assert fetched.name == ref.title
+            got.add(fetched.read())
+    assert got == wanted
+    long_ref = refs[f"data/{tree.long_file}"]
+    fetched = connector.fetch(long_ref)
+    with fetched.open() as first, fetched.open() as second:  # every call is a fresh stream
+        assert first.read(2) == b"di"
+        assert second.read() == b"diep\n"
+    assert fetched.media_type == "text/plain"
+
+
+def test_too_large_is_refused_without_reading(samba) -> None:
+    server, tree = samba
+    connector = make_connector(server, [{"share": "data", "path": "Zorg"}],
+                               context=ConnectorContext(max_item_bytes=10))
+    refs, _ = crawl_all(connector)
+    with pytest.raises(ItemFetchError) as caught:
+        connector.fetch(refs["data/Zorg/OPP Klas 3B.txt"])
+    assert caught.value.code == "too_large"
+    connector.close()
+
+
+def test_owner_from_security_descriptor(samba) -> None:
+    server, tree = samba
+    assert (tree.root / "Zorg" / "van-juf.txt").stat().st_uid == MAPPED_UID
+    connector = make_connector(
+        server, [{"share": "data", "path": "Zorg", "owner": "ib@school.nl"}],
+        sid_owners={MAPPED_SID.lower(): "j.devries@school.nl"},
+    )
+    refs, _ = crawl_all(connector)
+    assert refs["data/Zorg/van-juf.txt"].owner == "j.devries@school.nl"
+    assert refs["data/Zorg/OPP Klas 3B.txt"].owner == "ib@school.nl"  # unmapped SID: share owner
+    assert connector.client.owner_sid("data/Zorg/van-juf.txt") == MAPPED_SID
+    connector.close()
+    # No share owner: the source's owner, and without that 'onbekend'.
+    for source_owner, expected in (("directie@school.nl", "directie@school.nl"), (None, "onbekend")):
+        connector = make_connector(server, [{"share": "data", "path": "Zorg"}],
+                                   sid_owners={MAPPED_SID: "j.devries@school.nl"}, owner=source_owner)
+        refs, _ = crawl_all(connector)
+        assert refs["data/Zorg/OPP Klas 3B.txt"].owner == expected
+        connector.close()
+
+
+def test_include_exclude_globs_on_relative_paths(samba) -> None:
+    server, _ = samba
+    connector = make_connector(server, [{"share": "data"}],
+                               exclude=["Groot/*", "*.pst", "Leerlingdossier*"], include=["*.txt", "*.pst"])
+    refs, _ = crawl_all(connector)
+    assert refs
+    assert not any(k.startswith("data/Groot/") or k.endswith(".pst") for k in refs)
+    assert not any("Leerlingdossier" in k for k in refs)
+    assert all(k.endswith(".txt") for k in refs)
+    assert "data/Zorg/OPP Klas 3B.txt" in refs
+    connector.close()
+
+
+def test_split_share_gives_one_unit_per_subfolder(samba) -> None:
+    server, _ = samba
+    connector = make_connector(server, [{"share": "persoonlijk", "split_subfolders": True,
+                                         "owner": "it@school.nl"}])
+    units = list(connector.units())
+    host = server.host
+    assert [u.key for u in units] == [
+        f"{host}/persoonlijk/.", f"{host}/persoonlijk/a.bakker", f"{host}/persoonlijk/j.devries",
+    ]
+    assert all(u.full_listing and u.concurrency_key == units[0].concurrency_key for u in units)
+    root, _ = crawl_all(connector, f"{host}/persoonlijk/.")
+    assert list(root) == ["persoonlijk/los-bestand.txt"]  # not recursive
+    home, _ = crawl_all(connector, f"{host}/persoonlijk/j.devries")
+    assert list(home) == ["persoonlijk/j.devries/cijfers.txt"]
+    assert home["persoonlijk/j.devries/cijfers.txt"].unit_key == f"{host}/persoonlijk/j.devries"
+    connector.close()
+
+
+def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
+    server, _ = samba
+    share = server.shares["wijzig"]
+    for child in share.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for name in ("blijft.txt", "wijzigt.txt", "verdwijnt.txt"):
+        _write(share / "map" / name, f"versie 1 van {name}\n".encode())
+    (share / "map").chmod(0o755)
+    connector = make_connector(server, [{"share": "wijzig"}])
+    first, _ = crawl_all(connector)
+    assert set(first) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt", "wijzig/map/verdwijnt.txt"}
+
+    changed = share / "map" / "wijzigt.txt"
+    changed.write_bytes(b"versie 2, langer dan versie 1\n")
+    os.utime(changed, (time.time(), time.time()))
+    (share / "map" / "verdwijnt.txt").unlink()
+    _write(share / "map" / "nieuw.txt", b"nieuw\n")
+
+    second, summary = crawl_all(connector)
+    assert set(second) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt", "wijzig/map/nieuw.txt"}
+    assert second["wijzig/map/blijft.txt"].change_key == first["wijzig/map/blijft.txt"].change_key
+    assert second["wijzig/map/wijzigt.txt"].change_key != first["wijzig/map/wijzigt.txt"].change_key
+    assert second["wijzig/map/wijzigt.txt"].size == len(b"versie 2, langer dan versie 1\n")
+    assert summary["files"] == 3
+    assert connector.fetch(second["wijzig/map/wijzigt.txt"]).read() == b"versie 2, langer dan versie 1\n"
+    connector.close()
+
+
+def test_file_deleted_between_listing_and_fetch(samba) -> None:
+    server, _ = samba
+    share = server.shares["wijzig"]
+    _write(share / "kortstondig.txt", b"even hier\n")
+    connector = make_connector(server, [{"share": "wijzig"}])
+    refs, _ = crawl_all(connector)
+    ref = refs["wijzig/kortstondig.txt"]
+    (share / "kortstondig.txt").unlink()
+    with pytest.raises(ItemFetchError) as caught:
+        connector.fetch(ref)
+    assert caught.value.code == "vanished"
+    assert "kortstondig" not in str(caught.value)
+    connector.close()
+
+
+def test_locked_file_gives_item_error(samba) -> None:
+    """A .pst open in Outlook: the server refuses shared access; one item error, no crash."""
+    import smbclient
+
+    server, _ = samba
+    share = server.shares["wijzig"]
+    _write(share / "open-in-outlook.pst", b"!BDN" + b"\0" * 60)
+    connector = make_connector(server, [{"share": "wijzig"}])
+    refs, _ = crawl_all(connector)
+    locker_cache: dict = {}
+    kwargs = {"username": server.username, "password": server.password, "port": server.port,
+              "connection_cache": locker_cache}
+    try:
+        with smbclient.open_file(f"\\\\{server.host}\\wijzig\\open-in-outlook.pst", mode="rb",
+                                 share_access=None, **kwargs):
+            with pytest.raises(ItemFetchError) as caught:
+                connector.fetch(refs["wijzig/open-in-outlook.pst"])
+        assert caught.value.code == "locked"
+    finally:
+        smbclient.reset_connection_cache(connection_cache=locker_cache)
+        connector.close()
+
+
+def test_connector_rebuilt_from_pickled_config_in_another_place(samba, data_crawl) -> None:
+    """A worker gets only the configuration; it connects by itself on first fetch."""
+    server, _ = samba
+    crawler, refs, _ = data_crawl
+    config = pickle.loads(pickle.dumps(crawler.config))
+    assert isinstance(config, SmbConfig)
+    worker = SmbConnector(config)
+    assert worker._client is None  # nothing opened at construction
+    assert worker.fetch(refs["data/leesmij.txt"]).read() == b"Welkom op de gedeelde schijf.\n"
+    worker.close()
+    with worker:  # usable again after close: reconnects lazily
+        assert worker.fetch(refs["data/leesmij.txt"]).size == 30
+    assert worker._client is None
+
+
+def test_sessions_of_two_connectors_are_independent(samba) -> None:
+    server, _ = samba
+    one = make_connector(server, [{"share": "wijzig"}])
+    two = make_connector(server, [{"share": "wijzig"}])
+    crawl_all(one)
+    crawl_all(two)
+    one.close()  # must not close the other connector's connection
+    crawl_all(two)
+    two.close()
