@@ -271,10 +271,12 @@ class ImapConnector(Connector):
             uidvalidity = int(status[b"UIDVALIDITY"])
             previous = _parse_cursor(cursor)
             if previous is not None and previous[0] != uidvalidity:
-                log.info(
-                    "UIDVALIDITY van map in bron %s veranderd; volledige herlijsting"
-                    " / UIDVALIDITY of a folder changed; full re-listing",
-                    self.config.name,
+                self.warn(
+                    unit.key,
+                    "uidvalidity_changed",
+                    f"map {unit.label} is opnieuw genummerd (UIDVALIDITY); alle berichten worden"
+                    f" opnieuw geanalyseerd / folder {unit.label} was renumbered (UIDVALIDITY);"
+                    " all messages are analysed again",
                 )
             uids = sorted(self._connect().search(["ALL"]))
             highest = 0

@@ -163,6 +163,7 @@ def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: Im
         admin.append("Project", make_mail("een"))
         _, after, cursor2 = crawl_all(connector, f"{USER}/Project", cursor)
     assert cursor.split(":")[0] != cursor2.split(":")[0]
+    assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
     assert not set(before) & set(after)  # every old key disappears, the new one is listed
     assert len(after) == 1 and all(k.startswith(cursor2.split(":")[0] + ":") for k in after)
 
