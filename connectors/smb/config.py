@@ -93,6 +93,13 @@ class SmbConfig(SourceConfig):
             "descriptor is not read at all (one round trip per file saved)."
         ),
     )
+    owner_cache: bool = Field(
+        default=True,
+        description=(
+            "Remember owner SIDs of unchanged files in the state directory (hashed paths only), "
+            "so only new or changed files cost a security-descriptor look-up."
+        ),
+    )
     max_depth: int = Field(default=64, ge=1, description="Deepest folder level that is walked.")
     follow_reparse_points: bool = Field(
         default=False,

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import json
 import logging
 import mimetypes
 from collections import Counter
+from pathlib import Path
 from typing import Iterator
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
+from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
 from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
@@ -54,6 +57,7 @@ class SmbConnector(Connector):
     def __init__(self, config: SmbConfig, context: ConnectorContext | None = None) -> None:
         super().__init__(config, context)
         self._client: SmbClient | None = None
+        self._owner_cache: OwnerCache | None = None
         self.warnings: list[tuple[str, str, str]] = []
         """Non-fatal walk problems as ``(unit_key, code, message)``; messages name no file
         (and no folder unless ``report_folder_names``). The pipeline records them as source
@@ -68,10 +72,23 @@ class SmbConnector(Connector):
             self._client = SmbClient(self.config)
         return self._client
 
+    @property
+    def owner_cache(self) -> OwnerCache | None:
+        """Owner SIDs of unchanged files, kept in ``state_dir`` (None without one)."""
+        if self._owner_cache is None and self.config.sid_owners and self.config.owner_cache \
+                and self.context.state_dir:
+            scope = f"{self.config.server.lower()}:{self.config.port}"
+            name = hashlib.sha256(f"{self.config.name}\0{scope}".encode()).hexdigest()[:16]
+            self._owner_cache = OwnerCache(Path(self.context.state_dir) / f"smb-owners-{name}.sqlite", scope)
+        return self._owner_cache
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._owner_cache is not None:
+            self._owner_cache.close()
+            self._owner_cache = None
 
     def warn(self, unit_key: str, code: str, message: str) -> None:
         self.warnings.append((unit_key, code, message))
@@ -187,6 +204,8 @@ class SmbConnector(Connector):
                 yield Seen(ref)
         except WalkAborted as aborted:
             raise self._source_error(aborted.cause, entry) from None
+        if self._owner_cache is not None:
+            self._owner_cache.flush()
         for code, count in sorted(problems.items()):
             if count > WARNINGS_PER_CODE:
                 self.warn(unit.key, code, f"nog {count - WARNINGS_PER_CODE} keer dezelfde melding / "
@@ -225,7 +244,7 @@ class SmbConnector(Connector):
             source=self.config.name,
             item_key=found.path,
             kind=ItemKind.FILE,
-            owner=self._owner(entry, found.path),
+            owner=self._owner(entry, found.path, change_key),
             folder=folder,
             title=name,
             date=info.mtime,
@@ -236,20 +255,31 @@ class SmbConnector(Connector):
             labels=("pst",) if name.lower().endswith(".pst") else (),
         )
 
-    def _owner(self, entry: SmbShare, path: str) -> str:
+    def _owner(self, entry: SmbShare, path: str, change_key: str) -> str:
         """Owner SID mapped via ``sid_owners``, else the share's owner, else the source's."""
         if self.config.sid_owners:
-            try:
-                sid = self.client.owner_sid(path)
-            except Exception as exc:  # noqa: BLE001 - fall back, the file itself is still listed
-                if classify(exc) in FATAL_CODES:
-                    raise WalkAborted(classify(exc), exc) from None
-                log.debug("owner of an SMB file not readable: %s", classify(exc))
-            else:
-                mapped = self.config.sid_owners.get(sid.upper())
-                if mapped:
-                    return mapped
+            sid = self._owner_sid(path, change_key)
+            mapped = self.config.sid_owners.get(sid.upper()) if sid else None
+            if mapped:
+                return mapped
         return entry.owner or self.config.owner or UNKNOWN_OWNER
+
+    def _owner_sid(self, path: str, change_key: str) -> str | None:
+        cache = self.owner_cache
+        if cache is not None:
+            cached = cache.get(path, change_key)
+            if cached is not None:
+                return cached
+        try:
+            sid = self.client.owner_sid(path)
+        except Exception as exc:  # noqa: BLE001 - fall back, the file itself is still listed
+            if classify(exc) in FATAL_CODES:
+                raise WalkAborted(classify(exc), exc) from None
+            log.debug("owner of an SMB file not readable: %s", classify(exc))
+            return None
+        if cache is not None:
+            cache.put(path, change_key, sid)
+        return sid
 
     def fetch(self, ref: ItemRef) -> Fetched:
         """Check the file can be opened and is not too large, then hand out a stream opener;

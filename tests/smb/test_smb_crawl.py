@@ -286,3 +286,36 @@ def test_sessions_of_two_connectors_are_independent(samba) -> None:
     one.close()  # must not close the other connector's connection
     crawl_all(two)
     two.close()
+
+
+def test_owner_sids_are_cached_per_change_key(samba, tmp_path) -> None:
+    """With a state_dir, an unchanged file's owner SID is not asked again: a chown alone
+    (mtime unchanged) shows only once the file changes. Without a cache it shows at once."""
+    server, _ = samba
+    share = server.shares["wijzig"]
+    target = share / "eigenaar" / "van-wie.txt"
+    _write(target, b"van wie?\n")
+    (share / "eigenaar").chmod(0o755)
+    os.chown(target, MAPPED_UID, -1)
+    other_uid = MAPPED_UID + 1
+    owners = {MAPPED_SID: "j.devries@school.nl", f"S-1-22-1-{other_uid}": "a.bakker@school.nl"}
+    shares = [{"share": "wijzig", "path": "eigenaar"}]
+    key = "wijzig/eigenaar/van-wie.txt"
+
+    cached = make_connector(server, shares, context=ConnectorContext(state_dir=str(tmp_path)),
+                            sid_owners=owners)
+    uncached = make_connector(server, shares, sid_owners=owners)
+    assert crawl_all(cached)[0][key].owner == "j.devries@school.nl"
+    os.chown(target, other_uid, -1)  # changes ctime only: change_key stays the same
+    assert crawl_all(uncached)[0][key].owner == "a.bakker@school.nl"
+    assert crawl_all(cached)[0][key].owner == "j.devries@school.nl"  # from the cache
+    later = time.time() + 5
+    os.utime(target, (later, later))
+    assert crawl_all(cached)[0][key].owner == "a.bakker@school.nl"  # changed file: asked again
+    cached.close()
+    uncached.close()
+    cache_files = list(tmp_path.glob("smb-owners-*.sqlite"))
+    assert len(cache_files) == 1
+    content = cache_files[0].read_bytes()
+    assert b"van-wie" not in content and b"eigenaar" not in content  # hashed paths only
+    assert oct(cache_files[0].stat().st_mode & 0o777) == "0o600"
