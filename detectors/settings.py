@@ -45,3 +45,13 @@ class DetectionSettings(StrictModel):
         description="Extra folders with category lexicon files that extend the built-in ones.",
     )
     batch_size: int = Field(default=32, ge=1, le=1024)
+    chunk_chars: int = Field(
+        default=100_000,
+        ge=1_000,
+        le=1_000_000,
+        description=(
+            "Texts are analysed in pieces of at most this many characters (spaCy's max_length "
+            "is 1,000,000; smaller pieces keep memory flat); small parts of one item with the "
+            "same origin are merged up to this size."
+        ),
+    )

@@ -1,0 +1,325 @@
+"""The detector: one Presidio ``AnalyzerEngine`` for Dutch, batched, with a verdict per item.
+
+``build_detector(settings, hasher)`` is called once per worker process; ``Detector.analyze``
+(one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.model.Verdict`
+objects that carry masked findings and keyed hashes only.
+
+Where the speed comes from (measured in ``benchmarks/bench_detect.py``):
+
+* only our recognizers are registered (Presidio's defaults include dozens of foreign ones);
+* spaCy runs once over all texts of a batch with ``nlp.pipe``, with every component NER does not
+  need disabled, and not at all when there is no NER model (the name lists need no tokens);
+* NLP artifacts skip lemmas/keywords, and Presidio's lemma context enhancer is replaced by the
+  recognizers' own context scoring (:mod:`detectors.context`);
+* consecutive small parts of one item with the same origin (spreadsheet rows of one sheet) are
+  merged into one text, so per-call overhead is paid per sheet, not per row; long texts are cut
+  into pieces of ``chunk_chars`` at line breaks (spaCy's ``max_length`` and flat memory).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from detectors import entities as E
+from detectors.nlp import LANGUAGE, NlpChoice, SchoolSpacyNlpEngine, choose_pipeline
+from detectors.recognizers import (
+    BirthDateRecognizer,
+    BsnRecognizer,
+    CategoryTermRecognizer,
+    DutchAddressRecognizer,
+    DutchPhoneRecognizer,
+    IbanRecognizer,
+    IdDocumentRecognizer,
+    NameLexiconRecognizer,
+    OfflineEmailRecognizer,
+    OnderwijsnummerRecognizer,
+    RosterNameRecognizer,
+    RosterNumberRecognizer,
+    StudentNumberRecognizer,
+)
+from detectors.recognizers.category_terms import CATEGORY_KEY
+from detectors.recognizers.roster import Roster
+from detectors.settings import DetectionSettings
+from detectors.termlists import build_category_matcher
+from detectors.verdict import Hit, explain_reasons, judge
+from scanner.model import Finding, TextPart, Verdict
+from scanner.privacy import ValueHasher, mask
+
+logger = logging.getLogger(__name__)
+
+PRIORITY = (
+    E.STUDENT_ROSTER, E.NL_BSN, E.NL_ONDERWIJSNUMMER, E.IBAN_CODE, E.EMAIL_ADDRESS,
+    E.NL_ID_DOCUMENT, E.NL_LEERLINGNUMMER, E.PHONE_NUMBER, E.DATE_OF_BIRTH, E.NL_ADDRESS,
+    E.PERSON, E.LOCATION,
+)
+"""When spans of two entities overlap, the earlier one wins (a BSN is not also a phone number)."""
+_RANK = {entity: i for i, entity in enumerate(PRIORITY)}
+_COEXIST = {frozenset({E.PERSON, E.NL_ADDRESS})}
+
+
+class _NoContextEnhancer(ContextAwareEnhancer):
+    """Presidio's engine-level context step, left empty: recognizers score context themselves."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        return raw_results
+
+
+@dataclass
+class _Segment:
+    offset: int  # where this part's text starts in the unit text
+    length: int
+    part: TextPart
+    part_offset: int  # where the unit's piece starts in the part's own text (chunks)
+
+
+@dataclass
+class _Unit:
+    """One text handed to the analyzer: merged small parts or one chunk of a long part."""
+
+    item: int
+    text: str
+    segments: list[_Segment]
+    context: list[str] = field(default_factory=list)
+
+    def locate(self, start: int, end: int) -> tuple[_Segment, int, int]:
+        idx = bisect.bisect_right([s.offset for s in self.segments], start) - 1
+        seg = self.segments[max(idx, 0)]
+        local_start = start - seg.offset
+        local_end = min(end - seg.offset, seg.length)
+        return seg, seg.part_offset + local_start, seg.part_offset + max(local_end, local_start)
+
+
+def _context_key(context: dict[str, Any]) -> str:
+    try:
+        return json.dumps(context, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(sorted(context))
+
+
+def _context_words(context: dict[str, Any]) -> list[str]:
+    headers = context.get("column_headers") if isinstance(context, dict) else None
+    return [str(h) for h in headers if h is not None] if isinstance(headers, (list, tuple)) else []
+
+
+def _leading_header(text: str) -> list[str]:
+    """Cells of a table header in the first line of ``text`` (to carry into later chunks)."""
+    first = text[:2000].split("\n", 1)[0].strip()
+    if not first or any(c.isdigit() for c in first):
+        return []
+    for delim in ("\t", ";", "|", ","):
+        if delim in first:
+            cells = [c.strip() for c in first.split(delim)]
+            return cells if sum(1 for c in cells if c) >= 2 else []
+    return []
+
+
+def _chunks(text: str, size: int) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into pieces of at most ``size`` characters at line breaks (else spaces)."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        if n - pos <= size:
+            yield pos, text[pos:]
+            return
+        cut = text.rfind("\n", pos + size // 2, pos + size)
+        if cut < 0:
+            cut = text.rfind(" ", pos + size // 2, pos + size)
+        cut = cut + 1 if cut >= 0 else pos + size
+        yield pos, text[pos:cut]
+        pos = cut
+
+
+class Detector:
+    """Analyses the text parts of items and returns a :class:`Verdict` per item."""
+
+    def __init__(self, settings: DetectionSettings, hasher: ValueHasher, choice: NlpChoice,
+                 analyzer: AnalyzerEngine, nlp_engine: SchoolSpacyNlpEngine) -> None:
+        self.settings = settings
+        self.hasher = hasher
+        self.mode: str = choice.mode
+        self.mode_notice: str | None = choice.notice
+        self.analyzer = analyzer
+        self.nlp_engine = nlp_engine
+        supported = set(analyzer.get_supported_entities(LANGUAGE))
+        wanted = settings.entities
+        self.entities: list[str] = sorted(supported & set(wanted)) if wanted else sorted(supported)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def analyze(self, parts: list[TextPart]) -> Verdict:
+        """Analyse all parts of one item."""
+        return self.analyze_many([parts])[0]
+
+    def analyze_many(self, items: list[list[TextPart]]) -> list[Verdict]:
+        """Analyse a batch of items; spaCy sees all their texts in one ``nlp.pipe`` stream."""
+        units = [u for index, parts in enumerate(items) for u in self._units(index, parts)]
+        per_item: list[list[tuple[str, list[Hit], _Unit]]] = [[] for _ in items]
+        errors = [0] * len(items)
+        texts = (u.text for u in units)
+        artifacts = self.nlp_engine.process_batch(texts, LANGUAGE, batch_size=self.settings.batch_size)
+        for unit in units:
+            try:
+                _, nlp_artifacts = next(artifacts)
+                results = self.analyzer.analyze(
+                    unit.text, language=LANGUAGE, entities=self.entities,
+                    score_threshold=self.settings.score_threshold,
+                    context=unit.context or None, nlp_artifacts=nlp_artifacts,
+                )
+            except Exception as exc:  # one bad text must not stop the batch
+                logger.warning(
+                    "detectie mislukt voor een tekstdeel (%s) / detection failed for a text part",
+                    type(exc).__name__,
+                )
+                errors[unit.item] += 1
+                continue
+            per_item[unit.item].append((unit.text, _resolve(results), unit))
+        return [self._verdict(analysed, errors[i]) for i, analysed in enumerate(per_item)]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _units(self, item: int, parts: Sequence[TextPart]) -> Iterator[_Unit]:
+        size = self.settings.chunk_chars
+        current: _Unit | None = None
+        current_key: tuple[Any, ...] | None = None
+        pieces: list[str] = []
+        length = 0
+        for part in parts:
+            text = part.text
+            if not text or not text.strip():
+                continue
+            key = (part.part, part.location, _context_key(part.context))
+            words = _context_words(part.context)
+            if len(text) > size:
+                if current is not None:
+                    current.text = "".join(pieces)
+                    yield current
+                    current, current_key, pieces, length = None, None, [], 0
+                header = _leading_header(text)
+                for offset, chunk in _chunks(text, size):
+                    context = words + (header if offset else [])
+                    yield _Unit(item, chunk, [_Segment(0, len(chunk), part, offset)], context)
+                continue
+            if current is not None and key == current_key and length + len(text) + 1 <= size:
+                pieces.append("\n")
+                length += 1
+            else:
+                if current is not None:
+                    current.text = "".join(pieces)
+                    yield current
+                current, current_key, pieces, length = _Unit(item, "", [], words), key, [], 0
+            current.segments.append(_Segment(length, len(text), part, 0))
+            pieces.append(text)
+            length += len(text)
+        if current is not None:
+            current.text = "".join(pieces)
+            yield current
+
+    def _verdict(self, analysed: list[tuple[str, list[Hit], _Unit]], errors: int) -> Verdict:
+        student_data, categories, reasons, ignored = judge([(t, hits) for t, hits, _ in analysed])
+        findings: list[Finding] = []
+        for text, hits, unit in analysed:
+            for hit in hits:
+                if id(hit) in ignored:
+                    continue
+                value = text[hit.start : hit.end]
+                seg, start, end = unit.locate(hit.start, hit.end)
+                findings.append(
+                    Finding(
+                        entity=hit.entity, part=seg.part.part, start=start, end=end,
+                        score=round(hit.score, 3), masked=mask(value, hit.entity),
+                        value_hash=self.hasher.hash(hit.entity, value), category=hit.category,
+                        location=seg.part.location,
+                    )
+                )
+        if errors:
+            reasons.append(f"detectiefout:{errors}")
+        return Verdict(student_data=student_data, categories=categories, findings=findings,
+                       reasons=reasons)
+
+
+def _resolve(results: list[RecognizerResult]) -> list[Hit]:
+    """Turn Presidio results into hits, dropping the lower-priority one of overlapping spans."""
+    hits = [
+        Hit(r.entity_type, r.start, r.end, r.score,
+            (r.recognition_metadata or {}).get(CATEGORY_KEY) if r.entity_type == E.CATEGORY_TERM
+            else E.ENTITY_CATEGORY.get(r.entity_type))
+        for r in results
+    ]
+    terms = [h for h in hits if h.entity == E.CATEGORY_TERM]
+    others = sorted((h for h in hits if h.entity != E.CATEGORY_TERM),
+                    key=lambda h: (_RANK.get(h.entity, len(_RANK)), -h.score, h.start))
+    kept: list[Hit] = []
+    for hit in others:
+        clash = False
+        for other in kept:
+            if other.start < hit.end and hit.start < other.end:
+                if frozenset({other.entity, hit.entity}) in _COEXIST:
+                    continue
+                if other.entity == hit.entity and (other.start, other.end) != (hit.start, hit.end):
+                    # same entity, partly overlapping spans (spaCy vs name lists): keep the first
+                    clash = True
+                    break
+                clash = True
+                break
+        if not clash:
+            kept.append(hit)
+    kept.extend(terms)
+    kept.sort(key=lambda h: (h.start, h.end))
+    return kept
+
+
+def build_detector(settings: DetectionSettings, hasher: ValueHasher) -> Detector:
+    """Build the detector for one worker process (loads spaCy, lexicons, the roster hashes).
+
+    Raises ``ValueError`` (Dutch first) for configuration that cannot work: an invalid
+    ``student_number_pattern`` or an unreadable roster. Call it once on the driver before a run
+    so such mistakes stop the run at the start, not in every worker.
+    """
+    choice = choose_pipeline(settings.spacy_model)
+    nlp_engine = SchoolSpacyNlpEngine(choice)
+    recognizers: list[Any] = [
+        BsnRecognizer(),
+        OnderwijsnummerRecognizer(),
+        DutchPhoneRecognizer(),
+        IbanRecognizer(),
+        OfflineEmailRecognizer(),
+        DutchAddressRecognizer(),
+        BirthDateRecognizer(),
+        IdDocumentRecognizer(),
+        NameLexiconRecognizer(),
+        CategoryTermRecognizer(build_category_matcher(settings.lexicon_dirs)),
+    ]
+    if settings.student_number_pattern:
+        recognizers.append(StudentNumberRecognizer(settings.student_number_pattern))
+    if settings.roster is not None:
+        roster = Roster.load(settings.roster, hasher)
+        recognizers.append(RosterNameRecognizer(roster, hasher))
+        recognizers.append(RosterNumberRecognizer(roster, hasher))
+    if choice.has_ner:
+        recognizers.append(
+            SpacyRecognizer(supported_language=LANGUAGE, supported_entities=[E.PERSON, E.LOCATION])
+        )
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+    analyzer = AnalyzerEngine(
+        registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
+        default_score_threshold=settings.score_threshold,
+        context_aware_enhancer=_NoContextEnhancer(),
+    )
+    return Detector(settings, hasher, choice, analyzer, nlp_engine)
+
+
+def explain(verdict: Verdict, lang: str = "nl") -> list[str]:
+    """Human-readable lines explaining ``verdict`` ("nl" or "en"); never contains values."""
+    return explain_reasons(verdict.student_data, verdict.categories, verdict.reasons, lang)

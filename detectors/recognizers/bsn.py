@@ -1,0 +1,100 @@
+"""NL_BSN: the burgerservicenummer, found by shape, checked by the 11-proef, decided by context.
+
+About 9% of random 9-digit numbers pass the 11-proef, so a passing number is only a
+*candidate*. Scoring (threshold 0.5 by default):
+
+* validated 9-digit candidate: base 0.45, just *below* the threshold; the dotted form
+  ``1234.56.782`` (the classic sofinummer notation, rarely used for anything else) 0.55;
+  an 8-digit number (older BSNs, left-padded with a zero) 0.30, so only a BSN keyword lifts it;
+* the nearest keyword within 60 characters before / 25 after decides: ``BSN``,
+  ``burgerservicenummer``, ``sofinummer``, ``PGN`` ... +0.45; ``factuurnummer``,
+  ``klantnummer``, ``ordernummer``, ``KvK`` ... -0.40;
+* else a column header (spreadsheet row context or a header line of a CSV text) does the same;
+* else weak cues each add 0.15: student words nearby (leerling, geboortedatum, naam, ...) and a
+  BSN keyword anywhere in the text (lists under a heading "BSN-nummers:").
+
+So a bare valid number with no context is not reported (0.45), one with student words or in a
+document that talks about BSNs is (0.60), and one labelled as an invoice number never is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from stdnum.nl import bsn as stdnum_bsn
+
+from detectors.context import ContextRule
+from detectors.entities import NL_BSN
+from detectors.recognizers.base import DutchRecognizer, bounded
+
+POSITIVE = (
+    "bsn", "bsn-nummer", "bsn nummer", "bsnnummer", "bsn's", "burgerservicenummer",
+    "burgerservicenummers", "burger service nummer", "burgerservice nummer", "sofinummer",
+    "sofi-nummer", "sofi nummer", "sofi", "persoonsgebonden nummer", "pgn", "b.s.n",
+    "citizen service number", "bsn/pgn", "bsn-nr", "bsn nr",
+)
+NEGATIVE = (
+    "factuur", "factuurnummer", "factuurnr", "factuurnr.", "klantnummer", "klantnr",
+    "ordernummer", "ordernr", "order", "bestelnummer", "bestelnr", "bestelling",
+    "rekeningnummer", "rekeningnr", "rekening", "kvk", "kvk-nummer", "kvk nummer",
+    "btw", "btw-nummer", "btw-id", "rsin", "debiteurnummer", "debiteurnr", "crediteurnummer",
+    "artikelnummer", "artikelnr", "polisnummer", "referentie", "referentienummer", "ref",
+    "kenmerk", "betalingskenmerk", "transactie", "transactienummer", "iban", "tel",
+    "telefoon", "telefoonnummer", "mobiel", "zaaknummer", "relatienummer", "lidnummer",
+    "contractnummer", "pasnummer", "ticketnummer", "vestigingsnummer", "offertenummer",
+    "projectnummer", "bedrag", "totaal", "ean", "serienummer",
+)
+WEAK = (
+    "leerling", "leerlingen", "geboren", "geboortedatum", "geb", "naam", "achternaam",
+    "voornaam", "roepnaam", "ouders", "ouder", "verzorger", "inschrijving",
+    "inschrijfformulier", "aanmelding", "aanmeldformulier", "leerlingdossier", "dossier",
+    "groep", "klas", "zorgverzekering", "verzekerde", "id", "identificatie",
+)
+
+RULE = ContextRule(
+    positive=POSITIVE, negative=NEGATIVE, weak=WEAK, boost=0.45, penalty=0.4,
+    weak_boost=0.15, before=60, after=25, document_cue=True,
+)
+
+_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
+    (re.compile(bounded(r"\d{4}\.\d{2}\.\d{3}")), 0.55),
+    (re.compile(bounded(r"\d{9}")), 0.45),
+    (re.compile(bounded(r"\d{3}-\d{3}-\d{3}")), 0.45),
+    (re.compile(bounded(r"\d{3} \d{3} \d{3}(?! \d)")), 0.45),
+    (re.compile(bounded(r"\d{8}")), 0.30),
+)
+_DATE8 = re.compile(
+    r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d"
+)
+_HAS_DIGITS = re.compile(r"\d{3}")
+
+
+def is_bsn(value: str) -> bool:
+    """True when ``value`` (9 digits, or 8 padded) passes the 11-proef and is no date."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) == 8 and _DATE8.fullmatch(digits):
+        return False
+    if len(set(digits)) == 1:
+        return False
+    return bool(stdnum_bsn.is_valid(digits))
+
+
+class BsnRecognizer(DutchRecognizer):
+    """Finds burgerservicenummers in all four notations seen in school documents."""
+
+    ENTITY = NL_BSN
+    RULE = RULE
+    PREFILTER = _HAS_DIGITS
+
+    def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
+        taken: list[tuple[int, int]] = []
+        for pattern, base in _PATTERNS:
+            for m in pattern.finditer(text):
+                start, end = m.span()
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                if is_bsn(m.group()):
+                    taken.append((start, end))
+                    yield start, end, base

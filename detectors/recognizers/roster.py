@@ -1,0 +1,215 @@
+"""STUDENT_ROSTER: names and student numbers from the school's own student list.
+
+The roster is the strongest signal there is (a name on it *is* a student), and the most
+sensitive input schoonschip reads. So it is never held in clear after loading: every name
+variant ("Sanne de Vries", "Vries, Sanne de", "de Vries Sanne", ...) and every student number is
+turned into a keyed hash with the installation's :class:`~scanner.privacy.ValueHasher`, and the
+text is matched by hashing token windows (1-4 tokens) the same way. Because the hasher's
+normalisation drops spaces, commas and case, "De Vries, Sanne" and "de vries sanne" hash alike.
+
+To keep the number of HMACs per text low, a window is only hashed when its first token's hash is
+one of the first tokens of a roster variant (itself a keyed hash, so no clear first names
+either). Student numbers from the roster only count next to a student-number label (a 6-digit
+number is too common to trust alone); names count without context (score 0.95).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from detectors.context import ContextRule
+from detectors.entities import STUDENT_ROSTER
+from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
+from detectors.settings import RosterSettings
+from scanner.privacy import ValueHasher
+
+_TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
+_WINDOW_SEPARATORS = re.compile(r"^[ \t,]*$")
+_NUMBER = re.compile(r"(?<![\w.\-])\d{3,12}(?![\w]|[.\-]\d)")
+_MAX_TOKENS = 4
+
+
+class RosterError(ValueError):
+    """The roster file cannot be read; the message is Dutch first and names no content."""
+
+
+@dataclass
+class Roster:
+    """Keyed hashes of the roster's name variants and student numbers, nothing in clear."""
+
+    name_hashes: set[str] = field(default_factory=set)
+    first_token_hashes: set[str] = field(default_factory=set)
+    number_hashes: set[str] = field(default_factory=set)
+    number_lengths: set[int] = field(default_factory=set)
+    birth_date_hashes: set[str] = field(default_factory=set)
+    students: int = 0
+
+    @classmethod
+    def load(cls, settings: RosterSettings, hasher: ValueHasher) -> "Roster":
+        """Read the CSV and keep only hashes. Raises :class:`RosterError` when unreadable."""
+        try:
+            raw = settings.path.read_bytes()
+        except OSError:
+            raise RosterError(
+                "leerlingenlijst kan niet gelezen worden (bestaat het bestand en mag het gelezen "
+                "worden?) / student roster cannot be read"
+            ) from None
+        text = _decode(raw)
+        del raw
+        delimiter = settings.delimiter or _sniff(text)
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        try:
+            header = [h.strip().casefold() for h in next(reader)]
+        except StopIteration:
+            raise RosterError("leerlingenlijst is leeg / student roster is empty") from None
+        wanted = [c.casefold() for c in settings.name_columns]
+        name_idx = {c: header.index(c) for c in wanted if c in header}
+        if not name_idx:
+            raise RosterError(
+                "leerlingenlijst heeft geen van de naamkolommen "
+                f"({', '.join(settings.name_columns)}) / student roster has none of the name columns"
+            )
+        number_idx = _index(header, settings.student_number_column)
+        birth_idx = _index(header, settings.birth_date_column)
+        roster = cls()
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            cells = {c: row[i].strip() for c, i in name_idx.items() if i < len(row)}
+            variants = _name_variants(cells)
+            for variant in variants:
+                tokens = _TOKEN.findall(variant)
+                if not tokens or len(tokens) > _MAX_TOKENS:
+                    continue
+                roster.name_hashes.add(hasher.hash_text(" ".join(tokens)))
+                roster.first_token_hashes.add(hasher.hash_text(tokens[0]))
+            if number_idx is not None and number_idx < len(row):
+                number = re.sub(r"\D", "", row[number_idx])
+                if number:
+                    roster.number_hashes.add(hasher.hash(STUDENT_ROSTER, number))
+                    roster.number_lengths.add(len(number))
+            if birth_idx is not None and birth_idx < len(row) and row[birth_idx].strip():
+                roster.birth_date_hashes.add(hasher.hash_text(row[birth_idx]))
+            roster.students += 1
+        del text
+        return roster
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _sniff(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=counts.get)  # type: ignore[arg-type]
+    return best if counts[best] else ";"
+
+
+def _index(header: list[str], column: str | None) -> int | None:
+    if column is None:
+        return None
+    column = column.casefold()
+    return header.index(column) if column in header else None
+
+
+def _name_variants(cells: dict[str, str]) -> set[str]:
+    """The ways a teacher writes a student's name, from the roster's name columns."""
+    variants: set[str] = set()
+    full = cells.get("naam", "")
+    if full:
+        variants.add(full.replace(",", " "))
+        if "," in full:  # "Vries, Sanne de" -> "Sanne de Vries"
+            last, _, rest = full.partition(",")
+            parts = rest.split()
+            given = [p for p in parts if p[:1].isupper()]
+            tv = [p for p in parts if not p[:1].isupper()]
+            variants.add(" ".join([*given, *tv, last.strip()]))
+            if given:
+                variants.add(" ".join([given[0], *tv, last.strip()]))
+    tv = cells.get("tussenvoegsel", "")
+    last = cells.get("achternaam", "")
+    for first_col in ("roepnaam", "voornaam"):
+        first = cells.get(first_col, "")
+        if not first or not last:
+            continue
+        for given in {first, first.split()[0]}:
+            variants.add(" ".join(p for p in (given, tv, last) if p))
+            variants.add(" ".join(p for p in (given, last) if p))
+            variants.add(" ".join(p for p in (tv, last, given) if p))
+            variants.add(" ".join(p for p in (last, given, tv) if p))
+    return {v for v in variants if v.strip()}
+
+
+class RosterNameRecognizer(DutchRecognizer):
+    """Names of students on the roster, matched by keyed hash on 1-4 token windows."""
+
+    ENTITY = STUDENT_ROSTER
+    RULE = None
+
+    def __init__(self, roster: Roster, hasher: ValueHasher) -> None:
+        self.roster = roster
+        self.hasher = hasher
+        super().__init__()
+
+    def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
+        if not self.roster.name_hashes:
+            return
+        tokens = [m.span() for m in _TOKEN.finditer(text)]
+        hash_text = self.hasher.hash_text
+        i = 0
+        n = len(tokens)
+        while i < n:
+            start, end = tokens[i]
+            if end - start < 2 or text[start].isdigit() or (
+                hash_text(text[start:end]) not in self.roster.first_token_hashes
+            ):
+                i += 1
+                continue
+            best = None
+            for j in range(i, min(n, i + _MAX_TOKENS)):
+                if j > i and not _WINDOW_SEPARATORS.match(text, tokens[j - 1][1], tokens[j][0]):
+                    break
+                if hash_text(text[start : tokens[j][1]]) in self.roster.name_hashes:
+                    best = j
+            if best is not None:
+                yield start, tokens[best][1], 0.95
+                i = best + 1
+            else:
+                i += 1
+
+
+class RosterNumberRecognizer(DutchRecognizer):
+    """Student numbers from the roster, next to a student-number label."""
+
+    ENTITY = STUDENT_ROSTER
+    RULE = ContextRule(
+        positive=STUDENT_NUMBER_RULE.positive, negative=STUDENT_NUMBER_RULE.negative,
+        boost=0.6, penalty=0.2, before=50, after=15,
+    )
+    PREFILTER = re.compile(r"\d{3}")
+
+    def __init__(self, roster: Roster, hasher: ValueHasher) -> None:
+        self.roster = roster
+        self.hasher = hasher
+        super().__init__(name="RosterNumberRecognizer")
+
+    def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
+        if not self.roster.number_hashes:
+            return
+        for m in _NUMBER.finditer(text):
+            value = m.group()
+            if len(value) in self.roster.number_lengths and (
+                self.hasher.hash(STUDENT_ROSTER, value) in self.roster.number_hashes
+            ):
+                yield m.start(), m.end(), 0.3

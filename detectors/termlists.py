@@ -1,0 +1,197 @@
+"""Term lists (category lexicons, context words) and a fast token-based matcher for them.
+
+Why not one big regular expression: Python's ``re`` does not build a trie from an alternation,
+so a pattern with a thousand alternatives is tried alternative by alternative at every
+position. Looking tokens up in a dict keyed by their first word costs one hash lookup per
+token, whatever the size of the lexicon, and a school can add thousands of its own terms.
+
+File format (one term per line, see ``detectors/lexicons/README.txt``):
+
+* ``term`` or ``several words``: case-insensitive, whole tokens;
+* ``term*``: the last word is a prefix (inflections: ``dyslect*`` -> dyslectische);
+* ``=TERM``: case-sensitive (abbreviations that are also ordinary words: ``=ASS``, ``=OPP``);
+* ``re:<regex>``: a case-insensitive regular expression, for forms with digits;
+* ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from detectors.entities import LEXICON_CATEGORIES
+
+logger = logging.getLogger(__name__)
+
+LEXICON_DIR = Path(__file__).parent / "lexicons"
+DATA_DIR = Path(__file__).parent / "data"
+
+TOKEN_RE = re.compile(r"\w+(?:['’\-]\w+)*")
+"""A word, keeping internal apostrophes and hyphens (IB'er, pinda-allergie, co-ouderschap)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TermMatch:
+    """One occurrence of a term: where it is and which list (category) it belongs to."""
+
+    start: int
+    end: int
+    label: str
+    term: str
+
+
+def _norm(token: str) -> str:
+    return token.replace("’", "'")
+
+
+def read_term_file(path: Path) -> list[str]:
+    """Return the terms in ``path`` (comments and blank lines dropped, order kept)."""
+    terms: list[str] = []
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        terms.append(line)
+    return terms
+
+
+class TermMatcher:
+    """Finds the terms of several labelled lists in a text, longest match first."""
+
+    def __init__(self) -> None:
+        # first token (casefolded) -> [(tokens, is_prefix, label, term)]
+        self._folded: dict[str, list[tuple[tuple[str, ...], bool, str, str]]] = {}
+        # first three letters of a one-word prefix term -> [(prefix, label, term)]
+        self._prefix1: dict[str, list[tuple[str, str, str]]] = {}
+        # first token (exact case) -> [(tokens, label, term)]
+        self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+        self._regexes: list[tuple[re.Pattern[str], str, str]] = []
+        self.size = 0
+
+    def add(self, label: str, term: str) -> None:
+        """Add one term (in file syntax) under ``label``; bad regexes are skipped with a warning."""
+        term = term.strip()
+        if not term:
+            return
+        if term.startswith("re:"):
+            try:
+                self._regexes.append((re.compile(term[3:], re.IGNORECASE), label, term))
+            except re.error:
+                logger.warning(
+                    "ongeldige reguliere expressie in lexicon %s overgeslagen / "
+                    "invalid regular expression in lexicon %s skipped", label, label
+                )
+                return
+        elif term.startswith("="):
+            tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
+            if not tokens:
+                return
+            self._exact.setdefault(tokens[0], []).append((tokens, label, term))
+        else:
+            is_prefix = term.endswith("*")
+            tokens = tuple(_norm(t).casefold() for t in TOKEN_RE.findall(term.rstrip("*")))
+            if not tokens:
+                return
+            if is_prefix and len(tokens) == 1:
+                prefix = tokens[0]
+                if len(prefix) < 3:
+                    logger.warning(
+                        "voorvoegsel in lexicon %s te kort (min. 3 letters) / "
+                        "prefix in lexicon %s too short (min. 3 letters)", label, label
+                    )
+                    return
+                self._prefix1.setdefault(prefix[:3], []).append((prefix, label, term))
+            else:
+                self._folded.setdefault(tokens[0], []).append((tokens, is_prefix, label, term))
+        self.size += 1
+
+    def add_many(self, label: str, terms: Iterable[str]) -> None:
+        for term in terms:
+            self.add(label, term)
+
+    def find(self, text: str) -> list[TermMatch]:
+        """All matches in ``text``: token terms greedily (longest first), then regex terms."""
+        tokens = [(m.start(), m.end(), _norm(m.group())) for m in TOKEN_RE.finditer(text)]
+        folded = [t[2].casefold() for t in tokens]
+        matches: list[TermMatch] = []
+        i = 0
+        n = len(tokens)
+        while i < n:
+            best: tuple[int, str, str] | None = None  # (length in tokens, label, term)
+            low = folded[i]
+            for cand, is_prefix, label, term in self._folded.get(low, ()):
+                k = len(cand)
+                if i + k > n or (best and k <= best[0]):
+                    continue
+                if all(folded[i + j] == cand[j] for j in range(1, k - 1 if is_prefix else k)):
+                    if is_prefix and not folded[i + k - 1].startswith(cand[-1]):
+                        continue
+                    if not is_prefix and k > 1 and folded[i + k - 1] != cand[-1]:
+                        continue
+                    best = (k, label, term)
+            if best is None and len(low) >= 3:
+                for prefix, label, term in self._prefix1.get(low[:3], ()):
+                    if low.startswith(prefix):
+                        best = (1, label, term)
+                        break
+            exact = tokens[i][2]
+            for cand, label, term in self._exact.get(exact, ()):
+                k = len(cand)
+                if i + k <= n and (best is None or k > best[0]):
+                    if all(tokens[i + j][2] == cand[j] for j in range(1, k)):
+                        best = (k, label, term)
+            if best is not None:
+                k, label, term = best
+                matches.append(TermMatch(tokens[i][0], tokens[i + k - 1][1], label, term))
+                i += k
+            else:
+                i += 1
+        for pattern, label, term in self._regexes:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    matches.append(TermMatch(m.start(), m.end(), label, term))
+        return matches
+
+
+def category_lexicon_files(extra_dirs: Iterable[Path] = ()) -> dict[str, list[Path]]:
+    """Map each lexicon category to its files: the built-in one plus any in ``extra_dirs``.
+
+    Files in an extra folder whose name is not a category are reported once and ignored, so a
+    typo in a school's file name does not silently add terms nowhere.
+    """
+    files: dict[str, list[Path]] = {cat: [LEXICON_DIR / f"{cat}.txt"] for cat in LEXICON_CATEGORIES}
+    for folder in extra_dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            logger.warning(
+                "lexiconmap bestaat niet en wordt overgeslagen / lexicon folder does not exist, skipped"
+            )
+            continue
+        for path in sorted(folder.glob("*.txt")):
+            if path.stem in files:
+                files[path.stem].append(path)
+            else:
+                logger.warning(
+                    "lexiconbestand %s hoort niet bij een categorie (%s) / lexicon file is not a "
+                    "category", path.name, ", ".join(LEXICON_CATEGORIES)
+                )
+    return files
+
+
+def build_category_matcher(extra_dirs: Iterable[Path] = ()) -> TermMatcher:
+    """One matcher over all category lexicons; each match is labelled with its category."""
+    matcher = TermMatcher()
+    for category, paths in category_lexicon_files(extra_dirs).items():
+        for path in paths:
+            matcher.add_many(category, read_term_file(path))
+    return matcher
+
+
+def build_list_matcher(name: str, label: str | None = None) -> TermMatcher:
+    """A matcher over one built-in list in ``detectors/data`` (student context, staff titles)."""
+    matcher = TermMatcher()
+    matcher.add_many(label or name, read_term_file(DATA_DIR / f"{name}.txt"))
+    return matcher

@@ -1,0 +1,321 @@
+"""From findings to a verdict: does this item hold student data, of which categories, and why.
+
+Rules (ids are stable; they appear in ``Verdict.reasons`` with counts, never with values):
+
+* ``bsn``, ``onderwijsnummer``, ``leerlingenlijst`` (roster hit), ``leerlingnummer``: one is
+  enough. Their recognizers already demanded the context that makes them trustworthy.
+* ``naam_met_leerlingcontext``: a person name that is the *subject* of the text with a student
+  word (leerling, groep 7, klas 3B, ouders van, mentor, uw zoon ...) within 150 characters.
+* ``naam_met_categorie``: a subject name with a category term (ziekmelding, dyslexie, OPP,
+  Veilig Thuis ...) within 250 characters.
+* ``geboortedatum_met_context`` / ``id_document_met_context``: a birth date or ID-document
+  number together with a subject name or a student word in the same item.
+
+A name alone is not enough: colleagues and authors are named everywhere. Names are not
+subjects when they are *correspondents* (right after a greeting such as "Beste", "Hoi", in the
+lines after "Met vriendelijke groet", in "Van:/Aan:" header lines) or *staff* (after "juf",
+"meester", "collega", or in a sentence about rosters, substitutes, meetings). Contact details
+inside a signature are the sender's, not the student's, and do not add ``contactgegevens``.
+
+Categories are only reported when the item holds student data: a category describes the kind of
+student data in the item (what retention rules and the FG statistics count); a newsletter that
+mentions "ziekmelding" holds no student data of category verzuim. Term counts still appear in
+the reasons, so a false negative can be explained.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from detectors import entities as E
+from detectors.termlists import DATA_DIR, TermMatcher, read_term_file
+
+STUDENT_WINDOW = 150
+CATEGORY_WINDOW = 250
+SIGNATURE_LINES = 5
+
+DECISIVE = {
+    E.NL_BSN: "bsn",
+    E.NL_ONDERWIJSNUMMER: "onderwijsnummer",
+    E.STUDENT_ROSTER: "leerlingenlijst",
+    E.NL_LEERLINGNUMMER: "leerlingnummer",
+}
+NAME_ENTITIES = frozenset({E.PERSON})
+CONTACT_ENTITIES = frozenset({E.PHONE_NUMBER, E.EMAIL_ADDRESS, E.NL_ADDRESS, E.IBAN_CODE})
+
+
+@dataclass(slots=True)
+class Hit:
+    """One kept detection inside an analysed text (offsets in that text)."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+    category: str | None
+
+
+class Cues:
+    """Word lists the verdict reads: student context, staff titles/sentences, greetings."""
+
+    def __init__(self) -> None:
+        self.student = TermMatcher()
+        self.student.add_many("leerling", read_term_file(DATA_DIR / "student_context.txt"))
+        self.staff_title = TermMatcher()
+        self.staff_title.add_many("personeel", read_term_file(DATA_DIR / "staff_context.txt"))
+        self.staff_sentence = TermMatcher()
+        self.staff_sentence.add_many("werk", read_term_file(DATA_DIR / "staff_sentence.txt"))
+        greetings: list[str] = []
+        closings: list[str] = []
+        for line in read_term_file(DATA_DIR / "correspondence.txt"):
+            kind, _, word = line.partition(":")
+            (greetings if kind.strip() == "aanhef" else closings).append(word.strip())
+        alt = "|".join(sorted((re.escape(g) for g in greetings), key=len, reverse=True))
+        self.greeting_line = re.compile(rf"^[ \t>]*(?:{alt})\b", re.IGNORECASE)
+        alt = "|".join(sorted((re.escape(c) for c in closings), key=len, reverse=True))
+        self.closing_line = re.compile(rf"^[ \t>]*(?:{alt})\b[^\n]{{0,25}}$", re.IGNORECASE | re.M)
+
+
+_CUES: Cues | None = None
+
+
+def cues() -> Cues:
+    global _CUES
+    if _CUES is None:
+        _CUES = Cues()
+    return _CUES
+
+
+_HEADER_LINE = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent)\s*:", re.I)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]")
+
+
+class TextFacts:
+    """Lazily computed facts about one analysed text that several rules need."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._student: list[tuple[int, int]] | None = None
+        self._signature: list[tuple[int, int]] | None = None
+
+    @property
+    def student_spans(self) -> list[tuple[int, int]]:
+        if self._student is None:
+            self._student = [(m.start, m.end) for m in cues().student.find(self.text)]
+        return self._student
+
+    @property
+    def signature_spans(self) -> list[tuple[int, int]]:
+        """Blocks of up to SIGNATURE_LINES lines after a closing formula ("Groet,")."""
+        if self._signature is None:
+            spans = []
+            for m in cues().closing_line.finditer(self.text):
+                end = m.end()
+                for _ in range(SIGNATURE_LINES):
+                    nxt = self.text.find("\n", end + 1)
+                    if nxt < 0:
+                        end = len(self.text)
+                        break
+                    end = nxt
+                spans.append((m.start(), end))
+            self._signature = spans
+        return self._signature
+
+    def line_of(self, pos: int) -> tuple[int, str]:
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        return start, self.text[start : end if end >= 0 else len(self.text)]
+
+    def in_signature(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.signature_spans)
+
+    def is_correspondent(self, hit: Hit) -> bool:
+        line_start, line = self.line_of(hit.start)
+        if _HEADER_LINE.match(line):
+            return True
+        greeting = cues().greeting_line.match(line)
+        if greeting and hit.start - line_start <= greeting.end() + 25:
+            # "Beste ouders van Sanne" is about Sanne, not addressed to her
+            if not cues().student.find(self.text[line_start : hit.start]):
+                return True
+        return self.in_signature(hit.start)
+
+    def is_staff(self, hit: Hit) -> bool:
+        span_text = self.text[hit.start : hit.end]
+        before = _CLAUSE_BREAK.split(self.text[max(0, hit.start - 40) : hit.start])[-1]
+        tail = " ".join(before.split()[-2:])
+        if cues().staff_title.find(tail) or cues().staff_title.find(span_text.split(" ")[0]):
+            return True
+        s = hit.start
+        while s > 0 and not _SENTENCE_END.match(self.text, s - 1):
+            s -= 1
+            if hit.start - s > 300:
+                break
+        e = _SENTENCE_END.search(self.text, hit.end)
+        sentence = self.text[s : e.start() if e else min(len(self.text), hit.end + 300)]
+        return bool(cues().staff_sentence.find(sentence))
+
+    def student_near(self, hit: Hit, window: int = STUDENT_WINDOW) -> bool:
+        return any(
+            s < hit.end + window and e > hit.start - window and not (s >= hit.start and e <= hit.end)
+            for s, e in self.student_spans
+        )
+
+    def has_student_word(self) -> bool:
+        return bool(self.student_spans)
+
+
+def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str], set[int]]:
+    """Decide over all analysed texts of one item.
+
+    Returns (student_data, categories, reasons, ignored) where ``ignored`` holds ids of hits
+    (``id(hit)``) that are correspondents' contact details and do not count for categories.
+    """
+    counts: Counter[str] = Counter()
+    categories: set[str] = set()
+    term_categories: Counter[str] = Counter()
+    ignored: set[int] = set()
+    decisive = False
+    subject_names: list[tuple[TextFacts, Hit]] = []
+    dated: list[tuple[TextFacts, Hit, str]] = []
+    any_student_word = False
+    for text, hits in units:
+        facts = TextFacts(text)
+        terms = [h for h in hits if h.entity == E.CATEGORY_TERM]
+        for hit in hits:
+            rule = DECISIVE.get(hit.entity)
+            if rule:
+                counts[rule] += 1
+                decisive = True
+                categories.add("identificatie")
+            elif hit.entity in NAME_ENTITIES:
+                if facts.is_correspondent(hit):
+                    counts["naam_correspondent"] += 1
+                elif facts.is_staff(hit):
+                    counts["naam_personeel"] += 1
+                else:
+                    subject_names.append((facts, hit))
+            elif hit.entity == E.CATEGORY_TERM and hit.category:
+                term_categories[hit.category] += 1
+            elif hit.entity in CONTACT_ENTITIES:
+                if facts.in_signature(hit.start) or facts.is_correspondent(hit):
+                    ignored.add(id(hit))
+                    counts["contact_afzender"] += 1
+                else:
+                    counts[f"contact:{hit.entity}"] += 1
+                    categories.add("contactgegevens")
+            elif hit.entity == E.DATE_OF_BIRTH:
+                dated.append((facts, hit, "geboortedatum_met_context"))
+            elif hit.entity == E.NL_ID_DOCUMENT:
+                dated.append((facts, hit, "id_document_met_context"))
+        named_here = [h for f, h in subject_names if f is facts]
+        for hit in named_here:
+            if facts.student_near(hit):
+                counts["naam_met_leerlingcontext"] += 1
+                decisive = True
+            elif any(t.start < hit.end + CATEGORY_WINDOW and t.end > hit.start - CATEGORY_WINDOW
+                     for t in terms):
+                counts["naam_met_categorie"] += 1
+                decisive = True
+            else:
+                counts["naam_zonder_context"] += 1
+        any_student_word = any_student_word or facts.has_student_word()
+    for facts, hit, rule in dated:
+        categories.add("identificatie")
+        if subject_names or any_student_word:
+            counts[rule] += 1
+            decisive = True
+        else:
+            counts[rule.replace("_met_context", "_zonder_context")] += 1
+    for category, n in term_categories.items():
+        counts[f"term:{category}"] += n
+    if decisive:
+        categories.update(term_categories)
+        ordered = [c for c in E.CATEGORIES if c in categories]
+    else:
+        ordered = []
+    reasons = [f"{rule}:{n}" for rule, n in sorted(counts.items())]
+    return decisive, ordered, reasons, ignored
+
+
+# --- explanations ------------------------------------------------------------------------------
+
+_RULE_TEXT = {
+    "bsn": ("{n}× een burgerservicenummer (BSN, 11-proef en context)",
+            "{n}× a citizen service number (BSN, check digit and context)"),
+    "onderwijsnummer": ("{n}× een onderwijsnummer (PGN van een leerling zonder BSN)",
+                        "{n}× an education number (PGN of a pupil without BSN)"),
+    "leerlingenlijst": ("{n}× een naam of nummer van de eigen leerlingenlijst",
+                        "{n}× a name or number from the school's student roster"),
+    "leerlingnummer": ("{n}× een leerlingnummer", "{n}× a student number"),
+    "naam_met_leerlingcontext": ("{n}× een naam bij leerlingwoorden (leerling, groep, klas, ouders van ...)",
+                                 "{n}× a name next to student words (pupil, class, parents of ...)"),
+    "naam_met_categorie": ("{n}× een naam bij een gevoelige term (gezondheid, zorg, verzuim ...)",
+                           "{n}× a name next to a sensitive term (health, care, absence ...)"),
+    "naam_zonder_context": ("{n}× een naam zonder leerlingcontext (telt niet mee)",
+                            "{n}× a name without student context (not counted)"),
+    "naam_correspondent": ("{n}× een naam in aanhef, ondertekening of kopregel (telt niet mee)",
+                           "{n}× a name in a greeting, signature or header line (not counted)"),
+    "naam_personeel": ("{n}× een naam van personeel (juf, meester, collega; telt niet mee)",
+                       "{n}× a staff member's name (not counted)"),
+    "geboortedatum_met_context": ("{n}× een geboortedatum bij een leerling",
+                                  "{n}× a date of birth of a pupil"),
+    "geboortedatum_zonder_context": ("{n}× een geboortedatum zonder leerlingcontext",
+                                     "{n}× a date of birth without student context"),
+    "id_document_met_context": ("{n}× een nummer van een paspoort of ID-kaart bij een leerling",
+                                "{n}× a passport or ID card number of a pupil"),
+    "id_document_zonder_context": ("{n}× een nummer van een paspoort of ID-kaart",
+                                   "{n}× a passport or ID card number"),
+    "contact_afzender": ("{n}× contactgegevens van de afzender (ondertekening; telt niet mee)",
+                         "{n}× the sender's contact details (signature; not counted)"),
+}
+_CONTACT_TEXT = {
+    E.PHONE_NUMBER: ("telefoonnummer", "phone number"),
+    E.EMAIL_ADDRESS: ("e-mailadres", "e-mail address"),
+    E.NL_ADDRESS: ("adres", "address"),
+    E.IBAN_CODE: ("IBAN-rekeningnummer", "IBAN bank account"),
+}
+CATEGORY_LABELS = {
+    "identificatie": ("identificatie", "identification"),
+    "contactgegevens": ("contactgegevens", "contact details"),
+    "gezondheid": ("gezondheid", "health"),
+    "zorg": ("zorg en begeleiding", "care and support"),
+    "verzuim": ("verzuim", "absence"),
+    "thuissituatie": ("thuissituatie", "home situation"),
+    "veiligheid": ("veiligheid", "safety"),
+    "religie": ("religie", "religion"),
+    "etniciteit": ("etniciteit", "ethnicity"),
+    "cijfers": ("cijfers", "grades"),
+}
+
+
+def explain_reasons(student_data: bool, categories: list[str], reasons: list[str],
+                    lang: str = "nl") -> list[str]:
+    """Human lines for a verdict's reasons (no values, only kinds and counts)."""
+    en = lang.lower().startswith("en")
+    i = 1 if en else 0
+    lines = [
+        ("Contains student personal data." if en else "Bevat persoonsgegevens van leerlingen.")
+        if student_data
+        else ("No student personal data found." if en else "Geen persoonsgegevens van leerlingen gevonden.")
+    ]
+    if categories:
+        labels = ", ".join(CATEGORY_LABELS.get(c, (c, c))[i] for c in categories)
+        lines.append(("Categories: " if en else "Categorieën: ") + labels)
+    for reason in reasons:
+        rule, _, n = reason.rpartition(":")
+        if rule.startswith("term:"):
+            cat = rule.split(":", 1)[1]
+            label = CATEGORY_LABELS.get(cat, (cat, cat))[i]
+            lines.append(f"{n}× a term of category {label}" if en else f"{n}× een term uit categorie {label}")
+        elif rule.startswith("contact:"):
+            kind = _CONTACT_TEXT.get(rule.split(":", 1)[1], (rule, rule))[i]
+            lines.append(f"{n}× {kind}")
+        elif rule in _RULE_TEXT:
+            lines.append(_RULE_TEXT[rule][i].format(n=n))
+        else:
+            lines.append(f"{n}× {rule}")
+    return lines
