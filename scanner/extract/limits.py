@@ -26,7 +26,7 @@ class ExtractionLimits(StrictModel):
     max_archive_members: int = Field(default=10_000, ge=1)
     max_seconds_per_item: float = Field(default=120.0, gt=0)
     """Wall time per item; the sandbox worker is killed and restarted when it is exceeded."""
-    max_memory_bytes: int = Field(default=1024 * MiB, ge=256 * MiB)
+    max_memory_bytes: int = Field(default=1024 * MiB, ge=384 * MiB)
     """Address-space cap (RLIMIT_AS) of the sandbox worker process."""
     max_sheet_rows: int = Field(default=1_000_000, ge=1)
     """Rows read per sheet, table or CSV file (``sheet_truncated`` beyond)."""
