@@ -273,6 +273,15 @@ class GraphClient:
                 raise GraphError(status, _error_code(response))
             return response
 
+    def check_sign_in(self) -> None:
+        """Get a token now, so a wrong credential is one source error, not one per mailbox."""
+        try:
+            self.tokens.token()
+        except requests.RequestException as exc:
+            raise SourceError(
+                "unreachable", "aanmelden bij Entra mislukt: netwerk / sign-in to Entra failed: network"
+            ) from exc
+
     def _give_up(self, mailbox: str | None) -> None:
         if mailbox is not None:
             self.failures.record(mailbox)

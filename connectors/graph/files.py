@@ -103,6 +103,7 @@ class GraphFilesConnector(Connector):
     # -- units --------------------------------------------------------------------------------
 
     def units(self) -> Iterator[Unit]:
+        self.client.check_sign_in()
         members = group_member_addresses(self.client, self.config.groups) if self.config.groups else []
         for user in unique_lower([*self.config.users, *members]):
             key = f"onedrive:{user}"

@@ -96,6 +96,7 @@ class GraphMailConnector(Connector):
         return unique_lower([*self.config.mailboxes, *members])
 
     def units(self) -> Iterator[Unit]:
+        self.client.check_sign_in()
         for mailbox in self.mailboxes():
             try:
                 folders = list(self._walk_folders(mailbox))

@@ -180,7 +180,9 @@ class FakeGraph:
         server.handle_error = lambda request, address: None  # type: ignore[method-assign]
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-graph", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-graph", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -424,6 +426,9 @@ class FakeGraph:
 class _Handler(BaseHTTPRequestHandler):
     graph: FakeGraph
     protocol_version = "HTTP/1.1"
+    # One TLS record per response and no Nagle: otherwise every request waits for a delayed ACK.
+    wbufsize = 256 * 1024
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
         pass
