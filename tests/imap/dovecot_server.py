@@ -17,6 +17,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
+import json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,33 @@ from pathlib import Path
 import pytest
 
 USERS = {"juf.jansen@school.nl": "geheim-1", "meester.bakker@school.nl": "geheim-2"}
+TOKENS = {"ya29.token-voor-jansen": "juf.jansen@school.nl"}
+"""OAuth2 access tokens the fake identity provider accepts (for XOAUTH2)."""
+
+
+class _Introspection(BaseHTTPRequestHandler):
+    """RFC 7662 token introspection, as Dovecot's oauth2 passdb calls it (POST token=...)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        token = parse_qs(body).get("token", [""])[0]
+        user = TOKENS.get(token)
+        answer = {"active": "true", "email": user} if user else {"active": "false"}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def start_introspection() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Introspection)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def free_port() -> int:
@@ -52,6 +83,7 @@ class Dovecot:
     ca_file: Path
     process: subprocess.Popen
     run_dir: Path
+    introspection: ThreadingHTTPServer
 
     def log_text(self) -> str:
         path = self.root / "dovecot.log"
@@ -73,7 +105,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 def write_config(
-    root: Path, imap_port: int, imaps_port: int, cert: Path, key: Path
+    root: Path, imap_port: int, imaps_port: int, cert: Path, key: Path, introspection_url: str
 ) -> tuple[Path, Path]:
     """Write dovecot.conf; returns it and the base_dir (outside the private tmp dir)."""
     user = pwd.getpwuid(os.getuid()).pw_name
@@ -95,6 +127,11 @@ def write_config(
     for sub in ("mail", "home"):
         (run_dir / sub).mkdir()
         os.chown(run_dir / sub, mail_uid, mail_gid)
+    oauth_conf = run_dir / "oauth2.conf.ext"
+    oauth_conf.write_text(
+        f"introspection_mode = post\nintrospection_url = {introspection_url}\n"
+        "username_attribute = email\nactive_attribute = active\nactive_value = true\n"
+    )
     conf = root / "dovecot.conf"
     conf.write_text(f"""
 base_dir = {run_dir}
@@ -109,7 +146,8 @@ default_internal_group = {group}
 first_valid_uid = 0
 first_valid_gid = 0
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_failure_delay = 0
+auth_mechanisms = plain login xoauth2 oauthbearer
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
@@ -117,7 +155,13 @@ mail_location = maildir:{run_dir}/mail/%u
 mail_plugins =
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {passwd}
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {oauth_conf}
 }}
 userdb {{
   driver = static
@@ -156,6 +200,10 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # no auth penalty: the tests log in with wrong passwords on purpose
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """ + (f"""
 service auth {{
@@ -175,12 +223,14 @@ def start_dovecot(root: Path) -> Dovecot:
     binary = require_binary("dovecot", "/usr/sbin/dovecot")
     cert, key = make_certificate(root)
     imap_port, imaps_port = free_port(), free_port()
-    conf, run_dir = write_config(root, imap_port, imaps_port, cert, key)
+    introspection = start_introspection()
+    url = f"http://127.0.0.1:{introspection.server_address[1]}/introspect"
+    conf, run_dir = write_config(root, imap_port, imaps_port, cert, key, url)
     process = subprocess.Popen(
         [binary, "-F", "-c", str(conf)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    server = Dovecot(root, imap_port, imaps_port, cert, process, run_dir)
+    server = Dovecot(root, imap_port, imaps_port, cert, process, run_dir, introspection)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -208,3 +258,5 @@ def stop_dovecot(server: Dovecot) -> None:
     if server.process.stdout:
         server.process.stdout.close()
     shutil.rmtree(server.run_dir, ignore_errors=True)
+    server.introspection.shutdown()
+    server.introspection.server_close()

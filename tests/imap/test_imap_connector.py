@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
-from dovecot_server import USERS, Dovecot, free_port
+from dovecot_server import TOKENS, USERS, Dovecot, free_port
 from scanner.model import Cursor, Gone, ItemKind, Seen
 
 pytestmark = pytest.mark.service
@@ -227,6 +227,22 @@ def test_starttls_with_trusted_ca(admin: IMAPClient, config: ImapConfig, dovecot
     with ImapConnector(starttls) as connector:
         _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
     assert len(seen) == 1
+
+
+def test_xoauth2_login(admin: IMAPClient, config: ImapConfig, tmp_path: Path) -> None:
+    admin.append("INBOX", make_mail("via xoauth2"))
+    token = tmp_path / "jansen.token"
+    token.write_text(next(iter(TOKENS)) + "\n")
+    oauth = ImapConfig.model_validate(
+        {**config.model_dump(exclude={"password"}), "auth": "xoauth2", "oauth_token": {"file": token}}
+    )
+    with ImapConnector(oauth) as connector:
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+    assert len(seen) == 1
+    token.write_text("ya29.verlopen-token")
+    with ImapConnector(oauth) as connector, pytest.raises(SourceError) as info:
+        list(connector.units())
+    assert info.value.code == "auth_failed"
 
 
 def test_untrusted_certificate_is_a_tls_error(config: ImapConfig) -> None:
