@@ -195,7 +195,7 @@ def default_rules() -> list[Rule]:
             description={"nl": "kopie van een ID-bewijs", "en": "copy of an ID document"},
             match={
                 "categories": ["identificatie"],
-                "entities": ["NL_ID_DOCUMENT", "NL_PASSPORT", "NL_IDENTITY_CARD", "NL_DRIVING_LICENCE"],
+                "entities": ["NL_ID_DOCUMENT"],  # detectors.entities.NL_ID_DOCUMENT
             },
             term={"immediately": True},
             action="verwijderen",

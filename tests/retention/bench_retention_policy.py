@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings  # noqa: E402
 
 CATS = ["zorg", "verzuim", "cijfers", "contactgegevens", "gezondheid", "identificatie", "thuissituatie"]
-ENTS = ["PERSON", "NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "NL_PASSPORT"]
+ENTS = ["PERSON", "NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "NL_ID_DOCUMENT"]
 
 
 def make_items(n: int, seed: int = 1) -> list[ItemFacts]:

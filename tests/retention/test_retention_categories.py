@@ -56,3 +56,16 @@ def test_labels() -> None:
     assert action_label("las_en_verwijderen") == "in het LAS zetten en verwijderen"
     assert action_label("verwijderen", "en") == "delete"
     assert action_label("onbekend") == "onbekend"
+
+
+def test_vocabulary_agrees_with_the_detectors() -> None:
+    """The detectors emit these keys and entity names; a rename on either side must show here."""
+    from detectors import entities
+
+    from scanner.retention import RetentionSettings
+
+    assert set(entities.CATEGORIES) == set(CATEGORIES)
+    assert entities.SPECIAL_CATEGORIES == SPECIAL_CATEGORIES
+    id_rule = next(r for r in RetentionSettings().rules if r.id == "id_documenten")
+    assert set(id_rule.match.entities) <= set(entities.ALL_ENTITIES)
+    assert entities.ENTITY_CATEGORY[entities.NL_ID_DOCUMENT] in id_rule.match.categories

@@ -50,7 +50,7 @@ def test_overdue_says_since_when_and_names_the_other_rules(policy: RetentionPoli
 def test_fallback_and_immediate_rules(policy: RetentionPolicy) -> None:
     fb = policy.evaluate(facts(when=at(2025, 3, 3)))
     assert "Vangnetregel" in fb.explain("nl") and "Fallback rule" in fb.explain("en")
-    idc = policy.evaluate(facts(categories=("identificatie",), entities=("NL_PASSPORT",)))
+    idc = policy.evaluate(facts(categories=("identificatie",), entities=("NL_ID_DOCUMENT",)))
     assert "direct: mag niet bewaard worden" in idc.explain("nl")
     assert "Status: verlopen (direct)." in idc.explain("nl")
     assert "Status: overdue (immediately)." in idc.explain("en")

@@ -80,7 +80,7 @@ def test_verwijderde_items_30_days(policy: RetentionPolicy) -> None:
 
 
 def test_id_document_is_due_immediately(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(categories=("identificatie", "zorg"), entities=("NL_PASSPORT", "PERSON")))
+    d = policy.evaluate(facts(categories=("identificatie", "zorg"), entities=("NL_ID_DOCUMENT", "PERSON")))
     assert (d.rule_id, d.status, d.action, d.due_date) == ("id_documenten", OVERDUE, "verwijderen", date(2025, 3, 3))
     # Immediately means immediately, even when the item is dated after "today" (clock skew).
     future = policy.evaluate(facts(categories=("identificatie",), entities=("NL_ID_DOCUMENT",), when=at(2025, 12, 1)))
@@ -198,7 +198,7 @@ def test_extra_and_disabled_rules() -> None:
 
 
 def test_legal_hold_by_label_folder_or_owner_mark(policy: RetentionPolicy) -> None:
-    id_copy = dict(categories=("identificatie",), entities=("NL_PASSPORT",), when=at(2001, 1, 1))
+    id_copy = dict(categories=("identificatie",), entities=("NL_ID_DOCUMENT",), when=at(2001, 1, 1))
     cases = [
         (facts(labels=("Schoonschip: bewaarplicht",), **id_copy), "label"),
         (facts(labels=("Blauw", "LEGAL HOLD"), **id_copy), "label"),
@@ -308,7 +308,7 @@ def test_folder_cache_gives_the_same_answers_when_full() -> None:
 
 CATS = ["gezondheid", "zorg", "verzuim", "identificatie", "cijfers", "contactgegevens", "onbekend"]
 FOLDERS = ["Inbox", "Verwijderde items", "Gedeeld/Zorg", "Camera", "Bewaarplicht", "Archief/2019", ""]
-ENTITIES = ["PERSON", "NL_BSN", "NL_PASSPORT", "EMAIL_ADDRESS"]
+ENTITIES = ["PERSON", "NL_BSN", "NL_ID_DOCUMENT", "EMAIL_ADDRESS"]
 
 item_facts = st.builds(
     facts,
