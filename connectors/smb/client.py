@@ -12,6 +12,7 @@ connector contract, with Dutch-first messages that name no file.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import socket
 import threading
@@ -182,6 +183,14 @@ class SmbClient:
                 return self._kwargs
             cfg = self._config
             where = f"SMB-server {cfg.server}:{cfg.port}"
+            if cfg.auth_protocol == "kerberos" and importlib.util.find_spec("gssapi") is None:
+                # pyspnego needs python-gssapi for Kerberos on Linux; without it the logon would
+                # fail with an opaque error at 03:00, so say what to install.
+                raise SourceError(
+                    "auth_failed",
+                    f"{where}: Kerberos vraagt het Python-pakket gssapi (pip install "
+                    "'pyspnego[kerberos]') / Kerberos needs the gssapi package",
+                )
             try:
                 connection = Connection(
                     smbclient.ClientConfig().client_guid, cfg.server, cfg.port,

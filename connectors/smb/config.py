@@ -25,7 +25,13 @@ class SmbShare(StrictModel):
     """One share (or one folder inside a share) to crawl."""
 
     share: str = Field(description="Share name as on the server, e.g. 'Gedeeld' or 'Users$'.")
-    path: str = Field(default="", description="Optional folder inside the share, e.g. 'Zorg'.")
+    folder: str = Field(
+        default="",
+        description=(
+            "Optional folder inside the share, e.g. 'Zorg'. (Not called 'path': the config "
+            "loader makes every 'path' absolute against the YAML file's folder.)"
+        ),
+    )
     owner: str | None = Field(
         default=None,
         description="Teacher (e-mail) the files belong to when the owner SID is not mapped.",
@@ -49,15 +55,15 @@ class SmbShare(StrictModel):
             )
         return value
 
-    @field_validator("path")
+    @field_validator("folder")
     @classmethod
-    def _path(cls, value: str) -> str:
+    def _folder(cls, value: str) -> str:
         return normalise_subpath(value)
 
     @property
     def base(self) -> str:
-        """``share`` or ``share/path``: the root of this entry, relative to the server."""
-        return f"{self.share}/{self.path}" if self.path else self.share
+        """``share`` or ``share/folder``: the root of this entry, relative to the server."""
+        return f"{self.share}/{self.folder}" if self.folder else self.share
 
 
 class SmbConfig(SourceConfig):

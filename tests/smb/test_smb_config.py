@@ -22,7 +22,7 @@ require_encryption: true
 department: VO Centrum
 exclude: ["*/~$*", "*.tmp", "Software/*"]
 shares:
-  - {share: Gedeeld, path: Zorg, owner: ib@school.nl, department: Zorg}
+  - {share: Gedeeld, folder: Zorg, owner: ib@school.nl, department: Zorg}
   - {share: Users$, split_subfolders: true}
 sid_owners:
   S-1-5-21-1004336348-1177238915-682003330-1104: j.devries@school.nl
@@ -61,8 +61,8 @@ def test_example_yaml_from_the_docs_loads() -> None:
     ({"port": 0}, "port"),
     ({"shares": []}, "shares"),
     ({"shares": [{"share": "Ge/deeld"}]}, "sharenaam"),
-    ({"shares": [{"share": "Gedeeld", "path": "../etc"}]}, ".."),
-    ({"shares": [{"share": "Gedeeld"}, {"share": "gedeeld", "path": "Zorg"}]}, "overlappen"),
+    ({"shares": [{"share": "Gedeeld", "folder": "../etc"}]}, ".."),
+    ({"shares": [{"share": "Gedeeld"}, {"share": "gedeeld", "folder": "Zorg"}]}, "overlappen"),
     ({"shares": [{"share": "Gedeeld", "onbekend": 1}]}, "onbekend"),
     ({"sid_owners": {"1104": "x@school.nl"}}, "SID"),
     ({"password": None}, "NTLM"),
@@ -77,8 +77,8 @@ def test_invalid_configuration_says_what_to_fix(changes, fragment) -> None:
 
 def test_kerberos_without_password_is_allowed_and_paths_are_normalised() -> None:
     config = _load(auth_protocol="kerberos", password=None, username=None,
-                   shares=[{"share": "Gedeeld", "path": "\\Zorg\\Klas 3\\"}])
-    assert config.shares[0].path == "Zorg/Klas 3"
+                   shares=[{"share": "Gedeeld", "folder": "\\Zorg\\Klas 3\\"}])
+    assert config.shares[0].folder == "Zorg/Klas 3"
     assert config.sid_owners == {"S-1-5-21-1004336348-1177238915-682003330-1104": "j.devries@school.nl"}
 
 
@@ -102,10 +102,23 @@ def test_many_problems_are_summarised_not_repeated(samba) -> None:
     for i in range(25):
         (folder / f"dicht-{i:02d}").mkdir(exist_ok=True)
         (folder / f"dicht-{i:02d}").chmod(0o000)
-    connector = make_connector(server, [{"share": "wijzig", "path": "veel-dicht"}])
+    connector = make_connector(server, [{"share": "wijzig", "folder": "veel-dicht"}])
     _, summary = crawl_all(connector)
     assert summary["problems"] == 25
     codes = [code for _, code, _ in connector.warnings]
     assert codes == ["access_denied"] * 21
     assert "nog 5 keer" in connector.warnings[-1][2]
     connector.close()
+
+
+def test_loads_through_the_real_config_loader(tmp_path) -> None:
+    """End to end through scanner.config: the share folder stays a share-relative folder."""
+    from scanner.config import load_config
+
+    config_file = tmp_path / "schoonschip.yaml"
+    config_file.write_text(yaml.safe_dump({"sources": [yaml.safe_load(EXAMPLE)]}), encoding="utf-8")
+    settings = load_config(config_file)
+    source = settings.source("fileserver-vo")
+    assert isinstance(source, SmbConfig)
+    assert source.shares[0].folder == "Zorg"
+    assert source.shares[0].base == "Gedeeld/Zorg"

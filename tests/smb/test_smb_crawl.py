@@ -104,7 +104,7 @@ def test_denied_folder_and_loop_are_reported_not_fatal(samba, data_crawl) -> Non
 
 def test_folder_names_in_warnings_only_when_asked(samba) -> None:
     server, _ = samba
-    connector = make_connector(server, [{"share": "data", "path": "Lus"}], report_folder_names=True)
+    connector = make_connector(server, [{"share": "data", "folder": "Lus"}], report_folder_names=True)
     crawl_all(connector)
     assert [(code, msg.rsplit(": ", 1)[1]) for _, code, msg in connector.warnings] == [
         ("symlink_loop", LOOP_NAME)
@@ -135,7 +135,7 @@ def test_fetch_streams_content_of_awkward_names(samba, data_crawl) -> None:
 
 def test_too_large_is_refused_without_reading(samba) -> None:
     server, tree = samba
-    connector = make_connector(server, [{"share": "data", "path": "Zorg"}],
+    connector = make_connector(server, [{"share": "data", "folder": "Zorg"}],
                                context=ConnectorContext(max_item_bytes=10))
     refs, _ = crawl_all(connector)
     with pytest.raises(ItemFetchError) as caught:
@@ -148,7 +148,7 @@ def test_owner_from_security_descriptor(samba) -> None:
     server, tree = samba
     assert (tree.root / "Zorg" / "van-juf.txt").stat().st_uid == MAPPED_UID
     connector = make_connector(
-        server, [{"share": "data", "path": "Zorg", "owner": "ib@school.nl"}],
+        server, [{"share": "data", "folder": "Zorg", "owner": "ib@school.nl"}],
         sid_owners={MAPPED_SID.lower(): "j.devries@school.nl"},
     )
     refs, _ = crawl_all(connector)
@@ -158,7 +158,7 @@ def test_owner_from_security_descriptor(samba) -> None:
     connector.close()
     # No share owner: the source's owner, and without that 'onbekend'.
     for source_owner, expected in (("directie@school.nl", "directie@school.nl"), (None, "onbekend")):
-        connector = make_connector(server, [{"share": "data", "path": "Zorg"}],
+        connector = make_connector(server, [{"share": "data", "folder": "Zorg"}],
                                    sid_owners={MAPPED_SID: "j.devries@school.nl"}, owner=source_owner)
         refs, _ = crawl_all(connector)
         assert refs["data/Zorg/OPP Klas 3B.txt"].owner == expected
@@ -299,7 +299,7 @@ def test_owner_sids_are_cached_per_change_key(samba, tmp_path) -> None:
     os.chown(target, MAPPED_UID, -1)
     other_uid = MAPPED_UID + 1
     owners = {MAPPED_SID: "j.devries@school.nl", f"S-1-22-1-{other_uid}": "a.bakker@school.nl"}
-    shares = [{"share": "wijzig", "path": "eigenaar"}]
+    shares = [{"share": "wijzig", "folder": "eigenaar"}]
     key = "wijzig/eigenaar/van-wie.txt"
 
     cached = make_connector(server, shares, context=ConnectorContext(state_dir=str(tmp_path)),

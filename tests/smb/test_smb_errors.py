@@ -55,7 +55,7 @@ def test_unreachable_server(samba) -> None:
 def test_share_without_access_and_missing_share(samba) -> None:
     server, _ = samba
     connector = make_connector(server, [{"share": "verboden"}, {"share": "bestaat-niet"},
-                                        {"share": "data", "path": "Zorg"}])
+                                        {"share": "data", "folder": "Zorg"}])
     units = list(connector.units())
     errors = {}
     for unit in units[:2]:
@@ -71,7 +71,7 @@ def test_share_without_access_and_missing_share(samba) -> None:
 
 def test_missing_subfolder_is_not_found(samba) -> None:
     server, _ = samba
-    error = _crawl_error(make_connector(server, [{"share": "data", "path": "Bestaat/Niet"}]))
+    error = _crawl_error(make_connector(server, [{"share": "data", "folder": "Bestaat/Niet"}]))
     assert error.code == "not_found"
     assert "Bestaat" in str(error)  # the configured path, not a discovered name
 
@@ -98,7 +98,7 @@ def test_share_that_requires_encryption(samba) -> None:
 def test_encryption_used_whenever_the_server_offers_it(samba) -> None:
     """The 'data' share does not require encryption; SMB3 traffic is encrypted anyway."""
     server, _ = samba
-    connector = make_connector(server, [{"share": "data", "path": "Zorg"}])
+    connector = make_connector(server, [{"share": "data", "folder": "Zorg"}])
     crawl_all(connector)
     assert connector.client.encrypted
     encryption = _tcon_encryption(server, "data")
@@ -130,3 +130,15 @@ def test_require_encryption_refuses_server_without_smb3(smb2_only_server: Samba)
     assert not connector.client.encrypted
     assert connector.fetch(refs["oud/a.txt"]).read() == b"onversleuteld\n"
     connector.close()
+
+
+def test_kerberos_without_ticket_or_gssapi_is_auth_failed(samba) -> None:
+    """No KDC on loopback: Kerberos must fail as a clear logon error, never fall back to NTLM."""
+    import importlib.util
+
+    server, _ = samba
+    error = _crawl_error(make_connector(server, [{"share": "data"}], auth_protocol="kerberos",
+                                        password=None, username=None))
+    assert error.code == "auth_failed"
+    if importlib.util.find_spec("gssapi") is None:
+        assert "gssapi" in str(error)
