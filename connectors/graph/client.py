@@ -143,6 +143,13 @@ class GraphClient:
         self._netloc = base.netloc.lower()
         self.base_url = self.conn.graph_url
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the configuration travels: a worker opens its own session and gets its own token."""
+        return {"conn": self.conn, "user_agent": self.user_agent}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["conn"], user_agent=state["user_agent"])  # type: ignore[misc]
+
     # -- plumbing ---------------------------------------------------------------------------
 
     @property
