@@ -199,7 +199,9 @@ class Detector:
             text = part.text
             if not text or not text.strip():
                 continue
-            key = (part.part, part.location, _context_key(part.context))
+            # location is kept per segment, so rows of one sheet (same part, same headers)
+            # merge even though each row has its own location
+            key = (part.part, _context_key(part.context))
             words = _context_words(part.context)
             if len(text) > size:
                 if current is not None:

@@ -88,7 +88,11 @@ def cues() -> Cues:
     return _CUES
 
 
-_HEADER_LINE = re.compile(r"^[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent)\s*:", re.I)
+_HEADER_LINE = re.compile(
+    r"^[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent|aanwezig|afwezig|notulist|notulen|"
+    r"voorzitter|secretaris|gasten?|afzender|ontvanger)\s*:",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]")
 
@@ -184,13 +188,14 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     any_student_word = False
     for text, hits in units:
         facts = TextFacts(text)
-        terms = [h for h in hits if h.entity == E.CATEGORY_TERM]
+        terms = [h for h in hits if h.entity == E.CATEGORY_TERM and not facts.in_signature(h.start)]
         for hit in hits:
             rule = DECISIVE.get(hit.entity)
             if rule:
                 counts[rule] += 1
                 decisive = True
-                categories.add("identificatie")
+                if hit.category:
+                    categories.add(hit.category)
             elif hit.entity in NAME_ENTITIES:
                 if facts.is_correspondent(hit):
                     counts["naam_correspondent"] += 1
@@ -199,6 +204,9 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                 else:
                     subject_names.append((facts, hit))
             elif hit.entity == E.CATEGORY_TERM and hit.category:
+                if facts.in_signature(hit.start):  # "Intern begeleider" under a mail
+                    counts["term_in_ondertekening"] += 1
+                    continue
                 term_categories[hit.category] += 1
             elif hit.entity in CONTACT_ENTITIES:
                 if facts.in_signature(hit.start) or facts.is_correspondent(hit):
@@ -269,6 +277,8 @@ _RULE_TEXT = {
                                 "{n}× a passport or ID card number of a pupil"),
     "id_document_zonder_context": ("{n}× een nummer van een paspoort of ID-kaart",
                                    "{n}× a passport or ID card number"),
+    "term_in_ondertekening": ("{n}× een categorieterm in een ondertekening (functie; telt niet mee)",
+                              "{n}× a category term in a signature (job title; not counted)"),
     "contact_afzender": ("{n}× contactgegevens van de afzender (ondertekening; telt niet mee)",
                          "{n}× the sender's contact details (signature; not counted)"),
 }

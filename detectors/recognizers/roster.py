@@ -29,7 +29,7 @@ from detectors.settings import RosterSettings
 from scanner.privacy import ValueHasher
 
 _TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
-_WINDOW_SEPARATORS = re.compile(r"^[ \t,]*$")
+_WINDOW_SEPARATORS = re.compile(r"[ \t,]*")
 _NUMBER = re.compile(r"(?<![\w.\-])\d{3,12}(?![\w]|[.\-]\d)")
 _MAX_TOKENS = 4
 
@@ -178,7 +178,7 @@ class RosterNameRecognizer(DutchRecognizer):
                 continue
             best = None
             for j in range(i, min(n, i + _MAX_TOKENS)):
-                if j > i and not _WINDOW_SEPARATORS.match(text, tokens[j - 1][1], tokens[j][0]):
+                if j > i and not _WINDOW_SEPARATORS.fullmatch(text, tokens[j - 1][1], tokens[j][0]):
                     break
                 if hash_text(text[start : tokens[j][1]]) in self.roster.name_hashes:
                     best = j
