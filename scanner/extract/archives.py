@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.walker import Blob, Walker, here, sub
+from scanner.extract.walker import Blob, Walker, clean_name, here, sub
 
 SPOOL_BYTES = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
@@ -178,7 +178,9 @@ def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
 
                 office.HANDLERS[kind](walker, zf, stream, path, depth, chash)
                 return
-            _zip_members(walker, zf, [i for i in infos if not i.is_dir()], path, depth)
+            if walker.bombed:
+                return  # this item already held a bomb: open no further archives
+            _zip_members(walker, zf, [i for i in infos if not i.filename.endswith("/")], path, depth)
 
 
 def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
@@ -192,12 +194,17 @@ def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInf
         walker.tick()
         if walker.exhausted or not walker.take_member(part):
             return
-        member = sub(path, info.filename or f"bestand-{index}")
+        member = sub(path, clean_name(info.orig_filename, f"bestand-{index}")[0])
         if info.flag_bits & 0x1:
             walker.error("encrypted", member)
             continue
         if walker.ratio_exceeded(info.file_size, info.compress_size):
             walker.error("zip_bomb", member, f"max ratio {walker.limits.max_archive_ratio:g}")
+            continue
+        if info.compress_size > info.file_size + info.file_size // 100 + 4096:
+            # no codec expands data like that: the declared size is a lie, and zipfile would
+            # inflate up to it and then fail the CRC. Refuse it as what it is.
+            walker.error("zip_bomb", member, "grootte in kop klopt niet / header size is inconsistent")
             continue
         if info.file_size > walker.limits.max_item_bytes:
             walker.error("too_large", member)
@@ -235,6 +242,8 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
     from py7zr.io import Py7zIO, WriterFactory
 
     part = here(path)
+    if walker.bombed:
+        return
     if depth + 1 > walker.limits.max_depth:
         walker.error("nesting_too_deep", part, f"max {walker.limits.max_depth}")
         return
@@ -261,7 +270,7 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
                 if not walker.take_member(part):
                     break
                 if declared[f.filename] > walker.limits.max_item_bytes:
-                    walker.error("too_large", sub(path, f.filename))
+                    walker.error("too_large", sub(path, clean_name(f.filename, "bestand")[0]))
                     continue
                 wanted.append(f.filename)
             spools: dict[str, _Spool] = {}
@@ -323,7 +332,8 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
             continue
         if writer.overflow:
             writer.spool.discard()
-            walker.error("zip_bomb", sub(path, filename), "meer dan opgegeven / more than declared")
+            walker.error("zip_bomb", sub(path, clean_name(filename, "bestand")[0]),
+                         "meer dan opgegeven / more than declared")
             continue
         _visit_spooled(walker, writer.spool, filename, path, depth, f"bestand-{index}")
 
@@ -333,6 +343,8 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
 
 def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int) -> None:
     part = here(path)
+    if walker.bombed:
+        return
     if depth + 1 > walker.limits.max_depth:
         walker.error("nesting_too_deep", part, f"max {walker.limits.max_depth}")
         return
@@ -357,7 +369,7 @@ def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int
             index += 1
             if walker.exhausted or not walker.take_member(part):
                 return
-            member = sub(path, info.name)
+            member = sub(path, clean_name(info.name, f"bestand-{index}")[0])
             if info.size > walker.limits.max_item_bytes:
                 walker.error("too_large", member)
                 continue
@@ -389,6 +401,8 @@ def handle_tar(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
 def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
                     suffixes: tuple[str, ...]) -> Callable[..., None]:
     def handle(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+        if walker.bombed:
+            return
         with blob.open() as stream:
             try:
                 head = opener(stream).read(512)

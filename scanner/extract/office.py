@@ -22,7 +22,7 @@ _EMBED_DIRS = ("word/embeddings/", "xl/embeddings/", "ppt/embeddings/")
 
 def _embedded(walker: Walker, zf: zipfile.ZipFile, path: str, depth: int) -> None:
     for index, info in enumerate(zf.infolist(), 1):
-        if info.is_dir() or not info.filename.startswith(_EMBED_DIRS):
+        if not info.filename.startswith(_EMBED_DIRS) or info.filename.endswith("/"):
             continue
         if walker.exhausted or not walker.take_member(here(path)):
             return

@@ -31,6 +31,7 @@ from scanner.model import ItemError, TextPart
 IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})
 _BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _HASH_CHUNK = 1024 * 1024
+MAX_ERRORS = 200
 
 
 class CacheLike(Protocol):
@@ -126,6 +127,7 @@ class Walker:
         self.members_left = limits.max_archive_members
         self.exhausted = False  # text budget used up: stop visiting
         self.timed_out = False
+        self.bombed = False  # a bomb was found: no further archive of this item is opened
         self._member_error = False
 
     # --- entry point -------------------------------------------------------------------
@@ -148,6 +150,10 @@ class Walker:
             raise ItemTimeout()
 
     def error(self, code: str, part: str, detail: str | None = None) -> None:
+        if code == "zip_bomb":
+            self.bombed = True
+        if len(self.errors) >= MAX_ERRORS:
+            return  # an item's error list is stored: keep it bounded
         for existing in self.errors:
             if existing.code == code and existing.part == part:
                 return
@@ -231,7 +237,7 @@ class Walker:
             fmt = detected
         elif fmt == "mail" and detected in ("empty", "binary"):
             fmt = detected
-        if path and mismatch(detected, name):
+        if mismatch(detected, name):
             self.error("type_mismatch", part)
         if self.in_process and fmt not in IN_PROCESS_FORMATS:
             raise NeedsSandbox()
@@ -275,9 +281,14 @@ class Walker:
             return False
         for rel, text, location, context, chash in entry.parts:
             self.add_text(_reroot(path, rel), text, location, context, chash)
+        if self.bombed and any(code == "zip_bomb" for code, _, _ in entry.errors):
+            return True  # the same bomb again: already reported once for this item
         for code, message, rel in entry.errors:
             target = _reroot(path, rel)
-            if not any(e.code == code and e.part == target for e in self.errors):
+            if code == "zip_bomb":
+                self.bombed = True
+            if len(self.errors) < MAX_ERRORS and not any(
+                    e.code == code and e.part == target for e in self.errors):
                 self.errors.append(ItemError(code=code, message=message, part=target))
         return True
 
