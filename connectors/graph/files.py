@@ -16,7 +16,6 @@ the redirect leaves the Graph host); files over the size limit are refused witho
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import weakref
@@ -42,9 +41,12 @@ from connectors.graph.client import GraphClient, GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
 from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 
-log = logging.getLogger(__name__)
-
 ITEM_FIELDS = "id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,webUrl,eTag,cTag,createdBy"
+RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
+CURSOR_IGNORED_MESSAGE = (
+    "opgeslagen cursor wijst naar een andere host en is genegeerd / "
+    "stored cursor points at another host and was ignored"
+)
 SPOOL_BYTES = 16 * 1024 * 1024
 """Downloads larger than this go to a temporary file instead of memory."""
 
@@ -145,7 +147,7 @@ class GraphFilesConnector(Connector):
             try:
                 self.client.url(stored["delta"])
             except SourceError:
-                log.warning("stored cursor points at another host; ignoring it")
+                self.warn(unit.key, "cursor_ignored", CURSOR_IGNORED_MESSAGE)
                 stored = None
         if stored is not None:
             try:
@@ -154,14 +156,17 @@ class GraphFilesConnector(Connector):
             except GraphError as exc:
                 if not exc.sync_reset:
                     raise exc.source_error(unit.key) from None
-                log.info("drive delta token expired (%s); full resync", exc.code)
+                self.warn(unit.key, "resync", RESYNC_MESSAGE)
         drive_id = self._drive_id(unit)
-        try:
-            yield from _DriveCrawl(self, unit, drive_id).run(
-                f"drives/{path_id(drive_id)}/root/delta", {"$select": ITEM_FIELDS}
-            )
-        except GraphError as exc:
-            raise exc.source_error(unit.key) from None
+        for attempt in (1, 2):
+            try:
+                yield from _DriveCrawl(self, unit, drive_id).run(
+                    f"drives/{path_id(drive_id)}/root/delta", {"$select": ITEM_FIELDS}
+                )
+                return
+            except GraphError as exc:
+                if not (exc.sync_reset and attempt == 1):  # start over once, as for mail
+                    raise exc.source_error(unit.key) from None
 
     # -- content ------------------------------------------------------------------------------
 

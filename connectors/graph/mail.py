@@ -51,6 +51,13 @@ MESSAGE_FIELDS = (
 FOLDER_FIELDS = "id,displayName,parentFolderId,childFolderCount,isHidden"
 SEARCH_FOLDER_TYPE = "#microsoft.graph.mailSearchFolder"
 BROKEN_SUFFIX = "/*"
+RESYNC_MESSAGE = (
+    "deltatoken verlopen, map opnieuw volledig gelezen / delta token expired, folder listed in full again"
+)
+CURSOR_IGNORED_MESSAGE = (
+    "opgeslagen cursor wijst naar een andere host en is genegeerd / "
+    "stored cursor points at another host and was ignored"
+)
 
 
 class GraphMailConnector(Connector):
@@ -174,6 +181,7 @@ class GraphMailConnector(Connector):
         folder_path = unit.key[len(mailbox) + 1 :]
         stored = decode_cursor(cursor, "folder", "delta")
         if stored is not None and not self._own_link(stored["delta"]):
+            self.warn(unit.key, "cursor_ignored", CURSOR_IGNORED_MESSAGE)
             stored = None
         if stored is not None:
             try:
@@ -182,19 +190,23 @@ class GraphMailConnector(Connector):
             except GraphError as exc:
                 if not exc.sync_reset:
                     raise exc.source_error(unit.key) from None
-                log.info("delta token expired for a folder (%s); full resync", exc.code)
+                self.warn(unit.key, "resync", RESYNC_MESSAGE)
         folder_id = self._folder_id(unit, mailbox)
         start = f"users/{path_id(mailbox)}/mailFolders/{path_id(folder_id)}/messages/delta"
-        try:
-            yield from self._delta(unit, mailbox, folder_path, folder_id, start, {"$select": MESSAGE_FIELDS})
-        except GraphError as exc:
-            raise exc.source_error(unit.key) from None
+        for attempt in (1, 2):
+            try:
+                yield from self._delta(unit, mailbox, folder_path, folder_id, start, {"$select": MESSAGE_FIELDS})
+                return
+            except GraphError as exc:
+                # A sync state can also vanish between the pages of a full listing: start
+                # over once (everything yielded so far was true), then give the unit up.
+                if not (exc.sync_reset and attempt == 1):
+                    raise exc.source_error(unit.key) from None
 
     def _own_link(self, link: str) -> bool:
         try:
             self.client.url(link)
         except SourceError:
-            log.warning("stored cursor points at another host; ignoring it")
             return False
         return True
 

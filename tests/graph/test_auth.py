@@ -148,3 +148,24 @@ def test_defaults_point_at_microsoft(fake, certs) -> None:
     assert conn.authority_url == "https://login.microsoftonline.com"
     assert conn.graph_url == "https://graph.microsoft.com/v1.0"
     assert conn.max_concurrent_per_mailbox == 4
+
+
+def test_yaml_example_in_docs_loads_through_the_configuration_loader(certs, tmp_path) -> None:
+    """The example in docs/graph.md is what IT copies: it must stay valid."""
+    import re
+    from pathlib import Path
+
+    from connectors.graph.config import GraphFilesConfig
+    from scanner.config import load_config
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "graph.md").read_text(encoding="utf-8")
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if "sources:" in b)
+    pem = tmp_path / "graph.pem"
+    pem.write_bytes(certs.app_key_and_cert.read_bytes())
+    config_file = tmp_path / "schoonschip.yaml"
+    config_file.write_text(example.replace("/etc/schoonschip/graph.pem", "graph.pem"), encoding="utf-8")
+    settings = load_config(config_file)
+    mail, files = settings.sources
+    assert isinstance(mail, GraphMailConfig) and isinstance(files, GraphFilesConfig)
+    assert mail.certificate is not None and mail.certificate.file == pem  # relative to the YAML file
+    assert files.drives[0].name == "Zorg" and files.max_file_bytes == 50 * 1024 * 1024

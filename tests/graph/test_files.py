@@ -185,3 +185,15 @@ def test_unknown_onedrive_fails_only_its_unit(fake, certs, clock) -> None:
     assert set(result.errors) == {"onedrive:nodrive@school.nl"}
     assert result.errors["onedrive:nodrive@school.nl"].code == "not_found"
     assert any(isinstance(e, Seen) for e in result.events["onedrive:alice@school.nl"])
+
+
+def test_expired_drive_token_is_reported_as_a_warning(fake, certs, clock) -> None:
+    build_drives(fake)
+    connector = connector_for(fake, certs, clock, users=[ALICE], groups=[], drives=[])
+    first = crawl_all(connector)
+    fake.expire_delta_tokens()
+    crawl_all(connector, first.cursors)
+    assert connector.warnings == [
+        ("onedrive:alice@school.nl", "resync",
+         "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again")
+    ]

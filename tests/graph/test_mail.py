@@ -134,6 +134,7 @@ def test_expired_delta_token_falls_back_to_full_resync(fake, certs, clock) -> No
     assert not second.errors
     assert second.snapshot() == first.snapshot()  # Seen for everything that exists
     assert any(code == "SyncStateNotFound" for code in _error_codes(fake))
+    assert {(unit, code) for unit, code, _ in connector.warnings} == {(key, "resync") for key in first.cursors}
     third = crawl_all(connector, second.cursors)
     assert all(not events for events in third.events.values())
 
@@ -150,6 +151,23 @@ def test_cursor_for_another_host_is_ignored(fake, certs, clock) -> None:
     evil = '{"delta":"https://evil.example/steal?x=1","folder":"x"}'
     events = list(connector.crawl(unit, evil))
     assert [e.ref.title for e in events if isinstance(e, Seen)] == ["Handelingsplan"]
+    assert [code for _, code, _ in connector.warnings] == ["cursor_ignored"]
+    assert not any("evil" in r[1] for r in fake.requests)
+
+
+def test_sync_state_lost_during_a_full_listing_starts_over_once(fake, certs, clock) -> None:
+    build_school(fake)
+    clean = crawl_all(mail_connector(fake, certs, clock, mailboxes=[JANSEN], page_size=1))
+    inbox_id = fake.folder_id(JANSEN, "Inbox")
+    connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN], page_size=1)
+    unit = next(u for u in connector.units() if u.key == f"{JANSEN}/Inbox")
+    events = connector.crawl(unit, None)
+    first_page = [next(events), next(events)]  # two pages read
+    fake.expire_delta_tokens()  # the skiptoken of the third page is gone now
+    rest = list(events)
+    titles = sorted(e.ref.title for e in first_page + rest if isinstance(e, Seen))
+    assert set(titles) == {r.title for r in clean.seen() if r.folder == "Inbox"}
+    assert inbox_id in rest[-1].value
 
 
 def test_fetch_streams_mime_within_the_size_limit(fake, certs, clock) -> None:
