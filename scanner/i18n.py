@@ -65,6 +65,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Bewaartermijn: {verlopen} verlopen, {binnenkort} binnenkort, {ok} binnen termijn.",
         "en": "Retention: {verlopen} overdue, {binnenkort} due soon, {ok} within retention.",
     },
+    "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
     "scan.locked": {
         "nl": "Er loopt al een scan op deze database (pid {pid} op {host}, sinds {since}). Wacht tot die klaar is.",

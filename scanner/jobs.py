@@ -60,8 +60,7 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     echo(t("scan.retention", **summary.retention))
     for error in store.source_errors(summary.run_id):
         echo(t("scan.source_error", source=error["source"], message=error["message"]))
-    if summary.detection_notice:
-        echo(summary.detection_notice)
+    echo(t("scan.detection", mode=summary.detection_mode))
     _notify_failures(settings, store, summary.run_id)
     return EXIT_OK if summary.status in ("completed", "interrupted") else EXIT_FAILED
 

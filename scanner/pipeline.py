@@ -122,9 +122,9 @@ class ScanRunner:
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False
         try:
+            # The detection engine logs its fallback notice once itself; the run keeps it for
+            # the run report and ``status``.
             mode, notice = executor.detection_mode
-            if notice:
-                log.warning("%s", notice)
             unfinished = self.store.unfinished_run("scan")
             host, pid = socket.gethostname(), os.getpid()
             if unfinished:
