@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -32,7 +33,7 @@ from scanner.demo.people import (
     teachers as make_teachers,
 )
 from scanner.demo.planted import PlantedValues, Planter
-from scanner.demo.scenarios import MailContext, aware, pick_scenario
+from scanner.demo.scenarios import SCENARIOS, MailContext, aware, pick_scenario
 from scanner.demo.shared import write_shared_folder
 from scanner.demo.writers import EmlWriter, MaildirWriter, MboxWriter
 
@@ -155,13 +156,19 @@ def write_mailbox(
     planter: Planter,
     attachments_ratio: float,
     chronological: bool,
+    every_scenario: bool = False,
     on_item: ItemCallback | None = None,
 ) -> int:
     """Write ``n_mails`` mails for one teacher; returns how many hold student data.
 
     ``chronological`` pre-draws and sorts the dates (an mbox is in arrival order); that costs
-    one datetime per mail, so bulk runs leave it off.
+    one datetime per mail, so bulk runs leave it off. ``every_scenario`` places each scenario
+    at least once, spread over the mailbox, so a small demo still shows the rare categories
+    (veiligheid, religie, etniciteit) instead of leaving them to chance.
     """
+    forced: dict[int, tuple] = {}
+    if every_scenario and n_mails >= len(SCENARIOS):
+        forced = {(j * n_mails) // len(SCENARIOS): sc for j, sc in enumerate(SCENARIOS)}
     sy_now = school_year_of(today)
     dates_rng = random.Random(f"{seed}:dates:{teacher.email}")
     dates = sorted(draw_when(dates_rng, today) for _ in range(n_mails)) if chronological else None
@@ -172,7 +179,11 @@ def write_mailbox(
             rng = random.Random(f"{seed}:mail:{teacher.email}:{i}")
             when = dates[i] if dates is not None else draw_when(rng, today)
             sy = school_year_of(when.date())
-            scenario, attach = pick_scenario(rng, attachments_ratio)
+            if i in forced:
+                scenario, _weight, mode = forced[i]
+                attach = mode != "never"
+            else:
+                scenario, attach = pick_scenario(rng, attachments_ratio)
             ctx = MailContext(rng, seed, teacher, teacher.groep or 1, sy, when,
                               population.group(teacher.groep or 1, sy), docs, planter, attach)
             spec = scenario(ctx)
@@ -259,7 +270,7 @@ def generate_demo(
         write_mailbox(
             _Sink(kind, path, root), teacher=teacher, index=index, n_mails=mails_per_teacher, seed=seed,
             today=today, population=population, docs=docs, planter=planter, attachments_ratio=0.35,
-            chronological=True, on_item=record,
+            chronological=True, every_scenario=True, on_item=record,
         )
         sources.append({"name": f"mail-{slug}", "kind": kind, "path": str(path), "owner": teacher.email,
                         "department": teacher.department})
@@ -273,6 +284,8 @@ def generate_demo(
 
     roster = root / "leerlingen.csv"
     write_roster(roster, population, school_year_of(today))
+    stamp = aware(datetime.combine(today, time(7, 0))).timestamp()
+    os.utime(roster, (stamp, stamp))
     return DemoCorpus(
         root=root, sources=sources, roster_csv=roster, planted=planter.freeze(),
         teachers=[t.email for t in staff], expected_student_data=truth, expected_categories=categories,

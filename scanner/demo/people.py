@@ -45,7 +45,7 @@ SURNAMES = (
     ("El", "Amrani"), ("", "Yilmaz"), ("", "Öztürk"), ("", "Bouzid"), ("", "Pinas"),
 )
 PARENT_FIRST_MOTHERS = (
-    "Linda", "Sandra", "Marieke", "Esther", "Petra", "Anouk", "Judith", "Kim", "Nicole",
+    "Linda", "Sandra", "Mirjam", "Esther", "Petra", "Anouk", "Judith", "Kim", "Nicole",
     "Ilona", "Miranda", "Karin", "Wendy", "Naima", "Samira", "Chantal", "Ellen", "Manon",
 )
 PARENT_FIRST_FATHERS = (
@@ -277,7 +277,9 @@ def build_population(seed: int, first_cohort: int, last_cohort: int, per_cohort:
     """
     rng = random.Random(f"{seed}:population")
     used_bsn: set[str] = set()
-    used_names: set[str] = set()
+    # Staff names are never student names, so a mail naming only colleagues stays a negative.
+    used_names: set[str] = {f"{first} {last}" for first, last, *_ in TEACHER_PROFILES}
+    used_names |= {s.name for s in COLLEAGUES}
     pop = Population()
     number = 104000
     for cohort in range(first_cohort, last_cohort + 1):
@@ -287,7 +289,7 @@ def build_population(seed: int, first_cohort: int, last_cohort: int, per_cohort:
             while True:
                 first = rng.choice(FIRST_NAMES_BOYS if boy else FIRST_NAMES_GIRLS)
                 tv, sur = rng.choice(SURNAMES)
-                full = f"{first} {tv} {sur}"
+                full = f"{first} {tv} {sur}".replace("  ", " ")
                 if full not in used_names:
                     used_names.add(full)
                     break
@@ -309,6 +311,8 @@ def build_population(seed: int, first_cohort: int, last_cohort: int, per_cohort:
                 pfirst = rng.choice(PARENT_FIRST_MOTHERS if role == "moeder" else PARENT_FIRST_FATHERS)
                 plast = f"{tv} {sur}" if role == "vader" or rng.random() < 0.5 else " ".join(rng.choice(SURNAMES))
                 plast = plast.strip()
+                if f"{pfirst} {plast}" in used_names:
+                    pfirst = "Nadia" if role == "moeder" else "Kees"
                 local = f"{pfirst}.{plast}".lower().replace(" ", "")
                 email = f"{_ascii(local)}{rng.randrange(10, 99)}@{rng.choice(MAIL_DOMAINS)}"
                 parents.append(Parent(pfirst, plast, email, make_phone(rng), make_iban(rng), role))

@@ -245,10 +245,11 @@ _GEZAG = (
 def thuissituatie(ctx: MailContext) -> MailSpec:
     s, rng = ctx.student(), ctx.rng
     p = s.parents[0]
-    ex = s.parents[1].name if len(s.parents) > 1 else "de andere ouder"
-    if len(s.parents) > 1:
-        ctx.plant.parent(s.parents[1])
-    gezag = rng.choice(_GEZAG).format(naam=s.first, ex=ex)
+    template = rng.choice(_GEZAG)
+    ex = "de andere ouder"
+    if "{ex}" in template and len(s.parents) > 1:
+        ex = ctx.plant.parent(s.parents[1])
+    gezag = template.format(naam=s.first, ex=ex)
     body = (
         f"{ctx.aanhef()}\n\nIk wil u laten weten dat {ctx.plant.name(s)} een moeilijke periode heeft: "
         f"wij zijn aan het scheiden. {gezag}\n"

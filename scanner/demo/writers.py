@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 _FROM_LINE = re.compile(rb"^(>*From )", re.MULTILINE)
+_FOLDER_MARKER_TS = 1501545600.0  # 2017-08-01 00:00 UTC: fixed, so reruns give identical trees
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -38,7 +39,9 @@ class MaildirWriter:
             for sub in ("cur", "new", "tmp"):
                 (path / sub).mkdir(parents=True, exist_ok=True)
             if path != self.root:
-                (path / "maildirfolder").touch()
+                marker = path / "maildirfolder"
+                marker.touch()
+                _touch(marker, _FOLDER_MARKER_TS)
             self._made.add(folder)
         return path
 
