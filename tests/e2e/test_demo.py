@@ -1,0 +1,114 @@
+"""`schoonschip demo` end to end: a digest per teacher, report figures that match the store,
+and no planted value anywhere in the database, logs, digests, export or report (issue 2)."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = subprocess.run([sys.executable, "-m", "scanner.cli", "demo", "--out", str(out)],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    from scanner.demo import generate_demo
+
+    planted = generate_demo(tmp_path_factory.mktemp("again"), mails_per_teacher=120).planted
+    return out, result, planted
+
+
+def variants(value: str) -> set[str]:
+    digits = re.sub(r"\D", "", value)
+    out = {value}
+    if len(digits) == 9:
+        out |= {digits, f"{digits[:4]}.{digits[4:6]}.{digits[6:]}", f"{digits[:3]} {digits[3:6]} {digits[6:]}",
+                f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"}
+    return out
+
+
+def all_text_outputs(out: Path, result) -> dict[str, str]:
+    texts = {"stdout": result.stdout, "stderr": result.stderr}
+    for path in out.rglob("*"):
+        if not path.is_file() or "bronnen" in path.parts:
+            continue
+        raw = path.read_bytes()
+        if path.suffix == ".eml":
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            parts = [str(message["Subject"])]
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    parts.append(part.get_content())
+            texts[str(path)] = "\n".join(parts)
+        else:
+            texts[str(path)] = raw.decode("latin-1")
+    return texts
+
+
+def test_demo_prints_where_outputs_are(demo):
+    out, result, _ = demo
+    assert "outbox" in result.stdout and "rapport" in result.stdout
+    assert (out / "export.csv").is_file()
+
+
+def test_one_digest_per_teacher_with_due_items(demo):
+    out, _, _ = demo
+    engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
+    with engine.connect() as conn:
+        owners = set(conn.execute(text(
+            "select distinct owner from items where state = 'actief' and student_data "
+            "and retention_status in ('verlopen', 'binnenkort') and exempt_reason is null")).scalars())
+    digests = list((out / "outbox").rglob("*.eml"))
+    recipients = {email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"].addresses[0].addr_spec
+                  for p in digests}
+    assert owners and recipients == owners
+    assert len(digests) == len(owners)
+
+
+def test_report_figures_match_the_store(demo):
+    out, _, _ = demo
+    engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
+    with engine.connect() as conn:
+        flagged = conn.execute(text("select count(*) from items where student_data and state = 'actief'")).scalar()
+    report_dir = out / "rapport"
+    assert any(report_dir.glob("*.html")) and any(report_dir.glob("*.xlsx")) and any(report_dir.glob("*.csv"))
+    csv_text = "\n".join(p.read_text(encoding="utf-8") for p in report_dir.glob("*.csv"))
+    assert str(flagged) in csv_text, "the FG report's total of flagged items equals the store's"
+
+
+def test_no_planted_value_leaks_anywhere(demo):
+    out, result, planted = demo
+    outputs = all_text_outputs(out, result)
+    needles = set()
+    for bsn in planted.bsns:
+        needles |= variants(bsn)
+    for number in planted.onderwijsnummers:
+        needles |= variants(number)
+    needles |= set(planted.ibans) | set(planted.phones)
+    assert needles
+    leaks = [(name, needle) for name, content in outputs.items() for needle in needles if needle in content]
+    assert not leaks, f"planted values found in outputs: {leaks[:5]}"
+
+
+def test_fg_report_names_no_teacher(demo):
+    out, _, _ = demo
+    engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
+    with engine.connect() as conn:
+        owners = set(conn.execute(text("select distinct owner from items")).scalars())
+        titles = {t for t in conn.execute(text("select distinct title from items")).scalars() if t and len(t) > 12}
+    for path in (out / "rapport").glob("fg*"):
+        content = path.read_bytes().decode("latin-1")
+        assert not [o for o in owners if o in content]
+        assert not [t for t in titles if t in content]
