@@ -30,7 +30,6 @@ from smbprotocol.exceptions import (
     PasswordExpired,
     SMBAuthenticationError,
     SMBConnectionClosed,
-    SMBException,
     SMBOSError,
     SMBResponseException,
     WrongPassword,
@@ -245,7 +244,7 @@ class SmbClient:
     def list_dir(self, relative: str) -> list[DirEntry]:
         """All entries of one directory, read completely before the caller recurses, so no
         directory handle stays open while subfolders are walked. Raises ``OSError``/
-        ``SMBException`` for the caller to classify."""
+        smbprotocol exceptions for the caller to classify."""
         kwargs = self.connect()
         entries: list[DirEntry] = []
         with smbclient.scandir(self.unc(relative), **kwargs) as iterator:
@@ -317,9 +316,20 @@ class SmbClient:
             raw.close()
 
     def open(self, relative: str) -> BinaryIO:
-        """A fresh buffered binary stream; other programs may keep reading and writing."""
+        """A fresh buffered binary stream; other programs may keep reading and writing.
+
+        Errors become a plain ``OSError`` with a Dutch-first message: smbprotocol's own
+        exceptions carry the full UNC path (a file name) in their text, which must not reach
+        an extraction error or a log line.
+        """
         kwargs = self.connect()
-        return smbclient.open_file(self.unc(relative), mode="rb", share_access="rwd", **kwargs)
+        try:
+            return smbclient.open_file(self.unc(relative), mode="rb", share_access="rwd", **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            code = classify(exc)
+            errno_value = exc.errno if isinstance(exc, OSError) and exc.errno else None
+            message = _MESSAGES.get(code, _MESSAGES["protocol"])
+            raise OSError(errno_value, f"SMB: {message}") from None
 
 
-__all__ = ["SmbClient", "DirEntry", "classify", "describe", "SMBException"]
+__all__ = ["SmbClient", "DirEntry", "classify", "describe"]

@@ -80,7 +80,7 @@ class SmbConfig(SourceConfig):
     password: SecretRef | None = None
     auth_protocol: Literal["negotiate", "ntlm", "kerberos"] = Field(
         default="negotiate",
-        description="'negotiate' tries Kerberos and falls back to NTLM; 'kerberos' never uses NTLM.",
+        description="'negotiate': Kerberos, else NTLM; 'kerberos' never falls back to NTLM.",
     )
     require_encryption: bool = Field(
         default=False,
@@ -135,7 +135,8 @@ class SmbConfig(SourceConfig):
             sid = sid.strip().upper()
             if not _SID.match(sid):
                 raise ValueError(
-                    f"'{sid}' is geen SID zoals S-1-5-21-...-1104 / not a SID like S-1-5-21-...-1104"
+                    f"'{sid}' is geen SID zoals S-1-5-21-...-1104 / "
+                    "not a SID like S-1-5-21-...-1104"
                 )
             cleaned[sid] = owner
         return cleaned
@@ -156,6 +157,7 @@ class SmbConfig(SourceConfig):
             for other in bases[i + 1:]:
                 if one == other or one.startswith(other + "/") or other.startswith(one + "/"):
                     raise ValueError(
-                        f"shares '{one}' en '{other}' overlappen / shares '{one}' and '{other}' overlap"
+                        f"shares '{one}' en '{other}' overlappen / "
+                        f"shares '{one}' and '{other}' overlap"
                     )
         return self

@@ -79,7 +79,8 @@ class SmbConnector(Connector):
                 and self.context.state_dir:
             scope = f"{self.config.server.lower()}:{self.config.port}"
             name = hashlib.sha256(f"{self.config.name}\0{scope}".encode()).hexdigest()[:16]
-            self._owner_cache = OwnerCache(Path(self.context.state_dir) / f"smb-owners-{name}.sqlite", scope)
+            path = Path(self.context.state_dir) / f"smb-owners-{name}.sqlite"
+            self._owner_cache = OwnerCache(path, scope)
         return self._owner_cache
 
     def close(self) -> None:
@@ -113,7 +114,8 @@ class SmbConnector(Connector):
             prefix = base_key + "/"
             if unit_key.startswith(prefix) and "/" not in unit_key[len(prefix):]:
                 return entry, f"{entry.base}/{unit_key[len(prefix):]}", True
-        raise SourceError("not_found", "onbekende unit voor deze bron / unknown unit for this source")
+        raise SourceError("not_found",
+                          "onbekende unit voor deze bron / unknown unit for this source")
 
     def _relative(self, entry: SmbShare, path: str) -> str:
         """Server-relative ``share/sub/x`` -> relative to the entry's folder (for globs)."""
@@ -164,7 +166,9 @@ class SmbConnector(Connector):
                     raise self._source_error(exc, entry) from None
                 continue  # the root-files unit's crawl reports it
             for item in sorted(entries, key=lambda e: e.name):
-                if not item.is_dir or (item.is_reparse_point and not self.config.follow_reparse_points):
+                if not item.is_dir:
+                    continue
+                if item.is_reparse_point and not self.config.follow_reparse_points:
                     continue
                 path = f"{entry.base}/{item.name}"
                 if self._folder_excluded(entry, path):
@@ -208,9 +212,11 @@ class SmbConnector(Connector):
             self._owner_cache.flush()
         for code, count in sorted(problems.items()):
             if count > WARNINGS_PER_CODE:
-                self.warn(unit.key, code, f"nog {count - WARNINGS_PER_CODE} keer dezelfde melding / "
-                                          f"{count - WARNINGS_PER_CODE} more of the same")
-        yield Cursor(json.dumps({"files": files, "bytes": total, "problems": sum(problems.values())}))
+                more = count - WARNINGS_PER_CODE
+                self.warn(unit.key, code,
+                          f"nog {more} keer dezelfde melding / {more} more of the same")
+        summary = {"files": files, "bytes": total, "problems": sum(problems.values())}
+        yield Cursor(json.dumps(summary))
 
     def _folder_chain_ids(self, folder: str) -> frozenset[int]:
         """File ids of ``folder`` and each folder above it (one stat each). Also the check
@@ -314,7 +320,8 @@ def _fetch_error(code: str) -> tuple[str, str]:
     if code == "access_denied":
         return "access_denied", "geen leesrecht op het bestand / no read access to the file"
     if code == "locked":
-        return "locked", "bestand is in gebruik door een ander programma / file is locked by another program"
+        return "locked", ("bestand is in gebruik door een ander programma / "
+                          "file is locked by another program")
     if code in FATAL_CODES:
         return "fetch_failed", describe(code, "SMB-server")
     return "fetch_failed", "bestand kon niet worden geopend / file could not be opened"

@@ -107,5 +107,6 @@ def walk(
                 continue
             if entry.file_id:
                 visited.add(entry.file_id)
-            subfolders.append((path, depth + 1, ancestors | {entry.file_id} if entry.file_id else ancestors))
+            below = ancestors | {entry.file_id} if entry.file_id else ancestors
+            subfolders.append((path, depth + 1, below))
         stack.extend(reversed(subfolders))

@@ -31,7 +31,8 @@ ODD_NAMES = [
     "punt.aan.het.eind.",
     "  spaties rondom  .txt",
 ]
-LONG_PARTS = ["Leerlingdossier schooljaar 2019-2020 groep acht", "Onderwijskundig rapport en bijlagen"] * 3
+LONG_PARTS = ["Leerlingdossier schooljaar 2019-2020 groep acht",
+              "Onderwijskundig rapport en bijlagen"] * 3
 LOOP_NAME = "terug-naar-boven"
 
 

@@ -141,7 +141,8 @@ def start_samba(base: Path, shares: dict[str, dict[str, str]], global_extra: str
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"smbd stopte meteen / smbd exited: {log.read_text(errors='replace')[-2000:]}")
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"smbd stopte meteen / smbd exited: {tail}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return server

@@ -29,12 +29,13 @@ def make_config(server: Samba, shares: list[dict[str, Any]], **extra: Any) -> Sm
     return SmbConfig.model_validate(fields)
 
 
-def make_connector(server: Samba, shares: list[dict[str, Any]], context: ConnectorContext | None = None,
-                   **extra: Any) -> SmbConnector:
+def make_connector(server: Samba, shares: list[dict[str, Any]],
+                   context: ConnectorContext | None = None, **extra: Any) -> SmbConnector:
     return SmbConnector(make_config(server, shares, **extra), context)
 
 
-def crawl_all(connector: SmbConnector, unit_key: str | None = None) -> tuple[dict[str, ItemRef], dict]:
+def crawl_all(connector: SmbConnector,
+              unit_key: str | None = None) -> tuple[dict[str, ItemRef], dict]:
     """Crawl one unit (the only/first one when not named): refs by item key and the cursor
     summary. Checks the stream contract on the way: Seen only, then exactly one Cursor last."""
     units = list(connector.units())

@@ -79,7 +79,8 @@ def test_kerberos_without_password_is_allowed_and_paths_are_normalised() -> None
     config = _load(auth_protocol="kerberos", password=None, username=None,
                    shares=[{"share": "Gedeeld", "folder": "\\Zorg\\Klas 3\\"}])
     assert config.shares[0].folder == "Zorg/Klas 3"
-    assert config.sid_owners == {"S-1-5-21-1004336348-1177238915-682003330-1104": "j.devries@school.nl"}
+    sid = "S-1-5-21-1004336348-1177238915-682003330-1104"
+    assert config.sid_owners == {sid: "j.devries@school.nl"}
 
 
 def test_unknown_unit_key_is_a_source_error() -> None:

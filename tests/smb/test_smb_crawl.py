@@ -19,7 +19,7 @@ from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
 from samba_server import Samba
 from scanner.model import ItemKind
-from smb_helpers import crawl_all, make_config, make_connector
+from smb_helpers import crawl_all, make_connector
 
 pytestmark = pytest.mark.service
 
@@ -104,7 +104,8 @@ def test_denied_folder_and_loop_are_reported_not_fatal(samba, data_crawl) -> Non
 
 def test_folder_names_in_warnings_only_when_asked(samba) -> None:
     server, _ = samba
-    connector = make_connector(server, [{"share": "data", "folder": "Lus"}], report_folder_names=True)
+    connector = make_connector(server, [{"share": "data", "folder": "Lus"}],
+                               report_folder_names=True)
     crawl_all(connector)
     assert [(code, msg.rsplit(": ", 1)[1]) for _, code, msg in connector.warnings] == [
         ("symlink_loop", LOOP_NAME)
@@ -157,9 +158,11 @@ def test_owner_from_security_descriptor(samba) -> None:
     assert connector.client.owner_sid("data/Zorg/van-juf.txt") == MAPPED_SID
     connector.close()
     # No share owner: the source's owner, and without that 'onbekend'.
-    for source_owner, expected in (("directie@school.nl", "directie@school.nl"), (None, "onbekend")):
+    for source_owner, expected in (("directie@school.nl", "directie@school.nl"),
+                                   (None, "onbekend")):
         connector = make_connector(server, [{"share": "data", "folder": "Zorg"}],
-                                   sid_owners={MAPPED_SID: "j.devries@school.nl"}, owner=source_owner)
+                                   sid_owners={MAPPED_SID: "j.devries@school.nl"},
+                                   owner=source_owner)
         refs, _ = crawl_all(connector)
         assert refs["data/Zorg/OPP Klas 3B.txt"].owner == expected
         connector.close()
@@ -168,7 +171,8 @@ def test_owner_from_security_descriptor(samba) -> None:
 def test_include_exclude_globs_on_relative_paths(samba) -> None:
     server, _ = samba
     connector = make_connector(server, [{"share": "data"}],
-                               exclude=["Groot/*", "*.pst", "Leerlingdossier*"], include=["*.txt", "*.pst"])
+                               exclude=["Groot/*", "*.pst", "Leerlingdossier*"],
+                               include=["*.txt", "*.pst"])
     refs, _ = crawl_all(connector)
     assert refs
     assert not any(k.startswith("data/Groot/") or k.endswith(".pst") for k in refs)
@@ -206,7 +210,8 @@ def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
     (share / "map").chmod(0o755)
     connector = make_connector(server, [{"share": "wijzig"}])
     first, _ = crawl_all(connector)
-    assert set(first) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt", "wijzig/map/verdwijnt.txt"}
+    assert set(first) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt",
+                          "wijzig/map/verdwijnt.txt"}
 
     changed = share / "map" / "wijzigt.txt"
     changed.write_bytes(b"versie 2, langer dan versie 1\n")
@@ -215,12 +220,14 @@ def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
     _write(share / "map" / "nieuw.txt", b"nieuw\n")
 
     second, summary = crawl_all(connector)
-    assert set(second) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt", "wijzig/map/nieuw.txt"}
+    assert set(second) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt",
+                           "wijzig/map/nieuw.txt"}
     assert second["wijzig/map/blijft.txt"].change_key == first["wijzig/map/blijft.txt"].change_key
     assert second["wijzig/map/wijzigt.txt"].change_key != first["wijzig/map/wijzigt.txt"].change_key
     assert second["wijzig/map/wijzigt.txt"].size == len(b"versie 2, langer dan versie 1\n")
     assert summary["files"] == 3
-    assert connector.fetch(second["wijzig/map/wijzigt.txt"]).read() == b"versie 2, langer dan versie 1\n"
+    fetched = connector.fetch(second["wijzig/map/wijzigt.txt"])
+    assert fetched.read() == b"versie 2, langer dan versie 1\n"
     connector.close()
 
 
@@ -319,3 +326,20 @@ def test_owner_sids_are_cached_per_change_key(samba, tmp_path) -> None:
     content = cache_files[0].read_bytes()
     assert b"van-wie" not in content and b"eigenaar" not in content  # hashed paths only
     assert oct(cache_files[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_stream_errors_name_no_file(samba) -> None:
+    """A file deleted after fetch() but before extraction opens it: a plain OSError whose
+    text carries no path (smbprotocol's own errors quote the full UNC path)."""
+    server, _ = samba
+    share = server.shares["wijzig"]
+    _write(share / "Naam van Leerling.txt", b"x\n")
+    connector = make_connector(server, [{"share": "wijzig"}])
+    refs, _ = crawl_all(connector)
+    fetched = connector.fetch(refs["wijzig/Naam van Leerling.txt"])
+    (share / "Naam van Leerling.txt").unlink()
+    with pytest.raises(OSError) as caught:
+        fetched.read()
+    assert "Leerling" not in str(caught.value) and "Leerling" not in repr(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    connector.close()
