@@ -21,11 +21,13 @@ from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 
 from connectors.base import SourceError
 from connectors.graph.auth import TokenProvider
 from connectors.graph.config import GraphConnection
 from connectors.graph.throttle import (
+    RETRY_AFTER_STATUSES,
     RETRYABLE_STATUSES,
     FailureTracker,
     MailboxLimiter,
@@ -64,7 +66,9 @@ class GraphError(Exception):
 
     def source_error(self, what: str) -> SourceError:
         """Translate into the connector contract's error, naming ``what`` failed."""
-        code = {401: "auth_failed", 403: "access_denied", 404: "not_found"}.get(self.status, "protocol")
+        code = {401: "auth_failed", 403: "access_denied", 404: "not_found"}.get(
+            self.status, "unreachable" if self.status >= 500 else "protocol"
+        )
         return SourceError(
             code,
             f"{what}: Graph antwoordde {self.status} ({self.code}) / Graph answered {self.status} ({self.code})",
@@ -88,6 +92,14 @@ def _error_code(response: requests.Response) -> str:
     if isinstance(error, str):  # OAuth style {"error": "invalid_client"}
         return error
     return f"http{response.status_code}"
+
+
+def _failed_before_sending(exc: requests.RequestException) -> bool:
+    """True when the request never left: no connection could be made."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 class _TimeoutSession(requests.Session):
@@ -216,6 +228,9 @@ class GraphClient:
         url = self.url(path)
         state = RetryState(self.policy)
         renewed = False
+        # A POST (sendMail) that may have reached Graph is not repeated: a teacher should not
+        # get the same digest twice. It is retried only when Graph surely did not act on it.
+        idempotent = method.upper() != "POST"
         while True:
             token = ""
             try:
@@ -245,6 +260,12 @@ class GraphClient:
                     "Graph TLS certificate not trusted (ca_file?)",
                 ) from exc
             except requests.RequestException as exc:
+                if not idempotent and not _failed_before_sending(exc):
+                    raise SourceError(
+                        "unreachable",
+                        f"{what}: verbinding verbroken na verzenden, niet herhaald / "
+                        "connection lost after sending, not repeated",
+                    ) from exc
                 wait = state.next_wait(None)
                 log.info("Graph network fault (%s), attempt %d", type(exc).__name__, state.attempts)
                 if wait is None:
@@ -262,7 +283,7 @@ class GraphClient:
                 renewed = True
                 self.tokens.invalidate(token)
                 continue
-            if status in RETRYABLE_STATUSES:
+            if status in (RETRYABLE_STATUSES if idempotent else RETRY_AFTER_STATUSES):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = state.next_wait(retry_after)
                 log.info("Graph %d, attempt %d, waiting %s", status, state.attempts, wait)

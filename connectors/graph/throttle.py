@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
+"""Graph did not act on the request (throttled / unavailable): safe to repeat even a POST."""
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

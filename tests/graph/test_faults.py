@@ -135,3 +135,30 @@ def test_retry_state_bounds_attempts_and_total_wait() -> None:
     bounded = RetryState(RetryPolicy(max_attempts=10, max_total_wait=10, rng=lambda: 1.0))
     assert bounded.next_wait(8) == 8
     assert bounded.next_wait(8) is None  # would exceed the total wait
+
+
+def test_send_mail_is_repeated_only_when_graph_surely_did_not_act(fake, certs, clock) -> None:
+    from connectors.base import SourceError
+    from connectors.graph.client import GraphClient
+    from connectors.graph.config import GraphConnection
+
+    from .conftest import client_for, connection
+
+    build_school(fake)
+    client: GraphClient = client_for(GraphConnection(**connection(fake, certs)), clock)
+    fake.inject("429", r"/sendMail$", times=1, retry_after="2")
+    client.send_mail(JANSEN, b"Subject: digest\r\n\r\n1")
+    assert len(fake.sent) == 1  # throttled once, then sent once
+
+    fake.inject("drop", r"/sendMail$", times=1)
+    with pytest.raises(SourceError) as error:
+        client.send_mail(JANSEN, b"Subject: digest\r\n\r\n2")
+    assert error.value.code == "unreachable"
+    assert len(fake.graph_requests("/sendMail$")) == 3  # the dropped POST was not repeated
+
+    fake.inject("500", r"/sendMail$", times=1)
+    with pytest.raises(SourceError) as error:
+        client.send_mail(JANSEN, b"Subject: digest\r\n\r\n3")
+    assert error.value.code == "unreachable"
+    assert len(fake.sent) == 1
+    client.close()
