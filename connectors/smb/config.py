@@ -45,6 +45,38 @@ class SmbShare(StrictModel):
         ),
     )
 
+    owner_template: str | None = Field(
+        default=None,
+        description=(
+            "For split home-folder shares: owner derived from the subfolder name, e.g. "
+            "'{folder}@school.nl' (folder name in lower case). Used when the owner SID is not "
+            "mapped, before 'owner'."
+        ),
+    )
+
+    @field_validator("owner_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None:
+            if "{folder}" not in value:
+                raise ValueError("owner_template moet {folder} bevatten / must contain {folder}")
+            try:
+                value.format(folder="x")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(
+                    "owner_template mag alleen {folder} gebruiken / may only use {folder}"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _template_needs_split(self) -> "SmbShare":
+        if self.owner_template and not self.split_subfolders:
+            raise ValueError(
+                "owner_template werkt alleen met split_subfolders: true / "
+                "owner_template needs split_subfolders: true"
+            )
+        return self
+
     @field_validator("share")
     @classmethod
     def _share_name(cls, value: str) -> str:

@@ -173,8 +173,9 @@ class SmbConnector(Connector):
                 path = f"{entry.base}/{item.name}"
                 if self._folder_excluded(entry, path):
                     continue
+                folder_owner = self._template_owner(entry, f"{path}/x") or owner
                 yield Unit(key=f"{base_key}/{item.name}", label=f"{label}\\{item.name}",
-                           owner=owner, concurrency_key=concurrency)
+                           owner=folder_owner, concurrency_key=concurrency)
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         """List every file of the unit (a full listing each run; ``cursor`` is not needed) and
@@ -268,7 +269,18 @@ class SmbConnector(Connector):
             mapped = self.config.sid_owners.get(sid.upper()) if sid else None
             if mapped:
                 return mapped
-        return entry.owner or self.config.owner or UNKNOWN_OWNER
+        return (self._template_owner(entry, path) or entry.owner or self.config.owner
+                or UNKNOWN_OWNER)
+
+    def _template_owner(self, entry: SmbShare, path: str) -> str | None:
+        """``owner_template`` applied to the top-level subfolder a file lies in (home folder
+        ``j.devries`` -> ``j.devries@school.nl``); None for files directly in the share."""
+        if not entry.owner_template:
+            return None
+        relative = self._relative(entry, path)
+        if "/" not in relative:
+            return None
+        return entry.owner_template.format(folder=relative.split("/", 1)[0].lower())
 
     def _owner_sid(self, path: str, change_key: str) -> str | None:
         cache = self.owner_cache

@@ -23,7 +23,7 @@ department: VO Centrum
 exclude: ["*/~$*", "*.tmp", "Software/*"]
 shares:
   - {share: Gedeeld, folder: Zorg, owner: ib@school.nl, department: Zorg}
-  - {share: Users$, split_subfolders: true}
+  - {share: Users$, split_subfolders: true, owner_template: "{folder}@school.nl"}
 sid_owners:
   S-1-5-21-1004336348-1177238915-682003330-1104: j.devries@school.nl
 """
@@ -68,6 +68,10 @@ def test_example_yaml_from_the_docs_loads() -> None:
     ({"password": None}, "NTLM"),
     ({"password": {"env": "NIET_GEZET_SMB"}}, "NIET_GEZET_SMB"),
     ({"auth_protocol": "basic"}, "auth_protocol"),
+    ({"shares": [{"share": "Users$", "owner_template": "{folder}@school.nl"}]}, "split_subfolders"),
+    ({"shares": [{"share": "Users$", "split_subfolders": True, "owner_template": "x"}]}, "{folder}"),
+    ({"shares": [{"share": "U", "split_subfolders": True, "owner_template": "{folder}{0}"}]},
+     "alleen {folder}"),
 ])
 def test_invalid_configuration_says_what_to_fix(changes, fragment) -> None:
     with pytest.raises(ValidationError) as caught:
@@ -123,3 +127,14 @@ def test_loads_through_the_real_config_loader(tmp_path) -> None:
     assert isinstance(source, SmbConfig)
     assert source.shares[0].folder == "Zorg"
     assert source.shares[0].base == "Gedeeld/Zorg"
+
+
+def test_example_in_docs_is_valid() -> None:
+    """docs/smb.md's example YAML must stay loadable (IT copies it)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "smb.md").read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    sources = yaml.safe_load(block)["sources"]
+    configs = [SmbConfig.model_validate(source) for source in sources]
+    assert configs[0].shares[1].owner_template == "{folder}@school.nl"

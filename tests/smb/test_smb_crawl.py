@@ -197,6 +197,22 @@ def test_split_share_gives_one_unit_per_subfolder(samba) -> None:
     home, _ = crawl_all(connector, f"{host}/persoonlijk/j.devries")
     assert list(home) == ["persoonlijk/j.devries/cijfers.txt"]
     assert home["persoonlijk/j.devries/cijfers.txt"].unit_key == f"{host}/persoonlijk/j.devries"
+    assert home["persoonlijk/j.devries/cijfers.txt"].owner == "it@school.nl"
+    connector.close()
+
+
+def test_home_folder_owner_from_template(samba) -> None:
+    server, _ = samba
+    connector = make_connector(server, [{"share": "persoonlijk", "split_subfolders": True,
+                                         "owner_template": "{folder}@school.nl",
+                                         "owner": "it@school.nl"}])
+    units = {u.key.rsplit("/", 1)[1]: u for u in connector.units()}
+    assert units["j.devries"].owner == "j.devries@school.nl"
+    assert units["."].owner == "it@school.nl"
+    home, _ = crawl_all(connector, units["a.bakker"].key)
+    assert home["persoonlijk/a.bakker/cijfers.txt"].owner == "a.bakker@school.nl"
+    root, _ = crawl_all(connector, units["."].key)
+    assert root["persoonlijk/los-bestand.txt"].owner == "it@school.nl"
     connector.close()
 
 
@@ -342,4 +358,30 @@ def test_stream_errors_name_no_file(samba) -> None:
         fetched.read()
     assert "Leerling" not in str(caught.value) and "Leerling" not in repr(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    connector.close()
+
+
+def test_max_depth_stops_descent_with_a_warning(samba, data_crawl) -> None:
+    server, tree = samba
+    top = tree.long_file.split("/")[0]
+    connector = make_connector(server, [{"share": "data", "folder": top}], max_depth=2)
+    refs, summary = crawl_all(connector)
+    assert refs == {}  # the only file sits five levels below
+    assert [code for _, code, _ in connector.warnings] == ["too_deep"]
+    assert summary == {"files": 0, "bytes": 0, "problems": 1}
+    connector.close()
+
+
+def test_split_share_that_cannot_be_listed_fails_in_its_own_unit(samba) -> None:
+    from connectors.base import SourceError
+
+    server, _ = samba
+    connector = make_connector(server, [{"share": "verboden", "split_subfolders": True},
+                                        {"share": "data", "folder": "Zorg"}])
+    units = list(connector.units())
+    assert [u.key for u in units] == [f"{server.host}/verboden/.", f"{server.host}/data/Zorg"]
+    with pytest.raises(SourceError) as caught:
+        list(connector.crawl(units[0], None))
+    assert caught.value.code == "access_denied"
+    assert crawl_all(connector, units[1].key)[0]
     connector.close()
