@@ -112,13 +112,17 @@ class ContextRule:
         doc_cue: bool | None = None,
     ) -> tuple[float, str]:
         """Return the context-adjusted score and which rule decided (for explanations)."""
-        sign = self.nearest(text, start, end)
-        how = "nabij"
+        # a table cell's own column header is the most specific context there is; otherwise
+        # the nearest keyword decides, then any header of the table
+        cell_headers, exact = headers.for_span(text, start) if headers is not None else (None, False)
+        sign = self.header_sign(cell_headers) if cell_headers and exact else 0
+        how = "kolomkop"
         if sign == 0:
-            cell_headers = headers.for_span(text, start) if headers is not None else None
-            if cell_headers:
-                sign = self.header_sign(cell_headers)
-                how = "kolomkop"
+            sign = self.nearest(text, start, end)
+            how = "nabij"
+        if sign == 0 and cell_headers and not exact:
+            sign = self.header_sign(cell_headers)
+            how = "kolomkop"
         if sign == 0 and extra_headers:
             sign = self.header_sign(extra_headers)
             how = "kolomkop"
@@ -158,8 +162,9 @@ class TableHeaders:
                         self._headers.append((delim, cells))
             pos += len(line)
 
-    def for_span(self, text: str, start: int) -> list[str] | None:
-        """The header cell(s) that describe the value at ``start``, or None."""
+    def for_span(self, text: str, start: int) -> tuple[list[str] | None, bool]:
+        """The header cell(s) that describe the value at ``start`` and whether that is exactly
+        the cell's own column (same number of cells in header and row), or (None, False)."""
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", start)
         if line_end < 0:
@@ -176,16 +181,16 @@ class TableHeaders:
             for delim in _DELIMS:
                 if delim in line:
                     return _cell_header(text, line_start, line_end, start, delim, self._given)
-            return list(self._given)
-        return None
+            return list(self._given), False
+        return None, False
 
 
 def _cell_header(
     text: str, line_start: int, line_end: int, start: int, delim: str, cells: list[str]
-) -> list[str]:
+) -> tuple[list[str], bool]:
     line = text[line_start:line_end]
     if line.count(delim) + 1 == len(cells):
         index = text.count(delim, line_start, start)
         if 0 <= index < len(cells):
-            return [cells[index]]
-    return list(cells)
+            return [cells[index]], True
+    return list(cells), False

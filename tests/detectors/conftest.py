@@ -1,0 +1,41 @@
+"""Shared fixtures: one detector per test session (building loads spaCy and the lexicons)."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors import build_detector
+from detectors.context import ContextRule
+from detectors.settings import DetectionSettings
+from scanner.model import TextPart
+from scanner.privacy import ValueHasher
+
+SECRET = b"test-secret-for-detectors-0123456789"
+
+
+@pytest.fixture(scope="session")
+def hasher() -> ValueHasher:
+    return ValueHasher(SECRET)
+
+
+@pytest.fixture(scope="session")
+def detector(hasher):
+    return build_detector(DetectionSettings(spacy_model="none"), hasher)
+
+
+def body(text: str, **context) -> list[TextPart]:
+    return [TextPart(part="body", text=text, context=context)]
+
+
+def scored(recognizer, text: str, context: list[str] | None = None) -> list[tuple[str, float]]:
+    """(matched text, final score) for every candidate of one recognizer, context applied."""
+    results = recognizer.analyze(text, [])
+    results = recognizer.enhance_using_context(text, results, [], None, context)
+    return [(text[r.start : r.end], round(r.score, 2)) for r in results]
+
+
+def above(recognizer, text: str, threshold: float = 0.5, context: list[str] | None = None) -> list[str]:
+    return [value for value, score in scored(recognizer, text, context) if score >= threshold]
+
+
+__all__ = ["ContextRule", "above", "body", "scored"]

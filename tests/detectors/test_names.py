@@ -1,0 +1,47 @@
+"""PERSON from the name lists (the offline fallback for spaCy NER)."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.recognizers.names import NameLexicon, NameLexiconRecognizer
+from tests.detectors.conftest import above, scored
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return NameLexiconRecognizer()
+
+
+def test_shipped_lists_are_substantial():
+    lex = NameLexicon()
+    assert len(lex.first) >= 300 and len(lex.surnames) >= 300
+    assert "Sanne" in lex.first and "Vries" in lex.surnames
+
+
+@pytest.mark.parametrize("name", ["Sanne de Vries", "Daan van der Berg", "Yusuf El Amrani",
+                                  "Emma Bakker", "Anne-Fleur Jansen", "Lotte Jansen-de Boer",
+                                  "Noah van 't Hof"])
+def test_full_names(rec, name):
+    assert above(rec, f"Gisteren kwam {name} te laat.") == [name]
+
+
+def test_titles_and_initials(rec):
+    assert above(rec, "Ik sprak mevrouw De Vries en dhr. Jansen.") == ["mevrouw De Vries", "dhr. Jansen"]
+    assert above(rec, "Getekend: J.P. de Boer") == ["J.P. de Boer"]
+
+
+def test_first_name_alone_and_ambiguous_words(rec):
+    assert above(rec, "Sanne was vandaag ziek.") == ["Sanne"]
+    assert above(rec, "Roos heeft een roos getekend.") == []  # Roos alone is a word too
+    assert above(rec, "Roos Jansen heeft getekend.") == ["Roos Jansen"]
+
+
+def test_no_names_in_plain_text(rec):
+    text = "De Vries is een achternaam, Bakker ook. Groep 7 gaat op Maandag naar het museum."
+    assert above(rec, text) == []
+
+
+def test_line_break_ends_a_name(rec):
+    found = scored(rec, "Sanne\nJansen")
+    assert [value for value, _ in found] == ["Sanne"]
