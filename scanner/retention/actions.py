@@ -7,8 +7,8 @@ data, exempt, or no rule applies).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 DOSSIER_EN_VERWIJDEREN = "dossier_en_verwijderen"
 LAS_EN_VERWIJDEREN = "las_en_verwijderen"

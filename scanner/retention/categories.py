@@ -20,9 +20,9 @@ Sensitivity levels, and why each category sits where it does:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 
 class Sensitivity(str, enum.Enum):
@@ -81,8 +81,12 @@ CATEGORIES: Mapping[str, Category] = _build(
         ("veiligheid", "veiligheid (meldcode)", "safety (reporting code)", Sensitivity.HOOG),
         ("zorg", "zorg en begeleiding", "care and support", Sensitivity.HOOG),
         ("thuissituatie", "thuissituatie", "home situation", Sensitivity.HOOG),
-        ("identificatie", "identificatie (BSN, ID-bewijs)", "identification (BSN, ID document)",
-         Sensitivity.HOOG),
+        (
+            "identificatie",
+            "identificatie (BSN, ID-bewijs)",
+            "identification (BSN, ID document)",
+            Sensitivity.HOOG,
+        ),
         # normal
         ("verzuim", "verzuim", "absence", Sensitivity.NORMAAL),
         ("cijfers", "cijfers en resultaten", "grades and results", Sensitivity.NORMAAL),
@@ -116,7 +120,9 @@ def item_sensitivity(categories: Iterable[str]) -> Sensitivity | None:
 
 def sort_categories(keys: Iterable[str]) -> list[str]:
     """Sort category keys in report order; unknown keys go last, alphabetically."""
-    return sorted(set(keys), key=lambda k: (CATEGORIES[k].order if k in CATEGORIES else _UNKNOWN_ORDER, k))
+    return sorted(
+        set(keys), key=lambda k: (CATEGORIES[k].order if k in CATEGORIES else _UNKNOWN_ORDER, k)
+    )
 
 
 def category_label(key: str, lang: str = "nl") -> str:

@@ -19,12 +19,32 @@ if TYPE_CHECKING:
     from scanner.retention.settings import Term
 
 _MONTHS_NL = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 _MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 LANGS = ("nl", "en")
 
@@ -38,7 +58,9 @@ def format_date(d: date, lang: str = "nl") -> str:
 def _duration(years: int, days: int, lang: str) -> str:
     parts = []
     if years:
-        parts.append(f"{years} jaar" if lang == "nl" else f"{years} year{'s' if years != 1 else ''}")
+        parts.append(
+            f"{years} jaar" if lang == "nl" else f"{years} year{'s' if years != 1 else ''}"
+        )
     if days:
         if lang == "nl":
             parts.append(f"{days} dag{'en' if days != 1 else ''}")
@@ -47,15 +69,25 @@ def _duration(years: int, days: int, lang: str) -> str:
     return (" en " if lang == "nl" else " and ").join(parts)
 
 
-def term_text(term: "Term", lang: str = "nl") -> str:
+def term_text(term: Term, lang: str = "nl") -> str:
     """The term in words, e.g. '2 jaar na het einde van het schooljaar'."""
     if term.immediately:
-        return "direct: mag niet bewaard worden" if lang == "nl" else "immediately: must not be kept"
+        return (
+            "direct: mag niet bewaard worden" if lang == "nl" else "immediately: must not be kept"
+        )
     span = _duration(term.years, term.days, lang)
     if term.after == "school_year_end":
         if lang == "nl":
-            return f"{span} na het einde van het schooljaar" if span else "tot het einde van het schooljaar"
-        return f"{span} after the end of the school year" if span else "until the end of the school year"
+            return (
+                f"{span} na het einde van het schooljaar"
+                if span
+                else "tot het einde van het schooljaar"
+            )
+        return (
+            f"{span} after the end of the school year"
+            if span
+            else "until the end of the school year"
+        )
     if lang == "nl":
         return f"{span} na de datum van het item" if span else "tot de datum van het item"
     return f"{span} after the item's date" if span else "until the item's date"
@@ -63,10 +95,12 @@ def term_text(term: "Term", lang: str = "nl") -> str:
 
 def _check_lang(lang: str) -> None:
     if lang not in LANGS:
-        raise ValueError(f"onbekende taal '{lang}' (nl of en) / unknown language '{lang}' (nl or en)")
+        raise ValueError(
+            f"onbekende taal '{lang}' (nl of en) / unknown language '{lang}' (nl or en)"
+        )
 
 
-def explain(decision: "RetentionDecision", lang: str = "nl") -> str:
+def explain(decision: RetentionDecision, lang: str = "nl") -> str:
     """Explain ``decision`` in ``lang`` ("nl" or "en")."""
     _check_lang(lang)
     nl = lang == "nl"
@@ -79,7 +113,11 @@ def explain(decision: "RetentionDecision", lang: str = "nl") -> str:
         if decision.exempt_reason == "legal_hold":
             what = "juridische bewaarplicht" if nl else "legal hold"
         else:
-            what = "geen leerlinggegevens (fout-positief)" if nl else "no student data (false positive)"
+            what = (
+                "geen leerlinggegevens (fout-positief)"
+                if nl
+                else "no student data (false positive)"
+            )
         head = "Uitgezonderd van opruimen" if nl else "Exempt from clean-up"
         tail = "geen vervaldatum" if nl else "no due date"
         return f"{head}: {what}{', ' + via if via else ''}; {tail}."
@@ -139,7 +177,7 @@ def explain(decision: "RetentionDecision", lang: str = "nl") -> str:
     return " ".join(sentences)
 
 
-def _status_sentence(decision: "RetentionDecision", lang: str) -> str:
+def _status_sentence(decision: RetentionDecision, lang: str) -> str:
     nl = lang == "nl"
     due = decision.due_date
     assert due is not None
@@ -151,7 +189,11 @@ def _status_sentence(decision: "RetentionDecision", lang: str) -> str:
     if decision.status is RetentionStatus.DUE_SOON:
         left = (due - decision.today).days if decision.today is not None else None
         if left == 0:
-            return "Status: binnenkort (vandaag is de laatste dag)." if nl else "Status: due soon (today is the last day)."
+            return (
+                "Status: binnenkort (vandaag is de laatste dag)."
+                if nl
+                else "Status: due soon (today is the last day)."
+            )
         if left is not None:
             return (
                 f"Status: binnenkort (nog {left} dag{'en' if left != 1 else ''})."

@@ -28,7 +28,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Pattern
+from re import Pattern
 from zoneinfo import ZoneInfo
 
 from scanner.model import RetentionStatus
@@ -76,7 +76,7 @@ class RetentionDecision:
     action: str
     exempt_reason: str | None
     exempt_via: str | None = None
-    """For exemptions: ``owner_mark``, ``label`` or ``folder`` (never the label or folder itself)."""
+    """For exemptions: ``owner_mark``, ``label`` or ``folder`` (never the label or folder)."""
     rule: Rule | None = None
     item_date: date | None = None
     today: date | None = None
@@ -114,8 +114,18 @@ class _CompiledRule:
     """A rule in the form that is cheap to test: sets and precompiled patterns."""
 
     __slots__ = (
-        "rule", "index", "kinds", "categories", "entities", "min_rank", "source_kinds",
-        "sources", "folder_re", "labels", "term", "require_student_data",
+        "categories",
+        "entities",
+        "folder_re",
+        "index",
+        "kinds",
+        "labels",
+        "min_rank",
+        "require_student_data",
+        "rule",
+        "source_kinds",
+        "sources",
+        "term",
     )
 
     def __init__(self, rule: Rule, index: int) -> None:
@@ -206,7 +216,12 @@ class RetentionPolicy:
         return None
 
     def _applies(
-        self, c: _CompiledRule, facts: ItemFacts, mask: int, rank: int | None, labels: frozenset[str] | None
+        self,
+        c: _CompiledRule,
+        facts: ItemFacts,
+        mask: int,
+        rank: int | None,
+        labels: frozenset[str] | None,
     ) -> bool:
         if not (mask >> c.index) & 1:
             return False
@@ -224,9 +239,7 @@ class RetentionPolicy:
             return False
         if c.sources is not None and facts.source not in c.sources:
             return False
-        if c.labels is not None and (labels is None or c.labels.isdisjoint(labels)):
-            return False
-        return True
+        return not (c.labels is not None and (labels is None or c.labels.isdisjoint(labels)))
 
     def due_date(self, term: Term, item_day: date) -> date:
         """The last day an item dated ``item_day`` may exist under ``term``."""

@@ -36,7 +36,12 @@ from scanner.retention.categories import CATEGORIES, Sensitivity
 from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start
 
 RESERVED_RULE_IDS = frozenset(
-    {"geen_leerlinggegevens", "geen_regel", "uitzondering_bewaarplicht", "uitzondering_fout_positief"}
+    {
+        "geen_leerlinggegevens",
+        "geen_regel",
+        "uitzondering_bewaarplicht",
+        "uitzondering_fout_positief",
+    }
 )
 """Rule ids the policy itself uses in decisions; configured rules may not take them."""
 
@@ -61,7 +66,7 @@ class Term(StrictModel):
     immediately: bool = False
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Term":
+    def _one_kind(self) -> Term:
         if self.immediately:
             if self.after is not None or self.years or self.days:
                 raise ValueError(
@@ -179,7 +184,7 @@ class Exemptions(StrictModel):
     )
     honour_owner_marks: bool = Field(
         default=True,
-        description="Follow the legal-hold and false-positive marks owners set through schoonschip.",
+        description="Follow the legal-hold and false-positive marks set by owners.",
     )
 
 
@@ -213,11 +218,19 @@ def default_rules() -> list[Rule]:
         ),
         _rule(
             id="verwijderde_items",
-            description={"nl": "map Verwijderde items of prullenbak", "en": "deleted items or trash folder"},
+            description={
+                "nl": "map Verwijderde items of prullenbak",
+                "en": "deleted items or trash folder",
+            },
             match={
                 "folders": [
-                    "*/verwijderde items/*", "*/deleted items/*", "*/verwijderde berichten/*",
-                    "*/deleted messages/*", "*/prullenbak/*", "*/trash/*", "*/$recycle.bin/*",
+                    "*/verwijderde items/*",
+                    "*/deleted items/*",
+                    "*/verwijderde berichten/*",
+                    "*/deleted messages/*",
+                    "*/prullenbak/*",
+                    "*/trash/*",
+                    "*/$recycle.bin/*",
                     "*/#recycle/*",
                 ],
             },
@@ -226,24 +239,34 @@ def default_rules() -> list[Rule]:
         ),
         _rule(
             id="verzuim_mail",
-            description={"nl": "verzuim in een mailbox, hoort in het LAS",
-                         "en": "absence data in a mailbox, belongs in the LAS"},
+            description={
+                "nl": "verzuim in een mailbox, hoort in het LAS",
+                "en": "absence data in a mailbox, belongs in the LAS",
+            },
             match={"kinds": ["mail"], "categories": ["verzuim"]},
             term={"after": "school_year_end", "days": 60},
             action="las_en_verwijderen",
         ),
         _rule(
             id="verzuim_bestanden",
-            description={"nl": "verzuimadministratie in een bestand",
-                         "en": "absence records in a file"},
+            description={
+                "nl": "verzuimadministratie in een bestand",
+                "en": "absence records in a file",
+            },
             match={"kinds": ["file"], "categories": ["verzuim"]},
             term={"after": "school_year_end", "years": 5},
             action="las_en_verwijderen",
         ),
         _rule(
             id="zorgmappen",
-            description={"nl": "zorgmap op een gedeelde schijf", "en": "care folder on a shared drive"},
-            match={"kinds": ["file"], "folders": ["*/zorg/*", "*/leerlingzorg/*", "*/zorgdossiers/*"]},
+            description={
+                "nl": "zorgmap op een gedeelde schijf",
+                "en": "care folder on a shared drive",
+            },
+            match={
+                "kinds": ["file"],
+                "folders": ["*/zorg/*", "*/leerlingzorg/*", "*/zorgdossiers/*"],
+            },
             term={"after": "school_year_end", "years": 2},
             action="dossier_en_verwijderen",
         ),
@@ -257,8 +280,10 @@ def default_rules() -> list[Rule]:
         ),
         _rule(
             id="bestanden_leerlinggegevens",
-            description={"nl": "bestand met leerlinggegevens, leerlingdossier",
-                         "en": "file with student data, student record"},
+            description={
+                "nl": "bestand met leerlinggegevens, leerlingdossier",
+                "en": "file with student data, student record",
+            },
             match={"kinds": ["file"]},
             term={"after": "school_year_end", "years": 2},
             action="dossier_en_verwijderen",
@@ -300,7 +325,9 @@ class RetentionSettings(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"onbekende tijdzone '{value}' / unknown time zone '{value}'") from None
+            raise ValueError(
+                f"onbekende tijdzone '{value}' / unknown time zone '{value}'"
+            ) from None
         return value
 
     @field_validator("school_year_start")
@@ -316,11 +343,13 @@ class RetentionSettings(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "RetentionSettings":
+    def _unique_ids(self) -> RetentionSettings:
         seen: set[str] = set()
         for rule in [*self.rules, *self.extra_rules]:
             if rule.id in seen:
-                raise ValueError(f"regel-id '{rule.id}' komt dubbel voor / duplicate rule id '{rule.id}'")
+                raise ValueError(
+                    f"regel-id '{rule.id}' komt dubbel voor / duplicate rule id '{rule.id}'"
+                )
             seen.add(rule.id)
         unknown = [r for r in self.disabled_rules if r not in seen]
         if unknown:

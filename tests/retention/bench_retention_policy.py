@@ -13,27 +13,50 @@ from __future__ import annotations
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings  # noqa: E402
+from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings
 
-CATS = ["zorg", "verzuim", "cijfers", "contactgegevens", "gezondheid", "identificatie", "thuissituatie"]
+CATS = [
+    "zorg",
+    "verzuim",
+    "cijfers",
+    "contactgegevens",
+    "gezondheid",
+    "identificatie",
+    "thuissituatie",
+]
 ENTS = ["PERSON", "NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "NL_ID_DOCUMENT"]
 
 
 def make_items(n: int, seed: int = 1) -> list[ItemFacts]:
     rnd = random.Random(seed)
     teachers = [f"docent{i}@school.nl" for i in range(150)]
-    mail_folders = ["Inbox", "Verzonden items", "Verwijderde items", "Archief", "Inbox/Klas 3B", "Inbox/Ouders"]
-    file_folders = [f"Gedeeld/{d}/{y}" for d in ["Zorg", "Klassen", "Administratie", "Camera"] for y in range(2015, 2026)]
-    start = datetime(2015, 1, 1, tzinfo=timezone.utc)
+    mail_folders = [
+        "Inbox",
+        "Verzonden items",
+        "Verwijderde items",
+        "Archief",
+        "Inbox/Klas 3B",
+        "Inbox/Ouders",
+    ]
+    file_folders = [
+        f"Gedeeld/{d}/{y}"
+        for d in ["Zorg", "Klassen", "Administratie", "Camera"]
+        for y in range(2015, 2026)
+    ]
+    start = datetime(2015, 1, 1, tzinfo=UTC)
     items = []
     for _ in range(n):
         is_mail = rnd.random() < 0.8
-        folder = f"{rnd.choice(teachers)}/{rnd.choice(mail_folders)}" if is_mail else rnd.choice(file_folders)
+        folder = (
+            f"{rnd.choice(teachers)}/{rnd.choice(mail_folders)}"
+            if is_mail
+            else rnd.choice(file_folders)
+        )
         items.append(
             ItemFacts(
                 kind="mail" if is_mail else "file",

@@ -3,7 +3,7 @@ conftest, so ``from conftest import`` would be ambiguous in a full run)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scanner.retention import ItemFacts
@@ -26,8 +26,8 @@ def facts(
 ) -> ItemFacts:
     return ItemFacts(
         kind=kind,
-        source=kw.pop("source", "mail-1" if kind == "mail" else "share-1"),  # type: ignore[arg-type]
-        source_kind=kw.pop("source_kind", "maildir" if kind == "mail" else "smb"),  # type: ignore[arg-type]
+        source=str(kw.pop("source", "mail-1" if kind == "mail" else "share-1")),
+        source_kind=str(kw.pop("source_kind", "maildir" if kind == "mail" else "smb")),
         folder=folder,
         date=when or at(2025, 3, 3),
         categories=categories,

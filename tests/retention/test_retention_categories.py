@@ -14,8 +14,18 @@ from scanner.retention import (
     sort_categories,
 )
 
-DESIGN_KEYS = {"identificatie", "contactgegevens", "gezondheid", "zorg", "verzuim", "thuissituatie",
-               "veiligheid", "religie", "etniciteit", "cijfers"}
+DESIGN_KEYS = {
+    "identificatie",
+    "contactgegevens",
+    "gezondheid",
+    "zorg",
+    "verzuim",
+    "thuissituatie",
+    "veiligheid",
+    "religie",
+    "etniciteit",
+    "cijfers",
+}
 
 
 def test_all_design_categories_exist_with_labels() -> None:
@@ -42,7 +52,11 @@ def test_item_sensitivity_and_sorting() -> None:
     assert item_sensitivity(["contactgegevens", "religie"]) is Sensitivity.BIJZONDER
     assert item_sensitivity(["nieuw"]) is Sensitivity.NORMAAL
     assert sort_categories(["cijfers", "zzz", "gezondheid", "aaa", "zorg", "cijfers"]) == [
-        "gezondheid", "zorg", "cijfers", "aaa", "zzz"
+        "gezondheid",
+        "zorg",
+        "cijfers",
+        "aaa",
+        "zzz",
     ]
 
 
@@ -61,7 +75,6 @@ def test_labels() -> None:
 def test_vocabulary_agrees_with_the_detectors() -> None:
     """The detectors emit these keys and entity names; a rename on either side must show here."""
     from detectors import entities
-
     from scanner.retention import RetentionSettings
 
     assert set(entities.CATEGORIES) == set(CATEGORIES)

@@ -9,8 +9,7 @@ import pytest
 from scanner.retention import RetentionPolicy, RetentionSettings
 from scanner.retention.explain import format_date, term_text
 from scanner.retention.settings import Term
-
-from retention_helpers import at, facts
+from tests.retention.retention_helpers import at, facts
 
 
 def test_school_year_rule_in_dutch_and_english(policy: RetentionPolicy) -> None:
@@ -39,7 +38,9 @@ def test_school_year_rule_in_dutch_and_english(policy: RetentionPolicy) -> None:
 
 
 def test_overdue_says_since_when_and_names_the_other_rules(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(folder="Verwijderde items", categories=("verzuim",), when=at(2025, 3, 3)))
+    d = policy.evaluate(
+        facts(folder="Verwijderde items", categories=("verzuim",), when=at(2025, 3, 3))
+    )
     nl, en = d.explain("nl"), d.explain("en")
     assert "Status: verlopen sinds 3 april 2025." in nl
     assert "Strengste van 2 passende regels (ook van toepassing: verzuim_mail)." in nl
@@ -63,12 +64,17 @@ def test_last_day_and_within_term() -> None:
     assert "vandaag is de laatste dag" in policy.evaluate(f).explain("nl")
     assert "today is the last day" in policy.evaluate(f).explain("en")
     early = policy.evaluate(f, today=date(2025, 4, 1))
-    assert "Status: op tijd." in early.explain("nl") and "Status: within its term." in early.explain("en")
+    assert "Status: op tijd." in early.explain(
+        "nl"
+    ) and "Status: within its term." in early.explain("en")
 
 
 def test_exemptions_do_not_reveal_labels_or_folders(policy: RetentionPolicy) -> None:
     hold = policy.evaluate(facts(folder="Bewaarplicht/Zaak Jansen"))
-    assert hold.explain("nl") == "Uitgezonderd van opruimen: juridische bewaarplicht, via de map; geen vervaldatum."
+    assert (
+        hold.explain("nl")
+        == "Uitgezonderd van opruimen: juridische bewaarplicht, via de map; geen vervaldatum."
+    )
     assert hold.explain("en") == "Exempt from clean-up: legal hold, by its folder; no due date."
     fp = policy.evaluate(facts(labels=("Schoonschip: geen leerlinggegevens",)))
     assert "fout-positief" in fp.explain("nl") and "Schoonschip" not in fp.explain("nl")
@@ -78,7 +84,9 @@ def test_exemptions_do_not_reveal_labels_or_folders(policy: RetentionPolicy) -> 
 
 
 def test_no_student_data_and_no_rule() -> None:
-    policy = RetentionPolicy(RetentionSettings.model_validate({"rules": []}), today=date(2025, 9, 10))
+    policy = RetentionPolicy(
+        RetentionSettings.model_validate({"rules": []}), today=date(2025, 9, 10)
+    )
     assert "Geen leerlinggegevens" in policy.evaluate(facts(student_data=False)).explain("nl")
     assert "No student data" in policy.evaluate(facts(student_data=False)).explain("en")
     assert "geen enkele regel" in policy.evaluate(facts()).explain("nl")
@@ -91,9 +99,18 @@ def test_unknown_language_is_refused(policy: RetentionPolicy) -> None:
 
 
 def test_term_texts_and_dates() -> None:
-    assert term_text(Term(after="school_year_end", years=2)) == "2 jaar na het einde van het schooljaar"
+    assert (
+        term_text(Term(after="school_year_end", years=2))
+        == "2 jaar na het einde van het schooljaar"
+    )
     assert term_text(Term(after="school_year_end"), "en") == "until the end of the school year"
-    assert term_text(Term(after="received", years=1, days=1), "en") == "1 year and 1 day after the item's date"
-    assert term_text(Term(after="received", years=1, days=2)) == "1 jaar en 2 dagen na de datum van het item"
+    assert (
+        term_text(Term(after="received", years=1, days=1), "en")
+        == "1 year and 1 day after the item's date"
+    )
+    assert (
+        term_text(Term(after="received", years=1, days=2))
+        == "1 jaar en 2 dagen na de datum van het item"
+    )
     assert format_date(date(2024, 2, 29)) == "29 februari 2024"
     assert format_date(date(2024, 12, 1), "en") == "1 December 2024"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
-import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from scanner.model import ItemKind, RetentionStatus
-from scanner.retention import RetentionPolicy, RetentionSettings
-
-from retention_helpers import at, facts
+from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings
+from tests.retention.retention_helpers import at, facts
 
 OK, SOON, OVERDUE = RetentionStatus.OK, RetentionStatus.DUE_SOON, RetentionStatus.OVERDUE
 
@@ -25,9 +24,15 @@ def with_rules(*rules: dict, **kw: object) -> RetentionPolicy:
 # --- the default rules, one by one --------------------------------------------------------
 
 
-def test_mail_with_student_data_is_due_60_days_after_the_school_year(policy: RetentionPolicy) -> None:
+def test_mail_with_student_data_is_due_60_days_after_the_school_year(
+    policy: RetentionPolicy,
+) -> None:
     d = policy.evaluate(facts(when=at(2025, 3, 3)))
-    assert (d.rule_id, d.due_date, d.action) == ("mail_leerlinggegevens", date(2025, 9, 29), "dossier_en_verwijderen")
+    assert (d.rule_id, d.due_date, d.action) == (
+        "mail_leerlinggegevens",
+        date(2025, 9, 29),
+        "dossier_en_verwijderen",
+    )
     assert d.status is SOON  # 10 September is within 30 days of 29 September
     assert d.school_year == (2024, 2025) and d.school_year_end == date(2025, 7, 31)
 
@@ -36,54 +41,88 @@ def test_mail_received_on_1_august_belongs_to_the_next_school_year(policy: Reten
     assert policy.evaluate(facts(when=at(2025, 7, 31, 23, 59))).due_date == date(2025, 9, 29)
     assert policy.evaluate(facts(when=at(2025, 8, 1, 0, 1))).due_date == date(2026, 9, 29)
     # 31 July 22:30 UTC is already 1 August in Amsterdam.
-    late = datetime(2025, 7, 31, 22, 30, tzinfo=timezone.utc)
+    late = datetime(2025, 7, 31, 22, 30, tzinfo=UTC)
     assert policy.evaluate(facts(when=late)).due_date == date(2026, 9, 29)
 
 
 def test_verzuim_in_a_mailbox_goes_to_the_las(policy: RetentionPolicy) -> None:
     d = policy.evaluate(facts(categories=("verzuim",), when=at(2024, 11, 5)))
     assert (d.rule_id, d.action, d.due_date, d.status) == (
-        "verzuim_mail", "las_en_verwijderen", date(2025, 9, 29), SOON
+        "verzuim_mail",
+        "las_en_verwijderen",
+        date(2025, 9, 29),
+        SOON,
     )
 
 
 def test_verzuim_files_are_kept_five_years(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(kind="file", folder="Administratie", categories=("verzuim",), when=at(2020, 3, 1)))
+    d = policy.evaluate(
+        facts(kind="file", folder="Administratie", categories=("verzuim",), when=at(2020, 3, 1))
+    )
     assert (d.rule_id, d.due_date, d.action, d.status) == (
-        "verzuim_bestanden", date(2025, 7, 31), "las_en_verwijderen", OVERDUE
+        "verzuim_bestanden",
+        date(2025, 7, 31),
+        "las_en_verwijderen",
+        OVERDUE,
     )
 
 
 def test_zorg_share_is_due_two_years_after_the_school_year(policy: RetentionPolicy) -> None:
     for folder in ["Zorg", "Gedeeld/Zorg", "Gedeeld\\ZORG\\OPP", "/Gedeeld/Zorg/"]:
         d = policy.evaluate(facts(kind="file", folder=folder, when=at(2023, 3, 3)))
-        assert (d.rule_id, d.due_date, d.status) == ("zorgmappen", date(2025, 7, 31), OVERDUE), folder
+        assert (d.rule_id, d.due_date, d.status) == ("zorgmappen", date(2025, 7, 31), OVERDUE), (
+            folder
+        )
     # A folder that merely contains the word is not a zorg folder: the file fallback applies.
     d = policy.evaluate(facts(kind="file", folder="Gedeeld/Zorgeloos", when=at(2023, 3, 3)))
     assert d.rule_id == "bestanden_leerlinggegevens"
 
 
 def test_files_with_student_data_fall_back_to_two_years(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(kind="file", folder="Gedeeld/Klassen", categories=("cijfers",), when=at(2024, 1, 9)))
+    d = policy.evaluate(
+        facts(kind="file", folder="Gedeeld/Klassen", categories=("cijfers",), when=at(2024, 1, 9))
+    )
     assert (d.rule_id, d.due_date, d.status, d.action) == (
-        "bestanden_leerlinggegevens", date(2026, 7, 31), OK, "dossier_en_verwijderen"
+        "bestanden_leerlinggegevens",
+        date(2026, 7, 31),
+        OK,
+        "dossier_en_verwijderen",
     )
 
 
 def test_verwijderde_items_30_days(policy: RetentionPolicy) -> None:
-    for folder in ["Verwijderde items", "verwijderde items/oud", "Deleted Items", "[Gmail]/Prullenbak", "INBOX/Trash"]:
+    for folder in [
+        "Verwijderde items",
+        "verwijderde items/oud",
+        "Deleted Items",
+        "[Gmail]/Prullenbak",
+        "INBOX/Trash",
+    ]:
         d = policy.evaluate(facts(folder=folder, when=at(2025, 9, 1)))
-        assert (d.rule_id, d.due_date, d.action) == ("verwijderde_items", date(2025, 10, 1), "verwijderen"), folder
+        assert (d.rule_id, d.due_date, d.action) == (
+            "verwijderde_items",
+            date(2025, 10, 1),
+            "verwijderen",
+        ), folder
         assert d.status is SOON
     old = policy.evaluate(facts(folder="Verwijderde items", when=at(2025, 8, 10)))
     assert (old.due_date, old.status) == (date(2025, 9, 9), OVERDUE)
 
 
 def test_id_document_is_due_immediately(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(categories=("identificatie", "zorg"), entities=("NL_ID_DOCUMENT", "PERSON")))
-    assert (d.rule_id, d.status, d.action, d.due_date) == ("id_documenten", OVERDUE, "verwijderen", date(2025, 3, 3))
+    d = policy.evaluate(
+        facts(categories=("identificatie", "zorg"), entities=("NL_ID_DOCUMENT", "PERSON"))
+    )
+    assert (d.rule_id, d.status, d.action, d.due_date) == (
+        "id_documenten",
+        OVERDUE,
+        "verwijderen",
+        date(2025, 3, 3),
+    )
     # Immediately means immediately, even when the item is dated after "today" (clock skew).
-    future = policy.evaluate(facts(categories=("identificatie",), entities=("NL_ID_DOCUMENT",), when=at(2025, 12, 1)))
+    future = policy.evaluate(
+        facts(categories=("identificatie",), entities=("NL_ID_DOCUMENT",), when=at(2025, 12, 1))
+    )
     assert future.status is OVERDUE
 
 
@@ -92,62 +131,116 @@ def test_a_bsn_alone_is_not_an_id_document(policy: RetentionPolicy) -> None:
     assert d.rule_id == "mail_leerlinggegevens"
 
 
-def test_camera_images_four_weeks_even_without_detected_student_data(policy: RetentionPolicy) -> None:
+def test_camera_images_four_weeks_even_without_detected_student_data(
+    policy: RetentionPolicy,
+) -> None:
     d = policy.evaluate(
-        facts(kind="file", folder="Beveiliging/Camerabeelden/2025", categories=(), entities=(),
-              student_data=False, when=at(2025, 8, 1))
+        facts(
+            kind="file",
+            folder="Beveiliging/Camerabeelden/2025",
+            categories=(),
+            entities=(),
+            student_data=False,
+            when=at(2025, 8, 1),
+        )
     )
-    assert (d.rule_id, d.due_date, d.status, d.action) == ("camerabeelden", date(2025, 8, 29), OVERDUE, "verwijderen")
+    assert (d.rule_id, d.due_date, d.status, d.action) == (
+        "camerabeelden",
+        date(2025, 8, 29),
+        OVERDUE,
+        "verwijderen",
+    )
     # Mail folders named "camera" are not camera images.
-    assert policy.evaluate(facts(folder="Camera", categories=(), entities=(), student_data=False)).rule_id == (
-        "geen_leerlinggegevens"
-    )
+    assert policy.evaluate(
+        facts(folder="Camera", categories=(), entities=(), student_data=False)
+    ).rule_id == ("geen_leerlinggegevens")
 
 
 def test_items_without_student_data_are_ok_without_due_date(policy: RetentionPolicy) -> None:
     for f in [
         facts(categories=(), entities=(), student_data=False, when=at(2001, 1, 1)),
-        facts(folder="Verwijderde items", categories=(), entities=(), student_data=False, when=at(2001, 1, 1)),
+        facts(
+            folder="Verwijderde items",
+            categories=(),
+            entities=(),
+            student_data=False,
+            when=at(2001, 1, 1),
+        ),
         facts(kind="file", folder="Zorg", student_data=False, when=at(2001, 1, 1)),
     ]:
         d = policy.evaluate(f)
-        assert (d.status, d.due_date, d.rule_id, d.action) == (OK, None, "geen_leerlinggegevens", "geen")
+        assert (d.status, d.due_date, d.rule_id, d.action) == (
+            OK,
+            None,
+            "geen_leerlinggegevens",
+            "geen",
+        )
 
 
 # --- how rules combine --------------------------------------------------------------------
 
 
 def test_strictest_rule_wins_regardless_of_order() -> None:
-    long = {"id": "lang", "match": {"categories": ["zorg"]}, "term": {"after": "school_year_end", "years": 2},
-            "action": "dossier_en_verwijderen"}
-    short = {"id": "kort", "match": {"kinds": ["mail"]}, "term": {"after": "received", "days": 10},
-             "action": "verwijderen"}
+    long = {
+        "id": "lang",
+        "match": {"categories": ["zorg"]},
+        "term": {"after": "school_year_end", "years": 2},
+        "action": "dossier_en_verwijderen",
+    }
+    short = {
+        "id": "kort",
+        "match": {"kinds": ["mail"]},
+        "term": {"after": "received", "days": 10},
+        "action": "verwijderen",
+    }
     for order in [(long, short), (short, long)]:
         d = with_rules(*order).evaluate(facts(when=at(2025, 3, 3)))
         assert (d.rule_id, d.due_date, d.also_matched) == ("kort", date(2025, 3, 13), ("lang",))
 
 
 def test_ties_go_to_the_rule_listed_first() -> None:
-    a = {"id": "a", "match": {"kinds": ["mail"]}, "term": {"after": "school_year_end", "days": 60},
-         "action": "las_en_verwijderen"}
-    b = {"id": "b", "match": {"categories": ["zorg"]}, "term": {"after": "school_year_end", "days": 60},
-         "action": "dossier_en_verwijderen"}
+    a = {
+        "id": "a",
+        "match": {"kinds": ["mail"]},
+        "term": {"after": "school_year_end", "days": 60},
+        "action": "las_en_verwijderen",
+    }
+    b = {
+        "id": "b",
+        "match": {"categories": ["zorg"]},
+        "term": {"after": "school_year_end", "days": 60},
+        "action": "dossier_en_verwijderen",
+    }
     assert with_rules(a, b).evaluate(facts()).rule_id == "a"
     assert with_rules(b, a).evaluate(facts()).rule_id == "b"
 
 
 def test_fallback_rules_only_count_when_nothing_else_applies() -> None:
-    fallback = {"id": "vangnet", "match": {"kinds": ["file"]}, "term": {"after": "received", "days": 1},
-                "action": "verwijderen", "fallback": True}
-    specific = {"id": "verzuim", "match": {"categories": ["verzuim"]}, "term": {"after": "school_year_end", "years": 5},
-                "action": "las_en_verwijderen"}
+    fallback = {
+        "id": "vangnet",
+        "match": {"kinds": ["file"]},
+        "term": {"after": "received", "days": 1},
+        "action": "verwijderen",
+        "fallback": True,
+    }
+    specific = {
+        "id": "verzuim",
+        "match": {"categories": ["verzuim"]},
+        "term": {"after": "school_year_end", "years": 5},
+        "action": "las_en_verwijderen",
+    }
     policy = with_rules(fallback, specific)
     assert policy.evaluate(facts(kind="file", categories=("verzuim",))).rule_id == "verzuim"
     assert policy.evaluate(facts(kind="file", categories=("zorg",))).rule_id == "vangnet"
 
 
 def test_no_applicable_rule_means_ok_without_due_date() -> None:
-    only_files = {"id": "f", "match": {"kinds": ["file"]}, "term": {"after": "received", "days": 1}, "action": "verwijderen"}
+    only_files = {
+        "id": "f",
+        "match": {"kinds": ["file"]},
+        "term": {"after": "received", "days": 1},
+        "action": "verwijderen",
+    }
     d = with_rules(only_files).evaluate(facts(kind="mail", when=at(2001, 1, 1)))
     assert (d.status, d.due_date, d.rule_id, d.action) == (OK, None, "geen_regel", "geen")
 
@@ -155,42 +248,77 @@ def test_no_applicable_rule_means_ok_without_due_date() -> None:
 def test_match_conditions_all_must_hold() -> None:
     rule = {
         "id": "r",
-        "match": {"kinds": ["mail"], "source_kinds": ["graph_mail"], "sources": ["m365"],
-                  "folders": ["*/ib/*"], "labels": ["Leerlingzaken"], "entities": ["NL_BSN"]},
+        "match": {
+            "kinds": ["mail"],
+            "source_kinds": ["graph_mail"],
+            "sources": ["m365"],
+            "folders": ["*/ib/*"],
+            "labels": ["Leerlingzaken"],
+            "entities": ["NL_BSN"],
+        },
         "term": {"after": "received", "days": 1},
         "action": "verwijderen",
     }
     policy = with_rules(rule)
-    good = dict(source_kind="graph_mail", source="m365", folder="Inbox/IB", labels=("leerlingzaken",),
-                entities=("NL_BSN", "PERSON"))
+    good = {
+        "source_kind": "graph_mail",
+        "source": "m365",
+        "folder": "Inbox/IB",
+        "labels": ("leerlingzaken",),
+        "entities": ("NL_BSN", "PERSON"),
+    }
     assert policy.evaluate(facts(**good)).rule_id == "r"
-    for key, bad in [("source_kind", "imap"), ("source", "other"), ("folder", "Inbox/IBAN"),
-                     ("labels", ("Rood",)), ("entities", ("PERSON",))]:
+    for key, bad in [
+        ("source_kind", "imap"),
+        ("source", "other"),
+        ("folder", "Inbox/IBAN"),
+        ("labels", ("Rood",)),
+        ("entities", ("PERSON",)),
+    ]:
         assert policy.evaluate(facts(**{**good, key: bad})).rule_id == "geen_regel", key
     assert policy.evaluate(facts(kind="file", **good)).rule_id == "geen_regel"
 
 
 def test_min_sensitivity() -> None:
-    rule = {"id": "gevoelig", "match": {"min_sensitivity": "hoog"}, "term": {"after": "received", "days": 1},
-            "action": "verwijderen"}
+    rule = {
+        "id": "gevoelig",
+        "match": {"min_sensitivity": "hoog"},
+        "term": {"after": "received", "days": 1},
+        "action": "verwijderen",
+    }
     policy = with_rules(rule)
-    assert policy.evaluate(facts(categories=("gezondheid",))).rule_id == "gevoelig"  # bijzonder >= hoog
+    assert (
+        policy.evaluate(facts(categories=("gezondheid",))).rule_id == "gevoelig"
+    )  # bijzonder >= hoog
     assert policy.evaluate(facts(categories=("thuissituatie",))).rule_id == "gevoelig"
     assert policy.evaluate(facts(categories=("cijfers", "contactgegevens"))).rule_id == "geen_regel"
     assert policy.evaluate(facts(categories=("cijfers", "zorg"))).rule_id == "gevoelig"
-    assert policy.evaluate(facts(categories=("iets_nieuws",))).rule_id == "geen_regel"  # unknown = normaal
+    assert (
+        policy.evaluate(facts(categories=("iets_nieuws",))).rule_id == "geen_regel"
+    )  # unknown = normaal
     assert policy.evaluate(facts(categories=())).rule_id == "geen_regel"
 
 
 def test_extra_and_disabled_rules() -> None:
     settings = RetentionSettings.model_validate(
-        {"extra_rules": [{"id": "ib_map", "match": {"folders": ["*/ib/*"]},
-                          "term": {"after": "received", "days": 7}, "action": "verwijderen"}],
-         "disabled_rules": ["verwijderde_items"]}
+        {
+            "extra_rules": [
+                {
+                    "id": "ib_map",
+                    "match": {"folders": ["*/ib/*"]},
+                    "term": {"after": "received", "days": 7},
+                    "action": "verwijderen",
+                }
+            ],
+            "disabled_rules": ["verwijderde_items"],
+        }
     )
     policy = RetentionPolicy(settings, today=date(2025, 9, 10))
     assert policy.evaluate(facts(folder="IB", when=at(2025, 9, 1))).rule_id == "ib_map"
-    assert policy.evaluate(facts(folder="Verwijderde items", when=at(2025, 3, 3))).rule_id == "mail_leerlinggegevens"
+    assert (
+        policy.evaluate(facts(folder="Verwijderde items", when=at(2025, 3, 3))).rule_id
+        == "mail_leerlinggegevens"
+    )
     assert len(settings.active_rules()) == len(settings.rules)  # one added, one removed
 
 
@@ -198,7 +326,11 @@ def test_extra_and_disabled_rules() -> None:
 
 
 def test_legal_hold_by_label_folder_or_owner_mark(policy: RetentionPolicy) -> None:
-    id_copy = dict(categories=("identificatie",), entities=("NL_ID_DOCUMENT",), when=at(2001, 1, 1))
+    id_copy = {
+        "categories": ("identificatie",),
+        "entities": ("NL_ID_DOCUMENT",),
+        "when": at(2001, 1, 1),
+    }
     cases = [
         (facts(labels=("Schoonschip: bewaarplicht",), **id_copy), "label"),
         (facts(labels=("Blauw", "LEGAL HOLD"), **id_copy), "label"),
@@ -209,24 +341,39 @@ def test_legal_hold_by_label_folder_or_owner_mark(policy: RetentionPolicy) -> No
     for f, via in cases:
         d = policy.evaluate(f)
         assert (d.status, d.due_date, d.exempt_reason, d.exempt_via, d.action, d.rule_id) == (
-            OK, None, "legal_hold", via, "geen", "uitzondering_bewaarplicht"
+            OK,
+            None,
+            "legal_hold",
+            via,
+            "geen",
+            "uitzondering_bewaarplicht",
         ), f
 
 
 def test_false_positive_by_label_or_owner_mark(policy: RetentionPolicy) -> None:
-    old = dict(when=at(2001, 1, 1), folder="Verwijderde items")
+    old = {"when": at(2001, 1, 1), "folder": "Verwijderde items"}
     for f, via in [
         (facts(labels=("Schoonschip: geen leerlinggegevens",), **old), "label"),
         (facts(labels=("Schoonschip_geen_leerlinggegevens",), **old), "label"),
         (facts(owner_mark="false_positive", **old), "owner_mark"),
-        (facts(kind="file", folder="Camera", owner_mark="false_positive", student_data=False), "owner_mark"),
+        (
+            facts(kind="file", folder="Camera", owner_mark="false_positive", student_data=False),
+            "owner_mark",
+        ),
     ]:
         d = policy.evaluate(f)
-        assert (d.status, d.due_date, d.exempt_reason, d.exempt_via) == (OK, None, "false_positive", via), f
+        assert (d.status, d.due_date, d.exempt_reason, d.exempt_via) == (
+            OK,
+            None,
+            "false_positive",
+            via,
+        ), f
 
 
 def test_legal_hold_beats_false_positive(policy: RetentionPolicy) -> None:
-    d = policy.evaluate(facts(labels=("Schoonschip: geen leerlinggegevens", "Legal hold"), when=at(2001, 1, 1)))
+    d = policy.evaluate(
+        facts(labels=("Schoonschip: geen leerlinggegevens", "Legal hold"), when=at(2001, 1, 1))
+    )
     assert d.exempt_reason == "legal_hold"
 
 
@@ -279,7 +426,11 @@ def test_item_kind_enum_is_accepted(policy: RetentionPolicy) -> None:
 def test_school_year_follows_a_configured_start_day() -> None:
     settings = RetentionSettings.model_validate({"school_year_start": "01-01"})
     d = RetentionPolicy(settings, today=date(2025, 9, 10)).evaluate(facts(when=at(2025, 6, 1)))
-    assert (d.school_year, d.school_year_end, d.due_date) == ((2025, 2026), date(2025, 12, 31), date(2026, 3, 1))
+    assert (d.school_year, d.school_year_end, d.due_date) == (
+        (2025, 2026),
+        date(2025, 12, 31),
+        date(2026, 3, 1),
+    )
 
 
 def test_naive_item_dates_do_not_stop_the_run(policy: RetentionPolicy) -> None:
@@ -307,15 +458,26 @@ def test_folder_cache_gives_the_same_answers_when_full() -> None:
 # --- properties ---------------------------------------------------------------------------
 
 CATS = ["gezondheid", "zorg", "verzuim", "identificatie", "cijfers", "contactgegevens", "onbekend"]
-FOLDERS = ["Inbox", "Verwijderde items", "Gedeeld/Zorg", "Camera", "Bewaarplicht", "Archief/2019", ""]
+FOLDERS = [
+    "Inbox",
+    "Verwijderde items",
+    "Gedeeld/Zorg",
+    "Camera",
+    "Bewaarplicht",
+    "Archief/2019",
+    "",
+]
 ENTITIES = ["PERSON", "NL_BSN", "NL_ID_DOCUMENT", "EMAIL_ADDRESS"]
 
 item_facts = st.builds(
     facts,
     kind=st.sampled_from(["mail", "file"]),
     folder=st.sampled_from(FOLDERS),
-    when=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
-                      timezones=st.just(timezone.utc)),
+    when=st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2040, 1, 1),
+        timezones=st.just(UTC),
+    ),
     categories=st.lists(st.sampled_from(CATS), max_size=3).map(tuple),
     entities=st.lists(st.sampled_from(ENTITIES), max_size=3).map(tuple),
     student_data=st.booleans(),
@@ -328,7 +490,7 @@ DEFAULT_POLICY = RetentionPolicy(RetentionSettings(), today=date(2025, 9, 10))
 
 @given(item_facts, days)
 @hsettings(max_examples=300)
-def test_due_date_is_never_before_the_item_date(f, today: date) -> None:  # type: ignore[no-untyped-def]
+def test_due_date_is_never_before_the_item_date(f: ItemFacts, today: date) -> None:
     d = DEFAULT_POLICY.evaluate(f, today=today)
     if d.due_date is not None:
         assert d.item_date is not None
@@ -340,7 +502,7 @@ def test_due_date_is_never_before_the_item_date(f, today: date) -> None:  # type
 
 @given(item_facts, days, days)
 @hsettings(max_examples=300)
-def test_status_never_goes_back_as_time_passes(f, day1: date, day2: date) -> None:  # type: ignore[no-untyped-def]
+def test_status_never_goes_back_as_time_passes(f: ItemFacts, day1: date, day2: date) -> None:
     early, late = sorted([day1, day2])
     a = DEFAULT_POLICY.evaluate(f, today=early)
     b = DEFAULT_POLICY.evaluate(f, today=late)
@@ -349,7 +511,7 @@ def test_status_never_goes_back_as_time_passes(f, day1: date, day2: date) -> Non
 
 
 @given(item_facts)
-def test_rule_order_does_not_change_the_due_date(f) -> None:  # type: ignore[no-untyped-def]
+def test_rule_order_does_not_change_the_due_date(f: ItemFacts) -> None:
     base = RetentionSettings()
     reversed_settings = base.model_copy(update={"rules": list(reversed(base.rules))})
     a = DEFAULT_POLICY.evaluate(f)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scanner.retention.schoolyear import add_years, check_start, local_date, school_year_end, school_year_of
-
-from retention_helpers import AMS
+from scanner.retention.schoolyear import (
+    add_years,
+    check_start,
+    local_date,
+    school_year_end,
+    school_year_of,
+)
+from tests.retention.retention_helpers import AMS
 
 
 def test_31_july_is_last_day_and_1_august_first_day() -> None:
@@ -24,15 +29,15 @@ def test_31_july_is_last_day_and_1_august_first_day() -> None:
 
 def test_amsterdam_time_decides_the_day_in_summer() -> None:
     # 21:30 UTC on 31 July is 23:30 CEST: still the old school year.
-    assert school_year_of(datetime(2025, 7, 31, 21, 30, tzinfo=timezone.utc)) == (2024, 2025)
+    assert school_year_of(datetime(2025, 7, 31, 21, 30, tzinfo=UTC)) == (2024, 2025)
     # 22:30 UTC on 31 July is 00:30 CEST on 1 August: the new school year.
-    assert school_year_of(datetime(2025, 7, 31, 22, 30, tzinfo=timezone.utc)) == (2025, 2026)
-    assert school_year_end(datetime(2025, 7, 31, 22, 30, tzinfo=timezone.utc)) == date(2026, 7, 31)
+    assert school_year_of(datetime(2025, 7, 31, 22, 30, tzinfo=UTC)) == (2025, 2026)
+    assert school_year_end(datetime(2025, 7, 31, 22, 30, tzinfo=UTC)) == date(2026, 7, 31)
 
 
 def test_amsterdam_time_in_winter_is_utc_plus_one() -> None:
-    assert local_date(datetime(2025, 1, 31, 22, 59, tzinfo=timezone.utc)) == date(2025, 1, 31)
-    assert local_date(datetime(2025, 1, 31, 23, 0, tzinfo=timezone.utc)) == date(2025, 2, 1)
+    assert local_date(datetime(2025, 1, 31, 22, 59, tzinfo=UTC)) == date(2025, 1, 31)
+    assert local_date(datetime(2025, 1, 31, 23, 0, tzinfo=UTC)) == date(2025, 2, 1)
 
 
 def test_other_offsets_are_converted_to_amsterdam() -> None:
@@ -64,7 +69,9 @@ def test_start_day_must_exist_every_year() -> None:
 
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
 moments = st.datetimes(
-    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(1990, 1, 1),
+    max_value=datetime(2100, 12, 31),
+    timezones=st.just(UTC),
 )
 
 
@@ -90,4 +97,8 @@ def test_add_years_never_moves_backwards_or_past_the_same_day(d: date, years: in
     moved = add_years(d, years)
     assert moved.year == d.year + years
     assert moved >= d
-    assert (moved.month, moved.day) == (d.month, d.day) or (d.month, d.day, moved.day) == (2, 29, 28)
+    assert (moved.month, moved.day) == (d.month, d.day) or (d.month, d.day, moved.day) == (
+        2,
+        29,
+        28,
+    )

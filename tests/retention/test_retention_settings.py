@@ -43,7 +43,10 @@ def test_terms_must_be_one_kind() -> None:
 
 
 def test_rule_validation() -> None:
-    invalid({"rules": [{**RULE, "match": {"categories": ["gezondhied"]}}]}, "onbekende categorie gezondhied")
+    invalid(
+        {"rules": [{**RULE, "match": {"categories": ["gezondhied"]}}]},
+        "onbekende categorie gezondhied",
+    )
     invalid({"rules": [{**RULE, "action": "archiveren"}]}, "onbekende actie 'archiveren'")
     invalid({"rules": [{**RULE, "action": "geen"}]}, "onbekende actie 'geen'")
     invalid({"rules": [{**RULE, "id": "Mijn Regel"}]}, "kleine letters")
@@ -78,11 +81,18 @@ def test_default_block_equals_the_model_defaults() -> None:
 
 def test_yaml_round_trip() -> None:
     original = RetentionSettings()
-    text = yaml.safe_dump({"retention": original.model_dump(mode="json")}, allow_unicode=True, sort_keys=False)
+    text = yaml.safe_dump(
+        {"retention": original.model_dump(mode="json")}, allow_unicode=True, sort_keys=False
+    )
     assert RetentionSettings.model_validate(yaml.safe_load(text)["retention"]) == original
     changed = RetentionSettings.model_validate(
-        {"due_soon_days": 14, "disabled_rules": ["camerabeelden"],
-         "extra_rules": [{**RULE, "match": {"min_sensitivity": "bijzonder", "folders": ["*/ib/*"]}}]}
+        {
+            "due_soon_days": 14,
+            "disabled_rules": ["camerabeelden"],
+            "extra_rules": [
+                {**RULE, "match": {"min_sensitivity": "bijzonder", "folders": ["*/ib/*"]}}
+            ],
+        }
     )
     text = yaml.safe_dump(changed.model_dump(mode="json"), allow_unicode=True)
     assert RetentionSettings.model_validate(yaml.safe_load(text)) == changed
@@ -95,5 +105,7 @@ def test_project_default_config_uses_the_same_block() -> None:
         pytest.skip("config/default.yaml bestaat nog niet / does not exist yet")
     data = yaml.safe_load(PROJECT_DEFAULT.read_text(encoding="utf-8")) or {}
     if "retention" not in data:
-        pytest.skip("config/default.yaml heeft nog geen retention-sectie / has no retention section yet")
+        pytest.skip(
+            "config/default.yaml heeft nog geen retention-sectie / has no retention section yet"
+        )
     assert RetentionSettings.model_validate(data["retention"] or {}) == RetentionSettings()

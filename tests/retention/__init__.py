@@ -1,0 +1,1 @@
+"""Tests of the retention policy engine (scanner.retention)."""
