@@ -15,16 +15,20 @@ mail stored elsewhere). Each folder is crawled with the per-folder message delta
 Only cheap metadata is listed (``$select``); MIME is downloaded with ``$value`` in
 :meth:`GraphMailConnector.fetch`, only for messages the pipeline wants to analyse.
 
-Item keys are ``<mailbox>:<folder id>:<message id>`` with immutable ids
-(``Prefer: IdType="ImmutableId"``). The folder id is part of the key because delta is per
-folder: a message moved from Inbox to Archief is reported removed from one folder and new in
-the other, and with folder-scoped keys the two events can never cancel each other out,
-whatever order units are processed in. The price is one re-analysis of a moved message.
+Item keys are ``<mailbox>:<message id>`` with immutable ids (``Prefer:
+IdType="ImmutableId"``), which survive moves between folders. Delta is per folder, so a move
+shows up as ``@removed`` in one folder and as new in the other, in whatever order the units
+are crawled. A removal is therefore checked before it becomes ``Gone``: only a message that no
+longer exists, or now lies in a folder this source does not scan, is reported gone. Moving
+mail to Archief or Verwijderde items is not deletion and does not count as clean-up for the
+FG's deletion evidence; emptying Verwijderde items does. The check costs one small GET per
+removed message, at most 4 in parallel.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Iterator
 
 from connectors.base import Connector, ConnectorContext, SourceError
@@ -78,6 +82,8 @@ class GraphMailConnector(Connector):
         self._client = client
         self._folder_ids: dict[str, str] = {}
         """unit key -> folder id, filled by :meth:`units` (re-walked when crawled elsewhere)."""
+        self._scanned: dict[str, set[str]] = {}
+        """mailbox -> ids of the folders this source scans (for checking removals)."""
 
     # Connectors travel to workers by configuration; never pickle a session or a token.
     def __getstate__(self) -> dict[str, Any]:
@@ -119,6 +125,7 @@ class GraphMailConnector(Connector):
                     full_listing=False,
                 )
                 continue
+            self._scanned[mailbox] = {f for p, f in folders if self.config.wants(p)}
             for path, folder_id in folders:
                 if not self.config.wants(path):
                     continue
@@ -223,16 +230,50 @@ class GraphMailConnector(Connector):
         for page in self.client.pages(
             start, mailbox=mailbox, params=params, headers=self._prefer(), what=unit.key
         ):
+            removed: list[str] = []
             for message in page.get("value", []):
-                key = f"{mailbox}:{folder_id}:{message['id']}"
                 if "@removed" in message:
-                    yield Gone(key)
+                    removed.append(message["id"])
                 else:
+                    key = f"{mailbox}:{message['id']}"
                     yield Seen(self._ref(unit, mailbox, folder_path, key, message))
+            for message_id in self._really_gone(unit, mailbox, removed):
+                yield Gone(f"{mailbox}:{message_id}")
             delta_link = page.get("@odata.deltaLink")
         if not delta_link:
             raise SourceError("protocol", f"{unit.key}: Graph gaf geen deltaLink / Graph gave no deltaLink")
         yield Cursor(encode_cursor(folder=folder_id, delta=delta_link))
+
+    def _really_gone(self, unit: Unit, mailbox: str, removed: list[str]) -> list[str]:
+        """The removed message ids that are gone from everything this source scans."""
+        if not removed:
+            return []
+        scanned = self._scanned_folders(unit, mailbox)
+        workers = min(len(removed), self.config.max_concurrent_per_mailbox)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graph-check") as pool:
+            places = list(pool.map(lambda message_id: self._where(unit, mailbox, message_id), removed))
+        return [m for m, place in zip(removed, places) if place is None or place not in scanned]
+
+    def _where(self, unit: Unit, mailbox: str, message_id: str) -> str | None:
+        """The folder id a message lies in now, or ``None`` when it no longer exists."""
+        try:
+            message = self.client.get_json(
+                f"users/{path_id(mailbox)}/messages/{path_id(message_id)}",
+                mailbox=mailbox,
+                params={"$select": "id,parentFolderId"},
+                headers={"Prefer": IMMUTABLE_ID},
+                what=unit.key,
+            )
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(message.get("parentFolderId") or "")
+
+    def _scanned_folders(self, unit: Unit, mailbox: str) -> set[str]:
+        if mailbox not in self._scanned:
+            self._scanned[mailbox] = {f for p, f in self._walk_folders(mailbox) if self.config.wants(p)}
+        return self._scanned[mailbox]
 
     def _ref(self, unit: Unit, mailbox: str, folder_path: str, key: str, message: dict[str, Any]) -> ItemRef:
         return ItemRef(
@@ -254,8 +295,7 @@ class GraphMailConnector(Connector):
 
     @staticmethod
     def _split_key(item_key: str) -> tuple[str, str]:
-        mailbox, _, rest = item_key.partition(":")
-        _, _, message_id = rest.partition(":")
+        mailbox, _, message_id = item_key.partition(":")
         return mailbox, message_id
 
     def fetch(self, ref: ItemRef) -> Fetched:

@@ -12,7 +12,7 @@ from connectors.graph.client import GraphClient
 from connectors.graph.config import GraphMailConfig
 from connectors.graph.mail import MESSAGE_FIELDS, GraphMailConnector
 from connectors.registry import config_model, connector_class
-from scanner.model import ItemKind, Seen
+from scanner.model import Gone, ItemKind, Seen
 
 from .conftest import build_school, client_for, connection, crawl_all, mail_connector
 
@@ -68,7 +68,7 @@ def test_full_crawl_lists_metadata_only_with_immutable_ids(fake, certs, clock) -
     }
     ref = refs["Ziekmelding Sanne"]
     inbox_id = fake.folder_id(JANSEN, "Inbox")
-    assert ref.item_key == f"{JANSEN}:{inbox_id}:{messages['inbox1'].id}"
+    assert ref.item_key == f"{JANSEN}:{messages['inbox1'].id}"
     assert ref.kind is ItemKind.MAIL
     assert (ref.owner, ref.folder, ref.unit_key) == (JANSEN, "Inbox", f"{JANSEN}/Inbox")
     assert ref.labels == ("Leerling",)
@@ -90,9 +90,6 @@ def test_second_run_returns_only_the_changes(fake, certs, clock) -> None:
     messages = build_school(fake)
     connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN], page_size=2)
     first = crawl_all(connector)
-    inbox_id = fake.folder_id(JANSEN, "Inbox")
-    klas_id = fake.folder_id(JANSEN, "Inbox/Klas 3B")
-    archive_id = fake.folder_id(JANSEN, "Archief")
 
     old_change_key = messages["inbox2"].change_key
     new = fake.add_message(JANSEN, "Inbox", "Nieuwe ziekmelding")
@@ -104,25 +101,44 @@ def test_second_run_returns_only_the_changes(fake, certs, clock) -> None:
     second = crawl_all(connector, first.cursors)
     assert not second.errors
     snapshot = {unit: rows for unit, rows in second.snapshot().items() if rows}
-    assert set(snapshot) == {f"{JANSEN}/Inbox", f"{JANSEN}/Inbox/Klas 3B", f"{JANSEN}/Archief"}
+    # the move shows up as @removed in Klas 3B, but the message still exists: no Gone there
+    assert set(snapshot) == {f"{JANSEN}/Inbox", f"{JANSEN}/Archief"}
     inbox = {r.title: r for e in second.events[f"{JANSEN}/Inbox"] if isinstance(e, Seen) for r in [e.ref]}
     assert set(inbox) == {"Nieuwe ziekmelding", "OPP Daan"}
     assert inbox["OPP Daan"].labels == ("Opruimen",)
     assert inbox["OPP Daan"].change_key != old_change_key
-    assert inbox["Nieuwe ziekmelding"].item_key.endswith(new.id)
-    assert set(second.gone()) == {
-        f"{JANSEN}:{inbox_id}:{messages['inbox3'].id}",
-        f"{JANSEN}:{klas_id}:{messages['klas1'].id}",
-    }
+    assert inbox["Nieuwe ziekmelding"].item_key == f"{JANSEN}:{new.id}"
+    assert second.gone() == [f"{JANSEN}:{messages['inbox3'].id}"]
     moved = [e.ref for e in second.events[f"{JANSEN}/Archief"]]
-    assert [r.item_key for r in moved] == [f"{JANSEN}:{archive_id}:{messages['klas1'].id}"]
+    assert [(r.item_key, r.folder) for r in moved] == [(f"{JANSEN}:{messages['klas1'].id}", "Archief")]
     # incremental: one delta request per folder, plus one extra page for the 3 Inbox changes
     delta_requests = [r for r in fake.requests[before:] if r[1].endswith("/messages/delta")]
     assert len(delta_requests) == len(second.cursors) + 1
     assert all("$deltatoken=" in r[2] or "$skiptoken=" in r[2] for r in delta_requests)
+    # each removal was checked once (the deleted message and the moved one)
+    checks = [r for r in fake.requests[before:] if "parentFolderId" in r[2] and r[1].count("/") == 4]
+    assert len(checks) == 2
 
     third = crawl_all(connector, second.cursors)
     assert all(not events for events in third.events.values())
+
+
+def test_moves_are_not_deletions_but_emptying_deleted_items_is(fake, certs, clock) -> None:
+    messages = build_school(fake)
+    connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN], exclude=["Ongewenste e-mail"])
+    first = crawl_all(connector)
+    fake.move_message(JANSEN, messages["inbox1"].id, "Verwijderde items")  # "delete" in Outlook
+    fake.move_message(JANSEN, messages["inbox2"].id, "Ongewenste e-mail")  # out of scope now
+    second = crawl_all(connector, first.cursors)
+    assert [(r.title, r.folder) for r in second.seen()] == [("Ziekmelding Sanne", "Verwijderde items")]
+    assert second.gone() == [f"{JANSEN}:{messages['inbox2'].id}"]
+    fake.delete_message(JANSEN, messages["inbox1"].id)  # Verwijderde items emptied
+    # crawled by a connector that never listed the units (another process): it finds the
+    # scanned folders itself
+    worker = mail_connector(fake, certs, clock, mailboxes=[JANSEN], exclude=["Ongewenste e-mail"])
+    unit = next(u for u in connector.units() if u.key.endswith("/Verwijderde items"))
+    events = list(worker.crawl(unit, second.cursors[unit.key]))
+    assert [e.item_key for e in events if isinstance(e, Gone)] == [f"{JANSEN}:{messages['inbox1'].id}"]
 
 
 def test_expired_delta_token_falls_back_to_full_resync(fake, certs, clock) -> None:
