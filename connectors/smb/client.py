@@ -46,6 +46,13 @@ log = logging.getLogger(__name__)
 
 FILE_ATTRIBUTE_DIRECTORY = 0x10
 FILE_ATTRIBUTE_REPARSE_POINT = 0x400
+FILE_ATTRIBUTE_OFFLINE = 0x1000
+FILE_ATTRIBUTE_RECALL_ON_OPEN = 0x40000
+FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS = 0x400000
+OFFLINE_ATTRIBUTES = (
+    FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_RECALL_ON_OPEN | FILE_ATTRIBUTE_RECALL_ON_DATA_ACCESS
+)
+"""Cloud-tiered or archived files (Azure File Sync, HSM): reading them recalls the content."""
 _OWNER_SECURITY_INFORMATION = 0x1  # [MS-DTYP] 2.4.7; smbprotocol's constant is misspelt
 
 # Raw values where smbprotocol's NtStatus lacks a name ([MS-ERREF] 2.3.1).
@@ -143,6 +150,7 @@ class DirEntry:
     name: str
     is_dir: bool
     is_reparse_point: bool
+    is_offline: bool
     size: int
     mtime: datetime
     mtime_ns: int
@@ -255,6 +263,7 @@ class SmbClient:
                     name=entry.name,
                     is_dir=bool(attrs & FILE_ATTRIBUTE_DIRECTORY),
                     is_reparse_point=bool(attrs & FILE_ATTRIBUTE_REPARSE_POINT),
+                    is_offline=bool(attrs & OFFLINE_ATTRIBUTES),
                     size=int(info.end_of_file),
                     mtime=info.last_write_time,
                     mtime_ns=_to_ns(info.last_write_time),

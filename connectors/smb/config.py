@@ -138,6 +138,14 @@ class SmbConfig(SourceConfig):
             "so only new or changed files cost a security-descriptor look-up."
         ),
     )
+    fetch_offline_files: bool = Field(
+        default=False,
+        description=(
+            "Read files the server marks offline / recall-on-access (Azure File Sync cloud "
+            "tiering, HSM archives). Off: they are listed with the label 'offline' and not "
+            "read, so a scan never recalls terabytes from the cloud."
+        ),
+    )
     max_depth: int = Field(default=64, ge=1, description="Deepest folder level that is walked.")
     follow_reparse_points: bool = Field(
         default=False,

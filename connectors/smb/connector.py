@@ -247,6 +247,11 @@ class SmbConnector(Connector):
         if info.file_id:
             change_key += f":{info.file_id}"
         folder, _, name = found.path.rpartition("/")
+        labels: tuple[str, ...] = ()
+        if name.lower().endswith(".pst"):
+            labels += ("pst",)
+        if info.is_offline:
+            labels += ("offline",)
         return ItemRef(
             source=self.config.name,
             item_key=found.path,
@@ -259,7 +264,7 @@ class SmbConnector(Connector):
             change_key=change_key,
             link=self.client.unc(found.path),
             unit_key=unit.key,
-            labels=("pst",) if name.lower().endswith(".pst") else (),
+            labels=labels,
         )
 
     def _owner(self, entry: SmbShare, path: str, change_key: str) -> str:
@@ -304,6 +309,12 @@ class SmbConnector(Connector):
         nothing is read here, so a 2 GB file costs one open and close."""
         path = ref.item_key
         name = path.rpartition("/")[2]
+        if "offline" in ref.labels and not self.config.fetch_offline_files:
+            raise ItemFetchError(
+                "offline",
+                "bestand staat offline (cloud tiering/archief), niet opgehaald / "
+                "file is offline (cloud tiering/archive), not recalled",
+            )
         try:
             size = self.client.probe(path)
         except SourceError as exc:

@@ -385,3 +385,30 @@ def test_split_share_that_cannot_be_listed_fails_in_its_own_unit(samba) -> None:
     assert caught.value.code == "access_denied"
     assert crawl_all(connector, units[1].key)[0]
     connector.close()
+
+
+def test_offline_files_are_labelled_and_not_recalled(samba, data_crawl) -> None:
+    """Samba cannot mark files offline (that needs an HSM VFS module), so the listing side is
+    checked with a listing entry as Windows/Azure File Sync reports it, and the fetch side
+    against the real server."""
+    import dataclasses
+
+    from connectors.smb.client import DirEntry
+    from connectors.smb.walk import FileFound
+
+    server, _ = samba
+    connector, refs, _ = data_crawl
+    entry = DirEntry(name="oud.pst", is_dir=False, is_reparse_point=False, is_offline=True,
+                     size=7, mtime=OLD, mtime_ns=int(OLD.timestamp()) * 10**9, file_id=0)
+    unit = next(connector.units())
+    ref = connector._ref(unit, connector.config.shares[0], FileFound("data/Archief/oud.pst", entry))
+    assert ref is not None and ref.labels == ("pst", "offline")
+    assert ref.change_key == f"7:{entry.mtime_ns}"  # no file id: size and mtime only
+
+    offline = dataclasses.replace(refs["data/leesmij.txt"], labels=("offline",))
+    with pytest.raises(ItemFetchError) as caught:
+        connector.fetch(offline)
+    assert caught.value.code == "offline"
+    reader = make_connector(server, [{"share": "data"}], fetch_offline_files=True)
+    assert reader.fetch(offline).read() == b"Welkom op de gedeelde schijf.\n"
+    reader.close()
