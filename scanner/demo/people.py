@@ -115,9 +115,7 @@ def make_iban(rng: random.Random) -> str:
     account = "".join(str(rng.randrange(10)) for _ in range(10))
     bban = bank + account
     check = std_iban.calc_check_digits("NL00" + bban)
-    value = f"NL{check}{bban}"
-    assert std_iban.is_valid(value)
-    return value
+    return f"NL{check}{bban}"  # validity is checked in the tests, not on the hot path
 
 
 def make_phone(rng: random.Random) -> str:

@@ -20,11 +20,11 @@ def _files(root: Path) -> list[Path]:
 
 
 def test_bulk_writes_the_requested_number_of_parseable_mails(tmp_path: Path) -> None:
-    root = generate_bulk(tmp_path, 400, seed=9, attachments_ratio=0.5, today=TODAY)
+    root = generate_bulk(tmp_path, 200, seed=9, attachments_ratio=0.5, today=TODAY)
     files = _files(root)
-    assert len(files) == 400
+    assert len(files) == 200
     manifest = json.loads((root / "manifest.json").read_text())
-    assert sum(b["mails"] for b in manifest["mailboxes"]) == 400
+    assert sum(b["mails"] for b in manifest["mailboxes"]) == 200
     sources = bulk_sources(root)
     assert len(sources) == 8 and all(Path(s["path"]).is_dir() and s["kind"] == "maildir" for s in sources)
     with_attachments = 0
@@ -32,8 +32,8 @@ def test_bulk_writes_the_requested_number_of_parseable_mails(tmp_path: Path) -> 
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         _, attachments = message_text(msg)  # opens every attachment
         with_attachments += attachments > 0
-    assert 0.35 * 400 < with_attachments < 0.65 * 400
-    assert 0 < sum(b["student_data"] for b in manifest["mailboxes"]) < 400
+    assert 0.35 * 200 < with_attachments < 0.65 * 200
+    assert 0 < sum(b["student_data"] for b in manifest["mailboxes"]) < 200
 
 
 @pytest.mark.parametrize("ratio", [0.0, 1.0])
