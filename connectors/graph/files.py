@@ -16,24 +16,17 @@ the redirect leaves the Graph host); files over the size limit are refused witho
 
 from __future__ import annotations
 
-import os
-import tempfile
-import weakref
-from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Iterator
-
-import requests
+from typing import Any, ClassVar, Iterator
 
 from connectors.base import Connector, ConnectorContext, SourceError
 from connectors.graph._common import (
-    CHUNK,
     TooLarge,
     decode_cursor,
     encode_cursor,
     fetch_error,
     group_member_addresses,
     parse_time,
-    read_bounded,
+    receive,
     too_large_error,
     unique_lower,
 )
@@ -47,26 +40,6 @@ CURSOR_IGNORED_MESSAGE = (
     "opgeslagen cursor wijst naar een andere host en is genegeerd / "
     "stored cursor points at another host and was ignored"
 )
-SPOOL_BYTES = 16 * 1024 * 1024
-"""Downloads larger than this go to a temporary file instead of memory."""
-
-
-class _TempFile:
-    """Opens a downloaded temporary file; deletes it when the :class:`Fetched` is dropped."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._finalizer = weakref.finalize(self, _unlink, path)
-
-    def __call__(self) -> BinaryIO:
-        return open(self.path, "rb")
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 class GraphFilesConnector(Connector):
@@ -176,20 +149,14 @@ class GraphFilesConnector(Connector):
         if ref.size is not None and ref.size > limit:
             raise too_large_error(limit)
         drive_id, _, item_id = ref.item_key.partition(":")
-        spool = ref.size is not None and ref.size > SPOOL_BYTES
-
-        def consume(response: requests.Response) -> Fetched:
-            if not spool:
-                data = read_bounded(response, limit)
-                return Fetched(name=ref.title, size=len(data), data=data)
-            return self._spool(response, ref.title, limit)
-
         try:
             fetched = self.client.request(
                 "GET",
                 f"drives/{path_id(drive_id)}/items/{path_id(item_id)}/content",
                 mailbox=f"drive:{drive_id}",
-                consume=consume,
+                consume=lambda response: receive(
+                    response, limit, name=ref.title, media_type=None, spool_dir=self.context.state_dir
+                ),
                 what="bestand / file",
             )
         except TooLarge:
@@ -198,29 +165,6 @@ class GraphFilesConnector(Connector):
             raise fetch_error(exc) from None
         assert isinstance(fetched, Fetched)
         return fetched
-
-    def _spool(self, response: requests.Response, name: str, limit: int) -> Fetched:
-        """Stream a large download to a private temporary file (mode 0600, removed when the
-        Fetched is garbage collected), so a 90 MB file is not held in memory."""
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise TooLarge(int(declared))
-        directory = self.context.state_dir
-        if directory:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        handle, path = tempfile.mkstemp(prefix="graph-", dir=directory)
-        size = 0
-        try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in response.iter_content(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise TooLarge(size)
-                    out.write(chunk)
-        except BaseException:
-            _unlink(path)
-            raise
-        return Fetched(name=name, size=size, open=_TempFile(path), path=Path(path))
 
     def close(self) -> None:
         if self._client is not None:

@@ -39,7 +39,7 @@ from connectors.graph._common import (
     fetch_error,
     group_member_addresses,
     parse_time,
-    read_bounded,
+    receive,
     too_large_error,
     unique_lower,
 )
@@ -303,20 +303,23 @@ class GraphMailConnector(Connector):
         mailbox, message_id = self._split_key(ref.item_key)
         limit = self.context.max_item_bytes
         try:
-            data = self.client.request(
+            fetched = self.client.request(
                 "GET",
                 f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/$value",
                 mailbox=mailbox,
                 headers={"Prefer": IMMUTABLE_ID},
-                consume=lambda response: read_bounded(response, limit),
+                consume=lambda response: receive(
+                    response, limit, name="bericht.eml", media_type="message/rfc822",
+                    spool_dir=self.context.state_dir,
+                ),
                 what="bericht / message",
             )
         except TooLarge:
             raise too_large_error(limit) from None
         except (GraphError, SourceError) as exc:
             raise fetch_error(exc) from None
-        assert isinstance(data, bytes)
-        return Fetched(name="bericht.eml", size=len(data), media_type="message/rfc822", data=data)
+        assert isinstance(fetched, Fetched)
+        return fetched
 
     def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
         """Add or remove an Outlook category (needs Mail.ReadWrite; actions are opt-in).

@@ -157,6 +157,7 @@ class FakeGraph:
         self.max_inflight: dict[str, int] = {}
         self.concurrency_rejections = 0
         self.latency = 0.0
+        self.chunked_mime = False  # send $value without Content-Length (chunked), as proxies may
         self.delta_generation = 0
         self.folder_page_cap = 3
         self._downloads: dict[str, tuple[str, str]] = {}
@@ -447,6 +448,16 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(body)
 
+    def _send_chunked(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for start in range(0, len(body), 1 << 20):
+            piece = body[start: start + (1 << 20)]
+            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers)
 
@@ -617,6 +628,8 @@ class _Handler(BaseHTTPRequestHandler):
                 message = box.messages.get(s[3])
                 if message is None:
                     return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+                if g.chunked_mime:
+                    return self._send_chunked(message.mime, "text/plain")
                 return self._send(200, message.mime, content_type="text/plain")
             if n == 4 and s[2] == "messages":
                 return self._message(box, s[3], method, query, body)

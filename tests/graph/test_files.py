@@ -8,7 +8,8 @@ import os
 import pytest
 
 from connectors.base import ConnectorContext, ItemFetchError
-from connectors.graph.files import SPOOL_BYTES, GraphFilesConnector
+from connectors.graph._common import SPOOL_BYTES
+from connectors.graph.files import GraphFilesConnector
 from connectors.registry import connector_class
 from scanner.model import ItemKind, Seen
 

@@ -266,3 +266,36 @@ def test_crawl_in_a_fresh_process_resolves_the_folder_itself(fake, certs, clock)
     worker = mail_connector(fake, certs, clock, mailboxes=[JANSEN])  # never called units()
     titles = [e.ref.title for e in worker.crawl(unit, None) if isinstance(e, Seen)]
     assert titles == ["Dossier 2021"]
+
+
+@pytest.mark.slow
+def test_big_mime_without_length_is_spooled_and_limited_while_streaming(fake, certs, clock, tmp_path) -> None:
+    import gc
+    import os
+
+    from connectors.graph._common import SPOOL_BYTES
+
+    fake.add_mailbox(JANSEN)
+    attachment = os.urandom(SPOOL_BYTES // 4 * 3).hex().encode()  # 1.5 x the spool threshold
+    mime = b"Subject: bijlage\r\nContent-Type: text/plain\r\n\r\n" + attachment
+    fake.add_message(JANSEN, "Inbox", "Groot", mime=mime)
+    fake.chunked_mime = True
+    context = ConnectorContext(state_dir=str(tmp_path / "state"), max_item_bytes=len(mime) + 10)
+    connector = mail_connector(fake, certs, clock, context, mailboxes=[JANSEN])
+    ref = crawl_all(connector).seen()[0]
+    fetched = connector.fetch(ref)
+    assert fetched.data is None and fetched.path is not None and fetched.size == len(mime)
+    assert fetched.read() == mime
+    path = fetched.path
+    del fetched
+    gc.collect()
+    assert not path.exists()
+
+    small = mail_connector(
+        fake, certs, clock, ConnectorContext(state_dir=str(tmp_path / "state"), max_item_bytes=len(mime) - 1),
+        mailboxes=[JANSEN],
+    )
+    with pytest.raises(ItemFetchError) as error:
+        small.fetch(ref)
+    assert error.value.code == "too_large"
+    assert not list((tmp_path / "state").iterdir())  # the partial spool file was removed
