@@ -163,6 +163,14 @@ class Sandbox:
         except subprocess.TimeoutExpired:
             pass
 
+    def __del__(self) -> None:
+        # an Extractor dropped without close() (a finished thread's default) must not
+        # leave its worker behind
+        try:
+            self.kill()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def close(self) -> None:
         """Ask the worker to exit (EOF on its stdin), then make sure it did."""
         proc = self._proc

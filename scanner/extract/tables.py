@@ -74,6 +74,8 @@ def emit_table(walker: Walker, part: str, rows: Iterable[tuple[int, Sequence[Any
         cells = [cell_text(v) for v in list(values)[:MAX_COLUMNS]]
         while cells and not cells[-1]:
             cells.pop()
+        if seen % 5000 == 0:
+            walker.tick()
         if not cells:
             empty_run += 1
             if empty_run > limits.max_empty_rows:

@@ -128,6 +128,7 @@ class Walker:
         self.exhausted = False  # text budget used up: stop visiting
         self.timed_out = False
         self.bombed = False  # a bomb was found: no further archive of this item is opened
+        self.memory_hit = False  # the worker should be replaced after this item
         self._member_error = False
 
     # --- entry point -------------------------------------------------------------------
@@ -262,8 +263,14 @@ class Walker:
             raise
         except RecursionError:
             self.error("corrupt", part)
-        except Exception:  # noqa: BLE001 - a parser failing on hostile input is data, not a bug
-            self.error("corrupt", part)
+        except Exception as exc:  # noqa: BLE001 - a parser failing on hostile input is data
+            if _memory_related(exc):
+                # C parsers (expat, libxml2) report an allocation failure under the memory
+                # cap as their own error type; it is still the cap, not a damaged file
+                self.memory_hit = True
+                self.error("memory_limit", part)
+            else:
+                self.error("corrupt", part)
         if use_cache and not self.exhausted and not was_exhausted:
             self._store(content_hash, path, start_parts, start_errors)
 
@@ -301,6 +308,20 @@ class Walker:
         self._local_cache[key] = entry
         if self.cache is not None:
             self.cache.put(key, entry)
+
+
+def _memory_related(exc: BaseException) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, MemoryError):
+            return True
+        text = str(current).lower()
+        if "out of memory" in text or "memory allocation failed" in text or "no memory" in text:
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _relative(path: str, part: str) -> str:

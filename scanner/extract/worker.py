@@ -96,6 +96,7 @@ def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int
         data = None
         gc.collect()
         walker.error("memory_limit", "body")
+    restart = restart or walker.memory_hit
     return {
         "op": "result",
         "parts": [[p.part, p.text, p.location, p.context, p.content_hash] for p in walker.parts],
@@ -127,6 +128,8 @@ def main(argv: list[str]) -> int:
             data = read_frame(fd_in) if request.get("has_data") else None
         except ProtocolClosed:
             return 0
+        except MemoryError:
+            os._exit(EXIT_MEMORY)  # the item itself does not fit under the cap
         if request.get("op") != "extract":
             continue
         try:

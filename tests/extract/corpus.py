@@ -454,3 +454,59 @@ def rss_peak_kib(pid: int | None = None) -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     raise RuntimeError("VmHWM not found")
+
+
+def slow_pdf(operations: int = 300_000) -> bytes:
+    """One page whose content stream holds ``operations`` text-showing operators: a single
+    ``extract_text()`` call on it runs for seconds, with no point to stop in between."""
+    content = zlib.compress(b"BT /F1 1 Tf\n" + b"1 0 0 1 5 5 Tm (x) Tj\n" * operations + b"ET\n", 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def heavy_ods(path: Path, rows: int = 150_000) -> Path:
+    """An ODS whose content.xml (written directly, random cell text so it barely compresses)
+    becomes a DOM of millions of objects in odfpy: far more memory than its size suggests."""
+    rng = random.Random(3)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml",
+                    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                    '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+                    '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                    'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                    '</manifest:manifest>')
+        with zf.open("content.xml", "w", force_zip64=True) as content:
+            content.write(f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}>'
+                          '<office:body><office:spreadsheet><table:table table:name="Blad">'.encode())
+            for _ in range(rows):
+                cells = "".join(
+                    "<table:table-cell><text:p>"
+                    + "".join(rng.choice(alphabet) for _ in range(12))
+                    + "</text:p></table:table-cell>" for _ in range(4))
+                content.write(f"<table:table-row>{cells}</table:table-row>".encode())
+            content.write(b"</table:table></office:spreadsheet></office:body></office:document-content>")
+    return path
