@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import (
-    BIG_DIR_FILES, LOOP_NAME, MAPPED_SID, MAPPED_UID, ODD_NAMES, OLD, Tree, _write,
-)
 from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
 from samba_server import Samba
 from scanner.model import ItemKind
 from smb_helpers import crawl_all, make_connector
+from smb_tree import (
+    BIG_DIR_FILES, LOOP_NAME, MAPPED_SID, MAPPED_UID, ODD_NAMES, OLD, Tree, write_file,
+)
 
 pytestmark = pytest.mark.service
 
@@ -222,7 +222,7 @@ def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
     for child in share.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
     for name in ("blijft.txt", "wijzigt.txt", "verdwijnt.txt"):
-        _write(share / "map" / name, f"versie 1 van {name}\n".encode())
+        write_file(share / "map" / name, f"versie 1 van {name}\n".encode())
     (share / "map").chmod(0o755)
     connector = make_connector(server, [{"share": "wijzig"}])
     first, _ = crawl_all(connector)
@@ -233,7 +233,7 @@ def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
     changed.write_bytes(b"versie 2, langer dan versie 1\n")
     os.utime(changed, (time.time(), time.time()))
     (share / "map" / "verdwijnt.txt").unlink()
-    _write(share / "map" / "nieuw.txt", b"nieuw\n")
+    write_file(share / "map" / "nieuw.txt", b"nieuw\n")
 
     second, summary = crawl_all(connector)
     assert set(second) == {"wijzig/map/blijft.txt", "wijzig/map/wijzigt.txt",
@@ -250,7 +250,7 @@ def test_incremental_runs_change_keys_and_missing_items(samba) -> None:
 def test_file_deleted_between_listing_and_fetch(samba) -> None:
     server, _ = samba
     share = server.shares["wijzig"]
-    _write(share / "kortstondig.txt", b"even hier\n")
+    write_file(share / "kortstondig.txt", b"even hier\n")
     connector = make_connector(server, [{"share": "wijzig"}])
     refs, _ = crawl_all(connector)
     ref = refs["wijzig/kortstondig.txt"]
@@ -268,7 +268,7 @@ def test_locked_file_gives_item_error(samba) -> None:
 
     server, _ = samba
     share = server.shares["wijzig"]
-    _write(share / "open-in-outlook.pst", b"!BDN" + b"\0" * 60)
+    write_file(share / "open-in-outlook.pst", b"!BDN" + b"\0" * 60)
     connector = make_connector(server, [{"share": "wijzig"}])
     refs, _ = crawl_all(connector)
     locker_cache: dict = {}
@@ -317,7 +317,7 @@ def test_owner_sids_are_cached_per_change_key(samba, tmp_path) -> None:
     server, _ = samba
     share = server.shares["wijzig"]
     target = share / "eigenaar" / "van-wie.txt"
-    _write(target, b"van wie?\n")
+    write_file(target, b"van wie?\n")
     (share / "eigenaar").chmod(0o755)
     os.chown(target, MAPPED_UID, -1)
     other_uid = MAPPED_UID + 1
@@ -349,7 +349,7 @@ def test_stream_errors_name_no_file(samba) -> None:
     text carries no path (smbprotocol's own errors quote the full UNC path)."""
     server, _ = samba
     share = server.shares["wijzig"]
-    _write(share / "Naam van Leerling.txt", b"x\n")
+    write_file(share / "Naam van Leerling.txt", b"x\n")
     connector = make_connector(server, [{"share": "wijzig"}])
     refs, _ = crawl_all(connector)
     fetched = connector.fetch(refs["wijzig/Naam van Leerling.txt"])

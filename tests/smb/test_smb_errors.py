@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import Tree
+from smb_tree import Tree
 from connectors.base import ItemFetchError, SourceError
 from connectors.smb import SmbConnector
 from samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
