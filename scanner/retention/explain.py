@@ -127,7 +127,14 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
             if nl
             else "No student data found: no retention term applies."
         )
-    if decision.rule is None or decision.due_date is None or decision.item_date is None:
+    if decision.rule_id == "geen_datum":
+        return (
+            "Leerlinggegevens gevonden, maar het item heeft geen datum: de bewaartermijn kan niet "
+            "worden berekend."
+            if nl
+            else "Student data found, but the item has no date: the retention term cannot be counted."
+        )
+    if decision.rule is None or decision.due_date is None:
         return (
             "Leerlinggegevens gevonden, maar geen enkele regel is van toepassing: geen vervaldatum."
             if nl
@@ -139,7 +146,10 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
     desc = f" ({rule.description.get(lang)})" if rule.description else ""
     sentences = [f"{'Regel' if nl else 'Rule'} '{rule.id}'{desc}: {term_text(rule.term, lang)}."]
 
-    item = format_date(decision.item_date, lang)
+    if decision.item_date is not None:
+        item = format_date(decision.item_date, lang)
+    else:
+        item = "onbekend" if nl else "unknown"
     if decision.school_year is not None and decision.school_year_end is not None:
         sy = f"{decision.school_year[0]}-{decision.school_year[1]}"
         end = format_date(decision.school_year_end, lang)

@@ -67,7 +67,8 @@ class RetentionDecision:
 
     ``due_date`` is the last day the item may still exist (``None``: no term applies).
     ``rule_id`` names the winning rule, or one of ``geen_leerlinggegevens``, ``geen_regel``,
-    ``uitzondering_bewaarplicht``, ``uitzondering_fout_positief``.
+    ``geen_datum`` (the item has no date), ``uitzondering_bewaarplicht``,
+    ``uitzondering_fout_positief``.
     """
 
     status: RetentionStatus
@@ -254,7 +255,8 @@ class RetentionPolicy:
     def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
         """Decide the retention status of one item. Never raises on odd metadata: unknown
         categories count as ``normaal``, unknown owner marks are ignored, naive dates are
-        taken as local time."""
+        taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
+        unless an ``immediately`` rule applies."""
         hold_folder, mask = self._folder_info(facts.folder)
         if facts.owner_mark is not None or facts.labels or hold_folder:
             exempt = self._exemption(facts, hold_folder)
@@ -277,7 +279,15 @@ class RetentionPolicy:
                 return _NO_STUDENT_DATA
             return RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
 
-        item_day = local_date(facts.date, self._tz)
+        day = today if today is not None else self._today
+        if facts.date is None:  # type: ignore[comparison-overlap]
+            # A source that gave no date: no term can be counted, except "immediately".
+            matched = [c for c in matched if c.term.immediately]
+            if not matched:
+                return RetentionDecision(RetentionStatus.OK, None, "geen_datum", GEEN, None)
+            item_day = day  # only "immediately" terms are left: due today
+        else:
+            item_day = local_date(facts.date, self._tz)
         best: _CompiledRule | None = None
         best_due: date | None = None
         for c in matched:
@@ -286,7 +296,6 @@ class RetentionPolicy:
                 best, best_due = c, due
         assert best is not None and best_due is not None
 
-        day = today if today is not None else self._today
         if best.term.immediately or day > best_due:
             status = RetentionStatus.OVERDUE
         elif day >= best_due - self._soon:
@@ -306,7 +315,7 @@ class RetentionPolicy:
             action=best.rule.action,
             exempt_reason=None,
             rule=best.rule,
-            item_date=item_day,
+            item_date=item_day if facts.date is not None else None,
             today=day,
             school_year=school_year,
             school_year_end=sy_end,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
@@ -436,6 +437,16 @@ def test_school_year_follows_a_configured_start_day() -> None:
 def test_naive_item_dates_do_not_stop_the_run(policy: RetentionPolicy) -> None:
     d = policy.evaluate(facts(when=datetime(2025, 7, 31, 23, 30)))
     assert d.due_date == date(2025, 9, 29)
+
+
+def test_a_missing_date_does_not_stop_the_run(policy: RetentionPolicy) -> None:
+    d = policy.evaluate(replace(facts(), date=None))  # type: ignore[arg-type]
+    assert (d.status, d.due_date, d.rule_id) == (OK, None, "geen_datum")
+    assert "geen datum" in d.explain("nl") and "no date" in d.explain("en")
+    id_copy = replace(facts(categories=("identificatie",), entities=("NL_ID_DOCUMENT",)), date=None)
+    d = policy.evaluate(id_copy)  # type: ignore[arg-type]
+    assert (d.status, d.due_date, d.rule_id) == (OVERDUE, date(2025, 9, 10), "id_documenten")
+    assert d.item_date is None and "Datum van het item: onbekend." in d.explain("nl")
 
 
 def test_decisions_and_settings_pickle(policy: RetentionPolicy) -> None:
