@@ -321,11 +321,13 @@ class GraphMailConnector(Connector):
         assert isinstance(fetched, Fetched)
         return fetched
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
         """Add or remove an Outlook category (needs Mail.ReadWrite; actions are opt-in).
 
         Reads the current categories first, so a category the teacher set in the meantime is
-        kept. Note that this changes the message's ``changeKey``.
+        kept. Changing categories changes the message's ``changeKey``; the new one is returned
+        (``None`` when nothing had to change) so the caller can store it and the next run does
+        not analyse the message again just because of its own label.
         """
         mailbox, message_id = self._split_key(ref.item_key)
         path = f"users/{path_id(mailbox)}/messages/{path_id(message_id)}"
@@ -334,14 +336,20 @@ class GraphMailConnector(Connector):
             current = self.client.get_json(
                 path, mailbox=mailbox, params={"$select": "categories"}, headers=headers, what="categorie / category"
             ).get("categories") or []
+            if (label in current) == present:
+                return None
             wanted = [c for c in current if c != label] + ([label] if present else [])
-            if wanted == current or (present and label in current):
-                return
-            self.client.request(
+            response = self.client.request(
                 "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted}, what="categorie / category"
             )
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None
+        try:
+            body = response.json()  # type: ignore[union-attr]
+        except ValueError:
+            return None
+        change_key = body.get("changeKey") if isinstance(body, dict) else None
+        return change_key if isinstance(change_key, str) else None
 
     def close(self) -> None:
         if self._client is not None:

@@ -212,11 +212,13 @@ def test_set_label_adds_and_removes_outlook_categories(fake, certs, clock) -> No
     connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN])
     refs = {r.title: r for r in crawl_all(connector).seen()}
     ref = refs["Ziekmelding Sanne"]
-    connector.set_label(ref, "Schoonschip: opruimen", True)
+    new_change_key = connector.set_label(ref, "Schoonschip: opruimen", True)
     assert messages["inbox1"].categories == ["Leerling", "Schoonschip: opruimen"]
+    assert new_change_key == messages["inbox1"].change_key != ref.change_key
     patches = len(fake.graph_requests("/messages/"))
-    connector.set_label(ref, "Schoonschip: opruimen", True)  # already there: no PATCH
-    assert [m for m, *_ in fake.graph_requests("/messages/")[patches:]] == ["GET"]
+    assert connector.set_label(ref, "Schoonschip: opruimen", True) is None  # already there
+    assert connector.set_label(ref, "Onbekend", False) is None  # not there
+    assert [m for m, *_ in fake.graph_requests("/messages/")[patches:]] == ["GET", "GET"]
     connector.set_label(ref, "Leerling", False)
     assert messages["inbox1"].categories == ["Schoonschip: opruimen"]
 
