@@ -24,15 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk", type=int, default=0, help="write N mails for benchmarks instead")
     parser.add_argument("--attachments-ratio", type=float, default=0.3)
     parser.add_argument("--today", type=date.fromisoformat, default=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier corpus in OUT_DIR")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.bulk:
-        root = generate_bulk(args.out_dir, args.bulk, args.seed, args.attachments_ratio, today=args.today)
+        root = generate_bulk(args.out_dir, args.bulk, args.seed, args.attachments_ratio, today=args.today,
+                             overwrite=args.overwrite)
         print(json.dumps({"root": str(root), "sources": bulk_sources(root),
                           "seconds": round(time.perf_counter() - start, 2)}, indent=2))
         return 0
     corpus = generate_demo(args.out_dir, seed=args.seed, mails_per_teacher=args.mails_per_teacher,
-                           teachers=args.teachers, today=args.today)
+                           teachers=args.teachers, today=args.today, overwrite=args.overwrite)
     summary = {
         "root": str(corpus.root),
         "roster_csv": str(corpus.roster_csv),

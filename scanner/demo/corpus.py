@@ -18,6 +18,7 @@ import io
 import json
 import os
 import random
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ from scanner.demo.shared import write_shared_folder
 from scanner.demo.writers import EmlWriter, MaildirWriter, MboxWriter
 
 FIRST_SCHOOL_YEAR = 2017
+EARLIEST_TODAY = date(2019, 9, 1)  # the corpus spans school years from 2017; it needs two of them
 LAYOUTS = ("maildir", "mbox", "eml")
 
 
@@ -92,7 +94,7 @@ def draw_when(rng: random.Random, today: date) -> datetime:
         start, end = date(sy, 8, 20), min(end, date(sy + 1, 7, 20))
     if start > end:
         start = end - timedelta(days=30)
-    start = max(start, date(FIRST_SCHOOL_YEAR, 8, 1))
+    start = min(max(start, date(FIRST_SCHOOL_YEAR, 8, 1)), end)
     day = start + timedelta(days=rng.randrange((end - start).days + 1))
     if day.weekday() >= 5 and rng.random() < 0.85:  # most school mail is sent on weekdays
         day -= timedelta(days=day.weekday() - 4)
@@ -208,6 +210,31 @@ def write_mailbox(
     return student_mails
 
 
+def _check_today(today: date) -> date:
+    if today < EARLIEST_TODAY:
+        raise ValueError(
+            f"today moet op of na {EARLIEST_TODAY.isoformat()} liggen / today must be on or after "
+            f"{EARLIEST_TODAY.isoformat()}"
+        )
+    return today
+
+
+def _prepare(root: Path, own: tuple[str, ...], overwrite: bool) -> None:
+    """Create ``root``; refuse (or, with ``overwrite``, remove) an earlier corpus in it."""
+    root.mkdir(parents=True, exist_ok=True)
+    existing = [root / name for name in own if (root / name).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"er staat al een demo-corpus in {root}; kies een lege map of gebruik overwrite / "
+            f"a demo corpus already exists in {root}; choose an empty directory or use overwrite"
+        )
+    for path in existing:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def _population_for(seed: int, today: date) -> Population:
     sy_now = school_year_of(today)
     return build_population(seed, cohort_for(8, FIRST_SCHOOL_YEAR), cohort_for(1, sy_now))
@@ -237,6 +264,7 @@ def generate_demo(
     mails_per_teacher: int = 120,
     teachers: int = 3,
     today: date | None = None,
+    overwrite: bool = False,
 ) -> DemoCorpus:
     """Write the demo corpus under ``out_dir`` and describe it.
 
@@ -244,11 +272,17 @@ def generate_demo(
     teacher 3 a folder of .eml files; further teachers cycle through the three layouts.
     ``gedeeld/`` is the shared folder; ``leerlingen.csv`` the roster. ``today`` decides the
     date range and therefore the retention statuses; pass it for reproducible output.
+
+    An existing corpus in ``out_dir`` is an error unless ``overwrite`` is set, because left-over
+    files from another seed would silently contradict the ground truth; with ``overwrite`` only
+    the generator's own paths (``mail``, ``gedeeld``, ``leerlingen.csv``) are removed.
     """
-    today = today or date.today()
-    root = Path(out_dir).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    today = _check_today(today or date.today())
+    if mails_per_teacher < 0:
+        raise ValueError("mails_per_teacher moet >= 0 zijn / mails_per_teacher must be >= 0")
     staff = make_teachers(teachers)
+    root = Path(out_dir).resolve()
+    _prepare(root, ("mail", "gedeeld", "leerlingen.csv"), overwrite)
     population = _population_for(seed, today)
     planter = Planter()
     docs = DocFactory(seed, planter)
@@ -301,6 +335,7 @@ def generate_bulk(
     *,
     teachers: int = 8,
     today: date | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``n_mails`` mails as one Maildir++ per teacher under ``out_dir/bulk``; return it.
 
@@ -309,10 +344,13 @@ def generate_bulk(
     only counters are kept. ``bulk/manifest.json`` lists the mailboxes, counts and the
     matching source configurations (also available through :func:`bulk_sources`).
     """
-    today = today or date.today()
+    today = _check_today(today or date.today())
+    if n_mails < 1:
+        raise ValueError("n_mails moet >= 1 zijn / n_mails must be >= 1")
     root = Path(out_dir).resolve() / "bulk"
-    root.mkdir(parents=True, exist_ok=True)
-    staff = make_teachers(min(teachers, max(1, n_mails)))
+    staff = make_teachers(min(teachers, n_mails))
+    _prepare(root.parent, ("bulk",), overwrite)
+    root.mkdir()
     population = _population_for(seed, today)
     planter = Planter()
     docs = DocFactory(seed, planter)

@@ -62,3 +62,32 @@ def test_sizes_and_teacher_count(tmp_path: Path) -> None:
     mails = [k for k in corpus.expected_student_data if not k.startswith("gedeeld/")]
     assert len(mails) == 5 * 24
     assert len(corpus.teachers) == 5
+
+
+def test_existing_corpus_is_refused_or_replaced(tmp_path: Path) -> None:
+    import pytest
+
+    generate_demo(tmp_path, seed=1, mails_per_teacher=23, teachers=1, today=TODAY)
+    with pytest.raises(FileExistsError, match="demo-corpus"):
+        generate_demo(tmp_path, seed=2, mails_per_teacher=23, teachers=1, today=TODAY)
+    keep = tmp_path / "notes.txt"
+    keep.write_text("not ours")
+    fresh = generate_demo(tmp_path, seed=2, mails_per_teacher=23, teachers=1, today=TODAY, overwrite=True)
+    on_disk = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+               if p.is_file() and (p.parent.name in ("cur", "new") or "gedeeld" in p.parts)}
+    assert on_disk == set(fresh.expected_student_data), "no left-overs from the first seed"
+    assert keep.read_text() == "not ours", "only the generator's own paths are removed"
+
+
+def test_invalid_arguments_are_refused_with_a_dutch_first_message(tmp_path: Path) -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="^today moet"):
+        generate_demo(tmp_path / "a", today=date(2018, 1, 1))
+    with pytest.raises(ValueError, match="^aantal leerkrachten"):
+        generate_demo(tmp_path / "b", teachers=9, today=TODAY)
+
+
+def test_earliest_supported_today(tmp_path: Path) -> None:
+    corpus = generate_demo(tmp_path, seed=8, mails_per_teacher=40, teachers=2, today=date(2019, 9, 1))
+    assert len(corpus.expected_student_data) > 80
