@@ -132,7 +132,7 @@ def _mail_clients(settings: Settings) -> tuple[Any, Any]:
             if source.kind in ("graph_mail", "graph_files"):
                 from connectors.graph.client import GraphClient
 
-                return GraphClient.from_source(source), None
+                return GraphClient(source), None
     if method == "ews":
         for source in settings.sources:
             if source.kind == "ews":

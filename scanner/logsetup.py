@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 NOISY_LIBRARIES = ("pypdf", "exchangelib", "msal", "urllib3", "smbprotocol", "spnego", "presidio-analyzer",
                    "presidio_analyzer", "extract_msg", "py7zr", "fontTools", "fpdf", "tnefparse",
-                   "imapclient", "apscheduler.executors", "distributed", "charset_normalizer", "alembic")
+                   "imapclient", "apscheduler.executors", "distributed", "charset_normalizer", "alembic", "smbclient")
 
 
 class JsonFormatter(logging.Formatter):

@@ -18,8 +18,8 @@ How rules combine (see also :mod:`scanner.retention.policy`):
 * Exemptions beat every rule: a legal hold (label or folder) or an owner's false-positive
   mark makes the item ``ok`` without a due date.
 
-The defaults below equal ``scanner/retention/default.yaml`` (a test keeps them equal); that
-file is the commented block for ``config/default.yaml``.
+The defaults below equal the ``retention:`` block of ``config/default.yaml`` (a test keeps
+them equal).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Not a test (no timed assertions); run it and read the figures:
 
-    .venv/bin/python tests/retention/bench_retention_policy.py [items]
+    .venv/bin/python benchmarks/bench_retention.py [items]
 
 The item mix imitates a school: mostly mail in a few hundred folders, some share files,
 dates spread over ten years, one to three categories per item, few labels.
@@ -16,7 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings
 
