@@ -54,7 +54,7 @@ from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef,
 
 log = logging.getLogger(__name__)
 
-_SYNC_FIELDS = ["subject", "datetime_received", "size", "categories"]
+_SYNC_FIELDS = ["subject", "datetime_received", "datetime_created", "size", "categories"]
 _MAIL_FOLDER_CLASS = "ipf.note"
 
 
@@ -152,10 +152,16 @@ class _RetryPolicy(FaultTolerance):
 
 # --- trusting a private CA ------------------------------------------------------------------
 # exchangelib builds its HTTP adapters from one class attribute, so a per-endpoint CA is kept
-# in a process-wide map that a small adapter subclass consults.
+# in a process-wide map (host:port -> CA file) that a small adapter subclass consults. Other
+# endpoints keep the system trust store.
 
 _CA_FILES: dict[str, str] = {}
 _CA_LOCK = threading.Lock()
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or 443}"
 
 
 def _install_ca(endpoint: str, ca_file: Path) -> None:
@@ -164,11 +170,10 @@ def _install_ca(endpoint: str, ca_file: Path) -> None:
 
     class _CaAdapter(requests.adapters.HTTPAdapter):
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-            host = (urlsplit(url).hostname or "").lower()
-            super().cert_verify(conn, url, _CA_FILES.get(host, verify), cert)
+            super().cert_verify(conn, url, _CA_FILES.get(_netloc(url), verify), cert)
 
     with _CA_LOCK:
-        _CA_FILES[(urlsplit(endpoint).hostname or "").lower()] = str(ca_file)
+        _CA_FILES[_netloc(endpoint)] = str(ca_file)
         if not getattr(BaseProtocol.HTTP_ADAPTER_CLS, "_schoonschip", False):
             _CaAdapter._schoonschip = True  # type: ignore[attr-defined]
             BaseProtocol.HTTP_ADAPTER_CLS = _CaAdapter
@@ -351,6 +356,9 @@ class EwsConnector(Connector):
         folder = self._folder(unit.key)
         mailbox, _ = self._split(unit.key)
         state = cursor or None
+        # exchangelib falls back to the state cached on the folder object when given None;
+        # a crawl without cursor must really start from scratch.
+        folder.item_sync_state = state
         try:
             try:
                 changes = folder.sync_items(
@@ -381,7 +389,8 @@ class EwsConnector(Connector):
         yield Cursor(folder.item_sync_state)
 
     def _ref(self, unit: Unit, mailbox: str, item: Any) -> ItemRef:
-        received = getattr(item, "datetime_received", None)
+        # Drafts have no received time; their creation time is the next best age.
+        received = getattr(item, "datetime_received", None) or getattr(item, "datetime_created", None)
         date = (
             datetime.fromtimestamp(received.timestamp(), tz=timezone.utc)
             if received is not None
@@ -509,8 +518,27 @@ def _error_code(exc: BaseException) -> str:
                         errors.ErrorMailboxStoreUnavailable)):
         return "not_found"
     if isinstance(exc, (errors.TransportError, OSError)) or type(exc).__module__.startswith("requests"):
-        return "unreachable"
+        return "tls_failed" if _caused_by_tls(exc) else "unreachable"
     return "protocol"
+
+
+def _caused_by_tls(exc: BaseException) -> bool:
+    """True when a certificate or TLS handshake problem is somewhere in the exception chain
+    (exchangelib re-raises connection errors as its own types)."""
+    import ssl
+
+    import requests.exceptions
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ssl.SSLError, requests.exceptions.SSLError)) or "CERTIFICATE_VERIFY_FAILED" in str(
+            current
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _source_error(exc: BaseException, where_nl: str, where_en: str) -> SourceError:
@@ -521,6 +549,7 @@ def _source_error(exc: BaseException, where_nl: str, where_en: str) -> SourceErr
         "access_denied": ("geen toegang (impersonatie/rechten)", "access denied (impersonation/rights)"),
         "not_found": ("niet gevonden", "not found"),
         "unreachable": ("server niet bereikbaar", "server unreachable"),
+        "tls_failed": ("TLS-certificaat niet vertrouwd (ca_file?)", "TLS certificate not trusted (ca_file?)"),
         "protocol": ("onverwacht antwoord van EWS", "unexpected EWS reply"),
     }[code]
     return SourceError(code, f"{where_nl}: {text[0]} / {where_en}: {text[1]} ({type(exc).__name__})")

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import base64
 import itertools
+import ssl
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 S = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -60,10 +62,15 @@ class FakeFolder:
 
 
 class FakeExchange:
-    """The state of the fake server: mailboxes, folders, items, a change log per folder."""
+    """The state of the fake server: mailboxes, folders, items, a change log per folder.
 
-    def __init__(self, username: str, password: str) -> None:
+    ``auth`` is ``"basic"`` (checked against username/password) or ``"ntlm"`` (a real NTLM
+    handshake verified by pyspnego's acceptor against the file named by ``NTLM_USER_FILE``).
+    """
+
+    def __init__(self, username: str, password: str, auth: str = "basic") -> None:
         self.username, self.password = username, password
+        self.auth = auth
         self.lock = threading.RLock()
         self.mailboxes: dict[str, dict[str, FakeFolder]] = {}
         self.roots: dict[str, str] = {}
@@ -265,9 +272,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         exchange = self.server.exchange
-        expected = "Basic " + base64.b64encode(f"{exchange.username}:{exchange.password}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            self._send(401, b"", {"WWW-Authenticate": 'Basic realm="mail.school.nl"'})
+        if not self._authenticated(exchange):
             return
         root = ET.fromstring(body)
         header = root.find(f"{{{S}}}Header")
@@ -293,6 +298,39 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(500, fault("ErrorInvalidRequest", f"Unsupported operation {operation}"))
                 return
             self._send(200, handler(request, exchange))
+
+    _ntlm = None  # the NTLM acceptor of this connection, between challenge and response
+
+    def _authenticated(self, exchange: FakeExchange) -> bool:
+        """Check the Authorization header; answer 401 (with a challenge) and return False if
+        the request may not proceed."""
+        header = self.headers.get("Authorization", "")
+        if exchange.auth == "basic":
+            expected = "Basic " + base64.b64encode(f"{exchange.username}:{exchange.password}".encode()).decode()
+            if header == expected:
+                return True
+            self._send(401, b"", {"WWW-Authenticate": 'Basic realm="mail.school.nl"'})
+            return False
+        import spnego
+        import spnego.exceptions
+
+        if not header.startswith("NTLM "):
+            self._send(401, b"", {"WWW-Authenticate": "NTLM"})
+            return False
+        token = base64.b64decode(header[5:])
+        if self._ntlm is None or token[8:12] == b"\x01\x00\x00\x00":  # NEGOTIATE starts over
+            self._ntlm = spnego.server(protocol="ntlm")
+        try:
+            answer = self._ntlm.step(token)
+        except spnego.exceptions.SpnegoError:
+            self._ntlm = None
+            self._send(401, b"", {"WWW-Authenticate": "NTLM"})
+            return False
+        if not self._ntlm.complete:
+            self._send(401, b"", {"WWW-Authenticate": "NTLM " + base64.b64encode(answer or b"").decode()})
+            return False
+        self._ntlm = None
+        return True
 
     # --- operations --------------------------------------------------------------------------
 
@@ -462,14 +500,20 @@ class Handler(BaseHTTPRequestHandler):
 class FakeEwsServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, exchange: FakeExchange) -> None:
+    def __init__(self, exchange: FakeExchange, tls: tuple[Path, Path] | None = None) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.exchange = exchange
+        self.tls = tls is not None
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self.socket = context.wrap_socket(self.socket, server_side=True)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/EWS/Exchange.asmx"
+        scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
+        return f"{scheme}://{host}:{self.server_address[1]}/EWS/Exchange.asmx"
 
     def start(self) -> "FakeEwsServer":
         self.thread.start()
@@ -479,3 +523,32 @@ class FakeEwsServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self.thread.join(timeout=5)
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost/127.0.0.1 (its own CA), made in-process."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "ews-cert.pem", directory / "ews-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.ews import EwsConfig, EwsConnector, send_mime
 from connectors.registry import connector_class
-from fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
+from fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange, make_certificate
 from scanner.model import Cursor, Gone, ItemKind, Seen
 
 
@@ -90,6 +90,11 @@ def test_full_crawl_pages_through_sync_folder_items(exchange: FakeExchange, conf
     assert ref.link.startswith("https://mail.school.nl/owa/?ItemID=AAMkAD")
     assert "+" not in ref.link.split("ItemID=")[1].split("&")[0]  # the id is URL-encoded
     assert cursor
+    with EwsConnector(config) as connector:
+        again, _ = crawl(connector, f"{JUF}/Verwijderde items", cursor)
+        assert again == []
+        full, _ = crawl(connector, f"{JUF}/Verwijderde items", None)  # no cursor: from scratch
+        assert len(full) == 5
 
 
 def test_incremental_crawl_reports_new_changed_and_deleted(exchange: FakeExchange, config: EwsConfig) -> None:
@@ -231,6 +236,57 @@ def test_unreachable_endpoint(config: EwsConfig) -> None:
     with EwsConnector(closed) as connector, pytest.raises(SourceError) as info:
         list(connector.units())
     assert info.value.code == "unreachable"
+
+
+@pytest.fixture
+def ntlm_exchange(tmp_path, monkeypatch: pytest.MonkeyPatch) -> FakeEwsServer:
+    users = tmp_path / "ntlm-users"
+    users.write_text(f"SCHOOL:svc-schoonschip:{SERVICE_PASSWORD}\n")
+    monkeypatch.setenv("NTLM_USER_FILE", str(users))  # read by the server's NTLM acceptor
+    exchange = FakeExchange(SERVICE_USER, SERVICE_PASSWORD, auth="ntlm")
+    exchange.add_mailbox(JUF)
+    server = FakeEwsServer(exchange).start()
+    yield server
+    server.stop()
+
+
+def test_ntlm_authentication(ntlm_exchange: FakeEwsServer, config: EwsConfig,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ntlm_exchange.exchange.add_item(JUF, "Postvak IN", "via ntlm", mime("via ntlm"))
+    ntlm = config.model_copy(update={"service_endpoint": ntlm_exchange.endpoint, "auth": "ntlm",
+                                     "username": "SCHOOL\\svc-schoonschip", "mailboxes": [JUF]})
+    with EwsConnector(ntlm) as connector:
+        events, cursor = crawl(connector, f"{JUF}/Postvak IN")
+        assert connector.fetch(events[0].ref).size
+    assert len(events) == 1 and cursor
+    monkeypatch.setenv("TEST_EWS_PASSWORD", "fout")
+    with EwsConnector(ntlm) as connector, pytest.raises(SourceError) as info:
+        list(connector.units())
+    assert info.value.code == "auth_failed"
+
+
+def test_https_with_a_private_ca(exchange: FakeExchange, config: EwsConfig, tmp_path) -> None:
+    cert, key = make_certificate(tmp_path)
+    server = FakeEwsServer(exchange, tls=(cert, key)).start()
+    try:
+        exchange.add_item(JUF, "Postvak IN", "via https", mime("via https"))
+        trusted = EwsConfig.model_validate({**config.model_dump(exclude={"password"}),
+                                            "password": {"env": "TEST_EWS_PASSWORD"},
+                                            "service_endpoint": server.endpoint, "ca_file": str(cert)})
+        with EwsConnector(trusted) as connector:
+            events, _ = crawl(connector, f"{JUF}/Postvak IN")
+        assert len(events) == 1
+    finally:
+        server.stop()
+    other = FakeEwsServer(exchange, tls=(cert, key)).start()  # same certificate, not trusted here
+    try:
+        untrusted = trusted.model_copy(update={"ca_file": None, "service_endpoint": other.endpoint,
+                                               "max_wait": 1})
+        with EwsConnector(untrusted) as connector, pytest.raises(SourceError) as info:
+            list(connector.units())
+        assert info.value.code == "tls_failed"
+    finally:
+        other.stop()
 
 
 def test_connector_pickles_without_sessions(exchange: FakeExchange, config: EwsConfig) -> None:

@@ -87,6 +87,7 @@ def test_registry_points_at_the_imap_connector() -> None:
 
 def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, config: ImapConfig) -> None:
     admin.create_folder("Klas 3B/Zorg")
+    admin.create_folder("Oudergesprekken – Één & co")  # non-ASCII: modified UTF-7 on the wire
     admin.create_folder("Alle berichten")  # \All: a virtual duplicate on Gmail, skipped
     admin.append("INBOX", make_mail("Ziekmelding Émile – groep 5"), flags=[b"$Bewaren"])
     admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=timezone.utc))
@@ -100,6 +101,7 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
         units = {u.key: u for u in connector.units()}
         assert set(units) == {
             f"{USER}/INBOX", f"{USER}/Sent", f"{USER}/Trash", f"{USER}/Archive", f"{USER}/Klas 3B/Zorg",
+            f"{USER}/Oudergesprekken – Één & co",
         }
         for unit in units.values():
             assert unit.owner == USER and unit.concurrency_key == USER and unit.full_listing
@@ -120,7 +122,8 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
         parts = cursor.split(":")
         assert int(parts[0]) == uidvalidity and int(parts[1]) == 4 and len(parts) == 3  # CONDSTORE
 
-        for folder in ("Sent", "Trash", "Archive", "Klas 3B/Zorg"):
+        admin.append("Oudergesprekken – Één & co", make_mail("Verslag"))
+        for folder in ("Sent", "Trash", "Archive", "Klas 3B/Zorg", "Oudergesprekken – Één & co"):
             _, seen, _ = crawl_all(connector, f"{USER}/{folder}")
             assert len(seen) == 1
 
