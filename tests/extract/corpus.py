@@ -510,3 +510,31 @@ def heavy_ods(path: Path, rows: int = 150_000) -> Path:
                 content.write(f"<table:table-row>{cells}</table:table-row>".encode())
             content.write(b"</table:table></office:spreadsheet></office:body></office:document-content>")
     return path
+
+
+def tnef_bytes(body: bytes, attachments: dict[str, bytes]) -> bytes:
+    """A minimal winmail.dat: TNEF version, a body, attachments (render data, title, data)."""
+
+    def attribute(level: int, name: int, kind: int, data: bytes) -> bytes:
+        return struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack(
+            "<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 0x0101)
+    out += attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x10000))
+    out += attribute(1, 0x800C, 0x0002, body)
+    for name, data in attachments.items():
+        out += attribute(2, 0x9002, 0x0006, bytes(14))
+        out += attribute(2, 0x8010, 0x0001, name.encode() + b"\x00")
+        out += attribute(2, 0x800F, 0x0006, data)
+    return out
+
+
+def text_image_png(text: str) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+    image = Image.new("L", (60 + 30 * len(text), 200), 255)
+    ImageDraw.Draw(image).text((20, 60), text, font=font, fill=0)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

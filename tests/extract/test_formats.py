@@ -161,3 +161,30 @@ def test_error_messages_are_bilingual_and_content_free(extractor):
     assert codes(result) == {"geheim-dossier-Jan.zip/dossier.txt": {"encrypted"}}
     for error in result.errors:
         assert " / " in error.message and "Jan" not in error.message and "dossier" not in error.message
+
+
+def test_winmail_dat_body_and_attachments(extractor):
+    tnef = corpus.tnef_bytes(b"Zie de lijst van groep 7", {"lijst.csv": f"Naam;BSN\nJan;{BSN}\n".encode()})
+    message = corpus.mail_bytes("Outlook-bericht", attachments={"winmail.dat": tnef})
+    result = run(extractor, message, "m", ItemKind.MAIL)
+    assert result.errors == []
+    assert "groep 7" in text_of(result, "winmail.dat")
+    csv_part = next(p for p in result.parts if p.part == "winmail.dat/lijst.csv")
+    assert csv_part.context["column_headers"] == ["Naam", "BSN"] and BSN in csv_part.text
+
+
+def test_ocr_is_optional_and_reads_dutch_text(extractor):
+    import os
+    import shutil
+
+    import pytest
+
+    if shutil.which("tesseract") is None:
+        if os.environ.get("SCHOONSCHIP_ALLOW_SKIP") == "1":
+            pytest.skip("tesseract not installed")
+        pytest.fail("tesseract-ocr (with the nld language) is required for the OCR test")
+    image = corpus.text_image_png(f"Leerling Jansen BSN {BSN}")
+    assert run(extractor, image, "scan.png").parts == []  # off by default: skipped silently
+    result = run(extractor, image, "scan.png", ocr=True)
+    assert result.errors == []
+    assert BSN in text_of(result) and result.parts[0].location == "afbeelding (OCR)"
