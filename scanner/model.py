@@ -60,6 +60,9 @@ class Unit:
     label: str
     owner: str | None = None
     concurrency_key: str | None = None
+    department: str | None = None
+    """School or department of the unit when it differs from the source's (an SMB share per
+    department); the FG groups by it."""
     full_listing: bool = True
     """True when :meth:`Connector.crawl` lists every item of the unit on every run (folders,
     mbox, SMB). The pipeline then closes items it did not see as ``opgeruimd``. False for delta

@@ -181,6 +181,7 @@ class ScanRunner:
                 self._close(connector)
                 continue
             stats.units = len(units)
+            self._close_vanished_units(source, units)
             done = self.store.done_units(self.run_id, source.name)
             stats.units_done = len(done)
             for unit in units:
@@ -232,6 +233,18 @@ class ScanRunner:
         state.crawl_done = True
         self._maybe_complete(state)
 
+    def _close_vanished_units(self, source: SourceConfig, units: list[Unit]) -> None:
+        """Close the items of units an earlier run completed but the source no longer lists
+        (a deleted mail folder or home directory). A unit key ending in ``/*`` is a connector's
+        sign that listing below that prefix failed this run: nothing under it is closed."""
+        listed = {unit.key for unit in units}
+        failed_prefixes = tuple(key[:-1] for key in listed if key.endswith("/*"))
+        for unit_key in self.store.unit_keys(source.name) - listed:
+            if failed_prefixes and unit_key.startswith(failed_prefixes):
+                continue
+            closed = self.store.close_unit(source.name, unit_key, self.run_id)
+            self.stats[source.name].closed += closed
+
     def _triage(self, state: _UnitState, refs: list[ItemRef]) -> Iterator[Work]:
         if not refs:
             return
@@ -267,7 +280,8 @@ class ScanRunner:
 
     def _store_results(self, state: _UnitState, results: list[AnalysisResult]) -> None:
         source = state.source
-        self.store.save_results(self.run_id, results, source_kind=source.kind, department=source.department)
+        self.store.save_results(self.run_id, results, source_kind=source.kind,
+                                department=state.unit.department or source.department)
         stats = self.stats[source.name]
         stats.analysed += len(results)
         state.stats["analysed"] += len(results)

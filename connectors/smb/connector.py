@@ -18,7 +18,7 @@ import logging
 import mimetypes
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.smb.client import SmbClient, classify, describe
@@ -58,6 +58,7 @@ class SmbConnector(Connector):
         super().__init__(config, context)
         self._client: SmbClient | None = None
         self._owner_cache: OwnerCache | None = None
+        self._unlisted: dict[str, tuple[BaseException, Any]] = {}
         self.warnings: list[tuple[str, str, str]] = []
         """Non-fatal walk problems as ``(unit_key, code, message)``; messages name no file
         (and no folder unless ``report_folder_names``). The pipeline records them as source
@@ -152,10 +153,11 @@ class SmbConnector(Connector):
             base_key = self._base_key(entry)
             label = self._where(entry)
             if not entry.split_subfolders:
-                yield Unit(key=base_key, label=label, owner=owner, concurrency_key=concurrency)
+                yield Unit(key=base_key, label=label, owner=owner, concurrency_key=concurrency,
+                           department=entry.department)
                 continue
             yield Unit(key=f"{base_key}/{ROOT_FILES}", label=label, owner=owner,
-                       concurrency_key=concurrency)
+                       concurrency_key=concurrency, department=entry.department)
             try:
                 entries = self.client.list_dir(entry.base)
             except SourceError:
@@ -164,7 +166,12 @@ class SmbConnector(Connector):
                 code = classify(exc)
                 if code in FATAL_CODES:
                     raise self._source_error(exc, entry) from None
-                continue  # the root-files unit's crawl reports it
+                # A "<share>/*" unit tells the pipeline that the subfolders could not be listed
+                # (so it must not close their items); crawling it reports the error.
+                self._unlisted[f"{base_key}/*"] = (exc, entry)
+                yield Unit(key=f"{base_key}/*", label=label, owner=owner,
+                           concurrency_key=concurrency, department=entry.department)
+                continue
             for item in sorted(entries, key=lambda e: e.name):
                 if not item.is_dir:
                     continue
@@ -175,11 +182,14 @@ class SmbConnector(Connector):
                     continue
                 folder_owner = self._template_owner(entry, f"{path}/x") or owner
                 yield Unit(key=f"{base_key}/{item.name}", label=f"{label}\\{item.name}",
-                           owner=folder_owner, concurrency_key=concurrency)
+                           owner=folder_owner, concurrency_key=concurrency, department=entry.department)
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         """List every file of the unit (a full listing each run; ``cursor`` is not needed) and
         end with a cursor holding counts only: ``{"files", "bytes", "problems"}``."""
+        if unit.key in self._unlisted:
+            exc, failed_entry = self._unlisted[unit.key]
+            raise self._source_error(exc, failed_entry)
         entry, folder, recursive = self._locate(unit.key)
         client = self.client
         try:

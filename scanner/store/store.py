@@ -151,6 +151,22 @@ class Store:
             conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=unit_key,
                                                     status="done", stats=stats, finished_at=now))
 
+    def unit_keys(self, source: str) -> set[str]:
+        """Units of ``source`` that completed in some earlier run."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(s.units.c.unit_key).where(s.units.c.source == source)).scalars())
+
+    def close_unit(self, source: str, unit_key: str, run_id: int) -> int:
+        """A unit that is gone at the source (a deleted folder or home directory): close its
+        items and forget its cursor."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(s.items).where(
+                s.items.c.source == source, s.items.c.unit_key == unit_key,
+                s.items.c.state == ItemState.ACTIVE.value).values(
+                state=ItemState.CLEANED.value, closed_at=utcnow(), last_seen_run=run_id))
+            conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
+            return result.rowcount or 0
+
     def run_unit_stats(self, run_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(

@@ -1,0 +1,105 @@
+"""The scan pipeline on real local sources: incremental triage, deletion evidence, vanished
+units, per-source errors, and privacy of what it stores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from scanner.config import load_config
+from scanner.jobs import run_scan
+from scanner.pipeline import ScanRunner
+from scanner.store import Store
+
+BSN = "111222333"  # passes the 11-proef; fictional
+
+
+def make_share(root: Path) -> None:
+    (root / "Zorg").mkdir(parents=True)
+    (root / "Groep 7").mkdir()
+    (root / "Zorg" / "opp.txt").write_text(
+        f"Ontwikkelingsperspectief (OPP) voor leerling Daan de Vries, groep 7.\nBSN: {BSN}\n"
+        "Diagnose ADHD, medicatie via de huisarts.\n", encoding="utf-8")
+    (root / "Groep 7" / "rooster.txt").write_text("Rooster groep 7: maandag gym, dinsdag muziek.\n")
+    (root / "Groep 7" / "lijst.csv").write_text(f"naam;bsn\nDaan de Vries;{BSN}\n")
+
+
+def configure(tmp_path: Path, sources: list[dict], database_url: str | None = None) -> object:
+    data = {"state_dir": str(tmp_path / "state"), "sources": sources, "school": {"name": "Test"}}
+    if database_url:
+        data["database"] = {"url": database_url}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_config(path)
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture
+def share(tmp_path):
+    root = tmp_path / "share"
+    make_share(root)
+    return root
+
+
+def test_incremental_runs_cost_what_changed(tmp_path, share, database_url):
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl",
+                                     "owners": {"Zorg/*": "ib@s.nl"}}], database_url)
+    store = Store(settings.database_url)
+    first = ScanRunner(settings, store).run()
+    assert first.totals()["analysed"] == 3 and first.totals()["flagged"] == 2
+    second = ScanRunner(settings, store).run()
+    assert second.totals()["analysed"] == 0 and second.totals()["unchanged"] == 3
+    (share / "Groep 7" / "rooster.txt").write_text("Rooster groep 7 aangepast, nu met gym op vrijdag.\n")
+    os.remove(share / "Groep 7" / "lijst.csv")
+    third = ScanRunner(settings, store).run()
+    assert third.totals()["analysed"] == 1 and third.totals()["closed"] == 1
+    with store.engine.connect() as conn:
+        states = dict(conn.execute(text("select item_key, state from items")).all())
+    assert states == {"Zorg/opp.txt": "actief", "Groep 7/rooster.txt": "actief", "Groep 7/lijst.csv": "opgeruimd"}
+    store.close()
+
+
+def test_a_vanished_folder_closes_its_items(tmp_path, share):
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}])
+    store = Store(settings.database_url)
+    ScanRunner(settings, store).run()
+    shutil.rmtree(share / "Groep 7")
+    summary = ScanRunner(settings, store).run()
+    assert summary.totals()["closed"] == 2
+    assert store.count_items(state="opgeruimd") == 2
+
+
+def test_a_broken_source_does_not_stop_the_others(tmp_path, share):
+    settings = configure(tmp_path, [
+        {"name": "kapot", "kind": "maildir", "path": str(tmp_path / "bestaat-niet"), "owner": "a@s.nl"},
+        {"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"},
+    ])
+    lines: list[str] = []
+    assert run_scan(settings, progress=False, echo=lines.append) == 0
+    store = Store(settings.database_url)
+    run_id = store.runs("scan")[0]["id"]
+    errors = store.source_errors(run_id)
+    assert [(e["source"], e["code"]) for e in errors] == [("kapot", "not_found")]
+    assert store.count_items(source="g") == 3
+    assert any("kapot" in line for line in lines)
+
+
+def test_nothing_detected_is_stored_in_clear(tmp_path, share):
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}])
+    run_scan(settings, progress=False, echo=quiet)
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    for needle in (BSN, "111.22.333", "Daan de Vries", "ADHD", "medicatie"):
+        assert needle.encode() not in raw, needle
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        masked = conn.execute(text("select masked from findings where entity = 'NL_BSN'")).scalars().all()
+    assert masked and all(m.endswith("2333") and "1112" not in m for m in masked)
