@@ -453,8 +453,14 @@ class EwsConnector(Connector):
 
     # --- optional actions ----------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
-        """Add or remove an Outlook category (UpdateItem on the categories field only)."""
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+        """Add or remove an Outlook category (UpdateItem on the categories field only).
+
+        Reads the current categories first, so a category the teacher set meanwhile is kept.
+        A category change moves the EWS ChangeKey; the new one is returned (``None`` when
+        nothing had to change) so the caller can store it and the next run does not analyse
+        the message again because of its own label (same contract as the Graph connector).
+        """
         item = self._get_item(ref, ["categories"])
         categories = list(item.categories or [])
         if present and label not in categories:
@@ -462,7 +468,7 @@ class EwsConnector(Connector):
         elif not present and label in categories:
             categories.remove(label)
         else:
-            return
+            return None
         item.categories = categories or None
         try:
             item.save(update_fields=["categories"])
@@ -470,6 +476,7 @@ class EwsConnector(Connector):
             raise ItemFetchError(
                 "action_failed", f"categorie zetten mislukt / setting category failed: {type(exc).__name__}"
             ) from exc
+        return item.changekey
 
     def send_mime(self, mailbox: str, mime_bytes: bytes, save_copy: bool = True) -> None:
         """Send a ready-made MIME message from ``mailbox`` (used for digests)."""

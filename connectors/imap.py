@@ -369,12 +369,13 @@ class ImapConnector(Connector):
 
     # --- optional action -------------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
         """Set or clear an IMAP keyword (the IMAP counterpart of an Outlook category).
 
         Keywords are atoms, so characters IMAP does not allow become ``_``. This is the only
         place the connector selects a folder read-write; it switches back to read-only on the
-        next crawl or fetch.
+        next crawl or fetch. Returns the item's change key, which a keyword does not move
+        (same contract as the Graph and EWS connectors).
         """
         keyword = _keyword(label)
         try:
@@ -391,6 +392,7 @@ class ImapConnector(Connector):
             raise ItemFetchError(
                 "action_failed", f"label zetten mislukt / setting label failed: {type(exc).__name__}"
             ) from exc
+        return ref.change_key
 
 
 # --- helpers -------------------------------------------------------------------------------

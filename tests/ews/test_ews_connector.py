@@ -187,10 +187,12 @@ def test_set_label_updates_outlook_categories(exchange: FakeExchange, config: Ew
     item = exchange.add_item(JUF, "Postvak IN", "label", mime("label"), categories=["Bewaren"])
     with EwsConnector(config) as connector:
         events, cursor = crawl(connector, f"{JUF}/Postvak IN")
-        connector.set_label(events[0].ref, "Schoonschip: opruimen")
+        new_key = connector.set_label(events[0].ref, "Schoonschip: opruimen")
         assert item.categories == ["Bewaren", "Schoonschip: opruimen"]
         events2, _ = crawl(connector, f"{JUF}/Postvak IN", cursor)
         assert events2[0].ref.labels == ("Bewaren", "Schoonschip: opruimen")
+        assert new_key == events2[0].ref.change_key != events[0].ref.change_key
+        assert connector.set_label(events[0].ref, "Bewaren") is None  # already there: no update
         connector.set_label(events[0].ref, "Schoonschip: opruimen", present=False)
         connector.set_label(events[0].ref, "Bewaren", present=False)
     assert item.categories == []

@@ -214,7 +214,7 @@ def test_set_label_adds_and_removes_a_keyword(admin: IMAPClient, config: ImapCon
     with ImapConnector(config) as connector:
         _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
         ref = next(iter(seen.values()))
-        connector.set_label(ref, "schoonschip opruimen")
+        assert connector.set_label(ref, "schoonschip opruimen") == ref.change_key
         _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
         assert seen[ref.item_key].labels == ("schoonschip_opruimen",)
         connector.set_label(ref, "schoonschip opruimen", present=False)
