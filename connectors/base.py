@@ -36,7 +36,7 @@ class SourceError(Exception):
     """A unit or a whole source could not be crawled (unreachable, access denied, bad token).
 
     ``code`` is a stable key (``unreachable``, ``auth_failed``, ``access_denied``,
-    ``throttled``, ``not_found``, ``protocol``); ``str(error)`` is a Dutch-first description
+    ``throttled``, ``not_found``, ``protocol``, ``tls_failed``); ``str(error)`` is a Dutch-first description
     that names the source or folder but never content.
     """
 
@@ -46,7 +46,11 @@ class SourceError(Exception):
 
 
 class ItemFetchError(Exception):
-    """One item's content could not be fetched; the crawl continues."""
+    """One item's content could not be fetched; the crawl continues.
+
+    Codes: ``too_large``, ``not_found``, ``vanished``, ``access_denied``, ``locked``,
+    ``offline``, ``fetch_failed``, ``action_failed``.
+    """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -174,12 +178,19 @@ class Connector(abc.ABC):
 
     # Optional capabilities ---------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> None:
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove a label (Outlook category, IMAP keyword) on an item.
 
-        Only connectors that support mailbox actions override this; actions are off by default.
+        Returns the item's new change key when setting the label changed it (Graph and EWS
+        bump the changeKey), so the pipeline can store it and not re-analyse the item because
+        of its own label; ``None`` when the change key did not change. Only connectors that
+        support mailbox actions override this; actions are off by default.
         """
         raise NotImplementedError(f"{self.kind} ondersteunt geen labels / does not support labels")
+
+    @classmethod
+    def supports_labels(cls) -> bool:
+        return cls.set_label is not Connector.set_label
 
     def close(self) -> None:
         """Release connections. Called once when the pipeline is done with the connector."""

@@ -65,6 +65,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Bewaartermijn: {verlopen} verlopen, {binnenkort} binnenkort, {ok} binnen termijn.",
         "en": "Retention: {verlopen} overdue, {binnenkort} due soon, {ok} within retention.",
     },
+    "scan.actions": {"nl": "Outlook-categorie gezet op {tagged} items ({failed} mislukt).",
+                     "en": "Outlook category set on {tagged} items ({failed} failed)."},
     "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
     "scan.locked": {

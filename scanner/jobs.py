@@ -61,6 +61,11 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     for error in store.source_errors(summary.run_id):
         echo(t("scan.source_error", source=error["source"], message=error["message"]))
     echo(t("scan.detection", mode=summary.detection_mode))
+    if settings.actions.tag_flagged:
+        from scanner.actions import apply_actions
+
+        actions = apply_actions(settings, store)
+        echo(t("scan.actions", tagged=actions.tagged, failed=actions.failed))
     _notify_failures(settings, store, summary.run_id)
     return EXIT_OK if summary.status in ("completed", "interrupted") else EXIT_FAILED
 
@@ -136,9 +141,10 @@ def _mail_clients(settings: Settings) -> tuple[Any, Any]:
     if method == "ews":
         for source in settings.sources:
             if source.kind == "ews":
-                from connectors.ews import ews_sender
+                from connectors.ews import EwsConnector
 
-                return None, ews_sender(source)
+                connector = EwsConnector(source)
+                return None, connector.send_mime
     return None, None
 
 

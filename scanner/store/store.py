@@ -292,11 +292,16 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(update(s.items).where(s.items.c.id == ident).values(owner_mark=mark))
 
-    def set_tagged(self, ids: Iterable[str], tagged: bool = True) -> None:
-        ids = list(ids)
-        if ids:
-            with self.engine.begin() as conn:
-                conn.execute(update(s.items).where(s.items.c.id.in_(ids)).values(tagged=tagged))
+    def mark_tagged(self, ident: str, label: str, new_change_key: str | None) -> None:
+        """Record that our own label was put on an item (and its new change key, if the
+        source bumped it), so the next crawl neither tags it again nor re-analyses it."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(s.items.c.labels).where(s.items.c.id == ident)).first()
+            labels = sorted(set(row.labels or ()) | {label}) if row else [label]
+            values: dict[str, Any] = {"tagged": True, "labels": labels}
+            if new_change_key:
+                values["change_key"] = new_change_key
+            conn.execute(update(s.items).where(s.items.c.id == ident).values(**values))
 
     def item(self, ident: str) -> dict[str, Any] | None:
         """One item by id (or by a unique id prefix of at least 6 characters)."""

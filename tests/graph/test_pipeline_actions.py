@@ -1,0 +1,57 @@
+"""Graph end to end through the real pipeline: a flagged message gets the Outlook category,
+our own label does not cause a re-analysis, and the teacher's "geen leerlinggegevens"
+category takes the item out of the digest and counts as a false positive (issue 9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from scanner.config import load_config
+from scanner.jobs import run_scan
+from scanner.reporting import fg_frames, teacher_digests
+from scanner.store import Store
+
+from .conftest import connection
+
+TEACHER = "j.devries@school.nl"
+OPRUIMEN = "Schoonschip: opruimen"
+GEEN = "Schoonschip: geen leerlinggegevens"
+
+
+def settings_for(tmp_path: Path, fake, certs):
+    data = {
+        "state_dir": str(tmp_path / "state"),
+        "sources": [{"name": "m365", "kind": "graph_mail", "mailboxes": [TEACHER], **connection(fake, certs)}],
+        "actions": {"tag_flagged": True},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_config(path)
+
+
+def test_tag_flagged_mail_and_read_back_the_owners_mark(tmp_path, fake, certs):
+    fake.add_mailbox(TEACHER)
+    flagged = fake.add_message(TEACHER, "Inbox", "Klassenlijst", received="2020-03-02T08:00:00Z",
+                               body="Klassenlijst groep 7\nNaam;BSN\nDaan de Vries;111222333\n")
+    plain = fake.add_message(TEACHER, "Inbox", "Rooster", received="2020-03-02T09:00:00Z",
+                             body="Het rooster voor volgende week staat online.")
+    settings = settings_for(tmp_path, fake, certs)
+    lines: list[str] = []
+    assert run_scan(settings, progress=False, echo=lines.append) == 0
+    assert OPRUIMEN in fake.mailboxes[TEACHER].messages[flagged.id].categories
+    assert OPRUIMEN not in fake.mailboxes[TEACHER].messages[plain.id].categories
+
+    store = Store(settings.database_url)
+    assert run_scan(settings, progress=False, echo=lines.append) == 0
+    stats = store.runs("scan")[0]["stats"]["sources"]["m365"]
+    assert stats["analysed"] == 0, "our own category must not cause a re-analysis"
+
+    # The teacher marks it as not holding student data.
+    categories = fake.mailboxes[TEACHER].messages[flagged.id].categories + [GEEN]
+    fake.update_message(TEACHER, flagged.id, categories=categories)
+    assert run_scan(settings, progress=False, echo=lines.append) == 0
+    assert teacher_digests(store, settings) == []
+    items, _ = fg_frames(store, settings)
+    assert int(items["false_positive"].sum()) == 1
