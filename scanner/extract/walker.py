@@ -32,6 +32,10 @@ IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"}
 _BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _HASH_CHUNK = 1024 * 1024
 MAX_ERRORS = 200
+# Errors that say more about where a blob sat (depth, the item's shared budgets, time) than
+# about the blob itself: results with these are not reused for another item.
+_CONTEXT_DEPENDENT = frozenset({"zip_bomb", "too_many_members", "nesting_too_deep", "timeout",
+                                "memory_limit", "text_truncated", "too_large"})
 
 
 class CacheLike(Protocol):
@@ -300,6 +304,8 @@ class Walker:
         return True
 
     def _store(self, key: str, path: str, start_parts: int, start_errors: int) -> None:
+        if any(e.code in _CONTEXT_DEPENDENT for e in self.errors[start_errors:]):
+            return  # the outcome depended on this item's budgets or depth, not on the bytes
         parts = tuple((_relative(path, p.part), p.text, p.location, p.context, p.content_hash)
                       for p in self.parts[start_parts:])
         errors = tuple((e.code, e.message, _relative(path, e.part))

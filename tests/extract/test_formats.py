@@ -188,3 +188,29 @@ def test_ocr_is_optional_and_reads_dutch_text(extractor):
     result = run(extractor, image, "scan.png", ocr=True)
     assert result.errors == []
     assert BSN in text_of(result) and result.parts[0].location == "afbeelding (OCR)"
+
+
+def test_outlook_msg_with_attachment_and_embedded_msg(extractor):
+    from tests.extract import cfb
+
+    data = cfb.msg_bytes(
+        "Zorgmelding Eva", "Body over Eva", [("lijst.csv", f"Naam;BSN\nEva;{BSN}\n".encode())],
+        embedded=("Doorgestuurd", "Binnenste bericht over Eva", [("notitie.txt", b"diep in de msg")]))
+    result = run(extractor, data, "melding.msg")
+    assert result.errors == []
+    assert text_of(result, "subject") == "Zorgmelding Eva" and text_of(result, "body") == "Body over Eva"
+    assert next(p for p in result.parts if p.part == "lijst.csv").context["column_headers"] == ["Naam", "BSN"]
+    assert text_of(result, "Doorgestuurd.msg") == "Binnenste bericht over Eva"
+    assert text_of(result, "Doorgestuurd.msg/subject") == "Doorgestuurd"
+    assert text_of(result, "Doorgestuurd.msg/notitie.txt") == "diep in de msg"
+    # and the same .msg as a mail attachment
+    mail = run(extractor, corpus.mail_bytes("zie msg", attachments={"melding.msg": data}), "m", ItemKind.MAIL)
+    assert mail.errors == [] and text_of(mail, "melding.msg/Doorgestuurd.msg/notitie.txt") == "diep in de msg"
+
+
+def test_password_protected_office_file_is_encrypted(extractor):
+    from tests.extract import cfb
+
+    result = run(extractor, cfb.encrypted_office(), "cijfers.xlsx")
+    assert all_codes(result) == {"encrypted"}
+    assert result.errors[0].message.startswith("niet te lezen: versleuteld")
