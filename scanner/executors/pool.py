@@ -1,0 +1,319 @@
+"""A local process pool: all cores of the scan server, one analysis engine per worker.
+
+Why not :class:`concurrent.futures.ProcessPoolExecutor`: when one of its workers dies (the OOM
+killer, a segfault in a parser) the whole executor is marked broken, every in-flight future
+fails with ``BrokenProcessPool`` and further ``submit`` calls raise at once; nobody can tell
+which batch killed the worker, so innocent batches are charged and the engines of the healthy
+workers (a spaCy pipeline each) are thrown away. This pool keeps one pipe per worker and gives
+each worker one batch at a time, so a dead worker's batch is known exactly: only that worker is
+replaced, only that batch is retried, and the others keep running.
+
+Workers are started with ``spawn`` (a fresh interpreter: no inherited threads, locks or
+database connections) and build their :class:`~scanner.analysis.Analyzer` once, before they
+report ready; batches then carry only item refs. The ready message also carries the detection
+mode, so the driver does not need an engine of its own. Batches that share a concurrency key
+(a mailbox) run at most ``per_key_limit`` at a time. A batch that kills its worker is retried up
+to ``max_attempts`` times; then it is split and its items retried one by one, so one poisonous
+item is recorded as ``worker_lost`` instead of taking its neighbours with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import os
+import traceback
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from scanner.analysis import AnalysisSpec, worker_analyzer
+from scanner.executors import Executor, Work
+from scanner.model import AnalysisResult, ItemError
+
+log = logging.getLogger(__name__)
+
+STARTUP_FAILURES = 3
+"""Workers that die before they are ready, in a row, before the pool gives up (a broken
+configuration or a missing model would otherwise restart workers forever)."""
+
+JOIN_SECONDS = 10.0
+
+
+def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...]) -> None:
+    """A worker process: build the engine once, then analyse batches until told to stop."""
+    import importlib
+
+    for module in preload:
+        importlib.import_module(module)
+    analyzer = worker_analyzer(spec)
+    conn.send(("ready", analyzer.mode, analyzer.mode_notice))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            break  # the driver is gone
+        if message is None:
+            break
+        task_id, refs = message
+        try:
+            results = analyzer.analyse(refs)
+        except Exception as exc:  # noqa: BLE001 - reported to the driver, the worker lives on
+            log.debug("analysis raised in a worker: %s", "".join(traceback.format_exception_only(exc)))
+            conn.send(("failed", task_id, type(exc).__name__))
+            continue
+        conn.send(("done", task_id, results))
+    analyzer.close()
+
+
+@dataclass(eq=False)
+class _Task:
+    work: Work
+    attempts: int = 0
+    id: int = 0
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Connection
+    ready: bool = False
+    task: _Task | None = None
+
+
+@dataclass(eq=False)
+class _SplitTag:
+    """Tag of a batch that was split into single items after repeated worker deaths; the
+    original tag is reported once, when every part is back, as the pipeline expects."""
+
+    tag: Any
+    remaining: int
+    results: list[AnalysisResult] = field(default_factory=list)
+
+
+class PoolStartupError(RuntimeError):
+    """Workers keep dying before they are ready: the engine cannot be built."""
+
+
+class PoolExecutor(Executor):
+    """Runs batches on ``workers`` local processes (default: all cores)."""
+
+    name = "pool"
+
+    def __init__(self, spec: AnalysisSpec, workers: int | None = None, per_key_limit: int = 4,
+                 max_attempts: int = 2, preload: tuple[str, ...] = ()) -> None:
+        super().__init__(spec)
+        self.workers = workers or os.cpu_count() or 1
+        self.per_key_limit = per_key_limit
+        self.max_attempts = max_attempts
+        self.preload = tuple(preload)
+        self.restarts = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._pool: list[_Worker] = []
+        self._mode: tuple[str, str | None] | None = None
+        self._startup_failures = 0
+        self._ids = itertools.count(1)
+
+    # --- workers --------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_worker_main, args=(self.spec, child, self.preload),
+                                        name="schoonschip-analyse", daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _ensure_pool(self) -> None:
+        while len(self._pool) < self.workers:
+            self._pool.append(self._spawn())
+
+    def _replace(self, worker: _Worker) -> None:
+        """Reap a dead worker and start a fresh one in its place."""
+        worker.conn.close()
+        worker.process.join(timeout=JOIN_SECONDS)
+        if not worker.ready:
+            self._startup_failures += 1
+            if self._startup_failures >= STARTUP_FAILURES:
+                raise PoolStartupError(
+                    "analyseprocessen stoppen tijdens het opstarten / analysis workers die while starting "
+                    f"(exit code {worker.process.exitcode})")
+        self._pool[self._pool.index(worker)] = self._spawn()
+        self.restarts += 1
+        log.warning("an analysis worker process died (exit code %s); it was replaced (%d)",
+                    worker.process.exitcode, self.restarts)
+
+    def _receive(self, worker: _Worker) -> tuple | None:
+        """The worker's next message, or None if it died."""
+        try:
+            return worker.conn.recv()
+        except (EOFError, OSError):
+            return None
+
+    @property
+    def detection_mode(self) -> tuple[str, str | None]:
+        """Reported by the first worker that is ready (its engine is then loaded)."""
+        self._ensure_pool()
+        while self._mode is None:
+            ready = wait([w.conn for w in self._pool])
+            for worker in [w for w in self._pool if w.conn in ready]:
+                message = self._receive(worker)
+                if message is None:
+                    self._replace(worker)
+                    continue
+                self._on_message(worker, message)
+        return self._mode
+
+    def _on_message(self, worker: _Worker, message: tuple) -> tuple | None:
+        """Handle a message; returns ``(task, outcome, payload)`` for a finished task."""
+        if message[0] == "ready":
+            worker.ready = True
+            self._startup_failures = 0
+            self._mode = self._mode or (message[1], message[2])
+            return None
+        task, worker.task = worker.task, None
+        return task, message[0], message[2]
+
+    # --- the run --------------------------------------------------------------------------
+
+    def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        self._ensure_pool()
+        source = iter(work)
+        exhausted = False
+        waiting: deque[_Task] = deque()  # retries, and batches held back by a per-key limit
+        per_key: dict[str, int] = defaultdict(int)
+        busy = 0
+
+        def startable(task: _Task) -> bool:
+            key = task.work.concurrency_key
+            return key is None or per_key[key] < self.per_key_limit
+
+        def assign(worker: _Worker, task: _Task) -> bool:
+            task.attempts += 1
+            task.id = next(self._ids)
+            try:
+                worker.conn.send((task.id, task.work.refs))
+            except (OSError, EOFError, BrokenPipeError):
+                task.attempts -= 1  # the worker was already dead: not this batch's fault
+                return False
+            worker.task = task
+            if task.work.concurrency_key:
+                per_key[task.work.concurrency_key] += 1
+            return True
+
+        def release(task: _Task) -> None:
+            if task.work.concurrency_key:
+                per_key[task.work.concurrency_key] -= 1
+
+        while True:
+            # Give every idle, ready worker a batch: retries and held-back batches first.
+            for worker in self._pool:
+                if not worker.ready or worker.task is not None:
+                    continue
+                task = None
+                for _ in range(len(waiting)):
+                    candidate = waiting.popleft()
+                    if startable(candidate):
+                        task = candidate
+                        break
+                    waiting.append(candidate)
+                while task is None and not exhausted and len(waiting) <= 2 * self.workers:
+                    try:
+                        candidate = _Task(next(source))
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if startable(candidate):
+                        task = candidate
+                    else:
+                        waiting.append(candidate)
+                if task is None:
+                    break
+                if assign(worker, task):
+                    busy += 1
+                else:
+                    waiting.appendleft(task)
+            if busy == 0 and exhausted and not waiting:
+                return
+            handles = [w.conn for w in self._pool] + [w.process.sentinel for w in self._pool]
+            ready = set(wait(handles))
+            for worker in list(self._pool):
+                if worker.conn not in ready and worker.process.sentinel not in ready:
+                    continue
+                message = self._receive(worker) if worker.conn.poll() else None
+                if message is None and worker.process.is_alive():
+                    continue  # woken by nothing we can read yet
+                if message is None:
+                    task = worker.task
+                    worker.task = None
+                    self._replace(worker)
+                    if task is not None:
+                        busy -= 1
+                        release(task)
+                        yield from self._retry_or_give_up(task, waiting, died=True)
+                    continue
+                finished = self._on_message(worker, message)
+                if finished is None:
+                    continue
+                task, outcome, payload = finished
+                busy -= 1
+                release(task)
+                if outcome == "done":
+                    yield from _emit(task.work.tag, payload)
+                else:
+                    log.warning("analysis of a batch raised %s in a worker", payload)
+                    yield from self._retry_or_give_up(task, waiting, died=False)
+
+    def _retry_or_give_up(self, task: _Task, waiting: deque[_Task], *,
+                          died: bool) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        refs = task.work.refs
+        if task.attempts < self.max_attempts:
+            waiting.append(task)
+            return
+        if len(refs) > 1:
+            # Isolate the item that kills workers: retry each on its own, the tag shared.
+            split = _SplitTag(task.work.tag, len(refs))
+            waiting.extend(_Task(Work([ref], split, task.work.concurrency_key)) for ref in refs)
+            return
+        yield from _lost(task.work, died)
+
+    def close(self) -> None:
+        for worker in self._pool:
+            try:
+                worker.conn.send(None)
+            except (OSError, EOFError, BrokenPipeError):
+                pass
+        for worker in self._pool:
+            worker.process.join(timeout=JOIN_SECONDS)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._pool = []
+
+
+def _emit(tag: Any, results: list[AnalysisResult]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+    if isinstance(tag, _SplitTag):
+        tag.results.extend(results)
+        tag.remaining -= 1
+        if tag.remaining == 0:
+            yield tag.tag, tag.results
+        return
+    yield tag, results
+
+
+def lost_results(work: Work, died: bool = True) -> list[AnalysisResult]:
+    """Results for items that could not be analysed because they kept crashing the worker."""
+    if died:
+        error = ItemError("worker_lost",
+                          "analyse liet het verwerkingsproces vastlopen / analysis crashed the worker")
+    else:
+        error = ItemError("analysis_failed", "analyse mislukt / analysis failed")
+    return [AnalysisResult(ref=ref, content_hash=None, verdict=None, errors=[error]) for ref in work.refs]
+
+
+def _lost(work: Work, died: bool) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+    yield from _emit(work.tag, lost_results(work, died))

@@ -1,0 +1,109 @@
+"""Helpers for the executor tests: configuration per run, database snapshots, and finding
+and killing worker processes (by pid, never by name)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+from sqlalchemy import create_engine, text
+
+from scanner.config import Settings, load_config
+from scanner.jobs import demo_settings
+
+
+@dataclass
+class Snapshot:
+    items: list[tuple]
+    findings: list[tuple]
+    errors: list[tuple]
+
+
+@dataclass
+class Reference:
+    root: Path
+    corpus: Any
+    secret: Path
+    expected: Snapshot | None
+
+
+def run_config(ref: Reference, name: str, executor: dict[str, Any]) -> tuple[Settings, str]:
+    """Settings for one run over the shared corpus with the shared key and its own database."""
+    out = ref.root / name
+    out.mkdir(parents=True, exist_ok=True)
+    data = demo_settings(out, ref.corpus)
+    data["secret_file"] = str(ref.secret)
+    data["executor"] = {"batch_size": 4, **executor}
+    url = f"sqlite:///{out / 'scan.sqlite'}"
+    data["database"] = {"url": url}
+    path = out / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_config(path), url
+
+
+def snapshot(url: str) -> Snapshot:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            items = sorted(conn.execute(text(
+                "select id, change_key, student_data from items")).all())
+            findings = sorted(conn.execute(text(
+                "select item_id, entity, part, start, \"end\", value_hash from findings")).all())
+            errors = sorted(conn.execute(text("select item_id, code from item_errors")).all())
+    finally:
+        engine.dispose()
+    return Snapshot(list(items), list(findings), list(errors))
+
+
+def item_count(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
+    except Exception:  # noqa: BLE001 - the table may not exist yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+class Killer(threading.Thread):
+    """Waits until the first results are stored, then SIGKILLs one process chosen by
+    ``find`` (a worker), as the OOM killer would. Records the pid it killed."""
+
+    def __init__(self, url: str, find: Callable[[], list[int]], timeout: float = 120.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.find, self.timeout = url, find, timeout
+        self.killed: int | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and not self.done.is_set():
+            if item_count(self.url) > 0:
+                pids = self.find()
+                if pids:
+                    os.kill(pids[0], signal.SIGKILL)
+                    self.killed = pids[0]
+                    return
+            time.sleep(0.05)
+
+
+def pool_workers() -> list[int]:
+    """This process's spawn-started multiprocessing children (the pool's workers)."""
+    pids = []
+    for child in psutil.Process().children(recursive=False):
+        try:
+            cmdline = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+            pids.append(child.pid)
+    return pids
