@@ -172,3 +172,40 @@ def encrypted_office() -> bytes:
     EncryptionInfo and an EncryptedPackage stream (contents random here: never decrypted)."""
     return write({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00" + bytes(200),
                   "EncryptedPackage": struct.pack("<Q", 5000) + bytes(range(256)) * 20})
+
+
+# --- legacy Excel (.xls, BIFF8) ---------------------------------------------------------------
+
+
+def _record(kind: int, data: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def xls_bytes(sheet: str, rows: list[list[object]]) -> bytes:
+    """A minimal BIFF8 workbook with one sheet: strings through the SST, numbers as NUMBER."""
+    strings: list[str] = []
+    for row in rows:
+        for value in row:
+            if isinstance(value, str) and value not in strings:
+                strings.append(value)
+    bof = lambda kind: _record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))  # noqa: E731
+    sst = struct.pack("<II", len(strings), len(strings)) + b"".join(
+        struct.pack("<HB", len(s), 1) + s.encode("utf-16-le") for s in strings)
+    name = sheet.encode("utf-16-le")
+    boundsheet_len = 4 + 8 + len(name)
+    head = bof(0x0005) + _record(0x0042, struct.pack("<H", 1200))
+    tail = _record(0x00FC, sst) + _record(0x000A, b"")
+    offset = len(head) + boundsheet_len + len(tail)
+    boundsheet = _record(0x0085, struct.pack("<IHBB", offset, 0, len(sheet), 1) + name)
+    cells = b""
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                cells += _record(0x00FD, struct.pack("<HHHI", r, c, 0, strings.index(value)))
+            elif value is not None:
+                cells += _record(0x0203, struct.pack("<HHHd", r, c, 0, float(value)))
+    width = max((len(r) for r in rows), default=0)
+    sheet_stream = (bof(0x0010) + _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+                    + cells + _record(0x000A, b""))
+    workbook = head + boundsheet + tail + sheet_stream
+    return write({"Workbook": workbook.ljust(CUTOFF, b"\x00") if len(workbook) < CUTOFF else workbook})

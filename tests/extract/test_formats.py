@@ -214,3 +214,15 @@ def test_password_protected_office_file_is_encrypted(extractor):
     result = run(extractor, cfb.encrypted_office(), "cijfers.xlsx")
     assert all_codes(result) == {"encrypted"}
     assert result.errors[0].message.startswith("niet te lezen: versleuteld")
+
+
+def test_legacy_xls_keeps_headers_and_whole_numbers(extractor):
+    from tests.extract import cfb
+
+    data = cfb.xls_bytes("Klas 4A", [["Naam", "BSN"], ["Jan", 123456782], ["Piet", "111222333"]])
+    result = run(extractor, data, "klas.xls")
+    assert result.errors == []
+    part = result.parts[0]
+    assert part.location == "blad Klas 4A, rij 2-3"
+    assert part.context["column_headers"] == ["Naam", "BSN"]
+    assert part.text.splitlines()[1] == f"Jan\t{BSN}"  # 123456782.0 from BIFF is shown as the BSN
