@@ -288,20 +288,20 @@ def _resolve(results: list[RecognizerResult]) -> list[Hit]:
     others = sorted((h for h in hits if h.entity != E.CATEGORY_TERM),
                     key=lambda h: (_RANK.get(h.entity, len(_RANK)), -h.score, h.start))
     kept: list[Hit] = []
+    starts: list[int] = []  # kept spans sorted by start, for an O(log n) overlap lookup
+    longest = 0
     for hit in others:
-        clash = False
-        for other in kept:
-            if other.start < hit.end and hit.start < other.end:
-                if frozenset({other.entity, hit.entity}) in _COEXIST:
-                    continue
-                if other.entity == hit.entity and (other.start, other.end) != (hit.start, hit.end):
-                    # same entity, partly overlapping spans (spaCy vs name lists): keep the first
-                    clash = True
-                    break
-                clash = True
-                break
+        lo = bisect.bisect_left(starts, hit.start - longest)
+        hi = bisect.bisect_left(starts, hit.end)
+        clash = any(
+            kept[i].end > hit.start and frozenset({kept[i].entity, hit.entity}) not in _COEXIST
+            for i in range(lo, hi)
+        )
         if not clash:
-            kept.append(hit)
+            pos = bisect.bisect_left(starts, hit.start)
+            starts.insert(pos, hit.start)
+            kept.insert(pos, hit)
+            longest = max(longest, hit.end - hit.start)
     kept.extend(terms)
     kept.sort(key=lambda h: (h.start, h.end))
     return kept

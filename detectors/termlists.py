@@ -114,38 +114,57 @@ class TermMatcher:
 
     def find(self, text: str) -> list[TermMatch]:
         """All matches in ``text``: token terms greedily (longest first), then regex terms."""
-        tokens = [(m.start(), m.end(), _norm(m.group())) for m in TOKEN_RE.finditer(text)]
-        folded = [t[2].casefold() for t in tokens]
+        norm = text.replace("’", "'")
+        low = norm.lower()
+        if len(low) != len(norm):  # rare characters whose lower case changes length
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in norm)
+        spans = [m.span() for m in TOKEN_RE.finditer(low)]
+        folded_index = self._folded
+        prefix_index = self._prefix1
+        exact_index = self._exact
         matches: list[TermMatch] = []
         i = 0
-        n = len(tokens)
+        n = len(spans)
         while i < n:
+            s, e = spans[i]
+            tok = low[s:e]
             best: tuple[int, str, str] | None = None  # (length in tokens, label, term)
-            low = folded[i]
-            for cand, is_prefix, label, term in self._folded.get(low, ()):
-                k = len(cand)
-                if i + k > n or (best and k <= best[0]):
-                    continue
-                if all(folded[i + j] == cand[j] for j in range(1, k - 1 if is_prefix else k)):
-                    if is_prefix and not folded[i + k - 1].startswith(cand[-1]):
+            cands = folded_index.get(tok)
+            if cands:
+                for cand, is_prefix, label, term in cands:
+                    k = len(cand)
+                    if i + k > n or (best and k <= best[0]):
                         continue
-                    if not is_prefix and k > 1 and folded[i + k - 1] != cand[-1]:
-                        continue
-                    best = (k, label, term)
-            if best is None and len(low) >= 3:
-                for prefix, label, term in self._prefix1.get(low[:3], ()):
-                    if low.startswith(prefix):
-                        best = (1, label, term)
-                        break
-            exact = tokens[i][2]
-            for cand, label, term in self._exact.get(exact, ()):
-                k = len(cand)
-                if i + k <= n and (best is None or k > best[0]):
-                    if all(tokens[i + j][2] == cand[j] for j in range(1, k)):
+                    ok = True
+                    for j in range(1, k):
+                        js, je = spans[i + j]
+                        word = low[js:je]
+                        if is_prefix and j == k - 1:
+                            ok = word.startswith(cand[j])
+                        else:
+                            ok = word == cand[j]
+                        if not ok:
+                            break
+                    if ok:
                         best = (k, label, term)
+            if best is None and len(tok) >= 3:
+                pre = prefix_index.get(tok[:3])
+                if pre:
+                    for prefix, label, term in pre:
+                        if tok.startswith(prefix):
+                            best = (1, label, term)
+                            break
+            if exact_index:
+                exact = exact_index.get(norm[s:e])
+                if exact:
+                    for cand, label, term in exact:
+                        k = len(cand)
+                        if i + k <= n and (best is None or k > best[0]):
+                            if all(norm[spans[i + j][0] : spans[i + j][1]] == cand[j] for j in range(1, k)):
+                                best = (k, label, term)
             if best is not None:
                 k, label, term = best
-                matches.append(TermMatch(tokens[i][0], tokens[i + k - 1][1], label, term))
+                matches.append(TermMatch(s, spans[i + k - 1][1], label, term))
                 i += k
             else:
                 i += 1

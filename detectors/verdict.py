@@ -25,6 +25,7 @@ the reasons, so a false negative can be explained.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ class TextFacts:
     @property
     def student_spans(self) -> list[tuple[int, int]]:
         if self._student is None:
-            self._student = [(m.start, m.end) for m in cues().student.find(self.text)]
+            self._student = sorted((m.start, m.end) for m in cues().student.find(self.text))
         return self._student
 
     @property
@@ -134,7 +135,9 @@ class TextFacts:
         return start, self.text[start : end if end >= 0 else len(self.text)]
 
     def in_signature(self, pos: int) -> bool:
-        return any(s <= pos < e for s, e in self.signature_spans)
+        spans = self.signature_spans  # sorted, non-overlapping in practice
+        i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+        return any(s <= pos < e for s, e in spans[max(0, i - 1) : i + 1])
 
     def is_correspondent(self, hit: Hit) -> bool:
         line_start, line = self.line_of(hit.start)
@@ -163,10 +166,14 @@ class TextFacts:
         return bool(cues().staff_sentence.find(sentence))
 
     def student_near(self, hit: Hit, window: int = STUDENT_WINDOW) -> bool:
-        return any(
-            s < hit.end + window and e > hit.start - window and not (s >= hit.start and e <= hit.end)
-            for s, e in self.student_spans
-        )
+        spans = self.student_spans  # in text order
+        lo = bisect.bisect_left(spans, (hit.start - window - 200, 0))
+        for s, e in spans[lo:]:
+            if s >= hit.end + window:
+                break
+            if e > hit.start - window and not (s >= hit.start and e <= hit.end):
+                return True
+        return False
 
     def has_student_word(self) -> bool:
         return bool(self.student_spans)
@@ -186,6 +193,7 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     subject_names: list[tuple[TextFacts, Hit]] = []
     dated: list[tuple[TextFacts, Hit, str]] = []
     any_student_word = False
+    all_facts: list[TextFacts] = []
     for text, hits in units:
         facts = TextFacts(text)
         terms = [h for h in hits if h.entity == E.CATEGORY_TERM and not facts.in_signature(h.start)]
@@ -230,7 +238,9 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                 decisive = True
             else:
                 counts["naam_zonder_context"] += 1
-        any_student_word = any_student_word or facts.has_student_word()
+        all_facts.append(facts)
+    if dated:
+        any_student_word = any(f.has_student_word() for f in all_facts)
     for facts, hit, rule in dated:
         categories.add("identificatie")
         if subject_names or any_student_word:
