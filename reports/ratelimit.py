@@ -47,10 +47,12 @@ class TokenBucket:
     def acquire(self) -> float:
         waited = 0.0
         self._refill()
-        while self._tokens < 1.0:
+        # The tolerance keeps float rounding (elapsed * rate landing at 0.9999999) from
+        # turning into an endless series of ever smaller sleeps.
+        while self._tokens < 1.0 - 1e-9:
             needed = (1.0 - self._tokens) / self.rate
             self.clock.sleep(needed)
             waited += needed
             self._refill()
-        self._tokens -= 1.0
+        self._tokens = max(0.0, self._tokens - 1.0)
         return waited

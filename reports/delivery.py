@@ -1,0 +1,372 @@
+"""Sending teacher digests: outbox, SMTP, Microsoft Graph or EWS, paced and recorded.
+
+Every digest goes through the same steps: skip it when the ledger says it was already sent
+for this period, render it (an empty digest is not sent and not recorded), wait for the rate
+limiter, hand it to the transport, and record the outcome. A failure is recorded as
+``failed`` with a reason and retried on the next call; a success is never repeated.
+
+A transport raises :class:`DeliveryError` with a stable code. When the error means that no
+further digest can get through either (the relay is down, the login is refused), it is
+*fatal*: the remaining digests are recorded as failed with the same reason instead of
+hammering a server that said no, and they are all retried next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+from reports.data import TeacherDigest
+from reports.digest import RenderedDigest, render_digest
+from reports.ledger import DeliveryLedger
+from reports.ratelimit import Clock, TokenBucket
+from reports.settings import DeliverySettings
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A digest could not be delivered. ``str()`` is Dutch-first and never holds content."""
+
+    def __init__(self, code: str, message: str, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fatal = fatal
+
+    @property
+    def reason(self) -> str:
+        return f"{self.code}: {self}"
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage, recipient: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
+
+
+class OutboxTransport:
+    """Writes each digest as an ``.eml`` file: for a first look, or for another system to send.
+
+    The folder is created private (0700) and files are 0600, because a digest lists subjects
+    and file names, which are personal data.
+    """
+
+    def __init__(self, directory: Path, period: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.period = period
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            name = f"{_UNSAFE.sub('_', self.period or 'digest')}_{_UNSAFE.sub('_', recipient)}.eml"
+            target = self.directory / name
+            tmp = target.with_suffix(".eml.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message.as_bytes())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise DeliveryError(
+                "outbox_failed",
+                f"kan niet schrijven in de outbox-map ({exc.strerror}) / cannot write to the outbox folder",
+                fatal=True,
+            ) from None
+
+    def close(self) -> None:
+        pass
+
+
+# --- SMTP -----------------------------------------------------------------------------------
+
+
+class SmtpTransport:
+    """One SMTP session for the whole batch, re-opened once when the server drops it."""
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.settings.ca_file:
+            context.load_verify_locations(cafile=str(self.settings.ca_file))
+        return context
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        host = s.host or "localhost"
+        try:
+            if not s.starttls and s.port == 465:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, s.port, timeout=s.timeout,
+                                                      context=self._tls_context())
+            else:
+                smtp = smtplib.SMTP(host, s.port, timeout=s.timeout)
+            smtp.ehlo()
+            if s.starttls:
+                if not smtp.has_extn("starttls"):
+                    smtp.close()
+                    raise DeliveryError(
+                        "tls_unavailable",
+                        f"SMTP-server {host} biedt geen STARTTLS / SMTP server {host} offers no STARTTLS",
+                        fatal=True,
+                    )
+                smtp.starttls(context=self._tls_context())
+                smtp.ehlo()
+            if s.username:
+                _login(smtp, s.username, s.password.get() if s.password else "")
+        except DeliveryError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(
+                "auth_failed",
+                f"SMTP-aanmelding geweigerd (code {exc.smtp_code}) / SMTP login refused (code {exc.smtp_code})",
+                fatal=True,
+            ) from None
+        except ssl.SSLError as exc:
+            raise DeliveryError(
+                "tls_failed",
+                f"TLS met {host} mislukt ({exc.reason}) / TLS with {host} failed ({exc.reason})",
+                fatal=True,
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                "unreachable",
+                f"SMTP-server {host}:{s.port} niet bereikbaar ({type(exc).__name__}) / "
+                f"SMTP server {host}:{s.port} unreachable ({type(exc).__name__})",
+                fatal=True,
+            ) from None
+        return smtp
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        for attempt in (1, 2):
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                self._smtp.send_message(message, from_addr=self.settings.sender, to_addrs=[recipient])
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._drop()
+                if attempt == 2:
+                    raise DeliveryError(
+                        "disconnected",
+                        "SMTP-server verbrak de verbinding / SMTP server closed the connection",
+                    ) from None
+            except smtplib.SMTPRecipientsRefused as exc:
+                code = next(iter(exc.recipients.values()))[0] if exc.recipients else 0
+                raise DeliveryError(
+                    "recipient_refused",
+                    f"ontvanger geweigerd (code {code}) / recipient refused (code {code})",
+                ) from None
+            except smtplib.SMTPSenderRefused as exc:
+                raise DeliveryError(
+                    "sender_refused",
+                    f"afzender geweigerd (code {exc.smtp_code}) / sender refused (code {exc.smtp_code})",
+                    fatal=True,
+                ) from None
+            except smtplib.SMTPResponseException as exc:
+                raise DeliveryError(
+                    "rejected",
+                    f"bericht geweigerd (code {exc.smtp_code}) / message refused (code {exc.smtp_code})",
+                ) from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                raise DeliveryError(
+                    "send_failed",
+                    f"verzenden mislukt ({type(exc).__name__}) / sending failed ({type(exc).__name__})",
+                ) from None
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            except OSError:
+                pass
+        self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+        self._drop()
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism (PLAIN, else LOGIN) instead of smtplib's habit of trying
+    every advertised mechanism in turn: one wrong password then costs one failed attempt
+    against the account's lockout policy, not three."""
+    advertised = smtp.esmtp_features.get("auth", "").upper().split()
+    for mechanism, handler in (("PLAIN", smtp.auth_plain), ("LOGIN", smtp.auth_login)):
+        if mechanism in advertised:
+            smtp.user, smtp.password = user, password
+            smtp.auth(mechanism, handler, initial_response_ok=True)  # raises when refused
+            return
+    smtp.login(user, password)
+
+
+# --- Graph and EWS --------------------------------------------------------------------------
+
+
+class CallableTransport:
+    """Sends through a function ``send(sender, mime_bytes)``: Graph ``sendMail`` or an EWS
+    helper. Exceptions are turned into :class:`DeliveryError` with the exception's ``code``
+    attribute when it has one (connector errors do)."""
+
+    FATAL_CODES = frozenset({"auth_failed", "access_denied", "unreachable"})
+
+    def __init__(self, name: str, sender: str, send: Callable[[str, bytes], Any],
+                 closer: Callable[[], Any] | None = None) -> None:
+        self.name = name
+        self.sender = sender
+        self._send = send
+        self._closer = closer
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        try:
+            self._send(self.sender, message.as_bytes())
+        except DeliveryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client failure is one failed digest
+            code = str(getattr(exc, "code", "") or f"{self.name}_failed")
+            raise DeliveryError(
+                code,
+                f"verzenden via {self.name} mislukt ({type(exc).__name__}) / "
+                f"sending through {self.name} failed ({type(exc).__name__})",
+                fatal=code in self.FATAL_CODES,
+            ) from None
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+
+
+def build_transport(
+    settings: DeliverySettings,
+    period: str | None = None,
+    graph_client: Any | None = None,
+    ews_send: Callable[[str, bytes], Any] | None = None,
+) -> Transport:
+    """The transport ``settings.method`` asks for.
+
+    Graph and EWS need a connection the caller already has (the configured Graph or EWS
+    source): pass ``graph_client`` (anything with ``send_mail(sender, mime_bytes)``, e.g.
+    :class:`connectors.graph.client.GraphClient`) or ``ews_send``. The modules are not
+    imported here, so a school that sends by SMTP never loads msal or exchangelib.
+    """
+    if settings.method == "outbox":
+        return OutboxTransport(settings.outbox_dir, period)
+    if settings.method == "smtp":
+        return SmtpTransport(settings)
+    assert settings.sender is not None  # enforced by DeliverySettings
+    if settings.method == "graph":
+        if graph_client is None:
+            raise DeliveryError(
+                "not_configured",
+                "verzenden via Graph heeft een Graph-verbinding nodig / sending through Graph needs a Graph connection",
+                fatal=True,
+            )
+        return CallableTransport("Graph", settings.sender, graph_client.send_mail,
+                                 getattr(graph_client, "close", None))
+    if ews_send is None:
+        raise DeliveryError(
+            "not_configured",
+            "verzenden via EWS heeft een EWS-verbinding nodig / sending through EWS needs an EWS connection",
+            fatal=True,
+        )
+    return CallableTransport("EWS", settings.sender, ews_send)
+
+
+# --- the batch ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliverySummary:
+    """Outcome of one delivery batch (counts, and per failed owner a content-free reason)."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    already_sent: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    waited_seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.sent) + len(self.failed) + len(self.already_sent) + len(self.empty)
+
+
+def deliver_digests(
+    digests: Iterable[TeacherDigest],
+    settings: DeliverySettings,
+    ledger: DeliveryLedger,
+    period: str,
+    clock: Clock | None = None,
+    transport: Transport | None = None,
+    graph_client: Any | None = None,
+    ews_send: Callable[[str, bytes], Any] | None = None,
+) -> DeliverySummary:
+    """Render and deliver every digest that is not yet sent for ``period``.
+
+    ``transport`` overrides the one built from ``settings`` (the CLI passes an outbox for
+    ``--dry-run``); the caller closes a transport it passed in. ``clock`` paces the sending (see :class:`~reports.ratelimit.TokenBucket`).
+    """
+    summary = DeliverySummary()
+    bucket = TokenBucket(settings.rate_per_minute, settings.burst, clock)
+    active: Transport | None = transport
+    owned = False
+    fatal: DeliveryError | None = None
+    sender = settings.sender or "schoonschip@localhost"
+    try:
+        for digest in digests:
+            owner = digest.owner
+            if ledger.already_sent(owner, period):
+                summary.already_sent.append(owner)
+                continue
+            rendered: RenderedDigest | None = render_digest(digest, settings.cap)
+            if rendered is None:
+                summary.empty.append(owner)
+                continue
+            if fatal is None and active is None:
+                try:
+                    active = build_transport(settings, period, graph_client, ews_send)
+                    owned = True
+                except DeliveryError as exc:
+                    fatal = exc
+            if fatal is not None:
+                _failed(summary, ledger, owner, period, fatal.reason)
+                continue
+            assert active is not None
+            summary.waited_seconds += bucket.acquire()
+            message = rendered.to_mime(sender, period, sender_name=settings.sender_name)
+            try:
+                active.send(message, owner)
+            except DeliveryError as exc:
+                _failed(summary, ledger, owner, period, exc.reason)
+                if exc.fatal:
+                    fatal = exc
+                continue
+            ledger.record(owner, period, "sent", None)
+            summary.sent.append(owner)
+    finally:
+        if owned and active is not None:
+            active.close()
+    log.info("opruimoverzichten %s: %d verstuurd, %d mislukt, %d al verstuurd, %d leeg",
+             period, len(summary.sent), len(summary.failed), len(summary.already_sent), len(summary.empty))
+    return summary
+
+
+def _failed(summary: DeliverySummary, ledger: DeliveryLedger, owner: str, period: str, reason: str) -> None:
+    ledger.record(owner, period, "failed", reason)
+    summary.failed[owner] = reason

@@ -1,0 +1,252 @@
+"""Delivering digests through a real SMTP server (STARTTLS + AUTH), the outbox, and a
+send function; the ledger guarantees retry after failure and no double sending."""
+
+from __future__ import annotations
+
+import os
+import stat
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from reports.delivery import CallableTransport, DeliveryError, deliver_digests
+from reports.ledger import InMemoryLedger, JsonFileLedger
+from reports.ratelimit import TokenBucket
+from reports.settings import DeliverySettings
+from reports_testkit import digest, item
+from smtp_server import PASSWORD, USER, SmtpServer, start_smtp
+
+PERIOD = "2026-W48"
+
+
+class FakeClock:
+    """Time that only moves when someone sleeps: pacing becomes exact and instant."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture()
+def smtp(tmp_path: Path) -> SmtpServer:
+    server = start_smtp(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def smtp_settings(smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> DeliverySettings:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    return DeliverySettings(
+        method="smtp", host="127.0.0.1", port=smtp.port, starttls=True, ca_file=smtp.cert,
+        username=USER, password={"env": "TEST_SMTP_PASSWORD"}, sender="privacy@school.nl",
+        rate_per_minute=6000, timeout=10,
+    )
+
+
+def _teachers() -> list:
+    return [
+        digest([item(1, categories=("gezondheid",)), item(2)], owner="jansen@school.nl"),
+        digest([item(3, status="binnenkort")], owner="de.vries@school.nl", language="en"),
+        digest([], owner="leeg@school.nl"),
+    ]
+
+
+@pytest.mark.service
+def test_smtp_delivery_over_starttls_with_auth(smtp: SmtpServer, smtp_settings: DeliverySettings) -> None:
+    ledger = InMemoryLedger()
+    summary = deliver_digests(_teachers(), smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert summary.sent == ["jansen@school.nl", "de.vries@school.nl"]
+    assert summary.empty == ["leeg@school.nl"] and not summary.failed
+    received = smtp.handler.received
+    assert [e.rcpt_tos for e in received] == [["jansen@school.nl"], ["de.vries@school.nl"]]
+    assert smtp.handler.tls_seen == [True, True]
+    messages = [message_from_bytes(e.original_content, policy=default) for e in received]
+    assert messages[0]["X-Schoonschip-Digest"] == PERIOD
+    assert messages[0]["Subject"].startswith("Opruimoverzicht")
+    assert messages[1]["Subject"].startswith("Clean-up digest")
+    html = messages[0].get_body(("html",)).get_content()
+    assert "Gezondheid" in html and "Onderwerp 1" in html
+    assert [(e.owner, e.status) for e in ledger.entries] == [
+        ("jansen@school.nl", "sent"), ("de.vries@school.nl", "sent")]
+
+    again = deliver_digests(_teachers(), smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert again.sent == [] and again.already_sent == ["jansen@school.nl", "de.vries@school.nl"]
+    assert len(smtp.handler.received) == 2  # never twice
+
+    next_week = deliver_digests(_teachers()[:1], smtp_settings, ledger, "2026-W49", clock=FakeClock())
+    assert next_week.sent == ["jansen@school.nl"]
+
+
+@pytest.mark.service
+def test_refused_send_is_recorded_failed_and_retried(smtp: SmtpServer, smtp_settings: DeliverySettings) -> None:
+    ledger = InMemoryLedger()
+    smtp.handler.refuse_data = True
+    first = deliver_digests(_teachers()[:1], smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert first.sent == [] and list(first.failed) == ["jansen@school.nl"]
+    assert first.failed["jansen@school.nl"].startswith("rejected: bericht geweigerd (code 554)")
+    assert ledger.entries[-1].status == "failed"
+    assert "Onderwerp" not in ledger.entries[-1].reason  # no content in the reason
+    assert smtp.handler.received == []
+
+    smtp.handler.refuse_data = False
+    second = deliver_digests(_teachers()[:1], smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert second.sent == ["jansen@school.nl"]
+    third = deliver_digests(_teachers()[:1], smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert third.already_sent == ["jansen@school.nl"]
+    assert len(smtp.handler.received) == 1
+    assert [e.status for e in ledger.attempts("jansen@school.nl", PERIOD)] == ["failed", "sent"]
+
+
+@pytest.mark.service
+def test_refused_recipient_fails_alone(smtp: SmtpServer, smtp_settings: DeliverySettings) -> None:
+    smtp.handler.refuse_rcpt = {"jansen@school.nl"}
+    ledger = InMemoryLedger()
+    summary = deliver_digests(_teachers(), smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert list(summary.failed) == ["jansen@school.nl"]
+    assert summary.failed["jansen@school.nl"].startswith("recipient_refused")
+    assert summary.sent == ["de.vries@school.nl"]
+
+
+@pytest.mark.service
+def test_wrong_password_fails_every_digest_once(smtp: SmtpServer, smtp_settings: DeliverySettings,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+    ledger = InMemoryLedger()
+    summary = deliver_digests(_teachers(), smtp_settings, ledger, PERIOD, clock=FakeClock())
+    assert summary.sent == []
+    assert set(summary.failed) == {"jansen@school.nl", "de.vries@school.nl"}
+    assert all(r.startswith("auth_failed") for r in summary.failed.values())
+    assert "wrong" not in " ".join(summary.failed.values())
+    assert smtp.handler.received == []
+
+
+@pytest.mark.service
+def test_untrusted_certificate_is_refused(smtp: SmtpServer, smtp_settings: DeliverySettings) -> None:
+    settings = smtp_settings.model_copy(update={"ca_file": None})
+    summary = deliver_digests(_teachers()[:1], settings, InMemoryLedger(), PERIOD, clock=FakeClock())
+    assert summary.failed["jansen@school.nl"].startswith("tls_failed")
+    assert smtp.handler.received == []
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    from smtp_server import free_port
+
+    settings = DeliverySettings(method="smtp", host="127.0.0.1", port=free_port(), sender="p@school.nl",
+                                timeout=5)
+    summary = deliver_digests(_teachers(), settings, InMemoryLedger(), PERIOD, clock=FakeClock())
+    assert set(summary.failed) == {"jansen@school.nl", "de.vries@school.nl"}
+    assert all(r.startswith("unreachable") for r in summary.failed.values())
+
+
+def test_outbox_is_the_default_and_private(tmp_path: Path) -> None:
+    settings = DeliverySettings(outbox_dir=tmp_path / "outbox")
+    ledger = JsonFileLedger(tmp_path / "ledger.json")
+    summary = deliver_digests(_teachers(), settings, ledger, PERIOD, clock=FakeClock())
+    assert summary.sent == ["jansen@school.nl", "de.vries@school.nl"]
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert [f.name for f in files] == ["2026-W48_de.vries@school.nl.eml", "2026-W48_jansen@school.nl.eml"]
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "outbox").stat().st_mode) == 0o700
+    message = message_from_bytes(files[1].read_bytes(), policy=default)
+    assert message["To"] == "jansen@school.nl"
+    # the ledger survives the process: a new instance knows what was sent
+    reloaded = JsonFileLedger(tmp_path / "ledger.json")
+    assert reloaded.already_sent("jansen@school.nl", PERIOD)
+    assert not reloaded.already_sent("jansen@school.nl", "2026-W49")
+    assert deliver_digests(_teachers(), settings, reloaded, PERIOD).already_sent == [
+        "jansen@school.nl", "de.vries@school.nl"]
+
+
+def test_rate_limit_paces_sending(tmp_path: Path) -> None:
+    clock = FakeClock()
+    settings = DeliverySettings(outbox_dir=tmp_path, rate_per_minute=30, burst=2)
+    teachers = [digest([item(n)], owner=f"t{n}@school.nl") for n in range(6)]
+    summary = deliver_digests(teachers, settings, InMemoryLedger(), PERIOD, clock=clock)
+    assert len(summary.sent) == 6
+    # 2 at once, then one every 2 seconds
+    assert summary.waited_seconds == pytest.approx(8.0)
+    assert clock.t - 1000.0 == pytest.approx(8.0)
+
+
+def test_token_bucket_refills_with_time() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate_per_minute=60, burst=3, clock=clock)
+    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.acquire() == pytest.approx(1.0)
+    clock.t += 10  # idle time refills only up to the burst size
+    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.acquire() == pytest.approx(1.0)
+
+
+class RecordingGraphClient:
+    """Stands in for connectors.graph.client.GraphClient: the same send_mail signature."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+        self.fail_with = fail_with
+
+    def send_mail(self, sender: str, mime: bytes) -> None:
+        if self.fail_with:
+            raise self.fail_with
+        self.calls.append((sender, mime))
+
+
+class ThrottledError(Exception):
+    code = "throttled"
+
+
+class TokenError(Exception):
+    code = "auth_failed"
+
+
+def test_graph_method_sends_mime_through_the_client() -> None:
+    settings = DeliverySettings(method="graph", sender="privacy@school.nl")
+    client = RecordingGraphClient()
+    summary = deliver_digests(_teachers(), settings, InMemoryLedger(), PERIOD, clock=FakeClock(),
+                              graph_client=client)
+    assert summary.sent == ["jansen@school.nl", "de.vries@school.nl"]
+    assert [c[0] for c in client.calls] == ["privacy@school.nl"] * 2
+    assert message_from_bytes(client.calls[0][1], policy=default)["To"] == "jansen@school.nl"
+
+    throttled = deliver_digests(_teachers(), settings, InMemoryLedger(), PERIOD, clock=FakeClock(),
+                                graph_client=RecordingGraphClient(ThrottledError("429")))
+    assert all(r.startswith("throttled") for r in throttled.failed.values()) and len(throttled.failed) == 2
+
+    denied = CallableTransport("Graph", "p@school.nl", RecordingGraphClient(TokenError()).send_mail)
+    with pytest.raises(DeliveryError) as info:
+        denied.send(message_from_bytes(client.calls[0][1], policy=default), "x@school.nl")
+    assert info.value.fatal and info.value.code == "auth_failed"
+
+
+def test_graph_without_connection_fails_clearly() -> None:
+    settings = DeliverySettings(method="graph", sender="privacy@school.nl")
+    ledger = InMemoryLedger()
+    summary = deliver_digests(_teachers(), settings, ledger, PERIOD, clock=FakeClock())
+    assert all(r.startswith("not_configured") for r in summary.failed.values())
+    assert [e.status for e in ledger.entries] == ["failed", "failed"]
+
+
+def test_settings_say_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="delivery.host is required"):
+        DeliverySettings(method="smtp", sender="p@school.nl")
+    with pytest.raises(ValidationError, match="delivery.sender is required"):
+        DeliverySettings(method="graph")
+    with pytest.raises(ValidationError, match="password is missing"):
+        DeliverySettings(method="smtp", host="smtp.office365.com", sender="p@school.nl", username="p@school.nl")
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        DeliverySettings(method="outbox", hots="typo")
+    os.environ.pop("NO_SUCH_SMTP_SECRET", None)
+    with pytest.raises(ValidationError, match="NO_SUCH_SMTP_SECRET"):
+        DeliverySettings(method="smtp", host="h", sender="p@school.nl", username="u",
+                         password={"env": "NO_SUCH_SMTP_SECRET"})
