@@ -244,15 +244,15 @@ class Walker:
             fmt = detected
         if mismatch(detected, name):
             self.error("type_mismatch", part)
-        if self.in_process and fmt not in IN_PROCESS_FORMATS:
-            raise NeedsSandbox()
         if fmt == "image" and not self.limits.ocr:
             return  # images are skipped silently unless OCR is switched on
         if content_hash is None:
             content_hash = blob.sha256()
         use_cache = bool(path) or fmt != "mail"
         if use_cache and self._replay(content_hash, path):
-            return
+            return  # before the sandbox check: a cached PDF costs no round trip
+        if self.in_process and (fmt not in IN_PROCESS_FORMATS or fmt == "image"):
+            raise NeedsSandbox()
         start_parts, start_errors = len(self.parts), len(self.errors)
         was_exhausted = self.exhausted
         try:
