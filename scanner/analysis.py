@@ -85,6 +85,12 @@ class Analyzer:
                 continue
             extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
             result.content_hash = extraction.content_hash
+            if ref.stored_hash is not None and extraction.content_hash == ref.stored_hash:
+                result.content_unchanged = True
+                result.bytes_read = extraction.bytes_read
+                result.seconds = time.perf_counter() - started
+                results.append(result)
+                continue
             result.errors.extend(extraction.errors)
             result.parts = len(extraction.parts)
             result.bytes_read = extraction.bytes_read

@@ -101,6 +101,10 @@ class ItemRef:
     locator: str | None = None
     """Where the connector finds the content now (a byte range in an mbox, a path), when that
     can change without the item changing. Not part of the item's identity."""
+    stored_hash: str | None = None
+    """Set by the pipeline, not by connectors: the content hash stored for this item. When the
+    change key moved but the bytes are the same (a touched file, a re-saved attachment), the
+    worker sees it after hashing and skips extraction's detection step."""
 
 
 @dataclass(slots=True)
@@ -209,6 +213,8 @@ class AnalysisResult:
     parts: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    content_unchanged: bool = False
+    """The content hash equals ``ref.stored_hash``: the stored findings still hold."""
 
 
 # --- What a connector's crawl yields ------------------------------------------------------

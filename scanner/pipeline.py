@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -151,6 +151,9 @@ class ScanRunner:
                 status, error = "failed", f"{type(exc).__name__}"
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
+            moved = self.store.absorb_moves(self.run_id)
+            if moved:
+                log.info("%d items moved within their source (findings kept)", moved)
             retention = recompute_retention(self.store, self.settings, today=self.today)
             self.store.finish_run(self.run_id, status, self._stats_payload(retention, executor), error)
             return RunSummary(self.run_id, status, time.monotonic() - started, self.stats, retention,
@@ -256,6 +259,8 @@ class ScanRunner:
             item = known.get(ref.item_key)
             if item and item.analysed and ref.change_key is not None and item.change_key == ref.change_key:
                 unchanged.append(ref)
+            elif item and item.analysed and item.content_hash:
+                changed.append(replace(ref, stored_hash=item.content_hash))
             else:
                 changed.append(ref)
         self.store.touch_items(self.run_id, unchanged)
@@ -280,8 +285,14 @@ class ScanRunner:
 
     def _store_results(self, state: _UnitState, results: list[AnalysisResult]) -> None:
         source = state.source
+        same = [r for r in results if r.content_unchanged]
+        if same:
+            # Only the change key moved: keep the findings, remember the new key.
+            self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
+            results = [r for r in results if not r.content_unchanged]
         self.store.save_results(self.run_id, results, source_kind=source.kind,
                                 department=state.unit.department or source.department)
+        results = results + same
         stats = self.stats[source.name]
         stats.analysed += len(results)
         state.stats["analysed"] += len(results)

@@ -49,6 +49,7 @@ class KnownItem:
     folder: str | None
     unit_key: str
     labels: tuple[str, ...]
+    content_hash: str | None = None
 
 
 class Store:
@@ -187,14 +188,15 @@ class Store:
                 chunk = id_list[start:start + 500]
                 for row in conn.execute(select(
                         cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
-                        cols.folder, cols.unit_key, cols.labels).where(cols.id.in_(chunk))):
+                        cols.folder, cols.unit_key, cols.labels, cols.content_hash).where(cols.id.in_(chunk))):
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
-                        folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()))
+                        folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
+                        content_hash=row.content_hash)
         return out
 
-    def touch_items(self, run_id: int, refs: Iterable[ItemRef]) -> int:
+    def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
         """Mark unchanged items as seen in this run, keeping their findings.
 
         Metadata that can change without the content changing (folder after a move, labels,
@@ -203,16 +205,20 @@ class Store:
         """
         rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder, title=r.title,
                      labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
-                     last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None) for r in refs]
+                     last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
+                     change_key=r.change_key, item_date=r.date) for r in refs]
         if not rows:
             return 0
         from sqlalchemy import bindparam
 
-        statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(
+        values = dict(
             folder=bindparam("folder"), title=bindparam("title"), labels=bindparam("labels"),
             unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
             closed_at=bindparam("closed_at"))
+        if refresh_change_key:
+            values.update(change_key=bindparam("change_key"), item_date=bindparam("item_date"))
+        statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(**values)
         with self.engine.begin() as conn:
             conn.execute(statement, rows)
         return len(rows)
@@ -287,6 +293,42 @@ class Store:
                 s.items.c.state == ItemState.ACTIVE.value, s.items.c.last_seen_run != run_id).values(
                 state=ItemState.CLEANED.value, closed_at=when or utcnow()))
             return result.rowcount or 0
+
+    def absorb_moves(self, run_id: int) -> int:
+        """Recognise moves: an item first seen in this run whose content equals an item of the
+        same source that this run closed is the same item in a new place (a file moved to
+        another folder, a message filed by a connector without stable ids). The old row is
+        removed instead of counting as deletion evidence, and the new one keeps its history
+        (first seen, the owner's mark). Returns the number of moves."""
+        cols = s.items.c
+        with self.engine.begin() as conn:
+            started = conn.execute(select(s.runs.c.started_at).where(s.runs.c.id == run_id)).scalar()
+            if started is None:
+                return 0
+            new = conn.execute(select(cols.id, cols.source, cols.content_hash).where(
+                cols.first_seen_run == run_id, cols.state == ItemState.ACTIVE.value,
+                cols.content_hash.is_not(None))).all()
+            if not new:
+                return 0
+            wanted = {(row.source, row.content_hash): row.id for row in new}
+            moves = 0
+            hashes = list({row.content_hash for row in new})
+            for start in range(0, len(hashes), 500):
+                closed = conn.execute(select(
+                    cols.id, cols.source, cols.content_hash, cols.first_seen_run, cols.owner_mark, cols.tagged)
+                    .where(cols.content_hash.in_(hashes[start:start + 500]),
+                           cols.state == ItemState.CLEANED.value, cols.closed_at >= started)).all()
+                for old in closed:
+                    new_id = wanted.pop((old.source, old.content_hash), None)
+                    if new_id is None or new_id == old.id:
+                        continue
+                    conn.execute(update(s.items).where(s.items.c.id == new_id).values(
+                        first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged))
+                    conn.execute(delete(s.findings).where(s.findings.c.item_id == old.id))
+                    conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id == old.id))
+                    conn.execute(delete(s.items).where(s.items.c.id == old.id))
+                    moves += 1
+            return moves
 
     def set_owner_mark(self, ident: str, mark: str | None) -> None:
         with self.engine.begin() as conn:

@@ -103,3 +103,31 @@ def test_nothing_detected_is_stored_in_clear(tmp_path, share):
     with engine.connect() as conn:
         masked = conn.execute(text("select masked from findings where entity = 'NL_BSN'")).scalars().all()
     assert masked and all(m.endswith("2333") and "1112" not in m for m in masked)
+
+
+def test_a_moved_file_keeps_its_history_and_is_not_deletion_evidence(tmp_path, share, database_url):
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}],
+                         database_url)
+    store = Store(settings.database_url)
+    first = ScanRunner(settings, store).run()
+    shutil.move(share / "Groep 7" / "lijst.csv", share / "Zorg" / "lijst.csv")
+    ScanRunner(settings, store).run()
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("select item_key, state, first_seen_run from items order by item_key")).all()
+    assert [(key, state) for key, state, _ in rows] == [
+        ("Groep 7/rooster.txt", "actief"), ("Zorg/lijst.csv", "actief"), ("Zorg/opp.txt", "actief")]
+    assert dict((k, f) for k, _, f in rows)["Zorg/lijst.csv"] == first.run_id
+    store.close()
+
+
+def test_a_touched_file_with_the_same_bytes_is_not_analysed_again(tmp_path, share):
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}])
+    store = Store(settings.database_url)
+    ScanRunner(settings, store).run()
+    findings_before = store.count_items(student_data=True)
+    os.utime(share / "Zorg" / "opp.txt", (1_700_000_000, 1_700_000_000))
+    second = ScanRunner(settings, store).run()
+    assert second.totals()["analysed"] == 1  # fetched and hashed ...
+    third = ScanRunner(settings, store).run()
+    assert third.totals()["analysed"] == 0  # ... and its new change key remembered
+    assert store.count_items(student_data=True) == findings_before
