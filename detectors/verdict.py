@@ -148,7 +148,13 @@ class TextFacts:
             # "Beste ouders van Sanne" is about Sanne, not addressed to her
             if not cues().student.find(self.text[line_start : hit.start]):
                 return True
-        return self.in_signature(hit.start)
+        if self.in_signature(hit.start):
+            return True
+        # a name alone on one of the last lines is the sender signing off ("Kees", "Mevr. Jansen")
+        if line.strip(" \t,.-") == self.text[hit.start : hit.end]:
+            tail = [ln for ln in self.text[line_start:].split("\n") if ln.strip()]
+            return len(tail) <= 3
+        return False
 
     def is_staff(self, hit: Hit) -> bool:
         span_text = self.text[hit.start : hit.end]

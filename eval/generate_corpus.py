@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -526,11 +527,47 @@ def build(seed: int = SEED) -> tuple[dict, dict[str, str], str]:
                 "parts": doc.parts, "column_headers": doc.column_headers,
                 "entities": doc.entities,
             }
+    for stem, label, text in handwritten():
+        doc_id = f"{stem}"
+        texts[doc_id] = text
+        docs[doc_id] = {"file": f"{doc_id}.txt", **label}
     labels = {
         "settings": {"student_number_pattern": r"\b\d{6}\b", "roster": "roster.csv"},
         "documents": docs,
     }
     return labels, texts, roster_csv
+
+
+_MARK = re.compile(r"\[\[(\??)([A-Z_]+)\|(.*?)\]\]", re.S)
+
+
+def handwritten(folder: Path = Path(__file__).parent / "handwritten") -> list[tuple[str, dict, str]]:
+    """Hand-written documents with inline labels (see handwritten/README.txt)."""
+    docs = []
+    for path in sorted(folder.glob("h*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        header, _, body = raw.partition("\n")
+        meta = {}
+        for item in header.lstrip("# ").split(";"):
+            key, _, value = item.partition(":")
+            meta[key.strip()] = value.strip()
+        text, entities, pos = "", [], 0
+        for m in _MARK.finditer(body):
+            text += body[pos : m.start()]
+            start = len(text)
+            text += m.group(3)
+            entities.append({"entity": m.group(2), "start": start, "end": len(text),
+                             "optional": m.group(1) == "?"})
+            pos = m.end()
+        text += body[pos:]
+        label = {
+            "kind": "handgeschreven", "student_data": meta["student_data"] == "true",
+            "categories": [c.strip() for c in meta.get("categories", "").split(",") if c.strip()],
+            "hard_negative": meta.get("hard_negative") == "true", "parts": "whole",
+            "column_headers": [], "entities": entities,
+        }
+        docs.append((path.stem, label, text))
+    return docs
 
 
 def main() -> None:
