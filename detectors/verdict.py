@@ -295,6 +295,8 @@ _RULE_TEXT = {
                                    "{n}× a passport or ID card number"),
     "term_in_ondertekening": ("{n}× een categorieterm in een ondertekening (functie; telt niet mee)",
                               "{n}× a category term in a signature (job title; not counted)"),
+    "detectiefout": ("{n}× kon een tekstdeel niet onderzocht worden (fout in de detectie)",
+                     "{n}× a text part could not be analysed (detection error)"),
     "contact_afzender": ("{n}× contactgegevens van de afzender (ondertekening; telt niet mee)",
                          "{n}× the sender's contact details (signature; not counted)"),
 }

@@ -42,10 +42,6 @@ _TITLES = (
 )
 
 
-def _load(name: str) -> list[str]:
-    return read_term_file(DATA_DIR / name)
-
-
 class NameLexicon:
     """The name lists, loaded once per process."""
 

@@ -11,8 +11,12 @@ To keep the number of HMACs per text low, a window is only hashed when its first
 cheap keyed filter: a set of 64-bit keyed BLAKE2b digests of the variants' first tokens, keyed
 with a value derived from the installation secret (so no clear first names either, and nothing
 that can be checked without the secret). BLAKE2b with a key is one C call, about ten times
-cheaper than an HMAC through Python's ``hmac`` module. Student numbers from the roster only count next to a student-number label (a 6-digit
-number is too common to trust alone); names count without context (score 0.95).
+cheaper than an HMAC through Python's ``hmac`` module.
+
+Student numbers from the roster only count next to a student-number label (a 6-digit number is
+too common to trust alone); names count without context (score 0.95). Birth dates are hashed
+but not matched on their own: with a few hundred students nearly every date is someone's
+birthday, so a date alone would flag every meeting invitation.
 """
 
 from __future__ import annotations

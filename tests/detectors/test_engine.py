@@ -6,7 +6,6 @@ import dataclasses
 import re
 import socket
 
-import pytest
 
 from detectors import build_detector, explain
 from detectors.settings import DetectionSettings
