@@ -11,9 +11,10 @@ verdict deliberately ignores) count neither as a miss nor as a false hit. Catego
 LOCATION are not scored per span; categories are scored per document, against the categories of
 documents that hold student data.
 
-Corpus-level ``settings`` in labels.json (a student-number pattern, a roster file) are applied
-only where the caller's settings leave that field unset, so the same corpus exercises those
-recognizers from the CLI without extra configuration.
+Corpus-level ``settings`` in labels.json (a student-number pattern, a roster file) replace the
+caller's, because the labels were made for them: a school's own roster or number pattern would
+not match the synthetic students. Everything else (spaCy model, threshold, lexicon folders) is
+the caller's, so ``schoonschip evaluate`` measures the configured detector.
 """
 
 from __future__ import annotations
@@ -155,10 +156,11 @@ def load_corpus(corpus_dir: Path) -> tuple[dict[str, Any], list[CorpusDocument]]
 def _effective_settings(settings: DetectionSettings, labels: dict[str, Any], corpus_dir: Path) -> DetectionSettings:
     extra = labels.get("settings") or {}
     update: dict[str, Any] = {}
-    if settings.student_number_pattern is None and extra.get("student_number_pattern"):
-        update["student_number_pattern"] = extra["student_number_pattern"]
-    if settings.roster is None and extra.get("roster"):
-        update["roster"] = RosterSettings(path=Path(corpus_dir) / extra["roster"])
+    if "student_number_pattern" in extra:
+        update["student_number_pattern"] = extra["student_number_pattern"] or None
+    if "roster" in extra:
+        roster = extra["roster"]
+        update["roster"] = RosterSettings(path=Path(corpus_dir) / roster) if roster else None
     return settings.model_copy(update=update) if update else settings
 
 

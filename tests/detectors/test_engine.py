@@ -168,3 +168,13 @@ def test_empty_and_odd_input(detector):
     assert detector.analyze([]).student_data is False
     v = detector.analyze(body("\x00\ufffd" * 100 + "🙂" * 50))
     assert v.student_data is False
+
+
+def test_school_lexicon_folder_reaches_the_verdict(hasher, tmp_path):
+    (tmp_path / "zorg.txt").write_text("plusgroepje\n", encoding="utf-8")
+    plain = build_detector(DetectionSettings(spacy_model="none"), hasher)
+    extended = build_detector(DetectionSettings(spacy_model="none", lexicon_dirs=[tmp_path]), hasher)
+    text = "Daan Jansen gaat na de kerst naar het plusgroepje."
+    assert not plain.analyze(body(text)).student_data
+    verdict = extended.analyze(body(text))
+    assert verdict.student_data and verdict.categories == ["zorg"]

@@ -70,3 +70,16 @@ def test_corpus_has_every_category_and_hard_negatives():
                           "thuissituatie", "veiligheid", "religie", "etniciteit", "cijfers"}
     assert sum(1 for d in docs if d["hard_negative"]) >= 40
     assert sum(1 for d in docs if d["student_data"]) >= 60
+
+
+def test_corpus_settings_replace_the_callers_roster(tmp_path):
+    from detectors.evaluation import _effective_settings
+    from detectors.settings import RosterSettings
+
+    mine = DetectionSettings(roster=RosterSettings(path=tmp_path / "eigen.csv"),
+                             student_number_pattern=r"\d{7}")
+    labels = {"settings": {"roster": "roster.csv", "student_number_pattern": r"\b\d{6}\b"}}
+    effective = _effective_settings(mine, labels, tmp_path)
+    assert effective.roster.path == tmp_path / "roster.csv"
+    assert effective.student_number_pattern == r"\b\d{6}\b"
+    assert _effective_settings(mine, {"settings": {}}, tmp_path) is mine
