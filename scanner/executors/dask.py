@@ -1,0 +1,211 @@
+"""A Dask distributed cluster for the first scan of a school board (tens of millions of items).
+
+The driver (``schoonschip scan`` on the scan server) stays the only writer to the database: it
+crawls and triages, submits analysis batches to the scheduler, and stores the results as they
+come back. Workers only fetch, extract and detect; they need network access to the sources,
+never to the database. Each worker process builds its :class:`~scanner.analysis.Analyzer` once
+(:func:`~scanner.analysis.worker_analyzer`) and reuses it for every batch.
+
+Failure handling is the scheduler's: a worker that dies has its tasks rescheduled on another
+worker (up to ``distributed.scheduler.allowed-failures`` times, then the task fails with
+``KilledWorker``); a task that raises is retried ``retries`` times. A batch that still fails is
+split and its items retried one by one, so one item that kills workers ends as ``worker_lost``
+(or ``analysis_failed`` if it only raised) while its neighbours are stored normally.
+
+Per-mailbox limits (Graph allows 4 concurrent requests per mailbox) are enforced by the driver
+at submission: it is the only process that submits this scan's tasks (the scan lock makes it the
+only driver per database), so counting in-flight batches per concurrency key holds across the
+whole cluster without distributed semaphores. A semaphore acquired inside a task would block a
+worker thread while it waits and, when a worker dies, hold its lease until the lease times out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from typing import Any
+
+from scanner.analysis import AnalysisSpec, worker_analyzer
+from scanner.executors import Executor, Work
+from scanner.executors.pool import _emit, _SplitTag, lost_results
+from scanner.model import AnalysisResult
+
+log = logging.getLogger(__name__)
+
+_ANALYSE_LOCK = threading.Lock()
+"""One analysis at a time per worker process: the process-wide Analyzer is shared by the
+worker's threads (run workers with ``--nthreads 1`` and scale with ``--nworkers``)."""
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("schoonschip")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def analyse_task(spec: AnalysisSpec, refs: list) -> list[AnalysisResult]:
+    """The task run on a worker: analyse a batch with the process's analyzer."""
+    with _ANALYSE_LOCK:
+        return worker_analyzer(spec).analyse(refs)
+
+
+def mode_task(spec: AnalysisSpec) -> tuple[str, str | None]:
+    """The detection mode of a worker's engine (and the engine is loaded as a side effect)."""
+    with _ANALYSE_LOCK:
+        analyzer = worker_analyzer(spec)
+        return analyzer.mode, analyzer.mode_notice
+
+
+class DaskConfigError(RuntimeError):
+    """The cluster cannot be used for this scan (no address, version mismatch, no workers)."""
+
+
+class DaskExecutor(Executor):
+    """Submits batches to a Dask scheduler and yields results as they complete."""
+
+    name = "dask"
+
+    def __init__(self, spec: AnalysisSpec, address: str | None, per_key_limit: int = 4,
+                 retries: int = 2, in_flight_per_thread: int = 2, client: Any = None,
+                 connect_timeout: float = 30.0) -> None:
+        super().__init__(spec)
+        if client is None and not address:
+            raise DaskConfigError("executor.dask_scheduler ontbreekt (bijv. tcp://host:8786) / "
+                                  "executor.dask_scheduler is missing (e.g. tcp://host:8786)")
+        self.address = address
+        self.per_key_limit = per_key_limit
+        self.retries = retries
+        self.in_flight_per_thread = in_flight_per_thread
+        self.connect_timeout = connect_timeout
+        self._client = client
+        self._own_client = client is None
+        self._spec_future: Any = None
+        self.lost_batches = 0
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from distributed import Client
+
+            self._client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+            self._check_cluster(self._client)
+        return self._client
+
+    def _check_cluster(self, client: Any) -> None:
+        """Refuse a cluster whose workers run another schoonschip (results would differ)."""
+        client.wait_for_workers(1, timeout=self.connect_timeout)
+        ours = _package_version()
+        theirs = client.run(_package_version)
+        wrong = sorted({v for v in theirs.values() if v != ours})
+        if wrong:
+            raise DaskConfigError(
+                f"workers draaien schoonschip {', '.join(wrong)}, de scanserver {ours} / "
+                f"workers run schoonschip {', '.join(wrong)}, the scan server {ours}")
+
+    def _spec(self) -> Any:
+        """The analysis spec, sent to every worker once instead of with every task."""
+        if self._spec_future is None:
+            self._spec_future = self.client.scatter(self.spec, broadcast=True, hash=False)
+        return self._spec_future
+
+    def capacity(self) -> int:
+        threads = sum(self.client.nthreads().values())
+        return max(2, threads * self.in_flight_per_thread)
+
+    @property
+    def detection_mode(self) -> tuple[str, str | None]:
+        return self.client.submit(mode_task, self._spec(), pure=False, retries=self.retries).result()
+
+    def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        from distributed import as_completed
+
+        client = self.client
+        spec = self._spec()
+        source = iter(work)
+        exhausted = False
+        waiting: deque[Work] = deque()  # split batches, and batches held back by a per-key limit
+        per_key: dict[str, int] = defaultdict(int)
+        running: dict[Any, Work] = {}
+        completed = as_completed(loop=client.loop)
+
+        def startable(item: Work) -> bool:
+            return item.concurrency_key is None or per_key[item.concurrency_key] < self.per_key_limit
+
+        def submit(item: Work) -> None:
+            future = client.submit(analyse_task, spec, item.refs, pure=False, retries=self.retries)
+            running[future] = item
+            if item.concurrency_key:
+                per_key[item.concurrency_key] += 1
+            completed.add(future)
+
+        def fill() -> None:
+            nonlocal exhausted
+            limit = self.capacity()
+            for _ in range(len(waiting)):
+                if len(running) >= limit:
+                    return
+                item = waiting.popleft()
+                if startable(item):
+                    submit(item)
+                else:
+                    waiting.append(item)
+            while not exhausted and len(running) < limit and len(waiting) <= limit:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    return
+                if startable(item):
+                    submit(item)
+                else:
+                    waiting.append(item)
+
+        try:
+            while True:
+                fill()
+                if not running:
+                    if exhausted and not waiting:
+                        return
+                    continue
+                future = next(completed)
+                item = running.pop(future)
+                if item.concurrency_key:
+                    per_key[item.concurrency_key] -= 1
+                try:
+                    results = future.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, or a task that kept raising
+                    yield from self._failed(item, exc, waiting)
+                    continue
+                finally:
+                    future.release()
+                yield from _emit(item.tag, results)
+        finally:
+            for future in running:
+                future.cancel()
+
+    def _failed(self, item: Work, exc: BaseException,
+                waiting: deque[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        from distributed.scheduler import KilledWorker
+
+        died = isinstance(exc, KilledWorker)
+        log.warning("a batch failed on the cluster (%s); %s", type(exc).__name__,
+                    "splitting it" if len(item.refs) > 1 else "recording the item as lost")
+        if len(item.refs) > 1:
+            split = _SplitTag(item.tag, len(item.refs))
+            waiting.extend(Work([ref], split, item.concurrency_key) for ref in item.refs)
+            return
+        self.lost_batches += 1
+        yield from _emit(item.tag, lost_results(item, died))
+
+    def close(self) -> None:
+        if self._client is not None and self._own_client:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._client = None
+        self._spec_future = None

@@ -1,0 +1,34 @@
+"""Scans through a real local Dask cluster (scheduler and two workers as separate processes)
+store exactly what an inline run stores, also when a worker process is killed mid-run."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.jobs import run_scan
+from tests.executors.dask_cluster import local_cluster
+from tests.executors.helpers import Killer, run_config, snapshot
+
+pytestmark = [pytest.mark.slow, pytest.mark.service]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with local_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+
+
+def test_dask_with_a_killed_worker_equals_inline(reference, cluster) -> None:
+    settings, url = run_config(reference, "dask", {"kind": "dask", "dask_scheduler": cluster.address})
+    killer = Killer(url, cluster.worker_processes)
+    killer.start()
+    try:
+        assert run_scan(settings, progress=False, echo=lambda _: None) == 0
+    finally:
+        killer.done.set()
+        killer.join()
+    assert killer.killed is not None, "no worker was killed during the run"
+    got = snapshot(url)
+    assert got.items == reference.expected.items
+    assert got.findings == reference.expected.findings
+    assert got.errors == reference.expected.errors
