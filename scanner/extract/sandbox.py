@@ -63,7 +63,7 @@ class Sandbox:
         env.setdefault("PYTHONHASHSEED", "0")
         debug = bool(os.environ.get("SCHOONSCHIP_EXTRACT_DEBUG"))
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "scanner.extract.worker", str(self.memory_bytes)],
+            [sys.executable, "-m", "scanner.extract.worker", str(self.memory_bytes), str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=None if debug else subprocess.DEVNULL,

@@ -34,6 +34,22 @@ def _limit_memory(limit: int) -> None:
         pass  # not on this platform: the timeout still bounds the damage
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel SIGKILL us when the parent goes away, even while a C parser
+    holds the GIL (the watchdog thread could not run then). The kernel ties this to the
+    thread that started us; if that thread ends first, the next request starts a new worker."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ValueError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _watch_parent(parent: int) -> None:
     while True:
         time.sleep(1.0)
@@ -116,7 +132,9 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    parent = int(argv[2]) if len(argv) > 2 else os.getppid()
+    _die_with_parent(parent)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
     from scanner.extract.protocol import ProtocolClosed, read_frame, read_json, write_json
 

@@ -102,3 +102,38 @@ def test_plain_mail_needs_no_worker():
         result = run(ext, corpus.mail_bytes("met pdf", attachments={"a.pdf": corpus.pdf_bytes(["Bo"])}),
                      "m", ItemKind.MAIL)
         assert ext.worker_pid is not None and "Bo" in text_of(result, "a.pdf")
+
+
+@pytest.mark.slow
+def test_worker_does_not_outlive_a_killed_caller(tmp_path):
+    """A caller killed with SIGKILL while its worker is busy leaves no worker behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    slow = tmp_path / "traag.pdf"
+    slow.write_bytes(corpus.slow_pdf(200_000))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scanner.extract import Extractor\n"
+        "from scanner.model import Fetched, ItemKind\n"
+        "ex = Extractor()\n"
+        "ex.extract(Fetched(name='a.txt', size=5, data=b'hallo'*300000), ItemKind.FILE)\n"
+        "print(ex.worker_pid, flush=True)\n"
+        f"p = Path({str(slow)!r})\n"
+        "ex.extract(Fetched(name='traag.pdf', size=p.stat().st_size, path=p), ItemKind.FILE)\n"
+    )
+    caller = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    worker = int(caller.stdout.readline())
+    time.sleep(1.0)  # the worker is now deep inside extract_text()
+    assert _alive(worker)
+    caller.send_signal(signal.SIGKILL)
+    caller.wait(10)
+    for _ in range(50):
+        if not _alive(worker):
+            break
+        time.sleep(0.1)
+    assert not _alive(worker)
