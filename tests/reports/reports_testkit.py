@@ -107,3 +107,52 @@ def digest(items: list[DigestItem], owner: str = "jansen@school.nl", language: s
            hint: str | None = None) -> TeacherDigest:
     return TeacherDigest(owner=owner, language=language, school="OBS De Regenboog", items=items,
                          generated=datetime(2026, 11, 23, 6, 0), full_list_hint=hint)
+
+
+def fg_frames(seed: int = 7, n: int = 400):
+    """A synthetic store extract: items over three runs, several departments (one tiny),
+    categories with realistic skew, some cleaned up and some marked false positive."""
+    import random
+
+    import pandas as pd
+
+    rng = random.Random(seed)
+    runs = pd.DataFrame({
+        "run_id": ["r1", "r2", "r3", "r4"],
+        "started_at": pd.to_datetime(["2026-11-01 02:00", "2026-11-08 02:00", "2026-11-15 02:00",
+                                      "2026-11-22 02:00"], utc=True),
+        "finished_at": pd.to_datetime(["2026-11-01 03:10", "2026-11-08 03:05", None, "2026-11-22 03:00"],
+                                      utc=True),
+        "status": ["completed", "completed", "failed", "completed"],
+    })
+    cats_pool = ["gezondheid", "zorg", "verzuim", "cijfers", "contactgegevens", "identificatie",
+                 "thuissituatie", "veiligheid"]
+    weights = [10, 14, 20, 30, 18, 6, 6, 3]
+    sens = {"gezondheid": "bijzonder", "zorg": "hoog", "veiligheid": "hoog", "thuissituatie": "hoog",
+            "identificatie": "hoog"}
+    departments = ["Onderbouw", "Bovenbouw", "Zorgteam", "Locatie Noord"]
+    rows = []
+    for i in range(n):
+        chosen = sorted(set(rng.choices(cats_pool, weights, k=rng.choice([1, 1, 2, 3]))))
+        if i == 0:
+            chosen = ["religie"]  # a single item of a rare category: must never be visible
+        sensitivity = ("bijzonder" if any(sens.get(c) == "bijzonder" or c == "religie" for c in chosen)
+                       else "hoog" if any(sens.get(c) == "hoog" for c in chosen) else "normaal")
+        first = rng.choice(["r1", "r1", "r1", "r2", "r4"])
+        cleaned = rng.random() < 0.2 and first != "r4"
+        age_days = rng.choice([100, 300, 500, 900, 1500, 2200, 3000])
+        rows.append({
+            "item_id": f"i{i}", "source_kind": rng.choice(["graph_mail", "smb"]),
+            "kind": rng.choice(["mail", "file"]),
+            "department": "Directie" if i in (1, 2) else rng.choice(departments),
+            "date": pd.Timestamp("2026-11-22", tz="UTC") - pd.Timedelta(days=age_days + rng.randint(0, 60)),
+            "categories": chosen, "sensitivity": sensitivity,
+            "status": rng.choice(["verlopen", "verlopen", "binnenkort", "ok"]),
+            "state": "opgeruimd" if cleaned else "actief",
+            "closed_at": (pd.Timestamp("2026-11-22 02:30", tz="UTC") if rng.random() < 0.6
+                          else pd.Timestamp("2026-11-08 02:30", tz="UTC")) if cleaned else None,
+            "first_seen_run": first,
+            "false_positive": rng.random() < 0.06,
+            "student_data": rng.random() < 0.93,
+        })
+    return pd.DataFrame(rows), runs

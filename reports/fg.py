@@ -1,0 +1,458 @@
+"""Statistics for the FG (functionaris gegevensbescherming): aggregates only.
+
+Input is the FG item frame (:data:`reports.data.FG_ITEM_COLUMNS`: one row per item, active
+and cleaned up, without titles or owners) and the runs frame. Any other column the caller
+passes is dropped on entry, so even a store query that by mistake selects a subject or an
+owner cannot bring it into the report.
+
+Published: counts by category, sensitivity, age and school/department; the trend between the
+last two completed runs and over all runs; the oldest data per category (as a year and an
+age, never an item); the share cleaned up since the previous run (deletion evidence) and the
+false-positive rate. Every count below the minimum group size is hidden (see
+:mod:`reports.disclosure`); departments too small to be shown on their own are merged into
+"overig".
+
+Output: one self-contained HTML page (inline CSS and SVG, no scripts, no external assets),
+a CSV in long format (table, row, column, value) and an XLSX with one sheet per table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reports import categories as cats
+from reports import charts
+from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
+from reports.disclosure import ProtectedTable, protect, protect_number
+from reports.i18n import check_language, format_date, format_datetime, t
+from reports.rendering import render
+
+STATUS_COLUMNS = ["verlopen", "binnenkort", "ok"]
+COUNT_COLUMNS = ["actief", *STATUS_COLUMNS, "opgeruimd"]
+AGE_BUCKETS = [("lt1", 0.0, 1.0), ("1to2", 1.0, 2.0), ("2to5", 2.0, 5.0), ("gt5", 5.0, float("inf"))]
+FAILED_RUN_STATUSES = frozenset({"failed", "mislukt", "running", "bezig", "aborted", "afgebroken",
+                                 "interrupted", "onderbroken"})
+OTHER = "__overig__"
+UNKNOWN = "__onbekend__"
+
+
+@dataclass
+class FgReport:
+    """The computed report; :meth:`write` puts it on disk."""
+
+    language: str
+    k: int
+    school: str
+    generated: datetime
+    headline: list[tuple[str, str, str]]
+    """``(key, label, published value)``."""
+    tables: list[tuple[str, ProtectedTable]]
+    """``(title, table)`` in page order."""
+    trend: list[tuple[str, str, str]]
+    trend_note: str
+    oldest: pd.DataFrame
+    fp_text: str
+    charts: dict[str, str] = field(default_factory=dict)
+
+    def long_frame(self) -> pd.DataFrame:
+        """Every published cell as one row (the CSV): tabel, rij_sleutel, rij, kolom, waarde."""
+        rows: list[dict[str, Any]] = []
+        for key, label, value in self.headline:
+            rows.append({"tabel": "kerncijfers", "rij_sleutel": key, "rij": label, "kolom": "waarde",
+                         "waarde": value})
+        for key, label, value in self.trend:
+            rows.append({"tabel": "verloop", "rij_sleutel": key, "rij": label, "kolom": "waarde",
+                         "waarde": value})
+        for _title, table in self.tables:
+            shown = table.display()
+            for row_key in table.values.index:
+                for column in shown.columns:
+                    rows.append({"tabel": table.key, "rij_sleutel": row_key,
+                                 "rij": table.row_labels.get(row_key, row_key),
+                                 "kolom": table.column_labels.get(column, column),
+                                 "waarde": shown.loc[row_key, column]})
+        for row_key, record in self.oldest.iterrows():
+            for column, value in record.items():
+                if column == "label":
+                    continue
+                rows.append({"tabel": "oudste", "rij_sleutel": row_key, "rij": record["label"],
+                             "kolom": column, "waarde": value})
+        return pd.DataFrame(rows, columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
+
+    def html(self) -> str:
+        tables = []
+        for title, table in self.tables:
+            shown = table.display()
+            header = [table.column_labels.get(c, c) for c in shown.columns]
+            body = [(table.row_labels.get(r, r), [shown.loc[r, c] for c in shown.columns])
+                    for r in table.values.index]
+            tables.append({"title": title, "key": table.key, "header": header, "rows": body,
+                           "chart": self.charts.get(table.key)})
+        return render(
+            "fg_report.html.j2",
+            t=lambda key, **kw: t(self.language, key, **kw),
+            language=self.language,
+            k=self.k,
+            school=self.school,
+            generated=format_datetime(self.generated, self.language),
+            headline=self.headline,
+            tables=tables,
+            trend=self.trend,
+            trend_note=self.trend_note,
+            oldest=[(r["label"], r["oldest_year"], r["age"]) for _, r in self.oldest.iterrows()],
+            fp_text=self.fp_text,
+        )
+
+    def write(self, out_dir: Path) -> dict[str, Path]:
+        """Write ``fg-rapport.html``, ``.csv`` and ``.xlsx`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"html": out / "fg-rapport.html", "csv": out / "fg-rapport.csv", "xlsx": out / "fg-rapport.xlsx"}
+        _atomic_write(paths["html"], self.html().encode("utf-8"))
+        long = self.long_frame()
+        _atomic_write(paths["csv"], long.to_csv(index=False).encode("utf-8-sig"))
+        tmp = paths["xlsx"].with_suffix(".xlsx.tmp")
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            head = pd.DataFrame([(label, value) for _, label, value in self.headline + self.trend],
+                                columns=[t(self.language, "fg.col.metric"), t(self.language, "fg.col.value")])
+            head.to_excel(writer, sheet_name=_sheet(t(self.language, "fg.headline")), index=False)
+            for title, table in self.tables:
+                shown = table.display()
+                shown.index = [table.row_labels.get(r, r) for r in shown.index]
+                shown.columns = [table.column_labels.get(c, c) for c in shown.columns]
+                shown.to_excel(writer, sheet_name=_sheet(title))
+            oldest = self.oldest.set_index("label")
+            oldest.columns = [t(self.language, "fg.oldest_year"), t(self.language, "fg.oldest_age")]
+            oldest.to_excel(writer, sheet_name=_sheet(t(self.language, "fg.oldest")))
+        os.replace(tmp, paths["xlsx"])
+        return paths
+
+
+def _sheet(title: str) -> str:
+    """Excel sheet names: at most 31 characters, no []:*?/\\."""
+    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in title)
+    return cleaned[:31]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def _utc_naive(series: pd.Series) -> pd.Series:
+    converted = pd.to_datetime(series, utc=True, errors="coerce")
+    return converted.dt.tz_localize(None)
+
+
+def _prepare_items(items: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in FG_ITEM_COLUMNS if c not in items.columns]
+    if missing:
+        raise ValueError(
+            f"FG-gegevens missen kolommen {missing} / FG data lacks columns {missing}"
+        )
+    keep = FG_ITEM_COLUMNS + [c for c in FG_OPTIONAL_COLUMNS if c in items.columns]
+    frame = items.loc[:, keep].copy()  # everything else (titles, owners, links) is dropped here
+    frame["date"] = _utc_naive(frame["date"])
+    frame["closed_at"] = _utc_naive(frame["closed_at"])
+    frame["categories"] = frame["categories"].apply(
+        lambda v: [str(c) for c in v] if isinstance(v, (list, tuple, set)) else [])
+    frame["false_positive"] = frame["false_positive"].fillna(False).astype(bool)
+    frame["student_data"] = frame["student_data"].fillna(False).astype(bool)
+    frame["department"] = frame["department"].where(frame["department"].notna() & (frame["department"] != ""),
+                                                    UNKNOWN).astype(str)
+    frame["first_seen_run"] = frame["first_seen_run"].astype(object).where(frame["first_seen_run"].notna(), None)
+    frame["first_seen_run"] = frame["first_seen_run"].map(lambda v: None if v is None else str(v))
+    return frame
+
+
+def _prepare_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
+    if runs is None or runs.empty:
+        return pd.DataFrame(columns=FG_RUN_COLUMNS)
+    missing = [c for c in FG_RUN_COLUMNS if c not in runs.columns]
+    if missing:
+        raise ValueError(f"run-gegevens missen kolommen {missing} / run data lacks columns {missing}")
+    frame = runs.loc[:, FG_RUN_COLUMNS].copy()
+    frame["run_id"] = frame["run_id"].astype(str)
+    frame["started_at"] = _utc_naive(frame["started_at"])
+    frame["finished_at"] = _utc_naive(frame["finished_at"])
+    done = frame["finished_at"].notna() & ~frame["status"].astype(str).str.lower().isin(FAILED_RUN_STATUSES)
+    return frame[done].sort_values("started_at").reset_index(drop=True)
+
+
+def _status_counts(frame: pd.DataFrame, group: pd.Series, index: list[str]) -> pd.DataFrame:
+    """Counts per group: actief, verlopen, binnenkort, ok (of active items) and opgeruimd."""
+    active = frame["state"] == "actief"
+    result = pd.DataFrame(0, index=index, columns=COUNT_COLUMNS, dtype=int)
+    if frame.empty:
+        return result
+    keyed = pd.DataFrame({"group": group.values, "active": active.values, "status": frame["status"].values})
+    counts = keyed[keyed["active"]].groupby(["group", "status"]).size().unstack(fill_value=0)
+    for status in STATUS_COLUMNS:
+        if status in counts.columns:
+            result[status] = counts[status].reindex(index, fill_value=0).astype(int)
+    result["actief"] = keyed[keyed["active"]].groupby("group").size().reindex(index, fill_value=0).astype(int)
+    result["opgeruimd"] = keyed[~keyed["active"]].groupby("group").size().reindex(index, fill_value=0).astype(int)
+    return result
+
+
+def _age_years(dates: pd.Series, now: datetime) -> pd.Series:
+    return (pd.Timestamp(now) - dates).dt.days / 365.25
+
+
+def build_fg_report(
+    items_df: pd.DataFrame,
+    runs_df: pd.DataFrame | None = None,
+    min_group_size: int = 5,
+    language: str = "nl",
+    school: str = "",
+    now: datetime | None = None,
+) -> FgReport:
+    """Compute the FG report from the item and run frames (see the module docstring)."""
+    language = check_language(language)
+    if min_group_size < 2:
+        raise ValueError("min_group_size moet minstens 2 zijn / min_group_size must be at least 2")
+    k = min_group_size
+    generated = now or datetime.now(timezone.utc)
+    now_naive = generated.astimezone(timezone.utc).replace(tzinfo=None) if generated.tzinfo else generated
+    items = _prepare_items(items_df)
+    runs = _prepare_runs(runs_df)
+
+    def tr(key: str, **kw: Any) -> str:
+        return t(language, key, **kw)
+
+    column_labels = {c: tr(f"fg.col.{c}") for c in COUNT_COLUMNS}
+    row_sums = [("actief", STATUS_COLUMNS)]
+    flagged = items[items["student_data"] | items["false_positive"]]
+    data = items[items["student_data"] & ~items["false_positive"]]
+    active = data[data["state"] == "actief"]
+
+    # categories (an item can be in several)
+    exploded = data.explode("categories")
+    exploded = exploded[exploded["categories"].notna()]
+    known = cats.known_keys()
+    category_keys = known + sorted(set(exploded["categories"]) - set(known), key=cats.sort_key)
+    category_values = _status_counts(exploded, exploded["categories"], category_keys)
+    primary, secondary = protect(category_values, k, row_sums)
+    category_table = ProtectedTable(
+        key="categorie", values=category_values, k=k, primary=primary, secondary=secondary,
+        row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
+        column_labels={**column_labels, "gevoeligheid": tr("fg.col.sensitivity")},
+        extra=pd.DataFrame({"gevoeligheid": [cats.sensitivity_label(cats.info(c).sensitivity, language)
+                                             for c in category_keys]}, index=category_keys),
+    )
+
+    # sensitivity (one per item)
+    sens_keys = list(cats.SENSITIVITY_ORDER)
+    extra_sens = sorted(set(data["sensitivity"].dropna().astype(str)) - set(sens_keys))
+    sens_index = sens_keys + extra_sens
+    sens_values = _status_counts(data, data["sensitivity"].fillna("").astype(str), sens_index)
+    primary, secondary = protect(sens_values, k, row_sums, columns_sum_to_total=True)
+    sensitivity_table = ProtectedTable(
+        key="gevoeligheid", values=sens_values, k=k, primary=primary, secondary=secondary,
+        row_labels={s: _capital(cats.sensitivity_label(s, language)) for s in sens_index},
+        column_labels=column_labels,
+    )
+
+    # age buckets (active items only: cleaned items have no age that matters)
+    age_cols = ["actief", *STATUS_COLUMNS]
+    ages = _age_years(active["date"], now_naive)
+    bucket = pd.Series(index=active.index, dtype=object)
+    for key, low, high in AGE_BUCKETS:
+        bucket[(ages >= low) & (ages < high)] = key
+    bucket = bucket.fillna("lt1")  # undated or future-dated items count as young
+    age_index = [key for key, _, _ in AGE_BUCKETS]
+    age_values = _status_counts(active, bucket, age_index)[age_cols]
+    primary, secondary = protect(age_values, k, row_sums, columns_sum_to_total=True)
+    age_table = ProtectedTable(
+        key="ouderdom", values=age_values, k=k, primary=primary, secondary=secondary,
+        row_labels={key: tr(f"fg.age.{key}") for key in age_index}, column_labels=column_labels,
+    )
+
+    # schools/departments, small ones merged into "overig"
+    department = _merge_small_departments(data, k)
+    dept_index = sorted(set(department), key=lambda d: (d in (OTHER, UNKNOWN), d == OTHER, d.casefold()))
+    dept_values = _status_counts(data, department, dept_index)
+    primary, secondary = protect(dept_values, k, row_sums, columns_sum_to_total=True)
+    dept_table = ProtectedTable(
+        key="afdeling", values=dept_values, k=k, primary=primary, secondary=secondary,
+        row_labels={d: tr("fg.other") if d == OTHER else tr("fg.unknown_department") if d == UNKNOWN else d
+                    for d in dept_index},
+        column_labels=column_labels,
+    )
+
+    # runs: present / new / cleaned per completed run, and the last step in detail
+    run_table, trend, trend_note, cleaned_since, present_before = _trend(data, runs, k, language)
+
+    # oldest data per category
+    oldest = _oldest(active, category_keys, k, language, now_naive)
+
+    # headline
+    overdue = int((active["status"] == "verlopen").sum())
+    soon = int((active["status"] == "binnenkort").sum())
+    cleaned_total = int((data["state"] == "opgeruimd").sum())
+    if present_before is None:
+        share = tr("fg.cleaned_share_na")
+    elif 0 < cleaned_since < k:
+        share = f"<{k} / {protect_number(present_before, k)}"
+    else:
+        share = _percent(cleaned_since, present_before, language)
+    fp = int(flagged["false_positive"].sum())
+    if flagged.empty:
+        fp_rate, fp_text = tr("fg.fp_rate_na"), tr("fg.fp_rate_na")
+    elif 0 < fp < k:
+        fp_rate = f"<{k} / {protect_number(len(flagged), k)}"
+        fp_text = tr("fg.fp_text", fp=f"<{k}", flagged=protect_number(len(flagged), k), rate=fp_rate)
+    else:
+        fp_rate = _percent(fp, len(flagged), language)
+        fp_text = tr("fg.fp_text", fp=fp, flagged=protect_number(len(flagged), k), rate=fp_rate)
+    headline = [
+        ("actief", tr("fg.active"), protect_number(len(active), k)),
+        ("verlopen", tr("fg.overdue"), protect_number(overdue, k)),
+        ("binnenkort", tr("fg.soon"), protect_number(soon, k)),
+        ("opgeruimd", tr("fg.cleaned_total"), protect_number(cleaned_total, k)),
+        ("opgeruimd_sinds_vorige", tr("fg.cleaned_share"), share),
+        ("vals_positief", tr("fg.fp_rate"), fp_rate),
+    ]
+
+    tables = [
+        (tr("fg.by_category"), category_table),
+        (tr("fg.by_sensitivity"), sensitivity_table),
+        (tr("fg.by_age"), age_table),
+        (tr("fg.by_department"), dept_table),
+        (tr("fg.trend"), run_table),
+    ]
+    report = FgReport(language=language, k=k, school=school, generated=generated, headline=headline,
+                      tables=tables, trend=trend, trend_note=trend_note, oldest=oldest, fp_text=fp_text)
+    report.charts = _charts(category_table, age_table, run_table, language, k)
+    return report
+
+
+def _merge_small_departments(data: pd.DataFrame, k: int) -> pd.Series:
+    """Departments with fewer than k items (or, when the frame has ``owner_key``, fewer than
+    k distinct owners) are shown together as "overig"."""
+    department = data["department"].copy()
+    sizes = department.value_counts()
+    small = set(sizes[sizes < k].index)
+    if "owner_key" in data.columns:
+        owners = data.groupby("department")["owner_key"].nunique()
+        small |= set(owners[owners < k].index)
+    return department.where(~department.isin(small), OTHER)
+
+
+def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
+           ) -> tuple[ProtectedTable, list[tuple[str, str, str]], str, int, int | None]:
+    start_of = dict(zip(runs["run_id"], runs["started_at"]))
+    first_seen = data["first_seen_run"].map(lambda r: start_of.get(r) if r is not None else None)
+    first_seen = pd.to_datetime(first_seen)
+    rows: dict[str, dict[str, int]] = {}
+    labels: dict[str, str] = {}
+    previous_end = None
+    for _, run in runs.iterrows():
+        started, finished = run["started_at"], run["finished_at"]
+        existed = first_seen.isna() | (first_seen <= started)
+        open_then = data["closed_at"].isna() | (data["closed_at"] > finished)
+        closed = data["closed_at"].notna() & (data["closed_at"] <= finished)
+        if previous_end is not None:
+            closed &= data["closed_at"] > previous_end
+        rows[run["run_id"]] = {
+            "present": int((existed & open_then).sum()),
+            "new": int((data["first_seen_run"] == run["run_id"]).sum()),
+            "cleaned": int(closed.sum()),
+        }
+        labels[run["run_id"]] = format_date(started, language)
+        previous_end = finished
+    values = pd.DataFrame.from_dict(rows, orient="index", columns=["present", "new", "cleaned"]).astype(int)
+    if values.empty:
+        values = pd.DataFrame(columns=["present", "new", "cleaned"], dtype=int)
+    primary = (values > 0) & (values < k)
+    table = ProtectedTable(
+        key="runs", values=values, k=k, primary=primary, secondary=primary & False,
+        row_labels=labels,
+        column_labels={c: t(language, f"fg.col.{c}") for c in ["present", "new", "cleaned"]},
+    )
+    if len(runs) < 2:
+        note = t(language, "fg.trend_first")
+        current = runs.iloc[-1]["run_id"] if len(runs) else None
+        new = int((data["first_seen_run"] == current).sum()) if current else 0
+        overdue = int(((data["state"] == "actief") & (data["status"] == "verlopen")).sum())
+        trend = [("nieuw", t(language, "fg.new"), protect_number(new, k)),
+                 ("nog_verlopen", t(language, "fg.still_overdue"), protect_number(overdue, k))]
+        return table, trend, note, 0, None
+    previous, current = runs.iloc[-2], runs.iloc[-1]
+    new = int((data["first_seen_run"] == current["run_id"]).sum())
+    cleaned = int((data["closed_at"].notna() & (data["closed_at"] > previous["finished_at"])).sum())
+    still = int(((data["state"] == "actief") & (data["status"] == "verlopen")
+                 & (data["first_seen_run"] != current["run_id"])).sum())
+    existed = first_seen.isna() | (first_seen <= previous["started_at"])
+    open_then = data["closed_at"].isna() | (data["closed_at"] > previous["finished_at"])
+    present_before = int((existed & open_then).sum())
+    trend = [
+        ("nieuw", t(language, "fg.new"), protect_number(new, k)),
+        ("opgeruimd", t(language, "fg.cleaned"), protect_number(cleaned, k)),
+        ("nog_verlopen", t(language, "fg.still_overdue"), protect_number(still, k)),
+    ]
+    note = t(language, "fg.trend_since", date=format_datetime(previous["finished_at"], language))
+    return table, trend, note, cleaned, present_before
+
+
+def _oldest(active: pd.DataFrame, category_keys: list[str], k: int, language: str, now: datetime) -> pd.DataFrame:
+    exploded = active.explode("categories")
+    records = []
+    for key in category_keys:
+        dates = exploded.loc[exploded["categories"] == key, "date"].dropna()
+        label = _capital(cats.info(key).label(language))
+        if len(dates) == 0:
+            continue
+        if len(dates) < k:
+            records.append({"key": key, "label": label, "oldest_year": f"<{k}", "age": f"<{k}"})
+            continue
+        oldest = dates.min()
+        months = (now.year - oldest.year) * 12 + (now.month - oldest.month) - (1 if now.day < oldest.day else 0)
+        age = (t(language, "fg.age_years", years=months // 12) if months >= 12
+               else t(language, "fg.age_months", months=max(months, 0)))
+        records.append({"key": key, "label": label, "oldest_year": str(oldest.year), "age": age})
+    frame = pd.DataFrame(records, columns=["key", "label", "oldest_year", "age"]).set_index("key")
+    return frame
+
+
+def _charts(categories: ProtectedTable, ages: ProtectedTable, runs: ProtectedTable, language: str,
+            k: int) -> dict[str, str]:
+    hidden = f"<{k}"
+    series = [(s, t(language, f"fg.col.{s}")) for s in STATUS_COLUMNS]
+    shown = categories.display()
+    rows = [
+        (categories.row_labels[c], {s: categories.visible_value(c, s) for s in STATUS_COLUMNS},
+         str(shown.loc[c, "actief"]))
+        for c in categories.values.index if categories.values.loc[c, "actief"] > 0
+    ]
+    result = {"categorie": charts.stacked_bars(t(language, "fg.chart.categories"), rows, series)}
+    result["ouderdom"] = charts.columns(
+        t(language, "fg.chart.age"),
+        [(ages.row_labels[a], ages.visible_value(a, "actief")) for a in ages.values.index], hidden)
+    if len(runs.values.index) > 0:
+        result["runs"] = charts.line(
+            t(language, "fg.chart.trend"),
+            [(runs.row_labels[r], runs.visible_value(r, "present")) for r in runs.values.index], hidden)
+    return result
+
+
+def _percent(part: int, whole: int, language: str) -> str:
+    if whole == 0:
+        return "0%" if language == "en" else "0%"
+    value = 100.0 * part / whole
+    text = f"{value:.1f}%"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
