@@ -94,9 +94,12 @@ class _Unit:
     text: str
     segments: list[_Segment]
     context: list[str] = field(default_factory=list)
+    _offsets: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> tuple[_Segment, int, int]:
-        idx = bisect.bisect_right([s.offset for s in self.segments], start) - 1
+        if len(self._offsets) != len(self.segments):
+            self._offsets = [s.offset for s in self.segments]
+        idx = bisect.bisect_right(self._offsets, start) - 1
         seg = self.segments[max(idx, 0)]
         local_start = start - seg.offset
         local_end = min(end - seg.offset, seg.length)

@@ -105,6 +105,7 @@ class TextFacts:
         self.text = text
         self._student: list[tuple[int, int]] | None = None
         self._signature: list[tuple[int, int]] | None = None
+        self._cache: dict[str, list[tuple[int, int]]] = {}
 
     @property
     def student_spans(self) -> list[tuple[int, int]]:
@@ -152,24 +153,46 @@ class TextFacts:
             return True
         # a name alone on one of the last lines is the sender signing off ("Kees", "Mevr. Jansen")
         if line.strip(" \t,.-") == self.text[hit.start : hit.end]:
-            tail = [ln for ln in self.text[line_start:].split("\n") if ln.strip()]
-            return len(tail) <= 3
+            return self._nonempty_lines_from(line_start, limit=4) <= 3
         return False
 
+    def _nonempty_lines_from(self, pos: int, limit: int) -> int:
+        """Non-empty lines from ``pos`` to the end, counting at most ``limit``."""
+        count = 0
+        while pos < len(self.text) and count < limit:
+            nxt = self.text.find("\n", pos)
+            nxt = len(self.text) if nxt < 0 else nxt
+            if self.text[pos:nxt].strip():
+                count += 1
+            pos = nxt + 1
+        return count
+
+    def _spans(self, name: str, matcher: TermMatcher) -> list[tuple[int, int]]:
+        cached = self._cache.get(name)
+        if cached is None:
+            cached = sorted((m.start, m.end) for m in matcher.find(self.text))
+            self._cache[name] = cached
+        return cached
+
     def is_staff(self, hit: Hit) -> bool:
-        span_text = self.text[hit.start : hit.end]
-        before = _CLAUSE_BREAK.split(self.text[max(0, hit.start - 40) : hit.start])[-1]
-        tail = " ".join(before.split()[-2:])
-        if cues().staff_title.find(tail) or cues().staff_title.find(span_text.split(" ")[0]):
-            return True
-        s = hit.start
-        while s > 0 and not _SENTENCE_END.match(self.text, s - 1):
-            s -= 1
-            if hit.start - s > 300:
+        """A title right before the name (juf, collega ...) or a staff-work sentence."""
+        titles = self._spans("staff_title", cues().staff_title)
+        clause = max(self.text.rfind(c, 0, hit.start) for c in ",.;:!?()\n") + 1
+        lo = bisect.bisect_left(titles, (max(clause, hit.start - 30), 0))
+        for s, e in titles[lo:]:
+            if s >= hit.end:
                 break
-        e = _SENTENCE_END.search(self.text, hit.end)
-        sentence = self.text[s : e.start() if e else min(len(self.text), hit.end + 300)]
-        return bool(cues().staff_sentence.find(sentence))
+            between = self.text[e : hit.start] if e <= hit.start else ""
+            if s >= hit.start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
+                return True
+        sentences = self._spans("staff_sentence", cues().staff_sentence)
+        if not sentences:
+            return False
+        s0 = max(self.text.rfind(c, max(0, hit.start - 300), hit.start) for c in ".!?\n") + 1
+        ends = [self.text.find(c, hit.end, hit.end + 300) for c in ".!?\n"]
+        e0 = min([e for e in ends if e >= 0] or [min(len(self.text), hit.end + 300)])
+        i = bisect.bisect_left(sentences, (s0, 0))
+        return i < len(sentences) and sentences[i][0] < e0
 
     def student_near(self, hit: Hit, window: int = STUDENT_WINDOW) -> bool:
         spans = self.student_spans  # in text order

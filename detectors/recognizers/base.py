@@ -14,6 +14,7 @@ Each recognizer is a Presidio ``LocalRecognizer`` so it runs inside the one
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Iterable, Sequence
 
@@ -110,3 +111,21 @@ def bounded(pattern: str) -> str:
     Patterns with space-separated groups add their own guard against a following group.
     """
     return rf"(?<![\w+/@])(?<![\w][.\-])(?:{pattern})(?![\w])(?![.\-/]\d)"
+
+
+class SpanSet:
+    """Non-overlapping spans already taken, with an O(log n) overlap test (long texts have
+    thousands of candidates, so a linear scan per candidate would be quadratic)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end)
+        return i > 0 and self._ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)

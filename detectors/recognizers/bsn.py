@@ -26,7 +26,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from detectors.context import ContextRule
 from detectors.entities import NL_BSN
-from detectors.recognizers.base import DutchRecognizer, bounded
+from detectors.recognizers.base import DutchRecognizer, SpanSet, bounded
 
 POSITIVE = (
     "bsn", "bsn-nummer", "bsn nummer", "bsnnummer", "bsn's", "burgerservicenummer",
@@ -89,12 +89,12 @@ class BsnRecognizer(DutchRecognizer):
     PREFILTER = _HAS_DIGITS
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        taken: list[tuple[int, int]] = []
+        taken = SpanSet()
         for pattern, base in _PATTERNS:
             for m in pattern.finditer(text):
                 start, end = m.span()
-                if any(s < end and start < e for s, e in taken):
+                if taken.overlaps(start, end):
                     continue
                 if is_bsn(m.group()):
-                    taken.append((start, end))
+                    taken.add(start, end)
                     yield start, end, base

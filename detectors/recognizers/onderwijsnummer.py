@@ -14,7 +14,7 @@ from stdnum.nl import onderwijsnummer as stdnum_onr
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ONDERWIJSNUMMER
-from detectors.recognizers.base import DutchRecognizer, bounded
+from detectors.recognizers.base import DutchRecognizer, SpanSet, bounded
 from detectors.recognizers.bsn import NEGATIVE, POSITIVE, WEAK
 
 RULE = ContextRule(
@@ -46,12 +46,12 @@ class OnderwijsnummerRecognizer(DutchRecognizer):
     PREFILTER = _PREFILTER
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        taken: list[tuple[int, int]] = []
+        taken = SpanSet()
         for pattern, base in _PATTERNS:
             for m in pattern.finditer(text):
                 start, end = m.span()
-                if any(s < end and start < e for s, e in taken):
+                if taken.overlaps(start, end):
                     continue
                 if is_onderwijsnummer(m.group()):
-                    taken.append((start, end))
+                    taken.add(start, end)
                     yield start, end, base
