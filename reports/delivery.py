@@ -258,13 +258,16 @@ def build_transport(
     period: str | None = None,
     graph_client: Any | None = None,
     ews_send: Callable[[str, bytes], Any] | None = None,
+    source_config: Any | None = None,
 ) -> Transport:
     """The transport ``settings.method`` asks for.
 
-    Graph and EWS need a connection the caller already has (the configured Graph or EWS
-    source): pass ``graph_client`` (anything with ``send_mail(sender, mime_bytes)``, e.g.
-    :class:`connectors.graph.client.GraphClient`) or ``ews_send``. The modules are not
-    imported here, so a school that sends by SMTP never loads msal or exchangelib.
+    Graph and EWS send through the connection of the source named in ``settings.source``;
+    the caller passes that source's configuration as ``source_config`` (a Graph source
+    config or an :class:`connectors.ews.EwsConfig`), or a ready client: ``graph_client``
+    (anything with ``send_mail(sender, mime_bytes)``) or ``ews_send(sender, mime_bytes)``.
+    The connector modules are imported only here, so a school that sends by SMTP never loads
+    msal or exchangelib.
     """
     if settings.method == "outbox":
         return OutboxTransport(settings.outbox_dir, period)
@@ -272,21 +275,33 @@ def build_transport(
         return SmtpTransport(settings)
     assert settings.sender is not None  # enforced by DeliverySettings
     if settings.method == "graph":
+        if graph_client is None and source_config is not None and hasattr(source_config, "connection"):
+            from connectors.graph.client import GraphClient
+
+            graph_client = GraphClient(source_config.connection())
         if graph_client is None:
             raise DeliveryError(
                 "not_configured",
-                "verzenden via Graph heeft een Graph-verbinding nodig / sending through Graph needs a Graph connection",
+                "verzenden via Graph heeft een Graph-bron nodig (delivery.source) / "
+                "sending through Graph needs a Graph source (delivery.source)",
                 fatal=True,
             )
         return CallableTransport("Graph", settings.sender, graph_client.send_mail,
                                  getattr(graph_client, "close", None))
+    closer = None
+    if ews_send is None and source_config is not None and getattr(source_config, "kind", None) == "ews":
+        from connectors.ews import EwsConnector
+
+        connector = EwsConnector(source_config)
+        ews_send, closer = connector.send_mime, connector.close
     if ews_send is None:
         raise DeliveryError(
             "not_configured",
-            "verzenden via EWS heeft een EWS-verbinding nodig / sending through EWS needs an EWS connection",
+            "verzenden via EWS heeft een EWS-bron nodig (delivery.source) / "
+            "sending through EWS needs an EWS source (delivery.source)",
             fatal=True,
         )
-    return CallableTransport("EWS", settings.sender, ews_send)
+    return CallableTransport("EWS", settings.sender, ews_send, closer)
 
 
 # --- the batch ------------------------------------------------------------------------------
@@ -316,6 +331,7 @@ def deliver_digests(
     transport: Transport | None = None,
     graph_client: Any | None = None,
     ews_send: Callable[[str, bytes], Any] | None = None,
+    source_config: Any | None = None,
 ) -> DeliverySummary:
     """Render and deliver every digest that is not yet sent for ``period``.
 
@@ -340,7 +356,7 @@ def deliver_digests(
                 continue
             if fatal is None and active is None:
                 try:
-                    active = build_transport(settings, period, graph_client, ews_send)
+                    active = build_transport(settings, period, graph_client, ews_send, source_config)
                     owned = True
                 except DeliveryError as exc:
                     fatal = exc

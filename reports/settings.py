@@ -18,7 +18,8 @@ class DeliverySettings(StrictModel):
     the school's relay (Office 365 ``smtp.office365.com:587`` with STARTTLS and auth, or an
     on-premises relay). ``graph`` sends through Microsoft Graph ``sendMail`` as ``sender``
     (needs the Mail.Send application permission, scoped to that one mailbox). ``ews`` sends
-    through on-premises Exchange.
+    through on-premises Exchange. Graph and EWS reuse the connection of a configured source
+    (``source``), so credentials are configured once.
     """
 
     method: Literal["outbox", "smtp", "graph", "ews"] = "outbox"
@@ -37,6 +38,11 @@ class DeliverySettings(StrictModel):
     sender: str | None = Field(
         default=None, description="From address of the digests, e.g. privacy@school.nl."
     )
+    source: str | None = Field(
+        default=None,
+        description="Method graph or ews: the name of the configured graph_mail/graph_files or ews "
+        "source whose connection (tenant, app, credential / server) is used to send.",
+    )
     sender_name: str | None = Field(
         default=None, description="Display name of the sender (default: 'schoonschip, namens <school>')."
     )
@@ -54,6 +60,11 @@ class DeliverySettings(StrictModel):
             raise ValueError(
                 f"delivery.sender is verplicht bij method {self.method} / "
                 f"delivery.sender is required for method {self.method}"
+            )
+        if self.method in ("graph", "ews") and not self.source:
+            raise ValueError(
+                f"delivery.source (de naam van een {self.method}-bron) is verplicht bij method {self.method} / "
+                f"delivery.source (the name of a {self.method} source) is required for method {self.method}"
             )
         if self.method == "smtp" and not self.host:
             raise ValueError("delivery.host is verplicht bij method smtp / delivery.host is required for method smtp")

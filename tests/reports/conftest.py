@@ -1,8 +1,1 @@
-"""Fixtures of the report tests."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
+"""Fixtures of the report tests (helpers live in reports_testkit.py and smtp_server.py)."""

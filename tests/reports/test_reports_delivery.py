@@ -16,8 +16,8 @@ from reports.delivery import CallableTransport, DeliveryError, deliver_digests
 from reports.ledger import InMemoryLedger, JsonFileLedger
 from reports.ratelimit import TokenBucket
 from reports.settings import DeliverySettings
-from reports_testkit import digest, item
-from smtp_server import PASSWORD, USER, SmtpServer, start_smtp
+from .reports_testkit import digest, item
+from .smtp_server import PASSWORD, USER, SmtpServer, start_smtp
 
 PERIOD = "2026-W48"
 
@@ -140,7 +140,7 @@ def test_untrusted_certificate_is_refused(smtp: SmtpServer, smtp_settings: Deliv
 
 
 def test_unreachable_server(tmp_path: Path) -> None:
-    from smtp_server import free_port
+    from .smtp_server import free_port
 
     settings = DeliverySettings(method="smtp", host="127.0.0.1", port=free_port(), sender="p@school.nl",
                                 timeout=5)
@@ -211,7 +211,7 @@ class TokenError(Exception):
 
 
 def test_graph_method_sends_mime_through_the_client() -> None:
-    settings = DeliverySettings(method="graph", sender="privacy@school.nl")
+    settings = DeliverySettings(method="graph", sender="privacy@school.nl", source="m365")
     client = RecordingGraphClient()
     summary = deliver_digests(_teachers(), settings, InMemoryLedger(), PERIOD, clock=FakeClock(),
                               graph_client=client)
@@ -230,7 +230,7 @@ def test_graph_method_sends_mime_through_the_client() -> None:
 
 
 def test_graph_without_connection_fails_clearly() -> None:
-    settings = DeliverySettings(method="graph", sender="privacy@school.nl")
+    settings = DeliverySettings(method="graph", sender="privacy@school.nl", source="m365")
     ledger = InMemoryLedger()
     summary = deliver_digests(_teachers(), settings, ledger, PERIOD, clock=FakeClock())
     assert all(r.startswith("not_configured") for r in summary.failed.values())
@@ -241,7 +241,9 @@ def test_settings_say_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="delivery.host is required"):
         DeliverySettings(method="smtp", sender="p@school.nl")
     with pytest.raises(ValidationError, match="delivery.sender is required"):
-        DeliverySettings(method="graph")
+        DeliverySettings(method="graph", source="m365")
+    with pytest.raises(ValidationError, match="delivery.source"):
+        DeliverySettings(method="ews", sender="p@school.nl")
     with pytest.raises(ValidationError, match="password is missing"):
         DeliverySettings(method="smtp", host="smtp.office365.com", sender="p@school.nl", username="p@school.nl")
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):

@@ -13,7 +13,7 @@ import pytest
 from reports import charts
 from reports.disclosure import protect
 from reports.fg import build_fg_report
-from reports_testkit import assert_not_blank, fg_frames, screenshot
+from .reports_testkit import assert_not_blank, fg_frames, screenshot
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 

@@ -9,7 +9,7 @@ import pytest
 
 from reports.data import RunReportData, SourceError, SourceRunStats
 from reports.run_report import format_bytes, format_duration, render_run_report
-from reports_testkit import assert_not_blank, screenshot
+from .reports_testkit import assert_not_blank, screenshot
 
 
 def _data(**overrides) -> RunReportData:
