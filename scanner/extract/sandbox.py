@@ -10,7 +10,6 @@ started once and reused, so a request costs one pipe round trip, not a process s
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -94,11 +93,26 @@ class Sandbox:
 
     def request(self, request: dict[str, Any], data: bytes | None, cache: Any,
                 hard_seconds: float) -> dict[str, Any]:
-        """Send one extract request and serve cache look-ups until the result arrives."""
+        """Send one extract request and serve cache look-ups until the result arrives.
+
+        A worker that dies before answering gets one successor to retry the item: the
+        worker may have died before it saw the item (killed from outside). If the item
+        itself kills the parser, the retry fails the same way and the item is ``crashed``.
+        Out of memory and timeouts are never retried.
+        """
+        request = dict(request, has_data=data is not None, cache=cache is not None)
+        try:
+            return self._attempt(request, data, cache, hard_seconds)
+        except SandboxCrashed as exc:
+            if exc.out_of_memory:
+                raise
+        return self._attempt(request, data, cache, hard_seconds)
+
+    def _attempt(self, request: dict[str, Any], data: bytes | None, cache: Any,
+                 hard_seconds: float) -> dict[str, Any]:
         proc = self._ensure()
         fd_in = proc.stdout.fileno()  # type: ignore[union-attr]
         fd_out = proc.stdin.fileno()  # type: ignore[union-attr]
-        request = dict(request, has_data=data is not None, cache=cache is not None)
         try:
             write_json(fd_out, request)
             if data is not None:
@@ -140,7 +154,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 pass
         self.kill()
-        return SandboxCrashed(out_of_memory=code in (EXIT_MEMORY, -signal.SIGKILL))
+        return SandboxCrashed(out_of_memory=code == EXIT_MEMORY)
 
     def kill(self) -> None:
         """Kill the worker (a hung parser cannot be interrupted any other way)."""

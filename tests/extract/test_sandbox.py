@@ -137,3 +137,13 @@ def test_worker_does_not_outlive_a_killed_caller(tmp_path):
             break
         time.sleep(0.1)
     assert not _alive(worker)
+
+
+def test_worker_killed_between_items_is_replaced(extractor):
+    import signal
+
+    assert_healthy(extractor)
+    pid = extractor.worker_pid
+    os.kill(pid, signal.SIGKILL)
+    assert_healthy(extractor)  # the dead worker is noticed and a new one takes the item
+    assert extractor.worker_pid != pid
