@@ -19,6 +19,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -307,6 +308,16 @@ def build_transport(
 # --- the batch ------------------------------------------------------------------------------
 
 
+def iso_week(day: date | datetime) -> str:
+    """The delivery period of a weekly digest: ISO week, e.g. ``2026-W48``.
+
+    ISO weeks (not calendar weeks counted from 1 January) because a digest sent on Monday
+    29 December belongs to the same week as the one sent on Friday 2 January."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+
 @dataclass
 class DeliverySummary:
     """Outcome of one delivery batch (counts, and per failed owner a content-free reason)."""
@@ -350,7 +361,13 @@ def deliver_digests(
             if ledger.already_sent(owner, period):
                 summary.already_sent.append(owner)
                 continue
-            rendered: RenderedDigest | None = render_digest(digest, settings.cap)
+            try:
+                rendered: RenderedDigest | None = render_digest(digest, settings.cap)
+            except Exception as exc:  # noqa: BLE001 - one bad digest must not stop the batch
+                _failed(summary, ledger, owner, period,
+                        f"render_failed: opruimoverzicht niet te maken ({type(exc).__name__}) / "
+                        f"digest could not be rendered ({type(exc).__name__})")
+                continue
             if rendered is None:
                 summary.empty.append(owner)
                 continue
@@ -364,8 +381,14 @@ def deliver_digests(
                 _failed(summary, ledger, owner, period, fatal.reason)
                 continue
             assert active is not None
+            try:
+                message = rendered.to_mime(sender, period, sender_name=settings.sender_name)
+            except (ValueError, TypeError, IndexError) as exc:
+                _failed(summary, ledger, owner, period,
+                        f"invalid_address: ongeldig e-mailadres ({type(exc).__name__}) / "
+                        f"invalid e-mail address ({type(exc).__name__})")
+                continue
             summary.waited_seconds += bucket.acquire()
-            message = rendered.to_mime(sender, period, sender_name=settings.sender_name)
             try:
                 active.send(message, owner)
             except DeliveryError as exc:

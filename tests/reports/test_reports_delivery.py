@@ -252,3 +252,29 @@ def test_settings_say_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="NO_SUCH_SMTP_SECRET"):
         DeliverySettings(method="smtp", host="h", sender="p@school.nl", username="u",
                          password={"env": "NO_SUCH_SMTP_SECRET"})
+
+
+def test_iso_week_period() -> None:
+    from datetime import date
+
+    from reports.delivery import iso_week
+
+    assert iso_week(date(2026, 11, 23)) == "2026-W48"
+    assert iso_week(date(2026, 12, 28)) == iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+def test_bad_digests_fail_alone(tmp_path: Path) -> None:
+    settings = DeliverySettings(outbox_dir=tmp_path)
+    teachers = [
+        digest([item(1)], owner="geen-adres"),
+        digest([item(2)], owner="x@school.nl\r\nBcc: iedereen@school.nl"),
+        digest([item(3)], owner="fries@school.nl", language="fy"),
+        digest([item(4)], owner="jansen@school.nl"),
+    ]
+    ledger = InMemoryLedger()
+    summary = deliver_digests(teachers, settings, ledger, PERIOD, clock=FakeClock())
+    assert summary.sent == ["jansen@school.nl"]
+    assert summary.failed["geen-adres"].startswith("invalid_address")
+    assert summary.failed["x@school.nl\r\nBcc: iedereen@school.nl"].startswith("invalid_address")
+    assert summary.failed["fries@school.nl"].startswith("render_failed")
+    assert [f.name for f in tmp_path.glob("*.eml")] == ["2026-W48_jansen@school.nl.eml"]

@@ -228,3 +228,13 @@ def test_fg_report_renders_in_chromium(tmp_path: Path) -> None:
     assert_not_blank(png)
     phone = screenshot(paths["html"], tmp_path / "fg-phone.png", 390, 3000)
     assert_not_blank(phone)
+
+
+def test_empty_store_still_gives_a_report(tmp_path: Path) -> None:
+    from reports.data import FG_ITEM_COLUMNS
+
+    report = build_fg_report(pd.DataFrame(columns=FG_ITEM_COLUMNS), None, 5, "nl", now=NOW)
+    headline = {key: value for key, _, value in report.headline}
+    assert headline["actief"] == "0" and headline["vals_positief"] == "nog geen markeringen"
+    paths = report.write(tmp_path)
+    assert "Per categorie" in paths["html"].read_text(encoding="utf-8")
