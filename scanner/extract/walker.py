@@ -102,7 +102,7 @@ def clean_name(name: str | None, fallback: str) -> tuple[str, bool]:
     cleaned = _BAD_NAME_CHARS.sub("_", raw).replace("\\", "/")
     parts = [p for p in cleaned.split("/") if p not in ("", ".", "..")]
     cleaned = "/".join(parts)[:255].strip()
-    bad = cleaned != raw.strip().replace("\\", "/").strip("/") or bool(_BAD_NAME_CHARS.search(raw))
+    bad = bool(_BAD_NAME_CHARS.search(raw)) or ".." in raw.replace("\\", "/").split("/")
     if not cleaned.strip("_ "):
         return fallback, bool(raw) and bad
     return cleaned, bad
