@@ -153,7 +153,6 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
     total = len(items)
     subject = (t(language, "digest.subject_one") if total == 1
                else t(language, "digest.subject", total=total))
-    hint = digest.full_list_hint or t(language, "digest.full_list_default")
     context = {
         "t": lambda key, **kw: t(language, key, **kw),
         "language": language,
@@ -165,7 +164,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         "overdue": overdue,
         "due_soon": due_soon,
         "capped": len(shown) < total,
-        "full_list_hint": hint if digest.full_list_hint else None,
+        "full_list_hint": digest.full_list_hint,
         "full_list_default": t(language, "digest.full_list_default"),
         "generated": format_date(digest.generated, language),
     }
@@ -198,7 +197,7 @@ def write_full_list(digest: TeacherDigest, path: Path) -> Path:
         writer.writerow([
             item.status,
             ", ".join(cats.info(c).label(language) for c in cats.ordered(item.categories)),
-            item.kind, item.date.date().isoformat(), item.folder, _csv_safe(item.title),
+            item.kind, item.date.date().isoformat(), _csv_safe(item.folder), _csv_safe(item.title),
             item.due_date.isoformat() if item.due_date else "",
             _item_view(item, language).action, item.link or "",
         ])

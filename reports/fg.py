@@ -115,23 +115,35 @@ class FgReport:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"html": out / "fg-rapport.html", "csv": out / "fg-rapport.csv", "xlsx": out / "fg-rapport.xlsx"}
         _atomic_write(paths["html"], self.html().encode("utf-8"))
-        long = self.long_frame()
+        long = _spreadsheet_safe(self.long_frame())
         _atomic_write(paths["csv"], long.to_csv(index=False).encode("utf-8-sig"))
         tmp = paths["xlsx"].with_suffix(".xlsx.tmp")
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             head = pd.DataFrame([(label, value) for _, label, value in self.headline + self.trend],
                                 columns=[t(self.language, "fg.col.metric"), t(self.language, "fg.col.value")])
-            head.to_excel(writer, sheet_name=_sheet(t(self.language, "fg.headline")), index=False)
+            _spreadsheet_safe(head).to_excel(writer, sheet_name=_sheet(t(self.language, "fg.headline")), index=False)
             for title, table in self.tables:
                 shown = table.display()
-                shown.index = [table.row_labels.get(r, r) for r in shown.index]
+                shown.index = [_cell_safe(table.row_labels.get(r, r)) for r in shown.index]
                 shown.columns = [table.column_labels.get(c, c) for c in shown.columns]
-                shown.to_excel(writer, sheet_name=_sheet(title))
+                _spreadsheet_safe(shown).to_excel(writer, sheet_name=_sheet(title))
             oldest = self.oldest.set_index("label")
             oldest.columns = [t(self.language, "fg.oldest_year"), t(self.language, "fg.oldest_age")]
             oldest.to_excel(writer, sheet_name=_sheet(t(self.language, "fg.oldest")))
         os.replace(tmp, paths["xlsx"])
         return paths
+
+
+def _cell_safe(value: Any) -> Any:
+    """A text cell that Excel or openpyxl would read as a formula gets a leading quote
+    (department names come from configuration and folder structures)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value not in ("-",):
+        return "'" + value
+    return value
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(_cell_safe)
 
 
 def _sheet(title: str) -> str:

@@ -104,7 +104,7 @@ def test_link_targets(link: str | None, href: str | None, shown: str | None) -> 
 def test_item_without_link_says_how_to_find_it() -> None:
     rendered = render_digest(digest([item(1, link=None)]))
     assert rendered is not None
-    assert "open het via je mailprogramma of verkenner" in rendered.html
+    assert "Open het via je mailprogramma of de verkenner." in rendered.html
     assert ">Openen</a>" not in rendered.html
 
 

@@ -238,3 +238,14 @@ def test_empty_store_still_gives_a_report(tmp_path: Path) -> None:
     assert headline["actief"] == "0" and headline["vals_positief"] == "nog geen markeringen"
     paths = report.write(tmp_path)
     assert "Per categorie" in paths["html"].read_text(encoding="utf-8")
+
+
+def test_department_names_cannot_become_formulas(tmp_path: Path) -> None:
+    rows = [_item(i, ["cijfers"], department="=HYPERLINK(\"http://x\",\"klik\")") for i in range(6)]
+    paths = build_fg_report(pd.DataFrame(rows), _runs("r1"), 5, "nl", now=NOW).write(tmp_path)
+    from openpyxl import load_workbook
+
+    book = load_workbook(paths["xlsx"])
+    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    assert "'=HYPERLINK" in paths["csv"].read_text(encoding="utf-8-sig")
