@@ -18,6 +18,7 @@ a CSV in long format (table, row, column, value) and an XLSX with one sheet per 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -176,15 +177,41 @@ def _prepare_items(items: pd.DataFrame) -> pd.DataFrame:
     frame = items.loc[:, keep].copy()  # everything else (titles, owners, links) is dropped here
     frame["date"] = _utc_naive(frame["date"])
     frame["closed_at"] = _utc_naive(frame["closed_at"])
-    frame["categories"] = frame["categories"].apply(
-        lambda v: [str(c) for c in v] if isinstance(v, (list, tuple, set)) else [])
+    frame["categories"] = frame["categories"].apply(_category_list)
     frame["false_positive"] = frame["false_positive"].fillna(False).astype(bool)
     frame["student_data"] = frame["student_data"].fillna(False).astype(bool)
     frame["department"] = frame["department"].where(frame["department"].notna() & (frame["department"] != ""),
                                                     UNKNOWN).astype(str)
-    frame["first_seen_run"] = frame["first_seen_run"].astype(object).where(frame["first_seen_run"].notna(), None)
-    frame["first_seen_run"] = frame["first_seen_run"].map(lambda v: None if v is None else str(v))
+    frame["first_seen_run"] = frame["first_seen_run"].astype(object).map(_run_key)
     return frame
+
+
+def _run_key(value: Any) -> str | None:
+    """Run ids as text; an integer id that pandas turned into 3.0 (a column with gaps) is "3"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _category_list(value: Any) -> list[str]:
+    """Categories as a list of keys, whether the store hands a list, an array, JSON text or
+    a comma-separated string."""
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return [str(c) for c in json.loads(text)]
+            except ValueError:
+                return []
+        return [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return [str(c) for c in value]
+    except TypeError:
+        return []
 
 
 def _prepare_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
@@ -194,7 +221,7 @@ def _prepare_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
     if missing:
         raise ValueError(f"run-gegevens missen kolommen {missing} / run data lacks columns {missing}")
     frame = runs.loc[:, FG_RUN_COLUMNS].copy()
-    frame["run_id"] = frame["run_id"].astype(str)
+    frame["run_id"] = frame["run_id"].astype(object).map(_run_key)
     frame["started_at"] = _utc_naive(frame["started_at"])
     frame["finished_at"] = _utc_naive(frame["finished_at"])
     done = frame["finished_at"].notna() & ~frame["status"].astype(str).str.lower().isin(FAILED_RUN_STATUSES)

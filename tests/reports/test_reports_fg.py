@@ -249,3 +249,16 @@ def test_department_names_cannot_become_formulas(tmp_path: Path) -> None:
     values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
     assert "'=HYPERLINK" in paths["csv"].read_text(encoding="utf-8-sig")
+
+
+def test_store_shapes_integer_run_ids_and_json_categories() -> None:
+    rows = [_item(i, ["cijfers"], first=None) for i in range(5)] + [_item(10 + i, ["zorg"]) for i in range(6)]
+    frame = pd.DataFrame(rows)
+    frame["first_seen_run"] = [None] * 5 + [2] * 6  # pandas makes this a float column: 2.0
+    frame["categories"] = ['["cijfers"]'] * 5 + ["zorg, verzuim"] * 6
+    runs = _runs("1", "2")
+    runs["run_id"] = [1, 2]
+    report = build_fg_report(frame, runs, 5, "nl", now=NOW)
+    assert dict((k, v) for k, _, v in report.trend)["nieuw"] == "6"
+    assert _cell(report, "categorie", "verzuim", "actief") == 6
+    assert _cell(report, "categorie", "cijfers", "actief") == 5
