@@ -1,0 +1,34 @@
+"""A test connector whose items can kill the process that fetches them.
+
+Importing this module registers the kind ``poison_folder`` (a folder source); the pool loads it
+in its workers through ``preload``, as a school would load a plug-in connector. Fetching a file
+whose name starts with ``poison`` SIGKILLs the fetching process, which is what the OOM killer or
+a segfault in a parser does to a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Literal
+
+from connectors.folder import FolderConfig, FolderConnector
+from connectors.registry import CONNECTORS
+from scanner.model import Fetched, ItemRef
+
+
+class PoisonConfig(FolderConfig):
+    kind: Literal["poison_folder"]  # type: ignore[assignment]
+
+
+class PoisonFolderConnector(FolderConnector):
+    config_model = PoisonConfig
+
+    def fetch(self, ref: ItemRef) -> Fetched:
+        name = os.path.basename(ref.item_key)
+        if name.startswith("poison"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().fetch(ref)
+
+
+CONNECTORS["poison_folder"] = "tests.executors.poison:PoisonFolderConnector"

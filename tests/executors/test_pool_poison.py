@@ -1,0 +1,56 @@
+"""An item that kills every worker that touches it is isolated and recorded as ``worker_lost``;
+the other items of its batch, and of the batches running beside it, are analysed normally and
+every batch is reported exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from connectors.base import ConnectorContext
+from scanner.analysis import AnalysisSpec
+from scanner.config import Settings
+from scanner.executors import Work
+from scanner.executors.pool import PoolExecutor
+from scanner.model import Seen
+from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+
+pytestmark = pytest.mark.slow
+
+
+def test_poison_item_is_isolated_and_lost_alone(tmp_path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(11):
+        (share / f"verslag-{n:02d}.txt").write_text(f"Verslag {n}: Sanne de Vries, BSN 999990019.\n",
+                                                     encoding="utf-8")
+    (share / "poison.txt").write_text("kills the worker\n", encoding="utf-8")
+    config = PoisonConfig(name="share", kind="poison_folder", path=share, owner="ib@school.nl")
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    assert len(refs) == 12
+    defaults = Settings()
+    spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
+                        secret=b"k" * 32)
+    work = [Work(refs[i:i + 4], tag=i // 4, concurrency_key="share") for i in range(0, len(refs), 4)]
+
+    with PoolExecutor(spec, workers=2, per_key_limit=2, max_attempts=2,
+                      preload=("tests.executors.poison",)) as pool:
+        mode, _ = pool.detection_mode
+        reported = list(pool.run(work))
+        restarts = pool.restarts
+
+    assert mode
+    assert Counter(tag for tag, _ in reported) == {0: 1, 1: 1, 2: 1}
+    results = {r.ref.item_key: r for _, batch in reported for r in batch}
+    assert sorted(results) == sorted(ref.item_key for ref in refs)
+    lost = {key for key, r in results.items() if any(e.code == "worker_lost" for e in r.errors)}
+    assert lost == {"poison.txt"}
+    for key, result in results.items():
+        if key != "poison.txt":
+            assert not result.errors and result.content_hash and result.verdict is not None
+            assert result.verdict.student_data
+    # max_attempts as a batch, then max_attempts alone: four dead workers, each replaced
+    assert restarts == 4
