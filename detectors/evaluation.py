@@ -41,6 +41,11 @@ SCORED_ENTITIES = (
 HARD_NEGATIVE_ENTITIES = (E.NL_BSN, E.NL_ONDERWIJSNUMMER)
 
 
+def default_corpus_dir() -> Path:
+    """The development corpus shipped in the source tree (``eval/corpus``)."""
+    return DEFAULT_CORPUS
+
+
 @dataclass
 class Score:
     """Counts of true positives, false positives and false negatives."""
@@ -134,7 +139,13 @@ class CorpusDocument:
 def load_corpus(corpus_dir: Path) -> tuple[dict[str, Any], list[CorpusDocument]]:
     """Read labels.json and the documents; ``parts: lines`` documents become one part per line."""
     corpus_dir = Path(corpus_dir)
-    labels = json.loads((corpus_dir / "labels.json").read_text(encoding="utf-8"))
+    label_file = corpus_dir / "labels.json"
+    if not label_file.is_file():
+        raise FileNotFoundError(
+            "geen labels.json in de corpusmap (het ontwikkelcorpus staat in eval/corpus van de "
+            "broncode) / no labels.json in the corpus folder"
+        )
+    labels = json.loads(label_file.read_text(encoding="utf-8"))
     documents = []
     for doc_id, label in sorted(labels["documents"].items()):
         text = (corpus_dir / label["file"]).read_text(encoding="utf-8")

@@ -83,3 +83,11 @@ def test_corpus_settings_replace_the_callers_roster(tmp_path):
     assert effective.roster.path == tmp_path / "roster.csv"
     assert effective.student_number_pattern == r"\b\d{6}\b"
     assert _effective_settings(mine, {"settings": {}}, tmp_path) is mine
+
+
+def test_default_corpus_dir_and_missing_labels(tmp_path):
+    from detectors.evaluation import default_corpus_dir
+
+    assert (default_corpus_dir() / "labels.json").is_file()
+    with pytest.raises(FileNotFoundError, match="geen labels.json"):
+        run_evaluation(tmp_path)
