@@ -19,6 +19,11 @@ from scanner.extract.errors import ExtractError
 from scanner.extract.textual import decode, html_to_text
 from scanner.extract.walker import Blob, Walker, here, sub
 
+_SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
+               "application/pgp-signature"}
+_SMIME = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
+_ENCRYPTED = {"application/pgp-encrypted"}
+
 _BOUNDARY_DEFECTS = (
     email.errors.NoBoundaryInMultipartDefect,
     email.errors.StartBoundaryNotFoundDefect,
@@ -113,6 +118,11 @@ class _MailWalk:
                     return
                 walker.child(raw, self.unique(filename), self.path, self.depth + 1,
                              "bijlage.eml", fmt="mail")
+            return
+        if ctype in _SIGNATURES:
+            return  # a detached S/MIME or PGP signature holds no text
+        if ctype in _ENCRYPTED or (ctype in _SMIME and "enveloped" in str(part.get_param("smime-type") or "")):
+            walker.error("encrypted", here(self.path))
             return
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):

@@ -246,6 +246,8 @@ class Walker:
             self.error("type_mismatch", part)
         if fmt == "image" and not self.limits.ocr:
             return  # images are skipped silently unless OCR is switched on
+        if fmt == "binary" and _is_media(name, media_type):
+            return  # audio and video hold no text we read: not worth an error per file
         if content_hash is None:
             content_hash = blob.sha256()
         use_cache = bool(path) or fmt != "mail"
@@ -314,6 +316,17 @@ class Walker:
         self._local_cache[key] = entry
         if self.cache is not None:
             self.cache.put(key, entry)
+
+
+_MEDIA_EXTENSIONS = frozenset({"mp3", "mp4", "m4a", "m4v", "mov", "avi", "wav", "wma", "wmv",
+                               "mkv", "webm", "ogg", "flac", "aac", "3gp", "mpg", "mpeg"})
+
+
+def _is_media(name: str, media_type: str | None) -> bool:
+    from scanner.extract.sniff import extension
+
+    kind = (media_type or "").split("/", 1)[0].lower()
+    return kind in ("audio", "video") or extension(name) in _MEDIA_EXTENSIONS
 
 
 def _memory_related(exc: BaseException) -> bool:

@@ -226,3 +226,19 @@ def test_legacy_xls_keeps_headers_and_whole_numbers(extractor):
     assert part.location == "blad Klas 4A, rij 2-3"
     assert part.context["column_headers"] == ["Naam", "BSN"]
     assert part.text.splitlines()[1] == f"Jan\t{BSN}"  # 123456782.0 from BIFF is shown as the BSN
+
+
+def test_signed_and_encrypted_mail_parts(extractor):
+    signed = (b"Subject: getekend\r\nMIME-Version: 1.0\r\n"
+              b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary="S"\r\n\r\n'
+              b"--S\r\nContent-Type: text/plain\r\n\r\nOndertekende mail over Lars\r\n"
+              b"--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+              b"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\r\n--S--\r\n")
+    result = run(extractor, signed, "m", ItemKind.MAIL)
+    assert result.errors == [] and "Lars" in text_of(result, "body")
+    enveloped = (b"Subject: versleuteld\r\nMIME-Version: 1.0\r\n"
+                 b'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"\r\n'
+                 b"Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n")
+    assert all_codes(run(extractor, enveloped, "m", ItemKind.MAIL)) == {"encrypted"}
+    video = corpus.mail_bytes("filmpje", attachments={"schoolreis.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(64)})
+    assert run(extractor, video, "m", ItemKind.MAIL).errors == []

@@ -7,7 +7,6 @@ import io
 
 import pytest
 
-from scanner.extract import ExtractionLimits, Extractor
 from scanner.model import Fetched, ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, assert_healthy, codes, run, text_of
@@ -193,6 +192,7 @@ def test_ooxml_encrypted_and_legacy_ole(extractor):
     assert all_codes(result) == {"corrupt"}
 
 
+@pytest.mark.slow
 def test_fresh_process_memory_stays_bounded(tmp_path):
     """The whole big corpus through one caller process: caller and worker peaks < 500 MB."""
     import subprocess
@@ -232,7 +232,3 @@ def test_fresh_process_memory_stays_bounded(tmp_path):
     assert out["groot.eml"] == ["too_large"] and out["leeg.xlsx"] == ["sheet_truncated"]
     assert out["worker_kib"] < PEAK_RSS_LIMIT_KIB, out
     assert out["self_kib"] < PEAK_RSS_LIMIT_KIB, out
-
-
-test_fresh_process_memory_stays_bounded = pytest.mark.slow(test_fresh_process_memory_stays_bounded)
-_ = ExtractionLimits, Extractor
