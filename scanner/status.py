@@ -1,27 +1,36 @@
-"""``schoonschip status``: what monitoring and IT need to know at a glance."""
+"""``schoonschip status``: what monitoring and IT need to know at a glance.
+
+Read-only on purpose: it never creates or migrates the database (a monitoring account may
+only be allowed to read), and it works before the first scan. ``last_run_failed`` drives the
+exit code 4; ``stale`` says the last successful scan is older than :data:`STALE_AFTER`, which
+usually means the nightly job is not running at all.
+"""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from scanner.config import Settings
 
+STALE_AFTER = timedelta(days=2)
+
 
 def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str | None]:
-    """Next fire time of each scheduled job, in the school's time zone."""
-    from apscheduler.triggers.cron import CronTrigger
+    """Next fire time of each job from the configuration, in the school's time zone."""
+    from scanner.scheduling import ScheduleError, build_triggers
 
     now = now or datetime.now(timezone.utc)
+    try:
+        triggers = build_triggers(settings)
+    except ScheduleError as exc:
+        return {"error": str(exc)}
     out: dict[str, str | None] = {}
-    for job in ("scan", "digest", "report"):
-        expression = getattr(settings.schedule, job)
-        trigger = CronTrigger.from_crontab(expression, timezone=settings.school.timezone)
-        fire = trigger.get_next_fire_time(None, now.astimezone(trigger.timezone))
-        out[job] = fire.isoformat() if fire else None
+    for job, trigger in triggers.items():
+        fire = trigger.get_next_fire_time(None, now) if trigger is not None else None
+        out[job] = fire.isoformat(timespec="minutes") if fire else None
     return out
 
 
@@ -37,49 +46,144 @@ def database_size(settings: Settings, store: Any) -> int | None:
     return None
 
 
-def collect_status(settings: Settings) -> dict[str, Any]:
+def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
+    return {
+        "runs": [], "last_run_failed": False, "last_run_status": None, "last_success": None, "stale": False,
+        "errors_per_source": [], "failing_streaks": {}, "detection_mode": None, "detection_notice": None,
+        "next_runs": next_runs(settings, now), "service": None, "database_bytes": 0, "retention": {},
+        "warnings": ["nog geen database: er is nog niet gescand / no database yet: nothing scanned so far"],
+    }
+
+
+def collect_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    from sqlalchemy import inspect
+
     from scanner.store import Store
 
-    store = Store(settings.database_url)
+    now = now or datetime.now(timezone.utc)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return _empty_status(settings, now)
+    store = Store(url, create=False)
+    try:
+        tables = set(inspect(store.engine).get_table_names())
+        if "runs" not in tables:
+            status = _empty_status(settings, now)
+            status["database_bytes"] = database_size(settings, store)
+            return status
+        return _collect(settings, store, tables, now)
+    finally:
+        store.close()
+
+
+def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) -> dict[str, Any]:
+    from scanner.store.store import _aware
+
     runs = store.runs("scan", limit=10)
     last = runs[0] if runs else None
     errors: Counter = Counter()
     if last:
         for error in store.source_errors(last["id"]):
             errors[(error["source"], error["code"])] += 1
+    completed = [r for r in store.runs("scan", limit=200) if r["status"] == "completed" and r["finished_at"]]
+    last_success = _aware(completed[0]["finished_at"]) if completed else None
+    stale = bool(runs) and (last_success is None or now - last_success > STALE_AFTER)
+    streaks = {s.name: n for s in settings.sources if s.enabled and (n := store.consecutive_failing_runs(s.name))}
+    warnings = []
+    if last and last["status"] == "failed":
+        warnings.append(f"laatste scan #{last['id']} mislukt / last scan failed ({last.get('error') or '?'})")
+    if stale:
+        since = f"{last_success:%Y-%m-%d %H:%M}" if last_success else "nooit / never"
+        warnings.append(f"geen geslaagde scan in {STALE_AFTER.days} dagen (laatste: {since}) / "
+                        f"no successful scan in {STALE_AFTER.days} days")
+    threshold = settings.notify.failing_source_runs
+    for name, streak in sorted(streaks.items()):
+        if streak >= threshold:
+            warnings.append(f"bron {name}: fouten in {streak} scans op rij / errors in {streak} scans in a row")
     return {
         "runs": [{
-            "id": r["id"], "status": r["status"], "started_at": r["started_at"], "finished_at": r["finished_at"],
+            "id": r["id"], "status": r["status"], "started_at": _aware(r["started_at"]),
+            "finished_at": _aware(r["finished_at"]),
             "seconds": (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None,
         } for r in runs],
         "last_run_failed": bool(last and last["status"] == "failed"),
+        "last_run_status": last["status"] if last else None,
+        "last_success": last_success,
+        "stale": stale,
         "errors_per_source": [{"source": s, "code": c, "count": n} for (s, c), n in sorted(errors.items())],
+        "failing_streaks": streaks,
         "detection_mode": last["detection_mode"] if last else None,
         "detection_notice": last["detection_notice"] if last else None,
-        "next_runs": next_runs(settings),
+        "next_runs": next_runs(settings, now),
+        "service": _service(store, tables),
         "database_bytes": database_size(settings, store),
-        "retention": store.retention_counts(),
-        "pid": os.getpid(),
+        "retention": store.retention_counts() if "items" in tables else {},
+        "warnings": warnings,
     }
 
 
+def _service(store: Any, tables: set[str]) -> dict[str, Any] | None:
+    """The scheduler service as the database knows it: who holds its lock, its planned runs."""
+    from sqlalchemy import select
+
+    from scanner.scheduling import JOB_TABLE
+    from scanner.store import schema as s
+    from scanner.store.store import _aware
+
+    out: dict[str, Any] = {}
+    if "locks" in tables:
+        with store.engine.connect() as conn:
+            row = conn.execute(select(s.locks).where(s.locks.c.name == "scheduler")).mappings().first()
+        if row:
+            out.update(pid=row["pid"], host=row["host"], heartbeat_at=_aware(row["heartbeat_at"]))
+    if JOB_TABLE in tables:
+        from sqlalchemy import Column, Float, MetaData, String, Table
+
+        jobs = Table(JOB_TABLE, MetaData(), Column("id", String), Column("next_run_time", Float))
+        with store.engine.connect() as conn:
+            planned = {job_id: datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None
+                       for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}
+        out["planned"] = planned
+    return out or None
+
+
 def format_status(status: dict[str, Any]) -> str:
-    lines = ["Laatste runs / last runs:"]
+    lines = ["Laatste scans / last scans:"]
     for run in status["runs"] or []:
-        seconds = f"{run['seconds']:.0f} s" if run["seconds"] is not None else "-"
-        lines.append(f"  #{run['id']:<5} {run['status']:<11} {run['started_at']:%Y-%m-%d %H:%M}  {seconds}")
+        seconds = _duration(run["seconds"])
+        lines.append(f"  #{run['id']:<5} {run['status']:<11} {run['started_at']:%Y-%m-%d %H:%M} UTC  {seconds}")
     if not status["runs"]:
         lines.append("  (nog geen / none yet)")
-    lines.append("Fouten per bron (laatste run) / errors per source (last run):")
+    lines.append("Fouten per bron (laatste scan) / errors per source (last scan):")
     for error in status["errors_per_source"] or []:
-        lines.append(f"  {error['source']}: {error['code']} x{error['count']}")
+        streak = status["failing_streaks"].get(error["source"])
+        extra = f"  ({streak} scans op rij / in a row)" if streak and streak > 1 else ""
+        lines.append(f"  {error['source']}: {error['code']} x{error['count']}{extra}")
     if not status["errors_per_source"]:
         lines.append("  geen / none")
     lines.append(f"Detectie / detection: {status['detection_mode'] or '-'}")
-    lines.append("Volgende runs / next runs: " + ", ".join(f"{k} {v}" for k, v in status["next_runs"].items()))
+    lines.append("Volgende runs (schema) / next runs (schedule): "
+                 + ", ".join(f"{k} {v or 'uit/off'}" for k, v in status["next_runs"].items()))
+    service = status.get("service") or {}
+    if service.get("pid"):
+        lines.append(f"Planner / scheduler: pid {service['pid']} op/on {service['host']}, "
+                     f"hartslag / heartbeat {service['heartbeat_at']:%Y-%m-%d %H:%M} UTC")
+    if service.get("planned"):
+        lines.append("Gepland door de planner / planned by the scheduler: " + ", ".join(
+            f"{k} {v:%Y-%m-%d %H:%M} UTC" if v else f"{k} -" for k, v in sorted(service["planned"].items())))
     size = status["database_bytes"]
     lines.append(f"Database: {size / 1e6:.1f} MB" if size is not None else "Database: ?")
     retention = status["retention"]
     lines.append(f"Bewaartermijn / retention: {retention.get('verlopen', 0)} verlopen, "
                  f"{retention.get('binnenkort', 0)} binnenkort, {retention.get('ok', 0)} ok")
+    for warning in status["warnings"]:
+        lines.append(f"LET OP / WARNING: {warning}")
     return "\n".join(lines)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

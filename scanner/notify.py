@@ -1,0 +1,247 @@
+"""Mail to school IT when a run fails or a source keeps failing, at most once a day per problem.
+
+IT should hear about a broken night without being mailed every night about the same broken
+source. Each problem has a stable key (``run_failed``, ``source:<name>``, ``job:<kind>``);
+the table ``it_notifications`` remembers which problems are open and on which day (in the
+school's time zone) IT last heard of each. A mail goes out when a problem is new, or still
+open on a day IT was not yet told; when a problem disappears, the next mail says it was
+solved. A send that fails is not recorded as sent, so the next run tries again.
+
+The mail holds source names, error codes, counts and run numbers only: never unit keys (they
+can be mailbox addresses or folder names), error messages, subjects or anything found.
+
+It goes out through the delivery settings: SMTP (``SmtpTransport``), the outbox (``.eml``
+files next to the digests), or Graph/EWS through the configured source; when that transport
+fails the mail is written to the outbox instead, so the problem is never silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select, update
+
+from scanner.config import Settings
+from scanner.scheduling import NOTIFY_TABLE, school_timezone
+
+log = logging.getLogger("schoonschip.notify")
+
+_metadata = MetaData()
+notifications = Table(
+    NOTIFY_TABLE, _metadata,
+    Column("key", String(300), primary_key=True),
+    Column("scope", String(16), nullable=False),  # scan | job
+    Column("active", Boolean, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("last_sent_day", String(10)),  # ISO date in the school's time zone
+    Column("summary", String(500)),  # the content-free line shown in the mail
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    scope: str
+    summary: str  # "nl / en", names, codes and counts only
+
+
+def ensure_table(engine: Any) -> None:
+    """Create ``it_notifications`` when missing (outside the Alembic migrations, like the job store)."""
+    notifications.create(engine, checkfirst=True)
+
+
+# --- what is wrong ----------------------------------------------------------------------------
+
+
+def scan_problems(settings: Settings, store: Any, run_id: int) -> list[Problem]:
+    """Problems visible after scan ``run_id``: the run failed, sources failing run after run."""
+    problems: list[Problem] = []
+    run = store.run(run_id)
+    if run is not None and run["status"] == "failed":
+        problems.append(Problem("run_failed", "scan",
+                                f"scan #{run_id} mislukt / failed ({_error_class(run.get('error'))})"))
+    codes: dict[str, Counter] = {}
+    for error in store.source_errors(run_id):
+        codes.setdefault(error["source"], Counter())[error["code"]] += 1
+    threshold = settings.notify.failing_source_runs
+    for source in settings.sources:
+        if not source.enabled:
+            continue
+        streak = store.consecutive_failing_runs(source.name)
+        if streak >= threshold:
+            counts = ", ".join(f"{code} x{n}" for code, n in sorted(codes.get(source.name, Counter()).items()))
+            problems.append(Problem(
+                f"source:{source.name}", "scan",
+                f"bron {source.name} ({source.kind}): fouten in {streak} scans op rij / "
+                f"errors in {streak} scans in a row: {counts or '-'}"))
+    return problems
+
+
+def _error_class(error: Any) -> str:
+    """The run's error is an exception class name; keep only a name-like token, just in case."""
+    text = str(error or "onbekend / unknown")
+    token = text.split(":", 1)[0].strip()
+    return token[:80] if token.replace("_", "").replace(".", "").isalnum() else "error"
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def notify_it(settings: Settings, store: Any, run_id: int, *, now: datetime | None = None,
+              transport: Any | None = None) -> bool:
+    """After a scan: mail IT about new or still-open problems and solved ones. True when sent."""
+    return _notify(settings, store, "scan", scan_problems(settings, store, run_id),
+                   now=now, transport=transport, run_id=run_id)
+
+
+def notify_job_failed(settings: Settings, store: Any, kind: str, code: int | None, *,
+                      now: datetime | None = None, transport: Any | None = None) -> bool:
+    """After a failed digest or report run in the service."""
+    what = f"exit code {code}" if code is not None else "exception"
+    problem = Problem(f"job:{kind}", "job", f"{kind} mislukt / failed ({what})")
+    return _notify(settings, store, None, [problem], now=now, transport=transport)
+
+
+def _notify(settings: Settings, store: Any, scope: str | None, problems: list[Problem], *,
+            now: datetime | None, transport: Any | None, run_id: int | None = None) -> bool:
+    if not settings.notify.it_recipients:
+        return False
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(school_timezone(settings)).date().isoformat()
+    ensure_table(store.engine)
+    with store.engine.connect() as conn:
+        rows = {row["key"]: dict(row) for row in conn.execute(select(notifications)).mappings()}
+    current = {p.key: p for p in problems}
+    # Problems of this scope that were open and are gone now: solved. (Job problems have no
+    # scope here: they only open; a later successful job of that kind is not reported.)
+    solved = [row for key, row in rows.items()
+              if scope is not None and row["scope"] == scope and row["active"] and key not in current]
+    due = [p for p in problems if rows.get(p.key, {}).get("last_sent_day") != today
+           or not rows.get(p.key, {}).get("active")]
+    sent = False
+    if due or solved:
+        message_lines = _body(settings, problems, rows, solved, run_id, now)
+        subject = _subject(settings, problems, solved)
+        sent = _send(settings, subject, message_lines, now, transport)
+    _remember(store.engine, problems, rows, solved, now, today if sent else None)
+    if sent:
+        log.info("IT ingelicht: %d problemen, %d opgelost / IT notified: %d problems, %d solved",
+                 len(problems), len(solved), len(problems), len(solved))
+    return sent
+
+
+def _remember(engine: Any, problems: list[Problem], rows: dict[str, dict], solved: list[dict],
+              now: datetime, sent_day: str | None) -> None:
+    with engine.begin() as conn:
+        for problem in problems:
+            row = rows.get(problem.key)
+            values: dict[str, Any] = {"scope": problem.scope, "active": True, "last_seen": now,
+                                      "summary": problem.summary[:500]}
+            if sent_day:
+                values["last_sent_day"] = sent_day
+            if row is None:
+                conn.execute(notifications.insert().values(key=problem.key, first_seen=now, **values))
+            else:
+                if not row["active"]:
+                    values["first_seen"] = now
+                    values.setdefault("last_sent_day", None)
+                conn.execute(update(notifications).where(notifications.c.key == problem.key).values(**values))
+        for row in solved:
+            conn.execute(update(notifications).where(notifications.c.key == row["key"]).values(active=False))
+
+
+# --- the mail -------------------------------------------------------------------------------------
+
+
+def _subject(settings: Settings, problems: list[Problem], solved: list[dict]) -> str:
+    school = settings.school.name
+    if problems:
+        return f"schoonschip {school}: {len(problems)} probleem/problemen - actie nodig / action needed"
+    return f"schoonschip {school}: opgelost / solved"
+
+
+def _body(settings: Settings, problems: list[Problem], rows: dict[str, dict], solved: list[dict],
+          run_id: int | None, now: datetime) -> list[str]:
+    tz = school_timezone(settings)
+    lines = [f"schoonschip - {settings.school.name} - {now.astimezone(tz):%Y-%m-%d %H:%M}", ""]
+    if run_id is not None:
+        lines.append(f"Scan / scan run: #{run_id}")
+    if problems:
+        lines += ["", "Problemen / problems:"]
+        for problem in problems:
+            row = rows.get(problem.key)
+            since = (f" (sinds / since {_aware(row['first_seen']).astimezone(tz):%Y-%m-%d})"
+                     if row and row["active"] else " (nieuw / new)")
+            lines.append(f"  - {problem.summary}{since}")
+    if solved:
+        lines += ["", "Opgelost / solved:"]
+        lines += [f"  - {row['summary']}" for row in solved]
+    lines += [
+        "",
+        "Details: schoonschip status --config <bestand/file>, en het run-rapport / and the run report.",
+        "Deze melding komt hooguit een keer per dag per probleem. / "
+        "You get this at most once a day per problem.",
+    ]
+    return lines
+
+
+def _message(settings: Settings, subject: str, lines: list[str], recipient: str, now: datetime) -> EmailMessage:
+    sender = settings.delivery.sender or f"schoonschip@{socket.getfqdn() or 'localhost'}"
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+    message.set_content("\n".join(lines) + "\n")
+    return message
+
+
+def _send(settings: Settings, subject: str, lines: list[str], now: datetime, transport: Any | None) -> bool:
+    from reports.delivery import DeliveryError, OutboxTransport, build_transport
+
+    delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
+    period = f"it-{now:%Y%m%dT%H%M%S}"
+    owned = transport is None
+    try:
+        if transport is None:
+            graph_client, ews_send = _mail_clients(settings)
+            transport = build_transport(delivery, period, graph_client, ews_send)
+        for recipient in settings.notify.it_recipients:
+            transport.send(_message(settings, subject, lines, recipient, now), recipient)
+        return True
+    except DeliveryError as exc:
+        log.error("IT-melding niet verstuurd (%s); in de outbox gezet / IT notification not sent; "
+                  "written to the outbox", exc.code)
+        fallback = OutboxTransport(settings.outbox_dir, period)
+        try:
+            for recipient in settings.notify.it_recipients:
+                fallback.send(_message(settings, subject, lines, recipient, now), recipient)
+        except DeliveryError:
+            log.error("ook de outbox faalde / the outbox failed too")
+        return False
+    finally:
+        if owned and transport is not None:
+            transport.close()
+
+
+def _mail_clients(settings: Settings) -> tuple[Any, Any]:
+    if settings.delivery.method not in ("graph", "ews"):
+        return None, None
+    from scanner.jobs import _mail_clients as clients
+
+    return clients(settings)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
