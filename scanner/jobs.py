@@ -119,9 +119,15 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
     period = period or iso_week((now or datetime.now(timezone.utc)).date())
     delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
     transport = OutboxTransport(settings.outbox_dir, period) if dry_run else None
-    graph_client, ews_send = _mail_clients(settings)
+    source_config = None
+    if delivery.method in ("graph", "ews") and delivery.source:
+        try:
+            source_config = settings.source(delivery.source)
+        except KeyError:
+            echo(f"delivery.source {delivery.source!r}: onbekende bron / unknown source")
+            return EXIT_CONFIG
     summary = deliver_digests(digests, delivery, store, period, transport=transport,
-                              graph_client=graph_client, ews_send=ews_send)
+                              source_config=source_config)
     echo(t("digest.done", count=len(digests), sent=len(summary.sent), failed=len(summary.failed),
            skipped=len(summary.already_sent)))
     if delivery.method == "outbox" or dry_run:
@@ -130,21 +136,22 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
 
 
 def _mail_clients(settings: Settings) -> tuple[Any, Any]:
-    """The Graph client or EWS sender for digest delivery, built from the first matching source."""
-    method = settings.delivery.method
+    """The Graph client or EWS sender of the source named in ``delivery.source`` (for mails
+    that are not digests, such as notifications to IT)."""
+    method, name = settings.delivery.method, settings.delivery.source
+    candidates = [s for s in settings.sources if (name is None or s.name == name)]
     if method == "graph":
-        for source in settings.sources:
+        for source in candidates:
             if source.kind in ("graph_mail", "graph_files"):
                 from connectors.graph.client import GraphClient
 
                 return GraphClient(source), None
     if method == "ews":
-        for source in settings.sources:
+        for source in candidates:
             if source.kind == "ews":
                 from connectors.ews import EwsConnector
 
-                connector = EwsConnector(source)
-                return None, connector.send_mime
+                return None, EwsConnector(source).send_mime
     return None, None
 
 

@@ -158,7 +158,10 @@ class ItemError:
     """An error recorded against one item (or one part of it); the run goes on.
 
     ``code`` is a stable machine key (``encrypted``, ``too_large``, ``zip_bomb``, ``timeout``,
-    ``corrupt``, ``unsupported``, ``fetch_failed``, ``nesting_too_deep``, ``text_truncated``);
+    ``corrupt``, ``unsupported``, ``fetch_failed``, ``nesting_too_deep``, ``text_truncated``,
+    ``too_many_members``, ``memory_limit``, ``crashed``, ``repaired``, ``type_mismatch``,
+    ``sheet_truncated``, ``bad_charset``, ``malformed_mime``, ``bad_name``, ``empty``,
+    ``ocr_failed``, ``pst_archive``, ``worker_lost``);
     ``message`` is a Dutch-first human description that never contains content or values.
     """
 
