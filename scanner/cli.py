@@ -215,6 +215,8 @@ def build_cli() -> click.Group:
 
         report = run_evaluation(corpus or default_corpus_dir(), DetectionSettings())
         click.echo(report.format())
+        if report.target_failures():
+            sys.exit(EXIT_FAILED)
 
     # --- schedule -----------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "scan.actions": {"nl": "Outlook-categorie gezet op {tagged} items ({failed} mislukt).",
                      "en": "Outlook category set on {tagged} items ({failed} failed)."},
+    "scan.bad_detection": {"nl": "Detectie-instellingen onbruikbaar: {problem}",
+                           "en": "Detection settings unusable: {problem}"},
     "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
     "scan.locked": {

@@ -34,7 +34,7 @@ def iso_week(day: date | None = None) -> str:
 def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = print,
              stop: threading.Event | None = None, today: datetime | None = None) -> int:
     """Run (or resume) a scan and print its summary. Returns an exit code."""
-    from scanner.pipeline import ScanRunner
+    from scanner.pipeline import DetectionSettingsError, ScanRunner
     from scanner.progress import progress_hook
     from scanner.store import Store
     from scanner.store.lock import LockedError
@@ -47,6 +47,9 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     except LockedError as exc:
         echo(t("scan.locked", pid=exc.pid, host=exc.host, since=exc.since.isoformat(timespec="seconds")))
         return EXIT_LOCKED
+    except DetectionSettingsError as exc:
+        echo(t("scan.bad_detection", problem=str(exc)))
+        return EXIT_CONFIG
     finally:
         if hook is not None and hasattr(hook, "close"):
             hook.close()

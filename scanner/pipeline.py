@@ -38,6 +38,11 @@ TRIAGE_CHUNK = 500
 HEARTBEAT_SECONDS = 60.0
 
 
+class DetectionSettingsError(Exception):
+    """The detection engine refuses its settings (an unreadable roster, a bad number pattern):
+    a configuration problem, raised before any item is touched."""
+
+
 @dataclass
 class SourceStats:
     kind: str
@@ -124,7 +129,10 @@ class ScanRunner:
         try:
             # The detection engine logs its fallback notice once itself; the run keeps it for
             # the run report and ``status``.
-            mode, notice = executor.detection_mode
+            try:
+                mode, notice = executor.detection_mode
+            except ValueError as exc:
+                raise DetectionSettingsError(str(exc)) from None
             unfinished = self.store.unfinished_run("scan")
             host, pid = socket.gethostname(), os.getpid()
             if unfinished:
