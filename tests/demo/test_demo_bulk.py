@@ -28,11 +28,14 @@ def test_bulk_writes_the_requested_number_of_parseable_mails(tmp_path: Path) -> 
     sources = bulk_sources(root)
     assert len(sources) == 8 and all(Path(s["path"]).is_dir() and s["kind"] == "maildir" for s in sources)
     with_attachments = 0
+    ids = set()
     for path in files:
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        ids.add(msg["Message-ID"])
         _, attachments = message_text(msg)  # opens every attachment
         with_attachments += attachments > 0
     assert 0.35 * 200 < with_attachments < 0.65 * 200
+    assert len(ids) == 200, "Message-IDs are unique across mailboxes"
     assert 0 < sum(b["student_data"] for b in manifest["mailboxes"]) < 200
 
 
