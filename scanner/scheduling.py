@@ -286,7 +286,8 @@ class ScheduleService:
             if job.id not in triggers:
                 self.jobstore.remove_job(job.id)
         for kind, when in self.next_runs().items():
-            log.info("schema: %s volgende run / next run %s", kind, _local(when, self.timezone))
+            overdue = " (te laat, draait nu / overdue, runs now)" if when is not None and when <= now else ""
+            log.info("schema: %s volgende run / next run %s%s", kind, _local(when, self.timezone), overdue)
 
     def shutdown(self) -> None:
         if self._started:
