@@ -4,9 +4,10 @@ Why not :class:`concurrent.futures.ProcessPoolExecutor`: when one of its workers
 killer, a segfault in a parser) the whole executor is marked broken, every in-flight future
 fails with ``BrokenProcessPool`` and further ``submit`` calls raise at once; nobody can tell
 which batch killed the worker, so innocent batches are charged and the engines of the healthy
-workers (a spaCy pipeline each) are thrown away. This pool keeps one pipe per worker and gives
-each worker one batch at a time, so a dead worker's batch is known exactly: only that worker is
-replaced, only that batch is retried, and the others keep running.
+workers (a spaCy pipeline each) are thrown away. This pool keeps one pipe per worker; a worker
+holds at most two batches (it starts the next while the driver stores the last) and answers in
+order, so the batch a dead worker was running is known exactly: only that worker is replaced,
+only that batch is charged a retry, and the other workers keep running.
 
 Workers are started with ``spawn`` (a fresh interpreter: no inherited threads, locks or
 database connections) and build their :class:`~scanner.analysis.Analyzer` once, before they
@@ -41,6 +42,9 @@ STARTUP_FAILURES = 3
 configuration or a missing model would otherwise restart workers forever)."""
 
 JOIN_SECONDS = 10.0
+QUEUE_DEPTH = 2
+"""Batches given to a worker at a time: it starts the next while the driver stores the last.
+Workers answer in order, so after a death the oldest unanswered batch is the one that ran."""
 
 
 def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...]) -> None:
@@ -81,7 +85,7 @@ class _Worker:
     process: Any
     conn: Connection
     ready: bool = False
-    task: _Task | None = None
+    tasks: deque[_Task] = field(default_factory=deque)
 
 
 @dataclass(eq=False)
@@ -174,7 +178,8 @@ class PoolExecutor(Executor):
             self._startup_failures = 0
             self._mode = self._mode or (message[1], message[2])
             return None
-        task, worker.task = worker.task, None
+        task = worker.tasks.popleft()  # a worker answers in the order it was given batches
+        assert task.id == message[1]
         return task, message[0], message[2]
 
     # --- the run --------------------------------------------------------------------------
@@ -185,7 +190,6 @@ class PoolExecutor(Executor):
         exhausted = False
         waiting: deque[_Task] = deque()  # retries, and batches held back by a per-key limit
         per_key: dict[str, int] = defaultdict(int)
-        busy = 0
 
         def startable(task: _Task) -> bool:
             key = task.work.concurrency_key
@@ -199,7 +203,7 @@ class PoolExecutor(Executor):
             except (OSError, EOFError, BrokenPipeError):
                 task.attempts -= 1  # the worker was already dead: not this batch's fault
                 return False
-            worker.task = task
+            worker.tasks.append(task)
             if task.work.concurrency_key:
                 per_key[task.work.concurrency_key] += 1
             return True
@@ -208,61 +212,76 @@ class PoolExecutor(Executor):
             if task.work.concurrency_key:
                 per_key[task.work.concurrency_key] -= 1
 
-        while True:
-            # Give every idle, ready worker a batch: retries and held-back batches first.
+        def next_task() -> _Task | None:
+            nonlocal exhausted
+            for _ in range(len(waiting)):
+                candidate = waiting.popleft()
+                if startable(candidate):
+                    return candidate
+                waiting.append(candidate)
+            while not exhausted and len(waiting) <= 2 * self.workers:
+                try:
+                    candidate = _Task(next(source))
+                except StopIteration:
+                    exhausted = True
+                    return None
+                if startable(candidate):
+                    return candidate
+                waiting.append(candidate)
+            return None
+
+        def fill() -> None:
+            """Keep every ready worker's queue at ``QUEUE_DEPTH`` batches, so a worker starts its
+            next batch while the driver is still storing the previous one."""
             for worker in self._pool:
-                if not worker.ready or worker.task is not None:
-                    continue
-                task = None
-                for _ in range(len(waiting)):
-                    candidate = waiting.popleft()
-                    if startable(candidate):
-                        task = candidate
+                while worker.ready and len(worker.tasks) < QUEUE_DEPTH:
+                    task = next_task()
+                    if task is None:
+                        return
+                    if not assign(worker, task):
+                        waiting.appendleft(task)
                         break
-                    waiting.append(candidate)
-                while task is None and not exhausted and len(waiting) <= 2 * self.workers:
-                    try:
-                        candidate = _Task(next(source))
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    if startable(candidate):
-                        task = candidate
-                    else:
-                        waiting.append(candidate)
-                if task is None:
-                    break
-                if assign(worker, task):
-                    busy += 1
-                else:
-                    waiting.appendleft(task)
-            if busy == 0 and exhausted and not waiting:
+
+        while True:
+            fill()
+            if exhausted and not waiting and not any(w.tasks for w in self._pool):
                 return
             handles = [w.conn for w in self._pool] + [w.process.sentinel for w in self._pool]
             ready = set(wait(handles))
+            finished: list[tuple[_Task, str, Any]] = []
             for worker in list(self._pool):
                 if worker.conn not in ready and worker.process.sentinel not in ready:
                     continue
-                message = self._receive(worker) if worker.conn.poll() else None
-                if message is None and worker.process.is_alive():
-                    continue  # woken by nothing we can read yet
-                if message is None:
-                    task = worker.task
-                    worker.task = None
-                    self._replace(worker)
-                    if task is not None:
-                        busy -= 1
-                        release(task)
-                        yield from self._retry_or_give_up(task, waiting, died=True)
+                while worker.conn.poll():
+                    message = self._receive(worker)
+                    if message is None:
+                        break
+                    outcome = self._on_message(worker, message)
+                    if outcome is not None:
+                        finished.append(outcome)
+                if worker.process.is_alive():
                     continue
-                finished = self._on_message(worker, message)
-                if finished is None:
-                    continue
-                task, outcome, payload = finished
-                busy -= 1
-                release(task)
+                # Dead: the oldest unanswered batch was running and is charged; batches still
+                # queued behind it were never started and go back without a charge.
+                lost = list(worker.tasks)
+                worker.tasks.clear()
+                self._replace(worker)
+                for n, task in enumerate(lost):
+                    release(task)
+                    if n == 0:
+                        finished.append((task, "died", None))
+                    else:
+                        task.attempts -= 1
+                        waiting.appendleft(task)
+            for task, outcome, _ in finished:
+                if outcome != "died":
+                    release(task)
+            fill()  # give idle workers their next batch before the driver stores results
+            for task, outcome, payload in finished:
                 if outcome == "done":
                     yield from _emit(task.work.tag, payload)
+                elif outcome == "died":
+                    yield from self._retry_or_give_up(task, waiting, died=True)
                 else:
                     log.warning("analysis of a batch raised %s in a worker", payload)
                     yield from self._retry_or_give_up(task, waiting, died=False)
