@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from scanner.config import Settings
 
@@ -61,6 +62,7 @@ EXTERNAL_TABLES = frozenset({JOB_TABLE, NOTIFY_TABLE})
 DISABLED = frozenset({"", "off", "uit", "none", "-"})
 MAX_WAIT_SECONDS = 60.0  # re-read the clock at least every minute (suspend, NTP steps)
 LOCK_HEARTBEAT_SECONDS = 60.0
+DATABASE_RETRY_SECONDS = 60
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
 Action = Callable[[threading.Event], int]
@@ -302,7 +304,14 @@ class ScheduleService:
     def serve(self, stop: threading.Event) -> None:
         """Run due jobs until ``stop`` is set."""
         while not stop.is_set():
-            delay = self.run_pending(stop)
+            try:
+                delay = self.run_pending(stop)
+            except SQLAlchemyError as exc:
+                # The database is down or restarting (PostgreSQL maintenance): keep the
+                # service up and look again later instead of crashing into a restart loop.
+                log.warning("database niet bereikbaar (%s), opnieuw over %d s / database unreachable, "
+                            "retrying in %d s", type(exc).__name__, DATABASE_RETRY_SECONDS, DATABASE_RETRY_SECONDS)
+                delay = DATABASE_RETRY_SECONDS
             if stop.is_set():
                 break
             self.clock.wait(MAX_WAIT_SECONDS if delay is None else delay, stop)

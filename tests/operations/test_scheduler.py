@@ -313,3 +313,25 @@ def test_alembic_autogenerate_leaves_the_job_store_alone(tmp_path):
     removed = {diff[1].name for diff in unfiltered if diff[0] == "remove_table"}
     assert {"schedule_jobs", "it_notifications"} <= removed
     assert not [diff for diff in filtered if diff[0] == "remove_table"]
+
+
+def test_database_outage_does_not_stop_the_service(tmp_path, caplog):
+    """The job table vanishes (standing in for a database that is down): the loop logs, waits
+    and tries again, and runs the jobs once the table is back."""
+    from sqlalchemy import text
+
+    settings = make_settings(tmp_path, schedule={"scan": "0 2 * * *", "digest": "off", "report": "off"})
+    clock = FakeClock(local(2027, 1, 4, 1, 0), local(2027, 1, 4, 1, 10))
+    recorder = Recorder(clock)
+    service, store = service_for(settings, clock, recorder)
+    with store.engine.begin() as conn:
+        conn.execute(text("alter table schedule_jobs rename to schedule_jobs_away"))
+    service.serve(threading.Event())
+    assert any("database unreachable" in r.getMessage() for r in caplog.records)
+    with store.engine.begin() as conn:
+        conn.execute(text("alter table schedule_jobs_away rename to schedule_jobs"))
+    clock.until = local(2027, 1, 4, 3, 0).astimezone(UTC)
+    service.serve(threading.Event())
+    assert recorder.times("scan") == [local(2027, 1, 4, 2, 0)]
+    service.shutdown()
+    store.close()
