@@ -37,7 +37,7 @@ _metadata = MetaData()
 notifications = Table(
     NOTIFY_TABLE, _metadata,
     Column("key", String(300), primary_key=True),
-    Column("scope", String(16), nullable=False),  # scan | job
+    Column("scope", String(32), nullable=False),  # scan | job:<kind>
     Column("active", Boolean, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
@@ -104,13 +104,19 @@ def notify_it(settings: Settings, store: Any, run_id: int, *, now: datetime | No
 
 def notify_job_failed(settings: Settings, store: Any, kind: str, code: int | None, *,
                       now: datetime | None = None, transport: Any | None = None) -> bool:
-    """After a failed digest or report run in the service."""
+    """After a failed job in the service (a digest, a report, or a scan that raised)."""
     what = f"exit code {code}" if code is not None else "exception"
-    problem = Problem(f"job:{kind}", "job", f"{kind} mislukt / failed ({what})")
-    return _notify(settings, store, None, [problem], now=now, transport=transport)
+    problem = Problem(f"job:{kind}", f"job:{kind}", f"{kind} mislukt / failed ({what})")
+    return _notify(settings, store, f"job:{kind}", [problem], now=now, transport=transport)
 
 
-def _notify(settings: Settings, store: Any, scope: str | None, problems: list[Problem], *,
+def notify_job_ok(settings: Settings, store: Any, kind: str, *, now: datetime | None = None,
+                  transport: Any | None = None) -> bool:
+    """After a successful job in the service: closes (and reports solved) its open failure."""
+    return _notify(settings, store, f"job:{kind}", [], now=now, transport=transport)
+
+
+def _notify(settings: Settings, store: Any, scope: str, problems: list[Problem], *,
             now: datetime | None, transport: Any | None, run_id: int | None = None) -> bool:
     if not settings.notify.it_recipients:
         return False
@@ -120,10 +126,8 @@ def _notify(settings: Settings, store: Any, scope: str | None, problems: list[Pr
     with store.engine.connect() as conn:
         rows = {row["key"]: dict(row) for row in conn.execute(select(notifications)).mappings()}
     current = {p.key: p for p in problems}
-    # Problems of this scope that were open and are gone now: solved. (Job problems have no
-    # scope here: they only open; a later successful job of that kind is not reported.)
-    solved = [row for key, row in rows.items()
-              if scope is not None and row["scope"] == scope and row["active"] and key not in current]
+    # Problems of this scope (the scan's checks, or one job) that were open and are gone: solved.
+    solved = [row for key, row in rows.items() if row["scope"] == scope and row["active"] and key not in current]
     due = [p for p in problems if rows.get(p.key, {}).get("last_sent_day") != today
            or not rows.get(p.key, {}).get("active")]
     sent = False

@@ -240,12 +240,12 @@ class ScheduleService:
 
     def __init__(self, settings: Settings, engine: Any, *, clock: Clock | None = None,
                  actions: Mapping[str, Action] | None = None,
-                 on_failure: Callable[[str, int | None], None] | None = None) -> None:
+                 after_job: Callable[[str, int | None], None] | None = None) -> None:
         self.settings = settings
         self.timezone: tzinfo = school_timezone(settings)  # read by APScheduler's Job
         self.clock = clock or SystemClock()
         self.actions = dict(actions if actions is not None else default_actions(settings))
-        self.on_failure = on_failure
+        self.after_job = after_job
         self.grace = int(settings.schedule.misfire_grace_seconds) or None
         self.jobstore = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
         self.outcomes: list[Outcome] = []
@@ -361,19 +361,19 @@ class ScheduleService:
         except Exception as exc:  # noqa: BLE001 - a failing job never stops the service
             log.error("%s mislukt / failed (%s)", job.id, type(exc).__name__)
             self.outcomes.append(Outcome(job.id, scheduled, now, "failed", None, len(times) - 1))
-            self._failed(job.id, None)
+            self._after(job.id, None)
             return
         log.info("%s klaar in %.0f s, afsluitcode %d / done in %.0f s, exit code %d", job.id,
                  time.monotonic() - started, code, time.monotonic() - started, code)
         self.outcomes.append(Outcome(job.id, scheduled, now, {EXIT_OK: "ran", EXIT_LOCKED: "locked"}.get(code, "failed"),
                                      code, len(times) - 1))
-        if code not in (EXIT_OK, EXIT_LOCKED):
-            self._failed(job.id, code)
+        self._after(job.id, code)
 
-    def _failed(self, kind: str, code: int | None) -> None:
-        if self.on_failure is not None:
+    def _after(self, kind: str, code: int | None) -> None:
+        """Tell the hook how a job ended (exit code; None when it raised)."""
+        if self.after_job is not None:
             try:
-                self.on_failure(kind, code)
+                self.after_job(kind, code)
             except Exception as exc:  # noqa: BLE001 - notification is best effort
                 log.error("melding aan IT mislukt / notifying IT failed (%s)", type(exc).__name__)
 
@@ -425,23 +425,36 @@ def _heartbeat(lock: Any, stop: threading.Event) -> None:
             log.warning("hartslag van de dienst mislukt / service heartbeat failed (%s)", type(exc).__name__)
 
 
-def notify_failure(settings: Settings, store: Any) -> Callable[[str, int | None], None]:
-    """What the service does when a job fails: tell IT (when recipients are configured)."""
+def notify_after_job(settings: Settings, store: Any, clock: Clock | None = None
+                     ) -> Callable[[str, int | None], None]:
+    """What the service does after a job: tell IT about failures, and when they are solved.
 
-    def failed(kind: str, code: int | None) -> None:
-        if not settings.notify.it_recipients:
+    A scan that returned normally was already reported on by ``run_scan`` itself (failed run,
+    failing sources); here come the failures it could not report: a scan that raised, and
+    failed digest or report runs. A job that succeeds again closes its open problem.
+    """
+
+    clock = clock or SystemClock()
+
+    def after(kind: str, code: int | None) -> None:
+        if not settings.notify.it_recipients or code == EXIT_LOCKED:
             return
-        from scanner.notify import notify_it, notify_job_failed
+        from scanner.notify import notify_it, notify_job_failed, notify_job_ok
 
+        now = clock.now()
+        if code == EXIT_OK:
+            notify_job_ok(settings, store, kind, now=now)
+            return
         if kind == "scan":
+            if code is not None:
+                return  # run_scan notified for this run itself
             runs = store.runs("scan", limit=1)
-            # run_scan already notified for a run that ended normally; a raised failure did not.
-            if runs and runs[0]["status"] == "failed" and code is None:
-                notify_it(settings, store, runs[0]["id"])
-            return
-        notify_job_failed(settings, store, kind, code)
+            if runs and runs[0]["status"] == "failed" and runs[0]["finished_at"] is not None:
+                notify_it(settings, store, runs[0]["id"], now=now)
+                return
+        notify_job_failed(settings, store, kind, code, now=now)
 
-    return failed
+    return after
 
 
 def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[str, Action] | None = None,
@@ -468,7 +481,7 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
             beat = threading.Thread(target=_heartbeat, args=(lock, event), name="schedule-heartbeat", daemon=True)
             beat.start()
             service = ScheduleService(settings, store.engine, clock=clock, actions=actions,
-                                      on_failure=notify_failure(settings, store))
+                                      after_job=notify_after_job(settings, store, clock))
             try:
                 service.start()
                 log.info("planner gestart / scheduler started (%s)", settings.school.timezone)

@@ -146,3 +146,26 @@ def test_no_recipients_no_mail(tmp_path):
     assert notify_it(settings, store, run_id) is False
     assert not settings.outbox_dir.exists()
     store.close()
+
+
+def test_service_tells_it_when_a_digest_fails_and_when_it_works_again(tmp_path, smtp_server):
+    """The real service loop with the real notification hook and the SMTP relay."""
+    import threading
+
+    from scanner.scheduling import ScheduleService, notify_after_job
+    from tests.operations.conftest import FakeClock
+
+    inbox, port = smtp_server
+    settings = smtp_settings(tmp_path, port, schedule={"scan": "off", "digest": "0 7 * * *", "report": "off"})
+    store = Store(settings.database_url)
+    codes = iter([1, 1, 0, 0])
+    clock = FakeClock(local(2027, 1, 4, 6, 0), local(2027, 1, 7, 12, 0))
+    service = ScheduleService(settings, store.engine, clock=clock, actions={"digest": lambda stop: next(codes)},
+                              after_job=notify_after_job(settings, store, clock))
+    service.start()
+    service.serve(threading.Event())
+    subjects = [m["Subject"] for rcpt, m in inbox.messages if rcpt == ["ict@school.nl"]]
+    assert len(subjects) == 3  # failed (day 1), still failing (day 2), solved (day 3); day 4 quiet
+    assert "actie nodig" in subjects[0] and "actie nodig" in subjects[1] and "opgelost" in subjects[2]
+    assert "digest mislukt / failed (exit code 1)" in inbox.messages[0][1].get_content()
+    store.close()

@@ -266,16 +266,21 @@ def test_sigterm_during_a_job_finishes_it_and_stops_the_service(tmp_path):
     store.close()
 
 
-def test_failed_job_calls_the_failure_hook(tmp_path):
-    settings = make_settings(tmp_path, schedule={"scan": "off", "digest": "0 7 * * mon", "report": "off"})
-    clock = FakeClock(local(2027, 1, 4, 6, 0), local(2027, 1, 4, 9, 0))
-    failures: list[tuple[str, int | None]] = []
+def test_after_job_hook_gets_every_outcome(tmp_path):
+    settings = make_settings(tmp_path, schedule={"scan": "0 2 * * *", "digest": "0 7 * * mon", "report": "off"})
+    clock = FakeClock(local(2027, 1, 4, 1, 0), local(2027, 1, 4, 9, 0))
+    seen: list[tuple[str, int | None]] = []
     store = Store(settings.database_url)
-    service = ScheduleService(settings, store.engine, clock=clock,
-                              actions={"digest": lambda stop: 1}, on_failure=lambda k, c: failures.append((k, c)))
+
+    def broken(stop: threading.Event) -> int:
+        raise RuntimeError("boom")
+
+    service = ScheduleService(settings, store.engine, clock=clock, actions={"scan": broken, "digest": lambda stop: 1},
+                              after_job=lambda k, c: seen.append((k, c)))
     service.start()
     service.serve(threading.Event())
-    assert failures == [("digest", 1)]
+    assert seen == [("scan", None), ("digest", 1)]
+    assert [o.status for o in service.outcomes] == ["failed", "failed"]
     store.close()
 
 
