@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -126,7 +127,11 @@ def _second_occurrence(moment: datetime) -> bool:
 
 
 class ScheduleError(Exception):
-    """A schedule that cannot be used (bad cron expression or time zone)."""
+    """A schedule that cannot be used (bad cron expression or time zone); one line per problem."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(problems))
 
 
 def school_timezone(settings: Settings) -> ZoneInfo:
@@ -153,7 +158,7 @@ def build_triggers(settings: Settings) -> dict[str, SchoolCronTrigger | None]:
             problems.append(f"schedule.{kind}: ongeldige cron-expressie {expression!r} / "
                             f"invalid cron expression ({exc})")
     if problems:
-        raise ScheduleError("; ".join(problems))
+        raise ScheduleError(*problems)
     return triggers
 
 
@@ -458,15 +463,16 @@ def notify_after_job(settings: Settings, store: Any, clock: Clock | None = None
 
 
 def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[str, Action] | None = None,
-          stop: threading.Event | None = None, echo: Callable[[str], Any] = print) -> int:
+          stop: threading.Event | None = None, echo: Callable[[str], Any] | None = None) -> int:
     """Run the scheduler service until SIGTERM/SIGINT (or ``stop``). Returns an exit code."""
     from scanner.store import Store
     from scanner.store.lock import LockedError, acquire
 
+    echo = echo or (lambda line: print(line, file=sys.stderr))
     try:
         build_triggers(settings)
     except ScheduleError as exc:
-        echo(f"{settings.config_file or 'config'}: {exc}")
+        echo("\n".join([f"{settings.config_file or 'config'}:", *(f"  - {p}" for p in exc.problems)]))
         return EXIT_CONFIG
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url)
