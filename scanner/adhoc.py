@@ -105,7 +105,7 @@ def analyse_paths(paths: list[str], settings: Any | None, stdin: BinaryIO | None
     """Analyse files (and '-' for stdin text), detecting in batches, yielding in input order."""
     engine = _Engine(settings)
     try:
-        pending: list[tuple[AnalysedDocument, list[TextPart]]] = []
+        pending: list[tuple[AnalysedDocument, list[TextPart] | None]] = []
         for path in _files(paths):
             if path == "-":
                 data = (stdin.read() if stdin else b"")
@@ -117,7 +117,7 @@ def analyse_paths(paths: list[str], settings: Any | None, stdin: BinaryIO | None
                 document = AnalysedDocument(str(path), "path", None)
                 if not path.is_file():
                     document.errors.append(ItemError("not_found", "bestand bestaat niet / file does not exist"))
-                    yield document
+                    pending.append((document, None))
                     continue
                 fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
                                   open=lambda p=path: open(p, "rb"))
@@ -137,7 +137,7 @@ def analyse_jsonl(stream: TextIO, settings: Any | None, batch: int = 32) -> Iter
     """Analyse ``{"id": ..., "text": ...}`` lines; a bad line gets an error object, not a crash."""
     engine = _Engine(settings)
     try:
-        pending: list[tuple[AnalysedDocument, list[TextPart]]] = []
+        pending: list[tuple[AnalysedDocument, list[TextPart] | None]] = []
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
@@ -149,7 +149,7 @@ def analyse_jsonl(stream: TextIO, settings: Any | None, batch: int = 32) -> Iter
             except (ValueError, KeyError, TypeError):
                 document = AnalysedDocument(f"regel {number}", "id", None,
                                             [ItemError("bad_input", "verwacht {\"id\", \"text\"} / expected {\"id\", \"text\"}")])
-                yield document
+                pending.append((document, None))
                 continue
             pending.append((AnalysedDocument(ident, "id", None), [TextPart(part="body", text=text)]))
             if len(pending) >= batch:
@@ -160,10 +160,14 @@ def analyse_jsonl(stream: TextIO, settings: Any | None, batch: int = 32) -> Iter
         engine.close()
 
 
-def _detect(engine: _Engine, pending: list[tuple[AnalysedDocument, list[TextPart]]]) -> Iterator[AnalysedDocument]:
+def _detect(engine: _Engine, pending: list[tuple[AnalysedDocument, list[TextPart] | None]]
+            ) -> Iterator[AnalysedDocument]:
+    """Detect in one batch and yield the documents in input order (unreadable ones included)."""
     if not pending:
         return
-    verdicts = engine.detector.analyze_many([parts for _, parts in pending])
-    for (document, _), verdict in zip(pending, verdicts):
-        document.verdict = verdict
+    readable = [parts for _, parts in pending if parts is not None]
+    verdicts = iter(engine.detector.analyze_many(readable) if readable else [])
+    for document, parts in pending:
+        if parts is not None:
+            document.verdict = next(verdicts)
         yield document
