@@ -232,7 +232,7 @@ class Outcome:
     kind: str
     scheduled: datetime
     started: datetime
-    status: str  # ran | locked | missed | failed
+    status: str  # ran | stopped | locked | missed | failed
     exit_code: int | None = None
     coalesced: int = 0
 
@@ -338,7 +338,9 @@ class ScheduleService:
         scheduled = times[-1]  # coalesce: only the latest missed fire time runs
         following = job.trigger.get_next_fire_time(scheduled, now)
         # Advance the stored schedule before running, so a crash during the run does not make
-        # the next start repeat it (an interrupted scan resumes with the next scan anyway).
+        # every restart repeat it (an interrupted scan resumes with the next scan anyway). A
+        # run cut short by a clean stop is put back below, so that a restart within the grace
+        # time (a reboot, an upgrade) carries on with it straight away.
         if following is None:
             self.jobstore.remove_job(job.id)
         else:
@@ -370,8 +372,14 @@ class ScheduleService:
             return
         log.info("%s klaar in %.0f s, afsluitcode %d / done in %.0f s, exit code %d", job.id,
                  time.monotonic() - started, code, time.monotonic() - started, code)
-        self.outcomes.append(Outcome(job.id, scheduled, now, {EXIT_OK: "ran", EXIT_LOCKED: "locked"}.get(code, "failed"),
-                                     code, len(times) - 1))
+        status = {EXIT_OK: "ran", EXIT_LOCKED: "locked"}.get(code, "failed")
+        if stop.is_set() and code == EXIT_OK and following is not None:
+            status = "stopped"
+            job.next_run_time = scheduled
+            self.jobstore.update_job(job)
+            log.info("%s onderbroken door stop: gaat verder bij een herstart binnen de marge / cut short by "
+                     "the stop: continues when the service restarts within the grace time", job.id)
+        self.outcomes.append(Outcome(job.id, scheduled, now, status, code, len(times) - 1))
         self._after(job.id, code)
 
     def _after(self, kind: str, code: int | None) -> None:

@@ -340,3 +340,26 @@ def test_database_outage_does_not_stop_the_service(tmp_path, caplog):
     assert recorder.times("scan") == [local(2027, 1, 4, 2, 0)]
     service.shutdown()
     store.close()
+
+
+def test_run_cut_short_by_a_stop_continues_after_a_restart_within_grace(tmp_path):
+    """SIGTERM at 02:40 (a reboot): the scan is due again when the service is back at 02:50,
+    still for its 02:00 slot; a restart after the grace time waits for the next night."""
+    settings = make_settings(tmp_path, schedule={"scan": "0 2 * * *", "digest": "off", "report": "off"})
+    clock = FakeClock(local(2027, 1, 4, 1, 0))
+
+    def stopped_scan(stop: threading.Event) -> int:
+        clock.advance(timedelta(minutes=40))
+        stop.set()  # what the SIGTERM handler does
+        return 0
+
+    store = Store(settings.database_url)
+    service = ScheduleService(settings, store.engine, clock=clock, actions={"scan": stopped_scan})
+    service.start()
+    service.serve(threading.Event())
+    assert [(o.status, o.scheduled) for o in service.outcomes] == [("stopped", local(2027, 1, 4, 2, 0))]
+    assert service.next_runs()["scan"] == local(2027, 1, 4, 2, 0)
+    store.close()
+    recorder, again = run_until(settings, local(2027, 1, 4, 2, 50), local(2027, 1, 4, 3, 0))
+    assert recorder.times("scan") == [local(2027, 1, 4, 2, 50)]
+    assert again.outcomes[0].scheduled == local(2027, 1, 4, 2, 0)
