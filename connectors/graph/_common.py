@@ -12,9 +12,14 @@ from typing import Any, BinaryIO, Iterable
 
 import requests
 
-from connectors.base import ItemFetchError, SourceError
+from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.graph.client import GraphClient, GraphError, path_id
 from scanner.model import Fetched
+
+CURSOR_IGNORED_MESSAGE = (
+    "opgeslagen cursor wijst naar een andere host en is genegeerd / "
+    "stored cursor points at another host and was ignored"
+)
 
 CHUNK = 64 * 1024
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -180,3 +185,25 @@ def unique_lower(values: Iterable[str]) -> list[str]:
             seen.add(key)
             result.append(key)
     return result
+
+
+class GraphConnector(Connector):
+    """What the mail and files connectors share: a lazily built :class:`GraphClient` and
+    pickling by configuration only (connectors travel to workers; sessions and tokens never)."""
+
+    def __init__(self, config: Any, context: ConnectorContext | None = None, *,
+                 client: GraphClient | None = None) -> None:
+        super().__init__(config, context)
+        self._client = client
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "context": self.context}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"], state["context"])  # type: ignore[misc]
+
+    @property
+    def client(self) -> GraphClient:
+        if self._client is None:
+            self._client = GraphClient(self.config, user_agent=self.context.user_agent)
+        return self._client

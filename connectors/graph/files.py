@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Iterator
 
-from connectors.base import Connector, ConnectorContext, SourceError
+from connectors.base import SourceError
 from connectors.graph._common import (
+    CURSOR_IGNORED_MESSAGE,
+    GraphConnector,
     TooLarge,
     decode_cursor,
     encode_cursor,
@@ -36,40 +38,14 @@ from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef,
 
 ITEM_FIELDS = "id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,webUrl,eTag,cTag,createdBy"
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
-CURSOR_IGNORED_MESSAGE = (
-    "opgeslagen cursor wijst naar een andere host en is genegeerd / "
-    "stored cursor points at another host and was ignored"
-)
 
 
-class GraphFilesConnector(Connector):
+class GraphFilesConnector(GraphConnector):
     """OneDrive drives of teachers and SharePoint libraries, crawled with drive delta."""
 
     kind: ClassVar[str] = "graph_files"
     config_model: ClassVar[type[GraphFilesConfig]] = GraphFilesConfig
     config: GraphFilesConfig
-
-    def __init__(
-        self,
-        config: GraphFilesConfig,
-        context: ConnectorContext | None = None,
-        *,
-        client: GraphClient | None = None,
-    ) -> None:
-        super().__init__(config, context)
-        self._client = client
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "context": self.context}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["config"], state["context"])  # type: ignore[misc]
-
-    @property
-    def client(self) -> GraphClient:
-        if self._client is None:
-            self._client = GraphClient(self.config, user_agent=self.context.user_agent)
-        return self._client
 
     @property
     def max_bytes(self) -> int:

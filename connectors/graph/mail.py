@@ -31,8 +31,10 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Iterator
 
-from connectors.base import Connector, ConnectorContext, SourceError
+from connectors.base import ConnectorContext, SourceError
 from connectors.graph._common import (
+    CURSOR_IGNORED_MESSAGE,
+    GraphConnector,
     TooLarge,
     decode_cursor,
     encode_cursor,
@@ -58,13 +60,9 @@ BROKEN_SUFFIX = "/*"
 RESYNC_MESSAGE = (
     "deltatoken verlopen, map opnieuw volledig gelezen / delta token expired, folder listed in full again"
 )
-CURSOR_IGNORED_MESSAGE = (
-    "opgeslagen cursor wijst naar een andere host en is genegeerd / "
-    "stored cursor points at another host and was ignored"
-)
 
 
-class GraphMailConnector(Connector):
+class GraphMailConnector(GraphConnector):
     """Mail folders of Exchange Online mailboxes, crawled with message delta queries."""
 
     kind: ClassVar[str] = "graph_mail"
@@ -78,25 +76,11 @@ class GraphMailConnector(Connector):
         *,
         client: GraphClient | None = None,
     ) -> None:
-        super().__init__(config, context)
-        self._client = client
+        super().__init__(config, context, client=client)
         self._folder_ids: dict[str, str] = {}
         """unit key -> folder id, filled by :meth:`units` (re-walked when crawled elsewhere)."""
         self._scanned: dict[str, set[str]] = {}
         """mailbox -> ids of the folders this source scans (for checking removals)."""
-
-    # Connectors travel to workers by configuration; never pickle a session or a token.
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "context": self.context}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["config"], state["context"])  # type: ignore[misc]
-
-    @property
-    def client(self) -> GraphClient:
-        if self._client is None:
-            self._client = GraphClient(self.config, user_agent=self.context.user_agent)
-        return self._client
 
     def _prefer(self) -> dict[str, str]:
         return {"Prefer": f"{IMMUTABLE_ID}, odata.maxpagesize={self.config.page_size}"}
