@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
@@ -129,3 +129,19 @@ class SpanSet:
         i = bisect.bisect_left(self._starts, start)
         self._starts.insert(i, start)
         self._ends.insert(i, end)
+
+
+def checked_candidates(text: str, patterns: Iterable[tuple[re.Pattern[str], float]],
+                       is_valid: Callable[[str], bool]) -> Iterator[tuple[int, int, float]]:
+    """Candidates for check-digit numbers: every match of the notation patterns (in order of
+    preference) that passes ``is_valid`` and does not overlap an earlier accepted match, with
+    the pattern's base score. Shared by the BSN and onderwijsnummer recognizers."""
+    taken = SpanSet()
+    for pattern, base in patterns:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if taken.overlaps(start, end):
+                continue
+            if is_valid(match.group()):
+                taken.add(start, end)
+                yield start, end, base

@@ -26,7 +26,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from detectors.context import ContextRule
 from detectors.entities import NL_BSN
-from detectors.recognizers.base import DutchRecognizer, SpanSet, bounded
+from detectors.recognizers.base import DutchRecognizer, bounded, checked_candidates
 
 POSITIVE = (
     "bsn", "bsn-nummer", "bsn nummer", "bsnnummer", "bsn's", "burgerservicenummer",
@@ -89,12 +89,4 @@ class BsnRecognizer(DutchRecognizer):
     PREFILTER = _HAS_DIGITS
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        taken = SpanSet()
-        for pattern, base in _PATTERNS:
-            for m in pattern.finditer(text):
-                start, end = m.span()
-                if taken.overlaps(start, end):
-                    continue
-                if is_bsn(m.group()):
-                    taken.add(start, end)
-                    yield start, end, base
+        return checked_candidates(text, _PATTERNS, is_bsn)

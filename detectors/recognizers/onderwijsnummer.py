@@ -14,7 +14,7 @@ from stdnum.nl import onderwijsnummer as stdnum_onr
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ONDERWIJSNUMMER
-from detectors.recognizers.base import DutchRecognizer, SpanSet, bounded
+from detectors.recognizers.base import DutchRecognizer, bounded, checked_candidates
 from detectors.recognizers.bsn import NEGATIVE, POSITIVE, WEAK
 
 RULE = ContextRule(
@@ -46,12 +46,4 @@ class OnderwijsnummerRecognizer(DutchRecognizer):
     PREFILTER = _PREFILTER
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        taken = SpanSet()
-        for pattern, base in _PATTERNS:
-            for m in pattern.finditer(text):
-                start, end = m.span()
-                if taken.overlaps(start, end):
-                    continue
-                if is_onderwijsnummer(m.group()):
-                    taken.add(start, end)
-                    yield start, end, base
+        return checked_candidates(text, _PATTERNS, is_onderwijsnummer)
