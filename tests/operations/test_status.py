@@ -67,8 +67,8 @@ def finished_run(store: Store, status: str, started: datetime, minutes: int, err
     return run_id
 
 
-def test_failed_last_run_gives_exit_code_4(tmp_path):
-    config = write_config(tmp_path)
+def test_failed_last_run_gives_exit_code_4(tmp_path, database_url):
+    config = write_config(tmp_path, database={"url": database_url})
     settings = load_config(config)
     store = Store(settings.database_url)
     now = datetime.now(UTC)
@@ -81,6 +81,8 @@ def test_failed_last_run_gives_exit_code_4(tmp_path):
     assert "schijf-h: unreachable x2" in result.output
     assert "presidio+spacy" in result.output
     assert "LET OP / WARNING: laatste scan #2 mislukt" in result.output
+    size = json.loads(status_cli(config, "--format", "json").output)["database_bytes"]
+    assert size > 0
 
 
 def test_stale_warning_when_the_last_success_is_older_than_two_days(tmp_path):
