@@ -16,6 +16,7 @@ from typing import Any
 from scanner.config import Settings
 
 STALE_AFTER = timedelta(days=2)
+SERVICE_SILENT_AFTER = timedelta(minutes=5)  # the service's lock heartbeat comes every minute
 
 
 def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str | None]:
@@ -96,6 +97,11 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         since = f"{last_success:%Y-%m-%d %H:%M}" if last_success else "nooit / never"
         warnings.append(f"geen geslaagde scan in {STALE_AFTER.days} dagen (laatste: {since}) / "
                         f"no successful scan in {STALE_AFTER.days} days")
+    service = _service(store, tables)
+    beat = (service or {}).get("heartbeat_at")
+    if beat is not None and now - beat > SERVICE_SILENT_AFTER:
+        warnings.append(f"planner (pid {service['pid']} op/on {service['host']}) geeft sinds {beat:%Y-%m-%d %H:%M} "
+                        f"UTC geen teken van leven / the scheduler has shown no sign of life since then")
     threshold = settings.notify.failing_source_runs
     for name, streak in sorted(streaks.items()):
         if streak >= threshold:
@@ -115,7 +121,7 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         "detection_mode": last["detection_mode"] if last else None,
         "detection_notice": last["detection_notice"] if last else None,
         "next_runs": next_runs(settings, now),
-        "service": _service(store, tables),
+        "service": service,
         "database_bytes": database_size(settings, store),
         "retention": store.retention_counts() if "items" in tables else {},
         "warnings": warnings,

@@ -117,3 +117,20 @@ def test_status_shows_what_the_scheduler_service_planned(tmp_path):
     result = status_cli(config)
     planned = "planned by the scheduler: report 2027-02-01 07:00 UTC, scan 2027-01-04 02:00 UTC"
     assert planned in result.output
+
+
+def test_silent_scheduler_is_reported(tmp_path):
+    """A service that died without releasing its lock: its heartbeat stops, status says so."""
+    from scanner.store.lock import acquire
+
+    config = write_config(tmp_path)
+    settings = load_config(config)
+    store = Store(settings.database_url)
+    finished_run(store, "completed", datetime.now(UTC) - timedelta(hours=5), 30)
+    acquire(store, "scheduler")  # never released, never beats again
+    soon = collect_status(settings, now=datetime.now(UTC) + timedelta(minutes=1))
+    assert not any("sign of life" in w for w in soon["warnings"])
+    later = collect_status(settings, now=datetime.now(UTC) + timedelta(minutes=10))
+    assert any("sign of life" in w for w in later["warnings"])
+    assert later["service"]["pid"] > 0
+    store.close()
