@@ -157,6 +157,14 @@ class Connector(abc.ABC):
     def name(self) -> str:
         return self.config.name
 
+    # Connectors travel to other processes (pool, Dask) by configuration only: sessions,
+    # sockets, tokens and caches stay behind and the copy reconnects lazily.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "context": self.context}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"], state["context"])  # type: ignore[misc]
+
     @abc.abstractmethod
     def units(self) -> Iterator[Unit]:
         """List the independent units of work of this source."""

@@ -196,16 +196,6 @@ class EwsConnector(Connector):
         self._folders: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Sessions and folder caches stay behind; a copy in another process reconnects lazily.
-        state = self.__dict__.copy()
-        state.update(_configuration=None, _accounts={}, _folders={}, _lock=None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
     # --- connection ----------------------------------------------------------------------
 
     def _config(self) -> Any:

@@ -129,12 +129,6 @@ class ImapConnector(Connector):
         self._selected: tuple[str, bool] | None = None
         self._uidvalidity: int | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        # A live socket cannot travel to another process; the copy reconnects lazily.
-        state = self.__dict__.copy()
-        state.update(_client=None, _selected=None, _uidvalidity=None)
-        return state
-
     # --- connection ----------------------------------------------------------------------
 
     def _ssl_context(self) -> ssl.SSLContext:

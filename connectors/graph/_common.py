@@ -188,19 +188,12 @@ def unique_lower(values: Iterable[str]) -> list[str]:
 
 
 class GraphConnector(Connector):
-    """What the mail and files connectors share: a lazily built :class:`GraphClient` and
-    pickling by configuration only (connectors travel to workers; sessions and tokens never)."""
+    """What the mail and files connectors share: a lazily built :class:`GraphClient`."""
 
     def __init__(self, config: Any, context: ConnectorContext | None = None, *,
                  client: GraphClient | None = None) -> None:
         super().__init__(config, context)
         self._client = client
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"config": self.config, "context": self.context}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["config"], state["context"])  # type: ignore[misc]
 
     @property
     def client(self) -> GraphClient:
