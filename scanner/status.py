@@ -97,7 +97,7 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         since = f"{last_success:%Y-%m-%d %H:%M}" if last_success else "nooit / never"
         warnings.append(f"geen geslaagde scan in {STALE_AFTER.days} dagen (laatste: {since}) / "
                         f"no successful scan in {STALE_AFTER.days} days")
-    service = _service(store, tables)
+    service = _service(store, tables, settings)
     beat = (service or {}).get("heartbeat_at")
     if beat is not None and now - beat > SERVICE_SILENT_AFTER:
         warnings.append(f"planner (pid {service['pid']} op/on {service['host']}) geeft sinds {beat:%Y-%m-%d %H:%M} "
@@ -128,11 +128,11 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
     }
 
 
-def _service(store: Any, tables: set[str]) -> dict[str, Any] | None:
+def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any] | None:
     """The scheduler service as the database knows it: who holds its lock, its planned runs."""
     from sqlalchemy import select
 
-    from scanner.scheduling import JOB_TABLE
+    from scanner.scheduling import JOB_TABLE, ScheduleError, school_timezone
     from scanner.store import schema as s
     from scanner.store.store import _aware
 
@@ -146,8 +146,12 @@ def _service(store: Any, tables: set[str]) -> dict[str, Any] | None:
         from sqlalchemy import Column, Float, MetaData, String, Table
 
         jobs = Table(JOB_TABLE, MetaData(), Column("id", String), Column("next_run_time", Float))
+        try:
+            tz: Any = school_timezone(settings)
+        except ScheduleError:
+            tz = timezone.utc
         with store.engine.connect() as conn:
-            planned = {job_id: datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None
+            planned = {job_id: datetime.fromtimestamp(ts, tz) if ts is not None else None
                        for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}
         out["planned"] = planned
     return out or None
@@ -176,7 +180,7 @@ def format_status(status: dict[str, Any]) -> str:
                      f"hartslag / heartbeat {service['heartbeat_at']:%Y-%m-%d %H:%M} UTC")
     if service.get("planned"):
         lines.append("Gepland door de planner / planned by the scheduler: " + ", ".join(
-            f"{k} {v:%Y-%m-%d %H:%M} UTC" if v else f"{k} -" for k, v in sorted(service["planned"].items())))
+            f"{k} {v.isoformat(timespec='minutes')}" if v else f"{k} -" for k, v in sorted(service["planned"].items())))
     size = status["database_bytes"]
     lines.append(f"Database: {size / 1e6:.1f} MB" if size is not None else "Database: ?")
     retention = status["retention"]

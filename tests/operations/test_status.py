@@ -115,7 +115,7 @@ def test_status_shows_what_the_scheduler_service_planned(tmp_path):
     assert status["service"]["planned"]["scan"] == local(2027, 1, 4, 3, 0)
     assert "digest" not in status["service"]["planned"]
     result = status_cli(config)
-    planned = "planned by the scheduler: report 2027-02-01 07:00 UTC, scan 2027-01-04 02:00 UTC"
+    planned = "planned by the scheduler: report 2027-02-01T08:00+01:00, scan 2027-01-04T03:00+01:00"
     assert planned in result.output
 
 
