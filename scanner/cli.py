@@ -94,9 +94,13 @@ def build_cli() -> click.Group:
     @click.option("--progress/--no-progress", default=None, help="Voortgang tonen / show progress.")
     def scan(config: Path, progress: bool | None) -> None:
         from scanner.jobs import run_scan
+        from scanner.scheduling import stop_on_signals
 
         settings = _load(config)
-        sys.exit(run_scan(settings, progress=progress, echo=click.echo))
+        # SIGTERM from cron/systemd: finish the batches in flight, checkpoint, exit.
+        with stop_on_signals() as stop:
+            code = run_scan(settings, progress=progress, echo=click.echo, stop=stop)
+        sys.exit(code)
 
     # --- export -------------------------------------------------------------------------
 

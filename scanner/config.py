@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
 
 from connectors.base import SourceConfig, StrictModel
 from connectors.registry import config_model, known_kinds
@@ -47,6 +49,15 @@ class SchoolSettings(StrictModel):
     name: str = "School"
     language: Literal["nl", "en"] = "nl"
     timezone: str = "Europe/Amsterdam"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"onbekende tijdzone / unknown time zone {value!r}") from None
+        return value
 
 
 class DatabaseSettings(StrictModel):
@@ -84,10 +95,26 @@ class ActionSettings(StrictModel):
 
 
 class ScheduleSettings(StrictModel):
+    """Cron lines (minute hour day month weekday) in the school's time zone; ``off`` switches
+    a job off."""
+
     scan: str = "0 2 * * *"
     digest: str = "0 7 * * mon"
     report: str = "0 8 1 * *"
-    misfire_grace_seconds: int = 6 * 3600
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=0)
+
+    @field_validator("scan", "digest", "report")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if value.strip().lower() in ("", "off", "uit", "none", "-"):
+            return "off"
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"geen geldige cron-regel / not a valid cron line: {value!r} ({exc})") from None
+        return value
 
 
 class NotifySettings(StrictModel):

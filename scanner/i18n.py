@@ -69,6 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "en": "Outlook category set on {tagged} items ({failed} failed)."},
     "scan.bad_detection": {"nl": "Detectie-instellingen onbruikbaar: {problem}",
                            "en": "Detection settings unusable: {problem}"},
+    "scan.failed": {"nl": "Scan mislukt ({error}); de volgende scan slaat over wat al verwerkt is. Zie het log.",
+                    "en": "Scan failed ({error}); the next scan skips what was already processed. See the log."},
     "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
     "scan.locked": {

@@ -23,7 +23,7 @@ from scanner.i18n import t
 log = logging.getLogger(__name__)
 Echo = Callable[[str], Any]
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_LAST_RUN_FAILED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_LAST_RUN_FAILED, EXIT_STALE = 0, 1, 2, 3, 4, 5
 
 
 def iso_week(day: date | None = None) -> str:
@@ -50,6 +50,13 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     except DetectionSettingsError as exc:
         echo(t("scan.bad_detection", problem=str(exc)))
         return EXIT_CONFIG
+    except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; IT hears of it
+        log.error("scan failed (%s)", type(exc).__name__, exc_info=True)
+        echo(t("scan.failed", error=type(exc).__name__))
+        latest = store.runs("scan", limit=1)
+        if latest and latest[0]["status"] == "failed":
+            _notify_failures(settings, store, latest[0]["id"])
+        return EXIT_FAILED
     finally:
         if hook is not None and hasattr(hook, "close"):
             hook.close()
@@ -215,7 +222,9 @@ def run_status(settings: Settings, *, output_format: str = "text", echo: Echo = 
     status = collect_status(settings)
     echo(json.dumps(status, ensure_ascii=False, default=str, indent=2) if output_format == "json"
          else format_status(status))
-    return EXIT_LAST_RUN_FAILED if status.get("last_run_failed") else EXIT_OK
+    if status.get("last_run_failed"):
+        return EXIT_LAST_RUN_FAILED
+    return EXIT_STALE if status.get("stale") else EXIT_OK
 
 
 def demo_settings(out_dir: Path, corpus: Any) -> dict[str, Any]:

@@ -234,10 +234,12 @@ def test_only_one_service_per_database(tmp_path):
 
 
 def test_invalid_cron_expression_is_a_configuration_error(tmp_path):
-    settings = make_settings(tmp_path, schedule={"scan": "0 25 * * *"})
-    lines: list[str] = []
-    assert scheduling.serve(settings, echo=lines.append) == 2
-    assert "schedule.scan" in lines[0]
+    """Caught when the configuration is loaded, not at the first fire time."""
+    from scanner.config import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        make_settings(tmp_path, schedule={"scan": "0 25 * * *"})
+    assert any("schedule.scan" in p and "cron" in p for p in info.value.problems)
 
 
 def test_sigterm_during_a_job_finishes_it_and_stops_the_service(tmp_path):
