@@ -103,4 +103,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path, backend, request):
     items, findings, runs = snapshot(killed_url)
     assert items == expected[0]
     assert findings == expected[1], "findings lost or duplicated"
-    assert [status for _, status in runs] == ["completed"], "the interrupted run is resumed, not restarted"
+    # The first run was killed and resumed (same id) until it completed; a later kill point
+    # may miss when that run already finished, and the next process then starts run 2.
+    assert sorted(runs)[0] == (1, "completed"), "the interrupted run is resumed, not restarted"
+    assert all(status == "completed" for _, status in runs)
