@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import json
 import re
 import subprocess
 import sys
@@ -82,10 +83,22 @@ def test_report_figures_match_the_store(demo):
     engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
     with engine.connect() as conn:
         flagged = conn.execute(text("select count(*) from items where student_data and state = 'actief'")).scalar()
+        overdue = conn.execute(text("select count(*) from items where student_data and state = 'actief' "
+                                    "and retention_status = 'verlopen'")).scalar()
+        per_category: dict[str, int] = {}
+        for (categories,) in conn.execute(text("select categories from items where student_data and state = 'actief'")):
+            for category in json.loads(categories) if isinstance(categories, str) else categories:
+                per_category[category] = per_category.get(category, 0) + 1
     report_dir = out / "rapport"
-    assert any(report_dir.glob("*.html")) and any(report_dir.glob("*.xlsx")) and any(report_dir.glob("*.csv"))
-    csv_text = "\n".join(p.read_text(encoding="utf-8") for p in report_dir.glob("*.csv"))
-    assert str(flagged) in csv_text, "the FG report's total of flagged items equals the store's"
+    assert (report_dir / "fg-rapport.html").is_file() and (report_dir / "fg-rapport.xlsx").is_file()
+    with open(report_dir / "fg-rapport.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    cell = {(r["tabel"], r["rij_sleutel"], r["kolom"]): r["waarde"] for r in rows}
+    assert cell[("kerncijfers", "actief", "waarde")] == str(flagged)
+    assert cell[("kerncijfers", "verlopen", "waarde")] == str(overdue)
+    for category, count in per_category.items():
+        shown = cell[("categorie", category, "Actief")]
+        assert shown == (str(count) if count >= 5 else "<5"), category
 
 
 def test_no_planted_value_leaks_anywhere(demo):
