@@ -131,3 +131,23 @@ def test_a_touched_file_with_the_same_bytes_is_not_analysed_again(tmp_path, shar
     third = ScanRunner(settings, store).run()
     assert third.totals()["analysed"] == 0  # ... and its new change key remembered
     assert store.count_items(student_data=True) == findings_before
+
+
+def test_outlook_msg_files_in_an_eml_folder_are_scanned(tmp_path):
+    """A folder of .msg files (a teacher's drag-and-drop archive) through the whole pipeline."""
+    from tests.extract.cfb import msg_bytes
+
+    folder = tmp_path / "archief"
+    folder.mkdir()
+    (folder / "klassenlijst.msg").write_bytes(
+        msg_bytes("Klassenlijst", f"Hierbij de klassenlijst van groep 7 met BSN {BSN} van leerling Daan."))
+    (folder / "rooster.msg").write_bytes(msg_bytes("Rooster", "Het rooster voor volgende week."))
+    settings = configure(tmp_path, [{"name": "archief", "kind": "eml", "path": str(folder), "owner": "d@s.nl"}])
+    store = Store(settings.database_url)
+    summary = ScanRunner(settings, store).run()
+    assert summary.totals()["analysed"] == 2 and summary.totals()["item_errors"] == 0
+    with store.engine.connect() as conn:
+        flagged = dict(conn.execute(text("select item_key, student_data from items")).all())
+        titles = set(conn.execute(text("select title from items")).scalars())
+    assert flagged == {"klassenlijst.msg": True, "rooster.msg": False}
+    assert titles == {"Klassenlijst", "Rooster"}  # subjects read from the .msg itself
