@@ -3,6 +3,7 @@ units, per-source errors, and privacy of what it stores."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -151,3 +152,30 @@ def test_outlook_msg_files_in_an_eml_folder_are_scanned(tmp_path):
         titles = set(conn.execute(text("select title from items")).scalars())
     assert flagged == {"klassenlijst.msg": True, "rooster.msg": False}
     assert titles == {"Klassenlijst", "Rooster"}  # subjects read from the .msg itself
+
+
+def test_hostile_files_are_recorded_per_item_and_the_run_goes_on(tmp_path):
+    from tests.extract.corpus import nested_bomb, pdf_bytes, zip_single_bomb
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "kapot.pdf").write_bytes(pdf_bytes(["Leerling Daan"])[:300])
+    (folder / "bom.zip").write_bytes(zip_single_bomb(256))
+    (folder / "42.zip").write_bytes(nested_bomb(levels=3, fanout=8, leaf_mib=16))
+    (folder / "leeg.docx").write_bytes(b"")
+    with open(folder / "groot.bin", "wb") as handle:
+        handle.truncate(2 * 1024**3)  # a sparse 2 GB file: refused before it is read
+    (folder / "lijst.csv").write_text(f"naam;bsn\nDaan de Vries;{BSN}\n", encoding="utf-8")
+    settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(folder), "owner": "ict@s.nl"}])
+    store = Store(settings.database_url)
+    summary = ScanRunner(settings, store).run()
+    assert summary.status == "completed" and summary.totals()["analysed"] == 6
+    with store.engine.connect() as conn:
+        codes = {key: set(json.loads(c) if isinstance(c, str) else c)
+                 for key, c in conn.execute(text("select item_key, error_codes from items")).all()}
+        flagged = set(conn.execute(text("select item_key from items where student_data")).scalars())
+    assert "too_large" in codes["groot.bin"]
+    assert "zip_bomb" in codes["bom.zip"] and "zip_bomb" in codes["42.zip"]
+    assert codes["kapot.pdf"] & {"corrupt", "repaired"}
+    assert codes["leeg.docx"] & {"empty", "corrupt"}
+    assert flagged == {"lijst.csv"} and not codes["lijst.csv"]
