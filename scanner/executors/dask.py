@@ -71,7 +71,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, spec: AnalysisSpec, address: str | None, per_key_limit: int = 4,
                  retries: int = 2, in_flight_per_thread: int = 2, client: Any = None,
-                 connect_timeout: float = 30.0) -> None:
+                 connect_timeout: float = 30.0, max_waiting: int = 1024) -> None:
         super().__init__(spec)
         if client is None and not address:
             raise DaskConfigError("executor.dask_scheduler ontbreekt (bijv. tcp://host:8786) / "
@@ -81,6 +81,7 @@ class DaskExecutor(Executor):
         self.retries = retries
         self.in_flight_per_thread = in_flight_per_thread
         self.connect_timeout = connect_timeout
+        self.max_waiting = max_waiting
         self._client = client
         self._own_client = client is None
         self._spec_future: Any = None
@@ -127,7 +128,10 @@ class DaskExecutor(Executor):
         spec = self._spec()
         source = iter(work)
         exhausted = False
-        waiting: deque[Work] = deque()  # split batches, and batches held back by a per-key limit
+        # Split batches, and batches held back by a per-key limit. The driver crawls one unit
+        # (mailbox) at a time, so filling the cluster may mean holding many of this mailbox's
+        # batches to reach the next one's: up to ``max_waiting`` (about 16 MB at 16 items each).
+        waiting: deque[Work] = deque()
         per_key: dict[str, int] = defaultdict(int)
         running: dict[Any, Work] = {}
         completed = as_completed(loop=client.loop)
@@ -153,7 +157,7 @@ class DaskExecutor(Executor):
                     submit(item)
                 else:
                     waiting.append(item)
-            while not exhausted and len(running) < limit and len(waiting) <= limit:
+            while not exhausted and len(running) < limit and len(waiting) < self.max_waiting:
                 try:
                     item = next(source)
                 except StopIteration:

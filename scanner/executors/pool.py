@@ -24,6 +24,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import time
 import traceback
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
@@ -42,6 +43,8 @@ STARTUP_FAILURES = 3
 configuration or a missing model would otherwise restart workers forever)."""
 
 JOIN_SECONDS = 10.0
+STARTUP_SECONDS = 600.0
+"""How long the first worker may take to load its engine (a large spaCy model on a slow disk)."""
 QUEUE_DEPTH = 2
 """Batches given to a worker at a time: it starts the next while the driver stores the last.
 Workers answer in order, so after a death the oldest unanswered batch is the one that ran."""
@@ -108,12 +111,13 @@ class PoolExecutor(Executor):
     name = "pool"
 
     def __init__(self, spec: AnalysisSpec, workers: int | None = None, per_key_limit: int = 4,
-                 max_attempts: int = 2, preload: tuple[str, ...] = ()) -> None:
+                 max_attempts: int = 2, preload: tuple[str, ...] = (), max_waiting: int = 1024) -> None:
         super().__init__(spec)
         self.workers = workers or os.cpu_count() or 1
         self.per_key_limit = per_key_limit
         self.max_attempts = max_attempts
         self.preload = tuple(preload)
+        self.max_waiting = max_waiting
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._pool: list[_Worker] = []
@@ -161,8 +165,12 @@ class PoolExecutor(Executor):
     def detection_mode(self) -> tuple[str, str | None]:
         """Reported by the first worker that is ready (its engine is then loaded)."""
         self._ensure_pool()
+        deadline = time.monotonic() + STARTUP_SECONDS
         while self._mode is None:
-            ready = wait([w.conn for w in self._pool])
+            ready = wait([w.conn for w in self._pool], timeout=max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise PoolStartupError("analyseprocessen werden niet op tijd klaar met opstarten / "
+                                       f"analysis workers were not ready within {STARTUP_SECONDS:.0f} s")
             for worker in [w for w in self._pool if w.conn in ready]:
                 message = self._receive(worker)
                 if message is None:
@@ -170,6 +178,24 @@ class PoolExecutor(Executor):
                     continue
                 self._on_message(worker, message)
         return self._mode
+
+    def wait_ready(self, timeout: float = STARTUP_SECONDS) -> None:
+        """Block until every worker has loaded its engine (benchmarks and tests that want to
+        measure or exercise the pool at full strength from the first batch)."""
+        self._ensure_pool()
+        deadline = time.monotonic() + timeout
+        while not all(w.ready for w in self._pool):
+            pending = [w for w in self._pool if not w.ready]
+            ready = wait([w.conn for w in pending], timeout=max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise PoolStartupError("analyseprocessen werden niet op tijd klaar met opstarten / "
+                                       f"analysis workers were not ready within {timeout:.0f} s")
+            for worker in [w for w in pending if w.conn in ready]:
+                message = self._receive(worker)
+                if message is None:
+                    self._replace(worker)
+                else:
+                    self._on_message(worker, message)
 
     def _on_message(self, worker: _Worker, message: tuple) -> tuple | None:
         """Handle a message; returns ``(task, outcome, payload)`` for a finished task."""
@@ -188,12 +214,15 @@ class PoolExecutor(Executor):
         self._ensure_pool()
         source = iter(work)
         exhausted = False
-        waiting: deque[_Task] = deque()  # retries, and batches held back by a per-key limit
+        # Retries, and batches held back by a per-key limit. The driver crawls one unit (mailbox)
+        # at a time, so reaching the next mailbox's batches may mean holding many of this one's:
+        # up to ``max_waiting`` batches (about 16 MB at 16 items each) keep memory bounded.
+        waiting: deque[_Task] = deque()
         per_key: dict[str, int] = defaultdict(int)
 
-        def startable(task: _Task) -> bool:
+        def startable(task: _Task, busy_keys: set[str]) -> bool:
             key = task.work.concurrency_key
-            return key is None or per_key[key] < self.per_key_limit
+            return key is None or (per_key[key] < self.per_key_limit and key not in busy_keys)
 
         def assign(worker: _Worker, task: _Task) -> bool:
             task.attempts += 1
@@ -212,35 +241,38 @@ class PoolExecutor(Executor):
             if task.work.concurrency_key:
                 per_key[task.work.concurrency_key] -= 1
 
-        def next_task() -> _Task | None:
+        def next_task(busy_keys: set[str]) -> _Task | None:
             nonlocal exhausted
             for _ in range(len(waiting)):
                 candidate = waiting.popleft()
-                if startable(candidate):
+                if startable(candidate, busy_keys):
                     return candidate
                 waiting.append(candidate)
-            while not exhausted and len(waiting) <= 2 * self.workers:
+            while not exhausted and len(waiting) < self.max_waiting:
                 try:
                     candidate = _Task(next(source))
                 except StopIteration:
                     exhausted = True
                     return None
-                if startable(candidate):
+                if startable(candidate, busy_keys):
                     return candidate
                 waiting.append(candidate)
             return None
 
         def fill() -> None:
             """Keep every ready worker's queue at ``QUEUE_DEPTH`` batches, so a worker starts its
-            next batch while the driver is still storing the previous one."""
-            for worker in self._pool:
-                while worker.ready and len(worker.tasks) < QUEUE_DEPTH:
-                    task = next_task()
+            next batch while the driver is still storing the previous one. Idle workers are
+            served first; a worker never queues a second batch of a mailbox it is already working
+            on, or one mailbox's share of the limit would run one after the other."""
+            for depth in range(1, QUEUE_DEPTH + 1):
+                for worker in self._pool:
+                    if not worker.ready or len(worker.tasks) >= depth:
+                        continue
+                    task = next_task({t.work.concurrency_key for t in worker.tasks if t.work.concurrency_key})
                     if task is None:
-                        return
+                        continue
                     if not assign(worker, task):
                         waiting.appendleft(task)
-                        break
 
         while True:
             fill()

@@ -72,8 +72,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def local_cluster(tmp: Path, workers: int = 2) -> Iterator[LocalCluster]:
-    """Start a scheduler on a free port and ``workers`` single-threaded workers; stop them after."""
+def local_cluster(tmp: Path, workers: int = 2, preload: tuple[str, ...] = ()) -> Iterator[LocalCluster]:
+    """Start a scheduler on a free port and ``workers`` single-threaded workers (loading the
+    ``preload`` modules, Dask's plug-in mechanism); stop them after."""
     binary, env = dask_binary(), _env()
     scheduler_file = tmp / "scheduler.json"
     logs = tmp / "logs"
@@ -94,7 +95,8 @@ def local_cluster(tmp: Path, workers: int = 2) -> Iterator[LocalCluster]:
         for n in range(workers):
             cluster.workers.append(subprocess.Popen(
                 [binary, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
-                 "--no-dashboard", "--name", f"w{n}", "--local-directory", str(tmp / f"w{n}")],
+                 "--no-dashboard", "--name", f"w{n}", "--local-directory", str(tmp / f"w{n}"),
+                 *[arg for module in preload for arg in ("--preload", module)]],
                 cwd=PROJECT_ROOT, env=env, stdout=open(logs / f"worker{n}.log", "wb"),
                 stderr=subprocess.STDOUT))
         from distributed import Client

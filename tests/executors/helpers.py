@@ -107,3 +107,56 @@ def pool_workers() -> list[int]:
         if "spawn_main" in cmdline and "resource_tracker" not in cmdline:
             pids.append(child.pid)
     return pids
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals that were open at the same moment."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = best = 0
+    for _, step in events:
+        running += step
+        best = max(best, running)
+    return best
+
+
+def measure_overlaps(tmp_path: Path, make_executor: Callable[[Any, int], Any]) -> tuple[dict, dict]:
+    """Run 12 slow items of two mailboxes (``a``: 6, then ``b``: 6, one item per batch, in crawl
+    order) through an executor with a per-mailbox limit of 1 and then 2; return, for each run,
+    the most batches that were running at once, overall and per mailbox."""
+    from connectors.base import ConnectorContext
+    from scanner.analysis import AnalysisSpec
+    from scanner.executors import Work
+    from scanner.model import Seen
+    from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+
+    share = tmp_path / "share"
+    for box in ("a", "b"):
+        (share / box).mkdir(parents=True)
+        for n in range(6):
+            (share / box / f"slow-{n}.txt").write_text(f"mail {n}\n", encoding="utf-8")
+    config = PoisonConfig(name="share", kind="poison_folder", path=share)
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    refs.sort(key=lambda ref: ref.item_key)
+    assert len(refs) == 12
+    defaults = Settings()
+    spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
+                        secret=b"k" * 32)
+    log = tmp_path / "activity.log"
+    outcome = []
+    for limit in (1, 2):
+        log.unlink(missing_ok=True)
+        work = [Work([ref], tag=n, concurrency_key=ref.folder) for n, ref in enumerate(refs)]
+        with make_executor(spec, limit) as executor:
+            tags = sorted(tag for tag, _ in executor.run(work))
+        assert tags == list(range(len(refs)))
+        per_box: dict[str, list[tuple[float, float]]] = {}
+        every: list[tuple[float, float]] = []
+        for line in log.read_text(encoding="utf-8").splitlines():
+            box, start, end = line.split()
+            per_box.setdefault(box, []).append((float(start), float(end)))
+            every.append((float(start), float(end)))
+        assert sorted(per_box) == ["a", "b"]
+        outcome.append({"all": max_overlap(every), **{box: max_overlap(v) for box, v in per_box.items()}})
+    return outcome[0], outcome[1]

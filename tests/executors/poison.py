@@ -3,13 +3,16 @@
 Importing this module registers the kind ``poison_folder`` (a folder source); the pool loads it
 in its workers through ``preload``, as a school would load a plug-in connector. Fetching a file
 whose name starts with ``poison`` SIGKILLs the fetching process, which is what the OOM killer or
-a segfault in a parser does to a worker.
+a segfault in a parser does to a worker. Fetching a file whose name starts with ``slow`` takes
+0.3 s and appends its start and end time, with the batch's folder, to ``activity.log`` beside the
+folder, so a test can see how many batches of one mailbox ran at the same time.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Literal
 
 from connectors.folder import FolderConfig, FolderConnector
@@ -28,6 +31,13 @@ class PoisonFolderConnector(FolderConnector):
         name = os.path.basename(ref.item_key)
         if name.startswith("poison"):
             os.kill(os.getpid(), signal.SIGKILL)
+        if name.startswith("slow"):
+            log = self.config.path.parent / "activity.log"
+            started = time.time()
+            time.sleep(0.3)
+            line = f"{ref.folder or '.'} {started:.6f} {time.time():.6f}\n"
+            with open(log, "a", encoding="utf-8") as stream:
+                stream.write(line)
         return super().fetch(ref)
 
 

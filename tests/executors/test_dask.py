@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from scanner.executors.dask import DaskExecutor
 from scanner.jobs import run_scan
 from tests.executors.dask_cluster import local_cluster
-from tests.executors.helpers import Killer, run_config, snapshot
+from tests.executors.helpers import Killer, measure_overlaps, run_config, snapshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    with local_cluster(tmp_path_factory.mktemp("dask")) as running:
+    with local_cluster(tmp_path_factory.mktemp("dask"), preload=("tests.executors.poison",)) as running:
         yield running
 
 
@@ -32,3 +33,14 @@ def test_dask_with_a_killed_worker_equals_inline(reference, cluster) -> None:
     assert got.items == reference.expected.items
     assert got.findings == reference.expected.findings
     assert got.errors == reference.expected.errors
+
+
+
+def test_per_mailbox_limit_holds_across_workers(tmp_path, cluster) -> None:
+    def make(spec, limit):
+        return DaskExecutor(spec, address=cluster.address, per_key_limit=limit)
+
+    limited, unlimited = measure_overlaps(tmp_path, make)
+    assert limited["all"] == 2  # both workers were busy at once ...
+    assert limited["a"] == 1 and limited["b"] == 1  # ... but never on the same mailbox
+    assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart

@@ -1,6 +1,6 @@
 """An item that kills every worker that touches it is isolated and recorded as ``worker_lost``;
 the other items of its batch, and of the batches running beside it, are analysed normally and
-every batch is reported exactly once."""
+every batch is reported exactly once. The per-mailbox limit holds across the pool's workers."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from scanner.config import Settings
 from scanner.executors import Work
 from scanner.executors.pool import PoolExecutor
 from scanner.model import Seen
+from tests.executors.helpers import measure_overlaps
 from tests.executors.poison import PoisonConfig, PoisonFolderConnector
 
 pytestmark = pytest.mark.slow
@@ -54,3 +55,15 @@ def test_poison_item_is_isolated_and_lost_alone(tmp_path) -> None:
             assert result.verdict.student_data
     # max_attempts as a batch, then max_attempts alone: four dead workers, each replaced
     assert restarts == 4
+
+
+def test_per_mailbox_limit_holds_across_workers(tmp_path) -> None:
+    def make(spec, limit):
+        pool = PoolExecutor(spec, workers=2, per_key_limit=limit, preload=("tests.executors.poison",))
+        pool.wait_ready()  # both workers can take a batch from the start
+        return pool
+
+    limited, unlimited = measure_overlaps(tmp_path, make)
+    assert limited["all"] == 2  # both workers were busy at once ...
+    assert limited["a"] == 1 and limited["b"] == 1  # ... but never on the same mailbox
+    assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart
