@@ -15,6 +15,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    from tests.conftest import allow_skip
+    from tests.executors.dask_cluster import dask_binary
+
+    try:
+        dask_binary()
+    except RuntimeError:
+        if allow_skip():
+            pytest.skip("dask[distributed] is not installed")
+        raise
     with local_cluster(tmp_path_factory.mktemp("dask"), preload=("tests.executors.poison",)) as running:
         yield running
 
