@@ -84,7 +84,6 @@ class DaskExecutor(Executor):
         self.max_waiting = max_waiting
         self._client = client
         self._own_client = client is None
-        self._spec_future: Any = None
         self.lost_batches = 0
 
     @property
@@ -107,25 +106,23 @@ class DaskExecutor(Executor):
                 f"workers draaien schoonschip {', '.join(wrong)}, de scanserver {ours} / "
                 f"workers run schoonschip {', '.join(wrong)}, the scan server {ours}")
 
-    def _spec(self) -> Any:
-        """The analysis spec, sent to every worker once instead of with every task."""
-        if self._spec_future is None:
-            self._spec_future = self.client.scatter(self.spec, broadcast=True, hash=False)
-        return self._spec_future
-
     def capacity(self) -> int:
         threads = sum(self.client.nthreads().values())
         return max(2, threads * self.in_flight_per_thread)
 
     @property
     def detection_mode(self) -> tuple[str, str | None]:
-        return self.client.submit(mode_task, self._spec(), pure=False, retries=self.retries).result()
+        return self.client.submit(mode_task, self.spec, pure=False, retries=self.retries).result()
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
         from distributed import as_completed
 
         client = self.client
-        spec = self._spec()
+        # The spec travels with every task (a few KB, pickled once per submit). Scattering it
+        # once is cheaper but fragile: when every worker holding the scattered copy has died
+        # (a poisonous item can kill them one after the other) the copy is gone and every task
+        # that depends on it is cancelled.
+        spec = self.spec
         source = iter(work)
         exhausted = False
         # Split batches, and batches held back by a per-key limit. The driver crawls one unit
@@ -212,4 +209,3 @@ class DaskExecutor(Executor):
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         self._client = None
-        self._spec_future = None

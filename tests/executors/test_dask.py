@@ -1,5 +1,7 @@
 """Scans through a real local Dask cluster (scheduler and two workers as separate processes)
-store exactly what an inline run stores, also when a worker process is killed mid-run."""
+store exactly what an inline run stores, also when a worker process is killed mid-run; the
+per-mailbox limit holds across workers; an item that kills every worker that runs it is isolated
+and stored as ``worker_lost`` while its neighbours are analysed normally."""
 
 from __future__ import annotations
 
@@ -53,3 +55,42 @@ def test_per_mailbox_limit_holds_across_workers(tmp_path, cluster) -> None:
     assert limited["all"] == 2  # both workers were busy at once ...
     assert limited["a"] == 1 and limited["b"] == 1  # ... but never on the same mailbox
     assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart
+
+
+def test_poison_item_is_isolated_and_lost_alone(tmp_path, cluster) -> None:
+    from collections import Counter
+
+    from connectors.base import ConnectorContext
+    from scanner.analysis import AnalysisSpec
+    from scanner.config import Settings
+    from scanner.executors import Work
+    from scanner.model import Seen
+    from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(7):
+        (share / f"verslag-{n:02d}.txt").write_text(f"Verslag {n}: Sanne de Vries, BSN 999990019.\n",
+                                                     encoding="utf-8")
+    (share / "poison.txt").write_text("kills the worker\n", encoding="utf-8")
+    config = PoisonConfig(name="share", kind="poison_folder", path=share, owner="ib@school.nl")
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    assert len(refs) == 8
+    defaults = Settings()
+    spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
+                        secret=b"k" * 32)
+    work = [Work(refs[i:i + 4], tag=i // 4) for i in range(0, len(refs), 4)]
+    with DaskExecutor(spec, address=cluster.address) as executor:
+        reported = list(executor.run(work))
+        lost_batches = executor.lost_batches
+
+    assert Counter(tag for tag, _ in reported) == {0: 1, 1: 1}
+    results = {r.ref.item_key: r for _, batch in reported for r in batch}
+    assert sorted(results) == sorted(ref.item_key for ref in refs)
+    lost = {key for key, r in results.items() if any(e.code == "worker_lost" for e in r.errors)}
+    assert lost == {"poison.txt"} and lost_batches == 1
+    for key, result in results.items():
+        if key != "poison.txt":
+            assert not result.errors and result.content_hash and result.verdict.student_data
