@@ -91,13 +91,25 @@ class DaskExecutor(Executor):
         if self._client is None:
             from distributed import Client
 
-            self._client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
-            self._check_cluster(self._client)
+            try:
+                self._client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise DaskConfigError(f"Dask-scheduler {self.address} niet bereikbaar / Dask scheduler "
+                                      f"{self.address} unreachable ({type(exc).__name__})") from None
+            try:
+                self._check_cluster(self._client)
+            except Exception:
+                self._client.close()
+                self._client = None
+                raise
         return self._client
 
     def _check_cluster(self, client: Any) -> None:
         """Refuse a cluster whose workers run another schoonschip (results would differ)."""
-        client.wait_for_workers(1, timeout=self.connect_timeout)
+        try:
+            client.wait_for_workers(1, timeout=self.connect_timeout)
+        except TimeoutError:
+            raise DaskConfigError("de Dask-cluster heeft geen workers / the Dask cluster has no workers") from None
         ours = _package_version()
         theirs = client.run(_package_version)
         wrong = sorted({v for v in theirs.values() if v != ours})

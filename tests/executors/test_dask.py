@@ -94,3 +94,21 @@ def test_poison_item_is_isolated_and_lost_alone(tmp_path, cluster) -> None:
     for key, result in results.items():
         if key != "poison.txt":
             assert not result.errors and result.content_hash and result.verdict.student_data
+
+
+def test_unreachable_scheduler_is_a_clear_error() -> None:
+    import socket
+
+    from scanner.executors.dask import DaskConfigError
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from scanner.analysis import AnalysisSpec
+    from scanner.config import Settings
+
+    defaults = Settings()
+    spec = AnalysisSpec(sources=(), detection=defaults.detection, extraction=defaults.extraction, secret=b"k" * 32)
+    executor = DaskExecutor(spec, address=f"tcp://127.0.0.1:{port}", connect_timeout=2)
+    with pytest.raises(DaskConfigError, match="niet bereikbaar / Dask scheduler"):
+        executor.detection_mode
