@@ -11,6 +11,7 @@ old cursor, and items already stored with an unchanged change key are not analys
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -127,32 +128,40 @@ class ScanRunner:
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False
         try:
-            # The detection engine logs its fallback notice once itself; the run keeps it for
-            # the run report and ``status``.
-            try:
-                mode, notice = executor.detection_mode
-            except ValueError as exc:
-                raise DetectionSettingsError(str(exc)) from None
             unfinished = self.store.unfinished_run("scan")
             host, pid = socket.gethostname(), os.getpid()
             if unfinished:
                 self.run_id = unfinished["id"]
                 resumed = True
-                self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=mode,
-                                      detection_notice=notice)
+                self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=None,
+                                      detection_notice=None)
                 self._restore_stats(unfinished.get("stats") or {})
                 log.info("resuming interrupted run %s", self.run_id)
             else:
-                self.run_id = self.store.begin_run("scan", pid=pid, host=host, detection_mode=mode,
-                                                   detection_notice=notice)
+                self.run_id = self.store.begin_run("scan", pid=pid, host=host)
             for source in self.sources:
                 self.stats.setdefault(source.name, SourceStats(kind=source.kind))
             status = "completed"
             error = None
+            mode, notice = self.store.last_detection_mode()
             try:
-                for state, results in executor.run(self._work()):
-                    self._store_results(state, results)
-                    self._heartbeat()
+                # Crawl until the first batch that needs analysis: an incremental run in which
+                # nothing changed never starts workers or loads a detection engine.
+                work = self._work()
+                first = next(work, None)
+                if first is not None:
+                    try:
+                        # The engine logs its fallback notice once itself; the run keeps it for
+                        # the run report and ``status``.
+                        mode, notice = executor.detection_mode
+                    except ValueError as exc:
+                        raise DetectionSettingsError(str(exc)) from None
+                    self.store.set_detection_mode(self.run_id, mode, notice)
+                    for state, results in executor.run(itertools.chain([first], work)):
+                        self._store_results(state, results)
+                        self._heartbeat()
+                else:
+                    self.store.set_detection_mode(self.run_id, mode, notice)
                 if self.stop.is_set():
                     status = "interrupted"
             except Exception as exc:  # noqa: BLE001 - recorded on the run, then re-raised

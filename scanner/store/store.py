@@ -103,6 +103,20 @@ class Store:
                 status="running", pid=pid, host=host, detection_mode=detection_mode,
                 detection_notice=detection_notice))
 
+    def set_detection_mode(self, run_id: int, mode: str | None, notice: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
+                detection_mode=mode, detection_notice=notice))
+
+    def last_detection_mode(self) -> tuple[str, str | None]:
+        """The detection mode of the latest scan that recorded one (a run that analysed nothing
+        reports the engine that produced the stored findings)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.runs.c.detection_mode, s.runs.c.detection_notice).where(
+                s.runs.c.kind == "scan", s.runs.c.detection_mode.is_not(None))
+                .order_by(s.runs.c.id.desc()).limit(1)).first()
+        return (row.detection_mode, row.detection_notice) if row else ("-", None)
+
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any], error: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(
@@ -225,42 +239,33 @@ class Store:
 
     def save_results(self, run_id: int, results: Sequence[AnalysisResult], *, source_kind: str,
                      department: str | None) -> None:
-        """Store a batch of analysed items: upsert item rows, replace findings and errors."""
+        """Store a batch of analysed items: upsert item rows, replace findings and errors.
+
+        One transaction, and one executemany per statement kind (not one statement per item):
+        the driver is the single writer, so its cost per item bounds the whole cluster.
+        """
         if not results:
             return
+        from sqlalchemy import bindparam
+
         now = utcnow()
+        ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        finding_rows: list[dict[str, Any]] = []
+        error_rows: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
-            ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
             existing = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
             conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(ids)))
             conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
-            finding_rows: list[dict[str, Any]] = []
-            error_rows: list[dict[str, Any]] = []
             for ident, result in zip(ids, results):
-                ref, verdict = result.ref, result.verdict
-                fetch_failed = any(e.code in TRANSIENT_ERRORS for e in result.errors)
-                entity_counts: dict[str, int] = {}
-                for finding in (verdict.findings if verdict else []):
-                    entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
-                values = dict(
-                    source=ref.source, source_kind=source_kind, item_key=ref.item_key,
-                    unit_key=ref.unit_key, kind=ref.kind.value, owner=ref.owner, department=department,
-                    folder=ref.folder, title=ref.title, link=ref.link, item_date=ref.date, size=ref.size,
-                    # A transient failure leaves no change key, so the next run tries again.
-                    change_key=None if fetch_failed else ref.change_key,
-                    content_hash=result.content_hash, labels=list(ref.labels),
-                    state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
-                    analysed_run=run_id, analysed_at=now,
-                    student_data=bool(verdict and verdict.student_data),
-                    categories=sorted(verdict.categories) if verdict else [],
-                    entity_counts=entity_counts, reasons=list(verdict.reasons) if verdict else [],
-                    error_codes=sorted({e.code for e in result.errors}),
-                )
+                values = _item_values(result, run_id, now, source_kind, department)
                 if ident in existing:
-                    conn.execute(update(s.items).where(s.items.c.id == ident).values(**values))
+                    updates.append({"b_id": ident, **values})
                 else:
-                    conn.execute(insert(s.items).values(id=ident, first_seen_run=run_id, **values))
-                for finding in (verdict.findings if verdict else []):
+                    inserts.append({"id": ident, "first_seen_run": run_id, **values})
+                    existing.add(ident)
+                for finding in (result.verdict.findings if result.verdict else []):
                     finding_rows.append(dict(
                         item_id=ident, entity=finding.entity, category=finding.category,
                         part=finding.part[:1024], location=(finding.location or None),
@@ -269,6 +274,12 @@ class Store:
                 for error in result.errors:
                     error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
                                            part=error.part[:1024], message=error.message[:2000]))
+            if inserts:
+                conn.execute(insert(s.items), inserts)
+            if updates:
+                columns = [key for key in updates[0] if key != "b_id"]
+                conn.execute(update(s.items).where(s.items.c.id == bindparam("b_id"))
+                             .values({key: bindparam(key) for key in columns}), updates)
             if finding_rows:
                 conn.execute(insert(s.findings), finding_rows)
             if error_rows:
@@ -477,6 +488,27 @@ class Store:
             query = query.where(s.deliveries.c.period == period)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind: str,
+                 department: str | None) -> dict[str, Any]:
+    """The item row for an analysed item (everything but its id and first run)."""
+    ref, verdict = result.ref, result.verdict
+    # A transient failure leaves no change key, so the next run tries again.
+    fetch_failed = any(e.code in TRANSIENT_ERRORS for e in result.errors)
+    entity_counts: dict[str, int] = {}
+    for finding in (verdict.findings if verdict else []):
+        entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
+    return dict(
+        source=ref.source, source_kind=source_kind, item_key=ref.item_key, unit_key=ref.unit_key,
+        kind=ref.kind.value, owner=ref.owner, department=department, folder=ref.folder, title=ref.title,
+        link=ref.link, item_date=ref.date, size=ref.size,
+        change_key=None if fetch_failed else ref.change_key, content_hash=result.content_hash,
+        labels=list(ref.labels), state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
+        analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),
+        categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
+        reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
+    )
 
 
 TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost"})
