@@ -53,6 +53,11 @@ Workers answer in order, so after a death the oldest unanswered batch is the one
 def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...]) -> None:
     """A worker process: build the engine once, then analyse batches until told to stop."""
     import importlib
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group; the driver decides how a run stops
+    # (its workers are closed or killed by it), so a worker must not die mid-batch on SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     for module in preload:
         importlib.import_module(module)
