@@ -161,7 +161,7 @@ class ItemError:
     ``corrupt``, ``unsupported``, ``fetch_failed``, ``nesting_too_deep``, ``text_truncated``,
     ``too_many_members``, ``memory_limit``, ``crashed``, ``repaired``, ``type_mismatch``,
     ``sheet_truncated``, ``bad_charset``, ``malformed_mime``, ``bad_name``, ``empty``,
-    ``ocr_failed``, ``pst_archive``, ``worker_lost``);
+    ``ocr_failed``, ``pst_archive``, ``worker_lost``, ``analysis_failed``);
     ``message`` is a Dutch-first human description that never contains content or values.
     """
 

@@ -511,7 +511,8 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
     )
 
 
-TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost"})
+TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost",
+                              "analysis_failed"})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
