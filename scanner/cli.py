@@ -10,12 +10,9 @@ run holds the lock; 4 the last run failed (``status``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timezone

@@ -32,7 +32,7 @@ from connectors.graph._common import (
     too_large_error,
     unique_lower,
 )
-from connectors.graph.client import GraphClient, GraphError, path_id
+from connectors.graph.client import GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
 from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 

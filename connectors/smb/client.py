@@ -204,7 +204,7 @@ class SmbClient:
                     require_signing=cfg.require_signing,
                 )
                 connection.connect(timeout=cfg.connection_timeout)
-            except Exception as exc:  # noqa: BLE001 - every failure here means unreachable
+            except Exception:  # noqa: BLE001 - every failure here means unreachable
                 log.warning("%s", describe("unreachable", where))
                 raise SourceError("unreachable", describe("unreachable", where)) from None
             supports = bool(connection.supports_encryption)

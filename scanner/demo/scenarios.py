@@ -220,7 +220,7 @@ def zorgoverleg(ctx: MailContext) -> MailSpec:
 
 
 def opp(ctx: MailContext) -> MailSpec:
-    s, rng = ctx.student(), ctx.rng
+    s = ctx.student()
     body = (
         f"Beste {IB.first},\n\nIn de bijlage het OPP van {ctx.plant.name(s)} (geboren op {ctx.plant.birth(s)}). "
         "Ik heb het ontwikkelingsperspectief en de uitstroombestemming aangepast na het gesprek met de "
@@ -527,7 +527,7 @@ def collega(ctx: MailContext) -> MailSpec:
     rng = ctx.rng
     c = rng.choice(COLLEAGUES[3:])
     text = rng.choice((
-        f"Zullen we vrijdag samen lunchen? Ik neem de soep mee.",
+        "Zullen we vrijdag samen lunchen? Ik neem de soep mee.",
         "Wil jij morgen mijn pleinwacht overnemen? Ik moet naar de tandarts.",
         "De kopieermachine op de eerste verdieping is weer stuk; ik heb de leverancier gebeld.",
         "Heb jij de sleutel van de materialenkast nog?",

@@ -112,9 +112,8 @@ class _MailWalk:
                 filename = decode_header_value(part.get_filename()) or self.fallback(".eml")
                 try:
                     raw = inner[0].as_bytes()
-                except Exception as exc:  # noqa: BLE001 - unserialisable nested mail
+                except Exception:  # noqa: BLE001 - unserialisable nested mail
                     walker.error("corrupt", sub(self.path, self.unique(filename)))
-                    del exc
                     return
                 walker.child(raw, self.unique(filename), self.path, self.depth + 1,
                              "bijlage.eml", fmt="mail")

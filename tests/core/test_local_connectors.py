@@ -3,7 +3,6 @@
 import mailbox
 import os
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 

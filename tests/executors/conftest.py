@@ -4,7 +4,6 @@ snapshot of an inline run over it, against which every pool and Dask run is comp
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 

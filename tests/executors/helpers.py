@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from scanner.config import Settings, load_config
 from scanner.jobs import demo_settings
+from tests.services.stored import item_count
 
 
 @dataclass
@@ -62,16 +63,6 @@ def snapshot(url: str) -> Snapshot:
         engine.dispose()
     return Snapshot(list(items), list(findings), list(errors))
 
-
-def item_count(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
-    except Exception:  # noqa: BLE001 - the table may not exist yet
-        return 0
-    finally:
-        engine.dispose()
 
 
 class Killer(threading.Thread):

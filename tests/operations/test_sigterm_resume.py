@@ -15,38 +15,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
 
 from scanner.config import load_config
 from scanner.jobs import demo_settings, run_scan
 from scanner.scheduling import ScheduleService
 from scanner.store import Store
 from tests.operations.conftest import FakeClock
+from tests.services.stored import item_count, snapshot
 
 pytestmark = pytest.mark.slow
 
 
-def snapshot(url: str) -> tuple[set, list, list]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        items = set(conn.execute(text(
-            "select id, change_key, content_hash, student_data, state, retention_status from items")).all())
-        findings = sorted(conn.execute(text(
-            "select item_id, entity, part, start, \"end\", masked, value_hash from findings")).all())
-        runs = conn.execute(text("select id, status from runs where kind = 'scan' order by id")).all()
-    engine.dispose()
-    return items, findings, runs
-
-
-def item_count(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
-    except Exception:  # noqa: BLE001 - the table may not exist yet
-        return 0
-    finally:
-        engine.dispose()
 
 
 def write_config(tmp_path: Path, name: str, corpus, secret: Path, **extra) -> Path:
