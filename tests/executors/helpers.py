@@ -151,3 +151,28 @@ def measure_overlaps(tmp_path: Path, make_executor: Callable[[Any, int], Any]) -
         assert sorted(per_box) == ["a", "b"]
         outcome.append({"all": max_overlap(every), **{box: max_overlap(v) for box, v in per_box.items()}})
     return outcome[0], outcome[1]
+
+
+def poison_share(tmp_path: Path, clean: int) -> tuple[Any, list[Any], Any]:
+    """A share of ``clean`` ordinary reports and one file that kills the worker analysing it:
+    returns the poison connector's config, its refs (crawled on the driver) and the spec."""
+    from connectors.base import ConnectorContext
+    from scanner.analysis import AnalysisSpec
+    from scanner.model import Seen
+    from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(clean):
+        (share / f"verslag-{n:02d}.txt").write_text(f"Verslag {n}: Sanne de Vries, BSN 999990019.\n",
+                                                     encoding="utf-8")
+    (share / "poison.txt").write_text("kills the worker\n", encoding="utf-8")
+    config = PoisonConfig(name="share", kind="poison_folder", path=share, owner="ib@school.nl")
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    assert len(refs) == clean + 1
+    defaults = Settings()
+    spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
+                        secret=b"k" * 32)
+    return config, refs, spec

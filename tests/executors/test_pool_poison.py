@@ -8,33 +8,15 @@ from collections import Counter
 
 import pytest
 
-from connectors.base import ConnectorContext
-from scanner.analysis import AnalysisSpec
-from scanner.config import Settings
 from scanner.executors import Work
 from scanner.executors.pool import PoolExecutor
-from scanner.model import Seen
-from tests.executors.helpers import measure_overlaps
-from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+from tests.executors.helpers import measure_overlaps, poison_share
 
 pytestmark = pytest.mark.slow
 
 
 def test_poison_item_is_isolated_and_lost_alone(tmp_path) -> None:
-    share = tmp_path / "share"
-    share.mkdir()
-    for n in range(11):
-        (share / f"verslag-{n:02d}.txt").write_text(f"Verslag {n}: Sanne de Vries, BSN 999990019.\n",
-                                                     encoding="utf-8")
-    (share / "poison.txt").write_text("kills the worker\n", encoding="utf-8")
-    config = PoisonConfig(name="share", kind="poison_folder", path=share, owner="ib@school.nl")
-    with PoisonFolderConnector(config, ConnectorContext()) as connector:
-        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
-                if isinstance(event, Seen)]
-    assert len(refs) == 12
-    defaults = Settings()
-    spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
-                        secret=b"k" * 32)
+    _, refs, spec = poison_share(tmp_path, clean=11)
     work = [Work(refs[i:i + 4], tag=i // 4, concurrency_key="share") for i in range(0, len(refs), 4)]
 
     with PoolExecutor(spec, workers=2, per_key_limit=2, max_attempts=2,
