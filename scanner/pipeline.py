@@ -30,7 +30,7 @@ from scanner.executors import Executor, Work, build_executor
 from scanner.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.privacy import load_or_create_secret
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store
+from scanner.store import Store, item_id
 from scanner.store.lock import acquire
 
 log = logging.getLogger(__name__)
@@ -281,6 +281,11 @@ class ScanRunner:
             else:
                 changed.append(ref)
         self.store.touch_items(self.run_id, unchanged)
+        # Unchanged content, but facts the retention rules look at may have moved.
+        self.store.invalidate_retention(
+            known[ref.item_key].id for ref in unchanged
+            if (known[ref.item_key].folder or "") != ref.folder
+            or set(known[ref.item_key].labels) != set(ref.labels) or known[ref.item_key].state != "actief")
         stats.seen += len(refs)
         stats.unchanged += len(unchanged)
         state.stats["seen"] += len(refs)
@@ -306,6 +311,7 @@ class ScanRunner:
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
+            self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
             results = [r for r in results if not r.content_unchanged]
         self.store.save_results(self.run_id, results, source_kind=source.kind,
                                 department=state.unit.department or source.department)

@@ -7,12 +7,15 @@ the items table in id order and writes only the rows whose outcome changed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from scanner.model import RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.store import Store
+
+RETENTION_FINGERPRINT = "retention_fingerprint"
 
 
 def facts_of(row: dict[str, Any]) -> ItemFacts:
@@ -25,28 +28,49 @@ def facts_of(row: dict[str, Any]) -> ItemFacts:
     )
 
 
-def recompute_retention(store: Store, settings: Any, today: date | datetime | None = None) -> dict[str, int]:
-    """Evaluate the policy for every active item; return counts per status (student data only)."""
+def fingerprint(settings: Any) -> str:
+    """Identifies the retention rules a stored status was computed with."""
+    return hashlib.sha256(settings.retention.model_dump_json().encode()).hexdigest()[:32]
+
+
+def recompute_retention(store: Store, settings: Any, today: date | datetime | None = None,
+                        full: bool = False) -> dict[str, int]:
+    """Bring every active item's retention status up to date; return counts per status
+    (student data only).
+
+    Cheap on an ordinary night: only items whose facts changed since they were last evaluated
+    (analysed again, moved, relabelled, reopened: their status was reset to NULL) are run
+    through the policy; every other item keeps its rule and due date, and one UPDATE moves it to
+    the status that due date gives today. The full pass over every item runs when the rules
+    changed (their fingerprint differs from the one stored) or when asked.
+    """
     if isinstance(today, datetime):
         today = today.date()
     policy = RetentionPolicy(settings.retention, today=today)
+    current = fingerprint(settings)
+    full = full or store.meta_get(RETENTION_FINGERPRINT) != current
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
-    for row in store.iter_items(active_only=True):
+    for row in store.iter_items(active_only=True, unevaluated_only=not full):
         decision = policy.evaluate(facts_of(row))
         new = dict(b_id=row["id"], retention_status=decision.status.value, due_date=decision.due_date,
                    rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
         if row["student_data"]:
             counts[decision.status.value] += 1
-        old_due = row["due_date"]
-        if (row["retention_status"], old_due, row["rule_id"], row["action"], row["exempt_reason"]) != (
+        if (row["retention_status"], row["due_date"], row["rule_id"], row["action"], row["exempt_reason"]) != (
                 new["retention_status"], new["due_date"], new["rule_id"], new["action"], new["exempt_reason"]):
             updates.append(new)
         if len(updates) >= 2000:
             store.update_retention(updates)
             updates = []
     store.update_retention(updates)
-    return counts
+    if full:
+        store.meta_set(RETENTION_FINGERPRINT, current)
+        return counts
+    day = policy.today
+    fixed = [rule.id for rule in settings.retention.active_rules() if rule.term.immediately]
+    store.shift_retention(day, day + timedelta(days=settings.retention.due_soon_days), fixed)
+    return store.retention_counts()
 
 
 def explain_item(store: Store, settings: Any, ident: str, lang: str = "nl",

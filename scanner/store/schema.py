@@ -167,3 +167,12 @@ locks = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("heartbeat_at", DateTime(timezone=True), nullable=False),
 )
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("setting", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""Small facts about the store itself, e.g. the fingerprint of the retention rules the stored
+statuses were last fully evaluated with."""

@@ -371,7 +371,8 @@ class Store:
                 select(s.findings).where(s.findings.c.item_id == ident).order_by(s.findings.c.id)).mappings()]
 
     def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
-                   owner: str | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+                   owner: str | None = None, unevaluated_only: bool = False,
+                   batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Stream item rows in id order (keyset pagination: flat memory on any size)."""
         last = ""
         while True:
@@ -382,6 +383,8 @@ class Store:
                 query = query.where(s.items.c.student_data.is_(True))
             if owner:
                 query = query.where(s.items.c.owner == owner)
+            if unevaluated_only:
+                query = query.where(s.items.c.retention_status.is_(None))
             with self.engine.connect() as conn:
                 rows = [dict(r) for r in conn.execute(query).mappings()]
             if not rows:
@@ -406,6 +409,43 @@ class Store:
         with self.engine.begin() as conn:
             for start in range(0, len(updates), 1000):
                 conn.execute(statement, list(updates[start:start + 1000]))
+
+    def invalidate_retention(self, ids: Iterable[str]) -> None:
+        """Mark items whose retention facts changed (moved folder, new labels, reopened): the
+        next retention pass evaluates them in full. Persisted, so a resumed run still sees it."""
+        ids = list(ids)
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(update(s.items).where(s.items.c.id.in_(ids[start:start + 500]))
+                             .values(retention_status=None))
+
+    def shift_retention(self, today: date, soon_limit: date, fixed_rules: Sequence[str]) -> None:
+        """Move every evaluated, dated item to the status its stored due date gives today, in
+        one statement: ``verlopen`` after the due date, ``binnenkort`` from ``soon_limit`` on.
+        Rules in ``fixed_rules`` (due at once) are left as they are."""
+        from sqlalchemy import case, literal
+
+        c = s.items.c
+        status = case((c.due_date < today, literal("verlopen")),
+                      (c.due_date <= soon_limit, literal("binnenkort")), else_=literal("ok"))
+        query = update(s.items).where(
+            c.state == ItemState.ACTIVE.value, c.due_date.is_not(None), c.exempt_reason.is_(None),
+            c.retention_status.is_not(None)).values(retention_status=status)
+        if fixed_rules:
+            query = query.where(c.rule_id.not_in(list(fixed_rules)))
+        with self.engine.begin() as conn:
+            conn.execute(query)
+
+    def meta_get(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.meta.c.setting).where(s.meta.c.key == key)).scalar()
+
+    def meta_set(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(s.meta.c.key).where(s.meta.c.key == key)).first():
+                conn.execute(update(s.meta).where(s.meta.c.key == key).values(setting=value, updated_at=utcnow()))
+            else:
+                conn.execute(insert(s.meta).values(key=key, setting=value, updated_at=utcnow()))
 
     def retention_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -508,6 +548,7 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
         analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),
         categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
         reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
+        retention_status=None,  # new facts: the next retention pass evaluates the item in full
     )
 
 
