@@ -100,12 +100,13 @@ class MaildirConnector(_LocalMailConnector):
                 key = entry.name.split(":", 1)[0]
                 try:
                     stat = entry.stat()
-                    with open(entry.path, "rb") as handle:
-                        summary = summarise_headers(read_header_block(handle))
                 except OSError:
                     self.warn(unit.key, "vanished", "bericht verdween tijdens het lezen / message vanished")
                     continue
-                yield Seen(self._ref(unit, key, unit.label, summary.date, summary.subject,
+                # Listing opens no file: a Maildir message never changes, so its unique name and
+                # size say all the triage needs. The subject and the Date header are read by the
+                # worker when the message is analysed (an empty title means "not read here").
+                yield Seen(self._ref(unit, key, unit.label, _delivery_time(key), "",
                                      stat.st_size, str(stat.st_size), entry.path,
                                      datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)))
         yield Cursor(None)
@@ -233,6 +234,14 @@ class MessageFolderConnector(_LocalMailConnector):
         media = "message/rfc822" if path.suffix.lower() == ".eml" else "application/vnd.ms-outlook"
         return Fetched(name=path.name, size=path.stat().st_size, path=path,
                        open=lambda: open(path, "rb"), media_type=media)
+
+
+def _delivery_time(unique_name: str) -> datetime | None:
+    """The delivery time a Maildir unique name starts with (``1504893877.M12P34.host``)."""
+    head = unique_name.split(".", 1)[0]
+    if head.isdigit() and 9 <= len(head) <= 11:
+        return datetime.fromtimestamp(int(head), tz=timezone.utc)
+    return None
 
 
 def _msg_summary(path: Path) -> tuple[datetime | None, str]:

@@ -83,6 +83,8 @@ class Analyzer:
                 result.seconds = time.perf_counter() - started
                 results.append(result)
                 continue
+            if ref.kind is ItemKind.MAIL and not ref.title:
+                ref = result.ref = _with_headers(ref, fetched)
             extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
             result.content_hash = extraction.content_hash
             if ref.stored_hash is not None and extraction.content_hash == ref.stored_hash:
@@ -136,6 +138,25 @@ def worker_analyzer(spec: AnalysisSpec) -> Analyzer:
 def analyse_batch(spec: AnalysisSpec, refs: Sequence[ItemRef]) -> list[AnalysisResult]:
     """Entry point for pool and Dask workers: analyse ``refs`` with the process's analyzer."""
     return worker_analyzer(spec).analyse(refs)
+
+
+def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:
+    """Fill in subject and date from the message's own headers, for connectors whose listing
+    does not read them (Maildir). Reads the header block only."""
+    from dataclasses import replace
+
+    from connectors.mailheaders import MAX_HEADER_BYTES, summarise_headers
+
+    if fetched.name.lower().endswith(".msg"):
+        return ref
+    try:
+        block = fetched.read(MAX_HEADER_BYTES)
+    except OSError:
+        return ref
+    end = block.find(b"\r\n\r\n")
+    end = block.find(b"\n\n") if end < 0 else end
+    summary = summarise_headers(block[:end + 2] if end >= 0 else block)
+    return replace(ref, title=summary.subject, date=summary.date or ref.date)
 
 
 def extraction_kind(ref: ItemRef, fetched: Fetched) -> ItemKind:

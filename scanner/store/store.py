@@ -32,6 +32,11 @@ def item_id(source: str, item_key: str) -> str:
     return hashlib.sha256(f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def _utc(value: datetime) -> datetime:
+    """Store every timestamp in UTC: SQLite keeps no offset, and reading assumes UTC."""
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored is UTC."""
     if value is not None and value.tzinfo is None:
@@ -217,16 +222,23 @@ class Store:
         subject of a re-filed message, owner mapping) is refreshed; an item that had been closed
         and shows up again is reopened.
         """
+        # Only keys the statement sets: SQLAlchemy adds any other key that names a column to
+        # the SET clause, and the date a listing reports is not always the stored one (Maildir).
         rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder, title=r.title,
                      labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
                      last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
-                     change_key=r.change_key, item_date=r.date) for r in refs]
+                     **({"change_key": r.change_key, "item_date": _utc(r.date)} if refresh_change_key else {}))
+                for r in refs]
         if not rows:
             return 0
         from sqlalchemy import bindparam
 
+        from sqlalchemy import func
+
         values = dict(
-            folder=bindparam("folder"), title=bindparam("title"), labels=bindparam("labels"),
+            # An empty title means the connector did not read it (Maildir): keep the stored one.
+            folder=bindparam("folder"), title=func.coalesce(func.nullif(bindparam("title"), ""), s.items.c.title),
+            labels=bindparam("labels"),
             unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
             closed_at=bindparam("closed_at"))
@@ -542,7 +554,7 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
     return dict(
         source=ref.source, source_kind=source_kind, item_key=ref.item_key, unit_key=ref.unit_key,
         kind=ref.kind.value, owner=ref.owner, department=department, folder=ref.folder, title=ref.title,
-        link=ref.link, item_date=ref.date, size=ref.size,
+        link=ref.link, item_date=_utc(ref.date), size=ref.size,
         change_key=None if fetch_failed else ref.change_key, content_hash=result.content_hash,
         labels=list(ref.labels), state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
         analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),

@@ -48,10 +48,33 @@ def test_maildir_with_subfolders(tmp_path):
     connector = MaildirConnector(MaildirConfig(name="md", kind="maildir", path=tmp_path / "md", owner="d@s.nl"))
     refs = crawl_all(connector)
     assert {r.folder for r in refs} == {"INBOX", "Verzonden"}
-    assert {r.title for r in refs} == {"Ziekmelding", "Re: rapport"}
-    assert all(r.kind is ItemKind.MAIL and r.owner == "d@s.nl" and r.date.year == 2019 for r in refs)
+    # Listing opens no message: no subject yet, the delivery time from the unique name.
+    assert {r.title for r in refs} == {""}
+    assert all(r.kind is ItemKind.MAIL and r.owner == "d@s.nl" and r.date.year >= 2026 for r in refs)
     inbox = next(r for r in refs if r.folder == "INBOX")
     assert b"Daan is ziek" in connector.fetch(inbox).read()
+
+
+def test_maildir_subjects_and_dates_are_stored_from_the_headers(tmp_path):
+    """The worker reads subject and Date header of analysed messages; later listings (which
+    carry no subject) keep what was stored."""
+    import yaml
+
+    from scanner.config import load_config
+    from scanner.pipeline import ScanRunner
+    from scanner.store import Store
+
+    box = mailbox.Maildir(tmp_path / "md", create=True)
+    box.add(message("Ziekmelding", "Daan is ziek"))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "sources": [
+        {"name": "md", "kind": "maildir", "path": str(tmp_path / "md"), "owner": "d@s.nl"}]}))
+    settings = load_config(config)
+    store = Store(settings.database_url)
+    for _ in range(2):
+        ScanRunner(settings, store).run()
+        (row,) = list(store.iter_items())
+        assert row["title"] == "Ziekmelding" and row["item_date"].year == 2019
 
 
 def test_maildir_key_survives_a_flag_change(tmp_path):
