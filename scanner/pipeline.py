@@ -88,6 +88,8 @@ class _UnitState:
     failed: bool = False
     cursor: str | None = None
     cursor_seen: bool = False
+    seen: set[str] = field(default_factory=set)
+    """Ids found unchanged and not written at all (for closing what was not seen)."""
     stats: dict[str, int] = field(default_factory=lambda: {"seen": 0, "analysed": 0, "unchanged": 0, "closed": 0})
 
 
@@ -280,12 +282,22 @@ class ScanRunner:
                 changed.append(replace(ref, stored_hash=item.content_hash))
             else:
                 changed.append(ref)
-        self.store.touch_items(self.run_id, unchanged)
-        # Unchanged content, but facts the retention rules look at may have moved.
-        self.store.invalidate_retention(
-            known[ref.item_key].id for ref in unchanged
-            if (known[ref.item_key].folder or "") != ref.folder
-            or set(known[ref.item_key].labels) != set(ref.labels) or known[ref.item_key].state != "actief")
+        # Unchanged content. Write only rows whose metadata moved (an unchanged night then
+        # writes nothing); facts the retention rules look at send the item back through them.
+        moved, retention_facts = [], []
+        for ref in unchanged:
+            item = known[ref.item_key]
+            facts_changed = ((item.folder or "") != ref.folder or set(item.labels) != set(ref.labels)
+                             or item.state != "actief")
+            if facts_changed or item.unit_key != ref.unit_key or item.owner != ref.owner or item.link != ref.link \
+                    or (ref.title and ref.title != item.title):
+                moved.append(ref)
+                if facts_changed:
+                    retention_facts.append(item.id)
+            else:
+                state.seen.add(item.id)
+        self.store.touch_items(self.run_id, moved)
+        self.store.invalidate_retention(retention_facts)
         stats.seen += len(refs)
         stats.unchanged += len(unchanged)
         state.stats["seen"] += len(refs)
@@ -334,7 +346,8 @@ class ScanRunner:
             return
         source, unit = state.source, state.unit
         if unit.full_listing:
-            closed = self.store.close_unseen(source.name, unit.key, self.run_id)
+            closed = self.store.close_unseen(source.name, unit.key, self.run_id, state.seen)
+            state.seen = set()
             self.stats[source.name].closed += closed
             state.stats["closed"] += closed
         self.store.complete_unit(self.run_id, source.name, unit.key, unit.label, unit.owner,

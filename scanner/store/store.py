@@ -55,6 +55,9 @@ class KnownItem:
     unit_key: str
     labels: tuple[str, ...]
     content_hash: str | None = None
+    title: str | None = None
+    owner: str | None = None
+    link: str | None = None
 
 
 class Store:
@@ -207,12 +210,13 @@ class Store:
                 chunk = id_list[start:start + 500]
                 for row in conn.execute(select(
                         cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
-                        cols.folder, cols.unit_key, cols.labels, cols.content_hash).where(cols.id.in_(chunk))):
+                        cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.title, cols.owner,
+                        cols.link).where(cols.id.in_(chunk))):
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
                         folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
-                        content_hash=row.content_hash)
+                        content_hash=row.content_hash, title=row.title, owner=row.owner, link=row.link)
         return out
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
@@ -308,14 +312,21 @@ class Store:
                 state=ItemState.CLEANED.value, closed_at=when or utcnow(), last_seen_run=run_id))
             return result.rowcount or 0
 
-    def close_unseen(self, source: str, unit_key: str, run_id: int, when: datetime | None = None) -> int:
-        """Close active items of a fully listed unit that this run did not see."""
+    def close_unseen(self, source: str, unit_key: str, run_id: int, seen: set[str] | None = None,
+                     when: datetime | None = None) -> int:
+        """Close active items of a fully listed unit that this run did not see: neither written
+        in this run (``last_seen_run``) nor in ``seen``, the ids the pipeline found unchanged
+        and therefore did not write at all."""
+        c = s.items.c
         with self.engine.begin() as conn:
-            result = conn.execute(update(s.items).where(
-                s.items.c.source == source, s.items.c.unit_key == unit_key,
-                s.items.c.state == ItemState.ACTIVE.value, s.items.c.last_seen_run != run_id).values(
-                state=ItemState.CLEANED.value, closed_at=when or utcnow()))
-            return result.rowcount or 0
+            candidates = conn.execute(select(c.id).where(
+                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
+                c.last_seen_run != run_id).execution_options(yield_per=5000)).scalars()
+            gone = [ident for ident in candidates if not seen or ident not in seen]
+            for start in range(0, len(gone), 500):
+                conn.execute(update(s.items).where(c.id.in_(gone[start:start + 500])).values(
+                    state=ItemState.CLEANED.value, closed_at=when or utcnow()))
+            return len(gone)
 
     def absorb_moves(self, run_id: int) -> int:
         """Recognise moves: an item first seen in this run whose content equals an item of the
