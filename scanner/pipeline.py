@@ -1,8 +1,9 @@
 """The scan: discover, decide what needs analysis, analyse, store, evaluate retention.
 
 The driver in this module is the only writer to the store. It walks sources and units,
-compares what a connector reports with what is stored (one query per 500 items), touches what
-is unchanged, closes what is gone, and streams the rest to an executor in batches. A unit's
+compares what a connector reports with what is stored (one query per 500 items), writes
+nothing for what is unchanged (only metadata that moved), closes what is gone, and streams the
+rest to an executor in batches. A unit's
 cursor is saved, and a fully listed unit's unseen items closed, only once every batch of that
 unit was stored; so a run killed at any point resumes with the same results as a run that was
 never interrupted: completed units are skipped, the interrupted unit is crawled again from its
