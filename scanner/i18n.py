@@ -84,6 +84,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Demo klaar. Opruimoverzichten: {outbox}\nFG-rapport: {report}\nExport: {export}\nDatabase: {database}",
         "en": "Demo done. Digests: {outbox}\nFG report: {report}\nExport: {export}\nDatabase: {database}",
     },
+    "demo.not_empty": {"nl": "{path} is niet leeg en geen demo-map; kies een lege of nieuwe map met --out.",
+                       "en": "{path} is not empty and not a demo folder; choose an empty or new folder with --out."},
     "digest.done": {"nl": "{count} opruimoverzichten: {sent} verstuurd, {failed} mislukt, {skipped} al verstuurd.",
                     "en": "{count} digests: {sent} sent, {failed} failed, {skipped} already sent."},
     "report.done": {"nl": "FG-rapport geschreven naar {path}", "en": "FG report written to {path}"},

@@ -115,3 +115,17 @@ def test_check_lists_units_and_init_writes_an_example(tmp_path, school):
     target = tmp_path / "nieuw.yaml"
     assert cli("init", str(target)).returncode == 0
     assert "sources:" in target.read_text(encoding="utf-8")
+
+
+def test_demo_runs_again_in_the_same_folder_and_refuses_a_foreign_one(tmp_path):
+    out = tmp_path / "demo"
+    for _ in range(2):
+        result = cli("demo", "--out", str(out), "--mails", "10")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "Demo klaar" in result.stdout
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "belangrijk.txt").write_text("niet weggooien")
+    refused = cli("demo", "--out", str(foreign))
+    assert refused.returncode == 2 and "niet leeg" in refused.stdout
+    assert (foreign / "belangrijk.txt").exists()
