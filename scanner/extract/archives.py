@@ -186,8 +186,7 @@ def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
 def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
                  path: str, depth: int) -> None:
     part = here(path)
-    if depth + 1 > walker.limits.max_depth:
-        walker.error("nesting_too_deep", part, f"max {walker.limits.max_depth}")
+    if walker.too_deep(depth + 1, part):
         return
     check_declared(walker, infos, part)
     for index, info in enumerate(infos, 1):
@@ -244,8 +243,7 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
     part = here(path)
     if walker.bombed:
         return
-    if depth + 1 > walker.limits.max_depth:
-        walker.error("nesting_too_deep", part, f"max {walker.limits.max_depth}")
+    if walker.too_deep(depth + 1, part):
         return
     archive_size = blob.size
     with blob.open() as stream:
@@ -345,8 +343,7 @@ def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int
     part = here(path)
     if walker.bombed:
         return
-    if depth + 1 > walker.limits.max_depth:
-        walker.error("nesting_too_deep", part, f"max {walker.limits.max_depth}")
+    if walker.too_deep(depth + 1, part):
         return
     try:
         tf = tarfile.open(fileobj=raw, mode=mode)  # type: ignore[call-overload]
@@ -412,8 +409,7 @@ def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
             with blob.open() as stream:
                 _tar_stream(walker, _Counting(stream), tar_mode, path, depth)
             return
-        if depth + 1 > walker.limits.max_depth:
-            walker.error("nesting_too_deep", here(path), f"max {walker.limits.max_depth}")
+        if walker.too_deep(depth + 1, here(path)):
             return
         inner = _strip_suffix(name, suffixes)
         spool = _Spool(walker, 0)

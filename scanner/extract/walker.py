@@ -221,14 +221,21 @@ class Walker:
         self.visit(blob, cleaned, path, depth, fmt=fmt, media_type=media_type)
         return path
 
+    def too_deep(self, depth: int, part: str) -> bool:
+        """True (and the error recorded against ``part``) when ``depth`` exceeds the nesting
+        limit. Archives ask for ``depth + 1`` before they open their members."""
+        if depth > self.limits.max_depth:
+            self.error("nesting_too_deep", part, f"max {self.limits.max_depth}")
+            return True
+        return False
+
     def visit(self, blob: Blob, name: str, path: str, depth: int, *, fmt: str | None = None,
               media_type: str | None = None, content_hash: str | None = None) -> None:
         part = here(path)
         if self.exhausted:
             return
         self.tick()
-        if depth > self.limits.max_depth:
-            self.error("nesting_too_deep", part, f"max {self.limits.max_depth}")
+        if self.too_deep(depth, part):
             return
         size = blob.size
         if size == 0:
