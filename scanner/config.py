@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from pydantic import Field, ValidationError, field_validator
 
 from connectors.base import SourceConfig, StrictModel
@@ -26,6 +24,7 @@ from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
 from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
+from scanner.retention.schoolyear import check_time_zone
 
 PATH_KEYS = {"path", "file", "state_dir", "outbox_dir", "out_dir", "ca_file", "certificate",
              "private_key", "pfx", "secret_file", "lexicon_dirs", "log_file"}
@@ -53,11 +52,7 @@ class SchoolSettings(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"onbekende tijdzone / unknown time zone {value!r}") from None
-        return value
+        return check_time_zone(value)
 
 
 class DatabaseSettings(StrictModel):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 _AMSTERDAM = ZoneInfo(DEFAULT_TIMEZONE)
@@ -31,6 +31,16 @@ def local_date(moment: date | datetime, tz: tzinfo = _AMSTERDAM) -> date:
             return moment.date()
         return moment.astimezone(tz).date()
     return moment
+
+
+def check_time_zone(name: str) -> str:
+    """Return ``name`` if it is a known IANA time zone; else a Dutch/English ValueError (for
+    pydantic validators: the school's and the retention rules' zone are checked alike)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"onbekende tijdzone '{name}' / unknown time zone '{name}'") from None
+    return name
 
 
 def check_start(start_month: int, start_day: int) -> None:

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from connectors.base import StrictModel
 from scanner.retention.actions import ACTIONS, GEEN
 from scanner.retention.categories import CATEGORIES, Sensitivity
-from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start
+from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start, check_time_zone
 
 RESERVED_RULE_IDS = frozenset(
     {
@@ -322,13 +321,7 @@ class RetentionSettings(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"onbekende tijdzone '{value}' / unknown time zone '{value}'"
-            ) from None
-        return value
+        return check_time_zone(value)
 
     @field_validator("school_year_start")
     @classmethod
