@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -100,58 +100,29 @@ def _files(paths: Iterable[str]) -> Iterator[Path | str]:
             yield path
 
 
+Pending = tuple[AnalysedDocument, "list[TextPart] | None"]
+
+
 def analyse_paths(paths: list[str], settings: Any | None, stdin: BinaryIO | None = None,
                   batch: int = 16) -> Iterator[AnalysedDocument]:
     """Analyse files (and '-' for stdin text), detecting in batches, yielding in input order."""
-    engine = _Engine(settings)
-    try:
-        pending: list[tuple[AnalysedDocument, list[TextPart] | None]] = []
-        for path in _files(paths):
-            if path == "-":
-                data = (stdin.read() if stdin else b"")
-                fetched = Fetched(name="stdin.txt", size=len(data), data=data)
-                document = AnalysedDocument("-", "path", None)
-                kind = ItemKind.FILE
-            else:
-                assert isinstance(path, Path)
-                document = AnalysedDocument(str(path), "path", None)
-                if not path.is_file():
-                    document.errors.append(ItemError("not_found", "bestand bestaat niet / file does not exist"))
-                    pending.append((document, None))
-                    continue
-                fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
-                                  open=lambda p=path: open(p, "rb"))
-                kind = ItemKind.MAIL if path.suffix.lower() in MAIL_SUFFIXES else ItemKind.FILE
-            extraction = engine.extract(fetched, kind)
-            document.errors.extend(extraction.errors)
-            pending.append((document, list(extraction.parts)))
-            if len(pending) >= batch:
-                yield from _detect(engine, pending)
-                pending = []
-        yield from _detect(engine, pending)
-    finally:
-        engine.close()
+    return _in_batches(settings, lambda engine: _path_inputs(engine, paths, stdin), batch)
 
 
 def analyse_jsonl(stream: TextIO, settings: Any | None, batch: int = 32) -> Iterator[AnalysedDocument]:
     """Analyse ``{"id": ..., "text": ...}`` lines; a bad line gets an error object, not a crash."""
+    return _in_batches(settings, lambda engine: _jsonl_inputs(stream), batch)
+
+
+def _in_batches(settings: Any | None, inputs: Callable[[_Engine], Iterator[Pending]],
+                batch: int) -> Iterator[AnalysedDocument]:
+    """Build the engine once, collect inputs (a document with its text parts, or ``None`` for
+    unreadable input) and detect them ``batch`` at a time."""
     engine = _Engine(settings)
     try:
-        pending: list[tuple[AnalysedDocument, list[TextPart] | None]] = []
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                ident, text = record["id"], record["text"]
-                if not isinstance(text, str):
-                    raise TypeError
-            except (ValueError, KeyError, TypeError):
-                document = AnalysedDocument(f"regel {number}", "id", None,
-                                            [ItemError("bad_input", "verwacht {\"id\", \"text\"} / expected {\"id\", \"text\"}")])
-                pending.append((document, None))
-                continue
-            pending.append((AnalysedDocument(ident, "id", None), [TextPart(part="body", text=text)]))
+        pending: list[Pending] = []
+        for item in inputs(engine):
+            pending.append(item)
             if len(pending) >= batch:
                 yield from _detect(engine, pending)
                 pending = []
@@ -160,8 +131,45 @@ def analyse_jsonl(stream: TextIO, settings: Any | None, batch: int = 32) -> Iter
         engine.close()
 
 
-def _detect(engine: _Engine, pending: list[tuple[AnalysedDocument, list[TextPart] | None]]
-            ) -> Iterator[AnalysedDocument]:
+def _path_inputs(engine: _Engine, paths: list[str], stdin: BinaryIO | None) -> Iterator[Pending]:
+    for path in _files(paths):
+        if path == "-":
+            data = (stdin.read() if stdin else b"")
+            fetched = Fetched(name="stdin.txt", size=len(data), data=data)
+            document = AnalysedDocument("-", "path", None)
+            kind = ItemKind.FILE
+        else:
+            assert isinstance(path, Path)
+            document = AnalysedDocument(str(path), "path", None)
+            if not path.is_file():
+                document.errors.append(ItemError("not_found", "bestand bestaat niet / file does not exist"))
+                yield document, None
+                continue
+            fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
+                              open=lambda p=path: open(p, "rb"))
+            kind = ItemKind.MAIL if path.suffix.lower() in MAIL_SUFFIXES else ItemKind.FILE
+        extraction = engine.extract(fetched, kind)
+        document.errors.extend(extraction.errors)
+        yield document, list(extraction.parts)
+
+
+def _jsonl_inputs(stream: TextIO) -> Iterator[Pending]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            ident, text = record["id"], record["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            yield AnalysedDocument(f"regel {number}", "id", None,
+                                   [ItemError("bad_input", "verwacht {\"id\", \"text\"} / expected {\"id\", \"text\"}")]), None
+            continue
+        yield AnalysedDocument(ident, "id", None), [TextPart(part="body", text=text)]
+
+
+def _detect(engine: _Engine, pending: list[Pending]) -> Iterator[AnalysedDocument]:
     """Detect in one batch and yield the documents in input order (unreadable ones included)."""
     if not pending:
         return
