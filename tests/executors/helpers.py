@@ -176,3 +176,24 @@ def poison_share(tmp_path: Path, clean: int) -> tuple[Any, list[Any], Any]:
     spec = AnalysisSpec(sources=(config,), detection=defaults.detection, extraction=defaults.extraction,
                         secret=b"k" * 32)
     return config, refs, spec
+
+
+def assert_killed_worker_run_equals_inline(reference: Reference, name: str, executor: dict[str, Any],
+                                           find: Callable[[], list[int]]) -> None:
+    """Scan with ``executor`` while a worker process is SIGKILLed mid-run; the stored items,
+    findings and errors equal the inline reference run's."""
+    from scanner.jobs import run_scan
+
+    settings, url = run_config(reference, name, executor)
+    killer = Killer(url, find)
+    killer.start()
+    try:
+        assert run_scan(settings, progress=False, echo=lambda _: None) == 0
+    finally:
+        killer.done.set()
+        killer.join()
+    assert killer.killed is not None, "no worker was killed during the run"
+    got = snapshot(url)
+    assert got.items == reference.expected.items
+    assert got.findings == reference.expected.findings
+    assert got.errors == reference.expected.errors

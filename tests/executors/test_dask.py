@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from scanner.executors.dask import DaskExecutor
-from scanner.jobs import run_scan
 from tests.executors.dask_cluster import local_cluster
-from tests.executors.helpers import Killer, measure_overlaps, run_config, snapshot
+from tests.executors.helpers import assert_killed_worker_run_equals_inline, measure_overlaps
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
@@ -31,19 +30,8 @@ def cluster(tmp_path_factory):
 
 
 def test_dask_with_a_killed_worker_equals_inline(reference, cluster) -> None:
-    settings, url = run_config(reference, "dask", {"kind": "dask", "dask_scheduler": cluster.address})
-    killer = Killer(url, cluster.worker_processes)
-    killer.start()
-    try:
-        assert run_scan(settings, progress=False, echo=lambda _: None) == 0
-    finally:
-        killer.done.set()
-        killer.join()
-    assert killer.killed is not None, "no worker was killed during the run"
-    got = snapshot(url)
-    assert got.items == reference.expected.items
-    assert got.findings == reference.expected.findings
-    assert got.errors == reference.expected.errors
+    assert_killed_worker_run_equals_inline(reference, "dask", {"kind": "dask", "dask_scheduler": cluster.address},
+                                           cluster.worker_processes)
 
 
 

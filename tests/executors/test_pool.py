@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.jobs import run_scan
-from tests.executors.helpers import Killer, pool_workers, run_config, snapshot
+from tests.executors.helpers import assert_killed_worker_run_equals_inline, pool_workers
 
 pytestmark = pytest.mark.slow
 
 
 def test_pool_with_a_killed_worker_equals_inline(reference) -> None:
-    settings, url = run_config(reference, "pool", {"kind": "pool", "workers": 2})
-    killer = Killer(url, pool_workers)
-    killer.start()
-    try:
-        assert run_scan(settings, progress=False, echo=lambda _: None) == 0
-    finally:
-        killer.done.set()
-        killer.join()
-    assert killer.killed is not None, "no worker was killed during the run"
-    got = snapshot(url)
-    assert got.items == reference.expected.items
-    assert got.findings == reference.expected.findings
-    assert got.errors == reference.expected.errors
+    assert_killed_worker_run_equals_inline(reference, "pool", {"kind": "pool", "workers": 2}, pool_workers)
