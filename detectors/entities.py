@@ -37,9 +37,6 @@ CATEGORIES: tuple[str, ...] = (
 LEXICON_CATEGORIES: tuple[str, ...] = CATEGORIES[2:]
 """Categories found by term lexicons (the first two come from entity recognizers)."""
 
-SPECIAL_CATEGORIES: frozenset[str] = frozenset({"gezondheid", "religie", "etniciteit"})
-"""Special categories of personal data (AVG art. 9)."""
-
 ENTITY_CATEGORY: dict[str, str | None] = {
     NL_BSN: "identificatie",
     NL_ONDERWIJSNUMMER: "identificatie",
