@@ -25,7 +25,7 @@ import abc
 import fnmatch
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Literal
+from typing import Any, ClassVar, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -209,5 +209,3 @@ class Connector(abc.ABC):
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-
-KindLiteral = Literal  # re-exported for connector modules that declare ``kind: Literal[...]``

@@ -135,10 +135,6 @@ def worker_analyzer(spec: AnalysisSpec) -> Analyzer:
     return _WORKER_ANALYZER
 
 
-def analyse_batch(spec: AnalysisSpec, refs: Sequence[ItemRef]) -> list[AnalysisResult]:
-    """Entry point for pool and Dask workers: analyse ``refs`` with the process's analyzer."""
-    return worker_analyzer(spec).analyse(refs)
-
 
 def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:
     """Fill in subject and date from the message's own headers, for connectors whose listing

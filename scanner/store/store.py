@@ -9,7 +9,6 @@ appended, nothing is counted twice.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -190,11 +189,6 @@ class Store:
             conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
             return result.rowcount or 0
 
-    def run_unit_stats(self, run_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
-                select(s.run_units).where(s.run_units.c.run_id == run_id)).mappings()]
-
     # --- items ----------------------------------------------------------------------------
 
     def known_items(self, source: str, keys: Sequence[str]) -> dict[str, KnownItem]:
@@ -364,10 +358,6 @@ class Store:
                     moves += 1
             return moves
 
-    def set_owner_mark(self, ident: str, mark: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(s.items).where(s.items.c.id == ident).values(owner_mark=mark))
-
     def mark_tagged(self, ident: str, label: str, new_change_key: str | None) -> None:
         """Record that our own label was put on an item (and its new change key, if the
         source bumped it), so the next crawl neither tags it again nor re-analyses it."""
@@ -506,11 +496,6 @@ class Store:
                 select(s.item_errors.c.code, func.count()).where(s.item_errors.c.run_id == run_id)
                 .group_by(s.item_errors.c.code))}
 
-    def item_errors_of(self, ident: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(s.item_errors).where(
-                s.item_errors.c.item_id == ident)).mappings()]
-
     def consecutive_failing_runs(self, source: str, limit: int = 10) -> int:
         """How many of the latest finished scans in a row recorded an error for ``source``."""
         with self.engine.connect() as conn:
@@ -588,11 +573,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
