@@ -38,13 +38,10 @@ class Executor(abc.ABC):
         """Analyse every batch of ``work`` and yield ``(tag, results)`` as they complete."""
 
     @property
+    @abc.abstractmethod
     def detection_mode(self) -> tuple[str, str | None]:
-        """(mode, notice) of the detection engine the workers use."""
-        from detectors import build_detector
-        from scanner.privacy import ValueHasher
-
-        detector = build_detector(self.spec.detection, ValueHasher(self.spec.secret))
-        return detector.mode, detector.mode_notice
+        """(mode, notice) of the detection engine the workers use, as the workers report it
+        (never by building a second engine in the driver)."""
 
     def close(self) -> None:
         """Stop workers and release resources."""
