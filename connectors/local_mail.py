@@ -307,6 +307,14 @@ class _BoundedReader:
         self._remaining -= len(data)
         return data
 
+    def readline(self, size: int = -1) -> bytes:
+        if self._remaining <= 0:
+            return b""
+        size = self._remaining if size is None or size < 0 else min(size, self._remaining)
+        line = self._handle.readline(size)
+        self._remaining -= len(line)
+        return line
+
     def readable(self) -> bool:
         return True
 

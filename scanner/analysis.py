@@ -139,19 +139,24 @@ def worker_analyzer(spec: AnalysisSpec) -> Analyzer:
 def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:
     """Fill in subject and date from the message's own headers, for connectors whose listing
     does not read them (Maildir). Reads the header block only."""
+    import io
     from dataclasses import replace
 
-    from connectors.mailheaders import MAX_HEADER_BYTES, summarise_headers
+    from connectors.mailheaders import read_header_block, summarise_headers
 
     if fetched.name.lower().endswith(".msg"):
         return ref
     try:
-        block = fetched.read(MAX_HEADER_BYTES)
+        if fetched.data is not None:
+            block = read_header_block(io.BytesIO(fetched.data))
+        elif fetched.open is not None:
+            with fetched.open() as stream:
+                block = read_header_block(stream)
+        else:
+            return ref
     except OSError:
         return ref
-    end = block.find(b"\r\n\r\n")
-    end = block.find(b"\n\n") if end < 0 else end
-    summary = summarise_headers(block[:end + 2] if end >= 0 else block)
+    summary = summarise_headers(block)
     return replace(ref, title=summary.subject, date=summary.date or ref.date)
 
 
