@@ -107,9 +107,10 @@ class Analyzer:
             started = time.perf_counter()
             verdicts = self.detector.analyze_many(texts)
             share = (time.perf_counter() - started) / len(pending)
-            for result, verdict in zip(pending, verdicts):
+            for result, verdict, parts in zip(pending, verdicts, texts):
                 result.verdict = verdict
                 result.seconds += share
+                _redact_metadata(result, parts)
         return results
 
     def close(self) -> None:
@@ -134,6 +135,39 @@ def worker_analyzer(spec: AnalysisSpec) -> Analyzer:
         _WORKER_ANALYZER = Analyzer(spec)
     return _WORKER_ANALYZER
 
+
+
+NOT_PERSONAL = frozenset({"CATEGORY_TERM"})
+"""Findings that are vocabulary ("ADHD", "OPP"), not values about a person."""
+
+
+def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
+    """Mask the values detection found wherever they also stand in the metadata that is
+    stored: the subject or file name, and attachment names in finding and error parts. A BSN
+    in a subject must not reach the database in clear just because subjects are kept for the
+    owner's digest. Only the worker can do this: it is the one place that has the values."""
+    from dataclasses import replace
+
+    from scanner.privacy import redact
+
+    verdict = result.verdict
+    if verdict is None or not verdict.findings:
+        return
+    texts = {(p.part, p.location): p.text for p in parts}
+    by_part = {p.part: p.text for p in parts}
+    values: dict[str, str] = {}
+    for finding in verdict.findings:
+        if finding.entity in NOT_PERSONAL:
+            continue
+        text = texts.get((finding.part, finding.location), by_part.get(finding.part, ""))
+        value = text[finding.start:finding.end]
+        if value.strip():
+            values[value] = finding.entity
+    if not values:
+        return
+    result.ref = replace(result.ref, title=redact(result.ref.title, values))
+    verdict.findings = [replace(f, part=redact(f.part, values)) for f in verdict.findings]
+    result.errors = [replace(e, part=redact(e.part, values)) for e in result.errors]
 
 
 def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:

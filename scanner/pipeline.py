@@ -290,8 +290,7 @@ class ScanRunner:
             item = known[ref.item_key]
             facts_changed = ((item.folder or "") != ref.folder or set(item.labels) != set(ref.labels)
                              or item.state != "actief")
-            if facts_changed or item.unit_key != ref.unit_key or item.owner != ref.owner or item.link != ref.link \
-                    or (ref.title and ref.title != item.title):
+            if facts_changed or item.unit_key != ref.unit_key or item.owner != ref.owner or item.link != ref.link:
                 moved.append(ref)
                 if facts_changed:
                     retention_facts.append(item.id)

@@ -70,6 +70,23 @@ def mask(value: str, entity: str | None = None) -> str:
     return stripped[:1] + "*" * max(len(stripped) - 1, 2)
 
 
+def redact(text: str, values: dict[str, str]) -> str:
+    """Replace every occurrence of a detected value in ``text`` (a subject, an attachment name)
+    by its masked sample. ``values`` maps value -> entity. Numbers match in any notation
+    (``111.22.333`` for ``111222333``); other values match case-insensitively."""
+    if not text or not values:
+        return text
+    for value, entity in sorted(values.items(), key=lambda item: -len(item[0])):
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 6 and len(digits) >= len(re.sub(r"\s", "", value)) * 0.6:
+            pattern = r"(?<!\d)" + r"[\s.\-/]?".join(digits) + r"(?!\d)"
+        else:
+            pattern = re.escape(value.strip())
+        if pattern:
+            text = re.sub(pattern, lambda _m, v=value, e=entity: mask(v, e), text, flags=re.IGNORECASE)
+    return text
+
+
 def load_or_create_secret(path: Path) -> bytes:
     """Read the installation's HMAC secret, creating it (mode 0600) on first use.
 

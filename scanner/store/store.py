@@ -54,7 +54,6 @@ class KnownItem:
     unit_key: str
     labels: tuple[str, ...]
     content_hash: str | None = None
-    title: str | None = None
     owner: str | None = None
     link: str | None = None
 
@@ -204,25 +203,25 @@ class Store:
                 chunk = id_list[start:start + 500]
                 for row in conn.execute(select(
                         cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
-                        cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.title, cols.owner,
+                        cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.owner,
                         cols.link).where(cols.id.in_(chunk))):
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
                         folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
-                        content_hash=row.content_hash, title=row.title, owner=row.owner, link=row.link)
+                        content_hash=row.content_hash, owner=row.owner, link=row.link)
         return out
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
         """Mark unchanged items as seen in this run, keeping their findings.
 
         Metadata that can change without the content changing (folder after a move, labels,
-        subject of a re-filed message, owner mapping) is refreshed; an item that had been closed
-        and shows up again is reopened.
+        owner mapping, link) is refreshed; an item that had been closed and shows up again is
+        reopened. The title is not: see the comment below.
         """
         # Only keys the statement sets: SQLAlchemy adds any other key that names a column to
         # the SET clause, and the date a listing reports is not always the stored one (Maildir).
-        rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder, title=r.title,
+        rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder,
                      labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
                      last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
                      **({"change_key": r.change_key, "item_date": _utc(r.date)} if refresh_change_key else {}))
@@ -231,12 +230,10 @@ class Store:
             return 0
         from sqlalchemy import bindparam
 
-        from sqlalchemy import func
-
+        # No title: it is written when the item is analysed, with detected values masked
+        # (only the worker knows them); a listing's raw subject must not overwrite it.
         values = dict(
-            # An empty title means the connector did not read it (Maildir): keep the stored one.
-            folder=bindparam("folder"), title=func.coalesce(func.nullif(bindparam("title"), ""), s.items.c.title),
-            labels=bindparam("labels"),
+            folder=bindparam("folder"), labels=bindparam("labels"),
             unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
             closed_at=bindparam("closed_at"))

@@ -179,3 +179,28 @@ def test_hostile_files_are_recorded_per_item_and_the_run_goes_on(tmp_path):
     assert codes["kapot.pdf"] & {"corrupt", "repaired"}
     assert codes["leeg.docx"] & {"empty", "corrupt"}
     assert flagged == {"lijst.csv"} and not codes["lijst.csv"]
+
+
+def test_a_value_in_a_subject_is_stored_masked_and_stays_masked(tmp_path):
+    """Subjects are kept for the owner's digest, but a BSN or name detection found in them is
+    masked before it is stored, and a later listing's raw subject does not overwrite it."""
+    from email.message import EmailMessage
+
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    message = EmailMessage()
+    message["Subject"] = f"Klassenlijst met BSN {BSN} van leerling Daan de Vries"
+    message["Date"] = "Tue, 05 Mar 2019 10:00:00 +0100"
+    message.set_content("Zie de bijlage.")
+    message.add_attachment(f"naam;bsn\nDaan de Vries;{BSN}\n".encode(), maintype="text", subtype="csv",
+                           filename=f"bsn {BSN}.csv")
+    (folder / "a.eml").write_bytes(bytes(message))
+    settings = configure(tmp_path, [{"name": "e", "kind": "eml", "path": str(folder), "owner": "d@s.nl"}])
+    store = Store(settings.database_url)
+    for _ in range(2):
+        ScanRunner(settings, store).run()
+        with store.engine.connect() as conn:
+            title = conn.execute(text("select title from items")).scalar()
+            parts = set(conn.execute(text("select part from findings")).scalars())
+        assert BSN not in title and "Daan de Vries" not in title and title.startswith("Klassenlijst met BSN ")
+        assert parts and not any(BSN in part for part in parts)
