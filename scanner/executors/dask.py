@@ -9,8 +9,11 @@ never to the database. Each worker process builds its :class:`~scanner.analysis.
 Failure handling is the scheduler's: a worker that dies has its tasks rescheduled on another
 worker (up to ``distributed.scheduler.allowed-failures`` times, then the task fails with
 ``KilledWorker``); a task that raises is retried ``retries`` times. A batch that still fails is
-split and its items retried one by one, so one item that kills workers ends as ``worker_lost``
-(or ``analysis_failed`` if it only raised) while its neighbours are stored normally.
+split and its items retried one by one. A single item whose task still dies may have been a
+bystander on the poisoned worker (the scheduler blames every task assigned to it), so it is
+run once more with nothing else in flight: only an item that fails on its own ends as
+``worker_lost`` (or ``analysis_failed`` if it only raised), and its neighbours are stored
+normally.
 
 Per-mailbox limits (Graph allows 4 concurrent requests per mailbox) are enforced by the driver
 at submission: it is the only process that submits this scan's tasks (the scan lock makes it the
@@ -141,6 +144,10 @@ class DaskExecutor(Executor):
         # (mailbox) at a time, so filling the cluster may mean holding many of this mailbox's
         # batches to reach the next one's: up to ``max_waiting`` (about 16 MB at 16 items each).
         waiting: deque[Work] = deque()
+        # Single items whose task died while other tasks shared the worker: any of them may
+        # have been the one that killed it. Each is run again alone, so a death is unambiguous.
+        suspects: deque[Work] = deque()
+        alone: set[int] = set()
         per_key: dict[str, int] = defaultdict(int)
         running: dict[Any, Work] = {}
         completed = as_completed(loop=client.loop)
@@ -157,6 +164,12 @@ class DaskExecutor(Executor):
 
         def fill() -> None:
             nonlocal exhausted
+            if suspects:
+                if not running:
+                    item = suspects.popleft()
+                    alone.add(id(item))
+                    submit(item)
+                return  # nothing else runs while a suspect is tried on its own
             limit = self.capacity()
             for _ in range(len(waiting)):
                 if len(running) >= limit:
@@ -181,7 +194,7 @@ class DaskExecutor(Executor):
             while True:
                 fill()
                 if not running:
-                    if exhausted and not waiting:
+                    if exhausted and not waiting and not suspects:
                         return
                     continue
                 future = next(completed)
@@ -191,7 +204,7 @@ class DaskExecutor(Executor):
                 try:
                     results = future.result()
                 except Exception as exc:  # noqa: BLE001 - KilledWorker, or a task that kept raising
-                    yield from self._failed(item, exc, waiting)
+                    yield from self._failed(item, exc, waiting, suspects, alone)
                     continue
                 finally:
                     future.release()
@@ -200,17 +213,20 @@ class DaskExecutor(Executor):
             for future in running:
                 future.cancel()
 
-    def _failed(self, item: Work, exc: BaseException,
-                waiting: deque[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+    def _failed(self, item: Work, exc: BaseException, waiting: deque[Work], suspects: deque[Work],
+                alone: set[int]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
         from distributed.scheduler import KilledWorker
 
         died = isinstance(exc, KilledWorker)
-        log.warning("a batch failed on the cluster (%s); %s", type(exc).__name__,
-                    "splitting it" if len(item.refs) > 1 else "recording the item as lost")
         if len(item.refs) > 1:
+            log.warning("a batch failed on the cluster (%s); splitting it", type(exc).__name__)
             split = _SplitTag(item.tag, len(item.refs))
             waiting.extend(Work([ref], split, item.concurrency_key) for ref in item.refs)
             return
+        if id(item) not in alone:
+            suspects.append(item)
+            return
+        log.warning("an item failed on the cluster on its own (%s); recording it as lost", type(exc).__name__)
         self.lost_batches += 1
         yield from _emit(item.tag, lost_results(item, died))
 
