@@ -246,5 +246,35 @@ class Cursor:
     value: str | None
 
 
-CrawlEvent = Seen | Gone | Cursor
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The stored cursor was no longer valid (Graph 410 ``syncStateNotFound``/``resyncRequired``,
+    a changed IMAP UIDVALIDITY, an invalid EWS sync state): this crawl lists the unit afresh.
+
+    Yielded before the unit's ``Seen`` events. The pipeline then treats the unit as a full
+    listing for this run only, whatever ``Unit.full_listing`` says: items not seen are closed
+    (they were deleted during the gap), items seen again under another key are moves. Without
+    this event a delta unit never closes what disappeared while its token was invalid.
+    """
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Blind:
+    """Part of a unit could not be listed this run (an unreadable subfolder, a folder that
+    failed to SELECT, a 403 on one folder, a permission error on a file).
+
+    Nothing stored in this unit whose item key starts with ``item_prefix`` is closed this run
+    (``""`` protects the whole unit): a blind spot is never taken for a deletion. The pipeline
+    records it as a warning (not a failure) naming the place; ``message`` names the folder but
+    never content or detected values. Yield it as soon as the problem is met, before ``Cursor``.
+    """
+
+    item_prefix: str
+    code: str
+    message: str
+
+
+CrawlEvent = Seen | Gone | Cursor | Resync | Blind
 CrawlStream = Iterator[CrawlEvent]
