@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
+from tests.services.fake_ews import (
+    JUF,
+    MEESTER,
+    SERVICE_PASSWORD,
+    SERVICE_USER,
+    FakeEwsServer,
+    FakeExchange,
+)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from connectors.base import SourceError
 from connectors.graph.config import GraphConnection, GraphMailConfig
-
 from tests.services.graph_tls import PFX_PASSPHRASE
 
 from .conftest import build_school, connection, crawl_all, mail_connector, write_secret

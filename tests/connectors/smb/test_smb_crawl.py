@@ -19,7 +19,14 @@ from scanner.model import ItemKind
 from .samba_server import Samba
 from .smb_helpers import crawl_all, make_connector
 from .smb_tree import (
-    BIG_DIR_FILES, LOOP_NAME, MAPPED_SID, MAPPED_UID, ODD_NAMES, OLD, Tree, write_file,
+    BIG_DIR_FILES,
+    LOOP_NAME,
+    MAPPED_SID,
+    MAPPED_UID,
+    ODD_NAMES,
+    OLD,
+    Tree,
+    write_file,
 )
 
 pytestmark = pytest.mark.service
