@@ -14,9 +14,9 @@ from connectors.graph.config import GraphMailConfig
 from reports.delivery import deliver_digests
 from reports.ledger import InMemoryLedger
 from reports.settings import DeliverySettings
-from tests.ews.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
-from tests.graph.fake_graph import FakeGraph
-from tests.graph.tls import make_certificates
+from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
+from tests.services.fake_graph import FakeGraph
+from tests.services.graph_tls import make_certificates
 
 from .reports_testkit import digest, item
 

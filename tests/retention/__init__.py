@@ -1,1 +1,2 @@
-"""Tests of the retention policy engine (scanner.retention)."""
+"""Tests of retention: the policy engine (scanner.retention) and the nightly pass
+(scanner.retention_pass)."""

@@ -1,1 +1,3 @@
-"""Real local servers for the tests (PostgreSQL here; Samba, Dovecot, SMTP in their suites)."""
+"""Servers and fakes shared by more than one test package: PostgreSQL, the fake Microsoft
+Graph (with its certificates) and the fake Exchange (EWS). Samba, Dovecot and SMTP live with
+the only suite that starts them."""

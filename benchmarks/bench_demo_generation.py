@@ -1,6 +1,6 @@
 """Benchmark (not a test): how fast the demo and bulk corpora are written, and peak memory.
 
-Run: .venv/bin/python tests/demo/bench_demo_generation.py [N_BULK ...]
+Run: .venv/bin/python benchmarks/bench_demo_generation.py [N_BULK ...]
 Prints seconds, mails per second, bytes on disk and peak RSS for the default demo and for
 each bulk size (default 20,000). Figures only, no assertions (see helper rules).
 """
@@ -15,7 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scanner.demo import generate_bulk, generate_demo  # noqa: E402
 

@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from smb_tree import Tree
 from connectors.base import ItemFetchError, SourceError
 from connectors.smb import SmbConnector
-from samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
 from scanner.model import ItemKind, ItemRef
-from smb_helpers import crawl_all, make_config, make_connector
+
+from .samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
+from .smb_helpers import crawl_all, make_config, make_connector
+from .smb_tree import Tree
 
 pytestmark = pytest.mark.service
 

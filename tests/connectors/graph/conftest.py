@@ -14,9 +14,8 @@ from connectors.graph.config import GraphFilesConfig, GraphMailConfig
 from connectors.graph.files import GraphFilesConnector
 from connectors.graph.mail import GraphMailConnector
 from scanner.model import Cursor, Gone, Seen
-
-from .fake_graph import FakeGraph
-from .tls import CertFiles, make_certificates
+from tests.services.fake_graph import FakeGraph
+from tests.services.graph_tls import CertFiles, make_certificates
 
 
 @pytest.fixture(scope="session")

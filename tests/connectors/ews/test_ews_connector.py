@@ -1,4 +1,5 @@
-"""The EWS connector, driven through exchangelib against the fake Exchange in fake_ews.py."""
+"""The EWS connector, driven through exchangelib against the fake Exchange of
+tests/services/fake_ews.py."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from pydantic import ValidationError
 from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.ews import EwsConfig, EwsConnector, send_mime
 from connectors.registry import connector_class
-from fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange, make_certificate
 from scanner.model import Cursor, Gone, ItemKind, Seen
+from tests.services.fake_ews import (
+    JUF,
+    MEESTER,
+    SERVICE_PASSWORD,
+    SERVICE_USER,
+    FakeEwsServer,
+    FakeExchange,
+    make_certificate,
+)
 
 
 def mime(subject: str, attachment: bytes | None = None) -> bytes:

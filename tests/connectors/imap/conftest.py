@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from dovecot_server import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
+from .dovecot_server import Dovecot, start_dovecot, stop_dovecot
 
 
 @pytest.fixture(scope="module")

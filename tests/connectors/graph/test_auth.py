@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from connectors.base import SourceError
 from connectors.graph.config import GraphConnection, GraphMailConfig
+from tests.services.graph_tls import PFX_PASSPHRASE
 
 from .conftest import build_school, connection, crawl_all, mail_connector, write_secret
-from .tls import PFX_PASSPHRASE
 
 DEVRIES = "devries@school.nl"
 
@@ -158,7 +158,7 @@ def test_yaml_example_in_docs_loads_through_the_configuration_loader(certs, tmp_
     from connectors.graph.config import GraphFilesConfig
     from scanner.config import load_config
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "graph.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "graph.md").read_text(encoding="utf-8")
     example = next(b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if "sources:" in b)
     pem = tmp_path / "graph.pem"
     pem.write_bytes(certs.app_key_and_cert.read_bytes())

@@ -3,16 +3,12 @@ serving the generated share tree of :mod:`smb_tree`."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from samba_server import Samba, make_base_dir, start_samba, stop_samba  # noqa: E402
-from smb_tree import Tree, build_tree, write_file  # noqa: E402
+from .samba_server import Samba, make_base_dir, start_samba, stop_samba
+from .smb_tree import Tree, build_tree, write_file
 
 
 @pytest.fixture(scope="session")

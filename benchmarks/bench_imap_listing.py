@@ -1,6 +1,6 @@
 """How long does the IMAP full listing take? Prints figures; not a test (no assertions).
 
-Run: .venv/bin/python tests/imap/bench_imap_listing.py [messages]
+Run: .venv/bin/python benchmarks/bench_imap_listing.py [messages]
 Starts a throw-away Dovecot, fills one folder with small messages through MULTIAPPEND, then
 times a full crawl (metadata only) and the fetch of 200 messages.
 """
@@ -15,14 +15,13 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imapclient import IMAPClient  # noqa: E402
 
 from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
-from dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
 from scanner.model import Seen  # noqa: E402
+from tests.connectors.imap.dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
 
 USER = "juf.jansen@school.nl"
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
-from samba_server import Samba
 from scanner.model import Cursor, Gone, ItemRef, Seen
+
+from .samba_server import Samba
 
 PASSWORD_ENV = "SCHOONSCHIP_TEST_SMB_PASSWORD"
 

@@ -1,15 +1,17 @@
-"""Fixtures for the EWS connector tests: a fake Exchange (fake_ews.py) per test."""
+"""Fixtures for the EWS connector tests: a fake Exchange (tests/services/fake_ews.py) per test."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange  # noqa: E402
+from tests.services.fake_ews import (
+    JUF,
+    MEESTER,
+    SERVICE_PASSWORD,
+    SERVICE_USER,
+    FakeEwsServer,
+    FakeExchange,
+)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import jwt
 from cryptography import x509
 
-from .tls import CertFiles
+from .graph_tls import CertFiles
 
 MAILBOX_CONCURRENCY = 4
 

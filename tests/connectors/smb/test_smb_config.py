@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from connectors.registry import config_model, connector_class
 from connectors.smb import SmbConfig, SmbConnector
-from smb_helpers import crawl_all, make_connector
+
+from .smb_helpers import crawl_all, make_connector
 
 EXAMPLE = """
 name: fileserver-vo
@@ -133,7 +134,7 @@ def test_example_in_docs_is_valid() -> None:
     """docs/smb.md's example YAML must stay loadable (IT copies it)."""
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[2] / "docs" / "smb.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[3] / "docs" / "smb.md").read_text(encoding="utf-8")
     block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     sources = yaml.safe_load(block)["sources"]
     configs = [SmbConfig.model_validate(source) for source in sources]

@@ -1,0 +1,1 @@
+"""Tests of the connectors (connectors/), one package per connector family."""

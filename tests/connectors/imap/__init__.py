@@ -1,0 +1,1 @@
+"""Tests of the IMAP connector against a real Dovecot on loopback."""

@@ -1,0 +1,1 @@
+"""Tests of the local connectors: Maildir, mbox, .eml folders and plain folders."""

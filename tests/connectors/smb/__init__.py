@@ -1,0 +1,1 @@
+"""Tests of the SMB connector against a real Samba on loopback."""

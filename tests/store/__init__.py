@@ -1,0 +1,1 @@
+"""Tests of the store (scanner.store): upserts, deletion evidence, locks, migrations."""
