@@ -1,7 +1,7 @@
 """The detector: one Presidio ``AnalyzerEngine`` for Dutch, batched, with a verdict per item.
 
 ``build_detector(settings, hasher)`` is called once per worker process; ``Detector.analyze``
-(one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.model.Verdict`
+(one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.core.model.Verdict`
 objects that carry masked findings and keyed hashes only.
 
 Where the speed comes from (measured in ``benchmarks/bench_detect.py``):
@@ -52,8 +52,8 @@ from detectors.recognizers.roster import Roster
 from detectors.settings import DetectionSettings
 from detectors.termlists import build_category_matcher
 from detectors.verdict import Hit, explain_reasons, judge
-from scanner.model import Finding, TextPart, Verdict
-from scanner.privacy import ValueHasher, mask
+from scanner.core.model import Finding, TextPart, Verdict
+from scanner.core.privacy import ValueHasher, mask
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ _DIGIT_ENTITIES = frozenset({E.NL_BSN, E.NL_ONDERWIJSNUMMER, E.NL_LEERLINGNUMMER
 def canonical(entity: str, value: str) -> str:
     """The form a value is hashed in, so one BSN/phone/IBAN in any notation hashes alike.
 
-    ``scanner.privacy.normalise`` keeps dots (for e-mail addresses), so ``1234.56.782`` and
+    ``scanner.core.privacy.normalise`` keeps dots (for e-mail addresses), so ``1234.56.782`` and
     ``123456782`` would differ; numbers are reduced to their digits (BSN zero-padded to 9),
     phone numbers to the national 10-digit form, IBANs to the compact upper-case form.
     """

@@ -30,8 +30,8 @@ from typing import Any
 from detectors import entities as E
 from detectors.engine import build_detector
 from detectors.settings import DetectionSettings, RosterSettings
-from scanner.model import Finding, TextPart, Verdict
-from scanner.privacy import ValueHasher
+from scanner.core.model import Finding, TextPart, Verdict
+from scanner.core.privacy import ValueHasher
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 SCORED_ENTITIES = (

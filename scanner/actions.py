@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import ConnectorContext, SourceError
 from connectors.registry import connector_class
 from scanner.config import Settings
-from scanner.model import ItemKind, ItemRef
+from scanner.core.model import ItemKind, ItemRef
 from scanner.store import Store
 
 log = logging.getLogger(__name__)

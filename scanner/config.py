@@ -18,7 +18,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from connectors.base import SourceConfig, StrictModel
+from connectors.base import SourceConfig
+from scanner.core.config_base import StrictModel
 from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings

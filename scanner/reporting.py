@@ -23,7 +23,7 @@ from reports.data import (
     TeacherDigest,
 )
 from scanner.config import Settings
-from scanner.privacy import ValueHasher, load_or_create_secret
+from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.retention import item_sensitivity
 from scanner.store import Store
 

@@ -11,7 +11,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from scanner.model import RetentionStatus
+from scanner.core.model import RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.store import Store
 

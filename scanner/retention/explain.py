@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from scanner.model import RetentionStatus
+from scanner.core.model import RetentionStatus
 from scanner.retention.actions import action_label
 
 if TYPE_CHECKING:

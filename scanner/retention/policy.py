@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from re import Pattern
 from zoneinfo import ZoneInfo
 
-from scanner.model import RetentionStatus
+from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
 from scanner.retention.actions import GEEN
 from scanner.retention.categories import item_sensitivity

@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import StrictModel
+from scanner.core.config_base import StrictModel
 from scanner.retention.actions import ACTIONS, GEEN
 from scanner.retention.categories import CATEGORIES, Sensitivity
 from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start, check_time_zone

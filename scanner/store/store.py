@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from scanner.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
+from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
 from scanner.store import schema as s
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from detectors import entities as E
 from detectors.engine import canonical
-from scanner.privacy import ValueHasher
+from scanner.core.privacy import ValueHasher
 
 from tests.detectors.conftest import body
 

@@ -13,7 +13,7 @@ from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.ews import EwsConfig, EwsConnector, send_mime
 from connectors.registry import connector_class
 from fake_ews import JUF, MEESTER, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange, make_certificate
-from scanner.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Cursor, Gone, ItemKind, Seen
 
 
 def mime(subject: str, attachment: bytes | None = None) -> bytes:

@@ -22,7 +22,7 @@ from imapclient import IMAPClient  # noqa: E402
 
 from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
 from dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
-from scanner.model import Seen  # noqa: E402
+from scanner.core.model import Seen  # noqa: E402
 
 USER = "juf.jansen@school.nl"
 

@@ -16,7 +16,7 @@ from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
 from dovecot_server import TOKENS, USERS, Dovecot, free_port
-from scanner.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Cursor, Gone, ItemKind, Seen
 
 pytestmark = pytest.mark.service
 

@@ -9,7 +9,7 @@ from typing import Any
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
 from samba_server import Samba
-from scanner.model import Cursor, Gone, ItemRef, Seen
+from scanner.core.model import Cursor, Gone, ItemRef, Seen
 
 PASSWORD_ENV = "SCHOONSCHIP_TEST_SMB_PASSWORD"
 

@@ -15,7 +15,7 @@ import pytest
 from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
 from samba_server import Samba
-from scanner.model import ItemKind
+from scanner.core.model import ItemKind
 from smb_helpers import crawl_all, make_connector
 from smb_tree import (
     BIG_DIR_FILES, LOOP_NAME, MAPPED_SID, MAPPED_UID, ODD_NAMES, OLD, Tree, write_file,

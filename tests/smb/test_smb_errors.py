@@ -12,7 +12,7 @@ from smb_tree import Tree
 from connectors.base import ItemFetchError, SourceError
 from connectors.smb import SmbConnector
 from samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
-from scanner.model import ItemKind, ItemRef
+from scanner.core.model import ItemKind, ItemRef
 from smb_helpers import crawl_all, make_config, make_connector
 
 pytestmark = pytest.mark.service
