@@ -220,7 +220,7 @@ def _order(item: DigestItem) -> tuple:
     due = item.due_date or date.max
     return (
         DIGEST_STATUSES.index(item.status),
-        cats.sort_key(primary) if primary else (2, 0, ""),
+        cats.sort_key(primary) if primary else (len(cats.CATEGORIES) + 1, ""),
         due,
         _naive(item.date),
         item.item_id,

@@ -24,7 +24,7 @@ from reports.data import (
 )
 from scanner.config import Settings
 from scanner.core.privacy import ValueHasher, load_or_create_secret
-from scanner.retention import item_sensitivity
+from scanner.core.categories import item_sensitivity
 from scanner.store import Store
 
 DIGEST_STATUSES = ("verlopen", "binnenkort")

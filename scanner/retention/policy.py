@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
 from scanner.retention.actions import GEEN
-from scanner.retention.categories import item_sensitivity
+from scanner.core.categories import item_sensitivity
 from scanner.retention.schoolyear import _school_year_end, add_years, local_date
 from scanner.retention.settings import RetentionSettings, Rule, Term
 

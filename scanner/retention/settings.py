@@ -31,7 +31,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scanner.core.config_base import StrictModel
 from scanner.retention.actions import ACTIONS, GEEN
-from scanner.retention.categories import CATEGORIES, Sensitivity
+from scanner.core.categories import CATEGORIES, Sensitivity
 from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start, check_time_zone
 
 RESERVED_RULE_IDS = frozenset(
