@@ -8,17 +8,12 @@ the language is fixed per rendering (digests follow the school's setting, not th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-LANGUAGES: tuple[str, ...] = ("nl", "en")
+from scanner.core.dates import format_date
 
-MONTHS: dict[str, tuple[str, ...]] = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
+LANGUAGES: tuple[str, ...] = ("nl", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
@@ -346,14 +341,6 @@ def t(language: str, key: str, **values: Any) -> str:
     if text is None:
         raise KeyError(key)
     return text.format(**values) if values else text
-
-
-def format_date(value: date | datetime | None, language: str) -> str:
-    """A date as people write it: "3 maart 2025" / "3 March 2025" (no locale dependence,
-    so output does not change with the server's LC_TIME)."""
-    if value is None:
-        return ""
-    return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
 
 
 def format_datetime(value: datetime | None, language: str) -> str:

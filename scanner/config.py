@@ -25,7 +25,7 @@ from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
 from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
-from scanner.retention.schoolyear import check_time_zone
+from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 
 PATH_KEYS = {"path", "file", "state_dir", "outbox_dir", "out_dir", "ca_file", "certificate",
              "private_key", "pfx", "secret_file", "lexicon_dirs", "log_file"}
@@ -48,7 +48,7 @@ class ConfigError(Exception):
 class SchoolSettings(StrictModel):
     name: str = "School"
     language: Literal["nl", "en"] = "nl"
-    timezone: str = "Europe/Amsterdam"
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("timezone")
     @classmethod

@@ -23,8 +23,9 @@ from reports.data import (
     TeacherDigest,
 )
 from scanner.config import Settings
-from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.core.categories import item_sensitivity
+from scanner.core.dates import as_utc
+from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.store import Store
 
 DIGEST_STATUSES = ("verlopen", "binnenkort")
@@ -98,7 +99,7 @@ def run_report_data(store: Store, run_id: int) -> RunReportData | None:
             bytes_read=values.get("bytes_read", 0), seconds=values.get("seconds", 0.0),
         ))
     return RunReportData(
-        run_id=str(run_id), started_at=_aware(run["started_at"]), finished_at=_aware(run["finished_at"]),
+        run_id=str(run_id), started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]),
         status=run["status"], detection_mode=run["detection_mode"] or "",
         detection_notice=run["detection_notice"], sources=sources,
         item_errors_by_code=store.item_error_counts(run_id),
@@ -119,7 +120,3 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value

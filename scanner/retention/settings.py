@@ -32,7 +32,8 @@ from pydantic import Field, field_validator, model_validator
 from scanner.core.config_base import StrictModel
 from scanner.retention.actions import ACTIONS, GEEN
 from scanner.core.categories import CATEGORIES, Sensitivity
-from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start, check_time_zone
+from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
+from scanner.retention.schoolyear import check_start
 
 RESERVED_RULE_IDS = frozenset(
     {
