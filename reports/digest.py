@@ -30,6 +30,7 @@ from reports import categories as cats
 from reports.data import DIGEST_STATUSES, DigestItem, TeacherDigest
 from reports.i18n import check_language, format_date, t
 from reports.rendering import render
+from scanner.core.model import RetentionStatus
 
 DEFAULT_CAP = 25
 DIGEST_HEADER = "X-Schoonschip-Digest"
@@ -146,7 +147,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
 
     ordered = sorted(items, key=_order)
     shown = ordered[:cap]
-    overdue = sum(1 for item in items if item.status == "verlopen")
+    overdue = sum(1 for item in items if item.status == RetentionStatus.OVERDUE)
     due_soon = len(items) - overdue
     sections = _sections(items, shown, language)
 

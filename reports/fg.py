@@ -33,8 +33,9 @@ from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
 from reports.disclosure import ProtectedTable, protect, protect_number
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
+from scanner.core.model import DUE_STATUSES, RetentionStatus
 
-STATUS_COLUMNS = ["verlopen", "binnenkort", "ok"]
+STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
 COUNT_COLUMNS = ["actief", *STATUS_COLUMNS, "opgeruimd"]
 AGE_BUCKETS = [("lt1", 0.0, 1.0), ("1to2", 1.0, 2.0), ("2to5", 2.0, 5.0), ("gt5", 5.0, float("inf"))]
 FAILED_RUN_STATUSES = frozenset({"failed", "mislukt", "running", "bezig", "aborted", "afgebroken",

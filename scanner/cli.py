@@ -175,7 +175,7 @@ def build_cli() -> click.Group:
     @cli.command(help=t("cli.init"))
     @click.argument("target", type=click.Path(path_type=Path, dir_okay=False), default=Path("schoonschip.yaml"))
     def init(target: Path) -> None:
-        from scanner.config import default_config_text
+        from scanner.defaults import default_config_text
 
         if target.exists():
             raise click.ClickException(f"{target} bestaat al / already exists")

@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from reports.data import (
+    DIGEST_ACTIONS,
+    DIGEST_STATUSES,
     FG_ITEM_COLUMNS,
     FG_RUN_COLUMNS,
     DigestItem,
@@ -25,10 +27,10 @@ from reports.data import (
 from scanner.config import Settings
 from scanner.core.categories import item_sensitivity
 from scanner.core.dates import as_utc
+from scanner.core.model import RetentionAction
 from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.store import Store
 
-DIGEST_STATUSES = ("verlopen", "binnenkort")
 
 
 def teacher_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[TeacherDigest]:
@@ -41,8 +43,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             item_id=row["id"], source=row["source"], kind=row["kind"], title=row["title"] or "",
             folder=row["folder"] or "", date=row["item_date"], categories=tuple(row["categories"] or ()),
             status=row["retention_status"], due_date=row["due_date"],
-            action=row["action"] if row["action"] in {"dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"}
-            else "verwijderen",
+            action=row["action"] if row["action"] in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row["link"],
         ))
     generated = now or datetime.now(timezone.utc)

@@ -430,8 +430,9 @@ class Store:
         from sqlalchemy import case, literal
 
         c = s.items.c
-        status = case((c.due_date < today, literal("verlopen")),
-                      (c.due_date <= soon_limit, literal("binnenkort")), else_=literal("ok"))
+        status = case((c.due_date < today, literal(RetentionStatus.OVERDUE.value)),
+                      (c.due_date <= soon_limit, literal(RetentionStatus.DUE_SOON.value)),
+                      else_=literal(RetentionStatus.OK.value))
         query = update(s.items).where(
             c.state == ItemState.ACTIVE.value, c.due_date.is_not(None), c.exempt_reason.is_(None),
             c.retention_status.is_not(None)).values(retention_status=status)
