@@ -64,7 +64,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.verwijderen.mail": "Verwijder het bericht.",
         "action.verwijderen.file": "Verwijder het bestand.",
         "category.unknown": "overige gegevens",
-        "list.and": "en",
         # --- IT run report ------------------------------------------------------------------
         "run.title": "Runrapport",
         "run.subject": "schoonschip run {run_id}: {status}",
@@ -218,7 +217,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.verwijderen.mail": "Delete the message.",
         "action.verwijderen.file": "Delete the file.",
         "category.unknown": "other data",
-        "list.and": "and",
         "run.title": "Run report",
         "run.subject": "schoonschip run {run_id}: {status}",
         "run.summary": "Summary",
@@ -335,9 +333,13 @@ def check_language(language: str) -> str:
     return language
 
 
-def t(language: str, key: str, **values: Any) -> str:
-    """Message ``key`` in ``language`` (Dutch when the English text is missing)."""
-    text = MESSAGES.get(language, {}).get(key) or MESSAGES["nl"].get(key)
+def t(key: str, lang: str, **values: Any) -> str:
+    """Message ``key`` in ``lang`` (Dutch when the English text is missing).
+
+    The same signature as :func:`scanner.i18n.t` (key first), but the language is required:
+    a report's language is fixed per rendering (digests follow the school's setting), never
+    the process's."""
+    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["nl"].get(key)
     if text is None:
         raise KeyError(key)
     return text.format(**values) if values else text
@@ -347,12 +349,3 @@ def format_datetime(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     return f"{format_date(value, language)} {value:%H:%M}"
-
-
-def join_list(words: list[str], language: str) -> str:
-    """"a, b en c" / "a, b and c"."""
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0]
-    return f"{', '.join(words[:-1])} {t(language, 'list.and')} {words[-1]}"
