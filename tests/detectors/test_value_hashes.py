@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from detectors import entities as E
-from detectors.engine import canonical
+from detectors.canonical import canonical
 from scanner.core.privacy import ValueHasher
 
 from tests.detectors.conftest import body
