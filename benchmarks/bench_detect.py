@@ -44,8 +44,8 @@ from detectors import build_detector  # noqa: E402
 from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus  # noqa: E402
 from detectors.nlp import LANGUAGE, choose_pipeline  # noqa: E402
 from detectors.settings import DetectionSettings  # noqa: E402
-from scanner.model import TextPart  # noqa: E402
-from scanner.privacy import ValueHasher  # noqa: E402
+from scanner.core.model import TextPart  # noqa: E402
+from scanner.core.privacy import ValueHasher  # noqa: E402
 
 
 def train_tiny_model(folder: Path) -> Path:

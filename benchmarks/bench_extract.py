@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scanner.extract import ExtractionCache, ExtractionLimits, Extractor  # noqa: E402
-from scanner.model import Fetched, ItemKind  # noqa: E402
+from scanner.core.model import Fetched, ItemKind  # noqa: E402
 from tests.extract import corpus  # noqa: E402
 
 

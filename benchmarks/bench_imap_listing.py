@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imapclient import IMAPClient  # noqa: E402
 
 from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
-from scanner.model import Seen  # noqa: E402
+from scanner.core.model import Seen  # noqa: E402
 from tests.connectors.imap.dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
 
 USER = "juf.jansen@school.nl"

@@ -5,8 +5,8 @@ pipeline drives it in three steps, which keeps discovery cheap and content handl
 
 1. :meth:`Connector.units` lists independent pieces of work (mailbox folders, share subtrees).
 2. :meth:`Connector.crawl` streams what changed in one unit since the stored cursor, as
-   :class:`~scanner.model.Seen` / :class:`~scanner.model.Gone` events followed by one final
-   :class:`~scanner.model.Cursor`. It never reads content.
+   :class:`~scanner.core.model.Seen` / :class:`~scanner.core.model.Gone` events followed by one final
+   :class:`~scanner.core.model.Cursor`. It never reads content.
 3. :meth:`Connector.fetch` delivers the content of one item, only for items the pipeline
    decided to analyse (new, or changed ``change_key``).
 
@@ -17,19 +17,21 @@ subjects or detected values.
 
 Connectors are constructed from their (picklable) configuration in whichever process runs
 them, so the same source can be crawled on the driver and fetched on a Dask worker.
+
+The configuration base of the whole application (``StrictModel``, ``SecretRef``) is not here
+but on the ground floor, :mod:`scanner.core.config_base`: settings are not a connector matter.
 """
 
 from __future__ import annotations
 
 import abc
 import fnmatch
-import os
-from pathlib import Path
 from typing import Any, ClassVar, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from scanner.model import CrawlStream, Fetched, ItemRef, Unit
+from scanner.core.config_base import StrictModel
+from scanner.core.model import CrawlStream, Fetched, ItemRef, Unit
 
 
 class SourceError(Exception):
@@ -55,48 +57,6 @@ class ItemFetchError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-class StrictModel(BaseModel):
-    """Base for all configuration models: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SecretRef(StrictModel):
-    """A secret named in the YAML but kept outside it: an environment variable or a file.
-
-    Written as ``{env: GRAPH_CLIENT_SECRET}`` or ``{file: /etc/schoonschip/graph.pem}``.
-    The reference is checked when the configuration is loaded, so a missing secret is one
-    clear error naming the key, not a failure at 03:00. The value itself is read only when
-    needed and never kept in the model (which is pickled to workers).
-    """
-
-    env: str | None = None
-    file: Path | None = None
-
-    @model_validator(mode="after")
-    def _check_available(self) -> "SecretRef":
-        if (self.env is None) == (self.file is None):
-            raise ValueError("geef precies een van 'env' of 'file' / give exactly one of 'env' or 'file'")
-        if self.env is not None and not os.environ.get(self.env):
-            raise ValueError(
-                f"omgevingsvariabele {self.env} is niet gezet / environment variable {self.env} is not set"
-            )
-        if self.file is not None and not Path(self.file).is_file():
-            raise ValueError(f"bestand {self.file} bestaat niet / file {self.file} does not exist")
-        return self
-
-    def get(self) -> str:
-        """Read the secret now (text, stripped of surrounding white space)."""
-        if self.env is not None:
-            return os.environ.get(self.env, "")
-        return Path(self.file).read_text(encoding="utf-8").strip()  # type: ignore[arg-type]
-
-    def get_bytes(self) -> bytes:
-        if self.env is not None:
-            return os.environ.get(self.env, "").encode()
-        return Path(self.file).read_bytes()  # type: ignore[arg-type]
 
 
 class SourceConfig(StrictModel):
@@ -173,7 +133,7 @@ class Connector(abc.ABC):
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         """Stream the changes in ``unit`` since ``cursor`` (``None``: a full crawl).
 
-        Must end with exactly one :class:`~scanner.model.Cursor` event once the unit was fully
+        Must end with exactly one :class:`~scanner.core.model.Cursor` event once the unit was fully
         listed. If the stored cursor is no longer valid (expired delta token, changed
         UIDVALIDITY) the connector falls back to a full crawl by itself and says so with
         ``Seen`` events for everything that exists; the pipeline keeps stored findings of

@@ -6,7 +6,7 @@ schools that still run their own Exchange 2013/2016/2019, which have no Graph.
 One source is one EWS endpoint with one service account and a list of mailboxes, each
 reached by impersonation (the ApplicationImpersonation role, the normal set-up) or delegate
 access. Every mail folder under the mailbox's message-folder root (``msgfolderroot``:
-Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.model.Unit`
+Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.core.model.Unit`
 keyed ``"<mailbox>/<folder path>"``.
 
 Why these choices:
@@ -45,12 +45,11 @@ from connectors.base import (
     Connector,
     ConnectorContext,
     ItemFetchError,
-    SecretRef,
     SourceConfig,
     SourceError,
-    StrictModel,
 )
-from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+from scanner.core.config_base import SecretRef, StrictModel
+from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 

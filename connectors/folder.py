@@ -17,7 +17,7 @@ from typing import Iterator, Literal
 from pydantic import Field
 
 from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError
-from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 ROOT_UNIT = "."
 

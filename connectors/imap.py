@@ -1,6 +1,6 @@
 """IMAP mailboxes (Google Workspace, hosting providers, Dovecot) through IMAPClient.
 
-One source is one IMAP account. Every selectable folder is a :class:`~scanner.model.Unit`;
+One source is one IMAP account. Every selectable folder is a :class:`~scanner.core.model.Unit`;
 special-use folders (``\\Sent``, ``\\Trash``, ``\\Archive``) are ordinary units, so sent and
 deleted mail is scanned too. Virtual folders that only repeat mail stored elsewhere
 (Gmail's ``\\All``, ``\\Flagged``, ``\\Important``) are skipped by default, so one mail is
@@ -39,11 +39,11 @@ from connectors.base import (
     Connector,
     ConnectorContext,
     ItemFetchError,
-    SecretRef,
     SourceConfig,
     SourceError,
 )
-from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.config_base import SecretRef
+from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError
 from connectors.mailheaders import read_header_block, summarise_headers
-from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 MAILDIR_SUBDIRS = ("new", "cur")
 

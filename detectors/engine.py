@@ -1,7 +1,7 @@
 """The detector: one Presidio ``AnalyzerEngine`` for Dutch, batched, with a verdict per item.
 
 ``build_detector(settings, hasher)`` is called once per worker process; ``Detector.analyze``
-(one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.model.Verdict`
+(one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.core.model.Verdict`
 objects that carry masked findings and keyed hashes only.
 
 Where the speed comes from (measured in ``benchmarks/bench_detect.py``):
@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
@@ -30,6 +29,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from detectors import entities as E
+from detectors.canonical import canonical
 from detectors.nlp import LANGUAGE, NlpChoice, SchoolSpacyNlpEngine, choose_pipeline
 from detectors.recognizers import (
     BirthDateRecognizer,
@@ -47,13 +47,12 @@ from detectors.recognizers import (
     StudentNumberRecognizer,
 )
 from detectors.recognizers.category_terms import CATEGORY_KEY
-from detectors.recognizers.phone import national_digits
 from detectors.recognizers.roster import Roster
 from detectors.settings import DetectionSettings
 from detectors.termlists import build_category_matcher
 from detectors.verdict import Hit, explain_reasons, judge
-from scanner.model import Finding, TextPart, Verdict
-from scanner.privacy import ValueHasher, mask
+from scanner.core.model import Finding, TextPart, Verdict
+from scanner.core.privacy import ValueHasher, mask
 
 logger = logging.getLogger(__name__)
 
@@ -255,28 +254,6 @@ class Detector:
             reasons.append(f"detectiefout:{errors}")
         return Verdict(student_data=student_data, categories=categories, findings=findings,
                        reasons=reasons)
-
-
-_DIGIT_ENTITIES = frozenset({E.NL_BSN, E.NL_ONDERWIJSNUMMER, E.NL_LEERLINGNUMMER})
-
-
-def canonical(entity: str, value: str) -> str:
-    """The form a value is hashed in, so one BSN/phone/IBAN in any notation hashes alike.
-
-    ``scanner.privacy.normalise`` keeps dots (for e-mail addresses), so ``1234.56.782`` and
-    ``123456782`` would differ; numbers are reduced to their digits (BSN zero-padded to 9),
-    phone numbers to the national 10-digit form, IBANs to the compact upper-case form.
-    """
-    if entity in _DIGIT_ENTITIES:
-        digits = re.sub(r"\D", "", value)
-        return digits.zfill(9) if entity == E.NL_BSN else digits
-    if entity == E.PHONE_NUMBER:
-        return national_digits(value) or re.sub(r"\D", "", value)
-    if entity == E.IBAN_CODE:
-        return re.sub(r"\s", "", value).upper()
-    if entity in (E.PERSON, E.STUDENT_ROSTER, E.NL_ADDRESS, E.LOCATION):
-        return " ".join(value.split())
-    return value
 
 
 def _resolve(results: list[RecognizerResult]) -> list[Hit]:

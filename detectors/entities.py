@@ -1,10 +1,14 @@
 """Entity names, their categories and the category keys: the vocabulary of detection output.
 
-Kept in one small module so the recognizers, the verdict, the evaluation and the reports agree
-on spelling. Category keys are Dutch because they are the public contract (config, exports).
+Kept in one small module so the recognizers, the verdict and the evaluation agree on spelling.
+The category keys themselves (Dutch, the public contract in config and exports), their labels,
+sensitivity and order come from the one catalogue, :mod:`scanner.core.categories`; this module
+only says which entity belongs to which category and which categories the term lexicons find.
 """
 
 from __future__ import annotations
+
+from scanner.core.categories import CATEGORY_ORDER
 
 NL_BSN = "NL_BSN"
 NL_ONDERWIJSNUMMER = "NL_ONDERWIJSNUMMER"
@@ -19,23 +23,6 @@ PERSON = "PERSON"
 LOCATION = "LOCATION"
 STUDENT_ROSTER = "STUDENT_ROSTER"
 CATEGORY_TERM = "CATEGORY_TERM"
-
-CATEGORIES: tuple[str, ...] = (
-    "identificatie",
-    "contactgegevens",
-    "gezondheid",
-    "zorg",
-    "verzuim",
-    "thuissituatie",
-    "veiligheid",
-    "religie",
-    "etniciteit",
-    "cijfers",
-)
-"""All category keys, in the order reports show them."""
-
-LEXICON_CATEGORIES: tuple[str, ...] = CATEGORIES[2:]
-"""Categories found by term lexicons (the first two come from entity recognizers)."""
 
 ENTITY_CATEGORY: dict[str, str | None] = {
     NL_BSN: "identificatie",
@@ -55,3 +42,9 @@ ENTITY_CATEGORY: dict[str, str | None] = {
 the category says what *kind* of data it is)."""
 
 ALL_ENTITIES: tuple[str, ...] = (*ENTITY_CATEGORY.keys(), CATEGORY_TERM)
+
+LEXICON_CATEGORIES: tuple[str, ...] = tuple(
+    key for key in CATEGORY_ORDER if key not in set(ENTITY_CATEGORY.values())
+)
+"""Categories found by term lexicons: every category no entity recognizer stands for
+(identificatie and contactgegevens come from the BSN, address, phone ... recognizers)."""

@@ -30,8 +30,9 @@ from typing import Any
 from detectors import entities as E
 from detectors.engine import build_detector
 from detectors.settings import DetectionSettings, RosterSettings
-from scanner.model import Finding, TextPart, Verdict
-from scanner.privacy import ValueHasher
+from scanner.core.categories import CATEGORY_ORDER
+from scanner.core.model import Finding, TextPart, Verdict
+from scanner.core.privacy import ValueHasher
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
 SCORED_ENTITIES = (
@@ -226,7 +227,7 @@ def _score_verdict(report: EvaluationReport, doc: CorpusDocument, verdict: Verdi
         report.wrong_verdicts.append(doc.doc_id)
     gold = set(doc.label.get("categories", [])) if expected else set()
     got = set(verdict.categories)
-    for category in E.CATEGORIES:
+    for category in CATEGORY_ORDER:
         score = report.categories.setdefault(category, Score())
         if category in gold and category in got:
             score.tp += 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from connectors.base import StrictModel
+from scanner.core.config_base import StrictModel
 
 
 class RosterSettings(StrictModel):

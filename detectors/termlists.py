@@ -208,10 +208,3 @@ def build_category_matcher(extra_dirs: Iterable[Path] = ()) -> TermMatcher:
         for path in paths:
             matcher.add_many(category, read_term_file(path))
     return matcher
-
-
-def build_list_matcher(name: str, label: str | None = None) -> TermMatcher:
-    """A matcher over one built-in list in ``detectors/data`` (student context, staff titles)."""
-    matcher = TermMatcher()
-    matcher.add_many(label or name, read_term_file(DATA_DIR / f"{name}.txt"))
-    return matcher

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from detectors import entities as E
 from detectors.termlists import DATA_DIR, TermMatcher, read_term_file
+from scanner.core.categories import CATEGORY_ORDER, category_label
 
 STUDENT_WINDOW = 150
 CATEGORY_WINDOW = 250
@@ -281,7 +282,7 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
         counts[f"term:{category}"] += n
     if decisive:
         categories.update(term_categories)
-        ordered = [c for c in E.CATEGORIES if c in categories]
+        ordered = [c for c in CATEGORY_ORDER if c in categories]
     else:
         ordered = []
     reasons = [f"{rule}:{n}" for rule, n in sorted(counts.items())]
@@ -329,18 +330,6 @@ _CONTACT_TEXT = {
     E.NL_ADDRESS: ("adres", "address"),
     E.IBAN_CODE: ("IBAN-rekeningnummer", "IBAN bank account"),
 }
-CATEGORY_LABELS = {
-    "identificatie": ("identificatie", "identification"),
-    "contactgegevens": ("contactgegevens", "contact details"),
-    "gezondheid": ("gezondheid", "health"),
-    "zorg": ("zorg en begeleiding", "care and support"),
-    "verzuim": ("verzuim", "absence"),
-    "thuissituatie": ("thuissituatie", "home situation"),
-    "veiligheid": ("veiligheid", "safety"),
-    "religie": ("religie", "religion"),
-    "etniciteit": ("etniciteit", "ethnicity"),
-    "cijfers": ("cijfers", "grades"),
-}
 
 
 def explain_reasons(student_data: bool, categories: list[str], reasons: list[str],
@@ -354,13 +343,13 @@ def explain_reasons(student_data: bool, categories: list[str], reasons: list[str
         else ("No student personal data found." if en else "Geen persoonsgegevens van leerlingen gevonden.")
     ]
     if categories:
-        labels = ", ".join(CATEGORY_LABELS.get(c, (c, c))[i] for c in categories)
+        labels = ", ".join(category_label(c, "en" if en else "nl") for c in categories)
         lines.append(("Categories: " if en else "Categorieën: ") + labels)
     for reason in reasons:
         rule, _, n = reason.rpartition(":")
         if rule.startswith("term:"):
             cat = rule.split(":", 1)[1]
-            label = CATEGORY_LABELS.get(cat, (cat, cat))[i]
+            label = category_label(cat, "en" if en else "nl")
             lines.append(f"{n}× a term of category {label}" if en else f"{n}× een term uit categorie {label}")
         elif rule.startswith("contact:"):
             kind = _CONTACT_TEXT.get(rule.split(":", 1)[1], (rule, rule))[i]

@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from scanner.core.model import DUE_STATUSES, RetentionAction
+
 DigestStatus = Literal["verlopen", "binnenkort"]
 DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"]
 
-DIGEST_STATUSES: tuple[str, ...] = ("verlopen", "binnenkort")
+DIGEST_STATUSES: tuple[str, ...] = DUE_STATUSES
 """Order in which urgency groups appear in a digest: overdue first."""
 
-DIGEST_ACTIONS: tuple[str, ...] = ("dossier_en_verwijderen", "las_en_verwijderen", "verwijderen")
+DIGEST_ACTIONS: tuple[str, ...] = tuple(a.value for a in RetentionAction if a is not RetentionAction.GEEN)
+"""The actions a digest item can ask for (an item that needs nothing is not in a digest)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol
@@ -308,13 +307,6 @@ def build_transport(
 # --- the batch ------------------------------------------------------------------------------
 
 
-def iso_week(day: date | datetime) -> str:
-    """The delivery period of a weekly digest: ISO week, e.g. ``2026-W48``.
-
-    ISO weeks (not calendar weeks counted from 1 January) because a digest sent on Monday
-    29 December belongs to the same week as the one sent on Friday 2 January."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 

@@ -30,6 +30,7 @@ from reports import categories as cats
 from reports.data import DIGEST_STATUSES, DigestItem, TeacherDigest
 from reports.i18n import check_language, format_date, t
 from reports.rendering import render
+from scanner.core.model import RetentionStatus
 
 DEFAULT_CAP = 25
 DIGEST_HEADER = "X-Schoonschip-Digest"
@@ -105,7 +106,7 @@ class RenderedDigest:
         """
         message = EmailMessage(policy=SMTP)
         display = sender_name if sender_name is not None else t(
-            self.language, "digest.sender_name", school=self.school)
+            "digest.sender_name", self.language, school=self.school)
         message["From"] = _address(sender, display)
         message["To"] = _address(self.owner, "")
         message["Subject"] = self.subject
@@ -146,15 +147,15 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
 
     ordered = sorted(items, key=_order)
     shown = ordered[:cap]
-    overdue = sum(1 for item in items if item.status == "verlopen")
+    overdue = sum(1 for item in items if item.status == RetentionStatus.OVERDUE)
     due_soon = len(items) - overdue
     sections = _sections(items, shown, language)
 
     total = len(items)
-    subject = (t(language, "digest.subject_one") if total == 1
-               else t(language, "digest.subject", total=total))
+    subject = (t("digest.subject_one", language) if total == 1
+               else t("digest.subject", language, total=total))
     context = {
-        "t": lambda key, **kw: t(language, key, **kw),
+        "t": lambda key, **kw: t(key, language, **kw),
         "language": language,
         "school": digest.school,
         "subject": subject,
@@ -165,7 +166,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         "due_soon": due_soon,
         "capped": len(shown) < total,
         "full_list_hint": digest.full_list_hint,
-        "full_list_default": t(language, "digest.full_list_default"),
+        "full_list_default": t("digest.full_list_default", language),
         "generated": format_date(digest.generated, language),
     }
     return RenderedDigest(
@@ -220,7 +221,7 @@ def _order(item: DigestItem) -> tuple:
     due = item.due_date or date.max
     return (
         DIGEST_STATUSES.index(item.status),
-        cats.sort_key(primary) if primary else (2, 0, ""),
+        cats.sort_key(primary) if primary else (len(cats.CATEGORIES) + 1, ""),
         due,
         _naive(item.date),
         item.item_id,
@@ -238,7 +239,7 @@ def _sections(items: list[DigestItem], shown: list[DigestItem], language: str) -
         in_status = sorted((i for i in items if i.status == status), key=_order)
         if not in_status:
             continue
-        section = SectionView(status=status, heading=t(language, f"digest.section.{status}"),
+        section = SectionView(status=status, heading=t(f"digest.section.{status}", language),
                               count=len(in_status))
         groups: dict[str, GroupView] = {}
         for item in in_status:
@@ -248,7 +249,7 @@ def _sections(items: list[DigestItem], shown: list[DigestItem], language: str) -
                 meta = cats.info(key) if key else None
                 group = GroupView(
                     category=key,
-                    label=_capital(meta.label(language) if meta else t(language, "category.unknown")),
+                    label=_capital(meta.label(language) if meta else t("category.unknown", language)),
                     special=bool(meta and meta.special),
                     count=0,
                 )
@@ -271,19 +272,19 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
     kind = item.kind if item.kind in ("mail", "file") else "file"
     action_key = f"action.{item.action}.{kind}"
     try:
-        action = t(language, action_key)
+        action = t(action_key, language)
     except KeyError:
-        action = t(language, f"action.verwijderen.{kind}")
-    due_text = (t(language, f"digest.due.{item.status}", date=format_date(item.due_date, language))
+        action = t(f"action.verwijderen.{kind}", language)
+    due_text = (t(f"digest.due.{item.status}", language, date=format_date(item.due_date, language))
                 if item.due_date else "")
     href, path_text = link_target(item.link)
     return ItemView(
         title=item.title,
-        kind_label=t(language, f"digest.kind.{kind}"),
+        kind_label=t(f"digest.kind.{kind}", language),
         date_text=format_date(item.date, language),
         folder=item.folder,
-        why=t(language, "digest.why_text",
-              categories=", ".join(labels) if labels else t(language, "category.unknown")),
+        why=t("digest.why_text", language,
+              categories=", ".join(labels) if labels else t("category.unknown", language)),
         special=any(cats.info(key).special for key in item.categories),
         action=action,
         due_text=due_text,

@@ -33,8 +33,9 @@ from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
 from reports.disclosure import ProtectedTable, protect, protect_number
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
+from scanner.core.model import DUE_STATUSES, RetentionStatus
 
-STATUS_COLUMNS = ["verlopen", "binnenkort", "ok"]
+STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
 COUNT_COLUMNS = ["actief", *STATUS_COLUMNS, "opgeruimd"]
 AGE_BUCKETS = [("lt1", 0.0, 1.0), ("1to2", 1.0, 2.0), ("2to5", 2.0, 5.0), ("gt5", 5.0, float("inf"))]
 FAILED_RUN_STATUSES = frozenset({"failed", "mislukt", "running", "bezig", "aborted", "afgebroken",
@@ -97,7 +98,7 @@ class FgReport:
                            "chart": self.charts.get(table.key)})
         return render(
             "fg_report.html.j2",
-            t=lambda key, **kw: t(self.language, key, **kw),
+            t=lambda key, **kw: t(key, self.language, **kw),
             language=self.language,
             k=self.k,
             school=self.school,
@@ -121,16 +122,16 @@ class FgReport:
         tmp = paths["xlsx"].with_suffix(".xlsx.tmp")
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             head = pd.DataFrame([(label, value) for _, label, value in self.headline + self.trend],
-                                columns=[t(self.language, "fg.col.metric"), t(self.language, "fg.col.value")])
-            _spreadsheet_safe(head).to_excel(writer, sheet_name=_sheet(t(self.language, "fg.headline")), index=False)
+                                columns=[t("fg.col.metric", self.language), t("fg.col.value", self.language)])
+            _spreadsheet_safe(head).to_excel(writer, sheet_name=_sheet(t("fg.headline", self.language)), index=False)
             for title, table in self.tables:
                 shown = table.display()
                 shown.index = [_cell_safe(table.row_labels.get(r, r)) for r in shown.index]
                 shown.columns = [table.column_labels.get(c, c) for c in shown.columns]
                 _spreadsheet_safe(shown).to_excel(writer, sheet_name=_sheet(title))
             oldest = self.oldest.set_index("label")
-            oldest.columns = [t(self.language, "fg.oldest_year"), t(self.language, "fg.oldest_age")]
-            oldest.to_excel(writer, sheet_name=_sheet(t(self.language, "fg.oldest")))
+            oldest.columns = [t("fg.oldest_year", self.language), t("fg.oldest_age", self.language)]
+            oldest.to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
         os.replace(tmp, paths["xlsx"])
         return paths
 
@@ -267,7 +268,7 @@ def build_fg_report(
     runs = _prepare_runs(runs_df)
 
     def tr(key: str, **kw: Any) -> str:
-        return t(language, key, **kw)
+        return t(key, language, **kw)
 
     column_labels = {c: tr(f"fg.col.{c}") for c in COUNT_COLUMNS}
     row_sums = [("actief", STATUS_COLUMNS)]
@@ -417,15 +418,15 @@ def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
     table = ProtectedTable(
         key="runs", values=values, k=k, primary=primary, secondary=primary & False,
         row_labels=labels,
-        column_labels={c: t(language, f"fg.col.{c}") for c in ["present", "new", "cleaned"]},
+        column_labels={c: t(f"fg.col.{c}", language) for c in ["present", "new", "cleaned"]},
     )
     if len(runs) < 2:
-        note = t(language, "fg.trend_first")
+        note = t("fg.trend_first", language)
         current = runs.iloc[-1]["run_id"] if len(runs) else None
         new = int((data["first_seen_run"] == current).sum()) if current else 0
         overdue = int(((data["state"] == "actief") & (data["status"] == "verlopen")).sum())
-        trend = [("nieuw", t(language, "fg.new"), protect_number(new, k)),
-                 ("nog_verlopen", t(language, "fg.still_overdue"), protect_number(overdue, k))]
+        trend = [("nieuw", t("fg.new", language), protect_number(new, k)),
+                 ("nog_verlopen", t("fg.still_overdue", language), protect_number(overdue, k))]
         return table, trend, note, 0, None
     previous, current = runs.iloc[-2], runs.iloc[-1]
     new = int((data["first_seen_run"] == current["run_id"]).sum())
@@ -436,11 +437,11 @@ def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
     open_then = data["closed_at"].isna() | (data["closed_at"] > previous["finished_at"])
     present_before = int((existed & open_then).sum())
     trend = [
-        ("nieuw", t(language, "fg.new"), protect_number(new, k)),
-        ("opgeruimd", t(language, "fg.cleaned"), protect_number(cleaned, k)),
-        ("nog_verlopen", t(language, "fg.still_overdue"), protect_number(still, k)),
+        ("nieuw", t("fg.new", language), protect_number(new, k)),
+        ("opgeruimd", t("fg.cleaned", language), protect_number(cleaned, k)),
+        ("nog_verlopen", t("fg.still_overdue", language), protect_number(still, k)),
     ]
-    note = t(language, "fg.trend_since", date=format_datetime(previous["finished_at"], language))
+    note = t("fg.trend_since", language, date=format_datetime(previous["finished_at"], language))
     return table, trend, note, cleaned, present_before
 
 
@@ -457,8 +458,8 @@ def _oldest(active: pd.DataFrame, category_keys: list[str], k: int, language: st
             continue
         oldest = dates.min()
         months = (now.year - oldest.year) * 12 + (now.month - oldest.month) - (1 if now.day < oldest.day else 0)
-        age = (t(language, "fg.age_years", years=months // 12) if months >= 12
-               else t(language, "fg.age_months", months=max(months, 0)))
+        age = (t("fg.age_years", language, years=months // 12) if months >= 12
+               else t("fg.age_months", language, months=max(months, 0)))
         records.append({"key": key, "label": label, "oldest_year": str(oldest.year), "age": age})
     frame = pd.DataFrame(records, columns=["key", "label", "oldest_year", "age"]).set_index("key")
     return frame
@@ -467,20 +468,20 @@ def _oldest(active: pd.DataFrame, category_keys: list[str], k: int, language: st
 def _charts(categories: ProtectedTable, ages: ProtectedTable, runs: ProtectedTable, language: str,
             k: int) -> dict[str, str]:
     hidden = f"<{k}"
-    series = [(s, t(language, f"fg.col.{s}")) for s in STATUS_COLUMNS]
+    series = [(s, t(f"fg.col.{s}", language)) for s in STATUS_COLUMNS]
     shown = categories.display()
     rows = [
         (categories.row_labels[c], {s: categories.visible_value(c, s) for s in STATUS_COLUMNS},
          str(shown.loc[c, "actief"]))
         for c in categories.values.index if categories.values.loc[c, "actief"] > 0
     ]
-    result = {"categorie": charts.stacked_bars(t(language, "fg.chart.categories"), rows, series)}
+    result = {"categorie": charts.stacked_bars(t("fg.chart.categories", language), rows, series)}
     result["ouderdom"] = charts.columns(
-        t(language, "fg.chart.age"),
+        t("fg.chart.age", language),
         [(ages.row_labels[a], ages.visible_value(a, "actief")) for a in ages.values.index], hidden)
     if len(runs.values.index) > 0:
         result["runs"] = charts.line(
-            t(language, "fg.chart.trend"),
+            t("fg.chart.trend", language),
             [(runs.row_labels[r], runs.visible_value(r, "present")) for r in runs.values.index], hidden)
     return result
 

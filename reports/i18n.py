@@ -8,17 +8,12 @@ the language is fixed per rendering (digests follow the school's setting, not th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-LANGUAGES: tuple[str, ...] = ("nl", "en")
+from scanner.core.dates import format_date
 
-MONTHS: dict[str, tuple[str, ...]] = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
+LANGUAGES: tuple[str, ...] = ("nl", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nl": {
@@ -69,7 +64,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.verwijderen.mail": "Verwijder het bericht.",
         "action.verwijderen.file": "Verwijder het bestand.",
         "category.unknown": "overige gegevens",
-        "list.and": "en",
         # --- IT run report ------------------------------------------------------------------
         "run.title": "Runrapport",
         "run.subject": "schoonschip run {run_id}: {status}",
@@ -223,7 +217,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.verwijderen.mail": "Delete the message.",
         "action.verwijderen.file": "Delete the file.",
         "category.unknown": "other data",
-        "list.and": "and",
         "run.title": "Run report",
         "run.subject": "schoonschip run {run_id}: {status}",
         "run.summary": "Summary",
@@ -340,32 +333,19 @@ def check_language(language: str) -> str:
     return language
 
 
-def t(language: str, key: str, **values: Any) -> str:
-    """Message ``key`` in ``language`` (Dutch when the English text is missing)."""
-    text = MESSAGES.get(language, {}).get(key) or MESSAGES["nl"].get(key)
+def t(key: str, lang: str, **values: Any) -> str:
+    """Message ``key`` in ``lang`` (Dutch when the English text is missing).
+
+    The same signature as :func:`scanner.i18n.t` (key first), but the language is required:
+    a report's language is fixed per rendering (digests follow the school's setting), never
+    the process's."""
+    text = MESSAGES.get(lang, {}).get(key) or MESSAGES["nl"].get(key)
     if text is None:
         raise KeyError(key)
     return text.format(**values) if values else text
-
-
-def format_date(value: date | datetime | None, language: str) -> str:
-    """A date as people write it: "3 maart 2025" / "3 March 2025" (no locale dependence,
-    so output does not change with the server's LC_TIME)."""
-    if value is None:
-        return ""
-    return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
 
 
 def format_datetime(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     return f"{format_date(value, language)} {value:%H:%M}"
-
-
-def join_list(words: list[str], language: str) -> str:
-    """"a, b en c" / "a, b and c"."""
-    if not words:
-        return ""
-    if len(words) == 1:
-        return words[0]
-    return f"{', '.join(words[:-1])} {t(language, 'list.and')} {words[-1]}"

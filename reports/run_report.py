@@ -69,7 +69,7 @@ def render_run_report(data: RunReportData, language: str = "nl") -> RenderedRunR
     language = check_language(language)
     sources = [_view(s) for s in data.sources]
     totals = SourceRunStats(
-        name=t(language, "run.total"), kind="",
+        name=t("run.total", language), kind="",
         items_seen=sum(s.items_seen for s in data.sources),
         items_analysed=sum(s.items_analysed for s in data.sources),
         items_skipped=sum(s.items_skipped for s in data.sources),
@@ -80,19 +80,19 @@ def render_run_report(data: RunReportData, language: str = "nl") -> RenderedRunR
     )
     duration = _duration(data)
     if duration and duration > 0:
-        throughput = t(language, "run.throughput_value",
+        throughput = t("run.throughput_value", language,
                        items=_number(totals.items_analysed / duration, language),
                        mb=_number(totals.bytes_read / duration / 1_000_000, language))
     else:
         throughput = "-"
-    subject = t(language, "run.subject", run_id=data.run_id, status=data.status)
+    subject = t("run.subject", language, run_id=data.run_id, status=data.status)
     context = {
-        "t": lambda key, **kw: t(language, key, **kw),
+        "t": lambda key, **kw: t(key, language, **kw),
         "language": language,
         "subject": subject,
         "run": data,
         "started": format_datetime(data.started_at, language),
-        "finished": format_datetime(data.finished_at, language) if data.finished_at else t(language, "run.not_finished"),
+        "finished": format_datetime(data.finished_at, language) if data.finished_at else t("run.not_finished", language),
         "duration": format_duration(duration) if duration is not None else "-",
         "throughput": throughput,
         "sources": sources,

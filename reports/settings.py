@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from connectors.base import SecretRef, StrictModel
+from scanner.core.config_base import SecretRef, StrictModel
 
 
 class DeliverySettings(StrictModel):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from scanner.model import Fetched, ItemError, ItemKind, TextPart, Verdict
+from scanner.core.model import Fetched, ItemError, ItemKind, TextPart, Verdict
 
 MAIL_SUFFIXES = {".eml"}
 
@@ -70,7 +70,7 @@ class _Engine:
         from detectors.settings import DetectionSettings
         from scanner.extract import ExtractionCache, Extractor
         from scanner.extract.limits import ExtractionLimits
-        from scanner.privacy import ValueHasher
+        from scanner.core.privacy import ValueHasher
 
         detection = settings.detection if settings else DetectionSettings()
         limits = settings.extraction if settings else ExtractionLimits()

@@ -3,7 +3,7 @@
 An :class:`Analyzer` is built once per worker process (local, pool or Dask): it holds the
 expensive pieces, the detection engine (a spaCy pipeline) and the extraction sandbox, and the
 connectors it needs to fetch content, rebuilt from their picklable configuration. What leaves
-it is an :class:`~scanner.model.AnalysisResult`: metadata, hashes, masked findings and errors.
+it is an :class:`~scanner.core.model.AnalysisResult`: metadata, hashes, masked findings and errors.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
 from connectors.registry import connector_class
-from scanner.model import AnalysisResult, Fetched, ItemError, ItemKind, ItemRef, TextPart
+from scanner.core.model import AnalysisResult, Fetched, ItemError, ItemKind, ItemRef, TextPart
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Analyzer:
     def __init__(self, spec: AnalysisSpec) -> None:
         from detectors import build_detector
         from scanner.extract import ExtractionCache, Extractor
-        from scanner.privacy import ValueHasher
+        from scanner.core.privacy import ValueHasher
 
         self.spec = spec
         self.detector = build_detector(spec.detection, ValueHasher(spec.secret))
@@ -148,7 +148,7 @@ def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
     owner's digest. Only the worker can do this: it is the one place that has the values."""
     from dataclasses import replace
 
-    from scanner.privacy import redact
+    from scanner.core.privacy import redact
 
     verdict = result.verdict
     if verdict is None or not verdict.findings:

@@ -4,8 +4,9 @@ Help and messages are Dutch by default; ``--lang en`` (or ``SCHOONSCHIP_LANG=en`
 to English. The language has to be known before click builds its help pages, so ``main``
 reads ``--lang`` from the arguments first and then builds the command group.
 
-Exit codes: 0 success; 1 the job failed; 2 bad usage or an invalid configuration; 3 another
-run holds the lock; 4 the last run failed (``status``).
+Exit codes (:class:`scanner.core.exitcodes.ExitCode`): 0 success; 1 the job failed; 2 bad
+usage or an invalid configuration; 3 another run holds the lock; 4 the last run failed
+(``status``); 5 no successful scan for more than two days (``status``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from typing import Any
 import click
 
 from scanner import i18n
+from scanner.core.exitcodes import ExitCode
 from scanner.i18n import t
-
-EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_LAST_RUN_FAILED = 1, 2, 3, 4
 
 
 def _load(config: Path | None):
@@ -31,7 +31,7 @@ def _load(config: Path | None):
         return load_config(config)
     except ConfigError as exc:
         click.echo(exc.format(), err=True)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(ExitCode.CONFIG)
 
 
 def _setup_logging(verbose: bool, json_logs: bool = False) -> None:
@@ -175,7 +175,7 @@ def build_cli() -> click.Group:
     @cli.command(help=t("cli.init"))
     @click.argument("target", type=click.Path(path_type=Path, dir_okay=False), default=Path("schoonschip.yaml"))
     def init(target: Path) -> None:
-        from scanner.config import default_config_text
+        from scanner.defaults import default_config_text
 
         if target.exists():
             raise click.ClickException(f"{target} bestaat al / already exists")
@@ -200,7 +200,7 @@ def build_cli() -> click.Group:
         outcome = explain_item(store, settings, item, lang=i18n.language())
         if outcome is None:
             click.echo(t("item.not_found", item=item), err=True)
-            sys.exit(EXIT_FAILED)
+            sys.exit(ExitCode.FAILED)
         row, text = outcome
         click.echo(f"{row['id']}  {row['source']}  {row['folder'] or ''}  "
                    f"{row['item_date'].date().isoformat()}  {', '.join(row['categories'] or [])}")
@@ -217,7 +217,7 @@ def build_cli() -> click.Group:
         report = run_evaluation(corpus or default_corpus_dir(), DetectionSettings())
         click.echo(report.format())
         if report.target_failures():
-            sys.exit(EXIT_FAILED)
+            sys.exit(ExitCode.FAILED)
 
     # --- schedule -----------------------------------------------------------------------
 

@@ -11,20 +11,21 @@ can be moved together with its data.
 from __future__ import annotations
 
 import copy
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from connectors.base import SourceConfig, StrictModel
+from connectors.base import SourceConfig
+from scanner.core.config_base import StrictModel
 from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
 from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
-from scanner.retention.schoolyear import check_time_zone
+from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
+from scanner.defaults import load_defaults
 
 PATH_KEYS = {"path", "file", "state_dir", "outbox_dir", "out_dir", "ca_file", "certificate",
              "private_key", "pfx", "secret_file", "lexicon_dirs", "log_file"}
@@ -47,7 +48,7 @@ class ConfigError(Exception):
 class SchoolSettings(StrictModel):
     name: str = "School"
     language: Literal["nl", "en"] = "nl"
-    timezone: str = "Europe/Amsterdam"
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("timezone")
     @classmethod
@@ -165,19 +166,6 @@ class Settings(StrictModel):
 
 
 # --- loading ------------------------------------------------------------------------------
-
-
-def default_config_text(name: str = "default.yaml") -> str:
-    """Return a built-in YAML file, from the installed package or the source tree."""
-    packaged = resources.files("scanner").joinpath("_defaults", name)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    source_tree = Path(__file__).resolve().parent.parent / "config" / name
-    return source_tree.read_text(encoding="utf-8")
-
-
-def load_defaults() -> dict[str, Any]:
-    return yaml.safe_load(default_config_text()) or {}
 
 
 def load_config(path: Path | str | None, overrides: dict[str, Any] | None = None) -> Settings:

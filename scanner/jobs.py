@@ -18,18 +18,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scanner.config import Settings
+from scanner.core.dates import iso_week
+from scanner.core.exitcodes import ExitCode
 from scanner.i18n import t
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], Any]
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_LAST_RUN_FAILED, EXIT_STALE = 0, 1, 2, 3, 4, 5
-
-
-def iso_week(day: date | None = None) -> str:
-    year, week, _ = (day or datetime.now(timezone.utc).date()).isocalendar()
-    return f"{year}-W{week:02d}"
-
 
 def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = print,
              stop: threading.Event | None = None, today: datetime | None = None) -> int:
@@ -46,17 +40,17 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
         summary = runner.run()
     except LockedError as exc:
         echo(t("scan.locked", pid=exc.pid, host=exc.host, since=exc.since.isoformat(timespec="seconds")))
-        return EXIT_LOCKED
+        return ExitCode.LOCKED
     except DetectionSettingsError as exc:
         echo(t("scan.bad_detection", problem=str(exc)))
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; IT hears of it
         log.error("scan failed (%s)", type(exc).__name__, exc_info=True)
         echo(t("scan.failed", error=type(exc).__name__))
         latest = store.runs("scan", limit=1)
         if latest and latest[0]["status"] == "failed":
             _notify_failures(settings, store, latest[0]["id"])
-        return EXIT_FAILED
+        return ExitCode.FAILED
     finally:
         if hook is not None and hasattr(hook, "close"):
             hook.close()
@@ -77,7 +71,7 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
         actions = apply_actions(settings, store)
         echo(t("scan.actions", tagged=actions.tagged, failed=actions.failed))
     _notify_failures(settings, store, summary.run_id)
-    return EXIT_OK if summary.status in ("completed", "interrupted") else EXIT_FAILED
+    return ExitCode.OK if summary.status in ("completed", "interrupted") else ExitCode.FAILED
 
 
 def _notify_failures(settings: Settings, store: Any, run_id: int) -> None:
@@ -135,14 +129,14 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
             source_config = settings.source(delivery.source)
         except KeyError:
             echo(f"delivery.source {delivery.source!r}: onbekende bron / unknown source")
-            return EXIT_CONFIG
+            return ExitCode.CONFIG
     summary = deliver_digests(digests, delivery, store, period, transport=transport,
                               source_config=source_config)
     echo(t("digest.done", count=len(digests), sent=len(summary.sent), failed=len(summary.failed),
            skipped=len(summary.already_sent)))
     if delivery.method == "outbox" or dry_run:
         echo(str(settings.outbox_dir))
-    return EXIT_OK if not summary.failed else EXIT_FAILED
+    return ExitCode.OK if not summary.failed else ExitCode.FAILED
 
 
 def _mail_clients(settings: Settings) -> tuple[Any, Any]:
@@ -190,7 +184,7 @@ def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = 
             (target / "run-rapport.html").write_text(rendered.html, encoding="utf-8")
             (target / "run-rapport.txt").write_text(rendered.text, encoding="utf-8")
     echo(t("report.done", path=paths[0] if isinstance(paths, list) else target))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -> int:
@@ -200,7 +194,7 @@ def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -
 
     echo(t("config.ok", sources=len(settings.sources)))
     if not connect:
-        return EXIT_OK
+        return ExitCode.OK
     failed = False
     for source in settings.sources:
         try:
@@ -213,7 +207,7 @@ def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -
         except Exception as exc:  # noqa: BLE001 - report every source, not just the first failure
             failed = True
             echo(f"  {source.name} ({source.kind}): {type(exc).__name__}")
-    return EXIT_FAILED if failed else EXIT_OK
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 def run_status(settings: Settings, *, output_format: str = "text", echo: Echo = print) -> int:
@@ -223,8 +217,8 @@ def run_status(settings: Settings, *, output_format: str = "text", echo: Echo = 
     echo(json.dumps(status, ensure_ascii=False, default=str, indent=2) if output_format == "json"
          else format_status(status))
     if status.get("last_run_failed"):
-        return EXIT_LAST_RUN_FAILED
-    return EXIT_STALE if status.get("stale") else EXIT_OK
+        return ExitCode.LAST_RUN_FAILED
+    return ExitCode.STALE if status.get("stale") else ExitCode.OK
 
 
 DEMO_OUTPUTS = ("bronnen", "data", "outbox", "rapport", "export.csv", "demo.yaml")
@@ -254,7 +248,7 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / "demo.yaml").is_file():
             echo(t("demo.not_empty", path=out_dir))
-            return EXIT_CONFIG
+            return ExitCode.CONFIG
         # A previous demo: start afresh (everything in it was generated by the demo).
         for name in DEMO_OUTPUTS:
             target = out_dir / name
@@ -270,7 +264,7 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     settings = load_config(config_path)
     now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if today else None
     code = run_scan(settings, progress=False, echo=echo, today=now)
-    if code != EXIT_OK:
+    if code != ExitCode.OK:
         return code
     export_path = out_dir / "export.csv"
     with open(export_path, "w", encoding="utf-8", newline="") as stream:
@@ -280,4 +274,4 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     run_report(settings, echo=echo, now=now)
     echo(t("demo.done", outbox=settings.outbox_dir, report=settings.report_dir, export=export_path,
            database=settings.database_url.removeprefix("sqlite:///")))
-    return EXIT_OK
+    return ExitCode.OK

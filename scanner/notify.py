@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select, update
 
 from scanner.config import Settings
+from scanner.core.dates import as_utc
 from scanner.scheduling import NOTIFY_TABLE, school_timezone
 
 log = logging.getLogger("schoonschip.notify")
@@ -182,7 +183,7 @@ def _body(settings: Settings, problems: list[Problem], rows: dict[str, dict], so
         lines += ["", "Problemen / problems:"]
         for problem in problems:
             row = rows.get(problem.key)
-            since = (f" (sinds / since {_aware(row['first_seen']).astimezone(tz):%Y-%m-%d})"
+            since = (f" (sinds / since {as_utc(row['first_seen']).astimezone(tz):%Y-%m-%d})"
                      if row and row["active"] else " (nieuw / new)")
             lines.append(f"  - {problem.summary}{since}")
     if solved:
@@ -246,6 +247,3 @@ def _mail_clients(settings: Settings) -> tuple[Any, Any]:
     return clients(settings)
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from reports.data import (
+    DIGEST_ACTIONS,
+    DIGEST_STATUSES,
     FG_ITEM_COLUMNS,
     FG_RUN_COLUMNS,
     DigestItem,
@@ -23,11 +25,12 @@ from reports.data import (
     TeacherDigest,
 )
 from scanner.config import Settings
-from scanner.privacy import ValueHasher, load_or_create_secret
-from scanner.retention import item_sensitivity
+from scanner.core.categories import item_sensitivity
+from scanner.core.dates import as_utc
+from scanner.core.model import RetentionAction
+from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.store import Store
 
-DIGEST_STATUSES = ("verlopen", "binnenkort")
 
 
 def teacher_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[TeacherDigest]:
@@ -40,8 +43,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             item_id=row["id"], source=row["source"], kind=row["kind"], title=row["title"] or "",
             folder=row["folder"] or "", date=row["item_date"], categories=tuple(row["categories"] or ()),
             status=row["retention_status"], due_date=row["due_date"],
-            action=row["action"] if row["action"] in {"dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"}
-            else "verwijderen",
+            action=row["action"] if row["action"] in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row["link"],
         ))
     generated = now or datetime.now(timezone.utc)
@@ -98,7 +100,7 @@ def run_report_data(store: Store, run_id: int) -> RunReportData | None:
             bytes_read=values.get("bytes_read", 0), seconds=values.get("seconds", 0.0),
         ))
     return RunReportData(
-        run_id=str(run_id), started_at=_aware(run["started_at"]), finished_at=_aware(run["finished_at"]),
+        run_id=str(run_id), started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]),
         status=run["status"], detection_mode=run["detection_mode"] or "",
         detection_notice=run["detection_notice"], sources=sources,
         item_errors_by_code=store.item_error_counts(run_id),
@@ -119,7 +121,3 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value

@@ -11,7 +11,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from scanner.model import RetentionStatus
+from scanner.core.model import RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.store import Store
 
@@ -79,8 +79,8 @@ def explain_item(store: Store, settings: Any, ident: str, lang: str = "nl",
     row = store.item(ident)
     if row is None:
         return None
-    from scanner.store.store import _aware
+    from scanner.core.dates import as_utc
 
-    row["item_date"] = _aware(row["item_date"])
+    row["item_date"] = as_utc(row["item_date"])
     decision = RetentionPolicy(settings.retention, today=today).evaluate(facts_of(row))
     return row, decision.explain(lang)

@@ -50,6 +50,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from scanner.config import Settings
+from scanner.core.exitcodes import ExitCode
 
 log = logging.getLogger("schoonschip.schedule")
 
@@ -64,7 +65,6 @@ DISABLED = frozenset({"", "off", "uit", "none", "-"})
 MAX_WAIT_SECONDS = 60.0  # re-read the clock at least every minute (suspend, NTP steps)
 LOCK_HEARTBEAT_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 60
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
 Action = Callable[[threading.Event], int]
 
@@ -214,7 +214,7 @@ def _locked(settings: Settings, name: str, body: Callable[[], int]) -> int:
         except LockedError as exc:
             log.warning("%s overgeslagen: loopt al (pid %s op %s) / skipped: already running",
                         name, exc.pid, exc.host)
-            return EXIT_LOCKED
+            return ExitCode.LOCKED
         with lock:
             return body()
     finally:
@@ -372,8 +372,8 @@ class ScheduleService:
             return
         log.info("%s klaar in %.0f s, afsluitcode %d / done in %.0f s, exit code %d", job.id,
                  time.monotonic() - started, code, time.monotonic() - started, code)
-        status = {EXIT_OK: "ran", EXIT_LOCKED: "locked"}.get(code, "failed")
-        if stop.is_set() and code == EXIT_OK and following is not None:
+        status = {ExitCode.OK: "ran", ExitCode.LOCKED: "locked"}.get(code, "failed")
+        if stop.is_set() and code == ExitCode.OK and following is not None:
             status = "stopped"
             job.next_run_time = scheduled
             self.jobstore.update_job(job)
@@ -450,12 +450,12 @@ def notify_after_job(settings: Settings, store: Any, clock: Clock | None = None
     clock = clock or SystemClock()
 
     def after(kind: str, code: int | None) -> None:
-        if not settings.notify.it_recipients or code == EXIT_LOCKED:
+        if not settings.notify.it_recipients or code == ExitCode.LOCKED:
             return
         from scanner.notify import notify_it, notify_job_failed, notify_job_ok
 
         now = clock.now()
-        if code == EXIT_OK:
+        if code == ExitCode.OK:
             notify_job_ok(settings, store, kind, now=now)
             return
         if kind == "scan":
@@ -481,7 +481,7 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
         build_triggers(settings)
     except ScheduleError as exc:
         echo("\n".join([f"{settings.config_file or 'config'}:", *(f"  - {p}" for p in exc.problems)]))
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url)
     try:
@@ -490,7 +490,7 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
         except LockedError as exc:
             echo(f"de planner draait al (pid {exc.pid} op {exc.host} sinds {exc.since:%Y-%m-%d %H:%M}) / "
                  f"the scheduler is already running")
-            return EXIT_LOCKED
+            return ExitCode.LOCKED
         with stop_on_signals(stop) as event, lock:
             beat = threading.Thread(target=_heartbeat, args=(lock, event), name="schedule-heartbeat", daemon=True)
             beat.start()
@@ -504,6 +504,6 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
                 event.set()
                 beat.join(timeout=5)
         log.info("planner gestopt / scheduler stopped")
-        return EXIT_OK
+        return ExitCode.OK
     finally:
         store.close()

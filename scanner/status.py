@@ -78,7 +78,7 @@ def collect_status(settings: Settings, now: datetime | None = None) -> dict[str,
 
 
 def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) -> dict[str, Any]:
-    from scanner.store.store import _aware
+    from scanner.core.dates import as_utc
 
     runs = store.runs("scan", limit=10)
     last = runs[0] if runs else None
@@ -87,7 +87,7 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         for error in store.source_errors(last["id"]):
             errors[(error["source"], error["code"])] += 1
     completed = [r for r in store.runs("scan", limit=200) if r["status"] == "completed" and r["finished_at"]]
-    last_success = _aware(completed[0]["finished_at"]) if completed else None
+    last_success = as_utc(completed[0]["finished_at"]) if completed else None
     stale = bool(runs) and (last_success is None or now - last_success > STALE_AFTER)
     streaks = {s.name: n for s in settings.sources if s.enabled and (n := store.consecutive_failing_runs(s.name))}
     warnings = []
@@ -108,8 +108,8 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
             warnings.append(f"bron {name}: fouten in {streak} scans op rij / errors in {streak} scans in a row")
     return {
         "runs": [{
-            "id": r["id"], "status": r["status"], "started_at": _aware(r["started_at"]),
-            "finished_at": _aware(r["finished_at"]),
+            "id": r["id"], "status": r["status"], "started_at": as_utc(r["started_at"]),
+            "finished_at": as_utc(r["finished_at"]),
             "seconds": (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None,
         } for r in runs],
         "last_run_failed": bool(last and last["status"] == "failed"),
@@ -134,14 +134,14 @@ def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any]
 
     from scanner.scheduling import JOB_TABLE, ScheduleError, school_timezone
     from scanner.store import schema as s
-    from scanner.store.store import _aware
+    from scanner.core.dates import as_utc
 
     out: dict[str, Any] = {}
     if "locks" in tables:
         with store.engine.connect() as conn:
             row = conn.execute(select(s.locks).where(s.locks.c.name == "scheduler")).mappings().first()
         if row:
-            out.update(pid=row["pid"], host=row["host"], heartbeat_at=_aware(row["heartbeat_at"]))
+            out.update(pid=row["pid"], host=row["host"], heartbeat_at=as_utc(row["heartbeat_at"]))
     if JOB_TABLE in tables:
         from sqlalchemy import Column, Float, MetaData, String, Table
 

@@ -14,7 +14,7 @@ import requests
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.graph.client import GraphClient, GraphError, path_id
-from scanner.model import Fetched
+from scanner.core.model import Fetched
 
 CURSOR_IGNORED_MESSAGE = (
     "opgeslagen cursor wijst naar een andere host en is genegeerd / "

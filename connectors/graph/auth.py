@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import SecretRef, SourceError
+from connectors.base import SourceError
+from scanner.core.config_base import SecretRef
 from connectors.graph.config import GraphConnection
 
 RENEW_MARGIN_SECONDS = 300.0

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import SecretRef, SourceConfig, StrictModel
+from connectors.base import SourceConfig
+from scanner.core.config_base import SecretRef, StrictModel
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"

@@ -47,7 +47,7 @@ from connectors.graph._common import (
 )
 from connectors.graph.client import IMMUTABLE_ID, GraphClient, GraphError, path_id
 from connectors.graph.config import GraphMailConfig
-from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 

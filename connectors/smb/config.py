@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import SecretRef, SourceConfig, StrictModel
+from connectors.base import SourceConfig
+from scanner.core.config_base import SecretRef, StrictModel
 
 _SID = re.compile(r"^S-1-\d+(-\d+)+$")
 _BAD_SHARE_CHARS = set('\\/:*?"<>|')

@@ -25,7 +25,7 @@ from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
-from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 

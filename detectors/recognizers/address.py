@@ -1,16 +1,19 @@
 """NL_ADDRESS: a Dutch postcode with the street line before it and/or the city after it.
 
-The postcode (``1234 AB``; letters SA, SD, SS are never issued) is the anchor, because it is
-cheap to find and rarely anything else. With a street and house number before it the address
-scores 0.85, with only a city after it 0.7, a bare postcode 0.4 (context words "adres",
-"woont", "postcode" lift it above the threshold). A street with a house number but no postcode
-("Kerkstraat 12") starts at 0.4 and needs the same context.
+The postcode (``1234 AB``; python-stdnum's ``nl.postcode`` decides validity: the letters SA,
+SD, SS are never issued) is the anchor, because it is cheap to find and rarely anything else.
+With a street and house number before it the address scores 0.85, with only a city after it
+0.7, a bare postcode 0.4 (context words "adres", "woont", "postcode" lift it above the
+threshold). A street with a house number but no postcode ("Kerkstraat 12") starts at 0.4
+and needs the same context.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Iterable
+
+from stdnum.nl import postcode
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ADDRESS
@@ -23,7 +26,7 @@ RULE = ContextRule(
     boost=0.35, penalty=0.0, before=60, after=20,
 )
 
-_POSTCODE = re.compile(r"(?<![\w])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w])")
+_POSTCODE = re.compile(r"(?<![\w])[1-9]\d{3} ?[A-Z]{2}(?![\w])")
 _STREET_BEFORE = re.compile(
     r"(?:^|(?<=[\s,:(]))([A-Z][\w'’.\-]*(?: (?:[A-Z][\w'’.\-]*|[a-z']{1,4})){0,4}"
     r" \d{1,5}(?: ?[a-zA-Z]{1,2}\b| ?- ?\d{1,4}\b)?)[ ,]*\n?[ \t]*$"
@@ -49,6 +52,8 @@ class DutchAddressRecognizer(DutchRecognizer):
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         spans: list[tuple[int, int]] = []
         for m in _POSTCODE.finditer(text):
+            if not postcode.is_valid(m.group()):
+                continue
             start, end = m.span()
             score = 0.4
             line_start = text.rfind("\n", 0, max(0, start - 1))

@@ -1,7 +1,9 @@
 """NL_ID_DOCUMENT: Dutch passport and identity card numbers, only with document context.
 
 The document number has 9 characters: two letters, six letters or digits, one digit; the
-letter O is never used (it would read as zero). That shape also fits product codes, so the
+letter O is never used (it would read as zero). python-stdnum's ``nl.identiteitskaartnummer``
+decides what is a valid number; we only add that the six middle characters hold at least one
+digit (a word in capitals is not a document number). That shape also fits product codes, so the
 base score is 0.25 and "paspoort", "ID-kaart", "identiteitskaart", "documentnummer" nearby
 add 0.55. Copies of ID documents should not exist in a school mailbox at all, which is why
 this is worth finding even though it is rare.
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import re
 from typing import Iterable
+
+from stdnum.nl import identiteitskaartnummer
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ID_DOCUMENT
@@ -26,7 +30,7 @@ RULE = ContextRule(
     boost=0.55, penalty=0.2, before=80, after=20,
 )
 
-_SHAPE = re.compile(r"(?<![\w\-])[A-NP-Z]{2}[A-NP-Z0-9]{6}\d(?![\w\-])")
+_SHAPE = re.compile(r"(?<![\w\-])[A-Z]{2}[A-Z0-9]{6}\d(?![\w\-])")
 
 
 class IdDocumentRecognizer(DutchRecognizer):
@@ -34,10 +38,10 @@ class IdDocumentRecognizer(DutchRecognizer):
 
     ENTITY = NL_ID_DOCUMENT
     RULE = RULE
-    PREFILTER = re.compile(r"[A-NP-Z]{2}[A-NP-Z0-9]{6}\d")
+    PREFILTER = re.compile(r"[A-Z]{2}[A-Z0-9]{6}\d")
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         for m in _SHAPE.finditer(text):
-            middle = m.group()[2:8]
-            if any(c.isdigit() for c in middle):
+            number = m.group()
+            if any(c.isdigit() for c in number[2:8]) and identiteitskaartnummer.is_valid(number):
                 yield m.start(), m.end(), 0.25

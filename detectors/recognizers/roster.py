@@ -3,7 +3,7 @@
 The roster is the strongest signal there is (a name on it *is* a student), and the most
 sensitive input schoonschip reads. So it is never held in clear after loading: every name
 variant ("Sanne de Vries", "Vries, Sanne de", "de Vries Sanne", ...) and every student number is
-turned into a keyed hash with the installation's :class:`~scanner.privacy.ValueHasher`, and the
+turned into a keyed hash with the installation's :class:`~scanner.core.privacy.ValueHasher`, and the
 text is matched by hashing token windows (1-4 tokens) the same way. Because the hasher's
 normalisation drops spaces, commas and case, "De Vries, Sanne" and "de vries sanne" hash alike.
 
@@ -33,7 +33,7 @@ from detectors.entities import STUDENT_ROSTER
 from detectors.recognizers.base import DutchRecognizer
 from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
 from detectors.settings import RosterSettings
-from scanner.privacy import ValueHasher, normalise
+from scanner.core.privacy import ValueHasher, normalise
 
 _TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
 _WINDOW_SEPARATORS = re.compile(r"[ \t,]*")

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Callable, Literal
-from zoneinfo import ZoneInfo
 
+from scanner.core.dates import MONTHS, SCHOOL_ZONE
 from scanner.demo.docs import DocFactory, school_year_label, zorg_issue
 from scanner.demo.people import (
     COLLEAGUES,
@@ -33,7 +33,7 @@ from scanner.demo.people import (
 from scanner.demo.planted import Planter
 
 Address = tuple[str, str]  # (display name, e-mail address)
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+AMSTERDAM = SCHOOL_ZONE
 
 
 def aware(when: datetime) -> datetime:
@@ -43,8 +43,7 @@ def aware(when: datetime) -> datetime:
 IB, DIRECTIE, ADMIN, GYM, ONDERWIJSASSISTENT = COLLEAGUES
 FEMALE_STAFF = {"Marieke", "Sanne", "Ayla", "Joyce", "Evelien", "Ingrid", "Carla", "Yvonne"}
 DAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MAANDEN = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december")
+MAANDEN = MONTHS["nl"]
 
 
 @dataclass

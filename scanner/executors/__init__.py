@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.analysis import AnalysisSpec
-from scanner.model import AnalysisResult, ItemRef
+from scanner.core.model import AnalysisResult, ItemRef
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from typing import Any
 from scanner.analysis import AnalysisSpec, worker_analyzer
 from scanner.executors import Executor, Work
 from scanner.executors.pool import _emit, _SplitTag, lost_results
-from scanner.model import AnalysisResult
+from scanner.core.model import AnalysisResult
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner.analysis import Analyzer
 from scanner.executors import Executor, Work
-from scanner.model import AnalysisResult
+from scanner.core.model import AnalysisResult
 
 
 class InlineExecutor(Executor):

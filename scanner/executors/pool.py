@@ -34,7 +34,7 @@ from typing import Any
 
 from scanner.analysis import AnalysisSpec, worker_analyzer
 from scanner.executors import Executor, Work
-from scanner.model import AnalysisResult, ItemError
+from scanner.core.model import AnalysisResult, ItemError
 
 log = logging.getLogger(__name__)
 

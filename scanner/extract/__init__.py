@@ -1,7 +1,7 @@
 """Text extraction that survives real attachments and hostile input.
 
 ``extract(fetched, kind, limits, cache)`` turns one fetched item (a raw RFC 822 mail or a file)
-into :class:`~scanner.model.TextPart` s plus per-part :class:`~scanner.model.ItemError` s and
+into :class:`~scanner.core.model.TextPart` s plus per-part :class:`~scanner.core.model.ItemError` s and
 never raises. How:
 
 * the item is size-checked before it is read (``Fetched.size``), then hashed while read;
@@ -29,7 +29,7 @@ from scanner.extract.errors import MESSAGES, NeedsSandbox, item_error
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed, SandboxTimeout
 from scanner.extract.walker import Blob, Walker, clean_name
-from scanner.model import Fetched, ItemError, ItemKind, TextPart
+from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 
 __all__ = [
     "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",

@@ -8,7 +8,7 @@ are safe to store and to show in the IT run report. Where it happened goes in ``
 
 from __future__ import annotations
 
-from scanner.model import ItemError
+from scanner.core.model import ItemError
 
 MESSAGES: dict[str, str] = {
     "encrypted": "niet te lezen: versleuteld / unreadable: encrypted",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from connectors.base import StrictModel
+from scanner.core.config_base import StrictModel
 
 MiB = 1024 * 1024
 

@@ -25,7 +25,7 @@ from scanner.extract.cache import CacheEntry
 from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sniff import HEAD_BYTES, mismatch, sniff
-from scanner.model import ItemError, TextPart
+from scanner.core.model import ItemError, TextPart
 
 # Formats the in-process fast path may handle: pure-Python, linear-time parsers only.
 IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})

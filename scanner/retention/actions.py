@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-DOSSIER_EN_VERWIJDEREN = "dossier_en_verwijderen"
-LAS_EN_VERWIJDEREN = "las_en_verwijderen"
-VERWIJDEREN = "verwijderen"
-GEEN = "geen"
+from scanner.core.model import RetentionAction
+
+DOSSIER_EN_VERWIJDEREN = RetentionAction.DOSSIER_EN_VERWIJDEREN.value
+LAS_EN_VERWIJDEREN = RetentionAction.LAS_EN_VERWIJDEREN.value
+VERWIJDEREN = RetentionAction.VERWIJDEREN.value
+GEEN = RetentionAction.GEEN.value
 
 ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {

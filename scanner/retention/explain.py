@@ -8,51 +8,18 @@ description from the configuration, dates and counts.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from scanner.model import RetentionStatus
+from scanner.core.dates import format_date
+from scanner.core.model import RetentionStatus
 from scanner.retention.actions import action_label
 
 if TYPE_CHECKING:
     from scanner.retention.policy import RetentionDecision
     from scanner.retention.settings import Term
 
-_MONTHS_NL = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 LANGS = ("nl", "en")
-
-
-def format_date(d: date, lang: str = "nl") -> str:
-    """'31 juli 2025' / '31 July 2025' (no locale needed on the server)."""
-    months = _MONTHS_NL if lang == "nl" else _MONTHS_EN
-    return f"{d.day} {months[d.month - 1]} {d.year}"
 
 
 def _duration(years: int, days: int, lang: str) -> str:

@@ -14,34 +14,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
-_AMSTERDAM = ZoneInfo(DEFAULT_TIMEZONE)
-
-
-def local_date(moment: date | datetime, tz: tzinfo = _AMSTERDAM) -> date:
-    """The calendar date of ``moment`` in ``tz``.
-
-    A naive datetime is taken to be local time already (sources that lose the zone, such as
-    some file systems, report local wall-clock time); a plain ``date`` is returned as is.
-    """
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            return moment.date()
-        return moment.astimezone(tz).date()
-    return moment
-
-
-def check_time_zone(name: str) -> str:
-    """Return ``name`` if it is a known IANA time zone; else a Dutch/English ValueError (for
-    pydantic validators: the school's and the retention rules' zone are checked alike)."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"onbekende tijdzone '{name}' / unknown time zone '{name}'") from None
-    return name
-
+from scanner.core.dates import SCHOOL_ZONE, local_date
 
 def check_start(start_month: int, start_day: int) -> None:
     """Raise ``ValueError`` unless (month, day) is a start day valid in every year.
@@ -58,7 +32,7 @@ def check_start(start_month: int, start_day: int) -> None:
 
 
 def school_year_of(
-    d: date | datetime, start_month: int = 8, start_day: int = 1, tz: tzinfo = _AMSTERDAM
+    d: date | datetime, start_month: int = 8, start_day: int = 1, tz: tzinfo = SCHOOL_ZONE
 ) -> tuple[int, int]:
     """The school year ``d`` falls in, as (first calendar year, second calendar year).
 
@@ -72,7 +46,7 @@ def school_year_of(
 
 
 def school_year_end(
-    d: date | datetime, start_month: int = 8, start_day: int = 1, tz: tzinfo = _AMSTERDAM
+    d: date | datetime, start_month: int = 8, start_day: int = 1, tz: tzinfo = SCHOOL_ZONE
 ) -> date:
     """The last day of the school year ``d`` falls in (31 July with the default start)."""
     day = local_date(d, tz)

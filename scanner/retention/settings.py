@@ -18,21 +18,24 @@ How rules combine (see also :mod:`scanner.retention.policy`):
 * Exemptions beat every rule: a legal hold (label or folder) or an owner's false-positive
   mark makes the item ``ok`` without a due date.
 
-The defaults below equal the ``retention:`` block of ``config/default.yaml`` (a test keeps
-them equal).
+The default rules are read from the ``retention:`` block of ``config/default.yaml``; the
+scalar defaults below equal that block (a test keeps them equal).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import StrictModel
+from scanner.core.config_base import StrictModel
 from scanner.retention.actions import ACTIONS, GEEN
-from scanner.retention.categories import CATEGORIES, Sensitivity
-from scanner.retention.schoolyear import DEFAULT_TIMEZONE, check_start, check_time_zone
+from scanner.core.categories import CATEGORIES, Sensitivity
+from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
+from scanner.defaults import load_defaults
+from scanner.retention.schoolyear import check_start
 
 RESERVED_RULE_IDS = frozenset(
     {
@@ -187,108 +190,17 @@ class Exemptions(StrictModel):
     )
 
 
-def _rule(**kwargs: object) -> Rule:
-    return Rule.model_validate(kwargs)
-
-
 def default_rules() -> list[Rule]:
-    """The built-in rules (sector guidance; every value can be changed in the YAML)."""
-    return [
-        _rule(
-            id="id_documenten",
-            description={"nl": "kopie van een ID-bewijs", "en": "copy of an ID document"},
-            match={
-                "categories": ["identificatie"],
-                "entities": ["NL_ID_DOCUMENT"],  # detectors.entities.NL_ID_DOCUMENT
-            },
-            term={"immediately": True},
-            action="verwijderen",
-        ),
-        _rule(
-            id="camerabeelden",
-            description={"nl": "camerabeelden", "en": "camera images"},
-            match={
-                "kinds": ["file"],
-                "folders": ["*/camerabeelden/*", "*/bewakingsbeelden/*", "*/camera/*", "*/cctv/*"],
-            },
-            term={"after": "received", "days": 28},
-            action="verwijderen",
-            require_student_data=False,
-        ),
-        _rule(
-            id="verwijderde_items",
-            description={
-                "nl": "map Verwijderde items of prullenbak",
-                "en": "deleted items or trash folder",
-            },
-            match={
-                "folders": [
-                    "*/verwijderde items/*",
-                    "*/deleted items/*",
-                    "*/verwijderde berichten/*",
-                    "*/deleted messages/*",
-                    "*/prullenbak/*",
-                    "*/trash/*",
-                    "*/$recycle.bin/*",
-                    "*/#recycle/*",
-                ],
-            },
-            term={"after": "received", "days": 30},
-            action="verwijderen",
-        ),
-        _rule(
-            id="verzuim_mail",
-            description={
-                "nl": "verzuim in een mailbox, hoort in het LAS",
-                "en": "absence data in a mailbox, belongs in the LAS",
-            },
-            match={"kinds": ["mail"], "categories": ["verzuim"]},
-            term={"after": "school_year_end", "days": 60},
-            action="las_en_verwijderen",
-        ),
-        _rule(
-            id="verzuim_bestanden",
-            description={
-                "nl": "verzuimadministratie in een bestand",
-                "en": "absence records in a file",
-            },
-            match={"kinds": ["file"], "categories": ["verzuim"]},
-            term={"after": "school_year_end", "years": 5},
-            action="las_en_verwijderen",
-        ),
-        _rule(
-            id="zorgmappen",
-            description={
-                "nl": "zorgmap op een gedeelde schijf",
-                "en": "care folder on a shared drive",
-            },
-            match={
-                "kinds": ["file"],
-                "folders": ["*/zorg/*", "*/leerlingzorg/*", "*/zorgdossiers/*"],
-            },
-            term={"after": "school_year_end", "years": 2},
-            action="dossier_en_verwijderen",
-        ),
-        _rule(
-            id="mail_leerlinggegevens",
-            description={"nl": "e-mail met leerlinggegevens", "en": "e-mail with student data"},
-            match={"kinds": ["mail"]},
-            term={"after": "school_year_end", "days": 60},
-            action="dossier_en_verwijderen",
-            fallback=True,
-        ),
-        _rule(
-            id="bestanden_leerlinggegevens",
-            description={
-                "nl": "bestand met leerlinggegevens, leerlingdossier",
-                "en": "file with student data, student record",
-            },
-            match={"kinds": ["file"]},
-            term={"after": "school_year_end", "years": 2},
-            action="dossier_en_verwijderen",
-            fallback=True,
-        ),
-    ]
+    """The built-in rules (sector guidance; every value can be changed in the YAML), read from
+    the ``retention.rules`` block of the packaged ``default.yaml``: the one place they are
+    written down."""
+    return list(_default_rules())
+
+
+@lru_cache(maxsize=1)
+def _default_rules() -> tuple[Rule, ...]:
+    rules = (load_defaults().get("retention") or {}).get("rules") or []
+    return tuple(Rule.model_validate(rule) for rule in rules)
 
 
 class RetentionSettings(StrictModel):

@@ -19,7 +19,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scanner.store import schema as s
-from scanner.store.store import Store, _aware, utcnow
+from scanner.core.dates import as_utc
+from scanner.store.store import Store, utcnow
 
 
 class LockedError(Exception):
@@ -69,7 +70,7 @@ def acquire(store: Store, name: str = "scan", stale_after: timedelta = timedelta
                     continue
                 return RunLock(store, name, token)
             if not _is_stale(row, host, stale_after, now):
-                raise LockedError(row["pid"], row["host"], _aware(row["acquired_at"]) or now)
+                raise LockedError(row["pid"], row["host"], as_utc(row["acquired_at"]) or now)
             taken = conn.execute(update(s.locks).where(s.locks.c.name == name, s.locks.c.token == row["token"])
                                  .values(pid=pid, host=host, token=token, acquired_at=now, heartbeat_at=now))
             if taken.rowcount == 1:
@@ -80,7 +81,7 @@ def acquire(store: Store, name: str = "scan", stale_after: timedelta = timedelta
 def _is_stale(row, host: str, stale_after: timedelta, now: datetime) -> bool:
     if row["host"] == host and not _alive(row["pid"]):
         return True
-    heartbeat = _aware(row["heartbeat_at"]) or datetime.min.replace(tzinfo=timezone.utc)
+    heartbeat = as_utc(row["heartbeat_at"]) or datetime.min.replace(tzinfo=timezone.utc)
     return now - heartbeat > stale_after
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from scanner.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
+from scanner.core.dates import as_utc
+from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
 from scanner.store import schema as s
 
 
@@ -34,13 +35,6 @@ def item_id(source: str, item_key: str) -> str:
 def _utc(value: datetime) -> datetime:
     """Store every timestamp in UTC: SQLite keeps no offset, and reading assumes UTC."""
     return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,8 +394,8 @@ class Store:
             if not rows:
                 return
             for row in rows:
-                row["item_date"] = _aware(row["item_date"])
-                row["closed_at"] = _aware(row["closed_at"])
+                row["item_date"] = as_utc(row["item_date"])
+                row["closed_at"] = as_utc(row["closed_at"])
                 yield row
             last = rows[-1]["id"]
 
@@ -436,8 +430,9 @@ class Store:
         from sqlalchemy import case, literal
 
         c = s.items.c
-        status = case((c.due_date < today, literal("verlopen")),
-                      (c.due_date <= soon_limit, literal("binnenkort")), else_=literal("ok"))
+        status = case((c.due_date < today, literal(RetentionStatus.OVERDUE.value)),
+                      (c.due_date <= soon_limit, literal(RetentionStatus.DUE_SOON.value)),
+                      else_=literal(RetentionStatus.OK.value))
         query = update(s.items).where(
             c.state == ItemState.ACTIVE.value, c.due_date.is_not(None), c.exempt_reason.is_(None),
             c.retention_status.is_not(None)).values(retention_status=status)

@@ -44,8 +44,11 @@ def test_installed_defaults_load_from_the_package(wheel, tmp_path):
     wheel.extractall(tmp_path)
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import scanner.config as c; "
             "assert c.__file__.startswith(sys.argv[1]); "
-            "print(c.load_config(None).school.timezone)")
+            "s = c.load_config(None); print(s.school.timezone); "
+            "print(','.join(r.id for r in s.retention.rules))")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                             cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Europe/Amsterdam"
+    zone, rules = result.stdout.split()
+    assert zone == "Europe/Amsterdam"
+    assert "id_documenten" in rules.split(",")  # retention defaults come from the packaged YAML

@@ -7,8 +7,8 @@ import pytest
 from detectors import build_detector
 from detectors.context import ContextRule
 from detectors.settings import DetectionSettings
-from scanner.model import TextPart
-from scanner.privacy import ValueHasher
+from scanner.core.model import TextPart
+from scanner.core.privacy import ValueHasher
 
 SECRET = b"test-secret-for-detectors-0123456789"
 

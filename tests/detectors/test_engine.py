@@ -9,8 +9,8 @@ import socket
 
 from detectors import build_detector, explain
 from detectors.settings import DetectionSettings
-from scanner.model import TextPart
-from scanner.privacy import mask
+from scanner.core.model import TextPart
+from scanner.core.privacy import mask
 from tests.detectors.conftest import body
 
 BSN = "123456782"

@@ -117,7 +117,7 @@ def measure_overlaps(tmp_path: Path, make_executor: Callable[[Any, int], Any]) -
     from connectors.base import ConnectorContext
     from scanner.analysis import AnalysisSpec
     from scanner.executors import Work
-    from scanner.model import Seen
+    from scanner.core.model import Seen
     from tests.executors.poison import PoisonConfig, PoisonFolderConnector
 
     share = tmp_path / "share"
@@ -158,7 +158,7 @@ def poison_share(tmp_path: Path, clean: int) -> tuple[Any, list[Any], Any]:
     returns the poison connector's config, its refs (crawled on the driver) and the spec."""
     from connectors.base import ConnectorContext
     from scanner.analysis import AnalysisSpec
-    from scanner.model import Seen
+    from scanner.core.model import Seen
     from tests.executors.poison import PoisonConfig, PoisonFolderConnector
 
     share = tmp_path / "share"

@@ -17,7 +17,7 @@ from typing import Literal
 
 from connectors.folder import FolderConfig, FolderConnector
 from connectors.registry import CONNECTORS
-from scanner.model import Fetched, ItemRef
+from scanner.core.model import Fetched, ItemRef
 
 
 class PoisonConfig(FolderConfig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.extract import Extraction, ExtractionLimits, Extractor
-from scanner.model import Fetched, ItemKind
+from scanner.core.model import Fetched, ItemKind
 from tests.extract import corpus
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from scanner.extract import ExtractionCache
-from scanner.model import ItemKind
+from scanner.core.model import ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, codes, run, text_of
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from scanner.model import Fetched, ItemKind
+from scanner.core.model import Fetched, ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, assert_healthy, codes, run, text_of
 
@@ -203,7 +203,7 @@ def test_fresh_process_memory_stays_bounded(tmp_path):
         import json, resource
         from pathlib import Path
         from scanner.extract import Extractor, ExtractionLimits
-        from scanner.model import Fetched, ItemKind
+        from scanner.core.model import Fetched, ItemKind
         from tests.extract import corpus
         tmp = Path({str(tmp_path)!r})
         ex = Extractor(ExtractionLimits())

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scanner.extract import MESSAGES, Extraction
-from scanner.model import ItemKind
+from scanner.core.model import ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import run
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from scanner.extract import ExtractionLimits, Extractor, extract
-from scanner.model import Fetched, ItemKind
+from scanner.core.model import Fetched, ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, assert_healthy, run, text_of
 
@@ -118,7 +118,7 @@ def test_worker_does_not_outlive_a_killed_caller(tmp_path):
         "import sys\n"
         "from pathlib import Path\n"
         "from scanner.extract import Extractor\n"
-        "from scanner.model import Fetched, ItemKind\n"
+        "from scanner.core.model import Fetched, ItemKind\n"
         "ex = Extractor()\n"
         "ex.extract(Fetched(name='a.txt', size=5, data=b'hallo'*300000), ItemKind.FILE)\n"
         "print(ex.worker_pid, flush=True)\n"

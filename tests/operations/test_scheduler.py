@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from scanner import scheduling
+from scanner.core.exitcodes import ExitCode
 from scanner.scheduling import ScheduleService, SchoolCronTrigger
 from scanner.store import Store
 from scanner.store.lock import acquire
@@ -218,7 +219,7 @@ def test_database_run_lock_keeps_cron_and_service_apart(tmp_path):
         scan_lock.release()
         digest_lock.release()
     assert [(o.kind, o.status, o.exit_code) for o in service.outcomes] == [
-        ("scan", "locked", scheduling.EXIT_LOCKED), ("digest", "locked", scheduling.EXIT_LOCKED)]
+        ("scan", "locked", ExitCode.LOCKED), ("digest", "locked", ExitCode.LOCKED)]
     assert store.runs("scan") == []
     store.close()
 

@@ -257,7 +257,7 @@ def test_settings_say_what_is_missing(tmp_path: Path) -> None:
 def test_iso_week_period() -> None:
     from datetime import date
 
-    from reports.delivery import iso_week
+    from scanner.core.dates import iso_week
 
     assert iso_week(date(2026, 11, 23)) == "2026-W48"
     assert iso_week(date(2026, 12, 28)) == iso_week(date(2027, 1, 1)) == "2026-W53"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from scanner.model import ItemKind, RetentionStatus
+from scanner.core.model import ItemKind, RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings
 from tests.retention.retention_helpers import at, facts
 

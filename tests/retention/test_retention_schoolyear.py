@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from scanner.retention.schoolyear import (
     add_years,
     check_start,
-    local_date,
     school_year_end,
     school_year_of,
 )
+from scanner.core.dates import local_date
 from tests.retention.retention_helpers import AMS
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import inspect, text
 
-from scanner.model import AnalysisResult, Finding, ItemError, ItemKind, ItemRef, Verdict
+from scanner.core.model import AnalysisResult, Finding, ItemError, ItemKind, ItemRef, Verdict
 from scanner.store import Store, item_id
 from scanner.store.lock import LockedError, acquire
 from scanner.store.migrate import current_revision, head_revision

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.ews import EwsConfig, EwsConnector, send_mime
 from connectors.registry import connector_class
-from scanner.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Cursor, Gone, ItemKind, Seen
 from tests.services.fake_ews import (
     JUF,
     MEESTER,

@@ -13,7 +13,7 @@ from connectors.graph.client import GraphClient
 from connectors.graph.config import GraphFilesConfig, GraphMailConfig
 from connectors.graph.files import GraphFilesConnector
 from connectors.graph.mail import GraphMailConnector
-from scanner.model import Cursor, Gone, Seen
+from scanner.core.model import Cursor, Gone, Seen
 from tests.services.fake_graph import FakeGraph
 from tests.services.graph_tls import CertFiles, make_certificates
 

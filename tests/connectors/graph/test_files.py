@@ -11,7 +11,7 @@ from connectors.base import ConnectorContext, ItemFetchError
 from connectors.graph._common import SPOOL_BYTES
 from connectors.graph.files import GraphFilesConnector
 from connectors.registry import connector_class
-from scanner.model import ItemKind, Seen
+from scanner.core.model import ItemKind, Seen
 
 from .conftest import crawl_all, files_connector
 

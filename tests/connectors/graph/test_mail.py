@@ -12,7 +12,7 @@ from connectors.graph.client import GraphClient
 from connectors.graph.config import GraphMailConfig
 from connectors.graph.mail import MESSAGE_FIELDS, GraphMailConnector
 from connectors.registry import config_model, connector_class
-from scanner.model import Gone, ItemKind, Seen
+from scanner.core.model import Gone, ItemKind, Seen
 
 from .conftest import build_school, client_for, connection, crawl_all, mail_connector
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
-from scanner.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Cursor, Gone, ItemKind, Seen
 
 from .dovecot_server import TOKENS, USERS, Dovecot, free_port
 

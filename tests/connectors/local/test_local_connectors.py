@@ -16,7 +16,7 @@ from connectors.local_mail import (
     MessageFolderConfig,
     MessageFolderConnector,
 )
-from scanner.model import Cursor, ItemKind, Seen
+from scanner.core.model import Cursor, ItemKind, Seen
 
 
 def message(subject: str, body: str, date: str = "Tue, 05 Mar 2019 10:00:00 +0100", msgid: str | None = None) -> EmailMessage:

@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
-from scanner.model import Cursor, Gone, ItemRef, Seen
+from scanner.core.model import Cursor, Gone, ItemRef, Seen
 
 from .samba_server import Samba
 

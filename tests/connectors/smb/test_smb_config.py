@@ -90,7 +90,7 @@ def test_kerberos_without_password_is_allowed_and_paths_are_normalised() -> None
 
 def test_unknown_unit_key_is_a_source_error() -> None:
     from connectors.base import SourceError
-    from scanner.model import Unit
+    from scanner.core.model import Unit
 
     connector = SmbConnector(_load())
     with pytest.raises(SourceError) as caught:

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
-from scanner.model import ItemKind
+from scanner.core.model import ItemKind
 
 from .samba_server import Samba
 from .smb_helpers import crawl_all, make_connector

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.base import ItemFetchError, SourceError
 from connectors.smb import SmbConnector
-from scanner.model import ItemKind, ItemRef
+from scanner.core.model import ItemKind, ItemRef
 
 from .samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
 from .smb_helpers import crawl_all, make_config, make_connector

@@ -1,6 +1,8 @@
 """The categories of student data, their sensitivity, and the order reports show them in.
 
-This is the single place that says what a category key means. Detectors emit the keys,
+This is the single place that says what a category key means (key, Dutch and English label,
+sensitivity, special category, order); every other list of categories derives from it. It is
+on the ground floor because all three layers need it. Detectors emit the keys,
 the retention policy matches on them and on their sensitivity, and the teacher digest and the
 FG statistics show the labels in :data:`CATEGORY_ORDER` order (special categories first,
 because they carry the highest risk and the reader should see them before anything else).
@@ -101,11 +103,19 @@ SPECIAL_CATEGORIES: frozenset[str] = frozenset(k for k, c in CATEGORIES.items() 
 _UNKNOWN_ORDER = len(CATEGORIES)
 
 
-def sensitivity_of(key: str) -> Sensitivity:
-    """Sensitivity of one category. Unknown keys (a detector newer than this table) count as
-    ``normaal`` so that bad input never stops a run; they are still reported under their key."""
+def info(key: str) -> Category:
+    """Metadata of ``key``. An unknown key (a school's own lexicon, a detector newer than this
+    table) gets a stand-in: its key as label, ``normaal``, sorted after every known key, so bad
+    input never stops a run or breaks a digest; it is still reported under its key."""
     cat = CATEGORIES.get(key)
-    return cat.sensitivity if cat is not None else Sensitivity.NORMAAL
+    if cat is not None:
+        return cat
+    return Category(key, key, key, Sensitivity.NORMAAL, False, _UNKNOWN_ORDER)
+
+
+def sensitivity_of(key: str) -> Sensitivity:
+    """Sensitivity of one category (``normaal`` for unknown keys, see :func:`info`)."""
+    return info(key).sensitivity
 
 
 def item_sensitivity(categories: Iterable[str]) -> Sensitivity | None:
@@ -118,14 +128,16 @@ def item_sensitivity(categories: Iterable[str]) -> Sensitivity | None:
     return best
 
 
+def sort_key(key: str) -> tuple[int, str]:
+    """Report order (special categories first); unknown keys last, alphabetically."""
+    return (info(key).order, key)
+
+
 def sort_categories(keys: Iterable[str]) -> list[str]:
-    """Sort category keys in report order; unknown keys go last, alphabetically."""
-    return sorted(
-        set(keys), key=lambda k: (CATEGORIES[k].order if k in CATEGORIES else _UNKNOWN_ORDER, k)
-    )
+    """Category keys without duplicates, in report order (see :func:`sort_key`)."""
+    return sorted(set(keys), key=sort_key)
 
 
 def category_label(key: str, lang: str = "nl") -> str:
     """Human label of a category key; an unknown key is shown as itself."""
-    cat = CATEGORIES.get(key)
-    return cat.label(lang) if cat is not None else key
+    return info(key).label(lang)

@@ -42,7 +42,14 @@ class ValueHasher:
 
 
 def normalise(value: str) -> str:
-    """Case-fold and drop separators, so ``1234.56.782`` and ``123456782`` hash alike."""
+    """The last step before every keyed hash: case-fold, then keep only ``a-z``, ``0-9``, ``@``
+    and ``.``.
+
+    It does *not* make ``1234.56.782`` and ``123456782`` alike: dots are kept (in e-mail
+    addresses ``j.jansen@`` and ``jjansen@`` are different people). Numbers reach the hasher
+    already in their canonical form (:mod:`detectors.canonical`). Letters outside a-z (``ë``)
+    are dropped too; stored hashes depend on exactly this, so it must not change.
+    """
     return _NON_ALNUM.sub("", value.casefold())
 
 

@@ -35,6 +35,21 @@ class RetentionStatus(str, enum.Enum):
     OVERDUE = "verlopen"
 
 
+DUE_STATUSES: tuple[str, ...] = (RetentionStatus.OVERDUE.value, RetentionStatus.DUE_SOON.value)
+"""The statuses an owner is told about (digest, Outlook category), most urgent first."""
+
+
+class RetentionAction(str, enum.Enum):
+    """What the owner should do with a due item (Dutch keys: rules name them in the YAML, the
+    store keeps them; labels for people are in :mod:`scanner.retention.actions`)."""
+
+    DOSSIER_EN_VERWIJDEREN = "dossier_en_verwijderen"
+    LAS_EN_VERWIJDEREN = "las_en_verwijderen"
+    VERWIJDEREN = "verwijderen"
+    GEEN = "geen"
+    """Nothing to do: no student data, exempt, or no rule applies."""
+
+
 class ItemState(str, enum.Enum):
     """Lifecycle of a stored item. ``opgeruimd`` (cleaned up) is the FG's deletion evidence."""
 
