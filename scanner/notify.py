@@ -211,15 +211,14 @@ def _message(settings: Settings, subject: str, lines: list[str], recipient: str,
 
 
 def _send(settings: Settings, subject: str, lines: list[str], now: datetime, transport: Any | None) -> bool:
-    from reports.delivery import DeliveryError, OutboxTransport, build_transport
+    from reports.delivery import DeliveryError, OutboxTransport
+    from scanner.outgoing import open_transport
 
-    delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
     period = f"it-{now:%Y%m%dT%H%M%S}"
     owned = transport is None
     try:
         if transport is None:
-            graph_client, ews_send = _mail_clients(settings)
-            transport = build_transport(delivery, period, graph_client, ews_send)
+            transport = open_transport(settings, period)
         for recipient in settings.notify.it_recipients:
             transport.send(_message(settings, subject, lines, recipient, now), recipient)
         return True
@@ -236,14 +235,6 @@ def _send(settings: Settings, subject: str, lines: list[str], now: datetime, tra
     finally:
         if owned and transport is not None:
             transport.close()
-
-
-def _mail_clients(settings: Settings) -> tuple[Any, Any]:
-    if settings.delivery.method not in ("graph", "ews"):
-        return None, None
-    from scanner.jobs import _mail_clients as clients
-
-    return clients(settings)
 
 
 def _aware(value: datetime) -> datetime:
