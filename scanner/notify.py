@@ -29,7 +29,8 @@ from typing import Any
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select, update
 
 from scanner.config import Settings
-from scanner.scheduling import NOTIFY_TABLE, school_timezone
+from scanner.scheduling import NOTIFY_TABLE
+from scanner.triggers import school_timezone
 
 log = logging.getLogger("schoonschip.notify")
 

@@ -21,7 +21,7 @@ SERVICE_SILENT_AFTER = timedelta(minutes=5)  # the service's lock heartbeat come
 
 def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str | None]:
     """Next fire time of each job from the configuration, in the school's time zone."""
-    from scanner.scheduling import ScheduleError, build_triggers
+    from scanner.triggers import ScheduleError, build_triggers
 
     now = now or datetime.now(timezone.utc)
     try:
@@ -132,9 +132,10 @@ def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any]
     """The scheduler service as the database knows it: who holds its lock, its planned runs."""
     from sqlalchemy import select
 
-    from scanner.scheduling import JOB_TABLE, ScheduleError, school_timezone
+    from scanner.scheduling import JOB_TABLE
     from scanner.store import schema as s
     from scanner.store.store import _aware
+    from scanner.triggers import ScheduleError, school_timezone
 
     out: dict[str, Any] = {}
     if "locks" in tables:

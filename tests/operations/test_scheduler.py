@@ -15,9 +15,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from scanner import scheduling
-from scanner.scheduling import ScheduleService, SchoolCronTrigger
+from scanner.scheduling import ScheduleService
 from scanner.store import Store
 from scanner.store.lock import acquire
+from scanner.triggers import SchoolCronTrigger
 from tests.operations.conftest import AMS, FakeClock, local, make_settings
 
 UTC = timezone.utc
