@@ -48,6 +48,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from scanner.config import Settings
+from scanner.store.schema import JOB_TABLE
 
 # SchoolCronTrigger is imported here on purpose, not only for use: job stores written before
 # scanner.triggers existed pickled their triggers as scanner.scheduling.SchoolCronTrigger.
@@ -63,27 +64,12 @@ from scanner.triggers import (  # noqa: F401 - SchoolCronTrigger: see above
 log = logging.getLogger("schoonschip.schedule")
 
 UTC = timezone.utc
-JOB_TABLE = "schedule_jobs"
-NOTIFY_TABLE = "it_notifications"
-# Tables that live in the schoonschip database but are not managed by the Alembic
-# migrations; scanner/store/migrations/env.py must leave them alone (see include_object).
-EXTERNAL_TABLES = frozenset({JOB_TABLE, NOTIFY_TABLE})
 MAX_WAIT_SECONDS = 60.0  # re-read the clock at least every minute (suspend, NTP steps)
 LOCK_HEARTBEAT_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 60
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
 Action = Callable[[threading.Event], int]
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic ``include_object`` hook: autogenerate must not drop the job store's table
-    (or the IT-notification table), which their owners create themselves."""
-    if type_ == "table" and name in EXTERNAL_TABLES:
-        return False
-    table = getattr(obj, "table", None)
-    return not (type_ in ("index", "column", "unique_constraint", "foreign_key_constraint")
-                and table is not None and table.name in EXTERNAL_TABLES)
 
 
 # --- time ---------------------------------------------------------------------------------
