@@ -2,7 +2,8 @@
 
 * :mod:`reports.data` -- the plain data contracts the store fills (no database code here).
 * :mod:`reports.digest` -- ``render_digest(TeacherDigest, cap)`` -> HTML, text, MIME.
-* :mod:`reports.delivery` -- ``deliver_digests(...)``: outbox, SMTP, Graph or EWS, paced,
+* :mod:`reports.delivery` -- ``deliver_digests(...)``: through the transport it is handed
+  (outbox, SMTP, or a Graph/EWS send function; :mod:`scanner.outgoing` chooses it), paced,
   recorded in a :class:`reports.ledger.DeliveryLedger`.
 * :mod:`reports.fg` -- ``build_fg_report(items_df, runs_df, k, language)`` -> HTML/CSV/XLSX.
 * :mod:`reports.run_report` -- ``render_run_report(RunReportData, language)``.

@@ -1,4 +1,4 @@
-"""Sending teacher digests: outbox, SMTP, Microsoft Graph or EWS, paced and recorded.
+"""Sending teacher digests: the transports (outbox, SMTP, a send function), paced and recorded.
 
 Every digest goes through the same steps: skip it when the ledger says it was already sent
 for this period, render it (an empty digest is not sent and not recorded), wait for the rate
@@ -9,6 +9,11 @@ A transport raises :class:`DeliveryError` with a stable code. When the error mea
 further digest can get through either (the relay is down, the login is refused), it is
 *fatal*: the remaining digests are recorded as failed with the same reason instead of
 hammering a server that said no, and they are all retried next time.
+
+Which transport the delivery settings ask for is decided in one place for all outgoing mail,
+:mod:`scanner.outgoing` (digests and IT notifications alike): Graph and EWS send through a
+configured source's connection, and ``reports`` does not import ``connectors``. Here Graph
+and EWS are only a send function wrapped by :class:`CallableTransport`.
 """
 
 from __future__ import annotations
@@ -253,59 +258,7 @@ class CallableTransport:
             self._closer()
 
 
-def build_transport(
-    settings: DeliverySettings,
-    period: str | None = None,
-    graph_client: Any | None = None,
-    ews_send: Callable[[str, bytes], Any] | None = None,
-    source_config: Any | None = None,
-) -> Transport:
-    """The transport ``settings.method`` asks for.
-
-    Graph and EWS send through the connection of the source named in ``settings.source``;
-    the caller passes that source's configuration as ``source_config`` (a Graph source
-    config or an :class:`connectors.ews.EwsConfig`), or a ready client: ``graph_client``
-    (anything with ``send_mail(sender, mime_bytes)``) or ``ews_send(sender, mime_bytes)``.
-    The connector modules are imported only here, so a school that sends by SMTP never loads
-    msal or exchangelib.
-    """
-    if settings.method == "outbox":
-        return OutboxTransport(settings.outbox_dir, period)
-    if settings.method == "smtp":
-        return SmtpTransport(settings)
-    assert settings.sender is not None  # enforced by DeliverySettings
-    if settings.method == "graph":
-        if graph_client is None and source_config is not None and hasattr(source_config, "connection"):
-            from connectors.graph.client import GraphClient
-
-            graph_client = GraphClient(source_config.connection())
-        if graph_client is None:
-            raise DeliveryError(
-                "not_configured",
-                "verzenden via Graph heeft een Graph-bron nodig (delivery.source) / "
-                "sending through Graph needs a Graph source (delivery.source)",
-                fatal=True,
-            )
-        return CallableTransport("Graph", settings.sender, graph_client.send_mail,
-                                 getattr(graph_client, "close", None))
-    closer = None
-    if ews_send is None and source_config is not None and getattr(source_config, "kind", None) == "ews":
-        from connectors.ews import EwsConnector
-
-        connector = EwsConnector(source_config)
-        ews_send, closer = connector.send_mime, connector.close
-    if ews_send is None:
-        raise DeliveryError(
-            "not_configured",
-            "verzenden via EWS heeft een EWS-bron nodig (delivery.source) / "
-            "sending through EWS needs an EWS source (delivery.source)",
-            fatal=True,
-        )
-    return CallableTransport("EWS", settings.sender, ews_send, closer)
-
-
 # --- the batch ------------------------------------------------------------------------------
-
 
 
 
@@ -330,22 +283,22 @@ def deliver_digests(
     settings: DeliverySettings,
     ledger: DeliveryLedger,
     period: str,
+    *,
+    open_transport: Callable[[], Transport],
     clock: Clock | None = None,
-    transport: Transport | None = None,
-    graph_client: Any | None = None,
-    ews_send: Callable[[str, bytes], Any] | None = None,
-    source_config: Any | None = None,
 ) -> DeliverySummary:
     """Render and deliver every digest that is not yet sent for ``period``.
 
-    ``transport`` overrides the one built from ``settings`` (the CLI passes an outbox for
-    ``--dry-run``); the caller closes a transport it passed in. For Graph and EWS pass the
-    configuration of the source named in ``settings.source`` as ``source_config``. ``clock`` paces the sending (see :class:`~reports.ratelimit.TokenBucket`).
+    ``open_transport`` is called once, when the first digest that is not empty is ready to
+    go, so a week without digests opens no connection; its :class:`DeliveryError` fails the
+    batch (every digest is recorded as failed and retried next time). The batch closes the
+    transport it opened. The application passes :func:`scanner.outgoing.open_transport`,
+    which builds what the delivery settings ask for; ``clock`` paces the sending (see
+    :class:`~reports.ratelimit.TokenBucket`).
     """
     summary = DeliverySummary()
     bucket = TokenBucket(settings.rate_per_minute, settings.burst, clock)
-    active: Transport | None = transport
-    owned = False
+    active: Transport | None = None
     fatal: DeliveryError | None = None
     sender = settings.sender or "schoonschip@localhost"
     try:
@@ -366,8 +319,7 @@ def deliver_digests(
                 continue
             if fatal is None and active is None:
                 try:
-                    active = build_transport(settings, period, graph_client, ews_send, source_config)
-                    owned = True
+                    active = open_transport()
                 except DeliveryError as exc:
                     fatal = exc
             if fatal is not None:
@@ -392,7 +344,7 @@ def deliver_digests(
             ledger.record(owner, period, "sent", None)
             summary.sent.append(owner)
     finally:
-        if owned and active is not None:
+        if active is not None:
             active.close()
     log.info("opruimoverzichten %s: %d verstuurd, %d mislukt, %d al verstuurd, %d leeg",
              period, len(summary.sent), len(summary.failed), len(summary.already_sent), len(summary.empty))

@@ -13,9 +13,6 @@ no external images, 600 px wide at most and fluid below that.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -23,7 +20,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from pathlib import Path, PureWindowsPath
+from pathlib import PureWindowsPath
 from urllib.parse import quote, urlsplit
 
 from reports import categories as cats
@@ -181,38 +178,6 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         overdue=overdue,
         due_soon=due_soon,
     )
-
-
-def write_full_list(digest: TeacherDigest, path: Path) -> Path:
-    """Write all of one teacher's items as CSV (UTF-8 with BOM, for Excel), mode 0600.
-
-    For the pointer in a capped digest: IT can put the file in the teacher's home folder.
-    It holds titles, so it is written private and only ever for its own owner.
-    """
-    language = check_language(digest.language)
-    items = sorted((i for i in digest.items if i.status in DIGEST_STATUSES), key=_order)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["status", "categorieen", "soort", "datum", "map", "titel", "termijn", "actie", "link"])
-    for item in items:
-        writer.writerow([
-            item.status,
-            ", ".join(cats.info(c).label(language) for c in cats.ordered(item.categories)),
-            item.kind, item.date.date().isoformat(), _csv_safe(item.folder), _csv_safe(item.title),
-            item.due_date.isoformat() if item.due_date else "",
-            _item_view(item, language).action, item.link or "",
-        ])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-        handle.write(buffer.getvalue())
-    return path
-
-
-def _csv_safe(text: str) -> str:
-    """Keep Excel from running a subject that starts with = + - @ as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _order(item: DigestItem) -> tuple:

@@ -112,7 +112,8 @@ def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
 def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool = False,
                echo: Echo = print, now: datetime | None = None) -> int:
     """Render every teacher's digest and deliver it (outbox without mail settings)."""
-    from reports.delivery import OutboxTransport, deliver_digests
+    from reports.delivery import OutboxTransport, Transport, deliver_digests
+    from scanner.outgoing import open_transport
     from scanner.reporting import teacher_digests
     from scanner.retention_pass import recompute_retention
     from scanner.store import Store
@@ -121,42 +122,23 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
     recompute_retention(store, settings, today=now)
     digests = teacher_digests(store, settings, now=now)
     period = period or iso_week((now or datetime.now(timezone.utc)).date())
-    delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
-    transport = OutboxTransport(settings.outbox_dir, period) if dry_run else None
-    source_config = None
+    delivery = settings.delivery
     if delivery.method in ("graph", "ews") and delivery.source:
         try:
-            source_config = settings.source(delivery.source)
+            settings.source(delivery.source)
         except KeyError:
             echo(f"delivery.source {delivery.source!r}: onbekende bron / unknown source")
             return ExitCode.CONFIG
-    summary = deliver_digests(digests, delivery, store, period, transport=transport,
-                              source_config=source_config)
+
+    def transport() -> Transport:  # --dry-run: the outbox, whatever the delivery method
+        return OutboxTransport(settings.outbox_dir, period) if dry_run else open_transport(settings, period)
+
+    summary = deliver_digests(digests, delivery, store, period, open_transport=transport)
     echo(t("digest.done", count=len(digests), sent=len(summary.sent), failed=len(summary.failed),
            skipped=len(summary.already_sent)))
     if delivery.method == "outbox" or dry_run:
         echo(str(settings.outbox_dir))
     return ExitCode.OK if not summary.failed else ExitCode.FAILED
-
-
-def _mail_clients(settings: Settings) -> tuple[Any, Any]:
-    """The Graph client or EWS sender of the source named in ``delivery.source`` (for mails
-    that are not digests, such as notifications to IT)."""
-    method, name = settings.delivery.method, settings.delivery.source
-    candidates = [s for s in settings.sources if (name is None or s.name == name)]
-    if method == "graph":
-        for source in candidates:
-            if source.kind in ("graph_mail", "graph_files"):
-                from connectors.graph.client import GraphClient
-
-                return GraphClient(source), None
-    if method == "ews":
-        for source in candidates:
-            if source.kind == "ews":
-                from connectors.ews import EwsConnector
-
-                return None, EwsConnector(source).send_mime
-    return None, None
 
 
 def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = print,

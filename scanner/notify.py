@@ -10,9 +10,10 @@ solved. A send that fails is not recorded as sent, so the next run tries again.
 The mail holds source names, error codes, counts and run numbers only: never unit keys (they
 can be mailbox addresses or folder names), error messages, subjects or anything found.
 
-It goes out through the delivery settings: SMTP (``SmtpTransport``), the outbox (``.eml``
-files next to the digests), or Graph/EWS through the configured source; when that transport
-fails the mail is written to the outbox instead, so the problem is never silently lost.
+It goes out the way the digests do (:func:`scanner.outgoing.open_transport`): SMTP, the
+outbox (``.eml`` files next to the digests), or Graph/EWS through the configured source; when
+that transport fails the mail is written to the outbox instead, so the problem is never
+silently lost. The table is the store's (:meth:`~scanner.store.Store.it_notifications`).
 """
 
 from __future__ import annotations
@@ -26,25 +27,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select, update
-
 from scanner.config import Settings
 from scanner.core.dates import as_utc
-from scanner.scheduling import NOTIFY_TABLE, school_timezone
+from scanner.triggers import school_timezone
 
 log = logging.getLogger("schoonschip.notify")
-
-_metadata = MetaData()
-notifications = Table(
-    NOTIFY_TABLE, _metadata,
-    Column("key", String(300), primary_key=True),
-    Column("scope", String(32), nullable=False),  # scan | job:<kind>
-    Column("active", Boolean, nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
-    Column("last_sent_day", String(10)),  # ISO date in the school's time zone
-    Column("summary", String(500)),  # the content-free line shown in the mail
-)
 
 
 @dataclass(frozen=True)
@@ -52,11 +39,6 @@ class Problem:
     key: str
     scope: str
     summary: str  # "nl / en", names, codes and counts only
-
-
-def ensure_table(engine: Any) -> None:
-    """Create ``it_notifications`` when missing (outside the Alembic migrations, like the job store)."""
-    notifications.create(engine, checkfirst=True)
 
 
 # --- what is wrong ----------------------------------------------------------------------------
@@ -123,9 +105,7 @@ def _notify(settings: Settings, store: Any, scope: str, problems: list[Problem],
         return False
     now = now or datetime.now(timezone.utc)
     today = now.astimezone(school_timezone(settings)).date().isoformat()
-    ensure_table(store.engine)
-    with store.engine.connect() as conn:
-        rows = {row["key"]: dict(row) for row in conn.execute(select(notifications)).mappings()}
+    rows = store.it_notifications()
     current = {p.key: p for p in problems}
     # Problems of this scope (the scan's checks, or one job) that were open and are gone: solved.
     solved = [row for key, row in rows.items() if row["scope"] == scope and row["active"] and key not in current]
@@ -136,31 +116,30 @@ def _notify(settings: Settings, store: Any, scope: str, problems: list[Problem],
         message_lines = _body(settings, problems, rows, solved, run_id, now)
         subject = _subject(settings, problems, solved)
         sent = _send(settings, subject, message_lines, now, transport)
-    _remember(store.engine, problems, rows, solved, now, today if sent else None)
+    _remember(store, problems, rows, solved, now, today if sent else None)
     if sent:
         log.info("IT ingelicht: %d problemen, %d opgelost / IT notified: %d problems, %d solved",
                  len(problems), len(solved), len(problems), len(solved))
     return sent
 
 
-def _remember(engine: Any, problems: list[Problem], rows: dict[str, dict], solved: list[dict],
+def _remember(store: Any, problems: list[Problem], rows: dict[str, dict], solved: list[dict],
               now: datetime, sent_day: str | None) -> None:
-    with engine.begin() as conn:
-        for problem in problems:
-            row = rows.get(problem.key)
-            values: dict[str, Any] = {"scope": problem.scope, "active": True, "last_seen": now,
-                                      "summary": problem.summary[:500]}
-            if sent_day:
-                values["last_sent_day"] = sent_day
-            if row is None:
-                conn.execute(notifications.insert().values(key=problem.key, first_seen=now, **values))
-            else:
-                if not row["active"]:
-                    values["first_seen"] = now
-                    values.setdefault("last_sent_day", None)
-                conn.execute(update(notifications).where(notifications.c.key == problem.key).values(**values))
-        for row in solved:
-            conn.execute(update(notifications).where(notifications.c.key == row["key"]).values(active=False))
+    """Record this check's problems (a new or reopened one starts its "since" now) and close
+    the solved ones; ``sent_day`` only when the mail went out, so a failed send is retried."""
+    changes = []
+    for problem in problems:
+        row = rows.get(problem.key)
+        values: dict[str, Any] = {"key": problem.key, "scope": problem.scope, "active": True, "last_seen": now,
+                                  "summary": problem.summary[:500]}
+        if sent_day:
+            values["last_sent_day"] = sent_day
+        if row is None or not row["active"]:
+            values["first_seen"] = now
+            if row is not None:
+                values.setdefault("last_sent_day", None)
+        changes.append(values)
+    store.save_it_notifications(changes, [row["key"] for row in solved])
 
 
 # --- the mail -------------------------------------------------------------------------------------
@@ -212,15 +191,14 @@ def _message(settings: Settings, subject: str, lines: list[str], recipient: str,
 
 
 def _send(settings: Settings, subject: str, lines: list[str], now: datetime, transport: Any | None) -> bool:
-    from reports.delivery import DeliveryError, OutboxTransport, build_transport
+    from reports.delivery import DeliveryError, OutboxTransport
+    from scanner.outgoing import open_transport
 
-    delivery = settings.delivery.model_copy(update={"outbox_dir": settings.outbox_dir})
     period = f"it-{now:%Y%m%dT%H%M%S}"
     owned = transport is None
     try:
         if transport is None:
-            graph_client, ews_send = _mail_clients(settings)
-            transport = build_transport(delivery, period, graph_client, ews_send)
+            transport = open_transport(settings, period)
         for recipient in settings.notify.it_recipients:
             transport.send(_message(settings, subject, lines, recipient, now), recipient)
         return True
@@ -237,13 +215,3 @@ def _send(settings: Settings, subject: str, lines: list[str], now: datetime, tra
     finally:
         if owned and transport is not None:
             transport.close()
-
-
-def _mail_clients(settings: Settings) -> tuple[Any, Any]:
-    if settings.delivery.method not in ("graph", "ews"):
-        return None, None
-    from scanner.jobs import _mail_clients as clients
-
-    return clients(settings)
-
-

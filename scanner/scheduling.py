@@ -3,10 +3,9 @@ digest and the monthly FG report on the cron expressions of the configuration.
 
 Built from APScheduler 3 parts, driven by a small loop of our own:
 
-* :class:`SchoolCronTrigger` (APScheduler's ``CronTrigger``) computes fire times in the
-  school's time zone. On the spring-forward night a time that does not exist (02:30) fires
-  once, an hour later by the wall clock (03:30 CEST); on the autumn night a wall time that
-  occurs twice fires only at its first occurrence (stock ``CronTrigger`` fires twice).
+* :class:`~scanner.triggers.SchoolCronTrigger` (APScheduler's ``CronTrigger``, in
+  :mod:`scanner.triggers`) computes fire times in the school's time zone, once per wall time
+  across daylight saving changes.
 * APScheduler's ``SQLAlchemyJobStore`` keeps the jobs and their next run time in the
   schoonschip database (table ``schedule_jobs``), so a restart keeps the schedule and a run
   that fell in a downtime is still known to be due.
@@ -42,7 +41,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -52,31 +50,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from scanner.config import Settings
 from scanner.core.exitcodes import ExitCode
 
+from scanner.store.schema import JOB_TABLE
+
+# SchoolCronTrigger is imported here on purpose, not only for use: job stores written before
+# scanner.triggers existed pickled their triggers as scanner.scheduling.SchoolCronTrigger.
+from scanner.triggers import (  # noqa: F401 - SchoolCronTrigger: see above
+    JOB_KINDS,
+    ScheduleError,
+    SchoolCronTrigger,
+    build_triggers,
+    run_times,
+    school_timezone,
+)
+
 log = logging.getLogger("schoonschip.schedule")
 
 UTC = timezone.utc
-JOB_KINDS = ("scan", "digest", "report")
-JOB_TABLE = "schedule_jobs"
-NOTIFY_TABLE = "it_notifications"
-# Tables that live in the schoonschip database but are not managed by the Alembic
-# migrations; scanner/store/migrations/env.py must leave them alone (see include_object).
-EXTERNAL_TABLES = frozenset({JOB_TABLE, NOTIFY_TABLE})
-DISABLED = frozenset({"", "off", "uit", "none", "-"})
 MAX_WAIT_SECONDS = 60.0  # re-read the clock at least every minute (suspend, NTP steps)
 LOCK_HEARTBEAT_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 60
 
 Action = Callable[[threading.Event], int]
-
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Alembic ``include_object`` hook: autogenerate must not drop the job store's table
-    (or the IT-notification table), which their owners create themselves."""
-    if type_ == "table" and name in EXTERNAL_TABLES:
-        return False
-    table = getattr(obj, "table", None)
-    return not (type_ in ("index", "column", "unique_constraint", "foreign_key_constraint")
-                and table is not None and table.name in EXTERNAL_TABLES)
 
 
 # --- time ---------------------------------------------------------------------------------
@@ -100,76 +94,6 @@ class SystemClock:
 
     def wait(self, seconds: float, stop: threading.Event) -> None:
         stop.wait(min(max(0.0, seconds), MAX_WAIT_SECONDS))
-
-
-class SchoolCronTrigger(CronTrigger):
-    """A cron trigger whose fire times are wall-clock times in the school's time zone.
-
-    A wall time that occurs twice (the repeated hour on the last Sunday of October) fires
-    only at its first occurrence, as cron users expect of a nightly job. A wall time that
-    does not exist (the skipped hour in March) fires once at the same UTC offset as the day
-    before, i.e. an hour later by the clock: the night is not skipped.
-    """
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        fire = super().get_next_fire_time(previous_fire_time, now)
-        for _ in range(4):
-            if fire is None or not _second_occurrence(fire):
-                break
-            # Search again from just after the repeated wall time, in UTC: CronTrigger's own
-            # "previous + 1 µs" compares wall times and would find the same fire time again.
-            fire = super().get_next_fire_time(None, fire.astimezone(UTC) + timedelta(microseconds=1))
-        return fire
-
-
-def _second_occurrence(moment: datetime) -> bool:
-    return moment.fold == 1 and moment.replace(fold=0).utcoffset() != moment.utcoffset()
-
-
-class ScheduleError(Exception):
-    """A schedule that cannot be used (bad cron expression or time zone); one line per problem."""
-
-    def __init__(self, *problems: str) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(problems))
-
-
-def school_timezone(settings: Settings) -> ZoneInfo:
-    try:
-        return ZoneInfo(settings.school.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"school.timezone: onbekende tijdzone {settings.school.timezone!r} / "
-                            f"unknown time zone") from None
-
-
-def build_triggers(settings: Settings) -> dict[str, SchoolCronTrigger | None]:
-    """One trigger per job (None: switched off with ``off``). Raises :class:`ScheduleError`."""
-    tz = school_timezone(settings)
-    triggers: dict[str, SchoolCronTrigger | None] = {}
-    problems = []
-    for kind in JOB_KINDS:
-        expression = str(getattr(settings.schedule, kind)).strip()
-        if expression.lower() in DISABLED:
-            triggers[kind] = None
-            continue
-        try:
-            triggers[kind] = SchoolCronTrigger.from_crontab(expression, timezone=tz)
-        except ValueError as exc:
-            problems.append(f"schedule.{kind}: ongeldige cron-expressie {expression!r} / "
-                            f"invalid cron expression ({exc})")
-    if problems:
-        raise ScheduleError(*problems)
-    return triggers
-
-
-def run_times(trigger: CronTrigger, first: datetime, now: datetime, limit: int = 10_000) -> list[datetime]:
-    """Every fire time from ``first`` up to ``now`` (what a downtime missed)."""
-    times: list[datetime] = []
-    fire: datetime | None = first
-    while fire is not None and fire <= now and len(times) < limit:
-        times.append(fire)
-        fire = trigger.get_next_fire_time(fire, now)
-    return times
 
 
 # --- the jobs -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ SERVICE_SILENT_AFTER = timedelta(minutes=5)  # the service's lock heartbeat come
 
 def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str | None]:
     """Next fire time of each job from the configuration, in the school's time zone."""
-    from scanner.scheduling import ScheduleError, build_triggers
+    from scanner.triggers import ScheduleError, build_triggers
 
     now = now or datetime.now(timezone.utc)
     try:
@@ -35,18 +35,6 @@ def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str 
     return out
 
 
-def database_size(settings: Settings, store: Any) -> int | None:
-    if store.dialect == "sqlite":
-        path = Path(settings.database_url.removeprefix("sqlite:///"))
-        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file()) if path.exists() else 0
-    if store.dialect == "postgresql":
-        from sqlalchemy import text
-
-        with store.engine.connect() as conn:
-            return int(conn.execute(text("select pg_database_size(current_database())")).scalar() or 0)
-    return None
-
-
 def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
     return {
         "runs": [], "last_run_failed": False, "last_run_status": None, "last_success": None, "stale": False,
@@ -57,8 +45,6 @@ def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
 
 
 def collect_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    from sqlalchemy import inspect
-
     from scanner.store import Store
 
     now = now or datetime.now(timezone.utc)
@@ -67,10 +53,10 @@ def collect_status(settings: Settings, now: datetime | None = None) -> dict[str,
         return _empty_status(settings, now)
     store = Store(url, create=False)
     try:
-        tables = set(inspect(store.engine).get_table_names())
+        tables = store.table_names()
         if "runs" not in tables:
             status = _empty_status(settings, now)
-            status["database_bytes"] = database_size(settings, store)
+            status["database_bytes"] = store.size_bytes()
             return status
         return _collect(settings, store, tables, now)
     finally:
@@ -122,7 +108,7 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         "detection_notice": last["detection_notice"] if last else None,
         "next_runs": next_runs(settings, now),
         "service": service,
-        "database_bytes": database_size(settings, store),
+        "database_bytes": store.size_bytes(),
         "retention": store.retention_counts() if "items" in tables else {},
         "warnings": warnings,
     }
@@ -130,30 +116,20 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
 
 def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any] | None:
     """The scheduler service as the database knows it: who holds its lock, its planned runs."""
-    from sqlalchemy import select
-
-    from scanner.scheduling import JOB_TABLE, ScheduleError, school_timezone
-    from scanner.store import schema as s
-    from scanner.core.dates import as_utc
+    from scanner.store.schema import JOB_TABLE
+    from scanner.triggers import ScheduleError, school_timezone
 
     out: dict[str, Any] = {}
-    if "locks" in tables:
-        with store.engine.connect() as conn:
-            row = conn.execute(select(s.locks).where(s.locks.c.name == "scheduler")).mappings().first()
-        if row:
-            out.update(pid=row["pid"], host=row["host"], heartbeat_at=as_utc(row["heartbeat_at"]))
+    holder = store.lock_holder("scheduler") if "locks" in tables else None
+    if holder:
+        out.update(pid=holder["pid"], host=holder["host"], heartbeat_at=holder["heartbeat_at"])
     if JOB_TABLE in tables:
-        from sqlalchemy import Column, Float, MetaData, String, Table
-
-        jobs = Table(JOB_TABLE, MetaData(), Column("id", String), Column("next_run_time", Float))
         try:
             tz: Any = school_timezone(settings)
         except ScheduleError:
             tz = timezone.utc
-        with store.engine.connect() as conn:
-            planned = {job_id: datetime.fromtimestamp(ts, tz) if ts is not None else None
-                       for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}
-        out["planned"] = planned
+        out["planned"] = {job_id: when.astimezone(tz) if when is not None else None
+                          for job_id, when in store.planned_jobs().items()}
     return out or None
 
 

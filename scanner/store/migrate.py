@@ -9,6 +9,7 @@ package never runs a manual migration step. ``alembic`` on the command line work
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,7 +17,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from scanner.store.schema import EXTERNAL_TABLES
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook: autogenerate must not drop (or alter) the tables that
+    their owners create themselves, i.e. APScheduler's job store."""
+    if type_ == "table" and name in EXTERNAL_TABLES:
+        return False
+    table = getattr(obj, "table", None)
+    return not (type_ in ("index", "column", "unique_constraint", "foreign_key_constraint")
+                and table is not None and table.name in EXTERNAL_TABLES)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

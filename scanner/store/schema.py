@@ -7,6 +7,11 @@ content, extracted text, detected values.
 
 SQLAlchemy Core (not the ORM): the pipeline writes in bulk and reads in column projections,
 and Core keeps those statements explicit and fast on both SQLite and PostgreSQL.
+
+Every table in the database is named here. The tables of :data:`metadata` are created by the
+Alembic migrations; the one table of :data:`external` (APScheduler's job store) is created and
+written by APScheduler itself, and the migrations leave it alone
+(:func:`scanner.store.migrate.include_object`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -176,3 +182,29 @@ meta = Table(
 )
 """Small facts about the store itself, e.g. the fingerprint of the retention rules the stored
 statuses were last fully evaluated with."""
+
+it_notifications = Table(
+    "it_notifications", metadata,
+    Column("key", String(300), primary_key=True),  # run_failed | source:<name> | job:<kind>
+    Column("scope", String(32), nullable=False),  # scan | job:<kind>
+    Column("active", Boolean, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("last_sent_day", String(10)),  # ISO date in the school's time zone
+    Column("summary", String(500)),  # the content-free line shown in the mail
+)
+"""Which problems IT was told about (:mod:`scanner.notify`), so a mail goes out at most once a
+day per problem and a solved problem is reported once."""
+
+JOB_TABLE = "schedule_jobs"
+external = MetaData()
+schedule_jobs = Table(
+    JOB_TABLE, external,
+    Column("id", String(191), primary_key=True),
+    Column("next_run_time", Float, index=True),  # POSIX timestamp, UTC
+    Column("job_state", LargeBinary, nullable=False),  # a pickled APScheduler Job
+)
+"""APScheduler's ``SQLAlchemyJobStore`` table, as APScheduler 3 creates it. Described here so
+that the store owns its name and can read the planned runs; only APScheduler writes it."""
+
+EXTERNAL_TABLES = frozenset(external.tables)

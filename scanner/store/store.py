@@ -529,6 +529,75 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    # --- IT notifications (scanner.notify) ------------------------------------------------
+
+    def it_notifications(self) -> dict[str, dict[str, Any]]:
+        """Every problem IT has been told about, open or solved, by its key."""
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(select(s.it_notifications)).mappings()]
+        for row in rows:
+            row["first_seen"], row["last_seen"] = _aware(row["first_seen"]), _aware(row["last_seen"])
+        return {row["key"]: row for row in rows}
+
+    def save_it_notifications(self, problems: Sequence[dict[str, Any]], solved: Iterable[str] = ()) -> None:
+        """Write the current problems and close the solved ones, in one transaction.
+
+        Each problem is its ``key`` and the columns to set; a key not stored yet is inserted
+        (it then needs every column that is not nullable, ``first_seen`` among them).
+        """
+        table = s.it_notifications
+        closed = list(solved)
+        with self.engine.begin() as conn:
+            stored = set(conn.execute(select(table.c.key)).scalars())
+            for problem in problems:
+                values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in problem.items() if k != "key"}
+                if problem["key"] in stored:
+                    conn.execute(update(table).where(table.c.key == problem["key"]).values(**values))
+                else:
+                    conn.execute(insert(table).values(key=problem["key"], **values))
+            if closed:
+                conn.execute(update(table).where(table.c.key.in_(closed)).values(active=False))
+
+    # --- the database itself (schoonschip status) -----------------------------------------
+
+    def table_names(self) -> set[str]:
+        """The tables that exist (status reads a database it must not create or migrate)."""
+        from sqlalchemy import inspect
+
+        return set(inspect(self.engine).get_table_names())
+
+    def lock_holder(self, name: str) -> dict[str, Any] | None:
+        """Who holds the lock ``name``: ``pid``, ``host``, ``acquired_at``, ``heartbeat_at``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.locks.c.pid, s.locks.c.host, s.locks.c.acquired_at,
+                                      s.locks.c.heartbeat_at).where(s.locks.c.name == name)).mappings().first()
+        if row is None:
+            return None
+        return {**row, "acquired_at": _aware(row["acquired_at"]), "heartbeat_at": _aware(row["heartbeat_at"])}
+
+    def planned_jobs(self) -> dict[str, datetime | None]:
+        """The scheduler service's jobs and their next run time (UTC; None: paused), read from
+        APScheduler's job table without unpickling the jobs."""
+        jobs = s.schedule_jobs
+        with self.engine.connect() as conn:
+            return {job_id: datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None
+                    for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}
+
+    def size_bytes(self) -> int | None:
+        """How much disk the database takes (SQLite: the file with its WAL; PostgreSQL: the
+        database), None for other databases."""
+        if self.dialect == "sqlite":
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not path.exists():
+                return 0
+            return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+        if self.dialect == "postgresql":
+            from sqlalchemy import text
+
+            with self.engine.connect() as conn:
+                return int(conn.execute(text("select pg_database_size(current_database())")).scalar() or 0)
+        return None
+
 
 def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind: str,
                  department: str | None) -> dict[str, Any]:

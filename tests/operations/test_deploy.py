@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scanner.cli import build_cli
-from scanner.scheduling import SchoolCronTrigger
+from scanner.triggers import SchoolCronTrigger
 from tests.conftest import allow_skip
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

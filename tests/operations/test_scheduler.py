@@ -16,9 +16,12 @@ import pytest
 
 from scanner import scheduling
 from scanner.core.exitcodes import ExitCode
-from scanner.scheduling import ScheduleService, SchoolCronTrigger
+from scanner.scheduling import ScheduleService
+
+from scanner.scheduling import ScheduleService
 from scanner.store import Store
 from scanner.store.lock import acquire
+from scanner.triggers import SchoolCronTrigger
 from tests.operations.conftest import AMS, FakeClock, local, make_settings
 
 UTC = timezone.utc
@@ -300,27 +303,27 @@ def test_job_store_on_postgresql_survives_a_restart(request, tmp_path):
 
 
 def test_alembic_autogenerate_leaves_the_job_store_alone(tmp_path):
-    """With scheduling.include_object (for migrations/env.py), autogenerate sees no difference
-    even though schedule_jobs and it_notifications exist in the database."""
+    """With the store's include_object (for migrations/env.py), autogenerate sees no difference
+    even though APScheduler's schedule_jobs exists in the database; it_notifications is the
+    migrations' own table now."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from scanner.notify import ensure_table
+    from scanner.store.migrate import include_object
     from scanner.store.schema import metadata
 
     settings = make_settings(tmp_path)
     store = Store(settings.database_url)
     service = ScheduleService(settings, store.engine, clock=FakeClock(local(2027, 1, 4, 1, 0)))
     service.start()
-    ensure_table(store.engine)
     with store.engine.connect() as conn:
         unfiltered = compare_metadata(MigrationContext.configure(conn), metadata)
         filtered = compare_metadata(MigrationContext.configure(
-            conn, opts={"include_object": scheduling.include_object}), metadata)
+            conn, opts={"include_object": include_object}), metadata)
     store.close()
     removed = {diff[1].name for diff in unfiltered if diff[0] == "remove_table"}
-    assert {"schedule_jobs", "it_notifications"} <= removed
-    assert not [diff for diff in filtered if diff[0] == "remove_table"]
+    assert removed == {"schedule_jobs"}
+    assert filtered == []
 
 
 def test_database_outage_does_not_stop_the_service(tmp_path, caplog):

@@ -1,5 +1,6 @@
 """Delivery through Microsoft Graph sendMail and EWS, each against the fake server the
-connector tests use (real HTTP(S) on 127.0.0.1, real GraphClient / exchangelib)."""
+connector tests use (real HTTP(S) on 127.0.0.1, real GraphClient / exchangelib), with the
+transport that scanner.outgoing opens for the configured source."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 
 from connectors.ews import EwsConfig
 from connectors.graph.config import GraphMailConfig
-from reports.delivery import deliver_digests
+from reports.delivery import DeliverySummary, deliver_digests
 from reports.ledger import InMemoryLedger
 from reports.settings import DeliverySettings
+from scanner.config import Settings
+from scanner.outgoing import open_transport
 from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
 from tests.services.fake_graph import FakeGraph
 from tests.services.graph_tls import make_certificates
@@ -35,6 +38,14 @@ class FakeClock:
         self.t += seconds
 
 
+def through_source(digests: list, delivery: DeliverySettings, source, ledger) -> DeliverySummary:
+    """A digest batch the way ``schoonschip digest`` sends it: the transport for ``delivery``
+    opened by scanner.outgoing over the configured ``source``."""
+    settings = Settings().model_copy(update={"delivery": delivery, "sources": [source]})
+    return deliver_digests(digests, delivery, ledger, PERIOD, clock=FakeClock(),
+                           open_transport=lambda: open_transport(settings, PERIOD))
+
+
 def _teachers() -> list:
     return [digest([item(1, categories=("gezondheid",))], owner="jansen@school.nl"),
             digest([item(2)], owner="de.vries@school.nl")]
@@ -52,8 +63,7 @@ def test_graph_send_mail_through_the_configured_source(tmp_path: Path) -> None:
         )
         settings = DeliverySettings(method="graph", sender=SENDER, source="m365-mail")
         ledger = InMemoryLedger()
-        summary = deliver_digests(_teachers(), settings, ledger, PERIOD, clock=FakeClock(),
-                                  source_config=source)
+        summary = through_source(_teachers(), settings, source, ledger)
         assert summary.sent == ["jansen@school.nl", "de.vries@school.nl"], summary.failed
         assert [(s[0], s[1]) for s in fake.sent] == [(SENDER, "text/plain")] * 2
         first = message_from_bytes(fake.sent[0][2], policy=default)
@@ -61,8 +71,7 @@ def test_graph_send_mail_through_the_configured_source(tmp_path: Path) -> None:
 
         # a mailbox Graph does not know: recorded as failed, retried next time
         other = settings.model_copy(update={"sender": "bestaat.niet@school.nl"})
-        failed = deliver_digests(_teachers()[:1], other, InMemoryLedger(), PERIOD, clock=FakeClock(),
-                                 source_config=source)
+        failed = through_source(_teachers()[:1], other, source, InMemoryLedger())
         assert list(failed.failed) == ["jansen@school.nl"]
         assert len(fake.sent) == 2
 
@@ -78,8 +87,7 @@ def test_ews_send_through_the_configured_source(monkeypatch: pytest.MonkeyPatch)
                            username=SERVICE_USER, password={"env": "TEST_EWS_PASSWORD"}, mailboxes=[JUF],
                            max_wait=5)
         settings = DeliverySettings(method="ews", sender=JUF, source="exchange")
-        summary = deliver_digests(_teachers(), settings, InMemoryLedger(), PERIOD, clock=FakeClock(),
-                                  source_config=source)
+        summary = through_source(_teachers(), settings, source, InMemoryLedger())
         assert summary.sent == ["jansen@school.nl", "de.vries@school.nl"], summary.failed
         assert [kind for kind, _ in exchange.sent] == ["SendAndSaveCopy"] * 2
         assert message_from_bytes(exchange.sent[1][1], policy=default)["To"] == "de.vries@school.nl"

@@ -154,18 +154,3 @@ def test_digest_renders_in_chromium_on_desktop_and_phone(tmp_path) -> None:
     # on a phone nothing sticks out sideways, even the long unbreakable path
     scroll, viewport = scroll_width(rendered.html, tmp_path, 390)
     assert scroll <= viewport
-
-
-def test_full_list_csv_is_private_and_formula_safe(tmp_path) -> None:
-    import csv
-    import stat
-
-    from reports.digest import write_full_list
-
-    items = [item(n) for n in range(30)] + [item(99, title="=HYPERLINK(\"http://x\")", status="binnenkort")]
-    path = write_full_list(digest(items), tmp_path / "jansen" / "opruimlijst.csv")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0][0] == "status" and len(rows) == 32
-    assert rows[-1][5] == "'=HYPERLINK(\"http://x\")"
-    assert rows[1][1] == "zorg en begeleiding"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from scanner.scheduling import include_object
+from scanner.store.migrate import include_object
 from scanner.store.schema import metadata
 
 config = context.config
@@ -19,8 +19,8 @@ def run_migrations() -> None:
             raise SystemExit("geef -x url=... / pass -x url=...")
         engine = create_engine(url)
     with engine.begin() as connection:
-        # include_object keeps autogenerate away from the tables the scheduler's job store and
-        # the IT notifications create themselves.
+        # include_object keeps autogenerate away from the job store's table, which
+        # APScheduler creates and writes itself (scanner.store.schema.external).
         context.configure(connection=connection, target_metadata=metadata, include_object=include_object,
                           render_as_batch=connection.dialect.name == "sqlite")
         context.run_migrations()
