@@ -536,7 +536,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(select(s.it_notifications)).mappings()]
         for row in rows:
-            row["first_seen"], row["last_seen"] = _aware(row["first_seen"]), _aware(row["last_seen"])
+            row["first_seen"], row["last_seen"] = as_utc(row["first_seen"]), as_utc(row["last_seen"])
         return {row["key"]: row for row in rows}
 
     def save_it_notifications(self, problems: Sequence[dict[str, Any]], solved: Iterable[str] = ()) -> None:
@@ -573,7 +573,7 @@ class Store:
                                       s.locks.c.heartbeat_at).where(s.locks.c.name == name)).mappings().first()
         if row is None:
             return None
-        return {**row, "acquired_at": _aware(row["acquired_at"]), "heartbeat_at": _aware(row["heartbeat_at"])}
+        return {**row, "acquired_at": as_utc(row["acquired_at"]), "heartbeat_at": as_utc(row["heartbeat_at"])}
 
     def planned_jobs(self) -> dict[str, datetime | None]:
         """The scheduler service's jobs and their next run time (UTC; None: paused), read from
