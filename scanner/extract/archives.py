@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.walker import Blob, Walker, clean_name, here, sub
@@ -237,93 +237,16 @@ def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInf
 
 
 def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
-    import py7zr
-    from py7zr.io import Py7zIO, WriterFactory
-
+    """7z: declared sizes are checked before anything is inflated; the wanted members are
+    spooled (each refused if it grows past its declared size), then visited one by one."""
     part = here(path)
-    if walker.bombed:
+    if walker.bombed or walker.too_deep(depth + 1, part):
         return
-    if walker.too_deep(depth + 1, part):
-        return
-    archive_size = blob.size
     with blob.open() as stream:
-        try:
-            archive = py7zr.SevenZipFile(stream, mode="r")
-        except py7zr.PasswordRequired as exc:
-            raise ExtractError("encrypted") from exc
-        except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
-            raise ExtractError("corrupt") from exc
+        archive = _open_7z(stream)
         with archive:
-            if archive.needs_password():
-                raise ExtractError("encrypted")
-            files = [f for f in archive.list() if f.is_file]
-            total = sum(int(f.uncompressed or 0) for f in files)
-            if walker.ratio_exceeded(total, archive_size):
-                raise ExtractError("zip_bomb", f"max ratio {walker.limits.max_archive_ratio:g}")
-            if not walker.reserve_archive_bytes(total):
-                raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
-            declared = {f.filename: int(f.uncompressed or 0) for f in files}
-            wanted = []
-            for f in files:
-                if not walker.take_member(part):
-                    break
-                if declared[f.filename] > walker.limits.max_item_bytes:
-                    walker.error("too_large", sub(path, clean_name(f.filename, "bestand")[0]))
-                    continue
-                wanted.append(f.filename)
-            spools: dict[str, _Spool] = {}
-
-            class _Writer(Py7zIO):
-                """Collects one member, refusing to grow past its declared size."""
-
-                def __init__(self, filename: str) -> None:
-                    self.spool = _Spool(walker, declared.get(filename, 0))
-                    self.limit = declared.get(filename, 0)
-                    self.overflow = False
-                    spools[filename] = self.spool
-
-                def write(self, s: bytes | bytearray) -> int:
-                    if self.spool.size + len(s) > self.limit:
-                        self.overflow = True
-                        return len(s)
-                    self.spool.write(bytes(s))
-                    return len(s)
-
-                def read(self, size: int | None = None) -> bytes:
-                    return b""
-
-                def seek(self, offset: int, whence: int = 0) -> int:
-                    return 0
-
-                def flush(self) -> None:
-                    return None
-
-                def size(self) -> int:
-                    return self.spool.size
-
-            writers: dict[str, _Writer] = {}
-
-            class _Factory(WriterFactory):
-                def create(self, filename: str) -> Py7zIO:
-                    writer = _Writer(filename)
-                    writers[filename] = writer
-                    return writer
-
-            try:
-                if wanted:
-                    archive.extract(targets=wanted, factory=_Factory())
-            except py7zr.PasswordRequired as exc:
-                for s in spools.values():
-                    s.discard()
-                raise ExtractError("encrypted") from exc
-            except (ExtractError, MemoryError):
-                for s in spools.values():
-                    s.discard()
-                raise
-            except Exception as exc:  # noqa: BLE001
-                for s in spools.values():
-                    s.discard()
-                raise ExtractError("corrupt") from exc
+            wanted, declared = _7z_admit(walker, archive, blob.size, part, path)
+            writers = _7z_extract(archive, wanted, _7z_writers(walker, declared))
     for index, filename in enumerate(wanted, 1):
         writer = writers.get(filename)
         if writer is None:
@@ -334,6 +257,110 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
                          "meer dan opgegeven / more than declared")
             continue
         _visit_spooled(walker, writer.spool, filename, path, depth, f"bestand-{index}")
+
+
+def _open_7z(stream: BinaryIO) -> Any:
+    """The archive, or the item error for an encrypted or unreadable one."""
+    import py7zr
+
+    try:
+        return py7zr.SevenZipFile(stream, mode="r")
+    except py7zr.PasswordRequired as exc:
+        raise ExtractError("encrypted") from exc
+    except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
+        raise ExtractError("corrupt") from exc
+
+
+def _7z_admit(walker: Walker, archive: Any, archive_size: int, part: str,
+              path: str) -> tuple[list[str], dict[str, int]]:
+    """The members to extract and every member's declared size. The declared total is checked
+    against the ratio and reserved against the item's budget before anything is inflated."""
+    if archive.needs_password():
+        raise ExtractError("encrypted")
+    files = [f for f in archive.list() if f.is_file]
+    total = sum(int(f.uncompressed or 0) for f in files)
+    if walker.ratio_exceeded(total, archive_size):
+        raise ExtractError("zip_bomb", f"max ratio {walker.limits.max_archive_ratio:g}")
+    if not walker.reserve_archive_bytes(total):
+        raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
+    declared = {f.filename: int(f.uncompressed or 0) for f in files}
+    wanted = []
+    for f in files:
+        if not walker.take_member(part):
+            break
+        if declared[f.filename] > walker.limits.max_item_bytes:
+            walker.error("too_large", sub(path, clean_name(f.filename, "bestand")[0]))
+            continue
+        wanted.append(f.filename)
+    return wanted, declared
+
+
+def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]:
+    """Extract ``wanted`` into the factory's spools; on any failure every spool is discarded
+    (a temp file must not outlive the item) and the failure becomes an item error."""
+    import py7zr
+
+    try:
+        if wanted:
+            archive.extract(targets=wanted, factory=factory)
+    except py7zr.PasswordRequired as exc:
+        factory.discard()
+        raise ExtractError("encrypted") from exc
+    except (ExtractError, MemoryError):
+        factory.discard()
+        raise
+    except Exception as exc:  # noqa: BLE001
+        factory.discard()
+        raise ExtractError("corrupt") from exc
+    return factory.writers
+
+
+def _7z_writers(walker: Walker, declared: dict[str, int]) -> Any:
+    """A py7zr writer factory whose writers spool one member each and refuse to grow past the
+    member's declared size. Built on call because py7zr is imported only when a 7z is met."""
+    from py7zr.io import Py7zIO, WriterFactory
+
+    class _Writer(Py7zIO):
+        """Collects one member, refusing to grow past its declared size."""
+
+        def __init__(self, filename: str) -> None:
+            self.spool = _Spool(walker, declared.get(filename, 0))
+            self.limit = declared.get(filename, 0)
+            self.overflow = False
+
+        def write(self, s: bytes | bytearray) -> int:
+            if self.spool.size + len(s) > self.limit:
+                self.overflow = True
+                return len(s)
+            self.spool.write(bytes(s))
+            return len(s)
+
+        def read(self, size: int | None = None) -> bytes:
+            return b""
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
+
+        def flush(self) -> None:
+            return None
+
+        def size(self) -> int:
+            return self.spool.size
+
+    class _Factory(WriterFactory):
+        def __init__(self) -> None:
+            self.writers: dict[str, _Writer] = {}
+
+        def create(self, filename: str) -> Py7zIO:
+            writer = _Writer(filename)
+            self.writers[filename] = writer
+            return writer
+
+        def discard(self) -> None:
+            for writer in self.writers.values():
+                writer.spool.discard()
+
+    return _Factory()
 
 
 # --- tar and single-file compressed streams --------------------------------------------------
