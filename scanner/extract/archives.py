@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.walker import Blob, Walker, clean_name, here, sub
+from scanner.extract.handler import Blob, Handler, WalkContext, clean_name, here, sub
 
 SPOOL_BYTES = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
@@ -61,7 +61,7 @@ class _Counting:
 class _Spool:
     """Collects one member's bytes: in memory while small, in a temp file when large."""
 
-    def __init__(self, walker: Walker, expected: int) -> None:
+    def __init__(self, walker: WalkContext, expected: int) -> None:
         self.walker = walker
         self.size = 0
         self._chunks: list[bytes] = []
@@ -99,7 +99,7 @@ class _Spool:
         self._chunks.clear()
 
 
-def _copy(walker: Walker, source: BinaryIO, spool: _Spool, *, declared: int | None,
+def _copy(walker: WalkContext, source: BinaryIO, spool: _Spool, *, declared: int | None,
           counter: _Counting | None, part: str) -> None:
     """Copy a member stream into ``spool`` with the streaming guards of rule 2."""
     limit = walker.limits.max_item_bytes
@@ -120,7 +120,7 @@ def _copy(walker: Walker, source: BinaryIO, spool: _Spool, *, declared: int | No
             raise ExtractError("too_large")
 
 
-def _visit_spooled(walker: Walker, spool: _Spool, name: str, parent: str, depth: int,
+def _visit_spooled(walker: WalkContext, spool: _Spool, name: str, parent: str, depth: int,
                    fallback: str) -> None:
     blob = spool.blob()
     try:
@@ -152,14 +152,14 @@ def classify_zip(zf: zipfile.ZipFile) -> str:
     return "zip"
 
 
-def check_declared(walker: Walker, infos: list[zipfile.ZipInfo], part: str) -> None:
+def check_declared(walker: WalkContext, infos: list[zipfile.ZipInfo], part: str) -> None:
     """Rule 1 for a whole container: refuse before anything is inflated."""
     total = sum(i.file_size for i in infos)
     if not walker.reserve_archive_bytes(total):
         raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
 
 
-def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_zip(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     part = here(path)
     with blob.open() as stream:
         try:
@@ -183,7 +183,7 @@ def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
             _zip_members(walker, zf, [i for i in infos if not i.filename.endswith("/")], path, depth)
 
 
-def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+def _zip_members(walker: WalkContext, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
                  path: str, depth: int) -> None:
     part = here(path)
     if walker.too_deep(depth + 1, part):
@@ -236,7 +236,7 @@ def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInf
 # --- 7z ------------------------------------------------------------------------------------
 
 
-def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_7z(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     """7z: declared sizes are checked before anything is inflated; the wanted members are
     spooled (each refused if it grows past its declared size), then visited one by one."""
     part = here(path)
@@ -271,7 +271,7 @@ def _open_7z(stream: BinaryIO) -> Any:
         raise ExtractError("corrupt") from exc
 
 
-def _7z_admit(walker: Walker, archive: Any, archive_size: int, part: str,
+def _7z_admit(walker: WalkContext, archive: Any, archive_size: int, part: str,
               path: str) -> tuple[list[str], dict[str, int]]:
     """The members to extract and every member's declared size. The declared total is checked
     against the ratio and reserved against the item's budget before anything is inflated."""
@@ -315,7 +315,7 @@ def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]
     return factory.writers
 
 
-def _7z_writers(walker: Walker, declared: dict[str, int]) -> Any:
+def _7z_writers(walker: WalkContext, declared: dict[str, int]) -> Any:
     """A py7zr writer factory whose writers spool one member each and refuse to grow past the
     member's declared size. Built on call because py7zr is imported only when a 7z is met."""
     from py7zr.io import Py7zIO, WriterFactory
@@ -366,7 +366,7 @@ def _7z_writers(walker: Walker, declared: dict[str, int]) -> Any:
 # --- tar and single-file compressed streams --------------------------------------------------
 
 
-def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int) -> None:
+def _tar_stream(walker: WalkContext, raw: _Counting, mode: str, path: str, depth: int) -> None:
     part = here(path)
     if walker.bombed:
         return
@@ -417,14 +417,14 @@ def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int
             _visit_spooled(walker, spool, info.name, path, depth, f"bestand-{index}")
 
 
-def handle_tar(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_tar(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     with blob.open() as stream:
         _tar_stream(walker, _Counting(stream), "r|", path, depth)
 
 
 def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
-                    suffixes: tuple[str, ...]) -> Callable[..., None]:
-    def handle(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+                    suffixes: tuple[str, ...]) -> Handler:
+    def handle(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
         if walker.bombed:
             return
         with blob.open() as stream:
@@ -465,13 +465,9 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return "bestand"
 
 
-HANDLERS: dict[str, Callable[..., None]] = {
-    "zip": handle_zip,
-    "7z": handle_7z,
-    "tar": handle_tar,
-    "gzip": _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip")),
-    "bz2": _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",)),
-    "xz": _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",)),
-}
+# Single-file compressed streams (a tar inside is read as a tar); named in scanner.extract.formats.
+handle_gzip = _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip"))
+handle_bz2 = _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",))
+handle_xz = _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",))
 
-__all__ = ["HANDLERS", "classify_zip"]
+__all__ = ["classify_zip", "handle_7z", "handle_bz2", "handle_gzip", "handle_tar", "handle_xz", "handle_zip"]
