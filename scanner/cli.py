@@ -242,8 +242,8 @@ def _add_retention(cli: click.Group) -> None:
             click.echo(t("item.not_found", item=item), err=True)
             sys.exit(EXIT_FAILED)
         row, text = outcome
-        click.echo(f"{row['id']}  {row['source']}  {row['folder'] or ''}  "
-                   f"{row['item_date'].date().isoformat()}  {', '.join(row['categories'] or [])}")
+        click.echo(f"{row.id}  {row.source}  {row.folder or ''}  "
+                   f"{row.item_date.date().isoformat()}  {', '.join(row.categories)}")
         click.echo(text)
 
 
