@@ -249,6 +249,11 @@ def _age_years(dates: pd.Series, now: datetime) -> pd.Series:
     return (pd.Timestamp(now) - dates).dt.days / 365.25
 
 
+ROW_SUMS = [("actief", STATUS_COLUMNS)]
+"""The published "actief" total is the sum of its status columns; secondary suppression
+must know it, so that no hidden status count can be derived from the total."""
+
+
 def build_fg_report(
     items_df: pd.DataFrame,
     runs_df: pd.DataFrame | None = None,
@@ -257,7 +262,11 @@ def build_fg_report(
     school: str = "",
     now: datetime | None = None,
 ) -> FgReport:
-    """Compute the FG report from the item and run frames (see the module docstring)."""
+    """Compute the FG report from the item and run frames (see the module docstring).
+
+    Each table is built by its own function from the same cleaned frames; this one only
+    checks the arguments, prepares the frames and puts the pieces in page order.
+    """
     language = check_language(language)
     if min_group_size < 2:
         raise ValueError("min_group_size moet minstens 2 zijn / min_group_size must be at least 2")
@@ -267,43 +276,69 @@ def build_fg_report(
     items = _prepare_items(items_df)
     runs = _prepare_runs(runs_df)
 
-    def tr(key: str, **kw: Any) -> str:
-        return t(key, language, **kw)
-
-    column_labels = {c: tr(f"fg.col.{c}") for c in COUNT_COLUMNS}
-    row_sums = [("actief", STATUS_COLUMNS)]
     flagged = items[items["student_data"] | items["false_positive"]]
     data = items[items["student_data"] & ~items["false_positive"]]
     active = data[data["state"] == "actief"]
 
-    # categories (an item can be in several)
+    category_table, category_keys = _category_table(data, k, language)
+    age_table = _age_table(active, k, language, now_naive)
+    run_table, trend, trend_note, cleaned_since, present_before = _trend(data, runs, k, language)
+    headline = _headline(data, active, k, language, cleaned_since, present_before, flagged)
+    tables = [
+        (t("fg.by_category", language), category_table),
+        (t("fg.by_sensitivity", language), _sensitivity_table(data, k, language)),
+        (t("fg.by_age", language), age_table),
+        (t("fg.by_department", language), _department_table(data, k, language)),
+        (t("fg.trend", language), run_table),
+    ]
+    report = FgReport(language=language, k=k, school=school, generated=generated, headline=headline,
+                      tables=tables, trend=trend, trend_note=trend_note,
+                      oldest=_oldest(active, category_keys, k, language, now_naive),
+                      fp_text=_false_positive_rate(flagged, k, language)[1])
+    report.charts = _charts(category_table, age_table, run_table, language, k)
+    return report
+
+
+def _count_labels(language: str) -> dict[str, str]:
+    """Column headers of the count columns, shared by every table."""
+    return {c: t(f"fg.col.{c}", language) for c in COUNT_COLUMNS}
+
+
+def _category_table(data: pd.DataFrame, k: int, language: str) -> tuple[ProtectedTable, list[str]]:
+    """Counts per category, known categories first in catalogue order; an item counts once in
+    each of its categories. Returns the row keys too: the oldest-data table uses the same order."""
     exploded = data.explode("categories")
     exploded = exploded[exploded["categories"].notna()]
     known = cats.known_keys()
     category_keys = known + sorted(set(exploded["categories"]) - set(known), key=cats.sort_key)
-    category_values = _status_counts(exploded, exploded["categories"], category_keys)
-    primary, secondary = protect(category_values, k, row_sums)
-    category_table = ProtectedTable(
-        key="categorie", values=category_values, k=k, primary=primary, secondary=secondary,
+    values = _status_counts(exploded, exploded["categories"], category_keys)
+    primary, secondary = protect(values, k, ROW_SUMS)
+    table = ProtectedTable(
+        key="categorie", values=values, k=k, primary=primary, secondary=secondary,
         row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
-        column_labels={**column_labels, "gevoeligheid": tr("fg.col.sensitivity")},
+        column_labels={**_count_labels(language), "gevoeligheid": t("fg.col.sensitivity", language)},
         extra=pd.DataFrame({"gevoeligheid": [cats.sensitivity_label(cats.info(c).sensitivity, language)
                                              for c in category_keys]}, index=category_keys),
     )
+    return table, category_keys
 
-    # sensitivity (one per item)
+
+def _sensitivity_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTable:
+    """Counts per sensitivity (one per item, so the rows add up to the total)."""
     sens_keys = list(cats.SENSITIVITY_ORDER)
     extra_sens = sorted(set(data["sensitivity"].dropna().astype(str)) - set(sens_keys))
     sens_index = sens_keys + extra_sens
-    sens_values = _status_counts(data, data["sensitivity"].fillna("").astype(str), sens_index)
-    primary, secondary = protect(sens_values, k, row_sums, columns_sum_to_total=True)
-    sensitivity_table = ProtectedTable(
-        key="gevoeligheid", values=sens_values, k=k, primary=primary, secondary=secondary,
+    values = _status_counts(data, data["sensitivity"].fillna("").astype(str), sens_index)
+    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
+    return ProtectedTable(
+        key="gevoeligheid", values=values, k=k, primary=primary, secondary=secondary,
         row_labels={s: _capital(cats.sensitivity_label(s, language)) for s in sens_index},
-        column_labels=column_labels,
+        column_labels=_count_labels(language),
     )
 
-    # age buckets (active items only: cleaned items have no age that matters)
+
+def _age_table(active: pd.DataFrame, k: int, language: str, now_naive: datetime) -> ProtectedTable:
+    """Counts per age bucket, of active items only: cleaned items have no age that matters."""
     age_cols = ["actief", *STATUS_COLUMNS]
     ages = _age_years(active["date"], now_naive)
     bucket = pd.Series(index=active.index, dtype=object)
@@ -311,70 +346,68 @@ def build_fg_report(
         bucket[(ages >= low) & (ages < high)] = key
     bucket = bucket.fillna("lt1")  # undated or future-dated items count as young
     age_index = [key for key, _, _ in AGE_BUCKETS]
-    age_values = _status_counts(active, bucket, age_index)[age_cols]
-    primary, secondary = protect(age_values, k, row_sums, columns_sum_to_total=True)
-    age_table = ProtectedTable(
-        key="ouderdom", values=age_values, k=k, primary=primary, secondary=secondary,
-        row_labels={key: tr(f"fg.age.{key}") for key in age_index}, column_labels=column_labels,
+    values = _status_counts(active, bucket, age_index)[age_cols]
+    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
+    return ProtectedTable(
+        key="ouderdom", values=values, k=k, primary=primary, secondary=secondary,
+        row_labels={key: t(f"fg.age.{key}", language) for key in age_index},
+        column_labels=_count_labels(language),
     )
 
-    # schools/departments, small ones merged into "overig"
+
+def _department_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTable:
+    """Counts per school/department, small ones merged into "overig" (shown last)."""
     department = _merge_small_departments(data, k)
     dept_index = sorted(set(department), key=lambda d: (d in (OTHER, UNKNOWN), d == OTHER, d.casefold()))
-    dept_values = _status_counts(data, department, dept_index)
-    primary, secondary = protect(dept_values, k, row_sums, columns_sum_to_total=True)
-    dept_table = ProtectedTable(
-        key="afdeling", values=dept_values, k=k, primary=primary, secondary=secondary,
-        row_labels={d: tr("fg.other") if d == OTHER else tr("fg.unknown_department") if d == UNKNOWN else d
+    values = _status_counts(data, department, dept_index)
+    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
+    return ProtectedTable(
+        key="afdeling", values=values, k=k, primary=primary, secondary=secondary,
+        row_labels={d: t("fg.other", language) if d == OTHER
+                    else t("fg.unknown_department", language) if d == UNKNOWN else d
                     for d in dept_index},
-        column_labels=column_labels,
+        column_labels=_count_labels(language),
     )
 
-    # runs: present / new / cleaned per completed run, and the last step in detail
-    run_table, trend, trend_note, cleaned_since, present_before = _trend(data, runs, k, language)
 
-    # oldest data per category
-    oldest = _oldest(active, category_keys, k, language, now_naive)
-
-    # headline
+def _headline(data: pd.DataFrame, active: pd.DataFrame, k: int, language: str, cleaned_since: int,
+              present_before: int | None, flagged: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The key figures at the top of the page, each protected like a table cell."""
     overdue = int((active["status"] == "verlopen").sum())
     soon = int((active["status"] == "binnenkort").sum())
     cleaned_total = int((data["state"] == "opgeruimd").sum())
-    if present_before is None:
-        share = tr("fg.cleaned_share_na")
-    elif 0 < cleaned_since < k:
-        share = f"<{k} / {protect_number(present_before, k)}"
-    else:
-        share = _percent(cleaned_since, present_before, language)
-    fp = int(flagged["false_positive"].sum())
-    if flagged.empty:
-        fp_rate, fp_text = tr("fg.fp_rate_na"), tr("fg.fp_rate_na")
-    elif 0 < fp < k:
-        fp_rate = f"<{k} / {protect_number(len(flagged), k)}"
-        fp_text = tr("fg.fp_text", fp=f"<{k}", flagged=protect_number(len(flagged), k), rate=fp_rate)
-    else:
-        fp_rate = _percent(fp, len(flagged), language)
-        fp_text = tr("fg.fp_text", fp=fp, flagged=protect_number(len(flagged), k), rate=fp_rate)
-    headline = [
-        ("actief", tr("fg.active"), protect_number(len(active), k)),
-        ("verlopen", tr("fg.overdue"), protect_number(overdue, k)),
-        ("binnenkort", tr("fg.soon"), protect_number(soon, k)),
-        ("opgeruimd", tr("fg.cleaned_total"), protect_number(cleaned_total, k)),
-        ("opgeruimd_sinds_vorige", tr("fg.cleaned_share"), share),
-        ("vals_positief", tr("fg.fp_rate"), fp_rate),
+    return [
+        ("actief", t("fg.active", language), protect_number(len(active), k)),
+        ("verlopen", t("fg.overdue", language), protect_number(overdue, k)),
+        ("binnenkort", t("fg.soon", language), protect_number(soon, k)),
+        ("opgeruimd", t("fg.cleaned_total", language), protect_number(cleaned_total, k)),
+        ("opgeruimd_sinds_vorige", t("fg.cleaned_share", language),
+         _cleaned_share(cleaned_since, present_before, k, language)),
+        ("vals_positief", t("fg.fp_rate", language), _false_positive_rate(flagged, k, language)[0]),
     ]
 
-    tables = [
-        (tr("fg.by_category"), category_table),
-        (tr("fg.by_sensitivity"), sensitivity_table),
-        (tr("fg.by_age"), age_table),
-        (tr("fg.by_department"), dept_table),
-        (tr("fg.trend"), run_table),
-    ]
-    report = FgReport(language=language, k=k, school=school, generated=generated, headline=headline,
-                      tables=tables, trend=trend, trend_note=trend_note, oldest=oldest, fp_text=fp_text)
-    report.charts = _charts(category_table, age_table, run_table, language, k)
-    return report
+
+def _cleaned_share(cleaned_since: int, present_before: int | None, k: int, language: str) -> str:
+    """Deletion evidence: the share cleaned up since the previous run; a count below k is
+    shown as "<k" over the protected total, because a percentage would give it away."""
+    if present_before is None:
+        return t("fg.cleaned_share_na", language)
+    if 0 < cleaned_since < k:
+        return f"<{k} / {protect_number(present_before, k)}"
+    return _percent(cleaned_since, present_before, language)
+
+
+def _false_positive_rate(flagged: pd.DataFrame, k: int, language: str) -> tuple[str, str]:
+    """``(rate, sentence)`` for the items marked "no student data" among all flagged items,
+    with the same small-count protection as the cleaned share."""
+    fp = int(flagged["false_positive"].sum())
+    if flagged.empty:
+        return t("fg.fp_rate_na", language), t("fg.fp_rate_na", language)
+    if 0 < fp < k:
+        rate = f"<{k} / {protect_number(len(flagged), k)}"
+        return rate, t("fg.fp_text", language, fp=f"<{k}", flagged=protect_number(len(flagged), k), rate=rate)
+    rate = _percent(fp, len(flagged), language)
+    return rate, t("fg.fp_text", language, fp=fp, flagged=protect_number(len(flagged), k), rate=rate)
 
 
 def _merge_small_departments(data: pd.DataFrame, k: int) -> pd.Series:

@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import ConnectorContext, SourceError
 from connectors.registry import connector_class
 from scanner.config import Settings
-from scanner.core.model import DUE_STATUSES, ItemKind, ItemRef
+from scanner.core.model import DUE_STATUSES
 from scanner.store import Store
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,6 @@ class ActionStats:
     skipped_sources: list[str] = field(default_factory=list)
 
 
-def ref_from_row(row: dict[str, Any]) -> ItemRef:
-    return ItemRef(source=row["source"], item_key=row["item_key"], kind=ItemKind(row["kind"]), owner=row["owner"],
-                   folder=row["folder"] or "", title="", date=row["item_date"], size=row["size"],
-                   change_key=row["change_key"], link=row["link"], unit_key=row["unit_key"],
-                   labels=tuple(row["labels"] or ()))
-
-
 def apply_actions(settings: Settings, store: Store) -> ActionStats:
     """Tag every flagged, not yet tagged mail item of sources that support labels."""
     stats = ActionStats()
@@ -46,9 +39,9 @@ def apply_actions(settings: Settings, store: Store) -> ActionStats:
     connectors: dict[str, Any] = {}
     try:
         for row in store.iter_items(active_only=True, student_data_only=True):
-            source = by_source.get(row["source"])
-            if (source is None or row["tagged"] or row["exempt_reason"]
-                    or row["retention_status"] not in TAG_STATUSES or label in (row["labels"] or ())):
+            source = by_source.get(row.source)
+            if (source is None or row.tagged or row.exempt_reason
+                    or row.retention_status not in TAG_STATUSES or label in row.labels):
                 continue
             cls = connector_class(source.kind)
             if not cls.supports_labels():
@@ -59,12 +52,12 @@ def apply_actions(settings: Settings, store: Store) -> ActionStats:
             if connector is None:
                 connector = connectors[source.name] = cls(source, ConnectorContext())
             try:
-                new_change_key = connector.set_label(ref_from_row(row), label, True)
+                new_change_key = connector.set_label(row.ref(), label, True)
             except (SourceError, Exception) as exc:  # noqa: BLE001 - one item never stops the rest
                 stats.failed += 1
                 log.warning("tagging an item of %s failed (%s)", source.name, getattr(exc, "code", type(exc).__name__))
                 continue
-            store.mark_tagged(row["id"], label, new_change_key)
+            store.mark_tagged(row.id, label, new_change_key)
             stats.tagged += 1
     finally:
         for connector in connectors.values():

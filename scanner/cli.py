@@ -15,13 +15,16 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import click
 
 from scanner import i18n
 from scanner.core.exitcodes import ExitCode
 from scanner.i18n import t
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _load(config: Path | None):
@@ -40,9 +43,27 @@ def _setup_logging(verbose: bool, json_logs: bool = False) -> None:
     configure_logging(logging.DEBUG if verbose else logging.INFO, json_logs=json_logs)
 
 
+def _config_option() -> Callable[[F], F]:
+    """The required ``--config`` option; a new decorator per command, translated when declared."""
+    return click.option("--config", "-c", "config", type=click.Path(path_type=Path, dir_okay=False),
+                        required=True, help=t("cli.config"))
+
+
 def build_cli() -> click.Group:
-    config_option = click.option("--config", "-c", "config", type=click.Path(path_type=Path, dir_okay=False),
-                                 required=True, help=t("cli.config"))
+    """The whole command group, built only once the language is known.
+
+    Every help text is translated at the moment its command is declared, so the commands are
+    declared here (one function per command group, help beside its command) and not at import.
+    """
+    cli = _root_group()
+    for add_commands in (_add_analyze, _add_scan, _add_export, _add_reports, _add_demo, _add_setup,
+                         _add_retention, _add_evaluate, _add_schedule):
+        add_commands(cli)
+    return cli
+
+
+def _root_group() -> click.Group:
+    """The ``schoonschip`` group: its options (language, logging) apply to every command."""
 
     @click.group(help=t("cli.help"), context_settings={"help_option_names": ["-h", "--help"]})
     @click.option("--lang", type=click.Choice(["nl", "en"]), default=None, help=t("cli.lang"))
@@ -53,7 +74,11 @@ def build_cli() -> click.Group:
         i18n.set_language(lang)
         _setup_logging(verbose, json_logs)
 
-    # --- analyze ------------------------------------------------------------------------
+    return cli
+
+
+def _add_analyze(cli: click.Group) -> None:
+    """``analyze``: ad-hoc detection on files or JSON lines, without a store or sources."""
 
     @cli.command(help=t("cli.analyze"))
     @click.argument("paths", nargs=-1)
@@ -75,19 +100,26 @@ def build_cli() -> click.Group:
             if not paths:
                 raise click.UsageError("geef een pad of '-' / give a path or '-'")
             documents = analyse_paths(list(paths), settings, stdin=sys.stdin.buffer)
-        for document in documents:
-            if output_format == "json":
-                payload = document.as_json()
-                if explain:
-                    payload["explanation"] = document.explanation(i18n.language())
-                click.echo(json.dumps(payload, ensure_ascii=False))
-            else:
-                click.echo(document.as_text(i18n.language(), explain=explain))
+        _echo_documents(documents, output_format, explain)
 
-    # --- scan ---------------------------------------------------------------------------
+
+def _echo_documents(documents: Iterable[Any], output_format: str, explain: bool) -> None:
+    """Print each analysed document as it comes, so a long input streams instead of waiting."""
+    for document in documents:
+        if output_format == "json":
+            payload = document.as_json()
+            if explain:
+                payload["explanation"] = document.explanation(i18n.language())
+            click.echo(json.dumps(payload, ensure_ascii=False))
+        else:
+            click.echo(document.as_text(i18n.language(), explain=explain))
+
+
+def _add_scan(cli: click.Group) -> None:
+    """``scan``: the nightly job; SIGTERM lets the batches in flight finish and checkpoints."""
 
     @cli.command(help=t("cli.scan"))
-    @config_option
+    @_config_option()
     @click.option("--progress/--no-progress", default=None, help="Voortgang tonen / show progress.")
     def scan(config: Path, progress: bool | None) -> None:
         from scanner.jobs import run_scan
@@ -99,10 +131,12 @@ def build_cli() -> click.Group:
             code = run_scan(settings, progress=progress, echo=click.echo, stop=stop)
         sys.exit(code)
 
-    # --- export -------------------------------------------------------------------------
+
+def _add_export(cli: click.Group) -> None:
+    """``export``: the stored findings as JSON lines or CSV, to a file or stdout."""
 
     @cli.command(help=t("cli.export"))
-    @config_option
+    @_config_option()
     @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl")
     @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
                   help=t("cli.export.output"))
@@ -118,10 +152,12 @@ def build_cli() -> click.Group:
                 stream.close()
         click.echo(t("export.done", count=count), err=True)
 
-    # --- digest -------------------------------------------------------------------------
+
+def _add_reports(cli: click.Group) -> None:
+    """``digest`` (teachers) and ``report`` (FG and IT): the two readers of the store."""
 
     @cli.command(help=t("cli.digest"))
-    @config_option
+    @_config_option()
     @click.option("--period", default=None, help="Periode, standaard de ISO-week / period, default the ISO week.")
     @click.option("--dry-run", is_flag=True, help="Alleen naar de outbox schrijven / only write to the outbox.")
     def digest(config: Path, period: str | None, dry_run: bool) -> None:
@@ -130,10 +166,8 @@ def build_cli() -> click.Group:
         settings = _load(config)
         sys.exit(run_digest(settings, period=period, dry_run=dry_run, echo=click.echo))
 
-    # --- report -------------------------------------------------------------------------
-
     @cli.command(help=t("cli.report"))
-    @config_option
+    @_config_option()
     @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
     def report(config: Path, out_dir: Path | None) -> None:
         from scanner.jobs import run_report
@@ -141,7 +175,9 @@ def build_cli() -> click.Group:
         settings = _load(config)
         sys.exit(run_report(settings, out_dir=out_dir, echo=click.echo))
 
-    # --- demo ---------------------------------------------------------------------------
+
+def _add_demo(cli: click.Group) -> None:
+    """``demo``: a generated school to try the whole flow on, no configuration needed."""
 
     @cli.command(help=t("cli.demo"))
     @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -152,10 +188,12 @@ def build_cli() -> click.Group:
 
         sys.exit(run_demo(out_dir, mails_per_teacher=mails, echo=click.echo))
 
-    # --- check, status, init ------------------------------------------------------------
+
+def _add_setup(cli: click.Group) -> None:
+    """``check``, ``status`` and ``init``: what IT uses to install and watch the job."""
 
     @cli.command(help=t("cli.check"))
-    @config_option
+    @_config_option()
     @click.option("--connect/--no-connect", default=True, help="Bronnen ook echt benaderen / also contact the sources.")
     def check(config: Path, connect: bool) -> None:
         from scanner.jobs import run_check
@@ -164,7 +202,7 @@ def build_cli() -> click.Group:
         sys.exit(run_check(settings, connect=connect, echo=click.echo))
 
     @cli.command(help=t("cli.status"))
-    @config_option
+    @_config_option()
     @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
     def status(config: Path, output_format: str) -> None:
         from scanner.jobs import run_status
@@ -182,7 +220,9 @@ def build_cli() -> click.Group:
         target.write_text(default_config_text("example.yaml"), encoding="utf-8")
         click.echo(str(target))
 
-    # --- retention ----------------------------------------------------------------------
+
+def _add_retention(cli: click.Group) -> None:
+    """``retention explain``: why one stored item has the retention status it has."""
 
     @cli.group(help=t("cli.retention"))
     def retention() -> None:
@@ -190,7 +230,7 @@ def build_cli() -> click.Group:
 
     @retention.command("explain", help=t("cli.retention.explain"))
     @click.argument("item")
-    @config_option
+    @_config_option()
     def retention_explain(item: str, config: Path) -> None:
         from scanner.retention_pass import explain_item
         from scanner.store import Store
@@ -202,11 +242,13 @@ def build_cli() -> click.Group:
             click.echo(t("item.not_found", item=item), err=True)
             sys.exit(ExitCode.FAILED)
         row, text = outcome
-        click.echo(f"{row['id']}  {row['source']}  {row['folder'] or ''}  "
-                   f"{row['item_date'].date().isoformat()}  {', '.join(row['categories'] or [])}")
+        click.echo(f"{row.id}  {row.source}  {row.folder or ''}  "
+                   f"{row.item_date.date().isoformat()}  {', '.join(row.categories)}")
         click.echo(text)
 
-    # --- evaluate -----------------------------------------------------------------------
+
+def _add_evaluate(cli: click.Group) -> None:
+    """``evaluate``: detection quality on a labelled corpus; fails when a target is missed."""
 
     @cli.command(help=t("cli.evaluate"))
     @click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), required=False)
@@ -219,17 +261,17 @@ def build_cli() -> click.Group:
         if report.target_failures():
             sys.exit(ExitCode.FAILED)
 
-    # --- schedule -----------------------------------------------------------------------
+
+def _add_schedule(cli: click.Group) -> None:
+    """``schedule``: run as a service on the built-in schedule instead of cron."""
 
     @cli.command(help="Draai als dienst met het ingebouwde schema / run as a service on the built-in schedule.")
-    @config_option
+    @_config_option()
     def schedule(config: Path) -> None:
         from scanner.scheduling import serve
 
         settings = _load(config)
         sys.exit(serve(settings))
-
-    return cli
 
 
 def _argv_language(argv: list[str]) -> str | None:

@@ -37,14 +37,14 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
     """One digest per teacher with items that are overdue or due soon (empty ones left out)."""
     per_owner: dict[str, list[DigestItem]] = defaultdict(list)
     for row in store.iter_items(active_only=True, student_data_only=True):
-        if row["retention_status"] not in DIGEST_STATUSES or row["exempt_reason"]:
+        if row.retention_status not in DIGEST_STATUSES or row.exempt_reason:
             continue
-        per_owner[row["owner"]].append(DigestItem(
-            item_id=row["id"], source=row["source"], kind=row["kind"], title=row["title"] or "",
-            folder=row["folder"] or "", date=row["item_date"], categories=tuple(row["categories"] or ()),
-            status=row["retention_status"], due_date=row["due_date"],
-            action=row["action"] if row["action"] in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
-            link=row["link"],
+        per_owner[row.owner].append(DigestItem(
+            item_id=row.id, source=row.source, kind=row.kind, title=row.title or "",
+            folder=row.folder or "", date=row.item_date, categories=row.categories,
+            status=row.retention_status, due_date=row.due_date,
+            action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
+            link=row.link,
         ))
     generated = now or datetime.now(timezone.utc)
     language = settings.report_language
@@ -58,17 +58,17 @@ def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFr
     hasher = ValueHasher(load_or_create_secret(settings.secret_path))
     rows: list[dict[str, Any]] = []
     for row in store.iter_items():
-        categories = list(row["categories"] or ())
+        categories = list(row.categories)
         sensitivity = item_sensitivity(categories)
         rows.append({
-            "item_id": row["id"], "source_kind": row["source_kind"], "kind": row["kind"],
-            "department": row["department"] or "onbekend", "date": row["item_date"],
+            "item_id": row.id, "source_kind": row.source_kind, "kind": row.kind,
+            "department": row.department or "onbekend", "date": row.item_date,
             "categories": categories, "sensitivity": sensitivity.value if sensitivity else None,
-            "status": row["retention_status"] or "ok", "state": row["state"],
-            "closed_at": row["closed_at"], "first_seen_run": row["first_seen_run"],
-            "false_positive": row["exempt_reason"] == "false_positive",
-            "student_data": bool(row["student_data"]),
-            "owner_key": hasher.hash("OWNER", row["owner"]),
+            "status": row.retention_status or "ok", "state": row.state,
+            "closed_at": row.closed_at, "first_seen_run": row.first_seen_run,
+            "false_positive": row.exempt_reason == "false_positive",
+            "student_data": bool(row.student_data),
+            "owner_key": hasher.hash("OWNER", row.owner),
         })
     items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key"])
     runs = pd.DataFrame(
@@ -112,11 +112,11 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
     out = []
     for row in store.iter_items(active_only=True, student_data_only=True):
         out.append({
-            "source": row["source"], "owner": row["owner"], "item_id": row["id"], "folder": row["folder"],
-            "date": row["item_date"].date().isoformat() if row["item_date"] else None,
-            "categories": list(row["categories"] or ()), "entity_counts": dict(row["entity_counts"] or {}),
-            "retention_status": row["retention_status"] or "ok",
-            "due_date": row["due_date"].isoformat() if row["due_date"] else None,
+            "source": row.source, "owner": row.owner, "item_id": row.id, "folder": row.folder,
+            "date": row.item_date.date().isoformat() if row.item_date else None,
+            "categories": list(row.categories), "entity_counts": dict(row.entity_counts),
+            "retention_status": row.retention_status or "ok",
+            "due_date": row.due_date.isoformat() if row.due_date else None,
         })
     return out
 

@@ -13,18 +13,17 @@ from typing import Any
 
 from scanner.core.model import RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy
-from scanner.store import Store
+from scanner.store import Store, StoredItem
 
 RETENTION_FINGERPRINT = "retention_fingerprint"
 
 
-def facts_of(row: dict[str, Any]) -> ItemFacts:
+def facts_of(row: StoredItem) -> ItemFacts:
+    """What the retention policy judges an item by: its stored metadata, never its content."""
     return ItemFacts(
-        kind=row["kind"], source=row["source"], source_kind=row["source_kind"],
-        folder=row["folder"] or "", date=row["item_date"],
-        categories=tuple(row["categories"] or ()), entities=tuple((row["entity_counts"] or {}).keys()),
-        labels=tuple(row["labels"] or ()), owner_mark=row["owner_mark"],
-        student_data=bool(row["student_data"]),
+        kind=row.kind, source=row.source, source_kind=row.source_kind, folder=row.folder or "",
+        date=row.item_date, categories=row.categories, entities=tuple(row.entity_counts),
+        labels=row.labels, owner_mark=row.owner_mark, student_data=bool(row.student_data),
     )
 
 
@@ -53,11 +52,11 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     updates: list[dict[str, Any]] = []
     for row in store.iter_items(active_only=True, unevaluated_only=not full):
         decision = policy.evaluate(facts_of(row))
-        new = dict(b_id=row["id"], retention_status=decision.status.value, due_date=decision.due_date,
+        new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,
                    rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
-        if row["student_data"]:
+        if row.student_data:
             counts[decision.status.value] += 1
-        if (row["retention_status"], row["due_date"], row["rule_id"], row["action"], row["exempt_reason"]) != (
+        if (row.retention_status, row.due_date, row.rule_id, row.action, row.exempt_reason) != (
                 new["retention_status"], new["due_date"], new["rule_id"], new["action"], new["exempt_reason"]):
             updates.append(new)
         if len(updates) >= 2000:
@@ -74,13 +73,10 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
 
 
 def explain_item(store: Store, settings: Any, ident: str, lang: str = "nl",
-                 today: date | None = None) -> tuple[dict[str, Any], str] | None:
+                 today: date | None = None) -> tuple[StoredItem, str] | None:
     """The stored item and the policy's explanation of its status (for ``retention explain``)."""
     row = store.item(ident)
     if row is None:
         return None
-    from scanner.core.dates import as_utc
-
-    row["item_date"] = as_utc(row["item_date"])
     decision = RetentionPolicy(settings.retention, today=today).evaluate(facts_of(row))
     return row, decision.explain(lang)

@@ -17,7 +17,8 @@ import random
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -102,6 +103,15 @@ def _failed_before_sending(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def _untrusted_tls(what: str) -> SourceError:
+    """The error for a certificate Graph's host presents that we do not trust."""
+    return SourceError(
+        "unreachable",
+        f"{what}: TLS-certificaat van Graph niet vertrouwd (ca_file?) / "
+        "Graph TLS certificate not trusted (ca_file?)",
+    )
+
+
 class _TimeoutSession(requests.Session):
     """A session that never waits forever (msal calls it without a timeout)."""
 
@@ -115,6 +125,13 @@ class _TimeoutSession(requests.Session):
         # ca_file must win, so pass it per request.
         kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class _Consumed(Generic[T]):
+    """What ``consume`` returned, told apart from a response that the retry loop must judge."""
+
+    value: T
 
 
 class GraphClient:
@@ -220,11 +237,7 @@ class GraphClient:
         returned. A 4xx answer raises :class:`GraphError`; exhausted retries raise
         :class:`SourceError` (``throttled`` or ``unreachable``).
         """
-        if self.failures.blocked(mailbox):
-            raise SourceError(
-                "unreachable",
-                f"{what}: mailbox faalde al herhaaldelijk in deze run / mailbox already failed repeatedly in this run",
-            )
+        self._refuse_if_blocked(mailbox, what)
         url = self.url(path)
         state = RetryState(self.policy)
         renewed = False
@@ -235,71 +248,113 @@ class GraphClient:
             token = ""
             try:
                 token = self.tokens.token()
-                send_headers = {
-                    "Authorization": f"Bearer {token}",
-                    "client-request-id": str(uuid.uuid4()),
-                    **(headers or {}),
-                }
-                with self.limiter.slot(mailbox):
-                    response = self.session.request(
-                        method, url, params=params, headers=send_headers, json=json, data=data,
-                        stream=True, allow_redirects=True,
-                    )
-                    try:
-                        if response.status_code < 400 and consume is not None:
-                            return consume(response)
-                        response.content  # noqa: B018 - read the body inside the slot
-                    finally:
-                        if consume is not None:
-                            response.close()
+                outcome = self._exchange(method, url, token, mailbox=mailbox, params=params, headers=headers,
+                                         json=json, data=data, consume=consume)
             except requests.exceptions.SSLError as exc:
                 # A certificate problem is configuration, not a passing fault: do not retry.
-                raise SourceError(
-                    "unreachable",
-                    f"{what}: TLS-certificaat van Graph niet vertrouwd (ca_file?) / "
-                    "Graph TLS certificate not trusted (ca_file?)",
-                ) from exc
+                raise _untrusted_tls(what) from exc
             except requests.RequestException as exc:
-                if not idempotent and not _failed_before_sending(exc):
-                    raise SourceError(
-                        "unreachable",
-                        f"{what}: verbinding verbroken na verzenden, niet herhaald / "
-                        "connection lost after sending, not repeated",
-                    ) from exc
-                wait = state.next_wait(None)
-                log.info("Graph network fault (%s), attempt %d", type(exc).__name__, state.attempts)
-                if wait is None:
-                    self._give_up(mailbox)
-                    raise SourceError(
-                        "unreachable",
-                        f"{what}: Graph onbereikbaar na {state.attempts} pogingen / "
-                        f"Graph unreachable after {state.attempts} attempts",
-                    ) from exc
-                self.policy.sleep(wait)
+                self.policy.sleep(self._network_wait(exc, state, idempotent=idempotent, mailbox=mailbox, what=what))
                 continue
-            status = response.status_code
-            if status == 401 and not renewed:
+            if isinstance(outcome, _Consumed):
+                return outcome.value
+            if outcome.status_code == 401 and not renewed:
                 # The token expired or was revoked mid-crawl: get a fresh one, retry once.
                 renewed = True
                 self.tokens.invalidate(token)
                 continue
-            if status in (RETRYABLE_STATUSES if idempotent else RETRY_AFTER_STATUSES):
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                wait = state.next_wait(retry_after)
-                log.info("Graph %d, attempt %d, waiting %s", status, state.attempts, wait)
-                if wait is None:
-                    self._give_up(mailbox)
-                    code = "throttled" if status == 429 else "unreachable"
-                    raise SourceError(
-                        code,
-                        f"{what}: Graph gaf {status} na {state.attempts} pogingen / "
-                        f"Graph returned {status} after {state.attempts} attempts",
-                    )
+            wait = self._status_wait(outcome, state, idempotent=idempotent, mailbox=mailbox, what=what)
+            if wait is not None:
                 self.policy.sleep(wait)
                 continue
-            if status >= 400:
-                raise GraphError(status, _error_code(response))
-            return response
+            if outcome.status_code >= 400:
+                raise GraphError(outcome.status_code, _error_code(outcome))
+            return outcome
+
+    def _refuse_if_blocked(self, mailbox: str | None, what: str) -> None:
+        """A mailbox that kept failing in this run is not tried again (it would cost every
+        one of its items a full round of retries)."""
+        if self.failures.blocked(mailbox):
+            raise SourceError(
+                "unreachable",
+                f"{what}: mailbox faalde al herhaaldelijk in deze run / mailbox already failed repeatedly in this run",
+            )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        mailbox: str | None,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: bytes | str | None,
+        consume: Callable[[requests.Response], T] | None,
+    ) -> _Consumed[T] | requests.Response:
+        """One attempt, inside the mailbox's slot: the body is read (or ``consume``d) before
+        the slot is given back, so a download counts against the mailbox's concurrency."""
+        send_headers = {
+            "Authorization": f"Bearer {token}",
+            "client-request-id": str(uuid.uuid4()),
+            **(headers or {}),
+        }
+        with self.limiter.slot(mailbox):
+            response = self.session.request(
+                method, url, params=params, headers=send_headers, json=json, data=data,
+                stream=True, allow_redirects=True,
+            )
+            try:
+                if response.status_code < 400 and consume is not None:
+                    return _Consumed(consume(response))
+                response.content  # noqa: B018 - read the body inside the slot
+            finally:
+                if consume is not None:
+                    response.close()
+        return response
+
+    def _network_wait(self, exc: requests.RequestException, state: RetryState, *, idempotent: bool,
+                      mailbox: str | None, what: str) -> float:
+        """How long to wait before retrying after a network fault; raises when the request
+        must not be repeated (a POST that may have arrived) or the retries are used up."""
+        if not idempotent and not _failed_before_sending(exc):
+            raise SourceError(
+                "unreachable",
+                f"{what}: verbinding verbroken na verzenden, niet herhaald / "
+                "connection lost after sending, not repeated",
+            ) from exc
+        wait = state.next_wait(None)
+        log.info("Graph network fault (%s), attempt %d", type(exc).__name__, state.attempts)
+        if wait is None:
+            self._give_up(mailbox)
+            raise SourceError(
+                "unreachable",
+                f"{what}: Graph onbereikbaar na {state.attempts} pogingen / "
+                f"Graph unreachable after {state.attempts} attempts",
+            ) from exc
+        return wait
+
+    def _status_wait(self, response: requests.Response, state: RetryState, *, idempotent: bool,
+                     mailbox: str | None, what: str) -> float | None:
+        """How long to wait before retrying a throttled or failing answer (honouring
+        Retry-After); None when the status is not one to retry; raises when retries are used up.
+        A POST is retried only on statuses that say Graph did not act on it."""
+        status = response.status_code
+        if status not in (RETRYABLE_STATUSES if idempotent else RETRY_AFTER_STATUSES):
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        wait = state.next_wait(retry_after)
+        log.info("Graph %d, attempt %d, waiting %s", status, state.attempts, wait)
+        if wait is None:
+            self._give_up(mailbox)
+            code = "throttled" if status == 429 else "unreachable"
+            raise SourceError(
+                code,
+                f"{what}: Graph gaf {status} na {state.attempts} pogingen / "
+                f"Graph returned {status} after {state.attempts} attempts",
+            )
+        return wait
 
     def check_sign_in(self) -> None:
         """Get a token now, so a wrong credential is one source error, not one per mailbox."""

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from typing import Any
 
 from scanner.analysis import AnalysisSpec, worker_analyzer
 from scanner.executors import Executor, Work
-from scanner.executors.pool import _emit, _SplitTag, lost_results
+from scanner.executors.admission import Admission
+from scanner.executors.splitting import emit, lost_results, split
 from scanner.core.model import AnalysisResult
 
 log = logging.getLogger(__name__)
@@ -130,105 +131,83 @@ class DaskExecutor(Executor):
         return self.client.submit(mode_task, self.spec, pure=False, retries=self.retries).result()
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        """Keep the cluster at :meth:`capacity` and yield each batch's results as it completes."""
         from distributed import as_completed
 
-        client = self.client
-        # The spec travels with every task (a few KB, pickled once per submit). Scattering it
-        # once is cheaper but fragile: when every worker holding the scattered copy has died
-        # (a poisonous item can kill them one after the other) the copy is gone and every task
-        # that depends on it is cancelled.
-        spec = self.spec
-        source = iter(work)
-        exhausted = False
-        # Split batches, and batches held back by a per-key limit. The driver crawls one unit
-        # (mailbox) at a time, so filling the cluster may mean holding many of this mailbox's
-        # batches to reach the next one's: up to ``max_waiting`` (about 16 MB at 16 items each).
-        waiting: deque[Work] = deque()
+        admission: Admission[Work] = Admission(work, key=_work_key, per_key_limit=self.per_key_limit,
+                                               max_waiting=self.max_waiting)
         # Single items whose task died while other tasks shared the worker: any of them may
         # have been the one that killed it. Each is run again alone, so a death is unambiguous.
         suspects: deque[Work] = deque()
         alone: set[int] = set()
-        per_key: dict[str, int] = defaultdict(int)
         running: dict[Any, Work] = {}
-        completed = as_completed(loop=client.loop)
-
-        def startable(item: Work) -> bool:
-            return item.concurrency_key is None or per_key[item.concurrency_key] < self.per_key_limit
-
-        def submit(item: Work) -> None:
-            future = client.submit(analyse_task, spec, item.refs, pure=False, retries=self.retries)
-            running[future] = item
-            if item.concurrency_key:
-                per_key[item.concurrency_key] += 1
-            completed.add(future)
-
-        def fill() -> None:
-            nonlocal exhausted
-            if suspects:
-                if not running:
-                    item = suspects.popleft()
-                    alone.add(id(item))
-                    submit(item)
-                return  # nothing else runs while a suspect is tried on its own
-            limit = self.capacity()
-            for _ in range(len(waiting)):
-                if len(running) >= limit:
-                    return
-                item = waiting.popleft()
-                if startable(item):
-                    submit(item)
-                else:
-                    waiting.append(item)
-            while not exhausted and len(running) < limit and len(waiting) < self.max_waiting:
-                try:
-                    item = next(source)
-                except StopIteration:
-                    exhausted = True
-                    return
-                if startable(item):
-                    submit(item)
-                else:
-                    waiting.append(item)
-
+        completed = as_completed(loop=self.client.loop)
         try:
             while True:
-                fill()
+                self._fill(admission, suspects, alone, running, completed)
                 if not running:
-                    if exhausted and not waiting and not suspects:
+                    if admission.drained and not suspects:
                         return
                     continue
                 future = next(completed)
                 item = running.pop(future)
-                if item.concurrency_key:
-                    per_key[item.concurrency_key] -= 1
+                admission.finished(item)
                 try:
                     results = future.result()
                 except Exception as exc:  # noqa: BLE001 - KilledWorker, or a task that kept raising
-                    yield from self._failed(item, exc, waiting, suspects, alone)
+                    yield from self._failed(item, exc, admission, suspects, alone)
                     continue
                 finally:
                     future.release()
-                yield from _emit(item.tag, results)
+                yield from emit(item.tag, results)
         finally:
             for future in running:
                 future.cancel()
 
-    def _failed(self, item: Work, exc: BaseException, waiting: deque[Work], suspects: deque[Work],
+    def _fill(self, admission: Admission[Work], suspects: deque[Work], alone: set[int],
+              running: dict[Any, Work], completed: Any) -> None:
+        """Submit batches up to the cluster's capacity; while a suspect is tried on its own,
+        nothing else runs."""
+        if suspects:
+            if not running:
+                item = suspects.popleft()
+                alone.add(id(item))
+                self._submit(item, admission, running, completed)
+            return
+        limit = self.capacity()
+        while len(running) < limit:
+            item = admission.next()
+            if item is None:
+                return
+            self._submit(item, admission, running, completed)
+
+    def _submit(self, item: Work, admission: Admission[Work], running: dict[Any, Work], completed: Any) -> None:
+        # The spec travels with every task (a few KB, pickled once per submit). Scattering it
+        # once is cheaper but fragile: when every worker holding the scattered copy has died
+        # (a poisonous item can kill them one after the other) the copy is gone and every task
+        # that depends on it is cancelled.
+        future = self.client.submit(analyse_task, self.spec, item.refs, pure=False, retries=self.retries)
+        running[future] = item
+        admission.started(item)
+        completed.add(future)
+
+    def _failed(self, item: Work, exc: BaseException, admission: Admission[Work], suspects: deque[Work],
                 alone: set[int]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        """Split a failed batch; try a single item again alone; record it lost if it fails alone."""
         from distributed.scheduler import KilledWorker
 
         died = isinstance(exc, KilledWorker)
         if len(item.refs) > 1:
             log.warning("a batch failed on the cluster (%s); splitting it", type(exc).__name__)
-            split = _SplitTag(item.tag, len(item.refs))
-            waiting.extend(Work([ref], split, item.concurrency_key) for ref in item.refs)
+            for part in split(item):
+                admission.hold(part)
             return
         if id(item) not in alone:
             suspects.append(item)
             return
         log.warning("an item failed on the cluster on its own (%s); recording it as lost", type(exc).__name__)
         self.lost_batches += 1
-        yield from _emit(item.tag, lost_results(item, died))
+        yield from emit(item.tag, lost_results(item, died))
 
     def close(self) -> None:
         if self._client is not None and self._own_client:
@@ -237,3 +216,8 @@ class DaskExecutor(Executor):
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         self._client = None
+
+
+def _work_key(item: Work) -> str | None:
+    """The mailbox limit a batch counts against (the admission's key)."""
+    return item.concurrency_key

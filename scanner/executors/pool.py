@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -34,7 +34,9 @@ from typing import Any
 
 from scanner.analysis import AnalysisSpec, worker_analyzer
 from scanner.executors import Executor, Work
-from scanner.core.model import AnalysisResult, ItemError
+from scanner.executors.admission import Admission
+from scanner.executors.splitting import emit, lost_results, split
+from scanner.core.model import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +96,6 @@ class _Worker:
     conn: Connection
     ready: bool = False
     tasks: deque[_Task] = field(default_factory=deque)
-
-
-@dataclass(eq=False)
-class _SplitTag:
-    """Tag of a batch that was split into single items after repeated worker deaths; the
-    original tag is reported once, when every part is back, as the pipeline expects."""
-
-    tag: Any
-    remaining: int
-    results: list[AnalysisResult] = field(default_factory=list)
 
 
 class PoolStartupError(RuntimeError):
@@ -216,125 +208,108 @@ class PoolExecutor(Executor):
     # --- the run --------------------------------------------------------------------------
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        """Keep every worker busy, collect what finished or died, then hand results out.
+
+        Idle workers get their next batch before the results are yielded, so they work while
+        the driver stores the previous ones.
+        """
         self._ensure_pool()
-        source = iter(work)
-        exhausted = False
-        # Retries, and batches held back by a per-key limit. The driver crawls one unit (mailbox)
-        # at a time, so reaching the next mailbox's batches may mean holding many of this one's:
-        # up to ``max_waiting`` batches (about 16 MB at 16 items each) keep memory bounded.
-        waiting: deque[_Task] = deque()
-        per_key: dict[str, int] = defaultdict(int)
-
-        def startable(task: _Task, busy_keys: set[str]) -> bool:
-            key = task.work.concurrency_key
-            return key is None or (per_key[key] < self.per_key_limit and key not in busy_keys)
-
-        def assign(worker: _Worker, task: _Task) -> bool:
-            task.attempts += 1
-            task.id = next(self._ids)
-            try:
-                worker.conn.send((task.id, task.work.refs))
-            except (OSError, EOFError, BrokenPipeError):
-                task.attempts -= 1  # the worker was already dead: not this batch's fault
-                return False
-            worker.tasks.append(task)
-            if task.work.concurrency_key:
-                per_key[task.work.concurrency_key] += 1
-            return True
-
-        def release(task: _Task) -> None:
-            if task.work.concurrency_key:
-                per_key[task.work.concurrency_key] -= 1
-
-        def next_task(busy_keys: set[str]) -> _Task | None:
-            nonlocal exhausted
-            for _ in range(len(waiting)):
-                candidate = waiting.popleft()
-                if startable(candidate, busy_keys):
-                    return candidate
-                waiting.append(candidate)
-            while not exhausted and len(waiting) < self.max_waiting:
-                try:
-                    candidate = _Task(next(source))
-                except StopIteration:
-                    exhausted = True
-                    return None
-                if startable(candidate, busy_keys):
-                    return candidate
-                waiting.append(candidate)
-            return None
-
-        def fill() -> None:
-            """Keep every ready worker's queue at ``QUEUE_DEPTH`` batches, so a worker starts its
-            next batch while the driver is still storing the previous one. Idle workers are
-            served first; a worker never queues a second batch of a mailbox it is already working
-            on, or one mailbox's share of the limit would run one after the other."""
-            for depth in range(1, QUEUE_DEPTH + 1):
-                for worker in self._pool:
-                    if not worker.ready or len(worker.tasks) >= depth:
-                        continue
-                    task = next_task({t.work.concurrency_key for t in worker.tasks if t.work.concurrency_key})
-                    if task is None:
-                        continue
-                    if not assign(worker, task):
-                        waiting.appendleft(task)
-
+        admission: Admission[_Task] = Admission((_Task(w) for w in work), key=_task_key,
+                                                per_key_limit=self.per_key_limit, max_waiting=self.max_waiting)
         while True:
-            fill()
-            if exhausted and not waiting and not any(w.tasks for w in self._pool):
+            self._fill(admission)
+            if admission.drained and not any(w.tasks for w in self._pool):
                 return
-            handles = [w.conn for w in self._pool] + [w.process.sentinel for w in self._pool]
-            ready = set(wait(handles))
-            finished: list[tuple[_Task, str, Any]] = []
-            for worker in list(self._pool):
-                if worker.conn not in ready and worker.process.sentinel not in ready:
-                    continue
-                while worker.conn.poll():
-                    message = self._receive(worker)
-                    if message is None:
-                        break
-                    outcome = self._on_message(worker, message)
-                    if outcome is not None:
-                        finished.append(outcome)
-                if worker.process.is_alive():
-                    continue
-                # Dead: the oldest unanswered batch was running and is charged; batches still
-                # queued behind it were never started and go back without a charge.
-                lost = list(worker.tasks)
-                worker.tasks.clear()
-                self._replace(worker)
-                for n, task in enumerate(lost):
-                    release(task)
-                    if n == 0:
-                        finished.append((task, "died", None))
-                    else:
-                        task.attempts -= 1
-                        waiting.appendleft(task)
-            for task, outcome, _ in finished:
-                if outcome != "died":
-                    release(task)
-            fill()  # give idle workers their next batch before the driver stores results
+            finished = self._collect(admission)
+            self._fill(admission)
             for task, outcome, payload in finished:
                 if outcome == "done":
-                    yield from _emit(task.work.tag, payload)
+                    yield from emit(task.work.tag, payload)
                 elif outcome == "died":
-                    yield from self._retry_or_give_up(task, waiting, died=True)
+                    yield from self._retry_or_give_up(task, admission, died=True)
                 else:
                     log.warning("analysis of a batch raised %s in a worker", payload)
-                    yield from self._retry_or_give_up(task, waiting, died=False)
+                    yield from self._retry_or_give_up(task, admission, died=False)
 
-    def _retry_or_give_up(self, task: _Task, waiting: deque[_Task], *,
+    def _fill(self, admission: Admission[_Task]) -> None:
+        """Keep every ready worker's queue at ``QUEUE_DEPTH`` batches, so a worker starts its
+        next batch while the driver is still storing the previous one. Idle workers are
+        served first; a worker never queues a second batch of a mailbox it is already working
+        on, or one mailbox's share of the limit would run one after the other."""
+        for depth in range(1, QUEUE_DEPTH + 1):
+            for worker in self._pool:
+                if not worker.ready or len(worker.tasks) >= depth:
+                    continue
+                task = admission.next({t.work.concurrency_key for t in worker.tasks if t.work.concurrency_key})
+                if task is None:
+                    continue
+                if not self._assign(worker, task, admission):
+                    admission.hold(task, first=True)
+
+    def _assign(self, worker: _Worker, task: _Task, admission: Admission[_Task]) -> bool:
+        """Send ``task`` to ``worker``; False if the worker was already dead (no charge)."""
+        task.attempts += 1
+        task.id = next(self._ids)
+        try:
+            worker.conn.send((task.id, task.work.refs))
+        except (OSError, EOFError, BrokenPipeError):
+            task.attempts -= 1  # the worker was already dead: not this batch's fault
+            return False
+        worker.tasks.append(task)
+        admission.started(task)
+        return True
+
+    def _collect(self, admission: Admission[_Task]) -> list[tuple[_Task, str, Any]]:
+        """Wait until a worker answers or dies; ``(task, outcome, payload)`` for each batch that
+        ended, outcome ``done``, ``failed`` (it raised) or ``died`` (it killed its worker)."""
+        handles = [w.conn for w in self._pool] + [w.process.sentinel for w in self._pool]
+        ready = set(wait(handles))
+        finished: list[tuple[_Task, str, Any]] = []
+        for worker in list(self._pool):
+            if worker.conn not in ready and worker.process.sentinel not in ready:
+                continue
+            while worker.conn.poll():
+                message = self._receive(worker)
+                if message is None:
+                    break
+                outcome = self._on_message(worker, message)
+                if outcome is not None:
+                    finished.append(outcome)
+            if not worker.process.is_alive():
+                finished.extend(self._bury(worker, admission))
+        for task, outcome, _ in finished:
+            if outcome != "died":
+                admission.finished(task)
+        return finished
+
+    def _bury(self, worker: _Worker, admission: Admission[_Task]) -> list[tuple[_Task, str, Any]]:
+        """Replace a dead worker. The oldest unanswered batch was running and is charged;
+        batches still queued behind it were never started and go back without a charge."""
+        lost = list(worker.tasks)
+        worker.tasks.clear()
+        self._replace(worker)
+        charged: list[tuple[_Task, str, Any]] = []
+        for n, task in enumerate(lost):
+            admission.finished(task)
+            if n == 0:
+                charged.append((task, "died", None))
+            else:
+                task.attempts -= 1
+                admission.hold(task, first=True)
+        return charged
+
+    def _retry_or_give_up(self, task: _Task, admission: Admission[_Task], *,
                           died: bool) -> Iterator[tuple[Any, list[AnalysisResult]]]:
-        refs = task.work.refs
+        """Retry a failed batch; after ``max_attempts`` split it, and record a lone item lost."""
         if task.attempts < self.max_attempts:
-            waiting.append(task)
+            admission.hold(task)
             return
-        if len(refs) > 1:
+        if len(task.work.refs) > 1:
             # Isolate the item that kills workers: retry each on its own, the tag shared.
-            split = _SplitTag(task.work.tag, len(refs))
-            waiting.extend(_Task(Work([ref], split, task.work.concurrency_key)) for ref in refs)
+            for part in split(task.work):
+                admission.hold(_Task(part))
             return
-        yield from _lost(task.work, died)
+        yield from emit(task.work.tag, lost_results(task.work, died))
 
     def close(self) -> None:
         for worker in self._pool:
@@ -351,25 +326,6 @@ class PoolExecutor(Executor):
         self._pool = []
 
 
-def _emit(tag: Any, results: list[AnalysisResult]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
-    if isinstance(tag, _SplitTag):
-        tag.results.extend(results)
-        tag.remaining -= 1
-        if tag.remaining == 0:
-            yield tag.tag, tag.results
-        return
-    yield tag, results
-
-
-def lost_results(work: Work, died: bool = True) -> list[AnalysisResult]:
-    """Results for items that could not be analysed because they kept crashing the worker."""
-    if died:
-        error = ItemError("worker_lost",
-                          "analyse liet het verwerkingsproces vastlopen / analysis crashed the worker")
-    else:
-        error = ItemError("analysis_failed", "analyse mislukt / analysis failed")
-    return [AnalysisResult(ref=ref, content_hash=None, verdict=None, errors=[error]) for ref in work.refs]
-
-
-def _lost(work: Work, died: bool) -> Iterator[tuple[Any, list[AnalysisResult]]]:
-    yield from _emit(work.tag, lost_results(work, died))
+def _task_key(task: _Task) -> str | None:
+    """The mailbox limit a task counts against (the admission's key)."""
+    return task.work.concurrency_key

@@ -28,7 +28,8 @@ from scanner.extract.cache import CacheEntry, ExtractionCache
 from scanner.extract.errors import MESSAGES, NeedsSandbox, item_error
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed, SandboxTimeout
-from scanner.extract.walker import Blob, Walker, clean_name
+from scanner.extract.handler import Blob, clean_name
+from scanner.extract.walker import Walker
 from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 
 __all__ = [

@@ -30,10 +30,10 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.walker import Blob, Walker, clean_name, here, sub
+from scanner.extract.handler import Blob, Handler, WalkContext, clean_name, here, sub
 
 SPOOL_BYTES = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
@@ -61,7 +61,7 @@ class _Counting:
 class _Spool:
     """Collects one member's bytes: in memory while small, in a temp file when large."""
 
-    def __init__(self, walker: Walker, expected: int) -> None:
+    def __init__(self, walker: WalkContext, expected: int) -> None:
         self.walker = walker
         self.size = 0
         self._chunks: list[bytes] = []
@@ -99,7 +99,7 @@ class _Spool:
         self._chunks.clear()
 
 
-def _copy(walker: Walker, source: BinaryIO, spool: _Spool, *, declared: int | None,
+def _copy(walker: WalkContext, source: BinaryIO, spool: _Spool, *, declared: int | None,
           counter: _Counting | None, part: str) -> None:
     """Copy a member stream into ``spool`` with the streaming guards of rule 2."""
     limit = walker.limits.max_item_bytes
@@ -120,7 +120,7 @@ def _copy(walker: Walker, source: BinaryIO, spool: _Spool, *, declared: int | No
             raise ExtractError("too_large")
 
 
-def _visit_spooled(walker: Walker, spool: _Spool, name: str, parent: str, depth: int,
+def _visit_spooled(walker: WalkContext, spool: _Spool, name: str, parent: str, depth: int,
                    fallback: str) -> None:
     blob = spool.blob()
     try:
@@ -152,14 +152,14 @@ def classify_zip(zf: zipfile.ZipFile) -> str:
     return "zip"
 
 
-def check_declared(walker: Walker, infos: list[zipfile.ZipInfo], part: str) -> None:
+def check_declared(walker: WalkContext, infos: list[zipfile.ZipInfo], part: str) -> None:
     """Rule 1 for a whole container: refuse before anything is inflated."""
     total = sum(i.file_size for i in infos)
     if not walker.reserve_archive_bytes(total):
         raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
 
 
-def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_zip(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     part = here(path)
     with blob.open() as stream:
         try:
@@ -183,7 +183,7 @@ def handle_zip(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
             _zip_members(walker, zf, [i for i in infos if not i.filename.endswith("/")], path, depth)
 
 
-def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+def _zip_members(walker: WalkContext, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
                  path: str, depth: int) -> None:
     part = here(path)
     if walker.too_deep(depth + 1, part):
@@ -236,94 +236,17 @@ def _zip_members(walker: Walker, zf: zipfile.ZipFile, infos: list[zipfile.ZipInf
 # --- 7z ------------------------------------------------------------------------------------
 
 
-def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
-    import py7zr
-    from py7zr.io import Py7zIO, WriterFactory
-
+def handle_7z(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+    """7z: declared sizes are checked before anything is inflated; the wanted members are
+    spooled (each refused if it grows past its declared size), then visited one by one."""
     part = here(path)
-    if walker.bombed:
+    if walker.bombed or walker.too_deep(depth + 1, part):
         return
-    if walker.too_deep(depth + 1, part):
-        return
-    archive_size = blob.size
     with blob.open() as stream:
-        try:
-            archive = py7zr.SevenZipFile(stream, mode="r")
-        except py7zr.PasswordRequired as exc:
-            raise ExtractError("encrypted") from exc
-        except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
-            raise ExtractError("corrupt") from exc
+        archive = _open_7z(stream)
         with archive:
-            if archive.needs_password():
-                raise ExtractError("encrypted")
-            files = [f for f in archive.list() if f.is_file]
-            total = sum(int(f.uncompressed or 0) for f in files)
-            if walker.ratio_exceeded(total, archive_size):
-                raise ExtractError("zip_bomb", f"max ratio {walker.limits.max_archive_ratio:g}")
-            if not walker.reserve_archive_bytes(total):
-                raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
-            declared = {f.filename: int(f.uncompressed or 0) for f in files}
-            wanted = []
-            for f in files:
-                if not walker.take_member(part):
-                    break
-                if declared[f.filename] > walker.limits.max_item_bytes:
-                    walker.error("too_large", sub(path, clean_name(f.filename, "bestand")[0]))
-                    continue
-                wanted.append(f.filename)
-            spools: dict[str, _Spool] = {}
-
-            class _Writer(Py7zIO):
-                """Collects one member, refusing to grow past its declared size."""
-
-                def __init__(self, filename: str) -> None:
-                    self.spool = _Spool(walker, declared.get(filename, 0))
-                    self.limit = declared.get(filename, 0)
-                    self.overflow = False
-                    spools[filename] = self.spool
-
-                def write(self, s: bytes | bytearray) -> int:
-                    if self.spool.size + len(s) > self.limit:
-                        self.overflow = True
-                        return len(s)
-                    self.spool.write(bytes(s))
-                    return len(s)
-
-                def read(self, size: int | None = None) -> bytes:
-                    return b""
-
-                def seek(self, offset: int, whence: int = 0) -> int:
-                    return 0
-
-                def flush(self) -> None:
-                    return None
-
-                def size(self) -> int:
-                    return self.spool.size
-
-            writers: dict[str, _Writer] = {}
-
-            class _Factory(WriterFactory):
-                def create(self, filename: str) -> Py7zIO:
-                    writer = _Writer(filename)
-                    writers[filename] = writer
-                    return writer
-
-            try:
-                if wanted:
-                    archive.extract(targets=wanted, factory=_Factory())
-            except py7zr.PasswordRequired as exc:
-                for s in spools.values():
-                    s.discard()
-                raise ExtractError("encrypted") from exc
-            except (ExtractError, MemoryError):
-                for s in spools.values():
-                    s.discard()
-                raise
-            except Exception as exc:  # noqa: BLE001
-                for s in spools.values():
-                    s.discard()
-                raise ExtractError("corrupt") from exc
+            wanted, declared = _7z_admit(walker, archive, blob.size, part, path)
+            writers = _7z_extract(archive, wanted, _7z_writers(walker, declared))
     for index, filename in enumerate(wanted, 1):
         writer = writers.get(filename)
         if writer is None:
@@ -336,10 +259,114 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
         _visit_spooled(walker, writer.spool, filename, path, depth, f"bestand-{index}")
 
 
+def _open_7z(stream: BinaryIO) -> Any:
+    """The archive, or the item error for an encrypted or unreadable one."""
+    import py7zr
+
+    try:
+        return py7zr.SevenZipFile(stream, mode="r")
+    except py7zr.PasswordRequired as exc:
+        raise ExtractError("encrypted") from exc
+    except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
+        raise ExtractError("corrupt") from exc
+
+
+def _7z_admit(walker: WalkContext, archive: Any, archive_size: int, part: str,
+              path: str) -> tuple[list[str], dict[str, int]]:
+    """The members to extract and every member's declared size. The declared total is checked
+    against the ratio and reserved against the item's budget before anything is inflated."""
+    if archive.needs_password():
+        raise ExtractError("encrypted")
+    files = [f for f in archive.list() if f.is_file]
+    total = sum(int(f.uncompressed or 0) for f in files)
+    if walker.ratio_exceeded(total, archive_size):
+        raise ExtractError("zip_bomb", f"max ratio {walker.limits.max_archive_ratio:g}")
+    if not walker.reserve_archive_bytes(total):
+        raise ExtractError("zip_bomb", f"max {walker.limits.max_archive_total_bytes} bytes")
+    declared = {f.filename: int(f.uncompressed or 0) for f in files}
+    wanted = []
+    for f in files:
+        if not walker.take_member(part):
+            break
+        if declared[f.filename] > walker.limits.max_item_bytes:
+            walker.error("too_large", sub(path, clean_name(f.filename, "bestand")[0]))
+            continue
+        wanted.append(f.filename)
+    return wanted, declared
+
+
+def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]:
+    """Extract ``wanted`` into the factory's spools; on any failure every spool is discarded
+    (a temp file must not outlive the item) and the failure becomes an item error."""
+    import py7zr
+
+    try:
+        if wanted:
+            archive.extract(targets=wanted, factory=factory)
+    except py7zr.PasswordRequired as exc:
+        factory.discard()
+        raise ExtractError("encrypted") from exc
+    except (ExtractError, MemoryError):
+        factory.discard()
+        raise
+    except Exception as exc:  # noqa: BLE001
+        factory.discard()
+        raise ExtractError("corrupt") from exc
+    return factory.writers
+
+
+def _7z_writers(walker: WalkContext, declared: dict[str, int]) -> Any:
+    """A py7zr writer factory whose writers spool one member each and refuse to grow past the
+    member's declared size. Built on call because py7zr is imported only when a 7z is met."""
+    from py7zr.io import Py7zIO, WriterFactory
+
+    class _Writer(Py7zIO):
+        """Collects one member, refusing to grow past its declared size."""
+
+        def __init__(self, filename: str) -> None:
+            self.spool = _Spool(walker, declared.get(filename, 0))
+            self.limit = declared.get(filename, 0)
+            self.overflow = False
+
+        def write(self, s: bytes | bytearray) -> int:
+            if self.spool.size + len(s) > self.limit:
+                self.overflow = True
+                return len(s)
+            self.spool.write(bytes(s))
+            return len(s)
+
+        def read(self, size: int | None = None) -> bytes:
+            return b""
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
+
+        def flush(self) -> None:
+            return None
+
+        def size(self) -> int:
+            return self.spool.size
+
+    class _Factory(WriterFactory):
+        def __init__(self) -> None:
+            self.writers: dict[str, _Writer] = {}
+
+        def create(self, filename: str) -> Py7zIO:
+            writer = _Writer(filename)
+            self.writers[filename] = writer
+            return writer
+
+        def discard(self) -> None:
+            for writer in self.writers.values():
+                writer.spool.discard()
+
+    return _Factory()
+
+
 # --- tar and single-file compressed streams --------------------------------------------------
 
 
-def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int) -> None:
+def _tar_stream(walker: WalkContext, raw: _Counting, mode: str, path: str, depth: int) -> None:
     part = here(path)
     if walker.bombed:
         return
@@ -390,14 +417,14 @@ def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int
             _visit_spooled(walker, spool, info.name, path, depth, f"bestand-{index}")
 
 
-def handle_tar(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_tar(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     with blob.open() as stream:
         _tar_stream(walker, _Counting(stream), "r|", path, depth)
 
 
 def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
-                    suffixes: tuple[str, ...]) -> Callable[..., None]:
-    def handle(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+                    suffixes: tuple[str, ...]) -> Handler:
+    def handle(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
         if walker.bombed:
             return
         with blob.open() as stream:
@@ -438,13 +465,9 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return "bestand"
 
 
-HANDLERS: dict[str, Callable[..., None]] = {
-    "zip": handle_zip,
-    "7z": handle_7z,
-    "tar": handle_tar,
-    "gzip": _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip")),
-    "bz2": _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",)),
-    "xz": _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",)),
-}
+# Single-file compressed streams (a tar inside is read as a tar); named in scanner.extract.formats.
+handle_gzip = _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip"))
+handle_bz2 = _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",))
+handle_xz = _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",))
 
-__all__ = ["HANDLERS", "classify_zip"]
+__all__ = ["classify_zip", "handle_7z", "handle_bz2", "handle_gzip", "handle_tar", "handle_xz", "handle_zip"]

@@ -17,7 +17,7 @@ from email.message import Message
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.textual import decode, html_to_text
-from scanner.extract.walker import Blob, Walker, here, sub
+from scanner.extract.handler import Blob, WalkContext, here, sub
 
 _SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                "application/pgp-signature"}
@@ -56,7 +56,7 @@ def decode_header_value(value: object) -> str:
 class _MailWalk:
     """State of one mail's walk: names already used for attachments, body chosen."""
 
-    def __init__(self, walker: Walker, path: str, depth: int, chash: str) -> None:
+    def __init__(self, walker: WalkContext, path: str, depth: int, chash: str) -> None:
         self.walker = walker
         self.path = path
         self.depth = depth
@@ -162,7 +162,7 @@ def _guess_ext(ctype: str) -> str:
             "text/csv": ".csv", "application/ms-tnef": ".dat"}.get(ctype, "")
 
 
-def handle_mail(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_mail(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     raw = blob.read()
     try:
         msg = email.message_from_bytes(raw)

@@ -13,10 +13,10 @@ import subprocess
 import time
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.walker import Blob, Walker, here
+from scanner.extract.handler import Blob, WalkContext, here
 
 
-def handle_image(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_image(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     if not walker.limits.ocr:
         return
     binary = shutil.which("tesseract")

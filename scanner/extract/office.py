@@ -15,12 +15,12 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import MAX_COLUMNS, emit_table
-from scanner.extract.walker import Walker, here
+from scanner.extract.handler import WalkContext, here
 
 _EMBED_DIRS = ("word/embeddings/", "xl/embeddings/", "ppt/embeddings/")
 
 
-def _embedded(walker: Walker, zf: zipfile.ZipFile, path: str, depth: int) -> None:
+def _embedded(walker: WalkContext, zf: zipfile.ZipFile, path: str, depth: int) -> None:
     for index, info in enumerate(zf.infolist(), 1):
         if not info.filename.startswith(_EMBED_DIRS) or info.filename.endswith("/"):
             continue
@@ -31,7 +31,7 @@ def _embedded(walker: Walker, zf: zipfile.ZipFile, path: str, depth: int) -> Non
         walker.child(zf.read(info), info.filename, path, depth + 1, f"object-{index}")
 
 
-def handle_docx(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_docx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                 chash: str) -> None:
     import docx
 
@@ -53,7 +53,7 @@ def handle_docx(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str
     _embedded(walker, zf, path, depth)
 
 
-def handle_xlsx(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_xlsx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                 chash: str) -> None:
     from openpyxl import load_workbook
 
@@ -76,7 +76,7 @@ def handle_xlsx(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str
     _embedded(walker, zf, path, depth)
 
 
-def _shape_texts(shapes: Any, walker: Walker, part: str, slide: int, chash: str) -> Iterator[str]:
+def _shape_texts(shapes: Any, walker: WalkContext, part: str, slide: int, chash: str) -> Iterator[str]:
     for shape in shapes:
         if getattr(shape, "shape_type", None) == 6 and hasattr(shape, "shapes"):  # group
             yield from _shape_texts(shape.shapes, walker, part, slide, chash)
@@ -89,7 +89,7 @@ def _shape_texts(shapes: Any, walker: Walker, part: str, slide: int, chash: str)
                        label=f"dia {slide}, tabel")
 
 
-def handle_pptx(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_pptx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                 chash: str) -> None:
     from pptx import Presentation
 
@@ -134,7 +134,7 @@ def _odf_text(element: Any) -> str:
     return teletype.extractText(element)
 
 
-def handle_odt(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_odt(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                chash: str) -> None:
     from odf import table as odftable
     from odf import text as odftext
@@ -156,7 +156,7 @@ def _repeat(element: Any, attribute: str) -> int:
         return 1
 
 
-def _odf_rows(walker: Walker, table: Any) -> Iterator[tuple[int, list[str]]]:
+def _odf_rows(walker: WalkContext, table: Any) -> Iterator[tuple[int, list[str]]]:
     """Rows of an ODF table, honouring (and bounding) row and column repetition."""
     from odf import table as odftable
 
@@ -185,7 +185,7 @@ def _odf_rows(walker: Walker, table: Any) -> Iterator[tuple[int, list[str]]]:
             yield number, cells
 
 
-def handle_ods(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_ods(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                chash: str) -> None:
     from odf import table as odftable
 
@@ -199,7 +199,7 @@ def handle_ods(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str,
             return
 
 
-def handle_odp(walker: Walker, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
+def handle_odp(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                chash: str) -> None:
     from odf import draw
     from odf import text as odftext

@@ -15,7 +15,7 @@ import logging
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import emit_table
 from scanner.extract.textual import decode, html_to_text
-from scanner.extract.walker import Blob, Walker, here, sub
+from scanner.extract.handler import Blob, WalkContext, here, sub
 
 for _name in ("extract_msg", "olefile", "tnefparse", "xlrd"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
@@ -32,7 +32,7 @@ def _ole_streams(blob: Blob) -> set[str]:
         raise ExtractError("corrupt") from exc
 
 
-def handle_ole(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_ole(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     streams = _ole_streams(blob)
     top = {s.split("/", 1)[0] for s in streams}
     if "EncryptedPackage" in top and "EncryptionInfo" in top:
@@ -46,7 +46,7 @@ def handle_ole(walker: Walker, blob: Blob, name: str, path: str, depth: int, cha
     raise ExtractError("unsupported")  # legacy .doc/.ppt and other compound files
 
 
-def _handle_msg(walker: Walker, blob: Blob, path: str, depth: int, chash: str) -> None:
+def _handle_msg(walker: WalkContext, blob: Blob, path: str, depth: int, chash: str) -> None:
     import extract_msg
     from extract_msg.enums import AttachmentType
 
@@ -106,7 +106,7 @@ def _safe(getter):  # type: ignore[no-untyped-def]
         return None
 
 
-def _handle_xls(walker: Walker, blob: Blob, path: str, chash: str) -> None:
+def _handle_xls(walker: WalkContext, blob: Blob, path: str, chash: str) -> None:
     import xlrd
 
     part = here(path)
@@ -134,7 +134,7 @@ class _NullLog:
         return None
 
 
-def handle_tnef(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_tnef(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     from tnefparse import TNEF
 
     part = here(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.walker import Blob, Walker, here
+from scanner.extract.handler import Blob, WalkContext, here
 
 
 class _WarningCounter(logging.Handler):
@@ -24,7 +24,7 @@ class _WarningCounter(logging.Handler):
         self.count += 1
 
 
-def handle_pdf(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_pdf(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from scanner.extract.walker import Walker
+from scanner.extract.handler import WalkContext
 
 CHUNK_ROWS = 200
 MAX_COLUMNS = 512
@@ -34,7 +34,7 @@ def cell_text(value: Any) -> str:
     return text.strip()
 
 
-def emit_table(walker: Walker, part: str, rows: Iterable[tuple[int, Sequence[Any]]],
+def emit_table(walker: WalkContext, part: str, rows: Iterable[tuple[int, Sequence[Any]]],
                *, sheet: str | None, content_hash: str | None, unit: str = "rij",
                label: str | None = None) -> None:
     """Emit ``rows`` (row number, cell values) as header-aware chunks of text.

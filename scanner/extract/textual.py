@@ -15,7 +15,7 @@ import re
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import emit_table
-from scanner.extract.walker import Blob, Walker, here
+from scanner.extract.handler import Blob, WalkContext, here
 
 _SAMPLE = 64 * 1024
 _SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "us-ascii", "ascii", "cp1252",
@@ -87,7 +87,7 @@ def _guess(data: bytes) -> str:
     return encoding
 
 
-def read_bounded(walker: Walker, blob: Blob) -> tuple[bytes, bool]:
+def read_bounded(walker: WalkContext, blob: Blob) -> tuple[bytes, bool]:
     """Read at most what the text budget can use; returns (bytes, more_left_unread)."""
     limit = walker.text_left * 4 + 4
     if blob.data is not None:
@@ -98,20 +98,20 @@ def read_bounded(walker: Walker, blob: Blob) -> tuple[bytes, bool]:
     return data, more
 
 
-def _text_of(walker: Walker, blob: Blob, part: str) -> tuple[str, bool]:
+def _text_of(walker: WalkContext, blob: Blob, part: str) -> tuple[str, bool]:
     # When bytes were left unread, the decoded text is longer than the budget (a character
     # is at most 4 bytes), so add_text truncates and records text_truncated by itself.
     data, _ = read_bounded(walker, blob)
     return decode(data)
 
 
-def handle_text(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_text(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     part = here(path)
     text, _ = _text_of(walker, blob, part)
     walker.add_text(part, text, None, None, chash)
 
 
-def handle_csv(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_csv(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     part = here(path)
     text, _ = _text_of(walker, blob, part)
     sample = text[:8192]
@@ -167,14 +167,14 @@ def _html_to_text_bs4(data: bytes) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def handle_html(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_html(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     part = here(path)
     data, _ = read_bounded(walker, blob)
     text, _ = decode(data)
     walker.add_text(part, html_to_text(text), None, None, chash)
 
 
-def handle_rtf(walker: Walker, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
+def handle_rtf(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
     from striprtf.striprtf import rtf_to_text
 
     part = here(path)

@@ -1,7 +1,8 @@
 """The recursive core of extraction: one item in, text parts and per-part errors out.
 
 A :class:`Walker` visits a blob (the item itself, an attachment, an archive member), decides
-its format from magic bytes, hands it to one format handler and lets handlers visit their
+its format from magic bytes, hands it to that format's handler (named in
+:mod:`scanner.extract.formats`, imported on first use) and lets handlers visit their
 children again (attachments of a mail, members of a zip, files inside a winmail.dat). All the
 per-item limits live here so every handler shares one budget: text characters, uncompressed
 archive bytes, archive members, nesting depth and a cooperative deadline.
@@ -13,24 +14,19 @@ raises :class:`NeedsSandbox` as soon as it meets anything that needs a binary pa
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO, Callable, Protocol
+from typing import Any, Protocol
 
 from scanner.extract.cache import CacheEntry
 from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
+from scanner.extract.formats import handler_for
+from scanner.extract.handler import Blob, clean_name, here, sub
 from scanner.extract.limits import ExtractionLimits
-from scanner.extract.sniff import HEAD_BYTES, mismatch, sniff
+from scanner.extract.sniff import mismatch, sniff
 from scanner.core.model import ItemError, TextPart
 
 # Formats the in-process fast path may handle: pure-Python, linear-time parsers only.
 IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})
-_BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_HASH_CHUNK = 1024 * 1024
 MAX_ERRORS = 200
 # Errors that say more about where a blob sat (depth, the item's shared budgets, time) than
 # about the blob itself: results with these are not reused for another item.
@@ -41,71 +37,6 @@ _CONTEXT_DEPENDENT = frozenset({"zip_bomb", "too_many_members", "nesting_too_dee
 class CacheLike(Protocol):
     def get(self, key: str) -> CacheEntry | None: ...
     def put(self, key: str, entry: CacheEntry) -> None: ...
-
-
-@dataclass(slots=True)
-class Blob:
-    """Bytes to extract: in memory (``data``) or a local file (``path``), never both."""
-
-    data: bytes | None = None
-    path: Path | None = None
-
-    @property
-    def size(self) -> int:
-        if self.data is not None:
-            return len(self.data)
-        return self.path.stat().st_size if self.path is not None else 0
-
-    def head(self, n: int = HEAD_BYTES) -> bytes:
-        if self.data is not None:
-            return self.data[:n]
-        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
-            return handle.read(n)
-
-    def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        return self.path.read_bytes()  # type: ignore[union-attr]
-
-    def open(self) -> BinaryIO:
-        if self.data is not None:
-            return io.BytesIO(self.data)
-        return open(self.path, "rb")  # type: ignore[arg-type]
-
-    def sha256(self) -> str:
-        if self.data is not None:
-            return hashlib.sha256(self.data).hexdigest()
-        digest = hashlib.sha256()
-        with self.open() as handle:
-            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-
-
-def sub(path: str, name: str) -> str:
-    """Path of a child part: ``"export.zip" + "leerlingen.csv"``."""
-    return f"{path}/{name}" if path else name
-
-
-def here(path: str) -> str:
-    """Part name of a node's own text: the top-level item's own text is ``"body"``."""
-    return path or "body"
-
-
-def clean_name(name: str | None, fallback: str) -> tuple[str, bool]:
-    """A safe part name from an untrusted file name; the flag says whether it had to change.
-
-    Control characters (a NUL-filled name) are replaced, path traversal is flattened, and an
-    empty result falls back to a neutral name so part paths stay unambiguous.
-    """
-    raw = name or ""
-    cleaned = _BAD_NAME_CHARS.sub("_", raw).replace("\\", "/")
-    parts = [p for p in cleaned.split("/") if p not in ("", ".", "..")]
-    cleaned = "/".join(parts)[:255].strip()
-    bad = bool(_BAD_NAME_CHARS.search(raw)) or ".." in raw.replace("\\", "/").split("/")
-    if not cleaned.strip("_ "):
-        return fallback, bool(raw) and bad
-    return cleaned, bad
 
 
 class Walker:
@@ -265,7 +196,7 @@ class Walker:
         start_parts, start_errors = len(self.parts), len(self.errors)
         was_exhausted = self.exhausted
         try:
-            handler = _handler(fmt)
+            handler = handler_for(fmt)
             if handler is None:
                 self.error("unsupported", part)
             else:
@@ -362,35 +293,3 @@ def _reroot(path: str, rel: str) -> str:
     if rel == "":
         return here(path)
     return sub(path, rel)
-
-
-Handler = Callable[[Walker, Blob, str, str, int, str], None]
-
-
-def _handler(fmt: str) -> Handler | None:
-    """Format key -> handler, imported lazily so the fast path loads no binary parser."""
-    if fmt in ("mail",):
-        from scanner.extract import mime
-        return mime.handle_mail
-    if fmt in ("text", "csv", "html"):
-        from scanner.extract import textual
-        return {"text": textual.handle_text, "csv": textual.handle_csv, "html": textual.handle_html}[fmt]
-    if fmt == "rtf":
-        from scanner.extract import textual
-        return textual.handle_rtf
-    if fmt == "pdf":
-        from scanner.extract import pdf
-        return pdf.handle_pdf
-    if fmt in ("zip", "7z", "tar", "gzip", "bz2", "xz"):
-        from scanner.extract import archives
-        return archives.HANDLERS[fmt]
-    if fmt == "ole":
-        from scanner.extract import outlook
-        return outlook.handle_ole
-    if fmt == "tnef":
-        from scanner.extract import outlook
-        return outlook.handle_tnef
-    if fmt == "image":
-        from scanner.extract import ocr
-        return ocr.handle_image
-    return None

@@ -95,7 +95,8 @@ class RemoteCache:
 
 def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int) -> dict[str, Any]:
     from scanner.extract.limits import ExtractionLimits
-    from scanner.extract.walker import Blob, Walker
+    from scanner.extract.handler import Blob
+    from scanner.extract.walker import Walker
 
     limits = ExtractionLimits(**request["limits"])
     deadline = time.monotonic() + float(request["soft_seconds"])

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from scanner.core.dates import as_utc
 from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
 from scanner.store import schema as s
+from scanner.store.rows import StoredItem, aware
 
 
 def utcnow() -> datetime:
@@ -360,14 +361,14 @@ class Store:
                 values["change_key"] = new_change_key
             conn.execute(update(s.items).where(s.items.c.id == ident).values(**values))
 
-    def item(self, ident: str) -> dict[str, Any] | None:
+    def item(self, ident: str) -> StoredItem | None:
         """One item by id (or by a unique id prefix of at least 6 characters)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(s.items).where(s.items.c.id == ident)).mappings().first()
+            row = conn.execute(select(s.items).where(s.items.c.id == ident)).first()
             if row is None and len(ident) >= 6:
-                rows = conn.execute(select(s.items).where(s.items.c.id.like(f"{ident}%")).limit(2)).mappings().all()
+                rows = conn.execute(select(s.items).where(s.items.c.id.like(f"{ident}%")).limit(2)).all()
                 row = rows[0] if len(rows) == 1 else None
-            return dict(row) if row else None
+            return StoredItem.from_row(row) if row else None
 
     def findings_of(self, ident: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -376,7 +377,7 @@ class Store:
 
     def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
                    owner: str | None = None, unevaluated_only: bool = False,
-                   batch: int = 2000) -> Iterator[dict[str, Any]]:
+                   batch: int = 2000) -> Iterator[StoredItem]:
         """Stream item rows in id order (keyset pagination: flat memory on any size)."""
         last = ""
         while True:
@@ -390,14 +391,11 @@ class Store:
             if unevaluated_only:
                 query = query.where(s.items.c.retention_status.is_(None))
             with self.engine.connect() as conn:
-                rows = [dict(r) for r in conn.execute(query).mappings()]
+                rows = [StoredItem.from_row(r) for r in conn.execute(query)]
             if not rows:
                 return
-            for row in rows:
-                row["item_date"] = as_utc(row["item_date"])
-                row["closed_at"] = as_utc(row["closed_at"])
-                yield row
-            last = rows[-1]["id"]
+            yield from rows
+            last = rows[-1].id
 
     def update_retention(self, updates: Sequence[dict[str, Any]]) -> None:
         """Bulk update retention fields: dicts with b_id, retention_status, due_date, rule_id,

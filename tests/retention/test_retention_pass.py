@@ -64,4 +64,4 @@ def test_an_item_whose_facts_changed_is_evaluated_again(scanned):
         conn.execute(text("update items set folder = 'Verwijderde items' where id = :i"), {"i": ident})
     store.invalidate_retention([ident])
     recompute_retention(store, scanned, today=date(2026, 11, 22))
-    assert store.item(ident)["rule_id"] == "verwijderde_items"
+    assert store.item(ident).rule_id == "verwijderde_items"

@@ -46,7 +46,7 @@ def test_save_replaces_findings_and_touch_keeps_them(store):
     run2 = store.begin_run("scan", pid=1, host="h")
     store.touch_items(run2, [ref(folder="Archief")])  # moved: keeps findings, new folder
     row = store.item(ident)
-    assert row["folder"] == "Archief" and row["last_seen_run"] == run2 and row["first_seen_run"] == run
+    assert row.folder == "Archief" and row.last_seen_run == run2 and row.first_seen_run == run
     assert len(store.findings_of(ident)) == 2
     assert store.known_items("s", ["k1", "nope"])["k1"].change_key == "c1"
 
@@ -67,11 +67,11 @@ def test_close_unseen_and_gone_record_deletion(store):
     store.touch_items(run2, [ref("a")])
     assert store.close_items("s", ["b"], run2) == 1
     assert store.close_unseen("s", "u", run2) == 1  # c
-    states = {k: store.item(item_id("s", k))["state"] for k in "abc"}
+    states = {k: store.item(item_id("s", k)).state for k in "abc"}
     assert states == {"a": "actief", "b": "opgeruimd", "c": "opgeruimd"}
-    assert store.item(item_id("s", "c"))["closed_at"] is not None
+    assert store.item(item_id("s", "c")).closed_at is not None
     store.touch_items(store.begin_run("scan", pid=1, host="h"), [ref("c")])  # reappears: reopened
-    assert store.item(item_id("s", "c"))["state"] == "actief"
+    assert store.item(item_id("s", "c")).state == "actief"
 
 
 def test_unit_completion_saves_cursor_once(store):
@@ -111,3 +111,21 @@ def test_lock_refuses_a_live_holder_and_recovers_a_dead_one(store, tmp_path):
     recovered = acquire(store)
     assert recovered.recovered_from is not None and recovered.recovered_from != os.getpid()
     recovered.release()
+
+
+def test_stored_item_follows_the_items_table(store):
+    """StoredItem is built from the table's columns by position: it must name every column, in
+    order, so a migration that adds one fails here and not by shifting every field after it."""
+    from dataclasses import fields
+
+    from scanner.store import StoredItem
+    from scanner.store import schema
+
+    assert [f.name for f in fields(StoredItem)] == [c.name for c in schema.items.columns]
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department="OB")
+    row = store.item(item_id("s", "k1"))
+    assert row.item_date.tzinfo is not None and row.analysed_at.tzinfo is not None
+    assert isinstance(row.labels, tuple) and isinstance(row.categories, tuple)
+    assert row.ref().item_key == "k1" and row.ref().title == ""
+    assert list(store.iter_items()) == [row]

@@ -74,7 +74,7 @@ def test_maildir_subjects_and_dates_are_stored_from_the_headers(tmp_path):
     for _ in range(2):
         ScanRunner(settings, store).run()
         (row,) = list(store.iter_items())
-        assert row["title"] == "Ziekmelding" and row["item_date"].year == 2019
+        assert row.title == "Ziekmelding" and row.item_date.year == 2019
 
 
 def test_maildir_key_survives_a_flag_change(tmp_path):

@@ -1,0 +1,86 @@
+"""Typed rows that the store's read methods return, so callers read fields, not dict keys.
+
+One frozen dataclass per row shape the hot paths read (the retention pass, digests, FG
+statistics, export, mailbox actions). Rows are built straight from the database's tuples:
+no per-row dict, timestamps made aware (SQLite keeps no offset; everything stored is UTC),
+JSON lists as tuples, so a row can be passed around without anyone changing it. The fields
+follow ``schema.items`` one to one; the schema stays the only definition of the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from scanner.core.model import ItemKind, ItemRef
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """One row of ``items``: an item's metadata, verdict summary and retention outcome."""
+
+    id: str
+    source: str
+    source_kind: str
+    item_key: str
+    unit_key: str
+    kind: str
+    owner: str
+    department: str | None
+    folder: str | None
+    title: str | None
+    link: str | None
+    item_date: datetime
+    size: int | None
+    change_key: str | None
+    content_hash: str | None
+    labels: tuple[str, ...]
+    state: str
+    closed_at: datetime | None
+    first_seen_run: int
+    last_seen_run: int
+    analysed_run: int | None
+    analysed_at: datetime | None
+    student_data: bool | None
+    categories: tuple[str, ...]
+    entity_counts: Mapping[str, int]
+    reasons: tuple[str, ...]
+    error_codes: tuple[str, ...]
+    retention_status: str | None
+    due_date: date | None
+    rule_id: str | None
+    action: str | None
+    exempt_reason: str | None
+    owner_mark: str | None
+    tagged: bool | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StoredItem:
+        """From a ``select(schema.items)`` row, in the table's column order."""
+        (ident, source, source_kind, item_key, unit_key, kind, owner, department, folder, title, link,
+         item_date, size, change_key, content_hash, labels, state, closed_at, first_seen_run,
+         last_seen_run, analysed_run, analysed_at, student_data, categories, entity_counts, reasons,
+         error_codes, retention_status, due_date, rule_id, action, exempt_reason, owner_mark,
+         tagged) = row
+        return cls(ident, source, source_kind, item_key, unit_key, kind, owner, department, folder, title,
+                   link, aware(item_date), size, change_key, content_hash, tuple(labels or ()), state,
+                   aware(closed_at), first_seen_run, last_seen_run, analysed_run, aware(analysed_at),
+                   student_data, tuple(categories or ()), dict(entity_counts or {}), tuple(reasons or ()),
+                   tuple(error_codes or ()), retention_status, due_date, rule_id, action, exempt_reason,
+                   owner_mark, tagged)
+
+    def ref(self) -> ItemRef:
+        """The item as its connector knows it, for acting on it (tagging). The title is left
+        empty: a connector needs none to find the item, and it is personal data."""
+        return ItemRef(source=self.source, item_key=self.item_key, kind=ItemKind(self.kind), owner=self.owner,
+                       folder=self.folder or "", title="", date=self.item_date, size=self.size,
+                       change_key=self.change_key, link=self.link, unit_key=self.unit_key, labels=self.labels)
