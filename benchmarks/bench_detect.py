@@ -36,16 +36,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import spacy  # noqa: E402
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry  # noqa: E402
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine  # noqa: E402
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-from detectors import build_detector  # noqa: E402
-from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus  # noqa: E402
-from detectors.nlp import LANGUAGE, choose_pipeline  # noqa: E402
-from detectors.settings import DetectionSettings  # noqa: E402
-from scanner.model import TextPart  # noqa: E402
-from scanner.privacy import ValueHasher  # noqa: E402
+from detectors import build_detector
+from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus
+from detectors.nlp import LANGUAGE, choose_pipeline
+from detectors.settings import DetectionSettings
+from scanner.model import TextPart
+from scanner.privacy import ValueHasher
 
 
 def train_tiny_model(folder: Path) -> Path:

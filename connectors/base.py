@@ -24,8 +24,9 @@ from __future__ import annotations
 import abc
 import fnmatch
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -76,7 +77,7 @@ class SecretRef(StrictModel):
     file: Path | None = None
 
     @model_validator(mode="after")
-    def _check_available(self) -> "SecretRef":
+    def _check_available(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
             raise ValueError("geef precies een van 'env' of 'file' / give exactly one of 'env' or 'file'")
         if self.env is not None and not os.environ.get(self.env):
@@ -203,7 +204,7 @@ class Connector(abc.ABC):
     def close(self) -> None:
         """Release connections. Called once when the pipeline is done with the connector."""
 
-    def __enter__(self) -> "Connector":
+    def __enter__(self) -> Connector:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -32,9 +32,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from exchangelib import FaultTolerance
@@ -91,7 +92,7 @@ class EwsConfig(SourceConfig):
     max_connections: int = Field(default=4, ge=1, le=16)
 
     @model_validator(mode="after")
-    def _check(self) -> "EwsConfig":
+    def _check(self) -> EwsConfig:
         if self.auth in ("ntlm", "basic") and (self.username is None or self.password is None):
             raise ValueError(
                 f"auth '{self.auth}' vraagt om 'username' en 'password' / needs 'username' and 'password'"
@@ -225,7 +226,14 @@ class EwsConnector(Connector):
         with self._lock:
             if mailbox in self._accounts:
                 return self._accounts[mailbox]
-            from exchangelib import DELEGATE, IMPERSONATION, Account, Configuration, Identity, OAuth2Credentials
+            from exchangelib import (
+                DELEGATE,
+                IMPERSONATION,
+                Account,
+                Configuration,
+                Identity,
+                OAuth2Credentials,
+            )
 
             cfg = self.config
             config = self._config()
@@ -288,7 +296,7 @@ class EwsConnector(Connector):
                     depth="Deep", additional_fields=fields, page_size=500
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - mapped to one stable source error
+        except Exception as exc:
             raise _source_error(exc, f"postvak {mailbox}", f"mailbox {mailbox}") from exc
         by_id = {}
         for folder in found:
@@ -373,7 +381,7 @@ class EwsConnector(Connector):
                 # read_flag_change: content and metadata we keep are unchanged
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one stable error for this unit
+        except Exception as exc:
             raise _source_error(exc, f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}") from exc
         # exchangelib sets item_sync_state only once the last page was consumed.
         yield Cursor(folder.item_sync_state)
@@ -382,9 +390,9 @@ class EwsConnector(Connector):
         # Drafts have no received time; their creation time is the next best age.
         received = getattr(item, "datetime_received", None) or getattr(item, "datetime_created", None)
         date = (
-            datetime.fromtimestamp(received.timestamp(), tz=timezone.utc)
+            datetime.fromtimestamp(received.timestamp(), tz=UTC)
             if received is not None
-            else datetime.fromtimestamp(0, tz=timezone.utc)
+            else datetime.fromtimestamp(0, tz=UTC)
         )
         link = None
         if self.config.owa_url:
@@ -415,7 +423,7 @@ class EwsConnector(Connector):
         mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
         try:
             result = list(self._account(mailbox).fetch(ids=[ItemId(id=ref.item_key)], only_fields=fields))
-        except Exception as exc:  # noqa: BLE001 - one item; the run goes on
+        except Exception as exc:
             code = _error_code(exc)
             raise ItemFetchError(
                 code if code in ("throttled", "unreachable", "auth_failed") else "fetch_failed",
@@ -462,7 +470,7 @@ class EwsConnector(Connector):
         item.categories = categories or None
         try:
             item.save(update_fields=["categories"])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ItemFetchError(
                 "action_failed", f"categorie zetten mislukt / setting category failed: {type(exc).__name__}"
             ) from exc
@@ -488,7 +496,7 @@ def send_mime(account: Any, mime_bytes: bytes, save_copy: bool = True) -> None:
             message.send(save_copy=True, copy_to_folder=SentItems.get_distinguished(root=account.root))
         else:
             message.send(save_copy=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _source_error(exc, "verzenden via EWS", "sending through EWS") from exc
 
 

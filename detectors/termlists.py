@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from detectors.entities import LEXICON_CATEGORIES
 

@@ -9,8 +9,8 @@ breaking a digest), and the choice of the group an item is listed under.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from scanner.retention.categories import CATEGORIES, Sensitivity
 

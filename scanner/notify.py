@@ -21,7 +21,7 @@ import logging
 import socket
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -120,7 +120,7 @@ def _notify(settings: Settings, store: Any, scope: str, problems: list[Problem],
             now: datetime | None, transport: Any | None, run_id: int | None = None) -> bool:
     if not settings.notify.it_recipients:
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = now.astimezone(school_timezone(settings)).date().isoformat()
     ensure_table(store.engine)
     with store.engine.connect() as conn:
@@ -248,4 +248,4 @@ def _mail_clients(settings: Settings) -> tuple[Any, Any]:
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Connector, ConnectorContext, SourceConfig, SourceError
@@ -167,7 +167,7 @@ class ScanRunner:
                     self.store.set_detection_mode(self.run_id, mode, notice)
                 if self.stop.is_set():
                     status = "interrupted"
-            except Exception as exc:  # noqa: BLE001 - recorded on the run, then re-raised
+            except Exception as exc:
                 status, error = "failed", f"{type(exc).__name__}"
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
@@ -244,7 +244,7 @@ class ScanRunner:
         except SourceError as exc:
             state.failed = True
             self._source_error(source.name, unit.key, exc.code, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one unit never stops the source
+        except Exception as exc:
             state.failed = True
             log.exception("crawl of a unit of %s failed", source.name)
             self._source_error(source.name, unit.key, "crawl_failed",
@@ -382,7 +382,7 @@ class ScanRunner:
             "sources": {name: s.as_dict() for name, s in self.stats.items()},
             "retention": retention,
             "executor": executor.name,
-            "finished": datetime.now(timezone.utc).isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
         }
 
     @staticmethod

@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,7 +53,6 @@ from scanner.config import Settings
 
 log = logging.getLogger("schoonschip.schedule")
 
-UTC = timezone.utc
 JOB_KINDS = ("scan", "digest", "report")
 JOB_TABLE = "schedule_jobs"
 NOTIFY_TABLE = "it_notifications"

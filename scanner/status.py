@@ -9,7 +9,7 @@ usually means the nightly job is not running at all.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str 
     """Next fire time of each job from the configuration, in the school's time zone."""
     from scanner.scheduling import ScheduleError, build_triggers
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         triggers = build_triggers(settings)
     except ScheduleError as exc:
@@ -61,7 +61,7 @@ def collect_status(settings: Settings, now: datetime | None = None) -> dict[str,
 
     from scanner.store import Store
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return _empty_status(settings, now)
@@ -149,7 +149,7 @@ def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any]
         try:
             tz: Any = school_timezone(settings)
         except ScheduleError:
-            tz = timezone.utc
+            tz = UTC
         with store.engine.connect() as conn:
             planned = {job_id: datetime.fromtimestamp(ts, tz) if ts is not None else None
                        for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}

@@ -17,7 +17,8 @@ import random
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -375,7 +376,7 @@ class GraphClient:
             self._session = None
             self._tokens = None
 
-    def __enter__(self) -> "GraphClient":
+    def __enter__(self) -> GraphClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -16,7 +16,8 @@ the redirect leaves the Graph host); files over the size limit are refused witho
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from connectors.base import SourceError
 from connectors.graph._common import (

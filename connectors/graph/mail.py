@@ -28,8 +28,9 @@ removed message, at most 4 in parallel.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from connectors.base import ConnectorContext, SourceError
 from connectors.graph._common import (

@@ -10,7 +10,7 @@ scores 0.85, with only a city after it 0.7, a bare postcode 0.4 (context words "
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ADDRESS

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
@@ -59,7 +59,7 @@ class DutchRecognizer(LocalRecognizer):
             context=list(self.rule.positive) if self.rule else None,
         )
 
-    def load(self) -> None:  # noqa: D102 - nothing to load; data is read in __init__
+    def load(self) -> None:
         pass
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:

@@ -9,7 +9,7 @@ masked and hashed like every other finding so no code path treats findings diffe
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from presidio_analyzer import RecognizerResult
 

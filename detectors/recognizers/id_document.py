@@ -10,7 +10,7 @@ this is worth finding even though it is rare.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ID_DOCUMENT

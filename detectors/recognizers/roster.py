@@ -25,8 +25,8 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import STUDENT_ROSTER
@@ -58,7 +58,7 @@ class Roster:
     students: int = 0
 
     @classmethod
-    def load(cls, settings: RosterSettings, hasher: ValueHasher) -> "Roster":
+    def load(cls, settings: RosterSettings, hasher: ValueHasher) -> Roster:
         """Read the CSV and keep only hashes. Raises :class:`RosterError` when unreadable."""
         try:
             raw = settings.path.read_bytes()

@@ -21,8 +21,9 @@ import re
 import textwrap
 import zipfile
 from collections import OrderedDict
-from datetime import date, datetime, timezone
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
 from scanner.demo.people import (
@@ -458,7 +459,7 @@ class DocFactory:
         from fpdf import FPDF
 
         pdf = FPDF()
-        pdf.set_creation_date(FIXED_DT.replace(tzinfo=timezone.utc))  # naive would use the local zone
+        pdf.set_creation_date(FIXED_DT.replace(tzinfo=UTC))  # naive would use the local zone
         pdf.set_author(SCHOOL_NAME)
         pdf.add_page()
         for text, bold in lines:

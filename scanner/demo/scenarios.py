@@ -11,11 +11,12 @@ mention no student, parent or student number at all.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scanner.demo.docs import DocFactory, school_year_label, zorg_issue

@@ -46,7 +46,7 @@ class Executor(abc.ABC):
     def close(self) -> None:
         """Stop workers and release resources."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -29,8 +29,9 @@ import os
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.walker import Blob, Walker, clean_name, here, sub
@@ -251,7 +252,7 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
             archive = py7zr.SevenZipFile(stream, mode="r")
         except py7zr.PasswordRequired as exc:
             raise ExtractError("encrypted") from exc
-        except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
+        except Exception as exc:
             raise ExtractError("corrupt") from exc
         with archive:
             if archive.needs_password():
@@ -320,7 +321,7 @@ def handle_7z(walker: Walker, blob: Blob, name: str, path: str, depth: int, chas
                 for s in spools.values():
                     s.discard()
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 for s in spools.values():
                     s.discard()
                 raise ExtractError("corrupt") from exc

@@ -28,7 +28,7 @@ def _ole_streams(blob: Blob) -> set[str]:
         source = blob.data if blob.data is not None else str(blob.path)
         with olefile.OleFileIO(source) as ole:
             return {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-    except Exception as exc:  # noqa: BLE001 - olefile raises OSError and friends on junk
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
 
 
@@ -53,7 +53,7 @@ def _handle_msg(walker: Walker, blob: Blob, path: str, depth: int, chash: str) -
     part = here(path)
     try:
         message = extract_msg.openMsg(blob.read(), strict=False, delayAttachments=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
     try:
         subject = message.subject if hasattr(message, "subject") else None
@@ -140,7 +140,7 @@ def handle_tnef(walker: Walker, blob: Blob, name: str, path: str, depth: int, ch
     part = here(path)
     try:
         tnef = TNEF(blob.read(), do_checksum=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
     body = tnef.body
     if not body and tnef.htmlbody:

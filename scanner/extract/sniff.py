@@ -23,11 +23,10 @@ _EXT_FORMAT = {
 
 # The container family an extension promises; used only to report a mismatch.
 _EXT_FAMILY = {
-    **{e: "zip" for e in ("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm",
-                          "odt", "ods", "odp", "zip")},
-    **{e: "ole" for e in ("doc", "xls", "ppt", "msg")},
+    **dict.fromkeys(("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "odt", "ods", "odp", "zip"), "zip"),
+    **dict.fromkeys(("doc", "xls", "ppt", "msg"), "ole"),
     "pdf": "pdf", "7z": "7z", "rtf": "rtf", "gz": "gzip", "tgz": "gzip", "tar": "tar",
-    **{e: "image" for e in ("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp")},
+    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp"), "image"),
 }
 _STRONG = {"zip", "ole", "pdf", "7z", "gzip", "bz2", "xz", "tar", "image", "tnef"}
 # OOXML files encrypted by Office are OLE containers: .docx being OLE is not a mismatch.

@@ -17,9 +17,10 @@ import hashlib
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from scanner.extract.cache import CacheEntry
 from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
@@ -245,9 +246,7 @@ class Walker:
             self.error("too_large", part)
             return
         detected = sniff(blob.head(), name, media_type)
-        if fmt is None:
-            fmt = detected
-        elif fmt == "mail" and detected in ("empty", "binary"):
+        if fmt is None or fmt == "mail" and detected in ("empty", "binary"):
             fmt = detected
         if mismatch(detected, name):
             self.error("type_mismatch", part)

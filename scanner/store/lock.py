@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psutil
 from sqlalchemy import delete, insert, select, update
@@ -46,7 +46,7 @@ class RunLock:
         with self.store.engine.begin() as conn:
             conn.execute(delete(s.locks).where(s.locks.c.name == self.name, s.locks.c.token == self.token))
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -80,7 +80,7 @@ def acquire(store: Store, name: str = "scan", stale_after: timedelta = timedelta
 def _is_stale(row, host: str, stale_after: timedelta, now: datetime) -> bool:
     if row["host"] == host and not _alive(row["pid"]):
         return True
-    heartbeat = _aware(row["heartbeat_at"]) or datetime.min.replace(tzinfo=timezone.utc)
+    heartbeat = _aware(row["heartbeat_at"]) or datetime.min.replace(tzinfo=UTC)
     return now - heartbeat > stale_after
 
 

@@ -6,7 +6,6 @@ import dataclasses
 import re
 import socket
 
-
 from detectors import build_detector, explain
 from detectors.settings import DetectionSettings
 from scanner.model import TextPart

@@ -392,7 +392,7 @@ def mime_wrong_charset() -> bytes:
         b"From: a@school.example\r\nSubject: ziekmelding\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
         b"--XX\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-        + "Zoë is ziek, BSN 123456782\r\n".encode("utf-8")
+        + "Zoë is ziek, BSN 123456782\r\n".encode()
         + b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         + "Geboortedatum van Anaïs: 1-2-2015\r\n".encode("cp1252")
         + b"--XX\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nDaan heeft dyslexie\r\n"

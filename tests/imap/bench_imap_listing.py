@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
-from imapclient import IMAPClient  # noqa: E402
+from dovecot_server import USERS, start_dovecot, stop_dovecot
+from imapclient import IMAPClient
 
-from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
-from dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
-from scanner.model import Seen  # noqa: E402
+from connectors.imap import ImapConfig, ImapConnector
+from scanner.model import Seen
 
 USER = "juf.jansen@school.nl"
 

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dovecot_server import Dovecot, start_dovecot, stop_dovecot  # noqa: E402
+from dovecot_server import Dovecot, start_dovecot, stop_dovecot
 
 
 @pytest.fixture(scope="module")

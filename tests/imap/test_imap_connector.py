@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pickle
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from dovecot_server import TOKENS, USERS, Dovecot, free_port
 from imapclient import IMAPClient
 from pydantic import ValidationError
 
 from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
-from dovecot_server import TOKENS, USERS, Dovecot, free_port
 from scanner.model import Cursor, Gone, ItemKind, Seen
 
 pytestmark = pytest.mark.service
@@ -90,7 +90,7 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
     admin.create_folder("Oudergesprekken – Één & co")  # non-ASCII: modified UTF-7 on the wire
     admin.create_folder("Alle berichten")  # \All: a virtual duplicate on Gmail, skipped
     admin.append("INBOX", make_mail("Ziekmelding Émile – groep 5"), flags=[b"$Bewaren"])
-    admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=timezone.utc))
+    admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=UTC))
     admin.append("INBOX", make_mail("OPP bespreking"))
     admin.append("Sent", make_mail("Re: verzuim"))
     admin.append("Trash", make_mail("Oude klassenlijst"))

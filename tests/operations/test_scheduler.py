@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,8 +19,6 @@ from scanner.scheduling import ScheduleService, SchoolCronTrigger
 from scanner.store import Store
 from scanner.store.lock import acquire
 from tests.operations.conftest import AMS, FakeClock, local, make_settings
-
-UTC = timezone.utc
 
 
 class Recorder:

@@ -16,6 +16,7 @@ from reports.delivery import CallableTransport, DeliveryError, deliver_digests
 from reports.ledger import InMemoryLedger, JsonFileLedger
 from reports.ratelimit import TokenBucket
 from reports.settings import DeliverySettings
+
 from .reports_testkit import digest, item
 from .smtp_server import PASSWORD, USER, SmtpServer, start_smtp
 

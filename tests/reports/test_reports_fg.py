@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +13,10 @@ import pytest
 from reports import charts
 from reports.disclosure import protect
 from reports.fg import build_fg_report
+
 from .reports_testkit import assert_not_blank, fg_frames, screenshot
 
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def _runs(*ids: str) -> pd.DataFrame:

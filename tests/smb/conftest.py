@@ -11,8 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from samba_server import Samba, make_base_dir, start_samba, stop_samba  # noqa: E402
-from smb_tree import Tree, build_tree, write_file  # noqa: E402
+from samba_server import Samba, make_base_dir, start_samba, stop_samba
+from smb_tree import Tree, build_tree, write_file
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,10 @@ import json
 import os
 from typing import Any
 
+from samba_server import Samba
+
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
-from samba_server import Samba
 from scanner.model import Cursor, Gone, ItemRef, Seen
 
 PASSWORD_ENV = "SCHOONSCHIP_TEST_SMB_PASSWORD"

@@ -4,16 +4,16 @@ encryption, against real Samba servers on loopback."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
+from samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
+from smb_helpers import crawl_all, make_config, make_connector
 from smb_tree import Tree
+
 from connectors.base import ItemFetchError, SourceError
 from connectors.smb import SmbConnector
-from samba_server import Samba, free_port, make_base_dir, start_samba, stop_samba
 from scanner.model import ItemKind, ItemRef
-from smb_helpers import crawl_all, make_config, make_connector
 
 pytestmark = pytest.mark.service
 
@@ -48,7 +48,7 @@ def test_unreachable_server(samba) -> None:
     assert error.code == "unreachable"
     with pytest.raises(ItemFetchError) as caught:  # fetch turns it into an item error
         connector.fetch(ItemRef("fileserver", "data/leesmij.txt", ItemKind.FILE, "x", "data",
-                                "leesmij.txt", datetime.now(timezone.utc)))
+                                "leesmij.txt", datetime.now(UTC)))
     assert caught.value.code == "unreachable"
 
 
