@@ -175,7 +175,7 @@ class MboxConnector(_LocalMailConnector):
             raise ItemFetchError("corrupt", "onbekende plaats in mbox / unknown mbox position") from None
 
         def open_range():
-            handle = open(path, "rb")
+            handle = open(path, "rb")  # noqa: SIM115 - the bounded reader owns and closes it
             handle.seek(start)
             first = handle.readline()
             if not first.startswith(b"From "):

@@ -250,7 +250,7 @@ def run_evaluation(corpus_dir: Path | None = None, settings: DetectionSettings |
     started = time.perf_counter()
     verdicts = detector.analyze_many([doc.parts for doc in documents])
     report.seconds = time.perf_counter() - started
-    for doc, verdict in zip(documents, verdicts):
+    for doc, verdict in zip(documents, verdicts, strict=True):
         _score_entities(report, doc, verdict.findings)
         _score_verdict(report, doc, verdict)
     return report

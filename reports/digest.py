@@ -303,7 +303,7 @@ def link_target(link: str | None) -> tuple[str | None, str | None]:
     if not link:
         return None, None
     link = link.strip()
-    if link.startswith("\\\\") or link.startswith("//"):
+    if link.startswith(("\\\\", "//")):
         parts = [p for p in re.split(r"[\\/]+", link) if p]
         if len(parts) < 2:
             return None, link

@@ -390,7 +390,7 @@ def _merge_small_departments(data: pd.DataFrame, k: int) -> pd.Series:
 
 def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
            ) -> tuple[ProtectedTable, list[tuple[str, str, str]], str, int, int | None]:
-    start_of = dict(zip(runs["run_id"], runs["started_at"]))
+    start_of = dict(zip(runs["run_id"], runs["started_at"], strict=True))
     first_seen = data["first_seen_run"].map(lambda r: start_of.get(r) if r is not None else None)
     first_seen = pd.to_datetime(first_seen)
     rows: dict[str, dict[str, int]] = {}

@@ -110,7 +110,8 @@ def build_cli() -> click.Group:
         from scanner.jobs import write_export
 
         settings = _load(config)
-        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        # closed below unless it is stdout
+        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
         try:
             count = write_export(settings, stream, output_format)
         finally:

@@ -237,7 +237,7 @@ class GraphMailConnector(GraphConnector):
         workers = min(len(removed), self.config.max_concurrent_per_mailbox)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graph-check") as pool:
             places = list(pool.map(lambda message_id: self._where(unit, mailbox, message_id), removed))
-        return [m for m, place in zip(removed, places) if place is None or place not in scanned]
+        return [m for m, place in zip(removed, places, strict=True) if place is None or place not in scanned]
 
     def _where(self, unit: Unit, mailbox: str, message_id: str) -> str | None:
         """The folder id a message lies in now, or ``None`` when it no longer exists."""

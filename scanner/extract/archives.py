@@ -347,7 +347,8 @@ def _tar_stream(walker: Walker, raw: _Counting, mode: str, path: str, depth: int
     if walker.too_deep(depth + 1, part):
         return
     try:
-        tf = tarfile.open(fileobj=raw, mode=mode)  # type: ignore[call-overload]
+        # opened outside `with` so a corrupt header is told apart from a failure inside
+        tf = tarfile.open(fileobj=raw, mode=mode)  # type: ignore[call-overload]  # noqa: SIM115
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError) as exc:
         raise ExtractError("corrupt") from exc
     with tf:
@@ -439,13 +440,14 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return "bestand"
 
 
+# the decompressing streams are closed by _stream_handler
 HANDLERS: dict[str, Callable[..., None]] = {
     "zip": handle_zip,
     "7z": handle_7z,
     "tar": handle_tar,
     "gzip": _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip")),
     "bz2": _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",)),
-    "xz": _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",)),
+    "xz": _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",)),  # noqa: SIM115
 }
 
 __all__ = ["HANDLERS", "classify_zip"]

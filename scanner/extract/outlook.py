@@ -11,6 +11,7 @@ reported as ``encrypted`` without trying passwords. tnefparse reads winmail.dat.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import emit_table
@@ -73,27 +74,32 @@ def _handle_msg(walker: Walker, blob: Blob, path: str, depth: int, chash: str) -
             walker.tick()
             if walker.exhausted:
                 return
-            filename = (_safe(lambda: attachment.longFilename) or _safe(lambda: attachment.shortFilename)
+            filename = (_attr(attachment, "longFilename") or _attr(attachment, "shortFilename")
                         or f"bijlage-{index}")
             count = used.get(filename, 0)
             used[filename] = count + 1
             if count:
                 filename = f"{filename} ({count + 1})"
-            kind = _safe(lambda: attachment.type)
+            kind = _attr(attachment, "type")
             if kind == AttachmentType.MSG:
-                inner = _safe(lambda: attachment.data)
-                raw = _safe(lambda: inner.exportBytes()) if inner is not None else None
+                inner = _attr(attachment, "data")
+                raw = _safe(lambda m=inner: m.exportBytes()) if inner is not None else None
                 if not raw:
                     walker.error("corrupt", sub(path, filename))
                     continue
                 name = filename if filename.lower().endswith(".msg") else filename + ".msg"
                 walker.child(raw, name, path, depth + 1, f"bijlage-{index}.msg")
             elif kind == AttachmentType.DATA:
-                data = _safe(lambda: attachment.data)
+                data = _attr(attachment, "data")
                 if isinstance(data, bytes):
                     walker.child(data, filename, path, depth + 1, f"bijlage-{index}")
     finally:
         _safe(message.close)
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """``_safe`` for one attribute; a function, so no closure is bound to a loop variable."""
+    return _safe(lambda: getattr(obj, name))
 
 
 def _safe(getter):  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ def sniff(head: bytes, name: str = "", media_type: str | None = None) -> str:
     """
     if not head:
         return "empty"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "ole"
@@ -68,8 +68,7 @@ def sniff(head: bytes, name: str = "", media_type: str | None = None) -> str:
         return "tnef"
     if head.lstrip()[:5] == b"{\\rtf":
         return "rtf"
-    if (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
-            or head.startswith((b"GIF87a", b"GIF89a")) or head.startswith((b"II*\x00", b"MM\x00*"))
+    if (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*"))
             or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
             or (head.startswith(b"BM") and extension(name) == "bmp")):
         return "image"

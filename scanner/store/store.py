@@ -265,7 +265,7 @@ class Store:
             existing = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
             conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(ids)))
             conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
-            for ident, result in zip(ids, results):
+            for ident, result in zip(ids, results, strict=True):
                 values = _item_values(result, run_id, now, source_kind, department)
                 if ident in existing:
                     updates.append({"b_id": ident, **values})
@@ -489,9 +489,9 @@ class Store:
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return {code: count for code, count in conn.execute(
+            return dict(conn.execute(
                 select(s.item_errors.c.code, func.count()).where(s.item_errors.c.run_id == run_id)
-                .group_by(s.item_errors.c.code))}
+                .group_by(s.item_errors.c.code)))
 
     def consecutive_failing_runs(self, source: str, limit: int = 10) -> int:
         """How many of the latest finished scans in a row recorded an error for ``source``."""

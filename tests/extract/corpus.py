@@ -439,11 +439,11 @@ def big_attachment_mail(path: Path, attachment_mib: int = 200) -> Path:
 def big_csv_zip(path: Path, mib: int = 200) -> Path:
     """A zip on disk holding one ``mib`` MiB CSV (stored), written in a stream."""
     row = f"Jan;{BSN};3B\n".encode() * 4096
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        with zf.open("leerlingen.csv", "w", force_zip64=True) as member:
-            member.write(b"Naam;BSN;Klas\n")
-            for _ in range(mib * MiB // len(row) + 1):
-                member.write(row)
+    with (zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf,
+          zf.open("leerlingen.csv", "w", force_zip64=True) as member):
+        member.write(b"Naam;BSN;Klas\n")
+        for _ in range(mib * MiB // len(row) + 1):
+            member.write(row)
     return path
 
 

@@ -154,7 +154,7 @@ def test_200_mb_attachment_refused_by_size_before_reading(extractor, tmp_path):
     by_size = extractor.extract(Fetched(name="groot.eml", size=size, path=path), ItemKind.MAIL)
     assert all_codes(by_size) == {"too_large"} and by_size.bytes_read == 0
     # a stream that does not announce its size is counted while read, and cut off
-    unknown = Fetched(name="groot.eml", size=None, open=lambda: open(path, "rb"))
+    unknown = Fetched(name="groot.eml", size=None, open=lambda: open(path, "rb"))  # noqa: SIM115
     result = extractor.extract(unknown, ItemKind.MAIL)
     limit = extractor.limits.max_item_bytes
     assert all_codes(result) == {"too_large"} and limit < result.bytes_read <= limit + 1024 * 1024

@@ -63,7 +63,7 @@ def test_a_mailbox_that_keeps_failing_fails_alone_and_in_bounded_time(fake, cert
     connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN, PIETERSEN, "devries@school.nl"])
     result = crawl_all(connector)
 
-    failed = {key for key in result.errors}
+    failed = set(result.errors)
     assert failed == {f"{PIETERSEN}/Inbox", f"{PIETERSEN}/Inbox/A", f"{PIETERSEN}/Inbox/B", f"{PIETERSEN}/Inbox/C"}
     assert {e.code for e in result.errors.values()} == {"unreachable"}
     assert "Verzuim" not in " ".join(str(e) for e in result.errors.values())

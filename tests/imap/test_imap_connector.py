@@ -50,9 +50,9 @@ def admin(dovecot: Dovecot) -> IMAPClient:
                 client.expunge()
             client.close_folder()
     for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
-        if name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags:
-            if client.folder_exists(name):  # a parent may vanish with its last child
-                client.delete_folder(name)
+        if (name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags
+                and client.folder_exists(name)):  # a parent may vanish with its last child
+            client.delete_folder(name)
     yield client
     client.logout()
 
