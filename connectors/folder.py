@@ -121,5 +121,6 @@ class FolderConnector(Connector):
         except OSError:
             raise ItemFetchError("vanished", "bestand bestaat niet meer / file no longer exists") from None
         if size > self.context.max_item_bytes:
-            raise ItemFetchError("too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
+            raise ItemFetchError(
+                "too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))

@@ -349,7 +349,8 @@ def deliver_digests(
 
     ``transport`` overrides the one built from ``settings`` (the CLI passes an outbox for
     ``--dry-run``); the caller closes a transport it passed in. For Graph and EWS pass the
-    configuration of the source named in ``settings.source`` as ``source_config``. ``clock`` paces the sending (see :class:`~reports.ratelimit.TokenBucket`).
+    configuration of the source named in ``settings.source`` as ``source_config``. ``clock``
+    paces the sending (see :class:`~reports.ratelimit.TokenBucket`).
     """
     summary = DeliverySummary()
     bucket = TokenBucket(settings.rate_per_minute, settings.burst, clock)

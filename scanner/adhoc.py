@@ -164,7 +164,8 @@ def _jsonl_inputs(stream: TextIO) -> Iterator[Pending]:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             yield AnalysedDocument(f"regel {number}", "id", None,
-                                   [ItemError("bad_input", "verwacht {\"id\", \"text\"} / expected {\"id\", \"text\"}")]), None
+                                   [ItemError("bad_input",
+                                              'verwacht {"id", "text"} / expected {"id", "text"}')]), None
             continue
         yield AnalysedDocument(ident, "id", None), [TextPart(part="body", text=text)]
 

@@ -37,7 +37,8 @@ from connectors.graph.client import GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
 from scanner.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 
-ITEM_FIELDS = "id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,webUrl,eTag,cTag,createdBy"
+ITEM_FIELDS = ("id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,"
+               "webUrl,eTag,cTag,createdBy")
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
 
 

@@ -325,7 +325,8 @@ class GraphMailConnector(GraphConnector):
                 return None
             wanted = [c for c in current if c != label] + ([label] if present else [])
             response = self.client.request(
-                "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted}, what="categorie / category"
+                "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted},
+                what="categorie / category",
             )
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None

@@ -23,7 +23,8 @@ _EXT_FORMAT = {
 
 # The container family an extension promises; used only to report a mismatch.
 _EXT_FAMILY = {
-    **dict.fromkeys(("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "odt", "ods", "odp", "zip"), "zip"),
+    **dict.fromkeys(("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "odt", "ods", "odp",
+                     "zip"), "zip"),
     **dict.fromkeys(("doc", "xls", "ppt", "msg"), "ole"),
     "pdf": "pdf", "7z": "7z", "rtf": "rtf", "gz": "gzip", "tgz": "gzip", "tar": "tar",
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp"), "image"),

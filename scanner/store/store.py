@@ -500,7 +500,8 @@ class Store:
                 s.runs.c.kind == "scan", s.runs.c.finished_at.is_not(None))
                 .order_by(s.runs.c.id.desc()).limit(limit)).scalars())
             failing = set(conn.execute(select(s.source_errors.c.run_id).where(
-                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()) if run_ids else set()
+                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()
+            ) if run_ids else set()
         streak = 0
         for run_id in run_ids:
             if run_id not in failing:

@@ -757,7 +757,8 @@ class _Handler(BaseHTTPRequestHandler):
             if offset + size < len(changes):
                 result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
             else:
-                result["@odata.deltaLink"] = f"{base}?$deltatoken={_b64({'s': upto, 'sel': state['sel'], 'g': state['g']})}"
+                token = _b64({"s": upto, "sel": state["sel"], "g": state["g"]})
+                result["@odata.deltaLink"] = f"{base}?$deltatoken={token}"
         self._json(200, result)
 
     def _message_json(self, message: Message, select: str) -> dict[str, Any]:
