@@ -451,7 +451,7 @@ class EwsConnector(Connector):
 
     # --- optional actions ----------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove an Outlook category (UpdateItem on the categories field only).
 
         Reads the current categories first, so a category the teacher set meanwhile is kept.

@@ -364,7 +364,7 @@ class ImapConnector(Connector):
 
     # --- optional action -------------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Set or clear an IMAP keyword (the IMAP counterpart of an Outlook category).
 
         Keywords are atoms, so characters IMAP does not allow become ``_``. This is the only

@@ -251,10 +251,10 @@ def _msg_summary(path: Path) -> tuple[datetime | None, str]:
         import extract_msg
 
         with extract_msg.openMsg(str(path), delayAttachments=True) as message:
-            date = message.date
+            date = getattr(message, "date", None)  # a Message attribute, not every MSGFile has it
             if isinstance(date, datetime) and date.tzinfo is None:
                 date = date.replace(tzinfo=UTC)
-            return (date if isinstance(date, datetime) else None), (message.subject or "")
+            return (date if isinstance(date, datetime) else None), (getattr(message, "subject", None) or "")
     except Exception:  # noqa: BLE001 - discovery of a broken .msg must not stop the crawl
         return None, ""
 

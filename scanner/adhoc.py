@@ -8,6 +8,7 @@ masked samples only.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -146,7 +147,7 @@ def _path_inputs(engine: _Engine, paths: list[str], stdin: BinaryIO | None) -> I
                 yield document, None
                 continue
             fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
-                              open=lambda p=path: open(p, "rb"))  # noqa: SIM115 - the extractor closes it
+                              open=functools.partial(open, path, "rb"))
             kind = ItemKind.MAIL if path.suffix.lower() in MAIL_SUFFIXES else ItemKind.FILE
         extraction = engine.extract(fetched, kind)
         document.errors.extend(extraction.errors)

@@ -32,7 +32,7 @@ from scanner.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.privacy import load_or_create_secret
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
-from scanner.store.lock import acquire
+from scanner.store.lock import RunLock, acquire
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +120,14 @@ class ScanRunner:
         self.stats: dict[str, SourceStats] = {}
         self.run_id = 0
         self._last_heartbeat = 0.0
-        self._lock = None
+        self._lock: RunLock | None = None
 
     # --- the run ------------------------------------------------------------------------
 
     def run(self) -> RunSummary:
         started = time.monotonic()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = acquire(self.store, "scan")
+        lock = self._lock = acquire(self.store, "scan")
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False
         try:
@@ -181,7 +181,7 @@ class ScanRunner:
         finally:
             if self._executor is None:
                 executor.close()
-            self._lock.release()
+            lock.release()
 
     # --- discovery and triage (runs in the driver, pulled by the executor) ---------------
 

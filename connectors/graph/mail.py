@@ -306,7 +306,7 @@ class GraphMailConnector(GraphConnector):
         assert isinstance(fetched, Fetched)
         return fetched
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove an Outlook category (needs Mail.ReadWrite; actions are opt-in).
 
         Reads the current categories first, so a category the teacher set in the meantime is
@@ -331,7 +331,7 @@ class GraphMailConnector(GraphConnector):
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None
         try:
-            body = response.json()  # type: ignore[union-attr]
+            body = response.json()
         except ValueError:
             return None
         change_key = body.get("changeKey") if isinstance(body, dict) else None

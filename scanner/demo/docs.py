@@ -331,7 +331,7 @@ class DocFactory:
                 (f"Graag betalen binnen 30 dagen onder vermelding van {label.lower()}nummer {nummer}.", False),
             ]
             self._variants[key] = (self._pdf(lines), nummer, klant, supplier)
-        return self._variants[key]  # type: ignore[return-value]
+        return self._variants[key]
 
     def rooster_xlsx(self, variant: int) -> bytes:
         key = ("rooster", variant)
@@ -396,7 +396,7 @@ class DocFactory:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _save_xlsx(self, wb) -> bytes:  # type: ignore[no-untyped-def]
+    def _save_xlsx(self, wb) -> bytes:
         wb.properties.creator = SCHOOL_NAME
         wb.properties.created = FIXED_DT
         wb.properties.modified = FIXED_DT

@@ -10,7 +10,9 @@ reported as ``encrypted`` without trying passwords. tnefparse reads winmail.dat.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from scanner.extract.errors import ExtractError
@@ -60,9 +62,9 @@ def _handle_msg(walker: Walker, blob: Blob, path: str, depth: int, chash: str) -
         subject = message.subject if hasattr(message, "subject") else None
         if subject:
             walker.add_text(sub(path, "subject") if path else "subject", str(subject), None, None, chash)
-        body = _safe(lambda: message.body)
+        body = _attr(message, "body")
         if not body:
-            html = _safe(lambda: message.htmlBody)
+            html = _attr(message, "htmlBody")
             if html:
                 body = html_to_text(html if isinstance(html, str) else decode(html)[0])
         if isinstance(body, bytes):
@@ -83,7 +85,7 @@ def _handle_msg(walker: Walker, blob: Blob, path: str, depth: int, chash: str) -
             kind = _attr(attachment, "type")
             if kind == AttachmentType.MSG:
                 inner = _attr(attachment, "data")
-                raw = _safe(lambda m=inner: m.exportBytes()) if inner is not None else None
+                raw = _safe(functools.partial(_call, inner, "exportBytes")) if inner is not None else None
                 if not raw:
                     walker.error("corrupt", sub(path, filename))
                     continue
@@ -102,7 +104,11 @@ def _attr(obj: Any, name: str) -> Any:
     return _safe(lambda: getattr(obj, name))
 
 
-def _safe(getter):  # type: ignore[no-untyped-def]
+def _call(obj: Any, name: str) -> Any:
+    return getattr(obj, name)()
+
+
+def _safe(getter: Callable[[], Any]) -> Any:
     """extract-msg computes properties lazily and may raise on broken streams."""
     try:
         return getter()

@@ -71,7 +71,7 @@ class Blob:
     def open(self) -> BinaryIO:
         if self.data is not None:
             return io.BytesIO(self.data)
-        return open(self.path, "rb")  # type: ignore[arg-type]
+        return open(self.path, "rb")  # type: ignore[arg-type,return-value]
 
     def sha256(self) -> str:
         if self.data is not None:

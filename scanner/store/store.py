@@ -92,7 +92,9 @@ class Store:
             result = conn.execute(insert(s.runs).values(
                 kind=kind, status="running", started_at=utcnow(), pid=pid, host=host,
                 detection_mode=detection_mode, detection_notice=detection_notice, stats={}))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT always has one
+            return int(key[0])
 
     def unfinished_run(self, kind: str) -> dict[str, Any] | None:
         """The newest run of ``kind`` that never finished (killed): it is resumed, not restarted."""
@@ -232,7 +234,7 @@ class Store:
 
         # No title: it is written when the item is analysed, with detected values masked
         # (only the worker knows them); a listing's raw subject must not overwrite it.
-        values = dict(
+        values: dict[str, Any] = dict(
             folder=bindparam("folder"), labels=bindparam("labels"),
             unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
@@ -489,9 +491,10 @@ class Store:
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return dict(conn.execute(
+            # not dict(result): a Result has keys(), so dict() would read it as a mapping
+            return {code: count for code, count in conn.execute(  # noqa: C416
                 select(s.item_errors.c.code, func.count()).where(s.item_errors.c.run_id == run_id)
-                .group_by(s.item_errors.c.code)))
+                .group_by(s.item_errors.c.code))}
 
     def consecutive_failing_runs(self, source: str, limit: int = 10) -> int:
         """How many of the latest finished scans in a row recorded an error for ``source``."""
