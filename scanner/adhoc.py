@@ -8,7 +8,6 @@ masked samples only.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import secrets
@@ -86,6 +85,11 @@ class _Engine:
         self.extractor.close()
 
 
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    """The extractor's opener for one file (it closes what it opens)."""
+    return lambda: open(path, "rb")
+
+
 def _files(paths: Iterable[str]) -> Iterator[Path | str]:
     for raw in paths:
         if raw == "-":
@@ -147,7 +151,7 @@ def _path_inputs(engine: _Engine, paths: list[str], stdin: BinaryIO | None) -> I
                 yield document, None
                 continue
             fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
-                              open=functools.partial(open, path, "rb"))
+                              open=_opener(path))
             kind = ItemKind.MAIL if path.suffix.lower() in MAIL_SUFFIXES else ItemKind.FILE
         extraction = engine.extract(fetched, kind)
         document.errors.extend(extraction.errors)
