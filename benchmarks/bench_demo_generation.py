@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scanner.demo import generate_bulk, generate_demo  # noqa: E402
+from scanner.demo import generate_bulk, generate_demo
 
 TODAY = date(2026, 11, 22)
 

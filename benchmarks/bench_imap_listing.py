@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imapclient import IMAPClient  # noqa: E402
+from dovecot_server import USERS, start_dovecot, stop_dovecot
+from imapclient import IMAPClient
 
 from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
 from scanner.core.model import Seen  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_scan  # noqa: E402
+import bench_scan
 
 MB = 1024 * 1024
 
@@ -37,7 +37,7 @@ def main() -> None:
         first = bench_scan.run(run_args)["first"]
         rows.append((size, first))
     print("items     peak driver RSS   peak driver+workers RSS")
-    for size, first in rows:
+    for _size, first in rows:
         print(f"{first['seen']:>7}   {first['peak_driver'] / MB:>10.0f} MB   {first['peak_total'] / MB:>12.0f} MB")
 
 

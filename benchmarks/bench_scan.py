@@ -29,18 +29,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil  # noqa: E402
-import yaml  # noqa: E402
+import psutil
+import yaml
 
-from scanner.config import load_config  # noqa: E402
-from scanner.demo import bulk_sources, generate_bulk  # noqa: E402
+from scanner.config import load_config
+from scanner.demo import bulk_sources, generate_bulk
 
 TODAY = date(2026, 11, 22)
 MB = 1024 * 1024

@@ -160,10 +160,10 @@ class Connector(abc.ABC):
     def supports_labels(cls) -> bool:
         return cls.set_label is not Connector.set_label
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most connectors hold nothing
         """Release connections. Called once when the pipeline is done with the connector."""
 
-    def __enter__(self) -> "Connector":
+    def __enter__(self) -> Connector:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -32,9 +32,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from exchangelib import FaultTolerance
@@ -90,7 +91,7 @@ class EwsConfig(SourceConfig):
     max_connections: int = Field(default=4, ge=1, le=16)
 
     @model_validator(mode="after")
-    def _check(self) -> "EwsConfig":
+    def _check(self) -> EwsConfig:
         if self.auth in ("ntlm", "basic") and (self.username is None or self.password is None):
             raise ValueError(
                 f"auth '{self.auth}' vraagt om 'username' en 'password' / needs 'username' and 'password'"
@@ -224,7 +225,14 @@ class EwsConnector(Connector):
         with self._lock:
             if mailbox in self._accounts:
                 return self._accounts[mailbox]
-            from exchangelib import DELEGATE, IMPERSONATION, Account, Configuration, Identity, OAuth2Credentials
+            from exchangelib import (
+                DELEGATE,
+                IMPERSONATION,
+                Account,
+                Configuration,
+                Identity,
+                OAuth2Credentials,
+            )
 
             cfg = self.config
             config = self._config()
@@ -287,7 +295,7 @@ class EwsConnector(Connector):
                     depth="Deep", additional_fields=fields, page_size=500
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - mapped to one stable source error
+        except Exception as exc:
             raise _source_error(exc, f"postvak {mailbox}", f"mailbox {mailbox}") from exc
         by_id = {}
         for folder in found:
@@ -372,7 +380,7 @@ class EwsConnector(Connector):
                 # read_flag_change: content and metadata we keep are unchanged
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one stable error for this unit
+        except Exception as exc:
             raise _source_error(exc, f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}") from exc
         # exchangelib sets item_sync_state only once the last page was consumed.
         yield Cursor(folder.item_sync_state)
@@ -381,9 +389,9 @@ class EwsConnector(Connector):
         # Drafts have no received time; their creation time is the next best age.
         received = getattr(item, "datetime_received", None) or getattr(item, "datetime_created", None)
         date = (
-            datetime.fromtimestamp(received.timestamp(), tz=timezone.utc)
+            datetime.fromtimestamp(received.timestamp(), tz=UTC)
             if received is not None
-            else datetime.fromtimestamp(0, tz=timezone.utc)
+            else datetime.fromtimestamp(0, tz=UTC)
         )
         link = None
         if self.config.owa_url:
@@ -414,7 +422,7 @@ class EwsConnector(Connector):
         mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
         try:
             result = list(self._account(mailbox).fetch(ids=[ItemId(id=ref.item_key)], only_fields=fields))
-        except Exception as exc:  # noqa: BLE001 - one item; the run goes on
+        except Exception as exc:
             code = _error_code(exc)
             raise ItemFetchError(
                 code if code in ("throttled", "unreachable", "auth_failed") else "fetch_failed",
@@ -442,7 +450,7 @@ class EwsConnector(Connector):
 
     # --- optional actions ----------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove an Outlook category (UpdateItem on the categories field only).
 
         Reads the current categories first, so a category the teacher set meanwhile is kept.
@@ -461,7 +469,7 @@ class EwsConnector(Connector):
         item.categories = categories or None
         try:
             item.save(update_fields=["categories"])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ItemFetchError(
                 "action_failed", f"categorie zetten mislukt / setting category failed: {type(exc).__name__}"
             ) from exc
@@ -487,7 +495,7 @@ def send_mime(account: Any, mime_bytes: bytes, save_copy: bool = True) -> None:
             message.send(save_copy=True, copy_to_folder=SentItems.get_distinguished(root=account.root))
         else:
             message.send(save_copy=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _source_error(exc, "verzenden via EWS", "sending through EWS") from exc
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -107,7 +108,7 @@ class FolderConnector(Connector):
                 yield Seen(ItemRef(
                     source=self.config.name, item_key=relative, kind=ItemKind.FILE,
                     owner=self.owner_of(relative), folder=folder, title=entry.name,
-                    date=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc), size=stat.st_size,
+                    date=datetime.fromtimestamp(stat.st_mtime, tz=UTC), size=stat.st_size,
                     change_key=f"{stat.st_size}:{stat.st_mtime_ns}", link=entry.path,
                     unit_key=unit.key, labels=("pst",) if entry.name.lower().endswith(".pst") else (),
                 ))
@@ -120,5 +121,6 @@ class FolderConnector(Connector):
         except OSError:
             raise ItemFetchError("vanished", "bestand bestaat niet meer / file no longer exists") from None
         if size > self.context.max_item_bytes:
-            raise ItemFetchError("too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
+            raise ItemFetchError(
+                "too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))

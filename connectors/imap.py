@@ -29,9 +29,10 @@ import ipaddress
 import logging
 import socket
 import ssl
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -84,7 +85,7 @@ class ImapConfig(SourceConfig):
     )
 
     @model_validator(mode="after")
-    def _check(self) -> "ImapConfig":
+    def _check(self) -> ImapConfig:
         if self.auth == "login" and self.password is None:
             raise ValueError("auth 'login' vraagt om 'password' / auth 'login' needs 'password'")
         if self.auth == "xoauth2" and self.oauth_token is None:
@@ -179,7 +180,7 @@ class ImapConnector(Connector):
                 f"TLS met IMAP-server {where} mislukt (certificaat?) / TLS with IMAP server {where}"
                 f" failed (certificate?): {type(exc).__name__}",
             ) from exc
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             _quiet_logout(client)
             raise SourceError(
                 "unreachable",
@@ -224,7 +225,7 @@ class ImapConnector(Connector):
         skip = {flag.lower() for flag in self.config.skip_special_use}
         try:
             folders = client.list_folders()
-        except Exception as exc:  # noqa: BLE001 - one stable error for the source
+        except Exception as exc:
             self._drop()
             raise _source_error(exc, self.config.host, None) from exc
         owner = self.config.mailbox
@@ -287,7 +288,7 @@ class ImapConnector(Connector):
                 value += f":{int(status[b'HIGHESTMODSEQ'])}"
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - mapped to a stable per-unit error
+        except Exception as exc:
             self._drop()
             raise _source_error(exc, self.config.host, unit.label) from exc
         yield Cursor(value)
@@ -296,9 +297,9 @@ class ImapConnector(Connector):
         headers = _parse_headers(row.get(_HEADER_FIELDS, b""))
         date = row.get(b"INTERNALDATE")
         if isinstance(date, datetime) and date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
+            date = date.replace(tzinfo=UTC)
         if not isinstance(date, datetime):
-            date = datetime.fromtimestamp(0, tz=timezone.utc)
+            date = datetime.fromtimestamp(0, tz=UTC)
         flags = row.get(b"FLAGS", ())
         labels = tuple(sorted(_text(f) for f in flags if not _text(f).startswith("\\")))
         message_id = headers.get("message-id", "").strip()
@@ -350,7 +351,7 @@ class ImapConnector(Connector):
             rows = self._connect().fetch([uid], ["BODY.PEEK[]"])
         except (ItemFetchError, SourceError):
             raise
-        except Exception as exc:  # noqa: BLE001 - one item, the run goes on
+        except Exception as exc:
             self._drop()
             raise ItemFetchError(
                 "fetch_failed", f"bericht ophalen mislukt / fetching message failed: {type(exc).__name__}"
@@ -363,7 +364,7 @@ class ImapConnector(Connector):
 
     # --- optional action -------------------------------------------------------------------
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Set or clear an IMAP keyword (the IMAP counterpart of an Outlook category).
 
         Keywords are atoms, so characters IMAP does not allow become ``_``. This is the only
@@ -381,7 +382,7 @@ class ImapConnector(Connector):
                 client.remove_flags([uid], [keyword], silent=True)
         except (ItemFetchError, SourceError):
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._drop()
             raise ItemFetchError(
                 "action_failed", f"label zetten mislukt / setting label failed: {type(exc).__name__}"

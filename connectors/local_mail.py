@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -41,7 +42,7 @@ class MessageFolderConfig(LocalMailConfig):
 
 
 def _mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
 
 class _LocalMailConnector(Connector):
@@ -108,7 +109,7 @@ class MaildirConnector(_LocalMailConnector):
                 # worker when the message is analysed (an empty title means "not read here").
                 yield Seen(self._ref(unit, key, unit.label, _delivery_time(key), "",
                                      stat.st_size, str(stat.st_size), entry.path,
-                                     datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)))
+                                     datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
         yield Cursor(None)
 
     def fetch(self, ref: ItemRef) -> Fetched:
@@ -174,7 +175,7 @@ class MboxConnector(_LocalMailConnector):
             raise ItemFetchError("corrupt", "onbekende plaats in mbox / unknown mbox position") from None
 
         def open_range():
-            handle = open(path, "rb")
+            handle = open(path, "rb")  # noqa: SIM115 - the bounded reader owns and closes it
             handle.seek(start)
             first = handle.readline()
             if not first.startswith(b"From "):
@@ -224,7 +225,7 @@ class MessageFolderConnector(_LocalMailConnector):
             folder = str(Path(rel).parent) if str(Path(rel).parent) != "." else ""
             yield Seen(self._ref(unit, rel, folder, date, subject or path.stem, stat.st_size,
                                  f"{stat.st_size}:{stat.st_mtime_ns}", str(path),
-                                 datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)))
+                                 datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
         yield Cursor(None)
 
     def fetch(self, ref: ItemRef) -> Fetched:
@@ -240,7 +241,7 @@ def _delivery_time(unique_name: str) -> datetime | None:
     """The delivery time a Maildir unique name starts with (``1504893877.M12P34.host``)."""
     head = unique_name.split(".", 1)[0]
     if head.isdigit() and 9 <= len(head) <= 11:
-        return datetime.fromtimestamp(int(head), tz=timezone.utc)
+        return datetime.fromtimestamp(int(head), tz=UTC)
     return None
 
 
@@ -250,10 +251,10 @@ def _msg_summary(path: Path) -> tuple[datetime | None, str]:
         import extract_msg
 
         with extract_msg.openMsg(str(path), delayAttachments=True) as message:
-            date = message.date
+            date = getattr(message, "date", None)  # a Message attribute, not every MSGFile has it
             if isinstance(date, datetime) and date.tzinfo is None:
-                date = date.replace(tzinfo=timezone.utc)
-            return (date if isinstance(date, datetime) else None), (message.subject or "")
+                date = date.replace(tzinfo=UTC)
+            return (date if isinstance(date, datetime) else None), (getattr(message, "subject", None) or "")
     except Exception:  # noqa: BLE001 - discovery of a broken .msg must not stop the crawl
         return None, ""
 

@@ -12,7 +12,7 @@ import email.parser
 import email.policy
 import email.utils
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -63,7 +63,7 @@ def parse_date(value: object) -> datetime | None:
         return None
     if parsed is None:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def decode_subject(value: object) -> str:

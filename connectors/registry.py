@@ -30,12 +30,12 @@ def known_kinds() -> list[str]:
     return sorted(CONNECTORS)
 
 
-def connector_class(kind: str) -> type["Connector"]:
+def connector_class(kind: str) -> type[Connector]:
     """Import and return the connector class for ``kind`` (KeyError if unknown)."""
     module_name, _, class_name = CONNECTORS[kind].partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, class_name)
 
 
-def config_model(kind: str) -> type["SourceConfig"]:
+def config_model(kind: str) -> type[SourceConfig]:
     return connector_class(kind).config_model

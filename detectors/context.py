@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 _DELIMS = ("\t", ";", "|", ",")
 
@@ -107,7 +107,7 @@ class ContextRule:
         start: int,
         end: int,
         base: float,
-        headers: "TableHeaders | None" = None,
+        headers: TableHeaders | None = None,
         extra_headers: Sequence[str] = (),
         doc_cue: bool | None = None,
     ) -> tuple[float, str]:

@@ -22,7 +22,7 @@ import bisect
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
@@ -181,7 +181,7 @@ class Detector:
                     score_threshold=self.settings.score_threshold,
                     context=unit.context or None, nlp_artifacts=nlp_artifacts,
                 )
-            except Exception as exc:  # one bad text must not stop the batch
+            except Exception as exc:  # noqa: BLE001 - one bad text must not stop the batch
                 logger.warning(
                     "detectie mislukt voor een tekstdeel (%s) / detection failed for a text part",
                     type(exc).__name__,

@@ -152,7 +152,8 @@ def load_corpus(corpus_dir: Path) -> tuple[dict[str, Any], list[CorpusDocument]]
         text = (corpus_dir / label["file"]).read_text(encoding="utf-8")
         if label.get("parts") == "lines":
             context = {"column_headers": label.get("column_headers", [])}
-            parts, offsets, pos = [], {}, 0
+            offsets: dict[str | None, int] = {}
+            parts, pos = [], 0
             for number, line in enumerate(text.split("\n"), start=1):
                 location = f"regel {number}"
                 if line.strip():
@@ -201,18 +202,18 @@ def _score_entities(report: EvaluationReport, doc: CorpusDocument, findings: lis
     groups[E.PERSON] = ({E.PERSON, E.STUDENT_ROSTER}, {E.PERSON, E.STUDENT_ROSTER})
     for entity, (gold_kinds, found_kinds) in groups.items():
         g = [x for k in gold_kinds for x in gold.get(k, [])]
-        f = [x for k in found_kinds for x in spans.get(k, [])]
+        found = [x for k in found_kinds for x in spans.get(k, [])]
         required = [(s, e) for s, e, opt in g if not opt]
         optional = [(s, e) for s, e, opt in g if opt]
-        n, _, used = _match(required, f)
-        rest = [x for i, x in enumerate(f) if i not in used]
+        n, _, used = _match(required, found)
+        rest = [x for i, x in enumerate(found) if i not in used]
         _, _, used_optional = _match(optional, rest)
         score = report.entities.setdefault(entity, Score())
         score.tp += n
         score.fn += len(required) - n
         score.fp += len(rest) - len(used_optional)
         if doc.label.get("hard_negative") and entity in HARD_NEGATIVE_ENTITIES:
-            report.hard_negative_hits[entity] = report.hard_negative_hits.get(entity, 0) + len(f)
+            report.hard_negative_hits[entity] = report.hard_negative_hits.get(entity, 0) + len(found)
 
 
 def _score_verdict(report: EvaluationReport, doc: CorpusDocument, verdict: Verdict) -> None:
@@ -251,7 +252,7 @@ def run_evaluation(corpus_dir: Path | None = None, settings: DetectionSettings |
     started = time.perf_counter()
     verdicts = detector.analyze_many([doc.parts for doc in documents])
     report.seconds = time.perf_counter() - started
-    for doc, verdict in zip(documents, verdicts):
+    for doc, verdict in zip(documents, verdicts, strict=True):
         _score_entities(report, doc, verdict.findings)
         _score_verdict(report, doc, verdict)
     return report

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from detectors.entities import LEXICON_CATEGORIES
 
@@ -160,9 +160,10 @@ class TermMatcher:
                 if exact:
                     for cand, label, term in exact:
                         k = len(cand)
-                        if i + k <= n and (best is None or k > best[0]):
-                            if all(norm[spans[i + j][0] : spans[i + j][1]] == cand[j] for j in range(1, k)):
-                                best = (k, label, term)
+                        if (i + k <= n and (best is None or k > best[0])
+                                and all(norm[spans[i + j][0] : spans[i + j][1]] == cand[j]
+                                        for j in range(1, k))):
+                            best = (k, label, term)
             if best is not None:
                 k, label, term = best
                 matches.append(TermMatch(s, spans[i + k - 1][1], label, term))

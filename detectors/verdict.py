@@ -146,10 +146,10 @@ class TextFacts:
         if _HEADER_LINE.match(line):
             return True
         greeting = cues().greeting_line.match(line)
-        if greeting and hit.start - line_start <= greeting.end() + 25:
-            # "Beste ouders van Sanne" is about Sanne, not addressed to her
-            if not cues().student.find(self.text[line_start : hit.start]):
-                return True
+        # "Beste ouders van Sanne" is about Sanne, not addressed to her
+        if (greeting and hit.start - line_start <= greeting.end() + 25
+                and not cues().student.find(self.text[line_start : hit.start])):
+            return True
         if self.in_signature(hit.start):
             return True
         # a name alone on one of the last lines is the sender signing off ("Kees", "Mevr. Jansen")
@@ -271,7 +271,7 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
         all_facts.append(facts)
     if dated:
         any_student_word = any(f.has_student_word() for f in all_facts)
-    for facts, hit, rule in dated:
+    for _facts, _hit, rule in dated:
         categories.add("identificatie")
         if subject_names or any_student_word:
             counts[rule] += 1

@@ -71,11 +71,11 @@ class Doc:
     text: str = ""
     entities: list[dict] = field(default_factory=list)
 
-    def add(self, s: str) -> "Doc":
+    def add(self, s: str) -> Doc:
         self.text += s
         return self
 
-    def put(self, entity: str | None, value: str, optional: bool = False) -> "Doc":
+    def put(self, entity: str | None, value: str, optional: bool = False) -> Doc:
         start = len(self.text)
         self.text += value
         if entity:
@@ -261,7 +261,7 @@ class Gen:
     def onderwijsnummer_mail(self) -> Doc:
         d = Doc("onderwijsnummer", True, ["identificatie"])
         child = self.full(0)
-        d.add(f"Beste administratie,\n\nDe nieuwe leerling ").put("PERSON", child)
+        d.add("Beste administratie,\n\nDe nieuwe leerling ").put("PERSON", child)
         d.add(self.r.choice([" heeft nog geen BSN. Het onderwijsnummer is ", " (zonder BSN) staat in BRON met PGN ",
                              " is ingeschreven; persoonsgebonden nummer: "]))
         d.put("NL_ONDERWIJSNUMMER", self.onderwijsnummer()).add(".\nKunnen jullie dit verwerken in ParnasSys?")
@@ -293,7 +293,7 @@ class Gen:
     def cijfers(self) -> Doc:
         d = Doc("cijfers", True, ["cijfers"])
         child = self.full()
-        d.add(f"Beste ouders van ").put("PERSON", child).add(",\n\n")
+        d.add("Beste ouders van ").put("PERSON", child).add(",\n\n")
         d.add(self.r.choice([f"Het rapportcijfer voor {self.r.choice(SUBJECTS)} is een {self.r.randint(3, 5)},{self.r.randint(0, 9)}.",
                              f"Bij de Cito-toets van deze maand scoorde uw kind onder het gemiddelde voor {self.r.choice(SUBJECTS)}.",
                              f"De toetsresultaten voor {self.r.choice(SUBJECTS)} blijven achter; het eindcijfer is onvoldoende."]))
@@ -371,7 +371,7 @@ class Gen:
     def invoice(self) -> Doc:
         d = Doc("factuur", False, [], hard_negative=True)
         street, city = self.address()
-        d.add(f"FACTUUR\n\nLeermiddelen BV\n").put("NL_ADDRESS", f"{street}\n{city}")
+        d.add("FACTUUR\n\nLeermiddelen BV\n").put("NL_ADDRESS", f"{street}\n{city}")
         d.add("\nKvK 3412").add(str(self.r.randint(1000, 9999))).add("\n\n")
         label = self.r.choice(["Factuurnummer", "Klantnummer", "Ordernummer", "Bestelnummer", "Debiteurnummer"])
         d.add(f"{label}: {self.eleven_proof_number()}\n")
@@ -379,7 +379,7 @@ class Gen:
         d.add(f"Factuurdatum: {self.date()}\n\n")
         d.add("Omschrijving                          Bedrag\nWerkboeken rekenen groep 5      € 412,50\n")
         d.add("Totaal incl. btw                       € 499,13\n\nGraag betalen op ")
-        d.put("IBAN_CODE", self.iban()).add(f" o.v.v. factuurnummer.\n")
+        d.put("IBAN_CODE", self.iban()).add(" o.v.v. factuurnummer.\n")
         return d
 
     def order_confirmation(self) -> Doc:
@@ -394,7 +394,7 @@ class Gen:
         d = Doc("nieuwsbrief", False, [], hard_negative=True)
         school = self.r.choice(SCHOOL)
         d.add(f"Nieuwsbrief {school} - {self.date()}\n\nBeste ouders en verzorgers,\n\n")
-        d.add(f"Volgende week is de Kinderboekenweek. Juf ").put("PERSON", self.staff())
+        d.add("Volgende week is de Kinderboekenweek. Juf ").put("PERSON", self.staff())
         d.add(f" van {self.groep()} organiseert een voorleesochtend.\n\n")
         d.add("Ziekmeldingen\nMeld uw kind ziek vóór 8.15 uur via de Parro-app of bel ")
         d.put("PHONE_NUMBER", self.phone()).add(".\n\n")

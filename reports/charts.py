@@ -8,8 +8,8 @@ values that may be published (``None`` for a suppressed cell, which is drawn as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 COLOURS = {"verlopen": "#b42318", "binnenkort": "#dc6803", "ok": "#12b76a", "actief": "#155e75",
            "present": "#155e75"}

@@ -13,8 +13,9 @@ data, and it makes the privacy boundary visible in one place:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from scanner.core.model import DUE_STATUSES, RetentionAction
@@ -42,7 +43,7 @@ class DigestItem:
     date: datetime
     categories: tuple[str, ...]
     status: str  # "verlopen" | "binnenkort"
-    due_date: date | None
+    due_date: dt.date | None  # not `date`: the field above shadows it in this class
     action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
     link: str | None
     """Graph webLink, OWA link, or a file path / UNC path."""

@@ -23,10 +23,11 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 from reports.data import TeacherDigest
 from reports.digest import RenderedDigest, render_digest

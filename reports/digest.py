@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -107,7 +107,7 @@ class RenderedDigest:
         message["From"] = _address(sender, display)
         message["To"] = _address(self.owner, "")
         message["Subject"] = self.subject
-        message["Date"] = format_datetime(sent_at or datetime.now(timezone.utc))
+        message["Date"] = format_datetime(sent_at or datetime.now(UTC))
         domain = sender.rpartition("@")[2] or "schoonschip.invalid"
         message["Message-ID"] = make_msgid(idstring="schoonschip", domain=domain)
         message["Auto-Submitted"] = "auto-generated"
@@ -194,7 +194,7 @@ def _order(item: DigestItem) -> tuple:
 
 
 def _naive(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _sections(items: list[DigestItem], shown: list[DigestItem], language: str) -> list[SectionView]:
@@ -269,7 +269,7 @@ def link_target(link: str | None) -> tuple[str | None, str | None]:
     if not link:
         return None, None
     link = link.strip()
-    if link.startswith("\\\\") or link.startswith("//"):
+    if link.startswith(("\\\\", "//")):
         parts = [p for p in re.split(r"[\\/]+", link) if p]
         if len(parts) < 2:
             return None, link

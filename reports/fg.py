@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -271,8 +271,8 @@ def build_fg_report(
     if min_group_size < 2:
         raise ValueError("min_group_size moet minstens 2 zijn / min_group_size must be at least 2")
     k = min_group_size
-    generated = now or datetime.now(timezone.utc)
-    now_naive = generated.astimezone(timezone.utc).replace(tzinfo=None) if generated.tzinfo else generated
+    generated = now or datetime.now(UTC)
+    now_naive = generated.astimezone(UTC).replace(tzinfo=None) if generated.tzinfo else generated
     items = _prepare_items(items_df)
     runs = _prepare_runs(runs_df)
 
@@ -424,7 +424,7 @@ def _merge_small_departments(data: pd.DataFrame, k: int) -> pd.Series:
 
 def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
            ) -> tuple[ProtectedTable, list[tuple[str, str, str]], str, int, int | None]:
-    start_of = dict(zip(runs["run_id"], runs["started_at"]))
+    start_of = dict(zip(runs["run_id"], runs["started_at"], strict=True))
     first_seen = data["first_seen_run"].map(lambda r: start_of.get(r) if r is not None else None)
     first_seen = pd.to_datetime(first_seen)
     rows: dict[str, dict[str, int]] = {}

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -51,7 +51,7 @@ class InMemoryLedger:
         if status not in ("sent", "failed"):
             raise ValueError(f"onbekende status {status!r} / unknown status {status!r}")
         self.entries.append(LedgerEntry(owner, period, status, reason,
-                                        datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                                        datetime.now(UTC).isoformat(timespec="seconds")))
 
     def attempts(self, owner: str, period: str) -> list[LedgerEntry]:
         key = owner.casefold()

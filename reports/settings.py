@@ -55,7 +55,7 @@ class DeliverySettings(StrictModel):
     cap: int = Field(default=25, ge=1, description="At most this many items listed per digest.")
 
     @model_validator(mode="after")
-    def _check_method(self) -> "DeliverySettings":
+    def _check_method(self) -> DeliverySettings:
         if self.method in ("smtp", "graph", "ews") and not self.sender:
             raise ValueError(
                 f"delivery.sender is verplicht bij method {self.method} / "

@@ -85,6 +85,11 @@ class _Engine:
         self.extractor.close()
 
 
+def _opener(path: Path) -> Callable[[], BinaryIO]:
+    """The extractor's opener for one file (it closes what it opens)."""
+    return lambda: open(path, "rb")
+
+
 def _files(paths: Iterable[str]) -> Iterator[Path | str]:
     for raw in paths:
         if raw == "-":
@@ -146,7 +151,7 @@ def _path_inputs(engine: _Engine, paths: list[str], stdin: BinaryIO | None) -> I
                 yield document, None
                 continue
             fetched = Fetched(name=path.name, size=path.stat().st_size, path=path,
-                              open=lambda p=path: open(p, "rb"))
+                              open=_opener(path))
             kind = ItemKind.MAIL if path.suffix.lower() in MAIL_SUFFIXES else ItemKind.FILE
         extraction = engine.extract(fetched, kind)
         document.errors.extend(extraction.errors)
@@ -164,7 +169,8 @@ def _jsonl_inputs(stream: TextIO) -> Iterator[Pending]:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             yield AnalysedDocument(f"regel {number}", "id", None,
-                                   [ItemError("bad_input", "verwacht {\"id\", \"text\"} / expected {\"id\", \"text\"}")]), None
+                                   [ItemError("bad_input",
+                                              'verwacht {"id", "text"} / expected {"id", "text"}')]), None
             continue
         yield AnalysedDocument(ident, "id", None), [TextPart(part="body", text=text)]
 

@@ -107,7 +107,7 @@ class Analyzer:
             started = time.perf_counter()
             verdicts = self.detector.analyze_many(texts)
             share = (time.perf_counter() - started) / len(pending)
-            for result, verdict, parts in zip(pending, verdicts, texts):
+            for result, verdict, parts in zip(pending, verdicts, texts, strict=True):
                 result.verdict = verdict
                 result.seconds += share
                 _redact_metadata(result, parts)

@@ -144,7 +144,8 @@ def _add_export(cli: click.Group) -> None:
         from scanner.jobs import write_export
 
         settings = _load(config)
-        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        # closed below unless it is stdout
+        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
         try:
             count = write_export(settings, stream, output_format)
         finally:

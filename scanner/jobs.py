@@ -13,7 +13,7 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -82,7 +82,7 @@ def _notify_failures(settings: Settings, store: Any, run_id: int) -> None:
         from scanner.notify import notify_it
 
         notify_it(settings, store, run_id)
-    except Exception:  # noqa: BLE001 - a failed notification never fails the scan
+    except Exception:
         log.exception("notification to IT failed")
 
 
@@ -244,7 +244,7 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     config_path.write_text(yaml.safe_dump(demo_settings(out_dir, corpus), allow_unicode=True, sort_keys=False),
                            encoding="utf-8")
     settings = load_config(config_path)
-    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) if today else None
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC) if today else None
     code = run_scan(settings, progress=False, echo=echo, today=now)
     if code != ExitCode.OK:
         return code

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 NOISY_LIBRARIES = ("pypdf", "exchangelib", "msal", "urllib3", "smbprotocol", "spnego", "presidio-analyzer",
                    "presidio_analyzer", "extract_msg", "py7zr", "fontTools", "fpdf", "tnefparse",
@@ -20,7 +20,7 @@ NOISY_LIBRARIES = ("pypdf", "exchangelib", "msal", "urllib3", "smbprotocol", "sp
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

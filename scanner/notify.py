@@ -22,7 +22,7 @@ import logging
 import socket
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -103,7 +103,7 @@ def _notify(settings: Settings, store: Any, scope: str, problems: list[Problem],
             now: datetime | None, transport: Any | None, run_id: int | None = None) -> bool:
     if not settings.notify.it_recipients:
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     today = now.astimezone(school_timezone(settings)).date().isoformat()
     rows = store.it_notifications()
     current = {p.key: p for p in problems}

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Connector, ConnectorContext, SourceConfig, SourceError
@@ -32,7 +32,7 @@ from scanner.core.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.core.privacy import load_or_create_secret
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
-from scanner.store.lock import acquire
+from scanner.store.lock import RunLock, acquire
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +120,14 @@ class ScanRunner:
         self.stats: dict[str, SourceStats] = {}
         self.run_id = 0
         self._last_heartbeat = 0.0
-        self._lock = None
+        self._lock: RunLock | None = None
 
     # --- the run ------------------------------------------------------------------------
 
     def run(self) -> RunSummary:
         started = time.monotonic()
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = acquire(self.store, "scan")
+        lock = self._lock = acquire(self.store, "scan")
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False
         try:
@@ -167,7 +167,7 @@ class ScanRunner:
                     self.store.set_detection_mode(self.run_id, mode, notice)
                 if self.stop.is_set():
                     status = "interrupted"
-            except Exception as exc:  # noqa: BLE001 - recorded on the run, then re-raised
+            except Exception as exc:
                 status, error = "failed", f"{type(exc).__name__}"
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
@@ -181,7 +181,7 @@ class ScanRunner:
         finally:
             if self._executor is None:
                 executor.close()
-            self._lock.release()
+            lock.release()
 
     # --- discovery and triage (runs in the driver, pulled by the executor) ---------------
 
@@ -244,7 +244,7 @@ class ScanRunner:
         except SourceError as exc:
             state.failed = True
             self._source_error(source.name, unit.key, exc.code, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one unit never stops the source
+        except Exception as exc:
             state.failed = True
             log.exception("crawl of a unit of %s failed", source.name)
             self._source_error(source.name, unit.key, "crawl_failed",
@@ -382,7 +382,7 @@ class ScanRunner:
             "sources": {name: s.as_dict() for name, s in self.stats.items()},
             "retention": retention,
             "executor": executor.name,
-            "finished": datetime.now(timezone.utc).isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
         }
 
     @staticmethod

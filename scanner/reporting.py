@@ -9,7 +9,7 @@ number of teachers per group); the run report gets counts and error codes.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -46,7 +46,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row.link,
         ))
-    generated = now or datetime.now(timezone.utc)
+    generated = now or datetime.now(UTC)
     language = settings.report_language
     return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
                           generated=generated, full_list_hint=settings.reports.full_list_hint)

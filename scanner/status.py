@@ -9,7 +9,7 @@ usually means the nightly job is not running at all.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str 
     """Next fire time of each job from the configuration, in the school's time zone."""
     from scanner.triggers import ScheduleError, build_triggers
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         triggers = build_triggers(settings)
     except ScheduleError as exc:
@@ -47,7 +47,7 @@ def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
 def collect_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     from scanner.store import Store
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return _empty_status(settings, now)

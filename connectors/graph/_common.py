@@ -6,9 +6,10 @@ import json
 import os
 import tempfile
 import weakref
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO
 
 import requests
 
@@ -121,8 +122,8 @@ def parse_time(*values: Any) -> datetime:
                 parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 continue
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return datetime(1970, 1, 1, tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def encode_cursor(**fields: str) -> str:

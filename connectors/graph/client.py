@@ -430,7 +430,7 @@ class GraphClient:
             self._session = None
             self._tokens = None
 
-    def __enter__(self) -> "GraphClient":
+    def __enter__(self) -> GraphClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -91,7 +91,7 @@ class GraphConnection(StrictModel):
         return cleaned
 
     @model_validator(mode="after")
-    def _one_credential(self) -> "GraphConnection":
+    def _one_credential(self) -> GraphConnection:
         given = [n for n in ("certificate", "pfx", "client_secret") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -100,7 +100,7 @@ class GraphConnection(StrictModel):
             )
         return self
 
-    def connection(self) -> "GraphConnection":
+    def connection(self) -> GraphConnection:
         """The connection part alone (sources subclass this model)."""
         return GraphConnection(**{name: getattr(self, name) for name in GraphConnection.model_fields})
 
@@ -126,7 +126,7 @@ class GraphMailConfig(GraphSourceConfig):
     )
 
     @model_validator(mode="after")
-    def _something_to_scan(self) -> "GraphMailConfig":
+    def _something_to_scan(self) -> GraphMailConfig:
         if not self.mailboxes and not self.groups:
             raise ValueError("geef mailboxes of groups / give mailboxes or groups")
         return self
@@ -155,7 +155,7 @@ class GraphFilesConfig(GraphSourceConfig):
     )
 
     @model_validator(mode="after")
-    def _something_to_scan(self) -> "GraphFilesConfig":
+    def _something_to_scan(self) -> GraphFilesConfig:
         if not self.users and not self.groups and not self.drives:
             raise ValueError("geef users, groups of drives / give users, groups or drives")
         return self

@@ -16,7 +16,8 @@ the redirect leaves the Graph host); files over the size limit are refused witho
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from connectors.base import SourceError
 from connectors.graph._common import (
@@ -36,7 +37,8 @@ from connectors.graph.client import GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
 from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
 
-ITEM_FIELDS = "id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,webUrl,eTag,cTag,createdBy"
+ITEM_FIELDS = ("id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,"
+               "webUrl,eTag,cTag,createdBy")
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
 
 

@@ -28,8 +28,9 @@ removed message, at most 4 in parallel.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from connectors.base import ConnectorContext, SourceError
 from connectors.graph._common import (
@@ -236,7 +237,7 @@ class GraphMailConnector(GraphConnector):
         workers = min(len(removed), self.config.max_concurrent_per_mailbox)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graph-check") as pool:
             places = list(pool.map(lambda message_id: self._where(unit, mailbox, message_id), removed))
-        return [m for m, place in zip(removed, places) if place is None or place not in scanned]
+        return [m for m, place in zip(removed, places, strict=True) if place is None or place not in scanned]
 
     def _where(self, unit: Unit, mailbox: str, message_id: str) -> str | None:
         """The folder id a message lies in now, or ``None`` when it no longer exists."""
@@ -305,7 +306,7 @@ class GraphMailConnector(GraphConnector):
         assert isinstance(fetched, Fetched)
         return fetched
 
-    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:  # type: ignore[override]
+    def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove an Outlook category (needs Mail.ReadWrite; actions are opt-in).
 
         Reads the current categories first, so a category the teacher set in the meantime is
@@ -324,12 +325,13 @@ class GraphMailConnector(GraphConnector):
                 return None
             wanted = [c for c in current if c != label] + ([label] if present else [])
             response = self.client.request(
-                "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted}, what="categorie / category"
+                "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted},
+                what="categorie / category",
             )
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None
         try:
-            body = response.json()  # type: ignore[union-attr]
+            body = response.json()
         except ValueError:
             return None
         change_key = body.get("changeKey") if isinstance(body, dict) else None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Callable, Iterator
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 """Graph did not act on the request (throttled / unavailable): safe to repeat even a POST."""

@@ -70,7 +70,7 @@ class SmbShare(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _template_needs_split(self) -> "SmbShare":
+    def _template_needs_split(self) -> SmbShare:
         if self.owner_template and not self.split_subfolders:
             raise ValueError(
                 "owner_template werkt alleen met split_subfolders: true / "
@@ -183,7 +183,7 @@ class SmbConfig(SourceConfig):
         return cleaned
 
     @model_validator(mode="after")
-    def _check(self) -> "SmbConfig":
+    def _check(self) -> SmbConfig:
         if self.auth_protocol == "ntlm" and (not self.username or self.password is None):
             raise ValueError(
                 "NTLM vraagt username en password / NTLM needs a username and a password"

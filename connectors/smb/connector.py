@@ -17,8 +17,9 @@ import json
 import logging
 import mimetypes
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.smb.client import SmbClient, classify, describe
@@ -237,7 +238,7 @@ class SmbConnector(Connector):
         for depth in range(len(parts) - 1, 0, -1):
             try:  # best effort: a share root may allow traversal but not reading attributes
                 ids.add(self.client.file_id("/".join(parts[:depth])))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if classify(exc) in FATAL_CODES:
                     raise
         return frozenset(ids)

@@ -11,8 +11,8 @@ itself, or of the connection, ends the walk (the caller turns it into a ``Source
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from connectors.smb.client import DirEntry, SmbClient, classify
 

@@ -11,7 +11,7 @@ and needs the same context.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from stdnum.nl import postcode
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.context import ContextRule, TableHeaders
 
@@ -45,6 +46,7 @@ class _HeaderCache:
 class DutchRecognizer(LocalRecognizer):
     """A recognizer that yields candidates with base scores and scores them by context."""
 
+    name: str  # set by Presidio's __init__; declared so that mypy knows its type
     ENTITY: str = ""
     RULE: ContextRule | None = None
     PREFILTER: re.Pattern[str] | None = None
@@ -59,14 +61,15 @@ class DutchRecognizer(LocalRecognizer):
             context=list(self.rule.positive) if self.rule else None,
         )
 
-    def load(self) -> None:  # noqa: D102 - nothing to load; data is read in __init__
+    def load(self) -> None:
         pass
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         """Yield ``(start, end, base_score)`` for every validated candidate in ``text``."""
         raise NotImplementedError
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         if entities and self.ENTITY not in entities:
             return []
         if self.PREFILTER is not None and self.PREFILTER.search(text) is None:
@@ -76,7 +79,8 @@ class DutchRecognizer(LocalRecognizer):
             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
         }
         return [
-            RecognizerResult(self.ENTITY, start, end, score, None, dict(meta))
+            # Presidio hints analysis_explanation without Optional, but defaults it to None
+            RecognizerResult(self.ENTITY, start, end, score, None, dict(meta))  # type: ignore[arg-type]
             for start, end, score in self.candidates(text)
         ]
 
@@ -85,7 +89,7 @@ class DutchRecognizer(LocalRecognizer):
         text: str,
         raw_recognizer_results: list[RecognizerResult],
         other_raw_recognizer_results: list[RecognizerResult],
-        nlp_artifacts=None,
+        nlp_artifacts: NlpArtifacts | None = None,
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         if self.rule is None or not raw_recognizer_results:

@@ -10,8 +10,8 @@ for a living person (1900 up to next year).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import DATE_OF_BIRTH

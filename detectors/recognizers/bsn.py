@@ -20,7 +20,7 @@ document that talks about BSNs is (0.60), and one labelled as an invoice number 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from stdnum.nl import bsn as stdnum_bsn
 

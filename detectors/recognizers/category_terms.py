@@ -9,9 +9,10 @@ masked and hashed like every other finding so no code path treats findings diffe
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.entities import CATEGORY_TERM
 from detectors.recognizers.base import DutchRecognizer
@@ -34,14 +35,15 @@ class CategoryTermRecognizer(DutchRecognizer):
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:  # pragma: no cover
         raise NotImplementedError("analyze() is overridden")
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         if entities and CATEGORY_TERM not in entities:
             return []
         results = []
         for match in self.matcher.find(text):
             results.append(
                 RecognizerResult(
-                    CATEGORY_TERM, match.start, match.end, TERM_SCORE, None,
+                    CATEGORY_TERM, match.start, match.end, TERM_SCORE, None,  # type: ignore[arg-type]
                     {
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,

@@ -8,7 +8,7 @@ know that the domain ends in a plausible top-level domain, which a regex can say
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from detectors.entities import EMAIL_ADDRESS
 from detectors.recognizers.base import DutchRecognizer

@@ -8,7 +8,7 @@ greedy match took a trailing group too many, groups are dropped until the check 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from stdnum import iban as stdnum_iban
 

@@ -12,7 +12,7 @@ this is worth finding even though it is rare.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from stdnum.nl import identiteitskaartnummer
 

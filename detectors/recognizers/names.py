@@ -17,8 +17,8 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from detectors.entities import PERSON
 from detectors.recognizers.base import DutchRecognizer
@@ -29,12 +29,15 @@ _LOW = "a-zà-öø-ÿ'’"
 CAP = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)*"
 _CAP_WORD = re.compile(rf"(?<![\w\-@.]){CAP}(?![\w@])")
 _NOT_SURNAME = frozenset(
-    "De Het Een En Is Op In Van Voor Met Aan Bij Uit Om Te Naar Ook Maar Dat Die Dit Wat Wie "
-    "Groep Klas Heeft Had Was Wordt Werd Gaat Kan Mag Moet Zal Wil Komt Kwam Krijgt Zit "
-    "Maandag Dinsdag Woensdag Donderdag Vrijdag Zaterdag Zondag Januari Februari Maart April "
-    "Mei Juni Juli Augustus September Oktober November December Beste Hoi Hallo Groet Groeten "
-    "Ik Jij Hij Zij Wij We Je Ze U Mijn Onze Jouw Uw Hun Zijn Haar Niet Wel Nog Al Dan Als "
-    "School Leerling Ouders Mentor Juf Meester Collega Team".split()
+    ["De", "Het", "Een", "En", "Is", "Op", "In", "Van", "Voor", "Met", "Aan", "Bij", "Uit", "Om",
+     "Te", "Naar", "Ook", "Maar", "Dat", "Die", "Dit", "Wat", "Wie", "Groep", "Klas", "Heeft",
+     "Had", "Was", "Wordt", "Werd", "Gaat", "Kan", "Mag", "Moet", "Zal", "Wil", "Komt", "Kwam",
+     "Krijgt", "Zit", "Maandag", "Dinsdag", "Woensdag", "Donderdag", "Vrijdag", "Zaterdag",
+     "Zondag", "Januari", "Februari", "Maart", "April", "Mei", "Juni", "Juli", "Augustus",
+     "September", "Oktober", "November", "December", "Beste", "Hoi", "Hallo", "Groet", "Groeten",
+     "Ik", "Jij", "Hij", "Zij", "Wij", "We", "Je", "Ze", "U", "Mijn", "Onze", "Jouw", "Uw", "Hun",
+     "Zijn", "Haar", "Niet", "Wel", "Nog", "Al", "Dan", "Als", "School", "Leerling", "Ouders",
+     "Mentor", "Juf", "Meester", "Collega", "Team"]
 )
 _TITLES = (
     r"(?:mevrouw|mevr\.?|mw\.?|meneer|mijnheer|mnr\.?|dhr\.?|de heer|juf|juffrouw|meester|"

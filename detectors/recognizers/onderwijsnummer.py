@@ -8,7 +8,7 @@ it cannot collide with a BSN (that needs weighted sum 0 mod 11).
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from stdnum.nl import onderwijsnummer as stdnum_onr
 

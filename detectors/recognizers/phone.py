@@ -10,7 +10,7 @@ shape regex. Mobile numbers start at 0.7, landlines at 0.6; "tel", "mobiel", "be
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import PHONE_NUMBER

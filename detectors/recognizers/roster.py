@@ -25,8 +25,8 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import STUDENT_ROSTER
@@ -58,7 +58,7 @@ class Roster:
     students: int = 0
 
     @classmethod
-    def load(cls, settings: RosterSettings, hasher: ValueHasher) -> "Roster":
+    def load(cls, settings: RosterSettings, hasher: ValueHasher) -> Roster:
         """Read the CSV and keep only hashes. Raises :class:`RosterError` when unreadable."""
         try:
             raw = settings.path.read_bytes()
@@ -154,17 +154,17 @@ def _name_variants(cells: dict[str, str]) -> set[str]:
             variants.add(" ".join([*given, *tv, last.strip()]))
             if given:
                 variants.add(" ".join([given[0], *tv, last.strip()]))
-    tv = cells.get("tussenvoegsel", "")
-    last = cells.get("achternaam", "")
+    infix = cells.get("tussenvoegsel", "")
+    surname = cells.get("achternaam", "")
     for first_col in ("roepnaam", "voornaam"):
         first = cells.get(first_col, "")
-        if not first or not last:
+        if not first or not surname:
             continue
-        for given in {first, first.split()[0]}:
-            variants.add(" ".join(p for p in (given, tv, last) if p))
-            variants.add(" ".join(p for p in (given, last) if p))
-            variants.add(" ".join(p for p in (tv, last, given) if p))
-            variants.add(" ".join(p for p in (last, given, tv) if p))
+        for name in {first, first.split()[0]}:
+            variants.add(" ".join(p for p in (name, infix, surname) if p))
+            variants.add(" ".join(p for p in (name, surname) if p))
+            variants.add(" ".join(p for p in (infix, surname, name) if p))
+            variants.add(" ".join(p for p in (surname, name, infix) if p))
     return {v for v in variants if v.strip()}
 
 

@@ -8,7 +8,7 @@ a match scores only 0.2 and needs "leerlingnummer", "llnr" or a column header sa
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import NL_LEERLINGNUMMER

@@ -14,10 +14,11 @@ cheap to build and to pickle. Validation belongs at the edges (configuration, CL
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 
 class ItemKind(str, enum.Enum):

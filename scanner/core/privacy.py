@@ -90,7 +90,9 @@ def redact(text: str, values: dict[str, str]) -> str:
         else:
             pattern = re.escape(value.strip())
         if pattern:
-            text = re.sub(pattern, lambda _m, v=value, e=entity: mask(v, e), text, flags=re.IGNORECASE)
+            # the mask as a literal replacement (backslashes escaped), the same for every match
+            replacement = mask(value, entity).replace("\\", "\\\\")
+            text = re.sub(pattern, replacement, text, flags=re.IGNORECASE)
     return text
 
 

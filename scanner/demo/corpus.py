@@ -19,10 +19,10 @@ import json
 import os
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 
 from scanner.demo.docs import DocFactory, school_year_label
 from scanner.demo.mime import render
@@ -31,6 +31,8 @@ from scanner.demo.people import (
     Staff,
     build_population,
     cohort_for,
+)
+from scanner.demo.people import (
     teachers as make_teachers,
 )
 from scanner.demo.planted import PlantedValues, Planter

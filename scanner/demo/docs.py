@@ -21,8 +21,9 @@ import re
 import textwrap
 import zipfile
 from collections import OrderedDict
-from datetime import date, datetime, timezone
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
 from scanner.demo.people import (
@@ -330,7 +331,7 @@ class DocFactory:
                 (f"Graag betalen binnen 30 dagen onder vermelding van {label.lower()}nummer {nummer}.", False),
             ]
             self._variants[key] = (self._pdf(lines), nummer, klant, supplier)
-        return self._variants[key]  # type: ignore[return-value]
+        return self._variants[key]
 
     def rooster_xlsx(self, variant: int) -> bytes:
         key = ("rooster", variant)
@@ -395,7 +396,7 @@ class DocFactory:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _save_xlsx(self, wb) -> bytes:  # type: ignore[no-untyped-def]
+    def _save_xlsx(self, wb) -> bytes:
         wb.properties.creator = SCHOOL_NAME
         wb.properties.created = FIXED_DT
         wb.properties.modified = FIXED_DT
@@ -458,7 +459,7 @@ class DocFactory:
         from fpdf import FPDF
 
         pdf = FPDF()
-        pdf.set_creation_date(FIXED_DT.replace(tzinfo=timezone.utc))  # naive would use the local zone
+        pdf.set_creation_date(FIXED_DT.replace(tzinfo=UTC))  # naive would use the local zone
         pdf.set_author(SCHOOL_NAME)
         pdf.add_page()
         for text, bold in lines:

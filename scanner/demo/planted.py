@@ -8,9 +8,9 @@ for birth dates; :meth:`PlantedValues.grep_terms` adds the textual forms used in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterator
 
 from scanner.demo.people import Parent, Student, format_bsn, format_phone
 

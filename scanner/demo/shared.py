@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from html import escape
 from pathlib import Path
-from typing import Callable
 
 from scanner.demo.docs import DocFactory, school_year_label, zorg_issue
 from scanner.demo.people import COLLEAGUES, SCHOOL_NAME, Population, Staff

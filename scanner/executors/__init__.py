@@ -43,10 +43,10 @@ class Executor(abc.ABC):
         """(mode, notice) of the detection engine the workers use, as the workers report it
         (never by building a second engine in the driver)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: an in-process executor holds nothing
         """Stop workers and release resources."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: Any) -> None:

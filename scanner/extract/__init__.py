@@ -227,14 +227,14 @@ class Extractor:
                 self._sandbox.close()
                 self._sandbox = None
 
-    def __enter__(self) -> "Extractor":
+    def __enter__(self) -> Extractor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-_ALL: "weakref.WeakSet[Extractor]" = weakref.WeakSet()
+_ALL: weakref.WeakSet[Extractor] = weakref.WeakSet()
 _local = threading.local()
 
 

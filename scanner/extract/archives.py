@@ -29,6 +29,7 @@ import os
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -373,7 +374,8 @@ def _tar_stream(walker: WalkContext, raw: _Counting, mode: str, path: str, depth
     if walker.too_deep(depth + 1, part):
         return
     try:
-        tf = tarfile.open(fileobj=raw, mode=mode)  # type: ignore[call-overload]
+        # opened outside `with` so a corrupt header is told apart from a failure inside
+        tf = tarfile.open(fileobj=raw, mode=mode)  # type: ignore[call-overload]  # noqa: SIM115
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError) as exc:
         raise ExtractError("corrupt") from exc
     with tf:

@@ -37,7 +37,7 @@ class CacheEntry:
         return {"parts": [list(p) for p in self.parts], "errors": [list(e) for e in self.errors]}
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> "CacheEntry":
+    def from_wire(cls, data: dict[str, Any]) -> CacheEntry:
         parts = tuple((str(p[0]), str(p[1]), p[2], dict(p[3] or {}), p[4]) for p in data["parts"])
         errors = tuple((str(e[0]), str(e[1]), str(e[2])) for e in data["errors"])
         return cls(parts=parts, errors=errors)

@@ -166,7 +166,7 @@ def handle_mail(walker: WalkContext, blob: Blob, name: str, path: str, depth: in
     raw = blob.read()
     try:
         msg = email.message_from_bytes(raw)
-    except Exception as exc:  # noqa: BLE001 - the parser is tolerant; this is a last resort
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
     subject = decode_header_value(msg.get("Subject"))
     if subject:

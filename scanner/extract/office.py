@@ -11,7 +11,8 @@ every row to 16,384 cells. Embedded objects (an XLSX inside a DOCX) are visited 
 from __future__ import annotations
 
 import zipfile
-from typing import Any, BinaryIO, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import MAX_COLUMNS, emit_table

@@ -10,7 +10,10 @@ reported as ``encrypted`` without trying passwords. tnefparse reads winmail.dat.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.tables import emit_table
@@ -28,7 +31,7 @@ def _ole_streams(blob: Blob) -> set[str]:
         source = blob.data if blob.data is not None else str(blob.path)
         with olefile.OleFileIO(source) as ole:
             return {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-    except Exception as exc:  # noqa: BLE001 - olefile raises OSError and friends on junk
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
 
 
@@ -53,15 +56,15 @@ def _handle_msg(walker: WalkContext, blob: Blob, path: str, depth: int, chash: s
     part = here(path)
     try:
         message = extract_msg.openMsg(blob.read(), strict=False, delayAttachments=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
     try:
         subject = message.subject if hasattr(message, "subject") else None
         if subject:
             walker.add_text(sub(path, "subject") if path else "subject", str(subject), None, None, chash)
-        body = _safe(lambda: message.body)
+        body = _attr(message, "body")
         if not body:
-            html = _safe(lambda: message.htmlBody)
+            html = _attr(message, "htmlBody")
             if html:
                 body = html_to_text(html if isinstance(html, str) else decode(html)[0])
         if isinstance(body, bytes):
@@ -73,30 +76,39 @@ def _handle_msg(walker: WalkContext, blob: Blob, path: str, depth: int, chash: s
             walker.tick()
             if walker.exhausted:
                 return
-            filename = (_safe(lambda: attachment.longFilename) or _safe(lambda: attachment.shortFilename)
+            filename = (_attr(attachment, "longFilename") or _attr(attachment, "shortFilename")
                         or f"bijlage-{index}")
             count = used.get(filename, 0)
             used[filename] = count + 1
             if count:
                 filename = f"{filename} ({count + 1})"
-            kind = _safe(lambda: attachment.type)
+            kind = _attr(attachment, "type")
             if kind == AttachmentType.MSG:
-                inner = _safe(lambda: attachment.data)
-                raw = _safe(lambda: inner.exportBytes()) if inner is not None else None
+                inner = _attr(attachment, "data")
+                raw = _safe(functools.partial(_call, inner, "exportBytes")) if inner is not None else None
                 if not raw:
                     walker.error("corrupt", sub(path, filename))
                     continue
                 name = filename if filename.lower().endswith(".msg") else filename + ".msg"
                 walker.child(raw, name, path, depth + 1, f"bijlage-{index}.msg")
             elif kind == AttachmentType.DATA:
-                data = _safe(lambda: attachment.data)
+                data = _attr(attachment, "data")
                 if isinstance(data, bytes):
                     walker.child(data, filename, path, depth + 1, f"bijlage-{index}")
     finally:
         _safe(message.close)
 
 
-def _safe(getter):  # type: ignore[no-untyped-def]
+def _attr(obj: Any, name: str) -> Any:
+    """``_safe`` for one attribute; a function, so no closure is bound to a loop variable."""
+    return _safe(lambda: getattr(obj, name))
+
+
+def _call(obj: Any, name: str) -> Any:
+    return getattr(obj, name)()
+
+
+def _safe(getter: Callable[[], Any]) -> Any:
     """extract-msg computes properties lazily and may raise on broken streams."""
     try:
         return getter()
@@ -140,7 +152,7 @@ def handle_tnef(walker: WalkContext, blob: Blob, name: str, path: str, depth: in
     part = here(path)
     try:
         tnef = TNEF(blob.read(), do_checksum=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
     body = tnef.body
     if not body and tnef.htmlbody:

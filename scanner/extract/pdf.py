@@ -55,7 +55,7 @@ def handle_pdf(walker: WalkContext, blob: Blob, name: str, path: str, depth: int
                 raise
             except FileNotDecryptedError as exc:
                 raise ExtractError("encrypted") from exc
-            except (PdfReadError, Exception) as exc:  # noqa: BLE001
+            except (PdfReadError, Exception) as exc:
                 raise ExtractError("corrupt") from exc
             broken_pages = 0
             for index in range(count):

@@ -23,11 +23,11 @@ _EXT_FORMAT = {
 
 # The container family an extension promises; used only to report a mismatch.
 _EXT_FAMILY = {
-    **{e: "zip" for e in ("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm",
-                          "odt", "ods", "odp", "zip")},
-    **{e: "ole" for e in ("doc", "xls", "ppt", "msg")},
+    **dict.fromkeys(("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "odt", "ods", "odp",
+                     "zip"), "zip"),
+    **dict.fromkeys(("doc", "xls", "ppt", "msg"), "ole"),
     "pdf": "pdf", "7z": "7z", "rtf": "rtf", "gz": "gzip", "tgz": "gzip", "tar": "tar",
-    **{e: "image" for e in ("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp")},
+    **dict.fromkeys(("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp"), "image"),
 }
 _STRONG = {"zip", "ole", "pdf", "7z", "gzip", "bz2", "xz", "tar", "image", "tnef"}
 # OOXML files encrypted by Office are OLE containers: .docx being OLE is not a mismatch.
@@ -49,7 +49,7 @@ def sniff(head: bytes, name: str = "", media_type: str | None = None) -> str:
     """
     if not head:
         return "empty"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "ole"
@@ -69,8 +69,7 @@ def sniff(head: bytes, name: str = "", media_type: str | None = None) -> str:
         return "tnef"
     if head.lstrip()[:5] == b"{\\rtf":
         return "rtf"
-    if (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
-            or head.startswith((b"GIF87a", b"GIF89a")) or head.startswith((b"II*\x00", b"MM\x00*"))
+    if (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*"))
             or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
             or (head.startswith(b"BM") and extension(name) == "bmp")):
         return "image"

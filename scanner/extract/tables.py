@@ -14,7 +14,8 @@ Chunking keeps the number of parts small (not one per cell) while a location suc
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from scanner.extract.handler import WalkContext
 

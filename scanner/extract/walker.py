@@ -176,9 +176,7 @@ class Walker:
             self.error("too_large", part)
             return
         detected = sniff(blob.head(), name, media_type)
-        if fmt is None:
-            fmt = detected
-        elif fmt == "mail" and detected in ("empty", "binary"):
+        if fmt is None or fmt == "mail" and detected in ("empty", "binary"):
             fmt = detected
         if mismatch(detected, name):
             self.error("type_mismatch", part)

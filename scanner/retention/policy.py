@@ -281,7 +281,7 @@ class RetentionPolicy:
             return RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
 
         day = today if today is not None else self._today
-        if facts.date is None:  # type: ignore[comparison-overlap]
+        if facts.date is None:
             # A source that gave no date: no term can be counted, except "immediately".
             matched = [c for c in matched if c.term.immediately]
             if not matched:

@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psutil
 from sqlalchemy import delete, insert, select, update
@@ -47,7 +47,7 @@ class RunLock:
         with self.store.engine.begin() as conn:
             conn.execute(delete(s.locks).where(s.locks.c.name == self.name, s.locks.c.token == self.token))
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from scanner.store.rows import StoredItem, aware
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def item_id(source: str, item_key: str) -> str:
@@ -35,7 +35,7 @@ def item_id(source: str, item_key: str) -> str:
 
 def _utc(value: datetime) -> datetime:
     """Store every timestamp in UTC: SQLite keeps no offset, and reading assumes UTC."""
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,9 @@ class Store:
             result = conn.execute(insert(s.runs).values(
                 kind=kind, status="running", started_at=utcnow(), pid=pid, host=host,
                 detection_mode=detection_mode, detection_notice=detection_notice, stats={}))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT always has one
+            return int(key[0])
 
     def unfinished_run(self, kind: str) -> dict[str, Any] | None:
         """The newest run of ``kind`` that never finished (killed): it is resumed, not restarted."""
@@ -227,7 +229,7 @@ class Store:
 
         # No title: it is written when the item is analysed, with detected values masked
         # (only the worker knows them); a listing's raw subject must not overwrite it.
-        values = dict(
+        values: dict[str, Any] = dict(
             folder=bindparam("folder"), labels=bindparam("labels"),
             unit_key=bindparam("unit_key"), link=bindparam("link"), owner=bindparam("owner"),
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
@@ -260,7 +262,7 @@ class Store:
             existing = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
             conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(ids)))
             conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
-            for ident, result in zip(ids, results):
+            for ident, result in zip(ids, results, strict=True):
                 values = _item_values(result, run_id, now, source_kind, department)
                 if ident in existing:
                     updates.append({"b_id": ident, **values})
@@ -482,7 +484,8 @@ class Store:
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return {code: count for code, count in conn.execute(
+            # not dict(result): a Result has keys(), so dict() would read it as a mapping
+            return {code: count for code, count in conn.execute(  # noqa: C416
                 select(s.item_errors.c.code, func.count()).where(s.item_errors.c.run_id == run_id)
                 .group_by(s.item_errors.c.code))}
 
@@ -493,7 +496,8 @@ class Store:
                 s.runs.c.kind == "scan", s.runs.c.finished_at.is_not(None))
                 .order_by(s.runs.c.id.desc()).limit(limit)).scalars())
             failing = set(conn.execute(select(s.source_errors.c.run_id).where(
-                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()) if run_ids else set()
+                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()
+            ) if run_ids else set()
         streak = 0
         for run_id in run_ids:
             if run_id not in failing:

@@ -117,7 +117,7 @@ def test_a_moved_file_keeps_its_history_and_is_not_deletion_evidence(tmp_path, s
         rows = conn.execute(text("select item_key, state, first_seen_run from items order by item_key")).all()
     assert [(key, state) for key, state, _ in rows] == [
         ("Groep 7/rooster.txt", "actief"), ("Zorg/lijst.csv", "actief"), ("Zorg/opp.txt", "actief")]
-    assert dict((k, f) for k, _, f in rows)["Zorg/lijst.csv"] == first.run_id
+    assert {k: f for k, _, f in rows}["Zorg/lijst.csv"] == first.run_id
     store.close()
 
 

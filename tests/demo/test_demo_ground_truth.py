@@ -61,7 +61,8 @@ def test_every_planted_value_is_in_the_corpus(demo: DemoCorpus, demo_items: dict
     for iso in p.birth_dates:
         assert date.fromisoformat(iso).strftime("%d-%m-%Y") in corpus
     for phone in p.phones:
-        assert any(f in corpus.replace("+31 6 ", "06") for f in (phone, f"06-{phone[2:]}", f"06 {phone[2:6]} {phone[6:]}"))
+        assert any(f in corpus.replace("+31 6 ", "06")
+                   for f in (phone, f"06-{phone[2:]}", f"06 {phone[2:6]} {phone[6:]}"))
 
 
 def test_all_categories_and_hard_negatives_occur(demo: DemoCorpus, demo_items: dict[str, dict]) -> None:

@@ -31,7 +31,8 @@ def file_text(name: str, data: bytes | str) -> str:
     if lower.endswith(".xlsx"):
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         return "\n".join(
-            " ".join("" if v is None else str(v) for v in row) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+            " ".join("" if v is None else str(v) for v in row)
+            for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
         )
     if lower.endswith(".pdf"):
         return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)

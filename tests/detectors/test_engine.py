@@ -6,7 +6,6 @@ import dataclasses
 import re
 import socket
 
-
 from detectors import build_detector, explain
 from detectors.settings import DetectionSettings
 from scanner.core.model import TextPart
@@ -130,7 +129,7 @@ def test_analyze_many_equals_analyze(detector):
     items = [body(SICK), body(f"BSN {BSN}"), body("Nieuwsbrief: de schoolreis is op 12 juni."), []]
     many = detector.analyze_many(items)
     assert [v.student_data for v in many] == [True, True, False, False]
-    for item, verdict in zip(items, many):
+    for item, verdict in zip(items, many, strict=True):
         single = detector.analyze(item)
         assert (single.student_data, single.categories, single.reasons) == (
             verdict.student_data, verdict.categories, verdict.reasons)

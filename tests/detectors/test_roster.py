@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from detectors import build_detector
-from detectors.recognizers.roster import Roster, RosterError, RosterNameRecognizer, RosterNumberRecognizer
+from detectors.recognizers.roster import (
+    Roster,
+    RosterError,
+    RosterNameRecognizer,
+    RosterNumberRecognizer,
+)
 from detectors.settings import DetectionSettings, RosterSettings
 from tests.detectors.conftest import above, body
 

@@ -84,7 +84,8 @@ def local_cluster(tmp: Path, workers: int = 2, preload: tuple[str, ...] = ()) ->
     scheduler = subprocess.Popen(
         [binary, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
          "--scheduler-file", str(scheduler_file)],
-        cwd=PROJECT_ROOT, env=env, stdout=open(logs / "scheduler.log", "wb"), stderr=subprocess.STDOUT)
+        cwd=PROJECT_ROOT, env=env, stdout=open(logs / "scheduler.log", "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT)
     cluster: LocalCluster | None = None
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -99,7 +100,7 @@ def local_cluster(tmp: Path, workers: int = 2, preload: tuple[str, ...] = ()) ->
                 [binary, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
                  "--no-dashboard", "--name", f"w{n}", "--local-directory", str(tmp / f"w{n}"),
                  *[arg for module in preload for arg in ("--preload", module)]],
-                cwd=PROJECT_ROOT, env=env, stdout=open(logs / f"worker{n}.log", "wb"),
+                cwd=PROJECT_ROOT, env=env, stdout=open(logs / f"worker{n}.log", "wb"),  # noqa: SIM115
                 stderr=subprocess.STDOUT))
         from distributed import Client
 

@@ -82,4 +82,4 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
     spec = AnalysisSpec(sources=(), detection=defaults.detection, extraction=defaults.extraction, secret=b"k" * 32)
     executor = DaskExecutor(spec, address=f"tcp://127.0.0.1:{port}", connect_timeout=2)
     with pytest.raises(DaskConfigError, match="niet bereikbaar / Dask scheduler"):
-        executor.detection_mode
+        executor.detection_mode  # noqa: B018 - reading the property is the call under test

@@ -9,6 +9,7 @@ streams under 4096 bytes. Siblings are laid out as a right-leaning chain, which 
 from __future__ import annotations
 
 import struct
+from itertools import pairwise
 
 SECTOR = 512
 MINI = 64
@@ -45,7 +46,7 @@ def write(tree: Tree) -> bytes:
                 add(index, value)
         if indices:
             entries[storage_index].child = indices[0]
-            for a, b in zip(indices, indices[1:]):
+            for a, b in pairwise(indices):
                 entries[a].right = b
 
     add(0, tree)

@@ -392,7 +392,7 @@ def mime_wrong_charset() -> bytes:
         b"From: a@school.example\r\nSubject: ziekmelding\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="XX"\r\n\r\n'
         b"--XX\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-        + "Zoë is ziek, BSN 123456782\r\n".encode("utf-8")
+        + "Zoë is ziek, BSN 123456782\r\n".encode()
         + b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         + "Geboortedatum van Anaïs: 1-2-2015\r\n".encode("cp1252")
         + b"--XX\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nDaan heeft dyslexie\r\n"
@@ -439,11 +439,11 @@ def big_attachment_mail(path: Path, attachment_mib: int = 200) -> Path:
 def big_csv_zip(path: Path, mib: int = 200) -> Path:
     """A zip on disk holding one ``mib`` MiB CSV (stored), written in a stream."""
     row = f"Jan;{BSN};3B\n".encode() * 4096
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        with zf.open("leerlingen.csv", "w", force_zip64=True) as member:
-            member.write(b"Naam;BSN;Klas\n")
-            for _ in range(mib * MiB // len(row) + 1):
-                member.write(row)
+    with (zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf,
+          zf.open("leerlingen.csv", "w", force_zip64=True) as member):
+        member.write(b"Naam;BSN;Klas\n")
+        for _ in range(mib * MiB // len(row) + 1):
+            member.write(row)
     return path
 
 

@@ -13,7 +13,8 @@ from scanner.core.model import ItemKind
 from tests.extract import corpus
 from tests.extract.conftest import run
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("SCHOONSCHIP_HYPOTHESIS_EXAMPLES", "120")), deadline=None,
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("SCHOONSCHIP_HYPOTHESIS_EXAMPLES", "120")),
+                    deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 CHARSETS = st.sampled_from(["utf-8", "us-ascii", "iso-8859-1", "windows-1252", "utf-16",

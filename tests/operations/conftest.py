@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +23,8 @@ class FakeClock:
     """
 
     def __init__(self, start: datetime, until: datetime | None = None) -> None:
-        self.current = start.astimezone(timezone.utc)
-        self.until = until.astimezone(timezone.utc) if until else None
+        self.current = start.astimezone(UTC)
+        self.until = until.astimezone(UTC) if until else None
         self.waits = 0
 
     def now(self) -> datetime:

@@ -8,7 +8,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -74,7 +74,7 @@ def test_scan_timer_fires_every_night_once_across_dst(base):
     assert timer["Persistent"] == "true"
     fires = calendar(timer["OnCalendar"], base, 5)
     assert len(fires) == 5
-    local = [f.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Amsterdam")) for f in fires]
+    local = [f.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Amsterdam")) for f in fires]
     days = [f.date() for f in local]
     assert len(set(days)) == 5 and (days[-1] - days[0]).days == 4, fires
     assert {(f.hour, f.minute) for f in local} == {(1, 30)}

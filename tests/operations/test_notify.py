@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import pytest
@@ -130,8 +130,8 @@ def test_outbox_method_and_failed_job(tmp_path):
     settings = make_settings(tmp_path, delivery={"method": "outbox"},
                              notify={"it_recipients": ["ict@school.nl"]})
     store = Store(settings.database_url)
-    assert notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 6, 0, tzinfo=timezone.utc))
-    assert not notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc))
+    assert notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 6, 0, tzinfo=UTC))
+    assert not notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
     files = list(settings.outbox_dir.glob("it-*.eml"))
     assert len(files) == 1
     message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)

@@ -25,7 +25,7 @@ def test_log_lines_are_paced_and_the_last_state_is_logged_on_close(caplog):
     ticks = Ticks()
     reporter = ProgressReporter(False, interval=30.0, clock=ticks)
     with caplog.at_level(logging.INFO, logger="schoonschip.progress"):
-        for second in range(0, 100):
+        for second in range(100):
             ticks.now = float(second)
             reporter("mail", stats(seen=second * 10, units_done=second // 10))
         reporter.close()

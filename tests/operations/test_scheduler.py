@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,8 +23,6 @@ from scanner.store import Store
 from scanner.store.lock import acquire
 from scanner.triggers import SchoolCronTrigger
 from tests.operations.conftest import AMS, FakeClock, local, make_settings
-
-UTC = timezone.utc
 
 
 class Recorder:

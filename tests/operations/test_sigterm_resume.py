@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
     settings = load_config(config_path)
     # The service was last up ten minutes ago: its stored scan is due now (a missed run).
     store = Store(settings.database_url)
-    past = ScheduleService(settings, store.engine, clock=FakeClock(datetime.now(timezone.utc) - timedelta(minutes=10)),
+    past = ScheduleService(settings, store.engine, clock=FakeClock(datetime.now(UTC) - timedelta(minutes=10)),
                            actions={})
     past.start()
     past.shutdown()

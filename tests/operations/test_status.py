@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -18,8 +18,6 @@ from scanner.status import collect_status
 from scanner.store import Store
 from scanner.store import schema as s
 from tests.operations.conftest import FakeClock, local
-
-UTC = timezone.utc
 
 
 def write_config(tmp_path: Path, **extra) -> Path:

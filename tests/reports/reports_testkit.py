@@ -6,8 +6,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from html import escape
 from datetime import date, datetime
+from html import escape
 from pathlib import Path
 
 import pytest

@@ -9,6 +9,7 @@ from email.policy import default
 import pytest
 
 from reports.digest import DIGEST_HEADER, link_target, render_digest
+
 from .reports_testkit import assert_not_blank, digest, item, screenshot, scroll_width
 
 

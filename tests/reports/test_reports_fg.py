@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +13,10 @@ import pytest
 from reports import charts
 from reports.disclosure import protect
 from reports.fg import build_fg_report
+
 from .reports_testkit import assert_not_blank, fg_frames, screenshot
 
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 def _runs(*ids: str) -> pd.DataFrame:
@@ -140,7 +141,7 @@ def test_trend_between_runs_and_share_cleaned() -> None:
 
     first_only = build_fg_report(pd.DataFrame(rows[:10]), _runs("r1"), 5, "en", now=NOW)
     assert "first completed run" in first_only.trend_note
-    assert dict((k, v) for k, _, v in first_only.headline)["opgeruimd_sinds_vorige"] == "no previous run yet"
+    assert {k: v for k, _, v in first_only.headline}["opgeruimd_sinds_vorige"] == "no previous run yet"
 
 
 def test_failed_runs_do_not_count_as_previous_report() -> None:
@@ -150,7 +151,7 @@ def test_failed_runs_do_not_count_as_previous_report() -> None:
     rows += [_item(10 + i, ["cijfers"]) for i in range(5)]
     report = build_fg_report(pd.DataFrame(rows), runs, 5, "nl", now=NOW)
     assert "1 november 2026" in report.trend_note
-    assert dict((k, v) for k, _, v in report.trend)["opgeruimd"] == "5"
+    assert {k: v for k, _, v in report.trend}["opgeruimd"] == "5"
 
 
 def test_false_positive_rate() -> None:
@@ -158,11 +159,11 @@ def test_false_positive_rate() -> None:
             + [_item(20 + i, ["cijfers"], fp=True) for i in range(5)]
             + [_item(30 + i, [], student=False) for i in range(50)])  # never flagged: not counted
     report = build_fg_report(pd.DataFrame(rows), _runs("r1"), 5, "nl", now=NOW)
-    assert dict((k, v) for k, _, v in report.headline)["vals_positief"] == "25,0%"
+    assert {k: v for k, _, v in report.headline}["vals_positief"] == "25,0%"
     assert "5 van 20" in report.fp_text
-    assert dict((k, v) for k, _, v in report.headline)["actief"] == "15"
+    assert {k: v for k, _, v in report.headline}["actief"] == "15"
     few = build_fg_report(pd.DataFrame(rows[:16] ), _runs("r1"), 5, "nl", now=NOW)
-    assert dict((k, v) for k, _, v in few.headline)["vals_positief"] == "<5 / 16"
+    assert {k: v for k, _, v in few.headline}["vals_positief"] == "<5 / 16"
 
 
 def test_missing_columns_are_a_clear_error() -> None:
@@ -259,6 +260,6 @@ def test_store_shapes_integer_run_ids_and_json_categories() -> None:
     runs = _runs("1", "2")
     runs["run_id"] = [1, 2]
     report = build_fg_report(frame, runs, 5, "nl", now=NOW)
-    assert dict((k, v) for k, _, v in report.trend)["nieuw"] == "6"
+    assert {k: v for k, _, v in report.trend}["nieuw"] == "6"
     assert _cell(report, "categorie", "verzuim", "actief") == 6
     assert _cell(report, "categorie", "cijfers", "actief") == 5

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from reports.data import RunReportData, SourceError, SourceRunStats
 from reports.run_report import format_bytes, format_duration, render_run_report
+
 from .reports_testkit import assert_not_blank, screenshot
 
 
 def _data(**overrides) -> RunReportData:
     values = dict(
         run_id="r42",
-        started_at=datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc),
-        finished_at=datetime(2026, 11, 22, 2, 50, tzinfo=timezone.utc),
+        started_at=datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+        finished_at=datetime(2026, 11, 22, 2, 50, tzinfo=UTC),
         status="completed",
         detection_mode="fallback",
         detection_notice="geen spaCy-model gevonden, namen alleen via de lijst / no spaCy model found",

@@ -35,7 +35,7 @@ def test_all_design_categories_exist_with_labels() -> None:
 
 
 def test_special_categories_are_art9_and_come_first() -> None:
-    assert SPECIAL_CATEGORIES == {"gezondheid", "religie", "etniciteit"}
+    assert {"gezondheid", "religie", "etniciteit"} == SPECIAL_CATEGORIES
     assert set(CATEGORY_ORDER[:3]) == SPECIAL_CATEGORIES
     ranks = [CATEGORIES[k].sensitivity.rank for k in CATEGORY_ORDER]
     assert ranks == sorted(ranks, reverse=True)

@@ -30,8 +30,8 @@ def scanned(tmp_path_factory):
 
 def statuses(store: Store) -> dict:
     with store.engine.connect() as conn:
-        return dict((row[0], tuple(row[1:])) for row in conn.execute(text(
-            "select id, retention_status, due_date, rule_id, action, exempt_reason from items where state = 'actief'")))
+        return {row[0]: tuple(row[1:]) for row in conn.execute(text(
+            "select id, retention_status, due_date, rule_id, action, exempt_reason from items where state = 'actief'"))}
 
 
 @pytest.mark.parametrize("day", [date(2026, 11, 22), date(2027, 8, 31), date(2027, 9, 30), date(2029, 8, 1),

@@ -20,7 +20,7 @@ import ssl
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -127,7 +127,7 @@ class FakeExchange:
                  received: datetime | None = None, categories: list[str] | None = None) -> FakeItem:
         with self.lock:
             folder = self.folder(mailbox, path)
-            item = FakeItem(self._id(mailbox, "I"), subject, received or datetime.now(timezone.utc),
+            item = FakeItem(self._id(mailbox, "I"), subject, received or datetime.now(UTC),
                             mime, list(categories or []))
             folder.items[item.id] = item
             folder.log.append((next(self._seq), "create", item.id))
@@ -242,7 +242,7 @@ def item_xml(item: FakeItem, folder: FakeFolder, mime: bool = False) -> str:
         f"<t:Message>{mime_xml}<t:ItemId Id={quoteattr(item.id)} ChangeKey={quoteattr(item.changekey)}/>"
         f'<t:ParentFolderId Id={quoteattr(folder.id)} ChangeKey="AQAAAA=="/>'
         f"<t:Subject>{escape(item.subject)}</t:Subject>"
-        f"<t:DateTimeReceived>{item.received.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}</t:DateTimeReceived>"
+        f"<t:DateTimeReceived>{item.received.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}</t:DateTimeReceived>"
         f"<t:Size>{len(item.mime)}</t:Size>"
         + (f"<t:Categories>{categories}</t:Categories>" if item.categories else "")
         + "</t:Message>"
@@ -253,7 +253,7 @@ def item_xml(item: FakeItem, folder: FakeFolder, mime: bool = False) -> str:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "FakeEwsServer"
+    server: FakeEwsServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: object) -> None:  # keep test output quiet
@@ -268,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         exchange = self.server.exchange
@@ -515,7 +515,7 @@ class FakeEwsServer(ThreadingHTTPServer):
         scheme, host = ("https", "localhost") if self.tls else ("http", "127.0.0.1")
         return f"{scheme}://{host}:{self.server_address[1]}/EWS/Exchange.asmx"
 
-    def start(self) -> "FakeEwsServer":
+    def start(self) -> FakeEwsServer:
         self.thread.start()
         return self
 
@@ -537,7 +537,7 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -167,7 +167,7 @@ class FakeGraph:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> "FakeGraph":
+    def start(self) -> FakeGraph:
         fake = self
 
         class Handler(_Handler):
@@ -194,7 +194,7 @@ class FakeGraph:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeGraph":
+    def __enter__(self) -> FakeGraph:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -431,7 +431,7 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 256 * 1024
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # -- response helpers -------------------------------------------------------------------------
@@ -757,7 +757,8 @@ class _Handler(BaseHTTPRequestHandler):
             if offset + size < len(changes):
                 result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
             else:
-                result["@odata.deltaLink"] = f"{base}?$deltatoken={_b64({'s': upto, 'sel': state['sel'], 'g': state['g']})}"
+                token = _b64({"s": upto, "sel": state["sel"], "g": state["g"]})
+                result["@odata.deltaLink"] = f"{base}?$deltatoken={token}"
         self._json(200, result)
 
     def _message_json(self, message: Message, select: str) -> dict[str, Any]:

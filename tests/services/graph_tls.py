@@ -40,7 +40,7 @@ def _key() -> rsa.RSAPrivateKey:
 
 def _self_signed(key: rsa.RSAPrivateKey, name: str, san: list[x509.GeneralName] | None) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -4,7 +4,7 @@ the lock refuses a second live runner and recovers a dead one's lock."""
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, text
@@ -24,7 +24,7 @@ def store(database_url):
 
 def ref(key="k1", change="c1", folder="INBOX", **kw):
     return ItemRef(source="s", item_key=key, kind=ItemKind.MAIL, owner="d@s.nl", folder=folder, title="t",
-                   date=datetime(2020, 3, 1, tzinfo=timezone.utc), size=10, change_key=change, unit_key="u", **kw)
+                   date=datetime(2020, 3, 1, tzinfo=UTC), size=10, change_key=change, unit_key="u", **kw)
 
 
 def result(r, findings=1, student=True):

@@ -4,10 +4,19 @@ tests/services/fake_ews.py."""
 from __future__ import annotations
 
 import pickle
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
+from fake_ews import (
+    JUF,
+    MEESTER,
+    SERVICE_PASSWORD,
+    SERVICE_USER,
+    FakeEwsServer,
+    FakeExchange,
+    make_certificate,
+)
 from pydantic import ValidationError
 
 from connectors.base import ConnectorContext, ItemFetchError, SourceError
@@ -83,7 +92,7 @@ def test_units_are_the_mail_folders_of_each_mailbox(exchange: FakeExchange, conf
 
 
 def test_full_crawl_pages_through_sync_folder_items(exchange: FakeExchange, config: EwsConfig) -> None:
-    received = datetime(2023, 9, 4, 8, 30, tzinfo=timezone.utc)
+    received = datetime(2023, 9, 4, 8, 30, tzinfo=UTC)
     items = [exchange.add_item(JUF, "Verwijderde items", f"Ziekmelding {n}", mime(f"Ziekmelding {n}"),
                                received=received, categories=["Bewaren"] if n == 0 else None)
              for n in range(5)]

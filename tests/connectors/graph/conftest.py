@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,8 @@ class CrawlResult:
             for event in events:
                 if isinstance(event, Seen):
                     r = event.ref
-                    rows.append(("seen", r.item_key, r.change_key, r.title, r.folder, r.owner, r.labels, r.link, r.size))
+                    rows.append(("seen", r.item_key, r.change_key, r.title, r.folder, r.owner, r.labels,
+                                 r.link, r.size))
                 else:
                     rows.append(("gone", event.item_key))
             result[unit] = sorted(rows, key=repr)

@@ -107,7 +107,7 @@ def test_token_rejected_mid_crawl_is_renewed_once(fake, certs, clock) -> None:
     result = crawl_all(connector)
     assert result.snapshot() == baseline.snapshot()
     assert len(fake.token_requests) == tokens_before + 2  # first token, then one renewal
-    assert ("401", ) == tuple({kind for kind, _ in fake.fault_hits})
+    assert tuple({kind for kind, _ in fake.fault_hits}) == ("401", )
 
 
 def test_token_that_keeps_being_rejected_fails_the_unit(fake, certs, clock) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -63,7 +63,7 @@ def test_a_mailbox_that_keeps_failing_fails_alone_and_in_bounded_time(fake, cert
     connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN, PIETERSEN, "devries@school.nl"])
     result = crawl_all(connector)
 
-    failed = {key for key in result.errors}
+    failed = set(result.errors)
     assert failed == {f"{PIETERSEN}/Inbox", f"{PIETERSEN}/Inbox/A", f"{PIETERSEN}/Inbox/B", f"{PIETERSEN}/Inbox/C"}
     assert {e.code for e in result.errors.values()} == {"unreachable"}
     assert "Verzuim" not in " ".join(str(e) for e in result.errors.values())
@@ -124,7 +124,7 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now.timestamp()) == 30.0
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pickle
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from dovecot_server import TOKENS, USERS, Dovecot, free_port
 from imapclient import IMAPClient
 from pydantic import ValidationError
 
@@ -51,9 +52,9 @@ def admin(dovecot: Dovecot) -> IMAPClient:
                 client.expunge()
             client.close_folder()
     for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
-        if name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags:
-            if client.folder_exists(name):  # a parent may vanish with its last child
-                client.delete_folder(name)
+        if (name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags
+                and client.folder_exists(name)):  # a parent may vanish with its last child
+            client.delete_folder(name)
     yield client
     client.logout()
 
@@ -91,7 +92,7 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
     admin.create_folder("Oudergesprekken – Één & co")  # non-ASCII: modified UTF-7 on the wire
     admin.create_folder("Alle berichten")  # \All: a virtual duplicate on Gmail, skipped
     admin.append("INBOX", make_mail("Ziekmelding Émile – groep 5"), flags=[b"$Bewaren"])
-    admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=timezone.utc))
+    admin.append("INBOX", make_mail("Rapportcijfers"), msg_time=datetime(2023, 3, 1, tzinfo=UTC))
     admin.append("INBOX", make_mail("OPP bespreking"))
     admin.append("Sent", make_mail("Re: verzuim"))
     admin.append("Trash", make_mail("Oude klassenlijst"))

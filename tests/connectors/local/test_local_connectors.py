@@ -19,7 +19,8 @@ from connectors.local_mail import (
 from scanner.core.model import Cursor, ItemKind, Seen
 
 
-def message(subject: str, body: str, date: str = "Tue, 05 Mar 2019 10:00:00 +0100", msgid: str | None = None) -> EmailMessage:
+def message(subject: str, body: str, date: str = "Tue, 05 Mar 2019 10:00:00 +0100",
+            msgid: str | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = "ouder@example.nl"
     msg["To"] = "docent@school.nl"

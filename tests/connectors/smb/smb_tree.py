@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-OLD = datetime(2019, 6, 30, 12, 0, 0, tzinfo=timezone.utc)
+OLD = datetime(2019, 6, 30, 12, 0, 0, tzinfo=UTC)
 """Modification time given to the fixed files, so ItemRef.date can be checked exactly."""
 MAPPED_UID = 41104
 """A Unix uid Samba reports as owner SID S-1-22-1-41104 (its 'Unix User' domain)."""
@@ -70,7 +70,7 @@ def build_tree(root: Path) -> Tree:
     long_file = "/".join(LONG_PARTS) + "/eindelijk het bestand met een lange naam.txt"
     write_file(root / long_file, b"diep\n")
     pst_file = "Archief/outlook-2014.pst"
-    write_file(root / pst_file, b"!BDN" + b"\0" * 508, when=datetime(2014, 7, 1, tzinfo=timezone.utc))
+    write_file(root / pst_file, b"!BDN" + b"\0" * 508, when=datetime(2014, 7, 1, tzinfo=UTC))
     for directory in [p for p in root.rglob("*") if p.is_dir() and not p.is_symlink()]:
         if directory.name != "Geheim":
             directory.chmod(0o755)

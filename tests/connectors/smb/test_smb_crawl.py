@@ -8,9 +8,21 @@ import pickle
 import re
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from samba_server import Samba
+from smb_helpers import crawl_all, make_connector
+from smb_tree import (
+    BIG_DIR_FILES,
+    LOOP_NAME,
+    MAPPED_SID,
+    MAPPED_UID,
+    ODD_NAMES,
+    OLD,
+    Tree,
+    write_file,
+)
 
 from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
@@ -89,7 +101,7 @@ def test_pst_archive_is_listed_and_labelled(samba, data_crawl) -> None:
     ref = refs[f"data/{tree.pst_file}"]
     assert ref.labels == ("pst",)
     assert ref.size == 512
-    assert ref.date == datetime(2014, 7, 1, tzinfo=timezone.utc)
+    assert ref.date == datetime(2014, 7, 1, tzinfo=UTC)
     assert connector.fetch(ref).read(4) == b"!BDN"
 
 
@@ -284,9 +296,8 @@ def test_locked_file_gives_item_error(samba) -> None:
               "connection_cache": locker_cache}
     try:
         with smbclient.open_file(f"\\\\{server.host}\\wijzig\\open-in-outlook.pst", mode="rb",
-                                 share_access=None, **kwargs):
-            with pytest.raises(ItemFetchError) as caught:
-                connector.fetch(refs["wijzig/open-in-outlook.pst"])
+                                 share_access=None, **kwargs), pytest.raises(ItemFetchError) as caught:
+            connector.fetch(refs["wijzig/open-in-outlook.pst"])
         assert caught.value.code == "locked"
     finally:
         smbclient.reset_connection_cache(connection_cache=locker_cache)

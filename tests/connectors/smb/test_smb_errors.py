@@ -4,7 +4,7 @@ encryption, against real Samba servers on loopback."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_unreachable_server(samba) -> None:
     assert error.code == "unreachable"
     with pytest.raises(ItemFetchError) as caught:  # fetch turns it into an item error
         connector.fetch(ItemRef("fileserver", "data/leesmij.txt", ItemKind.FILE, "x", "data",
-                                "leesmij.txt", datetime.now(timezone.utc)))
+                                "leesmij.txt", datetime.now(UTC)))
     assert caught.value.code == "unreachable"
 
 
