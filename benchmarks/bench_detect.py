@@ -40,12 +40,12 @@ import spacy
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-from detectors import build_detector  # noqa: E402
-from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus  # noqa: E402
-from detectors.nlp import LANGUAGE, choose_pipeline  # noqa: E402
-from detectors.settings import DetectionSettings  # noqa: E402
-from scanner.core.model import TextPart  # noqa: E402
-from scanner.core.privacy import ValueHasher  # noqa: E402
+from detectors import build_detector
+from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus
+from detectors.nlp import LANGUAGE, choose_pipeline
+from detectors.settings import DetectionSettings
+from scanner.core.model import TextPart
+from scanner.core.privacy import ValueHasher
 
 
 def train_tiny_model(folder: Path) -> Path:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scanner.extract import ExtractionCache, ExtractionLimits, Extractor  # noqa: E402
-from scanner.core.model import Fetched, ItemKind  # noqa: E402
-from tests.extract import corpus  # noqa: E402
+from scanner.core.model import Fetched, ItemKind
+from scanner.extract import ExtractionCache, ExtractionLimits, Extractor
+from tests.extract import corpus
 
 
 def bench(label: str, extractor: Extractor, items: list[bytes], kind: ItemKind,

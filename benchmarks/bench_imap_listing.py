@@ -17,12 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dovecot_server import USERS, start_dovecot, stop_dovecot
 from imapclient import IMAPClient
 
-from connectors.imap import ImapConfig, ImapConnector  # noqa: E402
-from scanner.core.model import Seen  # noqa: E402
-from tests.connectors.imap.dovecot_server import USERS, start_dovecot, stop_dovecot  # noqa: E402
+from connectors.imap import ImapConfig, ImapConnector
+from scanner.core.model import Seen
+from tests.connectors.imap.dovecot_server import USERS, start_dovecot, stop_dovecot
 
 USER = "juf.jansen@school.nl"
 

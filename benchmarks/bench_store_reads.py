@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scanner.config import load_config  # noqa: E402
-from scanner.core.model import AnalysisResult, Finding, ItemKind, ItemRef, Verdict  # noqa: E402
-from scanner.reporting import export_rows, fg_frames, teacher_digests  # noqa: E402
-from scanner.retention_pass import recompute_retention  # noqa: E402
-from scanner.store import Store  # noqa: E402
+from scanner.config import load_config
+from scanner.core.model import AnalysisResult, Finding, ItemKind, ItemRef, Verdict
+from scanner.reporting import export_rows, fg_frames, teacher_digests
+from scanner.retention_pass import recompute_retention
+from scanner.store import Store
 
 CATS = ["zorg", "verzuim", "cijfers", "contactgegevens", "gezondheid", "identificatie", "thuissituatie"]
 

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import abc
 import fnmatch
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -8,7 +8,7 @@ the sensitivity levels, their labels, and the group an item is listed under.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from scanner.core.categories import CATEGORIES, Sensitivity, info, sort_categories, sort_key
 

@@ -92,7 +92,8 @@ def render_run_report(data: RunReportData, language: str = "nl") -> RenderedRunR
         "subject": subject,
         "run": data,
         "started": format_datetime(data.started_at, language),
-        "finished": format_datetime(data.finished_at, language) if data.finished_at else t("run.not_finished", language),
+        "finished": (format_datetime(data.finished_at, language) if data.finished_at
+                     else t("run.not_finished", language)),
         "duration": format_duration(duration) if duration is not None else "-",
         "throughput": throughput,
         "sources": sources,

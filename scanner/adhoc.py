@@ -68,9 +68,9 @@ class _Engine:
     def __init__(self, settings: Any | None) -> None:
         from detectors import build_detector
         from detectors.settings import DetectionSettings
+        from scanner.core.privacy import ValueHasher
         from scanner.extract import ExtractionCache, Extractor
         from scanner.extract.limits import ExtractionLimits
-        from scanner.core.privacy import ValueHasher
 
         detection = settings.detection if settings else DetectionSettings()
         limits = settings.extraction if settings else ExtractionLimits()

@@ -37,8 +37,8 @@ class Analyzer:
 
     def __init__(self, spec: AnalysisSpec) -> None:
         from detectors import build_detector
-        from scanner.extract import ExtractionCache, Extractor
         from scanner.core.privacy import ValueHasher
+        from scanner.extract import ExtractionCache, Extractor
 
         self.spec = spec
         self.detector = build_detector(spec.detection, ValueHasher(spec.secret))

@@ -18,14 +18,14 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from connectors.base import SourceConfig
-from scanner.core.config_base import StrictModel
 from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
-from scanner.extract.limits import ExtractionLimits
-from scanner.retention import RetentionSettings
+from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 from scanner.defaults import load_defaults
+from scanner.extract.limits import ExtractionLimits
+from scanner.retention import RetentionSettings
 
 PATH_KEYS = {"path", "file", "state_dir", "outbox_dir", "out_dir", "ca_file", "certificate",
              "private_key", "pfx", "secret_file", "lexicon_dirs", "log_file"}

@@ -44,7 +44,7 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     except DetectionSettingsError as exc:
         echo(t("scan.bad_detection", problem=str(exc)))
         return ExitCode.CONFIG
-    except Exception as exc:  # noqa: BLE001 - the run is recorded as failed; IT hears of it
+    except Exception as exc:
         log.error("scan failed (%s)", type(exc).__name__, exc_info=True)
         echo(t("scan.failed", error=type(exc).__name__))
         latest = store.runs("scan", limit=1)
@@ -121,7 +121,7 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
     store = Store(settings.database_url)
     recompute_retention(store, settings, today=now)
     digests = teacher_digests(store, settings, now=now)
-    period = period or iso_week((now or datetime.now(timezone.utc)).date())
+    period = period or iso_week((now or datetime.now(UTC)).date())
     delivery = settings.delivery
     if delivery.method in ("graph", "ews") and delivery.source:
         try:

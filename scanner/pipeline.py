@@ -27,9 +27,9 @@ from connectors.base import Connector, ConnectorContext, SourceConfig, SourceErr
 from connectors.registry import connector_class
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
-from scanner.executors import Executor, Work, build_executor
 from scanner.core.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.core.privacy import load_or_create_secret
+from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
 from scanner.store.lock import RunLock, acquire

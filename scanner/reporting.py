@@ -32,7 +32,6 @@ from scanner.core.privacy import ValueHasher, load_or_create_secret
 from scanner.store import Store
 
 
-
 def teacher_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[TeacherDigest]:
     """One digest per teacher with items that are overdue or due soon (empty ones left out)."""
     per_owner: dict[str, list[DigestItem]] = defaultdict(list)

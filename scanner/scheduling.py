@@ -49,7 +49,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scanner.config import Settings
 from scanner.core.exitcodes import ExitCode
-
 from scanner.store.schema import JOB_TABLE
 
 # SchoolCronTrigger is imported here on purpose, not only for use: job stores written before
@@ -65,7 +64,6 @@ from scanner.triggers import (  # noqa: F401 - SchoolCronTrigger: see above
 
 log = logging.getLogger("schoonschip.schedule")
 
-UTC = timezone.utc
 MAX_WAIT_SECONDS = 60.0  # re-read the clock at least every minute (suspend, NTP steps)
 LOCK_HEARTBEAT_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 60

@@ -127,7 +127,7 @@ def _service(store: Any, tables: set[str], settings: Settings) -> dict[str, Any]
         try:
             tz: Any = school_timezone(settings)
         except ScheduleError:
-            tz = timezone.utc
+            tz = UTC
         out["planned"] = {job_id: when.astimezone(tz) if when is not None else None
                           for job_id, when in store.planned_jobs().items()}
     return out or None

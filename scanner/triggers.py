@@ -16,14 +16,14 @@ importing it under that name.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
 from scanner.config import Settings
 
-UTC = timezone.utc
+UTC = UTC
 JOB_KINDS = ("scan", "digest", "report")
 DISABLED = frozenset({"", "off", "uit", "none", "-"})
 

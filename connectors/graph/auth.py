@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import SourceError
-from scanner.core.config_base import SecretRef
 from connectors.graph.config import GraphConnection
+from scanner.core.config_base import SecretRef
 
 RENEW_MARGIN_SECONDS = 300.0
 """Renew this long before expiry (msal itself treats tokens with < 5 minutes left as expired)."""

@@ -33,7 +33,7 @@ class SecretRef(StrictModel):
     file: Path | None = None
 
     @model_validator(mode="after")
-    def _check_available(self) -> "SecretRef":
+    def _check_available(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
             raise ValueError("geef precies een van 'env' of 'file' / give exactly one of 'env' or 'file'")
         if self.env is not None and not os.environ.get(self.env):

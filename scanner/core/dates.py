@@ -12,7 +12,7 @@ operations code all need them and had each written their own copy.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,7 +59,7 @@ def as_utc(value: datetime | None) -> datetime | None:
     """A timestamp read from the store, made aware: SQLite hands back naive datetimes and
     everything stored is UTC. Aware values (PostgreSQL) and ``None`` pass unchanged."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -77,5 +77,5 @@ def iso_week(day: date | datetime | None = None) -> str:
 
     ISO weeks (not calendar weeks counted from 1 January) because a digest sent on Monday
     29 December belongs to the same week as the one sent on Friday 2 January."""
-    year, week, _ = (day or datetime.now(timezone.utc).date()).isocalendar()
+    year, week, _ = (day or datetime.now(UTC).date()).isocalendar()
     return f"{year}-W{week:02d}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable, Literal
+from typing import Literal
 
 from scanner.core.dates import MONTHS, SCHOOL_ZONE
 from scanner.demo.docs import DocFactory, school_year_label, zorg_issue

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from scanner.analysis import Analyzer
-from scanner.executors import Executor, Work
 from scanner.core.model import AnalysisResult
+from scanner.executors import Executor, Work
 
 
 class InlineExecutor(Executor):

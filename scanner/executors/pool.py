@@ -33,10 +33,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from scanner.analysis import AnalysisSpec, worker_analyzer
+from scanner.core.model import AnalysisResult
 from scanner.executors import Executor, Work
 from scanner.executors.admission import Admission
 from scanner.executors.splitting import emit, lost_results, split
-from scanner.core.model import AnalysisResult
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.executors import Work
 from scanner.core.model import AnalysisResult, ItemError
+from scanner.executors import Work
 
 
 @dataclass(eq=False)

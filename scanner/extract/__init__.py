@@ -24,13 +24,13 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 from scanner.extract.cache import CacheEntry, ExtractionCache
 from scanner.extract.errors import MESSAGES, NeedsSandbox, item_error
+from scanner.extract.handler import Blob, clean_name
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed, SandboxTimeout
-from scanner.extract.handler import Blob, clean_name
 from scanner.extract.walker import Walker
-from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 
 __all__ = [
     "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",

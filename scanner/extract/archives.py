@@ -31,7 +31,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.handler import Blob, Handler, WalkContext, clean_name, here, sub
@@ -268,7 +268,7 @@ def _open_7z(stream: BinaryIO) -> Any:
         return py7zr.SevenZipFile(stream, mode="r")
     except py7zr.PasswordRequired as exc:
         raise ExtractError("encrypted") from exc
-    except Exception as exc:  # noqa: BLE001 - py7zr raises many types on junk
+    except Exception as exc:
         raise ExtractError("corrupt") from exc
 
 
@@ -310,7 +310,7 @@ def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]
     except (ExtractError, MemoryError):
         factory.discard()
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         factory.discard()
         raise ExtractError("corrupt") from exc
     return factory.writers
@@ -470,6 +470,6 @@ def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
 # Single-file compressed streams (a tar inside is read as a tar); named in scanner.extract.formats.
 handle_gzip = _stream_handler(lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "r|gz", (".gz", ".gzip"))
 handle_bz2 = _stream_handler(lambda f: bz2.BZ2File(f, mode="rb"), "r|bz2", (".bz2",))
-handle_xz = _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",))
+handle_xz = _stream_handler(lambda f: lzma.LZMAFile(f, mode="rb"), "r|xz", (".xz",))  # noqa: SIM115 - the handler closes it
 
 __all__ = ["classify_zip", "handle_7z", "handle_bz2", "handle_gzip", "handle_tar", "handle_xz", "handle_zip"]

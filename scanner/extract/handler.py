@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sniff import HEAD_BYTES

@@ -16,8 +16,8 @@ import email.header
 from email.message import Message
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.textual import decode, html_to_text
 from scanner.extract.handler import Blob, WalkContext, here, sub
+from scanner.extract.textual import decode, html_to_text
 
 _SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature",
                "application/pgp-signature"}

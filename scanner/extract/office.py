@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.tables import MAX_COLUMNS, emit_table
 from scanner.extract.handler import WalkContext, here
+from scanner.extract.tables import MAX_COLUMNS, emit_table
 
 _EMBED_DIRS = ("word/embeddings/", "xl/embeddings/", "ppt/embeddings/")
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from scanner.extract.errors import ExtractError
+from scanner.extract.handler import Blob, WalkContext, here, sub
 from scanner.extract.tables import emit_table
 from scanner.extract.textual import decode, html_to_text
-from scanner.extract.handler import Blob, WalkContext, here, sub
 
 for _name in ("extract_msg", "olefile", "tnefparse", "xlrd"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)

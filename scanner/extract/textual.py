@@ -14,8 +14,8 @@ import io
 import re
 
 from scanner.extract.errors import ExtractError
-from scanner.extract.tables import emit_table
 from scanner.extract.handler import Blob, WalkContext, here
+from scanner.extract.tables import emit_table
 
 _SAMPLE = 64 * 1024
 _SINGLE_BYTE = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "us-ascii", "ascii", "cp1252",

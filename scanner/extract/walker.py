@@ -17,13 +17,13 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+from scanner.core.model import ItemError, TextPart
 from scanner.extract.cache import CacheEntry
 from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
 from scanner.extract.formats import handler_for
 from scanner.extract.handler import Blob, clean_name, here, sub
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sniff import mismatch, sniff
-from scanner.core.model import ItemError, TextPart
 
 # Formats the in-process fast path may handle: pure-Python, linear-time parsers only.
 IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})

@@ -94,8 +94,8 @@ class RemoteCache:
 
 
 def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int) -> dict[str, Any]:
-    from scanner.extract.limits import ExtractionLimits
     from scanner.extract.handler import Blob
+    from scanner.extract.limits import ExtractionLimits
     from scanner.extract.walker import Walker
 
     limits = ExtractionLimits(**request["limits"])

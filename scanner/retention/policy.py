@@ -31,11 +31,11 @@ from datetime import date, datetime, timedelta
 from re import Pattern
 from zoneinfo import ZoneInfo
 
+from scanner.core.categories import item_sensitivity
+from scanner.core.dates import local_date
 from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
 from scanner.retention.actions import GEEN
-from scanner.core.categories import item_sensitivity
-from scanner.core.dates import local_date
 from scanner.retention.schoolyear import _school_year_end, add_years
 from scanner.retention.settings import RetentionSettings, Rule, Term
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from scanner.core.dates import SCHOOL_ZONE, local_date
 
+
 def check_start(start_month: int, start_day: int) -> None:
     """Raise ``ValueError`` unless (month, day) is a start day valid in every year.
 

@@ -30,11 +30,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from scanner.core.config_base import StrictModel
-from scanner.retention.actions import ACTIONS, GEEN
 from scanner.core.categories import CATEGORIES, Sensitivity
+from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 from scanner.defaults import load_defaults
+from scanner.retention.actions import ACTIONS, GEEN
 from scanner.retention.schoolyear import check_start
 
 RESERVED_RULE_IDS = frozenset(

@@ -18,8 +18,8 @@ import psutil
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scanner.store import schema as s
 from scanner.core.dates import as_utc
+from scanner.store import schema as s
 from scanner.store.store import Store, utcnow
 
 
@@ -81,7 +81,7 @@ def acquire(store: Store, name: str = "scan", stale_after: timedelta = timedelta
 def _is_stale(row, host: str, stale_after: timedelta, now: datetime) -> bool:
     if row["host"] == host and not _alive(row["pid"]):
         return True
-    heartbeat = as_utc(row["heartbeat_at"]) or datetime.min.replace(tzinfo=timezone.utc)
+    heartbeat = as_utc(row["heartbeat_at"]) or datetime.min.replace(tzinfo=UTC)
     return now - heartbeat > stale_after
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from scanner.core.model import ItemKind, ItemRef
@@ -20,7 +20,7 @@ from scanner.core.model import ItemKind, ItemRef
 def aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored is UTC."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

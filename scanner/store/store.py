@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from scanner.core.dates import as_utc
 from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
 from scanner.store import schema as s
-from scanner.store.rows import StoredItem, aware
+from scanner.store.rows import StoredItem
 
 
 def utcnow() -> datetime:
@@ -582,7 +582,7 @@ class Store:
         APScheduler's job table without unpickling the jobs."""
         jobs = s.schedule_jobs
         with self.engine.connect() as conn:
-            return {job_id: datetime.fromtimestamp(ts, timezone.utc) if ts is not None else None
+            return {job_id: datetime.fromtimestamp(ts, UTC) if ts is not None else None
                     for job_id, ts in conn.execute(select(jobs.c.id, jobs.c.next_run_time))}
 
     def size_bytes(self) -> int | None:

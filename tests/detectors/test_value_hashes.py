@@ -10,7 +10,6 @@ import pytest
 from detectors import entities as E
 from detectors.canonical import canonical
 from scanner.core.privacy import ValueHasher
-
 from tests.detectors.conftest import body
 
 PINNED = [

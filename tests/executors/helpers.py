@@ -116,8 +116,8 @@ def measure_overlaps(tmp_path: Path, make_executor: Callable[[Any, int], Any]) -
     the most batches that were running at once, overall and per mailbox."""
     from connectors.base import ConnectorContext
     from scanner.analysis import AnalysisSpec
-    from scanner.executors import Work
     from scanner.core.model import Seen
+    from scanner.executors import Work
     from tests.executors.poison import PoisonConfig, PoisonFolderConnector
 
     share = tmp_path / "share"

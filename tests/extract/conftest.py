@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.extract import Extraction, ExtractionLimits, Extractor
 from scanner.core.model import Fetched, ItemKind
+from scanner.extract import Extraction, ExtractionLimits, Extractor
 from tests.extract import corpus
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from scanner.extract import ExtractionCache
 from scanner.core.model import ItemKind
+from scanner.extract import ExtractionCache
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, codes, run, text_of
 

@@ -8,8 +8,8 @@ import base64
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner.extract import MESSAGES, Extraction
 from scanner.core.model import ItemKind
+from scanner.extract import MESSAGES, Extraction
 from tests.extract import corpus
 from tests.extract.conftest import run
 

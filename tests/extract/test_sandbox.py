@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from scanner.extract import ExtractionLimits, Extractor, extract
 from scanner.core.model import Fetched, ItemKind
+from scanner.extract import ExtractionLimits, Extractor, extract
 from tests.extract import corpus
 from tests.extract.conftest import all_codes, assert_healthy, run, text_of
 

@@ -7,7 +7,7 @@ outbox instead, and a Graph source sends both through the same sendMail."""
 from __future__ import annotations
 
 import email
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from scanner.store import Store
 from tests.operations.conftest import make_settings
 from tests.reports.reports_testkit import digest, item
 
-NOW = datetime(2027, 1, 4, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 6, 0, tzinfo=UTC)
 SENDER = "privacy@school.nl"
 EWS_SOURCE = {"kind": "ews", "name": "exchange", "service_endpoint": "https://127.0.0.1:9/EWS/Exchange.asmx",
               "auth": "basic", "username": "svc", "password": {"env": "TEST_OUTGOING_EWS"},

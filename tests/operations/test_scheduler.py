@@ -17,8 +17,6 @@ import pytest
 from scanner import scheduling
 from scanner.core.exitcodes import ExitCode
 from scanner.scheduling import ScheduleService
-
-from scanner.scheduling import ScheduleService
 from scanner.store import Store
 from scanner.store.lock import acquire
 from scanner.triggers import SchoolCronTrigger

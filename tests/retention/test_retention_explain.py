@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from scanner.retention import RetentionPolicy, RetentionSettings
 from scanner.core.dates import format_date
+from scanner.retention import RetentionPolicy, RetentionSettings
 from scanner.retention.explain import term_text
 from scanner.retention.settings import Term
 from tests.retention.retention_helpers import at, facts

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scanner.core.dates import local_date
 from scanner.retention.schoolyear import (
     add_years,
     check_start,
     school_year_end,
     school_year_of,
 )
-from scanner.core.dates import local_date
 from tests.retention.retention_helpers import AMS
 
 

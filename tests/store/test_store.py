@@ -118,8 +118,7 @@ def test_stored_item_follows_the_items_table(store):
     order, so a migration that adds one fails here and not by shifting every field after it."""
     from dataclasses import fields
 
-    from scanner.store import StoredItem
-    from scanner.store import schema
+    from scanner.store import StoredItem, schema
 
     assert [f.name for f in fields(StoredItem)] == [c.name for c in schema.items.columns]
     run = store.begin_run("scan", pid=1, host="h")

@@ -12,7 +12,7 @@ a row, leave a schema equal to the declared one, and the notifications, the serv
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -132,7 +132,7 @@ def test_a_database_of_the_previous_release_upgrades_without_losing_state(databa
     # the service unpickles the old jobs and keeps their planned runs; status reads them
     planned = {"scan": datetime(2026, 12, 1, 2, 0, tzinfo=AMS), "report": datetime(2026, 12, 1, 8, 0, tzinfo=AMS),
                "digest": datetime(2026, 12, 7, 7, 0, tzinfo=AMS)}
-    assert store.planned_jobs() == {k: v.astimezone(timezone.utc) for k, v in planned.items()}
+    assert store.planned_jobs() == {k: v.astimezone(UTC) for k, v in planned.items()}
     service = ScheduleService(settings, store.engine, clock=_Clock(datetime(2026, 11, 30, 13, 0, tzinfo=AMS)))
     service.start()
     assert service.next_runs() == planned

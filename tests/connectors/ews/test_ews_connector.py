@@ -8,15 +8,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
-from fake_ews import (
-    JUF,
-    MEESTER,
-    SERVICE_PASSWORD,
-    SERVICE_USER,
-    FakeEwsServer,
-    FakeExchange,
-    make_certificate,
-)
 from pydantic import ValidationError
 
 from connectors.base import ConnectorContext, ItemFetchError, SourceError

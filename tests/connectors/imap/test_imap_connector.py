@@ -9,7 +9,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from dovecot_server import TOKENS, USERS, Dovecot, free_port
 from imapclient import IMAPClient
 from pydantic import ValidationError
 

@@ -6,8 +6,6 @@ import json
 import os
 from typing import Any
 
-from samba_server import Samba
-
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
 from scanner.core.model import Cursor, Gone, ItemRef, Seen

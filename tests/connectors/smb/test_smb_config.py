@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import yaml
 from pydantic import ValidationError
-from smb_helpers import crawl_all, make_connector
 
 from connectors.registry import config_model, connector_class
 from connectors.smb import SmbConfig, SmbConnector

@@ -11,18 +11,6 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from samba_server import Samba
-from smb_helpers import crawl_all, make_connector
-from smb_tree import (
-    BIG_DIR_FILES,
-    LOOP_NAME,
-    MAPPED_SID,
-    MAPPED_UID,
-    ODD_NAMES,
-    OLD,
-    Tree,
-    write_file,
-)
 
 from connectors.base import ConnectorContext, ItemFetchError
 from connectors.smb import SmbConfig, SmbConnector
