@@ -15,8 +15,9 @@ from typing import Any
 from connectors.base import ConnectorContext, SourceError
 from connectors.registry import connector_class
 from scanner.config import Settings
-from scanner.model import ItemKind, ItemRef
+
 from scanner.store import Store
+from scanner.store.store import ref_from_row
 
 log = logging.getLogger(__name__)
 TAG_STATUSES = ("verlopen", "binnenkort")
@@ -27,13 +28,6 @@ class ActionStats:
     tagged: int = 0
     failed: int = 0
     skipped_sources: list[str] = field(default_factory=list)
-
-
-def ref_from_row(row: dict[str, Any]) -> ItemRef:
-    return ItemRef(source=row["source"], item_key=row["item_key"], kind=ItemKind(row["kind"]), owner=row["owner"],
-                   folder=row["folder"] or "", title="", date=row["item_date"], size=row["size"],
-                   change_key=row["change_key"], link=row["link"], unit_key=row["unit_key"],
-                   labels=tuple(row["labels"] or ()))
 
 
 def apply_actions(settings: Settings, store: Store) -> ActionStats:
