@@ -391,8 +391,7 @@ class ScanRunner:
                     and not item.retry_due(attempts)):
                 unchanged.append(ref)
                 continue
-            if item is not None:
-                state.queued.add(item.id)
+            state.queued.add(item.id if item is not None else item_id(source, ref.item_key))
             if item and item.analysed and item.content_hash and (not item.attempts or item.stale):
                 # A good stored analysis: the same bytes again keep it without detection.
                 changed.append(replace(ref, stored_hash=item.content_hash))
