@@ -375,13 +375,16 @@ class Store:
                 good_before = old is not None and old.analysed_run is not None and (
                     not (old.attempts or 0) or bool(old.stale))
                 if failure and good_before:
-                    # Keep the last good analysis; refresh where the item is and what failed.
+                    # Keep the last good analysis; refresh where the item is, which version failed
+                    # (its change key and listed size, so a retry built from the store asks for
+                    # that version), and what failed.
                     outcome.stale.add(ident)
                     ref = result.ref
                     codes = set(old.error_codes or ()) - RETRYABLE_ERRORS | {e.code for e in result.errors}
                     keeps.append(dict(
                         b_id=ident, unit_key=ref.unit_key, owner=ref.owner, department=department,
-                        folder=ref.folder, link=ref.link, change_key=ref.change_key, labels=list(ref.labels),
+                        folder=ref.folder, link=ref.link, change_key=ref.change_key, size=ref.size,
+                        labels=list(ref.labels),
                         state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
                         error_codes=sorted(codes), attempts=attempts, last_error=failure, stale=True,
                         retention_status=None))

@@ -18,7 +18,8 @@ Faults are what real servers and shares do, described by the contract, not by ou
 - ``expire``: folders whose stored cursor is no longer valid (410 on the delta token);
 - ``unit_error``: folders whose listing breaks off half way (``SourceError``, no cursor);
 - ``no_units``: the source lists no units at all (an unmounted share);
-- ``empty``: every unit lists nothing (an empty mount point).
+- ``empty``: every unit lists nothing (an empty mount point; a delta unit answers "no changes"
+  and keeps its cursor).
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ class MemoryConnector(Connector):
         world, faults, folder = self.world, self.world.faults, unit.key
         files = {} if faults.empty else world.folders.get(folder, {})
         blind = faults.blind.get(folder)
+        if self.config.delta and faults.empty:
+            yield Cursor(cursor)
+            return
         if self.config.delta and blind is not None:
             yield Blind("", "access_denied", f"map {folder} niet leesbaar / folder {folder} unreadable")
             yield Cursor(cursor)
