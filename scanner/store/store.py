@@ -84,7 +84,6 @@ class SavedBatch:
     """Ids whose attempt failed with a retryable error -> attempts now spent."""
     stale: set[str] = field(default_factory=set)
     """Ids whose last good analysis was kept."""
-    inserted: set[str] = field(default_factory=set)
 
 
 def ref_from_row(row: dict[str, Any]) -> ItemRef:
@@ -361,6 +360,7 @@ class Store:
         finding_rows: list[dict[str, Any]] = []
         error_rows: list[dict[str, Any]] = []
         outcome = SavedBatch()
+        inserted: set[str] = set()
         c = s.items.c
         with self.engine.begin() as conn:
             existing = {row.id: row for row in conn.execute(select(
@@ -395,13 +395,11 @@ class Store:
                 replaced.append(ident)
                 values = _item_values(result, run_id, now, source_kind, department)
                 values.update(attempts=attempts, last_error=failure, stale=False)
-                if old is not None:
-                    updates.append({"b_id": ident, **values})
-                elif ident in outcome.inserted:
+                if old is not None or ident in inserted:
                     updates.append({"b_id": ident, **values})
                 else:
                     inserts.append({"id": ident, "first_seen_run": run_id, **values})
-                    outcome.inserted.add(ident)
+                    inserted.add(ident)
                 for finding in (result.verdict.findings if result.verdict else []):
                     finding_rows.append(dict(
                         item_id=ident, entity=finding.entity, category=finding.category,
