@@ -13,7 +13,32 @@ pipeline drives it in three steps, which keeps discovery cheap and content handl
 Errors: a problem with one item raises :class:`ItemFetchError` from ``fetch`` (recorded
 against that item); a problem with a whole unit or source raises :class:`SourceError` (recorded
 against the source, the other units and sources go on). Messages must never contain content,
-subjects or detected values.
+subjects or detected values. Item error codes in :data:`scanner.core.model.RETRYABLE_ERRORS`
+(``fetch_failed``, ``throttled``, ``unreachable``, ``offline``, ``locked``, ``access_denied``
+...) mean "not this time": the pipeline fetches the item again in the next runs (whatever the
+delta says), keeps its last good analysis meanwhile and never closes it for that; any other
+code says what the item is. So a permission error on one file is ``access_denied``, never
+``vanished`` or ``not_found``.
+
+What a crawl could not see is never a deletion. Two ways to say so, both honoured by the
+pipeline:
+
+- :class:`~scanner.core.model.Blind` ``(item_prefix, code, message)`` from ``crawl``: part of the
+  unit could not be listed (an unreadable subfolder, a folder that failed to SELECT, a 403).
+  Nothing stored under ``item_prefix`` is closed this run, neither as unseen in this unit nor
+  as part of a unit that vanished from :meth:`Connector.units` (``""`` protects the unit
+  itself); the pipeline records a warning (``source_errors.severity = 'warning'``) naming the
+  place, which does not count as a failing run. A delta unit that cannot read part of itself
+  must not move its cursor past the changes it could not list.
+- a unit key ending in ``"/*"`` from ``units``: listing *below* that prefix failed (a mailbox
+  whose folders could not be listed, a share whose subfolders could not be read); no unit
+  whose key starts with the prefix is closed as vanished. ``crawl`` of such a unit yields just
+  ``Cursor(None)`` (or raises ``SourceError`` to name the problem).
+
+A :class:`~scanner.core.model.Resync` from ``crawl`` (the stored cursor was refused) makes that
+crawl a full listing: what it does not list is closed, what reappears under another key is a
+move. Separately, any listing that would close more than ``scan.outage_share`` of a unit or
+source is held back as a suspected outage (docs/operations.md).
 
 Connectors are constructed from their (picklable) configuration in whichever process runs
 them, so the same source can be crawled on the driver and fetched on a Dask worker.
@@ -107,8 +132,10 @@ class Connector(abc.ABC):
         self.context = context or ConnectorContext()
         self.warnings: list[tuple[str, str, str]] = []
         """Non-fatal problems met while crawling (unit key, code, message): a subfolder with
-        access denied, a file that vanished. The pipeline records them as source errors after
-        each unit and clears the list; the crawl itself goes on."""
+        access denied, a file that vanished. The pipeline records them as source warnings
+        (severity 'warning': reported, not a failing run) after each unit and clears the list;
+        the crawl itself goes on. A warning protects nothing: what could not be listed must be a
+        :class:`~scanner.core.model.Blind` event."""
 
     def warn(self, unit_key: str, code: str, message: str) -> None:
         """Record a non-fatal crawl problem (never put content or file names in ``message``)."""
@@ -136,9 +163,10 @@ class Connector(abc.ABC):
 
         Must end with exactly one :class:`~scanner.core.model.Cursor` event once the unit was fully
         listed. If the stored cursor is no longer valid (expired delta token, changed
-        UIDVALIDITY) the connector falls back to a full crawl by itself and says so with
-        ``Seen`` events for everything that exists; the pipeline keeps stored findings of
-        unchanged items.
+        UIDVALIDITY) the connector falls back to a full crawl by itself and says so with a
+        :class:`~scanner.core.model.Resync` event first, then ``Seen`` events for everything that
+        exists; the pipeline keeps stored findings of unchanged items and closes the rest.
+        Parts it cannot list are :class:`~scanner.core.model.Blind` events (module docstring).
         """
 
     @abc.abstractmethod

@@ -134,3 +134,13 @@ class RunReportData:
     """Shown prominently when detection runs in a degraded mode (no spaCy model installed)."""
     sources: list[SourceRunStats] = field(default_factory=list)
     item_errors_by_code: dict[str, int] = field(default_factory=dict)
+    warnings: list[tuple[str, str, str, int]] = field(default_factory=list)
+    """(source, code, message, count) of what the run handled safely: a place a listing could
+    not see (its items were kept), a suspected outage (nothing closed). Not failures."""
+    moved: int = 0
+    """Items found again under another key: not in "cleaned up"."""
+    stale: int = 0
+    """Items that could not be read this run and keep their last good analysis."""
+    given_up: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(source, last error code) -> items whose retry attempts are used up: permanent errors."""
+    retry_attempts: int = 0

@@ -99,6 +99,7 @@ def render_run_report(data: RunReportData, language: str = "nl") -> RenderedRunR
         "sources": sources,
         "total": _view(totals),
         "item_errors": sorted(data.item_errors_by_code.items(), key=lambda kv: (-kv[1], kv[0])),
+        "given_up": sorted(data.given_up.items()),
         "failed": data.status.lower() not in ("completed", "voltooid", "ok", "success", "klaar"),
     }
     return RenderedRunReport(subject=subject, html=render("run_report.html.j2", **context),

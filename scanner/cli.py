@@ -121,14 +121,18 @@ def _add_scan(cli: click.Group) -> None:
     @cli.command(help=t("cli.scan"))
     @_config_option()
     @click.option("--progress/--no-progress", default=None, help="Voortgang tonen / show progress.")
-    def scan(config: Path, progress: bool | None) -> None:
+    @click.option("--confirm-removals", "confirm_removals", multiple=True, metavar="BRON/SOURCE",
+                  help="Bevestig dat wat BRON niet meer toont echt weg is (na een vermoedelijke storing) / "
+                       "confirm that what SOURCE no longer lists is really gone (after a suspected outage).")
+    def scan(config: Path, progress: bool | None, confirm_removals: tuple[str, ...]) -> None:
         from scanner.jobs import run_scan
         from scanner.scheduling import stop_on_signals
 
         settings = _load(config)
         # SIGTERM from cron/systemd: finish the batches in flight, checkpoint, exit.
         with stop_on_signals() as stop:
-            code = run_scan(settings, progress=progress, echo=click.echo, stop=stop)
+            code = run_scan(settings, progress=progress, echo=click.echo, stop=stop,
+                            confirm_removals=confirm_removals)
         sys.exit(code)
 
 

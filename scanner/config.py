@@ -118,6 +118,21 @@ class NotifySettings(StrictModel):
     failing_source_runs: int = Field(default=3, ge=1)
 
 
+class ScanSettings(StrictModel):
+    """How the scan treats failures and suspicious listings (see docs/operations.md)."""
+
+    retry_attempts: int = Field(default=5, ge=1, le=100)
+    """An item whose fetch or analysis failed with a retryable error is tried again in the next
+    runs, at most this many attempts in all; then it is a permanent error in the run report."""
+    outage_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    """A listing that would close more than this share of a source's or unit's stored items is
+    a suspected outage (an unmounted share, an expired permission): nothing is closed until
+    a second run sees the same or IT confirms with ``scan --confirm-removals SOURCE``."""
+    outage_min_items: int = Field(default=5, ge=1)
+    """The share rule applies from this many stored items on; a unit or source that lists
+    nothing at all while items are stored is always suspect."""
+
+
 class Settings(StrictModel):
     """The whole configuration. ``config_file`` is where it came from (None: defaults only)."""
 
@@ -135,6 +150,7 @@ class Settings(StrictModel):
     actions: ActionSettings = ActionSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     notify: NotifySettings = NotifySettings()
+    scan: ScanSettings = ScanSettings()
     config_file: Path | None = None
 
     @property

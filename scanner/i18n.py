@@ -57,10 +57,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     # run output
     "scan.summary": {
         "nl": "Scan {run_id} {status} in {seconds:.1f} s: {seen} items gezien, {analysed} geanalyseerd, "
-              "{skipped} ongewijzigd, {closed} opgeruimd, {flagged} met leerlinggegevens, {errors} fouten.",
+              "{skipped} ongewijzigd, {closed} opgeruimd, {moved} verplaatst, {flagged} met leerlinggegevens, "
+              "{errors} fouten, {warnings} waarschuwingen.",
         "en": "Scan {run_id} {status} in {seconds:.1f} s: {seen} items seen, {analysed} analysed, "
-              "{skipped} unchanged, {closed} cleaned up, {flagged} with student data, {errors} errors.",
+              "{skipped} unchanged, {closed} cleaned up, {moved} moved, {flagged} with student data, "
+              "{errors} errors, {warnings} warnings.",
     },
+    "scan.retries": {
+        "nl": "Opnieuw geprobeerd: {retried} items; {stale} niet te lezen (laatste goede analyse bewaard); "
+              "{gave_up} opgegeven na {attempts} pogingen.",
+        "en": "Tried again: {retried} items; {stale} unreadable (last good analysis kept); "
+              "{gave_up} given up after {attempts} attempts.",
+    },
+    "scan.source_warning": {"nl": "Waarschuwing bron {source}: {message}",
+                            "en": "Warning, source {source}: {message}"},
+    "scan.unknown_source": {"nl": "Onbekende bron bij --confirm-removals: {names}",
+                            "en": "Unknown source for --confirm-removals: {names}"},
     "scan.retention": {
         "nl": "Bewaartermijn: {verlopen} verlopen, {binnenkort} binnenkort, {ok} binnen termijn.",
         "en": "Retention: {verlopen} overdue, {binnenkort} due soon, {ok} within retention.",

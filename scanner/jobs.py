@@ -26,17 +26,25 @@ log = logging.getLogger(__name__)
 Echo = Callable[[str], Any]
 
 def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = print,
-             stop: threading.Event | None = None, today: datetime | None = None) -> int:
-    """Run (or resume) a scan and print its summary. Returns an exit code."""
+             stop: threading.Event | None = None, today: datetime | None = None,
+             confirm_removals: tuple[str, ...] = ()) -> int:
+    """Run (or resume) a scan and print its summary. Returns an exit code.
+
+    ``confirm_removals``: sources whose suspected outage IT confirms as real removals."""
     from scanner.pipeline import DetectionSettingsError, ScanRunner
     from scanner.progress import progress_hook
     from scanner.store import Store
     from scanner.store.lock import LockedError
 
+    unknown = sorted(set(confirm_removals) - {source.name for source in settings.sources})
+    if unknown:
+        echo(t("scan.unknown_source", names=", ".join(unknown)))
+        return ExitCode.CONFIG
     store = Store(settings.database_url)
     hook = progress_hook(progress)
     try:
-        runner = ScanRunner(settings, store, stop=stop, progress=hook, today=today)
+        runner = ScanRunner(settings, store, stop=stop, progress=hook, today=today,
+                            confirm_removals=confirm_removals)
         summary = runner.run()
     except LockedError as exc:
         echo(t("scan.locked", pid=exc.pid, host=exc.host, since=exc.since.isoformat(timespec="seconds")))
@@ -59,11 +67,15 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
         echo(t("scan.resumed", run_id=summary.run_id))
     echo(t("scan.summary", run_id=summary.run_id, status=summary.status, seconds=summary.seconds,
            seen=totals["seen"], analysed=totals["analysed"], skipped=totals["unchanged"],
-           closed=totals["closed"], flagged=totals["flagged"],
-           errors=totals["item_errors"] + totals["source_errors"]))
+           closed=totals["closed"], moved=totals["moved"], flagged=totals["flagged"],
+           errors=totals["item_errors"] + totals["source_errors"], warnings=totals["warnings"]))
+    if totals["stale"] or totals["gave_up"] or totals["retried"]:
+        echo(t("scan.retries", retried=totals["retried"], stale=totals["stale"], gave_up=totals["gave_up"],
+               attempts=settings.scan.retry_attempts))
     echo(t("scan.retention", **summary.retention))
     for error in store.source_errors(summary.run_id):
-        echo(t("scan.source_error", source=error["source"], message=error["message"]))
+        key = "scan.source_warning" if error.get("severity") == "warning" else "scan.source_error"
+        echo(t(key, source=error["source"], message=error["message"]))
     echo(t("scan.detection", mode=summary.detection_mode))
     if settings.actions.tag_flagged:
         from scanner.actions import apply_actions
@@ -160,7 +172,7 @@ def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = 
     paths = report.write(target)
     last = store.runs("scan", limit=1)
     if last:
-        data = run_report_data(store, last[0]["id"])
+        data = run_report_data(store, last[0]["id"], settings.scan.retry_attempts)
         if data is not None:
             rendered = render_run_report(data, settings.report_language)
             (target / "run-rapport.html").write_text(rendered.html, encoding="utf-8")

@@ -52,7 +52,8 @@ def scan_problems(settings: Settings, store: Any, run_id: int) -> list[Problem]:
         problems.append(Problem("run_failed", "scan",
                                 f"scan #{run_id} mislukt / failed ({_error_class(run.get('error'))})"))
     codes: dict[str, Counter] = {}
-    for error in store.source_errors(run_id):
+    # Warnings (a blind spot, a suspected outage) are in the run report, not in IT's alarm mail.
+    for error in store.source_errors(run_id, severity="error"):
         codes.setdefault(error["source"], Counter())[error["code"]] += 1
     threshold = settings.notify.failing_source_runs
     for source in settings.sources:

@@ -8,6 +8,19 @@ cursor is saved, and a fully listed unit's unseen items closed, only once every 
 unit was stored; so a run killed at any point resumes with the same results as a run that was
 never interrupted: completed units are skipped, the interrupted unit is crawled again from its
 old cursor, and items already stored with an unchanged change key are not analysed twice.
+
+What the store says must stay true whatever the sources do (docs/architecture.md, "The store
+tells the truth"):
+
+- a unit whose crawl yielded :class:`~scanner.core.model.Resync` is a full listing for this run;
+- nothing under a :class:`~scanner.core.model.Blind` prefix is closed, and the blind spot is a
+  warning naming the place, not a failure;
+- an item whose last attempt failed with a retryable error is queued again from the store in
+  the next run (a delta never lists it again by itself), for ``scan.retry_attempts`` attempts,
+  keeping its last good analysis meanwhile;
+- a listing that would close more than ``scan.outage_share`` of what a unit or source held
+  closes nothing until a second run sees the same or IT confirms (``--confirm-removals``);
+- the run's figures are saved with every finished unit, so a resumed run reports all of it.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +40,7 @@ from connectors.base import Connector, ConnectorContext, SourceConfig, SourceErr
 from connectors.registry import connector_class
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
-from scanner.core.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
+from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Resync, Seen, Unit
 from scanner.core.privacy import load_or_create_secret
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
@@ -37,12 +50,19 @@ from scanner.store.lock import RunLock, acquire
 log = logging.getLogger(__name__)
 
 TRIAGE_CHUNK = 500
+OUTAGE = "suspected_outage"
 HEARTBEAT_SECONDS = 60.0
 
 
 class DetectionSettingsError(Exception):
     """The detection engine refuses its settings (an unreadable roster, a bad number pattern):
     a configuration problem, raised before any item is touched."""
+
+
+UNIT_COUNTS = ("seen", "analysed", "unchanged", "closed", "flagged", "item_errors", "bytes_read", "seconds",
+               "retried", "stale", "gave_up")
+"""Figures that belong to one unit's crawl: a unit interrupted before it finished is crawled
+again by the resumed run, so these are saved only with the finished unit."""
 
 
 @dataclass
@@ -52,9 +72,20 @@ class SourceStats:
     analysed: int = 0
     unchanged: int = 0
     closed: int = 0
+    """Items closed as deleted at the source (deletion evidence); moves are not in it."""
+    moved: int = 0
+    """Items found again under another key (same content): not deletions."""
     flagged: int = 0
     item_errors: int = 0
     source_errors: int = 0
+    warnings: int = 0
+    """Blind spots and suspected outages: handled safely, reported, not failures."""
+    retried: int = 0
+    """Items queued from the store because their last attempt failed (not listed by the source)."""
+    stale: int = 0
+    """Items that could not be read and keep their last good analysis."""
+    gave_up: int = 0
+    """Items whose last allowed attempt failed in this run: permanent errors now."""
     units: int = 0
     units_done: int = 0
     bytes_read: int = 0
@@ -76,7 +107,8 @@ class RunSummary:
     resumed: bool = False
 
     def totals(self) -> dict[str, int]:
-        keys = ("seen", "analysed", "unchanged", "closed", "flagged", "item_errors", "source_errors", "bytes_read")
+        keys = ("seen", "analysed", "unchanged", "closed", "moved", "flagged", "item_errors", "source_errors",
+                "warnings", "retried", "stale", "gave_up", "bytes_read")
         return {k: sum(getattr(s, k) for s in self.sources.values()) for k in keys}
 
 
@@ -87,11 +119,24 @@ class _UnitState:
     outstanding: int = 0
     crawl_done: bool = False
     failed: bool = False
+    interrupted: bool = False
+    """Stopped by a stop request: the resumed run crawls it again (and counts it then)."""
     cursor: str | None = None
     cursor_seen: bool = False
+    resync: bool = False
+    """The crawl said :class:`Resync`: a full listing this run, whatever the unit says."""
+    blind: list[str] = field(default_factory=list)
+    """Item key prefixes this crawl could not see (:class:`Blind`): never closed this run."""
     seen: set[str] = field(default_factory=set)
     """Ids found unchanged and not written at all (for closing what was not seen)."""
-    stats: dict[str, int] = field(default_factory=lambda: {"seen": 0, "analysed": 0, "unchanged": 0, "closed": 0})
+    queued: set[str] = field(default_factory=set)
+    """Ids this crawl queued for analysis (so the retry queue does not queue them twice)."""
+    stats: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(UNIT_COUNTS, 0))
+
+    def count(self, runner_stats: SourceStats, key: str, value: int | float = 1) -> None:
+        """Add to this unit's figure and the source's live figure at once."""
+        self.stats[key] += value
+        setattr(runner_stats, key, getattr(runner_stats, key) + value)
 
 
 ProgressHook = Callable[[str, dict[str, Any]], None]
@@ -102,8 +147,11 @@ class ScanRunner:
 
     def __init__(self, settings: Settings, store: Store | None = None, *,
                  executor: Executor | None = None, stop: threading.Event | None = None,
-                 progress: ProgressHook | None = None, today: datetime | None = None) -> None:
+                 progress: ProgressHook | None = None, today: datetime | None = None,
+                 confirm_removals: Iterable[str] = ()) -> None:
         self.settings = settings
+        self.confirm_removals = frozenset(confirm_removals)
+        """Sources whose suspected outage IT confirmed: their removals are real this run."""
         self.store = store or Store(settings.database_url)
         self.stop = stop or threading.Event()
         self.progress = progress
@@ -118,6 +166,10 @@ class ScanRunner:
                                  extraction=settings.extraction, secret=self.secret, context=self.context)
         self._executor = executor
         self.stats: dict[str, SourceStats] = {}
+        """Live figures of the whole run (earlier attempts included)."""
+        self._open: set[_UnitState] = set()
+        """Units crawled but not finished: their figures are not saved yet."""
+        self.resumed = False
         self.run_id = 0
         self._last_heartbeat = 0.0
         self._lock: RunLock | None = None
@@ -135,7 +187,7 @@ class ScanRunner:
             host, pid = socket.gethostname(), os.getpid()
             if unfinished:
                 self.run_id = unfinished["id"]
-                resumed = True
+                resumed = self.resumed = True
                 self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=None,
                                       detection_notice=None)
                 self._restore_stats(unfinished.get("stats") or {})
@@ -171,9 +223,12 @@ class ScanRunner:
                 status, error = "failed", f"{type(exc).__name__}"
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
-            moved = self.store.absorb_moves(self.run_id)
-            if moved:
-                log.info("%d items moved within their source (findings kept)", moved)
+            for name, moves in self.store.absorb_moves(self.run_id).items():
+                # A move is not deletion evidence: out of "cleaned up", into "moved".
+                log.info("%d items of %s moved within their source (findings kept)", moves, name)
+                if name in self.stats:
+                    self.stats[name].closed -= moves
+                    self.stats[name].moved += moves
             retention = recompute_retention(self.store, self.settings, today=self.today)
             self.store.finish_run(self.run_id, status, self._stats_payload(retention, executor), error)
             return RunSummary(self.run_id, status, time.monotonic() - started, self.stats, retention,
@@ -204,7 +259,6 @@ class ScanRunner:
                 self._close(connector)
                 continue
             stats.units = len(units)
-            self._close_vanished_units(source, units)
             done = self.store.done_units(self.run_id, source.name)
             stats.units_done = len(done)
             for unit in units:
@@ -214,9 +268,13 @@ class ScanRunner:
                     continue
                 yield from self._crawl_unit(connector, source, unit)
             self._close(connector)
+            if not self.stop.is_set():
+                # After the crawl, so blind spots met in any unit protect vanished units too.
+                self._close_vanished_units(source, units)
 
     def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit) -> Iterator[Work]:
         state = _UnitState(source=source, unit=unit)
+        self._open.add(state)
         pending: list[ItemRef] = []
         gone: list[str] = []
         try:
@@ -234,13 +292,23 @@ class ScanRunner:
                         gone = []
                 elif isinstance(event, Cursor):
                     state.cursor, state.cursor_seen = event.value, True
+                elif isinstance(event, Resync):
+                    state.resync = True
+                    log.info("source %s: a unit is listed afresh (%s): full listing this run",
+                             source.name, event.reason)
+                elif isinstance(event, Blind):
+                    state.blind.append(event.item_prefix)
+                    self._source_error(source.name, unit.key, event.code, event.message,
+                                       severity="warning", item_prefix=event.item_prefix)
                 if self.stop.is_set():
-                    state.failed = True  # not complete: the resumed run crawls it again
+                    state.failed = state.interrupted = True  # the resumed run crawls it again
                     break
             yield from self._triage(state, pending)
             self._close_gone(state, gone)
             if not state.cursor_seen and not state.failed:
                 raise SourceError("protocol", "crawl eindigde zonder cursor / crawl ended without cursor")
+            if not state.failed and not (unit.full_listing or state.resync):
+                yield from self._retry_queue(state)
         except SourceError as exc:
             state.failed = True
             self._source_error(source.name, unit.key, exc.code, str(exc))
@@ -251,7 +319,8 @@ class ScanRunner:
                                f"map kon niet worden doorlopen / folder could not be crawled ({type(exc).__name__})")
         finally:
             for unit_key, code, message in connector.warnings:
-                self._source_error(source.name, unit_key, code, message)
+                # Non-fatal by the connector contract (base.Connector.warnings): a warning.
+                self._source_error(source.name, unit_key, code, message, severity="warning")
             connector.warnings.clear()
         state.crawl_done = True
         self._maybe_complete(state)
@@ -259,14 +328,55 @@ class ScanRunner:
     def _close_vanished_units(self, source: SourceConfig, units: list[Unit]) -> None:
         """Close the items of units an earlier run completed but the source no longer lists
         (a deleted mail folder or home directory). A unit key ending in ``/*`` is a connector's
-        sign that listing below that prefix failed this run: nothing under it is closed."""
+        sign that listing below that prefix failed this run: nothing under it is closed; nor
+        is anything under a blind spot met in this run (all attempts). When the vanished units
+        hold more than ``scan.outage_share`` of the source (an unmounted share lists nothing),
+        that is a suspected outage: nothing is closed."""
         listed = {unit.key for unit in units}
         failed_prefixes = tuple(key[:-1] for key in listed if key.endswith("/*"))
-        for unit_key in self.store.unit_keys(source.name) - listed:
-            if failed_prefixes and unit_key.startswith(failed_prefixes):
-                continue
-            closed = self.store.close_unit(source.name, unit_key, self.run_id)
-            self.stats[source.name].closed += closed
+        vanished = [key for key in self.store.unit_keys(source.name) - listed
+                    if not (failed_prefixes and key.startswith(failed_prefixes))]
+        if not vanished:
+            return
+        protect = sorted(p for p in self.store.blind_prefixes(self.run_id, source.name) if p)
+        closing = self.store.unit_item_count(source.name, vanished, protect)
+        stats = self.stats[source.name]
+        if closing and self._suspected_outage(source, None, closing, self.store.unit_item_count(source.name),
+                                              stats.seen):
+            return
+        for unit_key in sorted(vanished):
+            def payload(closed: int) -> dict[str, Any]:
+                stats.closed += closed
+                return self._stats_payload({}, None)
+
+            self.store.close_unit(source.name, unit_key, self.run_id, protect=protect, run_stats=payload)
+
+    def _suspected_outage(self, source: SourceConfig, unit_key: str | None, closing: int, total: int,
+                          listed: int) -> bool:
+        """Would closing ``closing`` of ``total`` stored items (the listing saw ``listed``) be
+        taken for deletions while the source may just be away (an unmounted share, a revoked
+        permission)? Then record a warning naming the place and close nothing: a second
+        consecutive run that sees the same, or ``--confirm-removals SOURCE``, closes them."""
+        settings = self.settings.scan
+        suspicious = closing > 0 and (listed == 0 or (
+            total >= settings.outage_min_items and closing > settings.outage_share * total))
+        if not suspicious:
+            return False
+        if source.name in self.confirm_removals:
+            log.info("source %s: %d removals confirmed by IT", source.name, closing)
+            return False
+        if self.store.warned_in_previous_run(self.run_id, source.name, unit_key, OUTAGE):
+            log.info("source %s: %d removals seen by a second run in a row: closed", source.name, closing)
+            return False
+        where = (f"map {unit_key!r} van bron / folder {unit_key!r} of source" if unit_key is not None
+                 else "bron / source")
+        self._source_error(
+            source.name, unit_key, OUTAGE,
+            f"{where} {source.name}: {closing} van {total} items niet gevonden; vermoedelijk een storing, "
+            f"niets opgeruimd (bevestig met 'scan --confirm-removals {source.name}') / {closing} of {total} "
+            f"items not found; suspected outage, nothing closed (confirm with --confirm-removals)",
+            severity="warning")
+        return True
 
     def _triage(self, state: _UnitState, refs: list[ItemRef]) -> Iterator[Work]:
         if not refs:
@@ -274,12 +384,17 @@ class ScanRunner:
         source = state.source.name
         stats = self.stats[source]
         known = self.store.known_items(source, [ref.item_key for ref in refs])
+        attempts = self.settings.scan.retry_attempts
         unchanged, changed = [], []
         for ref in refs:
             item = known.get(ref.item_key)
-            if item and item.analysed and ref.change_key is not None and item.change_key == ref.change_key:
+            if (item and item.analysed and ref.change_key is not None and item.change_key == ref.change_key
+                    and not item.retry_due(attempts)):
                 unchanged.append(ref)
-            elif item and item.analysed and item.content_hash:
+                continue
+            state.queued.add(item.id if item is not None else item_id(source, ref.item_key))
+            if item and item.analysed and item.content_hash and (not item.attempts or item.stale):
+                # A good stored analysis: the same bytes again keep it without detection.
                 changed.append(replace(ref, stored_hash=item.content_hash))
             else:
                 changed.append(ref)
@@ -298,10 +413,28 @@ class ScanRunner:
                 state.seen.add(item.id)
         self.store.touch_items(self.run_id, moved)
         self.store.invalidate_retention(retention_facts)
-        stats.seen += len(refs)
-        stats.unchanged += len(unchanged)
-        state.stats["seen"] += len(refs)
-        state.stats["unchanged"] += len(unchanged)
+        # A resumed run crawls an interrupted unit again: what an earlier attempt of this run
+        # analysed shows up unchanged now, and is counted as analysed (once), not unchanged.
+        earlier = [known[r.item_key] for r in unchanged
+                   if self.resumed and known[r.item_key].analysed_run == self.run_id]
+        state.count(stats, "seen", len(refs))
+        state.count(stats, "unchanged", len(unchanged) - len(earlier))
+        state.count(stats, "analysed", len(earlier))
+        state.count(stats, "flagged", sum(1 for item in earlier if item.student_data))
+        yield from self._queue(state, changed)
+
+    def _retry_queue(self, state: _UnitState) -> Iterator[Work]:
+        """Queue the unit's items whose last attempt failed with a retryable error and that the
+        crawl did not list (a delta lists an item once; our failed download of it does not
+        make it list it again). Their refs are built from the store."""
+        refs = self.store.retry_candidates(state.source.name, state.unit.key, self.settings.scan.retry_attempts,
+                                           exclude=state.queued)
+        if refs:
+            log.info("source %s: %d items tried again after a failed attempt", state.source.name, len(refs))
+            state.count(self.stats[state.source.name], "retried", len(refs))
+            yield from self._queue(state, refs)
+
+    def _queue(self, state: _UnitState, changed: list[ItemRef]) -> Iterator[Work]:
         batch_size = self.settings.executor.batch_size
         for start in range(0, len(changed), batch_size):
             state.outstanding += 1
@@ -312,8 +445,7 @@ class ScanRunner:
     def _close_gone(self, state: _UnitState, keys: list[str]) -> None:
         if keys:
             closed = self.store.close_items(state.source.name, keys, self.run_id)
-            self.stats[state.source.name].closed += closed
-            state.stats["closed"] += closed
+            state.count(self.stats[state.source.name], "closed", closed)
 
     # --- results (single writer) ------------------------------------------------------------
 
@@ -325,41 +457,66 @@ class ScanRunner:
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
             self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
             results = [r for r in results if not r.content_unchanged]
-        self.store.save_results(self.run_id, results, source_kind=source.kind,
-                                department=state.unit.department or source.department)
+        saved = self.store.save_results(self.run_id, results, source_kind=source.kind,
+                                        department=state.unit.department or source.department)
         results = results + same
         stats = self.stats[source.name]
-        stats.analysed += len(results)
-        state.stats["analysed"] += len(results)
+        limit = self.settings.scan.retry_attempts
+        state.count(stats, "analysed", len(results))
+        state.count(stats, "stale", len(saved.stale))
+        state.count(stats, "gave_up", sum(1 for attempts in saved.failed.values() if attempts == limit))
         for result in results:
-            stats.bytes_read += result.bytes_read
-            stats.seconds += result.seconds
-            stats.item_errors += len(result.errors)
-            if result.verdict and result.verdict.student_data:
-                stats.flagged += 1
+            state.count(stats, "bytes_read", result.bytes_read)
+            state.count(stats, "seconds", result.seconds)
+            state.count(stats, "item_errors", len(result.errors))
+            if item_id(result.ref.source, result.ref.item_key) in saved.stale:
+                if self._was_flagged(result):
+                    state.count(stats, "flagged")
+            elif result.verdict and result.verdict.student_data:
+                state.count(stats, "flagged")
         state.outstanding -= 1
         self._maybe_complete(state)
         self._report_progress(state)
 
+    def _was_flagged(self, result: AnalysisResult) -> bool:
+        known = self.store.known_items(result.ref.source, [result.ref.item_key]).get(result.ref.item_key)
+        return bool(known and known.student_data)
+
     def _maybe_complete(self, state: _UnitState) -> None:
-        if not state.crawl_done or state.outstanding or state.failed:
+        if not state.crawl_done or state.outstanding:
             return
+        self._open.discard(state)
+        if state.interrupted:
+            return  # crawled again (and counted then) by the resumed run
         source, unit = state.source, state.unit
-        if unit.full_listing:
-            closed = self.store.close_unseen(source.name, unit.key, self.run_id, state.seen)
+        stats = self.stats[source.name]
+        if state.failed:
+            self.store.save_run_stats(self.run_id, self._stats_payload({}, None))
+            return
+        close: list[str] = []
+        if unit.full_listing or state.resync:
+            gone, total = self.store.unseen_items(source.name, unit.key, self.run_id, state.seen, state.blind)
             state.seen = set()
-            self.stats[source.name].closed += closed
-            state.stats["closed"] += closed
+            if gone and not self._suspected_outage(source, unit.key, len(gone), total, state.stats["seen"]):
+                close = gone
+            state.count(stats, "closed", len(close))
+        stats.units_done += 1
         self.store.complete_unit(self.run_id, source.name, unit.key, unit.label, unit.owner,
-                                 state.cursor, state.stats)
-        self.stats[source.name].units_done += 1
+                                 state.cursor, state.stats, close=close,
+                                 run_stats=self._stats_payload({}, None))
 
     # --- bookkeeping --------------------------------------------------------------------
 
-    def _source_error(self, source: str, unit_key: str | None, code: str, message: str) -> None:
+    def _source_error(self, source: str, unit_key: str | None, code: str, message: str, *,
+                      severity: str = "error", item_prefix: str | None = None) -> None:
         log.warning("source %s: %s (%s)", source, message, code)
-        self.stats[source].source_errors += 1
-        self.store.record_source_error(self.run_id, source, unit_key, code, message)
+        if severity == "warning":
+            self.stats[source].warnings += 1
+        else:
+            self.stats[source].source_errors += 1
+        self.store.record_source_error(self.run_id, source, unit_key, code, message,
+                                       severity=severity, item_prefix=item_prefix)
+        self.store.save_run_stats(self.run_id, self._stats_payload({}, None))
 
     def _heartbeat(self) -> None:
         now = time.monotonic()
@@ -377,13 +534,18 @@ class ScanRunner:
             known = {k: v for k, v in values.items() if k in SourceStats.__dataclass_fields__}
             self.stats[name] = SourceStats(**known)
 
-    def _stats_payload(self, retention: dict[str, int], executor: Executor) -> dict[str, Any]:
-        return {
-            "sources": {name: s.as_dict() for name, s in self.stats.items()},
-            "retention": retention,
-            "executor": executor.name,
-            "finished": datetime.now(UTC).isoformat(),
-        }
+    def _stats_payload(self, retention: dict[str, int], executor: Executor | None) -> dict[str, Any]:
+        """The run's figures as they are saved: live figures minus those of units still being
+        crawled (a resumed run crawls those again and counts them then)."""
+        sources = {name: s.as_dict() for name, s in self.stats.items()}
+        for state in self._open:
+            values = sources[state.source.name]
+            for key in UNIT_COUNTS:
+                values[key] -= state.stats[key]
+        payload: dict[str, Any] = {"sources": sources, "retention": retention}
+        if executor is not None:
+            payload.update(executor=executor.name, finished=datetime.now(UTC).isoformat())
+        return payload
 
     @staticmethod
     def _close(connector: Connector | None) -> None:

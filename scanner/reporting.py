@@ -78,15 +78,29 @@ def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFr
     return items, runs
 
 
-def run_report_data(store: Store, run_id: int) -> RunReportData | None:
-    """Counts, errors and detection mode of one scan, for the IT run report."""
+def run_report_data(store: Store, run_id: int, retry_attempts: int | None = None) -> RunReportData | None:
+    """Counts, errors and detection mode of one scan, for the IT run report.
+
+    "Cleaned up" counts real deletions only (moves apart); warnings (blind spots, suspected
+    outages) are listed apart from errors; items whose retry attempts are used up are listed
+    as permanent errors (``retry_attempts``: the configured bound, default the setting's)."""
     run = store.run(run_id)
     if run is None:
         return None
+    if retry_attempts is None:
+        from scanner.config import ScanSettings
+
+        retry_attempts = ScanSettings().retry_attempts
     stats = (run.get("stats") or {}).get("sources", {})
     errors: dict[str, Counter] = defaultdict(Counter)
     messages: dict[tuple[str, str], str] = {}
+    warnings: Counter = Counter()
+    warning_messages: dict[tuple[str, str], str] = {}
     for error in store.source_errors(run_id):
+        if error.get("severity") == "warning":
+            warnings[(error["source"], error["code"])] += 1
+            warning_messages.setdefault((error["source"], error["code"]), error["message"])
+            continue
         errors[error["source"]][error["code"]] += 1
         messages.setdefault((error["source"], error["code"]), error["message"])
     sources = []
@@ -103,6 +117,11 @@ def run_report_data(store: Store, run_id: int) -> RunReportData | None:
         status=run["status"], detection_mode=run["detection_mode"] or "",
         detection_notice=run["detection_notice"], sources=sources,
         item_errors_by_code=store.item_error_counts(run_id),
+        warnings=[(source, code, warning_messages[(source, code)], count)
+                  for (source, code), count in sorted(warnings.items())],
+        moved=sum(values.get("moved", 0) for values in stats.values()),
+        stale=sum(values.get("stale", 0) for values in stats.values()),
+        given_up=store.given_up(retry_attempts), retry_attempts=retry_attempts,
     )
 
 

@@ -8,6 +8,8 @@ usually means the nightly job is not running at all.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +40,8 @@ def next_runs(settings: Settings, now: datetime | None = None) -> dict[str, str 
 def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
     return {
         "runs": [], "last_run_failed": False, "last_run_status": None, "last_success": None, "stale": False,
-        "errors_per_source": [], "failing_streaks": {}, "detection_mode": None, "detection_notice": None,
+        "errors_per_source": [], "warnings_per_source": [], "given_up": [], "failing_streaks": {},
+        "detection_mode": None, "detection_notice": None,
         "next_runs": next_runs(settings, now), "service": None, "database_bytes": 0, "retention": {},
         "warnings": ["nog geen database: er is nog niet gescand / no database yet: nothing scanned so far"],
     }
@@ -63,15 +66,31 @@ def collect_status(settings: Settings, now: datetime | None = None) -> dict[str,
         store.close()
 
 
+def run_state(run: dict[str, Any]) -> str:
+    """The run's status as it really is: a run recorded as running whose process is gone
+    from this host (kill -9, a crash, a reboot) is ``interrupted``; the next scan resumes it."""
+    if run["status"] != "running" or not run.get("pid") or run.get("host") != socket.gethostname():
+        return run["status"]
+    try:
+        os.kill(int(run["pid"]), 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except (PermissionError, OSError):
+        return run["status"]  # alive under another user, or cannot tell
+    return run["status"]
+
+
 def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) -> dict[str, Any]:
     from scanner.core.dates import as_utc
 
-    runs = store.runs("scan", limit=10)
+    runs = [{**r, "status": run_state(r)} for r in store.runs("scan", limit=10)]
     last = runs[0] if runs else None
     errors: Counter = Counter()
+    warned: Counter = Counter()
     if last:
         for error in store.source_errors(last["id"]):
-            errors[(error["source"], error["code"])] += 1
+            # Warnings (a blind spot, a suspected outage) are reported apart: not failures.
+            (warned if error.get("severity") == "warning" else errors)[(error["source"], error["code"])] += 1
     completed = [r for r in store.runs("scan", limit=200) if r["status"] == "completed" and r["finished_at"]]
     last_success = as_utc(completed[0]["finished_at"]) if completed else None
     stale = bool(runs) and (last_success is None or now - last_success > STALE_AFTER)
@@ -92,6 +111,14 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
     for name, streak in sorted(streaks.items()):
         if streak >= threshold:
             warnings.append(f"bron {name}: fouten in {streak} scans op rij / errors in {streak} scans in a row")
+    if last and last["status"] == "interrupted":
+        warnings.append(f"scan #{last['id']} is afgebroken (proces bestaat niet meer); de volgende scan hervat hem "
+                        f"/ scan #{last['id']} was interrupted (its process is gone); the next scan resumes it")
+    attempts = settings.scan.retry_attempts
+    given_up = store.given_up(attempts) if "items" in tables else {}
+    for (name, code), count in sorted(given_up.items()):
+        warnings.append(f"bron {name}: {count} items opgegeven na {attempts} pogingen ({code}) "
+                        f"/ {count} items given up after {attempts} attempts")
     return {
         "runs": [{
             "id": r["id"], "status": r["status"], "started_at": as_utc(r["started_at"]),
@@ -103,6 +130,8 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
         "last_success": last_success,
         "stale": stale,
         "errors_per_source": [{"source": s, "code": c, "count": n} for (s, c), n in sorted(errors.items())],
+        "warnings_per_source": [{"source": s, "code": c, "count": n} for (s, c), n in sorted(warned.items())],
+        "given_up": [{"source": s, "code": c, "count": n} for (s, c), n in sorted(given_up.items())],
         "failing_streaks": streaks,
         "detection_mode": last["detection_mode"] if last else None,
         "detection_notice": last["detection_notice"] if last else None,
@@ -147,6 +176,11 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {error['source']}: {error['code']} x{error['count']}{extra}")
     if not status["errors_per_source"]:
         lines.append("  geen / none")
+    if status.get("warnings_per_source"):
+        lines.append("Waarschuwingen per bron (laatste scan; items bewaard) / "
+                     "warnings per source (last scan; items kept):")
+        for warning in status["warnings_per_source"]:
+            lines.append(f"  {warning['source']}: {warning['code']} x{warning['count']}")
     lines.append(f"Detectie / detection: {status['detection_mode'] or '-'}")
     lines.append("Volgende runs (schema) / next runs (schedule): "
                  + ", ".join(f"{k} {v or 'uit/off'}" for k, v in status["next_runs"].items()))

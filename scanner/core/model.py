@@ -186,6 +186,32 @@ class ItemError:
     part: str = "body"
 
 
+RETRYABLE_ERRORS: frozenset[str] = frozenset({
+    "fetch_failed", "throttled", "timeout", "unreachable", "offline", "access_denied", "locked",
+    "worker_lost", "crashed", "memory_limit", "analysis_failed",
+})
+"""Item error codes that say "we could not read or analyse this item *this time*", not
+"this item is what it is". The one home of that distinction: an item whose last attempt ended
+with one of these is fetched again by the next run whatever the connector's delta says (the
+pipeline builds its ref from the store), keeps its last good analysis meanwhile (marked
+stale), and is never closed for it. The attempts are bounded (``scan.retry_attempts``): after
+that the item is a permanent, visible error in the run report and ``status``.
+
+Why these: a server's 429/503 (``throttled``), a reset or a token-endpoint failure
+(``fetch_failed``, ``unreachable``), a OneDrive placeholder or a share that was away
+(``offline``), a file someone holds open (``locked``), a permission that may be given back
+(``access_denied``: an unreadable item is never taken for a deleted one), and the analysis side
+(``timeout``, ``crashed``, ``memory_limit`` of the parser sandbox, ``worker_lost`` /
+``analysis_failed`` of a dead worker), which depend on the machine's load as much as on the
+item. Not retryable: what the item itself is (``too_large``, ``encrypted``, ``corrupt``,
+``zip_bomb``, ``not_found``, ``vanished`` ...): reading it again gives the same answer."""
+
+
+def is_retryable(code: str) -> bool:
+    """True when an item error with ``code`` is worth another attempt in the next run."""
+    return code in RETRYABLE_ERRORS
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One detected entity, without its value.

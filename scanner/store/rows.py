@@ -62,6 +62,9 @@ class StoredItem:
     exempt_reason: str | None
     owner_mark: str | None
     tagged: bool | None
+    attempts: int
+    last_error: str | None
+    stale: bool
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> StoredItem:
@@ -70,17 +73,20 @@ class StoredItem:
          item_date, size, change_key, content_hash, labels, state, closed_at, first_seen_run,
          last_seen_run, analysed_run, analysed_at, student_data, categories, entity_counts, reasons,
          error_codes, retention_status, due_date, rule_id, action, exempt_reason, owner_mark,
-         tagged) = row
+         tagged, attempts, last_error, stale) = row
         return cls(ident, source, source_kind, item_key, unit_key, kind, owner, department, folder, title,
                    link, aware(item_date), size, change_key, content_hash, tuple(labels or ()), state,
                    aware(closed_at), first_seen_run, last_seen_run, analysed_run, aware(analysed_at),
                    student_data, tuple(categories or ()), dict(entity_counts or {}), tuple(reasons or ()),
                    tuple(error_codes or ()), retention_status, due_date, rule_id, action, exempt_reason,
-                   owner_mark, tagged)
+                   owner_mark, tagged, int(attempts or 0), last_error, bool(stale))
 
     def ref(self) -> ItemRef:
-        """The item as its connector knows it, for acting on it (tagging). The title is left
-        empty: a connector needs none to find the item, and it is personal data."""
+        """The item as its connector knows it, rebuilt from the store (the one home for that
+        mapping): mailbox actions and the retry queue address an item without a listing. The
+        title is the stored (masked) one, so a retried item that fails again keeps it;
+        ``locator`` is not stored, so connectors that need one (an mbox byte range) find the
+        item by listing, which full listings do every run."""
         return ItemRef(source=self.source, item_key=self.item_key, kind=ItemKind(self.kind), owner=self.owner,
-                       folder=self.folder or "", title="", date=self.item_date, size=self.size,
+                       folder=self.folder or "", title=self.title or "", date=self.item_date, size=self.size,
                        change_key=self.change_key, link=self.link, unit_key=self.unit_key, labels=self.labels)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -107,6 +108,11 @@ items = Table(
     Column("exempt_reason", String(64)),
     Column("owner_mark", String(32)),
     Column("tagged", Boolean, default=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    # consecutive failed attempts to read or analyse the item (retryable errors only)
+    Column("last_error", String(64)),  # retryable code of the last failed attempt; NULL after success
+    Column("stale", Boolean, nullable=False, default=False, server_default=false()),
+    # the stored analysis is the last good one: a newer version could not be read yet
     # No unique constraint on (source, item_key): the primary key is a hash of exactly that,
     # and a 2 KB key would not fit a PostgreSQL btree entry.
 )
@@ -151,6 +157,10 @@ source_errors = Table(
     Column("code", String(64), nullable=False),
     Column("message", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("severity", String(16), nullable=False, default="error", server_default="error"),
+    # error: something failed (counts for failing streaks and IT mail); warning: a blind spot or a
+    # suspected outage that protected stored items (reported, not a failure)
+    Column("item_prefix", String(2048)),  # a blind spot: item keys below it were not closed
 )
 Index("ix_source_errors_run", source_errors.c.run_id)
 

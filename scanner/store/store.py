@@ -9,8 +9,8 @@ appended, nothing is counted twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,14 @@ from sqlalchemy import and_, create_engine, delete, event, func, insert, select,
 from sqlalchemy.engine import Engine
 
 from scanner.core.dates import as_utc
-from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
+from scanner.core.model import (
+    RETRYABLE_ERRORS,
+    AnalysisResult,
+    ItemRef,
+    ItemState,
+    RetentionStatus,
+    is_retryable,
+)
 from scanner.store import schema as s
 from scanner.store.rows import StoredItem
 
@@ -51,6 +58,26 @@ class KnownItem:
     content_hash: str | None = None
     owner: str | None = None
     link: str | None = None
+    attempts: int = 0
+    """Consecutive failed attempts (retryable errors); 0 after a successful analysis."""
+    last_error: str | None = None
+    analysed_run: int | None = None
+    student_data: bool = False
+    stale: bool = False
+
+    def retry_due(self, max_attempts: int) -> bool:
+        """The last attempt failed with a retryable error and attempts are left."""
+        return self.last_error is not None and 0 < self.attempts < max_attempts
+
+
+@dataclass
+class SavedBatch:
+    """What :meth:`Store.save_results` did with a batch, for the run's figures."""
+
+    failed: dict[str, int] = field(default_factory=dict)
+    """Ids whose attempt failed with a retryable error -> attempts now spent."""
+    stale: set[str] = field(default_factory=set)
+    """Ids whose last good analysis was kept."""
 
 
 class Store:
@@ -151,10 +178,18 @@ class Store:
                 s.run_units.c.status == "done")).scalars())
 
     def complete_unit(self, run_id: int, source: str, unit_key: str, label: str, owner: str | None,
-                      cursor: str | None, stats: dict[str, int]) -> None:
-        """Save a unit's new cursor and mark it done for this run, in one transaction."""
+                      cursor: str | None, stats: dict[str, int], *, close: Sequence[str] = (),
+                      run_stats: dict[str, Any] | None = None) -> None:
+        """Save a unit's new cursor and mark it done for this run, in one transaction, together
+        with closing what its full listing did not see (``close``) and the run's figures so
+        far (``run_stats``): a kill at any point leaves either all of it or none, so a resumed
+        run neither closes twice nor loses the count."""
         now = utcnow()
         with self.engine.begin() as conn:
+            if close:
+                self.close_ids(close, now, conn)
+            if run_stats is not None:
+                conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats))
             exists = conn.execute(select(s.units.c.source).where(
                 s.units.c.source == source, s.units.c.unit_key == unit_key)).first()
             values = dict(label=label, owner=owner, cursor=cursor, last_completed_run=run_id, updated_at=now)
@@ -174,16 +209,51 @@ class Store:
         with self.engine.connect() as conn:
             return set(conn.execute(select(s.units.c.unit_key).where(s.units.c.source == source)).scalars())
 
-    def close_unit(self, source: str, unit_key: str, run_id: int) -> int:
+    def unit_item_count(self, source: str, unit_keys: Iterable[str] | None = None,
+                        protect: Sequence[str] = ()) -> int:
+        """Active items of ``source`` (of the given units only, when given), not counting
+        items under a protected prefix."""
+        c = s.items.c
+        query = select(c.item_key).where(c.source == source, c.state == ItemState.ACTIVE.value)
+        if unit_keys is not None:
+            keys = list(unit_keys)
+            if not keys:
+                return 0
+            query = query.where(c.unit_key.in_(keys))
+        prefixes = tuple(protect)
+        with self.engine.connect() as conn:
+            if not prefixes:
+                return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
+            return sum(1 for key in conn.execute(query.execution_options(yield_per=5000)).scalars()
+                       if not key.startswith(prefixes))
+
+    def close_unit(self, source: str, unit_key: str, run_id: int, *, protect: Sequence[str] = (),
+                   run_stats: Callable[[int], dict[str, Any]] | None = None) -> int:
         """A unit that is gone at the source (a deleted folder or home directory): close its
-        items and forget its cursor."""
+        items and forget its cursor. Items under a ``protect`` prefix (a blind spot of this
+        run) stay, and so does the unit's row, so the next run looks again. ``run_stats``
+        builds the run's figures from the number closed; they are saved in the same
+        transaction."""
+        c = s.items.c
+        prefixes = tuple(p for p in protect if p)
         with self.engine.begin() as conn:
-            result = conn.execute(update(s.items).where(
-                s.items.c.source == source, s.items.c.unit_key == unit_key,
-                s.items.c.state == ItemState.ACTIVE.value).values(
-                state=ItemState.CLEANED.value, closed_at=utcnow(), last_seen_run=run_id))
-            conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
-            return result.rowcount or 0
+            rows = conn.execute(select(c.id, c.item_key).where(
+                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value)).all()
+            ids = [r.id for r in rows if not (prefixes and r.item_key.startswith(prefixes))]
+            for start in range(0, len(ids), 500):
+                conn.execute(update(s.items).where(c.id.in_(ids[start:start + 500])).values(
+                    state=ItemState.CLEANED.value, closed_at=utcnow(), last_seen_run=run_id))
+            if len(ids) == len(rows):
+                conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
+            if run_stats is not None:
+                conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats(len(ids))))
+            return len(ids)
+
+    def save_run_stats(self, run_id: int, stats: dict[str, Any]) -> None:
+        """The run's figures so far (finished units and source-level events), so a resumed run
+        reports the whole run."""
+        with self.engine.begin() as conn:
+            conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=stats))
 
     # --- items ----------------------------------------------------------------------------
 
@@ -201,12 +271,16 @@ class Store:
                 for row in conn.execute(select(
                         cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
                         cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.owner,
-                        cols.link).where(cols.id.in_(chunk))):
+                        cols.link, cols.attempts, cols.last_error, cols.student_data, cols.stale)
+                        .where(cols.id.in_(chunk))):
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
                         folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
-                        content_hash=row.content_hash, owner=row.owner, link=row.link)
+                        content_hash=row.content_hash, owner=row.owner, link=row.link,
+                        attempts=row.attempts or 0, last_error=row.last_error,
+                        analysed_run=row.analysed_run, student_data=bool(row.student_data),
+                        stale=bool(row.stale))
         return out
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
@@ -221,7 +295,8 @@ class Store:
         rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder,
                      labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
                      last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
-                     **({"change_key": r.change_key, "item_date": _utc(r.date)} if refresh_change_key else {}))
+                     **({"change_key": r.change_key, "item_date": _utc(r.date), "attempts": 0,
+                         "last_error": None, "stale": False} if refresh_change_key else {}))
                 for r in refs]
         if not rows:
             return 0
@@ -235,40 +310,81 @@ class Store:
             last_seen_run=bindparam("last_seen_run"), state=bindparam("state"),
             closed_at=bindparam("closed_at"))
         if refresh_change_key:
-            values.update(change_key=bindparam("change_key"), item_date=bindparam("item_date"))
+            # Read again and found the same bytes: a successful attempt.
+            values.update(change_key=bindparam("change_key"), item_date=bindparam("item_date"),
+                          attempts=bindparam("attempts"), last_error=bindparam("last_error"),
+                          stale=bindparam("stale"))
         statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(**values)
         with self.engine.begin() as conn:
             conn.execute(statement, rows)
         return len(rows)
 
     def save_results(self, run_id: int, results: Sequence[AnalysisResult], *, source_kind: str,
-                     department: str | None) -> None:
+                     department: str | None) -> SavedBatch:
         """Store a batch of analysed items: upsert item rows, replace findings and errors.
 
         One transaction, and one executemany per statement kind (not one statement per item):
         the driver is the single writer, so its cost per item bounds the whole cluster.
+
+        An attempt that failed with a retryable error (:data:`~scanner.core.model.RETRYABLE_ERRORS`)
+        counts in ``attempts`` and names its code in ``last_error``. If the item has a good
+        analysis from an earlier run, that analysis is kept (findings, categories, student
+        data, content hash, title) and the item is marked ``stale``: a read failure never wipes
+        what we know. The change key of the version that failed is stored, so an item that
+        used up its attempts is not fetched night after night while it does not change.
         """
         if not results:
-            return
+            return SavedBatch()
         from sqlalchemy import bindparam
 
         now = utcnow()
         ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        keeps: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
         error_rows: list[dict[str, Any]] = []
+        outcome = SavedBatch()
+        inserted: set[str] = set()
+        c = s.items.c
         with self.engine.begin() as conn:
-            existing = set(conn.execute(select(s.items.c.id).where(s.items.c.id.in_(ids))).scalars())
-            conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(ids)))
-            conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
+            existing = {row.id: row for row in conn.execute(select(
+                c.id, c.attempts, c.stale, c.analysed_run, c.error_codes).where(c.id.in_(ids)))}
+            replaced: list[str] = []
             for ident, result in zip(ids, results, strict=True):
+                failure = next((e.code for e in result.errors if is_retryable(e.code)), None)
+                old = existing.get(ident)
+                attempts = ((old.attempts or 0) + 1 if old is not None else 1) if failure else 0
+                if failure:
+                    outcome.failed[ident] = attempts
+                good_before = old is not None and old.analysed_run is not None and (
+                    not (old.attempts or 0) or bool(old.stale))
+                if failure and good_before:
+                    # Keep the last good analysis; refresh where the item is, which version failed
+                    # (its change key and listed size, so a retry built from the store asks for
+                    # that version), and what failed.
+                    outcome.stale.add(ident)
+                    ref = result.ref
+                    codes = set(old.error_codes or ()) - RETRYABLE_ERRORS | {e.code for e in result.errors}
+                    keeps.append(dict(
+                        b_id=ident, unit_key=ref.unit_key, owner=ref.owner, department=department,
+                        folder=ref.folder, link=ref.link, change_key=ref.change_key, size=ref.size,
+                        labels=list(ref.labels),
+                        state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
+                        error_codes=sorted(codes), attempts=attempts, last_error=failure, stale=True,
+                        retention_status=None))
+                    for error in result.errors:
+                        error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
+                                               part=error.part[:1024], message=error.message[:2000]))
+                    continue
+                replaced.append(ident)
                 values = _item_values(result, run_id, now, source_kind, department)
-                if ident in existing:
+                values.update(attempts=attempts, last_error=failure, stale=False)
+                if old is not None or ident in inserted:
                     updates.append({"b_id": ident, **values})
                 else:
                     inserts.append({"id": ident, "first_seen_run": run_id, **values})
-                    existing.add(ident)
+                    inserted.add(ident)
                 for finding in (result.verdict.findings if result.verdict else []):
                     finding_rows.append(dict(
                         item_id=ident, entity=finding.entity, category=finding.category,
@@ -278,62 +394,144 @@ class Store:
                 for error in result.errors:
                     error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
                                            part=error.part[:1024], message=error.message[:2000]))
+            if replaced:
+                conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(replaced)))
+                conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(replaced)))
+            if keeps:
+                # The errors of earlier failed attempts make way for this one's; the errors of the
+                # kept analysis (an encrypted attachment, a truncated text) stay with it.
+                conn.execute(delete(s.item_errors).where(
+                    s.item_errors.c.item_id.in_([k["b_id"] for k in keeps]),
+                    s.item_errors.c.code.in_(sorted(RETRYABLE_ERRORS))))
+                columns = [key for key in keeps[0] if key != "b_id"]
+                conn.execute(update(s.items).where(c.id == bindparam("b_id"))
+                             .values({key: bindparam(key) for key in columns}), keeps)
             if inserts:
                 conn.execute(insert(s.items), inserts)
             if updates:
                 columns = [key for key in updates[0] if key != "b_id"]
-                conn.execute(update(s.items).where(s.items.c.id == bindparam("b_id"))
+                conn.execute(update(s.items).where(c.id == bindparam("b_id"))
                              .values({key: bindparam(key) for key in columns}), updates)
             if finding_rows:
                 conn.execute(insert(s.findings), finding_rows)
             if error_rows:
                 conn.execute(insert(s.item_errors), error_rows)
+        return outcome
+
+    def retry_candidates(self, source: str, unit_key: str, max_attempts: int,
+                         exclude: set[str] | None = None) -> list[ItemRef]:
+        """Active items of a unit whose last attempt failed with a retryable error and that
+        have attempts left, as refs built from what is stored: the pipeline queues them
+        whatever the connector's delta says (a delta never lists an item again just because
+        our download of it failed)."""
+        c = s.items.c
+        with self.engine.connect() as conn:
+            rows = [StoredItem.from_row(row) for row in conn.execute(select(s.items).where(
+                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
+                c.last_error.is_not(None), c.attempts >= 1, c.attempts < max_attempts))]
+        return [replace(item.ref(), stored_hash=item.content_hash if item.stale else None)
+                for item in rows if not (exclude and item.id in exclude)]
+
+    def given_up(self, max_attempts: int) -> dict[tuple[str, str], int]:
+        """Active items that used up their attempts, per (source, last error code): permanent
+        errors, shown in the run report and ``status`` until the item changes or is read."""
+        c = s.items.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.source, c.last_error, func.count()).where(
+                c.state == ItemState.ACTIVE.value, c.last_error.is_not(None), c.attempts >= max_attempts)
+                .group_by(c.source, c.last_error)).all()
+        return {(source, code): int(count) for source, code, count in rows}
+
+    def stale_count(self) -> dict[str, int]:
+        """Active items per source whose stored analysis is the last good one (stale)."""
+        c = s.items.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.source, func.count()).where(
+                c.state == ItemState.ACTIVE.value, c.stale.is_(True)).group_by(c.source)).all()
+        return {source: int(count) for source, count in rows}
 
     def close_items(self, source: str, keys: Iterable[str], run_id: int, when: datetime | None = None) -> int:
-        """Close items that were removed at the source (delta crawls): deletion evidence."""
+        """Close items that were removed at the source (delta crawls): deletion evidence.
+
+        Returns how many of ``keys`` this run closed, including those an interrupted earlier
+        attempt of the same run already closed (a resumed run replays the delta from the old
+        cursor), so a resumed run's figures count the whole run."""
         ids = [item_id(source, key) for key in keys]
         if not ids:
             return 0
-        with self.engine.begin() as conn:
-            result = conn.execute(update(s.items).where(
-                s.items.c.id.in_(ids), s.items.c.state == ItemState.ACTIVE.value).values(
-                state=ItemState.CLEANED.value, closed_at=when or utcnow(), last_seen_run=run_id))
-            return result.rowcount or 0
-
-    def close_unseen(self, source: str, unit_key: str, run_id: int, seen: set[str] | None = None,
-                     when: datetime | None = None) -> int:
-        """Close active items of a fully listed unit that this run did not see: neither written
-        in this run (``last_seen_run``) nor in ``seen``, the ids the pipeline found unchanged
-        and therefore did not write at all."""
         c = s.items.c
         with self.engine.begin() as conn:
-            candidates = conn.execute(select(c.id).where(
-                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
-                c.last_seen_run != run_id).execution_options(yield_per=5000)).scalars()
-            gone = [ident for ident in candidates if not seen or ident not in seen]
-            for start in range(0, len(gone), 500):
-                conn.execute(update(s.items).where(c.id.in_(gone[start:start + 500])).values(
-                    state=ItemState.CLEANED.value, closed_at=when or utcnow()))
-            return len(gone)
+            conn.execute(update(s.items).where(
+                c.id.in_(ids), c.state == ItemState.ACTIVE.value).values(
+                state=ItemState.CLEANED.value, closed_at=when or utcnow(), last_seen_run=run_id))
+            return int(conn.execute(select(func.count()).select_from(s.items).where(
+                c.id.in_(ids), c.state == ItemState.CLEANED.value, c.last_seen_run == run_id)).scalar() or 0)
 
-    def absorb_moves(self, run_id: int) -> int:
+    def unseen_items(self, source: str, unit_key: str, run_id: int, seen: set[str] | None = None,
+                     protect: Sequence[str] = ()) -> tuple[list[str], int]:
+        """What closing a fully listed unit would close, and how many active items it holds.
+
+        Unseen: active items neither written in this run (``last_seen_run``) nor in ``seen``
+        (the ids the pipeline found unchanged and therefore did not write). Items whose key
+        starts with one of ``protect`` (blind spots of the listing) are never among them. The
+        total lets the pipeline recognise a suspected outage before anything is closed."""
+        c = s.items.c
+        prefixes = tuple(protect)
+        if "" in prefixes:
+            prefixes = ("",)
+        gone: list[str] = []
+        total = 0
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(c.id, c.item_key, c.last_seen_run).where(
+                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value)
+                .execution_options(yield_per=5000))
+            for ident, key, last_seen in rows:
+                total += 1
+                if last_seen == run_id or (seen and ident in seen):
+                    continue
+                if prefixes and key.startswith(prefixes):
+                    continue
+                gone.append(ident)
+        return gone, total
+
+    def close_ids(self, ids: Sequence[str], when: datetime | None = None, conn: Any = None) -> int:
+        """Close the given items (see :meth:`unseen_items`)."""
+        if conn is None:
+            with self.engine.begin() as conn:
+                return self.close_ids(ids, when, conn)
+        c = s.items.c
+        for start in range(0, len(ids), 500):
+            conn.execute(update(s.items).where(c.id.in_(list(ids[start:start + 500])),
+                                               c.state == ItemState.ACTIVE.value).values(
+                state=ItemState.CLEANED.value, closed_at=when or utcnow()))
+        return len(ids)
+
+    def close_unseen(self, source: str, unit_key: str, run_id: int, seen: set[str] | None = None,
+                     when: datetime | None = None, protect: Sequence[str] = ()) -> int:
+        """Close active items of a fully listed unit that this run did not see (see
+        :meth:`unseen_items`)."""
+        gone, _ = self.unseen_items(source, unit_key, run_id, seen, protect)
+        return self.close_ids(gone, when)
+
+    def absorb_moves(self, run_id: int) -> dict[str, int]:
         """Recognise moves: an item first seen in this run whose content equals an item of the
         same source that this run closed is the same item in a new place (a file moved to
         another folder, a message filed by a connector without stable ids). The old row is
         removed instead of counting as deletion evidence, and the new one keeps its history
-        (first seen, the owner's mark). Returns the number of moves."""
+        (first seen, the owner's mark). Returns the number of moves per source: the run's
+        "cleaned up" figure counts only real deletions."""
         cols = s.items.c
         with self.engine.begin() as conn:
             started = conn.execute(select(s.runs.c.started_at).where(s.runs.c.id == run_id)).scalar()
             if started is None:
-                return 0
+                return {}
             new = conn.execute(select(cols.id, cols.source, cols.content_hash).where(
                 cols.first_seen_run == run_id, cols.state == ItemState.ACTIVE.value,
                 cols.content_hash.is_not(None))).all()
             if not new:
-                return 0
+                return {}
             wanted = {(row.source, row.content_hash): row.id for row in new}
-            moves = 0
+            moves: dict[str, int] = {}
             hashes = list({row.content_hash for row in new})
             for start in range(0, len(hashes), 500):
                 closed = conn.execute(select(
@@ -349,7 +547,7 @@ class Store:
                     conn.execute(delete(s.findings).where(s.findings.c.item_id == old.id))
                     conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id == old.id))
                     conn.execute(delete(s.items).where(s.items.c.id == old.id))
-                    moves += 1
+                    moves[old.source] = moves.get(old.source, 0) + 1
             return moves
 
     def mark_tagged(self, ident: str, label: str, new_change_key: str | None) -> None:
@@ -472,15 +670,44 @@ class Store:
 
     # --- errors ---------------------------------------------------------------------------
 
-    def record_source_error(self, run_id: int, source: str, unit_key: str | None, code: str, message: str) -> None:
+    def record_source_error(self, run_id: int, source: str, unit_key: str | None, code: str, message: str,
+                            *, severity: str = "error", item_prefix: str | None = None) -> None:
+        """Record a problem of a source or unit. ``severity`` 'warning' is for what the run
+        handled safely (a blind spot whose items were protected, a suspected outage that closed
+        nothing): reported, but not a failing run. ``item_prefix`` records a blind spot's place
+        so a resumed run still protects it."""
         with self.engine.begin() as conn:
             conn.execute(insert(s.source_errors).values(
-                run_id=run_id, source=source, unit_key=unit_key, code=code, message=message[:2000], at=utcnow()))
+                run_id=run_id, source=source, unit_key=unit_key, code=code, message=message[:2000], at=utcnow(),
+                severity=severity, item_prefix=item_prefix))
 
-    def source_errors(self, run_id: int) -> list[dict[str, Any]]:
+    def source_errors(self, run_id: int, severity: str | None = None) -> list[dict[str, Any]]:
+        query = select(s.source_errors).where(s.source_errors.c.run_id == run_id)
+        if severity is not None:
+            query = query.where(s.source_errors.c.severity == severity)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(s.source_errors).where(
-                s.source_errors.c.run_id == run_id).order_by(s.source_errors.c.id)).mappings()]
+            return [dict(r) for r in conn.execute(query.order_by(s.source_errors.c.id)).mappings()]
+
+    def blind_prefixes(self, run_id: int, source: str) -> set[str]:
+        """Item key prefixes that listings of ``source`` could not see in this run (all attempts)."""
+        c = s.source_errors.c
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(c.item_prefix).where(
+                c.run_id == run_id, c.source == source, c.item_prefix.is_not(None))).scalars())
+
+    def warned_in_previous_run(self, run_id: int, source: str, unit_key: str | None, code: str) -> bool:
+        """Did the scan before ``run_id`` record warning ``code`` for this source and unit? (A
+        suspected outage that a second consecutive run sees again is taken as real.)"""
+        with self.engine.connect() as conn:
+            previous = conn.execute(select(s.runs.c.id).where(
+                s.runs.c.kind == "scan", s.runs.c.id < run_id, s.runs.c.finished_at.is_not(None))
+                .order_by(s.runs.c.id.desc()).limit(1)).scalar()
+            if previous is None:
+                return False
+            c = s.source_errors.c
+            query = select(c.id).where(c.run_id == previous, c.source == source, c.code == code)
+            query = query.where(c.unit_key.is_(None) if unit_key is None else c.unit_key == unit_key)
+            return conn.execute(query.limit(1)).first() is not None
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -495,9 +722,10 @@ class Store:
             run_ids = list(conn.execute(select(s.runs.c.id).where(
                 s.runs.c.kind == "scan", s.runs.c.finished_at.is_not(None))
                 .order_by(s.runs.c.id.desc()).limit(limit)).scalars())
+            # Warnings (a blind spot, a suspected outage) are not failures.
             failing = set(conn.execute(select(s.source_errors.c.run_id).where(
-                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids))).scalars()
-            ) if run_ids else set()
+                s.source_errors.c.source == source, s.source_errors.c.run_id.in_(run_ids),
+                s.source_errors.c.severity == "error")).scalars()) if run_ids else set()
         streak = 0
         for run_id in run_ids:
             if run_id not in failing:
@@ -605,8 +833,6 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
                  department: str | None) -> dict[str, Any]:
     """The item row for an analysed item (everything but its id and first run)."""
     ref, verdict = result.ref, result.verdict
-    # A transient failure leaves no change key, so the next run tries again.
-    fetch_failed = any(e.code in TRANSIENT_ERRORS for e in result.errors)
     entity_counts: dict[str, int] = {}
     for finding in (verdict.findings if verdict else []):
         entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
@@ -614,17 +840,13 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
         source=ref.source, source_kind=source_kind, item_key=ref.item_key, unit_key=ref.unit_key,
         kind=ref.kind.value, owner=ref.owner, department=department, folder=ref.folder, title=ref.title,
         link=ref.link, item_date=_utc(ref.date), size=ref.size,
-        change_key=None if fetch_failed else ref.change_key, content_hash=result.content_hash,
+        change_key=ref.change_key, content_hash=result.content_hash,
         labels=list(ref.labels), state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
         analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),
         categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
         reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
         retention_status=None,  # new facts: the next retention pass evaluates the item in full
     )
-
-
-TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost",
-                              "analysis_failed"})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -51,13 +51,44 @@ def test_save_replaces_findings_and_touch_keeps_them(store):
     assert store.known_items("s", ["k1", "nope"])["k1"].change_key == "c1"
 
 
-def test_transient_errors_leave_no_change_key(store):
+def test_a_transient_failure_is_a_retry_with_a_bounded_count(store):
     run = store.begin_run("scan", pid=1, host="h")
     failed = AnalysisResult(ref=ref(), content_hash=None, verdict=None,
                             errors=[ItemError("fetch_failed", "ophalen mislukt / fetch failed")])
-    store.save_results(run, [failed], source_kind="maildir", department=None)
-    assert store.known_items("s", ["k1"])["k1"].change_key is None
+    for attempt in (1, 2, 3):
+        saved = store.save_results(run, [failed], source_kind="maildir", department=None)
+        assert saved.failed == {item_id("s", "k1"): attempt} and not saved.stale
+    known = store.known_items("s", ["k1"])["k1"]
+    assert (known.attempts, known.last_error) == (3, "fetch_failed")
+    assert known.retry_due(5) and not known.retry_due(3)
     assert store.item_error_counts(run) == {"fetch_failed": 1}
+    assert [r.item_key for r in store.retry_candidates("s", "u", 5)] == ["k1"]
+    assert store.retry_candidates("s", "u", 3) == [] and store.given_up(3) == {("s", "fetch_failed"): 1}
+    store.save_results(run, [result(ref())], source_kind="maildir", department=None)
+    known = store.known_items("s", ["k1"])["k1"]
+    assert (known.attempts, known.last_error) == (0, None) and store.retry_candidates("s", "u", 5) == []
+
+
+def test_a_failed_read_keeps_the_last_good_analysis(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department=None)
+    ident = item_id("s", "k1")
+    run2 = store.begin_run("scan", pid=1, host="h")
+    failed = AnalysisResult(ref=ref(change="c2", folder="Archief"), content_hash=None, verdict=None,
+                            errors=[ItemError("access_denied", "geen toegang / access denied")])
+    saved = store.save_results(run2, [failed], source_kind="maildir", department=None)
+    assert saved.stale == {ident}
+    row = store.item(ident)
+    assert row["student_data"] and row["categories"] == ["identificatie"] and row["content_hash"] == "abc"
+    assert row["stale"] and row["attempts"] == 1 and row["last_error"] == "access_denied"
+    assert row["folder"] == "Archief" and row["change_key"] == "c2" and row["analysed_run"] == run
+    assert len(store.findings_of(ident)) == 2
+    assert store.stale_count() == {"s": 1}
+    # The retry is queued with the kept hash, so the same bytes keep the findings cheaply.
+    assert [r.stored_hash for r in store.retry_candidates("s", "u", 5)] == ["abc"]
+    store.touch_items(run2, [ref(change="c2")], refresh_change_key=True)
+    row = store.item(ident)
+    assert not row["stale"] and row["attempts"] == 0 and row["last_error"] is None
 
 
 def test_close_unseen_and_gone_record_deletion(store):

@@ -1,0 +1,82 @@
+"""Compare what two stores know, for convergence tests of the pipeline and the connectors.
+
+The property every source kind must have (issue 15): whatever transient faults a run met,
+once they stop the next run leaves the store equal to the store of a clean run over the same
+source state. "Equal" is :func:`store_snapshot`: the active items with everything the teacher
+digest, the FG statistics and retention read (state, change key, content hash, verdict,
+categories, entity counts, retention status and due date, owner, folder, title, findings as
+masked samples and keyed hashes), and nothing that only says *when* or *in which run* it was
+learnt (run ids, timestamps), which differs between two stores by nature.
+
+Closed items are left out on purpose: a clean store never saw what was deleted before it
+started, so "nothing active that is gone" is checked by the active sets being equal, and
+"nothing closed that exists" by the same equality (an existing item is active in the clean
+store, so it must be active in the other).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+ITEM_FIELDS = (
+    "source", "item_key", "unit_key", "kind", "owner", "department", "folder", "title", "link", "size",
+    "change_key", "content_hash", "labels", "state", "student_data", "categories", "entity_counts",
+    "reasons", "error_codes", "retention_status", "due_date", "rule_id", "action", "exempt_reason",
+    "attempts", "last_error", "stale",
+)
+FINDING_FIELDS = ("entity", "category", "part", "location", "start", "end", "score", "masked", "value_hash")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _plain(v)) for k, v in value.items()))
+    return value
+
+
+def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """Canonical dump of a store: (source, item_key) -> item fields and sorted findings."""
+    from scanner.store import schema as s
+
+    items: dict[tuple[str, str], dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        query = select(s.items)
+        if not include_closed:
+            query = query.where(s.items.c.state == "actief")
+        by_id: dict[str, tuple[str, str]] = {}
+        for row in conn.execute(query).mappings():
+            key = (row["source"], row["item_key"])
+            items[key] = {name: _plain(row[name]) for name in ITEM_FIELDS if name in row}
+            items[key]["findings"] = []
+            by_id[row["id"]] = key
+        for row in conn.execute(select(s.findings)).mappings():
+            key = by_id.get(row["item_id"])
+            if key is not None:
+                items[key]["findings"].append(tuple(_plain(row[name]) for name in FINDING_FIELDS))
+    for item in items.values():
+        item["findings"] = tuple(sorted(item["findings"], key=repr))
+    return items
+
+
+def assert_converged(actual: dict, expected: dict) -> None:
+    """Fail with a short, readable difference: which items are missing, extra or different,
+    and in which fields (values are masked samples and hashes only, never content)."""
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    differing = {}
+    for key in sorted(set(actual) & set(expected)):
+        fields = {name: (actual[key].get(name), expected[key].get(name))
+                  for name in expected[key] if actual[key].get(name) != expected[key].get(name)}
+        if fields:
+            differing[key] = fields
+    problems = []
+    if missing:
+        problems.append(f"missing (active in the clean store): {missing[:10]}")
+    if extra:
+        problems.append(f"extra (active but not in the clean store): {extra[:10]}")
+    for key, fields in list(differing.items())[:10]:
+        problems.append(f"{key}: " + ", ".join(f"{n}={a!r} (clean: {b!r})" for n, (a, b) in fields.items()))
+    assert not problems, "stores differ:\n  " + "\n  ".join(problems)
