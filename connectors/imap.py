@@ -307,17 +307,16 @@ class ImapConnector(Connector):
             from urllib.parse import quote
 
             link = self.config.link_template.format(message_id=quote(message_id.strip("<>"), safe=""))
-        key = f"{uidvalidity}:{uid}"
         return ItemRef(
             source=self.config.name,
-            item_key=key,
+            item_key=imap_item_key(self._folder_of(unit.key), uidvalidity, uid),
             kind=ItemKind.MAIL,
             owner=self.config.mailbox,
             folder=unit.label,
             title=headers.get("subject", ""),
             date=date,
             size=row.get(b"RFC822.SIZE"),
-            change_key=key,
+            change_key=f"{uidvalidity}:{uid}",
             link=link,
             unit_key=unit.key,
             labels=labels,
@@ -328,7 +327,7 @@ class ImapConnector(Connector):
     def _locate(self, ref: ItemRef, readonly: bool) -> int:
         """Select the item's folder and return its UID, or raise if the UID is stale."""
         folder = self._folder_of(ref.unit_key)
-        uidvalidity, _, uid = ref.item_key.partition(":")
+        _, uidvalidity, uid = parse_imap_item_key(ref.item_key)
         status = self._select(folder, readonly=readonly)
         if str(status[b"UIDVALIDITY"]) != uidvalidity:
             raise ItemFetchError(
@@ -336,7 +335,7 @@ class ImapConnector(Connector):
                 "map is opnieuw genummerd (UIDVALIDITY); bericht volgt bij de volgende run"
                 " / folder was renumbered (UIDVALIDITY); message follows in the next run",
             )
-        return int(uid)
+        return uid
 
     def fetch(self, ref: ItemRef) -> Fetched:
         if ref.size is not None and ref.size > self.context.max_item_bytes:
@@ -390,6 +389,28 @@ class ImapConnector(Connector):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def imap_item_key(folder: str, uidvalidity: int, uid: int) -> str:
+    """The stored key of one message: ``"<folder>/<uidvalidity>:<uid>"``.
+
+    The folder (its IMAP name, as in the unit key) is part of the identity because RFC 3501
+    makes UIDVALIDITY unique per folder only: servers and migration tools give several folders
+    the same value, and ``uidvalidity:uid`` alone made different messages one item. The
+    numeric tail never holds ``/``, so the key splits at its last ``/``. Migration 0003 wrote
+    this form into stores made with the old one (and keeps its own frozen copy of it).
+    """
+    return f"{folder}/{uidvalidity}:{uid}"
+
+
+def parse_imap_item_key(key: str) -> tuple[str, str, int]:
+    """``(folder, uidvalidity, uid)`` of :func:`imap_item_key`; raises ``ItemFetchError`` on
+    a key of another form (never a crash in the middle of a fetch)."""
+    folder, _, tail = key.rpartition("/")
+    uidvalidity, _, uid = tail.partition(":")
+    if not uidvalidity.isdigit() or not uid.isdigit():
+        raise ItemFetchError("not_found", "onbekende berichtsleutel / unknown message key")
+    return folder, uidvalidity, int(uid)
 
 
 def _quiet_logout(client: Any) -> None:

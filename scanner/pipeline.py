@@ -28,7 +28,7 @@ from connectors.registry import connector_class
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
 from scanner.executors import Executor, Work, build_executor
-from scanner.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Seen, Unit
+from scanner.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Resync, Seen, Unit
 from scanner.privacy import load_or_create_secret
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
@@ -93,6 +93,8 @@ class _UnitState:
     """Ids found unchanged and not written at all (for closing what was not seen)."""
     blind: list[str] = field(default_factory=list)
     """Item-key prefixes the crawl could not see (``Blind``): nothing under them is closed."""
+    resync: bool = False
+    """The crawl said ``Resync``: this run lists the unit afresh, so it is a full listing."""
     stats: dict[str, int] = field(default_factory=lambda: {"seen": 0, "analysed": 0, "unchanged": 0, "closed": 0})
 
 
@@ -236,6 +238,8 @@ class ScanRunner:
                         gone = []
                 elif isinstance(event, Cursor):
                     state.cursor, state.cursor_seen = event.value, True
+                elif isinstance(event, Resync):
+                    state.resync = True
                 elif isinstance(event, Blind):
                     state.blind.append(event.item_prefix)
                     self._source_error(source.name, unit.key, event.code, event.message)
@@ -350,7 +354,7 @@ class ScanRunner:
         if not state.crawl_done or state.outstanding or state.failed:
             return
         source, unit = state.source, state.unit
-        if unit.full_listing:
+        if unit.full_listing or state.resync:
             closed = self.store.close_unseen(source.name, unit.key, self.run_id, state.seen,
                                              keep_prefixes=state.blind)
             state.seen = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import ssl
 from datetime import datetime, timezone
@@ -113,8 +114,8 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
         assert titles == {"Ziekmelding Émile – groep 5", "Rapportcijfers", "OPP bespreking"}
         uidvalidity = admin.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"]
         for key, ref in seen.items():
-            assert key.startswith(f"{uidvalidity}:")
-            assert ref.change_key == key
+            assert key.startswith(f"INBOX/{uidvalidity}:")  # the folder is part of the identity
+            assert ref.change_key == key.removeprefix("INBOX/")
             assert ref.kind is ItemKind.MAIL and ref.owner == USER and ref.folder == "INBOX"
             assert ref.unit_key == f"{USER}/INBOX" and ref.size and ref.size > 100
         by_title = {ref.title: ref for ref in seen.values()}
@@ -144,7 +145,7 @@ def test_incremental_new_and_deleted_mail(admin: IMAPClient, config: ImapConfig)
         admin.add_flags([sorted(admin.search(["ALL"]))[0]], [b"\\Flagged", b"Afgehandeld"])
 
         unit, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
-    victim_key = f"{cursor.split(':')[0]}:{victim}"
+    victim_key = f"INBOX/{cursor.split(':')[0]}:{victim}"
     assert victim_key in first and victim_key not in second  # full listing: pipeline closes it
     assert unit.full_listing
     new = set(second) - set(first)
@@ -169,7 +170,7 @@ def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: Im
     assert cursor.split(":")[0] != cursor2.split(":")[0]
     assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
     assert not set(before) & set(after)  # every old key disappears, the new one is listed
-    assert len(after) == 1 and all(k.startswith(cursor2.split(":")[0] + ":") for k in after)
+    assert len(after) == 1 and all(k.startswith(f"Project/{cursor2.split(':')[0]}:") for k in after)
 
 
 def test_fetch_uses_peek_and_never_sets_seen(admin: IMAPClient, config: ImapConfig) -> None:
@@ -322,3 +323,35 @@ def test_gone_is_never_emitted_by_a_full_listing(admin: IMAPClient, config: Imap
         events = list(connector.crawl(unit, "1:1:1"))  # a stale cursor from another UIDVALIDITY
     assert not any(isinstance(e, Gone) for e in events)
     assert [type(e) for e in events] == [Seen, Cursor]
+
+
+def plant_folder_with_uidvalidity(dovecot: Dovecot, folder: str, uidvalidity: int, mails: list[bytes]) -> None:
+    """Make a Maildir++ folder on disk with a chosen UIDVALIDITY, as a migration tool leaves it
+    (imapsync and friends copy UIDVALIDITY values; RFC 3501 only makes them unique per folder).
+    Dovecot reads the value from the folder's dovecot-uidlist and numbers the new files from 1."""
+    home = dovecot.run_dir / "mail" / USER
+    path = home / f".{folder}"
+    for sub in ("cur", "new", "tmp"):
+        (path / sub).mkdir(parents=True)
+    (path / "dovecot-uidlist").write_text(f"3 V{uidvalidity} N1\n")
+    for n, raw in enumerate(mails, start=1):
+        (path / "cur" / f"17000000{n:02d}.M{n}P1.test:2,").write_bytes(raw)
+    owner = home.stat()
+    for item in [path, *path.rglob("*")]:
+        os.chown(item, owner.st_uid, owner.st_gid)
+
+
+def test_folders_sharing_a_uidvalidity_keep_their_messages_apart(admin: IMAPClient, config: ImapConfig,
+                                                                  dovecot: Dovecot) -> None:
+    for folder in ("Migratie A", "Migratie B"):
+        plant_folder_with_uidvalidity(dovecot, folder, 1234567,
+                                      [make_mail(f"{folder} bericht {n}") for n in range(3)])
+    with ImapConnector(config) as connector:
+        _, first, _ = crawl_all(connector, f"{USER}/Migratie A")
+        _, second, cursor = crawl_all(connector, f"{USER}/Migratie B")
+        assert cursor.startswith("1234567:")  # the planted value is what the server reports
+        assert len(first) == len(second) == 3
+        assert not set(first) & set(second)  # six messages, six items
+        ref = second[min(second)]
+        assert ref.item_key.startswith("Migratie B/1234567:")
+        assert connector.fetch(ref).read().count(b"Migratie B bericht") == 1
