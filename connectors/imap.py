@@ -63,8 +63,11 @@ class ImapConfig(SourceConfig):
         default="tls",
         description="tls = implicit TLS (993); starttls = upgrade on 143; plain only on loopback.",
     )
-    ca_file: Path | None = Field(default=None, description="Trust this CA (PEM) in addition to none other.")
-    verify_tls: bool = Field(default=True, description="Check the server certificate and host name.")
+    ca_file: Path | None = Field(
+        default=None,
+        description="Trust this CA (PEM) for the server instead of the system's CAs (a private CA)."
+        " Certificate and host name are always checked; there is no switch to turn that off.",
+    )
     username: str
     auth: Literal["login", "xoauth2"] = "login"
     password: SecretRef | None = Field(default=None, description="App password for auth=login.")
@@ -82,6 +85,21 @@ class ImapConfig(SourceConfig):
         description="Webmail link for digests, with {message_id} (URL-encoded), e.g. Gmail's "
         "'https://mail.google.com/mail/u/0/#search/rfc822msgid%3A{message_id}'.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tls_switch(cls, data: Any) -> Any:
+        """``verify_tls: false`` once turned off certificate and host name checks for any host,
+        silently: the password went to whoever answered. It is gone; say what to use instead
+        rather than the generic 'extra inputs are not permitted'."""
+        if isinstance(data, dict) and "verify_tls" in data:
+            raise ValueError(
+                "'verify_tls' bestaat niet meer: het certificaat en de hostnaam worden altijd"
+                " gecontroleerd; vertrouw een eigen CA met 'ca_file: /pad/naar/ca.pem'"
+                " / 'verify_tls' no longer exists: the certificate and host name are always checked;"
+                " trust a private CA with 'ca_file: /path/to/ca.pem'"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> "ImapConfig":
@@ -132,12 +150,11 @@ class ImapConnector(Connector):
     # --- connection ----------------------------------------------------------------------
 
     def _ssl_context(self) -> ssl.SSLContext:
+        """Certificate chain and host name are always checked (``ca_file`` replaces the
+        system's CAs, as for Graph and EWS); the handshake happens before any command, so a
+        server with someone else's certificate never sees the login."""
         cfg = self.config
-        context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
-        if not cfg.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
 
     def _connect(self) -> Any:
         """Open and authenticate the connection once; later calls reuse it."""

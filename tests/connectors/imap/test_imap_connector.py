@@ -19,6 +19,7 @@ from connectors.registry import connector_class
 from scanner.model import Cursor, Gone, ItemKind, Seen
 
 from .dovecot_server import TOKENS, USERS, Dovecot, free_port
+from .imposter import Imposter, other_host_certificate
 
 pytestmark = pytest.mark.service
 
@@ -355,3 +356,32 @@ def test_folders_sharing_a_uidvalidity_keep_their_messages_apart(admin: IMAPClie
         ref = second[min(second)]
         assert ref.item_key.startswith("Migratie B/1234567:")
         assert connector.fetch(ref).read().count(b"Migratie B bericht") == 1
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_server_with_another_hosts_certificate_never_sees_the_password(
+        config: ImapConfig, tmp_path: Path, security: str) -> None:
+    cert, key = other_host_certificate(tmp_path)
+    imposter = Imposter(cert, key, implicit=security == "tls")
+    try:
+        # Even with its certificate trusted as a CA, the host name (127.0.0.1) does not match.
+        victim = config.model_copy(update={"port": imposter.port, "security": security, "ca_file": cert,
+                                           "timeout": 5})
+        with ImapConnector(victim) as connector, pytest.raises(SourceError) as info:
+            list(connector.units())
+    finally:
+        imposter.close()
+    assert info.value.code == "tls_failed"
+    sent = b"".join(imposter.received)
+    assert b"LOGIN" not in sent.upper() and USERS[USER].encode() not in sent
+    assert all(b"AUTHENTICATE" not in line.upper() for line in imposter.received)
+
+
+def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot) -> None:
+    with pytest.raises(ValidationError) as info:
+        ImapConfig(name="x", host="imap.example.nl", username="a", password={"file": __file__},
+                   verify_tls=False)
+    text = str(info.value)
+    assert "verify_tls" in text and "ca_file" in text
+    assert text.index("bestaat niet meer") < text.index("no longer exists")  # Dutch first
+    assert "verify_tls" not in ImapConfig.model_fields
