@@ -43,7 +43,7 @@ from connectors.base import (
     SourceConfig,
     SourceError,
 )
-from scanner.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.model import Blind, CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Resync, Seen, Unit
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ class ImapConnector(Connector):
         super().__init__(config, context)
         self._client: Any = None
         self._selected: tuple[str, bool] | None = None
+        self._qresync = False
+        """The server enabled QRESYNC (RFC 7162): units are delta crawls, not full listings."""
         self._uidvalidity: int | None = None
 
     # --- connection ----------------------------------------------------------------------
@@ -180,9 +182,13 @@ class ImapConnector(Connector):
                 client.oauth2_login(cfg.username, cfg.oauth_token.get())  # type: ignore[union-attr]
             else:
                 client.login(cfg.username, cfg.password.get())  # type: ignore[union-attr]
-            if b"CONDSTORE" in client.capabilities() and b"ENABLE" in client.capabilities():
-                # Makes SELECT report HIGHESTMODSEQ, which goes into the cursor.
-                client.enable("CONDSTORE")
+            capabilities = client.capabilities()
+            if b"ENABLE" in capabilities and b"QRESYNC" in capabilities:
+                # QRESYNC implies CONDSTORE: SELECT reports HIGHESTMODSEQ, and
+                # FETCH ... (CHANGEDSINCE m VANISHED) answers with what changed and what went.
+                self._qresync = b"QRESYNC" in {bytes(c).upper() for c in client.enable("QRESYNC")}
+            elif b"ENABLE" in capabilities and b"CONDSTORE" in capabilities:
+                client.enable("CONDSTORE")  # HIGHESTMODSEQ goes into the cursor
         except LoginError as exc:
             _quiet_logout(client)
             raise SourceError(
@@ -259,7 +265,7 @@ class ImapConnector(Connector):
                 label=path,
                 owner=owner,
                 concurrency_key=owner,
-                full_listing=True,
+                full_listing=not self._qresync,
             )
 
     def _folder_of(self, unit_key: str) -> str:
@@ -273,11 +279,34 @@ class ImapConnector(Connector):
     # --- crawl ---------------------------------------------------------------------------
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        """List what changed in one folder since ``cursor``.
+
+        With QRESYNC and a cursor of the same UIDVALIDITY: nothing at all when HIGHESTMODSEQ
+        did not move (no FETCH is sent), else one ``UID FETCH 1:* (...) (CHANGEDSINCE m
+        VANISHED)`` whose FETCH responses are the new and changed messages and whose
+        ``VANISHED (EARLIER)`` response names the expunged ones. Otherwise (no QRESYNC, no
+        cursor, a new UIDVALIDITY) a full listing, announced with :class:`Resync` on a delta
+        unit or after a UIDVALIDITY change so the pipeline closes what it did not see.
+        A folder that exists but cannot be SELECTed is a :class:`Blind` spot for this run.
+        """
         folder = self._folder_of(unit.key)
         try:
-            self._selected = None  # always re-select: fresh EXISTS/UIDNEXT for this run
-            status = self._select(folder)
+            self._selected = None  # always re-select: fresh UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ
+            try:
+                status = self._select(folder)
+            except Exception as exc:  # noqa: BLE001 - decided below
+                error = _source_error(exc, self.config.host, unit.label)
+                if error.code in ("unreachable", "not_found"):
+                    raise error from exc
+                # The folder is listed but refuses SELECT (NOPERM, UNAVAILABLE, a server bug):
+                # what it holds is unknown this run, never deleted.
+                yield Blind("", "select_failed", f"map {unit.label} kon niet worden geopend; de berichten"
+                            f" blijven staan / folder {unit.label} could not be selected; its messages are kept"
+                            f" ({error.code})")
+                yield Cursor(cursor)
+                return
             uidvalidity = int(status[b"UIDVALIDITY"])
+            modseq = int(status.get(b"HIGHESTMODSEQ") or 0) or None
             previous = _parse_cursor(cursor)
             if previous is not None and previous[0] != uidvalidity:
                 self.warn(
@@ -287,27 +316,61 @@ class ImapConnector(Connector):
                     f" opnieuw geanalyseerd / folder {unit.label} was renumbered (UIDVALIDITY);"
                     " all messages are analysed again",
                 )
-            uids = sorted(self._connect().search(["ALL"]))
-            highest = 0
-            for start in range(0, len(uids), self.config.batch_size):
-                batch = uids[start : start + self.config.batch_size]
-                rows = self._connect().fetch(batch, _META)
-                for uid in batch:
-                    row = rows.get(uid)
-                    if row is None:  # expunged between SEARCH and FETCH
-                        continue
-                    highest = max(highest, uid)
-                    yield Seen(self._ref(unit, uidvalidity, uid, row))
-            uidnext = int(status.get(b"UIDNEXT") or highest + 1)
-            value = f"{uidvalidity}:{uidnext}"
-            if status.get(b"HIGHESTMODSEQ"):
-                value += f":{int(status[b'HIGHESTMODSEQ'])}"
+                yield Resync("uidvalidity_changed")
+                previous, cursor = None, None
+            if self._qresync and previous is not None and previous[2] is not None and modseq is not None:
+                if modseq != previous[2]:
+                    yield from self._changes_since(unit, uidvalidity, previous[2])
+            else:
+                if not unit.full_listing and cursor:
+                    yield Resync("full_listing")
+                yield from self._full_listing(unit, uidvalidity)
+            uidnext = int(status.get(b"UIDNEXT") or 0) or (previous[1] if previous else 1)
+            value = f"{uidvalidity}:{uidnext}" + (f":{modseq}" if modseq is not None else "")
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001 - mapped to a stable per-unit error
             self._drop()
             raise _source_error(exc, self.config.host, unit.label) from exc
         yield Cursor(value)
+
+    def _full_listing(self, unit: Unit, uidvalidity: int) -> Iterator[Seen]:
+        """Every UID of the selected folder with cheap metadata, fetched in batches."""
+        uids = sorted(self._connect().search(["ALL"]))
+        for start in range(0, len(uids), self.config.batch_size):
+            batch = uids[start : start + self.config.batch_size]
+            rows = self._connect().fetch(batch, _META)
+            for uid in batch:
+                row = rows.get(uid)
+                if row is not None:  # else expunged between SEARCH and FETCH
+                    yield Seen(self._ref(unit, uidvalidity, uid, row))
+
+    def _changes_since(self, unit: Unit, uidvalidity: int, modseq: int) -> Iterator[Seen | Gone]:
+        """RFC 7162 3.2.6: ``UID FETCH 1:* (...) (CHANGEDSINCE modseq VANISHED)``.
+
+        imapclient's ``fetch`` keeps only the UIDs it was given, so the command goes through
+        imaplib's own command/response calls (which imapclient itself uses) and the FETCH and
+        VANISHED responses are read from them."""
+        from imapclient.response_parser import parse_fetch_response
+
+        client = self._connect()
+        imap = client._imap
+        imap.untagged_responses.pop("VANISHED", None)  # unsolicited ones of earlier commands
+        items = "(" + " ".join(_META) + ")"
+        tag = imap._command("UID", "FETCH", "1:*", items, f"(CHANGEDSINCE {modseq} VANISHED)")
+        typ, data = imap._command_complete("FETCH", tag)
+        if typ != "OK":
+            raise _ProtocolError(f"FETCH CHANGEDSINCE: {typ}")
+        vanished = imap.untagged_responses.pop("VANISHED", [])
+        typ, data = imap._untagged_response(typ, data, "FETCH")
+        rows = parse_fetch_response([d for d in data if d is not None], client.normalise_times, True)
+        folder = self._folder_of(unit.key)
+        for line in vanished:
+            for uid in _parse_uid_set(line):
+                yield Gone(imap_item_key(folder, uidvalidity, uid))
+        for uid, row in sorted(rows.items()):
+            if isinstance(uid, int) and b"RFC822.SIZE" in row:  # a complete row, not a bare flag push
+                yield Seen(self._ref(unit, uidvalidity, uid, row))
 
     def _ref(self, unit: Unit, uidvalidity: int, uid: int, row: dict[bytes, Any]) -> ItemRef:
         headers = _parse_headers(row.get(_HEADER_FIELDS, b""))
@@ -478,6 +541,21 @@ def _parse_headers(raw: bytes) -> dict[str, str]:
     except Exception:  # noqa: BLE001 - a broken header must not stop the listing
         return headers
     return headers
+
+
+class _ProtocolError(Exception):
+    """The server answered a command with NO or BAD."""
+
+
+def _parse_uid_set(line: Any) -> Iterator[int]:
+    """UIDs of a ``VANISHED [(EARLIER)] 1:3,7`` response (a sequence set, RFC 3501 9)."""
+    text = _text(line).replace("(EARLIER)", "").strip()
+    for part in text.split(","):
+        low, _, high = part.strip().partition(":")
+        if not low.isdigit() or (high and not high.isdigit()):
+            continue
+        first, last = int(low), int(high or low)
+        yield from range(min(first, last), max(first, last) + 1)
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, int, int | None] | None:

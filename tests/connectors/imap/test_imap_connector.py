@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
-from scanner.model import Cursor, Gone, ItemKind, Seen
+from scanner.model import Blind, Cursor, Gone, ItemKind, Resync, Seen
 
 from .dovecot_server import TOKENS, USERS, Dovecot, free_port
+from .imap_proxy import ImapProxy
 from .imposter import Imposter, other_host_certificate
 
 pytestmark = pytest.mark.service
@@ -106,8 +107,8 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
             f"{USER}/INBOX", f"{USER}/Sent", f"{USER}/Trash", f"{USER}/Archive", f"{USER}/Klas 3B/Zorg",
             f"{USER}/Oudergesprekken – Één & co",
         }
-        for unit in units.values():
-            assert unit.owner == USER and unit.concurrency_key == USER and unit.full_listing
+        for unit in units.values():  # Dovecot offers QRESYNC: delta crawls
+            assert unit.owner == USER and unit.concurrency_key == USER and not unit.full_listing
 
         _, seen, cursor = crawl_all(connector, f"{USER}/INBOX")
         assert len(seen) == 3
@@ -143,17 +144,24 @@ def test_incremental_new_and_deleted_mail(admin: IMAPClient, config: ImapConfig)
         admin.delete_messages([victim])
         admin.expunge()
         admin.append("INBOX", make_mail("nieuw bericht"))
-        admin.add_flags([sorted(admin.search(["ALL"]))[0]], [b"\\Flagged", b"Afgehandeld"])
+        flagged = sorted(admin.search(["ALL"]))[0]
+        admin.add_flags([flagged], [b"\\Flagged", b"Afgehandeld"])
 
-        unit, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
-    victim_key = f"INBOX/{cursor.split(':')[0]}:{victim}"
-    assert victim_key in first and victim_key not in second  # full listing: pipeline closes it
-    assert unit.full_listing
-    new = set(second) - set(first)
-    assert len(new) == 1 and second[new.pop()].title == "nieuw bericht"
-    for key in set(first) & set(second):  # content of a UID never changes: no re-fetch
-        assert first[key].change_key == second[key].change_key
-    assert "Afgehandeld" in second[min(second, key=lambda k: int(k.split(":")[1]))].labels
+        unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
+        events = list(connector.crawl(unit, cursor))
+        cursor2 = events[-1].value
+    # QRESYNC: only what changed, the expunged message as Gone (RFC 7162 VANISHED (EARLIER))
+    assert not unit.full_listing
+    gone = [e.item_key for e in events if isinstance(e, Gone)]
+    seen = {e.ref.item_key: e.ref for e in events if isinstance(e, Seen)}
+    uidvalidity = cursor.split(":")[0]
+    assert gone == [f"INBOX/{uidvalidity}:{victim}"]
+    flagged_key = f"INBOX/{uidvalidity}:{flagged}"
+    assert set(seen) - {flagged_key} == {k for k in seen if seen[k].title == "nieuw bericht"}
+    assert len(seen) == 2
+    # a flag change is new labels, not new content: same change key, so no re-fetch
+    assert seen[flagged_key].change_key == first[flagged_key].change_key
+    assert "Afgehandeld" in seen[flagged_key].labels
     assert int(cursor2.split(":")[1]) == int(cursor.split(":")[1]) + 1
     assert int(cursor2.split(":")[2]) > int(cursor.split(":")[2])  # HIGHESTMODSEQ moved
 
@@ -317,13 +325,14 @@ def test_config_validation() -> None:
     assert Path(__file__).exists()
 
 
-def test_gone_is_never_emitted_by_a_full_listing(admin: IMAPClient, config: ImapConfig) -> None:
+def test_a_stale_uidvalidity_is_a_resync_and_a_full_listing(admin: IMAPClient, config: ImapConfig) -> None:
     admin.append("INBOX", make_mail("een"))
     with ImapConnector(config) as connector:
         unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
         events = list(connector.crawl(unit, "1:1:1"))  # a stale cursor from another UIDVALIDITY
     assert not any(isinstance(e, Gone) for e in events)
-    assert [type(e) for e in events] == [Seen, Cursor]
+    assert [type(e) for e in events] == [Resync, Seen, Cursor]
+    assert events[0] == Resync("uidvalidity_changed")
 
 
 def plant_folder_with_uidvalidity(dovecot: Dovecot, folder: str, uidvalidity: int, mails: list[bytes]) -> None:
@@ -385,3 +394,77 @@ def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot
     assert "verify_tls" in text and "ca_file" in text
     assert text.index("bestaat niet meer") < text.index("no longer exists")  # Dutch first
     assert "verify_tls" not in ImapConfig.model_fields
+
+
+# --- CONDSTORE/QRESYNC, blind spots (issue 15), counted at the server through a proxy -------
+
+
+@pytest.fixture
+def proxy(dovecot: Dovecot):
+    proxy = ImapProxy(dovecot.imap_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def proxied(config: ImapConfig, proxy: ImapProxy) -> ImapConfig:
+    return config.model_copy(update={"security": "plain", "port": proxy.port, "ca_file": None})
+
+
+def test_the_second_unchanged_run_of_300_messages_sends_no_fetch(admin: IMAPClient, proxied: ImapConfig,
+                                                                 proxy: ImapProxy) -> None:
+    for n in range(300):
+        admin.append("INBOX", make_mail(f"bericht {n}"))
+    config = proxied.model_copy(update={"batch_size": 100})
+    with ImapConnector(config) as connector:  # night 1
+        _, first, cursor = crawl_all(connector, f"{USER}/INBOX")
+    assert len(first) == 300 and proxy.count("UID FETCH") == 3
+    proxy.commands.clear()
+    with ImapConnector(config) as connector:  # night 2, nothing changed
+        _, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
+    assert second == {} and cursor2 == cursor
+    assert proxy.count("UID FETCH") == 0 and proxy.count("FETCH") == 0 and proxy.count("UID SEARCH") == 0
+    assert proxy.count("EXAMINE") == 1 and proxy.count("ENABLE QRESYNC") == 1
+
+    admin.select_folder("INBOX")
+    admin.add_flags(admin.search(["ALL"])[:2], [b"Bewaren"])
+    proxy.commands.clear()
+    with ImapConnector(config) as connector:  # night 3: two keywords set
+        _, third, _ = crawl_all(connector, f"{USER}/INBOX", cursor2)
+    assert len(third) == 2 and all(ref.labels == ("Bewaren",) for ref in third.values())
+    fetches = [c for c in proxy.commands if c.upper().startswith("UID FETCH")]
+    assert len(fetches) == 1 and "CHANGEDSINCE" in fetches[0] and "BODY.PEEK[]" not in fetches[0]
+
+
+def test_without_qresync_every_run_is_a_full_listing(admin: IMAPClient, proxied: ImapConfig,
+                                                     proxy: ImapProxy) -> None:
+    proxy.hide = {b"QRESYNC", b"CONDSTORE"}  # like Gmail without CONDSTORE: the fallback
+    for n in range(3):
+        admin.append("INBOX", make_mail(f"bericht {n}"))
+    with ImapConnector(proxied) as connector:
+        unit, first, cursor = crawl_all(connector, f"{USER}/INBOX")
+        assert unit.full_listing
+        admin.select_folder("INBOX")
+        admin.delete_messages(admin.search(["ALL"])[:1])
+        admin.expunge()
+        unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
+        events = list(connector.crawl(unit, cursor))
+    assert [type(e) for e in events] == [Seen, Seen, Cursor]  # the pipeline closes the third
+    assert proxy.count("ENABLE") == 0
+
+
+def test_a_folder_that_fails_to_select_is_a_blind_spot(admin: IMAPClient, proxied: ImapConfig,
+                                                       proxy: ImapProxy) -> None:
+    admin.create_folder("Zorg")
+    admin.append("Zorg", make_mail("OPP"))
+    with ImapConnector(proxied) as connector:
+        _, _, cursor = crawl_all(connector, f"{USER}/Zorg")
+        proxy.fail_select["Zorg"] = 1
+        unit = next(u for u in connector.units() if u.key == f"{USER}/Zorg")
+        events = list(connector.crawl(unit, cursor))
+        assert [type(e) for e in events] == [Blind, Cursor]
+        assert events[0].item_prefix == "" and events[0].code == "select_failed"
+        assert "Zorg" in events[0].message and " / " in events[0].message
+        assert events[1].value == cursor  # the folder's place is kept for the next run
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")  # the connection is still good
+    assert proxy.count("EXAMINE") >= 3
