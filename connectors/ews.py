@@ -7,7 +7,8 @@ One source is one EWS endpoint with one service account and a list of mailboxes,
 reached by impersonation (the ApplicationImpersonation role, the normal set-up) or delegate
 access. Every mail folder under the mailbox's message-folder root (``msgfolderroot``:
 Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.model.Unit`
-keyed ``"<mailbox>/<folder path>"``.
+keyed ``"<mailbox>/<folder path>"``, the path built from folder ids with every name escaped
+(:func:`escape_folder_name`), so a name holding ``/`` never collides with a nested folder.
 
 Why these choices:
 
@@ -20,7 +21,12 @@ Why these choices:
 * Crawling uses ``SyncFolderItems`` (exchangelib ``sync_items``): deletions arrive as
   explicit ``Delete`` changes, so units are not full listings. The sync state is the
   cursor and is handed out only after exchangelib consumed the last page
-  (``IncludesLastItemInRange``); an interrupted crawl repeats from the previous state.
+  (``IncludesLastItemInRange``); an interrupted crawl repeats from the previous state. The
+  cursor also names the folder id; an invalid state (``ErrorInvalidSyncStateData``) or another
+  folder under the unit's path is a ``Resync``: a sync from scratch that the pipeline treats as
+  a full listing.
+* Exchange's documented response codes are mapped to what happened (``_RESPONSE_CODES``):
+  a mailbox move is ``mailbox_moving``, not ``unreachable``.
 * ``ErrorServerBusy`` and HTTP 503/429 are retried by exchangelib's ``FaultTolerance``,
   which honours the server's ``BackOffMilliseconds`` hint; a back-off longer than
   ``max_wait`` gives up with ``SourceError("throttled")`` instead of hanging the night.
@@ -225,7 +231,14 @@ class EwsConnector(Connector):
         with self._lock:
             if mailbox in self._accounts:
                 return self._accounts[mailbox]
-            from exchangelib import DELEGATE, IMPERSONATION, Account, Configuration, Identity, OAuth2Credentials
+            from exchangelib import (
+                DELEGATE,
+                IMPERSONATION,
+                Account,
+                Configuration,
+                Identity,
+                OAuth2Credentials,
+            )
 
             cfg = self.config
             config = self._config()
@@ -349,7 +362,11 @@ class EwsConnector(Connector):
         or one that belongs to another folder than the one behind the unit now, is a
         :class:`~scanner.model.Resync`: a SyncFolderItems from scratch, which the pipeline
         treats as a full listing (items not listed again are closed)."""
-        from exchangelib.errors import ErrorFolderNotFound, ErrorInvalidSyncStateData, ErrorSyncFolderNotFound
+        from exchangelib.errors import (
+            ErrorFolderNotFound,
+            ErrorInvalidSyncStateData,
+            ErrorSyncFolderNotFound,
+        )
 
         mailbox, _ = self._split(unit.key)
         where = (f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}")

@@ -6,20 +6,22 @@ deleted mail is scanned too. Virtual folders that only repeat mail stored elsewh
 (Gmail's ``\\All``, ``\\Flagged``, ``\\Important``) are skipped by default, so one mail is
 not reported three times.
 
-How deletions are noticed (the design choice asked for in issue 6): every unit is a
-*full listing*. Each run lists every UID of the folder with cheap metadata only (FLAGS,
-INTERNALDATE, RFC822.SIZE and two header fields, fetched in batches) and the pipeline closes
-stored items that were not seen. This works on every server, also on Gmail and Exchange
-Online IMAP, which have no QRESYNC; a cursor cannot hold a large UID set; and a changed
-UIDVALIDITY needs no special path, because item keys carry the UIDVALIDITY
-(``"<uidvalidity>:<uid>"``) and so all old keys simply stop being seen. Content is only
-fetched (``BODY.PEEK[]``, in a read-only ``EXAMINE`` session, so ``\\Seen`` never changes)
-for items the pipeline decides to analyse. The content behind a UID never changes, so
-``change_key`` is ``"<uidvalidity>:<uid>"``: flag changes update the labels without a
-re-download.
+How changes and deletions are noticed (issue 6, revised in issue 15): on a server that offers
+QRESYNC (RFC 7162) a unit is a delta crawl. The cursor ``"uidvalidity:uidnext:highestmodseq"``
+says where the folder stood; an unchanged HIGHESTMODSEQ costs one EXAMINE and no FETCH, else one
+``UID FETCH 1:* (...) (CHANGEDSINCE m VANISHED)`` lists new and changed messages and the
+expunged UIDs (``Gone``). Without QRESYNC (Gmail, Outlook.com), without a usable cursor, or
+after a UIDVALIDITY change, the unit is a full listing of cheap metadata (FLAGS,
+INTERNALDATE, RFC822.SIZE and two header fields, in batches), announced with ``Resync`` where
+the pipeline would otherwise not close what it did not see. A folder that refuses SELECT is a
+``Blind`` spot: warned about, never taken for a deletion.
 
-The cursor ``"uidvalidity:uidnext[:highestmodseq]"`` is yielded after the whole folder was
-listed; it records where the folder stood (and lets a run tell that UIDVALIDITY changed).
+Item keys are ``"<folder>/<uidvalidity>:<uid>"`` (:func:`imap_item_key`): UIDVALIDITY is only
+unique per folder. Content is only fetched (``BODY.PEEK[]``, in a read-only ``EXAMINE``
+session, so ``\\Seen`` never changes) for items the pipeline decides to analyse. The content
+behind a UID never changes, so ``change_key`` is ``"<uidvalidity>:<uid>"``: flag changes
+update the labels without a re-download. Certificate and host name checks cannot be turned
+off; ``ca_file`` trusts a private CA.
 """
 
 from __future__ import annotations
@@ -43,7 +45,18 @@ from connectors.base import (
     SourceConfig,
     SourceError,
 )
-from scanner.model import Blind, CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Resync, Seen, Unit
+from scanner.model import (
+    Blind,
+    CrawlStream,
+    Cursor,
+    Fetched,
+    Gone,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ static userdb all point at the current user.
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import shutil
@@ -18,12 +19,11 @@ import socket
 import subprocess
 import tempfile
 import threading
-import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import ssl
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +23,7 @@ from .imposter import Imposter, other_host_certificate
 
 pytestmark = pytest.mark.service
 
-USER = "juf.jansen@school.nl"
+from .conftest import USER
 
 
 def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
@@ -35,30 +34,6 @@ def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
     message["Message-ID"] = f"<{abs(hash(subject))}@example.nl>"
     message.set_content(body)
     return message.as_bytes()
-
-
-@pytest.fixture
-def admin(dovecot: Dovecot) -> IMAPClient:
-    """A direct IMAP session used to put mail in and check flags; the account starts empty."""
-    client = IMAPClient(
-        "127.0.0.1", port=dovecot.imaps_port, ssl=True,
-        ssl_context=ssl.create_default_context(cafile=str(dovecot.ca_file)),
-    )
-    client.login(USER, USERS[USER])
-    for _flags, _delim, name in client.list_folders():
-        if name in {"INBOX", "Sent", "Trash", "Archive"}:
-            client.select_folder(name)
-            uids = client.search(["ALL"])
-            if uids:
-                client.delete_messages(uids)
-                client.expunge()
-            client.close_folder()
-    for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
-        if name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags:
-            if client.folder_exists(name):  # a parent may vanish with its last child
-                client.delete_folder(name)
-    yield client
-    client.logout()
 
 
 @pytest.fixture

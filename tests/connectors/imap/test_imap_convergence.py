@@ -19,9 +19,10 @@ from scanner.pipeline import ScanRunner
 from scanner.store import Store
 from tests.services.stored import snapshot
 
+from .conftest import USER
 from .dovecot_server import USERS, Dovecot
 from .imap_proxy import ImapProxy
-from .test_imap_connector import USER, admin, make_mail  # noqa: F401 - admin is a fixture
+from .test_imap_connector import make_mail
 
 pytestmark = pytest.mark.service
 
