@@ -64,7 +64,8 @@ class SourceError(Exception):
     """A unit or a whole source could not be crawled (unreachable, access denied, bad token).
 
     ``code`` is a stable key (``unreachable``, ``auth_failed``, ``access_denied``,
-    ``throttled``, ``not_found``, ``protocol``, ``tls_failed``); ``str(error)`` is a Dutch-first description
+    ``throttled``, ``not_found``, ``protocol``, ``tls_failed``; EWS adds ``mailbox_moving``,
+    ``unavailable``, ``quota_exceeded``, ``server_error``); ``str(error)`` is a Dutch-first description
     that names the source or folder but never content.
     """
 

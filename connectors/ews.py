@@ -7,7 +7,8 @@ One source is one EWS endpoint with one service account and a list of mailboxes,
 reached by impersonation (the ApplicationImpersonation role, the normal set-up) or delegate
 access. Every mail folder under the mailbox's message-folder root (``msgfolderroot``:
 Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.core.model.Unit`
-keyed ``"<mailbox>/<folder path>"``.
+keyed ``"<mailbox>/<folder path>"``, the path built from folder ids with every name escaped
+(:func:`escape_folder_name`), so a name holding ``/`` never collides with a nested folder.
 
 Why these choices:
 
@@ -20,7 +21,12 @@ Why these choices:
 * Crawling uses ``SyncFolderItems`` (exchangelib ``sync_items``): deletions arrive as
   explicit ``Delete`` changes, so units are not full listings. The sync state is the
   cursor and is handed out only after exchangelib consumed the last page
-  (``IncludesLastItemInRange``); an interrupted crawl repeats from the previous state.
+  (``IncludesLastItemInRange``); an interrupted crawl repeats from the previous state. The
+  cursor also names the folder id; an invalid state (``ErrorInvalidSyncStateData``) or another
+  folder under the unit's path is a ``Resync``: a sync from scratch that the pipeline treats as
+  a full listing.
+* Exchange's documented response codes are mapped to what happened (``_RESPONSE_CODES``):
+  a mailbox move is ``mailbox_moving``, not ``unreachable``.
 * ``ErrorServerBusy`` and HTTP 503/429 are retried by exchangelib's ``FaultTolerance``,
   which honours the server's ``BackOffMilliseconds`` hint; a back-off longer than
   ``max_wait`` gives up with ``SourceError("throttled")`` instead of hanging the night.
@@ -50,7 +56,17 @@ from connectors.base import (
     SourceError,
 )
 from scanner.core.config_base import SecretRef, StrictModel
-from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    CrawlStream,
+    Cursor,
+    Fetched,
+    Gone,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +292,12 @@ class EwsConnector(Connector):
     # --- folders -------------------------------------------------------------------------
 
     def _mail_folders(self, mailbox: str) -> dict[str, Any]:
-        """Folder path (``Inbox/Klas 3B``) -> exchangelib folder, for the mail folders of one
-        mailbox; one GetFolder and one paged deep FindFolder, cached for this process."""
+        """Escaped folder path (``Inbox/Klas 3B``) -> exchangelib folder, for the mail folders
+        of one mailbox; one GetFolder and one paged deep FindFolder, cached for this process.
+
+        The tree is built by folder id (each folder's path from its parents' ids), and every
+        name is escaped with :func:`escape_folder_name`, so a folder called ``A/B`` and a folder
+        ``B`` inside ``A`` are two units, not one path of which only one would be scanned."""
         if mailbox in self._folders:
             return self._folders[mailbox]
         from exchangelib.fields import FieldPath
@@ -303,16 +323,13 @@ class EwsConnector(Connector):
                 raise _source_error(folder, f"postvak {mailbox}", f"mailbox {mailbox}")
             by_id[folder.id] = folder
         paths: dict[str, Any] = {}
-        for folder in by_id.values():
+        for folder_id, folder in sorted(by_id.items()):
             if not (folder.folder_class or "IPF.Note").lower().startswith(_MAIL_FOLDER_CLASS):
                 continue
-            names, current, depth = [], folder, 0
-            while current is not None and depth < 64:
-                names.append(current.name or "")
-                parent = getattr(current.parent_folder_id, "id", None)
-                current = by_id.get(parent) if parent != root.id else None
-                depth += 1
-            paths["/".join(reversed(names))] = folder
+            path = _folder_path(folder, by_id, root.id)
+            if path in paths:  # two folders one name (Exchange forbids it among siblings)
+                path = f"{path}~{folder_id[-8:]}"
+            paths[path] = folder
         self._folders[mailbox] = paths
         return paths
 
@@ -337,8 +354,12 @@ class EwsConnector(Connector):
             )
         return mailbox, path
 
-    def _folder(self, unit_key: str) -> Any:
+    def _folder(self, unit_key: str, fresh: bool = False) -> Any:
+        """The folder behind a unit; ``fresh`` reads the folder tree again (after the server
+        said the folder we hold is gone)."""
         mailbox, path = self._split(unit_key)
+        if fresh:
+            self._folders.pop(mailbox, None)
         folder = self._mail_folders(mailbox).get(path)
         if folder is None:
             raise SourceError("not_found", f"map {path} bestaat niet (meer) / folder {path} does not exist")
@@ -347,43 +368,71 @@ class EwsConnector(Connector):
     # --- crawl ---------------------------------------------------------------------------
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
-        from exchangelib.errors import ErrorInvalidSyncStateData
-        from exchangelib.services import SyncFolderItems
+        """SyncFolderItems from the stored sync state; a state the server no longer accepts,
+        or one that belongs to another folder than the one behind the unit now, is a
+        :class:`~scanner.core.model.Resync`: a SyncFolderItems from scratch, which the pipeline
+        treats as a full listing (items not listed again are closed)."""
+        from exchangelib.errors import (
+            ErrorFolderNotFound,
+            ErrorInvalidSyncStateData,
+            ErrorSyncFolderNotFound,
+        )
 
-        folder = self._folder(unit.key)
         mailbox, _ = self._split(unit.key)
-        state = cursor or None
-        # exchangelib falls back to the state cached on the folder object when given None;
-        # a crawl without cursor must really start from scratch.
-        folder.item_sync_state = state
+        where = (f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}")
+        folder = self._folder(unit.key)
+        stored_folder, state = _parse_cursor(cursor)
         try:
+            if state and stored_folder and stored_folder != folder.id:
+                # The path now names another folder (deleted and made again, or a rename swap):
+                # the stored state is the other folder's; start this one from scratch.
+                yield Resync("folder_replaced")
+                state = None
             try:
-                changes = folder.sync_items(
-                    sync_state=state, only_fields=_SYNC_FIELDS, max_changes_returned=self.config.page_size
-                )
-                first = next(changes, None)
+                changes, first = self._sync(folder, state)
             except ErrorInvalidSyncStateData:
-                # The stored state is no longer accepted: start over with a full sync.
-                self.warn(unit.key, "cursor_reset", "synchronisatiestatus verlopen; volledige sync"
-                          " / sync state expired; full sync")
-                folder.item_sync_state = None
-                changes = folder.sync_items(
-                    sync_state=None, only_fields=_SYNC_FIELDS, max_changes_returned=self.config.page_size
-                )
-                first = next(changes, None)
-            pending = [first] if first is not None else []
-            for change_type, item in _chain(pending, changes):
-                if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
-                    yield Seen(self._ref(unit, mailbox, item))
-                elif change_type == SyncFolderItems.DELETE:
-                    yield Gone(item.id)
-                # read_flag_change: content and metadata we keep are unchanged
+                yield Resync("sync_state_invalid")
+                self.warn(unit.key, "cursor_reset", "synchronisatiestatus ongeldig; volledige sync"
+                          " / sync state invalid; full sync")
+                changes, first = self._sync(folder, None)
+            except (ErrorSyncFolderNotFound, ErrorFolderNotFound):
+                # The folder we hold is gone; the tree may hold a new folder under the same path.
+                replacement = self._folder(unit.key, fresh=True)  # not_found when really gone
+                if replacement.id == folder.id:
+                    raise
+                folder = replacement
+                yield Resync("folder_replaced")
+                changes, first = self._sync(folder, None)
+            for change_type, item in _chain([first] if first is not None else [], changes):
+                event = self._event(unit, mailbox, change_type, item)
+                if event is not None:
+                    yield event
         except SourceError:
             raise
         except Exception as exc:
-            raise _source_error(exc, f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}") from exc
+            raise _source_error(exc, *where) from exc
         # exchangelib sets item_sync_state only once the last page was consumed.
-        yield Cursor(folder.item_sync_state)
+        yield Cursor(f"{folder.id} {folder.item_sync_state}" if folder.item_sync_state else None)
+
+    def _sync(self, folder: Any, state: str | None) -> tuple[Iterator[Any], Any]:
+        """Start a SyncFolderItems and read its first change, so a refused state is raised
+        here, before anything was yielded for the unit."""
+        # exchangelib falls back to the state cached on the folder object when given None;
+        # a crawl without state must really start from scratch.
+        folder.item_sync_state = state
+        changes = folder.sync_items(
+            sync_state=state, only_fields=_SYNC_FIELDS, max_changes_returned=self.config.page_size
+        )
+        return changes, next(changes, None)
+
+    def _event(self, unit: Unit, mailbox: str, change_type: str, item: Any) -> Seen | Gone | None:
+        from exchangelib.services import SyncFolderItems
+
+        if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE):
+            return Seen(self._ref(unit, mailbox, item))
+        if change_type == SyncFolderItems.DELETE:
+            return Gone(item.id)
+        return None  # read_flag_change: content and metadata we keep are unchanged
 
     def _ref(self, unit: Unit, mailbox: str, item: Any) -> ItemRef:
         # Drafts have no received time; their creation time is the next best age.
@@ -423,16 +472,12 @@ class EwsConnector(Connector):
         try:
             result = list(self._account(mailbox).fetch(ids=[ItemId(id=ref.item_key)], only_fields=fields))
         except Exception as exc:
-            code = _error_code(exc)
-            raise ItemFetchError(
-                code if code in ("throttled", "unreachable", "auth_failed") else "fetch_failed",
-                f"bericht ophalen mislukt / fetching message failed: {type(exc).__name__}",
-            ) from exc
+            raise _item_error(exc) from exc
         item = result[0] if result else None
-        if item is None or isinstance(item, Exception):
-            name = type(item).__name__ if item is not None else "leeg"
-            code = "not_found" if "NotFound" in name else "fetch_failed"
-            raise ItemFetchError(code, f"bericht niet opgehaald / message not fetched: {name}")
+        if item is None:
+            raise ItemFetchError("not_found", "bericht niet gevonden / message not found")
+        if isinstance(item, Exception):
+            raise _item_error(item)
         return item
 
     def fetch(self, ref: ItemRef) -> Fetched:
@@ -507,23 +552,118 @@ def _chain(first: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
+def escape_folder_name(name: str) -> str:
+    """A folder name as one path segment: ``%`` becomes ``%25`` and ``/`` becomes ``%2F`` (as
+    Graph mail paths write ``/``), so a path names exactly one folder."""
+    return name.replace("%", "%25").replace("/", "%2F")
+
+
+def _folder_path(folder: Any, by_id: dict[str, Any], root_id: str) -> str:
+    """The escaped path of ``folder`` below the message-folder root, from its parents' ids."""
+    names, current, depth = [], folder, 0
+    while current is not None and depth < 64:
+        names.append(escape_folder_name(current.name or ""))
+        parent = getattr(current.parent_folder_id, "id", None)
+        current = by_id.get(parent) if parent != root_id else None
+        depth += 1
+    return "/".join(reversed(names))
+
+
+def _parse_cursor(cursor: str | None) -> tuple[str | None, str | None]:
+    """``(folder id, sync state)`` of a cursor ``"<folder id> <sync state>"``; a cursor of an
+    older release holds only the sync state."""
+    if not cursor:
+        return None, None
+    folder_id, sep, state = cursor.partition(" ")
+    return (folder_id, state or None) if sep else (None, cursor)
+
+
+# What each documented EWS ResponseCode (ResponseCodeType) means for us. exchangelib raises
+# an exception class named after the code, so the class name is the code. Sources: Microsoft's
+# ResponseCode reference and "Handling synchronization-related errors in EWS".
+_RESPONSE_CODES: dict[str, str] = {
+    # the server protects itself: wait and try again (BackOffMilliseconds is honoured first)
+    "ErrorServerBusy": "throttled",
+    "ErrorTimeoutExpired": "throttled",
+    "ErrorTooManyObjectsOpened": "throttled",
+    "ErrorExceededConnectionCount": "throttled",
+    "ErrorInsufficientResources": "throttled",
+    # the mailbox is being moved or failed over: transient, the next run tries again
+    "ErrorMailboxMoveInProgress": "mailbox_moving",
+    "ErrorMailboxFailover": "mailbox_moving",
+    # a part of Exchange is away: transient
+    "ErrorMailboxStoreUnavailable": "unavailable",
+    "ErrorADUnavailable": "unavailable",
+    "ErrorADOperation": "unavailable",
+    "ErrorInternalServerTransientError": "unavailable",
+    "ErrorNoApplicableProxyCASServersAvailable": "unavailable",
+    "ErrorConnectionFailed": "unreachable",
+    "ErrorQuotaExceeded": "quota_exceeded",
+    "ErrorAccessDenied": "access_denied",
+    "ErrorImpersonateUserDenied": "access_denied",
+    "ErrorImpersonationDenied": "access_denied",
+    "ErrorImpersonationFailed": "access_denied",
+    "ErrorAccountDisabled": "auth_failed",
+    "ErrorPasswordExpired": "auth_failed",
+    "ErrorPasswordChangeRequired": "auth_failed",
+    "ErrorNonExistentMailbox": "not_found",
+    "ErrorFolderNotFound": "not_found",
+    "ErrorSyncFolderNotFound": "not_found",
+    "ErrorItemNotFound": "not_found",
+    "ErrorInvalidSyncStateData": "resync",
+    "ErrorItemCorrupt": "corrupt",
+    "ErrorCorruptData": "corrupt",
+    "ErrorMimeContentConversionFailed": "corrupt",
+    "ErrorInternalServerError": "server_error",
+}
+
+# Item errors: the transient codes become the item codes the pipeline fetches again next run.
+_ITEM_CODES = {"throttled": "throttled", "mailbox_moving": "offline", "unavailable": "offline",
+               "unreachable": "unreachable", "tls_failed": "unreachable", "access_denied": "access_denied",
+               "auth_failed": "fetch_failed", "not_found": "not_found", "corrupt": "corrupt"}
+
+
 def _error_code(exc: BaseException) -> str:
-    """A stable code for an exchangelib/requests exception (names no content)."""
+    """A stable code for an exchangelib/requests exception (names no content).
+
+    Response codes are looked up first: exchangelib's ResponseMessageError derives from
+    TransportError, and reading every unlisted code as ``unreachable`` was wrong words for
+    what happened (issue 15)."""
     from exchangelib import errors
 
-    if isinstance(exc, (errors.RateLimitError, errors.ErrorServerBusy)):
+    if isinstance(exc, errors.RateLimitError):
         return "throttled"
     if isinstance(exc, errors.UnauthorizedError):
         return "auth_failed"
-    if isinstance(exc, (errors.ErrorAccessDenied, errors.ErrorImpersonateUserDenied,
-                        errors.ErrorImpersonationDenied)):
-        return "access_denied"
-    if isinstance(exc, (errors.ErrorNonExistentMailbox, errors.ErrorFolderNotFound, errors.ErrorItemNotFound,
-                        errors.ErrorMailboxStoreUnavailable)):
-        return "not_found"
+    if _caused_by_network(exc):
+        # exchangelib re-raises a refused or reset connection as ErrorTimeoutExpired: no
+        # server answered, so it is no response code.
+        return "tls_failed" if _caused_by_tls(exc) else "unreachable"
+    if isinstance(exc, errors.ResponseMessageError):
+        return _RESPONSE_CODES.get(type(exc).__name__, "protocol")
     if isinstance(exc, (errors.TransportError, OSError)) or type(exc).__module__.startswith("requests"):
         return "tls_failed" if _caused_by_tls(exc) else "unreachable"
     return "protocol"
+
+
+def _item_error(exc: BaseException) -> ItemFetchError:
+    code = _ITEM_CODES.get(_error_code(exc), "fetch_failed")
+    return ItemFetchError(code, f"bericht ophalen mislukt / fetching message failed ({type(exc).__name__})")
+
+
+def _chain_of(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _caused_by_network(exc: BaseException) -> bool:
+    """True when a socket or HTTP transport failure is in the chain (requests' exceptions are
+    OSErrors too)."""
+    return any(isinstance(e, OSError) for e in _chain_of(exc))
 
 
 def _caused_by_tls(exc: BaseException) -> bool:
@@ -533,27 +673,31 @@ def _caused_by_tls(exc: BaseException) -> bool:
 
     import requests.exceptions
 
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (ssl.SSLError, requests.exceptions.SSLError)) or "CERTIFICATE_VERIFY_FAILED" in str(
-            current
-        ):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(isinstance(e, (ssl.SSLError, requests.exceptions.SSLError)) or "CERTIFICATE_VERIFY_FAILED" in str(e)
+               for e in _chain_of(exc))
+
+
+_TEXT = {
+    "throttled": ("server te druk (throttling), later opnieuw", "server busy (throttling), retry later"),
+    "mailbox_moving": ("postvak wordt verplaatst, volgende run opnieuw", "mailbox is being moved, retried next run"),
+    "unavailable": ("Exchange tijdelijk niet beschikbaar, volgende run opnieuw",
+                    "Exchange temporarily unavailable, retried next run"),
+    "quota_exceeded": ("quotum van het postvak overschreden", "mailbox quota exceeded"),
+    "auth_failed": ("aanmelden mislukt", "authentication failed"),
+    "access_denied": ("geen toegang (impersonatie/rechten)", "access denied (impersonation/rights)"),
+    "not_found": ("niet gevonden", "not found"),
+    "resync": ("synchronisatiestatus ongeldig", "sync state invalid"),
+    "corrupt": ("beschadigd in Exchange", "corrupt in Exchange"),
+    "server_error": ("interne fout van Exchange", "Exchange internal error"),
+    "unreachable": ("server niet bereikbaar", "server unreachable"),
+    "tls_failed": ("TLS-certificaat niet vertrouwd (ca_file?)", "TLS certificate not trusted (ca_file?)"),
+    "protocol": ("onverwacht antwoord van EWS", "unexpected EWS reply"),
+}
 
 
 def _source_error(exc: BaseException, where_nl: str, where_en: str) -> SourceError:
+    """A unit or mailbox error in exact words; the exception name (the EWS ResponseCode) is
+    kept in the message for IT, never content."""
     code = _error_code(exc)
-    text = {
-        "throttled": ("server te druk (throttling), later opnieuw", "server busy (throttling), retry later"),
-        "auth_failed": ("aanmelden mislukt", "authentication failed"),
-        "access_denied": ("geen toegang (impersonatie/rechten)", "access denied (impersonation/rights)"),
-        "not_found": ("niet gevonden", "not found"),
-        "unreachable": ("server niet bereikbaar", "server unreachable"),
-        "tls_failed": ("TLS-certificaat niet vertrouwd (ca_file?)", "TLS certificate not trusted (ca_file?)"),
-        "protocol": ("onverwacht antwoord van EWS", "unexpected EWS reply"),
-    }[code]
+    text = _TEXT[code]
     return SourceError(code, f"{where_nl}: {text[0]} / {where_en}: {text[1]} ({type(exc).__name__})")

@@ -6,20 +6,22 @@ deleted mail is scanned too. Virtual folders that only repeat mail stored elsewh
 (Gmail's ``\\All``, ``\\Flagged``, ``\\Important``) are skipped by default, so one mail is
 not reported three times.
 
-How deletions are noticed (the design choice asked for in issue 6): every unit is a
-*full listing*. Each run lists every UID of the folder with cheap metadata only (FLAGS,
-INTERNALDATE, RFC822.SIZE and two header fields, fetched in batches) and the pipeline closes
-stored items that were not seen. This works on every server, also on Gmail and Exchange
-Online IMAP, which have no QRESYNC; a cursor cannot hold a large UID set; and a changed
-UIDVALIDITY needs no special path, because item keys carry the UIDVALIDITY
-(``"<uidvalidity>:<uid>"``) and so all old keys simply stop being seen. Content is only
-fetched (``BODY.PEEK[]``, in a read-only ``EXAMINE`` session, so ``\\Seen`` never changes)
-for items the pipeline decides to analyse. The content behind a UID never changes, so
-``change_key`` is ``"<uidvalidity>:<uid>"``: flag changes update the labels without a
-re-download.
+How changes and deletions are noticed (issue 6, revised in issue 15): on a server that offers
+QRESYNC (RFC 7162) a unit is a delta crawl. The cursor ``"uidvalidity:uidnext:highestmodseq"``
+says where the folder stood; an unchanged HIGHESTMODSEQ costs one EXAMINE and no FETCH, else one
+``UID FETCH 1:* (...) (CHANGEDSINCE m VANISHED)`` lists new and changed messages and the
+expunged UIDs (``Gone``). Without QRESYNC (Gmail, Outlook.com), without a usable cursor, or
+after a UIDVALIDITY change, the unit is a full listing of cheap metadata (FLAGS,
+INTERNALDATE, RFC822.SIZE and two header fields, in batches), announced with ``Resync`` where
+the pipeline would otherwise not close what it did not see. A folder that refuses SELECT is a
+``Blind`` spot: warned about, never taken for a deletion.
 
-The cursor ``"uidvalidity:uidnext[:highestmodseq]"`` is yielded after the whole folder was
-listed; it records where the folder stood (and lets a run tell that UIDVALIDITY changed).
+Item keys are ``"<folder>/<uidvalidity>:<uid>"`` (:func:`imap_item_key`): UIDVALIDITY is only
+unique per folder. Content is only fetched (``BODY.PEEK[]``, in a read-only ``EXAMINE``
+session, so ``\\Seen`` never changes) for items the pipeline decides to analyse. The content
+behind a UID never changes, so ``change_key`` is ``"<uidvalidity>:<uid>"``: flag changes
+update the labels without a re-download. Certificate and host name checks cannot be turned
+off; ``ca_file`` trusts a private CA.
 """
 
 from __future__ import annotations
@@ -44,7 +46,18 @@ from connectors.base import (
     SourceError,
 )
 from scanner.core.config_base import SecretRef
-from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    Blind,
+    CrawlStream,
+    Cursor,
+    Fetched,
+    Gone,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +77,11 @@ class ImapConfig(SourceConfig):
         default="tls",
         description="tls = implicit TLS (993); starttls = upgrade on 143; plain only on loopback.",
     )
-    ca_file: Path | None = Field(default=None, description="Trust this CA (PEM) in addition to none other.")
-    verify_tls: bool = Field(default=True, description="Check the server certificate and host name.")
+    ca_file: Path | None = Field(
+        default=None,
+        description="Trust this CA (PEM) for the server instead of the system's CAs (a private CA)."
+        " Certificate and host name are always checked; there is no switch to turn that off.",
+    )
     username: str
     auth: Literal["login", "xoauth2"] = "login"
     password: SecretRef | None = Field(default=None, description="App password for auth=login.")
@@ -83,6 +99,21 @@ class ImapConfig(SourceConfig):
         description="Webmail link for digests, with {message_id} (URL-encoded), e.g. Gmail's "
         "'https://mail.google.com/mail/u/0/#search/rfc822msgid%3A{message_id}'.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tls_switch(cls, data: Any) -> Any:
+        """``verify_tls: false`` once turned off certificate and host name checks for any host,
+        silently: the password went to whoever answered. It is gone; say what to use instead
+        rather than the generic 'extra inputs are not permitted'."""
+        if isinstance(data, dict) and "verify_tls" in data:
+            raise ValueError(
+                "'verify_tls' bestaat niet meer: het certificaat en de hostnaam worden altijd"
+                " gecontroleerd; vertrouw een eigen CA met 'ca_file: /pad/naar/ca.pem'"
+                " / 'verify_tls' no longer exists: the certificate and host name are always checked;"
+                " trust a private CA with 'ca_file: /path/to/ca.pem'"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> ImapConfig:
@@ -128,17 +159,18 @@ class ImapConnector(Connector):
         super().__init__(config, context)
         self._client: Any = None
         self._selected: tuple[str, bool] | None = None
+        self._qresync = False
+        """The server enabled QRESYNC (RFC 7162): units are delta crawls, not full listings."""
         self._uidvalidity: int | None = None
 
     # --- connection ----------------------------------------------------------------------
 
     def _ssl_context(self) -> ssl.SSLContext:
+        """Certificate chain and host name are always checked (``ca_file`` replaces the
+        system's CAs, as for Graph and EWS); the handshake happens before any command, so a
+        server with someone else's certificate never sees the login."""
         cfg = self.config
-        context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
-        if not cfg.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
+        return ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
 
     def _connect(self) -> Any:
         """Open and authenticate the connection once; later calls reuse it."""
@@ -164,9 +196,13 @@ class ImapConnector(Connector):
                 client.oauth2_login(cfg.username, cfg.oauth_token.get())  # type: ignore[union-attr]
             else:
                 client.login(cfg.username, cfg.password.get())  # type: ignore[union-attr]
-            if b"CONDSTORE" in client.capabilities() and b"ENABLE" in client.capabilities():
-                # Makes SELECT report HIGHESTMODSEQ, which goes into the cursor.
-                client.enable("CONDSTORE")
+            capabilities = client.capabilities()
+            if b"ENABLE" in capabilities and b"QRESYNC" in capabilities:
+                # QRESYNC implies CONDSTORE: SELECT reports HIGHESTMODSEQ, and
+                # FETCH ... (CHANGEDSINCE m VANISHED) answers with what changed and what went.
+                self._qresync = b"QRESYNC" in {bytes(c).upper() for c in client.enable("QRESYNC")}
+            elif b"ENABLE" in capabilities and b"CONDSTORE" in capabilities:
+                client.enable("CONDSTORE")  # HIGHESTMODSEQ goes into the cursor
         except LoginError as exc:
             _quiet_logout(client)
             raise SourceError(
@@ -243,7 +279,7 @@ class ImapConnector(Connector):
                 label=path,
                 owner=owner,
                 concurrency_key=owner,
-                full_listing=True,
+                full_listing=not self._qresync,
             )
 
     def _folder_of(self, unit_key: str) -> str:
@@ -257,11 +293,34 @@ class ImapConnector(Connector):
     # --- crawl ---------------------------------------------------------------------------
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        """List what changed in one folder since ``cursor``.
+
+        With QRESYNC and a cursor of the same UIDVALIDITY: nothing at all when HIGHESTMODSEQ
+        did not move (no FETCH is sent), else one ``UID FETCH 1:* (...) (CHANGEDSINCE m
+        VANISHED)`` whose FETCH responses are the new and changed messages and whose
+        ``VANISHED (EARLIER)`` response names the expunged ones. Otherwise (no QRESYNC, no
+        cursor, a new UIDVALIDITY) a full listing, announced with :class:`Resync` on a delta
+        unit or after a UIDVALIDITY change so the pipeline closes what it did not see.
+        A folder that exists but cannot be SELECTed is a :class:`Blind` spot for this run.
+        """
         folder = self._folder_of(unit.key)
         try:
-            self._selected = None  # always re-select: fresh EXISTS/UIDNEXT for this run
-            status = self._select(folder)
+            self._selected = None  # always re-select: fresh UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ
+            try:
+                status = self._select(folder)
+            except Exception as exc:
+                error = _source_error(exc, self.config.host, unit.label)
+                if error.code in ("unreachable", "not_found"):
+                    raise error from exc
+                # The folder is listed but refuses SELECT (NOPERM, UNAVAILABLE, a server bug):
+                # what it holds is unknown this run, never deleted.
+                yield Blind("", "select_failed", f"map {unit.label} kon niet worden geopend; de berichten"
+                            f" blijven staan / folder {unit.label} could not be selected; its messages are kept"
+                            f" ({error.code})")
+                yield Cursor(cursor)
+                return
             uidvalidity = int(status[b"UIDVALIDITY"])
+            modseq = int(status.get(b"HIGHESTMODSEQ") or 0) or None
             previous = _parse_cursor(cursor)
             if previous is not None and previous[0] != uidvalidity:
                 self.warn(
@@ -271,27 +330,61 @@ class ImapConnector(Connector):
                     f" opnieuw geanalyseerd / folder {unit.label} was renumbered (UIDVALIDITY);"
                     " all messages are analysed again",
                 )
-            uids = sorted(self._connect().search(["ALL"]))
-            highest = 0
-            for start in range(0, len(uids), self.config.batch_size):
-                batch = uids[start : start + self.config.batch_size]
-                rows = self._connect().fetch(batch, _META)
-                for uid in batch:
-                    row = rows.get(uid)
-                    if row is None:  # expunged between SEARCH and FETCH
-                        continue
-                    highest = max(highest, uid)
-                    yield Seen(self._ref(unit, uidvalidity, uid, row))
-            uidnext = int(status.get(b"UIDNEXT") or highest + 1)
-            value = f"{uidvalidity}:{uidnext}"
-            if status.get(b"HIGHESTMODSEQ"):
-                value += f":{int(status[b'HIGHESTMODSEQ'])}"
+                yield Resync("uidvalidity_changed")
+                previous, cursor = None, None
+            if self._qresync and previous is not None and previous[2] is not None and modseq is not None:
+                if modseq != previous[2]:
+                    yield from self._changes_since(unit, uidvalidity, previous[2])
+            else:
+                if not unit.full_listing and cursor:
+                    yield Resync("full_listing")
+                yield from self._full_listing(unit, uidvalidity)
+            uidnext = int(status.get(b"UIDNEXT") or 0) or (previous[1] if previous else 1)
+            value = f"{uidvalidity}:{uidnext}" + (f":{modseq}" if modseq is not None else "")
         except SourceError:
             raise
         except Exception as exc:
             self._drop()
             raise _source_error(exc, self.config.host, unit.label) from exc
         yield Cursor(value)
+
+    def _full_listing(self, unit: Unit, uidvalidity: int) -> Iterator[Seen]:
+        """Every UID of the selected folder with cheap metadata, fetched in batches."""
+        uids = sorted(self._connect().search(["ALL"]))
+        for start in range(0, len(uids), self.config.batch_size):
+            batch = uids[start : start + self.config.batch_size]
+            rows = self._connect().fetch(batch, _META)
+            for uid in batch:
+                row = rows.get(uid)
+                if row is not None:  # else expunged between SEARCH and FETCH
+                    yield Seen(self._ref(unit, uidvalidity, uid, row))
+
+    def _changes_since(self, unit: Unit, uidvalidity: int, modseq: int) -> Iterator[Seen | Gone]:
+        """RFC 7162 3.2.6: ``UID FETCH 1:* (...) (CHANGEDSINCE modseq VANISHED)``.
+
+        imapclient's ``fetch`` keeps only the UIDs it was given, so the command goes through
+        imaplib's own command/response calls (which imapclient itself uses) and the FETCH and
+        VANISHED responses are read from them."""
+        from imapclient.response_parser import parse_fetch_response
+
+        client = self._connect()
+        imap = client._imap
+        imap.untagged_responses.pop("VANISHED", None)  # unsolicited ones of earlier commands
+        items = "(" + " ".join(_META) + ")"
+        tag = imap._command("UID", "FETCH", "1:*", items, f"(CHANGEDSINCE {modseq} VANISHED)")
+        typ, data = imap._command_complete("FETCH", tag)
+        if typ != "OK":
+            raise _ProtocolError(f"FETCH CHANGEDSINCE: {typ}")
+        vanished = imap.untagged_responses.pop("VANISHED", [])
+        typ, data = imap._untagged_response(typ, data, "FETCH")
+        rows = parse_fetch_response([d for d in data if d is not None], client.normalise_times, True)
+        folder = self._folder_of(unit.key)
+        for line in vanished:
+            for uid in _parse_uid_set(line):
+                yield Gone(imap_item_key(folder, uidvalidity, uid))
+        for uid, row in sorted(rows.items()):
+            if isinstance(uid, int) and b"RFC822.SIZE" in row:  # a complete row, not a bare flag push
+                yield Seen(self._ref(unit, uidvalidity, uid, row))
 
     def _ref(self, unit: Unit, uidvalidity: int, uid: int, row: dict[bytes, Any]) -> ItemRef:
         headers = _parse_headers(row.get(_HEADER_FIELDS, b""))
@@ -308,17 +401,16 @@ class ImapConnector(Connector):
             from urllib.parse import quote
 
             link = self.config.link_template.format(message_id=quote(message_id.strip("<>"), safe=""))
-        key = f"{uidvalidity}:{uid}"
         return ItemRef(
             source=self.config.name,
-            item_key=key,
+            item_key=imap_item_key(self._folder_of(unit.key), uidvalidity, uid),
             kind=ItemKind.MAIL,
             owner=self.config.mailbox,
             folder=unit.label,
             title=headers.get("subject", ""),
             date=date,
             size=row.get(b"RFC822.SIZE"),
-            change_key=key,
+            change_key=f"{uidvalidity}:{uid}",
             link=link,
             unit_key=unit.key,
             labels=labels,
@@ -329,7 +421,7 @@ class ImapConnector(Connector):
     def _locate(self, ref: ItemRef, readonly: bool) -> int:
         """Select the item's folder and return its UID, or raise if the UID is stale."""
         folder = self._folder_of(ref.unit_key)
-        uidvalidity, _, uid = ref.item_key.partition(":")
+        _, uidvalidity, uid = parse_imap_item_key(ref.item_key)
         status = self._select(folder, readonly=readonly)
         if str(status[b"UIDVALIDITY"]) != uidvalidity:
             raise ItemFetchError(
@@ -337,7 +429,7 @@ class ImapConnector(Connector):
                 "map is opnieuw genummerd (UIDVALIDITY); bericht volgt bij de volgende run"
                 " / folder was renumbered (UIDVALIDITY); message follows in the next run",
             )
-        return int(uid)
+        return uid
 
     def fetch(self, ref: ItemRef) -> Fetched:
         if ref.size is not None and ref.size > self.context.max_item_bytes:
@@ -393,6 +485,28 @@ class ImapConnector(Connector):
 # --- helpers -------------------------------------------------------------------------------
 
 
+def imap_item_key(folder: str, uidvalidity: int, uid: int) -> str:
+    """The stored key of one message: ``"<folder>/<uidvalidity>:<uid>"``.
+
+    The folder (its IMAP name, as in the unit key) is part of the identity because RFC 3501
+    makes UIDVALIDITY unique per folder only: servers and migration tools give several folders
+    the same value, and ``uidvalidity:uid`` alone made different messages one item. The
+    numeric tail never holds ``/``, so the key splits at its last ``/``. Migration 0003 wrote
+    this form into stores made with the old one (and keeps its own frozen copy of it).
+    """
+    return f"{folder}/{uidvalidity}:{uid}"
+
+
+def parse_imap_item_key(key: str) -> tuple[str, str, int]:
+    """``(folder, uidvalidity, uid)`` of :func:`imap_item_key`; raises ``ItemFetchError`` on
+    a key of another form (never a crash in the middle of a fetch)."""
+    folder, _, tail = key.rpartition("/")
+    uidvalidity, _, uid = tail.partition(":")
+    if not uidvalidity.isdigit() or not uid.isdigit():
+        raise ItemFetchError("not_found", "onbekende berichtsleutel / unknown message key")
+    return folder, uidvalidity, int(uid)
+
+
 def _quiet_logout(client: Any) -> None:
     if client is None:
         return
@@ -441,6 +555,21 @@ def _parse_headers(raw: bytes) -> dict[str, str]:
     except Exception:  # noqa: BLE001 - a broken header must not stop the listing
         return headers
     return headers
+
+
+class _ProtocolError(Exception):
+    """The server answered a command with NO or BAD."""
+
+
+def _parse_uid_set(line: Any) -> Iterator[int]:
+    """UIDs of a ``VANISHED [(EARLIER)] 1:3,7`` response (a sequence set, RFC 3501 9)."""
+    text = _text(line).replace("(EARLIER)", "").strip()
+    for part in text.split(","):
+        low, _, high = part.strip().partition(":")
+        if not low.isdigit() or (high and not high.isdigit()):
+            continue
+        first, last = int(low), int(high or low)
+        yield from range(min(first, last), max(first, last) + 1)
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, int, int | None] | None:

@@ -50,7 +50,7 @@ def test_an_item_whose_download_failed_is_fetched_again_next_run(tmp_path, delta
     world.faults = Faults(fetch={"A/A0.txt": "throttled", "B/B2.txt": "fetch_failed"})
     first = scan(settings, store)
     assert first.totals()["item_errors"] == 2
-    assert row(store, "A/A0.txt")["attempts"] == 1 and not row(store, "A/A0.txt")["student_data"]
+    assert row(store, "A/A0.txt").attempts == 1 and not row(store, "A/A0.txt").student_data
     world.faults = Faults()
     world.fetched.clear()
     second = scan(settings, store)
@@ -59,7 +59,7 @@ def test_an_item_whose_download_failed_is_fetched_again_next_run(tmp_path, delta
     assert second.totals()["retried"] == (2 if delta else 0)
     for key in ("A/A0.txt", "B/B2.txt"):
         item = row(store, key)
-        assert item["student_data"] and item["attempts"] == 0 and item["last_error"] is None
+        assert item.student_data and item.attempts == 0 and item.last_error is None
     world.fetched.clear()
     assert scan(settings, store).totals()["analysed"] == 0 and world.fetched == []
 
@@ -74,7 +74,7 @@ def test_attempts_are_bounded_and_the_given_up_item_stays_visible(tmp_path):
     world.faults = Faults(fetch={"A/A0.txt": "unreachable"})
     summaries = [scan(settings, store) for _ in range(4)]
     assert [s.totals()["gave_up"] for s in summaries] == [0, 0, 1, 0]
-    assert row(store, "A/A0.txt")["attempts"] == 3
+    assert row(store, "A/A0.txt").attempts == 3
     world.fetched.clear()
     scan(settings, store)
     assert "A/A0.txt" not in world.fetched  # no longer fetched night after night ...
@@ -86,7 +86,7 @@ def test_attempts_are_bounded_and_the_given_up_item_stays_visible(tmp_path):
     world.put("A", "A0.txt", content(99, student=True))  # a new version gets a new try
     world.faults = Faults()
     scan(settings, store)
-    assert row(store, "A/A0.txt")["attempts"] == 0 and row(store, "A/A0.txt")["student_data"]
+    assert row(store, "A/A0.txt").attempts == 0 and row(store, "A/A0.txt").student_data
 
 
 @pytest.mark.parametrize("code", ["access_denied", "throttled"])
@@ -96,18 +96,18 @@ def test_a_changed_item_that_could_not_be_read_keeps_its_last_good_analysis(tmp_
     store = Store(settings.database_url)
     scan(settings, store)
     before = row(store, "A/A0.txt")
-    assert before["student_data"] and before["categories"]
-    findings = len(store.findings_of(before["id"]))
+    assert before.student_data and before.categories
+    findings = len(store.findings_of(before.id))
     world.put("A", "A0.txt", content(0, student=True) + b"Aangevuld.\n")
     world.faults = Faults(fetch={"A/A0.txt": code})
     summary = scan(settings, store)
     after = row(store, "A/A0.txt")
-    assert after["state"] == "actief" and after["student_data"] and after["categories"] == before["categories"]
-    assert len(store.findings_of(after["id"])) == findings and after["retention_status"] == before["retention_status"]
-    assert after["stale"] and summary.totals()["stale"] == 1 and summary.totals()["flagged"] == 1
+    assert after.state == "actief" and after.student_data and after.categories == before.categories
+    assert len(store.findings_of(after.id)) == findings and after.retention_status == before.retention_status
+    assert after.stale and summary.totals()["stale"] == 1 and summary.totals()["flagged"] == 1
     world.faults = Faults()
     scan(settings, store)
-    assert not row(store, "A/A0.txt")["stale"]
+    assert not row(store, "A/A0.txt").stale
 
 
 def test_a_resync_is_a_full_listing_with_moves_recognised(tmp_path):
@@ -115,14 +115,14 @@ def test_a_resync_is_a_full_listing_with_moves_recognised(tmp_path):
     settings = settings_for(tmp_path, [source(True)])
     store = Store(settings.database_url)
     scan(settings, store)
-    first_seen = row(store, "A/A1.txt")["first_seen_run"]
+    first_seen = row(store, "A/A1.txt").first_seen_run
     world.delete("A", "A3.txt")
     world.move("A", "A1.txt", "B")  # same content, new key in another unit
     world.log.clear()  # the server no longer has the changes since our token ...
     world.faults = Faults(expire={"A", "B"})  # ... and answers 410 syncStateNotFound
     summary = scan(settings, store)
-    assert row(store, "A/A3.txt")["state"] == "opgeruimd"
-    assert row(store, "A/A1.txt") is None and row(store, "B/A1.txt")["first_seen_run"] == first_seen
+    assert row(store, "A/A3.txt").state == "opgeruimd"
+    assert row(store, "A/A1.txt") is None and row(store, "B/A1.txt").first_seen_run == first_seen
     assert summary.totals()["closed"] == 1 and summary.totals()["moved"] == 1
 
 
@@ -139,7 +139,7 @@ def test_what_a_listing_could_not_see_is_never_closed(tmp_path):
     summary = scan(settings, store)
     assert summary.totals()["closed"] == 0 and summary.totals()["warnings"] == 1
     assert summary.totals()["source_errors"] == 0
-    assert row(store, "A/Zorg/opp.txt")["state"] == "actief"
+    assert row(store, "A/Zorg/opp.txt").state == "actief"
     errors = store.source_errors(summary.run_id)
     assert [(e["severity"], e["code"], e["item_prefix"]) for e in errors] == [("warning", "access_denied", "A/Zorg/")]
     assert store.consecutive_failing_runs("bron") == 0  # a warning is not a failing run
@@ -158,7 +158,7 @@ def test_a_blind_spot_protects_a_unit_that_vanished_from_the_listing(tmp_path):
     del world.folders["B"]  # B is no longer listed as a unit, and A's listing could not see "B/"
     world.faults = Faults(blind={"A": "B/"})
     assert scan(settings, store).totals()["closed"] == 0
-    assert row(store, "B/B0.txt")["state"] == "actief"
+    assert row(store, "B/B0.txt").state == "actief"
     world.faults = Faults()
     assert scan(settings, store).totals()["closed"] == 3
 

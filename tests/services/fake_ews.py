@@ -9,7 +9,13 @@ real change log), GetItem (MimeContent base64), UpdateItem (categories), CreateI
 checked, so wrong passwords and denied impersonation are real failures, not simulated ones.
 
 The mailbox contents live in :class:`FakeExchange`, which tests change between crawls
-(new mail, deleted mail, moved categories) exactly like a user would.
+(new mail, deleted mail, moved categories, a folder deleted and made again) exactly like a
+user would. Faults follow Microsoft's documented ResponseCodeType: :meth:`FakeExchange.fail`
+schedules a response code for the next calls of an operation (``ErrorServerBusy`` as the SOAP
+fault with ``BackOffMilliseconds`` that Exchange sends, the others as an ``Error`` response
+message), :meth:`FakeExchange.invalidate_sync_states` makes every issued sync state invalid
+(as a mailbox move does: ``ErrorInvalidSyncStateData``), and ``calls`` logs every request
+with the folder, whether a sync state was sent, and the item ids asked for.
 """
 
 from __future__ import annotations
@@ -78,6 +84,9 @@ class FakeExchange:
         self.busy: dict[str, int] = {}  # operation -> how many times to answer ErrorServerBusy
         self.busy_backoff_ms = 100
         self.requests: list[str] = []  # operation names, in order
+        self.calls: list[dict] = []  # one entry per operation: folder, had a sync state, item ids
+        self.faults: list[list] = []  # [operation, response code, times left, back-off ms]
+        self.state_epoch = 0  # sync states carry it; bumping it invalidates all of them
         self.sent: list[tuple[str, bytes]] = []
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)
@@ -108,22 +117,47 @@ class FakeExchange:
         root_id = self.roots[mailbox]
         return next(f for f in self.mailboxes[mailbox].values() if f.parent == root_id)
 
-    def folder(self, mailbox: str, path: str) -> FakeFolder:
+    def fail(self, operation: str, code: str, times: int = 1, backoff_ms: int | None = None) -> None:
+        """Answer the next ``times`` calls of ``operation`` with the response code ``code``."""
+        with self.lock:
+            self.faults.append([operation, code, times, backoff_ms])
+
+    def next_fault(self, operation: str) -> tuple[str, int | None] | None:
+        with self.lock:
+            for fault_ in self.faults:
+                if fault_[0] == operation and fault_[2] > 0:
+                    fault_[2] -= 1
+                    return fault_[1], fault_[3]
+        return None
+
+    def invalidate_sync_states(self) -> None:
+        with self.lock:
+            self.state_epoch += 1
+
+    def folder(self, mailbox: str, path: str | tuple[str, ...]) -> FakeFolder:
+        """A folder by its path below the message-folder root: ``"A/B"``, or a tuple of names
+        for names that hold ``/`` themselves."""
         current = self.msgroot(mailbox)
-        for name in path.split("/"):
+        for name in (path.split("/") if isinstance(path, str) else path):
             current = next(f for f in self.mailboxes[mailbox].values()
                            if f.parent == current.id and f.name == name)
         return current
 
-    def add_folder(self, mailbox: str, path: str, folder_class: str = "IPF.Note") -> FakeFolder:
+    def add_folder(self, mailbox: str, path: str | tuple[str, ...], folder_class: str = "IPF.Note") -> FakeFolder:
         with self.lock:
-            parent_path, _, name = path.rpartition("/")
-            parent = self.folder(mailbox, parent_path) if parent_path else self.msgroot(mailbox)
+            names = tuple(path.split("/")) if isinstance(path, str) else tuple(path)
+            parent = self.folder(mailbox, names[:-1]) if len(names) > 1 else self.msgroot(mailbox)
+            name = names[-1]
             folder = FakeFolder(self._id(mailbox, "F"), name, parent.id, folder_class)
             self.mailboxes[mailbox][folder.id] = folder
             return folder
 
-    def add_item(self, mailbox: str, path: str, subject: str, mime: bytes,
+    def delete_folder(self, mailbox: str, path: str | tuple[str, ...]) -> None:
+        with self.lock:
+            folder = self.folder(mailbox, path)
+            del self.mailboxes[mailbox][folder.id]
+
+    def add_item(self, mailbox: str, path: str | tuple[str, ...], subject: str, mime: bytes,
                  received: datetime | None = None, categories: list[str] | None = None) -> FakeItem:
         with self.lock:
             folder = self.folder(mailbox, path)
@@ -133,7 +167,7 @@ class FakeExchange:
             folder.log.append((next(self._seq), "create", item.id))
             return item
 
-    def delete_item(self, mailbox: str, path: str, item_id: str) -> None:
+    def delete_item(self, mailbox: str, path: str | tuple[str, ...], item_id: str) -> None:
         with self.lock:
             folder = self.folder(mailbox, path)
             del folder.items[item_id]
@@ -280,6 +314,15 @@ class Handler(BaseHTTPRequestHandler):
         operation = request.tag.split("}")[1]
         with exchange.lock:
             exchange.requests.append(operation)
+            scheduled = exchange.next_fault(operation)
+            if scheduled is not None:
+                code, backoff = scheduled
+                if code == "ErrorServerBusy":
+                    self._send(500, fault(code, "The server cannot service this request right now.", backoff))
+                else:
+                    tail = SYNC_ERROR_TAIL if operation == "SyncFolderItems" else ""
+                    self._send(200, response(operation, [error(operation, code, f"{code} (fault schedule)", tail)]))
+                return
             if exchange.busy.get(operation, 0) > 0:
                 exchange.busy[operation] -= 1
                 self._send(500, fault("ErrorServerBusy", "The server cannot service this request right now."
@@ -393,16 +436,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def op_SyncFolderItems(self, request: ET.Element, exchange: FakeExchange) -> bytes:
         folder = self._resolve_folder(request.find(f"{{{M}}}SyncFolderId")[0], exchange)
-        if folder is None:
-            return response("SyncFolderItems", [error("SyncFolderItems", "ErrorFolderNotFound",
-                                                      "The specified folder could not be found.", SYNC_ERROR_TAIL)])
         state_elem = request.find(f"{{{M}}}SyncState")
+        exchange.calls.append({"op": "SyncFolderItems", "folder": folder.id if folder else None,
+                               "state": bool(state_elem is not None and state_elem.text)})
+        if folder is None:  # documented for "a folder that cannot be found on the server"
+            return response("SyncFolderItems", [error("SyncFolderItems", "ErrorSyncFolderNotFound",
+                                                      "The specified folder could not be found.", SYNC_ERROR_TAIL)])
         since = 0
         if state_elem is not None and state_elem.text:
             try:
-                folder_id, _, seq = base64.b64decode(state_elem.text).decode().partition("|")
+                folder_id, epoch, seq = base64.b64decode(state_elem.text).decode().split("|")
                 since = int(seq)
-                if folder_id != folder.id:
+                if folder_id != folder.id or int(epoch) != exchange.state_epoch:
                     raise ValueError
             except ValueError:
                 return response("SyncFolderItems", [error(
@@ -438,7 +483,7 @@ class Handler(BaseHTTPRequestHandler):
             changes.append((seq, f"<t:{tag}>{item_xml(folder.items[item_id], folder)}</t:{tag}>"))
         page = changes[:limit]
         new_since = page[-1][0] if page else max([since] + [s for s, _, _ in folder.log])
-        state = base64.b64encode(f"{folder.id}|{new_since}".encode()).decode()
+        state = base64.b64encode(f"{folder.id}|{exchange.state_epoch}|{new_since}".encode()).decode()
         last_in_range = len(page) == len(changes)
         return response("SyncFolderItems", [ok("SyncFolderItems", (
             f"<m:SyncState>{state}</m:SyncState>"
@@ -449,6 +494,8 @@ class Handler(BaseHTTPRequestHandler):
     def op_GetItem(self, request: ET.Element, exchange: FakeExchange) -> bytes:
         wants_mime = any(f.get("FieldURI") == "item:MimeContent" for f in request.iter(f"{{{T}}}FieldURI"))
         messages = []
+        exchange.calls.append({"op": "GetItem", "items": [e.get("Id", "") for e in request.find(f"{{{M}}}ItemIds")],
+                               "mime": wants_mime})
         for elem in request.find(f"{{{M}}}ItemIds"):
             found = exchange.find_item(elem.get("Id", ""))
             if found is None:

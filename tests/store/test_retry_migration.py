@@ -34,10 +34,10 @@ def test_old_failed_items_become_retry_candidates(database_url):
                      sd=change_key is not None))
     engine.dispose()
     store = Store(database_url)  # upgrades to head
-    rows = {r["item_key"]: r for r in (store.item(i * 32) for i in "abc")}
-    assert (rows["aaa"]["attempts"], rows["aaa"]["last_error"]) == (1, "fetch_failed")
-    assert (rows["bbb"]["attempts"], rows["bbb"]["last_error"], rows["bbb"]["stale"]) == (0, None, False)
-    assert rows["ccc"]["attempts"] == 0  # not retryable: what the item is
+    rows = {r.item_key: r for r in (store.item(i * 32) for i in "abc") if r is not None}
+    assert (rows["aaa"].attempts, rows["aaa"].last_error) == (1, "fetch_failed")
+    assert (rows["bbb"].attempts, rows["bbb"].last_error, rows["bbb"].stale) == (0, None, False)
+    assert rows["ccc"].attempts == 0  # not retryable: what the item is
     assert [r.item_key for r in store.retry_candidates("s", "u", 5)] == ["aaa"]
     store.close()
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.ews import EwsConfig, EwsConnector, send_mime
 from connectors.registry import connector_class
-from scanner.core.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Cursor, Gone, ItemKind, Resync, Seen
 from tests.services.fake_ews import (
     JUF,
     MEESTER,
@@ -163,7 +163,8 @@ def test_expired_sync_state_falls_back_to_a_full_sync(exchange: FakeExchange, co
     exchange.add_item(JUF, "Postvak IN", "een", mime("een"))
     with EwsConnector(config) as connector:
         events, cursor = crawl(connector, f"{JUF}/Postvak IN", "ZGl0LWlzLWdlZW4tZ2VsZGlnZS1zdGF0dXM=")
-        assert len(events) == 1 and cursor
+        assert events[0] == Resync("sync_state_invalid")  # before any Seen: a full listing
+        assert [type(e) for e in events[1:]] == [Seen] and cursor
         assert [(code) for _, code, _ in connector.warnings] == ["cursor_reset"]
 
 
@@ -327,3 +328,109 @@ def test_config_validation(monkeypatch: pytest.MonkeyPatch) -> None:
                   **{**base, "mailboxes": ["jansen"]})
     ntlm = EwsConfig(service_endpoint="https://mail.school.nl/EWS/Exchange.asmx", **base)
     assert ntlm.auth == "ntlm" and ntlm.access == "impersonation"
+
+
+# --- identity, response codes and resync (issue 15) ----------------------------------------
+
+
+def test_a_folder_name_with_a_slash_is_its_own_unit(exchange: FakeExchange, config: EwsConfig) -> None:
+    exchange.add_folder(JUF, "Postvak IN/Klas 3")
+    exchange.add_folder(JUF, "Postvak IN/Klas 3/B")
+    exchange.add_folder(JUF, ("Postvak IN", "Klas 3/B"))  # one folder whose name holds '/'
+    exchange.add_folder(JUF, ("Postvak IN", "100% zeker"))
+    nested = exchange.add_item(JUF, "Postvak IN/Klas 3/B", "genest", mime("genest"))
+    slashed = exchange.add_item(JUF, ("Postvak IN", "Klas 3/B"), "met schuine streep", mime("streep"))
+    with EwsConnector(config.model_copy(update={"mailboxes": [JUF]})) as connector:
+        units = {u.key: u for u in connector.units()}
+        assert {f"{JUF}/Postvak IN/Klas 3/B", f"{JUF}/Postvak IN/Klas 3%2FB",
+                f"{JUF}/Postvak IN/100%25 zeker"} <= set(units)
+        nested_events, _ = crawl(connector, f"{JUF}/Postvak IN/Klas 3/B")
+        slashed_events, _ = crawl(connector, f"{JUF}/Postvak IN/Klas 3%2FB")
+    assert [e.ref.item_key for e in nested_events] == [nested.id]
+    assert [e.ref.item_key for e in slashed_events] == [slashed.id]
+    assert slashed_events[0].ref.folder == "Postvak IN/Klas 3%2FB"
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("ErrorMailboxMoveInProgress", "mailbox_moving"),
+    ("ErrorMailboxStoreUnavailable", "unavailable"),
+    ("ErrorQuotaExceeded", "quota_exceeded"),
+    ("ErrorAccessDenied", "access_denied"),
+    ("ErrorInternalServerError", "server_error"),
+    ("ErrorSyncFolderNotFound", "not_found"),
+    ("ErrorExpiredSubscription", "protocol"),  # documented, not ours to interpret: named in the text
+])
+def test_response_codes_are_named_for_what_happened(exchange: FakeExchange, config: EwsConfig,
+                                                    code: str, expected: str) -> None:
+    exchange.add_item(JUF, "Postvak IN", "een", mime("een"))
+    with EwsConnector(config) as connector:
+        unit = next(u for u in connector.units() if u.key == f"{JUF}/Postvak IN")
+        exchange.fail("SyncFolderItems", code)
+        with pytest.raises(SourceError) as info:
+            list(connector.crawl(unit, None))
+    assert info.value.code == expected
+    assert code in str(info.value) and " / " in str(info.value)
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("ErrorMailboxMoveInProgress", "offline"),  # transient: fetched again by the next run
+    ("ErrorServerBusy", "throttled"),
+    ("ErrorItemNotFound", "not_found"),
+    ("ErrorItemCorrupt", "corrupt"),
+    ("ErrorAccessDenied", "access_denied"),
+])
+def test_item_response_codes_become_item_errors(exchange: FakeExchange, config: EwsConfig,
+                                                code: str, expected: str) -> None:
+    exchange.add_item(JUF, "Postvak IN", "een", mime("een"))
+    with EwsConnector(config.model_copy(update={"max_wait": 0.5})) as connector:
+        events, _ = crawl(connector, f"{JUF}/Postvak IN")
+        exchange.fail("GetItem", code, times=20, backoff_ms=60_000)
+        with pytest.raises(ItemFetchError) as info:
+            connector.fetch(events[0].ref)
+    assert info.value.code == expected
+    assert (code if code != "ErrorServerBusy" else "RateLimitError") in str(info.value)  # past max_wait
+
+
+def test_an_invalidated_sync_state_is_a_resync_from_scratch(exchange: FakeExchange, config: EwsConfig) -> None:
+    items = [exchange.add_item(JUF, "Postvak IN", f"bericht {n}", mime(f"bericht {n}")) for n in range(3)]
+    with EwsConnector(config) as connector:
+        _, cursor = crawl(connector, f"{JUF}/Postvak IN")
+        exchange.delete_item(JUF, "Postvak IN", items[0].id)  # deleted while the state is lost
+        exchange.invalidate_sync_states()  # as a mailbox move does
+        exchange.calls.clear()
+        events, cursor2 = crawl(connector, f"{JUF}/Postvak IN", cursor)
+    assert events[0] == Resync("sync_state_invalid")
+    assert {e.ref.item_key for e in events[1:]} == {items[1].id, items[2].id}  # Seen only; no Gone
+    syncs = [c["state"] for c in exchange.calls if c["op"] == "SyncFolderItems"]
+    assert syncs == [True, False]  # the stored state refused, then one SyncFolderItems from scratch
+    assert cursor2 and cursor2 != cursor
+
+
+def test_a_folder_made_again_under_the_same_path_is_a_resync(exchange: FakeExchange, config: EwsConfig) -> None:
+    exchange.add_folder(JUF, "Project")
+    exchange.add_item(JUF, "Project", "oud", mime("oud"))
+    with EwsConnector(config) as connector:
+        _, cursor = crawl(connector, f"{JUF}/Project")
+        exchange.delete_folder(JUF, "Project")
+        exchange.add_folder(JUF, "Project")
+        new = exchange.add_item(JUF, "Project", "nieuw", mime("nieuw"))
+        events, cursor2 = crawl(connector, f"{JUF}/Project", cursor)  # folder tree still cached
+        assert events[0] == Resync("folder_replaced")
+        assert [e.ref.item_key for e in events[1:]] == [new.id]
+        exchange.delete_folder(JUF, "Project")
+        with pytest.raises(SourceError) as info:
+            list(connector.crawl(next(u for u in connector.units() if u.key == f"{JUF}/Project"), cursor2))
+    assert info.value.code == "not_found"
+    with EwsConnector(config) as connector:  # next run: the unit is gone, the pipeline closes it
+        assert f"{JUF}/Project" not in {u.key for u in connector.units()}
+
+
+def test_a_cursor_of_an_older_release_is_still_followed(exchange: FakeExchange, config: EwsConfig) -> None:
+    exchange.add_item(JUF, "Postvak IN", "een", mime("een"))
+    with EwsConnector(config) as connector:
+        _, cursor = crawl(connector, f"{JUF}/Postvak IN")
+        folder_id, _, state = cursor.partition(" ")
+        assert folder_id == exchange.folder(JUF, "Postvak IN").id
+        exchange.add_item(JUF, "Postvak IN", "twee", mime("twee"))
+        events, _ = crawl(connector, f"{JUF}/Postvak IN", state)  # only the sync state
+    assert [e.ref.title for e in events] == ["twee"]

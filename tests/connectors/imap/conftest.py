@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import ssl
 
-from .dovecot_server import Dovecot, start_dovecot, stop_dovecot
+import pytest
+from imapclient import IMAPClient
+
+from .dovecot_server import USERS, Dovecot, start_dovecot, stop_dovecot
+
+USER = "juf.jansen@school.nl"
 
 
 @pytest.fixture(scope="module")
@@ -12,3 +17,27 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Dovecot:
     server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
     yield server
     stop_dovecot(server)
+
+
+@pytest.fixture
+def admin(dovecot: Dovecot) -> IMAPClient:
+    """A direct IMAP session used to put mail in and check flags; the account starts empty."""
+    client = IMAPClient(
+        "127.0.0.1", port=dovecot.imaps_port, ssl=True,
+        ssl_context=ssl.create_default_context(cafile=str(dovecot.ca_file)),
+    )
+    client.login(USER, USERS[USER])
+    for _flags, _delim, name in client.list_folders():
+        if name in {"INBOX", "Sent", "Trash", "Archive"}:
+            client.select_folder(name)
+            uids = client.search(["ALL"])
+            if uids:
+                client.delete_messages(uids)
+                client.expunge()
+            client.close_folder()
+    for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
+        if (name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags
+                and client.folder_exists(name)):  # a parent may vanish with its last child
+            client.delete_folder(name)
+    yield client
+    client.logout()

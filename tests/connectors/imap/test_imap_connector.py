@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import pickle
-import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,13 +15,15 @@ from pydantic import ValidationError
 from connectors.base import ItemFetchError, SourceError
 from connectors.imap import ImapConfig, ImapConnector
 from connectors.registry import connector_class
-from scanner.core.model import Cursor, Gone, ItemKind, Seen
+from scanner.core.model import Blind, Cursor, Gone, ItemKind, Resync, Seen
 
 from .dovecot_server import TOKENS, USERS, Dovecot, free_port
+from .imap_proxy import ImapProxy
+from .imposter import Imposter, other_host_certificate
 
 pytestmark = pytest.mark.service
 
-USER = "juf.jansen@school.nl"
+from .conftest import USER  # noqa: E402 - after pytestmark, as the other imports of conftest
 
 
 def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
@@ -32,30 +34,6 @@ def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
     message["Message-ID"] = f"<{abs(hash(subject))}@example.nl>"
     message.set_content(body)
     return message.as_bytes()
-
-
-@pytest.fixture
-def admin(dovecot: Dovecot) -> IMAPClient:
-    """A direct IMAP session used to put mail in and check flags; the account starts empty."""
-    client = IMAPClient(
-        "127.0.0.1", port=dovecot.imaps_port, ssl=True,
-        ssl_context=ssl.create_default_context(cafile=str(dovecot.ca_file)),
-    )
-    client.login(USER, USERS[USER])
-    for _flags, _delim, name in client.list_folders():
-        if name in {"INBOX", "Sent", "Trash", "Archive"}:
-            client.select_folder(name)
-            uids = client.search(["ALL"])
-            if uids:
-                client.delete_messages(uids)
-                client.expunge()
-            client.close_folder()
-    for flags, _delim, name in sorted(client.list_folders(), key=lambda f: -len(f[2])):
-        if (name not in {"INBOX", "Sent", "Trash", "Archive"} and b"\\NonExistent" not in flags
-                and client.folder_exists(name)):  # a parent may vanish with its last child
-            client.delete_folder(name)
-    yield client
-    client.logout()
 
 
 @pytest.fixture
@@ -104,8 +82,8 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
             f"{USER}/INBOX", f"{USER}/Sent", f"{USER}/Trash", f"{USER}/Archive", f"{USER}/Klas 3B/Zorg",
             f"{USER}/Oudergesprekken – Één & co",
         }
-        for unit in units.values():
-            assert unit.owner == USER and unit.concurrency_key == USER and unit.full_listing
+        for unit in units.values():  # Dovecot offers QRESYNC: delta crawls
+            assert unit.owner == USER and unit.concurrency_key == USER and not unit.full_listing
 
         _, seen, cursor = crawl_all(connector, f"{USER}/INBOX")
         assert len(seen) == 3
@@ -113,8 +91,8 @@ def test_full_crawl_lists_folders_with_special_use_and_items(admin: IMAPClient, 
         assert titles == {"Ziekmelding Émile – groep 5", "Rapportcijfers", "OPP bespreking"}
         uidvalidity = admin.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"]
         for key, ref in seen.items():
-            assert key.startswith(f"{uidvalidity}:")
-            assert ref.change_key == key
+            assert key.startswith(f"INBOX/{uidvalidity}:")  # the folder is part of the identity
+            assert ref.change_key == key.removeprefix("INBOX/")
             assert ref.kind is ItemKind.MAIL and ref.owner == USER and ref.folder == "INBOX"
             assert ref.unit_key == f"{USER}/INBOX" and ref.size and ref.size > 100
         by_title = {ref.title: ref for ref in seen.values()}
@@ -141,17 +119,24 @@ def test_incremental_new_and_deleted_mail(admin: IMAPClient, config: ImapConfig)
         admin.delete_messages([victim])
         admin.expunge()
         admin.append("INBOX", make_mail("nieuw bericht"))
-        admin.add_flags([sorted(admin.search(["ALL"]))[0]], [b"\\Flagged", b"Afgehandeld"])
+        flagged = sorted(admin.search(["ALL"]))[0]
+        admin.add_flags([flagged], [b"\\Flagged", b"Afgehandeld"])
 
-        unit, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
-    victim_key = f"{cursor.split(':')[0]}:{victim}"
-    assert victim_key in first and victim_key not in second  # full listing: pipeline closes it
-    assert unit.full_listing
-    new = set(second) - set(first)
-    assert len(new) == 1 and second[new.pop()].title == "nieuw bericht"
-    for key in set(first) & set(second):  # content of a UID never changes: no re-fetch
-        assert first[key].change_key == second[key].change_key
-    assert "Afgehandeld" in second[min(second, key=lambda k: int(k.split(":")[1]))].labels
+        unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
+        events = list(connector.crawl(unit, cursor))
+        cursor2 = events[-1].value
+    # QRESYNC: only what changed, the expunged message as Gone (RFC 7162 VANISHED (EARLIER))
+    assert not unit.full_listing
+    gone = [e.item_key for e in events if isinstance(e, Gone)]
+    seen = {e.ref.item_key: e.ref for e in events if isinstance(e, Seen)}
+    uidvalidity = cursor.split(":")[0]
+    assert gone == [f"INBOX/{uidvalidity}:{victim}"]
+    flagged_key = f"INBOX/{uidvalidity}:{flagged}"
+    assert set(seen) - {flagged_key} == {k for k in seen if seen[k].title == "nieuw bericht"}
+    assert len(seen) == 2
+    # a flag change is new labels, not new content: same change key, so no re-fetch
+    assert seen[flagged_key].change_key == first[flagged_key].change_key
+    assert "Afgehandeld" in seen[flagged_key].labels
     assert int(cursor2.split(":")[1]) == int(cursor.split(":")[1]) + 1
     assert int(cursor2.split(":")[2]) > int(cursor.split(":")[2])  # HIGHESTMODSEQ moved
 
@@ -169,7 +154,7 @@ def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: Im
     assert cursor.split(":")[0] != cursor2.split(":")[0]
     assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
     assert not set(before) & set(after)  # every old key disappears, the new one is listed
-    assert len(after) == 1 and all(k.startswith(cursor2.split(":")[0] + ":") for k in after)
+    assert len(after) == 1 and all(k.startswith(f"Project/{cursor2.split(':')[0]}:") for k in after)
 
 
 def test_fetch_uses_peek_and_never_sets_seen(admin: IMAPClient, config: ImapConfig) -> None:
@@ -315,10 +300,146 @@ def test_config_validation() -> None:
     assert Path(__file__).exists()
 
 
-def test_gone_is_never_emitted_by_a_full_listing(admin: IMAPClient, config: ImapConfig) -> None:
+def test_a_stale_uidvalidity_is_a_resync_and_a_full_listing(admin: IMAPClient, config: ImapConfig) -> None:
     admin.append("INBOX", make_mail("een"))
     with ImapConnector(config) as connector:
         unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
         events = list(connector.crawl(unit, "1:1:1"))  # a stale cursor from another UIDVALIDITY
     assert not any(isinstance(e, Gone) for e in events)
-    assert [type(e) for e in events] == [Seen, Cursor]
+    assert [type(e) for e in events] == [Resync, Seen, Cursor]
+    assert events[0] == Resync("uidvalidity_changed")
+
+
+def plant_folder_with_uidvalidity(dovecot: Dovecot, folder: str, uidvalidity: int, mails: list[bytes]) -> None:
+    """Make a Maildir++ folder on disk with a chosen UIDVALIDITY, as a migration tool leaves it
+    (imapsync and friends copy UIDVALIDITY values; RFC 3501 only makes them unique per folder).
+    Dovecot reads the value from the folder's dovecot-uidlist and numbers the new files from 1."""
+    home = dovecot.run_dir / "mail" / USER
+    path = home / f".{folder}"
+    for sub in ("cur", "new", "tmp"):
+        (path / sub).mkdir(parents=True)
+    (path / "dovecot-uidlist").write_text(f"3 V{uidvalidity} N1\n")
+    for n, raw in enumerate(mails, start=1):
+        (path / "cur" / f"17000000{n:02d}.M{n}P1.test:2,").write_bytes(raw)
+    owner = home.stat()
+    for item in [path, *path.rglob("*")]:
+        os.chown(item, owner.st_uid, owner.st_gid)
+
+
+def test_folders_sharing_a_uidvalidity_keep_their_messages_apart(admin: IMAPClient, config: ImapConfig,
+                                                                  dovecot: Dovecot) -> None:
+    for folder in ("Migratie A", "Migratie B"):
+        plant_folder_with_uidvalidity(dovecot, folder, 1234567,
+                                      [make_mail(f"{folder} bericht {n}") for n in range(3)])
+    with ImapConnector(config) as connector:
+        _, first, _ = crawl_all(connector, f"{USER}/Migratie A")
+        _, second, cursor = crawl_all(connector, f"{USER}/Migratie B")
+        assert cursor.startswith("1234567:")  # the planted value is what the server reports
+        assert len(first) == len(second) == 3
+        assert not set(first) & set(second)  # six messages, six items
+        ref = second[min(second)]
+        assert ref.item_key.startswith("Migratie B/1234567:")
+        assert connector.fetch(ref).read().count(b"Migratie B bericht") == 1
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_server_with_another_hosts_certificate_never_sees_the_password(
+        config: ImapConfig, tmp_path: Path, security: str) -> None:
+    cert, key = other_host_certificate(tmp_path)
+    imposter = Imposter(cert, key, implicit=security == "tls")
+    try:
+        # Even with its certificate trusted as a CA, the host name (127.0.0.1) does not match.
+        victim = config.model_copy(update={"port": imposter.port, "security": security, "ca_file": cert,
+                                           "timeout": 5})
+        with ImapConnector(victim) as connector, pytest.raises(SourceError) as info:
+            list(connector.units())
+    finally:
+        imposter.close()
+    assert info.value.code == "tls_failed"
+    sent = b"".join(imposter.received)
+    assert b"LOGIN" not in sent.upper() and USERS[USER].encode() not in sent
+    assert all(b"AUTHENTICATE" not in line.upper() for line in imposter.received)
+
+
+def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot) -> None:
+    with pytest.raises(ValidationError) as info:
+        ImapConfig(name="x", host="imap.example.nl", username="a", password={"file": __file__},
+                   verify_tls=False)
+    text = str(info.value)
+    assert "verify_tls" in text and "ca_file" in text
+    assert text.index("bestaat niet meer") < text.index("no longer exists")  # Dutch first
+    assert "verify_tls" not in ImapConfig.model_fields
+
+
+# --- CONDSTORE/QRESYNC, blind spots (issue 15), counted at the server through a proxy -------
+
+
+@pytest.fixture
+def proxy(dovecot: Dovecot):
+    proxy = ImapProxy(dovecot.imap_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def proxied(config: ImapConfig, proxy: ImapProxy) -> ImapConfig:
+    return config.model_copy(update={"security": "plain", "port": proxy.port, "ca_file": None})
+
+
+def test_the_second_unchanged_run_of_300_messages_sends_no_fetch(admin: IMAPClient, proxied: ImapConfig,
+                                                                 proxy: ImapProxy) -> None:
+    for n in range(300):
+        admin.append("INBOX", make_mail(f"bericht {n}"))
+    config = proxied.model_copy(update={"batch_size": 100})
+    with ImapConnector(config) as connector:  # night 1
+        _, first, cursor = crawl_all(connector, f"{USER}/INBOX")
+    assert len(first) == 300 and proxy.count("UID FETCH") == 3
+    proxy.commands.clear()
+    with ImapConnector(config) as connector:  # night 2, nothing changed
+        _, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
+    assert second == {} and cursor2 == cursor
+    assert proxy.count("UID FETCH") == 0 and proxy.count("FETCH") == 0 and proxy.count("UID SEARCH") == 0
+    assert proxy.count("EXAMINE") == 1 and proxy.count("ENABLE QRESYNC") == 1
+
+    admin.select_folder("INBOX")
+    admin.add_flags(admin.search(["ALL"])[:2], [b"Bewaren"])
+    proxy.commands.clear()
+    with ImapConnector(config) as connector:  # night 3: two keywords set
+        _, third, _ = crawl_all(connector, f"{USER}/INBOX", cursor2)
+    assert len(third) == 2 and all(ref.labels == ("Bewaren",) for ref in third.values())
+    fetches = [c for c in proxy.commands if c.upper().startswith("UID FETCH")]
+    assert len(fetches) == 1 and "CHANGEDSINCE" in fetches[0] and "BODY.PEEK[]" not in fetches[0]
+
+
+def test_without_qresync_every_run_is_a_full_listing(admin: IMAPClient, proxied: ImapConfig,
+                                                     proxy: ImapProxy) -> None:
+    proxy.hide = {b"QRESYNC", b"CONDSTORE"}  # like Gmail without CONDSTORE: the fallback
+    for n in range(3):
+        admin.append("INBOX", make_mail(f"bericht {n}"))
+    with ImapConnector(proxied) as connector:
+        unit, first, cursor = crawl_all(connector, f"{USER}/INBOX")
+        assert unit.full_listing
+        admin.select_folder("INBOX")
+        admin.delete_messages(admin.search(["ALL"])[:1])
+        admin.expunge()
+        unit = next(u for u in connector.units() if u.key == f"{USER}/INBOX")
+        events = list(connector.crawl(unit, cursor))
+    assert [type(e) for e in events] == [Seen, Seen, Cursor]  # the pipeline closes the third
+    assert proxy.count("ENABLE") == 0
+
+
+def test_a_folder_that_fails_to_select_is_a_blind_spot(admin: IMAPClient, proxied: ImapConfig,
+                                                       proxy: ImapProxy) -> None:
+    admin.create_folder("Zorg")
+    admin.append("Zorg", make_mail("OPP"))
+    with ImapConnector(proxied) as connector:
+        _, _, cursor = crawl_all(connector, f"{USER}/Zorg")
+        proxy.fail_select["Zorg"] = 1
+        unit = next(u for u in connector.units() if u.key == f"{USER}/Zorg")
+        events = list(connector.crawl(unit, cursor))
+        assert [type(e) for e in events] == [Blind, Cursor]
+        assert events[0].item_prefix == "" and events[0].code == "select_failed"
+        assert "Zorg" in events[0].message and " / " in events[0].message
+        assert events[1].value == cursor  # the folder's place is kept for the next run
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")  # the connection is still good
+    assert proxy.count("EXAMINE") >= 3
