@@ -56,7 +56,7 @@ LAST_TOP = {
 # a name ranked this high in NL/BE stays a name even when it is also a word (then ambiguous)
 KEEP_AMBIGUOUS_RANK = {"first": 1500, "last": 4000}
 # a word this frequent (wordfreq zipf) is never a name token on its own ("De", "Het", "Was")
-TOO_COMMON_ZIPF = 5.2
+TOO_COMMON_ZIPF = 5.3
 # OpenTaal affix flags that only places and organisations carry: compounds with a hyphen
 # ("Amsterdam-Noord": CA, Ce), inhabitants ("Rotterdammer": PI), street names ("-laan", "-weg")
 PLACE_FLAGS = ("CA", "Ce", "PI", "Gl", "Gw", "Zb")
@@ -127,6 +127,8 @@ def main() -> int:
     # ... nor when names-dataset knows it as a name ("williams", "kim"): wordfreq lowercases
     known_names = {n.lower() for t in tables.values() for n in t}
     words = lower | {w for w in frequent if (w not in capital_lower and w not in known_names)}
+    # ... unless the word is so frequent that it is a function word first ("elke", "hoop")
+    words |= {w for w in frequent if zipf_frequency(w, "nl") >= TOO_COMMON_ZIPF}
 
     # a first name in the data set that Dutch and Flemish people carry far more as a surname
     # ("Jansen", "Peeters") is no first name here

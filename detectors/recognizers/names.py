@@ -30,6 +30,7 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -38,8 +39,8 @@ from detectors.entities import PERSON
 from detectors.recognizers.base import DutchRecognizer
 from detectors.termlists import DATA_DIR, read_term_file
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LOW = "a-zà-öø-ÿ'’"
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
+_LOW = "a-zà-öø-ÿ\u0100-\u017f'’"  # Latin-1 and Latin Extended-A: Yılmaz, Wiśniewski, Şahin
 CAP = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)*"
 _HYPHEN_TV = rf"{CAP}-(?:van der|van den|van de|van|de|der|den|ter|ten|te|el|al) {CAP}"
 """A double surname whose second part has a tussenvoegsel ("Jansen-de Boer"): one token."""
@@ -91,23 +92,40 @@ def _read(path: Path) -> list[str]:
     return read_term_file(path) if path.is_file() else []
 
 
+_FOLD = str.maketrans("ıłøđŁØĐ", "ilodLOD")
+
+
+def fold(token: str) -> str:
+    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways."""
+    decomposed = unicodedata.normalize("NFKD", token.translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 class NameLexicon:
     """The name, word and place lists, loaded once per process (a few MB, ~0.2 s)."""
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         hand_first = _read(data_dir / "first_names.txt")
         hand_last = _read(data_dir / "surnames.txt")
-        self.first = frozenset(hand_first + _read(data_dir / "names_first.txt"))
-        self.surnames = frozenset(hand_last + _read(data_dir / "names_last.txt"))
+        first = hand_first + _read(data_dir / "names_first.txt")
+        last = hand_last + _read(data_dir / "names_last.txt")
+        self.words = frozenset(_read(data_dir / "words_nl.txt"))
+        # with and without diacritics: a pupil's name is written both ways (but "Önder" folded
+        # is the word "Onder")
+        self.first = frozenset(first) | self._folded(first)
+        self.surnames = frozenset(last) | self._folded(last)
         # hand lists are curated: a hand-listed Dutch name is a strong name even when the data
         # set also calls it a word (unless the hand ambiguous list says so)
         self.ambiguous = frozenset(_read(data_dir / "ambiguous_first_names.txt")) | (
             frozenset(_read(data_dir / "names_ambiguous.txt")) - frozenset(hand_first)
         )
-        self.words = frozenset(_read(data_dir / "words_nl.txt"))
         self.places = frozenset(_read(data_dir / "places_nl.txt")) - frozenset(hand_first + hand_last)
         self.tussenvoegsels = frozenset(t.lower() for t in _read(data_dir / "tussenvoegsels.txt"))
         self.tv_words = frozenset(w for t in self.tussenvoegsels for w in t.split())
+
+    def _folded(self, names: list[str]) -> frozenset[str]:
+        plain = (fold(n) for n in names)
+        return frozenset(p for p in plain if p.lower() not in self.words and p not in _NOT_NAME)
 
     def is_word(self, token: str) -> bool:
         """An ordinary Dutch word (or a function word), whatever its capital."""
@@ -128,13 +146,14 @@ class NameLexicon:
         head = token.split("-")[0]
         if token in _NOT_NAME or head in _NOT_NAME:
             return False
-        if head in self.surnames or token in self.surnames:
+        if head in self.surnames or token in self.surnames or fold(head) in self.surnames:
             return True
         return not self.is_word(head) and head not in self.places
 
     def strong_first(self, token: str) -> bool:
         head = token.split("-")[0]
-        return (token in self.first or head in self.first) and token not in self.ambiguous \
+        return (token in self.first or head in self.first or fold(head) in self.first) \
+            and token not in self.ambiguous \
             and token not in _NOT_NAME
 
 
@@ -253,6 +272,9 @@ class NameLexiconRecognizer(DutchRecognizer):
                 singles.append((i, i + 1))
             i = j if j > i + 1 else i + 1
         if parts_seen:
+            # a part of a full name found anywhere in the text is that person, also where it
+            # alone looked like a word ("Wout Vandenbroucke ... Wout was ziek")
+            found = [(s, e, 0.75 if sc < 0.5 and text[s:e] in parts_seen else sc) for s, e, sc in found]
             found.extend(self._later_mentions(toks, found, parts_seen))
         return _drop_contained(found)
 
@@ -286,7 +308,8 @@ class NameLexiconRecognizer(DutchRecognizer):
         if has_initials and lex.name_like(last):
             return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
         if len(caps) >= 2:
-            return self._full(caps, has_tv, start, end, chunk[0].initial)
+            signed = self._after_closing(toks, i, j, text, closings) or prev in _GREETING
+            return self._full(caps, has_tv, start, end, chunk[0].initial and not signed)
         # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
         if has_tv:
             return None
@@ -308,9 +331,11 @@ class NameLexiconRecognizer(DutchRecognizer):
         lex = self.lexicon
         first, last = caps[0].text, caps[-1].text
         head = first.split("-")[0]
-        is_first = (first in lex.first or head in lex.first) and first not in lex.places
-        last_known = last in lex.surnames or last.split("-")[0] in lex.surnames
-        if is_first and first not in lex.ambiguous:
+        is_first = (first in lex.first or head in lex.first or fold(head) in lex.first) \
+            and first not in lex.places
+        ambiguous = first in lex.ambiguous or (initial and lex.is_word(first))  # "Elke Roos ..."
+        last_known = last in lex.surnames or fold(last.split("-")[0]) in lex.surnames
+        if is_first and not ambiguous:
             if last_known or has_tv:
                 return start, end, 0.85, [c.text for c in caps]
             if not lex.is_word(last):
@@ -324,7 +349,7 @@ class NameLexiconRecognizer(DutchRecognizer):
             return None
         if lex.is_word(head) or first in lex.places or first in _NOT_NAME or lex.compound(head):
             return None
-        if last_known and not lex.is_word(last) and (has_tv or not initial):
+        if last_known and not lex.is_word(last):
             return start, end, 0.6, [c.text for c in caps]
         if not initial and lex.name_like(last) and not lex.compound(last) and len(caps) == 2:
             return start, end, 0.55, [c.text for c in caps]
@@ -341,8 +366,12 @@ class NameLexiconRecognizer(DutchRecognizer):
             return True
         if prev == ":" and i > 1 and toks[i - 2].text.lower() in _FORM_LABELS:
             return True
+        return self._after_closing(toks, i, j, text, closings)
+
+    @staticmethod
+    def _after_closing(toks: list[_Tok], i: int, j: int, text: str, closings: list[int]) -> bool:
+        """A name alone on a line right after a closing ("Groet,\nAylin")."""
         if toks[i].line_start and (j >= len(toks) or "\n" in text[toks[j - 1].end:toks[j].start]):
-            # a name alone on a line right after a closing ("Groet,\nAylin")
             line_start = toks[i].start
             return any(0 <= line_start - c <= 3 for c in closings)
         return False
