@@ -102,13 +102,14 @@ def hunspell_entries() -> tuple[set[str], dict[str, str]]:
     return lower, capital
 
 
-def top_names(table: dict, top: dict[str, int]) -> dict[str, int]:
-    """name -> best NL/BE rank (or 10**6), for names in any country's top ``top[c]``."""
-    chosen: dict[str, int] = {}
+def top_names(table: dict, top: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """name -> (best NL/BE rank, best rank anywhere), for names in any country's top ``top[c]``."""
+    chosen: dict[str, tuple[int, int]] = {}
     for name, info in table.items():
         ranks = info.get("rank") or {}
         if any(ranks.get(c, 10**9) <= n for c, n in top.items()):
-            chosen[name] = min(ranks.get("NL", 10**6), ranks.get("BE", 10**6))
+            best = min((ranks[c] for c in top if c in ranks), default=10**6)
+            chosen[name] = (min(ranks.get("NL", 10**6), ranks.get("BE", 10**6)), best)
     return chosen
 
 
@@ -138,7 +139,7 @@ def main() -> int:
     ambiguous: set[str] = set()
     for kind, top in (("first", FIRST_TOP), ("last", LAST_TOP)):
         table = tables[kind]
-        for name, nl_rank in top_names(table, top).items():
+        for name, (nl_rank, best_rank) in top_names(table, top).items():
             if not _NAME_SHAPE.match(name) or name in NOT_NAMES or len(name) < 2:
                 continue
             low = name.lower()
@@ -148,7 +149,8 @@ def main() -> int:
                 continue
             place_like = any(f in capital.get(name, "") for f in PLACE_FLAGS) or name in PLACES
             if low in words or place_like:
-                if nl_rank > KEEP_AMBIGUOUS_RANK[kind] and not place_like:
+                # "Smith" is also an OpenTaal word: a top name of its own country stays a name
+                if nl_rank > KEEP_AMBIGUOUS_RANK[kind] and best_rank > 300 and not place_like:
                     continue
                 ambiguous.add(name)
             out[kind].add(name)
