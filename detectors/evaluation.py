@@ -33,7 +33,10 @@ from detectors.settings import DetectionSettings, RosterSettings
 from scanner.model import Finding, TextPart, Verdict
 from scanner.privacy import ValueHasher
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+_SOURCE_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+_PACKAGED_CORPUS = Path(__file__).resolve().parent / "_eval" / "corpus"  # in the wheel
+DEFAULT_CORPUS = _SOURCE_CORPUS if _SOURCE_CORPUS.is_dir() else _PACKAGED_CORPUS
+HELDOUT_CORPUS = DEFAULT_CORPUS.parent / "heldout"
 SCORED_ENTITIES = (
     E.NL_BSN, E.NL_ONDERWIJSNUMMER, E.NL_ID_DOCUMENT, E.NL_LEERLINGNUMMER, E.DATE_OF_BIRTH,
     E.PHONE_NUMBER, E.EMAIL_ADDRESS, E.NL_ADDRESS, E.IBAN_CODE, E.PERSON, E.STUDENT_ROSTER,
@@ -42,7 +45,7 @@ HARD_NEGATIVE_ENTITIES = (E.NL_BSN, E.NL_ONDERWIJSNUMMER)
 
 
 def default_corpus_dir() -> Path:
-    """The development corpus shipped in the source tree (``eval/corpus``)."""
+    """The development corpus: ``eval/corpus`` in the source tree, ``detectors/_eval`` in a wheel."""
     return DEFAULT_CORPUS
 
 
