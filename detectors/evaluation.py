@@ -34,7 +34,10 @@ from scanner.core.categories import CATEGORY_ORDER
 from scanner.core.model import Finding, TextPart, Verdict
 from scanner.core.privacy import ValueHasher
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+_SOURCE_CORPUS = Path(__file__).resolve().parent.parent / "eval" / "corpus"
+_PACKAGED_CORPUS = Path(__file__).resolve().parent / "_eval" / "corpus"  # in the wheel
+DEFAULT_CORPUS = _SOURCE_CORPUS if _SOURCE_CORPUS.is_dir() else _PACKAGED_CORPUS
+HELDOUT_CORPUS = DEFAULT_CORPUS.parent / "heldout"
 SCORED_ENTITIES = (
     E.NL_BSN, E.NL_ONDERWIJSNUMMER, E.NL_ID_DOCUMENT, E.NL_LEERLINGNUMMER, E.DATE_OF_BIRTH,
     E.PHONE_NUMBER, E.EMAIL_ADDRESS, E.NL_ADDRESS, E.IBAN_CODE, E.PERSON, E.STUDENT_ROSTER,
@@ -43,7 +46,7 @@ HARD_NEGATIVE_ENTITIES = (E.NL_BSN, E.NL_ONDERWIJSNUMMER)
 
 
 def default_corpus_dir() -> Path:
-    """The development corpus shipped in the source tree (``eval/corpus``)."""
+    """The development corpus: ``eval/corpus`` in the source tree, ``detectors/_eval`` in a wheel."""
     return DEFAULT_CORPUS
 
 
@@ -81,6 +84,7 @@ class EvaluationReport:
     categories: dict[str, Score] = field(default_factory=dict)
     verdict: Score = field(default_factory=Score)
     hard_negative_hits: dict[str, int] = field(default_factory=dict)
+    person_by_origin: dict[str, Score] = field(default_factory=dict)
     wrong_verdicts: list[str] = field(default_factory=list)
 
     def target_failures(self) -> list[str]:
@@ -108,6 +112,10 @@ class EvaluationReport:
         ]
         for name, score in self.entities.items():
             lines.append(_row(name, score))
+        if self.person_by_origin:
+            lines += ["", f"{'PERSON per herkomst':<22}{'prec':>7}{'recall':>8}{'f1':>7}{'tp':>6}{'fp':>5}{'fn':>5}"]
+            for name, score in sorted(self.person_by_origin.items()):
+                lines.append(_row(name, score))
         lines += ["", f"{'categorie / category':<22}{'prec':>7}{'recall':>8}{'f1':>7}{'tp':>6}{'fp':>5}{'fn':>5}"]
         for name, score in self.categories.items():
             lines.append(_row(name, score))
@@ -212,8 +220,29 @@ def _score_entities(report: EvaluationReport, doc: CorpusDocument, findings: lis
         score.tp += n
         score.fn += len(required) - n
         score.fp += len(rest) - len(used_optional)
+        if entity == E.PERSON:
+            _score_origins(report, doc, found)
         if doc.label.get("hard_negative") and entity in HARD_NEGATIVE_ENTITIES:
             report.hard_negative_hits[entity] = report.hard_negative_hits.get(entity, 0) + len(found)
+
+
+def _score_origins(report: EvaluationReport, doc: CorpusDocument, found: list[tuple[int, int]]) -> None:
+    """PERSON per origin group: gold spans labelled with an ``origin``; a false hit in a
+    document of one origin (``label["origin"]``) or of ordinary-word names counts there."""
+    people = [ent for ent in doc.label["entities"] if ent["entity"] in (E.PERSON, E.STUDENT_ROSTER)]
+    labelled = [(ent["start"], ent["end"], ent["origin"]) for ent in people if ent.get("origin")]
+    group = doc.label.get("origin") or ("woorden" if doc.label.get("kind") == "woorden_als_naam" else None)
+    if not labelled and group is None:
+        return
+    for origin in sorted({o for _, _, o in labelled}):
+        spans = [(s, e) for s, e, o in labelled if o == origin]
+        n, _, _ = _match(spans, found)
+        score = report.person_by_origin.setdefault(origin, Score())
+        score.tp += n
+        score.fn += len(spans) - n
+    if group is not None:
+        _, _, used = _match([(ent["start"], ent["end"]) for ent in people], found)
+        report.person_by_origin.setdefault(group, Score()).fp += len(found) - len(used)
 
 
 def _score_verdict(report: EvaluationReport, doc: CorpusDocument, verdict: Verdict) -> None:

@@ -95,6 +95,15 @@ _HEADER_LINE = re.compile(
     r"voorzitter|secretaris|gasten?|afzender|ontvanger)\s*:",
     re.I,
 )
+# "cijfers" and "score" also head financial tables and policy statistics ("de cijfers van 2024"):
+# they only make a grade with a grade context in the same text (a test, a report, a mark on
+# the 1-10 scale with decimals). The specific terms (rapportcijfer, onvoldoende, Cito) need none.
+WEAK_GRADE_TERMS = frozenset({"cijfer", "cijfers", "score", "scores", "resultaat", "resultaten"})
+_GRADE_CONTEXT = re.compile(
+    r"\b(?:toets\w*|rapport\w*|proefwerk\w*|overhoring\w*|tentamen\w*|\w*onvoldoende\w*|"
+    r"herkansing\w*|gemiddeld\w*|schoolexamen\w*|(?:10|[1-9])[,.]\d\b)",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]")
 
@@ -107,6 +116,7 @@ class TextFacts:
         self._student: list[tuple[int, int]] | None = None
         self._signature: list[tuple[int, int]] | None = None
         self._cache: dict[str, list[tuple[int, int]]] = {}
+        self._grade_context: bool | None = None
 
     @property
     def student_spans(self) -> list[tuple[int, int]]:
@@ -205,6 +215,14 @@ class TextFacts:
                 return True
         return False
 
+    def grade_term_counts(self, hit: Hit) -> bool:
+        """A ``cijfers`` term counts when it is specific, or a weak one with grade context."""
+        if self.text[hit.start:hit.end].lower() not in WEAK_GRADE_TERMS:
+            return True
+        if self._grade_context is None:
+            self._grade_context = bool(_GRADE_CONTEXT.search(self.text))
+        return self._grade_context
+
     def has_student_word(self) -> bool:
         return bool(self.student_spans)
 
@@ -226,7 +244,8 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     all_facts: list[TextFacts] = []
     for text, hits in units:
         facts = TextFacts(text)
-        terms = [h for h in hits if h.entity == E.CATEGORY_TERM and not facts.in_signature(h.start)]
+        terms = [h for h in hits if h.entity == E.CATEGORY_TERM and not facts.in_signature(h.start)
+                 and (h.category != "cijfers" or facts.grade_term_counts(h))]
         for hit in hits:
             rule = DECISIVE.get(hit.entity)
             if rule:
@@ -244,6 +263,9 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
             elif hit.entity == E.CATEGORY_TERM and hit.category:
                 if facts.in_signature(hit.start):  # "Intern begeleider" under a mail
                     counts["term_in_ondertekening"] += 1
+                    continue
+                if hit.category == "cijfers" and not facts.grade_term_counts(hit):
+                    counts["cijfers_zonder_cijfercontext"] += 1
                     continue
                 term_categories[hit.category] += 1
             elif hit.entity in CONTACT_ENTITIES:
@@ -321,6 +343,9 @@ _RULE_TEXT = {
                               "{n}× a category term in a signature (job title; not counted)"),
     "detectiefout": ("{n}× kon een tekstdeel niet onderzocht worden (fout in de detectie)",
                      "{n}× a text part could not be analysed (detection error)"),
+    "cijfers_zonder_cijfercontext": ("{n}× 'cijfer(s)' of 'score' zonder toets, rapport of cijfer "
+                                     "op de schaal 1-10 (telt niet mee)",
+                                     "{n}× 'grade(s)' or 'score' without a test, report or 1-10 mark (not counted)"),
     "contact_afzender": ("{n}× contactgegevens van de afzender (ondertekening; telt niet mee)",
                          "{n}× the sender's contact details (signature; not counted)"),
 }

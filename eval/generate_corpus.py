@@ -3,7 +3,13 @@
 Run ``python eval/generate_corpus.py`` to rewrite it. Every document is built from realistic
 Dutch school-mail templates with random names, numbers and dates; while a text is assembled
 each inserted value is recorded with its span, so the labels are exact. All numbers, names and
-addresses are synthetic (BSNs are generated to pass the 11-proef, but belong to nobody).
+addresses are synthetic: BSNs and onderwijsnummers come from the demo's generators
+(``scanner.demo.people``: BSNs in the test range 99999xxxx, which is never issued to a person),
+the hard negatives' 11-proof numbers from the same module.
+
+Pupils come from many origins (``ORIGINS``): their PERSON spans carry ``"origin"`` so the
+evaluation prints PER per origin group. ``word_names`` documents use names that are also
+ordinary words (Roos, Bas, Winter, Visser) as words: they must not be flagged.
 
 Label file ``labels.json``::
 
@@ -26,6 +32,8 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from scanner.demo.people import make_bsn, make_eleven_proof_number, make_onderwijsnummer
 
 SEED = 20261122
 OUT = Path(__file__).parent / "corpus"
@@ -75,12 +83,17 @@ class Doc:
         self.text += s
         return self
 
-    def put(self, entity: str | None, value: str, optional: bool = False) -> Doc:
+    origin: str | None = None
+
+    def put(self, entity: str | None, value: str, optional: bool = False,
+            origin: str | None = None) -> Doc:
         start = len(self.text)
         self.text += value
         if entity:
-            self.entities.append({"entity": entity, "start": start, "end": len(self.text),
-                                  "optional": optional})
+            span = {"entity": entity, "start": start, "end": len(self.text), "optional": optional}
+            if origin:
+                span["origin"] = origin
+            self.entities.append(span)
         return self
 
 
@@ -91,25 +104,14 @@ class Gen:
 
     # -- values ------------------------------------------------------------------------------
     def bsn(self, fmt: str | None = None) -> str:
-        while True:
-            d = [self.r.randint(0, 9) for _ in range(8)]
-            if d[0] == 1 and d[1] == 0:
-                continue
-            s = sum((9 - i) * d[i] for i in range(8)) % 11
-            if s < 10 and not (d[0] == 0 and d[1] == 0):
-                digits = "".join(map(str, d)) + str(s)
-                break
+        digits = make_bsn(self.r)
         fmt = fmt or self.r.choice(["plain", "dots", "spaces", "dashes"])
         return {"plain": digits, "dots": f"{digits[:4]}.{digits[4:6]}.{digits[6:]}",
                 "spaces": f"{digits[:3]} {digits[3:6]} {digits[6:]}",
                 "dashes": f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"}[fmt]
 
     def onderwijsnummer(self) -> str:
-        while True:
-            d = [1, 0] + [self.r.randint(0, 9) for _ in range(6)]
-            c = (sum((9 - i) * d[i] for i in range(8)) - 5) % 11
-            if c < 10:
-                return "".join(map(str, d)) + str(c)
+        return make_onderwijsnummer(self.r)
 
     def first(self, heldout_rate: float = 0.08) -> str:
         pool = FIRST_HELDOUT if self.r.random() < heldout_rate else FIRST
@@ -170,7 +172,7 @@ class Gen:
         return "".join(self.r.choice(letters) for _ in range(2)) + mid + str(self.r.randint(0, 9))
 
     def eleven_proof_number(self) -> str:
-        return self.bsn("plain")
+        return make_eleven_proof_number(self.r)
 
     # -- shared fragments -------------------------------------------------------------------
     def signature(self, doc: Doc, name: str, role: str, with_contact: bool = True) -> None:
@@ -367,6 +369,43 @@ class Gen:
         self.signature(d, self.staff_full(), "Mentor", with_contact=False)
         return d
 
+    def origin_mail(self, origin: str) -> Doc:
+        """A pupil of ``origin`` named in school mail: full name first, then alone."""
+        first, last = self.r.choice(ORIGINS[origin])
+        full = f"{first} {last}"
+        d = Doc("herkomst_" + origin, True, ["verzuim"])
+        d.origin = origin
+        variant = self.r.randrange(4)
+        if variant == 0:
+            d.add("Beste juf ").put("PERSON", self.staff()).add(",\n\n")
+            d.put("PERSON", full, origin=origin).add(" uit " + self.groep() + " is vandaag ziek en blijft thuis. ")
+            d.put("PERSON", first, origin=origin).add(" heeft koorts; morgen bel ik weer.")
+            d.categories = ["gezondheid", "verzuim"]
+            d.add("\n\nGroet,\n").put("PERSON", self.full(0))
+        elif variant == 1:
+            d.add("Hoi ").put("PERSON", self.staff()).add(",\n\nDe moeder van ").put("PERSON", first, origin=origin)
+            d.add(" belde: ").put("PERSON", full, origin=origin)
+            d.add(" is ziek gemeld voor de hele week. Wil jij het huiswerk klaarzetten?")
+            self.signature(d, self.staff_full(), "Mentor " + self.groep(), with_contact=False)
+        elif variant == 2:
+            d.add("Verzuimoverzicht " + self.groep() + "\n\n").put("PERSON", full, origin=origin)
+            d.add(" was deze maand drie keer ongeoorloofd afwezig. Volgens de leerplichtambtenaar moet ")
+            d.put("PERSON", last.split()[-1], origin=origin).add(" een gesprek krijgen.")
+            self.signature(d, self.staff_full(), "Verzuimcoördinator", with_contact=False)
+        else:
+            d.add("Beste ouders van ").put("PERSON", full, origin=origin).add(",\n\n")
+            d.put("PERSON", first, origin=origin).add(" was gisteren niet op school. Wilt u de ziekmelding ")
+            d.add("nog doorgeven? Groep " + str(self.r.randint(5, 8)) + " gaat vrijdag op excursie.")
+            d.add("\n\nGroet,\n").put("PERSON", "meester " + self.staff())
+        return d
+
+    def word_names(self) -> Doc:
+        """Names that are ordinary words, used as words: no person here."""
+        d = Doc("woorden_als_naam", False, [], hard_negative=True)
+        d.add(self.r.choice(WORD_SENTENCES))
+        d.add("\n\nGroet,\n").put("PERSON", self.staff_full())
+        return d
+
     # -- negatives --------------------------------------------------------------------------
     def invoice(self) -> Doc:
         d = Doc("factuur", False, [], hard_negative=True)
@@ -385,7 +424,8 @@ class Gen:
     def order_confirmation(self) -> Doc:
         d = Doc("orderbevestiging", False, [], hard_negative=True)
         d.add(f"Bedankt voor je bestelling!\n\nBestelnummer {self.eleven_proof_number()}\n")
-        d.add(f"Artikelnummer 8712345 - Gymschoenen maat 34 (2x)\nOrdernummer: {self.bsn('dashes')}\n")
+        n = self.eleven_proof_number()
+        d.add(f"Artikelnummer 8712345 - Gymschoenen maat 34 (2x)\nOrdernummer: {n[:3]}-{n[3:6]}-{n[6:]}\n")
         d.add("Verwachte levering: morgen tussen 9:00 en 13:00.\nVragen? Bel onze klantenservice ")
         d.put("PHONE_NUMBER", "088-1234567").add(".\n")
         return d
@@ -463,9 +503,38 @@ class Gen:
         d = Doc("betaling", False, [], hard_negative=True)
         d.add(f"Betalingsherinnering ouderbijdrage\n\nBetalingskenmerk {self.eleven_proof_number()}\n")
         d.add("Rekeningnummer school: ").put("IBAN_CODE", self.iban())
-        d.add(f"\nTransactienummer: {self.bsn('spaces')}\nBedrag: € 45,00\n")
+        n = self.eleven_proof_number()
+        d.add(f"\nTransactienummer: {n[:3]} {n[3:6]} {n[6:]}\nBedrag: € 45,00\n")
         return d
 
+
+# Pupils from the origins a Dutch school sees; the evaluation prints PER per group.
+ORIGINS = {
+    "nederlands": [("Sanne", "de Vries"), ("Daan", "Bakker"), ("Lotte", "van Dijk"), ("Jesse", "Mulder"),
+                   ("Fenna", "Hoekstra"), ("Teun", "van der Meer"), ("Femke", "Brouwer"), ("Bram", "Kramer")],
+    "vlaams": [("Katrijn", "Serneels"), ("Wout", "Vandenbroucke"), ("Lien", "Van Gheluwe"), ("Jens", "De Clercq"),
+               ("Febe", "Verstraete"), ("Arne", "Claes"), ("Ine", "Wouters"), ("Seppe", "Goossens")],
+    "turks": [("Aylin", "Yılmaz"), ("Emre", "Demir"), ("Elif", "Kaya"), ("Mehmet", "Öztürk"),
+              ("Zeynep", "Çelik"), ("Burak", "Şahin"), ("Ayşe", "Arslan"), ("Kerem", "Aydın")],
+    "marokkaans": [("Ilias", "El Amrani"), ("Nour", "Bouzid"), ("Hamza", "Benali"), ("Salma", "El Idrissi"),
+                   ("Yassin", "Ouali"), ("Imane", "Azzouzi"), ("Rayan", "Boukhari"), ("Meryem", "Ziani")],
+    "pools": [("Zofia", "Kowalska"), ("Jakub", "Nowak"), ("Kacper", "Wiśniewski"), ("Julia", "Wójcik"),
+              ("Szymon", "Kamiński"), ("Maja", "Lewandowska"), ("Oliwia", "Zielińska"), ("Mateusz", "Kozłowski")],
+    "surinaams": [("Priya", "Ramdin"), ("Shanti", "Jagessar"), ("Kevin", "Pinas"), ("Rishi", "Sewdien"),
+                  ("Naomi", "Tjon-A-Fong"), ("Jair", "Kartosen"), ("Anjali", "Mahabier"), ("Romano", "Doest")],
+    "engels": [("Olivia", "Smith"), ("Jack", "Thompson"), ("Emily", "Clarke"), ("Harry", "Wilson"),
+               ("Grace", "Taylor"), ("Oliver", "Hughes"), ("Chloe", "Evans"), ("George", "Walker")],
+    "overig": [("Rami", "Haddad"), ("Lina", "Al-Masri"), ("Yonas", "Tesfay"), ("Abdi", "Warsame"),
+               ("Amina", "Hassan"), ("Ahmad", "Rahimi"), ("Minh", "Tran"), ("Pedro", "Lopes")],
+}
+WORD_SENTENCES = [
+    "In de winter gaan we schaatsen. De Winter-wandeling begint om 10 uur bij de kerk.",
+    "Roos en tulpen: groep 4 maakt een bloemenkrans. Elke Roos op het plaatje krijgt een kleur.",
+    "De Bas in de muziekles klinkt te hard. Bas en gitaar staan in het muzieklokaal.",
+    "Visser en bakker zijn beroepen uit het thema Werk. Visser is ook een woord in het spel.",
+    "Bakker, Visser en Smid: de beroepen van vroeger. In de Winter van 1963 vroor alles dicht.",
+    "Hoop doet leven. Fleur je lokaal op met planten. Iris en roos bloeien in mei.",
+]
 
 CAT_ORDER = ["identificatie", "contactgegevens", "gezondheid", "zorg", "verzuim", "thuissituatie",
              "veiligheid", "religie", "etniciteit", "cijfers"]
@@ -512,6 +581,8 @@ def build(seed: int = SEED) -> tuple[dict, dict[str, str], str]:
         (g.staff_mail, 10), (lambda: g.policy(paragraphs), 8), (g.mr_minutes, 4),
         (g.supplier_mail, 5), (g.excursion, 5), (g.bank_note, 5),
     ]
+    plan += [(lambda o=o: g.origin_mail(o), 6) for o in ORIGINS]
+    plan += [(g.word_names, 6)]
     docs: dict = {}
     texts: dict[str, str] = {}
     n = 0
@@ -527,6 +598,8 @@ def build(seed: int = SEED) -> tuple[dict, dict[str, str], str]:
                 "parts": doc.parts, "column_headers": doc.column_headers,
                 "entities": doc.entities,
             }
+            if doc.origin:
+                docs[doc_id]["origin"] = doc.origin
     for stem, label, text in handwritten():
         doc_id = f"{stem}"
         texts[doc_id] = text

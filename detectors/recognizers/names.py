@@ -1,15 +1,28 @@
-"""PERSON from name lists: finds Dutch names without a spaCy model (and boosts the model).
+"""PERSON without a model: name lists, a Dutch word list and the cues Dutch text gives.
 
 The nl_core_news models are not always installable (offline schools, locked-down servers), so
-the default install needs another way to find the names that make school mail personal. Like
-DEDUCE (Dutch de-identification) this uses lookup lists shipped in ``detectors/data``: common
-first names, surnames and tussenvoegsels. Scores:
+the default install needs another way to find the names that make school mail personal. A
+school's pupils carry names from everywhere, so a hand list of Dutch names cannot be the whole
+answer. This recognizer combines:
 
-* first name + (tussenvoegsel) + surname from the list, or with a tussenvoegsel: 0.85
-* first name + another capitalised word (an unknown surname): 0.65
-* title or initials + (tussenvoegsel) + surname ("mevrouw De Vries", "J. de Boer"): 0.7
-* a first name alone: 0.6, unless it is also an ordinary word (Roos, Bas, Fleur): 0.3
-* a surname alone is never a name here (Bakker, Visser, De Jong are also words).
+* name lists derived from maintained data (``scripts/build_name_data.py``: names-dataset's top
+  first and last names of ~50 countries, plus the project's own hand lists);
+* a Dutch word list (OpenTaal) and a list of places/organisations: Dutch capitalises proper
+  nouns, not common nouns, so a capitalised token that is no Dutch word is a proper noun, and a
+  name that is also a word (Roos, Bas, Winter, Visser) or a place (Gent) needs context;
+* cues: titles ("mevrouw", "premier"), initials, tussenvoegsels, speech verbs ("zei", "aldus"),
+  greetings ("Beste Aylin,"), relations ("de moeder van Daan"), signatures;
+* the text itself: once a full name is found, its surname or first name alone later in the same
+  text is the same person ("Kim Clijsters ... Clijsters zei").
+
+Scores (the engine's threshold is 0.5):
+
+* first name + (tussenvoegsel) + known surname, or with a tussenvoegsel: 0.85;
+* first name + an unknown capitalised non-word: 0.7; two unknown proper nouns mid-sentence: 0.55;
+* title or initials + (tussenvoegsel) + a name-like word: 0.75;
+* a later mention of a found name's part: 0.75; a cue (greeting, speech verb, relation): 0.7;
+* a first name alone: 0.6, unless it is also a word or a place: 0.3;
+* a surname alone without a cue is never a name (Bakker, Visser, De Jong are also words).
 
 Only spaces/tabs may separate the parts: a line break ends a name.
 """
@@ -17,59 +30,385 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from detectors.entities import PERSON
 from detectors.recognizers.base import DutchRecognizer
 from detectors.termlists import DATA_DIR, read_term_file
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LOW = "a-zà-öø-ÿ'’"
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
+_LOW = "a-zà-öø-ÿ\u0100-\u017f'’"  # Latin-1 and Latin Extended-A: Yılmaz, Wiśniewski, Şahin
 CAP = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)*"
-_CAP_WORD = re.compile(rf"(?<![\w\-@.]){CAP}(?![\w@])")
-_NOT_SURNAME = frozenset(
-    ["De", "Het", "Een", "En", "Is", "Op", "In", "Van", "Voor", "Met", "Aan", "Bij", "Uit", "Om",
-     "Te", "Naar", "Ook", "Maar", "Dat", "Die", "Dit", "Wat", "Wie", "Groep", "Klas", "Heeft",
-     "Had", "Was", "Wordt", "Werd", "Gaat", "Kan", "Mag", "Moet", "Zal", "Wil", "Komt", "Kwam",
-     "Krijgt", "Zit", "Maandag", "Dinsdag", "Woensdag", "Donderdag", "Vrijdag", "Zaterdag",
-     "Zondag", "Januari", "Februari", "Maart", "April", "Mei", "Juni", "Juli", "Augustus",
-     "September", "Oktober", "November", "December", "Beste", "Hoi", "Hallo", "Groet", "Groeten",
-     "Ik", "Jij", "Hij", "Zij", "Wij", "We", "Je", "Ze", "U", "Mijn", "Onze", "Jouw", "Uw", "Hun",
-     "Zijn", "Haar", "Niet", "Wel", "Nog", "Al", "Dan", "Als", "School", "Leerling", "Ouders",
-     "Mentor", "Juf", "Meester", "Collega", "Team"]
+_HYPHEN_TV = rf"{CAP}-(?:van der|van den|van de|van|de|der|den|ter|ten|te|el|al) {CAP}"
+"""A double surname whose second part has a tussenvoegsel ("Jansen-de Boer"): one token."""
+_WORD = re.compile(
+    rf"(?<!\w){_HYPHEN_TV}(?![\w@])|(?<!\w)(?i:dhr|mevr|mw|mnr|mr|dr|prof|fam|ir|drs|ing)\.|(?:[{_UP}]\.){{1,4}}(?!\w)"
+    r"|[\w'’]+(?:-[\w'’]+)*|\S"
 )
-_TITLES = (
-    r"(?:mevrouw|mevr\.?|mw\.?|meneer|mijnheer|mnr\.?|dhr\.?|de heer|juf|juffrouw|meester|"
-    r"familie|fam\.?|Mevrouw|Mevr\.?|Mw\.?|Meneer|Mijnheer|Dhr\.?|De heer|Juf|Meester|Familie|Fam\.?)"
+_INITIALS = re.compile(rf"^(?:[{_UP}]\.){{1,4}}$")
+_CAP_TOKEN = re.compile(rf"^(?:{_HYPHEN_TV}|{CAP})$")
+_NOT_NAME = frozenset(
+    [
+        "De",
+        "Het",
+        "Een",
+        "En",
+        "Is",
+        "Op",
+        "In",
+        "Van",
+        "Voor",
+        "Met",
+        "Aan",
+        "Bij",
+        "Uit",
+        "Om",
+        "Te",
+        "Naar",
+        "Ook",
+        "Maar",
+        "Dat",
+        "Die",
+        "Dit",
+        "Wat",
+        "Wie",
+        "Groep",
+        "Klas",
+        "Heeft",
+        "Had",
+        "Was",
+        "Wordt",
+        "Werd",
+        "Gaat",
+        "Kan",
+        "Mag",
+        "Moet",
+        "Zal",
+        "Wil",
+        "Komt",
+        "Kwam",
+        "Krijgt",
+        "Zit",
+        "Maandag",
+        "Dinsdag",
+        "Woensdag",
+        "Donderdag",
+        "Vrijdag",
+        "Zaterdag",
+        "Zondag",
+        "Januari",
+        "Februari",
+        "Maart",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Augustus",
+        "September",
+        "Oktober",
+        "November",
+        "December",
+        "Beste",
+        "Hoi",
+        "Hallo",
+        "Groet",
+        "Groeten",
+        "Ik",
+        "Jij",
+        "Hij",
+        "Zij",
+        "Wij",
+        "We",
+        "Je",
+        "Ze",
+        "U",
+        "Mijn",
+        "Onze",
+        "Jouw",
+        "Uw",
+        "Hun",
+        "Zijn",
+        "Haar",
+        "Niet",
+        "Wel",
+        "Nog",
+        "Al",
+        "Dan",
+        "Als",
+        "School",
+        "Leerling",
+        "Ouders",
+        "Mentor",
+        "Juf",
+        "Meester",
+        "Collega",
+        "Team",
+        "Geachte",
+        "Lieve",
+        "Dag",
+        "Dank",
+        "Bedankt",
+        "Namens",
+        "Vriendelijke",
+        "Hartelijke",
+        "Met",
+        "Vertrouwelijk",
+        "Bijlage",
+        "Onderwerp",
+        "Datum",
+        "Naam",
+        "Tel",
+        "Mail",
+        "Nieuwsbrief",
+        "Agenda",
+        "Beleid",
+        "Notulen",
+        "Voorzitter",
+        "Rapport",
+        "Toets",
+        "Cijfer",
+        "The",
+        "And",
+        "Of",
+        "For",
+        "Dear",
+    ]
 )
+TITLES = frozenset(
+    [
+        "mevrouw",
+        "mevr",
+        "mevr.",
+        "mw",
+        "mw.",
+        "meneer",
+        "mijnheer",
+        "mnr",
+        "mnr.",
+        "dhr",
+        "dhr.",
+        "heer",
+        "juf",
+        "juffrouw",
+        "meester",
+        "familie",
+        "fam",
+        "fam.",
+        "dr",
+        "dr.",
+        "prof",
+        "prof.",
+        "mr",
+        "mr.",
+        "ir",
+        "ir.",
+        "ing",
+        "ing.",
+        "drs",
+        "drs.",
+        "premier",
+        "minister",
+        "staatssecretaris",
+        "president",
+        "burgemeester",
+        "wethouder",
+        "trainer",
+        "coach",
+        "bondscoach",
+        "voorzitter",
+        "directeur",
+        "schrijver",
+        "schrijfster",
+        "zanger",
+        "zangeres",
+        "acteur",
+        "actrice",
+        "collega",
+        "oud-premier",
+        "oud-minister",
+        "kamerlid",
+        "advocaat",
+        "rechter",
+        "agent",
+        "rector",
+        "conrector",
+        "teamleider",
+        "mentor",
+        "ib'er",
+        "leerkracht",
+        "docent",
+        "docente",
+        "zuster",
+        "broeder",
+        "pastoor",
+        "dominee",
+        "imam",
+        "rabbijn",
+        "sir",
+        "koning",
+        "koningin",
+        "prins",
+        "prinses",
+        "paus",
+        "kapitein",
+        "aanvoerder",
+        "spits",
+        "doelman",
+        "keeper",
+    ]
+)
+_SPEECH = frozenset(
+    [
+        "zei",
+        "zegt",
+        "vertelde",
+        "vertelt",
+        "verklaarde",
+        "verklaart",
+        "aldus",
+        "antwoordde",
+        "reageerde",
+        "meldde",
+        "meldt",
+        "schreef",
+        "schrijft",
+        "vond",
+        "vindt",
+        "stelde",
+        "stelt",
+        "benadrukte",
+        "liet",
+        "vroeg",
+        "vraagt",
+        "riep",
+    ]
+)
+_RELATION = frozenset(
+    [
+        "moeder",
+        "vader",
+        "ouders",
+        "ouder",
+        "zoon",
+        "dochter",
+        "broer",
+        "broertje",
+        "zus",
+        "zusje",
+        "oma",
+        "opa",
+        "tante",
+        "oom",
+        "verzorger",
+        "verzorgers",
+        "pleegouders",
+        "voogd",
+    ]
+)
+_FORM_LABELS = frozenset(
+    [
+        "naam",
+        "achternaam",
+        "voornaam",
+        "voornamen",
+        "roepnaam",
+        "leerling",
+        "kind",
+        "ouder",
+        "verzorger",
+        "moeder",
+        "vader",
+        "contactpersoon",
+        "aanvrager",
+        "afzender",
+        "ondertekenaar",
+        "mentor",
+        "leerkracht",
+    ]
+)
+_GREETING = frozenset(
+    ["beste", "hoi", "hallo", "lieve", "dag", "hey", "hee", "geachte", "goedemorgen", "goedemiddag"]
+)
+_CLOSING = re.compile(
+    r"^[ \t>]*(?:met )?(?:vriendelijke |hartelijke |lieve |warme |sportieve )?(?:groet(?:en)?|"
+    r"mvg|gr\.?|groetjes|dank|bedankt|namens)\b[^\n]{0,25}$",
+    re.I | re.M,
+)
+
+
+def _read(path: Path) -> list[str]:
+    return read_term_file(path) if path.is_file() else []
+
+
+_FOLD = str.maketrans("ıłøđŁØĐ", "ilodLOD")
+
+
+def fold(token: str) -> str:
+    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways."""
+    decomposed = unicodedata.normalize("NFKD", token.translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class NameLexicon:
-    """The name lists, loaded once per process."""
+    """The name, word and place lists, loaded once per process (a few MB, ~0.2 s)."""
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
-        self.first = frozenset(read_term_file(data_dir / "first_names.txt"))
-        self.ambiguous = frozenset(read_term_file(data_dir / "ambiguous_first_names.txt"))
-        self.surnames = frozenset(read_term_file(data_dir / "surnames.txt"))
-        tv = sorted({t.lower() for t in read_term_file(data_dir / "tussenvoegsels.txt")},
-                    key=len, reverse=True)
-        tv_alt = "|".join(
-            "".join(f"[{c.upper()}{c}]" if i == 0 and c.isalpha() else re.escape(c)
-                    for i, c in enumerate(t))
-            for t in tv
+        hand_first = _read(data_dir / "first_names.txt")
+        hand_last = _read(data_dir / "surnames.txt")
+        first = hand_first + _read(data_dir / "names_first.txt")
+        last = hand_last + _read(data_dir / "names_last.txt")
+        self.words = frozenset(_read(data_dir / "words_nl.txt"))
+        # with and without diacritics: a pupil's name is written both ways (but "Önder" folded
+        # is the word "Onder")
+        self.first = frozenset(first) | self._folded(first)
+        self.surnames = frozenset(last) | self._folded(last)
+        # hand lists are curated: a hand-listed Dutch name is a strong name even when the data
+        # set also calls it a word (unless the hand ambiguous list says so)
+        self.ambiguous = frozenset(_read(data_dir / "ambiguous_first_names.txt")) | (
+            frozenset(_read(data_dir / "names_ambiguous.txt")) - frozenset(hand_first)
         )
-        self.tv_regex = tv_alt
-        # what may follow a first name: optional tussenvoegsel, then a capitalised word,
-        # optionally a hyphenated second surname ("Jansen-de Vries")
-        self.rest = re.compile(
-            rf"[ \t]+(?:(?P<tv>{tv_alt})[ \t]+)?(?P<sur>{CAP}(?:-(?:(?:{tv_alt}) )?{CAP})?)(?![\w@])"
+        self.places = frozenset(_read(data_dir / "places_nl.txt")) - frozenset(
+            hand_first + hand_last
         )
-        self.titled = re.compile(
-            rf"(?<![\w]){_TITLES}[ \t]+(?:(?P<tv>{tv_alt})[ \t]+)?(?P<sur>{CAP})(?![\w@])"
-        )
-        self.initials = re.compile(
-            rf"(?<![\w.])(?:[{_UP}]\.[ ]?){{1,4}}[ \t]*(?:(?P<tv>{tv_alt})[ \t]+)?(?P<sur>{CAP})(?![\w@])"
+        self.tussenvoegsels = frozenset(t.lower() for t in _read(data_dir / "tussenvoegsels.txt"))
+        self.tv_words = frozenset(w for t in self.tussenvoegsels for w in t.split())
+
+    def _folded(self, names: list[str]) -> frozenset[str]:
+        plain = (fold(n) for n in names)
+        return frozenset(p for p in plain if p.lower() not in self.words and p not in _NOT_NAME)
+
+    def is_word(self, token: str) -> bool:
+        """An ordinary Dutch word (or a function word), whatever its capital."""
+        return token in _NOT_NAME or token.lower() in self.words
+
+    def compound(self, token: str) -> bool:
+        """A Dutch compound of two words ("Montessorischool", "Oudercommissie")."""
+        low = token.lower()
+        words = self.words
+        for cut in range(3, len(low) - 3):
+            head, tail = low[:cut], low[cut:]
+            if tail in words and (head in words or (head.endswith("s") and head[:-1] in words)):
+                return True
+        return False
+
+    def name_like(self, token: str) -> bool:
+        """Could be a surname: a known one, or a capitalised token that is no word or place."""
+        head = token.split("-")[0]
+        if token in _NOT_NAME or head in _NOT_NAME:
+            return False
+        if head in self.surnames or token in self.surnames or fold(head) in self.surnames:
+            return True
+        return not self.is_word(head) and head not in self.places
+
+    def strong_first(self, token: str) -> bool:
+        head = token.split("-")[0]
+        return (
+            (token in self.first or head in self.first or fold(head) in self.first)
+            and token not in self.ambiguous
+            and token not in _NOT_NAME
         )
 
 
@@ -84,8 +423,39 @@ def name_lexicon() -> NameLexicon:
     return _LEXICON
 
 
+@dataclass(slots=True)
+class _Tok:
+    text: str
+    start: int
+    end: int
+    initial: bool  # first word of a sentence or line: its capital says nothing
+    line_start: bool
+
+
+def _tokens(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    initial = True
+    line_start = True
+    last_end = 0
+    for m in _WORD.finditer(text):
+        gap = text[last_end : m.start()]
+        if "\n" in gap:
+            initial = line_start = True
+        word = m.group()
+        toks.append(_Tok(word, m.start(), m.end(), initial, line_start))
+        last_end = m.end()
+        if word in ".!?":
+            initial = True
+        elif word in "-•*>\"'“‘(:" and initial:
+            pass  # a bullet, quote or bracket at the start keeps the next word initial
+        else:
+            initial = False
+        line_start = False
+    return toks
+
+
 class NameLexiconRecognizer(DutchRecognizer):
-    """PERSON from first-name, surname and tussenvoegsel lists."""
+    """PERSON from name lists, the Dutch word list, cues and earlier mentions (see module)."""
 
     ENTITY = PERSON
     RULE = None
@@ -94,32 +464,220 @@ class NameLexiconRecognizer(DutchRecognizer):
         self.lexicon = lexicon or name_lexicon()
         super().__init__()
 
+    # -- chunks ----------------------------------------------------------------------------
+    def _chunk(self, toks: list[_Tok], i: int, text: str) -> int:
+        """Index after the name-shaped run starting at ``i`` (caps, tussenvoegsels, initials)."""
+        lex = self.lexicon
+        j = i
+        n = len(toks)
+        while j < n:
+            t = toks[j]
+            if j > i and not _same_line_space(text, toks[j - 1].end, t.start):
+                break
+            if _CAP_TOKEN.match(t.text) and t.text not in _NOT_NAME:
+                j += 1
+                continue
+            if _INITIALS.match(t.text) and j == i:
+                j += 1
+                continue
+            if t.text.lower() in lex.tv_words and j + 1 < n and j > i - 1:
+                k = j
+                while (
+                    k < n
+                    and toks[k].text.lower() in lex.tv_words
+                    and _same_line_space(text, toks[k - 1].end if k > 0 else 0, toks[k].start)
+                ):
+                    k += 1
+                if (
+                    k < n
+                    and _CAP_TOKEN.match(toks[k].text)
+                    and _same_line_space(text, toks[k - 1].end, toks[k].start)
+                    and " ".join(x.text.lower() for x in toks[j:k]) in lex.tussenvoegsels
+                ):
+                    j = k
+                    continue
+            break
+        return j
+
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         lex = self.lexicon
+        toks = _tokens(text)
         found: list[tuple[int, int, float]] = []
-        for m in _CAP_WORD.finditer(text):
-            word = m.group()
-            if word not in lex.first and word.split("-")[0] not in lex.first:
+        parts_seen: dict[str, None] = {}
+        singles: list[tuple[int, int]] = []
+        closings = [m.end() for m in _CLOSING.finditer(text)]
+        i, n = 0, len(toks)
+        while i < n:
+            t = toks[i]
+            starts = (
+                _CAP_TOKEN.match(t.text)
+                or _INITIALS.match(t.text)
+                or (
+                    t.text.lower() in lex.tv_words
+                    and i + 1 < n
+                    and _CAP_TOKEN.match(toks[i + 1].text)
+                    and i > 0
+                    and toks[i - 1].text.lower().rstrip(".") in {x.rstrip(".") for x in TITLES}
+                )
+            )
+            if not starts:
+                i += 1
                 continue
-            start, end = m.span()
-            rest = lex.rest.match(text, end)
-            if rest is not None:
-                sur = rest.group("sur")
-                head = sur.split("-")[0]
-                if head not in _NOT_SURNAME and not (head in lex.first and head not in lex.surnames
-                                                     and rest.group("tv") is None):
-                    known = rest.group("tv") is not None or head in lex.surnames
-                    found.append((start, rest.end(), 0.85 if known else 0.65))
-                    continue
-            found.append((start, end, 0.3 if word in lex.ambiguous else 0.6))
-        for pattern, base in ((lex.titled, 0.7), (lex.initials, 0.7)):
-            for m in pattern.finditer(text):
-                sur = m.group("sur")
-                if sur in _NOT_SURNAME:
-                    continue
-                known = m.group("tv") is not None or sur.split("-")[0] in lex.surnames
-                found.append((m.start(), m.end(), base if known else base - 0.15))
+            j = self._chunk(toks, i, text)
+            if j == i:
+                i += 1
+                continue
+            chunk = toks[i:j]
+            hit = self._judge(toks, i, j, chunk, text, closings)
+            if hit is not None:
+                start, end, score, parts = hit
+                found.append((start, end, score))
+                if len(parts) > 1:
+                    for p in parts:
+                        parts_seen[p] = None
+                i = j
+                continue
+            if j - i == 1 and _CAP_TOKEN.match(t.text):
+                singles.append((i, i + 1))
+            i = j if j > i + 1 else i + 1
+        if parts_seen:
+            # a part of a full name found anywhere in the text is that person, also where it
+            # alone looked like a word ("Wout Vandenbroucke ... Wout was ziek")
+            found = [
+                (s, e, 0.75 if sc < 0.5 and text[s:e] in parts_seen else sc) for s, e, sc in found
+            ]
+            found.extend(self._later_mentions(toks, found, parts_seen))
         return _drop_contained(found)
+
+    def _judge(
+        self, toks: list[_Tok], i: int, j: int, chunk: list[_Tok], text: str, closings: list[int]
+    ) -> tuple[int, int, float, list[str]] | None:
+        lex = self.lexicon
+        caps = [t for t in chunk if _CAP_TOKEN.match(t.text) and t.text.lower() not in lex.tv_words]
+        has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
+        has_initials = bool(_INITIALS.match(chunk[0].text))
+        prev = toks[i - 1].text.lower() if i > 0 else ""
+        prev2 = toks[i - 2].text.lower() if i > 1 else ""
+        nxt = toks[j].text.lower() if j < len(toks) else ""
+        start, end = chunk[0].start, chunk[-1].end
+        if not caps:
+            return None
+        # trim trailing words that are ordinary words (a sentence going on after a first name)
+        while (
+            len(caps) > 1
+            and caps[-1] is chunk[-1]
+            and caps[-1].text not in lex.surnames
+            and (lex.is_word(caps[-1].text) or caps[-1].text in _NOT_NAME)
+        ):
+            chunk = chunk[:-1]
+            caps = caps[:-1]
+            end = chunk[-1].end
+            has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
+        last = caps[-1].text
+        first = caps[0].text
+        titled = prev.rstrip(".") in {x.rstrip(".") for x in TITLES} or (
+            prev == "heer" and prev2 == "de"
+        )
+        if titled and (lex.name_like(last) or has_tv or last in lex.first or last in lex.surnames):
+            title_tok = toks[i - 1] if prev != "heer" else toks[i - 2]
+            # "juf Petra": the title is part of how the person is named
+            return title_tok.start, end, 0.75, [c.text for c in caps]
+        if has_initials and lex.name_like(last):
+            return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
+        if len(caps) >= 2:
+            signed = self._after_closing(toks, i, j, text, closings) or prev in _GREETING
+            return self._full(caps, has_tv, start, end, chunk[0].initial and not signed)
+        # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
+        if has_tv:
+            return None
+        word = first
+        if prev == "/" or nxt == "/":  # "Meta/Facebook", "Naam/Groep": not a person
+            return None
+        cue = self._cue(toks, i, j, prev, nxt, text, closings)
+        if lex.strong_first(word) and word not in lex.places:
+            return start, end, 0.7 if cue else 0.6, [word]
+        if (
+            cue
+            and (word in lex.first or word in lex.surnames or lex.name_like(word))
+            and word not in lex.places
+        ):
+            return start, end, 0.7, [word]
+        if word in lex.first:
+            return start, end, 0.3, [word]
+        return None
+
+    def _full(
+        self, caps: list[_Tok], has_tv: bool, start: int, end: int, initial: bool
+    ) -> tuple[int, int, float, list[str]] | None:
+        lex = self.lexicon
+        first, last = caps[0].text, caps[-1].text
+        head = first.split("-")[0]
+        is_first = (
+            first in lex.first or head in lex.first or fold(head) in lex.first
+        ) and first not in lex.places
+        ambiguous = first in lex.ambiguous or (initial and lex.is_word(first))  # "Elke Roos ..."
+        last_known = last in lex.surnames or fold(last.split("-")[0]) in lex.surnames
+        if is_first and not ambiguous:
+            if last_known or has_tv:
+                return start, end, 0.85, [c.text for c in caps]
+            if not lex.is_word(last):
+                return start, end, 0.7, [c.text for c in caps]
+            return None
+        if is_first:  # a first name that is also a word: the surname must carry it
+            if (last_known and not lex.is_word(last)) or has_tv:
+                return start, end, 0.7, [c.text for c in caps]
+            if last_known and not initial:
+                return start, end, 0.6, [c.text for c in caps]
+            return None
+        if lex.is_word(head) or first in lex.places or first in _NOT_NAME or lex.compound(head):
+            return None
+        if last_known and not lex.is_word(last):
+            return start, end, 0.6, [c.text for c in caps]
+        if not initial and lex.name_like(last) and not lex.compound(last) and len(caps) == 2:
+            return start, end, 0.55, [c.text for c in caps]
+        return None
+
+    def _cue(
+        self, toks: list[_Tok], i: int, j: int, prev: str, nxt: str, text: str, closings: list[int]
+    ) -> bool:
+        """Context that says the single capitalised word at ``toks[i:j]`` is a person."""
+        if nxt in _SPEECH or (prev in _SPEECH and i > 1):
+            return True
+        if prev in _GREETING and nxt in {",", "\n", ""} | {"!"}:
+            return True
+        if prev == "van" and i > 1 and toks[i - 2].text.lower() in _RELATION:
+            return True
+        if prev == ":" and i > 1 and toks[i - 2].text.lower() in _FORM_LABELS:
+            return True
+        return self._after_closing(toks, i, j, text, closings)
+
+    @staticmethod
+    def _after_closing(toks: list[_Tok], i: int, j: int, text: str, closings: list[int]) -> bool:
+        """A name alone on a line right after a closing ("Groet,\nAylin")."""
+        if toks[i].line_start and (j >= len(toks) or "\n" in text[toks[j - 1].end : toks[j].start]):
+            line_start = toks[i].start
+            return any(0 <= line_start - c <= 3 for c in closings)
+        return False
+
+    def _later_mentions(
+        self, toks: list[_Tok], found: list[tuple[int, int, float]], parts: dict[str, None]
+    ) -> list[tuple[int, int, float]]:
+        """First or last name alone elsewhere in the text, once the full name was found."""
+        covered = [(s, e) for s, e, _ in found]
+        extra: list[tuple[int, int, float]] = []
+        for t in toks:
+            if (
+                t.text in parts
+                and t.text not in _NOT_NAME
+                and not any(s <= t.start < e for s, e in covered)
+            ):
+                extra.append((t.start, t.end, 0.75))
+        return extra
+
+
+def _same_line_space(text: str, a: int, b: int) -> bool:
+    gap = text[a:b]
+    return 0 < len(gap) <= 2 and gap.strip(" \t") == ""
 
 
 def _drop_contained(found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

@@ -177,3 +177,17 @@ def test_school_lexicon_folder_reaches_the_verdict(hasher, tmp_path):
     assert not plain.analyze(body(text)).student_data
     verdict = extended.analyze(body(text))
     assert verdict.student_data and verdict.categories == ["zorg"]
+
+
+def test_cijfers_need_a_grade_context(detector):
+    table = "Daan Jansen uit groep 7 maakt de begroting.\nDe cijfers van 2024:\nPost A 1200\nPost B 3400"
+    v = detector.analyze(body(table))
+    assert "cijfers" not in v.categories
+    assert "cijfers_zonder_cijfercontext:1" in v.reasons
+    v = detector.analyze(body("Daan Jansen uit groep 7: zijn cijfers voor de toets zijn een 4,5 en 5,2."))
+    assert "cijfers" in v.categories
+
+
+def test_thuissituatie_without_the_word_scheiding(detector):
+    v = detector.analyze(body("Daan Jansen uit groep 4 woont bij zijn oma; omgang met vader via de rechter."))
+    assert v.student_data and "thuissituatie" in v.categories

@@ -45,3 +45,32 @@ def test_no_names_in_plain_text(rec):
 def test_line_break_ends_a_name(rec):
     found = scored(rec, "Sanne\nJansen")
     assert [value for value, _ in found] == ["Sanne"]
+
+
+def test_names_of_many_origins(rec):
+    for name in ["Katrijn Serneels", "Aylin Yılmaz", "Ilias El Amrani", "Zofia Kowalska",
+                 "Priya Ramdin", "Olivia Smith", "Jasmina Fekovic", "Pedro Lopes", "Ayşe Arslan"]:
+        assert above(rec, f"Gisteren kwam {name} te laat.") == [name], name
+
+
+def test_later_mentions_are_the_same_person(rec):
+    text = "Kim Clijsters won in Antwerpen. Later won Clijsters opnieuw; Kim was blij."
+    assert above(rec, text) == ["Kim Clijsters", "Clijsters", "Kim"]
+    # Wout is also a word; after the full name it is the pupil
+    assert above(rec, "De moeder van Wout Vandenbroucke belde. Wout is ziek.") == [
+        "Wout Vandenbroucke", "Wout"]
+
+
+def test_cues_make_a_single_word_a_name(rec):
+    assert above(rec, "Beste Meryem,\n\nDank je.") == ["Meryem"]
+    assert above(rec, "Ik sprak de moeder van Bas gisteren.") == ["Bas"]
+    assert above(rec, "'We speelden slecht,' zei Verhofstadt.") == ["Verhofstadt"]
+    assert above(rec, "Met vriendelijke groet,\nRoos") == ["Roos"]
+    assert above(rec, "Achternaam: Bakker") == ["Bakker"]
+
+
+def test_words_places_and_compounds_are_no_names(rec):
+    text = ("In de winter gaan we schaatsen. Roos en tulpen bloeien. De Bas in de muziekles. "
+            "Visser en bakker zijn beroepen. Elke Roos op het plaatje. We gaan naar Gent en "
+            "Nederland. Vorige school: Montessorischool De Linde. Meta/Facebook verzamelt data.")
+    assert above(rec, text) == []
