@@ -28,7 +28,7 @@ from connectors.registry import connector_class
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
 from scanner.executors import Executor, Work, build_executor
-from scanner.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
+from scanner.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.privacy import load_or_create_secret
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
@@ -91,6 +91,8 @@ class _UnitState:
     cursor_seen: bool = False
     seen: set[str] = field(default_factory=set)
     """Ids found unchanged and not written at all (for closing what was not seen)."""
+    blind: list[str] = field(default_factory=list)
+    """Item-key prefixes the crawl could not see (``Blind``): nothing under them is closed."""
     stats: dict[str, int] = field(default_factory=lambda: {"seen": 0, "analysed": 0, "unchanged": 0, "closed": 0})
 
 
@@ -234,6 +236,9 @@ class ScanRunner:
                         gone = []
                 elif isinstance(event, Cursor):
                     state.cursor, state.cursor_seen = event.value, True
+                elif isinstance(event, Blind):
+                    state.blind.append(event.item_prefix)
+                    self._source_error(source.name, unit.key, event.code, event.message)
                 if self.stop.is_set():
                     state.failed = True  # not complete: the resumed run crawls it again
                     break
@@ -346,7 +351,8 @@ class ScanRunner:
             return
         source, unit = state.source, state.unit
         if unit.full_listing:
-            closed = self.store.close_unseen(source.name, unit.key, self.run_id, state.seen)
+            closed = self.store.close_unseen(source.name, unit.key, self.run_id, state.seen,
+                                             keep_prefixes=state.blind)
             state.seen = set()
             self.stats[source.name].closed += closed
             state.stats["closed"] += closed

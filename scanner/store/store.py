@@ -304,16 +304,21 @@ class Store:
             return result.rowcount or 0
 
     def close_unseen(self, source: str, unit_key: str, run_id: int, seen: set[str] | None = None,
-                     when: datetime | None = None) -> int:
+                     when: datetime | None = None, keep_prefixes: Sequence[str] = ()) -> int:
         """Close active items of a fully listed unit that this run did not see: neither written
         in this run (``last_seen_run``) nor in ``seen``, the ids the pipeline found unchanged
-        and therefore did not write at all."""
+        and therefore did not write at all. Items whose key starts with one of
+        ``keep_prefixes`` (places the crawl could not see) are kept."""
         c = s.items.c
+        prefixes = tuple(keep_prefixes)
+        if "" in prefixes:
+            return 0
         with self.engine.begin() as conn:
-            candidates = conn.execute(select(c.id).where(
+            candidates = conn.execute(select(c.id, c.item_key).where(
                 c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
-                c.last_seen_run != run_id).execution_options(yield_per=5000)).scalars()
-            gone = [ident for ident in candidates if not seen or ident not in seen]
+                c.last_seen_run != run_id).execution_options(yield_per=5000))
+            gone = [ident for ident, key in candidates if (not seen or ident not in seen)
+                    and not (prefixes and key.startswith(prefixes))]
             for start in range(0, len(gone), 500):
                 conn.execute(update(s.items).where(c.id.in_(gone[start:start + 500])).values(
                     state=ItemState.CLEANED.value, closed_at=when or utcnow()))
