@@ -563,7 +563,10 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
 
 
 TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachable", "worker_lost",
-                              "analysis_failed"})
+                              "analysis_failed", "access_denied", "locked"})
+"""Item errors after which the next run fetches the item again. A file that is there but may
+not be read (``access_denied``) or is held open (``locked``) is not gone and not analysed: it
+is tried again once the permission or the lock is back."""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
