@@ -6,6 +6,10 @@ reads ``--lang`` from the arguments first and then builds the command group.
 
 Exit codes: 0 success; 1 the job failed; 2 bad usage or an invalid configuration; 3 another
 run holds the lock; 4 the last run failed (``status``).
+
+A failure of the machine (disk full, read-only or damaged database, unreadable secret) is one
+line on stderr (:mod:`scanner.failures`) and exit code 1, never a traceback; ``--verbose``
+shows the traceback of anything else.
 """
 
 from __future__ import annotations
@@ -28,10 +32,14 @@ def _load(config: Path | None):
     from scanner.config import ConfigError, load_config
 
     try:
-        return load_config(config)
+        settings = load_config(config)
     except ConfigError as exc:
         click.echo(exc.format(), err=True)
         sys.exit(EXIT_CONFIG)
+    from scanner.failures import remember_database
+
+    remember_database(settings.database_url)
+    return settings
 
 
 def _setup_logging(verbose: bool, json_logs: bool = False) -> None:
@@ -244,7 +252,15 @@ def _argv_language(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> Any:
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language(_argv_language(argv))
-    return build_cli()(args=argv, prog_name="schoonschip")
+    try:
+        return build_cli()(args=argv, prog_name="schoonschip")
+    except Exception as exc:  # noqa: BLE001 - one line for IT instead of a traceback
+        if "-v" in argv or "--verbose" in argv:
+            raise
+        from scanner.failures import explain, internal
+
+        click.echo(explain(exc) or internal(exc), err=True)
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

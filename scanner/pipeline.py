@@ -25,11 +25,12 @@ from typing import Any
 
 from connectors.base import Connector, ConnectorContext, SourceConfig, SourceError
 from connectors.registry import connector_class
+from detectors.settings import check_detection_settings
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
 from scanner.executors import Executor, Work, build_executor
 from scanner.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Seen, Unit
-from scanner.privacy import load_or_create_secret
+from scanner.privacy import load_installation_secret, private_directory
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
 from scanner.store.lock import acquire
@@ -110,7 +111,7 @@ class ScanRunner:
         self.stop = stop or threading.Event()
         self.progress = progress
         self.today = today
-        self.secret = load_or_create_secret(settings.secret_path)
+        self.secret = load_installation_secret(settings.secret_path, self.store)
         self.sources = [s for s in settings.sources if s.enabled]
         self.context = ConnectorContext(
             max_item_bytes=settings.extraction.max_item_bytes,
@@ -128,7 +129,11 @@ class ScanRunner:
 
     def run(self) -> RunSummary:
         started = time.monotonic()
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        try:  # every night, not only the nights that bring something to analyse
+            check_detection_settings(self.settings.detection)
+        except ValueError as exc:
+            raise DetectionSettingsError(str(exc)) from None
+        private_directory(self.settings.state_dir)
         self._lock = acquire(self.store, "scan")
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False

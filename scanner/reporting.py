@@ -23,7 +23,7 @@ from reports.data import (
     TeacherDigest,
 )
 from scanner.config import Settings
-from scanner.privacy import ValueHasher, load_or_create_secret
+from scanner.privacy import ValueHasher, load_installation_secret
 from scanner.retention import item_sensitivity
 from scanner.store import Store
 
@@ -53,7 +53,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
 
 def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The FG item frame (no owners, titles or links) and the runs frame."""
-    hasher = ValueHasher(load_or_create_secret(settings.secret_path))
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
     rows: list[dict[str, Any]] = []
     for row in store.iter_items():
         categories = list(row["categories"] or ())

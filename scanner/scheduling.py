@@ -482,7 +482,9 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
     except ScheduleError as exc:
         echo("\n".join([f"{settings.config_file or 'config'}:", *(f"  - {p}" for p in exc.problems)]))
         return EXIT_CONFIG
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    from scanner.privacy import private_directory
+
+    private_directory(settings.state_dir)  # 0700 whatever the umask
     store = Store(settings.database_url)
     try:
         try:
