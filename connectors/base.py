@@ -36,7 +36,8 @@ class SourceError(Exception):
     """A unit or a whole source could not be crawled (unreachable, access denied, bad token).
 
     ``code`` is a stable key (``unreachable``, ``auth_failed``, ``access_denied``,
-    ``throttled``, ``not_found``, ``protocol``, ``tls_failed``); ``str(error)`` is a Dutch-first description
+    ``throttled``, ``not_found``, ``protocol``, ``tls_failed``, ``empty`` (a root that lists nothing:
+    an unmounted mount point), ``not_mbox``, ``not_maildir``); ``str(error)`` is a Dutch-first description
     that names the source or folder but never content.
     """
 
