@@ -93,7 +93,7 @@ def test_denied_folder_and_loop_are_reported_not_fatal(samba, data_crawl) -> Non
     # The denied folder is a blind spot: its stored files are kept, not closed.
     assert [(b.item_prefix, b.code) for b in summary["blind"]] == [("data/Geheim/", "access_denied")]
     assert "Geheim" not in summary["blind"][0].message  # no folder names by default
-    assert f"\\{server.host}\data" in summary["blind"][0].message  # but the share is named
+    assert rf"\\{server.host}\data" in summary["blind"][0].message  # but the share is named
     assert summary["problems"] == 2
     assert not any(key.startswith("data/Geheim/") for key in refs)
     # The loop is walked exactly once: the file inside it appears once, never via the link.
