@@ -43,7 +43,7 @@ sys.path.insert(0, sys.argv[2])
 from presidio_analyzer import AnalyzerEngine
 from detectors.engine import build_detector
 from detectors.settings import DetectionSettings
-from scanner.privacy import ValueHasher
+from scanner.core.privacy import ValueHasher
 detector = build_detector(DetectionSettings(spacy_model="none"), ValueHasher(secrets.token_bytes(32)))
 engine = AnalyzerEngine(registry=detector.analyzer.registry, nlp_engine=detector.analyzer.nlp_engine,
                         supported_languages=["nl"])

@@ -65,7 +65,8 @@ class SourceError(Exception):
 
     ``code`` is a stable key (``unreachable``, ``auth_failed``, ``access_denied``,
     ``throttled``, ``not_found``, ``protocol``, ``tls_failed``; EWS adds ``mailbox_moving``,
-    ``unavailable``, ``quota_exceeded``, ``server_error``); ``str(error)`` is a Dutch-first description
+    ``unavailable``, ``quota_exceeded``, ``server_error``; local sources add ``empty`` (a root that lists nothing:
+    an unmounted mount point), ``not_mbox``, ``not_maildir``); ``str(error)`` is a Dutch-first description
     that names the source or folder but never content.
     """
 

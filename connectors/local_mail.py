@@ -18,8 +18,17 @@ from typing import Literal
 from pydantic import Field
 
 from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError
+from connectors.localwalk import (
+    UNREADABLE,
+    LocalFile,
+    LocalProblem,
+    problem_code,
+    readable_size,
+    root_entries,
+    walk_files,
+)
 from connectors.mailheaders import read_header_block, summarise_headers
-from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import Blind, CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 MAILDIR_SUBDIRS = ("new", "cur")
 
@@ -75,14 +84,33 @@ class MaildirConnector(_LocalMailConnector):
     config_model = MaildirConfig
 
     def units(self) -> Iterator[Unit]:
-        root = self._root()
-        if all((root / sub).is_dir() for sub in MAILDIR_SUBDIRS):
-            yield Unit(key="INBOX", label="INBOX", owner=self.config.owner)
-        for entry in sorted(os.scandir(root), key=lambda e: e.name):
-            if entry.name.startswith(".") and entry.is_dir() and (Path(entry.path) / "cur").is_dir():
-                folder = entry.name[1:].replace(".", "/")
-                if self.config.wants(folder):
-                    yield Unit(key=entry.name, label=folder, owner=self.config.owner)
+        """INBOX when the root holds ``cur/`` and ``new/``, and one unit per Maildir++ folder.
+
+        A Maildir++ folder that may not be opened is still a unit (its crawl is then a blind
+        spot), so its stored messages are not closed as if the folder were deleted. A root
+        that is neither a Maildir nor a Maildir++ tree is a configuration error.
+        """
+        root = Path(self.config.path)
+        entries = root_entries(root, what="Maildir")
+        names = {entry.name for entry in entries if _is_dir(entry)}
+        units = []
+        if all(sub in names for sub in MAILDIR_SUBDIRS):
+            units.append(Unit(key="INBOX", label="INBOX", owner=self.config.owner))
+        for entry in entries:
+            if not entry.name.startswith(".") or entry.name in (".", "..") or not _is_dir(entry):
+                continue
+            try:
+                os.stat(Path(entry.path) / "cur")
+            except OSError as exc:
+                if problem_code(exc) == "vanished":
+                    continue  # a plain dot-folder, not a Maildir++ folder
+            folder = entry.name[1:].replace(".", "/")
+            if self.config.wants(folder):
+                units.append(Unit(key=entry.name, label=folder, owner=self.config.owner))
+        if not units:
+            raise SourceError("not_maildir", f"{root} is geen Maildir (geen cur/ en new/) / "
+                                             f"{root} is not a Maildir (no cur/ and new/)")
+        yield from units
 
     def _folder_dir(self, unit_key: str) -> Path:
         return self._root() if unit_key == "INBOX" else self._root() / unit_key
@@ -91,18 +119,30 @@ class MaildirConnector(_LocalMailConnector):
         directory = self._folder_dir(unit.key)
         for sub in MAILDIR_SUBDIRS:
             try:
-                entries = sorted(os.scandir(directory / sub), key=lambda e: e.name)
+                with os.scandir(directory / sub) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
             except OSError as exc:
-                self.warn(unit.key, "unreadable", f"map niet leesbaar / folder unreadable ({exc.strerror})")
+                code = problem_code(exc)
+                if code != "vanished":
+                    # Maildir keys carry no folder, so what hides here is the whole unit.
+                    yield Blind("", code, f"map '{unit.label}/{sub}' niet leesbaar, berichten bewaard / "
+                                          f"folder '{unit.label}/{sub}' unreadable, messages kept")
                 continue
             for entry in entries:
-                if not entry.is_file() or entry.name.startswith("."):
+                if entry.name.startswith("."):
                     continue
                 key = entry.name.split(":", 1)[0]
                 try:
+                    if not entry.is_file():
+                        continue
                     stat = entry.stat()
-                except OSError:
-                    self.warn(unit.key, "vanished", "bericht verdween tijdens het lezen / message vanished")
+                except OSError as exc:
+                    code = problem_code(exc)
+                    if code == "vanished":
+                        self.warn(unit.key, "vanished", "bericht verdween tijdens het lezen / message vanished")
+                    else:
+                        yield Blind(key, code, f"bericht in '{unit.label}' niet leesbaar, bewaard / "
+                                               f"message in '{unit.label}' unreadable, kept")
                     continue
                 # Listing opens no file: a Maildir message never changes, so its unique name and
                 # size say all the triage needs. The subject and the Date header are read by the
@@ -121,7 +161,7 @@ class MaildirConnector(_LocalMailConnector):
             if not matches:
                 raise ItemFetchError("vanished", "bericht bestaat niet meer / message no longer exists")
             path = matches[0]
-        return Fetched(name=f"{ref.item_key}.eml", size=path.stat().st_size, path=path,
+        return Fetched(name=f"{ref.item_key}.eml", size=readable_size(path), path=path,
                        open=lambda: open(path, "rb"), media_type="message/rfc822")
 
 
@@ -137,33 +177,70 @@ class MboxConnector(_LocalMailConnector):
     config_model = MboxConfig
 
     def units(self) -> Iterator[Unit]:
-        root = self._root()
-        files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".") and _is_mbox(p))
-        for path in files:
-            rel = path.name if root.is_file() else str(path.relative_to(root))
-            if self.config.wants(rel):
-                yield Unit(key=rel, label=rel.removesuffix(".mbox"), owner=self.config.owner)
+        """One unit per mbox file. A path that is a file must be an mbox; a folder must hold at
+        least one. Unreadable files and folders below a folder root are still units (``<dir>/*``
+        for a folder, the pipeline's sign that nothing under that prefix may be closed), whose
+        crawl reports the blind spot instead of losing the mailboxes' items."""
+        root = Path(self.config.path)
+        if root.is_file():
+            kind = _mbox_kind(root)
+            if kind == "unreadable":
+                raise SourceError("access_denied", f"geen leesrecht op {root} / no read access to {root}")
+            if kind == "other":
+                raise SourceError("not_mbox", f"{root} is geen mbox-bestand (begint niet met 'From ') / "
+                                              f"{root} is not an mbox file (does not start with 'From ')")
+            yield Unit(key=root.name, label=root.name.removesuffix(".mbox"), owner=self.config.owner)
+            return
+        root_entries(root, what="mbox-map / mbox folder")
+        units = []
+        for found in walk_files(root, root, recursive=True):
+            if isinstance(found, LocalProblem):
+                if found.code in UNREADABLE:
+                    key = f"{found.relative}/*" if found.is_dir else found.relative
+                    units.append(Unit(key=key, label=found.relative, owner=self.config.owner))
+                continue
+            if os.path.basename(found.relative).startswith("."):
+                continue
+            kind = _mbox_kind(Path(found.path))
+            if kind in ("mbox", "unreadable") and self.config.wants(found.relative):
+                units.append(Unit(key=found.relative, label=found.relative.removesuffix(".mbox"),
+                                  owner=self.config.owner))
+        if not units:
+            raise SourceError("not_mbox", f"geen mbox-bestanden in {root} / no mbox files in {root}")
+        yield from units
 
     def _file(self, unit_key: str) -> Path:
         root = self._root()
         return root if root.is_file() else root / unit_key
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        if unit.key.endswith("/*"):
+            yield Blind("", "access_denied", f"map '{unit.label}' niet leesbaar, mailboxen bewaard / "
+                                             f"folder '{unit.label}' unreadable, mailboxes kept")
+            yield Cursor(None)
+            return
         path = self._file(unit.key)
-        fallback = _mtime(path)
-        seen_keys: dict[str, int] = {}
-        for start, end, header_block in _scan_mbox(path):
-            summary = summarise_headers(header_block)
-            basis = summary.message_id or hashlib.sha256(header_block).hexdigest()
-            key = hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:24]
-            # The same Message-ID twice in one file (a copy): keep both, distinctly.
-            count = seen_keys.get(key, 0)
-            seen_keys[key] = count + 1
-            if count:
-                key = f"{key}-{count}"
-            yield Seen(self._ref(unit, key, unit.label, summary.date, summary.subject, end - start,
-                                 str(end - start), f"bytes:{start}:{end}", fallback))
+        try:
+            fallback = _mtime(path)
+            seen_keys: dict[str, int] = {}
+            for start, end, header_block in _scan_mbox(path):
+                summary = summarise_headers(header_block)
+                basis = summary.message_id or hashlib.sha256(header_block).hexdigest()
+                key = hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:24]
+                # The same Message-ID twice in one file (a copy): keep both, distinctly.
+                count = seen_keys.get(key, 0)
+                seen_keys[key] = count + 1
+                if count:
+                    key = f"{key}-{count}"
+                yield Seen(self._ref(unit, key, unit.label, summary.date, summary.subject, end - start,
+                                     str(end - start), f"bytes:{start}:{end}", fallback))
+        except OSError as exc:
+            code = problem_code(exc)
+            if code == "vanished":
+                raise SourceError("not_found", f"mbox '{unit.label}' bestaat niet meer / no longer exists") from None
+            # Items already yielded stay seen; the rest of the file is a blind spot.
+            yield Blind("", code, f"mbox '{unit.label}' niet leesbaar, berichten bewaard / "
+                                  f"mbox '{unit.label}' unreadable, messages kept")
         yield Cursor(None)
 
     def fetch(self, ref: ItemRef) -> Fetched:
@@ -194,46 +271,58 @@ class MessageFolderConnector(_LocalMailConnector):
     SUFFIXES = (".eml", ".msg")
 
     def units(self) -> Iterator[Unit]:
-        root = self._root()
+        entries = root_entries(Path(self.config.path))
         yield Unit(key=".", label="", owner=self.config.owner)
-        for entry in sorted(os.scandir(root), key=lambda e: e.name):
-            if entry.is_dir() and not entry.name.startswith(".") and self.config.wants(entry.name):
+        for entry in entries:
+            if not entry.name.startswith(".") and _is_dir(entry) and self.config.wants(entry.name):
                 yield Unit(key=entry.name, label=entry.name, owner=self.config.owner)
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
-        root = self._root()
+        root = Path(self.config.path)
         base = root if unit.key == "." else root / unit.key
-        paths = (sorted(p for p in base.iterdir() if p.is_file()) if unit.key == "."
-                 else sorted(p for p in base.rglob("*") if p.is_file()))
-        for path in paths:
-            if path.suffix.lower() not in self.SUFFIXES:
+        if not base.is_dir():  # unmounted or removed since units(): this run closes nothing here
+            raise SourceError("not_found", f"map {base} bestaat niet (meer) / folder {base} does not exist")
+        for found in walk_files(root, base, recursive=unit.key != "."):
+            if isinstance(found, LocalProblem):
+                if found.code in UNREADABLE:
+                    yield found.blind()
+                elif found.code == "vanished":
+                    self.warn(unit.key, "vanished", "bestand verdween tijdens het lezen / file vanished")
                 continue
-            rel = str(path.relative_to(root))
-            if not self.config.wants(rel):
+            path = Path(found.path)
+            if path.suffix.lower() not in self.SUFFIXES or not self.config.wants(found.relative):
                 continue
-            try:
-                stat = path.stat()
-                if path.suffix.lower() == ".eml":
-                    with open(path, "rb") as handle:
-                        summary = summarise_headers(read_header_block(handle))
-                    date, subject = summary.date, summary.subject
-                else:
-                    date, subject = _msg_summary(path)
-            except OSError:
-                self.warn(unit.key, "vanished", "bestand verdween tijdens het lezen / file vanished")
-                continue
-            folder = str(Path(rel).parent) if str(Path(rel).parent) != "." else ""
-            yield Seen(self._ref(unit, rel, folder, date, subject or path.stem, stat.st_size,
-                                 f"{stat.st_size}:{stat.st_mtime_ns}", str(path),
-                                 datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
+            ref = self._message_ref(unit, found)
+            if ref is not None:
+                yield Seen(ref)
         yield Cursor(None)
+
+    def _message_ref(self, unit: Unit, found: LocalFile) -> ItemRef | None:
+        """Listing metadata of one message file. One that may not be read is still listed
+        (with its file name as title), so its stored item is kept; its fetch says why."""
+        path, stat = Path(found.path), found.stat
+        date, subject = None, ""
+        try:
+            if path.suffix.lower() == ".eml":
+                with open(path, "rb") as handle:
+                    summary = summarise_headers(read_header_block(handle))
+                date, subject = summary.date, summary.subject
+            else:
+                date, subject = _msg_summary(path)
+        except OSError as exc:
+            if problem_code(exc) == "vanished":
+                self.warn(unit.key, "vanished", "bestand verdween tijdens het lezen / file vanished")
+                return None
+        folder = os.path.dirname(found.relative)
+        return self._ref(unit, found.relative, folder, date, subject or path.stem, stat.st_size,
+                         f"{stat.st_size}:{stat.st_mtime_ns}", str(path),
+                         datetime.fromtimestamp(stat.st_mtime, tz=UTC))
 
     def fetch(self, ref: ItemRef) -> Fetched:
         path = Path(ref.locator or Path(self.config.path) / ref.item_key)
-        if not path.is_file():
-            raise ItemFetchError("vanished", "bestand bestaat niet meer / file no longer exists")
+        size = readable_size(path)
         media = "message/rfc822" if path.suffix.lower() == ".eml" else "application/vnd.ms-outlook"
-        return Fetched(name=path.name, size=path.stat().st_size, path=path,
+        return Fetched(name=path.name, size=size, path=path,
                        open=lambda: open(path, "rb"), media_type=media)
 
 
@@ -259,10 +348,21 @@ def _msg_summary(path: Path) -> tuple[datetime | None, str]:
         return None, ""
 
 
-def _is_mbox(path: Path) -> bool:
+def _mbox_kind(path: Path) -> str:
+    """``mbox`` (starts with a ``From `` line), ``empty``, ``unreadable`` or ``other``."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(5) == b"From "
+            head = handle.read(5)
+    except OSError as exc:
+        return "unreadable" if problem_code(exc) != "vanished" else "other"
+    if head == b"From ":
+        return "mbox"
+    return "empty" if not head else "other"
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
     except OSError:
         return False
 

@@ -55,3 +55,22 @@ class DetectionSettings(StrictModel):
             "same origin are merged up to this size."
         ),
     )
+
+
+def check_detection_settings(settings: DetectionSettings) -> None:
+    """Raise ``ValueError`` (Dutch first) when detection cannot work as configured: an invalid
+    ``student_number_pattern`` or a roster that cannot be read.
+
+    Cheap (no spaCy): ``schoonschip check`` and the start of every scan call it, so the mistake
+    fails every night, not only the nights that happen to bring new mail (the engine itself is
+    built only when there is something to analyse). The roster is read with a throw-away key:
+    only whether it loads matters here.
+    """
+    from detectors.recognizers.roster import Roster
+    from detectors.recognizers.student_number import compile_student_pattern
+    from scanner.core.privacy import ValueHasher
+
+    if settings.student_number_pattern:
+        compile_student_pattern(settings.student_number_pattern)
+    if settings.roster is not None:
+        Roster.load(settings.roster, ValueHasher(bytes(32)))

@@ -7,6 +7,10 @@ reads ``--lang`` from the arguments first and then builds the command group.
 Exit codes (:class:`scanner.core.exitcodes.ExitCode`): 0 success; 1 the job failed; 2 bad
 usage or an invalid configuration; 3 another run holds the lock; 4 the last run failed
 (``status``); 5 no successful scan for more than two days (``status``).
+
+A failure of the machine (disk full, read-only or damaged database, unreadable secret) is one
+line on stderr (:mod:`scanner.failures`) and exit code 1, never a traceback; ``--verbose``
+shows the traceback of anything else.
 """
 
 from __future__ import annotations
@@ -31,10 +35,14 @@ def _load(config: Path | None):
     from scanner.config import ConfigError, load_config
 
     try:
-        return load_config(config)
+        settings = load_config(config)
     except ConfigError as exc:
         click.echo(exc.format(), err=True)
         sys.exit(ExitCode.CONFIG)
+    from scanner.failures import remember_database
+
+    remember_database(settings.database_url)
+    return settings
 
 
 def _setup_logging(verbose: bool, json_logs: bool = False) -> None:
@@ -291,7 +299,15 @@ def _argv_language(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> Any:
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language(_argv_language(argv))
-    return build_cli()(args=argv, prog_name="schoonschip")
+    try:
+        return build_cli()(args=argv, prog_name="schoonschip")
+    except Exception as exc:
+        if "-v" in argv or "--verbose" in argv:
+            raise
+        from scanner.failures import explain, internal
+
+        click.echo(explain(exc) or internal(exc), err=True)
+        sys.exit(ExitCode.FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

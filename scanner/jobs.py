@@ -53,9 +53,19 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
         echo(t("scan.bad_detection", problem=str(exc)))
         return ExitCode.CONFIG
     except Exception as exc:
-        log.error("scan failed (%s)", type(exc).__name__, exc_info=True)
-        echo(t("scan.failed", error=type(exc).__name__))
-        latest = store.runs("scan", limit=1)
+        from scanner.failures import explain
+
+        problem = explain(exc, database=settings.database_url)
+        if problem is not None:  # the machine, not a bug: one line, no traceback
+            log.error("scan failed: %s", problem)
+            echo(problem)
+        else:
+            log.error("scan failed (%s)", type(exc).__name__, exc_info=True)
+            echo(t("scan.failed", error=type(exc).__name__))
+        try:
+            latest = store.runs("scan", limit=1)
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            latest = []
         if latest and latest[0]["status"] == "failed":
             _notify_failures(settings, store, latest[0]["id"])
         return ExitCode.FAILED
@@ -185,11 +195,17 @@ def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -
     """Validate the configuration and, with ``connect``, list each source's units."""
     from connectors.base import ConnectorContext, SourceError
     from connectors.registry import connector_class
+    from detectors.settings import check_detection_settings
 
     echo(t("config.ok", sources=len(settings.sources)))
-    if not connect:
-        return ExitCode.OK
     failed = False
+    try:
+        check_detection_settings(settings.detection)
+    except ValueError as exc:
+        failed = True
+        echo(t("scan.bad_detection", problem=str(exc)))
+    if not connect:
+        return ExitCode.FAILED if failed else ExitCode.OK
     for source in settings.sources:
         try:
             with connector_class(source.kind)(source, ConnectorContext()) as connector:

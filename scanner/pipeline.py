@@ -38,10 +38,11 @@ from typing import Any
 
 from connectors.base import Connector, ConnectorContext, SourceConfig, SourceError
 from connectors.registry import connector_class
+from detectors.settings import check_detection_settings
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
 from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Resync, Seen, Unit
-from scanner.core.privacy import load_or_create_secret
+from scanner.core.privacy import load_installation_secret, private_directory
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
@@ -156,7 +157,7 @@ class ScanRunner:
         self.stop = stop or threading.Event()
         self.progress = progress
         self.today = today
-        self.secret = load_or_create_secret(settings.secret_path)
+        self.secret = load_installation_secret(settings.secret_path, self.store)
         self.sources = [s for s in settings.sources if s.enabled]
         self.context = ConnectorContext(
             max_item_bytes=settings.extraction.max_item_bytes,
@@ -178,7 +179,11 @@ class ScanRunner:
 
     def run(self) -> RunSummary:
         started = time.monotonic()
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        try:  # every night, not only the nights that bring something to analyse
+            check_detection_settings(self.settings.detection)
+        except ValueError as exc:
+            raise DetectionSettingsError(str(exc)) from None
+        private_directory(self.settings.state_dir)
         lock = self._lock = acquire(self.store, "scan")
         executor = self._executor or build_executor(self.settings, self.spec)
         resumed = False

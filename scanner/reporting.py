@@ -28,7 +28,7 @@ from scanner.config import Settings
 from scanner.core.categories import item_sensitivity
 from scanner.core.dates import as_utc
 from scanner.core.model import RetentionAction
-from scanner.core.privacy import ValueHasher, load_or_create_secret
+from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.store import Store
 
 
@@ -54,7 +54,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
 
 def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The FG item frame (no owners, titles or links) and the runs frame."""
-    hasher = ValueHasher(load_or_create_secret(settings.secret_path))
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
     rows: list[dict[str, Any]] = []
     for row in store.iter_items():
         categories = list(row.categories)

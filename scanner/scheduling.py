@@ -404,7 +404,9 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
     except ScheduleError as exc:
         echo("\n".join([f"{settings.config_file or 'config'}:", *(f"  - {p}" for p in exc.problems)]))
         return ExitCode.CONFIG
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    from scanner.core.privacy import private_directory
+
+    private_directory(settings.state_dir)  # 0700 whatever the umask
     store = Store(settings.database_url)
     try:
         try:

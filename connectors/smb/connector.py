@@ -4,8 +4,11 @@ SMB 2/3 with smbprotocol, without mounting them on the scan server.
 Every run lists the metadata of every file (a directory listing already carries size and
 modification time, so no file is opened); the pipeline fetches only files whose
 ``change_key`` changed and closes files that are no longer there (``full_listing``). Problems
-with single folders (access denied, loops, vanished folders) never stop the walk: they are
-collected in :attr:`SmbConnector.warnings` for the run report.
+with single folders never stop the walk. A folder that is there but could not be listed
+(access denied, a listing error) is a :class:`~scanner.core.model.Blind` for its path, so its stored
+files are kept, never closed as deleted; other problems (loops, reparse points, vanished
+folders) are collected in :attr:`SmbConnector.warnings` for the run report. A unit that lists
+no file where the last run listed some is reported (``empty_listing``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
-from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import Blind, CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,10 @@ cannot be a folder name, so it never collides with a subfolder unit)."""
 UNKNOWN_OWNER = "onbekend"
 WARNINGS_PER_CODE = 20
 """Per unit and code, so a folder with 5,000 vanished files does not flood the run report."""
+BLIND_CODES = frozenset({"access_denied", "list_failed"})
+"""Walk problems after which the folder's stored files are kept: the folder is there, we only
+could not list it. (``vanished`` is gone for real; loops, reparse points and ``max_depth`` are
+configuration, not blindness.)"""
 
 _PROBLEM_TEXT = {
     "access_denied": "submap niet leesbaar (geen toegang), overgeslagen / "
@@ -196,6 +203,10 @@ class SmbConnector(Connector):
         try:
             start_ids = self._folder_chain_ids(folder)
         except Exception as exc:  # noqa: BLE001
+            if folder != entry.base and classify(exc) in BLIND_CODES:
+                yield self._blind_unit(unit, classify(exc))
+                yield Cursor(cursor)
+                return
             raise self._source_error(exc, entry) from None
         files = 0
         total = 0
@@ -209,7 +220,10 @@ class SmbConnector(Connector):
             for event in events:
                 if isinstance(event, WalkProblem):
                     problems[event.code] += 1
-                    if problems[event.code] <= WARNINGS_PER_CODE:
+                    if event.code in BLIND_CODES:
+                        # Every one: each protects its own folder's files from being closed.
+                        yield Blind(event.folder + "/", event.code, self._blind_message(unit, entry, event))
+                    elif problems[event.code] <= WARNINGS_PER_CODE:
                         self.warn(unit.key, event.code, self._problem_message(entry, event))
                     continue
                 ref = self._ref(unit, entry, event)
@@ -219,10 +233,25 @@ class SmbConnector(Connector):
                 total += ref.size or 0
                 yield Seen(ref)
         except WalkAborted as aborted:
+            if folder != entry.base and aborted.code in BLIND_CODES and not files:
+                # A top-level folder of a split share that we may not open: a blind spot (a
+                # warning, kept items), not a failing source night after night.
+                yield self._blind_unit(unit, aborted.code)
+                yield Cursor(cursor)
+                return
             raise self._source_error(aborted.cause, entry) from None
         if self._owner_cache is not None:
             self._owner_cache.flush()
+        previous = _previous_files(cursor)
+        if files == 0 and previous and not problems:
+            # An emptied share and an outage look alike from here; say it, the pipeline's
+            # outage rule decides about closing.
+            self.warn(unit.key, "empty_listing",
+                      f"{unit.label} toont geen bestanden meer (vorige keer {previous}) / "
+                      f"{unit.label} lists no files any more (last time {previous})")
         for code, count in sorted(problems.items()):
+            if code in BLIND_CODES:
+                continue
             if count > WARNINGS_PER_CODE:
                 more = count - WARNINGS_PER_CODE
                 self.warn(unit.key, code,
@@ -242,6 +271,20 @@ class SmbConnector(Connector):
                 if classify(exc) in FATAL_CODES:
                     raise
         return frozenset(ids)
+
+    def _blind_unit(self, unit: Unit, code: str) -> Blind:
+        text = _PROBLEM_TEXT.get(code, _PROBLEM_TEXT["list_failed"]).replace("submap", "map").replace(
+            "subfolder", "folder")
+        return Blind("", code, f"{text}, bestanden bewaard / files kept ({unit.label})")
+
+    def _blind_message(self, unit: Unit, entry: SmbShare, problem: WalkProblem) -> str:
+        """The warning for a folder that could not be listed: names the unit (share and
+        top-level folder), and the folder itself only with ``report_folder_names``."""
+        text = _PROBLEM_TEXT.get(problem.code, _PROBLEM_TEXT["list_failed"])
+        kept = "bestanden bewaard / files kept"
+        if self.config.report_folder_names:
+            return f"{text}, {kept}: {self._relative(entry, problem.folder)}"
+        return f"{text}, {kept} ({unit.label})"
 
     def _problem_message(self, entry: SmbShare, problem: WalkProblem) -> str:
         text = _PROBLEM_TEXT.get(problem.code, _PROBLEM_TEXT["list_failed"])
@@ -346,6 +389,14 @@ class SmbConnector(Connector):
             media_type=mimetypes.guess_type(name)[0],
             open=functools.partial(client.open, path),
         )
+
+
+def _previous_files(cursor: str | None) -> int:
+    """How many files the unit listed last run (its cursor is that run's summary)."""
+    try:
+        return int(json.loads(cursor).get("files", 0)) if cursor else 0
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 def _fetch_error(code: str) -> tuple[str, str]:

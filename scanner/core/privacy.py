@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Protocol
 
 _SECRET_BYTES = 32
 _NON_ALNUM = re.compile(r"[^0-9a-z@.]+")
@@ -96,22 +97,98 @@ def redact(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def load_or_create_secret(path: Path) -> bytes:
+class SecretError(Exception):
+    """The installation secret cannot be used: ``unreadable``, ``missing`` (while the database
+    holds hashes made with it) or ``replaced`` (another key than the one the hashes were made
+    with). The message is Dutch first and names the file, never the key."""
+
+    def __init__(self, code: str, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+
+
+class SecretStore(Protocol):
+    """What :func:`load_installation_secret` needs of the store (kept abstract so this module
+    stays on the ground floor)."""
+
+    def meta_get(self, key: str) -> str | None: ...
+
+    def meta_set(self, key: str, value: str) -> None: ...
+
+    def has_value_hashes(self) -> bool: ...
+
+
+FINGERPRINT_KEY = "secret_fingerprint"
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    """A keyed fingerprint of the secret (an HMAC of a fixed label): recognises the key again
+    without revealing it, and without being usable to test guesses of stored values."""
+    return hmac.new(secret, b"schoonschip installation secret fingerprint", hashlib.sha256).hexdigest()[:32]
+
+
+def load_or_create_secret(path: Path, *, create: bool = True) -> bytes:
     """Read the installation's HMAC secret, creating it (mode 0600) on first use.
 
     The secret lives next to the database by default but in its own file, so a copy of the
-    database alone cannot be used to test guesses against the stored hashes.
+    database alone cannot be used to test guesses against the stored hashes. With
+    ``create=False`` a missing file is a :class:`SecretError`; a file that cannot be read always
+    is (never "unreachable", never silently a new key).
     """
     path = Path(path)
-    if path.exists():
+    try:
         data = path.read_bytes().strip()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        raise SecretError("unreadable", f"geheime sleutel {path} is niet leesbaar ({exc.strerror}) / "
+                                        f"secret key {path} is not readable", path) from None
+    if data is not None:
         return bytes.fromhex(data.decode()) if _is_hex(data) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not create:
+        raise SecretError("missing", f"geheime sleutel {path} ontbreekt, maar de database bevat sleutel-hashes: "
+                                     f"zet het oorspronkelijke bestand terug (een nieuwe sleutel maakt alle "
+                                     f"hashes onbruikbaar) / secret key {path} is missing while the database "
+                                     f"holds hashes made with it: restore the original file", path)
+    private_directory(path.parent)
     secret = secrets.token_bytes(_SECRET_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
         handle.write(secret.hex())
     return secret
+
+
+def load_installation_secret(path: Path, store: SecretStore) -> bytes:
+    """The secret the store's hashes were made with, or a :class:`SecretError`.
+
+    A new key is created only for a database without hashes. Its fingerprint is kept in the
+    database, so a replaced key file (a restore from another server, a re-install) is refused
+    instead of silently splitting every value's hash in two; databases from before the
+    fingerprint accept the key they find once and remember it.
+    """
+    stored = store.meta_get(FINGERPRINT_KEY)
+    secret = load_or_create_secret(path, create=stored is None and not store.has_value_hashes())
+    fingerprint = secret_fingerprint(secret)
+    if stored is None:
+        store.meta_set(FINGERPRINT_KEY, fingerprint)
+    elif not hmac.compare_digest(stored, fingerprint):
+        raise SecretError("replaced", f"geheime sleutel {path} is niet de sleutel waarmee de database is gevuld: "
+                                      f"zet de oorspronkelijke sleutel terug / secret key {path} is not the key "
+                                      f"the database was filled with: restore the original key", path)
+    return secret
+
+
+def private_directory(path: Path) -> Path:
+    """Create ``path`` (and missing parents) as 0700, whatever the umask (cron often runs with
+    022 or even 000): it holds the database, the secret and token caches."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for created in missing:  # parents we made: never writable by others
+        os.chmod(created, 0o700 if created == path else 0o755)
+    return path
 
 
 def _is_hex(data: bytes) -> bool:

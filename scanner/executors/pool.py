@@ -53,34 +53,60 @@ Workers answer in order, so after a death the oldest unanswered batch is the one
 
 
 def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...]) -> None:
-    """A worker process: build the engine once, then analyse batches until told to stop."""
+    """A worker process: build the engine once, then analyse batches until told to stop.
+
+    When the driver dies (kill -9, OOM) the worker leaves at once and quietly: a watcher thread
+    ends the process as soon as the parent is gone, also in the middle of a long batch, and a
+    pipe that broke while sending is a normal end, not a traceback on the cron mail.
+    """
     import importlib
     import signal
 
     # Ctrl-C in a terminal reaches the whole process group; the driver decides how a run stops
     # (its workers are closed or killed by it), so a worker must not die mid-batch on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    for module in preload:
-        importlib.import_module(module)
-    analyzer = worker_analyzer(spec)
-    conn.send(("ready", analyzer.mode, analyzer.mode_notice))
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            break  # the driver is gone
-        if message is None:
-            break
-        task_id, refs = message
-        try:
-            results = analyzer.analyse(refs)
-        except Exception as exc:  # noqa: BLE001 - reported to the driver, the worker lives on
-            log.debug("analysis raised in a worker: %s", "".join(traceback.format_exception_only(exc)))
-            conn.send(("failed", task_id, type(exc).__name__))
-            continue
-        conn.send(("done", task_id, results))
+    _exit_with_parent()
+    try:
+        for module in preload:
+            importlib.import_module(module)
+        analyzer = worker_analyzer(spec)
+        conn.send(("ready", analyzer.mode, analyzer.mode_notice))
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break  # the driver is gone
+            if message is None:
+                break
+            task_id, refs = message
+            try:
+                results = analyzer.analyse(refs)
+            except Exception as exc:  # noqa: BLE001 - reported to the driver, the worker lives on
+                log.debug("analysis raised in a worker: %s", "".join(traceback.format_exception_only(exc)))
+                conn.send(("failed", task_id, type(exc).__name__))
+                continue
+            conn.send(("done", task_id, results))
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        os._exit(0)  # the driver went away while we answered: nobody is left to tell
     analyzer.close()
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as its driver process is gone (a daemon thread waiting on the
+    parent's sentinel; ``os._exit`` so no cleanup prints or blocks on the dead pipe)."""
+    import threading
+    from multiprocessing import parent_process
+    from multiprocessing.connection import wait
+
+    parent = parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="schoonschip-parent-watch", daemon=True).start()
 
 
 @dataclass(eq=False)

@@ -9,6 +9,7 @@ appended, nothing is counted twice.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -86,7 +87,7 @@ class Store:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -105,6 +106,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def has_value_hashes(self) -> bool:
+        """Whether any finding holds a keyed hash (made with the installation secret)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.findings.c.item_id).limit(1)).first() is not None
 
     # --- runs ---------------------------------------------------------------------------
 
@@ -847,6 +853,20 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
         reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
         retention_status=None,  # new facts: the next retention pass evaluates the item in full
     )
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create a new SQLite database file as 0600 in a 0700 folder, whatever the umask (SQLite
+    itself creates it 0644 minus the umask, and gives its -wal/-shm files the same mode)."""
+    from scanner.core.privacy import private_directory
+
+    private_directory(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.base import ConnectorContext
 from connectors.smb import SmbConfig, SmbConnector
-from scanner.core.model import Cursor, Gone, ItemRef, Seen
+from scanner.core.model import Blind, Cursor, Gone, ItemRef, Seen
 
 from .samba_server import Samba
 
@@ -38,7 +38,8 @@ def make_connector(server: Samba, shares: list[dict[str, Any]],
 def crawl_all(connector: SmbConnector,
               unit_key: str | None = None) -> tuple[dict[str, ItemRef], dict]:
     """Crawl one unit (the only/first one when not named): refs by item key and the cursor
-    summary. Checks the stream contract on the way: Seen only, then exactly one Cursor last."""
+    summary. Checks the stream contract on the way: Seen and Blind only, then exactly one
+    Cursor last. Blind events, if any, are added to the summary as ``"blind"``."""
     units = list(connector.units())
     unit = units[0] if unit_key is None else next(u for u in units if u.key == unit_key)
     events = list(connector.crawl(unit, None))
@@ -47,9 +48,15 @@ def crawl_all(connector: SmbConnector,
     assert not any(isinstance(e, Cursor) for e in events[:-1])
     assert not any(isinstance(e, Gone) for e in events), "full listings report removals by omission"
     refs: dict[str, ItemRef] = {}
+    blind: list[Blind] = []
     for event in events[:-1]:
+        if isinstance(event, Blind):
+            blind.append(event)
+            continue
         assert isinstance(event, Seen)
         assert event.ref.item_key not in refs, f"duplicate item {event.ref.item_key!r}"
         refs[event.ref.item_key] = event.ref
     summary = json.loads(events[-1].value) if events[-1].value else {}
+    if blind:
+        summary["blind"] = blind
     return refs, summary

@@ -111,8 +111,21 @@ def test_many_problems_are_summarised_not_repeated(samba) -> None:
     connector = make_connector(server, [{"share": "wijzig", "folder": "veel-dicht"}])
     _, summary = crawl_all(connector)
     assert summary["problems"] == 25
+    # Each denied folder protects its own files, so each is a Blind (the pipeline records them).
+    assert [b.item_prefix for b in summary["blind"]] == [f"wijzig/veel-dicht/dicht-{i:02d}/" for i in range(25)]
+    assert connector.warnings == []
+    for i in range(25):
+        (folder / f"dicht-{i:02d}").mkdir(exist_ok=True)
+        (folder / f"dicht-{i:02d}").chmod(0o755)
+    for i in range(25):
+        (folder / f"lus-{i:02d}").symlink_to(folder, target_is_directory=True)
+    try:
+        _, summary = crawl_all(connector)
+    finally:
+        for i in range(25):
+            (folder / f"lus-{i:02d}").unlink()
     codes = [code for _, code, _ in connector.warnings]
-    assert codes == ["access_denied"] * 21
+    assert codes == ["symlink_loop"] * 21
     assert "nog 5 keer" in connector.warnings[-1][2]
     connector.close()
 

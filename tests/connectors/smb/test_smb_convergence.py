@@ -1,0 +1,275 @@
+"""SMB shares under real faults, through the whole scan (issue 15): a folder the server stops
+serving (``chmod`` on the server side; smbd runs as the forced user ``nobody``, so the mode
+really applies), a changed file that may not be read, a share that suddenly lists empty, and a
+scan killed with SIGKILL. Nothing that exists is closed, every problem is named, and once the
+fault is gone the next run's store equals the store of a clean run on the same share.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from scanner.config import load_config
+from scanner.pipeline import ScanRunner
+from scanner.store import Store
+from tests.connectors.smb.samba_server import Samba
+from tests.connectors.smb.smb_helpers import PASSWORD_ENV
+from tests.connectors.smb.smb_tree import Tree
+
+pytestmark = pytest.mark.service
+
+BSN = "111222333"  # passes the 11-proef; fictional
+_counter = itertools.count()
+
+
+# --- the convergence check (G1 writes the shared tests/convergence.py; this is the SMB one) ---
+
+def store_snapshot(url: str) -> dict[str, tuple]:
+    """What reports read about each item, by item key, without timestamps and run ids."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            items = conn.execute(text(
+                "select id, item_key, state, change_key, content_hash, student_data, categories, "
+                "retention_status, due_date, owner, folder from items")).all()
+            findings = conn.execute(text(
+                "select item_id, entity, part, masked, value_hash, category from findings")).all()
+    finally:
+        engine.dispose()
+    by_item: dict[str, list] = {}
+    for row in findings:
+        by_item.setdefault(row[0], []).append(tuple(row[1:]))
+    return {row.item_key: (row.state, row.change_key, row.content_hash, row.student_data, str(row.categories),
+                           row.retention_status, str(row.due_date), row.owner, row.folder,
+                           tuple(sorted(by_item.get(row.id, []))))
+            for row in items}
+
+
+def assert_converged(actual_url: str, reference_url: str) -> None:
+    actual, expected = store_snapshot(actual_url), store_snapshot(reference_url)
+    assert set(actual) == set(expected), sorted(set(actual) ^ set(expected))
+    different = {key: (actual[key], expected[key]) for key in actual if actual[key] != expected[key]}
+    assert not different, different
+
+
+def states(url: str) -> dict[str, str]:
+    return {key: value[0] for key, value in store_snapshot(url).items()}
+
+
+# --- a share folder per test, served by the session's Samba -------------------------------
+
+def _write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in (path.parent, *path.parent.parents):
+        if parent.name in ("", "wijzig"):
+            break
+        parent.chmod(0o755)
+    path.write_text(content, encoding="utf-8")
+    path.chmod(0o644)
+
+
+def build_share(root: Path) -> None:
+    """8 files under Zorg/Klas 3 (5 with a BSN, as in the issue's test), 2 elsewhere."""
+    for index in range(8):
+        body = f"OPP leerling {index}, BSN {BSN}, diagnose ADHD.\n" if index < 5 else f"Rooster {index}.\n"
+        _write(root / "Zorg" / "Klas 3" / f"dossier-{index}.txt", body)
+    _write(root / "Zorg" / "overzicht.txt", "Overzicht van de zorg, zonder namen.\n")
+    _write(root / "Groep 7" / "lijst.txt", f"naam;bsn\nDaan de Vries;{BSN}\n")
+
+
+@pytest.fixture
+def share(samba: tuple[Samba, Tree], tmp_path: Path):
+    """(server, share-side folder, configuration factory) for a fresh folder in 'wijzig'."""
+    server, _ = samba
+    name = f"conv-{os.getpid()}-{next(_counter)}"
+    root = server.shares["wijzig"] / name
+    build_share(root)
+    os.environ[PASSWORD_ENV] = server.password
+    secret = tmp_path / "hmac.key"
+    secret.write_text("ef" * 32)
+
+    def configure(state: str, *, split: bool = True) -> object:
+        data = {
+            "state_dir": str(tmp_path / state), "school": {"name": "Test"}, "secret_file": str(secret),
+            "sources": [{
+                "name": "fileserver", "kind": "smb", "server": server.host, "port": server.port,
+                "username": server.username, "password": {"env": PASSWORD_ENV},
+                "shares": [{"share": "wijzig", "folder": name, "split_subfolders": split,
+                            "owner": "ib@school.nl"}],
+            }],
+        }
+        path = tmp_path / f"{state}.yaml"
+        path.write_text(yaml.safe_dump(data), encoding="utf-8")
+        return load_config(path)
+
+    yield server, root, configure
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(root)
+
+
+def scan(settings) -> tuple[object, list[dict]]:
+    """One scan; its summary and its problems (source errors and item errors)."""
+    store = Store(settings.database_url)
+    try:
+        summary = ScanRunner(settings, store).run()
+        with store.engine.connect() as conn:
+            item_errors = [dict(code=code, message=message) for code, message in conn.execute(text(
+                "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
+        return summary, store.source_errors(summary.run_id) + item_errors
+    finally:
+        store.close()
+
+
+def chmod(target: Callable[[Path], Path]) -> Callable[[Path], Callable[[], None]]:
+    def apply(root: Path) -> Callable[[], None]:
+        path = target(root)
+        mode = path.stat().st_mode & 0o7777
+        path.chmod(0)
+        return lambda: path.chmod(mode)
+    return apply
+
+
+def changed_and_unreadable(root: Path) -> Callable[[], None]:
+    path = root / "Zorg" / "Klas 3" / "dossier-0.txt"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("Aanvulling: medicatie gewijzigd.\n")
+    return chmod(lambda _: path)(root)
+
+
+def emptied(root: Path) -> Callable[[], None]:
+    """Every folder of the share is still there, but lists no file (a restore in progress)."""
+    away = root.with_name(root.name + ".weg")
+    shutil.copytree(root, away)
+    for path in root.rglob("*"):
+        if path.is_file():
+            path.unlink()
+
+    def restore() -> None:
+        shutil.rmtree(root)
+        away.rename(root)
+    return restore
+
+
+FAULTS = {
+    "nested_folder_unreadable": (chmod(lambda root: root / "Zorg" / "Klas 3"), {"access_denied"}),
+    "top_folder_unreadable": (chmod(lambda root: root / "Zorg"), {"access_denied"}),
+    "changed_file_unreadable": (changed_and_unreadable, {"access_denied"}),
+}
+
+
+@pytest.mark.parametrize("split", [True, False], ids=["split", "whole"])
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault, split):
+    server, root, configure = share
+    faulted = configure("faulted", split=split)
+    first, errors = scan(faulted)
+    assert not errors and first.totals()["analysed"] == 10 and first.totals()["flagged"] == 6
+    before = states(faulted.database_url)
+
+    apply, codes = FAULTS[fault]
+    restore = apply(root)
+    try:
+        during, errors = scan(faulted)
+    finally:
+        restore()
+    assert states(faulted.database_url) == before, "a fault closed files that still exist"
+    assert during.totals()["closed"] == 0
+    assert {error["code"] for error in errors} == codes, errors
+    for error in errors:
+        assert "\n" not in error["message"] and BSN not in error["message"]
+
+    _, errors = scan(faulted)
+    assert not errors
+    reference = configure("reference", split=split)
+    scan(reference)
+    assert_converged(faulted.database_url, reference.database_url)
+
+
+def test_a_blind_spot_protects_only_while_it_lasts(share):
+    """Files deleted while their folder was unreadable are closed by the first run that can
+    see the folder again; the others stay."""
+    server, root, configure = share
+    faulted = configure("faulted")
+    scan(faulted)
+    klas = root / "Zorg" / "Klas 3"
+    klas.chmod(0)
+    try:
+        _, errors = scan(faulted)
+    finally:
+        klas.chmod(0o755)
+    assert [e["code"] for e in errors] == ["access_denied"]
+    assert f"\\\\{server.host}\\wijzig" in errors[0]["message"]  # the place is named
+    (klas / "dossier-0.txt").unlink()
+    (klas / "dossier-7.txt").unlink()
+    summary, _ = scan(faulted)
+    assert summary.totals()["closed"] == 2
+    closed = sorted(k for k, v in states(faulted.database_url).items() if v == "opgeruimd")
+    assert [k.rsplit("/", 1)[1] for k in closed] == ["dossier-0.txt", "dossier-7.txt"]
+
+
+def test_a_share_that_lists_empty_is_reported(share):
+    server, root, configure = share
+    settings = configure("faulted", split=False)
+    scan(settings)
+    restore = emptied(root)
+    try:
+        _, errors = scan(settings)
+    finally:
+        restore()
+    assert [e["code"] for e in errors] == ["empty_listing"]
+    assert "10" in errors[0]["message"]  # how many there were last time
+
+
+def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
+    server, root, configure = share
+    for index in range(60):
+        _write(root / "Groep 7" / f"extra-{index:02d}.txt", f"Leerling {index}, BSN {BSN}.\n")
+    faulted = configure("faulted")
+    klas = root / "Zorg" / "Klas 3"
+    klas.chmod(0)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scanner.cli", "scan", "--config", str(tmp_path / "faulted.yaml"),
+             "--no-progress"], env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            if _items(faulted.database_url) >= 5:
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        process.wait(timeout=60)
+    finally:
+        klas.chmod(0o755)
+    assert process.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
+    summary, _ = scan(faulted)
+    assert summary.status == "completed"
+    reference = configure("reference")
+    scan(reference)
+    assert_converged(faulted.database_url, reference.database_url)
+    assert set(states(faulted.database_url).values()) == {"actief"}
+
+
+def _items(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
+    except Exception:  # noqa: BLE001 - the schema may not exist yet
+        return 0
+    finally:
+        engine.dispose()
