@@ -260,6 +260,12 @@ def test_an_item_deleted_during_a_blind_run_is_closed_once_it_can_be_seen(tmp_pa
         if path.is_file():
             path.unlink()
     _, errors = scan(faulted)
+    if errors:
+        # Where the emptied folder is a unit of its own (Maildir++, mbox), it lost every item:
+        # a suspected outage (issue 15), kept one night and closed by the second run that sees it.
+        assert {e["code"] for e in errors} == {"suspected_outage"}, errors
+        assert not [k for k, state in states(faulted.database_url).items() if state == "opgeruimd"]
+        _, errors = scan(faulted)
     assert not errors
     closed = [key for key, state in states(faulted.database_url).items() if state == "opgeruimd"]
     assert len(closed) == 1
