@@ -61,7 +61,7 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
            seen=totals["seen"], analysed=totals["analysed"], skipped=totals["unchanged"],
            closed=totals["closed"], flagged=totals["flagged"],
            errors=totals["item_errors"] + totals["source_errors"]))
-    echo(t("scan.retention", **summary.retention))
+    echo(t("scan.retention", None, **summary.retention))
     for error in store.source_errors(summary.run_id):
         echo(t("scan.source_error", source=error["source"], message=error["message"]))
     echo(t("scan.detection", mode=summary.detection_mode))

@@ -170,9 +170,9 @@ class DaskExecutor(Executor):
         nothing else runs."""
         if suspects:
             if not running:
-                item = suspects.popleft()
-                alone.add(id(item))
-                self._submit(item, admission, running, completed)
+                suspect = suspects.popleft()
+                alone.add(id(suspect))
+                self._submit(suspect, admission, running, completed)
             return
         limit = self.capacity()
         while len(running) < limit:

@@ -277,8 +277,8 @@ class PoolExecutor(Executor):
                     finished.append(outcome)
             if not worker.process.is_alive():
                 finished.extend(self._bury(worker, admission))
-        for task, outcome, _ in finished:
-            if outcome != "died":
+        for task, ended, _ in finished:
+            if ended != "died":
                 admission.finished(task)
         return finished
 
