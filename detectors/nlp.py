@@ -29,6 +29,7 @@ from typing import Any
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
+from spacy.tokens import Doc
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class SchoolSpacyNlpEngine(SpacyNlpEngine):
             language=LANGUAGE, scores=[],
         )
 
-    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         entities, scores = self._get_updated_entities(
             list(doc.ents), self._get_scores_for_entities(doc)
         )

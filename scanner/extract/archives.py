@@ -321,7 +321,8 @@ def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]
     except Exception as exc:
         factory.discard()
         raise ExtractError("corrupt") from exc
-    return factory.writers
+    writers: dict[str, Any] = factory.writers
+    return writers
 
 
 def _7z_writers(walker: WalkContext, declared: dict[str, int]) -> Any:

@@ -627,7 +627,7 @@ TRANSIENT_ERRORS = frozenset({"fetch_failed", "timeout", "throttled", "unreachab
                               "analysis_failed"})
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
