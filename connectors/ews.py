@@ -564,7 +564,7 @@ def _folder_path(folder: Any, by_id: dict[str, Any], root_id: str) -> str:
     while current is not None and depth < 64:
         names.append(escape_folder_name(current.name or ""))
         parent = getattr(current.parent_folder_id, "id", None)
-        current = by_id.get(parent) if parent != root_id else None
+        current = by_id.get(parent) if parent is not None and parent != root_id else None
         depth += 1
     return "/".join(reversed(names))
 

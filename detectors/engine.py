@@ -25,8 +25,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from detectors import entities as E
@@ -74,7 +75,9 @@ class _NoContextEnhancer(ContextAwareEnhancer):
         super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
                          context_prefix_count=0, context_suffix_count=0)
 
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+    def enhance_using_context(self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
+                              recognizers: list[EntityRecognizer],
+                              context: list[str] | None = None) -> list[RecognizerResult]:
         return raw_results
 
 

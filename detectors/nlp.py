@@ -29,6 +29,7 @@ from typing import Any
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.language import Language
+from spacy.tokens import Doc
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,8 @@ class SchoolSpacyNlpEngine(SpacyNlpEngine):
                 model_to_presidio_entity_mapping=mapping, labels_to_ignore=ignore,
             ),
         )
-        self.nlp = {LANGUAGE: choice.nlp}
+        # presidio declares ``self.nlp = None`` in __init__ and fills the dict in load()
+        self.nlp = {LANGUAGE: choice.nlp}  # type: ignore[assignment]
         self.has_ner = choice.has_ner
         self._empty = choice.nlp.make_doc("")
 
@@ -159,9 +161,9 @@ class SchoolSpacyNlpEngine(SpacyNlpEngine):
             language=LANGUAGE, scores=[],
         )
 
-    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         entities, scores = self._get_updated_entities(
-            list(doc.ents), [self.ner_model_configuration.default_score] * len(doc.ents)
+            list(doc.ents), self._get_scores_for_entities(doc)
         )
         return NlpArtifacts(
             entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=None,
@@ -175,16 +177,19 @@ class SchoolSpacyNlpEngine(SpacyNlpEngine):
 
     def process_batch(
         self,
-        texts: Iterable[str],
+        # NlpEngine's contract (any iterable: the Detector streams a generator); presidio's
+        # SpacyNlpEngine narrows it to lists, of texts or of (text, context) tuples
+        texts: Iterable[str],  # type: ignore[override]
         language: str,
         batch_size: int = 1,
         n_process: int = 1,
-        as_tuples: bool = False,
+        **kwargs: Any,
     ) -> Generator[Any, Any, None]:
         if not self.has_ner:
             for text in texts:
                 yield text, self.empty_artifacts()
             return
+        # spaCy's nlp.pipe, which presidio hands ``texts`` to, takes any iterable
         yield from super().process_batch(
-            texts, language, batch_size=batch_size, n_process=n_process, as_tuples=False
+            texts, language, batch_size=batch_size, n_process=n_process, as_tuples=False,  # type: ignore[arg-type]
         )

@@ -82,7 +82,7 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     if totals["stale"] or totals["gave_up"] or totals["retried"]:
         echo(t("scan.retries", retried=totals["retried"], stale=totals["stale"], gave_up=totals["gave_up"],
                attempts=settings.scan.retry_attempts))
-    echo(t("scan.retention", **summary.retention))
+    echo(t("scan.retention", None, **summary.retention))
     for error in store.source_errors(summary.run_id):
         key = "scan.source_warning" if error.get("severity") == "warning" else "scan.source_error"
         echo(t(key, source=error["source"], message=error["message"]))

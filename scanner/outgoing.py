@@ -15,6 +15,8 @@ school that sends by SMTP never loads msal or exchangelib.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from connectors.base import SourceConfig
 from reports.delivery import (
     CallableTransport,
@@ -25,8 +27,7 @@ from reports.delivery import (
 )
 from scanner.config import Settings
 
-GRAPH_KINDS = frozenset({"graph_mail", "graph_files"})
-EWS_KINDS = frozenset({"ews"})
+_Source = TypeVar("_Source", bound=SourceConfig)
 
 
 def open_transport(settings: Settings, period: str | None = None) -> Transport:
@@ -44,20 +45,22 @@ def open_transport(settings: Settings, period: str | None = None) -> Transport:
     assert delivery.sender is not None  # enforced by DeliverySettings
     if delivery.method == "graph":
         from connectors.graph.client import GraphClient
+        from connectors.graph.config import GraphSourceConfig
 
-        client = GraphClient(_sending_source(settings, GRAPH_KINDS, "Graph"))
+        client = GraphClient(_sending_source(settings, GraphSourceConfig, "Graph"))
         return CallableTransport("Graph", delivery.sender, client.send_mail, client.close)
-    from connectors.ews import EwsConnector
+    from connectors.ews import EwsConfig, EwsConnector
 
-    connector = EwsConnector(_sending_source(settings, EWS_KINDS, "EWS"))
+    connector = EwsConnector(_sending_source(settings, EwsConfig, "EWS"))
     return CallableTransport("EWS", delivery.sender, connector.send_mime, connector.close)
 
 
-def _sending_source(settings: Settings, kinds: frozenset[str], label: str) -> SourceConfig:
-    """The source named in ``delivery.source``, when it is of a kind that can send."""
+def _sending_source(settings: Settings, config_type: type[_Source], label: str) -> _Source:
+    """The source named in ``delivery.source``, when it is of a kind that can send (its
+    configuration model is ``config_type``: both Graph kinds for Graph, ``ews`` for EWS)."""
     name = settings.delivery.source
     for source in settings.sources:
-        if source.name == name and source.kind in kinds:
+        if source.name == name and isinstance(source, config_type):
             return source
     raise DeliveryError(
         "not_configured",

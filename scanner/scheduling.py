@@ -32,6 +32,7 @@ exits with 0. A second Ctrl-C ends the process at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -144,7 +145,7 @@ def _locked(settings: Settings, name: str, body: Callable[[], int]) -> int:
 
 
 def default_actions(settings: Settings) -> dict[str, Action]:
-    return {kind: (lambda stop, kind=kind: run_job(kind, settings, stop)) for kind in JOB_KINDS}
+    return {kind: functools.partial(run_job, kind, settings) for kind in JOB_KINDS}
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ class ScheduleService:
             return
         log.info("%s klaar in %.0f s, afsluitcode %d / done in %.0f s, exit code %d", job.id,
                  time.monotonic() - started, code, time.monotonic() - started, code)
-        status = {ExitCode.OK: "ran", ExitCode.LOCKED: "locked"}.get(code, "failed")
+        status = "ran" if code == ExitCode.OK else "locked" if code == ExitCode.LOCKED else "failed"
         if stop.is_set() and code == ExitCode.OK and following is not None:
             status = "stopped"
             job.next_run_time = scheduled

@@ -104,7 +104,7 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
                         f"no successful scan in {STALE_AFTER.days} days")
     service = _service(store, tables, settings)
     beat = (service or {}).get("heartbeat_at")
-    if beat is not None and now - beat > SERVICE_SILENT_AFTER:
+    if service is not None and beat is not None and now - beat > SERVICE_SILENT_AFTER:
         warnings.append(f"planner (pid {service['pid']} op/on {service['host']}) geeft sinds {beat:%Y-%m-%d %H:%M} "
                         f"UTC geen teken van leven / the scheduler has shown no sign of life since then")
     threshold = settings.notify.failing_source_runs

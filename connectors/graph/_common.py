@@ -15,6 +15,7 @@ import requests
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.graph.client import GraphClient, GraphError, path_id
+from connectors.graph.config import GraphSourceConfig
 from scanner.core.model import Fetched
 
 CURSOR_IGNORED_MESSAGE = (
@@ -190,6 +191,8 @@ def unique_lower(values: Iterable[str]) -> list[str]:
 
 class GraphConnector(Connector):
     """What the mail and files connectors share: a lazily built :class:`GraphClient`."""
+
+    config: GraphSourceConfig
 
     def __init__(self, config: Any, context: ConnectorContext | None = None, *,
                  client: GraphClient | None = None) -> None:

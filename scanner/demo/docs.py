@@ -141,7 +141,7 @@ class DocFactory:
             import openpyxl
 
             wb = openpyxl.Workbook()
-            ws = wb.active
+            ws = wb.worksheets[0]  # a new workbook's one (and active) sheet
             ws.title = f"Groep {groep}"
             ws.append([f"Klassenlijst groep {groep} {school_year_label(school_year)}"])
             ws.append(["Naam", "Geboortedatum", "BSN"])
@@ -157,7 +157,7 @@ class DocFactory:
 
             rng = self._rng("toets", groep, school_year)
             wb = openpyxl.Workbook()
-            ws = wb.active
+            ws = wb.worksheets[0]  # a new workbook's one (and active) sheet
             ws.title = "Midden" if rng.random() < 0.5 else "Eind"
             ws.append(["Naam", "Rekenen-Wiskunde", "Spelling", "Begrijpend lezen", "Technisch lezen"])
             for s in students:
@@ -340,7 +340,7 @@ class DocFactory:
 
             rng = self._rng("rooster", variant)
             wb = openpyxl.Workbook()
-            ws = wb.active
+            ws = wb.worksheets[0]  # a new workbook's one (and active) sheet
             ws.title = "Gymrooster"
             ws.append(["Dag", "Tijd", "Groep", "Zaal", "Leerkracht"])
             for day in ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag"):

@@ -57,8 +57,15 @@ _ENCODINGS = {"quoted-printable": email_charset.QP, "base64": email_charset.BASE
 def _charset(name: str, cte: str) -> email_charset.Charset:
     cs = email_charset.Charset(name)
     cs.header_encoding = email_charset.QP if name != "utf-8" else email_charset.BASE64
-    cs.body_encoding = _ENCODINGS[cte]
+    # None (8bit: no transfer encoding) is what email.charset itself uses; the stubs say int
+    cs.body_encoding = _ENCODINGS[cte]  # type: ignore[assignment]
     return cs
+
+
+def _text(text: str, subtype: str, charset: email_charset.Charset) -> MIMEText:
+    """MIMEText with a Charset object (the header and body encodings chosen above), which
+    email.mime.text passes on to set_payload; the stubs allow only a charset name."""
+    return MIMEText(text, subtype, charset)  # type: ignore[arg-type]
 
 
 def _header(value: str) -> str | Header:
@@ -86,7 +93,7 @@ def _attachment(data: bytes | str | EmailMessage, maintype: str, subtype: str, f
     if isinstance(data, Message):
         part: Message = MIMEMessage(data)
     elif isinstance(data, str):
-        part = MIMEText(data, subtype, _charset("utf-8", "quoted-printable"))
+        part = _text(data, subtype, _charset("utf-8", "quoted-printable"))
     elif maintype == "application":
         part = MIMEApplication(data, subtype)
     else:
@@ -108,13 +115,13 @@ def build_message(spec: MailSpec, *, message_id: str, when: datetime, rng: rando
     name = "iso-8859-1" if rng.random() < 0.25 and _latin1_safe(spec.body) else "utf-8"
     if spec.html_only:
         body_html = spec.body if spec.body.lstrip().startswith("<") else text_to_html(spec.body)
-        body: Message = MIMEText(body_html, "html", _charset("utf-8", cte))
+        body: Message = _text(body_html, "html", _charset("utf-8", cte))
     else:
-        body = MIMEText(spec.body, "plain", _charset(name, cte))
+        body = _text(spec.body, "plain", _charset(name, cte))
         if spec.html:
             alt = MIMEMultipart("alternative")
             alt.attach(body)
-            alt.attach(MIMEText(text_to_html(spec.body), "html", _charset("utf-8", "quoted-printable")))
+            alt.attach(_text(text_to_html(spec.body), "html", _charset("utf-8", "quoted-printable")))
             body = alt
     if spec.attachments:
         msg: Message = MIMEMultipart("mixed")
@@ -131,7 +138,7 @@ def build_message(spec: MailSpec, *, message_id: str, when: datetime, rng: rando
     msg["To"] = _fmt(spec.to)
     if spec.cc:
         msg["Cc"] = _fmt(spec.cc)
-    msg["Subject"] = _header(spec.subject)
+    msg["Subject"] = _header(spec.subject)  # type: ignore[assignment]  # email takes a Header too
     msg["Date"] = format_datetime(aware(when))
     msg["Message-ID"] = message_id
     mailer = rng.choice(_MAILERS)

@@ -32,7 +32,7 @@ from importlib import metadata
 from typing import Any
 
 from scanner.analysis import AnalysisSpec, worker_analyzer
-from scanner.core.model import AnalysisResult
+from scanner.core.model import AnalysisResult, ItemRef
 from scanner.executors import Executor, Work
 from scanner.executors.admission import Admission
 from scanner.executors.splitting import emit, lost_results, split
@@ -51,7 +51,7 @@ def _package_version() -> str:
         return "unknown"
 
 
-def analyse_task(spec: AnalysisSpec, refs: list) -> list[AnalysisResult]:
+def analyse_task(spec: AnalysisSpec, refs: list[ItemRef]) -> list[AnalysisResult]:
     """The task run on a worker: analyse a batch with the process's analyzer."""
     with _ANALYSE_LOCK:
         return worker_analyzer(spec).analyse(refs)
@@ -96,7 +96,8 @@ class DaskExecutor(Executor):
             from distributed import Client
 
             try:
-                self._client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+                self._client = Client(  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
+                    self.address, timeout=self.connect_timeout, set_as_default=False)
             except (OSError, TimeoutError) as exc:
                 raise DaskConfigError(f"Dask-scheduler {self.address} niet bereikbaar / Dask scheduler "
                                       f"{self.address} unreachable ({type(exc).__name__})") from None
@@ -123,12 +124,14 @@ class DaskExecutor(Executor):
                 f"workers run schoonschip {', '.join(wrong)}, the scan server {ours}")
 
     def capacity(self) -> int:
-        threads = sum(self.client.nthreads().values())
+        threads: int = sum(self.client.nthreads().values())
         return max(2, threads * self.in_flight_per_thread)
 
     @property
     def detection_mode(self) -> tuple[str, str | None]:
-        return self.client.submit(mode_task, self.spec, pure=False, retries=self.retries).result()
+        mode: tuple[str, str | None] = self.client.submit(mode_task, self.spec, pure=False,
+                                                          retries=self.retries).result()
+        return mode
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
         """Keep the cluster at :meth:`capacity` and yield each batch's results as it completes."""
@@ -141,7 +144,7 @@ class DaskExecutor(Executor):
         suspects: deque[Work] = deque()
         alone: set[int] = set()
         running: dict[Any, Work] = {}
-        completed = as_completed(loop=self.client.loop)
+        completed = as_completed(loop=self.client.loop)  # type: ignore[no-untyped-call]
         try:
             while True:
                 self._fill(admission, suspects, alone, running, completed)
@@ -170,9 +173,9 @@ class DaskExecutor(Executor):
         nothing else runs."""
         if suspects:
             if not running:
-                item = suspects.popleft()
-                alone.add(id(item))
-                self._submit(item, admission, running, completed)
+                suspect = suspects.popleft()
+                alone.add(id(suspect))
+                self._submit(suspect, admission, running, completed)
             return
         limit = self.capacity()
         while len(running) < limit:

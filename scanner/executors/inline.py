@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from scanner.analysis import Analyzer
+from scanner.analysis import AnalysisSpec, Analyzer
 from scanner.core.model import AnalysisResult
 from scanner.executors import Executor, Work
 
@@ -15,7 +15,7 @@ class InlineExecutor(Executor):
 
     name = "inline"
 
-    def __init__(self, spec) -> None:
+    def __init__(self, spec: AnalysisSpec) -> None:
         super().__init__(spec)
         self._analyzer: Analyzer | None = None
 

@@ -177,10 +177,11 @@ class PoolExecutor(Executor):
         log.warning("an analysis worker process died (exit code %s); it was replaced (%d)",
                     worker.process.exitcode, self.restarts)
 
-    def _receive(self, worker: _Worker) -> tuple | None:
+    def _receive(self, worker: _Worker) -> tuple[Any, ...] | None:
         """The worker's next message, or None if it died."""
         try:
-            return worker.conn.recv()
+            message: tuple[Any, ...] = worker.conn.recv()
+            return message
         except (EOFError, OSError):
             return None
 
@@ -220,7 +221,7 @@ class PoolExecutor(Executor):
                 else:
                     self._on_message(worker, message)
 
-    def _on_message(self, worker: _Worker, message: tuple) -> tuple | None:
+    def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """Handle a message; returns ``(task, outcome, payload)`` for a finished task."""
         if message[0] == "ready":
             worker.ready = True
@@ -303,8 +304,8 @@ class PoolExecutor(Executor):
                     finished.append(outcome)
             if not worker.process.is_alive():
                 finished.extend(self._bury(worker, admission))
-        for task, outcome, _ in finished:
-            if outcome != "died":
+        for task, ended, _ in finished:
+            if ended != "died":
                 admission.finished(task)
         return finished
 

@@ -21,8 +21,10 @@ import os
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 from scanner.extract.cache import CacheEntry, ExtractionCache
@@ -86,28 +88,28 @@ def _materialise(fetched: Fetched, limits: ExtractionLimits) -> _Material:
             return _Material(path=path, size=size, content_hash=blob.sha256())
         if fetched.open is None:
             return _Material(error=item_error("fetch_failed"))
-        return _spool(fetched, limit)
+        return _spool(fetched.open, limit)
     except (OSError, ValueError) as exc:
         del exc
         return _Material(error=item_error("fetch_failed"))
 
 
-def _spool(fetched: Fetched, limit: int) -> _Material:
+def _spool(opener: Callable[[], BinaryIO], limit: int) -> _Material:
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
     temp: Path | None = None
-    handle = None
+    handle: BinaryIO | None = None
     try:
-        with fetched.open() as stream:  # type: ignore[misc]
+        with opener() as stream:
             while True:
                 chunk = stream.read(_READ_CHUNK)
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > limit:
-                    if temp is not None:
-                        handle.close()  # type: ignore[union-attr]
+                    if temp is not None and handle is not None:
+                        handle.close()
                         temp.unlink(missing_ok=True)
                     return _Material(size=size, error=item_error("too_large"))
                 digest.update(chunk)
@@ -117,8 +119,8 @@ def _spool(fetched: Fetched, limit: int) -> _Material:
                     handle = os.fdopen(fd, "wb")
                     handle.writelines(chunks)
                     chunks.clear()
-                if temp is not None:
-                    handle.write(chunk)  # type: ignore[union-attr]
+                if handle is not None:
+                    handle.write(chunk)
                 else:
                     chunks.append(chunk)
     except BaseException:

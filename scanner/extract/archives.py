@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import os
 import tarfile
@@ -31,13 +32,20 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.handler import Blob, Handler, WalkContext, clean_name, here, sub
 
 SPOOL_BYTES = 16 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
+
+
+class _Reader(Protocol):
+    """What the copy loop reads from: ``BinaryIO``, a zip member, a decompressor's stream or
+    :class:`_Counting` (the stubs give these no common base)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class _Counting:
@@ -100,7 +108,7 @@ class _Spool:
         self._chunks.clear()
 
 
-def _copy(walker: WalkContext, source: BinaryIO, spool: _Spool, *, declared: int | None,
+def _copy(walker: WalkContext, source: _Reader, spool: _Spool, *, declared: int | None,
           counter: _Counting | None, part: str) -> None:
     """Copy a member stream into ``spool`` with the streaming guards of rule 2."""
     limit = walker.limits.max_item_bytes
@@ -313,7 +321,8 @@ def _7z_extract(archive: Any, wanted: list[str], factory: Any) -> dict[str, Any]
     except Exception as exc:
         factory.discard()
         raise ExtractError("corrupt") from exc
-    return factory.writers
+    writers: dict[str, Any] = factory.writers
+    return writers
 
 
 def _7z_writers(walker: WalkContext, declared: dict[str, int]) -> Any:
@@ -424,7 +433,7 @@ def handle_tar(walker: WalkContext, blob: Blob, name: str, path: str, depth: int
         _tar_stream(walker, _Counting(stream), "r|", path, depth)
 
 
-def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
+def _stream_handler(opener: Callable[[BinaryIO], io.BufferedIOBase], tar_mode: str,
                     suffixes: tuple[str, ...]) -> Handler:
     def handle(walker: WalkContext, blob: Blob, name: str, path: str, depth: int, chash: str) -> None:
         if walker.bombed:
@@ -445,7 +454,7 @@ def _stream_handler(opener: Callable[[BinaryIO], BinaryIO], tar_mode: str,
         with blob.open() as stream:
             counter = _Counting(stream)
             try:
-                with opener(counter) as source:  # type: ignore[arg-type]
+                with opener(counter) as source:  # type: ignore[arg-type]  # _Counting reads like one
                     _copy(walker, source, spool, declared=None, counter=counter, part=here(path))
             except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
                 spool.discard()

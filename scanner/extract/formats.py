@@ -38,4 +38,5 @@ def handler_for(fmt: str) -> Handler | None:
     if target is None:
         return None
     module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    handler: Handler = getattr(importlib.import_module(module_name), attr)
+    return handler

@@ -36,21 +36,27 @@ class Blob:
             return len(self.data)
         return self.path.stat().st_size if self.path is not None else 0
 
+    def _file(self) -> Path:
+        """The local file of a blob that holds no bytes in memory."""
+        if self.path is None:
+            raise TypeError("a Blob holds data or a path, this one holds neither")
+        return self.path
+
     def head(self, n: int = HEAD_BYTES) -> bytes:
         if self.data is not None:
             return self.data[:n]
-        with open(self.path, "rb") as handle:  # type: ignore[arg-type]
+        with open(self._file(), "rb") as handle:
             return handle.read(n)
 
     def read(self) -> bytes:
         if self.data is not None:
             return self.data
-        return self.path.read_bytes()  # type: ignore[union-attr]
+        return self._file().read_bytes()
 
     def open(self) -> BinaryIO:
         if self.data is not None:
             return io.BytesIO(self.data)
-        return open(self.path, "rb")  # type: ignore[arg-type]
+        return open(self._file(), "rb")
 
     def sha256(self) -> str:
         if self.data is not None:

@@ -92,9 +92,11 @@ class _MailWalk:
             return
         ctype = part.get_content_type()
         if part.is_multipart():
-            children = part.get_payload()
-            if not isinstance(children, list):
+            payload_parts = part.get_payload()
+            if not isinstance(payload_parts, list):
                 return
+            # the parser makes a multipart's payload its sub-parts; the stubs also allow str
+            children = [child for child in payload_parts if isinstance(child, Message)]
             if ctype == "multipart/alternative" and children:
                 self.visit(_best_alternative(children))
                 # attachments hidden inside an alternative are still attachments
@@ -131,8 +133,8 @@ class _MailWalk:
         if part.get_content_maintype() == "multipart":
             # declared multipart but unparsable (missing boundary): read the raw text
             walker.error("malformed_mime", here(self.path))
-            raw = part.get_payload(decode=False)
-            raw_bytes = raw.encode("utf-8", "replace") if isinstance(raw, str) else payload
+            undecoded = part.get_payload(decode=False)
+            raw_bytes = undecoded.encode("utf-8", "replace") if isinstance(undecoded, str) else payload
             text, _ = decode(raw_bytes, part.get_content_charset())
             walker.add_text(here(self.path), text, None, None, self.chash)
             return

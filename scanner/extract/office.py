@@ -132,7 +132,8 @@ def _odf_load(zf: zipfile.ZipFile, stream: BinaryIO) -> Any:
 def _odf_text(element: Any) -> str:
     from odf import teletype
 
-    return teletype.extractText(element)
+    text: str = teletype.extractText(element)
+    return text
 
 
 def handle_odt(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,

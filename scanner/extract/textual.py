@@ -179,5 +179,5 @@ def handle_rtf(walker: WalkContext, blob: Blob, name: str, path: str, depth: int
 
     part = here(path)
     raw = blob.read()
-    text = rtf_to_text(raw.decode("latin-1"), encoding="cp1252", errors="replace")
+    text = rtf_to_text(raw.decode("latin-1"), encoding="cp1252", errors="replace")  # type: ignore[no-untyped-call]
     walker.add_text(part, text, None, None, chash)

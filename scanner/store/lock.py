@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psutil
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scanner.core.dates import as_utc
@@ -50,7 +50,7 @@ class RunLock:
     def __enter__(self) -> RunLock:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 
@@ -78,7 +78,7 @@ def acquire(store: Store, name: str = "scan", stale_after: timedelta = timedelta
     raise LockedError(0, "?", utcnow())
 
 
-def _is_stale(row, host: str, stale_after: timedelta, now: datetime) -> bool:
+def _is_stale(row: RowMapping, host: str, stale_after: timedelta, now: datetime) -> bool:
     if row["host"] == host and not _alive(row["pid"]):
         return True
     heartbeat = as_utc(row["heartbeat_at"]) or datetime.min.replace(tzinfo=UTC)

@@ -12,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 
 from scanner.core.model import ItemKind, ItemRef
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
 def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
+    """SQLite returns naive datetimes; everything stored is UTC. Overloaded so that a column
+    that is never NULL (``item_date``) keeps its ``datetime`` type."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

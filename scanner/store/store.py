@@ -365,7 +365,7 @@ class Store:
                     outcome.failed[ident] = attempts
                 good_before = old is not None and old.analysed_run is not None and (
                     not (old.attempts or 0) or bool(old.stale))
-                if failure and good_before:
+                if failure and good_before and old is not None:
                     # Keep the last good analysis; refresh where the item is, which version failed
                     # (its change key and listed size, so a retry built from the store asks for
                     # that version), and what failed.
@@ -869,7 +869,7 @@ def _private_sqlite_file(path: Path) -> None:
     os.close(fd)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

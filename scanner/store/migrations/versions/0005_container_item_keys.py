@@ -26,6 +26,8 @@ import re
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
 
 revision = '0005'
 down_revision = '0004'
@@ -58,7 +60,7 @@ def upgrade() -> None:
     _escape_ews_unit_keys(bind, items, units, run_units)
 
 
-def _rekey_imap_items(bind, items, findings, item_errors) -> None:
+def _rekey_imap_items(bind: Connection, items: Table, findings: Table, item_errors: Table) -> None:
     c = items.c
     rows = bind.execute(sa.select(c.id, c.source, c.item_key, c.unit_key, c.owner)
                         .where(c.source_kind == "imap")).all()
@@ -81,7 +83,7 @@ def _rekey_imap_items(bind, items, findings, item_errors) -> None:
         bind.execute(items.delete().where(c.id == row.id))
 
 
-def _escape_ews_unit_keys(bind, items, units, run_units) -> None:
+def _escape_ews_unit_keys(bind: Connection, items: Table, units: Table, run_units: Table) -> None:
     sources = [r[0] for r in bind.execute(
         sa.select(items.c.source).where(items.c.source_kind == "ews").distinct())]
     for source in sources:
