@@ -136,6 +136,7 @@ class GraphFilesConnector(GraphConnector):
                     response, limit, name=ref.title, media_type=None, spool_dir=self.context.state_dir
                 ),
                 what="bestand / file",
+                item=True,
             )
         except TooLarge:
             raise too_large_error(limit) from None

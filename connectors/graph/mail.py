@@ -248,6 +248,7 @@ class GraphMailConnector(GraphConnector):
                 params={"$select": "id,parentFolderId"},
                 headers={"Prefer": IMMUTABLE_ID},
                 what=unit.key,
+                item=True,
             )
         except GraphError as exc:
             if exc.status == 404:
@@ -298,6 +299,7 @@ class GraphMailConnector(GraphConnector):
                     spool_dir=self.context.state_dir,
                 ),
                 what="bericht / message",
+                item=True,
             )
         except TooLarge:
             raise too_large_error(limit) from None
@@ -319,14 +321,15 @@ class GraphMailConnector(GraphConnector):
         headers = {"Prefer": IMMUTABLE_ID}
         try:
             current = self.client.get_json(
-                path, mailbox=mailbox, params={"$select": "categories"}, headers=headers, what="categorie / category"
+                path, mailbox=mailbox, params={"$select": "categories"}, headers=headers,
+                what="categorie / category", item=True,
             ).get("categories") or []
             if (label in current) == present:
                 return None
             wanted = [c for c in current if c != label] + ([label] if present else [])
             response = self.client.request(
                 "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted},
-                what="categorie / category",
+                what="categorie / category", item=True,
             )
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None
