@@ -254,7 +254,7 @@ class TokenProvider:
             cache.remove_at(entry)
         try:
             result = app.acquire_token_for_client(scopes=[self._scope])
-        except Exception as exc:  # noqa: BLE001 - msal raises MsalServiceError (5xx), ValueError (non-JSON)
+        except Exception as exc:  # msal raises MsalServiceError (5xx) or ValueError (a non-JSON 429 body)
             if isinstance(exc, requests.RequestException):
                 raise  # network: the client's retry loop handles it
             if _busy(self._http.status):
