@@ -16,12 +16,15 @@ import requests
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.graph.client import GraphClient, GraphError, path_id
 from connectors.graph.config import GraphSourceConfig
-from scanner.core.model import Fetched
+from scanner.core.model import Blind, Fetched, Gone, Seen
 
 CURSOR_IGNORED_MESSAGE = (
     "opgeslagen cursor wijst naar een andere host en is genegeerd / "
     "stored cursor points at another host and was ignored"
 )
+
+ROUND_BUFFER = 5000
+"""Changes of one delta round held back before the oldest are handed out (about 1 KB each)."""
 
 CHUNK = 64 * 1024
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -97,6 +100,62 @@ def _spool(
     return Fetched(name=name, size=size, media_type=media_type, open=_TempFile(path), path=Path(path))
 
 
+class DeltaRound:
+    """The changes of one delta round, de-duplicated: the last occurrence of an item wins.
+
+    Graph documents that "the same item may appear more than once in a delta feed ... use the
+    last occurrence you see" (an item changed while the round was being paged, a folder move).
+    Handing out every occurrence would make the pipeline fetch and analyse the item twice, and
+    with parallel workers the older version could be stored last. So a round's events are held
+    (keyed by item key, moved to the end when they occur again) and handed out when the round
+    is complete. To bound memory on a huge first listing, only the newest ``limit`` events are
+    held; older ones are handed out early, and a later occurrence of one of those is handed
+    out again only when it differs from what was handed out (a real change mid-round).
+    """
+
+    def __init__(self, limit: int = ROUND_BUFFER) -> None:
+        self.limit = limit
+        self._held: dict[str, Seen | Gone] = {}
+        self._handed: dict[str, int] = {}
+        self.duplicates = 0
+        """Occurrences beyond the first (for tests and the log)."""
+
+    def add(self, key: str, event: Seen | Gone) -> list[Seen | Gone]:
+        """Record one occurrence; returns events that must be handed out now (overflow)."""
+        if key in self._held:
+            self.duplicates += 1
+            del self._held[key]
+        elif key in self._handed:
+            self.duplicates += 1
+            if self._handed[key] == _signature(event):
+                return []
+        self._held[key] = event
+        out: list[Seen | Gone] = []
+        while len(self._held) > self.limit:
+            out.append(self._hand(next(iter(self._held))))
+        return out
+
+    def discard(self, key: str) -> None:
+        """The item's last occurrence is one the connector does not hand out (excluded)."""
+        self._held.pop(key, None)
+
+    def drain(self) -> list[Seen | Gone]:
+        """Everything still held, oldest first (the round is complete)."""
+        return [self._hand(key) for key in list(self._held)]
+
+    def _hand(self, key: str) -> Seen | Gone:
+        event = self._held.pop(key)
+        self._handed[key] = _signature(event)
+        return event
+
+
+def _signature(event: Seen | Gone) -> int:
+    if isinstance(event, Gone):
+        return hash(("gone", event.item_key))
+    r = event.ref
+    return hash((r.item_key, r.change_key, r.title, r.folder, r.owner, r.labels, r.link, r.size, r.unit_key, r.date))
+
+
 def too_large_error(limit: int) -> ItemFetchError:
     return ItemFetchError(
         "too_large", f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read"
@@ -113,6 +172,18 @@ def fetch_error(exc: Exception) -> ItemFetchError:
     if isinstance(exc, SourceError):
         return ItemFetchError("fetch_failed", f"ophalen mislukt / fetch failed: {exc}")
     raise exc
+
+
+def access_denied_blind(unit_key: str, place: str | None = None) -> Blind:
+    """The crawl event for a folder Graph answered 403 for: a warning naming the folder that
+    protects what is stored for it, never a deletion (``Blind``, prefix ``""``: the unit)."""
+    where = place or unit_key
+    return Blind(
+        "",
+        "access_denied",
+        f"{where}: geen toegang (Graph 403); niets als verwijderd geteld / "
+        "no access (Graph 403); nothing counted as deleted",
+    )
 
 
 def parse_time(*values: Any) -> datetime:

@@ -19,7 +19,7 @@ import binascii
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ import requests
 
 from connectors.base import SourceError
 from connectors.graph.config import GraphConnection
+from connectors.graph.throttle import parse_retry_after
 from scanner.core.config_base import SecretRef
 
 RENEW_MARGIN_SECONDS = 300.0
@@ -36,6 +37,70 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN ((?:ENCRYPTED |RSA |EC )?)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S
 )
 _CERTIFICATE_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+class TokenEndpointBusy(SourceError):
+    """Entra's token endpoint answered 429 or 5xx: a passing fault, worth another attempt.
+
+    Raised by :meth:`TokenProvider.token`; :class:`~connectors.graph.client.GraphClient` waits
+    (``retry_after`` when Entra gave one, else back-off) within the request's retry budget. It
+    is a :class:`SourceError` (``unreachable``) so that code which does not retry still reports
+    it with its cause.
+    """
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(
+            "unreachable",
+            f"Entra-tokenservice gaf {status} / Entra token endpoint returned {status}",
+        )
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _NoHttpCache(dict[str, Any]):
+    """An ``http_cache`` for msal that keeps nothing.
+
+    msal answers a token request from its own cache for Retry-After seconds after a 429, and
+    for 60 seconds after a 5xx without Retry-After, without asking Entra. We honour
+    Retry-After ourselves, with an injected clock and within the request's budget; msal's cache
+    would turn every retry inside its window into the same failure. The ``http_cache`` argument
+    accepts any dict-like object (msal's documented extension point); this one forgets writes.
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+class _TokenHttp:
+    """The HTTP client handed to msal: our session, plus the status and Retry-After of the
+    last token-endpoint answer (msal raises a bare MsalServiceError on 5xx and a ValueError on
+    a non-JSON 429 body, so the exception alone does not say what Entra answered)."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self._session = session
+        self.status = 0
+        self.retry_after: float | None = None
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        self.status, self.retry_after = 0, None
+        response = self._session.post(url, **kwargs)
+        self.status = response.status_code
+        self.retry_after = _retry_after(response.headers)
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._session.get(url, **kwargs)
+
+    def close(self) -> None:
+        pass  # the session belongs to the GraphClient
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    return parse_retry_after(headers.get("Retry-After"))
+
+
+def _busy(status: int) -> bool:
+    return status == 429 or status >= 500
 
 
 def graph_scope(graph_url: str) -> str:
@@ -131,6 +196,7 @@ class TokenProvider:
         self._renew_margin = renew_margin
         self._scope = graph_scope(conn.graph_url)
         self._app: Any = None
+        self._http = _TokenHttp(session)
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
@@ -148,7 +214,8 @@ class TokenProvider:
                     self._conn.client_id,
                     client_credential=build_client_credential(self._conn),
                     authority=authority,
-                    http_client=self._session,
+                    http_client=self._http,
+                    http_cache=_NoHttpCache(),
                     # Never ask login.microsoftonline.com whether the authority is known: the
                     # well-known hosts are known anyway and a configured one is trusted.
                     instance_discovery=False,
@@ -185,7 +252,20 @@ class TokenProvider:
         # Drop msal's cached copy so the request really goes to Entra.
         for entry in list(cache.search(cache.CredentialType.ACCESS_TOKEN)):
             cache.remove_at(entry)
-        result = app.acquire_token_for_client(scopes=[self._scope])
+        try:
+            result = app.acquire_token_for_client(scopes=[self._scope])
+        except Exception as exc:  # msal raises MsalServiceError (5xx) or ValueError (a non-JSON 429 body)
+            if isinstance(exc, requests.RequestException):
+                raise  # network: the client's retry loop handles it
+            if _busy(self._http.status):
+                raise TokenEndpointBusy(self._http.status, self._http.retry_after) from exc
+            raise SourceError(
+                "auth_failed",
+                f"token ophalen mislukt (Entra {self._http.status or '?'}) / "
+                f"token request failed (Entra {self._http.status or '?'})",
+            ) from exc
+        if "access_token" not in result and _busy(self._http.status):
+            raise TokenEndpointBusy(self._http.status, self._http.retry_after)
         if "access_token" not in result:
             codes = ",".join(str(c) for c in result.get("error_codes") or [])
             raise SourceError(

@@ -26,7 +26,7 @@ import requests
 import urllib3
 
 from connectors.base import SourceError
-from connectors.graph.auth import TokenProvider
+from connectors.graph.auth import TokenEndpointBusy, TokenProvider
 from connectors.graph.config import GraphConnection
 from connectors.graph.throttle import (
     RETRY_AFTER_STATUSES,
@@ -229,6 +229,7 @@ class GraphClient:
         data: bytes | str | None = None,
         consume: Callable[[requests.Response], T] | None = None,
         what: str = "Graph",
+        item: bool = False,
     ) -> T | requests.Response:
         """Send one request with token, per-mailbox slot and bounded retries.
 
@@ -237,6 +238,11 @@ class GraphClient:
         mailbox's concurrency. Without it the body is read completely and the response
         returned. A 4xx answer raises :class:`GraphError`; exhausted retries raise
         :class:`SourceError` (``throttled`` or ``unreachable``).
+
+        ``item`` says the request is about one item (its content, its place, its label): when
+        it runs out of retries, that costs the item, not the mailbox. Only listing requests
+        (folders, delta pages) count towards giving a mailbox up for the run
+        (:class:`FailureTracker`), so two unlucky downloads do not block a whole mailbox.
         """
         self._refuse_if_blocked(mailbox, what)
         url = self.url(path)
@@ -245,17 +251,17 @@ class GraphClient:
         # A POST (sendMail) that may have reached Graph is not repeated: a teacher should not
         # get the same digest twice. It is retried only when Graph surely did not act on it.
         idempotent = method.upper() != "POST"
+        counted = None if item else mailbox
         while True:
-            token = ""
+            token = self._token(state, what)
             try:
-                token = self.tokens.token()
                 outcome = self._exchange(method, url, token, mailbox=mailbox, params=params, headers=headers,
                                          json=json, data=data, consume=consume)
             except requests.exceptions.SSLError as exc:
                 # A certificate problem is configuration, not a passing fault: do not retry.
                 raise _untrusted_tls(what) from exc
             except requests.RequestException as exc:
-                self.policy.sleep(self._network_wait(exc, state, idempotent=idempotent, mailbox=mailbox, what=what))
+                self.policy.sleep(self._network_wait(exc, state, idempotent=idempotent, mailbox=counted, what=what))
                 continue
             if isinstance(outcome, _Consumed):
                 return outcome.value
@@ -264,7 +270,7 @@ class GraphClient:
                 renewed = True
                 self.tokens.invalidate(token)
                 continue
-            wait = self._status_wait(outcome, state, idempotent=idempotent, mailbox=mailbox, what=what)
+            wait = self._status_wait(outcome, state, idempotent=idempotent, mailbox=counted, what=what)
             if wait is not None:
                 self.policy.sleep(wait)
                 continue
@@ -272,13 +278,47 @@ class GraphClient:
                 raise GraphError(outcome.status_code, _error_code(outcome))
             return outcome
 
+    def _token(self, state: RetryState, what: str) -> str:
+        """A valid token; Entra's 429/5xx and network faults on the way are retried within the
+        same budget as the request itself (``state``), honouring Entra's Retry-After.
+
+        Nothing of the Graph request has been sent yet, so even a POST may be repeated here.
+        A lasting failure is ``unreachable`` with the cause; a refused credential stays
+        ``auth_failed`` (raised by the provider, not retried).
+        """
+        while True:
+            try:
+                return self.tokens.token()
+            except TokenEndpointBusy as exc:
+                wait = state.next_wait(exc.retry_after)
+                log.info("Entra token endpoint %d, attempt %d, waiting %s", exc.status, state.attempts, wait)
+                if wait is None:
+                    raise SourceError(
+                        "unreachable",
+                        f"{what}: Entra-tokenservice gaf {exc.status} na {state.attempts} pogingen / "
+                        f"Entra token endpoint returned {exc.status} after {state.attempts} attempts",
+                    ) from exc
+            except requests.exceptions.SSLError as exc:
+                raise _untrusted_tls(what) from exc
+            except requests.RequestException as exc:
+                wait = state.next_wait(None)
+                log.info("Entra network fault (%s), attempt %d", type(exc).__name__, state.attempts)
+                if wait is None:
+                    raise SourceError(
+                        "unreachable",
+                        f"{what}: aanmelden bij Entra mislukt na {state.attempts} pogingen: netwerk / "
+                        f"sign-in to Entra failed after {state.attempts} attempts: network",
+                    ) from exc
+            self.policy.sleep(wait)
+
     def _refuse_if_blocked(self, mailbox: str | None, what: str) -> None:
-        """A mailbox that kept failing in this run is not tried again (it would cost every
-        one of its items a full round of retries)."""
+        """A mailbox whose listings kept failing in this run is not tried again (it would cost
+        every one of its folders and items a full round of retries)."""
         if self.failures.blocked(mailbox):
             raise SourceError(
                 "unreachable",
-                f"{what}: mailbox faalde al herhaaldelijk in deze run / mailbox already failed repeatedly in this run",
+                f"{what}: mailbox {mailbox} faalde al herhaaldelijk in deze run / "
+                f"mailbox {mailbox} already failed repeatedly in this run",
             )
 
     def _exchange(
@@ -358,13 +398,9 @@ class GraphClient:
         return wait
 
     def check_sign_in(self) -> None:
-        """Get a token now, so a wrong credential is one source error, not one per mailbox."""
-        try:
-            self.tokens.token()
-        except requests.RequestException as exc:
-            raise SourceError(
-                "unreachable", "aanmelden bij Entra mislukt: netwerk / sign-in to Entra failed: network"
-            ) from exc
+        """Get a token now, so a wrong credential is one source error, not one per mailbox
+        (Entra's passing faults are retried like any request's)."""
+        self._token(RetryState(self.policy), "aanmelden / sign-in")
 
     def _give_up(self, mailbox: str | None) -> None:
         if mailbox is not None:

@@ -4,7 +4,15 @@ One unit per drive: the OneDrive of each configured teacher (``onedrive:<address
 each configured document library (``drive:<name>``). A drive is crawled with the drive delta
 query (``/drives/{id}/root/delta``): the first run lists everything, later runs follow the
 stored deltaLink and see only changes; items with the ``deleted`` facet become ``Gone``; an
-expired token (410 ``resyncRequired``) falls back to a full resync.
+expired token (410 ``resyncChangesApplyDifferences`` and the like) falls back to a full
+listing, announced with ``Resync`` so that files deleted during the gap are closed. An item
+listed twice in one round is handed out once, in its last form (``DeltaRound``).
+
+The change key is the ``cTag`` (changes with the content only) where the delta gives one. The
+delta of OneDrive for Business and SharePoint omits ``cTag``, and its ``eTag`` changes on a
+rename too, so there the key is the content hash Graph gives (``file.hashes``: quickXorHash,
+else sha256/sha1/crc32) with the size: a renamed or moved file is not downloaded again. Only
+when neither is there does the ``eTag`` serve.
 
 Delta responses of OneDrive for Business carry no ``parentReference.path`` (renaming a folder
 does not re-report its descendants), so paths are rebuilt from the folder items in the feed
@@ -22,6 +30,7 @@ from typing import Any, ClassVar
 from connectors.base import SourceError
 from connectors.graph._common import (
     CURSOR_IGNORED_MESSAGE,
+    DeltaRound,
     GraphConnector,
     TooLarge,
     decode_cursor,
@@ -35,11 +44,36 @@ from connectors.graph._common import (
 )
 from connectors.graph.client import GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
-from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    CrawlStream,
+    Cursor,
+    Fetched,
+    Gone,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 ITEM_FIELDS = ("id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,"
                "webUrl,eTag,cTag,createdBy")
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
+HASH_NAMES = ("quickXorHash", "sha256Hash", "sha1Hash", "crc32Hash")
+"""``file.hashes`` in order of preference (business drives give quickXorHash only)."""
+
+
+def change_key(item: dict[str, Any]) -> str | None:
+    """What changes when the content may have changed, and not on a rename or move."""
+    ctag = item.get("cTag")
+    if ctag:
+        return str(ctag)
+    hashes = (item.get("file") or {}).get("hashes") or {}
+    for name in HASH_NAMES:
+        if hashes.get(name):
+            return f"{name}:{hashes[name]}:{item.get('size')}"
+    etag = item.get("eTag")
+    return str(etag) if etag else None
 
 
 class GraphFilesConnector(GraphConnector):
@@ -94,12 +128,13 @@ class GraphFilesConnector(GraphConnector):
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         stored = decode_cursor(cursor, "drive", "delta")
+        resync = None if cursor is None else "opgeslagen cursor onleesbaar / stored cursor unreadable"
         if stored is not None:
             try:
                 self.client.url(stored["delta"])
             except SourceError:
                 self.warn(unit.key, "cursor_ignored", CURSOR_IGNORED_MESSAGE)
-                stored = None
+                stored, resync = None, "cursor_ignored"
         if stored is not None:
             try:
                 yield from _DriveCrawl(self, unit, stored["drive"]).run(stored["delta"])
@@ -108,6 +143,11 @@ class GraphFilesConnector(GraphConnector):
                 if not exc.sync_reset:
                     raise exc.source_error(unit.key) from None
                 self.warn(unit.key, "resync", RESYNC_MESSAGE)
+                resync = f"Graph {exc.status} {exc.code}"
+        if resync is not None:
+            # The stored cursor was refused: what follows is a full listing of the drive. (A
+            # 410 also names a fresh link in Location; we start over ourselves, with $select.)
+            yield Resync(resync)
         drive_id = self._drive_id(unit)
         for attempt in (1, 2):
             try:
@@ -136,6 +176,7 @@ class GraphFilesConnector(GraphConnector):
                     response, limit, name=ref.title, media_type=None, spool_dir=self.context.state_dir
                 ),
                 what="bestand / file",
+                item=True,
             )
         except TooLarge:
             raise too_large_error(limit) from None
@@ -167,6 +208,7 @@ class _DriveCrawl:
 
     def run(self, start: str, params: dict[str, str] | None = None) -> CrawlStream:
         delta_link: str | None = None
+        changes = DeltaRound()
         headers = {"Prefer": f"odata.maxpagesize={self.connector.config.page_size}"}
         for page in self.client.pages(
             start, mailbox=self.limit_key, params=params, headers=headers, what=self.unit.key
@@ -182,9 +224,10 @@ class _DriveCrawl:
                     self.folders[item["id"]] = (item.get("name", ""), _parent_id(item))
                     self.paths.clear()  # a renamed folder changes the paths below it
             for item in items:
+                key = self.key(item["id"])
                 if "deleted" in item or "@removed" in item:
                     if item["id"] not in self.folders:
-                        yield Gone(self.key(item["id"]))
+                        yield from changes.add(key, Gone(key))
                     continue
                 if "file" not in item:
                     continue
@@ -192,11 +235,13 @@ class _DriveCrawl:
                 name = item.get("name", "")
                 full = f"{folder}/{name}" if folder else name
                 if not self.connector.config.wants(full):
+                    changes.discard(key)  # an earlier occurrence in this round is not the last
                     continue
-                yield Seen(self.ref(item, folder))
+                yield from changes.add(key, Seen(self.ref(item, folder)))
             delta_link = page.get("@odata.deltaLink")
         if not delta_link:
             raise SourceError("protocol", f"{self.unit.key}: Graph gaf geen deltaLink / Graph gave no deltaLink")
+        yield from changes.drain()
         yield Cursor(encode_cursor(drive=self.drive_id, delta=delta_link))
 
     def folder_path(self, folder_id: str | None) -> str:
@@ -248,7 +293,7 @@ class _DriveCrawl:
             title=item.get("name", ""),
             date=parse_time(item.get("lastModifiedDateTime")),
             size=item.get("size"),
-            change_key=item.get("cTag") or item.get("eTag"),
+            change_key=change_key(item),
             link=item.get("webUrl"),
             unit_key=self.unit.key,
         )

@@ -9,8 +9,14 @@ mail stored elsewhere). Each folder is crawled with the per-folder message delta
 * later runs follow that deltaLink and get only what changed: new and changed messages
   (``Seen``) and removed ones (``@removed`` -> ``Gone``);
 * an expired delta token (410, ``syncStateNotFound``, ``resyncRequired``) falls back to a
-  full resync within the same crawl; unchanged messages keep their ``changeKey``, so the
-  pipeline does not analyse them again.
+  full resync within the same crawl, announced with a ``Resync`` event so the pipeline treats
+  it as a full listing (messages deleted during the gap are closed); unchanged messages keep
+  their ``changeKey``, so the pipeline does not analyse them again;
+* a message listed twice in one round is handed out once, in its last form (``DeltaRound``);
+* a folder Graph answers 403 for is a ``Blind`` spot (a warning naming the folder, nothing
+  closed, the cursor kept), and so is the part of the tree below a folder whose child folders
+  answer 403 (a ``<mailbox>/<folder>/*`` unit). Only a 403 on the mailbox itself (outside the
+  app's RBAC scope) gives the mailbox up, as an ``access_denied`` source error naming it.
 
 Only cheap metadata is listed (``$select``); MIME is downloaded with ``$value`` in
 :meth:`GraphMailConnector.fetch`, only for messages the pipeline wants to analyse.
@@ -35,8 +41,10 @@ from typing import Any, ClassVar
 from connectors.base import ConnectorContext, SourceError
 from connectors.graph._common import (
     CURSOR_IGNORED_MESSAGE,
+    DeltaRound,
     GraphConnector,
     TooLarge,
+    access_denied_blind,
     decode_cursor,
     encode_cursor,
     fetch_error,
@@ -48,7 +56,17 @@ from connectors.graph._common import (
 )
 from connectors.graph.client import IMMUTABLE_ID, GraphClient, GraphError, path_id
 from connectors.graph.config import GraphMailConfig
-from scanner.core.model import CrawlStream, Cursor, Fetched, Gone, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    CrawlStream,
+    Cursor,
+    Fetched,
+    Gone,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +128,13 @@ class GraphMailConnector(GraphConnector):
                     full_listing=False,
                 )
                 continue
-            self._scanned[mailbox] = {f for p, f in folders if self.config.wants(p)}
+            self._scanned[mailbox] = {f for p, f in folders if f and self.config.wants(p)}
             for path, folder_id in folders:
+                if not folder_id:  # "<folder>/*": its child folders could not be listed
+                    if self.config.wants(path):
+                        key = f"{mailbox}/{path}"
+                        yield Unit(key=key, label=key, owner=mailbox, concurrency_key=mailbox, full_listing=False)
+                    continue
                 if not self.config.wants(path):
                     continue
                 key = f"{mailbox}/{path}"
@@ -119,7 +142,12 @@ class GraphMailConnector(GraphConnector):
                 yield Unit(key=key, label=key, owner=mailbox, concurrency_key=mailbox, full_listing=False)
 
     def _walk_folders(self, mailbox: str) -> Iterator[tuple[str, str]]:
-        """Depth-first ``(path, folder id)`` over the whole folder tree of ``mailbox``."""
+        """Depth-first ``(path, folder id)`` over the whole folder tree of ``mailbox``.
+
+        When the child folders of one folder answer 403, ``("<folder>/*", "")`` stands for the
+        part of the tree that could not be seen (the ``/*`` unit-key convention); a 403 on the
+        mailbox's top level is the mailbox's own problem and is raised.
+        """
         params = {"$select": FOLDER_FIELDS, "$top": "100"}
         if self.config.include_hidden_folders:
             params["includeHiddenFolders"] = "true"
@@ -127,9 +155,16 @@ class GraphMailConnector(GraphConnector):
         stack: list[tuple[str, str]] = [("", f"users/{path_id(mailbox)}/mailFolders")]
         while stack:
             prefix, collection = stack.pop()
-            for folder in self.client.items(
-                collection, mailbox=mailbox, params=params, headers=headers, what="mappen / folders"
-            ):
+            try:
+                folders = list(self.client.items(
+                    collection, mailbox=mailbox, params=params, headers=headers, what="mappen / folders"
+                ))
+            except GraphError as exc:
+                if exc.status == 403 and prefix:
+                    yield prefix + "*", ""
+                    continue
+                raise
+            for folder in folders:
                 if self.config.skip_search_folders and folder.get("@odata.type") == SEARCH_FOLDER_TYPE:
                     continue
                 name = str(folder.get("displayName") or folder["id"]).replace("/", "%2F")
@@ -148,7 +183,8 @@ class GraphMailConnector(GraphConnector):
         if folder_id is None:
             try:
                 for path, found in self._walk_folders(mailbox):
-                    self._folder_ids[f"{mailbox}/{path}"] = found
+                    if found:
+                        self._folder_ids[f"{mailbox}/{path}"] = found
             except GraphError as exc:
                 raise exc.source_error(unit.key) from None
             folder_id = self._folder_ids.get(unit.key)
@@ -161,28 +197,29 @@ class GraphMailConnector(GraphConnector):
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         mailbox = unit.owner or unit.key.split("/", 1)[0]
         if unit.key.endswith(BROKEN_SUFFIX):
-            try:
-                list(self._walk_folders(mailbox))
-            except GraphError as exc:
-                raise exc.source_error(unit.key) from None
-            raise SourceError(
-                "unreachable",
-                f"{unit.key}: mappen waren niet op te halen; volgende run opnieuw / "
-                "folders could not be listed; retried next run",
-            )
+            yield from self._crawl_unlisted(unit, mailbox)
+            return
         folder_path = unit.key[len(mailbox) + 1 :]
         stored = decode_cursor(cursor, "folder", "delta")
+        resync = None if cursor is None else "opgeslagen cursor onleesbaar / stored cursor unreadable"
         if stored is not None and not self._own_link(stored["delta"]):
             self.warn(unit.key, "cursor_ignored", CURSOR_IGNORED_MESSAGE)
-            stored = None
+            stored, resync = None, "cursor_ignored"
         if stored is not None:
             try:
                 yield from self._delta(unit, mailbox, folder_path, stored["folder"], stored["delta"])
                 return
             except GraphError as exc:
+                if exc.status == 403:
+                    yield from self._blind(unit, cursor)
+                    return
                 if not exc.sync_reset:
                     raise exc.source_error(unit.key) from None
                 self.warn(unit.key, "resync", RESYNC_MESSAGE)
+                resync = f"Graph {exc.status} {exc.code}"
+        if resync is not None:
+            # The stored cursor was refused: what follows is a full listing of the folder.
+            yield Resync(resync)
         folder_id = self._folder_id(unit, mailbox)
         start = f"users/{path_id(mailbox)}/mailFolders/{path_id(folder_id)}/messages/delta"
         for attempt in (1, 2):
@@ -190,10 +227,38 @@ class GraphMailConnector(GraphConnector):
                 yield from self._delta(unit, mailbox, folder_path, folder_id, start, {"$select": MESSAGE_FIELDS})
                 return
             except GraphError as exc:
+                if exc.status == 403:
+                    yield from self._blind(unit, cursor)
+                    return
                 # A sync state can also vanish between the pages of a full listing: start
                 # over once (everything yielded so far was true), then give the unit up.
                 if not (exc.sync_reset and attempt == 1):
                     raise exc.source_error(unit.key) from None
+
+    @staticmethod
+    def _blind(unit: Unit, cursor: str | None) -> CrawlStream:
+        """The folder answered 403: a blind spot, not a deletion; the cursor stays where it was,
+        so the changes this run could not read are read when access is back."""
+        yield access_denied_blind(unit.key)
+        yield Cursor(cursor)
+
+    def _crawl_unlisted(self, unit: Unit, mailbox: str) -> CrawlStream:
+        """A ``/*`` unit: the listing below this place failed while the units were listed."""
+        if unit.key != mailbox + BROKEN_SUFFIX:
+            # Child folders of one folder answered 403: a warning; nothing below it is closed.
+            yield access_denied_blind(unit.key, f"{unit.key[: -len(BROKEN_SUFFIX)]} (submappen / subfolders)")
+            yield Cursor(None)
+            return
+        # The mailbox's own folder list failed: name the mailbox (and retry the listing once).
+        try:
+            list(self._walk_folders(mailbox))
+        except GraphError as exc:
+            raise exc.source_error(f"mailbox {mailbox}") from None
+        raise SourceError(
+            "unreachable",
+            f"mailbox {mailbox}: mappen waren niet op te halen; volgende run opnieuw / "
+            "folders could not be listed; retried next run",
+        )
 
     def _own_link(self, link: str) -> bool:
         try:
@@ -212,22 +277,31 @@ class GraphMailConnector(GraphConnector):
         params: dict[str, str] | None = None,
     ) -> CrawlStream:
         delta_link: str | None = None
+        changes = DeltaRound()
         for page in self.client.pages(
             start, mailbox=mailbox, params=params, headers=self._prefer(), what=unit.key
         ):
-            removed: list[str] = []
             for message in page.get("value", []):
-                if "@removed" in message:
-                    removed.append(message["id"])
-                else:
-                    key = f"{mailbox}:{message['id']}"
-                    yield Seen(self._ref(unit, mailbox, folder_path, key, message))
-            for message_id in self._really_gone(unit, mailbox, removed):
-                yield Gone(f"{mailbox}:{message_id}")
+                key = f"{mailbox}:{message['id']}"
+                event: Seen | Gone = (
+                    Gone(key) if "@removed" in message else Seen(self._ref(unit, mailbox, folder_path, key, message))
+                )
+                yield from self._settle(unit, mailbox, changes.add(key, event))
             delta_link = page.get("@odata.deltaLink")
         if not delta_link:
             raise SourceError("protocol", f"{unit.key}: Graph gaf geen deltaLink / Graph gave no deltaLink")
+        yield from self._settle(unit, mailbox, changes.drain())
         yield Cursor(encode_cursor(folder=folder_id, delta=delta_link))
+
+    def _settle(self, unit: Unit, mailbox: str, events: list[Seen | Gone]) -> Iterator[Seen | Gone]:
+        """Hand out a round's events; a removal only when the message is really gone."""
+        if not events:
+            return
+        removed = [e.item_key.partition(":")[2] for e in events if isinstance(e, Gone)]
+        gone = {f"{mailbox}:{message_id}" for message_id in self._really_gone(unit, mailbox, removed)}
+        for event in events:
+            if isinstance(event, Seen) or event.item_key in gone:
+                yield event
 
     def _really_gone(self, unit: Unit, mailbox: str, removed: list[str]) -> list[str]:
         """The removed message ids that are gone from everything this source scans."""
@@ -248,6 +322,7 @@ class GraphMailConnector(GraphConnector):
                 params={"$select": "id,parentFolderId"},
                 headers={"Prefer": IMMUTABLE_ID},
                 what=unit.key,
+                item=True,
             )
         except GraphError as exc:
             if exc.status == 404:
@@ -257,7 +332,7 @@ class GraphMailConnector(GraphConnector):
 
     def _scanned_folders(self, unit: Unit, mailbox: str) -> set[str]:
         if mailbox not in self._scanned:
-            self._scanned[mailbox] = {f for p, f in self._walk_folders(mailbox) if self.config.wants(p)}
+            self._scanned[mailbox] = {f for p, f in self._walk_folders(mailbox) if f and self.config.wants(p)}
         return self._scanned[mailbox]
 
     def _ref(self, unit: Unit, mailbox: str, folder_path: str, key: str, message: dict[str, Any]) -> ItemRef:
@@ -298,6 +373,7 @@ class GraphMailConnector(GraphConnector):
                     spool_dir=self.context.state_dir,
                 ),
                 what="bericht / message",
+                item=True,
             )
         except TooLarge:
             raise too_large_error(limit) from None
@@ -319,14 +395,15 @@ class GraphMailConnector(GraphConnector):
         headers = {"Prefer": IMMUTABLE_ID}
         try:
             current = self.client.get_json(
-                path, mailbox=mailbox, params={"$select": "categories"}, headers=headers, what="categorie / category"
+                path, mailbox=mailbox, params={"$select": "categories"}, headers=headers,
+                what="categorie / category", item=True,
             ).get("categories") or []
             if (label in current) == present:
                 return None
             wanted = [c for c in current if c != label] + ([label] if present else [])
             response = self.client.request(
                 "PATCH", path, mailbox=mailbox, headers=headers, json={"categories": wanted},
-                what="categorie / category",
+                what="categorie / category", item=True,
             )
         except GraphError as exc:
             raise exc.source_error("categorie / category") from None

@@ -124,10 +124,13 @@ class MailboxLimiter:
 
 @dataclass
 class FailureTracker:
-    """Counts units that failed per mailbox, so a dead mailbox stops costing retries.
+    """Counts listings that failed per mailbox, so a dead mailbox stops costing retries.
 
-    After ``limit`` failed units of one mailbox, further requests for it fail at once for
-    ``cooldown`` seconds (default: the rest of a nightly run). Other mailboxes are unaffected.
+    Only mailbox-level requests count (folder listings, delta pages): a request about one
+    item that runs out of retries costs that item only (``GraphClient.request(item=True)``),
+    so a few unlucky downloads never block a mailbox. After ``limit`` failed listings of one
+    mailbox, further requests for it fail at once for ``cooldown`` seconds (default: the rest
+    of a nightly run), with a source error naming the mailbox. Other mailboxes are unaffected.
     """
 
     limit: int = 2

@@ -8,15 +8,34 @@ members, mailFolders/childFolders (hidden and search folders), per-folder messag
 sendMail (base64 MIME), drives, drive delta with the ``deleted`` facet, item lookup, and
 ``/content`` with a 302 to an unauthenticated download URL on another host name.
 
-Faults can be injected per path: 429 with Retry-After, 503, 500, 401 (the presented token
-is treated as expired), 410 (delta token gone), and a dropped connection. The server also
-enforces Exchange's limit of 4 concurrent requests per mailbox (answering 429 above it) and
-records what it saw, so tests can assert on requests, tokens and concurrency.
+Faults follow a SCHEDULE: a list of (request matcher, fault) entries, consumed in order (the
+first entry whose regex matches ``METHOD /path`` and has uses left answers the request), on
+every endpoint: Graph, the download host and Entra's token endpoint. The faults are the ones
+Microsoft documents: 429 / 503 / 504 with ``Retry-After`` (Graph throttling guidance), 500,
+401 ``InvalidAuthenticationToken`` (the presented token is treated as expired), 403
+``ErrorAccessDenied``, 410 on a delta token (mail: ``SyncStateNotFound``; drives:
+``resyncChangesApplyDifferences`` with a ``Location`` header holding a fresh delta link, as
+the driveItem delta page says), a dropped connection, a connection reset half-way through a
+body (``$value`` or a download), and on the token endpoint 429 with ``Retry-After`` and a body
+that is not JSON ("Too Many Requests", as Entra sends it) or 5xx.
+
+The world can also hold lasting states: a folder or a whole mailbox the app may not read
+(403), items a delta round lists twice ("the same item may appear more than once in a delta
+feed ... use the last occurrence"), and business drives whose delta, as documented for
+OneDrive for Business, carries no ``cTag`` (and on deletion no ``name``), gives
+``file.hashes.quickXorHash`` and changes ``eTag`` on a rename. A delta round's membership is
+fixed when it starts and every page renders the current state of its items, so an item
+changed during a round shows its latest state, as Graph does.
+
+The server also enforces Exchange's limit of 4 concurrent requests per mailbox (answering 429
+above it) and LOGS every request with its answer (:attr:`FakeGraph.log`), so tests count on
+the server side what was fetched.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import re
@@ -105,15 +124,59 @@ class Drive:
     owner: str | None
     root_id: str
     items: dict[str, DriveItem] = field(default_factory=dict)
+    business: bool = False
+    """OneDrive for Business / SharePoint: delta omits cTag (and a deleted item's name)."""
+
+
+def quick_xor_hash(data: bytes) -> str:
+    """OneDrive's QuickXorHash (base64): the bytes XORed into a 160-bit register, each one
+    shifted 11 bits further than the last, then the length XORed into the last 64 bits."""
+    width, shift = 160, 11
+    register = 0
+    for index, byte in enumerate(data):
+        offset = (index * shift) % width
+        register ^= byte << offset
+        if offset > width - 8:
+            register ^= byte >> (width - offset)
+    digest = bytearray((register & ((1 << width) - 1)).to_bytes(width // 8, "little"))
+    for i, b in enumerate(len(data).to_bytes(8, "little")):
+        digest[width // 8 - 8 + i] ^= b
+    return base64.b64encode(bytes(digest)).decode()
+
+
+FAULT_KINDS = frozenset({"429", "503", "504", "500", "401", "403", "410", "drop", "reset"})
 
 
 @dataclass
 class Fault:
-    kind: str  # "429", "503", "500", "401", "410", "drop"
+    """One schedule entry: ``pattern`` (a regex) is searched in the request path, or in
+    ``"METHOD /path"`` when it starts with a method name; ``times`` uses are left."""
+
+    kind: str  # one of FAULT_KINDS
     pattern: str
     times: int = 1
     method: str | None = None
     retry_after: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times <= 0 or self.method not in (None, method):
+            return False
+        return re.search(self.pattern, f"{method} {path}" if re.match(r"[A-Z]+ ", self.pattern) else path) is not None
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One request as the server saw it, with its answer (``fault`` names an injected one)."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    fault: str | None = None
 
 
 class _Drop(Exception):
@@ -153,6 +216,13 @@ class FakeGraph:
         self.sent: list[tuple[str, str, bytes]] = []  # sender, content type, mime
         self.faults: list[Fault] = []
         self.fault_hits: list[tuple[str, str]] = []
+        self.log: list[Logged] = []
+        self.denied_folders: set[str] = set()
+        self.denied_mailboxes: set[str] = set()
+        self.repeats: set[str] = set()
+        """Item ids that every delta round listing them lists a second time, at its end."""
+        self.hooks: list[tuple[str, Any]] = []
+        self._rounds: dict[str, dict[str, Any]] = {}
         self.inflight: dict[str, int] = {}
         self.max_inflight: dict[str, int] = {}
         self.concurrency_rejections = 0
@@ -307,10 +377,10 @@ class FakeGraph:
         """``members``: ("user", mail), ("group", group id) or ("nomail", name)."""
         self.groups[group_id] = members
 
-    def add_drive(self, drive_id: str, owner: str | None = None) -> Drive:
+    def add_drive(self, drive_id: str, owner: str | None = None, *, business: bool = False) -> Drive:
         with self.lock:
             root = DriveItem(f"{drive_id}-root", "root", None, True, version=self._next())
-            drive = Drive(drive_id, owner.lower() if owner else None, root.id, {root.id: root})
+            drive = Drive(drive_id, owner.lower() if owner else None, root.id, {root.id: root}, business=business)
             self.drives[drive_id] = drive
             return drive
 
@@ -354,7 +424,7 @@ class FakeGraph:
         with self.lock:
             item = self.drives[drive_id].items[item_id]
             item.name = name
-            item.version = self._next()  # content unchanged: cTag stays
+            item.version = self._next()  # content unchanged: cTag and hashes stay, eTag changes
 
     def delete_item(self, drive_id: str, item_id: str) -> None:
         """Delete an item; a folder's descendants are reported deleted too (as OneDrive for
@@ -388,6 +458,43 @@ class FakeGraph:
         with self.lock:
             self.faults.append(Fault(kind, pattern, times, method, retry_after))
 
+    def schedule(self, entries: list[tuple[str, str]] | list[tuple[str, str, str | None]]) -> None:
+        """Append (matcher, fault kind[, Retry-After]) entries, each used once, in order."""
+        with self.lock:
+            for entry in entries:
+                pattern, kind, *rest = entry
+                self.faults.append(Fault(kind, pattern, 1, None, rest[0] if rest else None))
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def deny_folder(self, mail: str, path: str, denied: bool = True) -> None:
+        """The app may not read this folder (403 on its messages, delta and child folders)."""
+        folder_id = self.folder_id(mail, path)
+        with self.lock:
+            (self.denied_folders.add if denied else self.denied_folders.discard)(folder_id)
+
+    def deny_mailbox(self, mail: str, denied: bool = True) -> None:
+        """The mailbox is outside the app's RBAC scope: every request for it answers 403."""
+        with self.lock:
+            (self.denied_mailboxes.add if denied else self.denied_mailboxes.discard)(mail.lower())
+
+    def repeat(self, item_id: str) -> None:
+        """Delta rounds that list this item list it once more at their end."""
+        with self.lock:
+            self.repeats.add(item_id)
+
+    def on_request(self, pattern: str, callback: Any) -> None:
+        """Run ``callback()`` once, before the first request whose path matches is served."""
+        with self.lock:
+            self.hooks.append((pattern, callback))
+
+    def logged(self, pattern: str = "", method: str | None = None) -> list[Logged]:
+        """Logged requests whose path matches ``pattern`` (all endpoints, faults included)."""
+        with self.lock:
+            return [r for r in self.log if re.search(pattern, r.path) and method in (None, r.method)]
+
     def graph_requests(self, pattern: str = "") -> list[tuple[str, str, str]]:
         with self.lock:
             return [r for r in self.requests if re.search(pattern, r[1])]
@@ -403,11 +510,25 @@ class FakeGraph:
     def take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and re.search(fault.pattern, path) and fault.method in (None, method):
+                if fault.matches(method, path):
                     fault.times -= 1
                     self.fault_hits.append((fault.kind, path))
                     return fault
         return None
+
+    def new_round(self, **round_: Any) -> str:
+        """Remember a delta round's membership (fixed at its start) under a fresh id."""
+        round_id = secrets.token_hex(6)
+        self._rounds[round_id] = {**round_, "g": self.delta_generation}
+        return round_id
+
+    def run_hooks(self, path: str) -> None:
+        with self.lock:
+            due = [hook for hook in self.hooks if re.search(hook[0], path)]
+            for hook in due:
+                self.hooks.remove(hook)
+        for _, callback in due:
+            callback()
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(24)
@@ -434,6 +555,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
+
     # -- response helpers -------------------------------------------------------------------------
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
@@ -445,6 +570,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if body and getattr(self, "_reset_body", False) and status == 200:
+            # A connection reset half-way through the body: the headers promised all of it.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            raise _Drop()
         if body:
             self.wfile.write(body)
 
@@ -453,6 +583,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        if getattr(self, "_reset_body", False):
+            piece = body[: max(1, len(body) // 2)]
+            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.flush()
+            raise _Drop()
         for start in range(0, len(body), 1 << 20):
             piece = body[start: start + (1 << 20)]
             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
@@ -485,6 +620,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         body = self._body()
+        self._status = 0
+        self._fault_kind: str | None = None
+        self._reset_body = False
+        self.graph.run_hooks(unquote(parts.path))
         try:
             if parts.path.startswith("/v1.0/"):
                 self._graph(method, parts.path, query, body, parts.query)
@@ -502,6 +641,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        finally:
+            with self.graph.lock:
+                self.graph.log.append(Logged(method, unquote(parts.path), parts.query, self._status, self._fault_kind))
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        fault = self.graph.take_fault(method, path)
+        if fault is not None:
+            self._fault_kind = fault.kind
+        return fault
 
     # -- Entra -------------------------------------------------------------------------------
 
@@ -517,6 +665,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _token(self, body: bytes) -> None:
         g = self.graph
+        fault = self._take_fault("POST", f"/{g.tenant}/oauth2/v2.0/token")
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            if fault.kind in ("drop", "reset"):
+                raise _Drop()
+            if fault.kind == "429":
+                # Entra throttles client-credentials requests with 429 and Retry-After; the body
+                # is not an OAuth JSON error (msal cannot parse it).
+                return self._send(429, b"Too Many Requests", headers, content_type="text/plain")
+            if fault.kind in ("500", "503", "504"):
+                return self._json(int(fault.kind), {
+                    "error": "temporarily_unavailable",
+                    "error_description": "AADSTS90033: A transient error has occurred. Please try again.",
+                    "error_codes": [90033],
+                }, headers)
+            raise AssertionError(f"no token-endpoint form of fault {fault.kind}")
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         record: dict[str, Any] = {"grant_type": form.get("grant_type"), "scope": form.get("scope")}
         with g.lock:
@@ -566,9 +730,11 @@ class _Handler(BaseHTTPRequestHandler):
             g.requests.append((method, "/" + "/".join(segments), raw_query))
             if "Prefer" in self.headers:
                 g.prefer_headers.append(self.headers["Prefer"])
-        fault = g.take_fault(method, "/" + "/".join(segments))
-        if fault is not None:
-            return self._fault(fault)
+        fault = self._take_fault(method, "/" + "/".join(segments))
+        if fault is not None and fault.kind == "reset":
+            self._reset_body = True  # served normally, but the body breaks off half-way
+        elif fault is not None:
+            return self._fault(fault, segments)
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
         if not g.tokens.get(token):
@@ -593,23 +759,38 @@ class _Handler(BaseHTTPRequestHandler):
                 with g.lock:
                     g.inflight[key] -= 1
 
-    def _fault(self, fault: Fault) -> None:
-        if fault.kind == "drop":
+    def _fault(self, fault: Fault, segments: list[str] | None = None) -> None:
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+        if fault.kind in ("drop", "reset"):
             raise _Drop()
         if fault.kind == "429":
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return self._error(429, "TooManyRequests", "Too many requests", headers)
         if fault.kind == "503":
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             return self._error(503, "ServiceUnavailable", "Service unavailable", headers)
+        if fault.kind == "504":
+            return self._error(504, "GatewayTimeout", "Gateway timeout", headers)
         if fault.kind == "500":
             return self._error(500, "generalException", "General exception")
         if fault.kind == "401":
             self.graph.expire_tokens()
             return self._error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+        if fault.kind == "403":
+            return self._denied()
         if fault.kind == "410":
+            if segments and segments[0] == "drives" and len(segments) > 1:
+                return self._drive_resync(segments[1])
             return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
         raise AssertionError(fault.kind)
+
+    def _denied(self) -> None:
+        self._error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+
+    def _drive_resync(self, drive_id: str) -> None:
+        """410 as the driveItem delta page documents it: a resync code and a Location header
+        with a new link that starts a fresh enumeration."""
+        fresh = f"{self.graph.graph_url}/drives/{quote(drive_id)}/root/delta"
+        self._error(410, "resyncChangesApplyDifferences",
+                    "Resync required. Replace any local items with the server's version.", {"Location": fresh})
 
     def _route(self, method: str, s: list[str], query: dict[str, str], body: bytes) -> None:
         g = self.graph
@@ -618,6 +799,8 @@ class _Handler(BaseHTTPRequestHandler):
             box = g.user(s[1])
             if box is None:
                 return self._error(404, "ResourceNotFound", "User not found")
+            if box.mail.lower() in g.denied_mailboxes and not (n == 3 and s[2] in ("drive", "sendMail")):
+                return self._denied()
             if n == 3 and s[2] == "mailFolders" and method == "GET":
                 return self._folders(box, None, query)
             if n == 5 and s[2] == "mailFolders" and s[4] == "childFolders":
@@ -628,6 +811,8 @@ class _Handler(BaseHTTPRequestHandler):
                 message = box.messages.get(s[3])
                 if message is None:
                     return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+                if message.folder_id in g.denied_folders:
+                    return self._denied()
                 if g.chunked_mime:
                     return self._send_chunked(message.mime, "text/plain")
                 return self._send(200, message.mime, content_type="text/plain")
@@ -688,6 +873,8 @@ class _Handler(BaseHTTPRequestHandler):
         g = self.graph
         if parent is not None and parent not in box.folders:
             return self._error(404, "ErrorItemNotFound", "Folder not found")
+        if parent in g.denied_folders:
+            return self._denied()
         hidden = query.get("includeHiddenFolders") == "true"
         with g.lock:
             folders = sorted(
@@ -724,40 +911,48 @@ class _Handler(BaseHTTPRequestHandler):
         g = self.graph
         if folder_id not in box.folders:
             return self._error(404, "ErrorItemNotFound", "Folder not found")
+        if folder_id in g.denied_folders:
+            return self._denied()
         with g.lock:
-            if "$deltatoken" in query:
-                token = _unb64(query["$deltatoken"])
-                if token["g"] != g.delta_generation:
-                    return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
-                state = {"since": token["s"], "upto": g.seq, "o": 0, "sel": token["sel"], "g": token["g"]}
-            elif "$skiptoken" in query:
+            if "$skiptoken" in query:
                 state = _unb64(query["$skiptoken"])
-                if state["g"] != g.delta_generation:
+                round_ = g._rounds.get(state["r"])
+                if round_ is None or round_["g"] != g.delta_generation:
                     return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
             else:
+                since = None
                 sel = query.get("$select", "")
-                state = {"since": None, "upto": g.seq, "o": 0, "sel": sel, "g": g.delta_generation}
-            since, upto = state["since"], state["upto"]
-            changes: list[dict[str, Any]] = []
-            for message in sorted(box.messages.values(), key=lambda m: m.id):
-                if message.folder_id != folder_id or message.version > upto:
-                    continue
-                if since is None or message.version > since:
-                    changes.append(self._message_json(message, state["sel"]))
-            if since is not None:
-                for folder, message_id, seq in box.tombstones:
-                    if folder == folder_id and since < seq <= upto:
-                        changes.append({"@odata.type": "#microsoft.graph.message", "id": message_id,
-                                        "@removed": {"reason": "deleted"}})
+                if "$deltatoken" in query:
+                    token = _unb64(query["$deltatoken"])
+                    if token["g"] != g.delta_generation:
+                        return self._error(410, "SyncStateNotFound", "The sync state generation is not found.")
+                    since, sel = token["s"], token["sel"]
+                entries: list[tuple[str, str]] = [
+                    ("m", m.id) for m in sorted(box.messages.values(), key=lambda m: m.id)
+                    if m.folder_id == folder_id and m.version <= g.seq and (since is None or m.version > since)
+                ]
+                if since is not None:
+                    entries += [("x", message_id) for folder, message_id, seq in box.tombstones
+                                if folder == folder_id and since < seq <= g.seq]
+                entries += [("m", i) for kind, i in list(entries) if kind == "m" and i in g.repeats]
+                state = {"r": g.new_round(entries=entries, upto=g.seq, sel=sel), "o": 0}
+                round_ = g._rounds[state["r"]]
             size = self._page_size()
             offset = state["o"]
-            page = changes[offset: offset + size]
+            page = []
+            for kind, message_id in round_["entries"][offset: offset + size]:
+                message = box.messages.get(message_id)
+                if kind == "m" and message is not None and message.folder_id == folder_id:
+                    page.append(self._message_json(message, round_["sel"]))
+                else:  # deleted, or moved out of this folder while the round was being read
+                    page.append({"@odata.type": "#microsoft.graph.message", "id": message_id,
+                                 "@removed": {"reason": "deleted"}})
             base = f"{g.graph_url}/users/{quote(box.user_id)}/mailFolders/{quote(folder_id)}/messages/delta"
             result: dict[str, Any] = {"@odata.context": f"{g.graph_url}/$metadata#Collection(message)", "value": page}
-            if offset + size < len(changes):
+            if offset + size < len(round_["entries"]):
                 result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
             else:
-                token = _b64({"s": upto, "sel": state["sel"], "g": state["g"]})
+                token = _b64({"s": round_["upto"], "sel": round_["sel"], "g": round_["g"]})
                 result["@odata.deltaLink"] = f"{base}?$deltatoken={token}"
         self._json(200, result)
 
@@ -796,10 +991,16 @@ class _Handler(BaseHTTPRequestHandler):
     # -- files ----------------------------------------------------------------------------------
 
     def _item_json(self, drive: Drive, item: DriveItem, with_path: bool) -> dict[str, Any]:
+        """``with_path`` False is the delta form: no parentReference.path, and on a business
+        drive no cTag (nor, for a deleted item, its name), as the delta remarks say."""
         g = self.graph
+        in_delta = not with_path
         if item.deleted_seq is not None:
-            return {"id": item.id, "name": item.name, "deleted": {"state": "deleted"},
-                    "parentReference": {"driveId": drive.id, "id": drive.root_id}}
+            gone: dict[str, Any] = {"id": item.id, "deleted": {"state": "deleted"},
+                                    "parentReference": {"driveId": drive.id, "id": drive.root_id}}
+            if not (drive.business and in_delta):
+                gone["name"] = item.name
+            return gone
         data: dict[str, Any] = {
             "id": item.id,
             "name": item.name,
@@ -809,6 +1010,8 @@ class _Handler(BaseHTTPRequestHandler):
             "webUrl": f"https://school.sharepoint.com/{quote(drive.id)}/{quote(item.id)}",
             "createdBy": {"user": {"email": item.created_by, "displayName": "Docent"}} if item.created_by else {},
         }
+        if drive.business and in_delta:
+            del data["cTag"]
         if item.parent_id is None:
             data["root"] = {}
             data["folder"] = {"childCount": 0}
@@ -822,7 +1025,10 @@ class _Handler(BaseHTTPRequestHandler):
             if item.is_folder:
                 data["folder"] = {"childCount": 0}
             else:
-                data["file"] = {"mimeType": "application/octet-stream"}
+                hashes = ({"quickXorHash": quick_xor_hash(item.content)} if drive.business
+                          else {"sha1Hash": hashlib.sha1(item.content).hexdigest().upper(),
+                                "quickXorHash": quick_xor_hash(item.content)})
+                data["file"] = {"mimeType": "application/octet-stream", "hashes": hashes}
                 data["size"] = len(item.content)
         return data
 
@@ -835,46 +1041,54 @@ class _Handler(BaseHTTPRequestHandler):
     def _drive_delta(self, drive: Drive, query: dict[str, str]) -> None:
         g = self.graph
         with g.lock:
-            if "token" in query:
-                token = _unb64(query["token"])
-                if token["g"] != g.delta_generation:
-                    return self._error(410, "resyncRequired", "Resync required: the delta token is no longer valid.")
-                state = {"since": token["s"], "upto": g.seq, "o": 0, "g": token["g"]}
-            elif "$skiptoken" in query:
+            if "$skiptoken" in query:
                 state = _unb64(query["$skiptoken"])
+                round_ = g._rounds.get(state["r"])
+                if round_ is None or round_["g"] != g.delta_generation:
+                    return self._drive_resync(drive.id)
             else:
-                state = {"since": None, "upto": g.seq, "o": 0, "g": g.delta_generation}
-            since, upto = state["since"], state["upto"]
+                since = None
+                if "token" in query:
+                    token = _unb64(query["token"])
+                    if token["g"] != g.delta_generation:
+                        return self._drive_resync(drive.id)
+                    since = token["s"]
 
-            def depth(item: DriveItem) -> int:
-                d, current = 0, item
-                while current.parent_id is not None:
-                    d += 1
-                    current = drive.items[current.parent_id]
-                return d
+                def depth(item: DriveItem) -> int:
+                    d, current = 0, item
+                    while current.parent_id is not None:
+                        d += 1
+                        current = drive.items[current.parent_id]
+                    return d
 
-            changes = []
-            for item in sorted(drive.items.values(), key=lambda i: (depth(i), i.id)):
-                if item.deleted_seq is not None:
-                    if since is not None and since < item.deleted_seq <= upto:
-                        changes.append(self._item_json(drive, item, with_path=False))
-                    continue
-                if item.version <= upto and (since is None or item.version > since):
-                    changes.append(self._item_json(drive, item, with_path=False))
+                entries = []
+                for item in sorted(drive.items.values(), key=lambda i: (depth(i), i.id)):
+                    if item.deleted_seq is not None:
+                        if since is not None and since < item.deleted_seq <= g.seq:
+                            entries.append(("i", item.id))
+                    elif item.version <= g.seq and (since is None or item.version > since):
+                        entries.append(("i", item.id))
+                entries += [entry for entry in list(entries) if entry[1] in g.repeats]
+                state = {"r": g.new_round(entries=entries, upto=g.seq, sel=""), "o": 0}
+                round_ = g._rounds[state["r"]]
             size = self._page_size()
             offset = state["o"]
+            page = [self._item_json(drive, drive.items[i], with_path=False)
+                    for _, i in round_["entries"][offset: offset + size]]
             base = f"{g.graph_url}/drives/{quote(drive.id)}/root/delta"
-            result: dict[str, Any] = {"@odata.context": "...", "value": changes[offset: offset + size]}
-            if offset + size < len(changes):
+            result: dict[str, Any] = {"@odata.context": "...", "value": page}
+            if offset + size < len(round_["entries"]):
                 result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
             else:
-                result["@odata.deltaLink"] = f"{base}?token={_b64({'s': upto, 'g': state['g']})}"
+                result["@odata.deltaLink"] = f"{base}?token={_b64({'s': round_['upto'], 'g': round_['g']})}"
         self._json(200, result)
 
     def _download(self, path: str) -> None:
         g = self.graph
-        fault = g.take_fault("GET", path)
-        if fault is not None:
+        fault = self._take_fault("GET", path)
+        if fault is not None and fault.kind == "reset":
+            self._reset_body = True
+        elif fault is not None:
             return self._fault(fault)
         ticket = path[len("/download/"):]
         with g.lock:

@@ -14,7 +14,7 @@ from connectors.graph.client import GraphClient
 from connectors.graph.config import GraphFilesConfig, GraphMailConfig
 from connectors.graph.files import GraphFilesConnector
 from connectors.graph.mail import GraphMailConnector
-from scanner.core.model import Cursor, Gone, Seen
+from scanner.core.model import Blind, Cursor, Gone, Resync, Seen
 from tests.services.fake_graph import FakeGraph
 from tests.services.graph_tls import CertFiles, make_certificates
 
@@ -88,6 +88,8 @@ class CrawlResult:
     events: dict[str, list[Seen | Gone]]
     cursors: dict[str, str | None]
     errors: dict[str, SourceError]
+    resyncs: dict[str, list[str]] = field(default_factory=dict)
+    blinds: dict[str, list[Blind]] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """What a run tells the pipeline, in a comparable form (order within a unit ignored)."""
@@ -122,7 +124,15 @@ def crawl_all(connector: Any, cursors: dict[str, str | None] | None = None) -> C
             continue
         assert events and isinstance(events[-1], Cursor), unit.key
         assert sum(isinstance(e, Cursor) for e in events) == 1
-        result.events[unit.key] = events[:-1]
+        resyncs = [e.reason for e in events if isinstance(e, Resync)]
+        if resyncs:
+            # The contract: announced before any item of the fresh listing.
+            assert isinstance(events[0], Resync), unit.key
+            result.resyncs[unit.key] = resyncs
+        blinds = [e for e in events if isinstance(e, Blind)]
+        if blinds:
+            result.blinds[unit.key] = blinds
+        result.events[unit.key] = [e for e in events[:-1] if isinstance(e, Seen | Gone)]
         result.cursors[unit.key] = events[-1].value
     return result
 
