@@ -335,6 +335,9 @@ def deliver_digests(
                         f"invalid e-mail address ({type(exc).__name__})")
                 continue
             summary.waited_seconds += bucket.acquire()
+            # Recorded before and after: a run that dies in between leaves "sending", which
+            # is not "sent", so the next run sends again with the same Message-ID.
+            ledger.record(owner, period, "sending", None)
             try:
                 active.send(message, owner)
             except DeliveryError as exc:

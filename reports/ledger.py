@@ -23,7 +23,10 @@ class DeliveryLedger(Protocol):
     def already_sent(self, owner: str, period: str) -> bool: ...
 
     def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
-        """``status`` is "sent" or "failed"; ``reason`` never contains content."""
+        """``status`` is "sending" (written just before the transport is asked), "sent" or
+        "failed"; ``reason`` never contains content. A "sending" left behind by a run that
+        died mid-send is not "sent": the next run sends again, with the same Message-ID, so
+        the receiving side can recognise the repeat."""
         ...
 
 
@@ -48,7 +51,7 @@ class InMemoryLedger:
                    for e in self.entries)
 
     def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
-        if status not in ("sent", "failed"):
+        if status not in ("sending", "sent", "failed"):
             raise ValueError(f"onbekende status {status!r} / unknown status {status!r}")
         self.entries.append(LedgerEntry(owner, period, status, reason,
                                         datetime.now(UTC).isoformat(timespec="seconds")))

@@ -85,6 +85,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "en": "Scan failed ({error}); the next scan skips what was already processed. See the log."},
     "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
+    "job.locked": {
+        "nl": "Er loopt al een scan, opruimoverzicht of rapport op deze database (pid {pid} op {host}, sinds {since}); {job} wacht tot die klaar is: probeer het straks opnieuw.",
+        "en": "A scan, digest or report is already running on this database (pid {pid} on {host}, since {since}); {job} waits for it to finish: try again later.",
+    },
     "scan.locked": {
         "nl": "Er loopt al een scan op deze database (pid {pid} op {host}, sinds {since}). Wacht tot die klaar is.",
         "en": "A scan is already running on this database (pid {pid} on {host}, since {since}). Wait for it to finish.",

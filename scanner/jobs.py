@@ -7,12 +7,13 @@ Dutch-first summary through ``echo`` and returns an exit code, so the same funct
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -133,14 +134,47 @@ def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
 
 def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool = False,
                echo: Echo = print, now: datetime | None = None) -> int:
-    """Render every teacher's digest and deliver it (outbox without mail settings)."""
+    """Render every teacher's digest and deliver it (outbox without mail settings), under the
+    database lock."""
+    from scanner.store import Store
+
+    store = Store(settings.database_url)
+    with _database_lock(store, "digest", echo) as locked:
+        if locked:
+            return ExitCode.LOCKED
+        return _digest(settings, store, period=period, dry_run=dry_run, echo=echo, now=now)
+
+
+def _database_lock(store: Any, job: str, echo: Echo) -> contextlib.AbstractContextManager[bool]:
+    """The scan's lock, for digests and reports too: one job at a time writes or reads the
+    store as a whole (two digests at once sent 23 mails to 12 teachers; a report in the middle
+    of a scan counts half a night). Yields True when another run holds it (and says so)."""
+    from scanner.store.lock import LockedError, acquire
+
+    @contextlib.contextmanager
+    def held() -> Iterator[bool]:
+        try:
+            lock = acquire(store, "scan")
+        except LockedError as exc:
+            echo(t("job.locked", job=job, pid=exc.pid, host=exc.host,
+                   since=exc.since.isoformat(timespec="seconds")))
+            yield True
+            return
+        try:
+            yield False
+        finally:
+            lock.release()
+
+    return held()
+
+
+def _digest(settings: Settings, store: Any, *, period: str | None, dry_run: bool, echo: Echo,
+            now: datetime | None) -> int:
     from reports.delivery import OutboxTransport, Transport, deliver_digests
     from scanner.outgoing import open_transport
     from scanner.reporting import teacher_digests
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
 
-    store = Store(settings.database_url)
     recompute_retention(store, settings, today=now)
     digests = teacher_digests(store, settings, now=now)
     period = period or iso_week((now or datetime.now(UTC)).date())
@@ -165,14 +199,23 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
 
 def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = print,
                now: datetime | None = None) -> int:
-    """Write the FG statistics and the IT run report of the latest scan."""
+    """Write the FG statistics and the IT run report of the latest scan, under the database
+    lock."""
+    from scanner.store import Store
+
+    store = Store(settings.database_url)
+    with _database_lock(store, "report", echo) as locked:
+        if locked:
+            return ExitCode.LOCKED
+        return _report(settings, store, out_dir=out_dir, echo=echo, now=now)
+
+
+def _report(settings: Settings, store: Any, *, out_dir: Path | None, echo: Echo, now: datetime | None) -> int:
     from reports.fg import build_fg_report
     from reports.run_report import render_run_report
     from scanner.reporting import fg_frames, run_report_data
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
 
-    store = Store(settings.database_url)
     recompute_retention(store, settings, today=now)
     target = out_dir or settings.report_dir
     target.mkdir(parents=True, exist_ok=True)

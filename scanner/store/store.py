@@ -748,13 +748,15 @@ class Store:
 
     def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
         with self.engine.begin() as conn:
-            row = conn.execute(select(s.deliveries.c.attempts).where(
+            row = conn.execute(select(s.deliveries.c.attempts, s.deliveries.c.status).where(
                 s.deliveries.c.owner == owner, s.deliveries.c.period == period)).first()
             values = dict(status=status, reason=(reason or None) and reason[:2000], updated_at=utcnow())
             if row:
+                # "sending" opens an attempt; the "sent" or "failed" that closes it is the same one.
+                closes = row.status == "sending" and status in ("sent", "failed")
                 conn.execute(update(s.deliveries).where(and_(
                     s.deliveries.c.owner == owner, s.deliveries.c.period == period)).values(
-                    attempts=row.attempts + 1, **values))
+                    attempts=row.attempts + (0 if closes else 1), **values))
             else:
                 conn.execute(insert(s.deliveries).values(owner=owner, period=period, attempts=1, **values))
 

@@ -20,6 +20,7 @@ from reports.delivery import (
     SmtpTransport,
     deliver_digests,
 )
+from reports.digest import digest_message_id
 from reports.ledger import InMemoryLedger, JsonFileLedger
 from reports.ratelimit import TokenBucket
 from reports.settings import DeliverySettings
@@ -100,7 +101,8 @@ def test_smtp_delivery_over_starttls_with_auth(smtp: SmtpServer, smtp_settings: 
     html = messages[0].get_body(("html",)).get_content()
     assert "Gezondheid" in html and "Onderwerp 1" in html
     assert [(e.owner, e.status) for e in ledger.entries] == [
-        ("jansen@school.nl", "sent"), ("de.vries@school.nl", "sent")]
+        ("jansen@school.nl", "sending"), ("jansen@school.nl", "sent"),
+        ("de.vries@school.nl", "sending"), ("de.vries@school.nl", "sent")]
 
     again = by_smtp(_teachers(), smtp_settings, ledger, PERIOD)
     assert again.sent == [] and again.already_sent == ["jansen@school.nl", "de.vries@school.nl"]
@@ -127,7 +129,8 @@ def test_refused_send_is_recorded_failed_and_retried(smtp: SmtpServer, smtp_sett
     third = by_smtp(_teachers()[:1], smtp_settings, ledger, PERIOD)
     assert third.already_sent == ["jansen@school.nl"]
     assert len(smtp.handler.received) == 1
-    assert [e.status for e in ledger.attempts("jansen@school.nl", PERIOD)] == ["failed", "sent"]
+    assert [e.status for e in ledger.attempts("jansen@school.nl", PERIOD)] == [
+        "sending", "failed", "sending", "sent"]
 
 
 @pytest.mark.service
@@ -294,3 +297,43 @@ def test_bad_digests_fail_alone(tmp_path: Path) -> None:
     assert summary.failed["x@school.nl\r\nBcc: iedereen@school.nl"].startswith("invalid_address")
     assert summary.failed["fries@school.nl"].startswith("render_failed")
     assert [f.name for f in tmp_path.glob("*.eml")] == ["2026-W48_jansen@school.nl.eml"]
+
+
+class _DiesAfterHandingOver:
+    """A transport whose process dies right after the server took the mail, before the
+    ledger could say "sent" (kill -9 between the two): the mail arrived, the record says
+    "sending"."""
+
+    name = "dies"
+
+    def __init__(self, received: list, die: bool) -> None:
+        self.received, self.die = received, die
+
+    def send(self, message, recipient: str) -> None:
+        self.received.append(message)
+        if self.die:
+            raise KeyboardInterrupt  # not an error the batch handles: the run is gone
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_send_cut_off_before_it_was_recorded_goes_again_with_the_same_message_id(tmp_path: Path) -> None:
+    ledger = InMemoryLedger()
+    settings = DeliverySettings(sender="privacy@school.nl", rate_per_minute=6000)
+    received: list = []
+    teacher = [digest([item(1)], owner="jansen@school.nl")]
+    with pytest.raises(KeyboardInterrupt):
+        deliver_digests(teacher, settings, ledger, PERIOD, clock=FakeClock(),
+                        open_transport=lambda: _DiesAfterHandingOver(received, die=True))
+    assert [e.status for e in ledger.entries] == ["sending"]  # recorded before handing over
+    again = deliver_digests(teacher, settings, ledger, PERIOD, clock=FakeClock(),
+                            open_transport=lambda: _DiesAfterHandingOver(received, die=False))
+    assert again.sent == ["jansen@school.nl"]
+    first, second = (m["Message-ID"] for m in received)
+    assert first == second  # the receiving side can recognise the repeat
+    assert "jansen" not in first and PERIOD in first
+    assert digest_message_id("jansen@school.nl", "2026-W49", "school.nl") != first  # a new week, a new mail
+    third = deliver_digests(teacher, settings, ledger, PERIOD, clock=FakeClock(),
+                            open_transport=lambda: _DiesAfterHandingOver(received, die=False))
+    assert third.already_sent == ["jansen@school.nl"] and len(received) == 2

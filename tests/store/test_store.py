@@ -79,16 +79,16 @@ def test_a_failed_read_keeps_the_last_good_analysis(store):
     saved = store.save_results(run2, [failed], source_kind="maildir", department=None)
     assert saved.stale == {ident}
     row = store.item(ident)
-    assert row["student_data"] and row["categories"] == ["identificatie"] and row["content_hash"] == "abc"
-    assert row["stale"] and row["attempts"] == 1 and row["last_error"] == "access_denied"
-    assert row["folder"] == "Archief" and row["change_key"] == "c2" and row["analysed_run"] == run
+    assert row.student_data and row.categories == ("identificatie",) and row.content_hash == "abc"
+    assert row.stale and row.attempts == 1 and row.last_error == "access_denied"
+    assert row.folder == "Archief" and row.change_key == "c2" and row.analysed_run == run
     assert len(store.findings_of(ident)) == 2
     assert store.stale_count() == {"s": 1}
     # The retry is queued with the kept hash, so the same bytes keep the findings cheaply.
     assert [r.stored_hash for r in store.retry_candidates("s", "u", 5)] == ["abc"]
     store.touch_items(run2, [ref(change="c2")], refresh_change_key=True)
     row = store.item(ident)
-    assert not row["stale"] and row["attempts"] == 0 and row["last_error"] is None
+    assert not row.stale and row.attempts == 0 and row.last_error is None
 
 
 def test_close_unseen_and_gone_record_deletion(store):
@@ -120,6 +120,13 @@ def test_delivery_ledger(store):
     store.record("d@s.nl", "2026-W47", "sent", None)
     assert store.already_sent("d@s.nl", "2026-W47")
     assert store.deliveries("2026-W47")[0]["attempts"] == 2
+    # before and after sending: one attempt; a "sending" left by a dead run is not "sent"
+    store.record("e@s.nl", "2026-W47", "sending", None)
+    assert not store.already_sent("e@s.nl", "2026-W47")
+    store.record("e@s.nl", "2026-W47", "sending", None)
+    store.record("e@s.nl", "2026-W47", "sent", None)
+    assert store.already_sent("e@s.nl", "2026-W47")
+    assert {d["owner"]: d["attempts"] for d in store.deliveries("2026-W47")}["e@s.nl"] == 2
 
 
 def test_no_value_columns_exist(store):
@@ -157,5 +164,5 @@ def test_stored_item_follows_the_items_table(store):
     row = store.item(item_id("s", "k1"))
     assert row.item_date.tzinfo is not None and row.analysed_at.tzinfo is not None
     assert isinstance(row.labels, tuple) and isinstance(row.categories, tuple)
-    assert row.ref().item_key == "k1" and row.ref().title == ""
+    assert row.ref().item_key == "k1" and row.ref().title == row.title  # the stored (masked) title
     assert list(store.iter_items()) == [row]
