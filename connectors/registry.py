@@ -23,6 +23,7 @@ CONNECTORS: dict[str, str] = {
     "ews": "connectors.ews:EwsConnector",
     "imap": "connectors.imap:ImapConnector",
     "smb": "connectors.smb:SmbConnector",
+    "google_mail": "connectors.google.mail:GoogleMailConnector",
 }
 
 
