@@ -82,6 +82,7 @@ class Fault:
     pattern: re.Pattern[str]
     times: int
     retry_after: str | None = None
+    query: re.Pattern[str] | None = None
 
 
 class _Drop(Exception):
@@ -224,14 +225,19 @@ class FakeGoogle:
 
     # -- faults and log ---------------------------------------------------------------------
 
-    def inject(self, kind: str, pattern: str, times: int = 1, retry_after: str | None = None) -> None:
-        """``kind``: 429, 403rate, 403user, 500, 503, drop."""
-        self.faults.append(Fault(kind, re.compile(pattern), times, retry_after))
+    def inject(self, kind: str, pattern: str, times: int = 1, retry_after: str | None = None,
+               query: str | None = None) -> None:
+        """``kind``: 429, 403rate, 403user, 500, 503, drop; ``pattern`` matches the path,
+        ``query`` (optional) the query string."""
+        self.faults.append(Fault(kind, re.compile(pattern), times, retry_after,
+                                 re.compile(query) if query else None))
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, query: str = "") -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.times > 0 and fault.pattern.search(path):
+                if fault.times > 0 and fault.pattern.search(path) and (
+                    fault.query is None or fault.query.search(query)
+                ):
                     fault.times -= 1
                     return fault
         return None
@@ -331,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             subject, scopes = self._auth()
             fake.requests.append((method, path, parts.query, subject))
-            fault = fake.take_fault(path)
+            fault = fake.take_fault(path, parts.query)
             if fault is not None:
                 self._fault(fault)
                 return
