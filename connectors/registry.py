@@ -24,6 +24,7 @@ CONNECTORS: dict[str, str] = {
     "imap": "connectors.imap:ImapConnector",
     "smb": "connectors.smb:SmbConnector",
     "google_mail": "connectors.google.mail:GoogleMailConnector",
+    "google_drive": "connectors.google.drive:GoogleDriveConnector",
 }
 
 

@@ -41,6 +41,9 @@ RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaEx
 ``dailyLimitExceeded`` is not among them: waiting minutes does not bring a day's quota back."""
 
 APIS: dict[str, str] = {"gmail": "v1", "drive": "v3", "admin": "directory_v1"}
+SERVICE_PATHS: dict[str, str] = {"gmail": "", "drive": "drive/v3/", "admin": ""}
+"""Each API's ``servicePath`` in its shipped discovery document: ``api_endpoint`` replaces the
+whole base URL (root and service path), so the service path is put back after the root."""
 
 
 class GoogleError(Exception):
@@ -177,7 +180,8 @@ class GoogleApi:
                 ca_certs=str(self.config.ca_file) if self.config.ca_file else None,
             )
             authed = AuthorizedHttp(self.credentials(subject, scopes), http=http)
-            options = {"api_endpoint": self.config.api_endpoint} if self.config.api_endpoint else None
+            root = self.config.api_endpoint
+            options = {"api_endpoint": root.rstrip("/") + "/" + SERVICE_PATHS[api]} if root else None
             services[key] = build(
                 api, APIS[api], http=authed, static_discovery=True, cache_discovery=False,
                 client_options=options,

@@ -108,7 +108,7 @@ class FakeGoogle:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, str, str]] = []
         self.token_requests = 0
-        self.drive: Any = None  # set by the Drive part (tests.services.fake_google_drive)
+        self.drive = FakeDrive(self)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -345,7 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, self._gmail(path[len("/gmail/v1/users/"):], query, subject, scopes))
             elif path.startswith("/admin/directory/v1/"):
                 self._send(200, self._directory(path[len("/admin/directory/v1/"):], query, subject, scopes))
-            elif path.startswith(("/drive/v3/", "/download/")) and fake.drive is not None:
+            elif path.startswith("/drive/v3/"):
                 status, data, content_type = fake.drive.handle(method, path, query, subject, scopes)
                 self._send(status, data, content_type=content_type)
             else:
@@ -508,3 +508,240 @@ class _Handler(BaseHTTPRequestHandler):
                 answer["nextPageToken"] = token
             return answer
         raise not_found()
+
+
+# -- Drive API v3 -----------------------------------------------------------------------------
+
+FOLDER_MIME = "application/vnd.google-apps.folder"
+EXPORT_LIMIT = 10 * 1024 * 1024
+"""files.export refuses larger results with 403 exportSizeLimitExceeded (Drive API docs)."""
+EXPORTS = {
+    "application/vnd.google-apps.document": {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/pdf", "text/plain"},
+    "application/vnd.google-apps.spreadsheet": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf", "text/csv"},
+    "application/vnd.google-apps.presentation": {
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/pdf"},
+}
+
+
+@dataclass
+class DFile:
+    id: str
+    name: str
+    mime: str
+    parent: str
+    owner: str | None
+    drive_id: str | None
+    content: bytes = b""
+    version: int = 1
+    modified: str = "2021-03-02T08:00:00.000Z"
+    trashed: bool = False
+    export_size: int | None = None
+    """Size of the exported file of a native Google file (default: len(content))."""
+
+
+class FakeDrive:
+    """Files in My Drive of users and in shared drives, with a change log."""
+
+    def __init__(self, fake: FakeGoogle) -> None:
+        self.fake = fake
+        self.files: dict[str, DFile] = {}
+        self.shared: dict[str, tuple[str, set[str]]] = {}  # drive id -> (name, members)
+        self.roots: dict[str, str] = {}  # user -> root folder id
+        self.changes: list[tuple[int, str]] = []  # (change number, file id)
+        self.forbidden: set[tuple[str, str]] = set()  # (subject, drive id) answering 403
+        self._clock = itertools.count(1)
+
+    def _touch(self, item: DFile) -> None:
+        n = next(self._clock)
+        item.version += 1
+        item.modified = f"2021-04-{1 + n % 27:02d}T08:{n % 60:02d}:00.000Z"
+        self.changes.append((len(self.changes) + 1, item.id))
+
+    def root(self, owner: str) -> str:
+        if owner not in self.roots:
+            self.roots[owner] = "0A" + self.fake.next_id()
+            self.files[self.roots[owner]] = DFile(self.roots[owner], "My Drive", FOLDER_MIME, "", owner, None)
+        return self.roots[owner]
+
+    def add_shared_drive(self, drive_id: str, name: str, members: set[str]) -> None:
+        self.shared[drive_id] = (name, {m.lower() for m in members})
+        self.files[drive_id] = DFile(drive_id, name, FOLDER_MIME, "", None, drive_id)
+
+    def folder(self, path: str, owner: str | None = None, drive_id: str | None = None) -> str:
+        with self.fake._lock:
+            parent = drive_id if drive_id else self.root(owner or "")
+            for name in [p for p in path.split("/") if p]:
+                found = next((f for f in self.files.values() if f.parent == parent and f.name == name
+                              and f.mime == FOLDER_MIME and not f.trashed), None)
+                if found is None:
+                    found = DFile(self.fake.next_id(), name, FOLDER_MIME, parent, owner, drive_id)
+                    self.files[found.id] = found
+                    self._touch(found)
+                parent = found.id
+            return parent
+
+    def add_file(self, path: str, content: bytes = b"", *, owner: str | None = None, drive_id: str | None = None,
+                 mime: str = "text/plain", export_size: int | None = None) -> DFile:
+        with self.fake._lock:
+            folder, _, name = path.rpartition("/")
+            parent = self.folder(folder, owner, drive_id)
+            item = DFile(self.fake.next_id(), name, mime, parent, None if drive_id else owner, drive_id,
+                         content, export_size=export_size)
+            self.files[item.id] = item
+            self._touch(item)
+            return item
+
+    def modify(self, file_id: str, content: bytes) -> None:
+        with self.fake._lock:
+            self.files[file_id].content = content
+            self._touch(self.files[file_id])
+
+    def trash(self, file_id: str) -> None:
+        with self.fake._lock:
+            self.files[file_id].trashed = True
+            self._touch(self.files[file_id])
+
+    def delete(self, file_id: str) -> None:
+        with self.fake._lock:
+            item = self.files[file_id]
+            item.trashed = True
+            item.mime = "deleted"
+            self.changes.append((len(self.changes) + 1, item.id))
+
+    # -- protocol ---------------------------------------------------------------------------
+
+    def _resource(self, item: DFile, subject: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": "drive#file", "id": item.id, "name": item.name, "mimeType": item.mime,
+            "parents": [item.parent] if item.parent else [], "trashed": item.trashed,
+            "modifiedTime": item.modified, "version": str(item.version),
+            "webViewLink": f"https://drive.google.com/file/d/{item.id}/view?usp=drivesdk",
+            "ownedByMe": item.owner == subject,
+        }
+        if item.owner:
+            data["owners"] = [{"emailAddress": item.owner, "kind": "drive#user"}]
+        if item.drive_id:
+            data["driveId"] = item.drive_id
+        if not item.mime.startswith("application/vnd.google-apps."):
+            import hashlib
+
+            data["md5Checksum"] = hashlib.md5(item.content).hexdigest()
+            data["size"] = str(len(item.content))
+        return data
+
+    def _visible(self, item: DFile, subject: str, drive_id: str | None) -> bool:
+        if item.mime == "deleted" or item.id in self.shared or item.id in self.roots.values():
+            return False
+        if drive_id:
+            return item.drive_id == drive_id
+        return item.drive_id is None and item.owner == subject
+
+    def _check_drive(self, drive_id: str | None, subject: str) -> None:
+        if not drive_id:
+            return
+        if (subject, drive_id) in self.forbidden:
+            raise HttpAnswer(403, gerror(403, "insufficientFilePermissions",
+                                         "The user does not have sufficient permissions for this file.",
+                                         "PERMISSION_DENIED"))
+        if drive_id not in self.shared or subject not in self.shared[drive_id][1]:
+            raise not_found(f"Shared drive not found: {drive_id}")
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], subject: str,
+               scopes: set[str]) -> tuple[int, dict[str, Any] | bytes, str]:
+        if "https://www.googleapis.com/auth/drive.readonly" not in scopes:
+            raise HttpAnswer(403, gerror(403, "insufficientPermissions", "Insufficient Permission",
+                                         "PERMISSION_DENIED"))
+        one = query.get
+        drive_id = one("driveId", [None])[0]
+        with self.fake._lock:
+            if path == "/drive/v3/changes/startPageToken":
+                self._check_drive(drive_id, subject)
+                return 200, {"kind": "drive#startPageToken", "startPageToken": str(len(self.changes) + 1)}, JSON
+            if path == "/drive/v3/changes":
+                self._check_drive(drive_id, subject)
+                if drive_id and one("supportsAllDrives", ["false"])[0] != "true":
+                    raise HttpAnswer(400, gerror(400, "invalid", "supportsAllDrives required", "INVALID_ARGUMENT"))
+                token = one("pageToken", [""])[0]
+                if not token.isdigit() or int(token) < 1:
+                    raise HttpAnswer(400, gerror(400, "invalid", "Invalid Value", "INVALID_ARGUMENT"))
+                size = min(int(one("pageSize", ["100"])[0]), 1000)
+                start = int(token)
+                rows = []
+                last = start
+                latest: dict[str, int] = {}
+                for number, file_id in self.changes:
+                    latest[file_id] = number
+                for number, file_id in self.changes[start - 1:]:
+                    last = number + 1
+                    if latest[file_id] != number:
+                        continue  # Drive lists a file once, with its latest state
+                    item = self.files[file_id]
+                    if drive_id and item.drive_id != drive_id or not drive_id and item.drive_id is not None:
+                        continue
+                    if not drive_id and item.owner != subject:
+                        continue
+                    change: dict[str, Any] = {"kind": "drive#change", "changeType": "file", "fileId": file_id,
+                                              "time": item.modified, "removed": item.mime == "deleted"}
+                    if item.mime != "deleted":
+                        change["file"] = self._resource(item, subject)
+                    rows.append(change)
+                    if len(rows) == size:
+                        break
+                answer: dict[str, Any] = {"kind": "drive#changeList", "changes": rows}
+                if last <= len(self.changes) and len(rows) == size:
+                    answer["nextPageToken"] = str(last)
+                else:
+                    answer["newStartPageToken"] = str(len(self.changes) + 1)
+                return 200, answer, JSON
+            if path == "/drive/v3/files":
+                corpora = one("corpora", ["user"])[0]
+                if corpora == "drive":
+                    self._check_drive(drive_id, subject)
+                    if one("includeItemsFromAllDrives", ["false"])[0] != "true":
+                        raise HttpAnswer(400, gerror(400, "invalid", "includeItemsFromAllDrives required",
+                                                     "INVALID_ARGUMENT"))
+                q = one("q", [""])[0]
+                items = [f for f in self.files.values() if self._visible(f, subject, drive_id if corpora == "drive"
+                                                                         else None)]
+                if "trashed = false" in q:
+                    items = [f for f in items if not f.trashed]
+                page, token2 = _page_size(items, query)
+                answer = {"kind": "drive#fileList", "files": [self._resource(f, subject) for f in page]}
+                if token2:
+                    answer["nextPageToken"] = token2
+                return 200, answer, JSON
+            match = re.fullmatch(r"/drive/v3/files/([^/]+)(/export)?", path)
+            if match:
+                item = self.files.get(match.group(1))
+                members = self.shared.get(item.drive_id or "", ("", set()))[1] if item else set()
+                if item is None or item.mime == "deleted" or not (item.owner == subject or subject in members):
+                    raise not_found(f"File not found: {match.group(1)}.")
+                if match.group(2):
+                    wanted = one("mimeType", [""])[0]
+                    if wanted not in EXPORTS.get(item.mime, set()):
+                        raise HttpAnswer(403, gerror(403, "fileNotExportable", "Export only supports Docs Editors "
+                                                     "files.", "PERMISSION_DENIED"))
+                    size = item.export_size if item.export_size is not None else len(item.content)
+                    if size > EXPORT_LIMIT:
+                        raise HttpAnswer(403, gerror(403, "exportSizeLimitExceeded",
+                                                     "This file is too large to be exported.", "PERMISSION_DENIED"))
+                    return 200, item.content, wanted
+                if one("alt", [""])[0] == "media":
+                    if item.mime.startswith("application/vnd.google-apps."):
+                        raise HttpAnswer(403, gerror(403, "fileNotDownloadable", "Only files with binary content "
+                                                     "can be downloaded. Use Export with Docs Editors files.",
+                                                     "PERMISSION_DENIED"))
+                    return 200, item.content, item.mime
+                return 200, self._resource(item, subject), JSON
+        raise not_found()
+
+
+JSON = "application/json; charset=UTF-8"
+
+
+def _page_size(items: list[Any], query: dict[str, list[str]]) -> tuple[list[Any], str | None]:
+    size = min(int(query.get("pageSize", ["100"])[0]), 1000)
+    start = int(query.get("pageToken", ["0"])[0] or 0)
+    return items[start:start + size], (str(start + size) if start + size < len(items) else None)

@@ -118,3 +118,14 @@ def crawl_all(connector: Any, cursors: dict[str, str | None] | None = None) -> C
         result.events[unit.key] = events[:-1]
         result.cursors[unit.key] = events[-1].value
     return result
+
+
+def drive_connector(fake: FakeGoogle, key_file: Path, clock: FakeClock, context: ConnectorContext | None = None,
+                    **overrides: Any) -> Any:
+    from connectors.google.config import GoogleDriveConfig
+    from connectors.google.drive import GoogleDriveConnector
+
+    settings = {"name": "gdrive", "kind": "google_drive", **connection(fake, key_file), **overrides}
+    config = GoogleDriveConfig(**settings)
+    return GoogleDriveConnector(config, context, api=GoogleApi(config, sleep=clock.sleep, clock=clock.time,
+                                                              rng=lambda: 0.5))
