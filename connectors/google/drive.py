@@ -265,14 +265,28 @@ class GoogleDriveConnector(Connector):
 
     # -- content --------------------------------------------------------------------------------
 
+    def _where(self, ref: ItemRef) -> tuple[str, str]:
+        """(user to act as, MIME type) of an item. The locator holds both when the item comes
+        from this run's listing; a ref rebuilt from the store (the retry queue) has none, so the
+        user follows from the unit and the type is asked (one small ``files.get``)."""
+        where = json.loads(ref.locator) if ref.locator else {}
+        if where.get("as") and where.get("mime"):
+            return str(where["as"]), str(where["mime"])
+        try:
+            user = self._target(Unit(key=ref.unit_key, label=ref.unit_key))[0] if ref.unit_key else ""
+        except SourceError:
+            user = ""
+        user = user or ref.owner
+        item = self.api.call("drive", user, SCOPES, lambda s: s.files().get(
+            fileId=ref.item_key, supportsAllDrives=True, fields="id,mimeType"))
+        return user, str(item.get("mimeType") or "")
+
     def fetch(self, ref: ItemRef) -> Fetched:
-        where = json.loads(ref.locator or "{}")
-        user = str(where.get("as") or ref.owner)
-        mime = str(where.get("mime") or "")
         limit = self.context.max_item_bytes
         if ref.size is not None and ref.size > limit:
             raise _too_large(limit)
         try:
+            user, mime = self._where(ref)
             if mime in EXPORTS:
                 target, _ = EXPORTS[mime]
                 data = self.api.call("drive", user, SCOPES, lambda s: s.files().export(
