@@ -81,6 +81,8 @@ class GoogleDriveConnector(Connector):
         self._api = api
         self._names: dict[str, tuple[str, str]] = {}
         """folder id -> (name, parent id), learnt from listings and lookups."""
+        self._roots: set[str] = set()
+        """Ids of roots (My Drive, a shared drive) and of folders we may not read: paths stop there."""
 
     @property
     def api(self) -> GoogleApi:
@@ -216,14 +218,18 @@ class GoogleDriveConnector(Connector):
         """The folder path of ``parent`` (names joined by '/'), looking unknown folders up."""
         names: list[str] = []
         seen: set[str] = set()
-        while parent and parent not in seen and len(names) < 64:
+        while parent and parent not in seen and parent not in self._roots and len(names) < 64:
             seen.add(parent)
             if parent not in self._names:
                 try:
                     folder = self.api.call("drive", user, SCOPES, partial(_folder_request, parent))
-                except GoogleError:
-                    break  # a folder of someone else we may not see: the path starts below it
+                except GoogleError as exc:
+                    if exc.status not in (403, 404) or exc.throttled:
+                        raise  # a wrong path would be stored: the unit fails and is read again
+                    self._roots.add(parent)  # someone else's folder: the path starts below it
+                    break
                 if not folder.get("parents"):
+                    self._roots.add(parent)
                     break  # My Drive's or the shared drive's root
                 self._learn(folder)
             name, parent = self._names[parent]

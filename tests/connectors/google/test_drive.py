@@ -43,6 +43,8 @@ def test_full_listing_of_my_drive_and_a_shared_drive(fake, key_file, clock) -> N
     assert doc.link == f"https://drive.google.com/file/d/{files['doc'].id}/view?usp=drivesdk"
     assert refs[files["list"].id].change_key == __import__("hashlib").md5(files["list"].content).hexdigest()
     assert refs[files["zorg"].id].unit_key == "gedeeld:Zorg" and refs[files["zorg"].id].folder == "2020"
+    # folder paths come from the listing; only the two roots are looked up, once each
+    assert len(fake.logged(r"^/drive/v3/files/[^/]+$")) == 2
     queries = [q for _, _, q, _ in fake.logged(r"^/drive/v3/files$")]
     assert any("corpora=drive" in q and "includeItemsFromAllDrives=true" in q and "supportsAllDrives=true" in q
                for q in queries)
