@@ -23,6 +23,8 @@ CONNECTORS: dict[str, str] = {
     "ews": "connectors.ews:EwsConnector",
     "imap": "connectors.imap:ImapConnector",
     "smb": "connectors.smb:SmbConnector",
+    "google_mail": "connectors.google.mail:GoogleMailConnector",
+    "google_drive": "connectors.google.drive:GoogleDriveConnector",
 }
 
 
