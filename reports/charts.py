@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-COLOURS = {"verlopen": "#b42318", "binnenkort": "#dc6803", "ok": "#12b76a", "actief": "#155e75",
-           "present": "#155e75"}
+from scanner.core.model import ItemState, RetentionStatus
+
+COLOURS = {RetentionStatus.OVERDUE.value: "#b42318", RetentionStatus.DUE_SOON.value: "#dc6803",
+           RetentionStatus.OK.value: "#12b76a", ItemState.ACTIVE.value: "#155e75", "present": "#155e75"}
 _FONT = "font-family=\"Segoe UI, Arial, sans-serif\""
 
 

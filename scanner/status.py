@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.config import Settings
+from scanner.core.model import RetentionStatus
 
 STALE_AFTER = timedelta(days=2)
 SERVICE_SILENT_AFTER = timedelta(minutes=5)  # the service's lock heartbeat comes every minute
@@ -194,8 +195,9 @@ def format_status(status: dict[str, Any]) -> str:
     size = status["database_bytes"]
     lines.append(f"Database: {size / 1e6:.1f} MB" if size is not None else "Database: ?")
     retention = status["retention"]
-    lines.append(f"Bewaartermijn / retention: {retention.get('verlopen', 0)} verlopen, "
-                 f"{retention.get('binnenkort', 0)} binnenkort, {retention.get('ok', 0)} ok")
+    overdue, soon, ok = (retention.get(s.value, 0) for s in
+                         (RetentionStatus.OVERDUE, RetentionStatus.DUE_SOON, RetentionStatus.OK))
+    lines.append(f"Bewaartermijn / retention: {overdue} verlopen, {soon} binnenkort, {ok} ok")
     for warning in status["warnings"]:
         lines.append(f"LET OP / WARNING: {warning}")
     return "\n".join(lines)
