@@ -12,13 +12,19 @@ Closed items are left out on purpose: a clean store never saw what was deleted b
 started, so "nothing active that is gone" is checked by the active sets being equal, and
 "nothing closed that exists" by the same equality (an existing item is active in the clean
 store, so it must be active in the other).
+
+:func:`assert_stores_converged` is the whole check for tests that hold two stores (or their
+database URLs): with ``deleted_meanwhile`` false the closed items must match too (nothing was
+deleted, so the faulted store may have closed nothing the clean one did not); with it true the
+faulted store may hold more than the clean one, but only closed items (what was deleted between
+the runs, which a clean run never saw).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 ITEM_FIELDS = (
     "source", "item_key", "unit_key", "kind", "owner", "department", "folder", "title", "link", "size",
@@ -38,11 +44,22 @@ def _plain(value: Any) -> Any:
 
 
 def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
-    """Canonical dump of a store: (source, item_key) -> item fields and sorted findings."""
+    """Canonical dump of a store (a :class:`scanner.store.Store` or a database URL):
+    (source, item_key) -> item fields and sorted findings."""
+    if isinstance(store, str):
+        engine = create_engine(store)
+        try:
+            return _snapshot(engine, include_closed)
+        finally:
+            engine.dispose()
+    return _snapshot(store.engine, include_closed)
+
+
+def _snapshot(engine: Any, include_closed: bool) -> dict[tuple[str, str], dict[str, Any]]:
     from scanner.store import schema as s
 
     items: dict[tuple[str, str], dict[str, Any]] = {}
-    with store.engine.connect() as conn:
+    with engine.connect() as conn:
         query = select(s.items)
         if not include_closed:
             query = query.where(s.items.c.state == "actief")
@@ -80,3 +97,21 @@ def assert_converged(actual: dict, expected: dict) -> None:
     for key, fields in list(differing.items())[:10]:
         problems.append(f"{key}: " + ", ".join(f"{n}={a!r} (clean: {b!r})" for n, (a, b) in fields.items()))
     assert not problems, "stores differ:\n  " + "\n  ".join(problems)
+
+
+def states(store: Any) -> dict[tuple[str, str], str]:
+    """(source, item_key) -> state of every item, closed ones included."""
+    return {key: item["state"] for key, item in store_snapshot(store, include_closed=True).items()}
+
+
+def assert_stores_converged(actual: Any, clean: Any, *, deleted_meanwhile: bool = False) -> None:
+    """Two stores (or database URLs) hold the same knowledge; see the module docstring for
+    what ``deleted_meanwhile`` allows."""
+    if not deleted_meanwhile:
+        assert_converged(store_snapshot(actual, include_closed=True), store_snapshot(clean, include_closed=True))
+        return
+    everything = store_snapshot(actual, include_closed=True)
+    expected = store_snapshot(clean)
+    assert_converged({k: v for k, v in everything.items() if v["state"] == "actief"}, expected)
+    beyond = {key: item["state"] for key, item in everything.items() if key not in expected}
+    assert all(state == "opgeruimd" for state in beyond.values()), f"not closed, not in the clean store: {beyond}"

@@ -27,41 +27,12 @@ from sqlalchemy import create_engine, text
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
 from scanner.store import Store
+from tests.convergence import assert_stores_converged, states
 from tests.permissions import permissions_apply
+from tests.services.stored import item_count
 
 BSN = "111222333"  # passes the 11-proef; fictional
 KINDS = ("folder", "eml", "maildir", "mbox")
-
-
-# --- the convergence check (G1 writes the shared tests/convergence.py; this is the local one) ---
-
-def store_snapshot(url: str) -> dict[str, tuple]:
-    """Everything a report reads about each item, keyed by (source, item key), without the
-    timestamps and run ids that differ between any two stores."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            items = conn.execute(text(
-                "select id, source, item_key, state, change_key, content_hash, student_data, "
-                "categories, retention_status, due_date, owner, folder from items")).all()
-            findings = conn.execute(text(
-                "select item_id, entity, part, masked, value_hash, category from findings")).all()
-    finally:
-        engine.dispose()
-    by_item: dict[str, list] = {}
-    for row in findings:
-        by_item.setdefault(row[0], []).append(tuple(row[1:]))
-    return {(row.source, row.item_key): (row.state, row.change_key, row.content_hash, row.student_data,
-                                         str(row.categories), row.retention_status, str(row.due_date),
-                                         row.owner, row.folder, tuple(sorted(by_item.get(row.id, []))))
-            for row in items}
-
-
-def assert_converged(actual_url: str, reference_url: str) -> None:
-    actual, expected = store_snapshot(actual_url), store_snapshot(reference_url)
-    assert set(actual) == set(expected), (sorted(set(actual) ^ set(expected)))
-    different = {key: (actual[key], expected[key]) for key in actual if actual[key] != expected[key]}
-    assert not different, different
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -150,10 +121,6 @@ def scan(settings) -> tuple[object, list[dict]]:
         store.close()
 
 
-def states(url: str) -> dict[str, str]:
-    return {key[1]: value[0] for key, value in store_snapshot(url).items()}
-
-
 @pytest.fixture
 def secret(tmp_path: Path) -> Path:
     path = tmp_path / "hmac.key"
@@ -240,7 +207,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(tmp_path, se
     assert not errors
     reference = configure(tmp_path, "reference", source)
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
+    assert_stores_converged(faulted.database_url, reference.database_url)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -307,7 +274,7 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(tmp_path, secret, kind)
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 300
         while process.poll() is None and time.monotonic() < deadline:
-            if _items(faulted.database_url) >= 5:
+            if item_count(faulted.database_url) >= 5:
                 process.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.02)
@@ -315,25 +282,14 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(tmp_path, secret, kind)
     finally:
         nested.chmod(0o755)
     assert process.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
-    assert _items(faulted.database_url) < 43, "killed too late to test a resume"
+    assert item_count(faulted.database_url) < 43, "killed too late to test a resume"
     # The resumed run is the same run: it keeps the blind spot the killed attempt reported.
     summary, _ = scan(faulted)
     assert summary.status == "completed"
     reference = configure(tmp_path, "reference", source)
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
+    assert_stores_converged(faulted.database_url, reference.database_url)
     assert set(states(faulted.database_url).values()) == {"actief"}
-
-
-def _items(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
-    except Exception:  # noqa: BLE001 - the schema may not exist yet
-        return 0
-    finally:
-        engine.dispose()
 
 
 def test_helpers_see_a_difference(tmp_path, secret):
@@ -349,4 +305,4 @@ def test_helpers_see_a_difference(tmp_path, secret):
         conn.execute(text("update items set state = 'opgeruimd' where item_key = 'rooster.txt'"))
     engine.dispose()
     with pytest.raises(AssertionError):
-        assert_converged(two.database_url, one.database_url)
+        assert_stores_converged(two.database_url, one.database_url)

@@ -17,8 +17,8 @@ import yaml
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
 from scanner.store import Store
+from tests.convergence import assert_stores_converged, states
 from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
-from tests.services.stored import snapshot
 
 BSN = "111222333"  # passes the 11-proef; fictional
 
@@ -53,16 +53,6 @@ def scan(config) -> dict:
         store.close()
 
 
-def assert_converged(faulty, clean) -> None:
-    """Same active items and findings as the clean run; anything beyond is closed."""
-    items, findings, _ = snapshot(faulty.database_url)
-    clean_items, clean_findings, _ = snapshot(clean.database_url)
-    assert {row for row in items if row.state == "actief"} == clean_items
-    assert all(row.state == "opgeruimd" for row in items - clean_items)
-    active = {row.id for row in items if row.state == "actief"}
-    assert sorted(f for f in findings if f.item_id in active) == clean_findings
-
-
 def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: FakeExchange,
                                                                    ews_server: FakeEwsServer,
                                                                    tmp_path, monkeypatch) -> None:
@@ -93,10 +83,9 @@ def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: Fak
 
     clean = settings(tmp_path, "clean", ews_server.endpoint)
     scan(clean)
-    assert_converged(faulty, clean)
+    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
     assert all(times == 0 for *_, times, _ in exchange.faults)  # every scheduled fault was met
-    items, _, _ = snapshot(faulty.database_url)
-    assert [row.state for row in items].count("opgeruimd") == 1  # the mail deleted during the gap
+    assert list(states(faulty.database_url).values()).count("opgeruimd") == 1  # the mail deleted during the gap
 
 
 def test_an_item_that_could_not_be_fetched_converges(exchange: FakeExchange, ews_server: FakeEwsServer,
@@ -110,4 +99,4 @@ def test_an_item_that_could_not_be_fetched_converges(exchange: FakeExchange, ews
     scan(faulty)
     clean = settings(tmp_path, "clean", ews_server.endpoint)
     scan(clean)
-    assert_converged(faulty, clean)
+    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)

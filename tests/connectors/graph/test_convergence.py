@@ -37,53 +37,9 @@ import yaml
 
 from scanner.config import load_config
 from scanner.jobs import run_scan
-from scanner.store import Store
+from tests.convergence import assert_converged, store_snapshot
 
 from .conftest import connection
-
-try:  # the shared helpers (tests/convergence.py), when the pipeline side has landed
-    from tests.convergence import assert_converged, store_snapshot
-except ImportError:  # pragma: no cover - a minimal stand-in with the same meaning
-    from sqlalchemy import select
-
-    _VOLATILE = {"id", "closed_at", "first_seen_run", "last_seen_run", "analysed_run", "analysed_at"}
-
-    def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
-        from scanner.store import schema as s
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, list):
-                return tuple(plain(v) for v in value)
-            if isinstance(value, dict):
-                return tuple(sorted((k, plain(v)) for k, v in value.items()))
-            return value
-
-        items: dict[tuple[str, str], dict[str, Any]] = {}
-        ids: dict[str, tuple[str, str]] = {}
-        with store.engine.connect() as conn:
-            query = select(s.items) if include_closed else select(s.items).where(s.items.c.state == "actief")
-            for row in conn.execute(query).mappings():
-                key = (row["source"], row["item_key"])
-                items[key] = {k: plain(v) for k, v in row.items() if k not in _VOLATILE}
-                items[key]["findings"] = []
-                ids[row["id"]] = key
-            for row in conn.execute(select(s.findings)).mappings():
-                if row["item_id"] in ids:
-                    items[ids[row["item_id"]]]["findings"].append(
-                        tuple(plain(v) for k, v in sorted(row.items()) if k not in ("id", "item_id")))
-        for item in items.values():
-            item["findings"] = tuple(sorted(item["findings"], key=repr))
-        return items
-
-    def assert_converged(actual: dict, expected: dict) -> None:
-        missing, extra = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
-        differing = {k: {n: (actual[k].get(n), v) for n, v in expected[k].items() if actual[k].get(n) != v}
-                     for k in set(actual) & set(expected)}
-        problems = [f"missing: {missing[:10]}"] if missing else []
-        problems += [f"extra: {extra[:10]}"] if extra else []
-        problems += [f"{k}: {d}" for k, d in sorted(differing.items()) if d][:10]
-        assert not problems, "stores differ:\n  " + "\n  ".join(problems)
-
 
 TODAY = datetime(2025, 3, 1, 12, tzinfo=UTC)
 TEACHERS = ("jansen@school.nl", "pietersen@school.nl")
@@ -256,8 +212,8 @@ def test_the_run_after_the_faults_converges_to_a_clean_store(tmp_path, fake, cer
 
     clean = settings(tmp_path, fake, certs, "clean")
     scan(clean)  # one clean scan of the same tenant state, into an empty store
-    actual = store_snapshot(Store(nightly.database_url))
-    expected = store_snapshot(Store(clean.database_url))
+    actual = store_snapshot(nightly.database_url)
+    expected = store_snapshot(clean.database_url)
     assert expected, "the clean store holds the tenant"
     assert_converged(actual, expected)
 

@@ -17,7 +17,7 @@ from imapclient import IMAPClient
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
 from scanner.store import Store
-from tests.services.stored import snapshot
+from tests.convergence import assert_stores_converged, states
 
 from .conftest import USER
 from .dovecot_server import USERS, Dovecot
@@ -56,23 +56,6 @@ def scan(config) -> dict:
         store.close()
 
 
-def state(config) -> tuple:
-    items, findings, _ = snapshot(config.database_url)
-    return items, findings
-
-
-def assert_converged(faulty, clean) -> None:
-    """Same active items (ids, change keys, hashes, verdicts, statuses) and findings as the
-    clean run; what the faulty store holds beyond that is only what was deleted meanwhile, and
-    closed (a clean run never saw it)."""
-    items, findings = state(faulty)
-    clean_items, clean_findings = state(clean)
-    assert {row for row in items if row.state == "actief"} == clean_items
-    assert all(row.state == "opgeruimd" for row in items - clean_items)
-    active = {row.id for row in items if row.state == "actief"}
-    assert sorted(f for f in findings if f.item_id in active) == clean_findings
-
-
 def fill(admin: IMAPClient) -> None:
     admin.create_folder("Zorg")
     admin.append("INBOX", make_mail("Ziekmelding", f"Mijn zoon is ziek. BSN {BSN}."))
@@ -102,13 +85,12 @@ def test_a_folder_briefly_unselectable_converges(admin, dovecot, proxy, tmp_path
     change(admin)
     proxy.fail_select["Zorg"] = 1
     night2 = scan(faulty)  # Zorg is a blind spot: nothing closed, nothing lost
-    items, _ = state(faulty)
     assert night2["closed"] == 1  # only the expunged INBOX message
-    assert sum(1 for row in items if row.state == "actief") == 5
+    assert list(states(faulty.database_url).values()).count("actief") == 5
     scan(faulty)  # night 3, no faults
     clean = settings(tmp_path, "clean", dovecot.imap_port)
     scan(clean)
-    assert_converged(faulty, clean)
+    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
 
 
 def test_a_connection_cut_mid_fetch_converges(admin, dovecot, proxy, tmp_path, monkeypatch) -> None:
@@ -121,4 +103,4 @@ def test_a_connection_cut_mid_fetch_converges(admin, dovecot, proxy, tmp_path, m
     scan(faulty)
     clean = settings(tmp_path, "clean", dovecot.imap_port)
     scan(clean)
-    assert_converged(faulty, clean)
+    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)

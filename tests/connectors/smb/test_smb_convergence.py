@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
@@ -27,6 +27,8 @@ from scanner.store import Store
 from tests.connectors.smb.samba_server import Samba
 from tests.connectors.smb.smb_helpers import PASSWORD_ENV
 from tests.connectors.smb.smb_tree import Tree
+from tests.convergence import assert_stores_converged, states
+from tests.services.stored import item_count
 
 pytestmark = pytest.mark.service
 
@@ -34,41 +36,6 @@ BSN = "111222333"  # passes the 11-proef; fictional
 _counter = itertools.count()
 
 
-# --- the convergence check (G1 writes the shared tests/convergence.py; this is the SMB one) ---
-
-def store_snapshot(url: str) -> dict[str, tuple]:
-    """What reports read about each item, by item key, without timestamps and run ids."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            items = conn.execute(text(
-                "select id, item_key, state, change_key, content_hash, student_data, categories, "
-                "retention_status, due_date, owner, folder from items")).all()
-            findings = conn.execute(text(
-                "select item_id, entity, part, masked, value_hash, category from findings")).all()
-    finally:
-        engine.dispose()
-    by_item: dict[str, list] = {}
-    for row in findings:
-        by_item.setdefault(row[0], []).append(tuple(row[1:]))
-    return {row.item_key: (row.state, row.change_key, row.content_hash, row.student_data, str(row.categories),
-                           row.retention_status, str(row.due_date), row.owner, row.folder,
-                           tuple(sorted(by_item.get(row.id, []))))
-            for row in items}
-
-
-def assert_converged(actual_url: str, reference_url: str) -> None:
-    actual, expected = store_snapshot(actual_url), store_snapshot(reference_url)
-    assert set(actual) == set(expected), sorted(set(actual) ^ set(expected))
-    different = {key: (actual[key], expected[key]) for key in actual if actual[key] != expected[key]}
-    assert not different, different
-
-
-def states(url: str) -> dict[str, str]:
-    return {key: value[0] for key, value in store_snapshot(url).items()}
-
-
-# --- a share folder per test, served by the session's Samba -------------------------------
 
 def _write(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,7 +163,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
     assert not errors
     reference = configure("reference", split=split)
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
+    assert_stores_converged(faulted.database_url, reference.database_url)
 
 
 def test_a_blind_spot_protects_only_while_it_lasts(share):
@@ -218,7 +185,7 @@ def test_a_blind_spot_protects_only_while_it_lasts(share):
     summary, _ = scan(faulted)
     assert summary.totals()["closed"] == 2
     closed = sorted(k for k, v in states(faulted.database_url).items() if v == "opgeruimd")
-    assert [k.rsplit("/", 1)[1] for k in closed] == ["dossier-0.txt", "dossier-7.txt"]
+    assert [k[1].rsplit("/", 1)[1] for k in closed] == ["dossier-0.txt", "dossier-7.txt"]
 
 
 def test_a_share_that_lists_empty_is_reported(share):
@@ -248,7 +215,7 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 300
         while process.poll() is None and time.monotonic() < deadline:
-            if _items(faulted.database_url) >= 5:
+            if item_count(faulted.database_url) >= 5:
                 process.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.02)
@@ -260,16 +227,6 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
     assert summary.status == "completed"
     reference = configure("reference")
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
+    assert_stores_converged(faulted.database_url, reference.database_url)
     assert set(states(faulted.database_url).values()) == {"actief"}
 
-
-def _items(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("select count(*) from items")).scalar() or 0)
-    except Exception:  # noqa: BLE001 - the schema may not exist yet
-        return 0
-    finally:
-        engine.dispose()
