@@ -197,8 +197,10 @@ def test_a_share_that_lists_empty_is_reported(share):
         _, errors = scan(settings)
     finally:
         restore()
-    assert [e["code"] for e in errors] == ["empty_listing"]
+    # the connector says what it saw, the pipeline's outage rule keeps the items (issue 15)
+    assert [e["code"] for e in errors] == ["empty_listing", "suspected_outage"]
     assert "10" in errors[0]["message"]  # how many there were last time
+    assert set(states(settings.database_url).values()) == {"actief"}
 
 
 def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
