@@ -33,6 +33,7 @@ from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
 from reports.disclosure import ProtectedTable, protect, protect_number
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
+from scanner.core.cells import cell_safe
 from scanner.core.model import DUE_STATUSES, RetentionStatus
 
 STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
@@ -126,26 +127,18 @@ class FgReport:
             _spreadsheet_safe(head).to_excel(writer, sheet_name=_sheet(t("fg.headline", self.language)), index=False)
             for title, table in self.tables:
                 shown = table.display()
-                shown.index = [_cell_safe(table.row_labels.get(r, r)) for r in shown.index]
+                shown.index = [cell_safe(table.row_labels.get(r, r)) for r in shown.index]
                 shown.columns = [table.column_labels.get(c, c) for c in shown.columns]
                 _spreadsheet_safe(shown).to_excel(writer, sheet_name=_sheet(title))
             oldest = self.oldest.set_index("label")
             oldest.columns = [t("fg.oldest_year", self.language), t("fg.oldest_age", self.language)]
-            oldest.to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
+            _spreadsheet_safe(oldest).to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
         os.replace(tmp, paths["xlsx"])
         return paths
 
 
-def _cell_safe(value: Any) -> Any:
-    """A text cell that Excel or openpyxl would read as a formula gets a leading quote
-    (department names come from configuration and folder structures)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value not in ("-",):
-        return "'" + value
-    return value
-
-
 def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(_cell_safe)
+    return frame.map(cell_safe)
 
 
 def _sheet(title: str) -> str:
