@@ -183,7 +183,8 @@ def name_parts(ref: ItemRef, parts: Sequence[TextPart], errors: Sequence[ItemErr
         if text and text.strip():
             names.append(TextPart(part=NAME_PART, text=_NAME_SEPARATORS.sub(" ", text), location=location))
 
-    add("titel", ref.title)
+    if not any(p.part == "subject" for p in parts):  # a mail's subject is analysed as a part already
+        add("titel", ref.title)
     add("map", ref.folder)
     seen_parts = dict.fromkeys(p.part for p in [*parts, *errors] if p.part and p.part != "body")
     for index, part in enumerate(list(seen_parts)[:MAX_NAMES], start=1):
