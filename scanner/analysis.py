@@ -186,7 +186,8 @@ def name_parts(ref: ItemRef, parts: Sequence[TextPart], errors: Sequence[ItemErr
     if not any(p.part == "subject" for p in parts):  # a mail's subject is analysed as a part already
         add("titel", ref.title)
     add("map", ref.folder)
-    seen_parts = dict.fromkeys(p.part for p in [*parts, *errors] if p.part and p.part != "body")
+    paths = [p.part for p in parts] + [e.part for e in errors]
+    seen_parts = dict.fromkeys(path for path in paths if path and path != "body")
     for index, part in enumerate(list(seen_parts)[:MAX_NAMES], start=1):
         add(f"onderdeel {index}", part)
     seen_locations = dict.fromkeys(_location_name(p.location) for p in parts if p.location)

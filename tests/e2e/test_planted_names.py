@@ -45,7 +45,8 @@ def valid_bsns(count: int) -> list[str]:
 
 
 def notations(bsn: str) -> list[str]:
-    return [bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}", f"{bsn[:3]}-{bsn[3:6]}-{bsn[6:]}"]
+    return [bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}",
+            f"{bsn[:3]}-{bsn[3:6]}-{bsn[6:]}"]
 
 
 PLACES = ["body", "subject", "attachment", "member", "sheet", "top_folder", "folder", "file"]
