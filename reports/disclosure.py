@@ -6,8 +6,9 @@ suppression). Hiding one cell is not enough when totals are published next to it
 and with ``actief = 6`` a hidden ``binnenkort`` of at least 5 leaves 1 for the small cell. So
 every published count of a report and every relation between them (row totals, column
 totals, the headline, the runs) form one linear system, and secondary cells (shown as ``*``)
-are added greedily until a linear program, the adversary, can place every ``<k`` cell
-anywhere in 1..k-1 (:func:`suppress`, :func:`audit`; see docs/decisions.md).
+are added greedily until a linear program, the adversary, leaves every ``<k`` cell at least
+three possible counts (:func:`suppress`, :func:`audit`, :func:`protection`; see
+docs/decisions.md).
 
 Zero is published: "no items" about a group of people is not information about a person.
 """
@@ -93,8 +94,8 @@ class Problem:
 def _bounds(problem: Problem, k: int, primary: set[Cell], secondary: set[Cell]
             ) -> list[tuple[float | None, float | None]]:
     """What the adversary knows of each cell: a published value; ``<k`` means 1..k-1; ``*``
-    means at least k (secondary cells are never zero and never small); an unpublished
-    quantity is only non-negative."""
+    means at least 1 (zero is published, and a small cell may be shown as ``*``); an
+    unpublished quantity is only non-negative."""
     bounds: list[tuple[float | None, float | None]] = []
     for cell, value in problem.values.items():
         if cell[0] == "_":
@@ -102,7 +103,7 @@ def _bounds(problem: Problem, k: int, primary: set[Cell], secondary: set[Cell]
         elif cell in primary:
             bounds.append((1, k - 1))
         elif cell in secondary:
-            bounds.append((k, None))
+            bounds.append((1, None))  # may be a small cell shown as * (see suppress)
         else:
             bounds.append((value, value))
     return bounds
@@ -142,26 +143,34 @@ def audit(problem: Problem, k: int, primary: set[Cell], secondary: set[Cell],
     return result
 
 
+def protection(k: int) -> int:
+    """The width of the interval the published tables must leave a ``<k`` cell: 2 (three
+    possible counts) for k >= 4. Not the whole of 1..k-1: two small parts under a small
+    total already make that total at least 2 by their labels alone."""
+    return max(1, min(2, k - 2))
+
+
 def safe(interval: tuple[float, float], k: int) -> bool:
-    """The protection claimed for a primary cell: the published tables leave it anywhere in
-    1..k-1, exactly what its ``<k`` label says, so they add nothing to that label."""
+    """The protection claimed for a primary cell: the adversary's interval is at least
+    :func:`protection` wide, so the cell is never pinned to one count or two."""
     low, high = interval
-    return low <= 1 + 1e-6 and high >= k - 1 - 1e-6
+    return high - low >= protection(k) - 1e-6
 
 
 def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
              forced: set[Cell] | None = None) -> tuple[set[Cell], set[Cell]]:
     """Primary suppression (``0 < count < k``), then secondary suppression, greedy with an
-    LP audit: while the audit pins a primary cell to less than 1..k-1, hide one more
+    LP audit: while the audit narrows a primary cell below :func:`protection`, hide one more
     published cell that shares a relation with it (through the hidden cells it is linked
     to), preferring a cell with room to absorb a small count (value >= 2k-1), then the
-    smallest such. Adding suppression only widens intervals, so a cell found safe stays safe.
+    smallest such; when nothing linked is left, the small cell itself is shown as ``*``. Adding suppression only widens intervals, so a cell found safe stays safe.
     ``frozen`` cells are never chosen (rows an earlier report published); ``forced`` cells
     are hidden from the start (their value was hidden elsewhere)."""
     frozen = frozen or set()
-    primary = {c for c, v in problem.values.items() if c[0] != "_" and 0 < v < k}
+    small = {c for c, v in problem.values.items() if c[0] != "_" and 0 < v < k}
+    primary = set(small)
     secondary = {c for c in (forced or set()) if c not in primary and problem.values.get(c, 0) > 0}
-    pending = set(primary)
+    pending = set(small)
     while pending:
         intervals = audit(problem, k, primary, secondary, pending)
         pending = {c for c, interval in intervals.items() if not safe(interval, k)}
@@ -171,14 +180,17 @@ def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
         choice = _candidate(problem, k, target, primary | secondary, frozen)
         if choice is not None:
             secondary.add(choice)
-            continue
-        # Nothing linked is left to hide: hide every published count that may be hidden,
-        # once; what the audit still pins then is a report the tests refuse.
-        rest = {c for c, v in problem.values.items()
-                if c[0] != "_" and v > 0 and c not in frozen and c not in primary | secondary}
-        if not rest:
-            break
-        secondary |= rest
+        elif target in primary:
+            # The labels alone pin it (four "<5" parts of a "<5" total are all 1): show this
+            # small cell as "*", which says less than "<k"
+            primary.discard(target)
+            secondary.add(target)
+        else:
+            rest = {c for c, v in problem.values.items()
+                    if c[0] != "_" and v > 0 and c not in frozen and c not in primary | secondary}
+            if not rest:
+                break  # nothing left to hide: the audit test refuses such a report
+            secondary |= rest
     return primary, secondary
 
 
