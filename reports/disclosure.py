@@ -118,7 +118,10 @@ def audit(problem: Problem, k: int, primary: set[Cell], secondary: set[Cell],
 
     index = {cell: i for i, cell in enumerate(problem.values)}
     bounds = _bounds(problem, k, primary, secondary)
-    eq_rows, eq_rhs, le_rows, le_rhs = [], [], [], []
+    eq_rows: list[list[float]] = []
+    le_rows: list[list[float]] = []
+    eq_rhs: list[float] = []
+    le_rhs: list[float] = []
     for relation in problem.relations:
         row = [0.0] * len(index)
         for cell, coef in relation.terms.items():
@@ -163,7 +166,8 @@ def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
     LP audit: while the audit narrows a primary cell below :func:`protection`, hide one more
     published cell that shares a relation with it (through the hidden cells it is linked
     to), preferring a cell with room to absorb a small count (value >= 2k-1), then the
-    smallest such; when nothing linked is left, the small cell itself is shown as ``*``. Adding suppression only widens intervals, so a cell found safe stays safe.
+    smallest such; when nothing linked is left, the small cell itself is shown as ``*``.
+    Adding suppression only widens intervals, so a cell found safe stays safe.
     ``frozen`` cells are never chosen (rows an earlier report published); ``forced`` cells
     are hidden from the start (their value was hidden elsewhere)."""
     frozen = frozen or set()

@@ -6,9 +6,9 @@ count each item once add up to the headline, a category is at most the total, th
 present at one run are those of the run before plus the new minus the cleaned, and the
 present at the last run are the active ones), a linear program finds the smallest and the
 largest value each hidden cell can have. Every ``<k`` cell must keep an interval at least 2
-wide (three possible counts; for k = 5): never pinned to one count, nor to two. The same holds over two consecutive reports
-together (the runs rows of the earlier one are the same unknowns in the later one), and the
-CSV, the XLSX and the HTML publish exactly the same cells.
+wide (three possible counts; for k = 5): never pinned to one count, nor to two. The same
+holds over two consecutive reports together (the runs rows of the earlier one are the same
+unknowns in the later one), and the CSV, the XLSX and the HTML publish exactly the same cells.
 
 The relations are written here from the published layout, not taken from
 ``reports.disclosure``: the test checks the protection, not the protector's own model.
@@ -111,7 +111,7 @@ def observe(adv: Adversary, report, tag: str, truth: dict) -> None:
                 if "trend_opgeruimd" in head:
                     adv.var(("runs", rows[-1], "cleaned"), head["trend_opgeruimd"])
             continue
-        counts = [c for c in table.values.columns]
+        counts = list(table.values.columns)
         for r in table.values.index:
             cell = {c: adv.var((tag, table.key, str(r), c), shown.loc[r, c], int(table.values.loc[r, c]))
                     for c in counts}
