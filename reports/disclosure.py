@@ -181,7 +181,7 @@ def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
         if not pending:
             break
         target = min(pending)
-        choice = _candidate(problem, k, target, primary | secondary, frozen)
+        choice = _best_candidate(problem, k, target, primary, secondary, frozen, intervals[target])
         if choice is not None:
             secondary.add(choice)
         elif target in primary:
@@ -198,7 +198,35 @@ def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
     return primary, secondary
 
 
-def _candidate(problem: Problem, k: int, target: Cell, hidden: set[Cell], frozen: set[Cell]) -> Cell | None:
+MAX_TRIES = 24
+"""Candidates tried by LP per step (the nearest first); enough for the FG's small tables."""
+
+
+def _best_candidate(problem: Problem, k: int, target: Cell, primary: set[Cell], secondary: set[Cell],
+                    frozen: set[Cell], current: tuple[float, float]) -> Cell | None:
+    """The linked cell whose hiding widens ``target``'s interval most (ties: the smallest
+    count, so the least is hidden). Hiding a cell the others still give away (a total the
+    runs table publishes) widens nothing and is not chosen; when no single cell widens the
+    interval, the nearest roomy one is taken, as a pair may be needed."""
+    candidates = _candidates(problem, target, primary | secondary, frozen)
+    if not candidates:
+        return None
+    direct = {c for r in problem.relations if target in r.terms for c in r.terms}
+    ordered = sorted(candidates, key=lambda c: (c not in direct, problem.values[c], c))[:MAX_TRIES]
+    width = current[1] - current[0]
+    best, best_width = None, width
+    for cell in ordered:
+        low, high = audit(problem, k, primary, secondary | {cell}, {target})[target]
+        if high - low > best_width + 1e-9:
+            best, best_width = cell, high - low
+            if safe((low, high), k):
+                break
+    return best if best is not None else _fallback(problem, k, target, candidates)
+
+
+def _candidates(problem: Problem, target: Cell, hidden: set[Cell], frozen: set[Cell]) -> set[Cell]:
+    """The published, non-zero cells that share a relation with ``target`` or with a hidden
+    cell linked to it."""
     linked, frontier, candidates = {target}, [target], set()
     while frontier:
         cell = frontier.pop()
@@ -214,8 +242,10 @@ def _candidate(problem: Problem, k: int, target: Cell, hidden: set[Cell], frozen
                     frontier.append(other)
                 elif problem.values.get(other, 0) > 0 and other not in frozen:
                     candidates.add(other)
-    if not candidates:
-        return None
+    return candidates
+
+
+def _fallback(problem: Problem, k: int, target: Cell, candidates: set[Cell]) -> Cell:
     roomy = [c for c in candidates if problem.values[c] >= 2 * k - 1]
     pool = roomy or list(candidates)
     direct = [c for c in pool if any(target in r.terms and c in r.terms for r in problem.relations)]
