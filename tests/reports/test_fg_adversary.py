@@ -218,3 +218,28 @@ def test_csv_xlsx_and_html_publish_the_same_cells(tmp_path) -> None:
         assert values.equals(published), title
         for value in shown.to_numpy().ravel():
             assert value in text
+
+
+def test_the_runs_table_gives_no_small_count_away() -> None:
+    """The issue's example: present 20 then 22 with nothing cleaned says "2 new" however the
+    new count is labelled."""
+    rows = ([_item(i, ["cijfers"], first="r1") for i in range(20)]
+            + [_item(100 + i, ["verzuim"], first="r2") for i in range(2)])
+    report = build_fg_report(pd.DataFrame(rows), _runs("r1", "r2"), K, "nl", now=NOW)
+    adv = Adversary()
+    observe(adv, report, "now", truth_of(report, "now"))
+    assert ("runs", "r2", "new") in adv.small
+    assert_protected(adv)
+
+
+def test_a_merged_group_of_one_teacher_is_not_shown() -> None:
+    """Five teachers in Onderbouw and one in Directie: "overig" would be that one teacher."""
+    rows = [_item(i, ["cijfers"], department="Onderbouw") for i in range(25)]
+    rows += [_item(100 + i, ["cijfers"], department="Directie") for i in range(50)]
+    frame = pd.DataFrame(rows)
+    frame["owner_key"] = [f"o{i % 5}" for i in range(25)] + ["director"] * 50
+    report = build_fg_report(frame, _runs("r1"), K, "nl", now=NOW)
+    table = next(t for _, t in report.tables if t.key == "afdeling")
+    # Directie alone is too small, and "overig" = Directie would be one teacher: Onderbouw
+    # joins it, and the table is the whole school (6 teachers)
+    assert list(table.values.index) == ["__overig__"]
