@@ -133,17 +133,17 @@ def test_trend_between_runs_and_share_cleaned() -> None:
             + [_item(30 + i, ["verzuim"], first="r3", status="binnenkort") for i in range(7)])  # new
     report = build_fg_report(pd.DataFrame(rows), _runs("r1", "r2", "r3"), 5, "nl", now=NOW)
     trend = {key: value for key, _, value in report.trend}
-    # 4 cleaned in r2 is hidden, and with it everything that gives it back: present at r2
-    # (20 - 16 = 4), present at r3 and the active total (17 = 20 - 4 + 7 - 6), and the
-    # overdue still there (10 + 7 = 17 again)
-    assert trend == {"nieuw": "7", "opgeruimd": "6", "nog_verlopen": "*"}
+    # 4 cleaned in r2 is hidden, and with it what gives it back: present at r2 (20 - 16 = 4)
+    # and, because 17 = 20 - 4 + 7 - 6 at r3, the 6 cleaned in r3 (the LP audit's choice: it
+    # keeps the active total and the headline shown); the share is then not a percentage
+    assert trend == {"nieuw": "7", "opgeruimd": "*", "nog_verlopen": "10"}
     headline = {key: value for key, _, value in report.headline}
-    assert headline["opgeruimd_sinds_vorige"] == "6 / *"
-    assert headline["actief"] == "*"
+    assert headline["opgeruimd_sinds_vorige"] == "* / *"
+    assert headline["actief"] == "17"
     runs = next(t for _, t in report.tables if t.key == "runs")
     assert runs.values["present"].tolist() == [20, 16, 17]
-    assert runs.display()["cleaned"].tolist() == [0, "<5", 6]
-    assert runs.display()["present"].tolist() == [20, "*", "*"]
+    assert runs.display()["cleaned"].tolist() == [0, "<5", "*"]
+    assert runs.display()["present"].tolist() == [20, "*", 17]
     assert "8 november 2026" in report.trend_note
 
     first_only = build_fg_report(pd.DataFrame(rows[:10]), _runs("r1"), 5, "en", now=NOW)
