@@ -29,6 +29,7 @@ from reports.data import DIGEST_STATUSES, DigestItem, TeacherDigest
 from reports.i18n import check_language, format_date, t
 from reports.rendering import render
 from scanner.core.model import RetentionStatus
+from scanner.core.privacy import could_mask_to, scrub
 
 DEFAULT_CAP = 25
 DIGEST_HEADER = "X-Schoonschip-Digest"
@@ -257,6 +258,8 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
     due_text = (t(f"digest.due.{item.status}", language, date=format_date(item.due_date, language))
                 if item.due_date else "")
     href, path_text = link_target(item.link)
+    if path_text is not None:
+        path_text = masked_path(path_text, item.folder, item.title)
     return ItemView(
         title=item.title,
         kind_label=t(f"digest.kind.{kind}", language),
@@ -270,6 +273,25 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
         href=href,
         path_text=path_text,
     )
+
+
+def masked_path(path: str, folder: str, title: str) -> str:
+    """The path as shown in the digest: its last components replaced by the stored (masked)
+    folder and title wherever those are masked forms of them, and every identity number
+    masked. The link itself still opens the item; only what is read on screen is masked
+    (a file or folder named after a pupil or by a BSN)."""
+    separators = re.compile(r"([\\/]+)")
+    pieces = separators.split(path)
+    shown = [c for c in re.split(r"[\\/]+", f"{folder}/{title}") if c]
+    index = len(pieces) - 1
+    for masked in reversed(shown):
+        while index >= 0 and (not pieces[index] or separators.fullmatch(pieces[index])):
+            index -= 1
+        if index < 0 or not could_mask_to(masked, pieces[index]):
+            break
+        pieces[index] = masked
+        index -= 1
+    return scrub("".join(pieces))
 
 
 def link_target(link: str | None) -> tuple[str | None, str | None]:

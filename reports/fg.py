@@ -30,9 +30,10 @@ import pandas as pd
 from reports import categories as cats
 from reports import charts
 from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
-from reports.disclosure import ProtectedTable, protect, protect_number
+from reports.disclosure import ProtectedFigures, ProtectedTable, protect_report
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
+from scanner.core.cells import cell_safe
 from scanner.core.model import DUE_STATUSES, RetentionStatus
 
 STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
@@ -126,26 +127,18 @@ class FgReport:
             _spreadsheet_safe(head).to_excel(writer, sheet_name=_sheet(t("fg.headline", self.language)), index=False)
             for title, table in self.tables:
                 shown = table.display()
-                shown.index = [_cell_safe(table.row_labels.get(r, r)) for r in shown.index]
+                shown.index = [cell_safe(table.row_labels.get(r, r)) for r in shown.index]
                 shown.columns = [table.column_labels.get(c, c) for c in shown.columns]
                 _spreadsheet_safe(shown).to_excel(writer, sheet_name=_sheet(title))
             oldest = self.oldest.set_index("label")
             oldest.columns = [t("fg.oldest_year", self.language), t("fg.oldest_age", self.language)]
-            oldest.to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
+            _spreadsheet_safe(oldest).to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
         os.replace(tmp, paths["xlsx"])
         return paths
 
 
-def _cell_safe(value: Any) -> Any:
-    """A text cell that Excel or openpyxl would read as a formula gets a leading quote
-    (department names come from configuration and folder structures)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value not in ("-",):
-        return "'" + value
-    return value
-
-
 def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.map(_cell_safe)
+    return frame.map(cell_safe)
 
 
 def _sheet(title: str) -> str:
@@ -282,8 +275,7 @@ def build_fg_report(
 
     category_table, category_keys = _category_table(data, k, language)
     age_table = _age_table(active, k, language, now_naive)
-    run_table, trend, trend_note, cleaned_since, present_before = _trend(data, runs, k, language)
-    headline = _headline(data, active, k, language, cleaned_since, present_before, flagged)
+    run_table, trend_note = _trend(data, runs, language)
     tables = [
         (t("fg.by_category", language), category_table),
         (t("fg.by_sensitivity", language), _sensitivity_table(data, k, language)),
@@ -291,10 +283,13 @@ def build_fg_report(
         (t("fg.by_department", language), _department_table(data, k, language)),
         (t("fg.trend", language), run_table),
     ]
+    totals = _totals(data, active, runs, flagged)
+    shown = protect_report([table for _, table in tables], totals, k)
+    headline, trend = _headline(shown, k, language, len(runs) >= 2)
     report = FgReport(language=language, k=k, school=school, generated=generated, headline=headline,
                       tables=tables, trend=trend, trend_note=trend_note,
                       oldest=_oldest(active, category_keys, k, language, now_naive),
-                      fp_text=_false_positive_rate(flagged, k, language)[1])
+                      fp_text=_false_positive_text(shown, k, language))
     report.charts = _charts(category_table, age_table, run_table, language, k)
     return report
 
@@ -312,9 +307,8 @@ def _category_table(data: pd.DataFrame, k: int, language: str) -> tuple[Protecte
     known = cats.known_keys()
     category_keys = known + sorted(set(exploded["categories"]) - set(known), key=cats.sort_key)
     values = _status_counts(exploded, exploded["categories"], category_keys)
-    primary, secondary = protect(values, k, ROW_SUMS)
     table = ProtectedTable(
-        key="categorie", values=values, k=k, primary=primary, secondary=secondary,
+        key="categorie", values=values, k=k,
         row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
         column_labels={**_count_labels(language), "gevoeligheid": t("fg.col.sensitivity", language)},
         extra=pd.DataFrame({"gevoeligheid": [cats.sensitivity_label(cats.info(c).sensitivity, language)
@@ -329,9 +323,8 @@ def _sensitivity_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTa
     extra_sens = sorted(set(data["sensitivity"].dropna().astype(str)) - set(sens_keys))
     sens_index = sens_keys + extra_sens
     values = _status_counts(data, data["sensitivity"].fillna("").astype(str), sens_index)
-    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
     return ProtectedTable(
-        key="gevoeligheid", values=values, k=k, primary=primary, secondary=secondary,
+        key="gevoeligheid", values=values, k=k,
         row_labels={s: _capital(cats.sensitivity_label(s, language)) for s in sens_index},
         column_labels=_count_labels(language),
     )
@@ -347,9 +340,8 @@ def _age_table(active: pd.DataFrame, k: int, language: str, now_naive: datetime)
     bucket = bucket.fillna("lt1")  # undated or future-dated items count as young
     age_index = [key for key, _, _ in AGE_BUCKETS]
     values = _status_counts(active, bucket, age_index)[age_cols]
-    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
     return ProtectedTable(
-        key="ouderdom", values=values, k=k, primary=primary, secondary=secondary,
+        key="ouderdom", values=values, k=k,
         row_labels={key: t(f"fg.age.{key}", language) for key in age_index},
         column_labels=_count_labels(language),
     )
@@ -360,9 +352,8 @@ def _department_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTab
     department = _merge_small_departments(data, k)
     dept_index = sorted(set(department), key=lambda d: (d in (OTHER, UNKNOWN), d == OTHER, d.casefold()))
     values = _status_counts(data, department, dept_index)
-    primary, secondary = protect(values, k, ROW_SUMS, columns_sum_to_total=True)
     return ProtectedTable(
-        key="afdeling", values=values, k=k, primary=primary, secondary=secondary,
+        key="afdeling", values=values, k=k,
         row_labels={d: t("fg.other", language) if d == OTHER
                     else t("fg.unknown_department", language) if d == UNKNOWN else d
                     for d in dept_index},
@@ -370,60 +361,95 @@ def _department_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTab
     )
 
 
-def _headline(data: pd.DataFrame, active: pd.DataFrame, k: int, language: str, cleaned_since: int,
-              present_before: int | None, flagged: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """The key figures at the top of the page, each protected like a table cell."""
-    overdue = int((active["status"] == "verlopen").sum())
-    soon = int((active["status"] == "binnenkort").sum())
-    cleaned_total = int((data["state"] == "opgeruimd").sum())
-    return [
-        ("actief", t("fg.active", language), protect_number(len(active), k)),
-        ("verlopen", t("fg.overdue", language), protect_number(overdue, k)),
-        ("binnenkort", t("fg.soon", language), protect_number(soon, k)),
-        ("opgeruimd", t("fg.cleaned_total", language), protect_number(cleaned_total, k)),
+def _totals(data: pd.DataFrame, active: pd.DataFrame, runs: pd.DataFrame, flagged: pd.DataFrame
+            ) -> dict[str, int]:
+    """The school-wide counts the headline publishes (``nog_verlopen``: overdue items that
+    were there before the latest run; ``fp``/``flagged``: the false-positive rate)."""
+    current = runs.iloc[-1]["run_id"] if len(runs) else None
+    still = ((data["state"] == "actief") & (data["status"] == "verlopen"))
+    if len(runs) >= 2:
+        still &= data["first_seen_run"] != current
+    return {
+        "actief": len(active), "verlopen": int((active["status"] == "verlopen").sum()),
+        "binnenkort": int((active["status"] == "binnenkort").sum()),
+        "opgeruimd": int((data["state"] == "opgeruimd").sum()),
+        "nog_verlopen": int(still.sum()),
+        "fp": int(flagged["false_positive"].sum()), "flagged": len(flagged),
+    }
+
+
+def _headline(shown: ProtectedFigures, k: int, language: str, has_previous: bool
+              ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The key figures at the top of the page and the trend lines, each shown exactly as the
+    joint protection decided (the trend figures are cells of the runs table)."""
+    headline = [
+        ("actief", t("fg.active", language), shown.total("actief")),
+        ("verlopen", t("fg.overdue", language), shown.total("verlopen")),
+        ("binnenkort", t("fg.soon", language), shown.total("binnenkort")),
+        ("opgeruimd", t("fg.cleaned_total", language), shown.total("opgeruimd")),
         ("opgeruimd_sinds_vorige", t("fg.cleaned_share", language),
-         _cleaned_share(cleaned_since, present_before, k, language)),
-        ("vals_positief", t("fg.fp_rate", language), _false_positive_rate(flagged, k, language)[0]),
+         _share(shown, "cleaned", "present_before", language) if has_previous else t("fg.cleaned_share_na", language)),
+        ("vals_positief", t("fg.fp_rate", language), _fp_rate(shown, k, language)),
     ]
+    trend = [("nieuw", t("fg.new", language), shown.run("new"))]
+    if has_previous:
+        trend.append(("opgeruimd", t("fg.cleaned", language), shown.run("cleaned")))
+    trend.append(("nog_verlopen", t("fg.still_overdue", language), shown.total("nog_verlopen")))
+    return headline, trend
 
 
-def _cleaned_share(cleaned_since: int, present_before: int | None, k: int, language: str) -> str:
-    """Deletion evidence: the share cleaned up since the previous run; a count below k is
-    shown as "<k" over the protected total, because a percentage would give it away."""
-    if present_before is None:
-        return t("fg.cleaned_share_na", language)
-    if 0 < cleaned_since < k:
-        return f"<{k} / {protect_number(present_before, k)}"
-    return _percent(cleaned_since, present_before, language)
+def _share(shown: ProtectedFigures, part: str, whole: str, language: str) -> str:
+    """Deletion evidence: the share cleaned up since the previous run, as a percentage only
+    when both counts are published (a percentage of a published whole gives the part away)."""
+    part_text, whole_text = shown.run(part), shown.run(whole)
+    if not part_text.isdigit() or not whole_text.isdigit():
+        return f"{part_text} / {whole_text}"
+    return _percent(int(part_text), int(whole_text), language)
 
 
-def _false_positive_rate(flagged: pd.DataFrame, k: int, language: str) -> tuple[str, str]:
-    """``(rate, sentence)`` for the items marked "no student data" among all flagged items,
-    with the same small-count protection as the cleaned share."""
-    fp = int(flagged["false_positive"].sum())
-    if flagged.empty:
-        return t("fg.fp_rate_na", language), t("fg.fp_rate_na", language)
-    if 0 < fp < k:
-        rate = f"<{k} / {protect_number(len(flagged), k)}"
-        return rate, t("fg.fp_text", language, fp=f"<{k}", flagged=protect_number(len(flagged), k), rate=rate)
-    rate = _percent(fp, len(flagged), language)
-    return rate, t("fg.fp_text", language, fp=fp, flagged=protect_number(len(flagged), k), rate=rate)
+def _fp_rate(shown: ProtectedFigures, k: int, language: str) -> str:
+    flagged, fp = shown.total("flagged"), shown.total("fp")
+    if flagged == "0":
+        return t("fg.fp_rate_na", language)
+    if not fp.isdigit() or not flagged.isdigit():
+        return f"{fp} / {flagged}"
+    return _percent(int(fp), int(flagged), language)
+
+
+def _false_positive_text(shown: ProtectedFigures, k: int, language: str) -> str:
+    if shown.total("flagged") == "0":
+        return t("fg.fp_rate_na", language)
+    return t("fg.fp_text", language, fp=shown.total("fp"), flagged=shown.total("flagged"),
+             rate=_fp_rate(shown, k, language))
 
 
 def _merge_small_departments(data: pd.DataFrame, k: int) -> pd.Series:
     """Departments with fewer than k items (or, when the frame has ``owner_key``, fewer than
-    k distinct owners) are shown together as "overig"."""
+    k distinct owners) are shown together as "overig". The merged group must pass the same
+    test: while it does not, the smallest remaining department joins it (in the end the whole
+    school is one group), because "overig" of one teacher is that teacher."""
     department = data["department"].copy()
-    sizes = department.value_counts()
-    small = set(sizes[sizes < k].index)
-    if "owner_key" in data.columns:
-        owners = data.groupby("department")["owner_key"].nunique()
-        small |= set(owners[owners < k].index)
-    return department.where(~department.isin(small), OTHER)
+    with_owners = "owner_key" in data.columns
+
+    def too_small(mask: pd.Series) -> bool:
+        if not mask.any():
+            return False
+        return bool(mask.sum() < k or (with_owners and data.loc[mask, "owner_key"].nunique() < k))
+
+    small = {d for d in set(department) if too_small(department == d)}
+    merged = department.isin(small)
+    while too_small(merged):
+        rest = department[~merged].value_counts()
+        if rest.empty:
+            break
+        smallest = min(rest.index, key=lambda d: (rest[d], str(d)))
+        merged |= department == smallest
+    return department.where(~merged, OTHER)
 
 
-def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
-           ) -> tuple[ProtectedTable, list[tuple[str, str, str]], str, int, int | None]:
+def _trend(data: pd.DataFrame, runs: pd.DataFrame, language: str) -> tuple[ProtectedTable, str]:
+    """The runs table (items present, new and cleaned up per completed run) and the note
+    that says since when the trend lines count."""
     start_of = dict(zip(runs["run_id"], runs["started_at"], strict=True))
     first_seen = data["first_seen_run"].map(lambda r: start_of.get(r) if r is not None else None)
     first_seen = pd.to_datetime(first_seen)
@@ -447,35 +473,15 @@ def _trend(data: pd.DataFrame, runs: pd.DataFrame, k: int, language: str
     values = pd.DataFrame.from_dict(rows, orient="index", columns=["present", "new", "cleaned"]).astype(int)
     if values.empty:
         values = pd.DataFrame(columns=["present", "new", "cleaned"], dtype=int)
-    primary = (values > 0) & (values < k)
     table = ProtectedTable(
-        key="runs", values=values, k=k, primary=primary, secondary=primary & False,
+        key="runs", values=values,
         row_labels=labels,
         column_labels={c: t(f"fg.col.{c}", language) for c in ["present", "new", "cleaned"]},
     )
     if len(runs) < 2:
-        note = t("fg.trend_first", language)
-        current = runs.iloc[-1]["run_id"] if len(runs) else None
-        new = int((data["first_seen_run"] == current).sum()) if current else 0
-        overdue = int(((data["state"] == "actief") & (data["status"] == "verlopen")).sum())
-        trend = [("nieuw", t("fg.new", language), protect_number(new, k)),
-                 ("nog_verlopen", t("fg.still_overdue", language), protect_number(overdue, k))]
-        return table, trend, note, 0, None
-    previous, current = runs.iloc[-2], runs.iloc[-1]
-    new = int((data["first_seen_run"] == current["run_id"]).sum())
-    cleaned = int((data["closed_at"].notna() & (data["closed_at"] > previous["finished_at"])).sum())
-    still = int(((data["state"] == "actief") & (data["status"] == "verlopen")
-                 & (data["first_seen_run"] != current["run_id"])).sum())
-    existed = first_seen.isna() | (first_seen <= previous["started_at"])
-    open_then = data["closed_at"].isna() | (data["closed_at"] > previous["finished_at"])
-    present_before = int((existed & open_then).sum())
-    trend = [
-        ("nieuw", t("fg.new", language), protect_number(new, k)),
-        ("opgeruimd", t("fg.cleaned", language), protect_number(cleaned, k)),
-        ("nog_verlopen", t("fg.still_overdue", language), protect_number(still, k)),
-    ]
-    note = t("fg.trend_since", language, date=format_datetime(previous["finished_at"], language))
-    return table, trend, note, cleaned, present_before
+        return table, t("fg.trend_first", language)
+    previous = runs.iloc[-2]
+    return table, t("fg.trend_since", language, date=format_datetime(previous["finished_at"], language))
 
 
 def _oldest(active: pd.DataFrame, category_keys: list[str], k: int, language: str, now: datetime) -> pd.DataFrame:

@@ -9,6 +9,7 @@ it is an :class:`~scanner.core.model.AnalysisResult`: metadata, hashes, masked f
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,17 @@ from typing import Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
 from connectors.registry import connector_class
-from scanner.core.model import AnalysisResult, Fetched, ItemError, ItemKind, ItemRef, TextPart
+from scanner.core.model import (
+    AnalysisResult,
+    Fetched,
+    Finding,
+    ItemError,
+    ItemKind,
+    ItemRef,
+    TextPart,
+    Verdict,
+)
+from scanner.core.privacy import ValueHasher
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +48,11 @@ class Analyzer:
 
     def __init__(self, spec: AnalysisSpec) -> None:
         from detectors import build_detector
-        from scanner.core.privacy import ValueHasher
         from scanner.extract import ExtractionCache, Extractor
 
         self.spec = spec
-        self.detector = build_detector(spec.detection, ValueHasher(spec.secret))
+        self.hasher = ValueHasher(spec.secret)
+        self.detector = build_detector(spec.detection, self.hasher)
         self.extractor = Extractor(spec.extraction)
         self.cache = ExtractionCache()
         self._sources = {source.name: source for source in spec.sources}
@@ -66,6 +77,7 @@ class Analyzer:
         results: list[AnalysisResult] = []
         texts: list[list[TextPart]] = []
         pending: list[AnalysisResult] = []
+        renamed: list[tuple[AnalysisResult, list[TextPart]]] = []
         for ref in refs:
             started = time.perf_counter()
             result = AnalysisResult(ref=ref, content_hash=None, verdict=None)
@@ -88,9 +100,12 @@ class Analyzer:
             extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
             result.content_hash = extraction.content_hash
             if ref.stored_hash is not None and extraction.content_hash == ref.stored_hash:
+                # The stored findings hold, but the metadata that will be written (a moved
+                # folder) must be masked all the same: its names are analysed on their own.
                 result.content_unchanged = True
                 result.bytes_read = extraction.bytes_read
                 result.seconds = time.perf_counter() - started
+                renamed.append((result, name_parts(ref, (), ())))
                 results.append(result)
                 continue
             result.errors.extend(extraction.errors)
@@ -100,7 +115,9 @@ class Analyzer:
                 result.errors.append(ItemError(
                     "pst_archive", "oud mailarchief (.pst) gevonden / old mail archive (.pst) found"))
             result.seconds = time.perf_counter() - started
-            texts.append(list(extraction.parts))
+            # Names are analysed with the content: a value that stands only in a file,
+            # folder, attachment, member or sheet name is a finding of its own.
+            texts.append([*extraction.parts, *name_parts(ref, extraction.parts, result.errors)])
             pending.append(result)
             results.append(result)
         if pending:
@@ -110,7 +127,12 @@ class Analyzer:
             for result, verdict, parts in zip(pending, verdicts, texts, strict=True):
                 result.verdict = verdict
                 result.seconds += share
+                _add_name_numbers(verdict, parts, self.hasher)
                 _redact_metadata(result, parts)
+        if renamed:
+            verdicts = self.detector.analyze_many([names for _, names in renamed])
+            for (result, names), verdict in zip(renamed, verdicts, strict=True):
+                _redact_ref(result, _found_values(verdict, names))
         return results
 
     def close(self) -> None:
@@ -140,19 +162,72 @@ def worker_analyzer(spec: AnalysisSpec) -> Analyzer:
 NOT_PERSONAL = frozenset({"CATEGORY_TERM"})
 """Findings that are vocabulary ("ADHD", "OPP"), not values about a person."""
 
+NAME_PART = "naam"
+"""The ``part`` of a finding in a name (subject, file, folder, attachment, member or sheet name);
+its ``location`` says which name (``titel``, ``map``, ``onderdeel 2``, ``plaats 1``), never the
+name itself."""
+MAX_NAMES = 200
+"""At most this many part and location names per item are analysed (a sheet has a location
+per row block); the rest are still masked by :func:`scanner.core.privacy.scrub`."""
+_NAME_SEPARATORS = re.compile(r"[/\\_]+")
 
-def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
-    """Mask the values detection found wherever they also stand in the metadata that is
-    stored: the subject or file name, and attachment names in finding and error parts. A BSN
-    in a subject must not reach the database in clear just because subjects are kept for the
-    owner's digest. Only the worker can do this: it is the one place that has the values."""
-    from dataclasses import replace
 
-    from scanner.core.privacy import redact
+def name_parts(ref: ItemRef, parts: Sequence[TextPart], errors: Sequence[ItemError]) -> list[TextPart]:
+    """The item's names as texts for detection: title, folder, every attachment or archive
+    member path and every location (sheet names). Path separators and underscores become
+    spaces, so ``leerlingen/999980051.txt`` reads as words; the offsets stay those of the
+    prepared text, which is what :func:`_found_values` slices."""
+    names: list[TextPart] = []
 
-    verdict = result.verdict
-    if verdict is None or not verdict.findings:
-        return
+    def add(location: str, text: str | None) -> None:
+        if text and text.strip():
+            names.append(TextPart(part=NAME_PART, text=_NAME_SEPARATORS.sub(" ", text), location=location))
+
+    if not any(p.part == "subject" for p in parts):  # a mail's subject is analysed as a part already
+        add("titel", ref.title)
+    add("map", ref.folder)
+    paths = [p.part for p in parts] + [e.part for e in errors]
+    seen_parts = dict.fromkeys(path for path in paths if path and path != "body")
+    for index, part in enumerate(list(seen_parts)[:MAX_NAMES], start=1):
+        add(f"onderdeel {index}", part)
+    seen_locations = dict.fromkeys(_location_name(p.location) for p in parts if p.location)
+    for index, location in enumerate(list(seen_locations)[:MAX_NAMES], start=1):
+        add(f"plaats {index}", location)
+    return names
+
+
+def _location_name(location: str) -> str:
+    """``blad Klas 3B, rij 2-201`` -> ``blad Klas 3B``: the rows add nothing to the name."""
+    return location.split(", rij ", 1)[0]
+
+
+def _add_name_numbers(verdict: Verdict, parts: Sequence[TextPart], hasher: ValueHasher) -> None:
+    """A valid BSN or onderwijsnummer in a name is a finding even where detection wanted more
+    context (``123 456 782.pdf``): a number that passes the 11-proef does not stand in a
+    file name by accident. It does not change the verdict, only what is counted and masked."""
+    from detectors import entities as E
+    from detectors.canonical import canonical
+    from scanner.core.privacy import identity_kind, identity_numbers, mask
+
+    found = {(f.part, f.location, f.start) for f in verdict.findings}
+    for part in parts:
+        if part.part != NAME_PART:
+            continue
+        for start, end in identity_numbers(part.text):
+            if (part.part, part.location, start) in found:
+                continue
+            value = part.text[start:end]
+            entity = E.NL_ONDERWIJSNUMMER if identity_kind(value) == "onderwijsnummer" else E.NL_BSN
+            verdict.findings.append(Finding(
+                entity=entity, part=part.part, start=start, end=end, score=0.5,
+                masked=mask(value, entity), value_hash=hasher.hash(entity, canonical(entity, value)),
+                category="identificatie", location=part.location))
+
+
+def _found_values(verdict: Verdict | None, parts: Sequence[TextPart]) -> dict[str, str]:
+    """value -> entity for every personal finding of ``verdict``, sliced from ``parts``."""
+    if verdict is None:
+        return {}
     texts = {(p.part, p.location): p.text for p in parts}
     by_part = {p.part: p.text for p in parts}
     values: dict[str, str] = {}
@@ -163,11 +238,41 @@ def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
         value = text[finding.start:finding.end]
         if value.strip():
             values[value] = finding.entity
-    if not values:
-        return
-    result.ref = replace(result.ref, title=redact(result.ref.title, values))
-    verdict.findings = [replace(f, part=redact(f.part, values)) for f in verdict.findings]
-    result.errors = [replace(e, part=redact(e.part, values)) for e in result.errors]
+    return values
+
+
+def mask_name(text: str, values: dict[str, str]) -> str:
+    """A display string with every detected value masked, then every identity number."""
+    from scanner.core.privacy import redact, scrub
+
+    return scrub(redact(text, values)) if text else text
+
+
+def _redact_ref(result: AnalysisResult, values: dict[str, str]) -> None:
+    from dataclasses import replace
+
+    ref = result.ref
+    result.ref = replace(ref, title=mask_name(ref.title, values), folder=mask_name(ref.folder, values))
+
+
+def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
+    """Mask the values detection found, in the content or in a name, wherever they stand in
+    the metadata that is stored: subject or file name, folder, the part (attachment or member
+    path) and location (sheet name) of every finding and error. A BSN in a subject must not
+    reach the database in clear just because subjects are kept for the owner's digest. Only
+    the worker can do this: it is the one place that has the values."""
+    from dataclasses import replace
+
+    values = _found_values(result.verdict, parts)
+    _redact_ref(result, values)
+    verdict = result.verdict
+    if verdict is not None:
+        verdict.findings = [
+            replace(f, part=mask_name(f.part, values),
+                    location=mask_name(f.location, values) if f.location else f.location)
+            for f in verdict.findings]
+    result.errors = [replace(e, part=mask_name(e.part, values), message=mask_name(e.message, values))
+                     for e in result.errors]
 
 
 def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:

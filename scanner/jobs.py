@@ -121,14 +121,18 @@ def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
         for row in rows:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
     else:
+        from scanner.core.cells import row_safe
+
+        # Opened in Excel by IT: owners and folder names come from the sources, so every
+        # cell goes through the one formula guard the FG report uses too.
         writer = csv.writer(stream)
         writer.writerow(["source", "owner", "item_id", "folder", "date", "categories", "entity_counts",
                          "retention_status", "due_date"])
         for row in rows:
-            writer.writerow([row["source"], row["owner"], row["item_id"], row["folder"], row["date"],
-                             ";".join(row["categories"]),
-                             ";".join(f"{k}={v}" for k, v in sorted(row["entity_counts"].items())),
-                             row["retention_status"], row["due_date"] or ""])
+            writer.writerow(row_safe([row["source"], row["owner"], row["item_id"], row["folder"], row["date"],
+                                      ";".join(row["categories"]),
+                                      ";".join(f"{k}={v}" for k, v in sorted(row["entity_counts"].items())),
+                                      row["retention_status"], row["due_date"] or ""]))
     return len(rows)
 
 

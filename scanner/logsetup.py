@@ -2,7 +2,9 @@
 
 The code logs source names, counts, codes and exception class names only; messages from
 libraries that might echo content (pdfminer-style parser warnings) are kept at WARNING so
-their chatter about a file's insides does not reach the log.
+their chatter about a file's insides does not reach the log. Every line passes through
+:func:`scanner.core.privacy.scrub` as a last net: a library that quotes a path with a BSN in
+a folder name does not put the number in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from scanner.core.privacy import scrub
 
 NOISY_LIBRARIES = ("pypdf", "exchangelib", "msal", "urllib3", "smbprotocol", "spnego", "presidio-analyzer",
                    "presidio_analyzer", "extract_msg", "py7zr", "fontTools", "fpdf", "tnefparse",
@@ -23,7 +27,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         if record.exc_info and record.exc_info[0] is not None:
             payload["exception"] = record.exc_info[0].__name__
@@ -36,6 +40,9 @@ class PlainFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging API name
+        return scrub(super().formatMessage(record))
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging API name
         return f"  ({ei[0].__name__})" if ei and ei[0] else ""

@@ -42,7 +42,7 @@ from detectors.settings import check_detection_settings
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
 from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Resync, Seen, Unit
-from scanner.core.privacy import load_installation_secret, private_directory
+from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
@@ -405,13 +405,20 @@ class ScanRunner:
                 changed.append(ref)
         # Unchanged content. Write only rows whose metadata moved (an unchanged night then
         # writes nothing); facts the retention rules look at send the item back through them.
-        moved, retention_facts = [], []
-        for ref in unchanged:
+        # The stored folder is masked (the worker masked the values in it), the listed one is
+        # raw: a folder that really moved goes back to a worker, which masks the new name
+        # (the content is only hashed, not analysed again, when it did not change).
+        moved, retention_facts, listed_unchanged = [], [], unchanged
+        unchanged = []
+        for ref in listed_unchanged:
             item = known[ref.item_key]
-            facts_changed = ((item.folder or "") != ref.folder or set(item.labels) != set(ref.labels)
-                             or item.state != "actief")
+            if not could_mask_to(item.folder or "", ref.folder):
+                changed.append(replace(ref, stored_hash=item.content_hash) if item.content_hash else ref)
+                continue
+            unchanged.append(ref)
+            facts_changed = set(item.labels) != set(ref.labels) or item.state != "actief"
             if facts_changed or item.unit_key != ref.unit_key or item.owner != ref.owner or item.link != ref.link:
-                moved.append(ref)
+                moved.append(replace(ref, folder=item.folder or ""))
                 if facts_changed:
                     retention_facts.append(item.id)
             else:
@@ -506,7 +513,7 @@ class ScanRunner:
                 close = gone
             state.count(stats, "closed", len(close))
         stats.units_done += 1
-        self.store.complete_unit(self.run_id, source.name, unit.key, unit.label, unit.owner,
+        self.store.complete_unit(self.run_id, source.name, unit.key, scrub(unit.label), unit.owner,
                                  state.cursor, state.stats, close=close,
                                  run_stats=self._stats_payload({}, None))
 
@@ -514,6 +521,7 @@ class ScanRunner:
 
     def _source_error(self, source: str, unit_key: str | None, code: str, message: str, *,
                       severity: str = "error", item_prefix: str | None = None) -> None:
+        message = scrub(message)  # a message may name a folder; identity numbers in it are masked
         log.warning("source %s: %s (%s)", source, message, code)
         if severity == "warning":
             self.stats[source].warnings += 1

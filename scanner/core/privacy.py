@@ -81,7 +81,8 @@ def mask(value: str, entity: str | None = None) -> str:
 def redact(text: str, values: dict[str, str]) -> str:
     """Replace every occurrence of a detected value in ``text`` (a subject, an attachment name)
     by its masked sample. ``values`` maps value -> entity. Numbers match in any notation
-    (``111.22.333`` for ``111222333``); other values match case-insensitively."""
+    (``111.22.333`` for ``111222333``); other values match case-insensitively, their words
+    joined by any separator a file name uses (``Lotte_Bos``, ``Lotte.Bos``)."""
     if not text or not values:
         return text
     for value, entity in sorted(values.items(), key=lambda item: -len(item[0])):
@@ -89,7 +90,8 @@ def redact(text: str, values: dict[str, str]) -> str:
         if len(digits) >= 6 and len(digits) >= len(re.sub(r"\s", "", value)) * 0.6:
             pattern = r"(?<!\d)" + r"[\s.\-/]?".join(digits) + r"(?!\d)"
         else:
-            pattern = re.escape(value.strip())
+            # words may be joined differently in a name than in the text (Lotte_Bos.docx)
+            pattern = r"[\s_./\\\-]+".join(re.escape(word) for word in value.split())
         if pattern:
             # the mask as a literal replacement (backslashes escaped), the same for every match
             replacement = mask(value, entity).replace("\\", "\\\\")
@@ -126,6 +128,82 @@ def secret_fingerprint(secret: bytes) -> str:
     """A keyed fingerprint of the secret (an HMAC of a fixed label): recognises the key again
     without revealing it, and without being usable to test guesses of stored values."""
     return hmac.new(secret, b"schoonschip installation secret fingerprint", hashlib.sha256).hexdigest()[:32]
+
+
+# An identity number in one of the four notations seen in the wild (123456782, 1234.56.782,
+# 123 456 782, 123-456-782), or an old 8-digit BSN, not part of a longer number.
+_ID_NUMBER = re.compile(
+    r"(?<![\d.\-])(?:\d{9}|\d{8}|\d{4}\.\d{2}\.\d{3}|\d{3} \d{3} \d{3}|\d{3}-\d{3}-\d{3})(?![\d]|[.\-]\d)")
+
+
+def _id_checksum(digits: str) -> int:
+    """The 11-proef sum shared by BSN (0) and onderwijsnummer (5): weights 9..2, last -1."""
+    return (sum((9 - i) * int(d) for i, d in enumerate(digits[:-1])) - int(digits[-1])) % 11
+
+
+def identity_kind(text: str) -> str | None:
+    """``"bsn"`` or ``"onderwijsnummer"`` when ``text`` (any notation) passes that number's
+    check digit, else ``None``."""
+    digits = re.sub(r"\D", "", text).zfill(9)
+    if len(digits) != 9 or digits == "000000000":
+        return None
+    check = _id_checksum(digits)
+    if check == 0:
+        return "bsn"
+    return "onderwijsnummer" if check == 5 and digits.startswith("10") else None
+
+
+def identity_numbers(text: str) -> list[tuple[int, int]]:
+    """Spans of valid BSNs and onderwijsnummers in ``text``, in the four notations."""
+    if not text:
+        return []
+    return [m.span() for m in _ID_NUMBER.finditer(text) if identity_kind(m.group())]
+
+
+def scrub(text: str) -> str:
+    """Mask every valid BSN or onderwijsnummer in a display string, whatever detection said.
+
+    The safety net under :func:`redact` for names (subjects, file, folder, attachment, member
+    and sheet names) and for strings only the driver sees (unit labels, source errors, log
+    lines): a number that passes the 11-proef in a *name* is masked without asking for
+    context, because masking a name costs nothing and a leaked BSN cannot be taken back.
+    """
+    if not text:
+        return text
+    spans = identity_numbers(text)
+    for start, end in reversed(spans):
+        text = text[:start] + mask(text[start:end]) + text[end:]
+    return text
+
+
+def could_mask_to(masked: str, raw: str) -> bool:
+    """Whether ``masked`` is ``raw`` with some values replaced by their masked samples.
+
+    The driver compares a connector's raw folder with the stored one, which the worker
+    masked; without this every folder holding a value would count as moved on every run.
+    A run of ``*`` stands for at least one character; digits after it may have lost their
+    separators (``*****6782`` for ``1234.56.782``).
+    """
+    if masked == raw:
+        return True
+    if "*" not in masked or len(masked) > 4096:
+        return False
+    pattern: list[str] = []
+    after_stars = False
+    for token in re.split(r"(\*+)", masked):
+        if not token:
+            continue
+        if token.startswith("*"):
+            pattern.append(".+?")
+            after_stars = True
+            continue
+        for index, char in enumerate(token):
+            if after_stars and char.isdigit() and index > 0 and token[index - 1].isdigit():
+                pattern.append(r"[\s.\-/]?")
+            pattern.append(re.escape(char))
+            if not char.isdigit():
+                after_stars = False
+    return re.fullmatch("".join(pattern), raw, flags=re.DOTALL) is not None
 
 
 def load_or_create_secret(path: Path, *, create: bool = True) -> bytes:
