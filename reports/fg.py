@@ -34,7 +34,7 @@ from reports.disclosure import ProtectedFigures, ProtectedTable, protect_report
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
 from scanner.core.cells import cell_safe
-from scanner.core.model import DUE_STATUSES, RetentionStatus
+from scanner.core.model import DUE_STATUSES, ItemState, RetentionStatus
 
 STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
 COUNT_COLUMNS = ["actief", *STATUS_COLUMNS, "opgeruimd"]
@@ -224,7 +224,7 @@ def _prepare_runs(runs: pd.DataFrame | None) -> pd.DataFrame:
 
 def _status_counts(frame: pd.DataFrame, group: pd.Series, index: list[str]) -> pd.DataFrame:
     """Counts per group: actief, verlopen, binnenkort, ok (of active items) and opgeruimd."""
-    active = frame["state"] == "actief"
+    active = frame["state"] == ItemState.ACTIVE.value
     result = pd.DataFrame(0, index=index, columns=COUNT_COLUMNS, dtype=int)
     if frame.empty:
         return result
@@ -271,7 +271,7 @@ def build_fg_report(
 
     flagged = items[items["student_data"] | items["false_positive"]]
     data = items[items["student_data"] & ~items["false_positive"]]
-    active = data[data["state"] == "actief"]
+    active = data[data["state"] == ItemState.ACTIVE.value]
 
     category_table, category_keys = _category_table(data, k, language)
     age_table = _age_table(active, k, language, now_naive)
@@ -366,13 +366,13 @@ def _totals(data: pd.DataFrame, active: pd.DataFrame, runs: pd.DataFrame, flagge
     """The school-wide counts the headline publishes (``nog_verlopen``: overdue items that
     were there before the latest run; ``fp``/``flagged``: the false-positive rate)."""
     current = runs.iloc[-1]["run_id"] if len(runs) else None
-    still = ((data["state"] == "actief") & (data["status"] == "verlopen"))
+    still = ((data["state"] == ItemState.ACTIVE.value) & (data["status"] == RetentionStatus.OVERDUE.value))
     if len(runs) >= 2:
         still &= data["first_seen_run"] != current
     return {
-        "actief": len(active), "verlopen": int((active["status"] == "verlopen").sum()),
-        "binnenkort": int((active["status"] == "binnenkort").sum()),
-        "opgeruimd": int((data["state"] == "opgeruimd").sum()),
+        "actief": len(active), "verlopen": int((active["status"] == RetentionStatus.OVERDUE.value).sum()),
+        "binnenkort": int((active["status"] == RetentionStatus.DUE_SOON.value).sum()),
+        "opgeruimd": int((data["state"] == ItemState.CLEANED.value).sum()),
         "nog_verlopen": int(still.sum()),
         "fp": int(flagged["false_positive"].sum()), "flagged": len(flagged),
     }
