@@ -191,6 +191,23 @@ class Connector(abc.ABC):
     def supports_labels(cls) -> bool:
         return cls.set_label is not Connector.set_label
 
+    def remove(self, ref: ItemRef) -> str:
+        """Move one item out of the teacher's way at the source: to Verwijderde items / Trash
+        for mail, to the source's configured quarantine folder for files. Never a hard delete:
+        a teacher's answer must stay reversible, and the place it went is where they look.
+
+        Idempotent: an item that is already there, or already gone, returns normally (an action
+        may be retried after a timeout whose first attempt did arrive). Returns where the item
+        went, as a short text without any value from the item (e.g. "Verwijderde items").
+        Raises :class:`ItemFetchError` when the source refuses or fails (retryable codes as for
+        fetching). Only connectors that can act override this.
+        """
+        raise NotImplementedError(f"{self.kind} kan niet verwijderen / cannot remove items")
+
+    @classmethod
+    def supports_remove(cls) -> bool:
+        return cls.remove is not Connector.remove
+
     def close(self) -> None:  # noqa: B027 - optional hook: most connectors hold nothing
         """Release connections. Called once when the pipeline is done with the connector."""
 
