@@ -20,7 +20,9 @@ tells the truth"):
   keeping its last good analysis meanwhile;
 - a listing that would close more than ``scan.outage_share`` of what a unit or source held
   closes nothing until a second run sees the same or IT confirms (``--confirm-removals``);
-- the run's figures are saved with every finished unit, so a resumed run reports all of it.
+- the run's figures are saved with every finished unit, so a resumed run reports all of it;
+- a unit an interrupted attempt finished with a blind spot is crawled again when the run resumes
+  (its figures taken back first): the resumed run is the next run, and the fault may be gone.
 """
 
 from __future__ import annotations
@@ -264,6 +266,8 @@ class ScanRunner:
                 self._close(connector)
                 continue
             stats.units = len(units)
+            if self.resumed:
+                self._reopen_blind_units(source.name)
             done = self.store.done_units(self.run_id, source.name)
             stats.units_done = len(done)
             for unit in units:
@@ -541,6 +545,20 @@ class ScanRunner:
         if self.progress is not None:
             totals = {name: s.as_dict() for name, s in self.stats.items()}
             self.progress(state.source.name, totals[state.source.name])
+
+    def _reopen_blind_units(self, source: str) -> None:
+        """A resumed run crawls again the units an earlier attempt finished with a blind spot
+        (a folder unreadable then may be readable now), without counting them twice: their saved
+        figures and withdrawn warnings come off the restored totals. What they closed stays
+        closed and counted (a new crawl does not close it again)."""
+        stats = self.stats[source]
+        for _unit_key, saved, warnings in self.store.reopen_blind_units(self.run_id, source):
+            log.info("source %s: a unit finished with a blind spot is crawled again by the resumed run", source)
+            for key in UNIT_COUNTS:
+                if key != "closed" and isinstance(saved.get(key), int | float):
+                    setattr(stats, key, getattr(stats, key) - saved[key])
+            stats.warnings -= warnings
+        self.store.save_run_stats(self.run_id, self._stats_payload({}, None))
 
     def _restore_stats(self, payload: dict[str, Any]) -> None:
         for name, values in (payload.get("sources") or {}).items():

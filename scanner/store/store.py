@@ -183,6 +183,29 @@ class Store:
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
                 s.run_units.c.status == "done")).scalars())
 
+    def reopen_blind_units(self, run_id: int, source: str) -> list[tuple[str, dict[str, Any], int]]:
+        """Take back the units of ``source`` that ``run_id`` finished with a blind spot, so a
+        resumed run crawls them again: the fault that hid a folder may be gone, and a resumed
+        run is the next run (it must leave the store of a clean run). Their blind-spot warnings
+        go too (the new crawl reports them again if they remain). Returns per unit its key, the
+        figures it had saved and how many warnings were withdrawn, so the run subtracts them."""
+        runs, errors = s.run_units.c, s.source_errors.c
+        blind = (errors.run_id == run_id) & (errors.source == source) & errors.item_prefix.is_not(None)
+        with self.engine.begin() as conn:
+            warned: dict[str, int] = dict(conn.execute(select(errors.unit_key, func.count()).where(
+                blind, errors.unit_key.is_not(None)).group_by(errors.unit_key)).all())
+            if not warned:
+                return []
+            done = {row.unit_key: row.stats or {} for row in conn.execute(select(runs.unit_key, runs.stats).where(
+                runs.run_id == run_id, runs.source == source, runs.status == "done",
+                runs.unit_key.in_(list(warned))))}
+            if not done:
+                return []
+            conn.execute(delete(s.run_units).where(
+                runs.run_id == run_id, runs.source == source, runs.unit_key.in_(list(done))))
+            conn.execute(delete(s.source_errors).where(blind, errors.unit_key.in_(list(done))))
+        return [(key, stats, int(warned[key])) for key, stats in sorted(done.items())]
+
     def complete_unit(self, run_id: int, source: str, unit_key: str, label: str, owner: str | None,
                       cursor: str | None, stats: dict[str, int], *, close: Sequence[str] = (),
                       run_stats: dict[str, Any] | None = None) -> None:

@@ -283,7 +283,7 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(tmp_path, secret, kind)
         nested.chmod(0o755)
     assert process.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
     assert item_count(faulted.database_url) < 43, "killed too late to test a resume"
-    # The resumed run is the same run: it keeps the blind spot the killed attempt reported.
+    # The resumed run is the next run: a unit the killed attempt finished blind is crawled again.
     summary, _ = scan(faulted)
     assert summary.status == "completed"
     reference = configure(tmp_path, "reference", source)

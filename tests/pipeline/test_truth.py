@@ -237,3 +237,39 @@ def test_a_resumed_run_reports_the_whole_run(tmp_path, delta):
     assert {k: stored[k] for k in keys} == {k: clean[k] for k in keys}
     report = run_report_data(store, resumed.run_id)
     assert report.sources[0].items_seen == clean["seen"] and report.sources[0].items_analysed == clean["analysed"]
+
+
+@pytest.mark.parametrize("delta", [True, False], ids=["delta", "listing"])
+def test_a_resumed_run_crawls_again_a_unit_it_finished_blind(tmp_path, delta):
+    """Killed after a unit finished with a blind spot; the fault is gone before the resume. The
+    resumed run is the next run: it reads the part it could not see, and ends with the store and
+    the figures of a clean run (the CI failure of 2026-12-01: Zorg/Diep never read again)."""
+    from tests.convergence import assert_stores_converged
+
+    make_world(folders="AB")
+    clean_settings = settings_for(tmp_path, [source(delta)], name="clean")
+    clean = scan(clean_settings, Store(clean_settings.database_url)).totals()
+
+    world = make_world(folders="AB")
+    world.faults = Faults(blind={"A": "A/A1"})
+    settings = settings_for(tmp_path, [source(delta)], name="killed")
+    store = Store(settings.database_url)
+
+    def kill_once_a_unit_is_done(_source, totals):
+        if totals["units_done"] >= 1:
+            world.faults = Faults()
+            raise Killed()
+
+    with pytest.raises(Killed):
+        ScanRunner(settings, store, progress=kill_once_a_unit_is_done).run()
+    run_id = store.runs("scan")[0]["id"]
+    assert store.done_units(run_id, "bron") == {"A"}
+    assert store.blind_prefixes(run_id, "bron") == {"" if delta else "A/A1"}  # a delta unit is blind whole
+    assert row(store, "A/A1.txt") is None
+    resumed = ScanRunner(settings, store).run()
+    assert resumed.resumed and resumed.status == "completed"
+    assert row(store, "A/A1.txt").state == "actief"
+    assert store.source_errors(resumed.run_id) == []
+    keys = ("seen", "analysed", "unchanged", "closed", "flagged", "warnings")
+    assert {k: resumed.totals()[k] for k in keys} == {k: clean[k] for k in keys}
+    assert_stores_converged(settings.database_url, clean_settings.database_url)
