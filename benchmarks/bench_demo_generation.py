@@ -27,6 +27,12 @@ def _du(root: Path) -> int:
 
 
 def _peak_mb() -> float:
+    """This process's own peak (VmHWM): ``ru_maxrss`` would include the parent's peak, which
+    Linux carries across fork and exec."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
