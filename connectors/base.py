@@ -86,6 +86,13 @@ class ItemFetchError(Exception):
         super().__init__(message)
         self.code = code
 
+    @classmethod
+    def too_large(cls, limit: int) -> ItemFetchError:
+        """The one wording of "refused before reading, larger than the limit" (every connector
+        refuses oversized items the same way, so IT reads the same line in every report)."""
+        return cls("too_large",
+                   f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read")
+
 
 class SourceConfig(StrictModel):
     """Settings every source has. Connector modules subclass this with their own fields and

@@ -31,6 +31,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
+from connectors.google import cursor as cursor_field
 from connectors.google.client import GoogleApi, GoogleError
 from connectors.google.config import DRIVE_SCOPE, GoogleDriveConfig, SharedDriveSpec
 from connectors.google.directory import source_users
@@ -117,7 +118,7 @@ class GoogleDriveConnector(Connector):
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         user, drive = self._target(unit)
-        stored = _token(cursor)
+        stored = cursor_field.decode(cursor, "changes")
         try:
             if stored is not None:
                 try:
@@ -129,7 +130,7 @@ class GoogleDriveConnector(Connector):
                     yield Resync(RESYNC_MESSAGE)
                 else:
                     yield from self._emit_changes(unit, user, drive, changes)
-                    yield Cursor(_encode(new_token))
+                    yield Cursor(cursor_field.encode("changes", new_token))
                     return
             yield from self._full(unit, user, drive)
         except GoogleError as exc:
@@ -169,7 +170,7 @@ class GoogleDriveConnector(Connector):
                 yield Seen(ref)
         if not token:
             raise SourceError("protocol", f"{unit.key}: Drive gaf geen startPageToken / Drive gave no startPageToken")
-        yield Cursor(_encode(token))
+        yield Cursor(cursor_field.encode("changes", token))
 
     def _changes(
         self, user: str, drive: SharedDriveSpec | None, token: str
@@ -290,7 +291,7 @@ class GoogleDriveConnector(Connector):
     def fetch(self, ref: ItemRef) -> Fetched:
         limit = self.context.max_item_bytes
         if ref.size is not None and ref.size > limit:
-            raise _too_large(limit)
+            raise ItemFetchError.too_large(limit)
         try:
             user, mime = self._where(ref)
             if mime in EXPORTS:
@@ -317,7 +318,7 @@ class GoogleDriveConnector(Connector):
         if not isinstance(data, bytes):
             raise ItemFetchError("fetch_failed", "Drive gaf geen inhoud / Drive gave no content")
         if len(data) > limit or (mime in EXPORTS and len(data) > self.config.max_export_bytes):
-            raise _too_large(limit)
+            raise ItemFetchError.too_large(limit)
         return Fetched(name=ref.title, size=len(data), media_type=media_type, data=data)
 
 
@@ -337,22 +338,4 @@ def parse_iso(value: Any) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _too_large(limit: int) -> ItemFetchError:
-    return ItemFetchError(
-        "too_large", f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read"
-    )
 
-
-def _encode(token: str) -> str:
-    return json.dumps({"changes": token}, separators=(",", ":"))
-
-
-def _token(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return None
-    value = data.get("changes") if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value else None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
+from connectors.google import cursor as cursor_field
 from connectors.google.client import GoogleApi, GoogleError
 from connectors.google.config import GMAIL_SCOPE, GoogleMailConfig
 from connectors.google.directory import source_users
@@ -100,7 +100,7 @@ class GoogleMailConnector(Connector):
         user = unit.key
         try:
             labels = self._labels(user)
-            start = _history_id(cursor)
+            start = cursor_field.decode(cursor, "history", str.isdigit)
             if start is not None:
                 changes = self._history(user, start)
                 if changes is not None:
@@ -137,7 +137,7 @@ class GoogleMailConnector(Connector):
                         yield Seen(ref)
         if not history_id:
             raise SourceError("protocol", f"mailbox {user}: Gmail gaf geen historyId / Gmail gave no historyId")
-        yield Cursor(_encode(history_id))
+        yield Cursor(cursor_field.encode("history", history_id))
 
     def _history(self, user: str, start: str) -> tuple[list[str], list[str], str] | None:
         """(changed ids, deleted ids, new historyId), or ``None`` when ``start`` expired (404)."""
@@ -175,7 +175,7 @@ class GoogleMailConnector(Connector):
                 ref = self._ref(unit, user, labels, message) if message is not None else None
                 # gone since (404), or now only under a label this source does not read
                 yield Seen(ref) if ref is not None else Gone(f"{user}:{message_id}")
-        yield Cursor(_encode(history_id))
+        yield Cursor(cursor_field.encode("history", history_id))
 
     def _metadata(self, user: str, ids: list[str]) -> list[dict[str, Any] | None]:
         """``messages.get(format=metadata)`` for each id, a few in parallel; ``None``: deleted."""
@@ -233,7 +233,7 @@ class GoogleMailConnector(Connector):
         user, _, message_id = ref.item_key.partition(":")
         limit = self.context.max_item_bytes
         if ref.size is not None and ref.size > limit:
-            raise _too_large(limit)
+            raise ItemFetchError.too_large(limit)
         try:
             message = self._call(user, lambda s: s.users().messages().get(
                 userId=user, id=message_id, format="raw", fields="raw",
@@ -245,7 +245,7 @@ class GoogleMailConnector(Connector):
             raise ItemFetchError("fetch_failed", f"ophalen mislukt / fetch failed: {exc}") from None
         raw = str(message.get("raw") or "")
         if len(raw) * 3 // 4 > limit + 3:
-            raise _too_large(limit)
+            raise ItemFetchError.too_large(limit)
         try:
             data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
         except (binascii.Error, ValueError):
@@ -253,26 +253,8 @@ class GoogleMailConnector(Connector):
                 "fetch_failed", "Gmail gaf onleesbare raw-inhoud / Gmail gave unreadable raw"
             ) from None
         if len(data) > limit:
-            raise _too_large(limit)
+            raise ItemFetchError.too_large(limit)
         return Fetched(name="bericht.eml", size=len(data), media_type="message/rfc822", data=data)
 
 
-def _too_large(limit: int) -> ItemFetchError:
-    return ItemFetchError(
-        "too_large", f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read"
-    )
 
-
-def _encode(history_id: str) -> str:
-    return json.dumps({"history": history_id}, separators=(",", ":"))
-
-
-def _history_id(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return None
-    value = data.get("history") if isinstance(data, dict) else None
-    return value if isinstance(value, str) and value.isdigit() else None

@@ -157,9 +157,7 @@ def _signature(event: Seen | Gone) -> int:
 
 
 def too_large_error(limit: int) -> ItemFetchError:
-    return ItemFetchError(
-        "too_large", f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read"
-    )
+    return ItemFetchError.too_large(limit)
 
 
 def fetch_error(exc: Exception) -> ItemFetchError:
