@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from connectors.google.config import GoogleDriveConfig, GoogleMailConfig
 from connectors.registry import config_model, connector_class
+from tests.crawling import crawl_all
 
-from .conftest import crawl_all, mail_connector
+from .conftest import mail_connector
 
 
 def test_registry_resolves_both_kinds() -> None:

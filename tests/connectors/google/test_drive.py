@@ -8,8 +8,9 @@ import pytest
 
 from connectors.base import ConnectorContext, ItemFetchError
 from scanner.core.model import Blind
+from tests.crawling import crawl_all
 
-from .conftest import ADMIN, crawl_all, drive_connector
+from .conftest import ADMIN, drive_connector
 
 JANSEN = "jansen@school.nl"
 DOC = "application/vnd.google-apps.document"
@@ -76,7 +77,7 @@ def test_refused_page_token_resyncs(fake, key_file, clock) -> None:
     school(fake)
     connector = drive_connector(fake, key_file, clock, users=[JANSEN])
     result = crawl_all(connector, {f"{JANSEN}/Mijn Drive": '{"changes":"bogus"}'})
-    assert result.resyncs() == [f"{JANSEN}/Mijn Drive"] and len(result.seen()) == 3
+    assert list(result.resyncs) == [f"{JANSEN}/Mijn Drive"] and len(result.seen()) == 3
 
 
 def test_export_and_download_within_limits(fake, key_file, clock) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import ItemFetchError
+from tests.crawling import crawl_all
 
-from .conftest import crawl_all, mail_connector
+from .conftest import mail_connector
 from .test_mail import JANSEN, PIETERS, school
 
 

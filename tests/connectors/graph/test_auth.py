@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from connectors.base import SourceError
 from connectors.graph.config import GraphConnection, GraphMailConfig
+from tests.crawling import crawl_all
 from tests.services.graph_tls import PFX_PASSPHRASE
 
-from .conftest import build_school, connection, crawl_all, mail_connector, write_secret
+from .conftest import build_school, connection, mail_connector, write_secret
 
 DEVRIES = "devries@school.nl"
 

@@ -10,8 +10,9 @@ import pytest
 
 from connectors.base import ItemFetchError
 from connectors.graph.throttle import RetryPolicy, RetryState, parse_retry_after
+from tests.crawling import crawl_all
 
-from .conftest import build_school, crawl_all, files_connector, mail_connector
+from .conftest import build_school, files_connector, mail_connector
 
 JANSEN = "jansen@school.nl"
 PIETERSEN = "pietersen@school.nl"

@@ -12,8 +12,9 @@ from connectors.graph._common import SPOOL_BYTES
 from connectors.graph.files import GraphFilesConnector
 from connectors.registry import connector_class
 from scanner.core.model import ItemKind, Seen
+from tests.crawling import crawl_all
 
-from .conftest import crawl_all, files_connector
+from .conftest import files_connector
 
 ALICE = "alice@school.nl"
 

@@ -13,8 +13,9 @@ from connectors.graph.config import GraphMailConfig
 from connectors.graph.mail import MESSAGE_FIELDS, GraphMailConnector
 from connectors.registry import config_model, connector_class
 from scanner.core.model import Gone, ItemKind, Seen
+from tests.crawling import crawl_all
 
-from .conftest import build_school, client_for, connection, crawl_all, mail_connector
+from .conftest import build_school, client_for, connection, mail_connector
 
 JANSEN = "jansen@school.nl"
 

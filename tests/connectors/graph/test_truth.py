@@ -17,8 +17,9 @@ from connectors.base import ItemFetchError, SourceError
 from connectors.graph._common import DeltaRound
 from connectors.graph.files import change_key
 from scanner.core.model import Gone, ItemKind, ItemRef, Seen
+from tests.crawling import crawl_all
 
-from .conftest import build_school, crawl_all, files_connector, mail_connector
+from .conftest import build_school, files_connector, mail_connector
 
 JANSEN = "jansen@school.nl"
 PIETERSEN = "pietersen@school.nl"
