@@ -2,7 +2,8 @@
 
 Schools forward the same klassenlijst.xlsx or the same newsletter PDF to dozens of colleagues;
 parsing it once per run instead of once per mailbox is a large saving. The key is the sha256 of
-the attachment's raw bytes, the value is what extraction produced for it, with part paths
+the attachment's format and raw bytes (the same bytes as .csv and as .txt are two extractions),
+the value is what extraction produced for it, with part paths
 relative to the attachment so a hit can be re-rooted under a different mail or archive.
 
 The cache holds text (content) in memory only, is never persisted, and is bounded both in
@@ -44,7 +45,7 @@ class CacheEntry:
 
 
 class ExtractionCache:
-    """Bounded, thread-safe LRU: attachment sha256 -> :class:`CacheEntry`.
+    """Bounded, thread-safe LRU: "format:sha256" of an attachment -> :class:`CacheEntry`.
 
     One per run (or per worker process); threads of a local pool may share it.
     """

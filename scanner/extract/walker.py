@@ -187,7 +187,10 @@ class Walker:
         if content_hash is None:
             content_hash = blob.sha256()
         use_cache = bool(path) or fmt != "mail"
-        if use_cache and self._replay(content_hash, path):
+        # The same bytes read as another format give other parts (a .csv has cells, a .txt
+        # lines): the format is part of the key.
+        cache_key = f"{fmt}:{content_hash}"
+        if use_cache and self._replay(cache_key, path):
             return  # before the sandbox check: a cached PDF costs no round trip
         if self.in_process and (fmt not in IN_PROCESS_FORMATS or fmt == "image"):
             raise NeedsSandbox()
@@ -214,7 +217,7 @@ class Walker:
             else:
                 self.error("corrupt", part)
         if use_cache and not self.exhausted and not was_exhausted:
-            self._store(content_hash, path, start_parts, start_errors)
+            self._store(cache_key, path, start_parts, start_errors)
 
     # --- cache -------------------------------------------------------------------------------
 

@@ -131,11 +131,25 @@ def test_cache_extracts_identical_attachments_once(extractor):
     assert text_of(second, "kopie.pdf") == text_of(first, "lijst.pdf")
     assert next(p for p in second.parts if p.part == "kopie.pdf").location == "pagina 1"
     digest = hashlib.sha256(attachment).hexdigest()
-    assert digest in cache
+    assert f"pdf:{digest}" in cache
     # the same file as a top-level item is served from the cache as well
     hits = cache.hits
     third = run(extractor, attachment, "elders.pdf", cache=cache)
     assert cache.hits == hits + 1 and "Klassenlijst" in text_of(third, "body")
+
+
+def test_cache_keeps_formats_apart(extractor):
+    """The same bytes as a .csv and as a .txt are two extractions: a hit for the one must not
+    hand the other its parts (cells against lines)."""
+    data = f"naam;bsn\nDaan;{BSN}\n".encode()
+    cache = ExtractionCache(max_entries=10)
+    as_csv = run(extractor, data, "lijst.csv", cache=cache)
+    as_txt = run(extractor, data, "lijst.txt", cache=cache)
+    assert cache.hits == 0
+    again = run(extractor, data, "kopie.csv", cache=cache)
+    assert cache.hits == 1
+    assert [(p.location, p.text) for p in again.parts] == [(p.location, p.text) for p in as_csv.parts]
+    assert [p.location for p in as_txt.parts] != [p.location for p in as_csv.parts]
 
 
 def test_cache_is_bounded():
