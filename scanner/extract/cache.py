@@ -1,10 +1,10 @@
 """A run-level cache so identical attachments are extracted once.
 
 Schools forward the same klassenlijst.xlsx or the same newsletter PDF to dozens of colleagues;
-parsing it once per run instead of once per mailbox is a large saving. The key is the sha256 of
-the attachment's format and raw bytes (the same bytes as .csv and as .txt are two extractions),
-the value is what extraction produced for it, with part paths
-relative to the attachment so a hit can be re-rooted under a different mail or archive.
+parsing it once per run instead of once per mailbox is a large saving. The key is the format
+the attachment is read as and the sha256 of its raw bytes (the same bytes as .csv and as .txt
+are two extractions); the value is what extraction produced for it, with part paths relative
+to the attachment so a hit can be re-rooted under a different mail or archive.
 
 The cache holds text (content) in memory only, is never persisted, and is bounded both in
 entries and in characters so a run over 20,000 mails cannot grow it without limit.
