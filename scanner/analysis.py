@@ -77,7 +77,9 @@ class Analyzer:
         results: list[AnalysisResult] = []
         texts: list[list[TextPart]] = []
         pending: list[AnalysisResult] = []
-        renamed: list[tuple[AnalysisResult, list[TextPart]]] = []
+        # Items whose content is not analysed now (unchanged after a move, or unread): only their
+        # names go through detection, so the title and folder that are stored are masked.
+        names_only: list[tuple[AnalysisResult, list[TextPart]]] = []
         for ref in refs:
             started = time.perf_counter()
             result = AnalysisResult(ref=ref, content_hash=None, verdict=None)
@@ -85,14 +87,15 @@ class Analyzer:
                 fetched = self.connector(ref.source).fetch(ref)
             except ItemFetchError as exc:
                 result.errors.append(ItemError(exc.code, str(exc)))
-                result.seconds = time.perf_counter() - started
-                results.append(result)
-                continue
             except Exception as exc:  # noqa: BLE001 - one item never stops the batch
                 log.warning("fetch failed for an item of %s: %s", ref.source, type(exc).__name__)
                 result.errors.append(ItemError(
                     "fetch_failed", f"ophalen mislukt / fetch failed ({type(exc).__name__})"))
+            if result.errors:
+                # Unread, but its title and folder are stored all the same (the digest and IT
+                # name the item): they are masked like any other name.
                 result.seconds = time.perf_counter() - started
+                names_only.append((result, name_parts(ref, (), ())))
                 results.append(result)
                 continue
             if ref.kind is ItemKind.MAIL and not ref.title:
@@ -105,7 +108,7 @@ class Analyzer:
                 result.content_unchanged = True
                 result.bytes_read = extraction.bytes_read
                 result.seconds = time.perf_counter() - started
-                renamed.append((result, name_parts(ref, (), ())))
+                names_only.append((result, name_parts(ref, (), ())))
                 results.append(result)
                 continue
             result.errors.extend(extraction.errors)
@@ -129,9 +132,9 @@ class Analyzer:
                 result.seconds += share
                 _add_name_numbers(verdict, parts, self.hasher)
                 _redact_metadata(result, parts)
-        if renamed:
-            verdicts = self.detector.analyze_many([names for _, names in renamed])
-            for (result, names), verdict in zip(renamed, verdicts, strict=True):
+        if names_only:
+            verdicts = self.detector.analyze_many([names for _, names in names_only])
+            for (result, names), verdict in zip(names_only, verdicts, strict=True):
                 _redact_ref(result, _found_values(verdict, names))
         return results
 

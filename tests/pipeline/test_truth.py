@@ -273,3 +273,29 @@ def test_a_resumed_run_crawls_again_a_unit_it_finished_blind(tmp_path, delta):
     keys = ("seen", "analysed", "unchanged", "closed", "flagged", "warnings")
     assert {k: resumed.totals()[k] for k in keys} == {k: clean[k] for k in keys}
     assert_stores_converged(settings.database_url, clean_settings.database_url)
+
+
+@pytest.mark.parametrize("code", ["fetch_failed", "not_found"])
+def test_an_unread_item_is_stored_with_its_names_masked(tmp_path, code):
+    """A fetch that fails still stores the item's title and folder (the digest and IT name it):
+    a BSN in them is masked, in the first run and on the move path of a later one."""
+    world = World()
+    world.put("Zorg", f"Dossier {BSN}.txt", content(1, student=True))
+    world.put("Zorg", "rooster.txt", content(2, student=False))
+    WORLDS["w"] = world
+    settings = settings_for(tmp_path, [source(False)])
+    store = Store(settings.database_url)
+    world.faults = Faults(fetch={f"Zorg/Dossier {BSN}.txt": code})
+    scan(settings, store)
+    world.faults = Faults()
+    scan(settings, store)
+    world.move("Zorg", f"Dossier {BSN}.txt", f"Archief {BSN}")
+    world.faults = Faults(fetch={f"Archief {BSN}/Dossier {BSN}.txt": code})
+    scan(settings, store)
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        names = [tuple(row) for row in conn.execute(text("select title, folder from items"))]
+    assert len(names) == 3 and any("Dossier" in (title or "") for title, _ in names), names
+    assert not any(BSN in (value or "") for row in names for value in row), names
+    # (Item keys are how the item is fetched: they are sealed by encryption at rest, not masked.)
