@@ -4,17 +4,24 @@ a read-only share or a file open elsewhere is a retryable item error naming no f
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from connectors.base import ItemFetchError
 from connectors.quarantine import DEFAULT_QUARANTINE
+from connectors.smb import SmbConfig, SmbConnector
+from scanner.config import load_config
 from scanner.core.model import ItemKind, ItemRef
+from scanner.pipeline import ScanRunner
+from scanner.store import Store
+from tests.convergence import states
 
 from .samba_server import Samba
-from .smb_helpers import crawl_all, make_connector
+from .smb_helpers import PASSWORD_ENV, crawl_all, make_connector
 from .smb_tree import write_file
 
 pytestmark = pytest.mark.service
@@ -147,3 +154,39 @@ def test_a_share_entry_inside_the_quarantine_is_refused(samba) -> None:
     server, _ = samba
     with pytest.raises(ValueError):
         make_connector(server, [{"share": "schrijf", "folder": f"{Q}/x"}])
+
+
+def test_the_next_scan_closes_the_removed_file_and_never_lists_quarantine(samba, tmp_path) -> None:
+    """Through the whole scan: a split share with the quarantine folder at its top (the share
+    root is the entry, so the quarantine is a top-level folder that must not become a unit)."""
+    server, _ = samba
+    share = server.shares["schrijf"]
+    for child in share.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for n in range(4):
+        put(share / "Zorg" / f"dossier-{n}.txt", f"OPP leerling {n}, BSN 111222333.\n".encode())
+    put(share / "Groep 7" / "lijst.txt", b"naam;bsn\nDaan;111222333\n")
+    os.environ[PASSWORD_ENV] = server.password
+    secret = tmp_path / "hmac.key"
+    secret.write_text("ef" * 32)
+    source = {"name": "fileserver", "kind": "smb", "server": server.host, "port": server.port,
+              "username": server.username, "password": {"env": PASSWORD_ENV},
+              "shares": [{"share": "schrijf", "split_subfolders": True, "owner": "ib@school.nl"}]}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "school": {"name": "Test"},
+                                    "secret_file": str(secret), "sources": [source]}), encoding="utf-8")
+    settings = load_config(path)
+    store = Store(settings.database_url)
+    try:
+        ScanRunner(settings, store).run()
+        assert states(store)[("fileserver", "schrijf/Zorg/dossier-0.txt")] == "actief"
+        with SmbConnector(SmbConfig.model_validate(source)) as connector:
+            connector.remove(ref("schrijf/Zorg/dossier-0.txt"))
+        assert (share / Q / "Zorg" / "dossier-0.txt").exists()
+        ScanRunner(settings, store).run()
+        after = states(store)
+    finally:
+        store.close()
+    assert after[("fileserver", "schrijf/Zorg/dossier-0.txt")] == "opgeruimd"
+    assert not any(key.startswith(f"schrijf/{Q}") for _, key in after)
+    assert after[("fileserver", "schrijf/Zorg/dossier-1.txt")] == "actief"
