@@ -532,7 +532,10 @@ class EwsConnector(Connector):
         Verwijderde items, which is scanned: the pipeline keeps it as the same item (moved)."""
         from exchangelib.properties import DistinguishedFolderId, ItemId, Mailbox
 
-        mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
+        try:
+            mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
+        except SourceError as exc:
+            raise ItemFetchError("action_failed", str(exc)) from None
         trash = DistinguishedFolderId(id="deleteditems", mailbox=Mailbox(email_address=mailbox))
         try:
             results = self._account(mailbox).bulk_move(ids=[ItemId(id=ref.item_key)], to_folder=trash)

@@ -504,8 +504,8 @@ class ImapConnector(Connector):
         would also remove what the teacher marked but did not yet want gone. A message that
         is no longer in its folder, or already in Trash, is success (idempotent).
         """
-        folder = self._folder_of(ref.unit_key)
         try:
+            folder = self._folder_of(ref.unit_key or "")
             trash, shown = self._trash_folder()
             if folder == trash:
                 return shown

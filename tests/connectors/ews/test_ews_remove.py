@@ -79,3 +79,14 @@ def test_an_account_without_write_rights_is_access_denied(exchange: FakeExchange
         with pytest.raises(ItemFetchError) as caught:
             connector.remove(events[0].ref)
     assert caught.value.code == "access_denied"
+
+
+def test_a_mailbox_no_longer_configured_is_refused_as_an_item_error(exchange: FakeExchange, config) -> None:  # noqa: F811
+    exchange.add_item(JUF, "Postvak IN", "OPP", mime("OPP"))
+    with EwsConnector(config) as connector:
+        events, _ = crawl(connector, f"{JUF}/Postvak IN")
+    narrower = config.model_copy(update={"mailboxes": [m for m in config.mailboxes if m != JUF]})
+    with EwsConnector(narrower) as connector, pytest.raises(ItemFetchError) as caught:
+        connector.remove(events[0].ref)
+    assert caught.value.code == "action_failed"
+    assert len(exchange.folder(JUF, "Postvak IN").items) == 1

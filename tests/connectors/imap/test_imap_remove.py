@@ -9,6 +9,8 @@ capabilities and folder attributes to play a server without MOVE, UIDPLUS or SPE
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import yaml
 from imapclient import IMAPClient
@@ -159,3 +161,14 @@ def test_the_next_scan_sees_the_message_moved_into_trash(admin, dovecot, tmp_pat
     in_trash = [key for (_, key), state in after.items() if key.startswith("Trash/") and state == "actief"]
     assert len(in_trash) == 1
     assert sum(1 for (_, key) in after if key.startswith("INBOX/")) == 3
+
+
+def test_a_ref_of_another_account_is_refused_as_an_item_error(admin, config) -> None:  # noqa: F811
+    admin.append("INBOX", make_mail("Ziekmelding"))
+    with ImapConnector(config) as connector:
+        ref = inbox_ref(connector, "Ziekmelding")
+    other = dataclasses.replace(ref, unit_key="iemand@school.nl/INBOX")
+    with ImapConnector(config) as connector, pytest.raises(ItemFetchError) as caught:
+        connector.remove(other)
+    assert caught.value.code == "action_failed"
+    assert set(subjects(admin, "INBOX")) == {b"Ziekmelding"}
