@@ -520,6 +520,36 @@ class EwsConnector(Connector):
             ) from exc
         return item.changekey
 
+    def remove(self, ref: ItemRef) -> str:
+        """Move the message to Verwijderde items: one ``MoveItem`` to the distinguished folder
+        ``deleteditems`` of its mailbox (no folder look-up first). Needs write access to the
+        mailbox: ApplicationImpersonation (or FullAccess for delegate access).
+
+        A moved message gets a new EWS ItemId, so a repeated move (a retry whose first try
+        arrived) finds the old id gone: ``ErrorItemNotFound`` is success, as for a message the
+        teacher deleted meanwhile. ``ErrorServerBusy`` is retried by the fault tolerance like
+        every request. The next sync sees the message leave its folder and appear in
+        Verwijderde items, which is scanned: the pipeline keeps it as the same item (moved)."""
+        from exchangelib.properties import DistinguishedFolderId, ItemId, Mailbox
+
+        try:
+            mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
+        except SourceError as exc:
+            raise ItemFetchError("action_failed", str(exc)) from None
+        trash = DistinguishedFolderId(id="deleteditems", mailbox=Mailbox(email_address=mailbox))
+        try:
+            results = self._account(mailbox).bulk_move(ids=[ItemId(id=ref.item_key)], to_folder=trash)
+        except Exception as exc:
+            if _error_code(exc) == "not_found" and type(exc).__name__ == "ErrorItemNotFound":
+                return DELETED_ITEMS
+            raise _action_error(exc) from exc
+        result = results[0] if results else None
+        if isinstance(result, Exception):
+            if type(result).__name__ == "ErrorItemNotFound":
+                return DELETED_ITEMS
+            raise _action_error(result)
+        return DELETED_ITEMS
+
     def send_mime(self, mailbox: str, mime_bytes: bytes, save_copy: bool = True) -> None:
         """Send a ready-made MIME message from ``mailbox`` (used for digests)."""
         send_mime(self._account(mailbox), mime_bytes, save_copy=save_copy)
@@ -617,6 +647,9 @@ _RESPONSE_CODES: dict[str, str] = {
     "ErrorInternalServerError": "server_error",
 }
 
+DELETED_ITEMS = "Verwijderde items / Deleted Items"
+"""Where a removed message goes (the distinguished folder ``deleteditems``)."""
+
 # Item errors: the transient codes become the item codes the pipeline fetches again next run.
 _ITEM_CODES = {"throttled": "throttled", "mailbox_moving": "offline", "unavailable": "offline",
                "unreachable": "unreachable", "tls_failed": "unreachable", "access_denied": "access_denied",
@@ -649,6 +682,17 @@ def _error_code(exc: BaseException) -> str:
 def _item_error(exc: BaseException) -> ItemFetchError:
     code = _ITEM_CODES.get(_error_code(exc), "fetch_failed")
     return ItemFetchError(code, f"bericht ophalen mislukt / fetching message failed ({type(exc).__name__})")
+
+
+def _action_error(exc: BaseException) -> ItemFetchError:
+    """A failed move in the contract's words: transient codes stay retryable (throttled,
+    offline, unreachable), no rights is ``access_denied``, anything else ``action_failed``."""
+    code = _error_code(exc)
+    item_code = _ITEM_CODES.get(code, "action_failed")
+    if item_code in ("not_found", "corrupt", "fetch_failed"):
+        item_code = "action_failed"
+    text = _TEXT[code]
+    return ItemFetchError(item_code, f"verplaatsen mislukt: {text[0]} / move failed: {text[1]} ({type(exc).__name__})")
 
 
 def _chain_of(exc: BaseException) -> Iterator[BaseException]:

@@ -8,10 +8,14 @@ spread over workers folder by folder.
 What the walk could not see is never taken for a deletion: an unreadable subfolder is a
 ``Blind`` for its path, an unreadable file is listed (and its fetch is ``access_denied``), and
 a missing or empty root (an unmounted mount point) fails the source before anything is closed.
+
+A teacher's "Verwijderen" moves the file into the source's quarantine folder (see
+:mod:`connectors.quarantine`), which the walk never enters.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterator
@@ -19,10 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError
-from connectors.localwalk import UNREADABLE, LocalProblem, readable_size, root_entries, walk_files
+from connectors.localwalk import (
+    UNREADABLE,
+    LocalProblem,
+    problem_code,
+    readable_size,
+    root_entries,
+    walk_files,
+)
+from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
 from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
 
 ROOT_UNIT = "."
@@ -37,6 +49,12 @@ class FolderConfig(SourceConfig):
         description="Glob on the relative path -> owner (first match wins), e.g. {'Zorg/*': 'ib@school.nl'}.",
     )
     follow_symlinks: bool = False
+    quarantine: str = quarantine_field()
+
+    @field_validator("quarantine")
+    @classmethod
+    def _quarantine(cls, value: str) -> str:
+        return check_quarantine_name(value)
 
 
 class FolderConnector(Connector):
@@ -52,7 +70,8 @@ class FolderConnector(Connector):
                 is_dir = entry.is_dir(follow_symlinks=self.config.follow_symlinks)
             except OSError:
                 continue  # its type cannot be read: the root unit's crawl reports it as a blind spot
-            if is_dir and self.config.wants(entry.name + "/"):
+            if is_dir and self.config.wants(entry.name + "/") \
+                    and not is_inside(entry.name, self.config.quarantine):
                 yield Unit(key=entry.name, label=entry.name, owner=None)
 
     def owner_of(self, relative: str) -> str:
@@ -98,3 +117,55 @@ class FolderConnector(Connector):
             raise ItemFetchError(
                 "too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))
+
+    def remove(self, ref: ItemRef) -> str:
+        """Move the file to ``<root>/<quarantine>/<its relative path>`` (never unlinked).
+
+        Already moved or gone: success. A name already taken in quarantine gets a number, so
+        nothing there is overwritten. A rename never crosses file systems: a quarantine folder
+        on another mount fails (``action_failed``) instead of copying and deleting.
+        """
+        root = Path(self.config.path)
+        relative = _safe_relative(ref.item_key)
+        where = f"{self.config.quarantine} / quarantine folder"
+        if is_inside(relative, self.config.quarantine):
+            return where  # already in quarantine (an old key): nothing to do
+        try:  # an unmounted share would make every file look "already gone"
+            root_entries(root)
+        except SourceError as exc:
+            raise ItemFetchError("unreachable", str(exc)) from None
+        source = root / relative
+        try:
+            os.lstat(source)
+        except OSError as exc:
+            if problem_code(exc) == "vanished":
+                return where  # already moved (a retried action) or deleted by the teacher
+            raise _action_error(exc) from None
+        target_dir = root / self.config.quarantine / os.path.dirname(relative)
+        try:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            name = free_name(source.name, lambda n: os.path.lexists(target_dir / n))
+            os.rename(source, target_dir / name)
+        except FileNotFoundError:
+            return where  # gone between the check and the rename: someone else removed it
+        except OSError as exc:
+            raise _action_error(exc) from None
+        return where
+
+
+def _safe_relative(item_key: str) -> str:
+    """The item key as a path inside the root: a key that would leave it is refused."""
+    parts = item_key.split("/")
+    if os.path.isabs(item_key) or any(p in ("", ".", "..") for p in parts):
+        raise ItemFetchError("action_failed", "ongeldig pad voor deze bron / invalid path for this source")
+    return "/".join(parts)
+
+
+def _action_error(exc: OSError) -> ItemFetchError:
+    """A failed move, by code: no write access and a locked file are retryable; no path."""
+    code = problem_code(exc)
+    if code == "access_denied":
+        return ItemFetchError("access_denied", "geen schrijfrecht om te verplaatsen / no write access to move the file")
+    if exc.errno == errno.EBUSY:
+        return ItemFetchError("locked", "bestand is in gebruik / file is in use")
+    return ItemFetchError("action_failed", f"verplaatsen mislukt / move failed ({exc.strerror})")

@@ -22,6 +22,11 @@ session, so ``\\Seen`` never changes) for items the pipeline decides to analyse.
 behind a UID never changes, so ``change_key`` is ``"<uidvalidity>:<uid>"``: flag changes
 update the labels without a re-download. Certificate and host name checks cannot be turned
 off; ``ca_file`` trusts a private CA.
+
+A teacher's "Verwijderen" (:meth:`ImapConnector.remove`) moves the message to the Trash. Trash
+stays an ordinary unit, so the next scan finds the message there: the pipeline absorbs it as a
+move (same content), the item keeps its owner's mark, and nothing counts as deleted until the
+Trash is emptied.
 """
 
 from __future__ import annotations
@@ -94,6 +99,11 @@ class ImapConfig(SourceConfig):
         default_factory=lambda: list(_VIRTUAL_FOLDERS),
         description="Special-use folders not to scan (virtual duplicates by default).",
     )
+    trash_folder: str | None = Field(
+        default=None,
+        description="Folder 'Verwijderen' moves mail to when the server marks no folder \\Trash "
+        "(RFC 6154 SPECIAL-USE), e.g. 'INBOX.Trash' or 'Verwijderde items'. The marked folder wins.",
+    )
     link_template: str | None = Field(
         default=None,
         description="Webmail link for digests, with {message_id} (URL-encoded), e.g. Gmail's "
@@ -162,6 +172,8 @@ class ImapConnector(Connector):
         self._qresync = False
         """The server enabled QRESYNC (RFC 7162): units are delta crawls, not full listings."""
         self._uidvalidity: int | None = None
+        self._trash: tuple[str, str] | None = None
+        """(IMAP name, shown path) of the folder removed mail goes to, once looked up."""
 
     # --- connection ----------------------------------------------------------------------
 
@@ -239,6 +251,7 @@ class ImapConnector(Connector):
         self._client = None
         self._selected = None
         self._uidvalidity = None
+        self._trash = None
 
     def _select(self, folder: str, readonly: bool = True) -> dict[bytes, Any]:
         """SELECT/EXAMINE ``folder``; read-only (EXAMINE) unless a label is being written,
@@ -480,6 +493,70 @@ class ImapConnector(Connector):
                 "action_failed", f"label zetten mislukt / setting label failed: {type(exc).__name__}"
             ) from exc
         return ref.change_key
+
+    def remove(self, ref: ItemRef) -> str:
+        """Move the message to the account's Trash; returns the Trash folder's path.
+
+        Trash is the folder the server marks ``\\Trash`` (RFC 6154), else ``trash_folder``.
+        With MOVE (RFC 6851) one atomic ``UID MOVE``; without it ``UID COPY``, ``\\Deleted`` and,
+        with UIDPLUS (RFC 4315), ``UID EXPUNGE`` of just this message. Without UIDPLUS the
+        message keeps its ``\\Deleted`` flag for the mail client to expunge: a plain EXPUNGE
+        would also remove what the teacher marked but did not yet want gone. A message that
+        is no longer in its folder, or already in Trash, is success (idempotent).
+        """
+        try:
+            folder = self._folder_of(ref.unit_key or "")
+            trash, shown = self._trash_folder()
+            if folder == trash:
+                return shown
+            uid = self._locate(ref, readonly=False)
+            client = self._connect()
+            if not client.fetch([uid], ["FLAGS"]).get(uid):
+                return shown  # already moved (a retried action) or deleted by the teacher
+            capabilities = {bytes(c).upper() for c in client.capabilities()}
+            if b"MOVE" in capabilities:
+                client.move([uid], trash)
+            else:
+                client.copy([uid], trash)
+                client.add_flags([uid], [b"\\Deleted"], silent=True)
+                if b"UIDPLUS" in capabilities:
+                    client.uid_expunge([uid])
+        except ItemFetchError:
+            raise
+        except SourceError as exc:
+            retryable = exc.code in ("unreachable", "access_denied", "throttled")
+            raise ItemFetchError(exc.code if retryable else "action_failed", str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - classified below, the connection dropped
+            self._drop()
+            if isinstance(exc, OSError):
+                raise ItemFetchError("unreachable", f"verbinding met IMAP-server verbroken / connection to the"
+                                                    f" IMAP server lost: {type(exc).__name__}") from None
+            text = str(exc).lower()
+            code = "access_denied" if "noperm" in text or "permission" in text else "action_failed"
+            raise ItemFetchError(code, f"verplaatsen naar de prullenbak mislukt / moving to Trash failed:"
+                                       f" {type(exc).__name__}") from None
+        return shown
+
+    def _trash_folder(self) -> tuple[str, str]:
+        """(IMAP name, path shown to people) of the Trash; ``action_failed`` without one."""
+        if self._trash is not None:
+            return self._trash
+        client = self._connect()
+        folders = client.list_folders()
+        for flags, delimiter, name in folders:
+            if "\\trash" in {_text(f).lower() for f in flags}:
+                self._trash = (name, _folder_path(name, delimiter))
+                return self._trash
+        wanted = self.config.trash_folder
+        for _flags, delimiter, name in folders:
+            if wanted is not None and name == wanted:
+                self._trash = (name, _folder_path(name, delimiter))
+                return self._trash
+        raise ItemFetchError(
+            "action_failed",
+            "geen prullenbak gevonden (geen map met \\Trash); stel 'trash_folder' in"
+            " / no Trash found (no folder marked \\Trash); set 'trash_folder'",
+        )
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import requests
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
 from connectors.graph.client import GraphClient, GraphError, path_id
 from connectors.graph.config import GraphSourceConfig
-from scanner.core.model import Blind, Fetched, Gone, Seen
+from scanner.core.model import RETRYABLE_ERRORS, Blind, Fetched, Gone, Seen
 
 CURSOR_IGNORED_MESSAGE = (
     "opgeslagen cursor wijst naar een andere host en is genegeerd / "
@@ -169,6 +169,21 @@ def fetch_error(exc: Exception) -> ItemFetchError:
         )
     if isinstance(exc, SourceError):
         return ItemFetchError("fetch_failed", f"ophalen mislukt / fetch failed: {exc}")
+    raise exc
+
+
+def action_error(exc: Exception) -> ItemFetchError:
+    """Map a failed action (move, delete) to the item error of the contract: 403 (no write
+    permission: Mail.ReadWrite / Files.ReadWrite.All missing, or outside the RBAC scope) is
+    ``access_denied``, lasting throttling or an outage keep their retryable code."""
+    if isinstance(exc, GraphError):
+        code = "access_denied" if exc.status == 403 else "action_failed"
+        return ItemFetchError(
+            code, f"actie mislukt: Graph {exc.status} ({exc.code}) / action failed: Graph {exc.status} ({exc.code})"
+        )
+    if isinstance(exc, SourceError):
+        code = exc.code if exc.code in RETRYABLE_ERRORS else "action_failed"
+        return ItemFetchError(code, f"actie mislukt / action failed: {exc}")
     raise exc
 
 

@@ -230,6 +230,7 @@ class GraphClient:
         consume: Callable[[requests.Response], T] | None = None,
         what: str = "Graph",
         item: bool = False,
+        idempotent: bool | None = None,
     ) -> T | requests.Response:
         """Send one request with token, per-mailbox slot and bounded retries.
 
@@ -243,6 +244,10 @@ class GraphClient:
         it runs out of retries, that costs the item, not the mailbox. Only listing requests
         (folders, delta pages) count towards giving a mailbox up for the run
         (:class:`FailureTracker`), so two unlucky downloads do not block a whole mailbox.
+
+        ``idempotent`` overrides the method's default (every method but POST): a POST whose
+        repetition changes nothing (a move to a fixed folder by immutable id) may be retried
+        after a connection lost mid-request like a GET.
         """
         self._refuse_if_blocked(mailbox, what)
         url = self.url(path)
@@ -250,7 +255,8 @@ class GraphClient:
         renewed = False
         # A POST (sendMail) that may have reached Graph is not repeated: a teacher should not
         # get the same digest twice. It is retried only when Graph surely did not act on it.
-        idempotent = method.upper() != "POST"
+        if idempotent is None:
+            idempotent = method.upper() != "POST"
         counted = None if item else mailbox
         while True:
             token = self._token(state, what)

@@ -33,6 +33,7 @@ from connectors.graph._common import (
     DeltaRound,
     GraphConnector,
     TooLarge,
+    action_error,
     decode_cursor,
     encode_cursor,
     fetch_error,
@@ -59,6 +60,8 @@ from scanner.core.model import (
 ITEM_FIELDS = ("id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,"
                "webUrl,eTag,cTag,createdBy")
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
+RECYCLE_BIN = "Prullenbak / Recycle bin"
+"""Where a removed file goes (OneDrive's or the SharePoint site's recycle bin)."""
 HASH_NAMES = ("quickXorHash", "sha256Hash", "sha1Hash", "crc32Hash")
 """``file.hashes`` in order of preference (business drives give quickXorHash only)."""
 
@@ -184,6 +187,25 @@ class GraphFilesConnector(GraphConnector):
             raise fetch_error(exc) from None
         assert isinstance(fetched, Fetched)
         return fetched
+
+    def remove(self, ref: ItemRef) -> str:
+        """Move the file to the recycle bin: ``DELETE /drives/{id}/items/{id}``, which Graph
+        documents as "moves the items to the recycle bin instead of permanently deleting"
+        (needs Files.ReadWrite.All). 404 (already in the recycle bin, or gone) is success.
+        The next delta crawl reports the item ``deleted`` and the pipeline closes it."""
+        drive_id, _, item_id = ref.item_key.partition(":")
+        try:
+            self.client.request(
+                "DELETE", f"drives/{path_id(drive_id)}/items/{path_id(item_id)}",
+                mailbox=f"drive:{drive_id}", what="naar prullenbak / to recycle bin", item=True,
+            )
+        except GraphError as exc:
+            if exc.status == 404:
+                return RECYCLE_BIN
+            raise action_error(exc) from None
+        except SourceError as exc:
+            raise action_error(exc) from None
+        return RECYCLE_BIN
 
     def close(self) -> None:
         if self._client is not None:

@@ -45,6 +45,7 @@ from connectors.graph._common import (
     GraphConnector,
     TooLarge,
     access_denied_blind,
+    action_error,
     decode_cursor,
     encode_cursor,
     fetch_error,
@@ -76,6 +77,8 @@ MESSAGE_FIELDS = (
 FOLDER_FIELDS = "id,displayName,parentFolderId,childFolderCount,isHidden"
 SEARCH_FOLDER_TYPE = "#microsoft.graph.mailSearchFolder"
 BROKEN_SUFFIX = "/*"
+DELETED_ITEMS = "Verwijderde items / Deleted Items"
+"""Where a removed message goes (the well-known folder ``deleteditems``), as the page says it."""
 RESYNC_MESSAGE = (
     "deltatoken verlopen, map opnieuw volledig gelezen / delta token expired, folder listed in full again"
 )
@@ -413,6 +416,29 @@ class GraphMailConnector(GraphConnector):
             return None
         change_key = body.get("changeKey") if isinstance(body, dict) else None
         return change_key if isinstance(change_key, str) else None
+
+    def remove(self, ref: ItemRef) -> str:
+        """Move the message to Verwijderde items: ``POST /users/{id}/messages/{id}/move`` with
+        the well-known name ``deleteditems`` (needs Mail.ReadWrite, scoped with RBAC for
+        Applications). By immutable id the message keeps its id in the new folder, so a
+        repeated move changes nothing and is retried like a GET; 404 (already emptied from
+        Verwijderde items, or deleted by the teacher) is success. The next delta crawl sees
+        the message in Verwijderde items, which is scanned like any folder: the pipeline
+        keeps it as the same item (moved), with its owner's mark."""
+        mailbox, message_id = self._split_key(ref.item_key)
+        try:
+            self.client.request(
+                "POST", f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/move",
+                mailbox=mailbox, headers={"Prefer": IMMUTABLE_ID}, json={"destinationId": "deleteditems"},
+                what="verplaatsen / move", item=True, idempotent=True,
+            )
+        except GraphError as exc:
+            if exc.status == 404 and exc.code.lower() == "erroritemnotfound":
+                return DELETED_ITEMS
+            raise action_error(exc) from None
+        except SourceError as exc:
+            raise action_error(exc) from None
+        return DELETED_ITEMS
 
     def close(self) -> None:
         if self._client is not None:

@@ -12,6 +12,7 @@ connector contract, with Dutch-first messages that name no file.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import socket
@@ -323,6 +324,40 @@ class SmbClient:
             return int(raw.fd.end_of_file)
         finally:
             raw.close()
+
+    def exists(self, relative: str) -> bool:
+        """Whether a file or folder is there; only "not found" is False, every other failure
+        (denied, connection) raises for the caller to classify."""
+        kwargs = self.connect()
+        try:
+            smbclient.lstat(self.unc(relative), **kwargs)
+        except Exception as exc:
+            if classify(exc) == "not_found":
+                return False
+            raise
+        return True
+
+    def makedirs(self, relative: str) -> None:
+        """Create a folder and its parents below the share (existing ones are fine).
+
+        Top down, one level at a time: ``smbclient.makedirs`` climbs up from the leaf and
+        ends trying to create the share itself, which Samba refuses with access denied."""
+        kwargs = self.connect()
+        parts = relative.split("/")
+        for depth in range(2, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            try:
+                smbclient.mkdir(self.unc(folder), **kwargs)
+            except OSError as exc:
+                if not (isinstance(exc, FileExistsError) or exc.errno == errno.EEXIST):
+                    raise
+
+    def rename(self, source: str, target: str) -> None:
+        """Rename within one share (SMB2 SET_INFO FileRenameInformation, ReplaceIfExists
+        false): the server refuses to overwrite, and a file another program holds open
+        without delete sharing gives a sharing violation (``locked``)."""
+        kwargs = self.connect()
+        smbclient.rename(self.unc(source), self.unc(target), **kwargs)
 
     def open(self, relative: str) -> BinaryIO:
         """A fresh buffered binary stream; other programs may keep reading and writing.

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from connectors.base import SourceConfig
+from connectors.quarantine import check_quarantine_name, is_inside, quarantine_field
 from scanner.core.config_base import SecretRef, StrictModel
 
 _SID = re.compile(r"^S-1-\d+(-\d+)+$")
@@ -160,6 +161,14 @@ class SmbConfig(SourceConfig):
         ),
     )
 
+    quarantine: str = quarantine_field()
+    """At the top of each configured share (a rename cannot leave its share), never crawled."""
+
+    @field_validator("quarantine")
+    @classmethod
+    def _quarantine(cls, value: str) -> str:
+        return check_quarantine_name(value)
+
     @field_validator("server")
     @classmethod
     def _server(cls, value: str) -> str:
@@ -193,6 +202,10 @@ class SmbConfig(SourceConfig):
                 "geef een password (of kies auth_protocol: kerberos met een ticket) / "
                 "give a password (or use auth_protocol: kerberos with a ticket)"
             )
+        for entry in self.shares:
+            if entry.folder and is_inside(entry.folder, self.quarantine):
+                raise ValueError(
+                    f"'{entry.base}' ligt in de quarantainemap / lies in the quarantine folder")
         bases = [entry.base.lower() for entry in self.shares]
         for i, one in enumerate(bases):
             for other in bases[i + 1:]:

@@ -9,6 +9,9 @@ with single folders never stop the walk. A folder that is there but could not be
 files are kept, never closed as deleted; other problems (loops, reparse points, vanished
 folders) are collected in :attr:`SmbConnector.warnings` for the run report. A unit that lists
 no file where the last run listed some is reported (``empty_listing``).
+
+A teacher's "Verwijderen" renames the file into the quarantine folder at the top of its share
+(:mod:`connectors.quarantine`), which no unit and no walk enters.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
+from connectors.quarantine import free_name, is_inside
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
@@ -131,6 +135,9 @@ class SmbConnector(Connector):
         return path[len(entry.base) + 1:] if path.startswith(entry.base + "/") else path
 
     def _folder_excluded(self, entry: SmbShare, path: str) -> bool:
+        in_share = path.partition("/")[2]
+        if is_inside(in_share, self.config.quarantine):
+            return True  # removed files: never crawled, so the next scan closes them
         relative = self._relative(entry, path).lower()
         return any(
             fnmatch.fnmatch(relative, p.lower()) or fnmatch.fnmatch(relative + "/", p.lower())
@@ -389,6 +396,59 @@ class SmbConnector(Connector):
             media_type=mimetypes.guess_type(name)[0],
             open=functools.partial(client.open, path),
         )
+
+    def remove(self, ref: ItemRef) -> str:
+        """Rename ``share/dir/file`` to ``share/<quarantine>/dir/file`` (never deleted).
+
+        Already moved or gone: success, but only once the share itself answered (a share that
+        is gone says "not found" too). A name taken in quarantine gets a number; the server
+        never overwrites. No write access (the usual read-only service account) is
+        ``access_denied``, a file open in another program ``locked``: both retryable.
+        """
+        share, _, below = ref.item_key.partition("/")
+        parts = below.split("/")
+        if not below or any(p in ("", ".", "..") for p in parts):
+            raise ItemFetchError("action_failed", "ongeldig pad voor deze bron / invalid path for this source")
+        where = f"\\\\{self.config.server}\\{share}\\{self.config.quarantine}"
+        if is_inside(below, self.config.quarantine):
+            return where
+        client = self.client
+        folder, _, name = below.rpartition("/")
+        target_dir = "/".join(p for p in (share, self.config.quarantine, folder) if p)
+        try:  # the share must answer first: a missing share says "not found" for every file
+            client.file_id(share)
+        except SourceError as exc:
+            raise ItemFetchError("unreachable" if exc.code == "unreachable" else "action_failed",
+                                 str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            code = classify(exc)
+            if code != "access_denied":  # a root we may traverse but not stat is fine
+                raise ItemFetchError(*_action_error(code)) from None
+        try:
+            if not client.exists(ref.item_key):
+                return where
+            client.makedirs(target_dir)
+            free = free_name(name, lambda n: client.exists(f"{target_dir}/{n}"))
+            client.rename(ref.item_key, f"{target_dir}/{free}")
+        except SourceError as exc:
+            raise ItemFetchError("unreachable" if exc.code == "unreachable" else "action_failed",
+                                 str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            code = classify(exc)
+            if code == "not_found" and not client.exists(ref.item_key):
+                return where  # gone between the check and the rename
+            raise ItemFetchError(*_action_error(code)) from None
+        return where
+
+
+def _action_error(code: str) -> tuple[str, str]:
+    if code == "access_denied":
+        return "access_denied", "geen schrijfrecht om te verplaatsen / no write access to move the file"
+    if code == "locked":
+        return "locked", "bestand is in gebruik door een ander programma / file is locked by another program"
+    if code == "unreachable":
+        return "unreachable", describe(code, "SMB-server")
+    return "action_failed", "verplaatsen mislukt / move failed"
 
 
 def _previous_files(cursor: str | None) -> int:

@@ -5,7 +5,9 @@ shapes Exchange 2016 sends (namespaces ``m:``/``t:``, ``ResponseClass``/``Respon
 ``RootFolder`` paging attributes, ``SyncState`` + ``IncludesLastItemInRange``, SOAP faults with
 ``BackOffMilliseconds``): GetFolder, FindFolder (deep, paged), SyncFolderItems (paged with a
 real change log), GetItem (MimeContent base64), UpdateItem (categories), CreateItem
-(MimeContent, SendAndSaveCopy). Basic authentication and the ExchangeImpersonation header are
+(MimeContent, SendAndSaveCopy), MoveItem (to a folder id or a distinguished folder such as
+``deleteditems``; the moved item gets a new ItemId, returned in the response, as Exchange does;
+an unknown id is ``ErrorItemNotFound``). Basic authentication and the ExchangeImpersonation header are
 checked, so wrong passwords and denied impersonation are real failures, not simulated ones.
 
 The mailbox contents live in :class:`FakeExchange`, which tests change between crawls
@@ -81,6 +83,7 @@ class FakeExchange:
         self.mailboxes: dict[str, dict[str, FakeFolder]] = {}
         self.roots: dict[str, str] = {}
         self.impersonation_allowed: set[str] = set()
+        self.read_only: set[str] = set()  # mailboxes the account may read but not change
         self.busy: dict[str, int] = {}  # operation -> how many times to answer ErrorServerBusy
         self.busy_backoff_ms = 100
         self.requests: list[str] = []  # operation names, in order
@@ -535,6 +538,39 @@ class Handler(BaseHTTPRequestHandler):
                 "</t:Message></m:Items><m:ConflictResults><t:Count>0</t:Count></m:ConflictResults>"
             )))
         return response("UpdateItem", messages)
+
+    def op_MoveItem(self, request: ET.Element, exchange: FakeExchange) -> bytes:
+        target_elem = request.find(f"{{{M}}}ToFolderId")[0]
+        target = self._resolve_folder(target_elem, exchange)
+        ids = [e.get("Id", "") for e in request.find(f"{{{M}}}ItemIds")]
+        exchange.calls.append({"op": "MoveItem", "items": ids, "to": target.name if target else None})
+        messages = []
+        for item_id in ids:
+            found = exchange.find_item(item_id)
+            if found is None:
+                messages.append(error("MoveItem", "ErrorItemNotFound",
+                                      "The specified object was not found in the store.", "<m:Items/>"))
+                continue
+            if target is None:
+                messages.append(error("MoveItem", "ErrorFolderNotFound", "The specified folder could not be found.",
+                                      "<m:Items/>"))
+                continue
+            folder, item = found
+            if exchange.mailbox_of(folder.id) in exchange.read_only:
+                messages.append(error("MoveItem", "ErrorAccessDenied", "Access is denied.", "<m:Items/>"))
+                continue
+            with exchange.lock:
+                del folder.items[item.id]
+                folder.log.append((next(exchange._seq), "delete", item.id))
+                item.id = exchange._id(exchange.mailbox_of(target.id) or "", "I")
+                item.version += 1
+                target.items[item.id] = item
+                target.log.append((next(exchange._seq), "create", item.id))
+            messages.append(ok("MoveItem", (
+                f"<m:Items><t:Message><t:ItemId Id={quoteattr(item.id)} ChangeKey={quoteattr(item.changekey)}/>"
+                "</t:Message></m:Items>"
+            )))
+        return response("MoveItem", messages)
 
     def op_CreateItem(self, request: ET.Element, exchange: FakeExchange) -> bytes:
         messages = []

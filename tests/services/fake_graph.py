@@ -6,7 +6,13 @@ secret or a signed client assertion, verified against the app certificate), user
 members, mailFolders/childFolders (hidden and search folders), per-folder message delta with
 ``@odata.nextLink``/``@odata.deltaLink`` and ``@removed``, ``$value``, categories PATCH,
 sendMail (base64 MIME), drives, drive delta with the ``deleted`` facet, item lookup, and
-``/content`` with a 302 to an unauthenticated download URL on another host name.
+``/content`` with a 302 to an unauthenticated download URL on another host name. Actions:
+``POST /users/{id}/messages/{id}/move`` (``destinationId`` a folder id or a well-known name such
+as ``deleteditems``; 201 Created with the moved message; the id changes unless the request
+asks for immutable ids; 404 ``ErrorItemNotFound`` for a message that is gone) and
+``DELETE /drives/{id}/items/{id}`` (204 No Content; the item goes to the drive's recycle bin
+and delta reports it ``deleted``; 404 ``itemNotFound`` once it is there). An app without write
+permission (:attr:`FakeGraph.read_only_app`) gets 403 ``ErrorAccessDenied`` / ``accessDenied``.
 
 Faults follow a SCHEDULE: a list of (request matcher, fault) entries, consumed in order (the
 first entry whose regex matches ``METHOD /path`` and has uses left answers the request), on
@@ -219,6 +225,9 @@ class FakeGraph:
         self.log: list[Logged] = []
         self.denied_folders: set[str] = set()
         self.denied_mailboxes: set[str] = set()
+        self.read_only_app = False
+        """The app has Mail.Read / Files.Read.All only (or RBAC scopes it out): writes are 403."""
+        self.recycle_bin: list[tuple[str, str]] = []  # (drive id, item id) deleted through the API
         self.repeats: set[str] = set()
         """Item ids that every delta round listing them lists a second time, at its end."""
         self.hooks: list[tuple[str, Any]] = []
@@ -616,6 +625,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -816,6 +828,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if g.chunked_mime:
                     return self._send_chunked(message.mime, "text/plain")
                 return self._send(200, message.mime, content_type="text/plain")
+            if n == 5 and s[2] == "messages" and s[4] == "move" and method == "POST":
+                return self._move(box, s[3], body)
             if n == 4 and s[2] == "messages":
                 return self._message(box, s[3], method, query, body)
             if n == 3 and s[2] == "sendMail" and method == "POST":
@@ -855,6 +869,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(404, "itemNotFound", "Drive not found")
             if s[2:] == ["root", "delta"]:
                 return self._drive_delta(drive, query)
+            if n == 4 and s[2] == "items" and method == "DELETE":
+                return self._delete_drive_item(drive, s[3])
             if n == 4 and s[2] == "items":
                 return self._drive_item(drive, s[3])
             if n == 5 and s[2] == "items" and s[4] == "content":
@@ -988,7 +1004,58 @@ class _Handler(BaseHTTPRequestHandler):
                 message.version = g._next()
             self._json(200, self._message_json(message, query.get("$select", "")))
 
+    WELL_KNOWN = {"deleteditems": ("Verwijderde items", "Deleted Items"), "inbox": ("Postvak IN", "Inbox")}
+
+    def _move(self, box: Mailbox, message_id: str, body: bytes) -> None:
+        """``message: move``: 201 Created and the message in its new folder. Graph gives a moved
+        message a new id unless ``Prefer: IdType="ImmutableId"`` was sent."""
+        g = self.graph
+        try:
+            destination = json.loads(body or b"{}").get("destinationId")
+        except ValueError:
+            destination = None
+        if not isinstance(destination, str) or not destination:
+            return self._error(400, "ErrorInvalidRequest", "destinationId is required")
+        with g.lock:
+            message = box.messages.get(message_id)
+            if message is None:
+                return self._error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            if g.read_only_app:
+                return self._denied()
+            if destination.lower() in self.WELL_KNOWN:
+                names = self.WELL_KNOWN[destination.lower()]
+                folder = next((f for f in box.folders.values() if f.parent_id is None and f.name in names), None)
+                folder_id = folder.id if folder else g.add_folder(box.mail, names[0]).id
+            elif destination in box.folders:
+                folder_id = destination
+            else:
+                return self._error(404, "ErrorItemNotFound", "The destination folder was not found.")
+            if message.folder_id != folder_id:
+                box.tombstones.append((message.folder_id, message.id, g._next()))
+                message.folder_id = folder_id
+                message.version = g._next()
+                message.change += 1
+                if 'IdType="ImmutableId"' not in self.headers.get("Prefer", ""):
+                    del box.messages[message.id]
+                    message.id = _graph_id("msg", next(g._ids))
+                    box.messages[message.id] = message
+            data = self._message_json(message, "")
+        self._json(201, data)
+
     # -- files ----------------------------------------------------------------------------------
+
+    def _delete_drive_item(self, drive: Drive, item_id: str) -> None:
+        """``DELETE`` a driveItem: to the recycle bin (delta reports it deleted), 204."""
+        g = self.graph
+        item = drive.items.get(item_id)
+        if item is None or item.deleted_seq is not None:
+            return self._error(404, "itemNotFound", "The resource could not be found.")
+        if g.read_only_app:
+            return self._error(403, "accessDenied", "Access denied")
+        g.delete_item(drive.id, item_id)
+        with g.lock:
+            g.recycle_bin.append((drive.id, item_id))
+        self._send(204)
 
     def _item_json(self, drive: Drive, item: DriveItem, with_path: bool) -> dict[str, Any]:
         """``with_path`` False is the delta form: no parentReference.path, and on a business

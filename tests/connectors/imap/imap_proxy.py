@@ -10,7 +10,9 @@ allowed there), so every command is visible. Faults, each for a number of times:
 * ``cut_fetch``: pass a ``UID FETCH`` that asks for ``BODY.PEEK[]`` on, then cut the
   connection after a few bytes of the answer (a reset mid-FETCH);
 * ``hide``: capabilities removed from the server's CAPABILITY answers (a server without
-  QRESYNC, like Gmail).
+  QRESYNC, like Gmail);
+* ``strip_flags``: folder attributes removed from LIST answers (a server without SPECIAL-USE,
+  whose Trash is an ordinary folder).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class ImapProxy:
         self.fail_select: Counter[str] = Counter()
         self.cut_fetch = 0
         self.hide: set[bytes] = set()
+        self.strip_flags: set[bytes] = set()
         self.lock = threading.Lock()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -84,6 +87,9 @@ class ImapProxy:
                 if self.hide and b"CAPABILITY" in data:
                     for capability in self.hide:
                         data = re.sub(rb" " + re.escape(capability) + rb"(?=[ \]\r])", b"", data)
+                if self.strip_flags and b"LIST" in data:
+                    for flag in self.strip_flags:
+                        data = re.sub(rb" ?" + re.escape(flag) + rb"(?=[ )])", b"", data)
                 if cut["after"] is not None:
                     client.sendall(data[: cut["after"]])
                     _close(client, upstream)

@@ -15,7 +15,7 @@ from .smb_tree import Tree, build_tree, write_file
 def samba() -> Iterator[tuple[Samba, Tree]]:
     """Samba with shares: data (the awkward tree), wijzig (small, mutated by tests), homes
     (P-schijf with one folder per teacher), versleuteld (encryption required), verboden (no
-    access for our user)."""
+    access for our user), schrijf (writable: the only share where a removal may move files)."""
     base = make_base_dir()
     tree = build_tree(base / "data")
     for name in ("wijzig", "homes", "versleuteld", "verboden"):
@@ -25,6 +25,8 @@ def samba() -> Iterator[tuple[Samba, Tree]]:
         write_file(base / "homes" / teacher / "cijfers.txt", f"cijfers van {teacher}\n".encode())
         (base / "homes" / teacher).chmod(0o755)
     write_file(base / "homes" / "los-bestand.txt", b"los\n")
+    (base / "schrijf").mkdir()
+    (base / "schrijf").chmod(0o777)  # the forced user 'nobody' renames and creates folders
     write_file(base / "versleuteld" / "geheim.txt", b"alleen versleuteld\n")
     write_file(base / "verboden" / "x.txt", b"x\n")
     server = start_samba(base, {
@@ -33,6 +35,10 @@ def samba() -> Iterator[tuple[Samba, Tree]]:
         "persoonlijk": {"path": str(base / "homes")},
         "versleuteld": {"path": str(base / "versleuteld"), "smb encrypt": "required"},
         "verboden": {"path": str(base / "verboden"), "valid users": "iemand-anders"},
+        # Folders the forced user creates must stay writable for the logged-in user: Samba
+        # checks the NT ACL it derives from the mode, in which our token is not the owner.
+        "schrijf": {"path": str(base / "schrijf"), "read only": "no",
+                    "directory mask": "0777", "force directory mode": "0777"},
     })
     try:
         yield server, tree
