@@ -482,11 +482,7 @@ class EwsConnector(Connector):
 
     def fetch(self, ref: ItemRef) -> Fetched:
         if ref.size is not None and ref.size > self.context.max_item_bytes:
-            raise ItemFetchError(
-                "too_large",
-                f"bericht groter dan {self.context.max_item_bytes} bytes / message larger than"
-                f" {self.context.max_item_bytes} bytes",
-            )
+            raise ItemFetchError.too_large(self.context.max_item_bytes)
         item = self._get_item(ref, ["mime_content"])
         data = item.mime_content or b""
         if isinstance(data, str):

@@ -114,8 +114,7 @@ class FolderConnector(Connector):
         path = Path(self.config.path) / ref.item_key
         size = readable_size(path)
         if size > self.context.max_item_bytes:
-            raise ItemFetchError(
-                "too_large", f"bestand groter dan {self.context.max_item_bytes} bytes / file too large")
+            raise ItemFetchError.too_large(self.context.max_item_bytes)
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))
 
     def remove(self, ref: ItemRef) -> str:

@@ -446,11 +446,7 @@ class ImapConnector(Connector):
 
     def fetch(self, ref: ItemRef) -> Fetched:
         if ref.size is not None and ref.size > self.context.max_item_bytes:
-            raise ItemFetchError(
-                "too_large",
-                f"bericht groter dan {self.context.max_item_bytes} bytes / message larger than"
-                f" {self.context.max_item_bytes} bytes",
-            )
+            raise ItemFetchError.too_large(self.context.max_item_bytes)
         try:
             uid = self._locate(ref, readonly=True)
             rows = self._connect().fetch([uid], ["BODY.PEEK[]"])

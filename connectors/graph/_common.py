@@ -156,10 +156,6 @@ def _signature(event: Seen | Gone) -> int:
     return hash((r.item_key, r.change_key, r.title, r.folder, r.owner, r.labels, r.link, r.size, r.unit_key, r.date))
 
 
-def too_large_error(limit: int) -> ItemFetchError:
-    return ItemFetchError.too_large(limit)
-
-
 def fetch_error(exc: Exception) -> ItemFetchError:
     """Map client errors to the per-item error of the connector contract (no content)."""
     if isinstance(exc, GraphError):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from connectors.base import SourceError
+from connectors.base import ItemFetchError, SourceError
 from connectors.graph._common import (
     CURSOR_IGNORED_MESSAGE,
     DeltaRound,
@@ -40,7 +40,6 @@ from connectors.graph._common import (
     group_member_addresses,
     parse_time,
     receive,
-    too_large_error,
     unique_lower,
 )
 from connectors.graph.client import GraphError, path_id
@@ -168,7 +167,7 @@ class GraphFilesConnector(GraphConnector):
         """Download the file (following the 302), refusing files over the size limit."""
         limit = self.max_bytes
         if ref.size is not None and ref.size > limit:
-            raise too_large_error(limit)
+            raise ItemFetchError.too_large(limit)
         drive_id, _, item_id = ref.item_key.partition(":")
         try:
             fetched = self.client.request(
@@ -182,7 +181,7 @@ class GraphFilesConnector(GraphConnector):
                 item=True,
             )
         except TooLarge:
-            raise too_large_error(limit) from None
+            raise ItemFetchError.too_large(limit) from None
         except (GraphError, SourceError) as exc:
             raise fetch_error(exc) from None
         assert isinstance(fetched, Fetched)

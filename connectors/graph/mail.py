@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
-from connectors.base import ConnectorContext, SourceError
+from connectors.base import ConnectorContext, ItemFetchError, SourceError
 from connectors.graph._common import (
     CURSOR_IGNORED_MESSAGE,
     DeltaRound,
@@ -52,7 +52,6 @@ from connectors.graph._common import (
     group_member_addresses,
     parse_time,
     receive,
-    too_large_error,
     unique_lower,
 )
 from connectors.graph.client import IMMUTABLE_ID, GraphClient, GraphError, path_id
@@ -379,7 +378,7 @@ class GraphMailConnector(GraphConnector):
                 item=True,
             )
         except TooLarge:
-            raise too_large_error(limit) from None
+            raise ItemFetchError.too_large(limit) from None
         except (GraphError, SourceError) as exc:
             raise fetch_error(exc) from None
         assert isinstance(fetched, Fetched)

@@ -384,11 +384,7 @@ class SmbConnector(Connector):
             code = classify(exc)
             raise ItemFetchError(*_fetch_error(code)) from None
         if size > self.context.max_item_bytes:
-            raise ItemFetchError(
-                "too_large",
-                f"bestand groter dan {self.context.max_item_bytes} bytes / "
-                f"file larger than {self.context.max_item_bytes} bytes",
-            )
+            raise ItemFetchError.too_large(self.context.max_item_bytes)
         client = self.client
         return Fetched(
             name=name,

@@ -13,8 +13,9 @@ import pytest
 from connectors.base import ItemFetchError
 from connectors.graph.files import RECYCLE_BIN
 from connectors.graph.mail import DELETED_ITEMS
+from tests.crawling import crawl_all
 
-from .conftest import build_school, crawl_all, mail_connector
+from .conftest import build_school, mail_connector
 from .test_files import build_drives, connector_for
 
 JANSEN = "jansen@school.nl"
