@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 TRIAGE_CHUNK = 500
 OUTAGE = "suspected_outage"
 HEARTBEAT_SECONDS = 60.0
+WRITE_BATCH = 500
+"""Results written per store transaction at most (measured: benchmarks/bench_driver.py)."""
+WRITE_SECONDS = 0.5
+"""Results wait at most this long to be written: progress and a kill lose little."""
 
 
 class DetectionSettingsError(Exception):
@@ -175,6 +179,9 @@ class ScanRunner:
         self.resumed = False
         self.run_id = 0
         self._last_heartbeat = 0.0
+        self._unwritten: list[tuple[_UnitState, list[AnalysisResult]]] = []
+        self._unwritten_count = 0
+        self._last_write = 0.0
         self._lock: RunLock | None = None
 
     # --- the run ------------------------------------------------------------------------
@@ -222,12 +229,17 @@ class ScanRunner:
                     for state, results in executor.run(itertools.chain([first], work)):
                         self._store_results(state, results)
                         self._heartbeat()
+                    self._write_results()
                 else:
                     self.store.set_detection_mode(self.run_id, mode, notice)
                 if self.stop.is_set():
                     status = "interrupted"
             except Exception as exc:
                 status, error = "failed", f"{type(exc).__name__}"
+                try:  # analysis already done is kept, unless writing is what failed
+                    self._write_results()
+                except Exception:  # noqa: BLE001 - the first error is the one to report
+                    log.warning("results gathered before the failure could not be written")
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
             for name, moves in self.store.absorb_moves(self.run_id).items():
@@ -466,33 +478,50 @@ class ScanRunner:
     # --- results (single writer) ------------------------------------------------------------
 
     def _store_results(self, state: _UnitState, results: list[AnalysisResult]) -> None:
-        source = state.source
-        same = [r for r in results if r.content_unchanged]
+        """Take a finished batch; write what has gathered once there are ``WRITE_BATCH``
+        results or ``WRITE_SECONDS`` have passed since the last write (the first batch of a
+        run is written at once). A unit completes only after its last result was written, so
+        a kill loses nothing but unwritten analysis, which the resumed run does again."""
+        self._unwritten.append((state, results))
+        self._unwritten_count += len(results)
+        if (self._unwritten_count >= WRITE_BATCH
+                or time.monotonic() - self._last_write >= WRITE_SECONDS):
+            self._write_results()
+
+    def _write_results(self) -> None:
+        """Write every gathered batch in one store transaction, then do each batch's
+        bookkeeping (figures, unit completion, progress) as if it had been written alone."""
+        pending, self._unwritten, self._unwritten_count = self._unwritten, [], 0
+        self._last_write = time.monotonic()
+        if not pending:
+            return
+        same = [r for _, results in pending for r in results if r.content_unchanged]
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
             self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
-            results = [r for r in results if not r.content_unchanged]
-        saved = self.store.save_results(self.run_id, results, source_kind=source.kind,
-                                        department=state.unit.department or source.department)
-        results = results + same
-        stats = self.stats[source.name]
+        saved = self.store.save_result_groups(self.run_id, [
+            ([r for r in results if not r.content_unchanged], state.source.kind,
+             state.unit.department or state.source.department) for state, results in pending])
         limit = self.settings.scan.retry_attempts
-        state.count(stats, "analysed", len(results))
-        state.count(stats, "stale", len(saved.stale))
-        state.count(stats, "gave_up", sum(1 for attempts in saved.failed.values() if attempts == limit))
-        for result in results:
-            state.count(stats, "bytes_read", result.bytes_read)
-            state.count(stats, "seconds", result.seconds)
-            state.count(stats, "item_errors", len(result.errors))
-            if item_id(result.ref.source, result.ref.item_key) in saved.stale:
-                if self._was_flagged(result):
+        for state, results in pending:
+            stats = self.stats[state.source.name]
+            ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+            state.count(stats, "analysed", len(results))
+            state.count(stats, "stale", sum(1 for ident in ids if ident in saved.stale))
+            state.count(stats, "gave_up", sum(1 for ident in ids if saved.failed.get(ident) == limit))
+            for ident, result in zip(ids, results, strict=True):
+                state.count(stats, "bytes_read", result.bytes_read)
+                state.count(stats, "seconds", result.seconds)
+                state.count(stats, "item_errors", len(result.errors))
+                if ident in saved.stale:
+                    if self._was_flagged(result):
+                        state.count(stats, "flagged")
+                elif result.verdict and result.verdict.student_data:
                     state.count(stats, "flagged")
-            elif result.verdict and result.verdict.student_data:
-                state.count(stats, "flagged")
-        state.outstanding -= 1
-        self._maybe_complete(state)
-        self._report_progress(state)
+            state.outstanding -= 1
+            self._maybe_complete(state)
+            self._report_progress(state)
 
     def _was_flagged(self, result: AnalysisResult) -> bool:
         known = self.store.known_items(result.ref.source, [result.ref.item_key]).get(result.ref.item_key)

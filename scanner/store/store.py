@@ -350,10 +350,19 @@ class Store:
 
     def save_results(self, run_id: int, results: Sequence[AnalysisResult], *, source_kind: str,
                      department: str | None) -> SavedBatch:
-        """Store a batch of analysed items: upsert item rows, replace findings and errors.
+        """Store a batch of analysed items of one source kind and department (see
+        :meth:`save_result_groups`)."""
+        return self.save_result_groups(run_id, [(results, source_kind, department)])
 
-        One transaction, and one executemany per statement kind (not one statement per item):
-        the driver is the single writer, so its cost per item bounds the whole cluster.
+    def save_result_groups(self, run_id: int,
+                           groups: Sequence[tuple[Sequence[AnalysisResult], str, str | None]]) -> SavedBatch:
+        """Store analysed items, given as groups of (results, source kind, department): upsert
+        item rows, replace findings and errors.
+
+        One transaction for all groups, and one executemany per statement kind (not one
+        statement per item, nor one transaction per executor batch): the driver is the single
+        writer, so its cost per item bounds the whole cluster, and a commit (an fsync on
+        SQLite) is the largest part of that cost.
 
         An attempt that failed with a retryable error (:data:`~scanner.core.model.RETRYABLE_ERRORS`)
         counts in ``attempts`` and names its code in ``last_error``. If the item has a good
@@ -362,12 +371,16 @@ class Store:
         what we know. The change key of the version that failed is stored, so an item that
         used up its attempts is not fetched night after night while it does not change.
         """
-        if not results:
+        # One row per item: should an item come twice (listed again in the same write), its
+        # last result stands, and its findings are not written twice.
+        latest = {item_id(result.ref.source, result.ref.item_key): (result, kind, department)
+                  for results, kind, department in groups for result in results}
+        if not latest:
             return SavedBatch()
         from sqlalchemy import bindparam
 
         now = utcnow()
-        ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+        ids, tagged = list(latest), list(latest.values())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         keeps: list[dict[str, Any]] = []
@@ -380,7 +393,7 @@ class Store:
             existing = {row.id: row for row in conn.execute(select(
                 c.id, c.attempts, c.stale, c.analysed_run, c.error_codes).where(c.id.in_(ids)))}
             replaced: list[str] = []
-            for ident, result in zip(ids, results, strict=True):
+            for ident, (result, source_kind, department) in zip(ids, tagged, strict=True):
                 failure = next((e.code for e in result.errors if is_retryable(e.code)), None)
                 old = existing.get(ident)
                 attempts = ((old.attempts or 0) + 1 if old is not None else 1) if failure else 0
