@@ -148,7 +148,8 @@ class AnswerService:
                      "reason": reason, "answered_at": now, "outcome": o.outcome,
                      "error_code": o.error_code, "place": o.place} for o in result.items]
             marks = {} if claim.action == VERWIJDEREN else {o.item.id: MARKS[claim.action] for o in result.items}
-            self.store.record_answers(rows, marks)
+            self.store.record_answers(rows, marks, moved=[o.item.id for o in result.items if o.outcome == MOVED],
+                                      when=now)
         log.info("answer %s: %s", claim.action, dict(result.counts()))
         return result
 

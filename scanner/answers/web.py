@@ -230,11 +230,18 @@ def codec_for(settings: Settings, secret: bytes) -> LinkCodec:
     return LinkCodec(secret, link_days=settings.answers.link_days, undo_days=settings.answers.undo_days)
 
 
-def serve(settings: Settings) -> None:
-    """Run the service until stopped (SIGINT/SIGTERM); uvicorn handles the signals."""
+def server(settings: Settings, app: Starlette, port: int | None = None) -> Any:
+    """The uvicorn server for ``app``. Its access log is switched off for good: every line
+    would carry a link (a key to an owner's items); our own log lines say what was done."""
     import uvicorn
 
-    app = build_app(settings)
-    uvicorn.run(app, host=settings.answers.listen, port=settings.answers.port, access_log=False,
-                server_header=False, proxy_headers=True,
-                forwarded_allow_ips=settings.answers.trusted_proxies or None, log_config=None)
+    config = uvicorn.Config(app, host=settings.answers.listen, port=port or settings.answers.port,
+                            access_log=False, server_header=False, proxy_headers=True,
+                            forwarded_allow_ips=settings.answers.trusted_proxies or None, log_config=None)
+    logging.getLogger("uvicorn.access").disabled = True
+    return uvicorn.Server(config)
+
+
+def serve(settings: Settings) -> None:
+    """Run the service until stopped (SIGINT/SIGTERM); uvicorn handles the signals."""
+    server(settings, build_app(settings)).run()

@@ -648,16 +648,21 @@ class Store:
 
     # --- owners' answers (issue 18) -------------------------------------------------------
 
-    def record_answers(self, answers: Sequence[dict[str, Any]], marks: dict[str, str | None]) -> None:
+    def record_answers(self, answers: Sequence[dict[str, Any]], marks: dict[str, str | None],
+                       moved: Sequence[str] = (), when: datetime | None = None) -> None:
         """Store answers (dicts with the columns of ``answers`` but ``id``) and set each item's
         ``owner_mark`` in ``marks`` (None clears it), in one transaction; the items' retention
         is invalidated so the next pass decides with the mark. The answer service is the one
         writer here besides the pipeline; both write small transactions, so neither waits long
         for the other, and the pipeline never writes ``owner_mark`` except to carry it on a
-        move."""
+        move. Items in ``moved`` were moved to the recycle place by their source on the
+        owner's answer: they are closed (cleaned up) now, so the next listing that misses them
+        is no suspected outage (a teacher who empties a whole folder is not a storage failure)."""
         with self.engine.begin() as conn:
             if answers:
                 conn.execute(insert(s.answers), [dict(a) for a in answers])
+            if moved:
+                self.close_ids(list(moved), when, conn)
             for ident, mark in marks.items():
                 conn.execute(update(s.items).where(s.items.c.id == ident)
                              .values(owner_mark=mark, retention_status=None))

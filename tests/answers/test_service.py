@@ -14,7 +14,14 @@ from scanner.core.privacy import load_installation_secret
 from scanner.reporting import teacher_digests
 from scanner.retention_pass import recompute_retention
 from scanner.store import Store, item_id
-from tests.answers.helpers import OTHER, OWNER, MovingFolderConnector, flagged, moving_factory, settings_for
+from tests.answers.helpers import (
+    OTHER,
+    OWNER,
+    MovingFolderConnector,
+    flagged,
+    moving_factory,
+    settings_for,
+)
 
 
 @pytest.fixture
