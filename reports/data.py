@@ -41,6 +41,17 @@ class AnswerLink:
 
 
 @dataclass(frozen=True)
+class AnswerNote:
+    """The owner's standing *verwijderen* answer on an item that is still there: ``kind`` is
+    ``failed`` (the source refused; ``code`` says why) or ``manual`` (the source cannot act:
+    the teacher was asked to delete it by hand)."""
+
+    kind: str
+    day: dt.date
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class DigestItem:
     """One of a teacher's own items that holds student data and needs attention."""
 
@@ -59,6 +70,8 @@ class DigestItem:
     """Graph webLink, OWA link, or a file path / UNC path."""
     answers: tuple[AnswerLink, ...] = ()
     """The answer links (none when the school runs no answer service)."""
+    answer_note: AnswerNote | None = None
+    """What became of the owner's last answer, when the item is still there."""
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ class ItemView:
     path_text: str | None
     answers: tuple[tuple[str, str], ...] = ()
     """(label, url) of each answer link, in the catalogue's order."""
+    answer_note: str = ""
+    """What became of the owner's last answer (a failed or by-hand deletion)."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,9 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
         href=href,
         path_text=path_text,
         answers=_answer_views(item.answers, language),
+        answer_note=(t(f"digest.answer_note.{item.answer_note.kind}", language,
+                       date=format_date(item.answer_note.day, language), code=item.answer_note.code or "")
+                     if item.answer_note else ""),
     )
 
 

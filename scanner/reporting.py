@@ -20,6 +20,7 @@ from reports.data import (
     FG_ITEM_COLUMNS,
     FG_RUN_COLUMNS,
     AnswerLink,
+    AnswerNote,
     DigestItem,
     FolderGroup,
     RunReportData,
@@ -51,12 +52,40 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row.link, answers=links.for_items(row.owner, [row.id]) if links else (),
         ))
+    _add_answer_notes(store, per_owner, settings)
     generated = now or datetime.now(UTC)
     language = settings.report_language
     return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
                           generated=generated, full_list_hint=settings.reports.full_list_hint,
                           folder_groups=links.folder_groups(owner, items) if links else [])
             for owner, items in sorted(per_owner.items()) if items]
+
+
+def _add_answer_notes(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
+    """Tell the owner what became of a *verwijderen* answer on an item that is still there (the
+    source refused, or cannot act and the teacher was asked to do it by hand)."""
+    ids = [item.item_id for items in per_owner.values() for item in items]
+    if not ids:
+        return
+    standing: dict[str, dict[str, Any]] = {}
+    for answer in store.answers_of(ids):
+        if answer["reversed_at"] is None:
+            standing[answer["item_id"]] = answer
+    if not standing:
+        return
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    from scanner.core.dates import local_date
+
+    for items in per_owner.values():
+        for index, item in enumerate(items):
+            last = standing.get(item.item_id)
+            if last is None or last["action"] != "verwijderen" or last["outcome"] == "moved":
+                continue
+            kind = "failed" if last["outcome"] == "failed" else "manual"
+            day = local_date(last["answered_at"], ZoneInfo(settings.school.timezone))
+            items[index] = replace(item, answer_note=AnswerNote(kind, day, last["error_code"]))
 
 
 class _AnswerLinks:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ConnectorContext, ItemFetchError, SourceConfig
+from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
 from connectors.folder import FolderConnector
 from scanner.config import load_config
 from scanner.core.model import AnalysisResult, Finding, ItemKind, ItemRef, Verdict
@@ -38,6 +38,17 @@ class MovingFolderConnector(FolderConnector):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(source, target)
         return "quarantaine"
+
+
+class ReadOnlyFolderConnector(FolderConnector):
+    """A source that cannot act (whatever the folder connector learns on other branches): the
+    base class's ``remove``, so ``supports_remove()`` is False."""
+
+    remove = Connector.remove  # type: ignore[assignment]
+
+
+def read_only_factory(source: SourceConfig, context: ConnectorContext) -> FolderConnector:
+    return ReadOnlyFolderConnector(source, context)
 
 
 def moving_factory(source: SourceConfig, context: ConnectorContext) -> FolderConnector:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scanner.answers.service import AnswerRefused, AnswerService, registry_connector
+from scanner.answers.service import AnswerRefused, AnswerService
 from scanner.answers.web import codec_for
 from scanner.core.model import ItemKind, ItemRef
 from scanner.core.privacy import load_installation_secret
@@ -20,6 +20,7 @@ from tests.answers.helpers import (
     MovingFolderConnector,
     flagged,
     moving_factory,
+    read_only_factory,
     settings_for,
 )
 
@@ -108,9 +109,8 @@ def test_verwijderen_moves_at_the_source_once(school, tmp_path):
 def test_a_source_that_cannot_remove_records_the_answer_for_the_teacher_to_do_by_hand(school, tmp_path):
     settings, store, codec = school
     (ident,) = flagged(store, settings, ["a.txt"])
-    service = AnswerService(settings, store, registry_connector)
-    if service.can_remove("gedeeld"):
-        pytest.skip("the folder connector removes items itself now (branch act)")
+    service = AnswerService(settings, store, read_only_factory)
+    assert not service.can_remove("gedeeld")
     result = service.apply(codec.read(codec.make(OWNER, "verwijderen", [ident])))
     assert [(o.outcome, o.manual) for o in result.items] == [("recorded", True)]
 
@@ -146,3 +146,38 @@ def test_answers_and_marks_follow_an_item_that_moved(school):
     new = item_id("gedeeld", "Dossiers/a.txt")
     assert store.item(old) is None and store.item(new).owner_mark == "legal_hold"
     assert [a["action"] for a in store.answers_of([new])] == ["bewaren"]
+
+
+def test_the_digest_has_answer_links_only_with_a_public_url_and_tells_what_became_of_an_answer(school, tmp_path):
+    from reports.digest import render_digest
+    from scanner.answers.settings import AnswerSettings
+
+    settings, store, codec = school
+    share = tmp_path / "share" / "Archief 2017"
+    share.mkdir(parents=True)
+    (share / "weigert.txt").write_text("x", encoding="utf-8")
+    ids = flagged(store, settings, ["a.txt", "weigert.txt", "c.txt"])
+    plain = settings.model_copy(update={"answers": AnswerSettings()})
+    (digest,) = teacher_digests(store, plain)
+    assert all(item.answers == () for item in digest.items) and digest.folder_groups == []
+    rendered = render_digest(digest)
+    assert "/a/" not in rendered.html and "Verwijderen:" not in rendered.text
+
+    AnswerService(settings, store, moving_factory).apply(codec.read(codec.make(OWNER, "verwijderen", [ids[1]])))
+    AnswerService(settings, store, read_only_factory).apply(codec.read(codec.make(OWNER, "verwijderen", [ids[2]])))
+    (digest,) = teacher_digests(store, settings)
+    by_id = {item.item_id: item for item in digest.items}
+    assert [a.action for a in by_id[ids[0]].answers] == ["verwijderen", "bewaren", "geen_leerlinggegevens"]
+    assert all(a.url.startswith("https://schoonschip.proefschool.nl/a/") for a in by_id[ids[0]].answers)
+    assert by_id[ids[0]].answer_note is None
+    assert (by_id[ids[1]].answer_note.kind, by_id[ids[1]].answer_note.code) == ("failed", "access_denied")
+    assert by_id[ids[2]].answer_note.kind == "manual"
+    (group,) = digest.folder_groups
+    assert (group.folder, group.kind, group.count) == ("Archief 2017", "file", 3)
+    assert codec.read(group.answers[0].url.rsplit("/", 1)[1]).item_ids == tuple(sorted(ids, key=lambda i: (
+        by_id[i].date, i)))
+    rendered = render_digest(digest)
+    assert "Alle 3 bestanden in Archief 2017 verwijderen" in rendered.html
+    assert "Alle 3 bestanden in Archief 2017 verwijderen: https://" in rendered.text
+    assert "maar dat lukte niet (access_denied)" in rendered.html and "Verwijder het zelf." in rendered.text
+    assert rendered.text.count("Geen leerlinggegevens: https://") == 3
