@@ -55,14 +55,15 @@ def moving_factory(source: SourceConfig, context: ConnectorContext) -> FolderCon
     return MovingFolderConnector(source, context)
 
 
-def settings_for(tmp: Path, database_url: str | None = None, **answers: Any):
+def settings_for(tmp: Path, database_url: str | None = None, answers_port: int | None = None):
     share = tmp / "share"
     share.mkdir(exist_ok=True)
     overrides: dict[str, Any] = {
         "school": {"name": "De Proefschool"},
         "state_dir": str(tmp / "data"),
         "sources": [{"name": "gedeeld", "kind": "folder", "path": str(share), "owner": OWNER}],
-        "answers": {"public_url": "https://schoonschip.proefschool.nl", **answers},
+        "answers": {"public_url": "https://schoonschip.proefschool.nl",
+                    **({"port": answers_port} if answers_port else {})},
     }
     if database_url:
         overrides["database"] = {"url": database_url}

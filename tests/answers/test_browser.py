@@ -16,7 +16,6 @@ import email.policy
 import logging
 import os
 import re
-import socket
 import threading
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from scanner.answers.web import server as answer_server
 from scanner.core.privacy import load_installation_secret
 from scanner.jobs import run_digest, run_scan
 from scanner.store import Store
+from tests.answers.browser_helpers import free_port
 from tests.answers.helpers import OTHER, OWNER, MovingFolderConnector, moving_factory
 from tests.reports.reports_testkit import need_chromium
 
@@ -54,12 +54,6 @@ BSNS = valid_bsns(7)
 def notations(bsn: str) -> list[str]:
     return [bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}",
             f"{bsn[:3]}-{bsn[3:6]}-{bsn[6:]}"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_share(share: Path) -> None:
