@@ -37,6 +37,7 @@ from scanner.answers.model import (
 )
 from scanner.config import Settings
 from scanner.core.model import ItemState
+from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.store import Store
 from scanner.store.rows import StoredItem
 
@@ -85,14 +86,20 @@ class AnswerService:
 
     def __init__(self, settings: Settings, store: Store,
                  connector_factory: ConnectorFactory = registry_connector,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 hasher: ValueHasher | None = None) -> None:
         self.settings = settings
         self.store = store
+        self._hasher = hasher or ValueHasher(load_installation_secret(settings.secret_path, store))
         self._factory = connector_factory
         self._clock = clock
         self._lock = threading.Lock()
         self._context = ConnectorContext(max_item_bytes=settings.extraction.max_item_bytes,
                                          state_dir=str(settings.state_dir / "cache"))
+
+    def _owner_key(self, owner: str) -> str:
+        """Who answered, as stored: the keyed hash the FG frame uses for owners too."""
+        return self._hasher.hash("OWNER", owner.strip())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class AnswerService:
                 result.items = self._remove(items)
             else:
                 result.items = [ItemOutcome(item, RECORDED) for item in items]
-            rows = [{"item_id": o.item.id, "owner": o.item.owner, "action": claim.action,
+            rows = [{"item_id": o.item.id, "owner_key": self._owner_key(claim.owner), "action": claim.action,
                      "reason": reason, "answered_at": now, "outcome": o.outcome,
                      "error_code": o.error_code, "place": o.place} for o in result.items]
             marks = {} if claim.action == VERWIJDEREN else {o.item.id: MARKS[claim.action] for o in result.items}
@@ -210,7 +217,7 @@ class AnswerService:
             for item in items:
                 standing = [a for a in history if a["item_id"] == item.id and a["reversed_at"] is None]
                 recent = [a for a in standing if a["answered_at"] >= since
-                          and a["owner"].strip().lower() == claim.owner.strip().lower()]
+                          and a["owner_key"] == self._owner_key(claim.owner)]
                 if not recent:
                     continue
                 last = recent[-1]

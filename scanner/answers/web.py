@@ -40,7 +40,7 @@ from scanner.answers.service import (
 )
 from scanner.config import Settings
 from scanner.core.dates import format_date
-from scanner.core.privacy import load_installation_secret
+from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.store import Store
 from scanner.store.rows import StoredItem
 
@@ -215,7 +215,8 @@ def build_app(settings: Settings, store: Store | None = None, *,
     store = store or Store(settings.database_url)
     secret = load_installation_secret(settings.secret_path, store)
     codec = codec_for(settings, secret)
-    service = AnswerService(settings, store, connector_factory, **({"clock": clock} if clock else {}))
+    service = AnswerService(settings, store, connector_factory, hasher=ValueHasher(secret),
+                            **({"clock": clock} if clock else {}))
     pages = AnswerPages(settings, service, codec, derive_key(secret, b"schoonschip answer forms v1"),
                         clock=link_clock)
     return Starlette(

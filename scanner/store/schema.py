@@ -210,7 +210,9 @@ answers = Table(
     "answers", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("item_id", String(32), nullable=False),  # no foreign key: follows the item on moves
-    Column("owner", String(320), nullable=False),  # who answered: the owner the digest went to
+    Column("owner_key", String(32), nullable=False),
+    # who answered: the keyed hash (ValueHasher "OWNER", as the FG frame's owner_key) of the owner
+    # the digest went to, so a copied database does not name the teacher behind an answer
     Column("action", String(32), nullable=False),  # verwijderen | bewaren | geen_leerlinggegevens
     Column("reason", String(32)),  # bewaren only: a key of scanner.answers.model.HOLD_REASONS
     Column("answered_at", DateTime(timezone=True), nullable=False),

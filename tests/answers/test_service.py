@@ -34,6 +34,12 @@ def school(tmp_path, database_url):
     store.close()
 
 
+def result_for(ref, content_hash):
+    from scanner.core.model import AnalysisResult, Verdict
+
+    return AnalysisResult(ref=ref, content_hash=content_hash, verdict=Verdict(True, ["identificatie"], [], ["bsn"]))
+
+
 def digest_ids(store, settings):
     return {i.item_id for d in teacher_digests(store, settings) for i in d.items}
 
@@ -50,8 +56,17 @@ def test_bewaren_and_geen_leerlinggegevens_are_marks_the_retention_policy_honour
     assert store.item(keep).exempt_reason == "legal_hold" and store.item(wrong).exempt_reason == "false_positive"
     assert digest_ids(store, settings) == {rest}
     answer = store.answers_of([keep])[0]
-    assert (answer["owner"], answer["action"], answer["reason"], answer["outcome"]) == (
-        OWNER, "bewaren", "leerlingdossier", "recorded")
+    from scanner.core.privacy import ValueHasher
+
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
+    assert (answer["owner_key"], answer["action"], answer["reason"], answer["outcome"]) == (
+        hasher.hash("OWNER", OWNER), "bewaren", "leerlingdossier", "recorded")
+    # the answer survives a new analysis of the item (a rescan of changed content)
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result_for(store.item(keep).ref(), "hash-new")], source_kind="folder",
+                       department=None)
+    recompute_retention(store, settings)
+    assert store.item(keep).owner_mark == "legal_hold" and store.item(keep).exempt_reason == "legal_hold"
     with pytest.raises(AnswerRefused) as caught:
         service.apply(codec.read(codec.make(OWNER, "bewaren", [keep])), "mijn eigen tekst")
     assert caught.value.code == "bad_reason"

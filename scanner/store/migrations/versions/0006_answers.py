@@ -5,9 +5,9 @@ Revises: 0005
 Create Date: 2026-12-01
 
 ``answers``: one row per item and answer (verwijderen, bewaren, geen_leerlinggegevens) with the
-outcome at the source and when it was reversed; ``items.owner_mark`` stays what the retention
-policy reads. ``used_links``: the nonce of every destructive link that acted, so a replayed
-link changes nothing.
+outcome at the source and when it was reversed; who answered is a keyed hash of the owner.
+``items.owner_mark`` stays what the retention policy reads. ``used_links``: the nonce of every
+destructive link that acted, so a replayed link changes nothing.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -23,7 +23,7 @@ def upgrade() -> None:
         'answers',
         sa.Column('id', sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column('item_id', sa.String(length=32), nullable=False),
-        sa.Column('owner', sa.String(length=320), nullable=False),
+        sa.Column('owner_key', sa.String(length=32), nullable=False),
         sa.Column('action', sa.String(length=32), nullable=False),
         sa.Column('reason', sa.String(length=32), nullable=True),
         sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
