@@ -31,6 +31,27 @@ DIGEST_ACTIONS: tuple[str, ...] = tuple(a.value for a in RetentionAction if a is
 
 
 @dataclass(frozen=True)
+class AnswerLink:
+    """One answer the teacher can give with a click (issue 18): ``action`` is
+    ``verwijderen`` | ``bewaren`` | ``geen_leerlinggegevens``; ``url`` is an opaque link to the
+    answer service (nothing personal in it)."""
+
+    action: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AnswerNote:
+    """The owner's standing *verwijderen* answer on an item that is still there: ``kind`` is
+    ``failed`` (the source refused; ``code`` says why) or ``manual`` (the source cannot act:
+    the teacher was asked to delete it by hand)."""
+
+    kind: str
+    day: dt.date
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class DigestItem:
     """One of a teacher's own items that holds student data and needs attention."""
 
@@ -47,6 +68,22 @@ class DigestItem:
     action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
     link: str | None
     """Graph webLink, OWA link, or a file path / UNC path."""
+    answers: tuple[AnswerLink, ...] = ()
+    """The answer links (none when the school runs no answer service)."""
+    answer_note: AnswerNote | None = None
+    """What became of the owner's last answer, when the item is still there."""
+
+
+@dataclass(frozen=True)
+class FolderGroup:
+    """All of a teacher's digest items in one folder, answered at once ("alle 14 berichten in
+    Archief 2017 verwijderen"). ``count`` is what the links cover."""
+
+    folder: str
+    """The stored (masked) folder name."""
+    kind: str  # "mail" | "file" | "mixed"
+    count: int
+    answers: tuple[AnswerLink, ...]
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,8 @@ class TeacherDigest:
     full_list_hint: str | None = None
     """Where the full list is when the digest is capped, e.g. "vraag de ICT-afdeling om de
     volledige lijst" or a path."""
+    folder_groups: list[FolderGroup] = field(default_factory=list)
+    """Folders with two or more items, each with answer links for all of them."""
 
 
 FG_ITEM_COLUMNS: list[str] = [

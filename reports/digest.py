@@ -25,7 +25,7 @@ from pathlib import PureWindowsPath
 from urllib.parse import quote, urlsplit
 
 from reports import categories as cats
-from reports.data import DIGEST_STATUSES, DigestItem, TeacherDigest
+from reports.data import DIGEST_STATUSES, AnswerLink, DigestItem, FolderGroup, TeacherDigest
 from reports.i18n import check_language, format_date, t
 from reports.rendering import render
 from scanner.core.model import RetentionStatus
@@ -64,6 +64,19 @@ class ItemView:
     due_text: str
     href: str | None
     path_text: str | None
+    answers: tuple[tuple[str, str], ...] = ()
+    """(label, url) of each answer link, in the catalogue's order."""
+    answer_note: str = ""
+    """What became of the owner's last answer (a failed or by-hand deletion)."""
+
+
+@dataclass(frozen=True)
+class FolderView:
+    """A folder group as the templates show it: the folder, a sentence, its answer links."""
+
+    folder: str
+    heading: str
+    answers: tuple[tuple[str, str], ...]
 
 
 @dataclass
@@ -180,6 +193,8 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         "full_list_hint": digest.full_list_hint,
         "full_list_default": t("digest.full_list_default", language),
         "generated": format_date(digest.generated, language),
+        "answering": any(item.answers for item in shown) or bool(digest.folder_groups),
+        "folders": [_folder_view(group, language) for group in digest.folder_groups if group.answers],
     }
     return RenderedDigest(
         owner=digest.owner,
@@ -272,7 +287,30 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
         due_text=due_text,
         href=href,
         path_text=path_text,
+        answers=_answer_views(item.answers, language),
+        answer_note=(t(f"digest.answer_note.{item.answer_note.kind}", language,
+                       date=format_date(item.answer_note.day, language), code=item.answer_note.code or "")
+                     if item.answer_note else ""),
     )
+
+
+def _answer_views(links: tuple[AnswerLink, ...], language: str) -> tuple[tuple[str, str], ...]:
+    """(label, url) pairs; only http(s) links (they are ours, but a template never trusts)."""
+    return tuple((t(f"digest.answer.{link.action}", language), link.url) for link in links
+                 if urlsplit(link.url).scheme in ("http", "https"))
+
+
+def _folder_view(group: FolderGroup, language: str) -> FolderView:
+    kind = group.kind if group.kind in ("mail", "file") else "mixed"
+    views = []
+    for link in group.answers:
+        if urlsplit(link.url).scheme not in ("http", "https"):
+            continue
+        views.append((t(f"digest.folder_answer.{link.action}.{kind}", language, count=group.count,
+                        folder=group.folder), link.url))
+    return FolderView(folder=group.folder,
+                      heading=t(f"digest.folder_heading.{kind}", language, count=group.count, folder=group.folder),
+                      answers=tuple(views))
 
 
 def masked_path(path: str, folder: str, title: str) -> str:

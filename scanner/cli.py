@@ -65,7 +65,7 @@ def build_cli() -> click.Group:
     """
     cli = _root_group()
     for add_commands in (_add_analyze, _add_scan, _add_export, _add_reports, _add_demo, _add_setup,
-                         _add_retention, _add_evaluate, _add_schedule):
+                         _add_retention, _add_evaluate, _add_schedule, _add_serve):
         add_commands(cli)
     return cli
 
@@ -285,6 +285,22 @@ def _add_schedule(cli: click.Group) -> None:
 
         settings = _load(config)
         sys.exit(serve(settings))
+
+
+def _add_serve(cli: click.Group) -> None:
+    """``serve``: the answer service behind the digest's links (issue 18)."""
+
+    @cli.command(help="Draai de antwoorddienst achter de links in het opruimoverzicht / "
+                      "run the answer service behind the digest's links.")
+    @_config_option()
+    def serve(config: Path) -> None:
+        from scanner.answers.web import serve as serve_answers
+
+        settings = _load(config)
+        if not settings.answers.public_url:
+            click.echo("answers.public_url ontbreekt: het overzicht krijgt zo geen links / "
+                       "answers.public_url is missing: digests carry no links without it", err=True)
+        serve_answers(settings)
 
 
 def _argv_language(argv: list[str]) -> str | None:

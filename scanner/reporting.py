@@ -19,7 +19,10 @@ from reports.data import (
     DIGEST_STATUSES,
     FG_ITEM_COLUMNS,
     FG_RUN_COLUMNS,
+    AnswerLink,
+    AnswerNote,
     DigestItem,
+    FolderGroup,
     RunReportData,
     SourceRunStats,
     TeacherDigest,
@@ -33,8 +36,12 @@ from scanner.store import Store
 
 
 def teacher_digests(store: Store, settings: Settings, now: datetime | None = None) -> list[TeacherDigest]:
-    """One digest per teacher with items that are overdue or due soon (empty ones left out)."""
+    """One digest per teacher with items that are overdue or due soon (empty ones left out).
+
+    With ``answers.public_url`` set, every item and every folder with two or more items gets
+    answer links (issue 18): opaque, expiring tokens made with the installation secret."""
     per_owner: dict[str, list[DigestItem]] = defaultdict(list)
+    links = _AnswerLinks.for_settings(store, settings, now)
     for row in store.iter_items(active_only=True, student_data_only=True):
         if row.retention_status not in DIGEST_STATUSES or row.exempt_reason:
             continue
@@ -43,13 +50,85 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             folder=row.folder or "", date=row.item_date, categories=row.categories,
             status=row.retention_status, due_date=row.due_date,
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
-            link=row.link,
+            link=row.link, answers=links.for_items(row.owner, [row.id]) if links else (),
         ))
+    _add_answer_notes(store, per_owner, settings)
     generated = now or datetime.now(UTC)
     language = settings.report_language
     return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
-                          generated=generated, full_list_hint=settings.reports.full_list_hint)
+                          generated=generated, full_list_hint=settings.reports.full_list_hint,
+                          folder_groups=links.folder_groups(owner, items) if links else [])
             for owner, items in sorted(per_owner.items()) if items]
+
+
+def _add_answer_notes(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
+    """Tell the owner what became of a *verwijderen* answer on an item that is still there (the
+    source refused, or cannot act and the teacher was asked to do it by hand)."""
+    ids = [item.item_id for items in per_owner.values() for item in items]
+    if not ids:
+        return
+    standing: dict[str, dict[str, Any]] = {}
+    for answer in store.answers_of(ids):
+        if answer["reversed_at"] is None:
+            standing[answer["item_id"]] = answer
+    if not standing:
+        return
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
+    from scanner.core.dates import local_date
+
+    for items in per_owner.values():
+        for index, item in enumerate(items):
+            last = standing.get(item.item_id)
+            if last is None or last["action"] != "verwijderen" or last["outcome"] == "moved":
+                continue
+            kind = "failed" if last["outcome"] == "failed" else "manual"
+            day = local_date(last["answered_at"], ZoneInfo(settings.school.timezone))
+            items[index] = replace(item, answer_note=AnswerNote(kind, day, last["error_code"]))
+
+
+class _AnswerLinks:
+    """Makes the digest's answer links (one codec per digest run)."""
+
+    def __init__(self, codec: Any, base: str, issued: float | None) -> None:
+        self._codec = codec
+        self._base = base
+        self._issued = issued
+
+    @classmethod
+    def for_settings(cls, store: Store, settings: Settings, now: datetime | None) -> _AnswerLinks | None:
+        if not settings.answers.public_url:
+            return None
+        from scanner.answers.web import codec_for
+
+        codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
+        return cls(codec, f"{settings.answers.public_url}/a/", now.timestamp() if now else None)
+
+    def for_items(self, owner: str, ids: list[str]) -> tuple[AnswerLink, ...]:
+        from scanner.answers.model import ACTIONS
+
+        return tuple(AnswerLink(action, self._base + self._codec.make(owner, action, ids, now=self._issued))
+                     for action in ACTIONS)
+
+    def folder_groups(self, owner: str, items: list[DigestItem]) -> list[FolderGroup]:
+        """Folders with two or more items (oldest items first when a folder is above the
+        per-link maximum), in the order of their names."""
+        from scanner.answers.links import MAX_ITEMS
+
+        per_folder: dict[tuple[str, str], list[DigestItem]] = defaultdict(list)
+        for item in items:
+            per_folder[(item.source, item.folder)].append(item)
+        groups = []
+        for (_source, folder), members in sorted(per_folder.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            if len(members) < 2:
+                continue
+            members = sorted(members, key=lambda i: (i.date, i.item_id))[:MAX_ITEMS]
+            kinds = {i.kind for i in members}
+            groups.append(FolderGroup(folder=folder or "/", kind=kinds.pop() if len(kinds) == 1 else "mixed",
+                                      count=len(members),
+                                      answers=self.for_items(owner, [i.item_id for i in members])))
+        return groups
 
 
 def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:

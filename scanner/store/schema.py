@@ -206,6 +206,33 @@ it_notifications = Table(
 """Which problems IT was told about (:mod:`scanner.notify`), so a mail goes out at most once a
 day per problem and a solved problem is reported once."""
 
+answers = Table(
+    "answers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(32), nullable=False),  # no foreign key: follows the item on moves
+    Column("owner_key", String(32), nullable=False),
+    # who answered: the keyed hash (ValueHasher "OWNER", as the FG frame's owner_key) of the owner
+    # the digest went to, so a copied database does not name the teacher behind an answer
+    Column("action", String(32), nullable=False),  # verwijderen | bewaren | geen_leerlinggegevens
+    Column("reason", String(32)),  # bewaren only: a key of scanner.answers.model.HOLD_REASONS
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),  # recorded | moved | failed
+    Column("error_code", String(64)),  # failed: the connector's code (never a message)
+    Column("place", String(255)),  # moved: where the source put it ("Verwijderde items")
+    Column("reversed_at", DateTime(timezone=True)),
+)
+"""The owners' answers from the digest (issue 18): which action, when, with what outcome;
+never a value. ``items.owner_mark`` is what the retention policy reads; this table is the
+history behind it (who, when, reversible, the FG figures)."""
+Index("ix_answers_item", answers.c.item_id)
+
+used_links = Table(
+    "used_links", metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+)
+"""Nonces of destructive answer links that have acted: such a link works once."""
+
 JOB_TABLE = "schedule_jobs"
 external = MetaData()
 schedule_jobs = Table(

@@ -560,7 +560,7 @@ class Store:
         same source that this run closed is the same item in a new place (a file moved to
         another folder, a message filed by a connector without stable ids). The old row is
         removed instead of counting as deletion evidence, and the new one keeps its history
-        (first seen, the owner's mark). Returns the number of moves per source: the run's
+        (first seen, the owner's mark and answers). Returns the number of moves per source: the run's
         "cleaned up" figure counts only real deletions."""
         cols = s.items.c
         with self.engine.begin() as conn:
@@ -586,6 +586,7 @@ class Store:
                         continue
                     conn.execute(update(s.items).where(s.items.c.id == new_id).values(
                         first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged))
+                    conn.execute(update(s.answers).where(s.answers.c.item_id == old.id).values(item_id=new_id))
                     conn.execute(delete(s.findings).where(s.findings.c.item_id == old.id))
                     conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id == old.id))
                     conn.execute(delete(s.items).where(s.items.c.id == old.id))
@@ -680,6 +681,70 @@ class Store:
             query = query.where(c.rule_id.not_in(list(fixed_rules)))
         with self.engine.begin() as conn:
             conn.execute(query)
+
+    # --- owners' answers (issue 18) -------------------------------------------------------
+
+    def record_answers(self, answers: Sequence[dict[str, Any]], marks: dict[str, str | None],
+                       moved: Sequence[str] = (), when: datetime | None = None) -> None:
+        """Store answers (dicts with the columns of ``answers`` but ``id``) and set each item's
+        ``owner_mark`` in ``marks`` (None clears it), in one transaction; the items' retention
+        is invalidated so the next pass decides with the mark. The answer service is the one
+        writer here besides the pipeline; both write small transactions, so neither waits long
+        for the other, and the pipeline never writes ``owner_mark`` except to carry it on a
+        move. Items in ``moved`` were moved to the recycle place by their source on the
+        owner's answer: they are closed (cleaned up) now, so the next listing that misses them
+        is no suspected outage (a teacher who empties a whole folder is not a storage failure)."""
+        with self.engine.begin() as conn:
+            if answers:
+                conn.execute(insert(s.answers), [dict(a) for a in answers])
+            if moved:
+                self.close_ids(list(moved), when, conn)
+            for ident, mark in marks.items():
+                conn.execute(update(s.items).where(s.items.c.id == ident)
+                             .values(owner_mark=mark, retention_status=None))
+
+    def spend_link(self, nonce: str) -> bool:
+        """Spend a single-use link before it acts: False when it was spent before (a replay).
+        The primary key makes this atomic, also for two clicks at the same moment."""
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(s.used_links).values(nonce=nonce, used_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    def link_used(self, nonce: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.used_links.c.nonce).where(s.used_links.c.nonce == nonce)).first() is not None
+
+    def answers_of(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Every answer given for the items ``ids``, oldest first."""
+        out: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                out += [dict(r) for r in conn.execute(select(s.answers).where(
+                    s.answers.c.item_id.in_(list(ids[start:start + 500]))).order_by(s.answers.c.id)).mappings()]
+        for row in out:
+            for key in ("answered_at", "reversed_at"):
+                if row[key] is not None:
+                    row[key] = _utc(row[key])
+        return sorted(out, key=lambda r: r["id"])
+
+    def reverse_answers(self, answer_ids: Sequence[int], marks: dict[str, str | None],
+                        when: datetime | None = None) -> int:
+        """Mark answers as reversed and put the items' ``owner_mark`` back (``marks``), in one
+        transaction; returns how many answers were reversed (already reversed ones are not)."""
+        when = when or utcnow()
+        with self.engine.begin() as conn:
+            done = conn.execute(update(s.answers).where(
+                s.answers.c.id.in_(list(answer_ids)), s.answers.c.reversed_at.is_(None))
+                .values(reversed_at=_utc(when))).rowcount
+            for ident, mark in marks.items():
+                conn.execute(update(s.items).where(s.items.c.id == ident)
+                             .values(owner_mark=mark, retention_status=None))
+        return int(done or 0)
 
     def meta_get(self, key: str) -> str | None:
         with self.engine.connect() as conn:

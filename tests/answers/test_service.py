@@ -1,0 +1,198 @@
+"""The answer service's rules, on SQLite and PostgreSQL: marks the retention policy honours,
+moves through the connector, single use, someone else's items, reversal, moves of items."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scanner.answers.service import AnswerRefused, AnswerService
+from scanner.answers.web import codec_for
+from scanner.core.model import ItemKind, ItemRef
+from scanner.core.privacy import load_installation_secret
+from scanner.reporting import teacher_digests
+from scanner.retention_pass import recompute_retention
+from scanner.store import Store, item_id
+from tests.answers.helpers import (
+    OTHER,
+    OWNER,
+    MovingFolderConnector,
+    flagged,
+    moving_factory,
+    read_only_factory,
+    settings_for,
+)
+
+
+@pytest.fixture
+def school(tmp_path, database_url):
+    settings = settings_for(tmp_path, database_url)
+    store = Store(settings.database_url)
+    codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
+    yield settings, store, codec
+    store.close()
+
+
+def result_for(ref, content_hash):
+    from scanner.core.model import AnalysisResult, Verdict
+
+    return AnalysisResult(ref=ref, content_hash=content_hash, verdict=Verdict(True, ["identificatie"], [], ["bsn"]))
+
+
+def digest_ids(store, settings):
+    return {i.item_id for d in teacher_digests(store, settings) for i in d.items}
+
+
+def test_bewaren_and_geen_leerlinggegevens_are_marks_the_retention_policy_honours(school):
+    settings, store, codec = school
+    keep, wrong, rest = flagged(store, settings, ["a.txt", "b.txt", "c.txt"])
+    service = AnswerService(settings, store, moving_factory)
+    assert digest_ids(store, settings) == {keep, wrong, rest}
+    service.apply(codec.read(codec.make(OWNER, "bewaren", [keep])), "leerlingdossier")
+    service.apply(codec.read(codec.make(OWNER, "geen_leerlinggegevens", [wrong])))
+    assert (store.item(keep).owner_mark, store.item(wrong).owner_mark) == ("legal_hold", "false_positive")
+    recompute_retention(store, settings)
+    assert store.item(keep).exempt_reason == "legal_hold" and store.item(wrong).exempt_reason == "false_positive"
+    assert digest_ids(store, settings) == {rest}
+    answer = store.answers_of([keep])[0]
+    from scanner.core.privacy import ValueHasher
+
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
+    assert (answer["owner_key"], answer["action"], answer["reason"], answer["outcome"]) == (
+        hasher.hash("OWNER", OWNER), "bewaren", "leerlingdossier", "recorded")
+    # the answer survives a new analysis of the item (a rescan of changed content)
+    run = store.begin_run("scan", pid=1, host="h")
+    store.save_results(run, [result_for(store.item(keep).ref(), "hash-new")], source_kind="folder",
+                       department=None)
+    recompute_retention(store, settings)
+    assert store.item(keep).owner_mark == "legal_hold" and store.item(keep).exempt_reason == "legal_hold"
+    with pytest.raises(AnswerRefused) as caught:
+        service.apply(codec.read(codec.make(OWNER, "bewaren", [keep])), "mijn eigen tekst")
+    assert caught.value.code == "bad_reason"
+
+
+def test_reversal_puts_the_item_back_and_only_within_the_undo_days(school):
+    settings, store, codec = school
+    (ident,) = flagged(store, settings, ["a.txt"])
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    clock = {"now": now}
+    service = AnswerService(settings, store, moving_factory, clock=lambda: clock["now"])
+    service.apply(codec.read(codec.make(OWNER, "geen_leerlinggegevens", [ident])))
+    service.apply(codec.read(codec.make(OWNER, "bewaren", [ident])))
+    undo = codec.read(codec.make(OWNER, "terugdraaien", [ident]))
+    result = service.apply(undo)  # reverses the latest answer: back to the earlier mark
+    assert [o.item.id for o in result.items] == [ident]
+    assert store.item(ident).owner_mark == "false_positive"
+    clock["now"] = now + timedelta(days=31)
+    with pytest.raises(AnswerRefused) as caught:
+        service.apply(undo)
+    assert caught.value.code == "nothing_to_undo"
+    assert store.item(ident).owner_mark == "false_positive"
+    clock["now"] = now + timedelta(days=1)
+    service.apply(undo)
+    assert store.item(ident).owner_mark is None
+    recompute_retention(store, settings)
+    assert digest_ids(store, settings) == {ident}
+    assert [a["reversed_at"] is not None for a in store.answers_of([ident])] == [True, True]
+
+
+def test_verwijderen_moves_at_the_source_once(school, tmp_path):
+    settings, store, codec = school
+    share = tmp_path / "share" / "Archief 2017"
+    share.mkdir(parents=True)
+    for name in ("a.txt", "weigert.txt"):
+        (share / name).write_text("x", encoding="utf-8")
+    ids = flagged(store, settings, ["a.txt", "weigert.txt"])
+    service = AnswerService(settings, store, moving_factory)
+    claim = codec.read(codec.make(OWNER, "verwijderen", ids))
+    result = service.apply(claim)
+    outcomes = {o.item.title: (o.outcome, o.place, o.error_code) for o in result.items}
+    assert outcomes == {"a.txt": ("moved", "quarantaine", None), "weigert.txt": ("failed", None, "access_denied")}
+    assert not (share / "a.txt").exists() and (tmp_path / "quarantaine" / "Archief 2017" / "a.txt").exists()
+    assert (share / "weigert.txt").exists()
+    calls = len(MovingFolderConnector.calls)
+    with pytest.raises(AnswerRefused) as caught:
+        service.apply(claim)  # the same link again
+    assert caught.value.code == "used" and len(MovingFolderConnector.calls) == calls
+    with pytest.raises(AnswerRefused):
+        service.check(claim)
+    assert [a["outcome"] for a in store.answers_of(ids)] == ["moved", "failed"]
+    assert store.item(ids[0]).owner_mark is None  # the scan sees it gone; no mark needed
+
+
+def test_a_source_that_cannot_remove_records_the_answer_for_the_teacher_to_do_by_hand(school, tmp_path):
+    settings, store, codec = school
+    (ident,) = flagged(store, settings, ["a.txt"])
+    service = AnswerService(settings, store, read_only_factory)
+    assert not service.can_remove("gedeeld")
+    result = service.apply(codec.read(codec.make(OWNER, "verwijderen", [ident])))
+    assert [(o.outcome, o.manual) for o in result.items] == [("recorded", True)]
+
+
+def test_another_owners_link_or_an_unknown_item_changes_nothing(school):
+    settings, store, codec = school
+    (mine,) = flagged(store, settings, ["a.txt"])
+    (theirs,) = flagged(store, settings, ["b.txt"], owner=OTHER, folder="Zorg")
+    service = AnswerService(settings, store, moving_factory)
+    for claim, code in ((codec.make(OTHER, "bewaren", [mine, theirs]), "not_yours"),
+                        (codec.make(OWNER, "bewaren", [mine, "f" * 32]), "gone")):
+        with pytest.raises(AnswerRefused) as caught:
+            service.apply(codec.read(claim))
+        assert caught.value.code == code
+    assert store.answers_of([mine, theirs]) == [] and store.item(mine).owner_mark is None
+
+
+def test_answers_and_marks_follow_an_item_that_moved(school):
+    settings, store, codec = school
+    (old,) = flagged(store, settings, ["a.txt"])
+    AnswerService(settings, store, moving_factory).apply(codec.read(codec.make(OWNER, "bewaren", [old])))
+    run = store.begin_run("scan", pid=1, host="h")
+    from scanner.core.model import AnalysisResult, Verdict
+
+    moved = ItemRef(source="gedeeld", item_key="Dossiers/a.txt", kind=ItemKind.FILE, owner=OWNER,
+                    folder="Dossiers", title="a.txt", date=datetime(2017, 3, 1, tzinfo=UTC), size=10,
+                    change_key="c1", unit_key="Dossiers")
+    store.save_results(run, [AnalysisResult(ref=moved, content_hash="hash-a.txt",
+                                            verdict=Verdict(True, ["identificatie"], [], ["bsn"]))],
+                       source_kind="folder", department=None)
+    store.close_items("gedeeld", ["Archief 2017/a.txt"], run)
+    assert store.absorb_moves(run) == {"gedeeld": 1}
+    new = item_id("gedeeld", "Dossiers/a.txt")
+    assert store.item(old) is None and store.item(new).owner_mark == "legal_hold"
+    assert [a["action"] for a in store.answers_of([new])] == ["bewaren"]
+
+
+def test_the_digest_has_answer_links_only_with_a_public_url_and_tells_what_became_of_an_answer(school, tmp_path):
+    from reports.digest import render_digest
+    from scanner.answers.settings import AnswerSettings
+
+    settings, store, codec = school
+    share = tmp_path / "share" / "Archief 2017"
+    share.mkdir(parents=True)
+    (share / "weigert.txt").write_text("x", encoding="utf-8")
+    ids = flagged(store, settings, ["a.txt", "weigert.txt", "c.txt"])
+    plain = settings.model_copy(update={"answers": AnswerSettings()})
+    (digest,) = teacher_digests(store, plain)
+    assert all(item.answers == () for item in digest.items) and digest.folder_groups == []
+    rendered = render_digest(digest)
+    assert "/a/" not in rendered.html and "Verwijderen:" not in rendered.text
+
+    AnswerService(settings, store, moving_factory).apply(codec.read(codec.make(OWNER, "verwijderen", [ids[1]])))
+    AnswerService(settings, store, read_only_factory).apply(codec.read(codec.make(OWNER, "verwijderen", [ids[2]])))
+    (digest,) = teacher_digests(store, settings)
+    by_id = {item.item_id: item for item in digest.items}
+    assert [a.action for a in by_id[ids[0]].answers] == ["verwijderen", "bewaren", "geen_leerlinggegevens"]
+    assert all(a.url.startswith("https://schoonschip.proefschool.nl/a/") for a in by_id[ids[0]].answers)
+    assert by_id[ids[0]].answer_note is None
+    assert (by_id[ids[1]].answer_note.kind, by_id[ids[1]].answer_note.code) == ("failed", "access_denied")
+    assert by_id[ids[2]].answer_note.kind == "manual"
+    (group,) = digest.folder_groups
+    assert (group.folder, group.kind, group.count) == ("Archief 2017", "file", 3)
+    assert codec.read(group.answers[0].url.rsplit("/", 1)[1]).item_ids == tuple(sorted(ids, key=lambda i: (
+        by_id[i].date, i)))
+    rendered = render_digest(digest)
+    assert "Alle 3 bestanden in Archief 2017 verwijderen" in rendered.html
+    assert "Alle 3 bestanden in Archief 2017 verwijderen: https://" in rendered.text
+    assert "maar dat lukte niet (access_denied)" in rendered.html and "Verwijder het zelf." in rendered.text
+    assert rendered.text.count("Geen leerlinggegevens: https://") == 3
