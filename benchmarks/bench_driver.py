@@ -129,7 +129,7 @@ def bench(label: str, settings: Any, items: int) -> None:
     rows.append(("first", wall, cpu, totals["analysed"]))
     wall, cpu, totals = timed_scan(settings, store)
     rows.append(("unchanged", wall, cpu, totals["unchanged"]))
-    WORLD["version"] = {i: 1 for i in range(0, items, 100)}
+    WORLD["version"] = dict.fromkeys(range(0, items, 100), 1)
     wall, cpu, totals = timed_scan(settings, store)
     rows.append(("1 % changed", wall, cpu, totals["analysed"]))
     store.close()
