@@ -316,7 +316,12 @@ class EwsConnector(Connector):
             return self._folders[(mailbox, archive)]
         from exchangelib.errors import ErrorFolderNotFound
         from exchangelib.fields import FieldPath
-        from exchangelib.folders import ArchiveMsgFolderRoot, Folder, FolderCollection, MsgFolderRoot
+        from exchangelib.folders import (
+            ArchiveMsgFolderRoot,
+            Folder,
+            FolderCollection,
+            MsgFolderRoot,
+        )
 
         try:
             account = self._account(mailbox)
