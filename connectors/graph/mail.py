@@ -36,9 +36,9 @@ With ``archive: true`` each mailbox's In-Place Archive is read too, through Grap
 addressed like a mailbox by that id (``/beta/users/{archive id}/mailFolders/...``), folders
 walked and crawled with per-folder message delta exactly as the primary's. A folder whose
 content auto-expanding archiving moved to an auxiliary archive answers 308 with a ``Location``
-on the same Graph host; the HTTP client follows it with the same method and bearer token (and
-refuses any link to another host), and the delta links it then gets stay on the auxiliary
-archive. Archive units are keyed ``<mailbox>/%archief/<path>`` (``%archief`` is never an
+on the same Graph host; the HTTP client (``requests``) follows a 308 with the same method, body
+and bearer token on that host (and drops the token on a redirect to any other host), and the
+delta links it then gets stay on the auxiliary archive. Archive units are keyed ``<mailbox>/%archief/<path>`` (``%archief`` is never an
 escaped folder name, so no primary folder, not even "Archief", collides) and shown as
 ``<mailbox>/Online archief/<path>``; item keys are ``<mailbox>:%archief:<message id>``.
 Primary-mailbox keys are unchanged. Moving or labelling archive mail is refused as an item
