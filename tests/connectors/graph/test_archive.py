@@ -5,11 +5,14 @@ auxiliary archive followed with the same method and token, and no archive = no u
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from connectors.base import ItemFetchError
 from connectors.graph.client import GraphError, path_id
 from connectors.graph.mail import ARCHIVE_ACTION_MESSAGE
+from scanner.core.model import Cursor, Seen
 from tests.crawling import crawl_all
 
 from .conftest import mail_connector
@@ -120,3 +123,31 @@ def test_v1_cannot_reach_an_archive_and_a_failed_discovery_protects_the_archive(
     assert f"{ARCHIVE}/*" in units and f"{JANSEN}/Inbox" in units
     result = crawl_all(connector)
     assert result.errors[f"{ARCHIVE}/*"].code == "unreachable"
+
+
+def test_a_fresh_process_finds_the_archive_and_its_folder_itself(fake, certs, clock) -> None:
+    old, _ = school(fake)
+    lister = mail_connector(fake, certs, clock, mailboxes=[JANSEN], archive=True)
+    unit = next(u for u in lister.units() if u.key == f"{ARCHIVE}/Inbox")
+    worker = pickle.loads(pickle.dumps(lister))  # travels by configuration only
+    events = list(worker.crawl(unit, None))
+    assert [e.ref.item_key for e in events if isinstance(e, Seen)] == [f"{JANSEN}:%archief:{old.id}"]
+    assert isinstance(events[-1], Cursor) and events[-1].value
+
+
+def test_the_client_follows_308_with_the_same_method_and_token(fake, certs, clock) -> None:
+    school(fake)
+    aux = fake.expand_folder(JANSEN, "Inbox")
+    archive_id = fake.mailboxes[JANSEN].archive_id
+    folder_id = fake.folder_id(JANSEN, "Inbox", archive=True)
+    connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN], archive=True)
+    beta = fake.base + "/beta"
+    response = connector.client.request(
+        "POST", f"{beta}/users/{path_id(archive_id)}/mailFolders/{folder_id}/messages/delta",
+        mailbox=JANSEN, json={}, idempotent=True,
+    )
+    assert response.status_code == 200
+    (first,) = fake.logged(f"/users/{archive_id}/mailFolders/{folder_id}/messages/delta")
+    (second,) = fake.logged(f"/users/{aux.user_id}/mailFolders/{folder_id}/messages/delta")
+    assert (first.method, first.status) == ("POST", 308)
+    assert (second.method, second.status) == ("POST", 200)  # method kept; 200 means the token came along
