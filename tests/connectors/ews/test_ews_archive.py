@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from connectors.ews import ARCHIVE_DELETED_ITEMS, EwsConfig, EwsConnector
 from scanner.core.model import Gone, Seen
-from tests.services.fake_ews import JUF, MEESTER, FakeExchange
+from tests.services.fake_ews import JUF, MEESTER, SERVICE_PASSWORD, FakeExchange
 
 from .test_ews_connector import config, crawl, mime  # noqa: F401 - config is a fixture
 
@@ -76,3 +76,27 @@ def test_crawl_fetch_and_remove_in_the_archive(exchange: FakeExchange, config: E
     (move,) = [c for c in exchange.calls if c["op"] == "MoveItem"]
     assert move["to"] == "Verwijderde items"
     assert exchange.folder(JUF, "Verwijderde items").items == {}  # the primary trash is untouched
+
+
+def test_a_scan_finds_pupil_data_in_the_archive_and_keeps_it_apart(exchange: FakeExchange, ews_server,
+                                                                   tmp_path, monkeypatch) -> None:
+    """Through the whole pipeline: archive mail is analysed like any mail, stored under its own
+    unit and folder label, and a primary folder called "Archief" stays a unit of its own."""
+    from tests.connectors.ews.test_ews_convergence import BSN, scan, settings
+    from tests.connectors.ews.test_ews_convergence import mime as mail
+    from tests.convergence import store_snapshot
+
+    monkeypatch.setenv("TEST_EWS_PASSWORD", SERVICE_PASSWORD)
+    exchange.add_archive(JUF)
+    exchange.add_folder(JUF, "Archief")
+    exchange.add_folder(JUF, "Postvak IN", archive=True)
+    archived = exchange.add_item(JUF, "Postvak IN", "Zorgmail 2014", mail("Zorgmail 2014", f"Zorg, BSN {BSN}."),
+                                 archive=True)
+    primary = exchange.add_item(JUF, "Archief", "Eigen map", mail("Eigen map", f"Leerling BSN: {BSN}"))
+    scanned = settings(tmp_path, "archive", ews_server.endpoint)
+    scanned = scanned.model_copy(update={"sources": [scanned.sources[0].model_copy(update={"archive": True})]})
+    scan(scanned)
+    items = store_snapshot(scanned.database_url)
+    assert items[("exchange", archived.id)]["folder"] == "Online archief/Postvak IN"
+    assert items[("exchange", primary.id)]["folder"] == "Archief"
+    assert items[("exchange", archived.id)]["findings"] and items[("exchange", primary.id)]["findings"]
