@@ -38,11 +38,14 @@ walked and crawled with per-folder message delta exactly as the primary's. A fol
 content auto-expanding archiving moved to an auxiliary archive answers 308 with a ``Location``
 on the same Graph host; the HTTP client (``requests``) follows a 308 with the same method, body
 and bearer token on that host (and drops the token on a redirect to any other host), and the
-delta links it then gets stay on the auxiliary archive. Archive units are keyed ``<mailbox>/%archief/<path>`` (``%archief`` is never an
-escaped folder name, so no primary folder, not even "Archief", collides) and shown as
-``<mailbox>/Online archief/<path>``; item keys are ``<mailbox>:%archief:<message id>``.
-Primary-mailbox keys are unchanged. Moving or labelling archive mail is refused as an item
-error: Graph supports no well-known folder names in archives and documents only reads there.
+delta links it then gets stay on the auxiliary archive. Archive units are keyed
+``<mailbox>/%archief/<path>`` (``%archief`` is never an escaped folder name, so no primary
+folder, not even "Archief", collides) and shown as ``<mailbox>/Online archief/<path>``; item
+keys are ``<mailbox>:%archief:<message id>``. Primary-mailbox keys are unchanged. The archive is
+a mailbox of its own for the client's concurrency slots and failure count
+(``<mailbox>/%archief``), so a beta outage never makes the primary mailbox fail fast. Moving or
+labelling archive mail is refused as an item error: Graph supports no well-known folder names
+in archives and documents only reads there.
 """
 
 from __future__ import annotations
@@ -155,8 +158,6 @@ class GraphMailConnector(GraphConnector):
                 )
                 continue
             self._scanned[(mailbox, False)] = {f for p, f in folders if f and self.config.wants(p)}
-            if self.config.archive:
-                yield from self._archive_units(mailbox)
             for path, folder_id in folders:
                 if not folder_id:  # "<folder>/*": its child folders could not be listed
                     if self.config.wants(path):
@@ -168,6 +169,8 @@ class GraphMailConnector(GraphConnector):
                 key = f"{mailbox}/{path}"
                 self._folder_ids[key] = folder_id
                 yield Unit(key=key, label=key, owner=mailbox, concurrency_key=mailbox, full_listing=False)
+            if self.config.archive:
+                yield from self._archive_units(mailbox)
 
     def _archive_units(self, mailbox: str) -> Iterator[Unit]:
         """The folders of ``mailbox``'s In-Place Archive as units (none without an archive).
@@ -203,7 +206,7 @@ class GraphMailConnector(GraphConnector):
         if mailbox not in self._archive_ids:
             body = self.client.get_json(
                 f"{self._beta_url}/users/{path_id(mailbox)}/settings/exchange",
-                mailbox=mailbox, what=f"{mailbox}: {ARCHIVE_LABEL.lower()} / online archive",
+                mailbox=self._account(mailbox, True), what=f"{mailbox}: {ARCHIVE_LABEL.lower()} / online archive",
             )
             found = body.get("inPlaceArchiveMailboxId")
             self._archive_ids[mailbox] = found if isinstance(found, str) and found else None
@@ -215,6 +218,12 @@ class GraphMailConnector(GraphConnector):
             return f"users/{path_id(mailbox)}"
         archive_id = self._archive_id(mailbox)
         return None if archive_id is None else f"{self._beta_url}/users/{path_id(archive_id)}"
+
+    @staticmethod
+    def _account(mailbox: str, archive: bool) -> str:
+        """The client's key for concurrency slots and failure counting: the archive is a
+        mailbox of its own in Exchange Online."""
+        return f"{mailbox}/{ARCHIVE_SEGMENT}" if archive else mailbox
 
     @staticmethod
     def _in_archive(unit_key: str, mailbox: str) -> bool:
@@ -240,7 +249,8 @@ class GraphMailConnector(GraphConnector):
             prefix, collection = stack.pop()
             try:
                 folders = list(self.client.items(
-                    collection, mailbox=mailbox, params=params, headers=headers, what="mappen / folders"
+                    collection, mailbox=self._account(mailbox, archive), params=params, headers=headers,
+                    what="mappen / folders",
                 ))
             except GraphError as exc:
                 if exc.status == 403 and prefix:
@@ -385,7 +395,8 @@ class GraphMailConnector(GraphConnector):
         changes = DeltaRound()
         key_prefix = f"{mailbox}:{ARCHIVE_SEGMENT}:" if self._in_archive(unit.key, mailbox) else f"{mailbox}:"
         for page in self.client.pages(
-            start, mailbox=mailbox, params=params, headers=self._prefer(), what=unit.key
+            start, mailbox=self._account(mailbox, self._in_archive(unit.key, mailbox)), params=params,
+            headers=self._prefer(), what=unit.key,
         ):
             for message in page.get("value", []):
                 key = key_prefix + message["id"]
@@ -430,7 +441,7 @@ class GraphMailConnector(GraphConnector):
         try:
             message = self.client.get_json(
                 f"{box}/messages/{path_id(message_id)}",
-                mailbox=mailbox,
+                mailbox=self._account(mailbox, archive),
                 params={"$select": "id,parentFolderId"},
                 headers={"Prefer": IMMUTABLE_ID},
                 what=unit.key,
@@ -491,7 +502,7 @@ class GraphMailConnector(GraphConnector):
             fetched = self.client.request(
                 "GET",
                 f"{box}/messages/{path_id(message_id)}/$value",
-                mailbox=mailbox,
+                mailbox=self._account(mailbox, archive),
                 headers={"Prefer": IMMUTABLE_ID},
                 consume=lambda response: receive(
                     response, limit, name="bericht.eml", media_type="message/rfc822",
