@@ -365,7 +365,18 @@ class EwsConnector(Connector):
         Include/exclude patterns see an archive folder by its label (``Online archief/...``)."""
         for mailbox in self.config.mailboxes:
             for archive in (False, True) if self.config.archive else (False,):
-                for path in sorted(self._mail_folders(mailbox, archive)):
+                try:
+                    paths = sorted(self._mail_folders(mailbox, archive))
+                except SourceError as exc:
+                    if not archive:
+                        raise
+                    # An archive on a store that is away must not cost the primary mailboxes:
+                    # one "/*" unit stands for it (nothing under it is closed) and names it.
+                    log.warning("archive folder listing failed for a mailbox: %s", exc.code)
+                    yield Unit(key=f"{mailbox}/{ARCHIVE_SEGMENT}/*", label=ARCHIVE_LABEL, owner=mailbox,
+                               concurrency_key=mailbox, full_listing=False)
+                    continue
+                for path in paths:
                     label = f"{ARCHIVE_LABEL}/{path}" if archive else path
                     if not self.config.wants(label):
                         continue
@@ -419,6 +430,12 @@ class EwsConnector(Connector):
 
         mailbox, _ = self._split(unit.key)
         where = (f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}")
+        if unit.key == f"{mailbox}/{ARCHIVE_SEGMENT}/*":
+            self._folders.pop((mailbox, True), None)
+            self._mail_folders(mailbox, True)  # raises the archive's error when it persists
+            raise SourceError("unreachable", f"{ARCHIVE_LABEL} van {mailbox}: mappen waren niet op te halen;"
+                              f" volgende run opnieuw / online archive of {mailbox}: folders could not be listed;"
+                              " retried next run")
         folder = self._folder(unit.key)
         stored_folder, state = _parse_cursor(cursor)
         try:

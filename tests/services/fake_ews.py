@@ -86,6 +86,7 @@ class FakeExchange:
         self.mailboxes: dict[str, dict[str, FakeFolder]] = {}
         self.roots: dict[str, str] = {}
         self.archive_roots: dict[str, str] = {}  # mailbox -> id of its archiveroot
+        self.archive_down: dict[str, str] = {}  # mailbox -> response code for its archive folders
         self.impersonation_allowed: set[str] = set()
         self.read_only: set[str] = set()  # mailboxes the account may read but not change
         self.busy: dict[str, int] = {}  # operation -> how many times to answer ErrorServerBusy
@@ -432,6 +433,11 @@ class Handler(BaseHTTPRequestHandler):
     def op_GetFolder(self, request: ET.Element, exchange: FakeExchange) -> bytes:
         messages = []
         for elem in request.find(f"{{{M}}}FolderIds"):
+            mailbox_elem = elem.find(f"{{{T}}}Mailbox/{{{T}}}EmailAddress")
+            down = exchange.archive_down.get(mailbox_elem.text if mailbox_elem is not None else "")
+            if down and (elem.get("Id") or "").startswith("archive"):  # the archive's store is away
+                messages.append(error("GetFolder", down, f"{down} (archive)", "<m:Folders/>"))
+                continue
             folder = self._resolve_folder(elem, exchange)
             if folder is None:
                 messages.append(error("GetFolder", "ErrorFolderNotFound", "The specified folder could not be found.",

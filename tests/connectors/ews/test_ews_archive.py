@@ -5,6 +5,9 @@ normal, and crawl, fetch and remove work on archive folders like on primary ones
 
 from __future__ import annotations
 
+import pytest
+
+from connectors.base import SourceError
 from connectors.ews import ARCHIVE_DELETED_ITEMS, EwsConfig, EwsConnector
 from scanner.core.model import Gone, Seen
 from tests.services.fake_ews import JUF, MEESTER, SERVICE_PASSWORD, FakeExchange
@@ -100,3 +103,17 @@ def test_a_scan_finds_pupil_data_in_the_archive_and_keeps_it_apart(exchange: Fak
     assert items[("exchange", archived.id)]["folder"] == "Online archief/Postvak IN"
     assert items[("exchange", primary.id)]["folder"] == "Archief"
     assert items[("exchange", archived.id)]["findings"] and items[("exchange", primary.id)]["findings"]
+
+
+def test_an_archive_that_is_away_costs_only_the_archive(exchange: FakeExchange, config: EwsConfig) -> None:  # noqa: F811
+    exchange.add_archive(JUF)
+    exchange.archive_down[JUF] = "ErrorMailboxStoreUnavailable"  # archives often live on their own store
+    item = exchange.add_item(JUF, "Postvak IN", "Rooster", mime("Rooster"))
+    with EwsConnector(config.model_copy(update={"archive": True, "mailboxes": [JUF]})) as connector:
+        units = {u.key: u for u in connector.units()}
+        assert f"{ARCHIVE}/*" in units and f"{JUF}/Postvak IN" in units  # "/*": nothing under it is closed
+        with pytest.raises(SourceError) as away:
+            list(connector.crawl(units[f"{ARCHIVE}/*"], None))
+        assert away.value.code == "unavailable"
+        events, _ = crawl(connector, f"{JUF}/Postvak IN")
+    assert [e.ref.item_key for e in events] == [item.id]
