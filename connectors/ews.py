@@ -10,6 +10,14 @@ Inbox, Verzonden items, Verwijderde items, sub-folders) is a :class:`~scanner.co
 keyed ``"<mailbox>/<folder path>"``, the path built from folder ids with every name escaped
 (:func:`escape_folder_name`), so a name holding ``/`` never collides with a nested folder.
 
+With ``archive: true`` the mailbox's In-Place Archive (distinguished folder
+``archivemsgfolderroot``, where retention policies move old mail) is read too: its mail folders
+are units keyed ``"<mailbox>/%archief/<folder path>"`` and labelled ``"Online archief/<path>"``.
+``%archief`` can never be an escaped folder name (an escaped name holds ``%`` only as ``%25``
+or ``%2F``), so an archive unit never collides with a primary folder, not even one called
+"Archief"; primary-mailbox keys are unchanged. A mailbox without an archive answers
+``ErrorFolderNotFound`` for the distinguished folder: that is normal and gives no unit.
+
 Why these choices:
 
 * Autodiscover and version probing are skipped: the endpoint and the Exchange build come
@@ -105,6 +113,10 @@ class EwsConfig(SourceConfig):
     )
     page_size: int = Field(default=200, ge=1, le=512, description="Changes per SyncFolderItems call.")
     max_connections: int = Field(default=4, ge=1, le=16)
+    archive: bool = Field(
+        default=False,
+        description="Also scan each mailbox's In-Place Archive (Online archief); same rights as the mailbox.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EwsConfig:
@@ -209,7 +221,7 @@ class EwsConnector(Connector):
         super().__init__(config, context)
         self._configuration: Any = None
         self._accounts: dict[str, Any] = {}
-        self._folders: dict[str, dict[str, Any]] = {}
+        self._folders: dict[tuple[str, bool], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     # --- connection ----------------------------------------------------------------------
@@ -291,21 +303,36 @@ class EwsConnector(Connector):
 
     # --- folders -------------------------------------------------------------------------
 
-    def _mail_folders(self, mailbox: str) -> dict[str, Any]:
+    def _mail_folders(self, mailbox: str, archive: bool = False) -> dict[str, Any]:
         """Escaped folder path (``Inbox/Klas 3B``) -> exchangelib folder, for the mail folders
-        of one mailbox; one GetFolder and one paged deep FindFolder, cached for this process.
+        of one mailbox (``archive``: of its In-Place Archive, below ``archivemsgfolderroot``);
+        one GetFolder and one paged deep FindFolder, cached for this process. A mailbox
+        without an archive has no archive folders (``ErrorFolderNotFound``), which is no error.
 
         The tree is built by folder id (each folder's path from its parents' ids), and every
         name is escaped with :func:`escape_folder_name`, so a folder called ``A/B`` and a folder
         ``B`` inside ``A`` are two units, not one path of which only one would be scanned."""
-        if mailbox in self._folders:
-            return self._folders[mailbox]
+        if (mailbox, archive) in self._folders:
+            return self._folders[(mailbox, archive)]
+        from exchangelib.errors import ErrorFolderNotFound
         from exchangelib.fields import FieldPath
-        from exchangelib.folders import Folder, FolderCollection, MsgFolderRoot
+        from exchangelib.folders import (
+            ArchiveMsgFolderRoot,
+            Folder,
+            FolderCollection,
+            MsgFolderRoot,
+        )
 
         try:
             account = self._account(mailbox)
-            root = MsgFolderRoot.get_distinguished(root=account.root)
+            if archive:
+                try:
+                    root = ArchiveMsgFolderRoot.get_distinguished(root=account.root)
+                except ErrorFolderNotFound:
+                    self._folders[(mailbox, archive)] = {}
+                    return {}
+            else:
+                root = MsgFolderRoot.get_distinguished(root=account.root)
             fields = {
                 FieldPath(field=Folder.get_field_by_fieldname(name))
                 for name in ("name", "folder_class", "parent_folder_id")
@@ -330,21 +357,36 @@ class EwsConnector(Connector):
             if path in paths:  # two folders one name (Exchange forbids it among siblings)
                 path = f"{path}~{folder_id[-8:]}"
             paths[path] = folder
-        self._folders[mailbox] = paths
+        self._folders[(mailbox, archive)] = paths
         return paths
 
     def units(self) -> Iterator[Unit]:
+        """The mail folders of every mailbox, then (``archive: true``) those of its archive.
+        Include/exclude patterns see an archive folder by its label (``Online archief/...``)."""
         for mailbox in self.config.mailboxes:
-            for path in sorted(self._mail_folders(mailbox)):
-                if not self.config.wants(path):
+            for archive in (False, True) if self.config.archive else (False,):
+                try:
+                    paths = sorted(self._mail_folders(mailbox, archive))
+                except SourceError as exc:
+                    if not archive:
+                        raise
+                    # An archive on a store that is away must not cost the primary mailboxes:
+                    # one "/*" unit stands for it (nothing under it is closed) and names it.
+                    log.warning("archive folder listing failed for a mailbox: %s", exc.code)
+                    yield Unit(key=f"{mailbox}/{ARCHIVE_SEGMENT}/*", label=ARCHIVE_LABEL, owner=mailbox,
+                               concurrency_key=mailbox, full_listing=False)
                     continue
-                yield Unit(
-                    key=f"{mailbox}/{path}",
-                    label=path,
-                    owner=mailbox,
-                    concurrency_key=mailbox,
-                    full_listing=False,
-                )
+                for path in paths:
+                    label = f"{ARCHIVE_LABEL}/{path}" if archive else path
+                    if not self.config.wants(label):
+                        continue
+                    yield Unit(
+                        key=f"{mailbox}/{ARCHIVE_SEGMENT}/{path}" if archive else f"{mailbox}/{path}",
+                        label=label,
+                        owner=mailbox,
+                        concurrency_key=mailbox,
+                        full_listing=False,
+                    )
 
     def _split(self, unit_key: str) -> tuple[str, str]:
         mailbox, _, path = unit_key.partition("/")
@@ -354,13 +396,21 @@ class EwsConnector(Connector):
             )
         return mailbox, path
 
+    def _locate(self, unit_key: str) -> tuple[str, bool, str]:
+        """``(mailbox, in the archive, folder path)`` of a unit key."""
+        mailbox, path = self._split(unit_key)
+        segment, sep, rest = path.partition("/")
+        if segment == ARCHIVE_SEGMENT and sep:
+            return mailbox, True, rest
+        return mailbox, False, path
+
     def _folder(self, unit_key: str, fresh: bool = False) -> Any:
         """The folder behind a unit; ``fresh`` reads the folder tree again (after the server
         said the folder we hold is gone)."""
-        mailbox, path = self._split(unit_key)
+        mailbox, archive, path = self._locate(unit_key)
         if fresh:
-            self._folders.pop(mailbox, None)
-        folder = self._mail_folders(mailbox).get(path)
+            self._folders.pop((mailbox, archive), None)
+        folder = self._mail_folders(mailbox, archive).get(path)
         if folder is None:
             raise SourceError("not_found", f"map {path} bestaat niet (meer) / folder {path} does not exist")
         return folder
@@ -380,6 +430,12 @@ class EwsConnector(Connector):
 
         mailbox, _ = self._split(unit.key)
         where = (f"map {unit.label} van {mailbox}", f"folder {unit.label} of {mailbox}")
+        if unit.key == f"{mailbox}/{ARCHIVE_SEGMENT}/*":
+            self._folders.pop((mailbox, True), None)
+            self._mail_folders(mailbox, True)  # raises the archive's error when it persists
+            raise SourceError("unreachable", f"{ARCHIVE_LABEL} van {mailbox}: mappen waren niet op te halen;"
+                              f" volgende run opnieuw / online archive of {mailbox}: folders could not be listed;"
+                              " retried next run")
         folder = self._folder(unit.key)
         stored_folder, state = _parse_cursor(cursor)
         try:
@@ -529,22 +585,26 @@ class EwsConnector(Connector):
         from exchangelib.properties import DistinguishedFolderId, ItemId, Mailbox
 
         try:
-            mailbox, _ = self._split(ref.unit_key) if ref.unit_key else (ref.owner, "")
+            mailbox, archive, _ = self._locate(ref.unit_key) if ref.unit_key else (ref.owner, False, "")
         except SourceError as exc:
             raise ItemFetchError("action_failed", str(exc)) from None
-        trash = DistinguishedFolderId(id="deleteditems", mailbox=Mailbox(email_address=mailbox))
+        # A message in the archive goes to the archive's own Verwijderde items, so it never
+        # leaves the archive (and its retention) through our hands.
+        trash = DistinguishedFolderId(id="archivedeleteditems" if archive else "deleteditems",
+                                      mailbox=Mailbox(email_address=mailbox))
+        done = ARCHIVE_DELETED_ITEMS if archive else DELETED_ITEMS
         try:
             results = self._account(mailbox).bulk_move(ids=[ItemId(id=ref.item_key)], to_folder=trash)
         except Exception as exc:
             if _error_code(exc) == "not_found" and type(exc).__name__ == "ErrorItemNotFound":
-                return DELETED_ITEMS
+                return done
             raise _action_error(exc) from exc
         result = results[0] if results else None
         if isinstance(result, Exception):
             if type(result).__name__ == "ErrorItemNotFound":
-                return DELETED_ITEMS
+                return done
             raise _action_error(result)
-        return DELETED_ITEMS
+        return done
 
     def send_mime(self, mailbox: str, mime_bytes: bytes, save_copy: bool = True) -> None:
         """Send a ready-made MIME message from ``mailbox`` (used for digests)."""
@@ -645,6 +705,15 @@ _RESPONSE_CODES: dict[str, str] = {
 
 DELETED_ITEMS = "Verwijderde items / Deleted Items"
 """Where a removed message goes (the distinguished folder ``deleteditems``)."""
+
+ARCHIVE_DELETED_ITEMS = "Online archief: Verwijderde items / Online archive: Deleted Items"
+"""Where a removed message of the archive goes (the distinguished folder ``archivedeleteditems``)."""
+
+ARCHIVE_SEGMENT = "%archief"
+"""The first path segment of an archive unit's key: never an escaped folder name."""
+
+ARCHIVE_LABEL = "Online archief"
+"""How an archive folder is shown (digests, reports): ``Online archief/<path>``."""
 
 # Item errors: the transient codes become the item codes the pipeline fetches again next run.
 _ITEM_CODES = {"throttled": "throttled", "mailbox_moving": "offline", "unavailable": "offline",

@@ -124,6 +124,11 @@ class GraphMailConfig(GraphSourceConfig):
     skip_search_folders: bool = Field(
         default=True, description="Search folders only repeat mail stored elsewhere."
     )
+    archive: bool = Field(
+        default=False,
+        description="Also scan each mailbox's In-Place Archive (Online archief) through Graph beta; "
+        "needs User.Read.All besides the mail permission.",
+    )
 
     @model_validator(mode="after")
     def _something_to_scan(self) -> GraphMailConfig:

@@ -29,6 +29,23 @@ longer exists, or now lies in a folder this source does not scan, is reported go
 mail to Archief or Verwijderde items is not deletion and does not count as clean-up for the
 FG's deletion evidence; emptying Verwijderde items does. The check costs one small GET per
 removed message, at most 4 in parallel.
+
+With ``archive: true`` each mailbox's In-Place Archive is read too, through Graph **beta**
+(v1.0 cannot reach archives): ``GET /beta/users/{id}/settings/exchange`` gives
+``inPlaceArchiveMailboxId`` (none: the user has no archive, no unit), and the archive is then
+addressed like a mailbox by that id (``/beta/users/{archive id}/mailFolders/...``), folders
+walked and crawled with per-folder message delta exactly as the primary's. A folder whose
+content auto-expanding archiving moved to an auxiliary archive answers 308 with a ``Location``
+on the same Graph host; the HTTP client (``requests``) follows a 308 with the same method, body
+and bearer token on that host (and drops the token on a redirect to any other host), and the
+delta links it then gets stay on the auxiliary archive. Archive units are keyed
+``<mailbox>/%archief/<path>`` (``%archief`` is never an escaped folder name, so no primary
+folder, not even "Archief", collides) and shown as ``<mailbox>/Online archief/<path>``; item
+keys are ``<mailbox>:%archief:<message id>``. Primary-mailbox keys are unchanged. The archive is
+a mailbox of its own for the client's concurrency slots and failure count
+(``<mailbox>/%archief``), so a beta outage never makes the primary mailbox fail fast. Moving or
+labelling archive mail is refused as an item error: Graph supports no well-known folder names
+in archives and documents only reads there.
 """
 
 from __future__ import annotations
@@ -78,6 +95,14 @@ SEARCH_FOLDER_TYPE = "#microsoft.graph.mailSearchFolder"
 BROKEN_SUFFIX = "/*"
 DELETED_ITEMS = "Verwijderde items / Deleted Items"
 """Where a removed message goes (the well-known folder ``deleteditems``), as the page says it."""
+ARCHIVE_SEGMENT = "%archief"
+"""Unit-key segment (and item-key part) of the In-Place Archive: never an escaped folder name."""
+ARCHIVE_LABEL = "Online archief"
+"""How archive folders are shown: ``<mailbox>/Online archief/<path>``."""
+ARCHIVE_ACTION_MESSAGE = (
+    "niet mogelijk in het online archief via Graph (alleen lezen) / "
+    "not possible in the online archive through Graph (read only)"
+)
 RESYNC_MESSAGE = (
     "deltatoken verlopen, map opnieuw volledig gelezen / delta token expired, folder listed in full again"
 )
@@ -100,8 +125,10 @@ class GraphMailConnector(GraphConnector):
         super().__init__(config, context, client=client)
         self._folder_ids: dict[str, str] = {}
         """unit key -> folder id, filled by :meth:`units` (re-walked when crawled elsewhere)."""
-        self._scanned: dict[str, set[str]] = {}
-        """mailbox -> ids of the folders this source scans (for checking removals)."""
+        self._scanned: dict[tuple[str, bool], set[str]] = {}
+        """(mailbox, archive) -> ids of the folders this source scans (for checking removals)."""
+        self._archive_ids: dict[str, str | None] = {}
+        """mailbox -> its In-Place Archive's mailbox id (None: no archive)."""
 
     def _prefer(self) -> dict[str, str]:
         return {"Prefer": f"{IMMUTABLE_ID}, odata.maxpagesize={self.config.page_size}"}
@@ -130,7 +157,7 @@ class GraphMailConnector(GraphConnector):
                     full_listing=False,
                 )
                 continue
-            self._scanned[mailbox] = {f for p, f in folders if f and self.config.wants(p)}
+            self._scanned[(mailbox, False)] = {f for p, f in folders if f and self.config.wants(p)}
             for path, folder_id in folders:
                 if not folder_id:  # "<folder>/*": its child folders could not be listed
                     if self.config.wants(path):
@@ -142,9 +169,69 @@ class GraphMailConnector(GraphConnector):
                 key = f"{mailbox}/{path}"
                 self._folder_ids[key] = folder_id
                 yield Unit(key=key, label=key, owner=mailbox, concurrency_key=mailbox, full_listing=False)
+            if self.config.archive:
+                yield from self._archive_units(mailbox)
 
-    def _walk_folders(self, mailbox: str) -> Iterator[tuple[str, str]]:
-        """Depth-first ``(path, folder id)`` over the whole folder tree of ``mailbox``.
+    def _archive_units(self, mailbox: str) -> Iterator[Unit]:
+        """The folders of ``mailbox``'s In-Place Archive as units (none without an archive).
+        When the archive cannot be listed, one ``<mailbox>/%archief/*`` unit stands for it, so
+        nothing stored for the archive is closed and the crawl names the problem."""
+        prefix = f"{mailbox}/{ARCHIVE_SEGMENT}/"
+        try:
+            folders = list(self._walk_folders(mailbox, archive=True))
+        except (SourceError, GraphError) as exc:
+            log.warning("archive folder listing failed for a mailbox: %s", exc)
+            yield Unit(key=prefix + "*", label=f"{mailbox}/{ARCHIVE_LABEL}", owner=mailbox,
+                       concurrency_key=mailbox, full_listing=False)
+            return
+        self._scanned[(mailbox, True)] = {f for p, f in folders if f and self.config.wants(f"{ARCHIVE_LABEL}/{p}")}
+        for path, folder_id in folders:
+            if not self.config.wants(f"{ARCHIVE_LABEL}/{path}"):
+                continue
+            if folder_id:
+                self._folder_ids[prefix + path] = folder_id
+            yield Unit(key=prefix + path, label=f"{mailbox}/{ARCHIVE_LABEL}/{path}", owner=mailbox,
+                       concurrency_key=mailbox, full_listing=False)
+
+    @property
+    def _beta_url(self) -> str:
+        """The Graph beta endpoint on the configured host (``.../v1.0`` becomes ``.../beta``)."""
+        base = self.config.graph_url
+        head, _, last = base.rpartition("/")
+        return f"{head}/beta" if last.startswith("v") or last == "beta" else f"{base}/beta"
+
+    def _archive_id(self, mailbox: str) -> str | None:
+        """The mailbox id of the user's In-Place Archive (``inPlaceArchiveMailboxId`` of
+        ``GET /beta/users/{id}/settings/exchange``; needs User.Read.All), None without one."""
+        if mailbox not in self._archive_ids:
+            body = self.client.get_json(
+                f"{self._beta_url}/users/{path_id(mailbox)}/settings/exchange",
+                mailbox=self._account(mailbox, True), what=f"{mailbox}: {ARCHIVE_LABEL.lower()} / online archive",
+            )
+            found = body.get("inPlaceArchiveMailboxId")
+            self._archive_ids[mailbox] = found if isinstance(found, str) and found else None
+        return self._archive_ids[mailbox]
+
+    def _box_url(self, mailbox: str, archive: bool) -> str | None:
+        """Where the mailbox (or its archive) is addressed; None: the user has no archive."""
+        if not archive:
+            return f"users/{path_id(mailbox)}"
+        archive_id = self._archive_id(mailbox)
+        return None if archive_id is None else f"{self._beta_url}/users/{path_id(archive_id)}"
+
+    @staticmethod
+    def _account(mailbox: str, archive: bool) -> str:
+        """The client's key for concurrency slots and failure counting: the archive is a
+        mailbox of its own in Exchange Online."""
+        return f"{mailbox}/{ARCHIVE_SEGMENT}" if archive else mailbox
+
+    @staticmethod
+    def _in_archive(unit_key: str, mailbox: str) -> bool:
+        return unit_key.startswith(f"{mailbox}/{ARCHIVE_SEGMENT}/")
+
+    def _walk_folders(self, mailbox: str, archive: bool = False) -> Iterator[tuple[str, str]]:
+        """Depth-first ``(path, folder id)`` over the whole folder tree of ``mailbox`` (of its
+        In-Place Archive with ``archive``; nothing when it has none).
 
         When the child folders of one folder answer 403, ``("<folder>/*", "")`` stands for the
         part of the tree that could not be seen (the ``/*`` unit-key convention); a 403 on the
@@ -154,12 +241,16 @@ class GraphMailConnector(GraphConnector):
         if self.config.include_hidden_folders:
             params["includeHiddenFolders"] = "true"
         headers = {"Prefer": IMMUTABLE_ID}
-        stack: list[tuple[str, str]] = [("", f"users/{path_id(mailbox)}/mailFolders")]
+        box = self._box_url(mailbox, archive)
+        if box is None:
+            return
+        stack: list[tuple[str, str]] = [("", f"{box}/mailFolders")]
         while stack:
             prefix, collection = stack.pop()
             try:
                 folders = list(self.client.items(
-                    collection, mailbox=mailbox, params=params, headers=headers, what="mappen / folders"
+                    collection, mailbox=self._account(mailbox, archive), params=params, headers=headers,
+                    what="mappen / folders",
                 ))
             except GraphError as exc:
                 if exc.status == 403 and prefix:
@@ -176,17 +267,19 @@ class GraphMailConnector(GraphConnector):
                     stack.append(
                         (
                             path + "/",
-                            f"users/{path_id(mailbox)}/mailFolders/{path_id(folder['id'])}/childFolders",
+                            f"{box}/mailFolders/{path_id(folder['id'])}/childFolders",
                         )
                     )
 
     def _folder_id(self, unit: Unit, mailbox: str) -> str:
         folder_id = self._folder_ids.get(unit.key)
         if folder_id is None:
+            archive = self._in_archive(unit.key, mailbox)
+            prefix = f"{mailbox}/{ARCHIVE_SEGMENT}/" if archive else f"{mailbox}/"
             try:
-                for path, found in self._walk_folders(mailbox):
+                for path, found in self._walk_folders(mailbox, archive):
                     if found:
-                        self._folder_ids[f"{mailbox}/{path}"] = found
+                        self._folder_ids[prefix + path] = found
             except GraphError as exc:
                 raise exc.source_error(unit.key) from None
             folder_id = self._folder_ids.get(unit.key)
@@ -201,7 +294,10 @@ class GraphMailConnector(GraphConnector):
         if unit.key.endswith(BROKEN_SUFFIX):
             yield from self._crawl_unlisted(unit, mailbox)
             return
+        archive = self._in_archive(unit.key, mailbox)
         folder_path = unit.key[len(mailbox) + 1 :]
+        if archive:
+            folder_path = f"{ARCHIVE_LABEL}/{folder_path[len(ARCHIVE_SEGMENT) + 1:]}"
         stored = decode_cursor(cursor, "folder", "delta")
         resync = None if cursor is None else "opgeslagen cursor onleesbaar / stored cursor unreadable"
         if stored is not None and not self._own_link(stored["delta"]):
@@ -223,7 +319,12 @@ class GraphMailConnector(GraphConnector):
             # The stored cursor was refused: what follows is a full listing of the folder.
             yield Resync(resync)
         folder_id = self._folder_id(unit, mailbox)
-        start = f"users/{path_id(mailbox)}/mailFolders/{path_id(folder_id)}/messages/delta"
+        box = self._box_url(mailbox, archive)
+        if box is None:  # the archive was removed since the units were listed
+            raise SourceError(
+                "not_found", f"{unit.key}: online archief bestaat niet meer / online archive no longer exists"
+            )
+        start = f"{box}/mailFolders/{path_id(folder_id)}/messages/delta"
         for attempt in (1, 2):
             try:
                 yield from self._delta(unit, mailbox, folder_path, folder_id, start, {"$select": MESSAGE_FIELDS})
@@ -246,6 +347,18 @@ class GraphMailConnector(GraphConnector):
 
     def _crawl_unlisted(self, unit: Unit, mailbox: str) -> CrawlStream:
         """A ``/*`` unit: the listing below this place failed while the units were listed."""
+        if unit.key == f"{mailbox}/{ARCHIVE_SEGMENT}{BROKEN_SUFFIX}":
+            # The archive (its id or its folder list) could not be read: name it, retry once.
+            self._archive_ids.pop(mailbox, None)
+            try:
+                list(self._walk_folders(mailbox, archive=True))
+            except GraphError as exc:
+                raise exc.source_error(f"{mailbox}: {ARCHIVE_LABEL.lower()} / online archive") from None
+            raise SourceError(
+                "unreachable",
+                f"{mailbox}: mappen van het online archief waren niet op te halen; volgende run opnieuw / "
+                "online archive folders could not be listed; retried next run",
+            )
         if unit.key != mailbox + BROKEN_SUFFIX:
             # Child folders of one folder answered 403: a warning; nothing below it is closed.
             yield access_denied_blind(unit.key, f"{unit.key[: -len(BROKEN_SUFFIX)]} (submappen / subfolders)")
@@ -280,11 +393,13 @@ class GraphMailConnector(GraphConnector):
     ) -> CrawlStream:
         delta_link: str | None = None
         changes = DeltaRound()
+        key_prefix = f"{mailbox}:{ARCHIVE_SEGMENT}:" if self._in_archive(unit.key, mailbox) else f"{mailbox}:"
         for page in self.client.pages(
-            start, mailbox=mailbox, params=params, headers=self._prefer(), what=unit.key
+            start, mailbox=self._account(mailbox, self._in_archive(unit.key, mailbox)), params=params,
+            headers=self._prefer(), what=unit.key,
         ):
             for message in page.get("value", []):
-                key = f"{mailbox}:{message['id']}"
+                key = key_prefix + message["id"]
                 event: Seen | Gone = (
                     Gone(key) if "@removed" in message else Seen(self._ref(unit, mailbox, folder_path, key, message))
                 )
@@ -299,28 +414,34 @@ class GraphMailConnector(GraphConnector):
         """Hand out a round's events; a removal only when the message is really gone."""
         if not events:
             return
-        removed = [e.item_key.partition(":")[2] for e in events if isinstance(e, Gone)]
-        gone = {f"{mailbox}:{message_id}" for message_id in self._really_gone(unit, mailbox, removed)}
+        removed = [e.item_key for e in events if isinstance(e, Gone)]
+        gone = set(self._really_gone(unit, mailbox, removed))
         for event in events:
             if isinstance(event, Seen) or event.item_key in gone:
                 yield event
 
     def _really_gone(self, unit: Unit, mailbox: str, removed: list[str]) -> list[str]:
-        """The removed message ids that are gone from everything this source scans."""
+        """The removed item keys whose messages are gone from everything this source scans (in
+        the same mailbox part: a message leaves the archive only by deletion or by a move
+        that its new folder's crawl reports)."""
         if not removed:
             return []
         scanned = self._scanned_folders(unit, mailbox)
         workers = min(len(removed), self.config.max_concurrent_per_mailbox)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graph-check") as pool:
-            places = list(pool.map(lambda message_id: self._where(unit, mailbox, message_id), removed))
-        return [m for m, place in zip(removed, places, strict=True) if place is None or place not in scanned]
+            places = list(pool.map(lambda key: self._where(unit, key), removed))
+        return [k for k, place in zip(removed, places, strict=True) if place is None or place not in scanned]
 
-    def _where(self, unit: Unit, mailbox: str, message_id: str) -> str | None:
+    def _where(self, unit: Unit, item_key: str) -> str | None:
         """The folder id a message lies in now, or ``None`` when it no longer exists."""
+        mailbox, archive, message_id = self._locate_key(item_key)
+        box = self._box_url(mailbox, archive)
+        if box is None:
+            return None
         try:
             message = self.client.get_json(
-                f"users/{path_id(mailbox)}/messages/{path_id(message_id)}",
-                mailbox=mailbox,
+                f"{box}/messages/{path_id(message_id)}",
+                mailbox=self._account(mailbox, archive),
                 params={"$select": "id,parentFolderId"},
                 headers={"Prefer": IMMUTABLE_ID},
                 what=unit.key,
@@ -333,9 +454,13 @@ class GraphMailConnector(GraphConnector):
         return str(message.get("parentFolderId") or "")
 
     def _scanned_folders(self, unit: Unit, mailbox: str) -> set[str]:
-        if mailbox not in self._scanned:
-            self._scanned[mailbox] = {f for p, f in self._walk_folders(mailbox) if f and self.config.wants(p)}
-        return self._scanned[mailbox]
+        archive = self._in_archive(unit.key, mailbox)
+        if (mailbox, archive) not in self._scanned:
+            label = f"{ARCHIVE_LABEL}/" if archive else ""
+            self._scanned[(mailbox, archive)] = {
+                f for p, f in self._walk_folders(mailbox, archive) if f and self.config.wants(label + p)
+            }
+        return self._scanned[(mailbox, archive)]
 
     def _ref(self, unit: Unit, mailbox: str, folder_path: str, key: str, message: dict[str, Any]) -> ItemRef:
         return ItemRef(
@@ -356,19 +481,28 @@ class GraphMailConnector(GraphConnector):
     # -- content and actions --------------------------------------------------------------------
 
     @staticmethod
-    def _split_key(item_key: str) -> tuple[str, str]:
-        mailbox, _, message_id = item_key.partition(":")
-        return mailbox, message_id
+    def _locate_key(item_key: str) -> tuple[str, bool, str]:
+        """``(mailbox, in the archive, message id)`` of an item key."""
+        mailbox, _, rest = item_key.partition(":")
+        segment, sep, message_id = rest.partition(":")
+        if segment == ARCHIVE_SEGMENT and sep:
+            return mailbox, True, message_id
+        return mailbox, False, rest
 
     def fetch(self, ref: ItemRef) -> Fetched:
-        """The message as MIME (``$value``), streamed and cut off at ``max_item_bytes``."""
-        mailbox, message_id = self._split_key(ref.item_key)
+        """The message as MIME (``$value``), streamed and cut off at ``max_item_bytes``; an
+        archive message through beta on the archive's id (a 308 to an auxiliary archive is
+        followed by the client)."""
+        mailbox, archive, message_id = self._locate_key(ref.item_key)
         limit = self.context.max_item_bytes
         try:
+            box = self._box_url(mailbox, archive)
+            if box is None:
+                raise ItemFetchError("not_found", "online archief bestaat niet meer / online archive no longer exists")
             fetched = self.client.request(
                 "GET",
-                f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/$value",
-                mailbox=mailbox,
+                f"{box}/messages/{path_id(message_id)}/$value",
+                mailbox=self._account(mailbox, archive),
                 headers={"Prefer": IMMUTABLE_ID},
                 consume=lambda response: receive(
                     response, limit, name="bericht.eml", media_type="message/rfc822",
@@ -390,9 +524,12 @@ class GraphMailConnector(GraphConnector):
         Reads the current categories first, so a category the teacher set in the meantime is
         kept. Changing categories changes the message's ``changeKey``; the new one is returned
         (``None`` when nothing had to change) so the caller can store it and the next run does
-        not analyse the message again just because of its own label.
+        not analyse the message again just because of its own label. Not in the archive
+        (:data:`ARCHIVE_ACTION_MESSAGE`).
         """
-        mailbox, message_id = self._split_key(ref.item_key)
+        mailbox, archive, message_id = self._locate_key(ref.item_key)
+        if archive:
+            raise ItemFetchError("action_failed", ARCHIVE_ACTION_MESSAGE)
         path = f"users/{path_id(mailbox)}/messages/{path_id(message_id)}"
         headers = {"Prefer": IMMUTABLE_ID}
         try:
@@ -423,8 +560,11 @@ class GraphMailConnector(GraphConnector):
         repeated move changes nothing and is retried like a GET; 404 (already emptied from
         Verwijderde items, or deleted by the teacher) is success. The next delta crawl sees
         the message in Verwijderde items, which is scanned like any folder: the pipeline
-        keeps it as the same item (moved), with its owner's mark."""
-        mailbox, message_id = self._split_key(ref.item_key)
+        keeps it as the same item (moved), with its owner's mark. Archive mail is refused
+        (:data:`ARCHIVE_ACTION_MESSAGE`): well-known folder names do not work in archives."""
+        mailbox, archive, message_id = self._locate_key(ref.item_key)
+        if archive:
+            raise ItemFetchError("action_failed", ARCHIVE_ACTION_MESSAGE)
         try:
             self.client.request(
                 "POST", f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/move",

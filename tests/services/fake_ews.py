@@ -7,7 +7,10 @@ shapes Exchange 2016 sends (namespaces ``m:``/``t:``, ``ResponseClass``/``Respon
 real change log), GetItem (MimeContent base64), UpdateItem (categories), CreateItem
 (MimeContent, SendAndSaveCopy), MoveItem (to a folder id or a distinguished folder such as
 ``deleteditems``; the moved item gets a new ItemId, returned in the response, as Exchange does;
-an unknown id is ``ErrorItemNotFound``). Basic authentication and the ExchangeImpersonation header are
+an unknown id is ``ErrorItemNotFound``). A mailbox may have an In-Place Archive
+(:meth:`FakeExchange.add_archive`): the distinguished folders ``archiveroot``,
+``archivemsgfolderroot`` and ``archivedeleteditems`` resolve in it, and for a mailbox without one
+they are ``ErrorFolderNotFound``, as Exchange answers. Basic authentication and the ExchangeImpersonation header are
 checked, so wrong passwords and denied impersonation are real failures, not simulated ones.
 
 The mailbox contents live in :class:`FakeExchange`, which tests change between crawls
@@ -82,6 +85,8 @@ class FakeExchange:
         self.lock = threading.RLock()
         self.mailboxes: dict[str, dict[str, FakeFolder]] = {}
         self.roots: dict[str, str] = {}
+        self.archive_roots: dict[str, str] = {}  # mailbox -> id of its archiveroot
+        self.archive_down: dict[str, str] = {}  # mailbox -> response code for its archive folders
         self.impersonation_allowed: set[str] = set()
         self.read_only: set[str] = set()  # mailboxes the account may read but not change
         self.busy: dict[str, int] = {}  # operation -> how many times to answer ErrorServerBusy
@@ -116,8 +121,20 @@ class FakeExchange:
             if impersonation:
                 self.impersonation_allowed.add(mailbox)
 
-    def msgroot(self, mailbox: str) -> FakeFolder:
-        root_id = self.roots[mailbox]
+    def add_archive(self, mailbox: str) -> None:
+        """Give ``mailbox`` an In-Place Archive: its own root (``archiveroot``), message-folder
+        root (``archivemsgfolderroot``) and the folders Exchange makes in it."""
+        with self.lock:
+            folders = self.mailboxes[mailbox]
+            root = FakeFolder(self._id(mailbox, "F"), "root", None, "")
+            top = FakeFolder(self._id(mailbox, "F"), "Bovenkant van gegevensarchief", root.id, "IPF.Note")
+            folders[root.id] = root
+            folders[top.id] = top
+            self.archive_roots[mailbox] = root.id
+            self.add_folder(mailbox, "Verwijderde items", archive=True)
+
+    def msgroot(self, mailbox: str, archive: bool = False) -> FakeFolder:
+        root_id = self.archive_roots[mailbox] if archive else self.roots[mailbox]
         return next(f for f in self.mailboxes[mailbox].values() if f.parent == root_id)
 
     def fail(self, operation: str, code: str, times: int = 1, backoff_ms: int | None = None) -> None:
@@ -137,19 +154,21 @@ class FakeExchange:
         with self.lock:
             self.state_epoch += 1
 
-    def folder(self, mailbox: str, path: str | tuple[str, ...]) -> FakeFolder:
-        """A folder by its path below the message-folder root: ``"A/B"``, or a tuple of names
-        for names that hold ``/`` themselves."""
-        current = self.msgroot(mailbox)
+    def folder(self, mailbox: str, path: str | tuple[str, ...], archive: bool = False) -> FakeFolder:
+        """A folder by its path below the message-folder root (of the archive with ``archive``):
+        ``"A/B"``, or a tuple of names for names that hold ``/`` themselves."""
+        current = self.msgroot(mailbox, archive)
         for name in (path.split("/") if isinstance(path, str) else path):
             current = next(f for f in self.mailboxes[mailbox].values()
                            if f.parent == current.id and f.name == name)
         return current
 
-    def add_folder(self, mailbox: str, path: str | tuple[str, ...], folder_class: str = "IPF.Note") -> FakeFolder:
+    def add_folder(self, mailbox: str, path: str | tuple[str, ...], folder_class: str = "IPF.Note",
+                   archive: bool = False) -> FakeFolder:
         with self.lock:
             names = tuple(path.split("/")) if isinstance(path, str) else tuple(path)
-            parent = self.folder(mailbox, names[:-1]) if len(names) > 1 else self.msgroot(mailbox)
+            parent = (self.folder(mailbox, names[:-1], archive) if len(names) > 1
+                      else self.msgroot(mailbox, archive))
             name = names[-1]
             folder = FakeFolder(self._id(mailbox, "F"), name, parent.id, folder_class)
             self.mailboxes[mailbox][folder.id] = folder
@@ -161,18 +180,20 @@ class FakeExchange:
             del self.mailboxes[mailbox][folder.id]
 
     def add_item(self, mailbox: str, path: str | tuple[str, ...], subject: str, mime: bytes,
-                 received: datetime | None = None, categories: list[str] | None = None) -> FakeItem:
+                 received: datetime | None = None, categories: list[str] | None = None,
+                 archive: bool = False) -> FakeItem:
         with self.lock:
-            folder = self.folder(mailbox, path)
+            folder = self.folder(mailbox, path, archive)
             item = FakeItem(self._id(mailbox, "I"), subject, received or datetime.now(UTC),
                             mime, list(categories or []))
             folder.items[item.id] = item
             folder.log.append((next(self._seq), "create", item.id))
             return item
 
-    def delete_item(self, mailbox: str, path: str | tuple[str, ...], item_id: str) -> None:
+    def delete_item(self, mailbox: str, path: str | tuple[str, ...], item_id: str,
+                    archive: bool = False) -> None:
         with self.lock:
-            folder = self.folder(mailbox, path)
+            folder = self.folder(mailbox, path, archive)
             del folder.items[item_id]
             folder.log.append((next(self._seq), "delete", item_id))
 
@@ -391,6 +412,17 @@ class Handler(BaseHTTPRequestHandler):
                 return exchange.mailboxes[mailbox][exchange.roots[mailbox]]
             if distinguished == "msgfolderroot":
                 return exchange.msgroot(mailbox)
+            if distinguished.startswith("archive"):
+                # Documented as ErrorFolderNotFound for a mailbox without an archive.
+                if mailbox not in exchange.archive_roots:
+                    return None
+                if distinguished == "archiveroot":
+                    return exchange.mailboxes[mailbox][exchange.archive_roots[mailbox]]
+                if distinguished == "archivemsgfolderroot":
+                    return exchange.msgroot(mailbox, archive=True)
+                if distinguished == "archivedeleteditems":
+                    return exchange.folder(mailbox, "Verwijderde items", archive=True)
+                return None
             names = {"inbox": "Postvak IN", "sentitems": "Verzonden items", "deleteditems": "Verwijderde items"}
             if distinguished in names:
                 return exchange.folder(mailbox, names[distinguished])
@@ -401,6 +433,11 @@ class Handler(BaseHTTPRequestHandler):
     def op_GetFolder(self, request: ET.Element, exchange: FakeExchange) -> bytes:
         messages = []
         for elem in request.find(f"{{{M}}}FolderIds"):
+            mailbox_elem = elem.find(f"{{{T}}}Mailbox/{{{T}}}EmailAddress")
+            down = exchange.archive_down.get(mailbox_elem.text if mailbox_elem is not None else "")
+            if down and (elem.get("Id") or "").startswith("archive"):  # the archive's store is away
+                messages.append(error("GetFolder", down, f"{down} (archive)", "<m:Folders/>"))
+                continue
             folder = self._resolve_folder(elem, exchange)
             if folder is None:
                 messages.append(error("GetFolder", "ErrorFolderNotFound", "The specified folder could not be found.",

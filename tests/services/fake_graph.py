@@ -33,6 +33,15 @@ OneDrive for Business, carries no ``cTag`` (and on deletion no ``name``), gives
 fixed when it starts and every page renders the current state of its items, so an item
 changed during a round shows its latest state, as Graph does.
 
+Archive mailboxes (In-Place Archive, Graph beta only, as "Use the Mail API with Exchange archive
+mailboxes" documents): ``GET /beta/users/{id}/settings/exchange`` gives ``primaryMailboxId`` and
+``inPlaceArchiveMailboxId`` (``MBX:<guid>@<tenant>``; absent for a user without an archive); the
+archive is addressed by that id only, on ``/beta`` only (v1.0 answers 404), with the same
+mailFolders/childFolders/messages/delta/``$value`` routes as a primary mailbox. A folder
+expanded to an auxiliary archive (:meth:`FakeGraph.expand_folder`, auto-expanding archiving)
+answers its message reads and delta with ``308 Permanent Redirect`` and a ``Location`` on the
+auxiliary mailbox's id, whose links then stay there, as "Handle archive mailbox redirects" shows.
+
 The server also enforces Exchange's limit of 4 concurrent requests per mailbox (answering 429
 above it) and LOGS every request with its answer (:attr:`FakeGraph.log`), so tests count on
 the server side what was fetched.
@@ -109,6 +118,8 @@ class Mailbox:
     folders: dict[str, Folder] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
     tombstones: list[tuple[str, str, int]] = field(default_factory=list)  # folder, message, seq
+    archive_id: str | None = None  # the user's In-Place Archive (a Mailbox in FakeGraph.archives)
+    redirects: dict[str, str] = field(default_factory=dict)  # folder id -> auxiliary archive id
 
 
 @dataclass
@@ -212,6 +223,7 @@ class FakeGraph:
         self._ids = itertools.count(1)
         self.seq = 0
         self.mailboxes: dict[str, Mailbox] = {}
+        self.archives: dict[str, Mailbox] = {}  # MBX id -> archive (main or auxiliary) mailbox
         self.groups: dict[str, list[tuple[str, str]]] = {}
         self.drives: dict[str, Drive] = {}
         self.tokens: dict[str, bool] = {}
@@ -303,12 +315,43 @@ class FakeGraph:
             self.mailboxes[mail.lower()] = box
             return box
 
+    def add_archive(self, mail: str) -> Mailbox:
+        """Give ``mail`` an In-Place Archive; address it with ``archive=True`` below."""
+        with self.lock:
+            owner = self.mailboxes[mail.lower()]
+            archive = Mailbox(user_id=f"MBX:{secrets.token_hex(4)}@{self.tenant}", mail=f"{mail.lower()}#archive")
+            owner.archive_id = archive.user_id
+            self.archives[archive.user_id] = archive
+            return archive
+
+    def _box(self, mail: str, archive: bool = False) -> Mailbox:
+        box = self.mailboxes[mail.lower()]
+        if archive:
+            assert box.archive_id is not None, "add_archive first"
+            return self.archives[box.archive_id]
+        return box
+
+    def expand_folder(self, mail: str, path: str) -> Mailbox:
+        """Auto-expanding archiving moved the content of archive folder ``path`` to an auxiliary
+        archive: the main archive keeps the folder, its messages live in the auxiliary one, and
+        reads of them on the main archive answer 308 to the auxiliary mailbox."""
+        with self.lock:
+            main = self._box(mail, archive=True)
+            folder_id = self.folder_id(mail, path, archive=True)
+            aux = Mailbox(user_id=f"MBX:{secrets.token_hex(4)}@{self.tenant}", mail=main.mail)
+            self.archives[aux.user_id] = aux
+            aux.folders[folder_id] = main.folders[folder_id]
+            for message_id in [m for m, msg in main.messages.items() if msg.folder_id == folder_id]:
+                aux.messages[message_id] = main.messages.pop(message_id)
+            main.redirects[folder_id] = aux.user_id
+            return aux
+
     def add_folder(
-        self, mail: str, path: str, *, hidden: bool = False, search: bool = False
+        self, mail: str, path: str, *, hidden: bool = False, search: bool = False, archive: bool = False
     ) -> Folder:
         """Create ``path`` (slash-separated) and missing parents; returns the leaf folder."""
         with self.lock:
-            box = self.mailboxes[mail.lower()]
+            box = self._box(mail, archive)
             parent: str | None = None
             folder: Folder | None = None
             parts = path.split("/")
@@ -327,8 +370,8 @@ class FakeGraph:
             assert folder is not None
             return folder
 
-    def folder_id(self, mail: str, path: str) -> str:
-        box = self.mailboxes[mail.lower()]
+    def folder_id(self, mail: str, path: str, archive: bool = False) -> str:
+        box = self._box(mail, archive)
         parent: str | None = None
         for name in path.split("/"):
             parent = next(f.id for f in box.folders.values() if f.parent_id == parent and f.name == name)
@@ -345,10 +388,13 @@ class FakeGraph:
         categories: list[str] | None = None,
         received: str = "2023-03-01T08:00:00Z",
         mime: bytes | None = None,
+        archive: bool = False,
     ) -> Message:
         with self.lock:
-            box = self.mailboxes[mail.lower()]
-            folder = self.add_folder(mail, folder_path)
+            box = self._box(mail, archive)
+            folder = self.add_folder(mail, folder_path, archive=archive)
+            if folder.id in box.redirects:  # an expanded folder: its content is in the auxiliary
+                box = self.archives[box.redirects[folder.id]]
             message_id = _graph_id("msg", next(self._ids))
             if mime is None:
                 mime = (
@@ -368,9 +414,11 @@ class FakeGraph:
             message.change += 1
             message.version = self._next()
 
-    def delete_message(self, mail: str, message_id: str) -> None:
+    def delete_message(self, mail: str, message_id: str, archive: bool = False) -> None:
         with self.lock:
-            box = self.mailboxes[mail.lower()]
+            box = self._box(mail, archive)
+            if message_id not in box.messages:  # in an auxiliary archive
+                box = next(b for b in self.archives.values() if message_id in b.messages)
             message = box.messages.pop(message_id)
             box.tombstones.append((message.folder_id, message_id, self._next()))
 
@@ -511,6 +559,8 @@ class FakeGraph:
     # -- helpers used by the handler -------------------------------------------------------------
 
     def user(self, ident: str) -> Mailbox | None:
+        if ident in self.archives:  # an archive is opened by its MBX id only
+            return self.archives[ident]
         ident = ident.lower()
         if ident in self.mailboxes:
             return self.mailboxes[ident]
@@ -637,7 +687,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._reset_body = False
         self.graph.run_hooks(unquote(parts.path))
         try:
-            if parts.path.startswith("/v1.0/"):
+            if parts.path.startswith(("/v1.0/", "/beta/")):
+                self._version = parts.path[1:5]
                 self._graph(method, parts.path, query, body, parts.query)
             elif parts.path.startswith("/download/"):
                 self._download(parts.path)
@@ -737,7 +788,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _graph(self, method: str, path: str, query: dict[str, str], body: bytes, raw_query: str) -> None:
         g = self.graph
-        segments = [unquote(s) for s in path[len("/v1.0/"):].split("/")]
+        segments = [unquote(s) for s in path[len("/v1.0/"):].split("/")]  # "/beta/" is as long
         with g.lock:
             g.requests.append((method, "/" + "/".join(segments), raw_query))
             if "Prefer" in self.headers:
@@ -809,8 +860,20 @@ class _Handler(BaseHTTPRequestHandler):
         n = len(s)
         if s[0] == "users" and n >= 2:
             box = g.user(s[1])
-            if box is None:
+            if box is None or (s[1] in g.archives and self._version != "beta"):
                 return self._error(404, "ResourceNotFound", "User not found")
+            if n == 4 and s[2:] == ["settings", "exchange"] and method == "GET" and self._version == "beta":
+                if s[1] in g.archives:
+                    return self._error(404, "ResourceNotFound", "User not found")
+                context = f"{g.base}/beta/$metadata#users('{box.user_id}')/settings/exchange/$entity"
+                settings = {"@odata.context": context, "id": box.user_id,
+                            "primaryMailboxId": f"MBX:{box.user_id}@{g.tenant}"}
+                if box.archive_id is not None:
+                    settings["inPlaceArchiveMailboxId"] = box.archive_id
+                return self._json(200, settings)
+            redirect = self._archive_redirect(box, s)
+            if redirect is not None:
+                return self._send(308, headers={"Location": redirect})
             if box.mail.lower() in g.denied_mailboxes and not (n == 3 and s[2] in ("drive", "sendMail")):
                 return self._denied()
             if n == 3 and s[2] == "mailFolders" and method == "GET":
@@ -884,6 +947,23 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(400, "BadRequest", "Unsupported request")
 
     # -- mail ----------------------------------------------------------------------------------
+
+    def _archive_redirect(self, box: Mailbox, s: list[str]) -> str | None:
+        """The ``Location`` of a 308 when the request reads content of an expanded archive folder
+        (its message delta, or a message that lives in the auxiliary archive), else None."""
+        g = self.graph
+        if not box.redirects:
+            return None
+        target = None
+        if len(s) >= 5 and s[2] == "mailFolders" and s[4] == "messages":
+            target = box.redirects.get(s[3])
+        elif len(s) >= 4 and s[2] == "messages" and s[3] not in box.messages:
+            target = next((aux for aux in set(box.redirects.values()) if s[3] in g.archives[aux].messages), None)
+        if target is None:
+            return None
+        rest = "/".join(quote(part, safe="$") for part in s[2:])
+        query = urlsplit(self.path).query
+        return f"{g.base}/beta/users/{quote(target, safe='')}/{rest}" + (f"?{query}" if query else "")
 
     def _folders(self, box: Mailbox, parent: str | None, query: dict[str, str]) -> None:
         g = self.graph
@@ -963,7 +1043,8 @@ class _Handler(BaseHTTPRequestHandler):
                 else:  # deleted, or moved out of this folder while the round was being read
                     page.append({"@odata.type": "#microsoft.graph.message", "id": message_id,
                                  "@removed": {"reason": "deleted"}})
-            base = f"{g.graph_url}/users/{quote(box.user_id)}/mailFolders/{quote(folder_id)}/messages/delta"
+            base = (f"{g.base}/{self._version}/users/{quote(box.user_id, safe='')}"
+                    f"/mailFolders/{quote(folder_id)}/messages/delta")
             result: dict[str, Any] = {"@odata.context": f"{g.graph_url}/$metadata#Collection(message)", "value": page}
             if offset + size < len(round_["entries"]):
                 result["@odata.nextLink"] = f"{base}?$skiptoken={_b64({**state, 'o': offset + size})}"
