@@ -196,3 +196,27 @@ def test_the_digest_has_answer_links_only_with_a_public_url_and_tells_what_becam
     assert "Alle 3 bestanden in Archief 2017 verwijderen: https://" in rendered.text
     assert "maar dat lukte niet (access_denied)" in rendered.html and "Verwijder het zelf." in rendered.text
     assert rendered.text.count("Geen leerlinggegevens: https://") == 3
+
+
+def test_verwijderen_through_the_real_folder_connector_then_the_next_scan(school, tmp_path):
+    """The service with the registry's own connector (no test double): the file goes to the
+    share's quarantine folder, the item is closed, and the next scan neither reopens it nor
+    crawls the quarantine."""
+    from scanner.pipeline import ScanRunner
+
+    settings, store, codec = school
+    folder = tmp_path / "share" / "Archief 2017"
+    folder.mkdir(parents=True)
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text("Rooster voor maandag.\n", encoding="utf-8")
+    gone, kept = flagged(store, settings, ["a.txt", "b.txt"])
+    service = AnswerService(settings, store)
+    result = service.apply(codec.read(codec.make(OWNER, "verwijderen", [gone])))
+    assert [(o.outcome, o.error_code) for o in result.items] == [("moved", None)]
+    quarantined = tmp_path / "share" / "_schoonschip_quarantaine" / "Archief 2017" / "a.txt"
+    assert quarantined.is_file() and not (folder / "a.txt").exists()
+    summary = ScanRunner(settings, store).run()
+    assert summary.status == "completed" and summary.totals()["warnings"] == 0
+    assert store.item(gone).state == "opgeruimd" and store.item(kept).state == "actief"
+    keys = {row.item_key for row in store.iter_items()}
+    assert not any("_schoonschip_quarantaine" in key for key in keys), keys
