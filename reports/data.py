@@ -21,7 +21,7 @@ from typing import Literal
 from scanner.core.model import DUE_STATUSES, RetentionAction
 
 DigestStatus = Literal["verlopen", "binnenkort"]
-DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"]
+DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen", "archiveren"]
 
 DIGEST_STATUSES: tuple[str, ...] = DUE_STATUSES
 """Order in which urgency groups appear in a digest: overdue first."""
@@ -44,7 +44,7 @@ class DigestItem:
     categories: tuple[str, ...]
     status: str  # "verlopen" | "binnenkort"
     due_date: dt.date | None  # not `date`: the field above shadows it in this class
-    action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
+    action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen" | "archiveren"
     link: str | None
     """Graph webLink, OWA link, or a file path / UNC path."""
 

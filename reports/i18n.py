@@ -63,6 +63,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.las_en_verwijderen.file": "Zet de gegevens in het LAS (ParnasSys, Magister, SOMtoday) en verwijder daarna het bestand.",
         "action.verwijderen.mail": "Verwijder het bericht.",
         "action.verwijderen.file": "Verwijder het bestand.",
+        "action.archiveren.mail": "Archiveer in het LAS / archief (Archiefwet: niet verwijderen).",
+        "action.archiveren.file": "Archiveer in het LAS / archief (Archiefwet: niet verwijderen).",
         "category.unknown": "overige gegevens",
         # --- IT run report ------------------------------------------------------------------
         "run.title": "Runrapport",
@@ -221,6 +223,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "action.las_en_verwijderen.file": "Record the data in the LAS (ParnasSys, Magister, SOMtoday), then delete the file.",
         "action.verwijderen.mail": "Delete the message.",
         "action.verwijderen.file": "Delete the file.",
+        "action.archiveren.mail": "Archive in the LAS / archive (Archives Act: do not delete).",
+        "action.archiveren.file": "Archive in the LAS / archive (Archives Act: do not delete).",
         "category.unknown": "other data",
         "run.title": "Run report",
         "run.attention": "Warnings (not errors: the stored items were kept)",

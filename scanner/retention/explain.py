@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from scanner.core.dates import format_date
 from scanner.core.model import RetentionStatus
-from scanner.retention.actions import action_label
+from scanner.retention.actions import ARCHIVEREN, action_label
 
 if TYPE_CHECKING:
     from scanner.retention.policy import RetentionDecision
@@ -157,6 +157,14 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
         )
     sentences.append(_status_sentence(decision, lang))
     sentences.append(f"{'Actie' if nl else 'Action'}: {action_label(decision.action, lang)}.")
+    if decision.action == ARCHIVEREN:
+        sentences.append(
+            "Archiefwet: dit stuk wordt bewaard in het LAS of het archief en nooit ter "
+            "verwijdering voorgesteld."
+            if nl
+            else "Archives Act: this record is kept in the LAS or the archive and never "
+            "proposed for deletion."
+        )
 
     if rule.fallback:
         sentences.append(

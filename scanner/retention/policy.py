@@ -10,8 +10,9 @@ Decision order for one item:
 1. Exemptions: a legal hold (owner mark, label, folder) or a false-positive mark (owner mark,
    label) -> ``ok``, no due date. Legal hold is checked first because it is the stronger
    statement (the item must be kept, whatever it contains).
-2. The ordinary rules that apply; if none, the ``fallback`` rules that apply. Items without
-   student data only see rules with ``require_student_data: false``.
+2. The ``archiveren`` rules that apply (Archiefwet records: they beat every deletion rule);
+   if none, the ordinary rules that apply; if none, the ``fallback`` rules that apply. Items
+   without student data only see rules with ``require_student_data: false``.
 3. Among the applying rules the strictest wins (earliest due date; ties: the first listed).
    No rule applies -> ``ok`` without due date.
 4. Status: ``verlopen`` after the due date (at once for ``immediately`` terms),
@@ -35,7 +36,7 @@ from scanner.core.categories import item_sensitivity
 from scanner.core.dates import local_date
 from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
-from scanner.retention.actions import GEEN
+from scanner.retention.actions import ARCHIVEREN, GEEN
 from scanner.retention.pupils import PupilFacts
 from scanner.retention.schoolyear import _school_year_end, add_years
 from scanner.retention.settings import RetentionSettings, Rule, Term
@@ -173,9 +174,10 @@ class RetentionPolicy:
         self._soon = timedelta(days=settings.due_soon_days)
         active = settings.active_rules()
         compiled = [_CompiledRule(r, i) for i, r in enumerate(active)]
-        self._rules = tuple(c for c in compiled if not c.rule.fallback)
-        self._fallbacks = tuple(c for c in compiled if c.rule.fallback)
-        self._all = self._rules + self._fallbacks
+        self._archive = tuple(c for c in compiled if c.rule.action == ARCHIVEREN)
+        self._rules = tuple(c for c in compiled if not c.rule.fallback and c not in self._archive)
+        self._fallbacks = tuple(c for c in compiled if c.rule.fallback and c not in self._archive)
+        self._all = self._archive + self._rules + self._fallbacks
         self._needs_sensitivity = any(c.min_rank is not None for c in compiled)
         ex = settings.exemptions
         self._hold_labels = frozenset(_norm_label(x) for x in ex.legal_hold_labels)
@@ -298,7 +300,11 @@ class RetentionPolicy:
             rank = sens.rank if sens is not None else None
         labels = frozenset(_norm_label(x) for x in facts.labels) if facts.labels else None
 
-        matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
+        # Archiefwet first: a record the law keeps is never proposed for deletion, whatever
+        # else applies (an exam list with BSNs is still archived, not deleted).
+        matched = [c for c in self._archive if self._applies(c, facts, mask, rank, labels)]
+        if not matched:
+            matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
         if not matched:
             matched = [c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels)]
         if not matched:

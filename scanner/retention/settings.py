@@ -15,6 +15,9 @@ How rules combine (see also :mod:`scanner.retention.policy`):
 * Items without student data are not subject to retention (status ``ok``, no due date),
   except for rules with ``require_student_data: false`` (camera images: personal data by
   nature, although no text detector can see it).
+* Rules with ``action: archiveren`` (Archiefwet records: diploma register, exam grade lists,
+  leerplicht exemptions) beat every other rule: such a record is never proposed for
+  deletion. Among them the strictest wins as usual.
 * Exemptions beat every rule: a legal hold (label or folder) or an owner's false-positive
   mark makes the item ``ok`` without a due date.
 
