@@ -84,7 +84,8 @@ owners. ``owner_key`` (a keyed hash of the owner, never the address) is an optio
 column: when present, departments with fewer distinct owners than the minimum group size
 are merged, so a one-teacher department cannot be singled out."""
 
-FG_OPTIONAL_COLUMNS: list[str] = ["owner_key"]
+FG_OPTIONAL_COLUMNS: list[str] = ["owner_key", "action"]
+"""``action``: the retention action key; items to archive (Archiefwet) get a table of their own."""
 
 FG_RUN_COLUMNS: list[str] = ["run_id", "started_at", "finished_at", "status"]
 """Columns of the runs frame the FG report uses to compute trends between runs."""
