@@ -135,6 +135,7 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
             "categories": list(row.categories), "entity_counts": dict(row.entity_counts),
             "retention_status": row.retention_status or "ok",
             "due_date": row.due_date.isoformat() if row.due_date else None,
+            "rule_id": row.rule_id, "action": row.action,
         })
     return out
 
