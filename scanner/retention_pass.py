@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from detectors.entities import STUDENT_ROSTER
+from detectors.recognizers.roster import RosterError
 from scanner.core.model import RetentionStatus
 from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.retention import ItemFacts, RetentionPolicy
@@ -95,9 +96,17 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     if isinstance(today, datetime):
         today = today.date()
     policy = RetentionPolicy(settings.retention, today=today)
-    index = pupil_index(store, settings)
+    try:
+        index = pupil_index(store, settings)
+        degraded = False
+    except RosterError as exc:
+        # A roster that cannot be read tonight must not undo what the leaving dates decided:
+        # stored outcomes stay (only new or changed items are judged, without pupil states),
+        # and the fingerprint is cleared so the next pass that reads the roster is a full one.
+        log.warning("bewaartermijnen zonder leerlingstatus: %s", exc)
+        index, degraded = None, True
     current = fingerprint(settings, index)
-    full = full or store.meta_get(RETENTION_FINGERPRINT) != current
+    full = not degraded and (full or store.meta_get(RETENTION_FINGERPRINT) != current)
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
     rows = store.iter_items(active_only=True, unevaluated_only=not full)
@@ -114,6 +123,8 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
             store.update_retention(updates)
             updates = []
     store.update_retention(updates)
+    if degraded:
+        store.meta_set(RETENTION_FINGERPRINT, "")
     if full:
         store.meta_set(RETENTION_FINGERPRINT, current)
         return counts

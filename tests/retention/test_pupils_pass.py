@@ -75,3 +75,17 @@ def test_without_lifecycle_columns_the_school_year_rule_stays(tmp_path):
     store = Store(settings.database_url)
     recompute_retention(store, settings, today=TODAY.date())
     assert {v[0] for v in outcomes(store).values()} == {"zorgmappen"}
+
+
+def test_an_unreadable_roster_keeps_what_the_leaving_dates_decided(tmp_path):
+    settings = school(tmp_path, ROSTER)
+    store = Store(settings.database_url)
+    recompute_retention(store, settings, today=TODAY.date())
+    decided = outcomes(store)
+    (tmp_path / "leerlingen.csv").rename(tmp_path / "weg.csv")
+    recompute_retention(store, settings, today=TODAY.date())
+    assert outcomes(store) == decided
+    (tmp_path / "weg.csv").rename(tmp_path / "leerlingen.csv")
+    assert store.meta_get("retention_fingerprint") == ""  # the next pass with the roster is a full one
+    recompute_retention(store, settings, today=TODAY.date())
+    assert outcomes(store) == decided and store.meta_get("retention_fingerprint")
