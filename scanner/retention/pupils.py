@@ -34,8 +34,6 @@ from scanner.core.privacy import ValueHasher
 REF_CHARS = 8
 """Characters of a roster finding's keyed hash shown to name "a pupil" in an explanation."""
 
-PUPIL_STATES = (ENROLLED, LEFT, UNKNOWN)
-
 
 @dataclass(frozen=True, slots=True)
 class PupilFacts:
