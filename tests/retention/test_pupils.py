@@ -200,3 +200,14 @@ def test_pupil_terms_fit_their_condition():
         RetentionSettings.model_validate({"rules": [{"id": "x", "term": {"after": "pupil_left"}}]})
     with pytest.raises(ValueError, match="while_enrolled"):
         RetentionSettings.model_validate({"rules": [{"id": "x", "term": {"while_enrolled": True, "years": 1}}]})
+
+
+def test_a_missing_former_pupils_file_is_a_clear_error(roster, hasher, tmp_path):
+    from detectors.recognizers.roster import Roster, RosterError
+    from detectors.settings import check_detection_settings
+
+    missing = roster.model_copy(update={"former_path": tmp_path / "weg.csv"})
+    with pytest.raises(RosterError, match="oud-leerlingenlijst kan niet gelezen worden"):
+        Roster.load(missing, hasher)
+    with pytest.raises(ValueError, match="former-pupils list cannot be read"):
+        check_detection_settings(DetectionSettings(spacy_model="none", roster=missing))
