@@ -19,6 +19,22 @@ class RosterSettings(StrictModel):
     birth_date_column: str | None = "geboortedatum"
     student_number_column: str | None = "leerlingnummer"
     delimiter: str | None = None
+    enrolled_column: str | None = "inschrijfdatum"
+    left_column: str | None = Field(
+        default="uitschrijfdatum",
+        description=(
+            "Leaving date (dd-mm-jjjj or ISO). With this or the enrolled column present, a "
+            "pupil without a leaving date is still enrolled: retention rules can then count "
+            "from the day a pupil left (term: {after: pupil_left})."
+        ),
+    )
+    former_path: Path | None = Field(
+        default=None,
+        description=(
+            "Optional second CSV of former pupils (LAS export of uitgeschreven leerlingen), "
+            "same columns: their names count as student names, their leaving dates for retention."
+        ),
+    )
 
 
 class DetectionSettings(StrictModel):

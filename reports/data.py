@@ -21,7 +21,7 @@ from typing import Literal
 from scanner.core.model import DUE_STATUSES, RetentionAction
 
 DigestStatus = Literal["verlopen", "binnenkort"]
-DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen"]
+DigestAction = Literal["dossier_en_verwijderen", "las_en_verwijderen", "verwijderen", "archiveren"]
 
 DIGEST_STATUSES: tuple[str, ...] = DUE_STATUSES
 """Order in which urgency groups appear in a digest: overdue first."""
@@ -65,7 +65,7 @@ class DigestItem:
     categories: tuple[str, ...]
     status: str  # "verlopen" | "binnenkort"
     due_date: dt.date | None  # not `date`: the field above shadows it in this class
-    action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
+    action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen" | "archiveren"
     link: str | None
     """Graph webLink, OWA link, or a file path / UNC path."""
     answers: tuple[AnswerLink, ...] = ()
@@ -123,7 +123,8 @@ owners. ``owner_key`` (a keyed hash of the owner, never the address) is an optio
 column: when present, departments with fewer distinct owners than the minimum group size
 are merged, so a one-teacher department cannot be singled out."""
 
-FG_OPTIONAL_COLUMNS: list[str] = ["owner_key"]
+FG_OPTIONAL_COLUMNS: list[str] = ["owner_key", "action"]
+"""``action``: the retention action key; items to archive (Archiefwet) get a table of their own."""
 
 FG_RUN_COLUMNS: list[str] = ["run_id", "started_at", "finished_at", "status"]
 """Columns of the runs frame the FG report uses to compute trends between runs."""

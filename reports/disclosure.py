@@ -325,6 +325,9 @@ _TOTAL_OF = {"actief": ("H", "totaal", "actief"), "verlopen": ("H", "totaal", "v
              "binnenkort": ("H", "totaal", "binnenkort"), "ok": ("_", "totaal", "ok"),
              "opgeruimd": ("H", "totaal", "opgeruimd")}
 ADDS_UP = frozenset({"gevoeligheid", "ouderdom", "afdeling"})
+PART_OF = {"archief": "categorie"}
+"""Tables whose every cell counts a subset of the same cell of another table (the items to
+archive of a category are among that category's items)."""
 """Tables whose rows add up to the school-wide totals (one row per item); an item counts in
 every one of its categories, so a category's count is only at most the total."""
 
@@ -391,6 +394,14 @@ def report_problem(tables: list[ProtectedTable], totals: dict[str, int]) -> Prob
             else:
                 for cell in cells:
                     problem.add({cell: 1, total: -1}, "le")
+    by_key = {table.key: table for table in tables}
+    for part, whole in PART_OF.items():
+        if part in by_key and whole in by_key:
+            shared = [c for c in by_key[part].values.columns if c in by_key[whole].values.columns]
+            for row in by_key[part].values.index:
+                if row in by_key[whole].values.index:
+                    for column in shared:
+                        problem.add({(part, str(row), str(column)): 1, (whole, str(row), str(column)): -1}, "le")
     return problem
 
 

@@ -34,7 +34,7 @@ from reports.disclosure import ProtectedFigures, ProtectedTable, protect_report
 from reports.i18n import check_language, format_date, format_datetime, t
 from reports.rendering import render
 from scanner.core.cells import cell_safe
-from scanner.core.model import DUE_STATUSES, ItemState, RetentionStatus
+from scanner.core.model import DUE_STATUSES, ItemState, RetentionAction, RetentionStatus
 
 STATUS_COLUMNS = [*DUE_STATUSES, RetentionStatus.OK.value]
 COUNT_COLUMNS = ["actief", *STATUS_COLUMNS, "opgeruimd"]
@@ -283,6 +283,8 @@ def build_fg_report(
         (t("fg.by_department", language), _department_table(data, k, language)),
         (t("fg.trend", language), run_table),
     ]
+    if "action" in data.columns:
+        tables.insert(4, (t("fg.archive", language), _archive_table(data, category_keys, k, language)))
     totals = _totals(data, active, runs, flagged)
     shown = protect_report([table for _, table in tables], totals, k)
     headline, trend = _headline(shown, k, language, len(runs) >= 2)
@@ -315,6 +317,19 @@ def _category_table(data: pd.DataFrame, k: int, language: str) -> tuple[Protecte
                                              for c in category_keys]}, index=category_keys),
     )
     return table, category_keys
+
+
+def _archive_table(data: pd.DataFrame, category_keys: list[str], k: int, language: str) -> ProtectedTable:
+    """The items to archive under the Archiefwet (action ``archiveren``), per category: counted
+    apart because they are never deleted, so "opgeruimd" here means moved to the archive.
+    Each cell is part of the same cell of the category table (the disclosure model knows)."""
+    archive = data[data["action"] == RetentionAction.ARCHIVEREN.value].explode("categories")
+    archive = archive[archive["categories"].notna()]
+    return ProtectedTable(
+        key="archief", values=_status_counts(archive, archive["categories"], category_keys), k=k,
+        row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
+        column_labels=_count_labels(language),
+    )
 
 
 def _sensitivity_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTable:

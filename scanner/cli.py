@@ -250,7 +250,13 @@ def _add_retention(cli: click.Group) -> None:
 
         settings = _load(config)
         store = Store(settings.database_url)
-        outcome = explain_item(store, settings, item, lang=i18n.language())
+        from detectors.recognizers.roster import RosterError
+
+        try:
+            outcome = explain_item(store, settings, item, lang=i18n.language())
+        except RosterError as exc:  # the pupil rules need the roster; say which file, in one line
+            click.echo(str(exc), err=True)
+            sys.exit(ExitCode.CONFIG)
         if outcome is None:
             click.echo(t("item.not_found", item=item), err=True)
             sys.exit(ExitCode.FAILED)

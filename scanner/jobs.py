@@ -127,12 +127,13 @@ def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
         # cell goes through the one formula guard the FG report uses too.
         writer = csv.writer(stream)
         writer.writerow(["source", "owner", "item_id", "folder", "date", "categories", "entity_counts",
-                         "retention_status", "due_date"])
+                         "retention_status", "due_date", "rule_id", "action"])
         for row in rows:
             writer.writerow(row_safe([row["source"], row["owner"], row["item_id"], row["folder"], row["date"],
                                       ";".join(row["categories"]),
                                       ";".join(f"{k}={v}" for k, v in sorted(row["entity_counts"].items())),
-                                      row["retention_status"], row["due_date"] or ""]))
+                                      row["retention_status"], row["due_date"] or "",
+                                      row["rule_id"] or "", row["action"] or ""]))
     return len(rows)
 
 
@@ -287,7 +288,8 @@ def demo_settings(out_dir: Path, corpus: Any) -> dict[str, Any]:
         "school": {"name": "Demoschool De Regenboog", "language": "nl"},
         "state_dir": str(out_dir / "data"),
         "sources": corpus.sources,
-        "detection": {"roster": {"path": str(corpus.roster_csv)}},
+        "detection": {"roster": {"path": str(corpus.roster_csv), **(
+            {"former_path": str(corpus.former_roster_csv)} if corpus.former_roster_csv else {})}},
         "reports": {"out_dir": str(out_dir / "rapport"), "min_group_size": 5},
         "delivery": {"method": "outbox", "outbox_dir": str(out_dir / "outbox")},
     }

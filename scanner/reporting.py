@@ -146,9 +146,9 @@ def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFr
             "closed_at": row.closed_at, "first_seen_run": row.first_seen_run,
             "false_positive": row.exempt_reason == "false_positive",
             "student_data": bool(row.student_data),
-            "owner_key": hasher.hash("OWNER", row.owner),
+            "owner_key": hasher.hash("OWNER", row.owner), "action": row.action,
         })
-    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key"])
+    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key", "action"])
     runs = pd.DataFrame(
         [{"run_id": r["id"], "started_at": r["started_at"], "finished_at": r["finished_at"], "status": r["status"]}
          for r in store.runs("scan", limit=1000)],
@@ -214,6 +214,7 @@ def export_rows(store: Store) -> list[dict[str, Any]]:
             "categories": list(row.categories), "entity_counts": dict(row.entity_counts),
             "retention_status": row.retention_status or "ok",
             "due_date": row.due_date.isoformat() if row.due_date else None,
+            "rule_id": row.rule_id, "action": row.action,
         })
     return out
 

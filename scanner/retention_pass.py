@@ -8,28 +8,78 @@ the items table in id order and writes only the rows whose outcome changed.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from detectors.entities import STUDENT_ROSTER
+from detectors.recognizers.roster import RosterError
 from scanner.core.model import RetentionStatus
+from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.retention import ItemFacts, RetentionPolicy
+from scanner.retention.pupils import PupilFacts, PupilIndex
 from scanner.store import Store, StoredItem
 
 RETENTION_FINGERPRINT = "retention_fingerprint"
+log = logging.getLogger(__name__)
 
 
-def facts_of(row: StoredItem) -> ItemFacts:
-    """What the retention policy judges an item by: its stored metadata, never its content."""
+def facts_of(row: StoredItem, pupil: PupilFacts | None = None) -> ItemFacts:
+    """What the retention policy judges an item by: its stored metadata, never its content
+    (``pupil``: the state of the pupils its roster findings name, from :func:`pupil_index`)."""
     return ItemFacts(
         kind=row.kind, source=row.source, source_kind=row.source_kind, folder=row.folder or "",
         date=row.item_date, categories=row.categories, entities=tuple(row.entity_counts),
         labels=row.labels, owner_mark=row.owner_mark, student_data=bool(row.student_data),
+        title=row.title or "", pupil=pupil,
     )
 
 
-def fingerprint(settings: Any) -> str:
-    """Identifies the retention rules a stored status was computed with."""
-    return hashlib.sha256(settings.retention.model_dump_json().encode()).hexdigest()[:32]
+def pupil_index(store: Store, settings: Any) -> PupilIndex | None:
+    """The roster's lifecycle map (hash -> leaving date), built in memory for this pass;
+    ``None`` when no roster is configured or it carries no lifecycle columns."""
+    roster = settings.detection.roster
+    if roster is None:
+        return None
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
+    index = PupilIndex.load(roster, hasher)
+    if index.bad_dates:
+        log.warning("leerlingenlijst: %d uitschrijfdatum(s) onleesbaar, die leerlingen tellen als "
+                    "onbekend / %d unreadable leaving date(s)", index.bad_dates, index.bad_dates)
+    return index if index.carries_lifecycle else None
+
+
+def _with_pupils(store: Store, rows: Iterator[StoredItem], index: PupilIndex | None,
+                 batch: int = 2000) -> Iterator[tuple[StoredItem, PupilFacts | None]]:
+    """Each row with its pupil state; the roster hashes are read from the findings a batch at
+    a time (only of items with roster findings, so a school without lifecycle pays nothing)."""
+    if index is None:
+        for row in rows:
+            yield row, None
+        return
+    chunk: list[StoredItem] = []
+
+    def flush() -> Iterator[tuple[StoredItem, PupilFacts | None]]:
+        wanted = [r.id for r in chunk if r.entity_counts.get(STUDENT_ROSTER)]
+        hashes = store.value_hashes(wanted, STUDENT_ROSTER) if wanted else {}
+        for r in chunk:
+            keys = hashes.get(r.id)
+            yield r, index.facts(keys) if keys else None
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            yield from flush()
+            chunk = []
+    yield from flush()
+
+
+def fingerprint(settings: Any, index: PupilIndex | None = None) -> str:
+    """Identifies the retention rules (and the pupils' lifecycles) a stored status was
+    computed with."""
+    text = settings.retention.model_dump_json() + (index.fingerprint() if index else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def recompute_retention(store: Store, settings: Any, today: date | datetime | None = None,
@@ -46,12 +96,22 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     if isinstance(today, datetime):
         today = today.date()
     policy = RetentionPolicy(settings.retention, today=today)
-    current = fingerprint(settings)
-    full = full or store.meta_get(RETENTION_FINGERPRINT) != current
+    try:
+        index = pupil_index(store, settings)
+        degraded = False
+    except RosterError as exc:
+        # A roster that cannot be read tonight must not undo what the leaving dates decided:
+        # stored outcomes stay (only new or changed items are judged, without pupil states),
+        # and the fingerprint is cleared so the next pass that reads the roster is a full one.
+        log.warning("bewaartermijnen zonder leerlingstatus: %s", exc)
+        index, degraded = None, True
+    current = fingerprint(settings, index)
+    full = not degraded and (full or store.meta_get(RETENTION_FINGERPRINT) != current)
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
-    for row in store.iter_items(active_only=True, unevaluated_only=not full):
-        decision = policy.evaluate(facts_of(row))
+    rows = store.iter_items(active_only=True, unevaluated_only=not full)
+    for row, pupil in _with_pupils(store, rows, index):
+        decision = policy.evaluate(facts_of(row, pupil))
         new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,
                    rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
         if row.student_data:
@@ -63,6 +123,8 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
             store.update_retention(updates)
             updates = []
     store.update_retention(updates)
+    if degraded:
+        store.meta_set(RETENTION_FINGERPRINT, "")
     if full:
         store.meta_set(RETENTION_FINGERPRINT, current)
         return counts
@@ -78,5 +140,7 @@ def explain_item(store: Store, settings: Any, ident: str, lang: str = "nl",
     row = store.item(ident)
     if row is None:
         return None
-    decision = RetentionPolicy(settings.retention, today=today).evaluate(facts_of(row))
+    index = pupil_index(store, settings)
+    _, pupil = next(_with_pupils(store, iter([row]), index))
+    decision = RetentionPolicy(settings.retention, today=today).evaluate(facts_of(row, pupil))
     return row, decision.explain(lang)

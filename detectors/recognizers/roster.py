@@ -25,14 +25,17 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from detectors.context import ContextRule
 from detectors.entities import STUDENT_ROSTER
 from detectors.recognizers.base import DutchRecognizer
 from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
 from detectors.settings import RosterSettings
+from scanner.core.dates import parse_school_date
 from scanner.core.privacy import ValueHasher, normalise
 
 _TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
@@ -59,53 +62,135 @@ class Roster:
 
     @classmethod
     def load(cls, settings: RosterSettings, hasher: ValueHasher) -> Roster:
-        """Read the CSV and keep only hashes. Raises :class:`RosterError` when unreadable."""
-        try:
-            raw = settings.path.read_bytes()
-        except OSError:
-            raise RosterError(
-                "leerlingenlijst kan niet gelezen worden (bestaat het bestand en mag het gelezen "
-                "worden?) / student roster cannot be read"
-            ) from None
-        text = _decode(raw)
-        del raw
-        delimiter = settings.delimiter or _sniff(text)
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        try:
-            header = [h.strip().casefold() for h in next(reader)]
-        except StopIteration:
-            raise RosterError("leerlingenlijst is leeg / student roster is empty") from None
-        wanted = [c.casefold() for c in settings.name_columns]
-        name_idx = {c: header.index(c) for c in wanted if c in header}
-        if not name_idx:
-            raise RosterError(
-                "leerlingenlijst heeft geen van de naamkolommen "
-                f"({', '.join(settings.name_columns)}) / student roster has none of the name columns"
-            )
-        number_idx = _index(header, settings.student_number_column)
-        birth_idx = _index(header, settings.birth_date_column)
+        """Read the roster (and the file of former pupils, when configured) and keep only
+        hashes. Raises :class:`RosterError` when a file is unreadable."""
         roster = cls(filter_key=filter_key(hasher))
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            cells = {c: row[i].strip() for c, i in name_idx.items() if i < len(row)}
-            variants = _name_variants(cells)
-            for variant in variants:
-                tokens = _TOKEN.findall(variant)
-                if not tokens or len(tokens) > _MAX_TOKENS:
-                    continue
+        for row in _rows(settings):
+            for tokens in row.variants:
                 roster.name_hashes.add(hasher.hash_text(" ".join(tokens)))
                 roster.first_token_filter.add(_digest(roster.filter_key, tokens[0]))
-            if number_idx is not None and number_idx < len(row):
-                number = re.sub(r"\D", "", row[number_idx])
-                if number:
-                    roster.number_hashes.add(hasher.hash(STUDENT_ROSTER, number))
-                    roster.number_lengths.add(len(number))
-            if birth_idx is not None and birth_idx < len(row) and row[birth_idx].strip():
-                roster.birth_date_hashes.add(hasher.hash_text(row[birth_idx]))
+            if row.number:
+                roster.number_hashes.add(hasher.hash(STUDENT_ROSTER, row.number))
+                roster.number_lengths.add(len(row.number))
+            if row.birth:
+                roster.birth_date_hashes.add(hasher.hash_text(row.birth))
             roster.students += 1
-        del text
         return roster
+
+
+ENROLLED = "enrolled"
+LEFT = "left"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PupilLifecycle:
+    """One roster row as retention needs it: the keys its findings carry, and whether (and
+    when) the pupil left. No name, number or birth date, only keyed hashes."""
+
+    keys: frozenset[str]
+    """``hasher.hash(STUDENT_ROSTER, ...)`` of every name variant and the student number:
+    exactly the ``value_hash`` a roster finding of this pupil is stored with."""
+    status: str
+    """``enrolled`` (on the roster, no leaving date), ``left`` (a leaving date) or ``unknown``
+    (the roster carries no lifecycle columns, or the date could not be read)."""
+    left: date | None = None
+    bad_date: bool = False
+
+
+def pupil_lifecycles(settings: RosterSettings, hasher: ValueHasher) -> Iterator[PupilLifecycle]:
+    """Every pupil of the roster and of the former-pupils file with its lifecycle.
+
+    A pupil in the main roster is ``enrolled`` when the file has an ``inschrijfdatum`` or
+    ``uitschrijfdatum`` column and the leaving date is empty; a leaving date (also one in the
+    future: the pupil is leaving) makes it ``left``. Every pupil of the former-pupils file has
+    left; without a readable date its leaving day is ``unknown``. Raises :class:`RosterError`
+    like :meth:`Roster.load`.
+    """
+    for row in _rows(settings):
+        keys = {hasher.hash(STUDENT_ROSTER, " ".join(tokens)) for tokens in row.variants}
+        if row.number:
+            keys.add(hasher.hash(STUDENT_ROSTER, row.number))
+        left = parse_school_date(row.left_text) if row.left_text else None
+        bad = bool(row.left_text) and left is None
+        if left is not None:
+            status = LEFT
+        elif row.former or bad or not row.has_lifecycle:
+            status = UNKNOWN
+        else:
+            status = ENROLLED
+        yield PupilLifecycle(frozenset(keys), status, left, bad)
+
+
+@dataclass(slots=True)
+class _Row:
+    """One pupil while a file is read (clear values live only for the length of a row)."""
+
+    variants: list[list[str]]
+    number: str
+    birth: str
+    left_text: str
+    has_lifecycle: bool
+    former: bool
+
+
+def _rows(settings: RosterSettings) -> Iterator[_Row]:
+    yield from _file_rows(settings.path, settings, former=False)
+    if settings.former_path is not None:
+        yield from _file_rows(settings.former_path, settings, former=True)
+
+
+def _file_rows(path: Path, settings: RosterSettings, former: bool) -> Iterator[_Row]:
+    which = ("oud-leerlingenlijst", "former-pupils list") if former else (
+        "leerlingenlijst", "student roster")
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise RosterError(
+            f"{which[0]} kan niet gelezen worden (bestaat het bestand en mag het gelezen "
+            f"worden?) / {which[1]} cannot be read"
+        ) from None
+    text = _decode(raw)
+    del raw
+    delimiter = settings.delimiter or _sniff(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip().casefold() for h in next(reader)]
+    except StopIteration:
+        raise RosterError(f"{which[0]} is leeg / {which[1]} is empty") from None
+    wanted = [c.casefold() for c in settings.name_columns]
+    name_idx = {c: header.index(c) for c in wanted if c in header}
+    if not name_idx:
+        raise RosterError(
+            f"{which[0]} heeft geen van de naamkolommen "
+            f"({', '.join(settings.name_columns)}) / {which[1]} has none of the name columns"
+        )
+    number_idx = _index(header, settings.student_number_column)
+    birth_idx = _index(header, settings.birth_date_column)
+    left_idx = _index(header, settings.left_column)
+    has_lifecycle = left_idx is not None or _index(header, settings.enrolled_column) is not None
+
+    def cell(row: list[str], idx: int | None) -> str:
+        return row[idx].strip() if idx is not None and idx < len(row) else ""
+
+    for row in reader:
+        if not any(c.strip() for c in row):
+            continue
+        cells = {c: row[i].strip() for c, i in name_idx.items() if i < len(row)}
+        variants = []
+        for variant in _name_variants(cells):
+            tokens = _TOKEN.findall(variant)
+            if tokens and len(tokens) <= _MAX_TOKENS:
+                variants.append(tokens)
+        yield _Row(
+            variants=variants,
+            number=re.sub(r"\D", "", cell(row, number_idx)),
+            birth=cell(row, birth_idx),
+            left_text=cell(row, left_idx),
+            has_lifecycle=has_lifecycle,
+            former=former,
+        )
+    del text
 
 
 def filter_key(hasher: ValueHasher) -> bytes:

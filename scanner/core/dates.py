@@ -12,6 +12,7 @@ operations code all need them and had each written their own copy.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, tzinfo
 from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,3 +80,32 @@ def iso_week(day: date | datetime | None = None) -> str:
     29 December belongs to the same week as the one sent on Friday 2 January."""
     year, week, _ = (day or datetime.now(UTC).date()).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+_DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def parse_school_date(text: str) -> date | None:
+    """A calendar date as a Dutch school administration exports it: ``31-07-2024``,
+    ``1-8-2024``, ``31/07/2024``, ``31.07.2024`` (dag-maand-jaar) or ISO ``2024-07-31``
+    (a time after it is ignored). ``None`` for an empty or unreadable cell.
+
+    Day first for the slash form too: a Dutch LAS (ParnasSys, Magister, SOMtoday) never
+    writes month first, and guessing per cell would give one pupil two meanings of ``03/04``.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    m = _DUTCH_DATE.fullmatch(text)
+    if m:
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        m = _ISO_DATE.fullmatch(text)
+        if not m:
+            return None
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

@@ -47,6 +47,8 @@ class RetentionAction(str, enum.Enum):
     DOSSIER_EN_VERWIJDEREN = "dossier_en_verwijderen"
     LAS_EN_VERWIJDEREN = "las_en_verwijderen"
     VERWIJDEREN = "verwijderen"
+    ARCHIVEREN = "archiveren"
+    """Archiefwet: move to the LAS / the school's archive; never proposed for deletion."""
     GEEN = "geen"
     """Nothing to do: no student data, exempt, or no rule applies."""
 

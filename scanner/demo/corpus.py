@@ -29,6 +29,7 @@ from scanner.demo.mime import render
 from scanner.demo.people import (
     Population,
     Staff,
+    Student,
     build_population,
     cohort_for,
 )
@@ -69,6 +70,8 @@ class DemoCorpus:
     expected_categories: dict[str, list[str]] = field(default_factory=dict)
     mail_keys: dict[str, str] = field(default_factory=dict)
     today: date | None = None
+    former_roster_csv: Path | None = None
+    """The LAS export of former pupils (``oud-leerlingen.csv``, with their leaving dates)."""
 
 
 def draw_when(rng: random.Random, today: date) -> datetime:
@@ -243,17 +246,53 @@ def _population_for(seed: int, today: date) -> Population:
 
 
 def write_roster(path: Path, population: Population, school_year: int) -> int:
-    """The current students (groep 1-8) as a LAS export: UTF-8, comma separated, ISO dates.
+    """The current students (groep 1-8) as a LAS export: UTF-8, comma separated, ISO dates,
+    with the inschrijfdatum and an empty uitschrijfdatum (they are all still here).
 
-    Students who left the school appear in old mails but not here, as in a real school.
+    Students who left the school appear in old mails but not here, as in a real school; they
+    are in :func:`write_former_roster`.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["leerlingnummer", "roepnaam", "tussenvoegsel", "achternaam", "geboortedatum", "groep"])
+    writer.writerow(["leerlingnummer", "roepnaam", "tussenvoegsel", "achternaam", "geboortedatum", "groep",
+                     "inschrijfdatum", "uitschrijfdatum"])
     count = 0
     for groep in range(1, 9):
         for s in population.group(groep, school_year):
-            writer.writerow([s.number, s.first, s.tussenvoegsel, s.surname, s.birth.isoformat(), groep])
+            writer.writerow([s.number, s.first, s.tussenvoegsel, s.surname, s.birth.isoformat(), groep,
+                             enrolled_on(s).isoformat(), ""])
+            count += 1
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return count
+
+
+def enrolled_on(s: Student) -> date:
+    """The day a pupil started groep 1: the first school day after the summer it turned 4."""
+    return date(cohort_sy(s.cohort, 1), 8, 20)
+
+
+def left_on(s: Student) -> date:
+    """The day a pupil left after groep 8: the last school day before the summer holiday."""
+    return date(cohort_sy(s.cohort, 8) + 1, 7, 12)
+
+
+def cohort_sy(cohort: int, groep: int) -> int:
+    """The school year in which a cohort is in ``groep``."""
+    return cohort + groep + 3
+
+
+def write_former_roster(path: Path, population: Population, school_year: int) -> int:
+    """The pupils who left after groep 8 before ``school_year``, as the LAS exports former
+    pupils: semicolon separated, Dutch dates (dd-mm-jjjj), with the uitschrijfdatum."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\n")
+    writer.writerow(["leerlingnummer", "roepnaam", "tussenvoegsel", "achternaam", "geboortedatum",
+                     "inschrijfdatum", "uitschrijfdatum"])
+    count = 0
+    for s in population.all():
+        if s.groep(school_year) > 8:
+            writer.writerow([s.number, s.first, s.tussenvoegsel, s.surname, f"{s.birth:%d-%m-%Y}",
+                             f"{enrolled_on(s):%d-%m-%Y}", f"{left_on(s):%d-%m-%Y}"])
             count += 1
     path.write_text(buf.getvalue(), encoding="utf-8")
     return count
@@ -284,7 +323,7 @@ def generate_demo(
         raise ValueError("mails_per_teacher moet >= 0 zijn / mails_per_teacher must be >= 0")
     staff = make_teachers(teachers)
     root = Path(out_dir).resolve()
-    _prepare(root, ("mail", "gedeeld", "leerlingen.csv"), overwrite)
+    _prepare(root, ("mail", "gedeeld", "leerlingen.csv", "oud-leerlingen.csv"), overwrite)
     population = _population_for(seed, today)
     planter = Planter()
     docs = DocFactory(seed, planter)
@@ -320,12 +359,15 @@ def generate_demo(
 
     roster = root / "leerlingen.csv"
     write_roster(roster, population, school_year_of(today))
+    former = root / "oud-leerlingen.csv"
+    write_former_roster(former, population, school_year_of(today))
     stamp = aware(datetime.combine(today, time(7, 0))).timestamp()
-    os.utime(roster, (stamp, stamp))
+    for path in (roster, former):
+        os.utime(path, (stamp, stamp))
     return DemoCorpus(
         root=root, sources=sources, roster_csv=roster, planted=planter.freeze(),
         teachers=[t.email for t in staff], expected_student_data=truth, expected_categories=categories,
-        mail_keys=mail_keys, today=today,
+        mail_keys=mail_keys, today=today, former_roster_csv=former,
     )
 
 

@@ -133,4 +133,19 @@ def write_shared_folder(
     put("Team/Notulen teamvergadering.docx", docs.notulen_docx(1, today - timedelta(days=20)), False, set(),
         today - timedelta(days=20))
     put("Team/Gymrooster.xlsx", docs.rooster_xlsx(0), False, set(), date(sy_now, 8, 30))
+
+    # Retention that follows the pupil and the law (an rng of their own: the files above stay
+    # as they were). A leaver's care dossier, dated in groep 8 three school years ago: the
+    # pupil left in July after it, so it is overdue by "2 years after leaving". And the
+    # grade list of the central exam of that year: the Archiefwet keeps it, never deleted.
+    extra = random.Random(f"{seed}:lifecycle")
+    left_sy = sy_now - 3
+    leavers = population.group(8, left_sy)
+    if leavers:
+        s = extra.choice(leavers)
+        put(f"Zorg/OPP {s.first} {s.last} {school_year_label(left_sy)}.docx",
+            docs.opp_docx(s, 8, left_sy, first), True, {"zorg", "identificatie", "contactgegevens"},
+            date(left_sy + 1, 3, 9))
+        put(f"Administratie/Examens/Cijferlijst centraal examen {school_year_label(left_sy)}.xlsx",
+            docs.toetsuitslagen_xlsx(8, left_sy, leavers), True, {"cijfers"}, date(left_sy + 1, 6, 26))
     return owners

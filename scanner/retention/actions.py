@@ -15,6 +15,7 @@ from scanner.core.model import RetentionAction
 DOSSIER_EN_VERWIJDEREN = RetentionAction.DOSSIER_EN_VERWIJDEREN.value
 LAS_EN_VERWIJDEREN = RetentionAction.LAS_EN_VERWIJDEREN.value
 VERWIJDEREN = RetentionAction.VERWIJDEREN.value
+ARCHIVEREN = RetentionAction.ARCHIVEREN.value
 GEEN = RetentionAction.GEEN.value
 
 ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -28,6 +29,7 @@ ACTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "record in the student administration system (LAS) and delete",
         ),
         VERWIJDEREN: ("verwijderen", "delete"),
+        ARCHIVEREN: ("archiveren in het LAS / archief", "archive in the LAS / archive"),
         GEEN: ("geen actie nodig", "no action needed"),
     }
 )

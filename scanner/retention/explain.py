@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from scanner.core.dates import format_date
 from scanner.core.model import RetentionStatus
-from scanner.retention.actions import action_label
+from scanner.retention.actions import ARCHIVEREN, action_label
 
 if TYPE_CHECKING:
     from scanner.retention.policy import RetentionDecision
@@ -42,7 +42,16 @@ def term_text(term: Term, lang: str = "nl") -> str:
         return (
             "direct: mag niet bewaard worden" if lang == "nl" else "immediately: must not be kept"
         )
+    if term.while_enrolled:
+        return (
+            "bewaren zolang de leerling ingeschreven is" if lang == "nl"
+            else "keep while the pupil is enrolled"
+        )
     span = _duration(term.years, term.days, lang)
+    if term.after == "pupil_left":
+        if lang == "nl":
+            return f"{span} na uitschrijving van de leerling" if span else "tot de uitschrijving"
+        return f"{span} after the pupil left school" if span else "until the pupil leaves"
     if term.after == "school_year_end":
         if lang == "nl":
             return (
@@ -101,6 +110,8 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
             if nl
             else "Student data found, but the item has no date: the retention term cannot be counted."
         )
+    if decision.rule is not None and decision.rule.term.while_enrolled:
+        return _enrolled_text(decision, lang)
     if decision.rule is None or decision.due_date is None:
         return (
             "Leerlinggegevens gevonden, maar geen enkele regel is van toepassing: geen vervaldatum."
@@ -112,6 +123,16 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
     due = decision.due_date
     desc = f" ({rule.description.get(lang)})" if rule.description else ""
     sentences = [f"{'Regel' if nl else 'Rule'} '{rule.id}'{desc}: {term_text(rule.term, lang)}."]
+    if decision.pupil is not None and decision.pupil.left is not None:
+        ref = decision.pupil.ref
+        left = format_date(decision.pupil.left, lang)
+        sentences.append(
+            f"Leerlingregel: alle leerlingen in dit item zijn uitgeschreven; de laatste "
+            f"(leerling #{ref}) op {left}."
+            if nl
+            else f"Pupil rule: every pupil in this item has left school; the last one "
+            f"(pupil #{ref}) on {left}."
+        )
 
     if decision.item_date is not None:
         item = format_date(decision.item_date, lang)
@@ -136,6 +157,14 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
         )
     sentences.append(_status_sentence(decision, lang))
     sentences.append(f"{'Actie' if nl else 'Action'}: {action_label(decision.action, lang)}.")
+    if decision.action == ARCHIVEREN:
+        sentences.append(
+            "Archiefwet: dit stuk wordt bewaard in het LAS of het archief en nooit ter "
+            "verwijdering voorgesteld."
+            if nl
+            else "Archives Act: this record is kept in the LAS or the archive and never "
+            "proposed for deletion."
+        )
 
     if rule.fallback:
         sentences.append(
@@ -152,6 +181,21 @@ def explain(decision: RetentionDecision, lang: str = "nl") -> str:
             else f"Strictest of {n} applicable rules (also applicable: {others})."
         )
     return " ".join(sentences)
+
+
+def _enrolled_text(decision: RetentionDecision, lang: str) -> str:
+    nl = lang == "nl"
+    rule = decision.rule
+    assert rule is not None
+    desc = f" ({rule.description.get(lang)})" if rule.description else ""
+    ref = decision.pupil.ref if decision.pupil is not None else "?"
+    return (
+        f"Regel '{rule.id}'{desc}: {term_text(rule.term, lang)}. Leerling #{ref} in dit item is "
+        "nog ingeschreven: geen vervaldatum. Status: op tijd."
+        if nl
+        else f"Rule '{rule.id}'{desc}: {term_text(rule.term, lang)}. Pupil #{ref} in this item "
+        "is still enrolled: no due date. Status: within its term."
+    )
 
 
 def _status_sentence(decision: RetentionDecision, lang: str) -> str:

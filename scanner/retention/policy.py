@@ -10,8 +10,9 @@ Decision order for one item:
 1. Exemptions: a legal hold (owner mark, label, folder) or a false-positive mark (owner mark,
    label) -> ``ok``, no due date. Legal hold is checked first because it is the stronger
    statement (the item must be kept, whatever it contains).
-2. The ordinary rules that apply; if none, the ``fallback`` rules that apply. Items without
-   student data only see rules with ``require_student_data: false``.
+2. The ``archiveren`` rules that apply (Archiefwet records: they beat every deletion rule);
+   if none, the ordinary rules that apply; if none, the ``fallback`` rules that apply. Items
+   without student data only see rules with ``require_student_data: false``.
 3. Among the applying rules the strictest wins (earliest due date; ties: the first listed).
    No rule applies -> ``ok`` without due date.
 4. Status: ``verlopen`` after the due date (at once for ``immediately`` terms),
@@ -35,7 +36,8 @@ from scanner.core.categories import item_sensitivity
 from scanner.core.dates import local_date
 from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
-from scanner.retention.actions import GEEN
+from scanner.retention.actions import ARCHIVEREN, GEEN
+from scanner.retention.pupils import PupilFacts
 from scanner.retention.schoolyear import _school_year_end, add_years
 from scanner.retention.settings import RetentionSettings, Rule, Term
 
@@ -60,6 +62,9 @@ class ItemFacts:
     labels: tuple[str, ...] = ()
     owner_mark: str | None = None
     student_data: bool = True
+    title: str = ""
+    pupil: PupilFacts | None = None
+    """The state of the pupils the item's roster findings name (``None``: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,9 @@ class RetentionDecision:
     school_year_end: date | None = None
     also_matched: tuple[str, ...] = ()
     """Ids of the other rules that applied but were less strict (or tied and listed later)."""
+    pupil: PupilFacts | None = None
+    """Set when the winning rule counts from the pupil's state (``after: pupil_left``,
+    ``while_enrolled``)."""
 
     def explain(self, lang: str = "nl") -> str:
         """Human text: which rule applied, its term, and when the item became (or becomes) due."""
@@ -123,11 +131,14 @@ class _CompiledRule:
         "kinds",
         "labels",
         "min_rank",
+        "pupil",
+        "pupil_term",
         "require_student_data",
         "rule",
         "source_kinds",
         "sources",
         "term",
+        "title_re",
     )
 
     def __init__(self, rule: Rule, index: int) -> None:
@@ -142,6 +153,10 @@ class _CompiledRule:
         self.sources = frozenset(m.sources) or None
         self.folder_re = compile_globs(m.folders)
         self.labels = frozenset(_norm_label(x) for x in m.labels) or None
+        self.title_re = compile_globs(m.titles)
+        need = rule.term.pupil_state
+        self.pupil = frozenset([need] if need else m.pupil) or None
+        self.pupil_term = need is not None
         self.term = rule.term
         self.require_student_data = rule.require_student_data
 
@@ -159,9 +174,10 @@ class RetentionPolicy:
         self._soon = timedelta(days=settings.due_soon_days)
         active = settings.active_rules()
         compiled = [_CompiledRule(r, i) for i, r in enumerate(active)]
-        self._rules = tuple(c for c in compiled if not c.rule.fallback)
-        self._fallbacks = tuple(c for c in compiled if c.rule.fallback)
-        self._all = self._rules + self._fallbacks
+        self._archive = tuple(c for c in compiled if c.rule.action == ARCHIVEREN)
+        self._rules = tuple(c for c in compiled if not c.rule.fallback and c not in self._archive)
+        self._fallbacks = tuple(c for c in compiled if c.rule.fallback and c not in self._archive)
+        self._all = self._archive + self._rules + self._fallbacks
         self._needs_sensitivity = any(c.min_rank is not None for c in compiled)
         ex = settings.exemptions
         self._hold_labels = frozenset(_norm_label(x) for x in ex.legal_hold_labels)
@@ -241,14 +257,26 @@ class RetentionPolicy:
             return False
         if c.sources is not None and facts.source not in c.sources:
             return False
+        if c.pupil is not None and (facts.pupil.state if facts.pupil else "unknown") not in c.pupil:
+            return False
+        if c.title_re is not None and not c.title_re.match(facts.title.casefold()):
+            return False
         return not (c.labels is not None and (labels is None or c.labels.isdisjoint(labels)))
 
-    def due_date(self, term: Term, item_day: date) -> date:
-        """The last day an item dated ``item_day`` may exist under ``term``."""
+    def due_date(self, term: Term, item_day: date, pupil_left: date | None = None) -> date | None:
+        """The last day an item dated ``item_day`` may exist under ``term`` (``None``: kept
+        while the pupil is enrolled). ``pupil_left`` is the leaving day ``after: pupil_left``
+        counts from."""
         if term.immediately:
             return item_day
+        if term.while_enrolled:
+            return None
         if term.after == "school_year_end":
             anchor = _school_year_end(item_day, *self._start)
+        elif term.after == "pupil_left":
+            if pupil_left is None:
+                raise ValueError("after: pupil_left needs the pupil's leaving day")
+            anchor = pupil_left
         else:
             anchor = item_day
         return add_years(anchor, term.years) + timedelta(days=term.days)
@@ -272,7 +300,11 @@ class RetentionPolicy:
             rank = sens.rank if sens is not None else None
         labels = frozenset(_norm_label(x) for x in facts.labels) if facts.labels else None
 
-        matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
+        # Archiefwet first: a record the law keeps is never proposed for deletion, whatever
+        # else applies (an exam list with BSNs is still archived, not deleted).
+        matched = [c for c in self._archive if self._applies(c, facts, mask, rank, labels)]
+        if not matched:
+            matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
         if not matched:
             matched = [c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels)]
         if not matched:
@@ -282,22 +314,28 @@ class RetentionPolicy:
 
         day = today if today is not None else self._today
         if facts.date is None:
-            # A source that gave no date: no term can be counted, except "immediately".
-            matched = [c for c in matched if c.term.immediately]
+            # A source that gave no date: no term can be counted, except "immediately" and
+            # the terms of a pupil's lifecycle.
+            matched = [c for c in matched if c.term.immediately or c.pupil_term]
             if not matched:
                 return RetentionDecision(RetentionStatus.OK, None, "geen_datum", GEEN, None)
-            item_day = day  # only "immediately" terms are left: due today
+            item_day = day  # "immediately" is due today; pupil terms do not count from the item
         else:
             item_day = local_date(facts.date, self._tz)
+        left = facts.pupil.left if facts.pupil is not None else None
         best: _CompiledRule | None = None
         best_due: date | None = None
         for c in matched:
-            due = self.due_date(c.term, item_day)
-            if best_due is None or due < best_due:  # strict '<': ties keep the first listed
+            due = self.due_date(c.term, item_day, left)
+            # strict '<': ties keep the first listed; no due date (kept while enrolled) loses
+            # to every date
+            if best is None or (due is not None and (best_due is None or due < best_due)):
                 best, best_due = c, due
-        assert best is not None and best_due is not None
+        assert best is not None
 
-        if best.term.immediately or day > best_due:
+        if best_due is None:
+            status = RetentionStatus.OK
+        elif best.term.immediately or day > best_due:
             status = RetentionStatus.OVERDUE
         elif day >= best_due - self._soon:
             status = RetentionStatus.DUE_SOON
@@ -313,7 +351,7 @@ class RetentionPolicy:
             status=status,
             due_date=best_due,
             rule_id=best.rule.id,
-            action=best.rule.action,
+            action=best.rule.action if best_due is not None and best.rule.action else GEEN,
             exempt_reason=None,
             rule=best.rule,
             item_date=item_day if facts.date is not None else None,
@@ -321,4 +359,5 @@ class RetentionPolicy:
             school_year=school_year,
             school_year_end=sy_end,
             also_matched=tuple(c.rule.id for c in matched if c is not best),
+            pupil=facts.pupil if best.pupil_term else None,
         )

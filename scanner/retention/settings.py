@@ -15,6 +15,9 @@ How rules combine (see also :mod:`scanner.retention.policy`):
 * Items without student data are not subject to retention (status ``ok``, no due date),
   except for rules with ``require_student_data: false`` (camera images: personal data by
   nature, although no text detector can see it).
+* Rules with ``action: archiveren`` (Archiefwet records: diploma register, exam grade lists,
+  leerplicht exemptions) beat every other rule: such a record is never proposed for
+  deletion. Among them the strictest wins as usual.
 * Exemptions beat every rule: a legal hold (label or folder) or an owner's false-positive
   mark makes the item ``ok`` without a due date.
 
@@ -58,29 +61,49 @@ class Term(StrictModel):
       day of the school year the item is dated in (31 July by default).
     * ``{after: received, days: N}``: until N days (and ``years``) after the item's date.
     * ``{immediately: true}``: must not be kept at all; overdue at once.
+    * ``{after: pupil_left, years: N}``: until N years (and ``days``) after the day the pupil
+      left school (the latest leaving date of the pupils the item names). The rule only
+      applies to items whose roster matches are all pupils who left.
+    * ``{while_enrolled: true}``: kept as long as a pupil it names is enrolled: no due date.
+      The rule only applies to items naming an enrolled pupil; any other applying rule with
+      a due date is stricter and wins (an ID copy still goes at once).
 
     The resulting due date is the last day the item may still exist; it is overdue the day after.
     """
 
-    after: Literal["school_year_end", "received"] | None = None
+    after: Literal["school_year_end", "received", "pupil_left"] | None = None
     years: int = Field(default=0, ge=0, le=100)
     days: int = Field(default=0, ge=0, le=36500)
     immediately: bool = False
+    while_enrolled: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> Term:
-        if self.immediately:
-            if self.after is not None or self.years or self.days:
+        for flag in ("immediately", "while_enrolled"):
+            if getattr(self, flag) and (self.after is not None or self.years or self.days
+                                        or (self.immediately and self.while_enrolled)):
                 raise ValueError(
-                    "'immediately: true' gaat niet samen met 'after', 'years' of 'days' / "
-                    "'immediately: true' cannot be combined with 'after', 'years' or 'days'"
+                    f"'{flag}: true' gaat niet samen met 'after', 'years', 'days' of een andere "
+                    f"termijn / '{flag}: true' cannot be combined with 'after', 'years', "
+                    "'days' or another term"
                 )
-        elif self.after is None:
+        if not (self.immediately or self.while_enrolled) and self.after is None:
             raise ValueError(
-                "geef 'after: school_year_end', 'after: received' of 'immediately: true' / "
-                "give 'after: school_year_end', 'after: received' or 'immediately: true'"
+                "geef 'after: school_year_end', 'after: received', 'after: pupil_left', "
+                "'immediately: true' of 'while_enrolled: true' / give 'after: school_year_end', "
+                "'after: received', 'after: pupil_left', 'immediately: true' or "
+                "'while_enrolled: true'"
             )
         return self
+
+    @property
+    def pupil_state(self) -> str | None:
+        """The pupil state this term needs (``left``/``enrolled``), ``None``: any."""
+        if self.after == "pupil_left":
+            return "left"
+        if self.while_enrolled:
+            return "enrolled"
+        return None
 
 
 class Text(StrictModel):
@@ -99,7 +122,12 @@ class RuleMatch(StrictModel):
     ``folders`` are glob patterns matched case-insensitively against the item's folder written
     as ``/segment/segment/`` (leading and trailing slash added, backslashes turned into
     slashes), so ``*/zorg/*`` matches the folders ``Zorg``, ``Gedeeld/Zorg`` and
-    ``Gedeeld/Zorg/OPP`` but not ``Zorgeloos``.
+    ``Gedeeld/Zorg/OPP`` but not ``Zorgeloos``. ``titles`` are globs on the item's title
+    (file name or subject), case-insensitive: ``*cijferlijst*``.
+
+    ``pupil`` is the state of the pupils the item's roster matches name
+    (:mod:`scanner.retention.pupils`): ``left`` (all left), ``enrolled`` (one still enrolled)
+    or ``unknown`` (no match, or the roster carries no lifecycle).
     """
 
     kinds: list[Literal["mail", "file"]] = Field(default_factory=list)
@@ -110,6 +138,8 @@ class RuleMatch(StrictModel):
     sources: list[str] = Field(default_factory=list)
     folders: list[str] = Field(default_factory=list)
     labels: list[str] = Field(default_factory=list)
+    titles: list[str] = Field(default_factory=list)
+    pupil: list[Literal["left", "enrolled", "unknown"]] = Field(default_factory=list)
 
     @field_validator("categories")
     @classmethod
@@ -123,7 +153,7 @@ class RuleMatch(StrictModel):
             )
         return value
 
-    @field_validator("folders")
+    @field_validator("folders", "titles")
     @classmethod
     def _non_empty_globs(cls, value: list[str]) -> list[str]:
         if any(not g.strip() for g in value):
@@ -138,7 +168,8 @@ class Rule(StrictModel):
     description: Text | None = None
     match: RuleMatch = Field(default_factory=RuleMatch)
     term: Term
-    action: str
+    action: str | None = None
+    """Required, except for ``while_enrolled`` terms (nothing to do while the pupil is here)."""
     require_student_data: bool = True
     fallback: bool = False
 
@@ -154,9 +185,23 @@ class Rule(StrictModel):
             raise ValueError(f"regel-id '{value}' is gereserveerd / rule id '{value}' is reserved")
         return value
 
+    @model_validator(mode="after")
+    def _pupil_term_fits(self) -> Rule:
+        if self.action is None and not self.term.while_enrolled:
+            raise ValueError(f"regel '{self.id}' mist 'action' / rule '{self.id}' lacks 'action'")
+        need = self.term.pupil_state
+        if need is not None and self.match.pupil and self.match.pupil != [need]:
+            raise ValueError(
+                f"regel '{self.id}': deze termijn geldt alleen voor 'pupil: [{need}]' / "
+                f"rule '{self.id}': this term only applies to 'pupil: [{need}]'"
+            )
+        return self
+
     @field_validator("action")
     @classmethod
-    def _known_action(cls, value: str) -> str:
+    def _known_action(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         allowed = [a for a in ACTIONS if a != GEEN]
         if value not in allowed:
             raise ValueError(

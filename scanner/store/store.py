@@ -618,6 +618,19 @@ class Store:
             return [dict(r) for r in conn.execute(
                 select(s.findings).where(s.findings.c.item_id == ident).order_by(s.findings.c.id)).mappings()]
 
+    def value_hashes(self, item_ids: Sequence[str], entity: str) -> dict[str, set[str]]:
+        """The keyed hashes of one entity's findings per item, for the given items (the
+        retention pass maps roster hashes to pupils' lifecycles; no value is ever stored)."""
+        out: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(item_ids), 500):
+                query = select(s.findings.c.item_id, s.findings.c.value_hash).where(
+                    s.findings.c.item_id.in_(list(item_ids[start:start + 500])),
+                    s.findings.c.entity == entity)
+                for item_id, value_hash in conn.execute(query):
+                    out.setdefault(item_id, set()).add(value_hash)
+        return out
+
     def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
                    owner: str | None = None, unevaluated_only: bool = False,
                    batch: int = 2000) -> Iterator[StoredItem]:

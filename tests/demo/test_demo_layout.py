@@ -141,7 +141,9 @@ def test_shared_folder_has_every_file_kind(demo: DemoCorpus, demo_items: dict[st
 def test_roster_matches_the_planted_students(demo: DemoCorpus) -> None:
     with demo.roster_csv.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["leerlingnummer", "roepnaam", "tussenvoegsel", "achternaam", "geboortedatum", "groep"]
+    assert list(rows[0]) == ["leerlingnummer", "roepnaam", "tussenvoegsel", "achternaam", "geboortedatum", "groep",
+                             "inschrijfdatum", "uitschrijfdatum"]
+    assert all(date.fromisoformat(r["inschrijfdatum"]) < TODAY and r["uitschrijfdatum"] == "" for r in rows)
     assert {int(r["groep"]) for r in rows} == set(range(1, 9))
     assert len({r["leerlingnummer"] for r in rows}) == len(rows)
     names = {" ".join(filter(None, (r["roepnaam"], r["tussenvoegsel"], r["achternaam"]))) for r in rows}
@@ -155,3 +157,21 @@ def test_roster_matches_the_planted_students(demo: DemoCorpus) -> None:
     assert planted - names
     for r in rows:
         date.fromisoformat(r["geboortedatum"])
+
+
+def test_former_pupils_are_exported_with_their_leaving_date(demo: DemoCorpus) -> None:
+    """The LAS export of former pupils: Dutch dates, everyone left after groep 8 in July."""
+    assert demo.former_roster_csv is not None
+    with demo.former_roster_csv.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    with demo.roster_csv.open(encoding="utf-8", newline="") as fh:
+        current = {r["leerlingnummer"] for r in csv.DictReader(fh)}
+    assert rows and not {r["leerlingnummer"] for r in rows} & current
+    left = [datetime.strptime(r["uitschrijfdatum"], "%d-%m-%Y").date() for r in rows]
+    assert all(d.month == 7 and d < TODAY for d in left)
+    names = {" ".join(filter(None, (r["roepnaam"], r["tussenvoegsel"], r["achternaam"]))) for r in rows}
+    assert names & set(demo.planted.student_names), "leavers appear in old mails and files"
+    # a leaver's care dossier and the exam grade list of the year that pupil left
+    shared = Path(demo.sources[-1]["path"])
+    assert list(shared.glob("Zorg/OPP *.docx"))
+    assert list(shared.glob("Administratie/Examens/Cijferlijst centraal examen *"))

@@ -124,3 +124,46 @@ def test_fg_report_names_no_teacher(demo):
         content = path.read_bytes().decode("latin-1")
         assert not [o for o in owners if o in content]
         assert not [t for t in titles if t in content]
+
+
+def test_a_leaver_is_overdue_by_the_pupil_rule_and_the_exam_list_is_archived(demo):
+    """Issue 20: the demo shows retention that follows the pupil and the Archiefwet."""
+    out, _, _ = demo
+    from scanner.config import load_config
+    from scanner.store import Store
+
+    settings = load_config(out / "demo.yaml")
+    rows = list(Store(settings.database_url).iter_items(active_only=True))
+    leaver = [r for r in rows if r.rule_id == "leerlingdossier_vertrokken" and r.retention_status == "verlopen"]
+    assert leaver, "a leaver's dossier is overdue two years after the pupil left"
+    assert any(r.rule_id == "leerlingdossier_ingeschreven" and r.due_date is None for r in rows)
+    exam = [r for r in rows if r.rule_id == "archief_cijferlijst_examen"]
+    assert exam and all(r.action == "archiveren" for r in exam)
+
+    explained = subprocess.run([sys.executable, "-m", "scanner.cli", "retention", "explain", leaver[0].id,
+                                "--config", str(out / "demo.yaml")], capture_output=True, text=True, timeout=120)
+    assert explained.returncode == 0, explained.stderr
+    assert "2 jaar na uitschrijving van de leerling" in explained.stdout and "leerling #" in explained.stdout
+
+    # IT's export names the rule and the action of every flagged item (the digest is capped
+    # at 25 items per teacher and lists the most sensitive first, so it need not show them)
+    with open(out / "export.csv", encoding="utf-8", newline="") as handle:
+        export = list(csv.DictReader(handle))
+    assert {r["action"] for r in export if r["rule_id"] == "archief_cijferlijst_examen"} == {"archiveren"}
+    assert any(r["rule_id"] == "leerlingdossier_vertrokken" and r["retention_status"] == "verlopen" for r in export)
+
+    with open(out / "rapport" / "fg-rapport.csv", encoding="utf-8-sig", newline="") as handle:
+        cells = {(r["tabel"], r["rij_sleutel"], r["kolom"]): r["waarde"] for r in csv.DictReader(handle)}
+    assert cells[("archief", "cijfers", "Actief")] in {"<5", *map(str, range(5, 100))}
+
+    # the leaving dates stay in the LAS export: none of them is in the database
+    with open(Path(settings.detection.roster.former_path), encoding="utf-8") as handle:
+        left = {r["uitschrijfdatum"] for r in csv.DictReader(handle, delimiter=";")}
+    # (a due date two years after a leaving day falls on another cohort's leaving day: the
+    # policy's outcome, not a fact about a pupil, so stored due dates are left out)
+    raw = (out / "data" / "schoonschip.sqlite").read_bytes()
+    dues = {r.due_date.isoformat() for r in rows if r.due_date}
+    for day in left:
+        d, m, y = day.split("-")
+        assert day.encode() not in raw
+        assert f"{y}-{m}-{d}" in dues or f"{y}-{m}-{d}".encode() not in raw

@@ -4,7 +4,8 @@ From what one report publishes (every table, the headline and the trend lines, a
 shows them) and every relation an FG can know (a row's total is its parts, the tables that
 count each item once add up to the headline, a category is at most the total, the items
 present at one run are those of the run before plus the new minus the cleaned, and the
-present at the last run are the active ones), a linear program finds the smallest and the
+present at the last run are the active ones, the items to archive of a category are among that
+category's items), a linear program finds the smallest and the
 largest value each hidden cell can have. Every ``<k`` cell must keep an interval at least 2
 wide (three possible counts; for k = 5): never pinned to one count, nor to two. The same
 holds over two consecutive reports together (the runs rows of the earlier one are the same
@@ -120,9 +121,12 @@ def observe(adv: Adversary, report, tag: str, truth: dict) -> None:
             adv.eq.append(({cell["actief"]: 1, **{cell[p]: -1 for p in PARTS}}, 0))
         for c in [*counts, *(["ok"] if "ok" not in counts else [])]:
             cells = [(tag, table.key, str(r), c) for r in table.values.index]
-            if table.key == "categorie":
+            if table.key in ("categorie", "archief"):
                 for cell in cells:
                     adv.le.append(({cell: 1, total[c]: -1}, 0))
+                if table.key == "archief":  # the items to archive of a category are among its items
+                    for cell in cells:
+                        adv.le.append(({cell: 1, (tag, "categorie", *cell[2:]): -1}, 0))
             elif c in table.values.columns:
                 # a column adds up to the total up to what it does not count (items without a
                 # sensitivity): the adversary is given that offset, the strongest assumption
@@ -158,6 +162,7 @@ def school(seed: int, size: int) -> list[dict]:
                           status=rng.choice(["verlopen", "verlopen", "binnenkort", "ok"]), state=state,
                           department=rng.choice(departments), age_days=rng.choice([100, 500, 1000, 3000]),
                           first=first, closed_at=closed, sensitivity=rng.choice(["normaal", "hoog", "bijzonder"])))
+        rows[-1]["action"] = "archiveren" if i % 6 == 0 else "dossier_en_verwijderen"  # Archiefwet records
     return rows
 
 

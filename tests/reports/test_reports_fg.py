@@ -270,3 +270,19 @@ def test_store_shapes_integer_run_ids_and_json_categories() -> None:
     assert {k: v for k, _, v in report.trend}["nieuw"] == "6"
     assert _cell(report, "categorie", "verzuim", "actief") == 6
     assert _cell(report, "categorie", "cijfers", "actief") == 5
+
+
+def test_items_to_archive_are_counted_apart() -> None:
+    rows = ([{**_item(i, ["cijfers"]), "action": "archiveren"} for i in range(6)]
+            + [{**_item(10 + i, ["cijfers"]), "action": "dossier_en_verwijderen"} for i in range(9)]
+            + [{**_item(30 + i, ["zorg"]), "action": "archiveren"} for i in range(2)])
+    report = build_fg_report(pd.DataFrame(rows), _runs("r1", "r2", "r3"), 5, "nl", now=NOW)
+    assert _cell(report, "archief", "cijfers", "actief") == 6
+    assert _cell(report, "categorie", "cijfers", "actief") == 15
+    assert _cell(report, "archief", "zorg", "actief") == "<5"  # k-anonymous like every table
+    assert "Te archiveren (Archiefwet), per categorie" in report.html()
+    assert "archief" in set(report.long_frame()["tabel"])
+    # a caller without the action column gets the report as before
+    plain = build_fg_report(pd.DataFrame([{k: v for k, v in r.items() if k != "action"} for r in rows]),
+                            _runs("r1", "r2", "r3"), 5, "nl", now=NOW)
+    assert "archief" not in {t.key for _, t in plain.tables}

@@ -64,7 +64,7 @@ def test_labels() -> None:
     assert category_label("gezondheid", "en") == "health"
     assert category_label("nieuw", "en") == "nieuw"
     assert Sensitivity.BIJZONDER.label("en").startswith("special category")
-    assert set(ACTIONS) == {"dossier_en_verwijderen", "las_en_verwijderen", "verwijderen", "geen"}
+    assert set(ACTIONS) == {"dossier_en_verwijderen", "las_en_verwijderen", "verwijderen", "archiveren", "geen"}
     assert action_label("dossier_en_verwijderen") == "in het leerlingdossier zetten en verwijderen"
     assert action_label("las_en_verwijderen") == "in het LAS zetten en verwijderen"
     assert action_label("verwijderen", "en") == "delete"

@@ -46,7 +46,7 @@ def test_rule_validation() -> None:
         {"rules": [{**RULE, "match": {"categories": ["gezondhied"]}}]},
         "onbekende categorie gezondhied",
     )
-    invalid({"rules": [{**RULE, "action": "archiveren"}]}, "onbekende actie 'archiveren'")
+    invalid({"rules": [{**RULE, "action": "weggooien"}]}, "onbekende actie 'weggooien'")
     invalid({"rules": [{**RULE, "action": "geen"}]}, "onbekende actie 'geen'")
     invalid({"rules": [{**RULE, "id": "Mijn Regel"}]}, "kleine letters")
     invalid({"rules": [{**RULE, "id": "geen_regel"}]}, "gereserveerd")
