@@ -43,6 +43,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from detectors import build_detector
 from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus
 from detectors.nlp import LANGUAGE, choose_pipeline
+from detectors.presidio_bridge import PresidioRecognizer
 from detectors.settings import DetectionSettings
 from scanner.core.model import TextPart
 from scanner.core.privacy import ValueHasher
@@ -84,8 +85,7 @@ def plain_presidio(settings: DetectionSettings, hasher: ValueHasher, with_defaul
         ner_model_configuration=NerModelConfiguration(),
     )
     engine.nlp = {LANGUAGE: nlp}  # preloaded: Presidio would otherwise try to download it
-    ours = build_detector(settings, hasher).analyzer.registry.recognizers
-    ours = [r for r in ours if type(r).__name__ != "SpacyRecognizer"]
+    ours = [PresidioRecognizer(r) for r in build_detector(settings, hasher).recognizers]
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     if with_defaults:
         registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=engine)

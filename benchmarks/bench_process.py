@@ -40,13 +40,18 @@ for line in open(sys.argv[1], encoding="utf-8"):
 PRESIDIO = """
 import json, secrets, sys
 sys.path.insert(0, sys.argv[2])
-from presidio_analyzer import AnalyzerEngine
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from detectors.engine import build_detector
+from detectors.nlp import NlpChoice
+from detectors.presidio_bridge import PresidioRecognizer, SchoolSpacyNlpEngine
 from detectors.settings import DetectionSettings
 from scanner.core.privacy import ValueHasher
 detector = build_detector(DetectionSettings(spacy_model="none"), ValueHasher(secrets.token_bytes(32)))
-engine = AnalyzerEngine(registry=detector.analyzer.registry, nlp_engine=detector.analyzer.nlp_engine,
-                        supported_languages=["nl"])
+nlp_engine = SchoolSpacyNlpEngine(NlpChoice(spacy.blank("nl"), None, False, "blank", None))
+registry = RecognizerRegistry(recognizers=[PresidioRecognizer(r) for r in detector.recognizers],
+                              supported_languages=["nl"])
+engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["nl"])
 for line in open(sys.argv[1], encoding="utf-8"):
     if line.strip():
         print(len(engine.analyze(json.loads(line)["text"], language="nl")))
