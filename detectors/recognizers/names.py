@@ -260,6 +260,7 @@ TITLES = frozenset(
         "keeper",
     ]
 )
+_TITLES_BARE = frozenset(x.rstrip(".") for x in TITLES)
 _SPEECH = frozenset(
     [
         "zei",
@@ -432,21 +433,30 @@ class _Tok:
     line_start: bool
 
 
+_SENTENCE_END = frozenset(".!?")
+_KEEPS_INITIAL = frozenset("-•*>\"'“‘(:")
+
+
 def _tokens(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
+    append = toks.append
     initial = True
     line_start = True
-    last_end = 0
+    newline = text.find("\n")  # the next line break; tokens never contain one
+    if newline < 0:
+        newline = len(text)
     for m in _WORD.finditer(text):
-        gap = text[last_end : m.start()]
-        if "\n" in gap:
+        start, end = m.span()
+        if start > newline:
             initial = line_start = True
+            newline = text.find("\n", start)
+            if newline < 0:
+                newline = len(text)
         word = m.group()
-        toks.append(_Tok(word, m.start(), m.end(), initial, line_start))
-        last_end = m.end()
-        if word in ".!?":
+        append(_Tok(word, start, end, initial, line_start))
+        if word in _SENTENCE_END:
             initial = True
-        elif word in "-•*>\"'“‘(:" and initial:
+        elif initial and word in _KEEPS_INITIAL:
             pass  # a bullet, quote or bracket at the start keeps the next word initial
         else:
             initial = False
@@ -507,8 +517,13 @@ class NameLexiconRecognizer(DutchRecognizer):
         singles: list[tuple[int, int]] = []
         closings = [m.end() for m in _CLOSING.finditer(text)]
         i, n = 0, len(toks)
+        tv_words = lex.tv_words
         while i < n:
             t = toks[i]
+            # cheap test first: only a capital, an initial or a tussenvoegsel can start a name
+            if not t.text[0].isupper() and t.text.lower() not in tv_words:
+                i += 1
+                continue
             starts = (
                 _CAP_TOKEN.match(t.text)
                 or _INITIALS.match(t.text)
@@ -517,7 +532,7 @@ class NameLexiconRecognizer(DutchRecognizer):
                     and i + 1 < n
                     and _CAP_TOKEN.match(toks[i + 1].text)
                     and i > 0
-                    and toks[i - 1].text.lower().rstrip(".") in {x.rstrip(".") for x in TITLES}
+                    and toks[i - 1].text.lower().rstrip(".") in _TITLES_BARE
                 )
             )
             if not starts:
@@ -575,7 +590,7 @@ class NameLexiconRecognizer(DutchRecognizer):
             has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
         last = caps[-1].text
         first = caps[0].text
-        titled = prev.rstrip(".") in {x.rstrip(".") for x in TITLES} or (
+        titled = prev.rstrip(".") in _TITLES_BARE or (
             prev == "heer" and prev2 == "de"
         )
         if titled and (lex.name_like(last) or has_tv or last in lex.first or last in lex.surnames):
