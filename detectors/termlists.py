@@ -78,11 +78,13 @@ class _Tokens:
 
     @classmethod
     def of(cls, text: str) -> _Tokens:
-        for entry in cls._recent:
+        recent = cls._recent
+        for entry in recent:
             if entry.text is text:
                 return entry
         entry = cls(text)
-        cls._recent = [entry] + cls._recent[:3]
+        if len(text) >= 200:  # short slices are cheap to redo and would push the text out
+            cls._recent = [entry] + recent[:3]
         return entry
 
 

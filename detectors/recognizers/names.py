@@ -29,6 +29,7 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -352,8 +353,12 @@ def _read(path: Path) -> list[str]:
 _FOLD = str.maketrans("ıłøđŁØĐ", "ilodLOD")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(token: str) -> str:
-    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways."""
+    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways.
+
+    Memoised: the same capitalised words recur in every text, and NFKD per call was a visible
+    part of name detection."""
     decomposed = unicodedata.normalize("NFKD", token.translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
