@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, LocalRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    LocalRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
@@ -36,6 +42,8 @@ _ENHANCED = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
 
 class PresidioRecognizer(LocalRecognizer):
     """One of our recognizers as a Presidio recognizer: same candidates, same context rule."""
+
+    name: str  # set by Presidio's __init__; declared so that mypy knows its type
 
     def __init__(self, inner: DutchRecognizer) -> None:
         self.inner = inner
@@ -64,7 +72,7 @@ class PresidioRecognizer(LocalRecognizer):
                               context: list[str] | None = None) -> list[RecognizerResult]:
         ours = [Result(r.entity_type, r.start, r.end, r.score) for r in raw_recognizer_results]
         self.inner.rescore(text, ours, context or ())
-        for result, scored in zip(raw_recognizer_results, ours):
+        for result, scored in zip(raw_recognizer_results, ours, strict=True):
             result.score = scored.score
             result.recognition_metadata[_ENHANCED] = True
             result.recognition_metadata[RULE_KEY] = scored.rule
