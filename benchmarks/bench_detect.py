@@ -1,6 +1,14 @@
 """Benchmark: schoonschip's detector against plain Presidio on the same texts.
 
     python benchmarks/bench_detect.py [--repeat 20] [--batch 64] [--model none|auto|PATH|tiny] [--long]
+    python benchmarks/bench_detect.py --peers [--rounds 5] [--heldout]
+
+``--peers``: schoonschip beside its peers on the same texts in the same process, in interleaved
+rounds (each round runs every system once, so a change in machine load hits all of them alike),
+reporting each system's median CPU time and the ratios. Peers, measured only when installed:
+**DEDUCE** (``pip install deduce``; ``Deduce().deidentify`` per text) and **plain Presidio**
+(``AnalyzerEngine`` for ``nl`` with a blank spaCy pipeline and the same Dutch recognizers, one
+text at a time). ``--heldout`` adds ``eval/heldout`` to the texts (as bench_process.py does).
 
 Texts: the labelled evaluation corpus (``eval/corpus``), repeated ``--repeat`` times so the run
 lasts long enough to measure. Three set-ups see exactly the same items:
@@ -32,6 +40,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,6 +52,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from detectors import build_detector
 from detectors.evaluation import DEFAULT_CORPUS, _effective_settings, load_corpus
 from detectors.nlp import LANGUAGE, choose_pipeline
+from detectors.presidio_bridge import PresidioRecognizer
 from detectors.settings import DetectionSettings
 from scanner.core.model import TextPart
 from scanner.core.privacy import ValueHasher
@@ -84,8 +94,7 @@ def plain_presidio(settings: DetectionSettings, hasher: ValueHasher, with_defaul
         ner_model_configuration=NerModelConfiguration(),
     )
     engine.nlp = {LANGUAGE: nlp}  # preloaded: Presidio would otherwise try to download it
-    ours = build_detector(settings, hasher).analyzer.registry.recognizers
-    ours = [r for r in ours if type(r).__name__ != "SpacyRecognizer"]
+    ours = [PresidioRecognizer(r) for r in build_detector(settings, hasher).recognizers]
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     if with_defaults:
         registry.load_predefined_recognizers(languages=[LANGUAGE], nlp_engine=engine)
@@ -154,6 +163,63 @@ def run(args: argparse.Namespace) -> None:
         tmp.cleanup()
 
 
+def _cpu(fn) -> float:
+    started = time.process_time()
+    fn()
+    return time.process_time() - started
+
+
+def run_peers(args: argparse.Namespace) -> None:
+    """Interleaved rounds of schoonschip, DEDUCE and plain Presidio over the same texts."""
+    import statistics
+
+    logging.disable(logging.WARNING)
+    root = Path(__file__).resolve().parent.parent
+    folders = [args.corpus] + ([root / "eval" / "heldout"] if args.heldout else [])
+    texts = [p.read_text(encoding="utf-8") for folder in folders for p in sorted(Path(folder).glob("*.txt"))]
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    settings = DetectionSettings(spacy_model="none", batch_size=args.batch)
+    hasher = ValueHasher(secrets.token_bytes(32))
+    items = [[TextPart("body", t)] for t in texts]
+    systems: dict[str, Callable[[], object]] = {}
+    builds: dict[str, float] = {}
+
+    started = time.perf_counter()
+    detector = build_detector(settings, hasher)
+    builds["schoonschip"] = time.perf_counter() - started
+    systems["schoonschip"] = lambda: [detector.analyze_many(items[i : i + args.batch])
+                                      for i in range(0, len(items), args.batch)]
+    try:
+        from deduce import Deduce
+    except ImportError:
+        print("deduce: niet geïnstalleerd / not installed, overgeslagen / skipped")
+    else:
+        started = time.perf_counter()
+        deduce = Deduce()
+        builds["deduce"] = time.perf_counter() - started
+        systems["deduce"] = lambda: [deduce.deidentify(t) for t in texts]
+    started = time.perf_counter()
+    presidio = plain_presidio(settings, hasher, with_defaults=False)
+    builds["presidio-plain"] = time.perf_counter() - started
+    systems["presidio-plain"] = lambda: [presidio.analyze(t, language=LANGUAGE) for t in texts]
+
+    for fn in systems.values():  # warm-up: caches, lazy loading
+        fn()
+    cpu: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(args.rounds):
+        for name, fn in systems.items():
+            cpu[name].append(_cpu(fn))
+    print(f"{len(texts)} teksten / texts, {mb:.3f} MB, {args.rounds} rondes / interleaved rounds, "
+          f"één proces / one process")
+    print(f"{'systeem / system':<18}{'opbouw s':>10}{'cpu s (med)':>13}{'min':>8}{'max':>8}{'MB/s':>8}{'x':>7}")
+    ours = statistics.median(cpu["schoonschip"])
+    for name, times in cpu.items():
+        med = statistics.median(times)
+        print(f"{name:<18}{builds[name]:>10.2f}{med:>13.3f}{min(times):>8.3f}{max(times):>8.3f}"
+              f"{mb / med:>8.2f}{med / ours:>7.1f}")
+    print("x = CPU-tijd t.o.v. schoonschip / CPU time relative to schoonschip (warm, per core)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -162,7 +228,15 @@ def main() -> None:
     parser.add_argument("--model", default="none", help="none | auto | PATH | tiny")
     parser.add_argument("--long", action="store_true",
                         help="join the corpus into one long text per repeat (long-text throughput)")
-    run(parser.parse_args())
+    parser.add_argument("--peers", action="store_true",
+                        help="schoonschip beside DEDUCE and plain Presidio, interleaved rounds")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--heldout", action="store_true", help="with --peers: add eval/heldout")
+    args = parser.parse_args()
+    if args.peers:
+        run_peers(args)
+    else:
+        run(args)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _DELIMS = ("\t", ";", "|", ",")
+_DIGIT = re.compile(r"\d")
+
+
+def _has_digit(line: str) -> bool:
+    """``any(c.isdigit() for c in line)``, as one C-level scan where that is exact (ASCII)."""
+    if _DIGIT.search(line) is not None:
+        return True
+    return not line.isascii() and any(c.isdigit() for c in line)
 
 
 def keyword_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -153,7 +161,7 @@ class TableHeaders:
         pos = 0
         for line in text.splitlines(keepends=True):
             stripped = line.strip()
-            if stripped and not any(c.isdigit() for c in stripped):
+            if stripped and not _has_digit(stripped):
                 delim = next((d for d in _DELIMS if d in stripped), None)
                 if delim is not None:
                     cells = [c.strip() for c in stripped.split(delim)]

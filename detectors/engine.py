@@ -1,4 +1,5 @@
-"""The detector: one Presidio ``AnalyzerEngine`` for Dutch, batched, with a verdict per item.
+"""The detector: our Dutch recognizers (and spaCy NER via Presidio if a model is there), batched,
+with a verdict per item.
 
 ``build_detector(settings, hasher)`` is called once per worker process; ``Detector.analyze``
 (one item) and ``Detector.analyze_many`` (a batch of items) return :class:`~scanner.core.model.Verdict`
@@ -6,11 +7,13 @@ objects that carry masked findings and keyed hashes only.
 
 Where the speed comes from (measured in ``benchmarks/bench_detect.py``):
 
-* only our recognizers are registered (Presidio's defaults include dozens of foreign ones);
-* spaCy runs once over all texts of a batch with ``nlp.pipe``, with every component NER does not
-  need disabled, and not at all when there is no NER model (the name lists need no tokens);
-* NLP artifacts skip lemmas/keywords, and Presidio's lemma context enhancer is replaced by the
-  recognizers' own context scoring (:mod:`detectors.context`);
+* without a NER model neither spaCy nor Presidio is imported or run: the recognizers run
+  directly (:mod:`detectors.native`), with Presidio's threshold and duplicate rules;
+* with a model, only our recognizers are registered in Presidio beside its spaCy recognizer
+  (Presidio's defaults include dozens of foreign ones); spaCy runs once over all texts of a batch
+  with ``nlp.pipe``, with every component NER does not need disabled; NLP artifacts skip
+  lemmas/keywords, and Presidio's lemma context enhancer is replaced by the recognizers' own
+  context scoring (:mod:`detectors.context`, :mod:`detectors.presidio_bridge`);
 * consecutive small parts of one item with the same origin (spreadsheet rows of one sheet) are
   merged into one text, so per-call overhead is paid per sheet, not per row; long texts are cut
   into pieces of ``chunk_chars`` at line breaks (spaCy's ``max_length`` and flat memory).
@@ -25,14 +28,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts
-from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
 from detectors import entities as E
 from detectors.canonical import canonical
-from detectors.nlp import LANGUAGE, NlpChoice, SchoolSpacyNlpEngine, choose_pipeline
+from detectors.native import analyze_text
+from detectors.nlp import NlpChoice, choose_pipeline
 from detectors.recognizers import (
     BirthDateRecognizer,
     BsnRecognizer,
@@ -48,7 +47,7 @@ from detectors.recognizers import (
     RosterNumberRecognizer,
     StudentNumberRecognizer,
 )
-from detectors.recognizers.category_terms import CATEGORY_KEY
+from detectors.recognizers.base import DutchRecognizer, Result
 from detectors.recognizers.roster import Roster
 from detectors.settings import DetectionSettings
 from detectors.termlists import build_category_matcher
@@ -66,19 +65,6 @@ PRIORITY = (
 """When spans of two entities overlap, the earlier one wins (a BSN is not also a phone number)."""
 _RANK = {entity: i for i, entity in enumerate(PRIORITY)}
 _COEXIST = {frozenset({E.PERSON, E.NL_ADDRESS})}
-
-
-class _NoContextEnhancer(ContextAwareEnhancer):
-    """Presidio's engine-level context step, left empty: recognizers score context themselves."""
-
-    def __init__(self) -> None:
-        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                         context_prefix_count=0, context_suffix_count=0)
-
-    def enhance_using_context(self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
-                              recognizers: list[EntityRecognizer],
-                              context: list[str] | None = None) -> list[RecognizerResult]:
-        return raw_results
 
 
 @dataclass
@@ -153,16 +139,22 @@ class Detector:
     """Analyses the text parts of items and returns a :class:`Verdict` per item."""
 
     def __init__(self, settings: DetectionSettings, hasher: ValueHasher, choice: NlpChoice,
-                 analyzer: AnalyzerEngine, nlp_engine: SchoolSpacyNlpEngine) -> None:
+                 recognizers: list[DutchRecognizer]) -> None:
         self.settings = settings
         self.hasher = hasher
         self.mode: str = choice.mode
         self.mode_notice: str | None = choice.notice
-        self.analyzer = analyzer
-        self.nlp_engine = nlp_engine
-        supported = set(analyzer.get_supported_entities(LANGUAGE))
+        supported = {r.ENTITY for r in recognizers}
+        if choice.has_ner:
+            supported |= {E.PERSON, E.LOCATION}
         wanted = settings.entities
         self.entities: list[str] = sorted(supported & set(wanted)) if wanted else sorted(supported)
+        self.recognizers = [r for r in recognizers if r.ENTITY in self.entities]
+        self._ner: Any = None
+        if choice.has_ner:
+            from detectors.presidio_bridge import NerAnalyzer  # imports Presidio and spaCy
+
+            self._ner = NerAnalyzer(choice, self.recognizers, settings.score_threshold)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -175,16 +167,18 @@ class Detector:
         units = [u for index, parts in enumerate(items) for u in self._units(index, parts)]
         per_item: list[list[tuple[str, list[Hit], _Unit]]] = [[] for _ in items]
         errors = [0] * len(items)
-        texts = (u.text for u in units)
-        artifacts = self.nlp_engine.process_batch(texts, LANGUAGE, batch_size=self.settings.batch_size)
+        threshold = self.settings.score_threshold
+        ner = self._ner
+        if ner is not None:
+            artifacts = ner.artifacts((u.text for u in units), self.settings.batch_size)
         for unit in units:
             try:
-                _, nlp_artifacts = next(artifacts)
-                results = self.analyzer.analyze(
-                    unit.text, language=LANGUAGE, entities=self.entities,
-                    score_threshold=self.settings.score_threshold,
-                    context=unit.context or None, nlp_artifacts=nlp_artifacts,
-                )
+                if ner is None:
+                    results = analyze_text(self.recognizers, unit.text, threshold, unit.context)
+                else:
+                    _, nlp_artifacts = next(artifacts)
+                    results = ner.analyze(unit.text, nlp_artifacts, self.entities, threshold,
+                                          unit.context)
             except Exception as exc:  # noqa: BLE001 - one bad text must not stop the batch
                 logger.warning(
                     "detectie mislukt voor een tekstdeel (%s) / detection failed for a text part",
@@ -260,12 +254,11 @@ class Detector:
                        reasons=reasons)
 
 
-def _resolve(results: list[RecognizerResult]) -> list[Hit]:
-    """Turn Presidio results into hits, dropping the lower-priority one of overlapping spans."""
+def _resolve(results: list[Result]) -> list[Hit]:
+    """Turn results into hits, dropping the lower-priority one of overlapping spans."""
     hits = [
-        Hit(r.entity_type, r.start, r.end, r.score,
-            (r.recognition_metadata or {}).get(CATEGORY_KEY) if r.entity_type == E.CATEGORY_TERM
-            else E.ENTITY_CATEGORY.get(r.entity_type))
+        Hit(r.entity, r.start, r.end, r.score,
+            r.category if r.entity == E.CATEGORY_TERM else E.ENTITY_CATEGORY.get(r.entity))
         for r in results
     ]
     terms = [h for h in hits if h.entity == E.CATEGORY_TERM]
@@ -292,15 +285,15 @@ def _resolve(results: list[RecognizerResult]) -> list[Hit]:
 
 
 def build_detector(settings: DetectionSettings, hasher: ValueHasher) -> Detector:
-    """Build the detector for one worker process (loads spaCy, lexicons, the roster hashes).
+    """Build the detector for one worker process (loads lexicons, the roster hashes, and spaCy
+    only if a NER model is configured and installed).
 
     Raises ``ValueError`` (Dutch first) for configuration that cannot work: an invalid
     ``student_number_pattern`` or an unreadable roster. Call it once on the driver before a run
     so such mistakes stop the run at the start, not in every worker.
     """
     choice = choose_pipeline(settings.spacy_model)
-    nlp_engine = SchoolSpacyNlpEngine(choice)
-    recognizers: list[Any] = [
+    recognizers: list[DutchRecognizer] = [
         BsnRecognizer(),
         OnderwijsnummerRecognizer(),
         DutchPhoneRecognizer(),
@@ -318,17 +311,7 @@ def build_detector(settings: DetectionSettings, hasher: ValueHasher) -> Detector
         roster = Roster.load(settings.roster, hasher)
         recognizers.append(RosterNameRecognizer(roster, hasher))
         recognizers.append(RosterNumberRecognizer(roster, hasher))
-    if choice.has_ner:
-        recognizers.append(
-            SpacyRecognizer(supported_language=LANGUAGE, supported_entities=[E.PERSON, E.LOCATION])
-        )
-    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
-    analyzer = AnalyzerEngine(
-        registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE],
-        default_score_threshold=settings.score_threshold,
-        context_aware_enhancer=_NoContextEnhancer(),
-    )
-    return Detector(settings, hasher, choice, analyzer, nlp_engine)
+    return Detector(settings, hasher, choice, recognizers)
 
 
 def explain(verdict: Verdict, lang: str = "nl") -> list[str]:

@@ -1,4 +1,4 @@
-"""The spaCy side of detection: which Dutch pipeline to load, and a lean Presidio NLP engine.
+"""The spaCy side of detection: which Dutch pipeline to load (spaCy imported only if there is one).
 
 Model choice (``DetectionSettings.spacy_model``):
 
@@ -11,25 +11,18 @@ a missing model, so the pipeline is loaded here and handed to the engine ready-m
 usable model is found the engine still runs (tokenizer-free, see below) and says so once, in the
 log and in :attr:`NlpChoice.notice`, Dutch first, with how to install a model.
 
-Why a subclass of ``SpacyNlpEngine``: Presidio turns every doc into ``NlpArtifacts`` with
-lemmas and a stop-word-filtered keyword list per token, which only its lemma context enhancer
-reads. Our recognizers do their own context scoring, so artifacts carry just the entities.
-Without NER nothing of spaCy is needed at all, so no doc is made (the name lists and patterns
-work on the raw text).
+spaCy (and Presidio, :mod:`detectors.presidio_bridge`) are imported only when a model is
+actually loaded: ``auto`` looks for the packages' metadata without importing spaCy, so a default
+run without a model starts in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import spacy
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from spacy.language import Language
-from spacy.tokens import Doc
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +48,14 @@ _NOTICE_LOGGED: set[str] = set()
 class NlpChoice:
     """The pipeline in use and how to describe it to the IT person reading the run report."""
 
-    nlp: Language
+    nlp: Any  # a spacy.language.Language with NER, or None for the name lists only
     model: str | None
     has_ner: bool
     mode: str
     notice: str | None
 
 
-def _ner_dependencies(nlp: Language) -> set[str]:
+def _ner_dependencies(nlp: Any) -> set[str]:
     """Components NER needs: itself and any shared tok2vec/transformer it listens to."""
     needed = {"ner"}
     for name, component in nlp.pipeline:
@@ -72,7 +65,7 @@ def _ner_dependencies(nlp: Language) -> set[str]:
     return needed
 
 
-def _lean(nlp: Language) -> Language:
+def _lean(nlp: Any) -> Any:
     """Disable every component NER does not need (tagger, parser, lemmatizer, ...)."""
     needed = _ner_dependencies(nlp)
     for name in list(nlp.pipe_names):
@@ -90,16 +83,26 @@ def _fallback(reason_nl: str, reason_en: str) -> NlpChoice:
     if notice not in _NOTICE_LOGGED:
         _NOTICE_LOGGED.add(notice)
         logger.warning(notice)
-    return NlpChoice(spacy.blank(LANGUAGE), None, False, FALLBACK_MODE, notice)
+    return NlpChoice(None, None, False, FALLBACK_MODE, notice)
+
+
+def _is_package(name: str) -> bool:
+    """Whether a distribution ``name`` is installed (what ``spacy.util.is_package`` checks),
+    without importing spaCy."""
+    try:
+        metadata.distribution(name)
+    except Exception:  # noqa: BLE001 - as spaCy: an odd name or broken metadata is "not there"
+        return False
+    return True
 
 
 def choose_pipeline(spec: str) -> NlpChoice:
     """Load the pipeline ``spec`` asks for, never downloading, falling back to the name lists."""
     spec = (spec or "auto").strip()
     if spec.lower() == "none":
-        return NlpChoice(spacy.blank(LANGUAGE), None, False, "naamlijsten (spaCy-model uitgezet)", None)
+        return NlpChoice(None, None, False, "naamlijsten (spaCy-model uitgezet)", None)
     if spec.lower() == "auto":
-        name = next((m for m in MODEL_CANDIDATES if spacy.util.is_package(m)), None)
+        name = next((m for m in MODEL_CANDIDATES if _is_package(m)), None)
         if name is None:
             return _fallback(
                 "Geen Nederlands spaCy-model (nl_core_news_sm/md/lg) geïnstalleerd.",
@@ -111,7 +114,7 @@ def choose_pipeline(spec: str) -> NlpChoice:
         path = Path(spec).expanduser()
         if path.exists():
             target, label = path, f"{path.name} (pad)"
-        elif spacy.util.is_package(spec):
+        elif _is_package(spec):
             target, label = spec, spec
         else:
             return _fallback(
@@ -119,6 +122,8 @@ def choose_pipeline(spec: str) -> NlpChoice:
                 "The configured spaCy model was not found (neither a package nor a folder).",
             )
     try:
+        import spacy  # only here: a run without a model never imports it
+
         nlp = spacy.load(target)
     except Exception:  # a broken or incompatible model must not stop the run
         logger.exception("spaCy-model laden mislukt / loading spaCy model failed")
@@ -132,64 +137,3 @@ def choose_pipeline(spec: str) -> NlpChoice:
             "The spaCy model is not Dutch or has no NER component.",
         )
     return NlpChoice(_lean(nlp), str(target), True, f"spaCy {label} + naamlijsten", None)
-
-
-class SchoolSpacyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine around a pipeline we loaded ourselves (see module doc)."""
-
-    def __init__(self, choice: NlpChoice) -> None:
-        mapping = {"PER": "PERSON", "PERSON": "PERSON", "LOC": "LOCATION", "GPE": "LOCATION"}
-        ignore = ["ORG", "MISC", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY",
-                  "MONEY", "PERCENT", "EVENT", "FAC", "LAW", "LANGUAGE", "PRODUCT", "WORK_OF_ART"]
-        super().__init__(
-            models=[{"lang_code": LANGUAGE, "model_name": choice.model or "blank:nl"}],
-            ner_model_configuration=NerModelConfiguration(
-                model_to_presidio_entity_mapping=mapping, labels_to_ignore=ignore,
-            ),
-        )
-        # presidio declares ``self.nlp = None`` in __init__ and fills the dict in load()
-        self.nlp = {LANGUAGE: choice.nlp}  # type: ignore[assignment]
-        self.has_ner = choice.has_ner
-        self._empty = choice.nlp.make_doc("")
-
-    def load(self) -> None:
-        """Already loaded in :func:`choose_pipeline`; never download anything."""
-
-    def empty_artifacts(self) -> NlpArtifacts:
-        return NlpArtifacts(
-            entities=[], tokens=self._empty, tokens_indices=[], lemmas=[], nlp_engine=None,
-            language=LANGUAGE, scores=[],
-        )
-
-    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        entities, scores = self._get_updated_entities(
-            list(doc.ents), self._get_scores_for_entities(doc)
-        )
-        return NlpArtifacts(
-            entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=None,
-            language=language, scores=scores,
-        )
-
-    def process_text(self, text: str, language: str) -> NlpArtifacts:
-        if not self.has_ner:
-            return self.empty_artifacts()
-        return super().process_text(text, language)
-
-    def process_batch(
-        self,
-        # NlpEngine's contract (any iterable: the Detector streams a generator); presidio's
-        # SpacyNlpEngine narrows it to lists, of texts or of (text, context) tuples
-        texts: Iterable[str],  # type: ignore[override]
-        language: str,
-        batch_size: int = 1,
-        n_process: int = 1,
-        **kwargs: Any,
-    ) -> Generator[Any, Any, None]:
-        if not self.has_ner:
-            for text in texts:
-                yield text, self.empty_artifacts()
-            return
-        # spaCy's nlp.pipe, which presidio hands ``texts`` to, takes any iterable
-        yield from super().process_batch(
-            texts, language, batch_size=batch_size, n_process=n_process, as_tuples=False,  # type: ignore[arg-type]
-        )

@@ -48,6 +48,46 @@ def _norm(token: str) -> str:
     return token.replace("’", "'")
 
 
+class _Tokens:
+    """One text's tokens, shared by every matcher that reads that text.
+
+    The category terms and the verdict's cue lists (student words, staff titles, staff
+    sentences) all look at the same text; tokenizing it once instead of four times, and
+    finding the positions worth a look with set operations (C speed) instead of a Python step
+    per token, is most of the matcher's cost. A few recent texts are kept by identity (the
+    verdict also matches short slices of the text in between).
+    """
+
+    __slots__ = ("text", "norm", "low", "words", "present", "_matches")
+    _recent: list[_Tokens] = []
+
+    def __init__(self, text: str) -> None:
+        norm = text.replace("’", "'")
+        low = norm.lower()
+        if len(low) != len(norm):  # rare characters whose lower case changes length
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in norm)
+        self.text, self.norm, self.low = text, norm, low
+        self.words: list[str] = TOKEN_RE.findall(low)
+        self.present = frozenset(self.words)
+        self._matches: list[re.Match[str]] | None = None
+
+    def span(self, i: int) -> tuple[int, int]:
+        if self._matches is None:
+            self._matches = list(TOKEN_RE.finditer(self.low))
+        return self._matches[i].span()
+
+    @classmethod
+    def of(cls, text: str) -> _Tokens:
+        recent = cls._recent
+        for entry in recent:
+            if entry.text is text:
+                return entry
+        entry = cls(text)
+        if len(text) >= 200:  # short slices are cheap to redo and would push the text out
+            cls._recent = [entry] + recent[:3]
+        return entry
+
+
 def read_term_file(path: Path) -> list[str]:
     """Return the terms in ``path`` (comments and blank lines dropped, order kept)."""
     terms: list[str] = []
@@ -70,6 +110,10 @@ class TermMatcher:
         # first token (exact case) -> [(tokens, label, term)]
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         self._regexes: list[tuple[re.Pattern[str], str, str]] = []
+        # lower-cased first tokens of all token terms, and first three letters of prefix terms:
+        # a token in neither cannot start a match
+        self._starts: set[str] = set()
+        self._pre3: set[str] = set()
         self.size = 0
 
     def add(self, label: str, term: str) -> None:
@@ -91,6 +135,7 @@ class TermMatcher:
             if not tokens:
                 return
             self._exact.setdefault(tokens[0], []).append((tokens, label, term))
+            self._starts.add(tokens[0].lower())
         else:
             is_prefix = term.endswith("*")
             tokens = tuple(_norm(t).casefold() for t in TOKEN_RE.findall(term.rstrip("*")))
@@ -105,8 +150,10 @@ class TermMatcher:
                     )
                     return
                 self._prefix1.setdefault(prefix[:3], []).append((prefix, label, term))
+                self._pre3.add(prefix[:3])
             else:
                 self._folded.setdefault(tokens[0], []).append((tokens, is_prefix, label, term))
+                self._starts.add(tokens[0])
         self.size += 1
 
     def add_many(self, label: str, terms: Iterable[str]) -> None:
@@ -115,20 +162,34 @@ class TermMatcher:
 
     def find(self, text: str) -> list[TermMatch]:
         """All matches in ``text``: token terms greedily (longest first), then regex terms."""
-        norm = text.replace("’", "'")
-        low = norm.lower()
-        if len(low) != len(norm):  # rare characters whose lower case changes length
-            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in norm)
-        spans = [m.span() for m in TOKEN_RE.finditer(low)]
+        tokens = _Tokens.of(text)
+        matches: list[TermMatch] = []
+        hot = tokens.present & self._starts
+        if self._pre3:
+            pre3 = self._pre3
+            hot |= {w for w in tokens.present if w[:3] in pre3}
+        if hot:
+            self._match_tokens(tokens, hot, matches)
+        for pattern, label, term in self._regexes:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    matches.append(TermMatch(m.start(), m.end(), label, term))
+        return matches
+
+    def _match_tokens(self, tokens: _Tokens, hot: set[str] | frozenset[str],
+                      matches: list[TermMatch]) -> None:
+        """Token terms greedily at the positions of ``hot`` words (longest match first; a
+        match consumes its tokens, so a term inside a longer match is not matched again)."""
+        words, norm, span = tokens.words, tokens.norm, tokens.span
         folded_index = self._folded
         prefix_index = self._prefix1
         exact_index = self._exact
-        matches: list[TermMatch] = []
-        i = 0
-        n = len(spans)
-        while i < n:
-            s, e = spans[i]
-            tok = low[s:e]
+        n = len(words)
+        free = 0  # first token not consumed by an earlier match
+        for i in [i for i, w in enumerate(words) if w in hot]:
+            if i < free:
+                continue
+            tok = words[i]
             best: tuple[int, str, str] | None = None  # (length in tokens, label, term)
             cands = folded_index.get(tok)
             if cands:
@@ -138,8 +199,7 @@ class TermMatcher:
                         continue
                     ok = True
                     for j in range(1, k):
-                        js, je = spans[i + j]
-                        word = low[js:je]
+                        word = words[i + j]
                         if is_prefix and j == k - 1:
                             ok = word.startswith(cand[j])
                         else:
@@ -156,25 +216,18 @@ class TermMatcher:
                             best = (1, label, term)
                             break
             if exact_index:
+                s, e = span(i)
                 exact = exact_index.get(norm[s:e])
                 if exact:
                     for cand, label, term in exact:
                         k = len(cand)
                         if (i + k <= n and (best is None or k > best[0])
-                                and all(norm[spans[i + j][0] : spans[i + j][1]] == cand[j]
-                                        for j in range(1, k))):
+                                and all(norm[slice(*span(i + j))] == cand[j] for j in range(1, k))):
                             best = (k, label, term)
             if best is not None:
                 k, label, term = best
-                matches.append(TermMatch(s, spans[i + k - 1][1], label, term))
-                i += k
-            else:
-                i += 1
-        for pattern, label, term in self._regexes:
-            for m in pattern.finditer(text):
-                if m.end() > m.start():
-                    matches.append(TermMatch(m.start(), m.end(), label, term))
-        return matches
+                matches.append(TermMatch(span(i)[0], span(i + k - 1)[1], label, term))
+                free = i + k
 
 
 def category_lexicon_files(extra_dirs: Iterable[Path] = ()) -> dict[str, list[Path]]:

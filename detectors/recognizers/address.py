@@ -26,7 +26,8 @@ RULE = ContextRule(
     boost=0.35, penalty=0.0, before=60, after=20,
 )
 
-_POSTCODE = re.compile(r"(?<![\w])[1-9]\d{3} ?[A-Z]{2}(?![\w])")
+# leading character before the lookbehind: the regex engine can skip to candidates (base.bounded)
+_POSTCODE = re.compile(r"[1-9](?<![\w][1-9])\d{3} ?[A-Z]{2}(?![\w])")
 _STREET_BEFORE = re.compile(
     r"(?:^|(?<=[\s,:(]))([A-Z][\w'’.\-]*(?: (?:[A-Z][\w'’.\-]*|[a-z']{1,4})){0,4}"
     r" \d{1,5}(?: ?[a-zA-Z]{1,2}\b| ?- ?\d{1,4}\b)?)[ ,]*\n?[ \t]*$"
@@ -37,7 +38,7 @@ _STREET_SUFFIX = (
     r"ring|markt|veld|wal|hoven|dreef|zijde|akker|weide|burg|haven|oord|rade|horst)"
 )
 _STREET_ONLY = re.compile(
-    rf"(?<![\w])[A-Z][a-zë'\-]*{_STREET_SUFFIX} \d{{1,5}}(?: ?[a-zA-Z]{{1,2}}\b| ?- ?\d{{1,4}}\b)?(?![\w])"
+    rf"[A-Z](?<![\w][A-Z])[a-zë'\-]*{_STREET_SUFFIX} \d{{1,5}}(?: ?[a-zA-Z]{{1,2}}\b| ?- ?\d{{1,4}}\b)?(?![\w])"
 )
 _NOT_CITY = frozenset({"Tel", "Telefoon", "E", "Email", "Mail", "Nederland", "NL", "Postbus", "De", "Het"})
 

@@ -33,10 +33,14 @@ MONTHS = {
     "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
 }
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
-_NUMERIC = re.compile(r"(?<![\w\-/.])(\d{1,2})([\-/.])(\d{1,2})\2((?:19|20)\d{2})(?![\w])(?![\-/.]\d)")
-_ISO = re.compile(r"(?<![\w\-/.])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\w])(?![\-/.]\d)")
+# the first digit comes before the left guard, which looks back over it: a leading character
+# class lets the regex engine skip to candidates (see base.bounded); same matches
+_NUMERIC = re.compile(r"(\d(?<![\w\-/.]\d)\d?)([\-/.])(\d{1,2})\2((?:19|20)\d{2})(?![\w])(?![\-/.]\d)")
+_ISO = re.compile(
+    r"([12](?<![\w\-/.][12])(?:(?<=1)9|(?<=2)0)\d{2})-(\d{2})-(\d{2})(?![\w])(?![\-/.]\d)"
+)
 _WRITTEN = re.compile(
-    rf"(?<![\w])(\d{{1,2}})\s(?:{_MONTH_ALT})\.?\s((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE
+    rf"(\d(?<![\w]\d)\d?)\s(?:{_MONTH_ALT})\.?\s((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE
 )
 _WRITTEN_MONTH = re.compile(rf"\s({_MONTH_ALT})\.?\s", re.IGNORECASE)
 

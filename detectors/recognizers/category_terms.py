@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from presidio_analyzer import RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
-
 from detectors.entities import CATEGORY_TERM
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, Result
 from detectors.termlists import TermMatcher
 
-CATEGORY_KEY = "schoonschip_category"
 TERM_SCORE = 0.75
 
 
@@ -33,22 +29,8 @@ class CategoryTermRecognizer(DutchRecognizer):
         super().__init__()
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:  # pragma: no cover
-        raise NotImplementedError("analyze() is overridden")
+        raise NotImplementedError("raw() is overridden")
 
-    def analyze(self, text: str, entities: list[str],
-                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
-        if entities and CATEGORY_TERM not in entities:
-            return []
-        results = []
-        for match in self.matcher.find(text):
-            results.append(
-                RecognizerResult(
-                    CATEGORY_TERM, match.start, match.end, TERM_SCORE, None,  # type: ignore[arg-type]
-                    {
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        CATEGORY_KEY: match.label,
-                    },
-                )
-            )
-        return results
+    def raw(self, text: str) -> list[Result]:
+        return [Result(CATEGORY_TERM, m.start, m.end, TERM_SCORE, m.label)
+                for m in self.matcher.find(text)]

@@ -29,6 +29,7 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -45,7 +46,12 @@ CAP = rf"[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)*"
 _HYPHEN_TV = rf"{CAP}-(?:van der|van den|van de|van|de|der|den|ter|ten|te|el|al) {CAP}"
 """A double surname whose second part has a tussenvoegsel ("Jansen-de Boer"): one token."""
 _WORD = re.compile(
-    rf"(?<!\w){_HYPHEN_TV}(?![\w@])|(?<!\w)(?i:dhr|mevr|mw|mnr|mr|dr|prof|fam|ir|drs|ing)\.|(?:[{_UP}]\.){{1,4}}(?!\w)"
+    # each special alternative starts with a lookahead that is implied by it: the regex engine
+    # tries the alternatives at every position, and the cheap guard rejects most of them at
+    # once (2.4x faster tokenizing, same tokens)
+    rf"(?<!\w)(?=[{_UP}][^\s-]*-){_HYPHEN_TV}(?![\w@])"
+    r"|(?<!\w)(?=(?i:[dmfpi]))(?i:dhr|mevr|mw|mnr|mr|dr|prof|fam|ir|drs|ing)\."
+    rf"|(?=[{_UP}]\.)(?:[{_UP}]\.){{1,4}}(?!\w)"
     r"|[\w'’]+(?:-[\w'’]+)*|\S"
 )
 _INITIALS = re.compile(rf"^(?:[{_UP}]\.){{1,4}}$")
@@ -260,6 +266,7 @@ TITLES = frozenset(
         "keeper",
     ]
 )
+_TITLES_BARE = frozenset(x.rstrip(".") for x in TITLES)
 _SPEECH = frozenset(
     [
         "zei",
@@ -346,8 +353,12 @@ def _read(path: Path) -> list[str]:
 _FOLD = str.maketrans("ıłøđŁØĐ", "ilodLOD")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(token: str) -> str:
-    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways."""
+    """The token without diacritics: data sets spell "Ayşe" as "Ayse", "Wiśniewski" both ways.
+
+    Memoised: the same capitalised words recur in every text, and NFKD per call was a visible
+    part of name detection."""
     decomposed = unicodedata.normalize("NFKD", token.translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -377,7 +388,9 @@ class NameLexicon:
         self.tv_words = frozenset(w for t in self.tussenvoegsels for w in t.split())
 
     def _folded(self, names: list[str]) -> frozenset[str]:
-        plain = (fold(n) for n in names)
+        # an ASCII name folds to itself and is in the unfolded set already: skipping those
+        # (nearly all) leaves the union unchanged and takes two thirds off loading the lists
+        plain = (fold(n) for n in names if not n.isascii())
         return frozenset(p for p in plain if p.lower() not in self.words and p not in _NOT_NAME)
 
     def is_word(self, token: str) -> bool:
@@ -432,21 +445,30 @@ class _Tok:
     line_start: bool
 
 
+_SENTENCE_END = frozenset(".!?")
+_KEEPS_INITIAL = frozenset("-•*>\"'“‘(:")
+
+
 def _tokens(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
+    append = toks.append
     initial = True
     line_start = True
-    last_end = 0
+    newline = text.find("\n")  # the next line break; tokens never contain one
+    if newline < 0:
+        newline = len(text)
     for m in _WORD.finditer(text):
-        gap = text[last_end : m.start()]
-        if "\n" in gap:
+        start, end = m.span()
+        if start > newline:
             initial = line_start = True
+            newline = text.find("\n", start)
+            if newline < 0:
+                newline = len(text)
         word = m.group()
-        toks.append(_Tok(word, m.start(), m.end(), initial, line_start))
-        last_end = m.end()
-        if word in ".!?":
+        append(_Tok(word, start, end, initial, line_start))
+        if word in _SENTENCE_END:
             initial = True
-        elif word in "-•*>\"'“‘(:" and initial:
+        elif initial and word in _KEEPS_INITIAL:
             pass  # a bullet, quote or bracket at the start keeps the next word initial
         else:
             initial = False
@@ -507,8 +529,13 @@ class NameLexiconRecognizer(DutchRecognizer):
         singles: list[tuple[int, int]] = []
         closings = [m.end() for m in _CLOSING.finditer(text)]
         i, n = 0, len(toks)
+        tv_words = lex.tv_words
         while i < n:
             t = toks[i]
+            # cheap test first: only a capital, an initial or a tussenvoegsel can start a name
+            if not t.text[0].isupper() and t.text.lower() not in tv_words:
+                i += 1
+                continue
             starts = (
                 _CAP_TOKEN.match(t.text)
                 or _INITIALS.match(t.text)
@@ -517,7 +544,7 @@ class NameLexiconRecognizer(DutchRecognizer):
                     and i + 1 < n
                     and _CAP_TOKEN.match(toks[i + 1].text)
                     and i > 0
-                    and toks[i - 1].text.lower().rstrip(".") in {x.rstrip(".") for x in TITLES}
+                    and toks[i - 1].text.lower().rstrip(".") in _TITLES_BARE
                 )
             )
             if not starts:
@@ -575,7 +602,7 @@ class NameLexiconRecognizer(DutchRecognizer):
             has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
         last = caps[-1].text
         first = caps[0].text
-        titled = prev.rstrip(".") in {x.rstrip(".") for x in TITLES} or (
+        titled = prev.rstrip(".") in _TITLES_BARE or (
             prev == "heer" and prev2 == "de"
         )
         if titled and (lex.name_like(last) or has_tv or last in lex.first or last in lex.surnames):

@@ -24,8 +24,12 @@ RULE = ContextRule(
     boost=0.25, penalty=0.35, before=40, after=10,
 )
 
+_AFTER_31 = r"[ .\-]?(?:\(0\)[ .\-]?)?"
 _SHAPE = re.compile(
-    r"(?<![\w+])(?<![A-Z]{4} )(?:(?:\+|00)31[ .\-]?(?:\(0\)[ .\-]?)?|\(?0)"
+    # +31 / 0031 / (0 / 0, with the first character matched before the left guards look back
+    # over it (a leading character class lets the regex engine skip to candidates; see
+    # base.bounded): same matches as "(?<![\w+])(?<![A-Z]{4} )(?:(?:\+|00)31..|\(?0)"
+    rf"[+0(](?<![\w+][+0(])(?<![A-Z]{{4}} [+0(])(?:(?<=\+)31{_AFTER_31}|(?<=0)031{_AFTER_31}|(?<=\()0|(?<=0))"
     r"\d{1,3}\)?(?:[ .\-]?\d){6,8}(?![\w])(?![.\-]\d)"
 )
 

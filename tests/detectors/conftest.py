@@ -1,4 +1,4 @@
-"""Shared fixtures: one detector per test session (building loads spaCy and the lexicons)."""
+"""Shared fixtures: one detector per test session (building loads the lexicons)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ def body(text: str, **context) -> list[TextPart]:
 
 def scored(recognizer, text: str, context: list[str] | None = None) -> list[tuple[str, float]]:
     """(matched text, final score) for every candidate of one recognizer, context applied."""
-    results = recognizer.analyze(text, [])
-    results = recognizer.enhance_using_context(text, results, [], None, context)
+    results = recognizer.find(text, context or ())
     return [(text[r.start : r.end], round(r.score, 2)) for r in results]
 
 
