@@ -234,10 +234,10 @@ def _add_retention(cli: click.Group) -> None:
     @_config_option()
     def retention_explain(item: str, config: Path) -> None:
         from scanner.retention_pass import explain_item
-        from scanner.store import Store
+        from scanner.store import open_store
 
         settings = _load(config)
-        store = Store(settings.database_url)
+        store = open_store(settings)
         outcome = explain_item(store, settings, item, lang=i18n.language())
         if outcome is None:
             click.echo(t("item.not_found", item=item), err=True)

@@ -30,10 +30,10 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     """Run (or resume) a scan and print its summary. Returns an exit code."""
     from scanner.pipeline import DetectionSettingsError, ScanRunner
     from scanner.progress import progress_hook
-    from scanner.store import Store
+    from scanner.store import open_store
     from scanner.store.lock import LockedError
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     hook = progress_hook(progress)
     try:
         runner = ScanRunner(settings, store, stop=stop, progress=hook, today=today)
@@ -89,9 +89,9 @@ def _notify_failures(settings: Settings, store: Any, run_id: int) -> None:
 def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
     from scanner.reporting import export_rows
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     recompute_retention(store, settings)
     rows = export_rows(store)
     if output_format == "jsonl":
@@ -116,9 +116,9 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
     from scanner.outgoing import open_transport
     from scanner.reporting import teacher_digests
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     recompute_retention(store, settings, today=now)
     digests = teacher_digests(store, settings, now=now)
     period = period or iso_week((now or datetime.now(UTC)).date())
@@ -148,9 +148,9 @@ def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = 
     from reports.run_report import render_run_report
     from scanner.reporting import fg_frames, run_report_data
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     recompute_retention(store, settings, today=now)
     target = out_dir or settings.report_dir
     target.mkdir(parents=True, exist_ok=True)

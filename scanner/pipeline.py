@@ -31,7 +31,7 @@ from scanner.core.model import AnalysisResult, Cursor, Gone, ItemRef, Seen, Unit
 from scanner.core.privacy import load_or_create_secret
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store, item_id
+from scanner.store import Store, open_store
 from scanner.store.lock import RunLock, acquire
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class ScanRunner:
                  executor: Executor | None = None, stop: threading.Event | None = None,
                  progress: ProgressHook | None = None, today: datetime | None = None) -> None:
         self.settings = settings
-        self.store = store or Store(settings.database_url)
+        self.store = store or open_store(settings)
         self.stop = stop or threading.Event()
         self.progress = progress
         self.today = today
@@ -323,7 +323,7 @@ class ScanRunner:
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
-            self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
+            self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
             results = [r for r in results if not r.content_unchanged]
         self.store.save_results(self.run_id, results, source_kind=source.kind,
                                 department=state.unit.department or source.department)

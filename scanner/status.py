@@ -45,13 +45,13 @@ def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
 
 
 def collect_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    from scanner.store import Store
+    from scanner.store import open_store
 
     now = now or datetime.now(UTC)
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return _empty_status(settings, now)
-    store = Store(url, create=False)
+    store = open_store(settings, create=False)
     try:
         tables = store.table_names()
         if "runs" not in tables:
@@ -70,13 +70,14 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
     last = runs[0] if runs else None
     errors: Counter = Counter()
     if last:
-        for error in store.source_errors(last["id"]):
-            errors[(error["source"], error["code"])] += 1
+        errors.update(store.source_error_counts(last["id"]))
     completed = [r for r in store.runs("scan", limit=200) if r["status"] == "completed" and r["finished_at"]]
     last_success = as_utc(completed[0]["finished_at"]) if completed else None
     stale = bool(runs) and (last_success is None or now - last_success > STALE_AFTER)
     streaks = {s.name: n for s in settings.sources if s.enabled and (n := store.consecutive_failing_runs(s.name))}
     warnings = []
+    if store.key_problem:
+        warnings.append(store.key_problem)
     if last and last["status"] == "failed":
         warnings.append(f"laatste scan #{last['id']} mislukt / last scan failed ({last.get('error') or '?'})")
     if stale:

@@ -1,5 +1,9 @@
 """The store: all reads and writes of the database go through :class:`Store`.
 
+Names, paths, keys, links and owners are encrypted on their way in and opened on their way out
+(:data:`scanner.store.schema.ENCRYPTED`, :mod:`scanner.store.crypt`): callers see clear values,
+the database file holds none.
+
 The pipeline driver is the only writer. Writes happen in small transactions (a batch of
 analysed items, a unit's completion), so a run killed at any point loses at most the batch in
 flight, which the resumed run analyses again; because an item's findings are replaced, never
@@ -8,7 +12,6 @@ appended, nothing is counted twice.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +24,8 @@ from sqlalchemy.engine import Engine
 from scanner.core.dates import as_utc
 from scanner.core.model import AnalysisResult, ItemRef, ItemState, RetentionStatus
 from scanner.store import schema as s
+from scanner.store.crypt import FieldCipher, StoreKeyError
+from scanner.store.keys import StoreKeys, default_files, load_keys
 from scanner.store.rows import StoredItem
 
 
@@ -28,14 +33,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def item_id(source: str, item_key: str) -> str:
-    """Stable, opaque id of an item: the same source and key give the same id on every run."""
-    return hashlib.sha256(f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 def _utc(value: datetime) -> datetime:
     """Store every timestamp in UTC: SQLite keeps no offset, and reading assumes UTC."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def open_store(settings: Any, *, create: bool = True) -> Store:
+    """The store of a configuration (:class:`scanner.config.Settings`), with its key files."""
+    return Store(settings.database_url, create=create, key_file=settings.key_path,
+                 secret_file=settings.secret_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +62,67 @@ class KnownItem:
 class Store:
     """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, key_file: Path | None = None,
+                 secret_file: Path | None = None, keys: StoreKeys | None = None) -> None:
+        """``key_file`` and ``secret_file``: the store key and the HMAC secret (default: next
+        to a SQLite file; other databases must name them). A missing or wrong key is refused
+        with :class:`StoreKeyError`; with ``create=False`` (``status``, which must change
+        nothing) nothing is created and a key problem is raised only by what needs the key."""
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._keys: StoreKeys | None = keys
+        self._key_problem: str | None = None
+        if keys is None:
+            if url == "sqlite:///:memory:":
+                self._keys = StoreKeys.ephemeral()
+            else:
+                defaults = default_files(url)
+                key_file = key_file or (defaults[0] if defaults else None)
+                secret_file = secret_file or (defaults[1] if defaults else None)
+                if key_file is None or secret_file is None:
+                    raise StoreKeyError("geef key_file en secret_file voor deze database / pass key_file and "
+                                        "secret_file for this database")
+                if create:
+                    self._keys = load_keys(self.engine, key_file, secret_file)
+                else:
+                    try:
+                        self._keys = load_keys(self.engine, key_file, secret_file, create=False)
+                    except StoreKeyError as exc:
+                        self._key_problem = str(exc)
         if create:
             self.create_schema()
+
+    @property
+    def key_problem(self) -> str | None:
+        """Why the store's key could not be loaded (only with ``create=False``), else None."""
+        return self._key_problem
+
+    def keys_in_use(self) -> StoreKeys:
+        if self._keys is None:
+            raise StoreKeyError(self._key_problem or "geen sleutel / no key")
+        return self._keys
+
+    @property
+    def _cipher(self) -> FieldCipher:
+        return self.keys_in_use().cipher
+
+    def item_id(self, source: str, item_key: str) -> str:
+        """Stable, opaque id of an item: the same source and key give the same id on every run,
+        and without the installation's secret nobody can compute it for a guessed path."""
+        return self.keys_in_use().item_id(source, item_key)
+
+    def _tag(self, value: str | None) -> str | None:
+        return self._cipher.tag(value)
+
+    def _seal(self, value: str | None) -> str | None:
+        return self._cipher.seal(value)
+
+    def _open(self, value: str | None) -> str | None:
+        return self._cipher.open(value)
 
     @property
     def dialect(self) -> str:
@@ -74,7 +132,7 @@ class Store:
         """Bring the schema to the newest version (Alembic when available, else create_all)."""
         from scanner.store.migrate import upgrade
 
-        upgrade(self.engine)
+        upgrade(self.engine, self.keys_in_use())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -141,23 +199,25 @@ class Store:
 
     def cursor(self, source: str, unit_key: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(s.units.c.cursor).where(
-                s.units.c.source == source, s.units.c.unit_key == unit_key)).scalar()
+            return self._open(conn.execute(select(s.units.c.cursor).where(
+                s.units.c.source == source, s.units.c.unit_key == self._tag(unit_key))).scalar())
 
     def done_units(self, run_id: int, source: str) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(select(s.run_units.c.unit_key).where(
+            return {self._open(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
-                s.run_units.c.status == "done")).scalars())
+                s.run_units.c.status == "done")).scalars()}
 
     def complete_unit(self, run_id: int, source: str, unit_key: str, label: str, owner: str | None,
                       cursor: str | None, stats: dict[str, int]) -> None:
         """Save a unit's new cursor and mark it done for this run, in one transaction."""
         now = utcnow()
+        unit_key = self._tag(unit_key)
         with self.engine.begin() as conn:
             exists = conn.execute(select(s.units.c.source).where(
                 s.units.c.source == source, s.units.c.unit_key == unit_key)).first()
-            values = dict(label=label, owner=owner, cursor=cursor, last_completed_run=run_id, updated_at=now)
+            values = dict(label=self._seal(label), owner=self._tag(owner), cursor=self._seal(cursor),
+                          last_completed_run=run_id, updated_at=now)
             if exists:
                 conn.execute(update(s.units).where(
                     s.units.c.source == source, s.units.c.unit_key == unit_key).values(**values))
@@ -172,11 +232,13 @@ class Store:
     def unit_keys(self, source: str) -> set[str]:
         """Units of ``source`` that completed in some earlier run."""
         with self.engine.connect() as conn:
-            return set(conn.execute(select(s.units.c.unit_key).where(s.units.c.source == source)).scalars())
+            return {self._open(key) for key in conn.execute(
+                select(s.units.c.unit_key).where(s.units.c.source == source)).scalars()}
 
     def close_unit(self, source: str, unit_key: str, run_id: int) -> int:
         """A unit that is gone at the source (a deleted folder or home directory): close its
         items and forget its cursor."""
+        unit_key = self._tag(unit_key)
         with self.engine.begin() as conn:
             result = conn.execute(update(s.items).where(
                 s.items.c.source == source, s.items.c.unit_key == unit_key,
@@ -191,7 +253,7 @@ class Store:
         """Look up what is stored for a batch of item keys of one source (one query)."""
         if not keys:
             return {}
-        ids = {item_id(source, key): key for key in keys}
+        ids = {self.item_id(source, key): key for key in keys}
         cols = s.items.c
         out: dict[str, KnownItem] = {}
         with self.engine.connect() as conn:
@@ -205,8 +267,9 @@ class Store:
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
-                        folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
-                        content_hash=row.content_hash, owner=row.owner, link=row.link)
+                        folder=self._open(row.folder), unit_key=self._open(row.unit_key) or "",
+                        labels=tuple(row.labels or ()), content_hash=row.content_hash,
+                        owner=self._open(row.owner), link=self._open(row.link))
         return out
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
@@ -218,8 +281,9 @@ class Store:
         """
         # Only keys the statement sets: SQLAlchemy adds any other key that names a column to
         # the SET clause, and the date a listing reports is not always the stored one (Maildir).
-        rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder,
-                     labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
+        tag, seal = self._tag, self._seal
+        rows = [dict(b_id=self.item_id(r.source, r.item_key), folder=tag(r.folder),
+                     labels=list(r.labels), unit_key=tag(r.unit_key), link=seal(r.link), owner=tag(r.owner),
                      last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
                      **({"change_key": r.change_key, "item_date": _utc(r.date)} if refresh_change_key else {}))
                 for r in refs]
@@ -253,7 +317,8 @@ class Store:
         from sqlalchemy import bindparam
 
         now = utcnow()
-        ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+        ids = [self.item_id(r.ref.source, r.ref.item_key) for r in results]
+        tag, seal = self._tag, self._seal
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
@@ -264,6 +329,8 @@ class Store:
             conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(ids)))
             for ident, result in zip(ids, results, strict=True):
                 values = _item_values(result, run_id, now, source_kind, department)
+                for column, mode in s.ENCRYPTED["items"].items():
+                    values[column] = tag(values[column]) if mode == "tag" else seal(values[column])
                 if ident in existing:
                     updates.append({"b_id": ident, **values})
                 else:
@@ -272,12 +339,12 @@ class Store:
                 for finding in (result.verdict.findings if result.verdict else []):
                     finding_rows.append(dict(
                         item_id=ident, entity=finding.entity, category=finding.category,
-                        part=finding.part[:1024], location=(finding.location or None),
+                        part=tag(finding.part[:1024]), location=tag(finding.location or None),
                         start=finding.start, end=finding.end, score=round(float(finding.score), 4),
                         masked=finding.masked[:128], value_hash=finding.value_hash))
                 for error in result.errors:
                     error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
-                                           part=error.part[:1024], message=error.message[:2000]))
+                                           part=tag(error.part[:1024]), message=seal(error.message[:2000])))
             if inserts:
                 conn.execute(insert(s.items), inserts)
             if updates:
@@ -291,7 +358,7 @@ class Store:
 
     def close_items(self, source: str, keys: Iterable[str], run_id: int, when: datetime | None = None) -> int:
         """Close items that were removed at the source (delta crawls): deletion evidence."""
-        ids = [item_id(source, key) for key in keys]
+        ids = [self.item_id(source, key) for key in keys]
         if not ids:
             return 0
         with self.engine.begin() as conn:
@@ -306,6 +373,7 @@ class Store:
         in this run (``last_seen_run``) nor in ``seen``, the ids the pipeline found unchanged
         and therefore did not write at all."""
         c = s.items.c
+        unit_key = self._tag(unit_key)
         with self.engine.begin() as conn:
             candidates = conn.execute(select(c.id).where(
                 c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
@@ -370,12 +438,15 @@ class Store:
             if row is None and len(ident) >= 6:
                 rows = conn.execute(select(s.items).where(s.items.c.id.like(f"{ident}%")).limit(2)).all()
                 row = rows[0] if len(rows) == 1 else None
-            return StoredItem.from_row(row) if row else None
+            return StoredItem.from_row(row, self._open) if row else None
 
     def findings_of(self, ident: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            rows = [dict(r) for r in conn.execute(
                 select(s.findings).where(s.findings.c.item_id == ident).order_by(s.findings.c.id)).mappings()]
+        for row in rows:
+            row["part"], row["location"] = self._open(row["part"]), self._open(row["location"])
+        return rows
 
     def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
                    owner: str | None = None, unevaluated_only: bool = False,
@@ -389,11 +460,11 @@ class Store:
             if student_data_only:
                 query = query.where(s.items.c.student_data.is_(True))
             if owner:
-                query = query.where(s.items.c.owner == owner)
+                query = query.where(s.items.c.owner == self._tag(owner))
             if unevaluated_only:
                 query = query.where(s.items.c.retention_status.is_(None))
             with self.engine.connect() as conn:
-                rows = [StoredItem.from_row(r) for r in conn.execute(query)]
+                rows = [StoredItem.from_row(r, self._open) for r in conn.execute(query)]
             if not rows:
                 return
             yield from rows
@@ -466,6 +537,10 @@ class Store:
     def count_items(self, **filters: Any) -> int:
         query = select(func.count()).select_from(s.items)
         for key, value in filters.items():
+            if s.ENCRYPTED["items"].get(key) == "tag":
+                value = self._tag(value)
+            elif key in s.ENCRYPTED["items"]:
+                raise ValueError(f"{key} is sealed: it cannot be counted by value")
             query = query.where(getattr(s.items.c, key) == value)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
@@ -475,12 +550,23 @@ class Store:
     def record_source_error(self, run_id: int, source: str, unit_key: str | None, code: str, message: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(insert(s.source_errors).values(
-                run_id=run_id, source=source, unit_key=unit_key, code=code, message=message[:2000], at=utcnow()))
+                run_id=run_id, source=source, unit_key=self._tag(unit_key), code=code,
+                message=self._seal(message[:2000]), at=utcnow()))
 
     def source_errors(self, run_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(s.source_errors).where(
+            rows = [dict(r) for r in conn.execute(select(s.source_errors).where(
                 s.source_errors.c.run_id == run_id).order_by(s.source_errors.c.id)).mappings()]
+        for row in rows:
+            row["unit_key"], row["message"] = self._open(row["unit_key"]), self._open(row["message"])
+        return rows
+
+    def source_error_counts(self, run_id: int) -> dict[tuple[str, str], int]:
+        """Source errors of a run per (source, code): needs no key."""
+        c = s.source_errors.c
+        with self.engine.connect() as conn:
+            return {(source, code): count for source, code, count in conn.execute(
+                select(c.source, c.code, func.count()).where(c.run_id == run_id).group_by(c.source, c.code))}
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -510,13 +596,14 @@ class Store:
     def already_sent(self, owner: str, period: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(s.deliveries.c.status).where(
-                s.deliveries.c.owner == owner, s.deliveries.c.period == period)).scalar() == "sent"
+                s.deliveries.c.owner == self._tag(owner), s.deliveries.c.period == period)).scalar() == "sent"
 
     def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
+        owner = self._tag(owner) or ""
         with self.engine.begin() as conn:
             row = conn.execute(select(s.deliveries.c.attempts).where(
                 s.deliveries.c.owner == owner, s.deliveries.c.period == period)).first()
-            values = dict(status=status, reason=(reason or None) and reason[:2000], updated_at=utcnow())
+            values = dict(status=status, reason=self._seal((reason or None) and reason[:2000]), updated_at=utcnow())
             if row:
                 conn.execute(update(s.deliveries).where(and_(
                     s.deliveries.c.owner == owner, s.deliveries.c.period == period)).values(
@@ -529,7 +616,10 @@ class Store:
         if period:
             query = query.where(s.deliveries.c.period == period)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["owner"], row["reason"] = self._open(row["owner"]), self._open(row["reason"])
+        return rows
 
     # --- IT notifications (scanner.notify) ------------------------------------------------
 

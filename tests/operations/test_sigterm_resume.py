@@ -19,7 +19,7 @@ import yaml
 from scanner.config import load_config
 from scanner.jobs import demo_settings, run_scan
 from scanner.scheduling import ScheduleService
-from scanner.store import Store
+from scanner.store import open_store
 from tests.operations.conftest import FakeClock
 from tests.services.stored import item_count, snapshot
 
@@ -54,7 +54,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
         "scan": "* * * * *", "digest": "off", "report": "off", "misfire_grace_seconds": 3600})
     settings = load_config(config_path)
     # The service was last up ten minutes ago: its stored scan is due now (a missed run).
-    store = Store(settings.database_url)
+    store = open_store(settings)
     past = ScheduleService(settings, store.engine, clock=FakeClock(datetime.now(UTC) - timedelta(minutes=10)),
                            actions={})
     past.start()
