@@ -124,6 +124,10 @@ class Store:
     def _open(self, value: str | None) -> str | None:
         return self._cipher.open(value)
 
+    def _open_text(self, value: str) -> str:
+        """Open a value of a NOT NULL column."""
+        return self._cipher.open(value) or ""
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -204,7 +208,7 @@ class Store:
 
     def done_units(self, run_id: int, source: str) -> set[str]:
         with self.engine.connect() as conn:
-            return {self._open(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
+            return {self._open_text(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
                 s.run_units.c.status == "done")).scalars()}
 
@@ -212,39 +216,39 @@ class Store:
                       cursor: str | None, stats: dict[str, int]) -> None:
         """Save a unit's new cursor and mark it done for this run, in one transaction."""
         now = utcnow()
-        unit_key = self._tag(unit_key)
+        tagged = self._tag(unit_key)
         with self.engine.begin() as conn:
             exists = conn.execute(select(s.units.c.source).where(
-                s.units.c.source == source, s.units.c.unit_key == unit_key)).first()
+                s.units.c.source == source, s.units.c.unit_key == tagged)).first()
             values = dict(label=self._seal(label), owner=self._tag(owner), cursor=self._seal(cursor),
                           last_completed_run=run_id, updated_at=now)
             if exists:
                 conn.execute(update(s.units).where(
-                    s.units.c.source == source, s.units.c.unit_key == unit_key).values(**values))
+                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values))
             else:
-                conn.execute(insert(s.units).values(source=source, unit_key=unit_key, **values))
+                conn.execute(insert(s.units).values(source=source, unit_key=tagged, **values))
             conn.execute(delete(s.run_units).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
-                s.run_units.c.unit_key == unit_key))
-            conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=unit_key,
+                s.run_units.c.unit_key == tagged))
+            conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=tagged,
                                                     status="done", stats=stats, finished_at=now))
 
     def unit_keys(self, source: str) -> set[str]:
         """Units of ``source`` that completed in some earlier run."""
         with self.engine.connect() as conn:
-            return {self._open(key) for key in conn.execute(
+            return {self._open_text(key) for key in conn.execute(
                 select(s.units.c.unit_key).where(s.units.c.source == source)).scalars()}
 
     def close_unit(self, source: str, unit_key: str, run_id: int) -> int:
         """A unit that is gone at the source (a deleted folder or home directory): close its
         items and forget its cursor."""
-        unit_key = self._tag(unit_key)
+        tagged = self._tag(unit_key)
         with self.engine.begin() as conn:
             result = conn.execute(update(s.items).where(
-                s.items.c.source == source, s.items.c.unit_key == unit_key,
+                s.items.c.source == source, s.items.c.unit_key == tagged,
                 s.items.c.state == ItemState.ACTIVE.value).values(
                 state=ItemState.CLEANED.value, closed_at=utcnow(), last_seen_run=run_id))
-            conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
+            conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == tagged))
             return result.rowcount or 0
 
     # --- items ----------------------------------------------------------------------------
@@ -373,10 +377,10 @@ class Store:
         in this run (``last_seen_run``) nor in ``seen``, the ids the pipeline found unchanged
         and therefore did not write at all."""
         c = s.items.c
-        unit_key = self._tag(unit_key)
+        tagged = self._tag(unit_key)
         with self.engine.begin() as conn:
             candidates = conn.execute(select(c.id).where(
-                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
+                c.source == source, c.unit_key == tagged, c.state == ItemState.ACTIVE.value,
                 c.last_seen_run != run_id).execution_options(yield_per=5000)).scalars()
             gone = [ident for ident in candidates if not seen or ident not in seen]
             for start in range(0, len(gone), 500):
@@ -447,6 +451,18 @@ class Store:
         for row in rows:
             row["part"], row["location"] = self._open(row["part"]), self._open(row["location"])
         return rows
+
+    def finding_hashes(self, ids: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
+        """The (entity, value hash) pairs each item's findings hold, for masking what a digest
+        shows (:mod:`scanner.digest_mask`)."""
+        c = s.findings.c
+        out: dict[str, set[tuple[str, str]]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                for ident, entity, value_hash in conn.execute(select(c.item_id, c.entity, c.value_hash).where(
+                        c.item_id.in_(list(ids[start:start + 500])))):
+                    out.setdefault(ident, set()).add((entity, value_hash))
+        return out
 
     def iter_items(self, *, active_only: bool = False, student_data_only: bool = False,
                    owner: str | None = None, unevaluated_only: bool = False,
