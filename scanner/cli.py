@@ -57,7 +57,7 @@ def build_cli() -> click.Group:
     """
     cli = _root_group()
     for add_commands in (_add_analyze, _add_scan, _add_export, _add_reports, _add_demo, _add_setup,
-                         _add_retention, _add_evaluate, _add_schedule):
+                         _add_retention, _add_key, _add_evaluate, _add_schedule):
         add_commands(cli)
     return cli
 
@@ -248,6 +248,21 @@ def _add_retention(cli: click.Group) -> None:
         click.echo(text)
 
 
+def _add_key(cli: click.Group) -> None:
+    """``key rotate``: the store key (docs/operations.md, "De sleutel")."""
+
+    @cli.group(help=t("cli.key"))
+    def key() -> None:
+        pass
+
+    @key.command("rotate", help=t("cli.key.rotate"))
+    @_config_option()
+    def key_rotate(config: Path) -> None:
+        from scanner.jobs import run_key_rotation
+
+        sys.exit(run_key_rotation(_load(config), echo=click.echo))
+
+
 def _add_evaluate(cli: click.Group) -> None:
     """``evaluate``: detection quality on a labelled corpus; fails when a target is missed."""
 
@@ -285,9 +300,15 @@ def _argv_language(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    from scanner.store import StoreKeyError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language(_argv_language(argv))
-    return build_cli()(args=argv, prog_name="schoonschip")
+    try:
+        return build_cli()(args=argv, prog_name="schoonschip")
+    except StoreKeyError as exc:  # a missing or wrong key: one line that says what to do, no traceback
+        click.echo(str(exc), err=True)
+        sys.exit(ExitCode.CONFIG)
 
 
 if __name__ == "__main__":  # pragma: no cover

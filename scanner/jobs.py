@@ -257,3 +257,37 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     echo(t("demo.done", outbox=settings.outbox_dir, report=settings.report_dir, export=export_path,
            database=settings.database_url.removeprefix("sqlite:///")))
     return ExitCode.OK
+
+
+ROTATION_LOCKS = ("scheduler", "scan", "digest", "report")
+"""Every lock a writer of the store takes: the rotation holds them all, so nothing writes a
+value with the old key while the values are re-encrypted (a running service holds
+``scheduler``: it must be stopped first)."""
+
+
+def run_key_rotation(settings: Settings, *, echo: Echo = print) -> int:
+    """Re-encrypt every stored name, path, key, link and owner with a new store key
+    (:func:`scanner.store.keys.rotate_key`: atomic; the old key is kept aside until the
+    operator destroys it)."""
+    from contextlib import ExitStack
+
+    from scanner.store import open_store
+    from scanner.store.keys import rotate_key
+    from scanner.store.lock import LockedError, acquire
+    from scanner.store.schema import ENCRYPTED
+
+    store = open_store(settings)
+    try:
+        with ExitStack() as held:
+            for name in ROTATION_LOCKS:
+                try:
+                    held.enter_context(acquire(store, name))
+                except LockedError as exc:
+                    echo(t("key.locked", name=name, pid=exc.pid, host=exc.host))
+                    return ExitCode.LOCKED
+            old, new, rows = rotate_key(store.engine, store.keys_in_use(), ENCRYPTED)
+    finally:
+        store.close()
+    echo(t("key.rotated", old=old, new=new, rows=rows, path=settings.key_path,
+           kept=settings.key_path.with_name(f"{settings.key_path.name}.old-{old}")))
+    return ExitCode.OK

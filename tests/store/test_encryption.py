@@ -233,3 +233,27 @@ def test_an_interrupted_rotation_leaves_the_store_on_one_key(scanned, monkeypatc
     assert snapshot(store) == before
     assert not (settings.key_path.parent / "store.key.new").exists()
     store.close()
+
+
+def test_the_cli_rotates_the_key_and_refuses_a_missing_one_in_one_line(scanned, capsys):
+    from scanner.cli import main
+
+    settings, _ = scanned
+    config = str(settings.config_file)
+    with pytest.raises(SystemExit) as done:
+        main(["key", "rotate", "-c", config])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "opnieuw versleuteld" in out and "store.key.old-" in out
+    store = open_store(settings)
+    assert store.count_items(student_data=True) == 2
+    store.close()
+    settings.key_path.rename(settings.key_path.with_name("elders.key"))
+    with pytest.raises(SystemExit) as done:
+        main(["status", "-c", config])
+    with pytest.raises(SystemExit) as done:
+        main(["scan", "-c", config])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ontbreekt" in err and "Traceback" not in err
+    assert not settings.key_path.exists()

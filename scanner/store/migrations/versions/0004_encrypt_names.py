@@ -63,7 +63,10 @@ def _keys(conn):
 def upgrade() -> None:
     conn = op.get_bind()
     keys = _keys(conn)
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name == "sqlite":
+        # the clear values the rows are rewritten from must not linger in freed pages
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+    else:
         for name, columns in _VARCHAR.items():
             for col, length in columns.items():
                 op.alter_column(name, col, type_=sa.Text(), existing_type=sa.String(length=length))
