@@ -3,7 +3,6 @@ units, per-source errors, and privacy of what it stores."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -62,8 +61,7 @@ def test_incremental_runs_cost_what_changed(tmp_path, share, database_url):
     os.remove(share / "Groep 7" / "lijst.csv")
     third = ScanRunner(settings, store).run()
     assert third.totals()["analysed"] == 1 and third.totals()["closed"] == 1
-    with store.engine.connect() as conn:
-        states = dict(conn.execute(text("select item_key, state from items")).all())
+    states = {row.item_key: row.state for row in store.iter_items()}
     assert states == {"Zorg/opp.txt": "actief", "Groep 7/rooster.txt": "actief", "Groep 7/lijst.csv": "opgeruimd"}
     store.close()
 
@@ -113,8 +111,7 @@ def test_a_moved_file_keeps_its_history_and_is_not_deletion_evidence(tmp_path, s
     first = ScanRunner(settings, store).run()
     shutil.move(share / "Groep 7" / "lijst.csv", share / "Zorg" / "lijst.csv")
     ScanRunner(settings, store).run()
-    with store.engine.connect() as conn:
-        rows = conn.execute(text("select item_key, state, first_seen_run from items order by item_key")).all()
+    rows = sorted((row.item_key, row.state, row.first_seen_run) for row in store.iter_items())
     assert [(key, state) for key, state, _ in rows] == [
         ("Groep 7/rooster.txt", "actief"), ("Zorg/lijst.csv", "actief"), ("Zorg/opp.txt", "actief")]
     assert {k: f for k, _, f in rows}["Zorg/lijst.csv"] == first.run_id
@@ -147,9 +144,8 @@ def test_outlook_msg_files_in_an_eml_folder_are_scanned(tmp_path):
     store = open_store(settings)
     summary = ScanRunner(settings, store).run()
     assert summary.totals()["analysed"] == 2 and summary.totals()["item_errors"] == 0
-    with store.engine.connect() as conn:
-        flagged = dict(conn.execute(text("select item_key, student_data from items")).all())
-        titles = set(conn.execute(text("select title from items")).scalars())
+    flagged = {row.item_key: row.student_data for row in store.iter_items()}
+    titles = {row.title for row in store.iter_items()}
     assert flagged == {"klassenlijst.msg": True, "rooster.msg": False}
     assert titles == {"Klassenlijst", "Rooster"}  # subjects read from the .msg itself
 
@@ -170,10 +166,8 @@ def test_hostile_files_are_recorded_per_item_and_the_run_goes_on(tmp_path):
     store = open_store(settings)
     summary = ScanRunner(settings, store).run()
     assert summary.status == "completed" and summary.totals()["analysed"] == 6
-    with store.engine.connect() as conn:
-        codes = {key: set(json.loads(c) if isinstance(c, str) else c)
-                 for key, c in conn.execute(text("select item_key, error_codes from items")).all()}
-        flagged = set(conn.execute(text("select item_key from items where student_data")).scalars())
+    codes = {row.item_key: set(row.error_codes) for row in store.iter_items()}
+    flagged = {row.item_key for row in store.iter_items(student_data_only=True)}
     assert "too_large" in codes["groot.bin"]
     assert "zip_bomb" in codes["bom.zip"] and "zip_bomb" in codes["42.zip"]
     assert codes["kapot.pdf"] & {"corrupt", "repaired"}
@@ -199,8 +193,8 @@ def test_a_value_in_a_subject_is_stored_masked_and_stays_masked(tmp_path):
     store = open_store(settings)
     for _ in range(2):
         ScanRunner(settings, store).run()
-        with store.engine.connect() as conn:
-            title = conn.execute(text("select title from items")).scalar()
-            parts = set(conn.execute(text("select part from findings")).scalars())
+        (item,) = store.iter_items()
+        title = item.title or ""
+        parts = {finding["part"] for finding in store.findings_of(item.id)}
         assert BSN not in title and "Daan de Vries" not in title and title.startswith("Klassenlijst met BSN ")
         assert parts and not any(BSN in part for part in parts)

@@ -61,7 +61,8 @@ def test_an_item_whose_facts_changed_is_evaluated_again(scanned):
         ident, rule = conn.execute(text(
             "select id, rule_id from items where state = 'actief' and student_data and kind = 'mail' "
             "and rule_id = 'mail_leerlinggegevens' limit 1")).one()
-        conn.execute(text("update items set folder = 'Verwijderde items' where id = :i"), {"i": ident})
+        conn.execute(text("update items set folder = :f where id = :i"),
+                     {"f": store.keys_in_use().cipher.tag("Verwijderde items"), "i": ident})
     store.invalidate_retention([ident])
     recompute_retention(store, scanned, today=date(2026, 11, 22))
     assert store.item(ident).rule_id == "verwijderde_items"
