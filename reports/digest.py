@@ -257,6 +257,8 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
     due_text = (t(f"digest.due.{item.status}", language, date=format_date(item.due_date, language))
                 if item.due_date else "")
     href, path_text = link_target(item.link)
+    if path_text and item.link_text is not None:
+        path_text = item.link_text
     return ItemView(
         title=item.title,
         kind_label=t(f"digest.kind.{kind}", language),
