@@ -37,6 +37,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _opened(store: Any, table: str, row: Any) -> dict[str, Any]:
+    """A row with its encrypted columns (:data:`scanner.store.schema.ENCRYPTED`) opened."""
+    from scanner.store import schema as s
+
+    opened = dict(row)
+    for column in s.ENCRYPTED.get(table, {}):
+        if column in opened:
+            opened[column] = store._open(opened[column])
+    return opened
+
+
 def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
     """Canonical dump of a store: (source, item_key) -> item fields and sorted findings."""
     from scanner.store import schema as s
@@ -47,14 +58,16 @@ def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[st
         if not include_closed:
             query = query.where(s.items.c.state == "actief")
         by_id: dict[str, tuple[str, str]] = {}
-        for row in conn.execute(query).mappings():
+        for stored in conn.execute(query).mappings():
+            row = _opened(store, "items", stored)  # names are ciphertext in the database
             key = (row["source"], row["item_key"])
             items[key] = {name: _plain(row[name]) for name in ITEM_FIELDS if name in row}
             items[key]["findings"] = []
             by_id[row["id"]] = key
-        for row in conn.execute(select(s.findings)).mappings():
-            key = by_id.get(row["item_id"])
+        for stored in conn.execute(select(s.findings)).mappings():
+            key = by_id.get(stored["item_id"])
             if key is not None:
+                row = _opened(store, "findings", stored)
                 items[key]["findings"].append(tuple(_plain(row[name]) for name in FINDING_FIELDS))
     for item in items.values():
         item["findings"] = tuple(sorted(item["findings"], key=repr))

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -23,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.connectors.smb.samba_server import Samba
 from tests.connectors.smb.smb_helpers import PASSWORD_ENV
 from tests.connectors.smb.smb_tree import Tree
@@ -36,9 +37,9 @@ _counter = itertools.count()
 
 # --- the convergence check (G1 writes the shared tests/convergence.py; this is the SMB one) ---
 
-def store_snapshot(url: str) -> dict[str, tuple]:
+def store_snapshot(settings) -> dict[str, tuple]:
     """What reports read about each item, by item key, without timestamps and run ids."""
-    engine = create_engine(url)
+    engine = create_engine(settings.database_url)
     try:
         with engine.connect() as conn:
             items = conn.execute(text(
@@ -48,6 +49,13 @@ def store_snapshot(url: str) -> dict[str, tuple]:
                 "select item_id, entity, part, masked, value_hash, category from findings")).all()
     finally:
         engine.dispose()
+    # names are ciphertext in the database (each store its own key): compare them opened
+    opener = open_store(settings, create=False)
+    reveal = opener._open
+    items = [SimpleNamespace(**{**row._asdict(), "item_key": reveal(row.item_key), "owner": reveal(row.owner),
+                                "folder": reveal(row.folder)}) for row in items]
+    findings = [(row.item_id, row.entity, reveal(row.part), *row[3:]) for row in findings]
+    opener.close()
     by_item: dict[str, list] = {}
     for row in findings:
         by_item.setdefault(row[0], []).append(tuple(row[1:]))
@@ -57,15 +65,15 @@ def store_snapshot(url: str) -> dict[str, tuple]:
             for row in items}
 
 
-def assert_converged(actual_url: str, reference_url: str) -> None:
-    actual, expected = store_snapshot(actual_url), store_snapshot(reference_url)
+def assert_converged(actual_settings, reference_settings) -> None:
+    actual, expected = store_snapshot(actual_settings), store_snapshot(reference_settings)
     assert set(actual) == set(expected), sorted(set(actual) ^ set(expected))
     different = {key: (actual[key], expected[key]) for key in actual if actual[key] != expected[key]}
     assert not different, different
 
 
-def states(url: str) -> dict[str, str]:
-    return {key: value[0] for key, value in store_snapshot(url).items()}
+def states(settings) -> dict[str, str]:
+    return {key: value[0] for key, value in store_snapshot(settings).items()}
 
 
 # --- a share folder per test, served by the session's Samba -------------------------------
@@ -123,11 +131,11 @@ def share(samba: tuple[Samba, Tree], tmp_path: Path):
 
 def scan(settings) -> tuple[object, list[dict]]:
     """One scan; its summary and its problems (source errors and item errors)."""
-    store = Store(settings.database_url)
+    store = open_store(settings)
     try:
         summary = ScanRunner(settings, store).run()
         with store.engine.connect() as conn:
-            item_errors = [dict(code=code, message=message) for code, message in conn.execute(text(
+            item_errors = [dict(code=code, message=store._open(message)) for code, message in conn.execute(text(
                 "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
         return summary, store.source_errors(summary.run_id) + item_errors
     finally:
@@ -178,7 +186,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
     faulted = configure("faulted", split=split)
     first, errors = scan(faulted)
     assert not errors and first.totals()["analysed"] == 10 and first.totals()["flagged"] == 6
-    before = states(faulted.database_url)
+    before = states(faulted)
 
     apply, codes = FAULTS[fault]
     restore = apply(root)
@@ -186,7 +194,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
         during, errors = scan(faulted)
     finally:
         restore()
-    assert states(faulted.database_url) == before, "a fault closed files that still exist"
+    assert states(faulted) == before, "a fault closed files that still exist"
     assert during.totals()["closed"] == 0
     assert {error["code"] for error in errors} == codes, errors
     for error in errors:
@@ -196,7 +204,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
     assert not errors
     reference = configure("reference", split=split)
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
+    assert_converged(faulted, reference)
 
 
 def test_a_blind_spot_protects_only_while_it_lasts(share):
@@ -217,7 +225,7 @@ def test_a_blind_spot_protects_only_while_it_lasts(share):
     (klas / "dossier-7.txt").unlink()
     summary, _ = scan(faulted)
     assert summary.totals()["closed"] == 2
-    closed = sorted(k for k, v in states(faulted.database_url).items() if v == "opgeruimd")
+    closed = sorted(k for k, v in states(faulted).items() if v == "opgeruimd")
     assert [k.rsplit("/", 1)[1] for k in closed] == ["dossier-0.txt", "dossier-7.txt"]
 
 
@@ -260,8 +268,8 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
     assert summary.status == "completed"
     reference = configure("reference")
     scan(reference)
-    assert_converged(faulted.database_url, reference.database_url)
-    assert set(states(faulted.database_url).values()) == {"actief"}
+    assert_converged(faulted, reference)
+    assert set(states(faulted).values()) == {"actief"}
 
 
 def _items(url: str) -> int:
