@@ -55,8 +55,8 @@ def scan(config) -> dict:
 
 def assert_converged(faulty, clean) -> None:
     """Same active items and findings as the clean run; anything beyond is closed."""
-    items, findings, _ = snapshot(faulty.database_url)
-    clean_items, clean_findings, _ = snapshot(clean.database_url)
+    items, findings, _ = snapshot(faulty)
+    clean_items, clean_findings, _ = snapshot(clean)
     assert {row for row in items if row.state == "actief"} == clean_items
     assert all(row.state == "opgeruimd" for row in items - clean_items)
     active = {row.id for row in items if row.state == "actief"}
@@ -95,7 +95,7 @@ def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: Fak
     scan(clean)
     assert_converged(faulty, clean)
     assert all(times == 0 for *_, times, _ in exchange.faults)  # every scheduled fault was met
-    items, _, _ = snapshot(faulty.database_url)
+    items, _, _ = snapshot(faulty)
     assert [row.state for row in items].count("opgeruimd") == 1  # the mail deleted during the gap
 
 

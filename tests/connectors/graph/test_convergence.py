@@ -37,7 +37,7 @@ import yaml
 
 from scanner.config import load_config
 from scanner.jobs import run_scan
-from scanner.store import Store
+from scanner.store import open_store
 
 from .conftest import connection
 
@@ -256,8 +256,8 @@ def test_the_run_after_the_faults_converges_to_a_clean_store(tmp_path, fake, cer
 
     clean = settings(tmp_path, fake, certs, "clean")
     scan(clean)  # one clean scan of the same tenant state, into an empty store
-    actual = store_snapshot(Store(nightly.database_url))
-    expected = store_snapshot(Store(clean.database_url))
+    actual = store_snapshot(open_store(nightly))
+    expected = store_snapshot(open_store(clean))
     assert expected, "the clean store holds the tenant"
     assert_converged(actual, expected)
 

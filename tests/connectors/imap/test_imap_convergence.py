@@ -57,7 +57,7 @@ def scan(config) -> dict:
 
 
 def state(config) -> tuple:
-    items, findings, _ = snapshot(config.database_url)
+    items, findings, _ = snapshot(config)
     return items, findings
 
 
