@@ -16,7 +16,7 @@ import yaml
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
 from tests.services.stored import snapshot
 
@@ -46,7 +46,7 @@ def settings(tmp_path: Path, name: str, endpoint: str):
 
 
 def scan(config) -> dict:
-    store = Store(config.database_url)
+    store = open_store(config)
     try:
         return ScanRunner(config, store).run().totals()
     finally:
@@ -84,7 +84,7 @@ def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: Fak
     exchange.fail("SyncFolderItems", "ErrorMailboxMoveInProgress", times=1)
     scan(faulty)
     scan(faulty)  # night 3, no faults
-    store = Store(faulty.database_url)
+    store = open_store(faulty)
     try:
         codes = {(e["code"]) for run in (2, 3) for e in store.source_errors(run)}
     finally:

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.services.stored import snapshot
 
 from .conftest import USER
@@ -49,7 +49,7 @@ def settings(tmp_path: Path, name: str, port: int):
 
 
 def scan(config) -> dict:
-    store = Store(config.database_url)
+    store = open_store(config)
     try:
         return ScanRunner(config, store).run().totals()
     finally:
