@@ -47,6 +47,9 @@ class DigestItem:
     action: str  # "dossier_en_verwijderen" | "las_en_verwijderen" | "verwijderen"
     link: str | None
     """Graph webLink, OWA link, or a file path / UNC path."""
+    link_text: str | None = None
+    """How a path link is shown: the path with the names and values found in the item masked
+    (the link itself stays whole, so it still opens the item). None: shown as it is."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Res
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store, item_id
+from scanner.store import Store, open_store
 from scanner.store.lock import RunLock, acquire
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class ScanRunner:
         self.settings = settings
         self.confirm_removals = frozenset(confirm_removals)
         """Sources whose suspected outage IT confirmed: their removals are real this run."""
-        self.store = store or Store(settings.database_url)
+        self.store = store or open_store(settings)
         self.stop = stop or threading.Event()
         self.progress = progress
         self.today = today
@@ -397,7 +397,7 @@ class ScanRunner:
                     and not item.retry_due(attempts)):
                 unchanged.append(ref)
                 continue
-            state.queued.add(item.id if item is not None else item_id(source, ref.item_key))
+            state.queued.add(item.id if item is not None else self.store.item_id(source, ref.item_key))
             if item and item.analysed and item.content_hash and (not item.attempts or item.stale):
                 # A good stored analysis: the same bytes again keep it without detection.
                 changed.append(replace(ref, stored_hash=item.content_hash))
@@ -467,7 +467,7 @@ class ScanRunner:
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
-            self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
+            self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
             results = [r for r in results if not r.content_unchanged]
         saved = self.store.save_results(self.run_id, results, source_kind=source.kind,
                                         department=state.unit.department or source.department)
@@ -481,7 +481,7 @@ class ScanRunner:
             state.count(stats, "bytes_read", result.bytes_read)
             state.count(stats, "seconds", result.seconds)
             state.count(stats, "item_errors", len(result.errors))
-            if item_id(result.ref.source, result.ref.item_key) in saved.stale:
+            if self.store.item_id(result.ref.source, result.ref.item_key) in saved.stale:
                 if self._was_flagged(result):
                     state.count(stats, "flagged")
             elif result.verdict and result.verdict.student_data:
