@@ -21,7 +21,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from reports.digest import link_target, render_digest
+from reports.digest import link_target, masked_path, render_digest
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
 from scanner.reporting import teacher_digests
@@ -128,7 +128,12 @@ def test_a_copied_database_file_reveals_no_person_and_the_key_still_opens_the_di
     rendered = render_digest(digests[SHARE_OWNER])
     assert rendered is not None
     assert "Öztürk" not in rendered.text.replace(str(plan), "")  # shown masked; only the link holds the path
-    assert f"{file.link_text}" in rendered.text and "A*** Ö***" in (file.link_text or "")
+    # the shown path: the found names masked in all of it (link_text, "A*** Ö***"), then its
+    # last components replaced by the stored, worker-masked folder and title
+    assert file.link_text is not None and "A*** Ö***" in file.link_text
+    shown = masked_path(file.link_text, file.folder, file.title)
+    assert shown in rendered.text and "Amira" not in shown and "Öztürk" not in shown
+    assert shown.endswith(f"{file.folder}/{file.title}")
     store.close()
 
 
