@@ -1,4 +1,4 @@
-"""Migration 0006 on a store that the previous release wrote in clear (``data/main-f3d9a5a-rev0003.sql``,
+"""Migration 0004 on a store that the previous release wrote in clear (``data/main-f3d9a5a-rev0003.sql``,
 made by main at f3d9a5a from tests/store/test_encryption.py's planted corpus), on SQLite and
 PostgreSQL: every clear value is encrypted in place, item ids become keyed hashes with their
 findings still attached, nothing is lost, and on SQLite no clear name is left in the file."""
@@ -63,9 +63,6 @@ def test_a_clear_store_of_the_previous_release_is_encrypted_in_place(database_ur
     probe.dispose()
     assert len(before["items"]) == 2 and len(before["findings"]) > 2 and before["deliveries"]
 
-    # the installation's own HMAC secret, which made the dump's hashes: a store with hashes is
-    # never given a new one (the dump's release kept no fingerprint of it)
-    (tmp_path / "hmac.key").write_text("5e" * 32)
     store = Store(url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
     assert current_revision(store.engine) == head_revision()
     after = clear_rows(url)

@@ -31,9 +31,6 @@ def item_id(source: str, item_key: str) -> str:
 
 
 def _open(url: str, tmp_path: Path) -> Store:
-    secret = tmp_path / "hmac.key"
-    if not secret.exists():  # the installation's own secret: a store with hashes never gets a new one
-        secret.write_text("5e" * 32)
     return Store(url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
 
 
