@@ -46,6 +46,8 @@ _CACHE_LIMIT = 50_000
 KEY_ID_META = "store_key_id"
 """The ``meta`` row that holds the fingerprint of the key the store's values are encrypted with
 (never the key): a missing or different key is recognised before anything is read or written."""
+ID_KEY_META = "item_id_key_id"
+"""The ``meta`` row that holds the fingerprint of the secret item ids are keyed with."""
 
 
 class StoreKeyError(Exception):

@@ -24,6 +24,8 @@ which finds the fingerprint in ``meta`` matching ``store.key.new``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -34,8 +36,9 @@ from typing import Any
 from sqlalchemy import bindparam, column, inspect, select, table, update
 from sqlalchemy.engine import Connection, Engine
 
-from scanner.core.privacy import FINGERPRINT_KEY, load_or_create_secret, secret_fingerprint
+from scanner.core.privacy import load_or_create_secret
 from scanner.store.crypt import (
+    ID_KEY_META,
     KEY_ID_META,
     FieldCipher,
     StoreKeyError,
@@ -60,8 +63,6 @@ class StoreKeys:
 
     @property
     def id_key_id(self) -> str:
-        """The HMAC secret's fingerprint, as :func:`scanner.core.privacy.load_installation_secret`
-        records it: one ``meta`` row (``secret_fingerprint``) for the one secret."""
         return secret_fingerprint(self.id_secret)
 
     def item_id(self, source: str, item_key: str) -> str:
@@ -71,6 +72,10 @@ class StoreKeys:
     def ephemeral(cls) -> StoreKeys:
         """Keys that live as long as the process (an in-memory database)."""
         return cls(FieldCipher(new_key()), secrets.token_bytes(32))
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    return hmac.new(secret, b"schoonschip item ids", hashlib.sha256).hexdigest()[:16]
 
 
 def default_files(url: str) -> tuple[Path, Path] | None:
@@ -90,18 +95,8 @@ def stored_fingerprints(engine: Engine) -> dict[str, str]:
             return {}
         meta = table("meta", column("key"), column("setting"))
         rows = conn.execute(select(meta.c.key, meta.c.setting).where(
-            meta.c.key.in_((KEY_ID_META, FINGERPRINT_KEY)))).all()
+            meta.c.key.in_((KEY_ID_META, ID_KEY_META)))).all()
     return {str(row.key): str(row.setting) for row in rows}
-
-
-def _holds_value_hashes(engine: Engine) -> bool:
-    """Whether any finding holds a keyed hash (the store's own question, asked before a Store
-    exists: see :meth:`scanner.store.Store.has_value_hashes`)."""
-    with engine.connect() as conn:
-        if "findings" not in inspect(conn).get_table_names():
-            return False
-        findings = table("findings", column("item_id"))
-        return conn.execute(select(findings.c.item_id).limit(1)).first() is not None
 
 
 def load_keys(engine: Engine, key_file: Path, secret_file: Path, *, create: bool = True) -> StoreKeys:
@@ -110,7 +105,7 @@ def load_keys(engine: Engine, key_file: Path, secret_file: Path, *, create: bool
     Raises :class:`StoreKeyError` (one line) when the database needs a key or secret that is
     missing, or holds values encrypted with another one."""
     recorded = stored_fingerprints(engine)
-    key_id, id_key_id = recorded.get(KEY_ID_META), recorded.get(FINGERPRINT_KEY)
+    key_id, id_key_id = recorded.get(KEY_ID_META), recorded.get(ID_KEY_META)
     key = _store_key(Path(key_file), key_id, create=create)
     secret_file = Path(secret_file)
     if id_key_id is not None and not secret_file.exists():
@@ -120,12 +115,6 @@ def load_keys(engine: Engine, key_file: Path, secret_file: Path, *, create: bool
             f"restore it from the backup (docs/operations.md)")
     if not create and not secret_file.exists():
         raise StoreKeyError(f"HMAC-geheim {secret_file} ontbreekt / HMAC secret {secret_file} is missing")
-    if id_key_id is None and not secret_file.exists() and _holds_value_hashes(engine):
-        # a store from before the fingerprint: its hashes need the secret they were made with
-        raise StoreKeyError(
-            f"HMAC-geheim {secret_file} ontbreekt; de database heeft het nodig: zet het terug uit de backup "
-            f"(docs/operations.md) / HMAC secret {secret_file} is missing and this database needs it: "
-            f"restore it from the backup (docs/operations.md)")
     secret = load_or_create_secret(secret_file)
     if id_key_id is not None and secret_fingerprint(secret) != id_key_id:
         raise StoreKeyError(

@@ -222,7 +222,7 @@ def test_a_database_from_before_the_fingerprint_accepts_its_key_once(school):
     engine.dispose()
     assert cli("scan", "--config", str(config), "--no-progress").returncode == 0
     (state / "hmac.key").write_text("ab" * 32)
-    assert cli("scan", "--config", str(config)).returncode == 2  # the fingerprint, recorded again, refuses it
+    assert cli("scan", "--config", str(config)).returncode == 2  # the store's own fingerprint refuses it
 
 
 @pytest.mark.parametrize("problem", ["missing_roster", "bad_pattern"])

@@ -181,29 +181,6 @@ def test_a_missing_key_is_refused_in_one_line_and_never_regenerated(scanned):
     settings.secret_path.write_bytes(secret)
 
 
-def test_the_hmac_secret_has_one_fingerprint_and_a_store_from_before_it_still_needs_the_secret(scanned):
-    """One ``meta`` row records the HMAC secret (``secret_fingerprint``), for the item ids and
-    the value hashes alike; a store without it (from before the fingerprint) that holds hashes
-    is still refused when the secret is missing, instead of getting a new one."""
-    settings, _ = scanned
-    store = open_store(settings)
-    with store.engine.begin() as conn:
-        keys = set(conn.execute(text("select key from meta")).scalars())
-        assert "secret_fingerprint" in keys and not any("id_key" in key for key in keys), keys
-        conn.execute(text("delete from meta where key = 'secret_fingerprint'"))
-    store.close()
-    secret = settings.secret_path.read_bytes()
-    settings.secret_path.unlink()
-    with pytest.raises(StoreKeyError) as info:
-        open_store(settings)
-    assert "\n" not in str(info.value) and "hmac.key" in str(info.value)
-    assert not settings.secret_path.exists()  # nothing regenerated
-    settings.secret_path.write_bytes(secret)
-    store = open_store(settings)  # the original secret is accepted (and recorded by the next scan)
-    assert store.count_items() == 2
-    store.close()
-
-
 def snapshot(store) -> list[tuple]:
     return sorted((r.id, r.item_key, r.unit_key, r.owner, r.folder, r.title, r.link) for r in store.iter_items())
 

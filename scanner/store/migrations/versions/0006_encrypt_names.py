@@ -27,8 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import context, op
 
-from scanner.core.privacy import FINGERPRINT_KEY
-from scanner.store.crypt import KEY_ID_META
+from scanner.store.crypt import ID_KEY_META, KEY_ID_META
 from scanner.store.keys import StoreKeys, load_keys, recrypt_tables, set_meta
 
 revision = '0006'
@@ -85,7 +84,7 @@ def upgrade() -> None:
 
     recrypt_tables(conn, _ENCRYPTED, encrypt)
     set_meta(conn, KEY_ID_META, cipher.key_id)
-    set_meta(conn, FINGERPRINT_KEY, keys.id_key_id)  # the one fingerprint of the HMAC secret
+    set_meta(conn, ID_KEY_META, keys.id_key_id)
 
 
 def _rekey_items(conn: sa.Connection, keys: StoreKeys, batch: int = 2000) -> None:
