@@ -73,6 +73,9 @@ class DigestItem:
     answer_note: AnswerNote | None = None
     """What became of the owner's last answer, when the item is still there."""
 
+    link_text: str | None = None
+    """How a path link is shown: the path with the names and values found in the item masked
+    (the link itself stays whole, so it still opens the item). None: shown as it is."""
 
 @dataclass(frozen=True)
 class FolderGroup:

@@ -274,7 +274,10 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
                 if item.due_date else "")
     href, path_text = link_target(item.link)
     if path_text is not None:
-        path_text = masked_path(path_text, item.folder, item.title)
+        # link_text: the path with the names the findings hold masked (scanner.digest_mask);
+        # masked_path then puts in the stored (value-masked) folder and title and scrubs numbers.
+        shown = item.link_text if item.link_text is not None else path_text
+        path_text = masked_path(shown, item.folder, item.title)
     return ItemView(
         title=item.title,
         kind_label=t(f"digest.kind.{kind}", language),

@@ -65,7 +65,7 @@ def build_cli() -> click.Group:
     """
     cli = _root_group()
     for add_commands in (_add_analyze, _add_scan, _add_export, _add_reports, _add_demo, _add_setup,
-                         _add_retention, _add_evaluate, _add_schedule, _add_serve):
+                         _add_retention, _add_key, _add_evaluate, _add_schedule, _add_serve):
         add_commands(cli)
     return cli
 
@@ -246,10 +246,10 @@ def _add_retention(cli: click.Group) -> None:
     @_config_option()
     def retention_explain(item: str, config: Path) -> None:
         from scanner.retention_pass import explain_item
-        from scanner.store import Store
+        from scanner.store import open_store
 
         settings = _load(config)
-        store = Store(settings.database_url)
+        store = open_store(settings)
         from detectors.recognizers.roster import RosterError
 
         try:
@@ -264,6 +264,21 @@ def _add_retention(cli: click.Group) -> None:
         click.echo(f"{row.id}  {row.source}  {row.folder or ''}  "
                    f"{row.item_date.date().isoformat()}  {', '.join(row.categories)}")
         click.echo(text)
+
+
+def _add_key(cli: click.Group) -> None:
+    """``key rotate``: the store key (docs/operations.md, "De sleutel")."""
+
+    @cli.group(help=t("cli.key"))
+    def key() -> None:
+        pass
+
+    @key.command("rotate", help=t("cli.key.rotate"))
+    @_config_option()
+    def key_rotate(config: Path) -> None:
+        from scanner.jobs import run_key_rotation
+
+        sys.exit(run_key_rotation(_load(config), echo=click.echo))
 
 
 def _add_evaluate(cli: click.Group) -> None:
@@ -319,10 +334,15 @@ def _argv_language(argv: list[str]) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    from scanner.store import StoreKeyError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     i18n.set_language(_argv_language(argv))
     try:
         return build_cli()(args=argv, prog_name="schoonschip")
+    except StoreKeyError as exc:  # a missing or wrong key: one line that says what to do, no traceback
+        click.echo(str(exc), err=True)
+        sys.exit(ExitCode.CONFIG)
     except Exception as exc:
         if "-v" in argv or "--verbose" in argv:
             raise

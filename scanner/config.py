@@ -29,7 +29,7 @@ from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
 
 PATH_KEYS = {"path", "file", "state_dir", "outbox_dir", "out_dir", "ca_file", "certificate",
-             "private_key", "pfx", "secret_file", "lexicon_dirs", "log_file"}
+             "private_key", "pfx", "secret_file", "store_key_file", "lexicon_dirs", "log_file"}
 
 
 class ConfigError(Exception):
@@ -140,6 +140,9 @@ class Settings(StrictModel):
     school: SchoolSettings = SchoolSettings()
     state_dir: Path = Path("schoonschip-data")
     secret_file: Path | None = None
+    store_key_file: Path | None = Field(
+        default=None, description="the key the store encrypts names, paths and owners with "
+        "(default state_dir/store.key; keep it out of the database's backups, see docs/operations.md)")
     database: DatabaseSettings = DatabaseSettings()
     sources: list[SourceConfig] = Field(default_factory=list)
     detection: DetectionSettings = DetectionSettings()
@@ -162,6 +165,10 @@ class Settings(StrictModel):
     @property
     def secret_path(self) -> Path:
         return self.secret_file or self.state_dir / "hmac.key"
+
+    @property
+    def key_path(self) -> Path:
+        return self.store_key_file or self.state_dir / "store.key"
 
     @property
     def report_dir(self) -> Path:

@@ -93,6 +93,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Er loopt al een scan op deze database (pid {pid} op {host}, sinds {since}). Wacht tot die klaar is.",
         "en": "A scan is already running on this database (pid {pid} on {host}, since {since}). Wait for it to finish.",
     },
+    "key.locked": {
+        "nl": "Sleutel niet vervangen: '{name}' loopt (pid {pid} op {host}). Stop de dienst en wacht tot lopende taken klaar zijn.",
+        "en": "Key not rotated: '{name}' is running (pid {pid} on {host}). Stop the service and wait for running jobs.",
+    },
+    "key.rotated": {
+        "nl": "Nieuwe sleutel {new} in {path}; {rows} rijen opnieuw versleuteld. De oude sleutel {old} staat in {kept}: "
+              "vernietig die zodra geen backup van de database hem nog nodig heeft.",
+        "en": "New key {new} in {path}; {rows} rows re-encrypted. The old key {old} is in {kept}: destroy it once no "
+              "database backup needs it any more.",
+    },
+    "cli.key": {"nl": "De sleutel waarmee namen en paden in de database versleuteld zijn.",
+                "en": "The key the database's names and paths are encrypted with."},
+    "cli.key.rotate": {"nl": "Versleutel alles opnieuw met een nieuwe sleutel (dienst eerst stoppen).",
+                       "en": "Re-encrypt everything with a new key (stop the service first)."},
     "scan.resumed": {"nl": "Onderbroken run {run_id} wordt hervat.", "en": "Resuming interrupted run {run_id}."},
     "config.error": {"nl": "Fout in de configuratie {file}:", "en": "Error in the configuration {file}:"},
     "config.ok": {"nl": "Configuratie in orde: {sources} bronnen.", "en": "Configuration valid: {sources} sources."},

@@ -34,14 +34,14 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
     ``confirm_removals``: sources whose suspected outage IT confirms as real removals."""
     from scanner.pipeline import DetectionSettingsError, ScanRunner
     from scanner.progress import progress_hook
-    from scanner.store import Store
+    from scanner.store import open_store
     from scanner.store.lock import LockedError
 
     unknown = sorted(set(confirm_removals) - {source.name for source in settings.sources})
     if unknown:
         echo(t("scan.unknown_source", names=", ".join(unknown)))
         return ExitCode.CONFIG
-    store = Store(settings.database_url)
+    store = open_store(settings)
     hook = progress_hook(progress)
     try:
         runner = ScanRunner(settings, store, stop=stop, progress=hook, today=today,
@@ -112,9 +112,9 @@ def _notify_failures(settings: Settings, store: Any, run_id: int) -> None:
 def write_export(settings: Settings, stream: TextIO, output_format: str) -> int:
     from scanner.reporting import export_rows
     from scanner.retention_pass import recompute_retention
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     recompute_retention(store, settings)
     rows = export_rows(store)
     if output_format == "jsonl":
@@ -141,9 +141,9 @@ def run_digest(settings: Settings, *, period: str | None = None, dry_run: bool =
                echo: Echo = print, now: datetime | None = None) -> int:
     """Render every teacher's digest and deliver it (outbox without mail settings), under the
     database lock."""
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     with _database_lock(store, "digest", echo) as locked:
         if locked:
             return ExitCode.LOCKED
@@ -206,9 +206,9 @@ def run_report(settings: Settings, *, out_dir: Path | None = None, echo: Echo = 
                now: datetime | None = None) -> int:
     """Write the FG statistics and the IT run report of the latest scan, under the database
     lock."""
-    from scanner.store import Store
+    from scanner.store import open_store
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     with _database_lock(store, "report", echo) as locked:
         if locked:
             return ExitCode.LOCKED
@@ -333,4 +333,38 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
     run_report(settings, echo=echo, now=now)
     echo(t("demo.done", outbox=settings.outbox_dir, report=settings.report_dir, export=export_path,
            database=settings.database_url.removeprefix("sqlite:///")))
+    return ExitCode.OK
+
+
+ROTATION_LOCKS = ("scheduler", "scan", "digest", "report")
+"""Every lock a writer of the store takes: the rotation holds them all, so nothing writes a
+value with the old key while the values are re-encrypted (a running service holds
+``scheduler``: it must be stopped first)."""
+
+
+def run_key_rotation(settings: Settings, *, echo: Echo = print) -> int:
+    """Re-encrypt every stored name, path, key, link and owner with a new store key
+    (:func:`scanner.store.keys.rotate_key`: atomic; the old key is kept aside until the
+    operator destroys it)."""
+    from contextlib import ExitStack
+
+    from scanner.store import open_store
+    from scanner.store.keys import rotate_key
+    from scanner.store.lock import LockedError, acquire
+    from scanner.store.schema import ENCRYPTED
+
+    store = open_store(settings)
+    try:
+        with ExitStack() as held:
+            for name in ROTATION_LOCKS:
+                try:
+                    held.enter_context(acquire(store, name))
+                except LockedError as exc:
+                    echo(t("key.locked", name=name, pid=exc.pid, host=exc.host))
+                    return ExitCode.LOCKED
+            old, new, rows = rotate_key(store.engine, store.keys_in_use(), ENCRYPTED)
+    finally:
+        store.close()
+    echo(t("key.rotated", old=old, new=new, rows=rows, path=settings.key_path,
+           kept=settings.key_path.with_name(f"{settings.key_path.name}.old-{old}")))
     return ExitCode.OK

@@ -47,7 +47,7 @@ from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Res
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store, item_id
+from scanner.store import Store, open_store
 from scanner.store.lock import RunLock, acquire
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class ScanRunner:
         self.settings = settings
         self.confirm_removals = frozenset(confirm_removals)
         """Sources whose suspected outage IT confirmed: their removals are real this run."""
-        self.store = store or Store(settings.database_url)
+        self.store = store or open_store(settings)
         self.stop = stop or threading.Event()
         self.progress = progress
         self.today = today
@@ -413,7 +413,7 @@ class ScanRunner:
                     and not item.retry_due(attempts)):
                 unchanged.append(ref)
                 continue
-            state.queued.add(item.id if item is not None else item_id(source, ref.item_key))
+            state.queued.add(item.id if item is not None else self.store.item_id(source, ref.item_key))
             if item and item.analysed and item.content_hash and (not item.attempts or item.stale):
                 # A good stored analysis: the same bytes again keep it without detection.
                 changed.append(replace(ref, stored_hash=item.content_hash))
@@ -499,14 +499,14 @@ class ScanRunner:
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
-            self.store.invalidate_retention(item_id(r.ref.source, r.ref.item_key) for r in same)
+            self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
         saved = self.store.save_result_groups(self.run_id, [
             ([r for r in results if not r.content_unchanged], state.source.kind,
              state.unit.department or state.source.department) for state, results in pending])
         limit = self.settings.scan.retry_attempts
         for state, results in pending:
             stats = self.stats[state.source.name]
-            ids = [item_id(r.ref.source, r.ref.item_key) for r in results]
+            ids = [self.store.item_id(r.ref.source, r.ref.item_key) for r in results]
             state.count(stats, "analysed", len(results))
             state.count(stats, "stale", sum(1 for ident in ids if ident in saved.stale))
             state.count(stats, "gave_up", sum(1 for ident in ids if saved.failed.get(ident) == limit))

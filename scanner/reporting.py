@@ -32,6 +32,7 @@ from scanner.core.categories import item_sensitivity
 from scanner.core.dates import as_utc
 from scanner.core.model import RetentionAction
 from scanner.core.privacy import ValueHasher, load_installation_secret
+from scanner.digest_mask import mask_found
 from scanner.store import Store
 
 
@@ -39,18 +40,25 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
     """One digest per teacher with items that are overdue or due soon (empty ones left out).
 
     With ``answers.public_url`` set, every item and every folder with two or more items gets
-    answer links (issue 18): opaque, expiring tokens made with the installation secret."""
-    per_owner: dict[str, list[DigestItem]] = defaultdict(list)
+    answer links (issue 18): opaque, expiring tokens made with the installation secret.
+    Titles, folders and shown paths have the names and values found in the item masked
+    (:mod:`scanner.digest_mask`); the link itself is whole, so it opens the item."""
+    hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
     links = _AnswerLinks.for_settings(store, settings, now)
-    for row in store.iter_items(active_only=True, student_data_only=True):
-        if row.retention_status not in DIGEST_STATUSES or row.exempt_reason:
-            continue
+    due = [row for row in store.iter_items(active_only=True, student_data_only=True)
+           if row.retention_status in DIGEST_STATUSES and not row.exempt_reason]
+    found = store.finding_hashes([row.id for row in due])
+    per_owner: dict[str, list[DigestItem]] = defaultdict(list)
+    for row in due:
+        assert row.retention_status is not None  # DIGEST_STATUSES holds no None
+        hashes = found.get(row.id, set())
         per_owner[row.owner].append(DigestItem(
-            item_id=row.id, source=row.source, kind=row.kind, title=row.title or "",
-            folder=row.folder or "", date=row.item_date, categories=row.categories,
+            item_id=row.id, source=row.source, kind=row.kind, title=mask_found(row.title or "", hashes, hasher),
+            folder=mask_found(row.folder or "", hashes, hasher), date=row.item_date, categories=row.categories,
             status=row.retention_status, due_date=row.due_date,
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
-            link=row.link, answers=links.for_items(row.owner, [row.id]) if links else (),
+            link=row.link, link_text=mask_found(row.link, hashes, hasher) if row.link else None,
+            answers=links.for_items(row.owner, [row.id]) if links else (),
         ))
     _add_answer_notes(store, per_owner, settings)
     generated = now or datetime.now(UTC)

@@ -127,10 +127,10 @@ def run_job(kind: str, settings: Settings | None = None, stop: threading.Event |
 
 
 def _locked(settings: Settings, name: str, body: Callable[[], int]) -> int:
-    from scanner.store import Store
+    from scanner.store import open_store
     from scanner.store.lock import LockedError, acquire
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     try:
         try:
             lock = acquire(store, name, stale_after=timedelta(hours=12))
@@ -396,7 +396,7 @@ def notify_after_job(settings: Settings, store: Any, clock: Clock | None = None
 def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[str, Action] | None = None,
           stop: threading.Event | None = None, echo: Callable[[str], Any] | None = None) -> int:
     """Run the scheduler service until SIGTERM/SIGINT (or ``stop``). Returns an exit code."""
-    from scanner.store import Store
+    from scanner.store import open_store
     from scanner.store.lock import LockedError, acquire
 
     echo = echo or (lambda line: print(line, file=sys.stderr))
@@ -408,7 +408,7 @@ def serve(settings: Settings, *, clock: Clock | None = None, actions: Mapping[st
     from scanner.core.privacy import private_directory
 
     private_directory(settings.state_dir)  # 0700 whatever the umask
-    store = Store(settings.database_url)
+    store = open_store(settings)
     try:
         try:
             lock = acquire(store, "scheduler")

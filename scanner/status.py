@@ -49,13 +49,13 @@ def _empty_status(settings: Settings, now: datetime) -> dict[str, Any]:
 
 
 def collect_status(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    from scanner.store import Store
+    from scanner.store import open_store
 
     now = now or datetime.now(UTC)
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return _empty_status(settings, now)
-    store = Store(url, create=False)
+    store = open_store(settings, create=False)
     try:
         tables = store.table_names()
         if "runs" not in tables:
@@ -89,14 +89,17 @@ def _collect(settings: Settings, store: Any, tables: set[str], now: datetime) ->
     errors: Counter = Counter()
     warned: Counter = Counter()
     if last:
-        for error in store.source_errors(last["id"]):
-            # Warnings (a blind spot, a suspected outage) are reported apart: not failures.
-            (warned if error.get("severity") == "warning" else errors)[(error["source"], error["code"])] += 1
+        # Warnings (a blind spot, a suspected outage) are reported apart: not failures. Counted
+        # in SQL, so status works without the store key.
+        for (source, code, severity), count in store.source_error_counts(last["id"]).items():
+            (warned if severity == "warning" else errors)[(source, code)] += count
     completed = [r for r in store.runs("scan", limit=200) if r["status"] == "completed" and r["finished_at"]]
     last_success = as_utc(completed[0]["finished_at"]) if completed else None
     stale = bool(runs) and (last_success is None or now - last_success > STALE_AFTER)
     streaks = {s.name: n for s in settings.sources if s.enabled and (n := store.consecutive_failing_runs(s.name))}
     warnings = []
+    if store.key_problem:
+        warnings.append(store.key_problem)
     if last and last["status"] == "failed":
         warnings.append(f"laatste scan #{last['id']} mislukt / last scan failed ({last.get('error') or '?'})")
     if stale:

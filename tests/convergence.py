@@ -14,7 +14,7 @@ started, so "nothing active that is gone" is checked by the active sets being eq
 store, so it must be active in the other).
 
 :func:`assert_stores_converged` is the whole check for tests that hold two stores (or their
-database URLs): with ``deleted_meanwhile`` false the closed items must match too (nothing was
+settings): with ``deleted_meanwhile`` false the closed items must match too (nothing was
 deleted, so the faulted store may have closed nothing the clean one did not); with it true the
 faulted store may hold more than the clean one, but only closed items (what was deleted between
 the runs, which a clean run never saw).
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 ITEM_FIELDS = (
     "source", "item_key", "unit_key", "kind", "owner", "department", "folder", "title", "link", "size",
@@ -43,35 +43,54 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _opened(store: Any, table: str, row: Any) -> dict[str, Any]:
+    """A row with its encrypted columns (:data:`scanner.store.schema.ENCRYPTED`) opened."""
+    from scanner.store import schema as s
+
+    opened = dict(row)
+    for column in s.ENCRYPTED.get(table, {}):
+        if column in opened:
+            opened[column] = store._open(opened[column])
+    return opened
+
+
 def store_snapshot(store: Any, *, include_closed: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
-    """Canonical dump of a store (a :class:`scanner.store.Store` or a database URL):
-    (source, item_key) -> item fields and sorted findings."""
+    """Canonical dump of a store (a :class:`scanner.store.Store`, or the settings of one, which
+    carry its key files): (source, item_key) -> item fields and sorted findings, names opened.
+
+    Not a database URL: names are ciphertext in the database, and a URL carries no key."""
+    from scanner.store import Store, open_store
+
+    if isinstance(store, Store):
+        return _snapshot(store, include_closed)
     if isinstance(store, str):
-        engine = create_engine(store)
-        try:
-            return _snapshot(engine, include_closed)
-        finally:
-            engine.dispose()
-    return _snapshot(store.engine, include_closed)
+        raise TypeError("store_snapshot needs a Store or its settings: a URL alone cannot open the names")
+    opened = open_store(store, create=False)
+    try:
+        return _snapshot(opened, include_closed)
+    finally:
+        opened.close()
 
 
-def _snapshot(engine: Any, include_closed: bool) -> dict[tuple[str, str], dict[str, Any]]:
+def _snapshot(store: Any, include_closed: bool) -> dict[tuple[str, str], dict[str, Any]]:
     from scanner.store import schema as s
 
     items: dict[tuple[str, str], dict[str, Any]] = {}
-    with engine.connect() as conn:
+    with store.engine.connect() as conn:
         query = select(s.items)
         if not include_closed:
             query = query.where(s.items.c.state == "actief")
         by_id: dict[str, tuple[str, str]] = {}
-        for row in conn.execute(query).mappings():
+        for stored in conn.execute(query).mappings():
+            row = _opened(store, "items", stored)  # names are ciphertext in the database
             key = (row["source"], row["item_key"])
             items[key] = {name: _plain(row[name]) for name in ITEM_FIELDS if name in row}
             items[key]["findings"] = []
             by_id[row["id"]] = key
-        for row in conn.execute(select(s.findings)).mappings():
-            key = by_id.get(row["item_id"])
+        for stored in conn.execute(select(s.findings)).mappings():
+            key = by_id.get(stored["item_id"])
             if key is not None:
+                row = _opened(store, "findings", stored)
                 items[key]["findings"].append(tuple(_plain(row[name]) for name in FINDING_FIELDS))
     for item in items.values():
         item["findings"] = tuple(sorted(item["findings"], key=repr))
@@ -105,7 +124,7 @@ def states(store: Any) -> dict[tuple[str, str], str]:
 
 
 def assert_stores_converged(actual: Any, clean: Any, *, deleted_meanwhile: bool = False) -> None:
-    """Two stores (or database URLs) hold the same knowledge; see the module docstring for
+    """Two stores (or their settings) hold the same knowledge; see the module docstring for
     what ``deleted_meanwhile`` allows."""
     if not deleted_meanwhile:
         assert_converged(store_snapshot(actual, include_closed=True), store_snapshot(clean, include_closed=True))

@@ -41,7 +41,7 @@ from scanner.answers.service import (
 from scanner.config import Settings
 from scanner.core.dates import format_date
 from scanner.core.privacy import ValueHasher, load_installation_secret
-from scanner.store import Store
+from scanner.store import Store, open_store
 from scanner.store.rows import StoredItem
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def build_app(settings: Settings, store: Store | None = None, *,
               clock: Callable[[], datetime] | None = None,
               link_clock: Callable[[], float] | None = None) -> Starlette:
     """The ASGI app of ``schoonschip serve`` (tests pass a connector factory and clocks)."""
-    store = store or Store(settings.database_url)
+    store = store or open_store(settings)
     secret = load_installation_secret(settings.secret_path, store)
     codec = codec_for(settings, secret)
     service = AnswerService(settings, store, connector_factory, hasher=ValueHasher(secret),

@@ -32,11 +32,15 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
                 and table is not None and table.name in EXTERNAL_TABLES)
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config(engine: Engine | None = None, keys: Any = None) -> Config:
+    """``keys`` (:class:`scanner.store.keys.StoreKeys`) are what migration 0004 encrypts the
+    stored names with and keys the item ids by."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
         config.attributes["engine"] = engine
+    if keys is not None:
+        config.attributes["store_keys"] = keys
     return config
 
 
@@ -49,8 +53,8 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, keys: Any = None) -> None:
     """Upgrade the database behind ``engine`` to the newest schema (no-op when current)."""
     if current_revision(engine) == head_revision():
         return
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine, keys), "head")

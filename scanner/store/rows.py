@@ -9,7 +9,7 @@ follow ``schema.items`` one to one; the schema stays the only definition of the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, overload
@@ -72,15 +72,17 @@ class StoredItem:
     stale: bool
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> StoredItem:
-        """From a ``select(schema.items)`` row, in the table's column order."""
+    def from_row(cls, row: Sequence[Any], reveal: Callable[[Any], Any] = lambda value: value) -> StoredItem:
+        """From a ``select(schema.items)`` row, in the table's column order. ``reveal`` opens
+        the encrypted columns (:data:`scanner.store.schema.ENCRYPTED`)."""
         (ident, source, source_kind, item_key, unit_key, kind, owner, department, folder, title, link,
          item_date, size, change_key, content_hash, labels, state, closed_at, first_seen_run,
          last_seen_run, analysed_run, analysed_at, student_data, categories, entity_counts, reasons,
          error_codes, retention_status, due_date, rule_id, action, exempt_reason, owner_mark,
          tagged, attempts, last_error, stale) = row
-        return cls(ident, source, source_kind, item_key, unit_key, kind, owner, department, folder, title,
-                   link, aware(item_date), size, change_key, content_hash, tuple(labels or ()), state,
+        return cls(ident, source, source_kind, reveal(item_key), reveal(unit_key), kind, reveal(owner),
+                   department, reveal(folder), reveal(title), reveal(link), aware(item_date), size, change_key,
+                   content_hash, tuple(labels or ()), state,
                    aware(closed_at), first_seen_run, last_seen_run, analysed_run, aware(analysed_at),
                    student_data, tuple(categories or ()), dict(entity_counts or {}), tuple(reasons or ()),
                    tuple(error_codes or ()), retention_status, due_date, rule_id, action, exempt_reason,

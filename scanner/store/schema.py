@@ -3,7 +3,9 @@
 What is stored, on purpose: item metadata (where, whose, when, how big, change key), the
 subject or file name (for the owner's own digest only), masked samples and keyed hashes of
 findings, retention status, run and error bookkeeping. What is never stored: bodies, file
-content, extracted text, detected values.
+content, extracted text, detected values. What is stored only encrypted (:data:`ENCRYPTED`,
+:mod:`scanner.store.crypt`): every name, path, key, link and owner, so a copy of the database
+file alone reveals no person.
 
 SQLAlchemy Core (not the ORM): the pipeline writes in bulk and reads in column projections,
 and Core keeps those statements explicit and fast on both SQLite and PostgreSQL.
@@ -33,8 +35,18 @@ from sqlalchemy import (
     Text,
     false,
 )
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
+
+
+def sealed(length: int) -> TypeEngine[str]:
+    """The type of an encrypted text column: TEXT (a ciphertext is longer than the clear
+    value, by about a third plus 20-40 characters). SQLite keeps the VARCHAR(n) the table was
+    created with: it enforces no length, and rebuilding ``items`` on SQLite to change a
+    declaration would cascade deletes into ``findings``."""
+    return Text().with_variant(String(length), "sqlite")
+
 
 runs = Table(
     "runs", metadata,
@@ -54,9 +66,9 @@ runs = Table(
 units = Table(
     "units", metadata,
     Column("source", String(255), primary_key=True),
-    Column("unit_key", String(1024), primary_key=True),
-    Column("label", String(1024)),
-    Column("owner", String(320)),
+    Column("unit_key", sealed(1024), primary_key=True),
+    Column("label", sealed(1024)),
+    Column("owner", sealed(320)),
     Column("cursor", Text),
     Column("last_completed_run", Integer),
     Column("updated_at", DateTime(timezone=True)),
@@ -66,7 +78,7 @@ run_units = Table(
     "run_units", metadata,
     Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     Column("source", String(255), primary_key=True),
-    Column("unit_key", String(1024), primary_key=True),
+    Column("unit_key", sealed(1024), primary_key=True),
     Column("status", String(16), nullable=False),  # done | failed
     Column("stats", JSON),
     Column("finished_at", DateTime(timezone=True)),
@@ -77,13 +89,13 @@ items = Table(
     Column("id", String(32), primary_key=True),
     Column("source", String(255), nullable=False),
     Column("source_kind", String(32), nullable=False),
-    Column("item_key", String(2048), nullable=False),
-    Column("unit_key", String(1024), nullable=False),
+    Column("item_key", sealed(2048), nullable=False),
+    Column("unit_key", sealed(1024), nullable=False),
     Column("kind", String(8), nullable=False),
-    Column("owner", String(320), nullable=False),
+    Column("owner", sealed(320), nullable=False),
     Column("department", String(255)),
-    Column("folder", String(2048)),
-    Column("title", String(1024)),
+    Column("folder", sealed(2048)),
+    Column("title", sealed(1024)),
     Column("link", Text),
     Column("item_date", DateTime(timezone=True), nullable=False),
     Column("size", Integer),
@@ -126,8 +138,8 @@ findings = Table(
     Column("item_id", String(32), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("entity", String(64), nullable=False),
     Column("category", String(32)),
-    Column("part", String(1024), nullable=False),
-    Column("location", String(255)),
+    Column("part", sealed(1024), nullable=False),
+    Column("location", sealed(255)),
     Column("start", Integer, nullable=False),
     Column("end", Integer, nullable=False),
     Column("score", Float, nullable=False),
@@ -143,7 +155,7 @@ item_errors = Table(
     Column("item_id", String(32), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("run_id", Integer, nullable=False),
     Column("code", String(64), nullable=False),
-    Column("part", String(1024)),
+    Column("part", sealed(1024)),
     Column("message", Text, nullable=False),
 )
 Index("ix_item_errors_item", item_errors.c.item_id)
@@ -153,20 +165,20 @@ source_errors = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", Integer, nullable=False),
     Column("source", String(255), nullable=False),
-    Column("unit_key", String(1024)),
+    Column("unit_key", sealed(1024)),
     Column("code", String(64), nullable=False),
     Column("message", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("severity", String(16), nullable=False, default="error", server_default="error"),
     # error: something failed (counts for failing streaks and IT mail); warning: a blind spot or a
     # suspected outage that protected stored items (reported, not a failure)
-    Column("item_prefix", String(2048)),  # a blind spot: item keys below it were not closed
+    Column("item_prefix", sealed(2048)),  # a blind spot: item keys below it were not closed
 )
 Index("ix_source_errors_run", source_errors.c.run_id)
 
 deliveries = Table(
     "deliveries", metadata,
-    Column("owner", String(320), primary_key=True),
+    Column("owner", sealed(320), primary_key=True),
     Column("period", String(32), primary_key=True),
     Column("status", String(16), nullable=False),  # sent | failed
     Column("attempts", Integer, nullable=False, default=0),
@@ -232,6 +244,22 @@ used_links = Table(
     Column("used_at", DateTime(timezone=True), nullable=False),
 )
 """Nonces of destructive answer links that have acted: such a link works once."""
+
+ENCRYPTED: dict[str, dict[str, str]] = {
+    "items": {"item_key": "seal", "unit_key": "tag", "owner": "tag", "folder": "tag", "title": "seal",
+              "link": "seal"},
+    "units": {"unit_key": "tag", "label": "seal", "owner": "tag", "cursor": "seal"},
+    "run_units": {"unit_key": "tag"},
+    "findings": {"part": "tag", "location": "tag"},
+    "item_errors": {"part": "tag", "message": "seal"},
+    "source_errors": {"unit_key": "tag", "message": "seal", "item_prefix": "seal"},
+    "deliveries": {"owner": "tag", "reason": "seal"},
+}
+"""The encrypted columns and how (:mod:`scanner.store.crypt`): ``seal`` is randomised, ``tag``
+deterministic, for the columns the store looks up, groups or compares by (owners, units,
+folders) and for short values that repeat (finding parts: "body", an attachment's name). A
+cursor is sealed because a listing's cursor can hold paths; error messages because they can
+name a file or a mailbox."""
 
 JOB_TABLE = "schedule_jobs"
 external = MetaData()

@@ -1,5 +1,9 @@
 """The store: all reads and writes of the database go through :class:`Store`.
 
+Names, paths, keys, links and owners are encrypted on their way in and opened on their way out
+(:data:`scanner.store.schema.ENCRYPTED`, :mod:`scanner.store.crypt`): callers see clear values,
+the database file holds none.
+
 The pipeline driver is the only writer. Writes happen in small transactions (a batch of
 analysed items, a unit's completion), so a run killed at any point loses at most the batch in
 flight, which the resumed run analyses again; because an item's findings are replaced, never
@@ -8,7 +12,6 @@ appended, nothing is counted twice.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +32,8 @@ from scanner.core.model import (
     is_retryable,
 )
 from scanner.store import schema as s
+from scanner.store.crypt import FieldCipher, StoreKeyError
+from scanner.store.keys import StoreKeys, default_files, load_keys
 from scanner.store.rows import StoredItem
 
 
@@ -36,14 +41,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def item_id(source: str, item_key: str) -> str:
-    """Stable, opaque id of an item: the same source and key give the same id on every run."""
-    return hashlib.sha256(f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 def _utc(value: datetime) -> datetime:
     """Store every timestamp in UTC: SQLite keeps no offset, and reading assumes UTC."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def open_store(settings: Any, *, create: bool = True) -> Store:
+    """The store of a configuration (:class:`scanner.config.Settings`), with its key files."""
+    return Store(settings.database_url, create=create, key_file=settings.key_path,
+                 secret_file=settings.secret_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +90,71 @@ class SavedBatch:
 class Store:
     """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, key_file: Path | None = None,
+                 secret_file: Path | None = None, keys: StoreKeys | None = None) -> None:
+        """``key_file`` and ``secret_file``: the store key and the HMAC secret (default: next
+        to a SQLite file; other databases must name them). A missing or wrong key is refused
+        with :class:`StoreKeyError`; with ``create=False`` (``status``, which must change
+        nothing) nothing is created and a key problem is raised only by what needs the key."""
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._keys: StoreKeys | None = keys
+        self._key_problem: str | None = None
+        if keys is None:
+            if url == "sqlite:///:memory:":
+                self._keys = StoreKeys.ephemeral()
+            else:
+                defaults = default_files(url)
+                key_file = key_file or (defaults[0] if defaults else None)
+                secret_file = secret_file or (defaults[1] if defaults else None)
+                if key_file is None or secret_file is None:
+                    raise StoreKeyError("geef key_file en secret_file voor deze database / pass key_file and "
+                                        "secret_file for this database")
+                if create:
+                    self._keys = load_keys(self.engine, key_file, secret_file)
+                else:
+                    try:
+                        self._keys = load_keys(self.engine, key_file, secret_file, create=False)
+                    except StoreKeyError as exc:
+                        self._key_problem = str(exc)
         if create:
             self.create_schema()
+
+    @property
+    def key_problem(self) -> str | None:
+        """Why the store's key could not be loaded (only with ``create=False``), else None."""
+        return self._key_problem
+
+    def keys_in_use(self) -> StoreKeys:
+        if self._keys is None:
+            raise StoreKeyError(self._key_problem or "geen sleutel / no key")
+        return self._keys
+
+    @property
+    def _cipher(self) -> FieldCipher:
+        return self.keys_in_use().cipher
+
+    def item_id(self, source: str, item_key: str) -> str:
+        """Stable, opaque id of an item: the same source and key give the same id on every run,
+        and without the installation's secret nobody can compute it for a guessed path."""
+        return self.keys_in_use().item_id(source, item_key)
+
+    def _tag(self, value: str | None) -> str | None:
+        return self._cipher.tag(value)
+
+    def _seal(self, value: str | None) -> str | None:
+        return self._cipher.seal(value)
+
+    def _open(self, value: str | None) -> str | None:
+        return self._cipher.open(value)
+
+    def _open_text(self, value: str) -> str:
+        """Open a value of a NOT NULL column."""
+        return self._cipher.open(value) or ""
 
     @property
     def dialect(self) -> str:
@@ -102,7 +164,7 @@ class Store:
         """Bring the schema to the newest version (Alembic when available, else create_all)."""
         from scanner.store.migrate import upgrade
 
-        upgrade(self.engine)
+        upgrade(self.engine, self.keys_in_use())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -174,14 +236,14 @@ class Store:
 
     def cursor(self, source: str, unit_key: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(s.units.c.cursor).where(
-                s.units.c.source == source, s.units.c.unit_key == unit_key)).scalar()
+            return self._open(conn.execute(select(s.units.c.cursor).where(
+                s.units.c.source == source, s.units.c.unit_key == self._tag(unit_key))).scalar())
 
     def done_units(self, run_id: int, source: str) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(select(s.run_units.c.unit_key).where(
+            return {self._open_text(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
-                s.run_units.c.status == "done")).scalars())
+                s.run_units.c.status == "done")).scalars()}
 
     def reopen_blind_units(self, run_id: int, source: str) -> list[tuple[str, dict[str, Any], int]]:
         """Take back the units of ``source`` that ``run_id`` finished with a blind spot, so a
@@ -214,29 +276,32 @@ class Store:
         far (``run_stats``): a kill at any point leaves either all of it or none, so a resumed
         run neither closes twice nor loses the count."""
         now = utcnow()
+        tagged = self._tag(unit_key)
         with self.engine.begin() as conn:
             if close:
                 self.close_ids(close, now, conn)
             if run_stats is not None:
                 conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats))
             exists = conn.execute(select(s.units.c.source).where(
-                s.units.c.source == source, s.units.c.unit_key == unit_key)).first()
-            values = dict(label=label, owner=owner, cursor=cursor, last_completed_run=run_id, updated_at=now)
+                s.units.c.source == source, s.units.c.unit_key == tagged)).first()
+            values = dict(label=self._seal(label), owner=self._tag(owner), cursor=self._seal(cursor),
+                          last_completed_run=run_id, updated_at=now)
             if exists:
                 conn.execute(update(s.units).where(
-                    s.units.c.source == source, s.units.c.unit_key == unit_key).values(**values))
+                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values))
             else:
-                conn.execute(insert(s.units).values(source=source, unit_key=unit_key, **values))
+                conn.execute(insert(s.units).values(source=source, unit_key=tagged, **values))
             conn.execute(delete(s.run_units).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
-                s.run_units.c.unit_key == unit_key))
-            conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=unit_key,
+                s.run_units.c.unit_key == tagged))
+            conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=tagged,
                                                     status="done", stats=stats, finished_at=now))
 
     def unit_keys(self, source: str) -> set[str]:
         """Units of ``source`` that completed in some earlier run."""
         with self.engine.connect() as conn:
-            return set(conn.execute(select(s.units.c.unit_key).where(s.units.c.source == source)).scalars())
+            return {self._open_text(key) for key in conn.execute(
+                select(s.units.c.unit_key).where(s.units.c.source == source)).scalars()}
 
     def unit_item_count(self, source: str, unit_keys: Iterable[str] | None = None,
                         protect: Sequence[str] = ()) -> int:
@@ -248,13 +313,13 @@ class Store:
             keys = list(unit_keys)
             if not keys:
                 return 0
-            query = query.where(c.unit_key.in_(keys))
+            query = query.where(c.unit_key.in_([self._tag(key) for key in keys]))
         prefixes = tuple(protect)
         with self.engine.connect() as conn:
             if not prefixes:
                 return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0)
             return sum(1 for key in conn.execute(query.execution_options(yield_per=5000)).scalars()
-                       if not key.startswith(prefixes))
+                       if not self._open_text(key).startswith(prefixes))  # item keys are sealed
 
     def close_unit(self, source: str, unit_key: str, run_id: int, *, protect: Sequence[str] = (),
                    run_stats: Callable[[int], dict[str, Any]] | None = None) -> int:
@@ -262,18 +327,19 @@ class Store:
         items and forget its cursor. Items under a ``protect`` prefix (a blind spot of this
         run) stay, and so does the unit's row, so the next run looks again. ``run_stats``
         builds the run's figures from the number closed; they are saved in the same
-        transaction."""
+        transaction. Item keys are sealed: the prefix check opens them."""
         c = s.items.c
         prefixes = tuple(p for p in protect if p)
+        tagged = self._tag(unit_key)
         with self.engine.begin() as conn:
             rows = conn.execute(select(c.id, c.item_key).where(
-                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value)).all()
-            ids = [r.id for r in rows if not (prefixes and r.item_key.startswith(prefixes))]
+                c.source == source, c.unit_key == tagged, c.state == ItemState.ACTIVE.value)).all()
+            ids = [r.id for r in rows if not (prefixes and self._open_text(r.item_key).startswith(prefixes))]
             for start in range(0, len(ids), 500):
                 conn.execute(update(s.items).where(c.id.in_(ids[start:start + 500])).values(
                     state=ItemState.CLEANED.value, closed_at=utcnow(), last_seen_run=run_id))
             if len(ids) == len(rows):
-                conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == unit_key))
+                conn.execute(delete(s.units).where(s.units.c.source == source, s.units.c.unit_key == tagged))
             if run_stats is not None:
                 conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats(len(ids))))
             return len(ids)
@@ -290,7 +356,7 @@ class Store:
         """Look up what is stored for a batch of item keys of one source (one query)."""
         if not keys:
             return {}
-        ids = {item_id(source, key): key for key in keys}
+        ids = {self.item_id(source, key): key for key in keys}
         cols = s.items.c
         out: dict[str, KnownItem] = {}
         with self.engine.connect() as conn:
@@ -305,8 +371,9 @@ class Store:
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
                         last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
-                        folder=row.folder, unit_key=row.unit_key, labels=tuple(row.labels or ()),
-                        content_hash=row.content_hash, owner=row.owner, link=row.link,
+                        folder=self._open(row.folder), unit_key=self._open(row.unit_key) or "",
+                        labels=tuple(row.labels or ()), content_hash=row.content_hash,
+                        owner=self._open(row.owner), link=self._open(row.link),
                         attempts=row.attempts or 0, last_error=row.last_error,
                         analysed_run=row.analysed_run, student_data=bool(row.student_data),
                         stale=bool(row.stale))
@@ -321,8 +388,9 @@ class Store:
         """
         # Only keys the statement sets: SQLAlchemy adds any other key that names a column to
         # the SET clause, and the date a listing reports is not always the stored one (Maildir).
-        rows = [dict(b_id=item_id(r.source, r.item_key), folder=r.folder,
-                     labels=list(r.labels), unit_key=r.unit_key, link=r.link, owner=r.owner,
+        tag, seal = self._tag, self._seal
+        rows = [dict(b_id=self.item_id(r.source, r.item_key), folder=tag(r.folder),
+                     labels=list(r.labels), unit_key=tag(r.unit_key), link=seal(r.link), owner=tag(r.owner),
                      last_seen_run=run_id, state=ItemState.ACTIVE.value, closed_at=None,
                      **({"change_key": r.change_key, "item_date": _utc(r.date), "attempts": 0,
                          "last_error": None, "stale": False} if refresh_change_key else {}))
@@ -373,7 +441,7 @@ class Store:
         """
         # One row per item: should an item come twice (listed again in the same write), its
         # last result stands, and its findings are not written twice.
-        latest = {item_id(result.ref.source, result.ref.item_key): (result, kind, department)
+        latest = {self.item_id(result.ref.source, result.ref.item_key): (result, kind, department)
                   for results, kind, department in groups for result in results}
         if not latest:
             return SavedBatch()
@@ -381,6 +449,7 @@ class Store:
 
         now = utcnow()
         ids, tagged = list(latest), list(latest.values())
+        tag, seal = self._tag, self._seal
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         keeps: list[dict[str, Any]] = []
@@ -409,19 +478,21 @@ class Store:
                     ref = result.ref
                     codes = set(old.error_codes or ()) - RETRYABLE_ERRORS | {e.code for e in result.errors}
                     keeps.append(dict(
-                        b_id=ident, unit_key=ref.unit_key, owner=ref.owner, department=department,
-                        folder=ref.folder, link=ref.link, change_key=ref.change_key, size=ref.size,
+                        b_id=ident, unit_key=tag(ref.unit_key), owner=tag(ref.owner), department=department,
+                        folder=tag(ref.folder), link=seal(ref.link), change_key=ref.change_key, size=ref.size,
                         labels=list(ref.labels),
                         state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
                         error_codes=sorted(codes), attempts=attempts, last_error=failure, stale=True,
                         retention_status=None))
                     for error in result.errors:
                         error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
-                                               part=error.part[:1024], message=error.message[:2000]))
+                                               part=tag(error.part[:1024]), message=seal(error.message[:2000])))
                     continue
                 replaced.append(ident)
                 values = _item_values(result, run_id, now, source_kind, department)
                 values.update(attempts=attempts, last_error=failure, stale=False)
+                for column, mode in s.ENCRYPTED["items"].items():
+                    values[column] = tag(values[column]) if mode == "tag" else seal(values[column])
                 if old is not None or ident in inserted:
                     updates.append({"b_id": ident, **values})
                 else:
@@ -430,12 +501,12 @@ class Store:
                 for finding in (result.verdict.findings if result.verdict else []):
                     finding_rows.append(dict(
                         item_id=ident, entity=finding.entity, category=finding.category,
-                        part=finding.part[:1024], location=(finding.location or None),
+                        part=tag(finding.part[:1024]), location=tag(finding.location or None),
                         start=finding.start, end=finding.end, score=round(float(finding.score), 4),
                         masked=finding.masked[:128], value_hash=finding.value_hash))
                 for error in result.errors:
                     error_rows.append(dict(item_id=ident, run_id=run_id, code=error.code,
-                                           part=error.part[:1024], message=error.message[:2000]))
+                                           part=tag(error.part[:1024]), message=seal(error.message[:2000])))
             if replaced:
                 conn.execute(delete(s.findings).where(s.findings.c.item_id.in_(replaced)))
                 conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id.in_(replaced)))
@@ -468,8 +539,8 @@ class Store:
         our download of it failed)."""
         c = s.items.c
         with self.engine.connect() as conn:
-            rows = [StoredItem.from_row(row) for row in conn.execute(select(s.items).where(
-                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value,
+            rows = [StoredItem.from_row(row, self._open) for row in conn.execute(select(s.items).where(
+                c.source == source, c.unit_key == self._tag(unit_key), c.state == ItemState.ACTIVE.value,
                 c.last_error.is_not(None), c.attempts >= 1, c.attempts < max_attempts))]
         return [replace(item.ref(), stored_hash=item.content_hash if item.stale else None)
                 for item in rows if not (exclude and item.id in exclude)]
@@ -498,7 +569,7 @@ class Store:
         Returns how many of ``keys`` this run closed, including those an interrupted earlier
         attempt of the same run already closed (a resumed run replays the delta from the old
         cursor), so a resumed run's figures count the whole run."""
-        ids = [item_id(source, key) for key in keys]
+        ids = [self.item_id(source, key) for key in keys]
         if not ids:
             return 0
         c = s.items.c
@@ -525,13 +596,13 @@ class Store:
         total = 0
         with self.engine.connect() as conn:
             rows = conn.execute(select(c.id, c.item_key, c.last_seen_run).where(
-                c.source == source, c.unit_key == unit_key, c.state == ItemState.ACTIVE.value)
+                c.source == source, c.unit_key == self._tag(unit_key), c.state == ItemState.ACTIVE.value)
                 .execution_options(yield_per=5000))
             for ident, key, last_seen in rows:
                 total += 1
                 if last_seen == run_id or (seen and ident in seen):
                     continue
-                if prefixes and key.startswith(prefixes):
+                if prefixes and self._open_text(key).startswith(prefixes):  # item keys are sealed
                     continue
                 gone.append(ident)
         return gone, total
@@ -611,12 +682,27 @@ class Store:
             if row is None and len(ident) >= 6:
                 rows = conn.execute(select(s.items).where(s.items.c.id.like(f"{ident}%")).limit(2)).all()
                 row = rows[0] if len(rows) == 1 else None
-            return StoredItem.from_row(row) if row else None
+            return StoredItem.from_row(row, self._open) if row else None
 
     def findings_of(self, ident: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(
+            rows = [dict(r) for r in conn.execute(
                 select(s.findings).where(s.findings.c.item_id == ident).order_by(s.findings.c.id)).mappings()]
+        for row in rows:
+            row["part"], row["location"] = self._open(row["part"]), self._open(row["location"])
+        return rows
+
+    def finding_hashes(self, ids: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
+        """The (entity, value hash) pairs each item's findings hold, for masking what a digest
+        shows (:mod:`scanner.digest_mask`)."""
+        c = s.findings.c
+        out: dict[str, set[tuple[str, str]]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                for ident, entity, value_hash in conn.execute(select(c.item_id, c.entity, c.value_hash).where(
+                        c.item_id.in_(list(ids[start:start + 500])))):
+                    out.setdefault(ident, set()).add((entity, value_hash))
+        return out
 
     def value_hashes(self, item_ids: Sequence[str], entity: str) -> dict[str, set[str]]:
         """The keyed hashes of one entity's findings per item, for the given items (the
@@ -643,11 +729,11 @@ class Store:
             if student_data_only:
                 query = query.where(s.items.c.student_data.is_(True))
             if owner:
-                query = query.where(s.items.c.owner == owner)
+                query = query.where(s.items.c.owner == self._tag(owner))
             if unevaluated_only:
                 query = query.where(s.items.c.retention_status.is_(None))
             with self.engine.connect() as conn:
-                rows = [StoredItem.from_row(r) for r in conn.execute(query)]
+                rows = [StoredItem.from_row(r, self._open) for r in conn.execute(query)]
             if not rows:
                 return
             yield from rows
@@ -784,6 +870,10 @@ class Store:
     def count_items(self, **filters: Any) -> int:
         query = select(func.count()).select_from(s.items)
         for key, value in filters.items():
+            if s.ENCRYPTED["items"].get(key) == "tag":
+                value = self._tag(value)
+            elif key in s.ENCRYPTED["items"]:
+                raise ValueError(f"{key} is sealed: it cannot be counted by value")
             query = query.where(getattr(s.items.c, key) == value)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
@@ -798,22 +888,35 @@ class Store:
         so a resumed run still protects it."""
         with self.engine.begin() as conn:
             conn.execute(insert(s.source_errors).values(
-                run_id=run_id, source=source, unit_key=unit_key, code=code, message=message[:2000], at=utcnow(),
-                severity=severity, item_prefix=item_prefix))
+                run_id=run_id, source=source, unit_key=self._tag(unit_key), code=code,
+                message=self._seal(message[:2000]), at=utcnow(), severity=severity,
+                item_prefix=self._seal(item_prefix)))
 
     def source_errors(self, run_id: int, severity: str | None = None) -> list[dict[str, Any]]:
         query = select(s.source_errors).where(s.source_errors.c.run_id == run_id)
         if severity is not None:
             query = query.where(s.source_errors.c.severity == severity)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query.order_by(s.source_errors.c.id)).mappings()]
+            rows = [dict(r) for r in conn.execute(query.order_by(s.source_errors.c.id)).mappings()]
+        for row in rows:
+            row["unit_key"], row["message"] = self._open(row["unit_key"]), self._open(row["message"])
+            row["item_prefix"] = self._open(row["item_prefix"])
+        return rows
+
+    def source_error_counts(self, run_id: int) -> dict[tuple[str, str, str], int]:
+        """Source errors of a run per (source, code, severity): needs no key."""
+        c = s.source_errors.c
+        with self.engine.connect() as conn:
+            return {(source, code, severity): count for source, code, severity, count in conn.execute(
+                select(c.source, c.code, c.severity, func.count()).where(c.run_id == run_id)
+                .group_by(c.source, c.code, c.severity))}
 
     def blind_prefixes(self, run_id: int, source: str) -> set[str]:
         """Item key prefixes that listings of ``source`` could not see in this run (all attempts)."""
         c = s.source_errors.c
         with self.engine.connect() as conn:
-            return set(conn.execute(select(c.item_prefix).where(
-                c.run_id == run_id, c.source == source, c.item_prefix.is_not(None))).scalars())
+            return {self._open_text(prefix) for prefix in conn.execute(select(c.item_prefix).where(
+                c.run_id == run_id, c.source == source, c.item_prefix.is_not(None))).scalars()}
 
     def warned_in_previous_run(self, run_id: int, source: str, unit_key: str | None, code: str) -> bool:
         """Did the scan before ``run_id`` record warning ``code`` for this source and unit? (A
@@ -826,7 +929,7 @@ class Store:
                 return False
             c = s.source_errors.c
             query = select(c.id).where(c.run_id == previous, c.source == source, c.code == code)
-            query = query.where(c.unit_key.is_(None) if unit_key is None else c.unit_key == unit_key)
+            query = query.where(c.unit_key.is_(None) if unit_key is None else c.unit_key == self._tag(unit_key))
             return conn.execute(query.limit(1)).first() is not None
 
     def item_error_counts(self, run_id: int) -> dict[str, int]:
@@ -858,13 +961,14 @@ class Store:
     def already_sent(self, owner: str, period: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(s.deliveries.c.status).where(
-                s.deliveries.c.owner == owner, s.deliveries.c.period == period)).scalar() == "sent"
+                s.deliveries.c.owner == self._tag(owner), s.deliveries.c.period == period)).scalar() == "sent"
 
     def record(self, owner: str, period: str, status: str, reason: str | None) -> None:
+        owner = self._tag(owner) or ""
         with self.engine.begin() as conn:
             row = conn.execute(select(s.deliveries.c.attempts, s.deliveries.c.status).where(
                 s.deliveries.c.owner == owner, s.deliveries.c.period == period)).first()
-            values = dict(status=status, reason=(reason or None) and reason[:2000], updated_at=utcnow())
+            values = dict(status=status, reason=self._seal((reason or None) and reason[:2000]), updated_at=utcnow())
             if row:
                 # "sending" opens an attempt; the "sent" or "failed" that closes it is the same one.
                 closes = row.status == "sending" and status in ("sent", "failed")
@@ -879,7 +983,10 @@ class Store:
         if period:
             query = query.where(s.deliveries.c.period == period)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["owner"], row["reason"] = self._open(row["owner"]), self._open(row["reason"])
+        return rows
 
     # --- IT notifications (scanner.notify) ------------------------------------------------
 

@@ -14,7 +14,7 @@ from connectors.folder import FolderConnector
 from scanner.config import load_config
 from scanner.core.model import AnalysisResult, Finding, ItemKind, ItemRef, Verdict
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store, item_id
+from scanner.store import Store
 
 OWNER = "mentor@school.nl"
 OTHER = "collega@school.nl"
@@ -84,4 +84,4 @@ def flagged(store: Store, settings, names: list[str], owner: str = OWNER, folder
     store.save_results(run, results, source_kind="folder", department=None)
     store.finish_run(run, "completed", {})
     recompute_retention(store, settings)
-    return [item_id("gedeeld", f"{folder}/{name}") for name in names]
+    return [store.item_id("gedeeld", f"{folder}/{name}") for name in names]

@@ -27,7 +27,7 @@ from scanner.answers.web import build_app, codec_for
 from scanner.answers.web import server as answer_server
 from scanner.core.privacy import load_installation_secret
 from scanner.jobs import run_digest, run_scan
-from scanner.store import Store
+from scanner.store import open_store
 from tests.answers.browser_helpers import free_port
 from tests.answers.helpers import OTHER, OWNER, MovingFolderConnector, moving_factory
 from tests.reports.reports_testkit import need_chromium
@@ -132,7 +132,7 @@ def served(tmp_path_factory):
     echoed: list[str] = []
     assert run_scan(settings, progress=False, echo=echoed.append) == 0
     assert run_digest(settings, echo=echoed.append) == 0
-    store = Store(settings.database_url)
+    store = open_store(settings)
     server = answer_server(settings, build_app(settings, store, connector_factory=moving_factory), port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -259,9 +259,7 @@ def test_a_teacher_answers_from_the_digest(served):
 
 
 def _id(store, key: str) -> str:
-    from scanner.store import item_id
-
-    return item_id("gedeeld", key)
+    return store.item_id("gedeeld", key)
 
 
 def test_no_planted_number_in_pages_urls_logs_or_database(served):

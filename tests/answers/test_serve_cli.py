@@ -15,7 +15,7 @@ import yaml
 
 from scanner.answers.web import codec_for
 from scanner.core.privacy import load_installation_secret
-from scanner.store import Store
+from scanner.store import open_store
 from tests.answers.browser_helpers import free_port
 from tests.answers.helpers import OWNER, flagged, settings_for
 
@@ -23,7 +23,7 @@ from tests.answers.helpers import OWNER, flagged, settings_for
 def test_serve_runs_answers_and_stops(tmp_path):
     port = free_port()
     settings = settings_for(tmp_path, answers_port=port)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
     ids = flagged(store, settings, ["a.txt"])
     store.close()

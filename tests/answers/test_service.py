@@ -13,7 +13,7 @@ from scanner.core.model import ItemKind, ItemRef
 from scanner.core.privacy import load_installation_secret
 from scanner.reporting import teacher_digests
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store, item_id
+from scanner.store import open_store
 from tests.answers.helpers import (
     OTHER,
     OWNER,
@@ -28,7 +28,7 @@ from tests.answers.helpers import (
 @pytest.fixture
 def school(tmp_path, database_url):
     settings = settings_for(tmp_path, database_url)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
     yield settings, store, codec
     store.close()
@@ -158,7 +158,7 @@ def test_answers_and_marks_follow_an_item_that_moved(school):
                        source_kind="folder", department=None)
     store.close_items("gedeeld", ["Archief 2017/a.txt"], run)
     assert store.absorb_moves(run) == {"gedeeld": 1}
-    new = item_id("gedeeld", "Dossiers/a.txt")
+    new = store.item_id("gedeeld", "Dossiers/a.txt")
     assert store.item(old) is None and store.item(new).owner_mark == "legal_hold"
     assert [a["action"] for a in store.answers_of([new])] == ["bewaren"]
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from scanner.answers.web import COOKIE, build_app, codec_for
 from scanner.core.privacy import load_installation_secret
-from scanner.store import Store
+from scanner.store import open_store
 from tests.answers.helpers import OTHER, OWNER, flagged, moving_factory, settings_for
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -20,7 +20,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 @pytest.fixture
 def site(tmp_path):
     settings = settings_for(tmp_path)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
     ids = flagged(store, settings, ["a.txt", "b.txt"])
     client = TestClient(build_app(settings, store, connector_factory=moving_factory),

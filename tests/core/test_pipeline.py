@@ -3,7 +3,6 @@ units, per-source errors, and privacy of what it stores."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -15,7 +14,7 @@ from sqlalchemy import create_engine, text
 from scanner.config import load_config
 from scanner.jobs import run_scan
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 
 BSN = "111222333"  # passes the 11-proef; fictional
 
@@ -53,7 +52,7 @@ def share(tmp_path):
 def test_incremental_runs_cost_what_changed(tmp_path, share, database_url):
     settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl",
                                      "owners": {"Zorg/*": "ib@s.nl"}}], database_url)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     first = ScanRunner(settings, store).run()
     assert first.totals()["analysed"] == 3 and first.totals()["flagged"] == 2
     second = ScanRunner(settings, store).run()
@@ -62,15 +61,14 @@ def test_incremental_runs_cost_what_changed(tmp_path, share, database_url):
     os.remove(share / "Groep 7" / "lijst.csv")
     third = ScanRunner(settings, store).run()
     assert third.totals()["analysed"] == 1 and third.totals()["closed"] == 1
-    with store.engine.connect() as conn:
-        states = dict(conn.execute(text("select item_key, state from items")).all())
+    states = {row.item_key: row.state for row in store.iter_items()}
     assert states == {"Zorg/opp.txt": "actief", "Groep 7/rooster.txt": "actief", "Groep 7/lijst.csv": "opgeruimd"}
     store.close()
 
 
 def test_a_vanished_folder_closes_its_items(tmp_path, share):
     settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}])
-    store = Store(settings.database_url)
+    store = open_store(settings)
     ScanRunner(settings, store).run()
     shutil.rmtree(share / "Groep 7")
     summary = ScanRunner(settings, store).run()
@@ -85,7 +83,7 @@ def test_a_broken_source_does_not_stop_the_others(tmp_path, share):
     ])
     lines: list[str] = []
     assert run_scan(settings, progress=False, echo=lines.append) == 0
-    store = Store(settings.database_url)
+    store = open_store(settings)
     run_id = store.runs("scan")[0]["id"]
     errors = store.source_errors(run_id)
     assert [(e["source"], e["code"]) for e in errors] == [("kapot", "not_found")]
@@ -109,12 +107,11 @@ def test_nothing_detected_is_stored_in_clear(tmp_path, share):
 def test_a_moved_file_keeps_its_history_and_is_not_deletion_evidence(tmp_path, share, database_url):
     settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}],
                          database_url)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     first = ScanRunner(settings, store).run()
     shutil.move(share / "Groep 7" / "lijst.csv", share / "Zorg" / "lijst.csv")
     ScanRunner(settings, store).run()
-    with store.engine.connect() as conn:
-        rows = conn.execute(text("select item_key, state, first_seen_run from items order by item_key")).all()
+    rows = sorted((row.item_key, row.state, row.first_seen_run) for row in store.iter_items())
     assert [(key, state) for key, state, _ in rows] == [
         ("Groep 7/rooster.txt", "actief"), ("Zorg/lijst.csv", "actief"), ("Zorg/opp.txt", "actief")]
     assert {k: f for k, _, f in rows}["Zorg/lijst.csv"] == first.run_id
@@ -123,7 +120,7 @@ def test_a_moved_file_keeps_its_history_and_is_not_deletion_evidence(tmp_path, s
 
 def test_a_touched_file_with_the_same_bytes_is_not_analysed_again(tmp_path, share):
     settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(share), "owner": "ict@s.nl"}])
-    store = Store(settings.database_url)
+    store = open_store(settings)
     ScanRunner(settings, store).run()
     findings_before = store.count_items(student_data=True)
     os.utime(share / "Zorg" / "opp.txt", (1_700_000_000, 1_700_000_000))
@@ -144,12 +141,11 @@ def test_outlook_msg_files_in_an_eml_folder_are_scanned(tmp_path):
         msg_bytes("Klassenlijst", f"Hierbij de klassenlijst van groep 7 met BSN {BSN} van leerling Daan."))
     (folder / "rooster.msg").write_bytes(msg_bytes("Rooster", "Het rooster voor volgende week."))
     settings = configure(tmp_path, [{"name": "archief", "kind": "eml", "path": str(folder), "owner": "d@s.nl"}])
-    store = Store(settings.database_url)
+    store = open_store(settings)
     summary = ScanRunner(settings, store).run()
     assert summary.totals()["analysed"] == 2 and summary.totals()["item_errors"] == 0
-    with store.engine.connect() as conn:
-        flagged = dict(conn.execute(text("select item_key, student_data from items")).all())
-        titles = set(conn.execute(text("select title from items")).scalars())
+    flagged = {row.item_key: row.student_data for row in store.iter_items()}
+    titles = {row.title for row in store.iter_items()}
     assert flagged == {"klassenlijst.msg": True, "rooster.msg": False}
     assert titles == {"Klassenlijst", "Rooster"}  # subjects read from the .msg itself
 
@@ -167,13 +163,11 @@ def test_hostile_files_are_recorded_per_item_and_the_run_goes_on(tmp_path):
         handle.truncate(2 * 1024**3)  # a sparse 2 GB file: refused before it is read
     (folder / "lijst.csv").write_text(f"naam;bsn\nDaan de Vries;{BSN}\n", encoding="utf-8")
     settings = configure(tmp_path, [{"name": "g", "kind": "folder", "path": str(folder), "owner": "ict@s.nl"}])
-    store = Store(settings.database_url)
+    store = open_store(settings)
     summary = ScanRunner(settings, store).run()
     assert summary.status == "completed" and summary.totals()["analysed"] == 6
-    with store.engine.connect() as conn:
-        codes = {key: set(json.loads(c) if isinstance(c, str) else c)
-                 for key, c in conn.execute(text("select item_key, error_codes from items")).all()}
-        flagged = set(conn.execute(text("select item_key from items where student_data")).scalars())
+    codes = {row.item_key: set(row.error_codes) for row in store.iter_items()}
+    flagged = {row.item_key for row in store.iter_items(student_data_only=True)}
     assert "too_large" in codes["groot.bin"]
     assert "zip_bomb" in codes["bom.zip"] and "zip_bomb" in codes["42.zip"]
     assert codes["kapot.pdf"] & {"corrupt", "repaired"}
@@ -196,11 +190,11 @@ def test_a_value_in_a_subject_is_stored_masked_and_stays_masked(tmp_path):
                            filename=f"bsn {BSN}.csv")
     (folder / "a.eml").write_bytes(bytes(message))
     settings = configure(tmp_path, [{"name": "e", "kind": "eml", "path": str(folder), "owner": "d@s.nl"}])
-    store = Store(settings.database_url)
+    store = open_store(settings)
     for _ in range(2):
         ScanRunner(settings, store).run()
-        with store.engine.connect() as conn:
-            title = conn.execute(text("select title from items")).scalar()
-            parts = set(conn.execute(text("select part from findings")).scalars())
+        (item,) = store.iter_items()
+        title = item.title or ""
+        parts = {finding["part"] for finding in store.findings_of(item.id)}
         assert BSN not in title and "Daan de Vries" not in title and title.startswith("Klassenlijst met BSN ")
         assert parts and not any(BSN in part for part in parts)

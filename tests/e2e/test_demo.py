@@ -63,13 +63,23 @@ def test_demo_prints_where_outputs_are(demo):
     assert (out / "export.csv").is_file()
 
 
+def opener(out: Path):
+    """Opens the demo store's encrypted names (its key is next to the database, in ``data``)."""
+    from scanner.store import Store
+
+    store = Store(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}", create=False)
+    opened = store.keys_in_use().cipher.open
+    store.close()
+    return opened
+
+
 def test_one_digest_per_teacher_with_due_items(demo):
     out, _, _ = demo
     engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
     with engine.connect() as conn:
-        owners = set(conn.execute(text(
+        owners = set(map(opener(out), conn.execute(text(
             "select distinct owner from items where state = 'actief' and student_data "
-            "and retention_status in ('verlopen', 'binnenkort') and exempt_reason is null")).scalars())
+            "and retention_status in ('verlopen', 'binnenkort') and exempt_reason is null")).scalars()))
     digests = list((out / "outbox").rglob("*.eml"))
     recipients = {email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"].addresses[0].addr_spec
                   for p in digests}
@@ -117,9 +127,12 @@ def test_no_planted_value_leaks_anywhere(demo):
 def test_fg_report_names_no_teacher(demo):
     out, _, _ = demo
     engine = create_engine(f"sqlite:///{out / 'data' / 'schoonschip.sqlite'}")
+    opened = opener(out)
     with engine.connect() as conn:
-        owners = set(conn.execute(text("select distinct owner from items")).scalars())
-        titles = {t for t in conn.execute(text("select distinct title from items")).scalars() if t and len(t) > 12}
+        owners = {opened(o) for o in conn.execute(text("select distinct owner from items")).scalars()}
+        titles = {t for t in map(opened, conn.execute(text("select distinct title from items")).scalars())
+                  if t and len(t) > 12}
+    assert owners and titles and not any(o.startswith("d1:") for o in owners)
     for path in (out / "rapport").glob("fg*"):
         content = path.read_bytes().decode("latin-1")
         assert not [o for o in owners if o in content]

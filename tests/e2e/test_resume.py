@@ -53,7 +53,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path, backend, request):
 
     reference = load_config(write_config(tmp_path, "reference", corpus, reference_url, secret))
     assert run_scan(reference, progress=False, echo=lambda _: None) == 0
-    expected = snapshot(reference_url)
+    expected = snapshot(reference)
     total = len(expected[0])
     assert total > 50
 
@@ -78,7 +78,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path, backend, request):
     finish = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--config", str(killed_config),
                              "--no-progress"], env=env, capture_output=True, text=True, timeout=600)
     assert finish.returncode == 0, finish.stdout + finish.stderr
-    items, findings, runs = snapshot(killed_url)
+    items, findings, runs = snapshot(load_config(killed_config))
     assert items == expected[0]
     assert findings == expected[1], "findings lost or duplicated"
     # The first run was killed and resumed (same id) until it completed; a later kill point

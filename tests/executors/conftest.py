@@ -25,7 +25,7 @@ def reference(tmp_path_factory) -> Reference:
     ref = Reference(root=root, corpus=corpus, secret=secret, expected=None)
     settings, url = run_config(ref, "inline", {"kind": "inline"})
     assert run_scan(settings, progress=False, echo=lambda _: None) == 0
-    ref.expected = snapshot(url)
+    ref.expected = snapshot(settings)
     assert len(ref.expected.items) > 60 and ref.expected.findings
     return ref
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 import yaml
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from scanner.config import Settings, load_config
 from scanner.jobs import demo_settings
@@ -50,17 +50,22 @@ def run_config(ref: Reference, name: str, executor: dict[str, Any]) -> tuple[Set
     return load_config(path), url
 
 
-def snapshot(url: str) -> Snapshot:
-    engine = create_engine(url)
+def snapshot(settings) -> Snapshot:
+    """What a run stored, comparable across runs: finding parts are opened with each store's
+    own key (two stores, two keys, different ciphertexts for equal parts)."""
+    from scanner.store import open_store
+
+    store = open_store(settings, create=False)
     try:
-        with engine.connect() as conn:
+        opened = store.keys_in_use().cipher.open
+        with store.engine.connect() as conn:
             items = sorted(conn.execute(text(
                 "select id, change_key, student_data from items")).all())
-            findings = sorted(conn.execute(text(
-                "select item_id, entity, part, start, \"end\", value_hash from findings")).all())
+            findings = sorted((item_id, entity, opened(part), *rest) for item_id, entity, part, *rest in conn.execute(
+                text("select item_id, entity, part, start, \"end\", value_hash from findings")).all())
             errors = sorted(conn.execute(text("select item_id, code from item_errors")).all())
     finally:
-        engine.dispose()
+        store.close()
     return Snapshot(list(items), list(findings), list(errors))
 
 
@@ -193,7 +198,7 @@ def assert_killed_worker_run_equals_inline(reference: Reference, name: str, exec
         killer.done.set()
         killer.join()
     assert killer.killed is not None, "no worker was killed during the run"
-    got = snapshot(url)
+    got = snapshot(settings)
     assert got.items == reference.expected.items
     assert got.findings == reference.expected.findings
     assert got.errors == reference.expected.errors

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from scanner.notify import notify_it, notify_job_failed
-from scanner.store import Store
+from scanner.store import Store, open_store
 from tests.operations.conftest import local, make_settings
 
 SECRET_UNIT = "j.de.vries@school.nl/Inbox/Zorgmelding Sanne"
@@ -74,7 +74,7 @@ def scan_run(store: Store, status: str, failing: dict[str, int]) -> int:
 def test_failing_source_mails_it_once_a_day_then_reports_it_solved(tmp_path, smtp_server):
     inbox, port = smtp_server
     settings = smtp_settings(tmp_path, port)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     night = local(2027, 1, 4, 3, 0)
     # two failing nights: below the threshold of three, nothing is sent
     for day in range(2):
@@ -113,7 +113,7 @@ def test_failing_source_mails_it_once_a_day_then_reports_it_solved(tmp_path, smt
 def test_failed_run_is_reported_and_a_failed_send_is_retried(tmp_path, smtp_server):
     inbox, port = smtp_server
     settings = smtp_settings(tmp_path, port)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     run_id = scan_run(store, "failed", {})
     unreachable = smtp_settings(tmp_path, free_port())
     # the relay is down: nothing recorded as sent, the mail lands in the outbox instead
@@ -129,7 +129,7 @@ def test_failed_run_is_reported_and_a_failed_send_is_retried(tmp_path, smtp_serv
 def test_outbox_method_and_failed_job(tmp_path):
     settings = make_settings(tmp_path, delivery={"method": "outbox"},
                              notify={"it_recipients": ["ict@school.nl"]})
-    store = Store(settings.database_url)
+    store = open_store(settings)
     assert notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 6, 0, tzinfo=UTC))
     assert not notify_job_failed(settings, store, "digest", 1, now=datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
     files = list(settings.outbox_dir.glob("it-*.eml"))
@@ -141,7 +141,7 @@ def test_outbox_method_and_failed_job(tmp_path):
 
 def test_no_recipients_no_mail(tmp_path):
     settings = make_settings(tmp_path, delivery={"method": "outbox"})
-    store = Store(settings.database_url)
+    store = open_store(settings)
     run_id = scan_run(store, "failed", {})
     assert notify_it(settings, store, run_id) is False
     assert not settings.outbox_dir.exists()
@@ -157,7 +157,7 @@ def test_service_tells_it_when_a_digest_fails_and_when_it_works_again(tmp_path, 
 
     inbox, port = smtp_server
     settings = smtp_settings(tmp_path, port, schedule={"scan": "off", "digest": "0 7 * * *", "report": "off"})
-    store = Store(settings.database_url)
+    store = open_store(settings)
     codes = iter([1, 1, 0, 0])
     clock = FakeClock(local(2027, 1, 4, 6, 0), local(2027, 1, 7, 12, 0))
     service = ScheduleService(settings, store.engine, clock=clock, actions={"digest": lambda stop: next(codes)},

@@ -17,7 +17,7 @@ from reports.delivery import DeliveryError, OutboxTransport, SmtpTransport, deli
 from reports.ledger import InMemoryLedger
 from scanner.notify import notify_job_failed
 from scanner.outgoing import open_transport
-from scanner.store import Store
+from scanner.store import open_store
 from tests.operations.conftest import make_settings
 from tests.reports.reports_testkit import digest, item
 
@@ -55,7 +55,7 @@ def test_a_source_that_cannot_send_fails_digests_and_sends_it_mail_to_the_outbox
     assert all(reason.startswith("not_configured") for reason in summary.failed.values())
     assert [entry.status for entry in ledger.entries] == ["failed", "failed"]
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     assert notify_job_failed(settings, store, "digest", 1, now=NOW) is False  # not sent: retried later
     store.close()
     files = list(settings.outbox_dir.glob("it-*.eml"))
@@ -86,7 +86,7 @@ def test_it_mail_goes_through_the_graph_source_like_the_digests(tmp_path: Path) 
         settings = make_settings(tmp_path, sources=[source],
                                  delivery={"method": "graph", "sender": SENDER, "source": "m365-mail"},
                                  notify={"it_recipients": ["ict@school.nl"]})
-        store = Store(settings.database_url)
+        store = open_store(settings)
         assert notify_job_failed(settings, store, "report", 1, now=NOW) is True
         store.close()
         assert [(sender, kind) for sender, kind, _ in fake.sent] == [(SENDER, "text/plain")]

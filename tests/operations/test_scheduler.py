@@ -17,7 +17,7 @@ import pytest
 from scanner import scheduling
 from scanner.core.exitcodes import ExitCode
 from scanner.scheduling import ScheduleService
-from scanner.store import Store
+from scanner.store import Store, open_store
 from scanner.store.lock import acquire
 from scanner.triggers import SchoolCronTrigger
 from tests.operations.conftest import AMS, FakeClock, local, make_settings
@@ -51,7 +51,7 @@ class Recorder:
 
 
 def service_for(settings, clock: FakeClock, recorder: Recorder) -> tuple[ScheduleService, Store]:
-    store = Store(settings.database_url)
+    store = open_store(settings)
     service = ScheduleService(settings, store.engine, clock=clock, actions=recorder.actions())
     service.start()
     return service, store
@@ -207,7 +207,7 @@ def test_digest_waits_for_a_running_scan(tmp_path):
 def test_database_run_lock_keeps_cron_and_service_apart(tmp_path):
     """The real scan and digest jobs meet a lock held by another live process (here: this test)."""
     settings = make_settings(tmp_path, schedule={"scan": "0 2 * * *", "digest": "0 7 * * mon", "report": "off"})
-    store = Store(settings.database_url)
+    store = open_store(settings)
     scan_lock, digest_lock = acquire(store, "scan"), acquire(store, "digest")
     clock = FakeClock(local(2027, 1, 4, 1, 0), local(2027, 1, 4, 9, 0))
     service = ScheduleService(settings, store.engine, clock=clock)  # default actions: the real jobs
@@ -225,7 +225,7 @@ def test_database_run_lock_keeps_cron_and_service_apart(tmp_path):
 
 def test_only_one_service_per_database(tmp_path):
     settings = make_settings(tmp_path)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     with acquire(store, "scheduler"):
         lines: list[str] = []
         assert scheduling.serve(settings, clock=FakeClock(local(2027, 1, 4, 1, 0)), echo=lines.append) == 3
@@ -259,7 +259,7 @@ def test_sigterm_during_a_job_finishes_it_and_stops_the_service(tmp_path):
     assert code == 0
     assert seen == [True]
     assert signal.getsignal(signal.SIGTERM) is before
-    store = Store(settings.database_url)
+    store = open_store(settings)
     assert store.runs() == []
     from sqlalchemy import text
 
@@ -272,7 +272,7 @@ def test_after_job_hook_gets_every_outcome(tmp_path):
     settings = make_settings(tmp_path, schedule={"scan": "0 2 * * *", "digest": "0 7 * * mon", "report": "off"})
     clock = FakeClock(local(2027, 1, 4, 1, 0), local(2027, 1, 4, 9, 0))
     seen: list[tuple[str, int | None]] = []
-    store = Store(settings.database_url)
+    store = open_store(settings)
 
     def broken(stop: threading.Event) -> int:
         raise RuntimeError("boom")
@@ -309,7 +309,7 @@ def test_alembic_autogenerate_leaves_the_job_store_alone(tmp_path):
     from scanner.store.schema import metadata
 
     settings = make_settings(tmp_path)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     service = ScheduleService(settings, store.engine, clock=FakeClock(local(2027, 1, 4, 1, 0)))
     service.start()
     with store.engine.connect() as conn:
@@ -355,7 +355,7 @@ def test_run_cut_short_by_a_stop_continues_after_a_restart_within_grace(tmp_path
         stop.set()  # what the SIGTERM handler does
         return 0
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     service = ScheduleService(settings, store.engine, clock=clock, actions={"scan": stopped_scan})
     service.start()
     service.serve(threading.Event())

@@ -19,7 +19,7 @@ import yaml
 from scanner.config import load_config
 from scanner.jobs import demo_settings, run_scan
 from scanner.scheduling import ScheduleService
-from scanner.store import Store
+from scanner.store import open_store
 from tests.operations.conftest import FakeClock
 from tests.services.stored import item_count, snapshot
 
@@ -46,7 +46,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
     secret.write_text("cd" * 32)
     reference = load_config(write_config(tmp_path, "reference", corpus, secret))
     assert run_scan(reference, progress=False, echo=lambda _: None) == 0
-    expected = snapshot(reference.database_url)
+    expected = snapshot(reference)
     total = len(expected[0])
     assert total > 50
 
@@ -54,7 +54,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
         "scan": "* * * * *", "digest": "off", "report": "off", "misfire_grace_seconds": 3600})
     settings = load_config(config_path)
     # The service was last up ten minutes ago: its stored scan is due now (a missed run).
-    store = Store(settings.database_url)
+    store = open_store(settings)
     past = ScheduleService(settings, store.engine, clock=FakeClock(datetime.now(UTC) - timedelta(minutes=10)),
                            actions={})
     past.start()
@@ -78,7 +78,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
     output = log_path.read_text(encoding="utf-8", errors="replace")
     assert signalled, "the service never got far enough into the scan to be stopped:\n" + output[-3000:]
     assert code == 0, output[-3000:]
-    items, _, runs = snapshot(settings.database_url)
+    items, _, runs = snapshot(settings)
     assert [status for _, status in runs] == ["interrupted"], output[-3000:]
     assert 0 < len(items) < total, "the stop came too late to interrupt anything"
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -90,7 +90,7 @@ def test_sigterm_mid_scan_checkpoints_and_the_next_scan_completes_it(tmp_path):
     finish = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--config", str(config_path),
                              "--no-progress"], capture_output=True, text=True, timeout=600)
     assert finish.returncode == 0, finish.stdout + finish.stderr
-    items, findings, runs = snapshot(settings.database_url)
+    items, findings, runs = snapshot(settings)
     assert items == expected[0]
     assert findings == expected[1], "findings lost or duplicated"
     assert [status for _, status in runs] == ["completed"], "the interrupted run is resumed, not restarted"

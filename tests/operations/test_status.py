@@ -15,7 +15,7 @@ from scanner.cli import build_cli
 from scanner.config import load_config
 from scanner.scheduling import ScheduleService
 from scanner.status import collect_status
-from scanner.store import Store
+from scanner.store import Store, open_store
 from scanner.store import schema as s
 from tests.operations.conftest import FakeClock, local
 
@@ -49,7 +49,7 @@ def test_status_on_an_empty_postgres_like_schema(tmp_path):
     config = write_config(tmp_path)
     settings = load_config(config)
     settings.state_dir.mkdir(parents=True)
-    Store(settings.database_url, create=False).engine.connect().close()  # creates the empty file
+    open_store(settings, create=False).engine.connect().close()  # creates the empty file
     status = collect_status(settings)
     assert status["runs"] == [] and status["warnings"]
 
@@ -68,7 +68,7 @@ def finished_run(store: Store, status: str, started: datetime, minutes: int, err
 def test_failed_last_run_gives_exit_code_4(tmp_path, database_url):
     config = write_config(tmp_path, database={"url": database_url})
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     now = datetime.now(UTC)
     finished_run(store, "completed", now - timedelta(days=1), 90)
     finished_run(store, "failed", now - timedelta(hours=3), 12, errors=2)
@@ -86,7 +86,7 @@ def test_failed_last_run_gives_exit_code_4(tmp_path, database_url):
 def test_stale_warning_when_the_last_success_is_older_than_two_days(tmp_path):
     config = write_config(tmp_path)
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     now = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
     finished_run(store, "completed", now - timedelta(days=3), 60)
     finished_run(store, "interrupted", now - timedelta(days=1), 60)
@@ -101,7 +101,7 @@ def test_stale_warning_when_the_last_success_is_older_than_two_days(tmp_path):
 def test_status_shows_what_the_scheduler_service_planned(tmp_path):
     config = write_config(tmp_path, schedule={"scan": "0 3 * * *", "digest": "off", "report": "0 8 1 * *"})
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     service = ScheduleService(settings, store.engine, clock=FakeClock(local(2027, 1, 4, 1, 0)),
                               actions={})
     service.start()
@@ -123,7 +123,7 @@ def test_silent_scheduler_is_reported(tmp_path):
 
     config = write_config(tmp_path)
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     finished_run(store, "completed", datetime.now(UTC) - timedelta(hours=5), 30)
     acquire(store, "scheduler")  # never released, never beats again
     soon = collect_status(settings, now=datetime.now(UTC) + timedelta(minutes=1))

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from scanner.config import load_config
 from scanner.jobs import demo_settings, run_scan
 from scanner.retention_pass import recompute_retention
-from scanner.store import Store
+from scanner.store import Store, open_store
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def statuses(store: Store) -> dict:
 @pytest.mark.parametrize("day", [date(2026, 11, 22), date(2027, 8, 31), date(2027, 9, 30), date(2029, 8, 1),
                                  date(2025, 1, 1)])
 def test_incremental_pass_equals_a_full_pass(scanned, day):
-    store = Store(scanned.database_url)
+    store = open_store(scanned)
     incremental_counts = recompute_retention(store, scanned, today=day)
     incremental = statuses(store)
     full_counts = recompute_retention(store, scanned, today=day, full=True)
@@ -46,7 +46,7 @@ def test_incremental_pass_equals_a_full_pass(scanned, day):
 
 
 def test_changed_rules_trigger_a_full_pass(scanned):
-    store = Store(scanned.database_url)
+    store = open_store(scanned)
     recompute_retention(store, scanned, today=date(2026, 11, 22))
     stricter = scanned.model_copy(update={"retention": scanned.retention.model_copy(update={"due_soon_days": 400})})
     counts = recompute_retention(store, stricter, today=date(2026, 11, 22))
@@ -55,13 +55,14 @@ def test_changed_rules_trigger_a_full_pass(scanned):
 
 
 def test_an_item_whose_facts_changed_is_evaluated_again(scanned):
-    store = Store(scanned.database_url)
+    store = open_store(scanned)
     recompute_retention(store, scanned, today=date(2026, 11, 22))
     with store.engine.begin() as conn:
         ident, rule = conn.execute(text(
             "select id, rule_id from items where state = 'actief' and student_data and kind = 'mail' "
             "and rule_id = 'mail_leerlinggegevens' limit 1")).one()
-        conn.execute(text("update items set folder = 'Verwijderde items' where id = :i"), {"i": ident})
+        conn.execute(text("update items set folder = :f where id = :i"),
+                     {"f": store.keys_in_use().cipher.tag("Verwijderde items"), "i": ident})
     store.invalidate_retention([ident])
     recompute_retention(store, scanned, today=date(2026, 11, 22))
     assert store.item(ident).rule_id == "verwijderde_items"

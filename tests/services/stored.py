@@ -5,18 +5,23 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 
-def snapshot(url: str) -> tuple[set, list, list]:
-    """(items, findings, scan runs) in a comparable form, without timestamps."""
-    engine = create_engine(url)
+def snapshot(settings) -> tuple[set, list, list]:
+    """(items, findings, scan runs) of the store of ``settings`` in a comparable form, without
+    timestamps. Finding parts are opened with the store's key: two stores have two keys, so
+    their ciphertexts differ even for equal parts."""
+    from scanner.store import open_store
+
+    store = open_store(settings, create=False)
     try:
-        with engine.connect() as conn:
+        with store.engine.connect() as conn:
             items = set(conn.execute(text(
                 "select id, change_key, content_hash, student_data, state, retention_status from items")).all())
-            findings = sorted(conn.execute(text(
-                "select item_id, entity, part, start, \"end\", masked, value_hash from findings")).all())
+            opened = store.keys_in_use().cipher.open
+            findings = sorted((item_id, entity, opened(part), *rest) for item_id, entity, part, *rest in conn.execute(
+                text("select item_id, entity, part, start, \"end\", masked, value_hash from findings")).all())
             runs = conn.execute(text("select id, status from runs where kind = 'scan' order by id")).all()
     finally:
-        engine.dispose()
+        store.close()
     return items, findings, runs
 
 

@@ -2,23 +2,36 @@
 
 The store is made at revision 0002 with rows as the old connectors wrote them (IMAP
 ``uidvalidity:uid`` without the folder; EWS unit keys with an unescaped ``%``), then opened by
-the current code, which upgrades it. Nothing may be lost and nothing analysed again.
+the current code, which upgrades it (0005, then 0007 encrypts the names and keys the ids with
+the HMAC secret). Nothing may be lost and nothing analysed again; the result is read through
+the store, which opens what 0007 encrypted.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import create_engine
 
 from connectors.imap import imap_item_key
-from scanner.store import Store, item_id
+from scanner.store import Store
 from scanner.store.migrate import alembic_config
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
 OWNER = "juf.jansen@school.nl"
+
+
+def item_id(source: str, item_key: str) -> str:
+    """The unkeyed id stores had before migration 0006 (a frozen copy of the old formula)."""
+    return hashlib.sha256(f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _open(url: str, tmp_path: Path) -> Store:
+    return Store(url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
 
 
 def _item(source: str, source_kind: str, key: str, unit_key: str, **extra) -> dict:
@@ -71,33 +84,35 @@ def _rows(url: str, sql: str) -> list:
     return rows
 
 
-def test_old_keys_are_rewritten_with_their_container_and_keep_their_analysis(database_url: str) -> None:
+def test_old_keys_are_rewritten_with_their_container_and_keep_their_analysis(database_url: str,
+                                                                             tmp_path: Path) -> None:
     _old_store(database_url)
-    Store(database_url).close()  # the current code opens it and upgrades
+    store = _open(database_url, tmp_path)  # the current code opens it and upgrades
 
     inbox = imap_item_key("INBOX", 1700000000, 1)
     zorg = imap_item_key("Klas 3B/Zorg", 1700000000, 2)
-    items = {row.item_key: row for row in _rows(
-        database_url, "select id, item_key, unit_key, change_key, content_hash, analysed_run, owner_mark,"
-                      " state, retention_status from items")}
+    items = {row.item_key: row for row in store.iter_items()}
     assert set(items) == {inbox, zorg, "AAMkAD=", "Zorg/opp.txt"}
-    assert items[inbox].id == item_id("imap-jansen", inbox) and items[zorg].id == item_id("imap-jansen", zorg)
+    new_id = store.item_id
+    assert items[inbox].id == new_id("imap-jansen", inbox) and items[zorg].id == new_id("imap-jansen", zorg)
     for key in (inbox, zorg):  # the analysis, the owner's mark and the status are kept
         row = items[key]
         assert row.change_key == key.rpartition("/")[2] and row.analysed_run == 1
         assert row.owner_mark == "bewaren" and row.state == "actief" and row.retention_status == "verlopen"
-    assert items["AAMkAD="].id == item_id("ews-school", "AAMkAD=")  # EWS ids are Exchange ids
+    assert items["AAMkAD="].id == new_id("ews-school", "AAMkAD=")  # EWS ids are Exchange ids
     assert items["AAMkAD="].unit_key == f"{OWNER}/Inbox/100%25 zeker"
-    assert items["Zorg/opp.txt"].id == item_id("map", "Zorg/opp.txt")  # other kinds untouched
+    assert items["Zorg/opp.txt"].id == new_id("map", "Zorg/opp.txt")  # other kinds untouched
 
     findings = {row.item_id for row in _rows(database_url, "select item_id from findings")}
-    assert findings == {item_id("imap-jansen", inbox), item_id("ews-school", "AAMkAD="), item_id("map", "Zorg/opp.txt")}
+    assert findings == {new_id("imap-jansen", inbox), new_id("ews-school", "AAMkAD="), new_id("map", "Zorg/opp.txt")}
     errors = _rows(database_url, "select item_id, code from item_errors")
-    assert errors == [(item_id("imap-jansen", zorg), "text_truncated")]
-    units = dict(_rows(database_url, "select unit_key, cursor from units"))
+    assert errors == [(new_id("imap-jansen", zorg), "text_truncated")]
+    units = {key: store.cursor(source, key) for source in ("imap-jansen", "ews-school")
+             for key in store.unit_keys(source)}
     assert units == {f"{OWNER}/INBOX": "1700000000:3:9", f"{OWNER}/Inbox/100%25 zeker": "SYNCSTATE"}
+    store.close()
 
 
-def test_the_migration_is_a_no_op_on_a_new_store(database_url: str) -> None:
-    Store(database_url).close()
+def test_the_migration_is_a_no_op_on_a_new_store(database_url: str, tmp_path: Path) -> None:
+    _open(database_url, tmp_path).close()
     assert _rows(database_url, "select count(*) from items") == [(0,)]

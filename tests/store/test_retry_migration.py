@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from scanner.store import Store
+from scanner.store import Store, open_store
 from scanner.store.migrate import alembic_config
 
 
-def test_old_failed_items_become_retry_candidates(database_url):
+def test_old_failed_items_become_retry_candidates(database_url, tmp_path):
     engine = create_engine(database_url)
     config = alembic_config(engine)
     command.upgrade(config, "0002")
@@ -33,8 +33,9 @@ def test_old_failed_items_become_retry_candidates(database_url):
                 dict(id=ident, key=ident[:3], date=now, ck=change_key, codes=json.dumps(codes),
                      sd=change_key is not None))
     engine.dispose()
-    store = Store(database_url)  # upgrades to head
-    rows = {r.item_key: r for r in (store.item(i * 32) for i in "abc") if r is not None}
+    store = Store(database_url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")  # to head
+    # migration 0006 gives the items their keyed ids
+    rows = {r.item_key: r for r in (store.item(store.item_id("s", i * 3)) for i in "abc") if r is not None}
     assert (rows["aaa"].attempts, rows["aaa"].last_error) == (1, "fetch_failed")
     assert (rows["bbb"].attempts, rows["bbb"].last_error, rows["bbb"].stale) == (0, None, False)
     assert rows["ccc"].attempts == 0  # not retryable: what the item is
@@ -49,7 +50,7 @@ def test_status_calls_a_run_whose_process_died_interrupted(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(f"state_dir: {tmp_path / 'state'}\n", encoding="utf-8")
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     store.begin_run("scan", pid=dead.pid, host=socket.gethostname())

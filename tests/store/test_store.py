@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import inspect, text
 
 from scanner.core.model import AnalysisResult, Finding, ItemError, ItemKind, ItemRef, Verdict
-from scanner.store import Store, item_id
+from scanner.store import Store
 from scanner.store.lock import LockedError, acquire
 from scanner.store.migrate import current_revision, head_revision
 
 
 @pytest.fixture
-def store(database_url):
-    store = Store(database_url)
+def store(database_url, tmp_path):
+    store = Store(database_url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
     yield store
     store.close()
 
@@ -41,7 +41,7 @@ def test_save_replaces_findings_and_touch_keeps_them(store):
     run = store.begin_run("scan", pid=1, host="h")
     store.save_results(run, [result(ref(), findings=3)], source_kind="maildir", department="OB")
     store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department="OB")
-    ident = item_id("s", "k1")
+    ident = store.item_id("s", "k1")
     assert len(store.findings_of(ident)) == 2
     run2 = store.begin_run("scan", pid=1, host="h")
     store.touch_items(run2, [ref(folder="Archief")])  # moved: keeps findings, new folder
@@ -57,7 +57,7 @@ def test_a_transient_failure_is_a_retry_with_a_bounded_count(store):
                             errors=[ItemError("fetch_failed", "ophalen mislukt / fetch failed")])
     for attempt in (1, 2, 3):
         saved = store.save_results(run, [failed], source_kind="maildir", department=None)
-        assert saved.failed == {item_id("s", "k1"): attempt} and not saved.stale
+        assert saved.failed == {store.item_id("s", "k1"): attempt} and not saved.stale
     known = store.known_items("s", ["k1"])["k1"]
     assert (known.attempts, known.last_error) == (3, "fetch_failed")
     assert known.retry_due(5) and not known.retry_due(3)
@@ -72,7 +72,7 @@ def test_a_transient_failure_is_a_retry_with_a_bounded_count(store):
 def test_a_failed_read_keeps_the_last_good_analysis(store):
     run = store.begin_run("scan", pid=1, host="h")
     store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department=None)
-    ident = item_id("s", "k1")
+    ident = store.item_id("s", "k1")
     run2 = store.begin_run("scan", pid=1, host="h")
     failed = AnalysisResult(ref=ref(change="c2", folder="Archief"), content_hash=None, verdict=None,
                             errors=[ItemError("access_denied", "geen toegang / access denied")])
@@ -98,11 +98,11 @@ def test_close_unseen_and_gone_record_deletion(store):
     store.touch_items(run2, [ref("a")])
     assert store.close_items("s", ["b"], run2) == 1
     assert store.close_unseen("s", "u", run2) == 1  # c
-    states = {k: store.item(item_id("s", k)).state for k in "abc"}
+    states = {k: store.item(store.item_id("s", k)).state for k in "abc"}
     assert states == {"a": "actief", "b": "opgeruimd", "c": "opgeruimd"}
-    assert store.item(item_id("s", "c")).closed_at is not None
+    assert store.item(store.item_id("s", "c")).closed_at is not None
     store.touch_items(store.begin_run("scan", pid=1, host="h"), [ref("c")])  # reappears: reopened
-    assert store.item(item_id("s", "c")).state == "actief"
+    assert store.item(store.item_id("s", "c")).state == "actief"
 
 
 def test_unit_completion_saves_cursor_once(store):
@@ -142,7 +142,8 @@ def test_lock_refuses_a_live_holder_and_recovers_a_dead_one(store, tmp_path):
     lock.release()
     # A process that takes the lock and dies without releasing it.
     code = ("import sys; from scanner.store import Store; from scanner.store.lock import acquire; "
-            f"acquire(Store({store.url!r})); sys.exit(0)")
+            f"acquire(Store({store.url!r}, key_file={str(tmp_path / 'store.key')!r}, "
+            f"secret_file={str(tmp_path / 'hmac.key')!r})); sys.exit(0)")
     subprocess.run([sys.executable, "-c", code], check=True)
     with store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from locks")).scalar() == 1
@@ -161,7 +162,7 @@ def test_stored_item_follows_the_items_table(store):
     assert [f.name for f in fields(StoredItem)] == [c.name for c in schema.items.columns]
     run = store.begin_run("scan", pid=1, host="h")
     store.save_results(run, [result(ref(), findings=2)], source_kind="maildir", department="OB")
-    row = store.item(item_id("s", "k1"))
+    row = store.item(store.item_id("s", "k1"))
     assert row.item_date.tzinfo is not None and row.analysed_at.tzinfo is not None
     assert isinstance(row.labels, tuple) and isinstance(row.categories, tuple)
     assert row.ref().item_key == "k1" and row.ref().title == row.title  # the stored (masked) title

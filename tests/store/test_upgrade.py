@@ -34,7 +34,7 @@ from sqlalchemy import (
 from scanner.notify import notify_it, notify_job_ok
 from scanner.scheduling import ScheduleService
 from scanner.status import collect_status
-from scanner.store import Store
+from scanner.store import open_store
 from scanner.store.migrate import current_revision, head_revision, include_object
 from scanner.store.schema import metadata
 from tests.operations.conftest import make_settings
@@ -104,7 +104,7 @@ def test_a_database_of_the_previous_release_upgrades_without_losing_state(databa
     assert current_revision(probe) == "0002"
     probe.dispose()
 
-    store = Store(url)  # migrates to head
+    store = open_store(settings)  # migrates to head
     assert current_revision(store.engine) == head_revision() != "0002"
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

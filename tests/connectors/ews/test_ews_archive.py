@@ -99,7 +99,7 @@ def test_a_scan_finds_pupil_data_in_the_archive_and_keeps_it_apart(exchange: Fak
     scanned = settings(tmp_path, "archive", ews_server.endpoint)
     scanned = scanned.model_copy(update={"sources": [scanned.sources[0].model_copy(update={"archive": True})]})
     scan(scanned)
-    items = store_snapshot(scanned.database_url)
+    items = store_snapshot(scanned)
     assert items[("exchange", archived.id)]["folder"] == "Online archief/Postvak IN"
     assert items[("exchange", primary.id)]["folder"] == "Archief"
     assert items[("exchange", archived.id)]["findings"] and items[("exchange", primary.id)]["findings"]

@@ -16,7 +16,7 @@ import yaml
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.convergence import assert_stores_converged, states
 from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
 
@@ -46,7 +46,7 @@ def settings(tmp_path: Path, name: str, endpoint: str):
 
 
 def scan(config) -> dict:
-    store = Store(config.database_url)
+    store = open_store(config)
     try:
         return ScanRunner(config, store).run().totals()
     finally:
@@ -74,7 +74,7 @@ def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: Fak
     exchange.fail("SyncFolderItems", "ErrorMailboxMoveInProgress", times=1)
     scan(faulty)
     scan(faulty)  # night 3, no faults
-    store = Store(faulty.database_url)
+    store = open_store(faulty)
     try:
         codes = {(e["code"]) for run in (2, 3) for e in store.source_errors(run)}
     finally:
@@ -83,9 +83,9 @@ def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: Fak
 
     clean = settings(tmp_path, "clean", ews_server.endpoint)
     scan(clean)
-    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
+    assert_stores_converged(faulty, clean, deleted_meanwhile=True)
     assert all(times == 0 for *_, times, _ in exchange.faults)  # every scheduled fault was met
-    assert list(states(faulty.database_url).values()).count("opgeruimd") == 1  # the mail deleted during the gap
+    assert list(states(faulty).values()).count("opgeruimd") == 1  # the mail deleted during the gap
 
 
 def test_an_item_that_could_not_be_fetched_converges(exchange: FakeExchange, ews_server: FakeEwsServer,
@@ -99,4 +99,4 @@ def test_an_item_that_could_not_be_fetched_converges(exchange: FakeExchange, ews
     scan(faulty)
     clean = settings(tmp_path, "clean", ews_server.endpoint)
     scan(clean)
-    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
+    assert_stores_converged(faulty, clean, deleted_meanwhile=True)

@@ -212,8 +212,8 @@ def test_the_run_after_the_faults_converges_to_a_clean_store(tmp_path, fake, cer
 
     clean = settings(tmp_path, fake, certs, "clean")
     scan(clean)  # one clean scan of the same tenant state, into an empty store
-    actual = store_snapshot(nightly.database_url)
-    expected = store_snapshot(clean.database_url)
+    actual = store_snapshot(nightly)
+    expected = store_snapshot(clean)
     assert expected, "the clean store holds the tenant"
     assert_converged(actual, expected)
 

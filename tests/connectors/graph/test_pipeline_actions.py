@@ -11,7 +11,7 @@ import yaml
 from scanner.config import load_config
 from scanner.jobs import run_scan
 from scanner.reporting import fg_frames, teacher_digests
-from scanner.store import Store
+from scanner.store import open_store
 
 from .conftest import connection
 
@@ -43,7 +43,7 @@ def test_tag_flagged_mail_and_read_back_the_owners_mark(tmp_path, fake, certs):
     assert OPRUIMEN in fake.mailboxes[TEACHER].messages[flagged.id].categories
     assert OPRUIMEN not in fake.mailboxes[TEACHER].messages[plain.id].categories
 
-    store = Store(settings.database_url)
+    store = open_store(settings)
     assert run_scan(settings, progress=False, echo=lines.append) == 0
     stats = store.runs("scan")[0]["stats"]["sources"]["m365"]
     assert stats["analysed"] == 0, "our own category must not cause a re-analysis"

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.convergence import assert_stores_converged, states
 
 from .conftest import USER
@@ -49,7 +49,7 @@ def settings(tmp_path: Path, name: str, port: int):
 
 
 def scan(config) -> dict:
-    store = Store(config.database_url)
+    store = open_store(config)
     try:
         return ScanRunner(config, store).run().totals()
     finally:
@@ -86,11 +86,11 @@ def test_a_folder_briefly_unselectable_converges(admin, dovecot, proxy, tmp_path
     proxy.fail_select["Zorg"] = 1
     night2 = scan(faulty)  # Zorg is a blind spot: nothing closed, nothing lost
     assert night2["closed"] == 1  # only the expunged INBOX message
-    assert list(states(faulty.database_url).values()).count("actief") == 5
+    assert list(states(faulty).values()).count("actief") == 5
     scan(faulty)  # night 3, no faults
     clean = settings(tmp_path, "clean", dovecot.imap_port)
     scan(clean)
-    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
+    assert_stores_converged(faulty, clean, deleted_meanwhile=True)
 
 
 def test_a_connection_cut_mid_fetch_converges(admin, dovecot, proxy, tmp_path, monkeypatch) -> None:
@@ -103,4 +103,4 @@ def test_a_connection_cut_mid_fetch_converges(admin, dovecot, proxy, tmp_path, m
     scan(faulty)
     clean = settings(tmp_path, "clean", dovecot.imap_port)
     scan(clean)
-    assert_stores_converged(faulty.database_url, clean.database_url, deleted_meanwhile=True)
+    assert_stores_converged(faulty, clean, deleted_meanwhile=True)

@@ -63,7 +63,7 @@ def test_maildir_subjects_and_dates_are_stored_from_the_headers(tmp_path):
 
     from scanner.config import load_config
     from scanner.pipeline import ScanRunner
-    from scanner.store import Store
+    from scanner.store import open_store
 
     box = mailbox.Maildir(tmp_path / "md", create=True)
     box.add(message("Ziekmelding", "Daan is ziek"))
@@ -71,7 +71,7 @@ def test_maildir_subjects_and_dates_are_stored_from_the_headers(tmp_path):
     config.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "sources": [
         {"name": "md", "kind": "maildir", "path": str(tmp_path / "md"), "owner": "d@s.nl"}]}))
     settings = load_config(config)
-    store = Store(settings.database_url)
+    store = open_store(settings)
     for _ in range(2):
         ScanRunner(settings, store).run()
         (row,) = list(store.iter_items())

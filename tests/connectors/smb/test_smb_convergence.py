@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from scanner.config import load_config
 from scanner.pipeline import ScanRunner
-from scanner.store import Store
+from scanner.store import open_store
 from tests.connectors.smb.samba_server import Samba
 from tests.connectors.smb.smb_helpers import PASSWORD_ENV
 from tests.connectors.smb.smb_tree import Tree
@@ -90,11 +90,11 @@ def share(samba: tuple[Samba, Tree], tmp_path: Path):
 
 def scan(settings) -> tuple[object, list[dict]]:
     """One scan; its summary and its problems (source errors and item errors)."""
-    store = Store(settings.database_url)
+    store = open_store(settings)
     try:
         summary = ScanRunner(settings, store).run()
         with store.engine.connect() as conn:
-            item_errors = [dict(code=code, message=message) for code, message in conn.execute(text(
+            item_errors = [dict(code=code, message=store._open(message)) for code, message in conn.execute(text(
                 "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
         return summary, store.source_errors(summary.run_id) + item_errors
     finally:
@@ -145,7 +145,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
     faulted = configure("faulted", split=split)
     first, errors = scan(faulted)
     assert not errors and first.totals()["analysed"] == 10 and first.totals()["flagged"] == 6
-    before = states(faulted.database_url)
+    before = states(faulted)
 
     apply, codes = FAULTS[fault]
     restore = apply(root)
@@ -153,7 +153,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
         during, errors = scan(faulted)
     finally:
         restore()
-    assert states(faulted.database_url) == before, "a fault closed files that still exist"
+    assert states(faulted) == before, "a fault closed files that still exist"
     assert during.totals()["closed"] == 0
     assert {error["code"] for error in errors} == codes, errors
     for error in errors:
@@ -163,7 +163,7 @@ def test_a_fault_closes_nothing_is_named_and_the_next_run_converges(share, fault
     assert not errors
     reference = configure("reference", split=split)
     scan(reference)
-    assert_stores_converged(faulted.database_url, reference.database_url)
+    assert_stores_converged(faulted, reference)
 
 
 def test_a_blind_spot_protects_only_while_it_lasts(share):
@@ -184,7 +184,7 @@ def test_a_blind_spot_protects_only_while_it_lasts(share):
     (klas / "dossier-7.txt").unlink()
     summary, _ = scan(faulted)
     assert summary.totals()["closed"] == 2
-    closed = sorted(k for k, v in states(faulted.database_url).items() if v == "opgeruimd")
+    closed = sorted(k for k, v in states(faulted).items() if v == "opgeruimd")
     assert [k[1].rsplit("/", 1)[1] for k in closed] == ["dossier-0.txt", "dossier-7.txt"]
 
 
@@ -200,7 +200,7 @@ def test_a_share_that_lists_empty_is_reported(share):
     # the connector says what it saw, the pipeline's outage rule keeps the items (issue 15)
     assert [e["code"] for e in errors] == ["empty_listing", "suspected_outage"]
     assert "10" in errors[0]["message"]  # how many there were last time
-    assert set(states(settings.database_url).values()) == {"actief"}
+    assert set(states(settings).values()) == {"actief"}
 
 
 def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
@@ -229,6 +229,6 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
     assert summary.status == "completed"
     reference = configure("reference")
     scan(reference)
-    assert_stores_converged(faulted.database_url, reference.database_url)
-    assert set(states(faulted.database_url).values()) == {"actief"}
+    assert_stores_converged(faulted, reference)
+    assert set(states(faulted).values()) == {"actief"}
 
