@@ -71,7 +71,9 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
 
 def _add_answer_notes(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
     """Tell the owner what became of a *verwijderen* answer on an item that is still there (the
-    source refused, or cannot act and the teacher was asked to do it by hand)."""
+    source refused, or cannot act and the teacher was asked to do it by hand). An item the
+    source did move is left out: found again in Verwijderde items / Trash (which is scanned),
+    it is what the teacher asked for, not something to ask again."""
     ids = [item.item_id for items in per_owner.values() for item in items]
     if not ids:
         return
@@ -86,14 +88,18 @@ def _add_answer_notes(store: Store, per_owner: dict[str, list[DigestItem]], sett
 
     from scanner.core.dates import local_date
 
-    for items in per_owner.values():
-        for index, item in enumerate(items):
+    for owner, items in per_owner.items():
+        kept: list[DigestItem] = []
+        for item in items:
             last = standing.get(item.item_id)
-            if last is None or last["action"] != "verwijderen" or last["outcome"] == "moved":
+            if last is not None and last["action"] == "verwijderen" and last["outcome"] == "moved":
                 continue
-            kind = "failed" if last["outcome"] == "failed" else "manual"
-            day = local_date(last["answered_at"], ZoneInfo(settings.school.timezone))
-            items[index] = replace(item, answer_note=AnswerNote(kind, day, last["error_code"]))
+            if last is not None and last["action"] == "verwijderen":
+                kind = "failed" if last["outcome"] == "failed" else "manual"
+                day = local_date(last["answered_at"], ZoneInfo(settings.school.timezone))
+                item = replace(item, answer_note=AnswerNote(kind, day, last["error_code"]))
+            kept.append(item)
+        per_owner[owner] = kept
 
 
 class _AnswerLinks:

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from scanner.core.dates import as_utc
@@ -632,7 +632,12 @@ class Store:
         another folder, a message filed by a connector without stable ids). The old row is
         removed instead of counting as deletion evidence, and the new one keeps its history
         (first seen, the owner's mark and answers). Returns the number of moves per source: the run's
-        "cleaned up" figure counts only real deletions."""
+        "cleaned up" figure counts only real deletions.
+
+        An item the answer service moved at its source (a standing *verwijderen* answer with
+        outcome "moved") was closed before this run: found again with the same content (mail in
+        Verwijderde items / Trash, which is scanned) it is the same item too, so the teacher's
+        answer travels with it. Such a pairing is not counted: this run did not close it."""
         cols = s.items.c
         with self.engine.begin() as conn:
             started = conn.execute(select(s.runs.c.started_at).where(s.runs.c.id == run_id)).scalar()
@@ -644,13 +649,18 @@ class Store:
             if not new:
                 return {}
             wanted = {(row.source, row.content_hash): row.id for row in new}
+            a = s.answers.c
+            removed = select(a.item_id).where(a.action == "verwijderen", a.outcome == "moved",
+                                              a.reversed_at.is_(None))
             moves: dict[str, int] = {}
             hashes = list({row.content_hash for row in new})
             for start in range(0, len(hashes), 500):
                 closed = conn.execute(select(
-                    cols.id, cols.source, cols.content_hash, cols.first_seen_run, cols.owner_mark, cols.tagged)
+                    cols.id, cols.source, cols.content_hash, cols.first_seen_run, cols.owner_mark, cols.tagged,
+                    cols.closed_at)
                     .where(cols.content_hash.in_(hashes[start:start + 500]),
-                           cols.state == ItemState.CLEANED.value, cols.closed_at >= started)).all()
+                           cols.state == ItemState.CLEANED.value,
+                           or_(cols.closed_at >= started, cols.id.in_(removed)))).all()
                 for old in closed:
                     new_id = wanted.pop((old.source, old.content_hash), None)
                     if new_id is None or new_id == old.id:
@@ -661,7 +671,8 @@ class Store:
                     conn.execute(delete(s.findings).where(s.findings.c.item_id == old.id))
                     conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id == old.id))
                     conn.execute(delete(s.items).where(s.items.c.id == old.id))
-                    moves[old.source] = moves.get(old.source, 0) + 1
+                    if old.closed_at is not None and old.closed_at >= started:  # closed by this run
+                        moves[old.source] = moves.get(old.source, 0) + 1
             return moves
 
     def mark_tagged(self, ident: str, label: str, new_change_key: str | None) -> None:

@@ -220,3 +220,28 @@ def test_verwijderen_through_the_real_folder_connector_then_the_next_scan(school
     assert store.item(gone).state == "opgeruimd" and store.item(kept).state == "actief"
     keys = {row.item_key for row in store.iter_items()}
     assert not any("_schoonschip_quarantaine" in key for key in keys), keys
+
+
+def test_removed_mail_found_again_in_the_trash_keeps_its_answer_and_is_not_asked_again(school, tmp_path):
+    """Mail the source moved to Verwijderde items is found there by the next scan (the folder is
+    scanned): the same item, its answer travels with it, it is not counted as a move of that run,
+    and the digest does not ask the teacher about it again."""
+    settings, store, codec = school
+    folder = tmp_path / "share" / "Archief 2017"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("x", encoding="utf-8")
+    (removed, other) = flagged(store, settings, ["a.txt", "b.txt"])
+    result = AnswerService(settings, store, moving_factory).apply(
+        codec.read(codec.make(OWNER, "verwijderen", [removed])))
+    assert [o.outcome for o in result.items] == ["moved"] and store.item(removed).state == "opgeruimd"
+    run = store.begin_run("scan", pid=1, host="h")
+    trash = ItemRef(source="gedeeld", item_key="Verwijderde items/a.txt", kind=ItemKind.FILE, owner=OWNER,
+                    folder="Verwijderde items", title="a.txt", date=datetime(2017, 3, 1, tzinfo=UTC), size=10,
+                    change_key="c2", unit_key="Verwijderde items")
+    store.save_results(run, [result_for(trash, "hash-a.txt")], source_kind="folder", department=None)
+    assert store.absorb_moves(run) == {}  # this run closed nothing: no move of this run
+    found = store.item_id("gedeeld", "Verwijderde items/a.txt")
+    assert store.item(removed) is None and store.item(found).state == "actief"
+    assert [(a["action"], a["outcome"]) for a in store.answers_of([found])] == [("verwijderen", "moved")]
+    recompute_retention(store, settings)
+    assert digest_ids(store, settings) == {other}
