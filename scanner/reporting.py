@@ -58,7 +58,8 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             status=row.retention_status, due_date=row.due_date,
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row.link, link_text=mask_found(row.link, hashes, hasher) if row.link else None,
-            answers=links.for_items(row.owner, [row.id]) if links else (),
+            answers=links.for_items(row.owner, [row.id], archive=row.action == RetentionAction.ARCHIVEREN.value)
+            if links else (),
         ))
     _add_answer_notes(store, per_owner, settings)
     generated = now or datetime.now(UTC)
@@ -119,11 +120,12 @@ class _AnswerLinks:
         codec = codec_for(settings, load_installation_secret(settings.secret_path, store))
         return cls(codec, f"{settings.answers.public_url}/a/", now.timestamp() if now else None)
 
-    def for_items(self, owner: str, ids: list[str]) -> tuple[AnswerLink, ...]:
-        from scanner.answers.model import ACTIONS
+    def for_items(self, owner: str, ids: list[str], *, archive: bool = False) -> tuple[AnswerLink, ...]:
+        """The answer links for ``ids``; no *verwijderen* for what the Archiefwet keeps."""
+        from scanner.answers.model import ACTIONS, VERWIJDEREN
 
         return tuple(AnswerLink(action, self._base + self._codec.make(owner, action, ids, now=self._issued))
-                     for action in ACTIONS)
+                     for action in ACTIONS if not (archive and action == VERWIJDEREN))
 
     def folder_groups(self, owner: str, items: list[DigestItem]) -> list[FolderGroup]:
         """Folders with two or more items (oldest items first when a folder is above the
@@ -132,7 +134,8 @@ class _AnswerLinks:
 
         per_folder: dict[tuple[str, str], list[DigestItem]] = defaultdict(list)
         for item in items:
-            per_folder[(item.source, item.folder)].append(item)
+            if item.action != RetentionAction.ARCHIVEREN.value:  # archived one by one, never deleted in bulk
+                per_folder[(item.source, item.folder)].append(item)
         groups = []
         for (_source, folder), members in sorted(per_folder.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             if len(members) < 2:

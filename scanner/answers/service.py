@@ -36,7 +36,7 @@ from scanner.answers.model import (
     VERWIJDEREN,
 )
 from scanner.config import Settings
-from scanner.core.model import ItemState
+from scanner.core.model import ItemState, RetentionAction
 from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.store import Store
 from scanner.store.rows import StoredItem
@@ -112,6 +112,8 @@ class AnswerService:
                 raise AnswerRefused("gone")
             if row.owner.strip().lower() != claim.owner.strip().lower():
                 raise AnswerRefused("not_yours")
+            if claim.action == VERWIJDEREN and row.action == RetentionAction.ARCHIVEREN.value:
+                raise AnswerRefused("archive")  # the Archiefwet keeps it: file it, never delete
             items.append(row)
         return items
 

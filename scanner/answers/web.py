@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 COOKIE = "schoonschip_form"
 FORM_SECONDS = 3600
 _STATUS = {"forged": 400, "expired": 410, "used": 409, "not_yours": 403, "gone": 404, "bad_reason": 400,
+           "archive": 409,
            "csrf": 403, "nothing_to_undo": 409, "not_found": 404}
 _HEADERS = {
     "Cache-Control": "no-store",

@@ -245,3 +245,23 @@ def test_removed_mail_found_again_in_the_trash_keeps_its_answer_and_is_not_asked
     assert [(a["action"], a["outcome"]) for a in store.answers_of([found])] == [("verwijderen", "moved")]
     recompute_retention(store, settings)
     assert digest_ids(store, settings) == {other}
+
+
+def test_an_archiefwet_record_is_never_offered_or_allowed_for_deletion(school):
+    """An item whose rule says `archiveren` gets no Verwijderen link (nor a place in a folder
+    group), and a Verwijderen link for it changes nothing."""
+    settings, store, codec = school
+    exam, rest, more = flagged(store, settings, ["cijferlijst examen 2016.xlsx", "b.txt", "c.txt"])
+    assert store.item(exam).action == "archiveren"
+    (digest,) = teacher_digests(store, settings)
+    by_id = {item.item_id: item for item in digest.items}
+    assert [a.action for a in by_id[exam].answers] == ["bewaren", "geen_leerlinggegevens"]
+    assert "verwijderen" in [a.action for a in by_id[rest].answers]
+    assert [g.count for g in digest.folder_groups] == [2]
+    service = AnswerService(settings, store, moving_factory)
+    calls = len(MovingFolderConnector.calls)
+    with pytest.raises(AnswerRefused) as caught:
+        service.apply(codec.read(codec.make(OWNER, "verwijderen", [exam, rest])))
+    assert caught.value.code == "archive"
+    assert len(MovingFolderConnector.calls) == calls and store.answers_of([exam, rest]) == []
+    assert store.item(rest).state == "actief"
