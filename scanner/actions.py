@@ -15,7 +15,7 @@ from typing import Any
 from connectors.base import ConnectorContext, SourceError
 from connectors.registry import connector_class
 from scanner.config import Settings
-from scanner.core.model import DUE_STATUSES
+from scanner.core.model import DUE_STATUSES, RetentionAction
 from scanner.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ def apply_actions(settings: Settings, store: Store) -> ActionStats:
         for row in store.iter_items(active_only=True, student_data_only=True):
             source = by_source.get(row.source)
             if (source is None or row.tagged or row.exempt_reason
-                    or row.retention_status not in TAG_STATUSES or label in row.labels):
+                    or row.retention_status not in TAG_STATUSES or label in row.labels
+                    or row.action == RetentionAction.ARCHIVEREN.value):  # archived, never "opruimen"
                 continue
             cls = connector_class(source.kind)
             if not cls.supports_labels():

@@ -55,3 +55,20 @@ def test_tag_flagged_mail_and_read_back_the_owners_mark(tmp_path, fake, certs):
     assert teacher_digests(store, settings) == []
     items, _ = fg_frames(store, settings)
     assert int(items["false_positive"].sum()) == 1
+
+
+def test_an_archiefwet_record_is_not_tagged_for_clean_up(tmp_path, fake, certs):
+    """A mail whose rule says `archiveren` (a central-exam grade list) holds student data and is
+    due, but gets no "opruimen" category: it is to be archived, never cleaned up."""
+    fake.add_mailbox(TEACHER)
+    exam = fake.add_message(TEACHER, "Inbox", "Cijferlijst centraal examen 2019", received="2019-07-02T08:00:00Z",
+                            body="Cijferlijst centraal examen\nNaam;BSN;cijfer\nDaan de Vries;111222333;7,4\n")
+    other = fake.add_message(TEACHER, "Inbox", "Klassenlijst", received="2019-07-02T09:00:00Z",
+                             body="Klassenlijst groep 7\nNaam;BSN\nDaan de Vries;111222333\n")
+    settings = settings_for(tmp_path, fake, certs)
+    assert run_scan(settings, progress=False, echo=lambda _line: None) == 0
+    store = open_store(settings)
+    actions = {row.title: row.action for row in store.iter_items()}
+    assert actions["Cijferlijst centraal examen 2019"] == "archiveren", actions
+    assert OPRUIMEN not in fake.mailboxes[TEACHER].messages[exam.id].categories
+    assert OPRUIMEN in fake.mailboxes[TEACHER].messages[other.id].categories
