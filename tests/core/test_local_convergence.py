@@ -10,12 +10,8 @@ code is patched.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,7 +25,7 @@ from scanner.pipeline import ScanRunner
 from scanner.store import open_store
 from tests.convergence import assert_stores_converged, states
 from tests.permissions import permissions_apply
-from tests.services.stored import item_count
+from tests.services.stored import item_count, scan_killed_once_stored
 
 BSN = "111222333"  # passes the 11-proef; fictional
 KINDS = ("folder", "eml", "maildir", "mbox")
@@ -268,20 +264,10 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(tmp_path, secret, kind)
     from tests.permissions import unprivileged
 
     try:
-        process = subprocess.Popen(
-            [*unprivileged(), sys.executable, "-m", "scanner.cli", "scan", "--config", str(config_path),
-             "--no-progress"], env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300
-        while process.poll() is None and time.monotonic() < deadline:
-            if item_count(faulted.database_url) >= 5:
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.02)
-        process.wait(timeout=60)
+        returncode = scan_killed_once_stored(config_path, faulted.database_url, 5, prefix=unprivileged())
     finally:
         nested.chmod(0o755)
-    assert process.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
+    assert returncode == -signal.SIGKILL, "the scan finished before it could be killed"
     assert item_count(faulted.database_url) < 43, "killed too late to test a resume"
     # The resumed run is the next run: a unit the killed attempt finished blind is crawled again.
     summary, _ = scan(faulted)

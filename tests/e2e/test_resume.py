@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import yaml
 
 from scanner.config import load_config
 from scanner.jobs import demo_settings, run_scan
-from tests.services.stored import item_count, snapshot
+from tests.services.stored import scan_killed_once_stored, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -62,18 +61,10 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path, backend, request):
     kills = 0
     for fraction in (0.0, 0.35, 0.7, 0.999):
         threshold = int(total * fraction)
-        process = subprocess.Popen([sys.executable, "-m", "scanner.cli", "scan", "--config", str(killed_config),
-                                    "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300
-        while process.poll() is None and time.monotonic() < deadline:
-            if item_count(killed_url) >= max(threshold, 1 if fraction else 0):
-                if fraction == 0.0:
-                    time.sleep(0.5)  # kill during start-up / the first crawl
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.05)
-        process.wait(timeout=60)
+        # fraction 0: killed during start-up / the first crawl
+        returncode = scan_killed_once_stored(killed_config, killed_url, max(threshold, 1 if fraction else 0),
+                                             settle=0.5 if fraction == 0.0 else 0.0, poll=0.05)
+        kills += returncode == -signal.SIGKILL
     assert kills >= 2, "the scan finished before it could be killed at several points"
     finish = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "--config", str(killed_config),
                              "--no-progress"], env=env, capture_output=True, text=True, timeout=600)

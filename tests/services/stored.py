@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
 from sqlalchemy import create_engine, text
 
 
@@ -35,3 +43,24 @@ def item_count(url: str) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def scan_killed_once_stored(config_path: Path, database_url: str, items: int, *, prefix: Sequence[str] = (),
+                            settle: float = 0.0, poll: float = 0.02) -> int:
+    """Run ``schoonschip scan`` in a process of its own and kill it with SIGKILL (nothing of its
+    own clean-up runs) once the store holds ``items`` items, ``settle`` seconds later; returns
+    the process's return code (``-SIGKILL`` when the kill landed, 0 when the scan finished
+    first). ``prefix`` runs the command under another user (tests.permissions.unprivileged)."""
+    process = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "scanner.cli", "scan", "--config", str(config_path), "--no-progress"],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if item_count(database_url) >= items:
+            if settle:
+                time.sleep(settle)
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(poll)
+    process.wait(timeout=60)
+    return process.returncode

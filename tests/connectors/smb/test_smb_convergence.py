@@ -11,9 +11,6 @@ import itertools
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from tests.connectors.smb.samba_server import Samba
 from tests.connectors.smb.smb_helpers import PASSWORD_ENV
 from tests.connectors.smb.smb_tree import Tree
 from tests.convergence import assert_stores_converged, states
-from tests.services.stored import item_count
+from tests.services.stored import scan_killed_once_stored
 
 pytestmark = pytest.mark.service
 
@@ -211,20 +208,10 @@ def test_kill_9_under_a_fault_then_a_clean_run_converges(share, tmp_path):
     klas = root / "Zorg" / "Klas 3"
     klas.chmod(0)
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scanner.cli", "scan", "--config", str(tmp_path / "faulted.yaml"),
-             "--no-progress"], env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 300
-        while process.poll() is None and time.monotonic() < deadline:
-            if item_count(faulted.database_url) >= 5:
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.02)
-        process.wait(timeout=60)
+        returncode = scan_killed_once_stored(tmp_path / "faulted.yaml", faulted.database_url, 5)
     finally:
         klas.chmod(0o755)
-    assert process.returncode == -signal.SIGKILL, "the scan finished before it could be killed"
+    assert returncode == -signal.SIGKILL, "the scan finished before it could be killed"
     summary, _ = scan(faulted)
     assert summary.status == "completed"
     reference = configure("reference")
