@@ -30,30 +30,13 @@ from scanner.jobs import run_digest, run_scan
 from scanner.store import open_store
 from tests.answers.browser_helpers import free_port
 from tests.answers.helpers import OTHER, OWNER, MovingFolderConnector, moving_factory
+from tests.planted import OLD, notations, valid_bsns
 from tests.reports.reports_testkit import need_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
-OLD = 1_500_000_000  # 2017-07-14
-
-
-def valid_bsns(count: int) -> list[str]:
-    found = []
-    for n in range(999_900_000, 999_999_999):
-        digits = f"{n:09d}"
-        if (sum((9 - i) * int(d) for i, d in enumerate(digits[:-1])) - int(digits[-1])) % 11 == 0:
-            found.append(digits)
-            if len(found) == count:
-                return found
-    raise AssertionError("not enough numbers")
-
 
 BSNS = valid_bsns(7)
-
-
-def notations(bsn: str) -> list[str]:
-    return [bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}",
-            f"{bsn[:3]}-{bsn[3:6]}-{bsn[6:]}"]
 
 
 def write_share(share: Path) -> None:

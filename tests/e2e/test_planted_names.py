@@ -28,28 +28,11 @@ from sqlalchemy import create_engine, text
 
 from scanner.config import load_config
 from tests.convergence import FINDING_FIELDS, store_snapshot
+from tests.planted import OLD, notations, valid_bsns
 
 pytestmark = pytest.mark.slow
 
 LINK = re.compile(r'href="[^"]*"|file://\S+')
-OLD = 1_500_000_000  # 2017-07-14: long past any retention time
-
-
-def valid_bsns(count: int) -> list[str]:
-    """Test-range (9999xxxxx) numbers that pass the 11-proef."""
-    found = []
-    for n in range(999_900_000, 999_999_999):
-        digits = f"{n:09d}"
-        if (sum((9 - i) * int(d) for i, d in enumerate(digits[:-1])) - int(digits[-1])) % 11 == 0:
-            found.append(digits)
-            if len(found) == count:
-                return found
-    raise AssertionError("not enough numbers")
-
-
-def notations(bsn: str) -> list[str]:
-    return [bsn, f"{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}", f"{bsn[:3]} {bsn[3:6]} {bsn[6:]}",
-            f"{bsn[:3]}-{bsn[3:6]}-{bsn[6:]}"]
 
 
 PLACES = ["body", "subject", "attachment", "member", "sheet", "top_folder", "folder", "file"]
