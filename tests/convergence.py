@@ -22,9 +22,11 @@ the runs, which a clean run never saw).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 ITEM_FIELDS = (
     "source", "item_key", "unit_key", "kind", "owner", "department", "folder", "title", "link", "size",
@@ -134,3 +136,29 @@ def assert_stores_converged(actual: Any, clean: Any, *, deleted_meanwhile: bool 
     assert_converged({k: v for k, v in everything.items() if v["state"] == "actief"}, expected)
     beyond = {key: item["state"] for key, item in everything.items() if key not in expected}
     assert all(state == "opgeruimd" for state in beyond.values()), f"not closed, not in the clean store: {beyond}"
+
+
+def scan(settings: Any, *, around: Callable[[], AbstractContextManager[Any]] = nullcontext
+         ) -> tuple[Any, list[dict[str, Any]]]:
+    """One scan of the store of ``settings``; its summary and its problems: source errors
+    (warnings included) and item errors as ``{"code": ..., "message": ...}`` (messages opened by
+    the store). ``around`` wraps the run (tests.permissions.permissions_apply for file modes)."""
+    from scanner.pipeline import ScanRunner
+    from scanner.store import open_store
+
+    store = open_store(settings)
+    try:
+        with around():
+            summary = ScanRunner(settings, store).run()
+        with store.engine.connect() as conn:
+            item_errors = [dict(code=code, message=store._open(message)) for code, message in conn.execute(text(
+                "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
+        return summary, store.source_errors(summary.run_id) + item_errors
+    finally:
+        store.close()
+
+
+def scan_totals(settings: Any) -> dict[str, Any]:
+    """One scan of the store of ``settings``; its figures."""
+    summary, _ = scan(settings)
+    return summary.totals()

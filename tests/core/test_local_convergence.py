@@ -21,8 +21,8 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from scanner.config import load_config
-from scanner.pipeline import ScanRunner
 from scanner.store import open_store
+from tests import convergence
 from tests.convergence import assert_stores_converged, states
 from tests.permissions import permissions_apply
 from tests.services.stored import item_count, scan_killed_once_stored
@@ -103,18 +103,8 @@ def configure(tmp_path: Path, name: str, source: dict) -> object:
 
 
 def scan(settings) -> tuple[object, list[dict]]:
-    """One scan with file permissions in force; returns its summary and its problems: source
-    errors (warnings included) and item errors as ``{"code": ..., "message": ...}``."""
-    store = open_store(settings)
-    try:
-        with permissions_apply():
-            summary = ScanRunner(settings, store).run()
-        with store.engine.connect() as conn:
-            item_errors = [dict(code=code, message=store._open(message)) for code, message in conn.execute(text(
-                "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
-        return summary, store.source_errors(summary.run_id) + item_errors
-    finally:
-        store.close()
+    """One scan with file permissions in force (tests.convergence.scan)."""
+    return convergence.scan(settings, around=permissions_apply)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 
 from scanner.config import load_config
-from scanner.pipeline import ScanRunner
 from scanner.store import open_store
 from tests.convergence import assert_stores_converged, states
+from tests.convergence import scan_totals as scan
 from tests.services.fake_ews import JUF, SERVICE_PASSWORD, SERVICE_USER, FakeEwsServer, FakeExchange
 
 BSN = "111222333"  # passes the 11-proef; fictional
@@ -43,14 +43,6 @@ def settings(tmp_path: Path, name: str, endpoint: str):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return load_config(path)
-
-
-def scan(config) -> dict:
-    store = open_store(config)
-    try:
-        return ScanRunner(config, store).run().totals()
-    finally:
-        store.close()
 
 
 def test_busy_server_mailbox_move_and_invalid_sync_states_converge(exchange: FakeExchange,

@@ -15,9 +15,8 @@ import yaml
 from imapclient import IMAPClient
 
 from scanner.config import load_config
-from scanner.pipeline import ScanRunner
-from scanner.store import open_store
 from tests.convergence import assert_stores_converged, states
+from tests.convergence import scan_totals as scan
 
 from .conftest import USER
 from .dovecot_server import USERS, Dovecot
@@ -46,14 +45,6 @@ def settings(tmp_path: Path, name: str, port: int):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return load_config(path)
-
-
-def scan(config) -> dict:
-    store = open_store(config)
-    try:
-        return ScanRunner(config, store).run().totals()
-    finally:
-        store.close()
 
 
 def fill(admin: IMAPClient) -> None:

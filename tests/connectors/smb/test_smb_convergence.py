@@ -16,15 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import text
 
 from scanner.config import load_config
-from scanner.pipeline import ScanRunner
-from scanner.store import open_store
 from tests.connectors.smb.samba_server import Samba
 from tests.connectors.smb.smb_helpers import PASSWORD_ENV
 from tests.connectors.smb.smb_tree import Tree
-from tests.convergence import assert_stores_converged, states
+from tests.convergence import assert_stores_converged, scan, states
 from tests.services.stored import scan_killed_once_stored
 
 pytestmark = pytest.mark.service
@@ -83,19 +80,6 @@ def share(samba: tuple[Samba, Tree], tmp_path: Path):
         if path.is_dir():
             path.chmod(0o755)
     shutil.rmtree(root)
-
-
-def scan(settings) -> tuple[object, list[dict]]:
-    """One scan; its summary and its problems (source errors and item errors)."""
-    store = open_store(settings)
-    try:
-        summary = ScanRunner(settings, store).run()
-        with store.engine.connect() as conn:
-            item_errors = [dict(code=code, message=store._open(message)) for code, message in conn.execute(text(
-                "select code, message from item_errors where run_id = :run"), {"run": summary.run_id})]
-        return summary, store.source_errors(summary.run_id) + item_errors
-    finally:
-        store.close()
 
 
 def chmod(target: Callable[[Path], Path]) -> Callable[[Path], Callable[[], None]]:
