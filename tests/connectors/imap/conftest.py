@@ -1,4 +1,5 @@
-"""Fixtures for the IMAP connector tests: one Dovecot per test module, fresh mail per test."""
+"""Fixtures for the IMAP connector tests: one Dovecot per test module, fresh mail per test, the
+connector's settings for it, and a counting proxy in front of it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import ssl
 import pytest
 from imapclient import IMAPClient
 
+from connectors.imap import ImapConfig
+
 from .dovecot_server import USERS, Dovecot, start_dovecot, stop_dovecot
+from .imap_proxy import ImapProxy
 
 USER = "juf.jansen@school.nl"
 
@@ -41,3 +45,30 @@ def admin(dovecot: Dovecot) -> IMAPClient:
             client.delete_folder(name)
     yield client
     client.logout()
+
+
+@pytest.fixture
+def config(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> ImapConfig:
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", USERS[USER])
+    return ImapConfig(
+        name="gmail-jansen",
+        host="127.0.0.1",
+        port=dovecot.imaps_port,
+        security="tls",
+        ca_file=dovecot.ca_file,
+        username=USER,
+        password={"env": "TEST_IMAP_PASSWORD"},
+        batch_size=2,  # several batches even with a handful of messages
+    )
+
+
+@pytest.fixture
+def proxy(dovecot: Dovecot):
+    proxy = ImapProxy(dovecot.imap_port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def proxied(config: ImapConfig, proxy: ImapProxy) -> ImapConfig:
+    return config.model_copy(update={"security": "plain", "port": proxy.port, "ca_file": None})

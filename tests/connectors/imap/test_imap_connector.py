@@ -36,21 +36,6 @@ def make_mail(subject: str, body: str = "Hallo, dit is een test.") -> bytes:
     return message.as_bytes()
 
 
-@pytest.fixture
-def config(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> ImapConfig:
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", USERS[USER])
-    return ImapConfig(
-        name="gmail-jansen",
-        host="127.0.0.1",
-        port=dovecot.imaps_port,
-        security="tls",
-        ca_file=dovecot.ca_file,
-        username=USER,
-        password={"env": "TEST_IMAP_PASSWORD"},
-        batch_size=2,  # several batches even with a handful of messages
-    )
-
-
 def crawl_all(connector: ImapConnector, unit_key: str, cursor: str | None = None):
     unit = next(u for u in connector.units() if u.key == unit_key)
     events = list(connector.crawl(unit, cursor))
@@ -372,18 +357,6 @@ def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot
 
 
 # --- CONDSTORE/QRESYNC, blind spots (issue 15), counted at the server through a proxy -------
-
-
-@pytest.fixture
-def proxy(dovecot: Dovecot):
-    proxy = ImapProxy(dovecot.imap_port)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def proxied(config: ImapConfig, proxy: ImapProxy) -> ImapConfig:
-    return config.model_copy(update={"security": "plain", "port": proxy.port, "ca_file": None})
 
 
 def test_the_second_unchanged_run_of_300_messages_sends_no_fetch(admin: IMAPClient, proxied: ImapConfig,

@@ -19,20 +19,12 @@ from tests.convergence import assert_stores_converged, states
 from tests.convergence import scan_totals as scan
 
 from .conftest import USER
-from .dovecot_server import USERS, Dovecot
-from .imap_proxy import ImapProxy
+from .dovecot_server import USERS
 from .test_imap_connector import make_mail
 
 pytestmark = pytest.mark.service
 
 BSN = "111222333"  # passes the 11-proef; fictional
-
-
-@pytest.fixture
-def proxy(dovecot: Dovecot):
-    proxy = ImapProxy(dovecot.imap_port)
-    yield proxy
-    proxy.close()
 
 
 def settings(tmp_path: Path, name: str, port: int):

@@ -23,23 +23,10 @@ from scanner.store import Store
 from tests.convergence import states
 
 from .conftest import USER
-from .dovecot_server import USERS, Dovecot
-from .imap_proxy import ImapProxy
-from .test_imap_connector import config, crawl_all, make_mail  # noqa: F401 - config is a fixture
+from .dovecot_server import USERS
+from .test_imap_connector import crawl_all, make_mail
 
 pytestmark = pytest.mark.service
-
-
-@pytest.fixture
-def proxy(dovecot: Dovecot):
-    proxy = ImapProxy(dovecot.imap_port)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def proxied(config: ImapConfig, proxy: ImapProxy) -> ImapConfig:  # noqa: F811
-    return config.model_copy(update={"security": "plain", "port": proxy.port, "ca_file": None})
 
 
 def subjects(admin: IMAPClient, folder: str) -> dict[bytes, set[bytes]]:
@@ -119,7 +106,7 @@ def test_without_special_use_the_configured_trash_folder_is_used(admin, proxied,
     assert subjects(admin, "Trash") == {}
 
 
-def test_a_renumbered_folder_is_not_taken_for_already_gone(admin, config) -> None:  # noqa: F811
+def test_a_renumbered_folder_is_not_taken_for_already_gone(admin, config) -> None:
     admin.create_folder("Zorg")
     admin.append("Zorg", make_mail("OPP"))
     with ImapConnector(config) as connector:
@@ -163,7 +150,7 @@ def test_the_next_scan_sees_the_message_moved_into_trash(admin, dovecot, tmp_pat
     assert sum(1 for (_, key) in after if key.startswith("INBOX/")) == 3
 
 
-def test_a_ref_of_another_account_is_refused_as_an_item_error(admin, config) -> None:  # noqa: F811
+def test_a_ref_of_another_account_is_refused_as_an_item_error(admin, config) -> None:
     admin.append("INBOX", make_mail("Ziekmelding"))
     with ImapConnector(config) as connector:
         ref = inbox_ref(connector, "Ziekmelding")
