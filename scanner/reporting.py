@@ -61,7 +61,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             answers=links.for_items(row.owner, [row.id], archive=row.action == RetentionAction.ARCHIVEREN.value)
             if links else (),
         ))
-    _add_answer_notes(store, per_owner, settings)
+    _apply_answers(store, per_owner, settings)
     generated = now or datetime.now(UTC)
     language = settings.report_language
     return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
@@ -70,7 +70,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             for owner, items in sorted(per_owner.items()) if items]
 
 
-def _add_answer_notes(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
+def _apply_answers(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
     """Tell the owner what became of a *verwijderen* answer on an item that is still there (the
     source refused, or cannot act and the teacher was asked to do it by hand). An item the
     source did move is left out: found again in Verwijderde items / Trash (which is scanned),
