@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from connectors.base import ConnectorContext
@@ -60,3 +62,19 @@ def crawl_all(connector: SmbConnector,
     if blind:
         summary["blind"] = blind
     return refs, summary
+
+
+@contextmanager
+def held_open(server: Samba, share: str, path: str) -> Iterator[None]:
+    """Hold ``path`` on ``share`` open with no sharing allowed, from a session of its own, the way
+    Outlook holds an open .pst: other opens of it fail with a sharing violation meanwhile."""
+    import smbclient
+
+    cache: dict = {}
+    unc = f"\\\\{server.host}\\{share}\\" + path.replace("/", "\\")
+    try:
+        with smbclient.open_file(unc, mode="rb", share_access=None, username=server.username,
+                                 password=server.password, port=server.port, connection_cache=cache):
+            yield
+    finally:
+        smbclient.reset_connection_cache(connection_cache=cache)

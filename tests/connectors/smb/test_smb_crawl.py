@@ -17,7 +17,7 @@ from connectors.smb import SmbConfig, SmbConnector
 from scanner.core.model import ItemKind
 
 from .samba_server import Samba
-from .smb_helpers import crawl_all, make_connector
+from .smb_helpers import crawl_all, held_open, make_connector
 from .smb_tree import (
     BIG_DIR_FILES,
     LOOP_NAME,
@@ -275,23 +275,16 @@ def test_file_deleted_between_listing_and_fetch(samba) -> None:
 
 def test_locked_file_gives_item_error(samba) -> None:
     """A .pst open in Outlook: the server refuses shared access; one item error, no crash."""
-    import smbclient
-
     server, _ = samba
     share = server.shares["wijzig"]
     write_file(share / "open-in-outlook.pst", b"!BDN" + b"\0" * 60)
     connector = make_connector(server, [{"share": "wijzig"}])
     refs, _ = crawl_all(connector)
-    locker_cache: dict = {}
-    kwargs = {"username": server.username, "password": server.password, "port": server.port,
-              "connection_cache": locker_cache}
     try:
-        with smbclient.open_file(f"\\\\{server.host}\\wijzig\\open-in-outlook.pst", mode="rb",
-                                 share_access=None, **kwargs), pytest.raises(ItemFetchError) as caught:
+        with held_open(server, "wijzig", "open-in-outlook.pst"), pytest.raises(ItemFetchError) as caught:
             connector.fetch(refs["wijzig/open-in-outlook.pst"])
         assert caught.value.code == "locked"
     finally:
-        smbclient.reset_connection_cache(connection_cache=locker_cache)
         connector.close()
 
 

@@ -21,7 +21,7 @@ from scanner.store import Store
 from tests.convergence import states
 
 from .samba_server import Samba
-from .smb_helpers import PASSWORD_ENV, crawl_all, make_connector
+from .smb_helpers import PASSWORD_ENV, crawl_all, held_open, make_connector
 from .smb_tree import write_file
 
 pytestmark = pytest.mark.service
@@ -130,22 +130,13 @@ def test_a_missing_share_is_not_already_gone(samba) -> None:
 
 
 def test_a_file_open_elsewhere_is_locked(samba) -> None:
-    import smbclient
-
     server, _ = samba
     root = fresh(server, "open")
     put(root / "archief.pst", b"!BDN" + b"\0" * 60)
     connector = make_connector(server, [{"share": "schrijf"}])
-    locker_cache: dict = {}
-    kwargs = {"username": server.username, "password": server.password, "port": server.port,
-              "connection_cache": locker_cache}
-    try:
-        with smbclient.open_file(f"\\\\{server.host}\\schrijf\\open\\archief.pst", mode="rb",
-                                 share_access=None, **kwargs), pytest.raises(ItemFetchError) as caught:
-            connector.remove(ref("schrijf/open/archief.pst"))
-        assert caught.value.code == "locked"
-    finally:
-        smbclient.reset_connection_cache(connection_cache=locker_cache)
+    with held_open(server, "schrijf", "open/archief.pst"), pytest.raises(ItemFetchError) as caught:
+        connector.remove(ref("schrijf/open/archief.pst"))
+    assert caught.value.code == "locked"
     assert (root / "archief.pst").exists()
     connector.close()
 
