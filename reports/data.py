@@ -87,6 +87,8 @@ class FolderGroup:
     kind: str  # "mail" | "file" | "mixed"
     count: int
     answers: tuple[AnswerLink, ...]
+    item_ids: tuple[str, ...] = ()
+    """The items the links cover: a sent digest has announced them (the first-digest record)."""
 
 
 @dataclass(frozen=True)

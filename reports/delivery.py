@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from reports.data import TeacherDigest
 from reports.digest import RenderedDigest, render_digest
-from reports.ledger import DeliveryLedger
+from reports.ledger import DeliveryLedger, ListingLedger
 from reports.ratelimit import Clock, TokenBucket
 from reports.settings import DeliverySettings
 
@@ -337,6 +337,8 @@ def deliver_digests(
             summary.waited_seconds += bucket.acquire()
             # Recorded before and after: a run that dies in between leaves "sending", which
             # is not "sent", so the next run sends again with the same Message-ID.
+            if isinstance(ledger, ListingLedger):
+                ledger.record_listed(owner, period, rendered.listed)
             ledger.record(owner, period, "sending", None)
             try:
                 active.send(message, owner)

@@ -114,6 +114,9 @@ class RenderedDigest:
     shown: int
     overdue: int
     due_soon: int
+    listed: tuple[str, ...] = ()
+    """The ids of the items this digest names: those shown and those its folder links cover.
+    Recorded in the ledger with the delivery, it is when a teacher was first told of an item."""
 
     def to_mime(
         self,
@@ -207,7 +210,16 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         shown=len(shown),
         overdue=overdue,
         due_soon=due_soon,
+        listed=_listed(shown, digest.folder_groups),
     )
+
+
+def _listed(shown: list[DigestItem], groups: list[FolderGroup]) -> tuple[str, ...]:
+    ids = dict.fromkeys(item.item_id for item in shown)
+    for group in groups:
+        if group.answers:
+            ids.update(dict.fromkeys(group.item_ids))
+    return tuple(ids)
 
 
 def _order(item: DigestItem) -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,19 @@ class DeliveryLedger(Protocol):
         ...
 
 
+@runtime_checkable
+class ListingLedger(Protocol):
+    """A ledger that also remembers which items a digest listed (issue 18: "answered within 3
+    weeks of the first digest", and enforcement that may only act on what a sent digest
+    announced). Optional: a ledger without a store (a JSON file) has nothing to join with."""
+
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+        """Written before the transport is asked, like "sending": an item counts as listed
+        only once the digest of ``owner`` for ``period`` is also recorded "sent", so a
+        delivery that failed or died half-way announced nothing."""
+        ...
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     owner: str
@@ -44,6 +58,9 @@ class InMemoryLedger:
 
     def __init__(self) -> None:
         self.entries: list[LedgerEntry] = []
+        self.listed: dict[tuple[str, str], tuple[str, ...]] = {}
+        """What each digest listed (:class:`ListingLedger`); not kept by :class:`JsonFileLedger`,
+        which has no items to join it with."""
 
     def already_sent(self, owner: str, period: str) -> bool:
         key = owner.casefold()
@@ -55,6 +72,9 @@ class InMemoryLedger:
             raise ValueError(f"onbekende status {status!r} / unknown status {status!r}")
         self.entries.append(LedgerEntry(owner, period, status, reason,
                                         datetime.now(UTC).isoformat(timespec="seconds")))
+
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+        self.listed[(owner.casefold(), period)] = tuple(item_ids)
 
     def attempts(self, owner: str, period: str) -> list[LedgerEntry]:
         key = owner.casefold()

@@ -144,7 +144,8 @@ class _AnswerLinks:
             kinds = {i.kind for i in members}
             groups.append(FolderGroup(folder=folder or "/", kind=kinds.pop() if len(kinds) == 1 else "mixed",
                                       count=len(members),
-                                      answers=self.for_items(owner, [i.item_id for i in members])))
+                                      answers=self.for_items(owner, [i.item_id for i in members]),
+                                      item_ids=tuple(i.item_id for i in members)))
         return groups
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.types import TypeEngine
@@ -186,6 +187,19 @@ deliveries = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+digest_listings = Table(
+    "digest_listings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # walked by key rotation
+    Column("item_id", String(32), nullable=False),  # no foreign key: follows the item on moves
+    Column("period", String(32), nullable=False),
+    Column("owner", sealed(320), nullable=False),  # joins deliveries.owner (tagged the same way)
+    UniqueConstraint("item_id", "period", name="uq_digest_listings_item_period"),
+)
+"""Which items a teacher's digest for a period named (shown, or covered by a folder link).
+Joined with ``deliveries`` (status "sent") it is the date a teacher was first told of an item:
+the clock of "answered within 3 weeks" for the FG and of optional enforcement (issue 18)."""
+Index("ix_digest_listings_item", digest_listings.c.item_id)
+
 locks = Table(
     "locks", metadata,
     Column("name", String(64), primary_key=True),
@@ -254,6 +268,7 @@ ENCRYPTED: dict[str, dict[str, str]] = {
     "item_errors": {"part": "tag", "message": "seal"},
     "source_errors": {"unit_key": "tag", "message": "seal", "item_prefix": "seal"},
     "deliveries": {"owner": "tag", "reason": "seal"},
+    "digest_listings": {"owner": "tag"},
 }
 """The encrypted columns and how (:mod:`scanner.store.crypt`): ``seal`` is randomised, ``tag``
 deterministic, for the columns the store looks up, groups or compares by (owners, units,

@@ -668,6 +668,8 @@ class Store:
                     conn.execute(update(s.items).where(s.items.c.id == new_id).values(
                         first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged))
                     conn.execute(update(s.answers).where(s.answers.c.item_id == old.id).values(item_id=new_id))
+                    conn.execute(update(s.digest_listings).where(
+                        s.digest_listings.c.item_id == old.id).values(item_id=new_id))
                     conn.execute(delete(s.findings).where(s.findings.c.item_id == old.id))
                     conn.execute(delete(s.item_errors).where(s.item_errors.c.item_id == old.id))
                     conn.execute(delete(s.items).where(s.items.c.id == old.id))
@@ -988,6 +990,37 @@ class Store:
                     attempts=row.attempts + (0 if closes else 1), **values))
             else:
                 conn.execute(insert(s.deliveries).values(owner=owner, period=period, attempts=1, **values))
+
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+        """Remember that the digest of ``owner`` for ``period`` names ``item_ids``
+        (:class:`reports.ledger.ListingLedger`); again for the same period changes nothing."""
+        if not item_ids:
+            return
+        tagged = self._tag(owner) or ""
+        c = s.digest_listings.c
+        wanted = list(dict.fromkeys(item_ids))
+        with self.engine.begin() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                known = set(conn.execute(select(c.item_id).where(
+                    c.period == period, c.item_id.in_(chunk))).scalars())
+                fresh = [dict(item_id=i, period=period, owner=tagged) for i in chunk if i not in known]
+                if fresh:
+                    conn.execute(insert(s.digest_listings), fresh)
+
+    def first_digests(self, item_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each item was first named in a digest that was delivered (the delivery's
+        "sent" time); items never named by a sent digest are absent."""
+        c, d = s.digest_listings.c, s.deliveries.c
+        out: dict[str, datetime] = {}
+        ids = list(dict.fromkeys(item_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(select(c.item_id, func.min(d.updated_at)).join(
+                    s.deliveries, and_(d.owner == c.owner, d.period == c.period)).where(
+                    c.item_id.in_(ids[start:start + 500]), d.status == "sent").group_by(c.item_id)).all()
+                out.update({row[0]: as_utc(row[1]) for row in rows if row[1] is not None})
+        return out
 
     def deliveries(self, period: str | None = None) -> list[dict[str, Any]]:
         query = select(s.deliveries)

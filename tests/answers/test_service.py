@@ -147,6 +147,9 @@ def test_answers_and_marks_follow_an_item_that_moved(school):
     settings, store, codec = school
     (old,) = flagged(store, settings, ["a.txt"])
     AnswerService(settings, store, moving_factory).apply(codec.read(codec.make(OWNER, "bewaren", [old])))
+    store.record_listed(OWNER, "2026-W48", [old])  # a digest named it before it moved
+    store.record(OWNER, "2026-W48", "sent", None)
+    told = store.first_digests([old])[old]
     run = store.begin_run("scan", pid=1, host="h")
     from scanner.core.model import AnalysisResult, Verdict
 
@@ -161,6 +164,7 @@ def test_answers_and_marks_follow_an_item_that_moved(school):
     new = store.item_id("gedeeld", "Dossiers/a.txt")
     assert store.item(old) is None and store.item(new).owner_mark == "legal_hold"
     assert [a["action"] for a in store.answers_of([new])] == ["bewaren"]
+    assert store.first_digests([new]) == {new: told}  # the teacher was told of it then, not never
 
 
 def test_the_digest_has_answer_links_only_with_a_public_url_and_tells_what_became_of_an_answer(school, tmp_path):

@@ -337,3 +337,47 @@ def test_a_send_cut_off_before_it_was_recorded_goes_again_with_the_same_message_
     third = deliver_digests(teacher, settings, ledger, PERIOD, clock=FakeClock(),
                             open_transport=lambda: _DiesAfterHandingOver(received, die=False))
     assert third.already_sent == ["jansen@school.nl"] and len(received) == 2
+
+
+def test_a_sent_digest_records_what_it_named_and_a_failed_one_nothing(tmp_path: Path, database_url: str) -> None:
+    """The first-digest date of an item (issue 18: answered within 3 weeks, enforcement that
+    may only act on what a teacher was told) is the "sent" time of the first delivered digest
+    that showed it; items past the cap are not named, a failed delivery names nothing."""
+    from reports.data import FolderGroup
+    from scanner.store import Store
+
+    store = Store(database_url, key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
+    try:
+        settings = DeliverySettings(outbox_dir=tmp_path / "outbox", cap=2)
+        ledger_items = [item(n) for n in range(4)]
+        group = FolderGroup(folder="Inbox/Zorg", kind="mail", count=2, answers=(),
+                            item_ids=("item-2", "item-3"))  # no links: not shown, not named
+        teacher = [digest(ledger_items, owner="jansen@school.nl")]
+        teacher = [type(teacher[0])(**{**teacher[0].__dict__, "folder_groups": [group]})]
+        broken = [digest([item(9)], owner="not an address")]
+        to_outbox(teacher + broken, settings, store, PERIOD)
+        first = store.first_digests([f"item-{n}" for n in (0, 1, 2, 3, 9)])
+        shown = {i.item_id for i in sorted(ledger_items, key=lambda i: (i.date, i.item_id))}
+        assert len(first) == 2 and set(first) <= shown, first  # the cap: two of four named
+        assert "item-9" not in first  # its delivery failed: nobody was told
+        sent_at = first[next(iter(first))]
+        # a later digest that names them again does not move the first date
+        to_outbox(teacher, settings, store, "2026-W49")
+        assert store.first_digests(list(first)) == first and sent_at.tzinfo is not None
+        assert {r["period"] for r in store.deliveries()} == {PERIOD, "2026-W49"}
+    finally:
+        store.close()
+
+
+def test_folder_links_name_every_item_they_cover(tmp_path: Path) -> None:
+    from reports.data import AnswerLink, FolderGroup
+    from reports.digest import render_digest
+
+    items = [item(n) for n in range(4)]
+    group = FolderGroup(folder="Inbox/Zorg", kind="mail", count=4,
+                        answers=(AnswerLink("verwijderen", "https://x/a/t"),),
+                        item_ids=tuple(i.item_id for i in items))
+    teacher = digest(items)
+    rendered = render_digest(type(teacher)(**{**teacher.__dict__, "folder_groups": [group]}), cap=1)
+    assert rendered is not None and rendered.shown == 1
+    assert set(rendered.listed) == {i.item_id for i in items}

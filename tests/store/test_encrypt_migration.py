@@ -67,6 +67,8 @@ def test_a_clear_store_of_the_previous_release_is_encrypted_in_place(database_ur
     assert current_revision(store.engine) == head_revision()
     after = clear_rows(url)
     for table, columns in ENCRYPTED.items():
+        if table not in TABLES:  # made after the old release (digest_listings): nothing to encrypt
+            continue
         assert len(after[table]) == len(before[table]), table
         for row in after[table]:
             for column in columns:
