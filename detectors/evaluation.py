@@ -96,6 +96,11 @@ class EvaluationReport:
                 failures.append(f"{entity} recall {score.recall:.3f} < 1.0")
             if self.hard_negative_hits.get(entity, 0):
                 failures.append(f"{entity}: {self.hard_negative_hits[entity]} hits on hard negatives")
+        roster = self.entities.get(E.STUDENT_ROSTER)
+        # the roster decides for pupils (issue 17)
+        if roster is not None and roster.tp + roster.fn and (roster.precision < 1.0 or roster.recall < 1.0):
+            failures.append(f"{E.STUDENT_ROSTER} precision/recall {roster.precision:.3f}/"
+                            f"{roster.recall:.3f} < 1.0")
         if self.verdict.precision < 0.95:
             failures.append(f"verdict precision {self.verdict.precision:.3f} < 0.95")
         if self.verdict.recall < 0.95:

@@ -592,6 +592,7 @@ def build(seed: int = SEED) -> tuple[dict, dict[str, str], str]:
             n += 1
             doc_id = f"{n:03d}_{doc.kind}"
             texts[doc_id] = doc.text
+            _label_roster_names(doc, g.roster)
             docs[doc_id] = {
                 "file": f"{doc_id}.txt", "kind": doc.kind, "student_data": doc.student_data,
                 "categories": doc.categories, "hard_negative": doc.hard_negative,
@@ -609,6 +610,28 @@ def build(seed: int = SEED) -> tuple[dict, dict[str, str], str]:
         "documents": docs,
     }
     return labels, texts, roster_csv
+
+
+def _label_roster_names(doc: Doc, roster: list[tuple[str, str, str, str, str]]) -> None:
+    """A name on the roster is a STUDENT_ROSTER span wherever it appears, also where the text
+    was written as a PERSON (a random name that happens to be a rostered pupil's, or a CSV row
+    "Femke<TAB>Mulder" of the pupil "Femke el Mulder"). The forms are the ones the roster
+    documents (roepnaam [tussenvoegsel] achternaam, and the surname first as in sorted lists),
+    separated by spaces, tabs or a comma, in any case."""
+    forms: set[tuple[str, ...]] = set()
+    for first, tv, last, _geb, _llnr in roster:
+        infix = tuple(tv.split())
+        forms |= {(first, *infix, last), (first, last), (*infix, last, first), (last, first, *infix)}
+    pattern = "|".join(
+        r"[ \t,]+".join(re.escape(w) for w in form) for form in sorted(forms, key=len, reverse=True))
+    spans = [m.span() for m in re.finditer(rf"(?<![\w'’-])(?:{pattern})(?![\w'’-])", doc.text, re.I)]
+    if not spans:
+        return
+    kept = [e for e in doc.entities
+            if not (e["entity"] == "PERSON" and any(s < e["end"] and e["start"] < t for s, t in spans))]
+    kept += [{"entity": "STUDENT_ROSTER", "start": s, "end": t, "optional": False} for s, t in spans
+             if not any(e["entity"] == "STUDENT_ROSTER" and e["start"] == s and e["end"] == t for e in kept)]
+    doc.entities = sorted(kept, key=lambda e: (e["start"], e["end"]))
 
 
 _MARK = re.compile(r"\[\[(\??)([A-Z_]+)\|(.*?)\]\]", re.S)
