@@ -43,6 +43,7 @@ from detectors.recognizers import (
     NameLexiconRecognizer,
     OfflineEmailRecognizer,
     OnderwijsnummerRecognizer,
+    RosterFirstNameRecognizer,
     RosterNameRecognizer,
     RosterNumberRecognizer,
     StudentNumberRecognizer,
@@ -310,6 +311,7 @@ def build_detector(settings: DetectionSettings, hasher: ValueHasher) -> Detector
     if settings.roster is not None:
         roster = Roster.load(settings.roster, hasher)
         recognizers.append(RosterNameRecognizer(roster, hasher))
+        recognizers.append(RosterFirstNameRecognizer(roster, hasher))
         recognizers.append(RosterNumberRecognizer(roster, hasher))
     return Detector(settings, hasher, choice, recognizers)
 

@@ -10,7 +10,11 @@ from detectors.recognizers.id_document import IdDocumentRecognizer
 from detectors.recognizers.names import NameLexiconRecognizer
 from detectors.recognizers.onderwijsnummer import OnderwijsnummerRecognizer
 from detectors.recognizers.phone import DutchPhoneRecognizer
-from detectors.recognizers.roster import RosterNameRecognizer, RosterNumberRecognizer
+from detectors.recognizers.roster import (
+    RosterFirstNameRecognizer,
+    RosterNameRecognizer,
+    RosterNumberRecognizer,
+)
 from detectors.recognizers.student_number import StudentNumberRecognizer
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "NameLexiconRecognizer",
     "OfflineEmailRecognizer",
     "OnderwijsnummerRecognizer",
+    "RosterFirstNameRecognizer",
     "RosterNameRecognizer",
     "RosterNumberRecognizer",
     "StudentNumberRecognizer",

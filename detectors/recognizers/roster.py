@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from detectors.context import ContextRule
-from detectors.entities import STUDENT_ROSTER
+from detectors.entities import PERSON, STUDENT_ROSTER
 from detectors.recognizers.base import DutchRecognizer
 from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
 from detectors.settings import RosterSettings
@@ -58,6 +58,9 @@ class Roster:
     number_hashes: set[str] = field(default_factory=set)
     number_lengths: set[int] = field(default_factory=set)
     birth_date_hashes: set[str] = field(default_factory=set)
+    first_name_hashes: set[str] = field(default_factory=set)
+    """Roepnamen alone: a pupil is often named by first name only ("Daan was ziek"); they are a
+    PERSON in a pupil context (:class:`RosterFirstNameRecognizer`), never a roster identity."""
     students: int = 0
 
     @classmethod
@@ -74,6 +77,9 @@ class Roster:
                 roster.number_lengths.add(len(row.number))
             if row.birth:
                 roster.birth_date_hashes.add(hasher.hash_text(row.birth))
+            if len(row.first) >= 2:
+                roster.first_name_hashes.add(hasher.hash_text(row.first))
+                roster.first_token_filter.add(_digest(roster.filter_key, row.first))
             roster.students += 1
         return roster
 
@@ -127,6 +133,8 @@ class _Row:
     """One pupil while a file is read (clear values live only for the length of a row)."""
 
     variants: list[list[str]]
+    first: str
+    """The roepnaam (or the first voornaam) alone."""
     number: str
     birth: str
     left_text: str
@@ -182,8 +190,10 @@ def _file_rows(path: Path, settings: RosterSettings, former: bool) -> Iterator[_
             tokens = _TOKEN.findall(variant)
             if tokens and len(tokens) <= _MAX_TOKENS:
                 variants.append(tokens)
+        given = cells.get("roepnaam") or cells.get("voornaam", "")
         yield _Row(
             variants=variants,
+            first=(_TOKEN.findall(given) or [""])[0],
             number=re.sub(r"\D", "", cell(row, number_idx)),
             birth=cell(row, birth_idx),
             left_text=cell(row, left_idx),
@@ -289,6 +299,60 @@ class RosterNameRecognizer(DutchRecognizer):
                 i = best + 1
             else:
                 i += 1
+
+
+PUPIL_CONTEXT = ContextRule(
+    positive=(
+        "ziek", "ziekgemeld", "ziekmelding", "afwezig", "absent", "verzuim", "te laat", "spijbelt",
+        "gespijbeld", "leerling", "leerlingen", "groep", "klas", "mentorleerling", "ouders",
+        "moeder", "vader", "thuis", "huiswerk", "toets", "proefwerk", "rapport", "cijfer",
+        "cijfers", "gedrag", "gepest", "pest", "dyslexie", "adhd", "autisme", "opp", "zorg",
+        "zorgen", "onderzoek", "begeleiding", "logopedie", "medicijnen", "allergie", "koorts",
+        "hoofdpijn", "buikpijn", "ongeluk", "ziekenhuis", "gevallen", "gehaald", "opgehaald",
+        "naar huis", "uit de klas", "gesprek",
+    ),
+    negative=(
+        "juf", "meester", "collega", "collega's", "directeur", "directie", "ib'er", "mentor",
+        "leerkracht", "docent", "vergadering", "teamoverleg", "inval", "invaller", "rooster",
+    ),
+    boost=0.35, penalty=0.3, before=60, after=40,
+)
+"""When a rostered first name alone is a pupil: a pupil word near it (absence, illness, class,
+parents, school work, care), and no staff word nearer ("juf Daan", "collega Daan")."""
+
+
+class RosterFirstNameRecognizer(DutchRecognizer):
+    """A rostered pupil's first name alone, in a pupil context ("Grzeniu was ziek"): a PERSON.
+
+    The name lists may not know the first names a school's pupils carry; the roster does. But
+    a first name is shared by many people, and which pupil "Daan" is the text does not say
+    (another Daan may have left, a teacher may be called Daan too), so this is a PERSON, not a
+    STUDENT_ROSTER identity: it adds the name, never a pupil's leaving-date rule. It counts
+    only with a pupil word near it (:data:`PUPIL_CONTEXT`: base 0.3, so the context must carry
+    it over the threshold) and yields to any longer name in the engine's overlap step."""
+
+    ENTITY = PERSON
+    RULE = PUPIL_CONTEXT
+
+    def __init__(self, roster: Roster, hasher: ValueHasher) -> None:
+        self.roster = roster
+        self.hasher = hasher
+        super().__init__(name="RosterFirstNameRecognizer")
+
+    def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
+        names = self.roster.first_name_hashes
+        if not names:
+            return
+        key = self.roster.filter_key
+        first = self.roster.first_token_filter
+        hash_text = self.hasher.hash_text
+        for m in _TOKEN.finditer(text):
+            word = m.group()
+            # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil
+            if len(word) < 2 or not word[0].isupper() or word.isupper():
+                continue
+            if _digest(key, word) in first and hash_text(word) in names:
+                yield m.start(), m.end(), 0.3
 
 
 class RosterNumberRecognizer(DutchRecognizer):

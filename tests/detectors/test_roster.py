@@ -73,3 +73,32 @@ def test_roster_hit_decides_the_verdict(roster_file, hasher):
     assert verdict.student_data
     assert "leerlingenlijst:1" in verdict.reasons
     assert [f.entity for f in verdict.findings if f.entity == "STUDENT_ROSTER"] == ["STUDENT_ROSTER"]
+
+
+def test_a_rostered_first_name_alone_is_a_person_in_a_pupil_context(roster_file, hasher):
+    """Issue 17 item 3: "Jaylinn was ziek" names a pupil the name lists do not know. It is a
+    PERSON (which Jaylinn the text does not say), only with a pupil word near it, never after
+    a staff title, never lower-case."""
+    from detectors.recognizers.roster import RosterFirstNameRecognizer
+
+    rec = RosterFirstNameRecognizer(Roster.load(RosterSettings(path=roster_file), hasher), hasher)
+    assert above(rec, "Jaylinn was gisteren ziek.") == ["Jaylinn"]
+    assert above(rec, "Morgen is Jaylinn afwezig, ze gaat naar de orthodontist.") == ["Jaylinn"]
+    assert above(rec, "De moeder van Jaylinn belde.") == ["Jaylinn"]
+    assert above(rec, "Jaylinn heeft de bestelling geplaatst.") == []  # no pupil word
+    assert above(rec, "juf Jaylinn is ziek, er is een invaller.") == []  # staff nearer
+    assert above(rec, "jaylinn was ziek") == []  # a name is capitalised
+    assert above(rec, "Daan was ziek.") == []  # not on this roster
+    assert all(f.entity == "PERSON" for f in rec.find("Jaylinn was ziek."))
+
+
+def test_a_first_name_alone_adds_the_pupil_the_name_lists_miss(roster_file, hasher):
+    detector = build_detector(
+        DetectionSettings(spacy_model="none", roster=RosterSettings(path=roster_file)), hasher)
+    verdict = detector.analyze(body("Hoi Petra,\n\nJaylinn was vandaag ziek, ze had koorts.\n\nGroet,\nMark"))
+    assert verdict.student_data
+    assert [f.entity for f in verdict.findings if f.masked.startswith("J")] == ["PERSON"]
+    # a rostered full name stays the roster's identity; the first name alone does not claim it
+    verdict = detector.analyze(body("Sanne de Vries is ziek. Sanne komt morgen weer."))
+    assert [f.entity for f in verdict.findings if f.entity in ("PERSON", "STUDENT_ROSTER")] == [
+        "STUDENT_ROSTER", "PERSON"]
