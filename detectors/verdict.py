@@ -59,6 +59,26 @@ class Hit:
     category: str | None
 
 
+def _drop_other_mentions(facts: TextFacts, hits: list[Hit], named: list[Hit],
+                         subject_names: list[tuple[TextFacts, Hit]], counts: Counter[str]) -> list[Hit]:
+    """Subject names of one text that are a word of a name that text gives with a title (staff,
+    a public office) are that person again: no longer subjects. Correspondents do not count:
+    a parent who signs a sick note can share a first name with the child it is about."""
+    subject_ids = {id(h) for h in named}
+    others = {word.casefold() for h in hits if h.entity in NAME_ENTITIES and id(h) not in subject_ids
+              and not facts.is_correspondent(h) and facts.is_staff(h)
+              for word in facts.text[h.start:h.end].split()}
+    kept = []
+    for hit in named:
+        words = facts.text[hit.start:hit.end].split()
+        if words and all(w.casefold() in others for w in words):
+            counts["naam_herhaald"] += 1
+            subject_names.remove((facts, hit))
+        else:
+            kept.append(hit)
+    return kept
+
+
 class Cues:
     """Word lists the verdict reads: student context, staff titles/sentences, greetings."""
 
@@ -280,6 +300,10 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
             elif hit.entity == E.NL_ID_DOCUMENT:
                 dated.append((facts, hit, "id_document_met_context"))
         named_here = [h for f, h in subject_names if f is facts]
+        if named_here and len(named_here) < len([h for h in hits if h.entity in NAME_ENTITIES]):
+            # "burgemeester Wiebigje Tange ... Wiebigje vertelde": a later mention of a titled
+            # person is that person, not a pupil
+            named_here = _drop_other_mentions(facts, hits, named_here, subject_names, counts)
         for hit in named_here:
             if facts.student_near(hit):
                 counts["naam_met_leerlingcontext"] += 1
@@ -329,8 +353,12 @@ _RULE_TEXT = {
                             "{n}× a name without student context (not counted)"),
     "naam_correspondent": ("{n}× een naam in aanhef, ondertekening of kopregel (telt niet mee)",
                            "{n}× a name in a greeting, signature or header line (not counted)"),
-    "naam_personeel": ("{n}× een naam van personeel (juf, meester, collega; telt niet mee)",
-                       "{n}× a staff member's name (not counted)"),
+    "naam_personeel": ("{n}× een naam van personeel of een publieke functie (juf, collega, "
+                       "burgemeester; telt niet mee)",
+                       "{n}× a name of staff or a public office (not counted)"),
+    "naam_herhaald": ("{n}× een naam die in de tekst met een functie (juf, burgemeester) voorkomt "
+                      "(telt niet mee)",
+                      "{n}× a name the text gives with a title of staff or office (not counted)"),
     "geboortedatum_met_context": ("{n}× een geboortedatum bij een leerling",
                                   "{n}× a date of birth of a pupil"),
     "geboortedatum_zonder_context": ("{n}× een geboortedatum zonder leerlingcontext",

@@ -559,7 +559,9 @@ class NameLexiconRecognizer(DutchRecognizer):
             if hit is not None:
                 start, end, score, parts = hit
                 found.append((start, end, score))
-                if len(parts) > 1:
+                # a full name, or one word a cue vouches for ("de moeder van Collette"): later
+                # mentions of its parts are that person ("... slaapt Collette slecht")
+                if len(parts) > 1 or score >= 0.7:
                     for p in parts:
                         parts_seen[p] = None
                 i = j
@@ -612,8 +614,9 @@ class NameLexiconRecognizer(DutchRecognizer):
         if has_initials and lex.name_like(last):
             return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
         if len(caps) >= 2:
-            signed = self._after_closing(toks, i, j, text, closings) or prev in _GREETING
-            return self._full(caps, has_tv, start, end, chunk[0].initial and not signed)
+            signed = (self._after_closing(toks, i, j, text, closings) or prev in _GREETING
+                      or nxt in _SPEECH or _pupil_next(toks, j))
+            return self._full(caps, has_tv, start, end, chunk[0].initial and not signed, signed)
         # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
         if has_tv:
             return None
@@ -634,7 +637,8 @@ class NameLexiconRecognizer(DutchRecognizer):
         return None
 
     def _full(
-        self, caps: list[_Tok], has_tv: bool, start: int, end: int, initial: bool
+        self, caps: list[_Tok], has_tv: bool, start: int, end: int, initial: bool,
+        signed: bool = False,
     ) -> tuple[int, int, float, list[str]] | None:
         lex = self.lexicon
         first, last = caps[0].text, caps[-1].text
@@ -662,13 +666,16 @@ class NameLexiconRecognizer(DutchRecognizer):
             return start, end, 0.6, [c.text for c in caps]
         if not initial and lex.name_like(last) and not lex.compound(last) and len(caps) == 2:
             return start, end, 0.55, [c.text for c in caps]
+        if signed and len(caps) == 2 and not lex.is_word(last) and not lex.compound(last):
+            # alone on the line under "Groet,": a name even when a village is called so too
+            return start, end, 0.55, [c.text for c in caps]
         return None
 
     def _cue(
         self, toks: list[_Tok], i: int, j: int, prev: str, nxt: str, text: str, closings: list[int]
     ) -> bool:
         """Context that says the single capitalised word at ``toks[i:j]`` is a person."""
-        if nxt in _SPEECH or (prev in _SPEECH and i > 1):
+        if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(toks, j):
             return True
         if prev in _GREETING and nxt in {",", "\n", ""} | {"!"}:
             return True
@@ -700,6 +707,22 @@ class NameLexiconRecognizer(DutchRecognizer):
             ):
                 extra.append((t.start, t.end, 0.75))
         return extra
+
+
+_CLASS_WORDS = frozenset(["groep", "klas", "leerjaar", "mentorgroep", "mentorklas"])
+
+
+def _pupil_next(toks: list[_Tok], j: int) -> bool:
+    """The words after a name place it in a class: "Grzeniu Korzec uit groep 7", "Daan (groep
+    5)", "Aylin zit in klas 2b". Its capital then says something even at a sentence start."""
+    if j + 1 >= len(toks):
+        return False
+    a, b = toks[j].text.lower(), toks[j + 1].text.lower()
+    if a in ("uit", "in", "van") or a == "(":
+        return b in _CLASS_WORDS
+    if a == "zit" and j + 2 < len(toks):
+        return b == "in" and toks[j + 2].text.lower() in _CLASS_WORDS
+    return False
 
 
 def _same_line_space(text: str, a: int, b: int) -> bool:

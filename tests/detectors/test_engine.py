@@ -191,3 +191,21 @@ def test_cijfers_need_a_grade_context(detector):
 def test_thuissituatie_without_the_word_scheiding(detector):
     v = detector.analyze(body("Daan Jansen uit groep 4 woont bij zijn oma; omgang met vader via de rechter."))
     assert v.student_data and "thuissituatie" in v.categories
+
+
+def test_a_titled_person_named_again_is_no_pupil(hasher):
+    """A news item about the mayor talking to pupils is no pupil data: "Wiebigje" later in the
+    text is the mayor again, not a pupil near the word "leerlingen"."""
+    from detectors import build_detector
+    from detectors.settings import DetectionSettings
+    from tests.detectors.conftest import body
+
+    detector = build_detector(DetectionSettings(spacy_model="none"), hasher)
+    news = ("In Rotterdam sprak burgemeester Wiebigje Tange met leerlingen over pesten. "
+            "Wiebigje vertelde over haar eigen schooltijd.")
+    verdict = detector.analyze(body(news))
+    assert not verdict.student_data and "naam_herhaald:1" in verdict.reasons, verdict.reasons
+    # a parent who signs a sick note may share the child's first name: the child stays a subject
+    note = "Beste juf Els,\n\nMohammed heeft hoofdpijn en blijft thuis.\n\nGroet,\nMohammed Hendriks"
+    sick = detector.analyze(body(note))
+    assert sick.student_data and "gezondheid" in sick.categories, sick.reasons

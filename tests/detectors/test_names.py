@@ -74,3 +74,16 @@ def test_words_places_and_compounds_are_no_names(rec):
             "Visser en bakker zijn beroepen. Elke Roos op het plaatje. We gaan naar Gent en "
             "Nederland. Vorige school: Montessorischool De Linde. Meta/Facebook verzamelt data.")
     assert above(rec, text) == []
+
+
+def test_a_cue_vouches_for_later_mentions_and_a_class_places_a_name(rec):
+    """A single word found by a cue is that person later on too; "X Y uit groep 7" at the
+    start of a sentence is a pupil's name; two words under "Groet," are a name even when a
+    village carries the surname."""
+    text = "De moeder van Zhyar belde. Sinds de scheiding slaapt Zhyar slecht."
+    assert above(rec, text) == ["Zhyar", "Zhyar"]
+    assert above(rec, "Grzeniu Korzec uit groep 7 heeft hoofdpijn.") == ["Grzeniu Korzec"]
+    assert above(rec, "Yaro Mbeki (groep 5) is ziek.") == ["Yaro Mbeki"]
+    assert "Winnifred Deiman" in above(rec, "Tot morgen.\n\nGroet,\nWinnifred Deiman")
+    # a capitalised word at a sentence start without such a cue stays no name
+    assert above(rec, "Zonnepanelen uit China zijn goedkoop.") == []
