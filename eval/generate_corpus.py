@@ -616,12 +616,14 @@ def _label_roster_names(doc: Doc, roster: list[tuple[str, str, str, str, str]]) 
     """A name on the roster is a STUDENT_ROSTER span wherever it appears, also where the text
     was written as a PERSON (a random name that happens to be a rostered pupil's, or a CSV row
     "Femke<TAB>Mulder" of the pupil "Femke el Mulder"). The forms are the ones the roster
-    documents (roepnaam [tussenvoegsel] achternaam, and the surname first as in sorted lists),
+    documents (roepnaam [tussenvoegsel] achternaam, and the surname first as in sorted lists
+    and in a LAS export's column order),
     separated by spaces, tabs or a comma, in any case."""
     forms: set[tuple[str, ...]] = set()
     for first, tv, last, _geb, _llnr in roster:
         infix = tuple(tv.split())
-        forms |= {(first, *infix, last), (first, last), (*infix, last, first), (last, first, *infix)}
+        forms |= {(first, *infix, last), (first, last), (*infix, last, first), (last, first, *infix),
+                  (last, *infix, first)}
     pattern = "|".join(
         r"[ \t,]+".join(re.escape(w) for w in form) for form in sorted(forms, key=len, reverse=True))
     spans = [m.span() for m in re.finditer(rf"(?<![\w'’-])(?:{pattern})(?![\w'’-])", doc.text, re.I)]

@@ -260,6 +260,7 @@ def _name_variants(cells: dict[str, str]) -> set[str]:
             variants.add(" ".join(p for p in (name, surname) if p))
             variants.add(" ".join(p for p in (infix, surname, name) if p))
             variants.add(" ".join(p for p in (surname, name, infix) if p))
+            variants.add(" ".join(p for p in (surname, infix, name) if p))  # LAS column order
     return {v for v in variants if v.strip()}
 
 
@@ -311,14 +312,16 @@ PUPIL_CONTEXT = ContextRule(
         "hoofdpijn", "buikpijn", "ongeluk", "ziekenhuis", "gevallen", "gehaald", "opgehaald",
         "naar huis", "uit de klas", "gesprek",
     ),
-    negative=(
-        "juf", "meester", "collega", "collega's", "directeur", "directie", "ib'er", "mentor",
-        "leerkracht", "docent", "vergadering", "teamoverleg", "inval", "invaller", "rooster",
-    ),
+    negative=("vergadering", "teamoverleg", "inval", "invaller", "rooster", "lesrooster"),
     boost=0.35, penalty=0.3, before=60, after=40,
 )
 """When a rostered first name alone is a pupil: a pupil word near it (absence, illness, class,
-parents, school work, care), and no staff word nearer ("juf Daan", "collega Daan")."""
+parents, school work, care), and no staff-work word nearer. A staff title right before the
+name ("juf Daan", "collega Daan") rules it out in the recognizer itself: as a context word it
+would also overrule the pupil in "Hoi juf Sanne, Cas is ziek"."""
+_STAFF_BEFORE = re.compile(
+    r"(?:juf|juffrouw|meester|collega|directeur|directrice|mentor|leerkracht|docent|docente|"
+    r"ib'er|mevrouw|meneer|dhr\.?|mevr\.?)[ \t]+$", re.I)
 
 
 class RosterFirstNameRecognizer(DutchRecognizer):
@@ -351,7 +354,8 @@ class RosterFirstNameRecognizer(DutchRecognizer):
             # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil
             if len(word) < 2 or not word[0].isupper() or word.isupper():
                 continue
-            if _digest(key, word) in first and hash_text(word) in names:
+            if (_digest(key, word) in first and hash_text(word) in names
+                    and not _STAFF_BEFORE.search(text, max(0, m.start() - 14), m.start())):
                 yield m.start(), m.end(), 0.3
 
 
