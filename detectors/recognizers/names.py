@@ -29,7 +29,9 @@ Only spaces/tabs may separate the parts: a line break ends a name.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -697,14 +699,16 @@ class NameLexiconRecognizer(DutchRecognizer):
         self, toks: list[_Tok], found: list[tuple[int, int, float]], parts: dict[str, None]
     ) -> list[tuple[int, int, float]]:
         """First or last name alone elsewhere in the text, once the full name was found."""
-        covered = [(s, e) for s, e, _ in found]
+        covered = sorted((s, e) for s, e, _ in found)
+        starts = [s for s, _ in covered]
+        reach = list(itertools.accumulate((e for _, e in covered), max))  # furthest end so far
         extra: list[tuple[int, int, float]] = []
         for t in toks:
-            if (
-                t.text in parts
-                and t.text not in _NOT_NAME
-                and not any(s <= t.start < e for s, e in covered)
-            ):
+            if t.text in parts and t.text not in _NOT_NAME:
+                # inside a found span: a span starting at or before it reaches past it
+                k = bisect.bisect_right(starts, t.start)
+                if k and reach[k - 1] > t.start:
+                    continue
                 extra.append((t.start, t.end, 0.75))
         return extra
 
