@@ -556,6 +556,10 @@ class NameLexiconRecognizer(DutchRecognizer):
             if j == i:
                 i += 1
                 continue
+            if j == i + 1 and self._plain_word(toks, i):
+                singles.append((i, j))
+                i += 1
+                continue
             chunk = toks[i:j]
             hit = self._judge(toks, i, j, chunk, text, closings)
             if hit is not None:
@@ -579,6 +583,22 @@ class NameLexiconRecognizer(DutchRecognizer):
             ]
             found.extend(self._later_mentions(toks, found, parts_seen))
         return _drop_contained(found)
+
+    def _plain_word(self, toks: list[_Tok], i: int) -> bool:
+        """A one-token chunk that :meth:`_judge` would turn down whatever its context: an
+        ordinary Dutch word that no name list knows, with no title before it (most capitalised
+        tokens: sentence starts). Skipping the judge for them is a third of name detection."""
+        word = toks[i].text
+        lex = self.lexicon
+        head = word.split("-")[0]
+        if not (lex.is_word(head) and _CAP_TOKEN.match(word)):
+            return False
+        folded = fold(head)
+        if (word in lex.first or head in lex.first or folded in lex.first or word in lex.surnames
+                or head in lex.surnames or folded in lex.surnames):
+            return False
+        prev = toks[i - 1].text.lower().rstrip(".") if i > 0 else ""
+        return prev not in _TITLES_BARE and prev != "heer"
 
     def _judge(
         self, toks: list[_Tok], i: int, j: int, chunk: list[_Tok], text: str, closings: list[int]
