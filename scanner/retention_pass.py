@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from detectors.entities import STUDENT_ROSTER
 from detectors.recognizers.roster import RosterError
@@ -20,12 +20,16 @@ from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.retention.pupils import PupilFacts, PupilIndex
 from scanner.store import Store, StoredItem
+from scanner.store.rows import RetentionRow
 
 RETENTION_FINGERPRINT = "retention_fingerprint"
 log = logging.getLogger(__name__)
 
 
-def facts_of(row: StoredItem, pupil: PupilFacts | None = None) -> ItemFacts:
+Row = TypeVar("Row", StoredItem, RetentionRow)
+
+
+def facts_of(row: StoredItem | RetentionRow, pupil: PupilFacts | None = None) -> ItemFacts:
     """What the retention policy judges an item by: its stored metadata, never its content
     (``pupil``: the state of the pupils its roster findings name, from :func:`pupil_index`)."""
     return ItemFacts(
@@ -50,17 +54,17 @@ def pupil_index(store: Store, settings: Any) -> PupilIndex | None:
     return index if index.carries_lifecycle else None
 
 
-def _with_pupils(store: Store, rows: Iterator[StoredItem], index: PupilIndex | None,
-                 batch: int = 2000) -> Iterator[tuple[StoredItem, PupilFacts | None]]:
+def _with_pupils(store: Store, rows: Iterator[Row], index: PupilIndex | None,
+                 batch: int = 2000) -> Iterator[tuple[Row, PupilFacts | None]]:
     """Each row with its pupil state; the roster hashes are read from the findings a batch at
     a time (only of items with roster findings, so a school without lifecycle pays nothing)."""
     if index is None:
         for row in rows:
             yield row, None
         return
-    chunk: list[StoredItem] = []
+    chunk: list[Row] = []
 
-    def flush() -> Iterator[tuple[StoredItem, PupilFacts | None]]:
+    def flush() -> Iterator[tuple[Row, PupilFacts | None]]:
         wanted = [r.id for r in chunk if r.entity_counts.get(STUDENT_ROSTER)]
         hashes = store.value_hashes(wanted, STUDENT_ROSTER) if wanted else {}
         for r in chunk:
@@ -109,7 +113,7 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     full = not degraded and (full or store.meta_get(RETENTION_FINGERPRINT) != current)
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
-    rows = store.iter_items(active_only=True, unevaluated_only=not full)
+    rows = store.iter_retention_rows(unevaluated_only=not full)
     for row, pupil in _with_pupils(store, rows, index):
         decision = policy.evaluate(facts_of(row, pupil))
         new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,

@@ -163,7 +163,9 @@ def keyed_item_id(secret: bytes, source: str, item_key: str) -> str:
     """Stable, opaque id of an item: a keyed hash of source and key, so a copied database
     cannot be searched for a guessed path ("\\\\server\\leerlingen\\<name>.docx")."""
     message = f"{source}\x00{item_key}".encode("utf-8", "surrogatepass")
-    return hmac.new(secret, b"item\x00" + message, hashlib.sha256).hexdigest()[:32]
+    # hmac.digest: the one-shot C path, a quarter of the cost of hmac.new(...).hexdigest()
+    # with the same bytes (the driver computes an id for every listed item)
+    return hmac.digest(secret, b"item\x00" + message, "sha256").hex()[:32]
 
 
 def _b64(data: bytes) -> str:

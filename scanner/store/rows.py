@@ -97,3 +97,29 @@ class StoredItem:
         return ItemRef(source=self.source, item_key=self.item_key, kind=ItemKind(self.kind), owner=self.owner,
                        folder=self.folder or "", title=self.title or "", date=self.item_date, size=self.size,
                        change_key=self.change_key, link=self.link, unit_key=self.unit_key, labels=self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRow:
+    """What the retention pass reads of an item: the facts the policy judges and the stored
+    outcome it compares with. A narrow row: the keys, owner and link stay encrypted and the
+    reasons unparsed, because the nightly pass reads every new item (two of six decryptions
+    and three of five JSON columns per row on a first scan)."""
+
+    id: str
+    source: str
+    source_kind: str
+    kind: str
+    folder: str | None
+    title: str | None
+    item_date: datetime
+    labels: tuple[str, ...]
+    student_data: bool | None
+    categories: tuple[str, ...]
+    entity_counts: Mapping[str, int]
+    owner_mark: str | None
+    retention_status: str | None
+    due_date: date | None
+    rule_id: str | None
+    action: str | None
+    exempt_reason: str | None

@@ -34,7 +34,7 @@ from scanner.core.model import (
 from scanner.store import schema as s
 from scanner.store.crypt import FieldCipher, StoreKeyError
 from scanner.store.keys import StoreKeys, default_files, load_keys
-from scanner.store.rows import StoredItem
+from scanner.store.rows import RetentionRow, StoredItem, aware
 
 
 def utcnow() -> datetime:
@@ -747,6 +747,30 @@ class Store:
                 query = query.where(s.items.c.retention_status.is_(None))
             with self.engine.connect() as conn:
                 rows = [StoredItem.from_row(r, self._open) for r in conn.execute(query)]
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].id
+
+    def iter_retention_rows(self, *, unevaluated_only: bool = False,
+                            batch: int = 2000) -> Iterator[RetentionRow]:
+        """Active items as the retention pass reads them (:class:`RetentionRow`), in id order."""
+        c = s.items.c
+        columns = (c.id, c.source, c.source_kind, c.kind, c.folder, c.title, c.item_date, c.labels,
+                   c.student_data, c.categories, c.entity_counts, c.owner_mark, c.retention_status,
+                   c.due_date, c.rule_id, c.action, c.exempt_reason)
+        last = ""
+        reveal = self._open
+        while True:
+            query = select(*columns).where(c.id > last, c.state == ItemState.ACTIVE.value).order_by(
+                c.id).limit(batch)
+            if unevaluated_only:
+                query = query.where(c.retention_status.is_(None))
+            with self.engine.connect() as conn:
+                rows = [RetentionRow(
+                    r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuple(r[7] or ()), r[8],
+                    tuple(r[9] or ()), dict(r[10] or {}), r[11], r[12], r[13], r[14], r[15], r[16])
+                    for r in conn.execute(query)]
             if not rows:
                 return
             yield from rows
