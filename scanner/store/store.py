@@ -87,6 +87,10 @@ class SavedBatch:
     """Ids whose last good analysis was kept."""
 
 
+_ID_MEMO = 8192
+"""At most this many item ids are memoised per store (a few MB; cleared when full)."""
+
+
 class Store:
     """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
 
@@ -104,6 +108,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._keys: StoreKeys | None = keys
         self._key_problem: str | None = None
+        self._ids: dict[tuple[str, str], str] = {}
         if keys is None:
             if url == "sqlite:///:memory:":
                 self._keys = StoreKeys.ephemeral()
@@ -140,8 +145,18 @@ class Store:
 
     def item_id(self, source: str, item_key: str) -> str:
         """Stable, opaque id of an item: the same source and key give the same id on every run,
-        and without the installation's secret nobody can compute it for a guessed path."""
-        return self.keys_in_use().item_id(source, item_key)
+        and without the installation's secret nobody can compute it for a guessed path.
+
+        Memoised in a small bounded map: a driver asks for the id of each listed item several
+        times within one batch (triage, saving, the run's bookkeeping), each an HMAC."""
+        memo = self._ids
+        got = memo.get((source, item_key))
+        if got is None:
+            got = self.keys_in_use().item_id(source, item_key)
+            if len(memo) >= _ID_MEMO:
+                memo.clear()
+            memo[(source, item_key)] = got
+        return got
 
     def _tag(self, value: str | None) -> str | None:
         return self._cipher.tag(value)
