@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real Outlook archives for the .pst/.ost tests: the npm package pst-extractor@1.12.0 (MIT
-# licence) ships enron.pst, two Outlook.com .ost files and output.txt, its own listing of
-# their contents (an independent expected listing). 14 MB are not committed to git and no
+# licence, package.json) ships enron.pst, two Outlook.com .ost files, output.txt (its own listing of their
+# contents: an independent expected listing) and, in dist/PSTUtil.class.js, the [MS-PST] 5.1
+# permutation table the tests plant pupil data with (tests/pst_samples.py). 14 MB are not committed to git and no
 # code path downloads at run time: this script (run by scripts/test.sh) fetches the package
 # once, checks its sha256 and unpacks the samples into a cache directory; the tests skip
 # with this script's name when the directory is missing.
@@ -11,7 +12,9 @@ PACKAGE="pst-extractor"
 VERSION="1.12.0"
 SHA256="c4c9eb9e75d09171452a4706df7d0e0e49606c1ca04aa81f30417dd385ad0e30"
 DEST="${SCHOONSCHIP_TESTDATA:-${XDG_CACHE_HOME:-$HOME/.cache}/schoonschip/testdata}/pst-extractor-$VERSION"
-FILES=(enron.pst "pstextractortest@outlook.com.ost" "pstextractortestpdf@outlook.com.ost" output.txt)
+FILES=(example/testdata/enron.pst "example/testdata/pstextractortest@outlook.com.ost"
+       "example/testdata/pstextractortestpdf@outlook.com.ost" example/testdata/output.txt
+       dist/PSTUtil.class.js package.json)
 
 if [[ -f "$DEST/.complete" ]]; then
   echo "test data: present in $DEST"
@@ -28,8 +31,8 @@ fi
 echo "$SHA256  $tarball" | sha256sum -c --quiet -
 mkdir -p "$DEST"
 for name in "${FILES[@]}"; do
-  tar -xzf "$tarball" -C "$work" "package/example/testdata/$name"
-  mv "$work/package/example/testdata/$name" "$DEST/$name"
+  tar -xzf "$tarball" -C "$work" "package/$name"
+  mv "$work/package/$name" "$DEST/$(basename "$name")"
 done
 touch "$DEST/.complete"
 echo "test data: $PACKAGE $VERSION samples in $DEST"
