@@ -13,7 +13,15 @@ from scanner.contained import split_archive
 from scanner.core.model import Fetched, ItemKind, ItemRef
 from scanner.extract import Extraction, Extractor
 from tests.planted import valid_bsns
-from tests.pst_samples import ENRON, OSTS, body_of, expected_listing, plant, samples_dir, set_store_password
+from tests.pst_samples import (
+    ENRON,
+    OSTS,
+    body_of,
+    expected_listing,
+    plant,
+    samples_dir,
+    set_store_password,
+)
 
 PLANT_SUBJECT = "I/B Link Capacity for November and December 2001"
 BSN = valid_bsns(1)[0]
