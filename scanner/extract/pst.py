@@ -62,11 +62,14 @@ def handle_pst(walker: WalkContext, blob: Blob, name: str, path: str, depth: int
         try:
             if _password_protected(archive):
                 raise ExtractError("encrypted")
-            complete = True
-            for folder_path, message in _messages(walker, archive.get_root_folder(), path):
+            # An archive from here on: until the walk ends, its listing is incomplete (a
+            # timeout in the middle leaves it so).
+            walker.listing_done(False)
+            broken: list[str] = []
+            for folder_path, message in _messages(walker, archive.get_root_folder(), path, broken):
                 if not _message(walker, message, folder_path, path, depth):
-                    complete = False
-            walker.listing_done(complete)
+                    broken.append("message")
+            walker.listing_done(not broken)
         finally:
             archive.close()
 
@@ -119,39 +122,44 @@ def _entry(record_set: Any, entry_type: int) -> Any:
     return None
 
 
-def _messages(walker: WalkContext, folder: Any, path: str, inner: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+def _messages(walker: WalkContext, folder: Any, path: str, broken: list[str],
+              inner: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
     """(folder path inside the archive, message) for every message, depth first. A folder
-    whose listing fails is an error against it; the others are still read."""
+    whose listing fails is an error against it (and noted in ``broken``); the others are
+    still read."""
     walker.tick()
+    where = sub(path, "/".join(inner)) if inner else path or "body"
     try:
         count = folder.number_of_sub_messages
     except OSError:
-        walker.error("corrupt", sub(path, "/".join(inner) or "body"))
-        walker.listing_done(False)
+        walker.error("corrupt", where)
+        broken.append(where)
         count = 0
     for index in range(count):
         try:
             message = folder.get_sub_message(index)
         except OSError:
-            walker.error("corrupt", sub(path, "/".join(inner) or "body"))
-            walker.listing_done(False)
+            walker.error("corrupt", where)
+            broken.append(where)
             continue
         yield "/".join(inner), message
     try:
         folders = folder.number_of_sub_folders
     except OSError:
-        walker.listing_done(False)
+        walker.error("corrupt", where)
+        broken.append(where)
         folders = 0
     for index in range(folders):
         try:
             child = folder.get_sub_folder(index)
             name = (child.name or "").strip()
         except OSError:
-            walker.listing_done(False)
+            walker.error("corrupt", where)
+            broken.append(where)
             continue
         top = not inner and name.lower() in ROOT_NAMES
         shown = inner if top else (*inner, name.replace("/", "_") or "map")
-        yield from _messages(walker, child, path, shown)
+        yield from _messages(walker, child, path, broken, shown)
 
 
 def _fresh_budget(walker: WalkContext) -> None:

@@ -90,8 +90,9 @@ class Walker:
         self.messages.append(meta)
 
     def listing_done(self, complete: bool) -> None:
-        """A mail archive handler says whether it listed every mail (once false, it stays)."""
-        self.listing_complete = complete if self.listing_complete is None else self.listing_complete and complete
+        """A mail archive handler says whether it has listed every mail (False when it starts,
+        True once it walked the whole archive without a broken folder)."""
+        self.listing_complete = complete
 
     # --- budget and bookkeeping ---------------------------------------------------------
 
