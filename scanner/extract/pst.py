@@ -62,14 +62,18 @@ def handle_pst(walker: WalkContext, blob: Blob, name: str, path: str, depth: int
         try:
             if _password_protected(archive):
                 raise ExtractError("encrypted")
-            # An archive from here on: until the walk ends, its listing is incomplete (a
-            # timeout in the middle leaves it so).
-            walker.listing_done(False)
+            # Only an archive that is the item itself has mails that are items; one inside a
+            # zip or attached to a mail is read like any container, its text the item's.
+            top = not path
+            if top:
+                # until the walk ends, the listing is incomplete (a timeout leaves it so)
+                walker.listing_done(False)
             broken: list[str] = []
             for folder_path, message in _messages(walker, archive.get_root_folder(), path, broken):
-                if not _message(walker, message, folder_path, path, depth):
+                if not _message(walker, message, folder_path, path, depth, announce=top):
                     broken.append("message")
-            walker.listing_done(not broken)
+            if top:
+                walker.listing_done(not broken)
         finally:
             archive.close()
 
@@ -169,10 +173,13 @@ def _fresh_budget(walker: WalkContext) -> None:
     walker.exhausted = False
 
 
-def _message(walker: WalkContext, message: Any, folder_path: str, path: str, depth: int) -> bool:
-    """Visit one mail; False when it could not be read (an error is recorded against it)."""
+def _message(walker: WalkContext, message: Any, folder_path: str, path: str, depth: int, *,
+             announce: bool) -> bool:
+    """Visit one mail; False when it could not be read (an error is recorded against it).
+    ``announce``: the mail is an item of its own (its own text budget, announced to the walker)."""
     walker.tick()
-    _fresh_budget(walker)
+    if announce:
+        _fresh_budget(walker)
     try:
         identifier = int(message.identifier)
     except (OSError, TypeError, ValueError):
@@ -189,7 +196,8 @@ def _message(walker: WalkContext, message: Any, folder_path: str, path: str, dep
         body = _body(message)
     except OSError:
         walker.error("corrupt", prefix)
-        walker.add_message(meta)
+        if announce:
+            walker.add_message(meta)
         return False
     size = 0
     if body is not None:
@@ -202,7 +210,8 @@ def _message(walker: WalkContext, message: Any, folder_path: str, path: str, dep
     size += _attachments(walker, message, prefix, depth, digest)
     meta["size"] = size
     meta["hash"] = digest.hexdigest()
-    walker.add_message(meta)
+    if announce:
+        walker.add_message(meta)
     return True
 
 

@@ -123,3 +123,19 @@ def test_time_limit_keeps_what_was_read_and_says_the_listing_broke_off(extractor
     if "timeout" not in {e.code for e in result.errors}:
         pytest.skip("this machine read the archive within 0.05 s")
     assert result.listing_complete is False
+
+
+def test_a_pst_inside_a_zip_is_read_as_the_zips_text(extractor, tmp_path):
+    """Only an archive that is the item has mails that are items; one inside a zip is a
+    container like any other, its mails' text the zip's."""
+    import zipfile
+
+    source = samples_dir() / ENRON
+    planted = tmp_path / "archief.pst"
+    plant(source, planted, body_of(source, PLANT_SUBJECT), PLANTED)
+    bundle = tmp_path / "export.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(planted, "oud/archief.pst")
+    result = read(extractor, bundle)
+    assert not result.messages and result.listing_complete is None
+    assert any(BSN in p.text and p.part.startswith("oud/archief.pst/m") for p in result.parts)
