@@ -130,3 +130,26 @@ def test_planted_bsn_never_in_clear_in_the_database_or_logs(school, caplog):
     for notation in notations(BSN):
         assert notation.encode() not in database
         assert notation not in caplog.text
+
+
+def test_a_pst_handed_over_as_an_export_source(tmp_path):
+    """``kind: pst``: one archive file (or a folder of them) whose mails are the owner's."""
+    source = samples_dir() / ENRON
+    export = tmp_path / "export" / "juf-de-vries.pst"
+    export.parent.mkdir()
+    plant(source, export, body_of(source, SUBJECT), PLANTED)
+    (tmp_path / "export" / "leesmij.txt").write_text("BSN 999999990", encoding="utf-8")
+    settings = settings_for(tmp_path, [{"name": "export", "kind": "pst", "path": str(export),
+                                        "owner": "p.devries@school.nl"}])
+    summary, _ = scan(settings)
+    assert summary.status == "completed"
+    found = mails(store_snapshot(settings))
+    assert len(found) == 71 and {item["owner"] for item in found.values()} == {"p.devries@school.nl"}
+    assert [item["title"] for item in found.values() if item["student_data"]] == [SUBJECT]
+    # a folder of exports: the archives in it, nothing else
+    folder = settings_for(tmp_path, [{"name": "exports", "kind": "pst", "path": str(export.parent),
+                                      "owner": "p.devries@school.nl"}], name="folder")
+    scan(folder)
+    stored = store_snapshot(folder)
+    assert ("exports", "juf-de-vries.pst") in stored and ("exports", "leesmij.txt") not in stored
+    assert len(mails(stored)) == 71
