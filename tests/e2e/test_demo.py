@@ -198,7 +198,7 @@ def test_the_demo_shows_a_pst_archive_and_an_online_archive(demo):
         assert "scripts/fetch-test-data.sh" in result.stdout
         pytest.skip("run scripts/fetch-test-data.sh for the demo's .pst")
     assert "archief 2017.pst met 4 leerlingmails" in result.stdout
-    in_pst = [r for r in rows if r.folder and r.folder.startswith("Archief/archief 2017.pst/")]
+    in_pst = [r for r in rows if r.item_key.startswith("Archief/archief 2017.pst//")]
     assert len(in_pst) == 71
     assert sum(1 for r in in_pst if r.student_data) == 4
     assert all(r.kind == "mail" for r in in_pst)
