@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Real Outlook archives for the .pst/.ost tests: the npm package pst-extractor@1.12.0 (MIT
-# licence, package.json) ships enron.pst, two Outlook.com .ost files, output.txt (its own listing of their
-# contents: an independent expected listing) and, in dist/PSTUtil.class.js, the [MS-PST] 5.1
-# permutation table the tests plant pupil data with (tests/pst_samples.py). 14 MB are not committed to git and no
-# code path downloads at run time: this script (run by scripts/test.sh) fetches the package
-# once, checks its sha256 and unpacks the samples into a cache directory; the tests skip
-# with this script's name when the directory is missing.
+# Real Outlook archives for the .pst/.ost tests and the demo: the npm package
+# pst-extractor@1.12.0 (MIT licence, see its package.json) ships enron.pst, two Outlook.com
+# .ost files, output.txt (its own listing of their contents: an expected listing that does
+# not come from our reader) and, in dist/PSTUtil.class.js, the [MS-PST] 5.1 permutation table
+# pupil data is planted with (scanner/demo/pst.py). 14 MB are not committed to git and no code
+# path downloads at run time: this script (run by scripts/test.sh) fetches the package once,
+# checks its sha256 and unpacks those files into a cache directory; tests skip, naming this
+# script, when it is missing, and the demo leaves its .pst out.
 set -euo pipefail
 
 PACKAGE="pst-extractor"
