@@ -57,7 +57,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.core.config_base import StrictModel
-from scanner.core.model import CrawlStream, Fetched, ItemRef, Unit
+from scanner.core.model import CrawlStream, Fetched, ItemRef, Unit, container_of
 
 
 class SourceError(Exception):
@@ -92,6 +92,16 @@ class ItemFetchError(Exception):
         refuses oversized items the same way, so IT reads the same line in every report)."""
         return cls("too_large",
                    f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read")
+
+
+def refuse_contained(ref: ItemRef) -> None:
+    """A mail inside a .pst/.ost cannot be moved on its own by a file source (the archive is
+    one file, and schoonschip never writes into it): an honest ``action_failed``, never an
+    "already gone" because no file has that key."""
+    if container_of(ref.item_key) is not None:
+        raise ItemFetchError("action_failed", "een mail in een Outlook-archief (.pst) kan niet apart worden "
+                                              "verplaatst; open het archief in Outlook / a mail inside an Outlook "
+                                              "archive (.pst) cannot be moved on its own; open the archive in Outlook")
 
 
 class SourceConfig(StrictModel):

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError
+from connectors.base import Connector, ItemFetchError, SourceConfig, SourceError, refuse_contained
 from connectors.localwalk import (
     UNREADABLE,
     LocalProblem,
@@ -35,7 +35,18 @@ from connectors.localwalk import (
     walk_files,
 )
 from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
-from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    MAIL_ARCHIVE_LABEL,
+    CrawlStream,
+    Cursor,
+    Fetched,
+    ItemKind,
+    ItemRef,
+    Seen,
+    Unit,
+    archive_change_key,
+    is_mail_archive,
+)
 
 ROOT_UNIT = "."
 
@@ -101,12 +112,14 @@ class FolderConnector(Connector):
             if not self.config.wants(relative):
                 continue
             stat, name = found.stat, os.path.basename(relative)
+            change_key = f"{stat.st_size}:{stat.st_mtime_ns}"
+            archive = is_mail_archive(name)
             yield Seen(ItemRef(
                 source=self.config.name, item_key=relative, kind=ItemKind.FILE,
                 owner=self.owner_of(relative), folder=os.path.dirname(relative), title=name,
                 date=datetime.fromtimestamp(stat.st_mtime, tz=UTC), size=stat.st_size,
-                change_key=f"{stat.st_size}:{stat.st_mtime_ns}", link=found.path,
-                unit_key=unit.key, labels=("pst",) if name.lower().endswith(".pst") else (),
+                change_key=archive_change_key(change_key) if archive else change_key, link=found.path,
+                unit_key=unit.key, labels=(MAIL_ARCHIVE_LABEL,) if archive else (),
             ))
         yield Cursor(None)
 
@@ -124,6 +137,7 @@ class FolderConnector(Connector):
         nothing there is overwritten. A rename never crosses file systems: a quarantine folder
         on another mount fails (``action_failed``) instead of copying and deleting.
         """
+        refuse_contained(ref)
         root = Path(self.config.path)
         relative = _safe_relative(ref.item_key)
         where = f"{self.config.quarantine} / quarantine folder"

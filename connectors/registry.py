@@ -18,6 +18,7 @@ CONNECTORS: dict[str, str] = {
     "mbox": "connectors.local_mail:MboxConnector",
     "eml": "connectors.local_mail:MessageFolderConnector",
     "folder": "connectors.folder:FolderConnector",
+    "pst": "connectors.pst:PstConnector",
     "graph_mail": "connectors.graph.mail:GraphMailConnector",
     "graph_files": "connectors.graph.files:GraphFilesConnector",
     "ews": "connectors.ews:EwsConnector",

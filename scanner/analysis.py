@@ -17,6 +17,7 @@ from typing import Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
 from connectors.registry import connector_class
+from scanner.contained import MAIL_ARCHIVE_LABEL, ContainedMail, split_archive
 from scanner.core.model import (
     AnalysisResult,
     Fetched,
@@ -102,7 +103,9 @@ class Analyzer:
                 ref = result.ref = _with_headers(ref, fetched)
             extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
             result.content_hash = extraction.content_hash
-            if ref.stored_hash is not None and extraction.content_hash == ref.stored_hash:
+            archive = extraction.listing_complete is not None or bool(extraction.messages)
+            if (ref.stored_hash is not None and extraction.content_hash == ref.stored_hash
+                    and not archive):
                 # The stored findings hold, but the metadata that will be written (a moved
                 # folder) must be masked all the same: its names are analysed on their own.
                 result.content_unchanged = True
@@ -111,18 +114,35 @@ class Analyzer:
                 names_only.append((result, name_parts(ref, (), ())))
                 results.append(result)
                 continue
-            result.errors.extend(extraction.errors)
-            result.parts = len(extraction.parts)
             result.bytes_read = extraction.bytes_read
-            if "pst" in ref.labels:
-                result.errors.append(ItemError(
-                    "pst_archive", "oud mailarchief (.pst) gevonden / old mail archive (.pst) found"))
+            own_parts = extraction.parts
+            mails: list[ContainedMail] = []
+            if archive:
+                # Each mail of a .pst/.ost is an item of its own; the archive keeps its name
+                # and its own errors (a damaged folder, the time limit).
+                mails, own_errors = split_archive(ref, extraction.parts, extraction.errors,
+                                                  extraction.messages)
+                result.errors.extend(own_errors)
+                result.listed_contents = extraction.listing_complete is True
+                own_parts = []
+            else:
+                result.errors.extend(extraction.errors)
+                if MAIL_ARCHIVE_LABEL in ref.labels:
+                    result.errors.append(ItemError(
+                        "pst_archive", "oud mailarchief (.pst) gevonden / old mail archive (.pst) found"))
+            result.parts = len(own_parts)
             result.seconds = time.perf_counter() - started
             # Names are analysed with the content: a value that stands only in a file,
             # folder, attachment, member or sheet name is a finding of its own.
-            texts.append([*extraction.parts, *name_parts(ref, extraction.parts, result.errors)])
+            texts.append([*own_parts, *name_parts(ref, own_parts, result.errors)])
             pending.append(result)
             results.append(result)
+            for mail in mails:
+                child = AnalysisResult(ref=mail.ref, content_hash=mail.content_hash, verdict=None,
+                                       errors=mail.errors, parts=len(mail.parts))
+                texts.append([*mail.parts, *name_parts(mail.ref, mail.parts, mail.errors)])
+                pending.append(child)
+                results.append(child)
         if pending:
             started = time.perf_counter()
             verdicts = self.detector.analyze_many(texts)

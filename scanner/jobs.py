@@ -316,7 +316,9 @@ def run_demo(out_dir: Path, *, mails_per_teacher: int = 120, echo: Echo = print,
             elif target.exists():
                 target.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = generate_demo(out_dir / "bronnen", mails_per_teacher=mails_per_teacher, today=today)
+    corpus = generate_demo(out_dir / "bronnen", mails_per_teacher=mails_per_teacher, today=today,
+                           pst_archive=True)
+    echo(t("demo.pst", count=corpus.pst_mails) if corpus.pst_mails else t("demo.no_pst"))
     config_path = out_dir / "demo.yaml"
     config_path.write_text(yaml.safe_dump(demo_settings(out_dir, corpus), allow_unicode=True, sort_keys=False),
                            encoding="utf-8")

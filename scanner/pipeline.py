@@ -43,7 +43,19 @@ from connectors.registry import connector_class
 from detectors.settings import check_detection_settings
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
-from scanner.core.model import AnalysisResult, Blind, Cursor, Gone, ItemRef, Resync, Seen, Unit
+from scanner.contained import MAIL_ARCHIVE_LABEL
+from scanner.core.model import (
+    AnalysisResult,
+    Blind,
+    Cursor,
+    Gone,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+    contained_key,
+    container_of,
+)
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention
@@ -432,6 +444,9 @@ class ScanRunner:
                 changed.append(replace(ref, stored_hash=item.content_hash) if item.content_hash else ref)
                 continue
             unchanged.append(ref)
+            if MAIL_ARCHIVE_LABEL in ref.labels:
+                # An unchanged archive is not reopened: its mails stay as they are stored.
+                state.blind.append(contained_key(ref.item_key, ""))
             facts_changed = set(item.labels) != set(ref.labels) or item.state != "actief"
             if facts_changed or item.unit_key != ref.unit_key or item.owner != ref.owner or item.link != ref.link:
                 moved.append(replace(ref, folder=item.folder or ""))
@@ -508,6 +523,7 @@ class ScanRunner:
             stats = self.stats[state.source.name]
             ids = [self.store.item_id(r.ref.source, r.ref.item_key) for r in results]
             state.count(stats, "analysed", len(results))
+            self._archives_read(state, results)
             state.count(stats, "stale", sum(1 for ident in ids if ident in saved.stale))
             state.count(stats, "gave_up", sum(1 for ident in ids if saved.failed.get(ident) == limit))
             for ident, result in zip(ids, results, strict=True):
@@ -522,6 +538,18 @@ class ScanRunner:
             state.outstanding -= 1
             self._maybe_complete(state)
             self._report_progress(state)
+
+    def _archives_read(self, state: _UnitState, results: list[AnalysisResult]) -> None:
+        """Mails of an archive (.pst/.ost) are items the crawl never lists: they count as seen
+        when the archive's analysis brings them, and the stored mails of an archive that was
+        not read in full (unreadable this time, cut off by a limit) are not closed."""
+        stats = self.stats[state.source.name]
+        for result in results:
+            if container_of(result.ref.item_key) is not None:
+                state.count(stats, "seen")
+            elif ((result.listed_contents is not None or MAIL_ARCHIVE_LABEL in result.ref.labels)
+                  and result.listed_contents is not True):
+                state.blind.append(contained_key(result.ref.item_key, ""))
 
     def _was_flagged(self, result: AnalysisResult) -> bool:
         known = self.store.known_items(result.ref.source, [result.ref.item_key]).get(result.ref.item_key)

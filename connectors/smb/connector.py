@@ -27,13 +27,31 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceError
+from connectors.base import (
+    Connector,
+    ConnectorContext,
+    ItemFetchError,
+    SourceError,
+    refuse_contained,
+)
 from connectors.quarantine import free_name, is_inside
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
-from scanner.core.model import Blind, CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    MAIL_ARCHIVE_LABEL,
+    Blind,
+    CrawlStream,
+    Cursor,
+    Fetched,
+    ItemKind,
+    ItemRef,
+    Seen,
+    Unit,
+    archive_change_key,
+    is_mail_archive,
+)
 
 log = logging.getLogger(__name__)
 
@@ -309,8 +327,9 @@ class SmbConnector(Connector):
             change_key += f":{info.file_id}"
         folder, _, name = found.path.rpartition("/")
         labels: tuple[str, ...] = ()
-        if name.lower().endswith(".pst"):
-            labels += ("pst",)
+        if is_mail_archive(name):
+            labels += (MAIL_ARCHIVE_LABEL,)
+            change_key = archive_change_key(change_key)
         if info.is_offline:
             labels += ("offline",)
         return ItemRef(
@@ -401,6 +420,7 @@ class SmbConnector(Connector):
         never overwrites. No write access (the usual read-only service account) is
         ``access_denied``, a file open in another program ``locked``: both retryable.
         """
+        refuse_contained(ref)
         share, _, below = ref.item_key.partition("/")
         parts = below.split("/")
         if not below or any(p in ("", ".", "..") for p in parts):

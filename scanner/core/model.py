@@ -209,6 +209,42 @@ item. Not retryable: what the item itself is (``too_large``, ``encrypted``, ``co
 ``zip_bomb``, ``not_found``, ``vanished`` ...): reading it again gives the same answer."""
 
 
+MAIL_ARCHIVE_LABEL = "pst"
+"""The label a share or folder connector gives an Outlook archive (.pst, .ost): its mails
+become items of their own (scanner.contained)."""
+MAIL_ARCHIVE_EXTENSIONS = (".pst", ".ost")
+ARCHIVE_READER = "pst1"
+"""Leads the change key of a mail archive. Archives stored before their mails were read (a
+finding in themselves, ``pst_archive``) have a change key without it, so they are read once
+after the upgrade; raise it when the archive reader learns to read more."""
+
+
+def is_mail_archive(name: str) -> bool:
+    """True for a file name of an Outlook archive (by name: the crawl never reads content)."""
+    return name.lower().endswith(MAIL_ARCHIVE_EXTENSIONS)
+
+
+def archive_change_key(change_key: str) -> str:
+    """The change key of a mail archive file, from the file's own (size and mtime ...)."""
+    return f"{ARCHIVE_READER}:{change_key}"
+
+
+CONTAINED_SEP = "//"
+"""Joins a container's item key and the key of an item inside it: ``"Archief/2012.pst//2097188"``.
+A relative path never holds an empty segment, so no file's key can look like this."""
+
+
+def contained_key(container_key: str, key: str) -> str:
+    """The item key of the item ``key`` (a mail's node id) inside the container ``container_key``."""
+    return f"{container_key}{CONTAINED_SEP}{key}"
+
+
+def container_of(item_key: str) -> str | None:
+    """The container's item key of an item inside one (a mail in a .pst), else None."""
+    head, sep, _ = item_key.partition(CONTAINED_SEP)
+    return head if sep else None
+
+
 def is_retryable(code: str) -> bool:
     """True when an item error with ``code`` is worth another attempt in the next run."""
     return code in RETRYABLE_ERRORS
@@ -262,6 +298,11 @@ class AnalysisResult:
     seconds: float = 0.0
     content_unchanged: bool = False
     """The content hash equals ``ref.stored_hash``: the stored findings still hold."""
+    listed_contents: bool | None = None
+    """Set for a mail archive (.pst/.ost) whose mails are items of their own (their results
+    follow this one's in the batch): True when every mail in it was listed, so a stored mail of
+    the archive that is not among them is gone; False when the listing broke off (a timeout, a
+    damaged folder, an unreadable file), so the stored mails are kept. None: no mail archive."""
 
 
 # --- What a connector's crawl yields ------------------------------------------------------

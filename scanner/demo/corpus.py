@@ -21,7 +21,7 @@ import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from scanner.demo.docs import DocFactory, school_year_label
@@ -42,6 +42,9 @@ from scanner.demo.shared import write_shared_folder
 from scanner.demo.writers import EmlWriter, MaildirWriter, MboxWriter
 
 FIRST_SCHOOL_YEAR = 2017
+ONLINE_ARCHIVE = "Online archief"
+PST_ARCHIVE = "Archief/archief 2017.pst"
+"""The old Outlook archive on the shared folder (with ``pst_archive``; scanner/demo/pst.py)."""
 EARLIEST_TODAY = date(2019, 9, 1)  # the corpus spans school years from 2017; it needs two of them
 LAYOUTS = ("maildir", "mbox", "eml")
 
@@ -72,6 +75,8 @@ class DemoCorpus:
     today: date | None = None
     former_roster_csv: Path | None = None
     """The LAS export of former pupils (``oud-leerlingen.csv``, with their leaving dates)."""
+    pst_mails: int = 0
+    """Pupil mails planted in the shared folder's Outlook archive (0: no archive written)."""
 
 
 def draw_when(rng: random.Random, today: date) -> datetime:
@@ -143,7 +148,10 @@ def _folder(kind: str, rng: random.Random, outgoing: bool, when: datetime, sy_no
     if outgoing:
         return "Verzonden"
     if sy < sy_now - 1 and rng.random() < 0.7:
-        return f"Archief {sy}"
+        # The oldest years sit where Exchange Online's retention moves them, the online
+        # archive; its folders are named as the Graph and EWS connectors name them
+        # ("Online archief/..."), written as a Maildir++ subfolder.
+        return f"{ONLINE_ARCHIVE}.Archief {sy}" if sy < sy_now - 3 else f"Archief {sy}"
     return "INBOX"
 
 
@@ -240,6 +248,38 @@ def _prepare(root: Path, own: tuple[str, ...], overwrite: bool) -> None:
             path.unlink()
 
 
+def _write_pst_archive(shared: Path, root: Path, seed: int, population: Population, planter: Planter,
+                       record: Callable[[str, str, bool, list[str]], None]) -> int:
+    """Plant four mails about former pupils (groep 8 in the first school year) in the sample
+    archive; 0 when the sample is not in the cache."""
+    from scanner.demo.docs import zorg_issue
+    from scanner.demo.pst import write_planted_archive
+
+    pupils = population.group(8, FIRST_SCHOOL_YEAR)
+    rng = random.Random(f"{seed}:pst")
+    a, b, c, d = rng.sample(pupils, 4)
+    issue, _ = zorg_issue(seed, a)
+    parent_b, parent_c = b.parents[0], c.parents[0]
+    texts = [
+        f"Beste collega,\r\n\r\nIn het zorgoverleg is het OPP van {planter.name(a)} (groep 8, "
+        f"BSN {planter.pgn(a)}) besproken: {issue}. De intern begeleider belt de ouders.\r\n\r\nGroet, IB",
+        f"Goedemorgen juf,\r\n\r\n{planter.name(b)} is ziek, de huisarts denkt aan de ziekte van Pfeiffer. "
+        f"Geboortedatum {planter.birth(b)}. Wilt u het huiswerk klaarleggen?\r\n\r\n{planter.parent(parent_b)}",
+        f"Beste juf,\r\n\r\nNa de scheiding heeft alleen ik het gezag over {planter.name(c)}; "
+        f"zijn vader mag niet ophalen. Nieuw adres: {planter.address(c)}.\r\n\r\n{planter.parent(parent_c)}",
+        f"Melding leerplicht: {planter.name(d)} ({planter.pgn(d, 1)}) was deze maand twaalf ochtenden "
+        "ongeoorloofd afwezig. De leerplichtambtenaar is ingelicht.",
+    ]
+    target = shared / PST_ARCHIVE
+    planted = write_planted_archive(target, texts)
+    if planted is None:
+        return 0
+    stamp = datetime(2018, 7, 13, 16, 30, tzinfo=UTC).timestamp()
+    os.utime(target, (stamp, stamp))
+    record(target.relative_to(root).as_posix(), "", False, [])
+    return len(planted)
+
+
 def _population_for(seed: int, today: date) -> Population:
     sy_now = school_year_of(today)
     return build_population(seed, cohort_for(8, FIRST_SCHOOL_YEAR), cohort_for(1, sy_now))
@@ -306,6 +346,7 @@ def generate_demo(
     teachers: int = 3,
     today: date | None = None,
     overwrite: bool = False,
+    pst_archive: bool = False,
 ) -> DemoCorpus:
     """Write the demo corpus under ``out_dir`` and describe it.
 
@@ -313,6 +354,11 @@ def generate_demo(
     teacher 3 a folder of .eml files; further teachers cycle through the three layouts.
     ``gedeeld/`` is the shared folder; ``leerlingen.csv`` the roster. ``today`` decides the
     date range and therefore the retention statuses; pass it for reproducible output.
+
+    With ``pst_archive`` the shared folder also gets ``Archief/archief 2017.pst``: a real Outlook
+    archive with pupil mails planted in it (:mod:`scanner.demo.pst`), when the sample archive is
+    in the test-data cache (``scripts/fetch-test-data.sh``); ``DemoCorpus.pst_mails`` says how
+    many were planted (0: no sample, no archive).
 
     An existing corpus in ``out_dir`` is an error unless ``overwrite`` is set, because left-over
     files from another seed would silently contradict the ground truth; with ``overwrite`` only
@@ -356,6 +402,7 @@ def generate_demo(
                                  on_item=lambda key, sd, cats: record(key, "", sd, cats))
     sources.append({"name": "gedeeld", "kind": "folder", "path": str(shared), "owner": staff[0].email,
                     "owners": owners, "department": "Schoolbreed"})
+    pst_mails = _write_pst_archive(shared, root, seed, population, planter, record) if pst_archive else 0
 
     roster = root / "leerlingen.csv"
     write_roster(roster, population, school_year_of(today))
@@ -367,7 +414,7 @@ def generate_demo(
     return DemoCorpus(
         root=root, sources=sources, roster_csv=roster, planted=planter.freeze(),
         teachers=[t.email for t in staff], expected_student_data=truth, expected_categories=categories,
-        mail_keys=mail_keys, today=today, former_roster_csv=former,
+        mail_keys=mail_keys, today=today, former_roster_csv=former, pst_mails=pst_mails,
     )
 
 

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 from scanner.extract.cache import CacheEntry, ExtractionCache
@@ -55,6 +55,12 @@ class Extraction:
     errors: list[ItemError] = field(default_factory=list)
     content_hash: str | None = None
     bytes_read: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """The mails of a mail archive (.pst/.ost), each with the part prefix of its text: the
+    analysis makes each one a child item (see :mod:`scanner.extract.pst`)."""
+    listing_complete: bool | None = None
+    """None: the item is no mail archive; True: every mail in it was listed (so a stored mail
+    that is not among them is gone); False: the listing broke off (keep what was stored)."""
 
 
 @dataclass
@@ -220,6 +226,8 @@ class Extractor:
         done.parts = [TextPart(part=p[0], text=p[1], location=p[2], context=p[3] or {},
                                content_hash=p[4]) for p in reply.get("parts", [])]
         done.errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
+        done.messages = [m for m in reply.get("messages") or [] if isinstance(m, dict)]
+        done.listing_complete = reply.get("listing_complete")
         return done
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ FORMATS: dict[str, str] = {
     "xz": "scanner.extract.archives:handle_xz",
     "ole": "scanner.extract.outlook:handle_ole",
     "tnef": "scanner.extract.outlook:handle_tnef",
+    "pst": "scanner.extract.pst:handle_pst",
     "image": "scanner.extract.ocr:handle_image",
 }
 

@@ -26,10 +26,11 @@ _EXT_FAMILY = {
     **dict.fromkeys(("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx", "pptm", "odt", "ods", "odp",
                      "zip"), "zip"),
     **dict.fromkeys(("doc", "xls", "ppt", "msg"), "ole"),
+    "pst": "pst", "ost": "pst",
     "pdf": "pdf", "7z": "7z", "rtf": "rtf", "gz": "gzip", "tgz": "gzip", "tar": "tar",
     **dict.fromkeys(("jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "webp"), "image"),
 }
-_STRONG = {"zip", "ole", "pdf", "7z", "gzip", "bz2", "xz", "tar", "image", "tnef"}
+_STRONG = {"zip", "ole", "pdf", "7z", "gzip", "bz2", "xz", "tar", "image", "tnef", "pst"}
 # OOXML files encrypted by Office are OLE containers: .docx being OLE is not a mismatch.
 _COMPATIBLE = {("zip", "ole")}
 
@@ -67,6 +68,8 @@ def sniff(head: bytes, name: str = "", media_type: str | None = None) -> str:
         return "tar"
     if head.startswith(b"\x78\x9f\x3e\x22"):
         return "tnef"
+    if head.startswith(b"!BDN"):  # [MS-PST] 2.2.2.6 HEADER dwMagic: .pst and .ost
+        return "pst"
     if head.lstrip()[:5] == b"{\\rtf":
         return "rtf"
     if (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*"))

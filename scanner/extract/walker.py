@@ -28,6 +28,7 @@ from scanner.extract.sniff import mismatch, sniff
 # Formats the in-process fast path may handle: pure-Python, linear-time parsers only.
 IN_PROCESS_FORMATS = frozenset({"mail", "text", "csv", "html", "empty", "image"})
 MAX_ERRORS = 200
+NO_CACHE_FORMATS = frozenset({"pst"})
 # Errors that say more about where a blob sat (depth, the item's shared budgets, time) than
 # about the blob itself: results with these are not reused for another item.
 _CONTEXT_DEPENDENT = frozenset({"zip_bomb", "too_many_members", "nesting_too_deep", "timeout",
@@ -65,6 +66,10 @@ class Walker:
         self.bombed = False  # a bomb was found: no further archive of this item is opened
         self.memory_hit = False  # the worker should be replaced after this item
         self._member_error = False
+        self.messages: list[dict[str, Any]] = []
+        """Mails announced by a mail archive handler (.pst/.ost): each becomes a child item."""
+        self.listing_complete: bool | None = None
+        """None: not an archive of mails; True: every mail of the archive was listed."""
 
     # --- entry point -------------------------------------------------------------------
 
@@ -77,6 +82,17 @@ class Walker:
         except ItemTimeout:
             self.timed_out = True
             self.error("timeout", "body")
+            if self.listing_complete is not None or self.messages:
+                self.listing_complete = False
+
+    def add_message(self, meta: dict[str, Any]) -> None:
+        """Announce one mail of a mail archive (key, folder, prefix, subject, date, size, hash)."""
+        self.messages.append(meta)
+
+    def listing_done(self, complete: bool) -> None:
+        """A mail archive handler says whether it has listed every mail (False when it starts,
+        True once it walked the whole archive without a broken folder)."""
+        self.listing_complete = complete
 
     # --- budget and bookkeeping ---------------------------------------------------------
 
@@ -186,7 +202,8 @@ class Walker:
             return  # audio and video hold no text we read: not worth an error per file
         if content_hash is None:
             content_hash = blob.sha256()
-        use_cache = bool(path) or fmt != "mail"
+        # A mail archive announces child items, which a cache entry does not carry.
+        use_cache = (bool(path) or fmt != "mail") and fmt not in NO_CACHE_FORMATS
         # The same bytes read as another format give other parts (a .csv has cells, a .txt
         # lines): the format is part of the key.
         cache_key = f"{fmt}:{content_hash}"

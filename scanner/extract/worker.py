@@ -118,6 +118,8 @@ def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int
         "op": "result",
         "parts": [[p.part, p.text, p.location, p.context, p.content_hash] for p in walker.parts],
         "errors": [[e.code, e.message, e.part] for e in walker.errors],
+        "messages": walker.messages,
+        "listing_complete": walker.listing_complete,
         "restart": restart,
     }
 

@@ -26,7 +26,7 @@ def demo(tmp_path_factory):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     from scanner.demo import generate_demo
 
-    planted = generate_demo(tmp_path_factory.mktemp("again"), mails_per_teacher=120).planted
+    planted = generate_demo(tmp_path_factory.mktemp("again"), mails_per_teacher=120, pst_archive=True).planted
     return out, result, planted
 
 
@@ -180,3 +180,27 @@ def test_a_leaver_is_overdue_by_the_pupil_rule_and_the_exam_list_is_archived(dem
         d, m, y = day.split("-")
         assert day.encode() not in raw
         assert f"{y}-{m}-{d}" in dues or f"{y}-{m}-{d}".encode() not in raw
+
+
+def test_the_demo_shows_a_pst_archive_and_an_online_archive(demo):
+    """Issue 19, item 4: pupil mails inside an Outlook archive on the shared folder, each an
+    item of its own, and a mailbox's online archive folders, labelled "Online archief"."""
+    from scanner.demo.pst import sample_dir
+
+    out, result, _ = demo
+    from scanner.config import load_config
+    from scanner.store import Store
+
+    rows = list(Store(load_config(out / "demo.yaml").database_url).iter_items(active_only=True))
+    archived = [r for r in rows if r.folder and r.folder.startswith("Online archief/")]
+    assert archived and any(r.student_data for r in archived)
+    if sample_dir() is None:
+        assert "scripts/fetch-test-data.sh" in result.stdout
+        pytest.skip("run scripts/fetch-test-data.sh for the demo's .pst")
+    assert "archief 2017.pst met 4 leerlingmails" in result.stdout
+    in_pst = [r for r in rows if r.item_key.startswith("Archief/archief 2017.pst//")]
+    assert len(in_pst) == 71
+    assert sum(1 for r in in_pst if r.student_data) == 4
+    assert all(r.kind == "mail" for r in in_pst)
+    digests = "\n".join(all_text_outputs(out, result)[str(p)] for p in (out / "outbox").rglob("*.eml"))
+    assert "Archief/archief 2017.pst/" in digests and "Online archief/" in digests
