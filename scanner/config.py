@@ -22,6 +22,7 @@ from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
 from scanner.answers.settings import AnswerSettings
+from scanner.enforcement.settings import EnforcementSettings
 from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 from scanner.defaults import load_defaults
@@ -156,6 +157,7 @@ class Settings(StrictModel):
     notify: NotifySettings = NotifySettings()
     scan: ScanSettings = ScanSettings()
     answers: AnswerSettings = AnswerSettings()
+    enforcement: EnforcementSettings = EnforcementSettings()
     config_file: Path | None = None
 
     @property

@@ -13,7 +13,7 @@ appended, nothing is counted twice.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -991,9 +991,14 @@ class Store:
             else:
                 conn.execute(insert(s.deliveries).values(owner=owner, period=period, attempts=1, **values))
 
-    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str],
+                      moves: Mapping[str, date] | None = None) -> None:
         """Remember that the digest of ``owner`` for ``period`` names ``item_ids``
-        (:class:`reports.ledger.ListingLedger`); again for the same period changes nothing."""
+        (:class:`reports.ledger.ListingLedger`), and for the items in ``moves`` the date it
+        announced they will be moved by the school's policy; again for the same period
+        adds no row; its announced dates become this rendering's, the one about to be sent (a
+        period is rendered again only while it is not yet delivered)."""
+        moves = moves or {}
         if not item_ids:
             return
         tagged = self._tag(owner) or ""
@@ -1004,9 +1009,44 @@ class Store:
                 chunk = wanted[start:start + 500]
                 known = set(conn.execute(select(c.item_id).where(
                     c.period == period, c.item_id.in_(chunk))).scalars())
-                fresh = [dict(item_id=i, period=period, owner=tagged) for i in chunk if i not in known]
+                fresh = [dict(item_id=i, period=period, owner=tagged, move_on=moves.get(i))
+                         for i in chunk if i not in known]
                 if fresh:
                     conn.execute(insert(s.digest_listings), fresh)
+                for ident in known:
+                    conn.execute(update(s.digest_listings).where(c.period == period, c.item_id == ident)
+                                 .values(move_on=moves.get(ident)))
+
+    def announced_moves(self, item_ids: Sequence[str]) -> dict[str, date]:
+        """The move date a *delivered* digest announced for each item (the earliest, if several
+        did); items no sent digest announced a move for are absent. The only licence the
+        nightly enforcement has to move an item (:mod:`scanner.enforcement`)."""
+        c, d = s.digest_listings.c, s.deliveries.c
+        out: dict[str, date] = {}
+        ids = list(dict.fromkeys(item_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(select(c.item_id, func.min(c.move_on)).join(
+                    s.deliveries, and_(d.owner == c.owner, d.period == c.period)).where(
+                    c.item_id.in_(ids[start:start + 500]), d.status == "sent", c.move_on.is_not(None))
+                    .group_by(c.item_id)).all()
+                out.update({row[0]: row[1] for row in rows if row[1] is not None})
+        return out
+
+    def answers_by(self, owner_key: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Standing answers given by ``owner_key`` (e.g. the school's policy), with the owner of
+        each item (opened), newest last: what the next digest tells a teacher was moved."""
+        a, i = s.answers.c, s.items.c
+        query = select(a.item_id, a.answered_at, a.place, a.rule, i.owner).join(
+            s.items, i.id == a.item_id).where(a.owner_key == owner_key, a.reversed_at.is_(None))
+        if since is not None:
+            query = query.where(a.answered_at >= _utc(since))
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query.order_by(a.id)).mappings()]
+        for row in rows:
+            row["owner"] = self._open(row["owner"])
+            row["answered_at"] = _utc(row["answered_at"])
+        return rows
 
     def first_digests(self, item_ids: Sequence[str]) -> dict[str, datetime]:
         """When each item was first named in a digest that was delivered (the delivery's
