@@ -22,10 +22,10 @@ from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
 from scanner.answers.settings import AnswerSettings
-from scanner.enforcement.settings import EnforcementSettings
 from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 from scanner.defaults import load_defaults
+from scanner.enforcement.settings import EnforcementSettings
 from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
 
