@@ -69,6 +69,7 @@ class ItemOutcome:
     place: str | None = None
     error_code: str | None = None
     reverted_move: bool = False  # a reversal of a move: the item is still at ``place``
+    restored: bool = False  # a reversal of a move that the source put back (``place``: where)
 
 
 @dataclass
@@ -232,9 +233,41 @@ class AnswerService:
                     reverted_move=last["action"] == VERWIJDEREN and last["outcome"] == MOVED))
             if not to_reverse:
                 raise AnswerRefused("nothing_to_undo")
-            self.store.reverse_answers(to_reverse, marks, when=now)
+            self._restore([o for o in result.items if o.reverted_move])
+            self.store.reverse_answers(to_reverse, marks, when=now,
+                                       reopen=[o.item.id for o in result.items if o.restored])
         log.info("answers reversed: %d", len(to_reverse))
         return result
+
+    def _restore(self, outcomes: list[ItemOutcome]) -> None:
+        """Undo of a move: the source puts the item back where it can (``Connector.restore``);
+        where it cannot, the outcome keeps the place and the page says to do it by hand."""
+        connectors: dict[str, Connector | None] = {}
+        try:
+            for outcome in outcomes:
+                source = outcome.item.source
+                if source not in connectors:
+                    connectors[source] = self._connector(source)
+                connector = connectors[source]
+                if connector is None or not connector.supports_restore():
+                    continue
+                try:
+                    back = connector.restore(outcome.item.ref())
+                except ItemFetchError as exc:
+                    outcome.error_code = exc.code
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one item never stops the rest
+                    log.warning("restore failed (%s)", type(exc).__name__)
+                    outcome.error_code = "action_failed"
+                    continue
+                outcome.restored, outcome.reverted_move, outcome.place = True, False, (back or "")[:255] or None
+        finally:
+            for connector in connectors.values():
+                if connector is not None:
+                    try:
+                        connector.close()
+                    except Exception:  # noqa: BLE001 - closing never hides the outcome
+                        log.warning("closing a connector failed", exc_info=False)
 
     def last_answers(self, items: list[StoredItem]) -> dict[str, dict[str, Any]]:
         """The standing answer of each item, if any (shown on the confirmation page)."""

@@ -219,6 +219,8 @@ class AnswerPages:
 def _outcome_text(outcome: ItemOutcome, action: str, lang: str) -> tuple[str, bool]:
     """The line under an item on the result page, and whether it is a failure."""
     if action == TERUGDRAAIEN:
+        if outcome.restored:
+            return t("outcome.restored", lang, place=outcome.place or "?"), False
         if outcome.reverted_move:
             return t("outcome.reversed_move", lang, place=outcome.place or "?"), False
         return t("outcome.reversed", lang), False

@@ -845,14 +845,19 @@ class Store:
         return sorted(out, key=lambda r: r["id"])
 
     def reverse_answers(self, answer_ids: Sequence[int], marks: dict[str, str | None],
-                        when: datetime | None = None) -> int:
+                        when: datetime | None = None, reopen: Sequence[str] = ()) -> int:
         """Mark answers as reversed and put the items' ``owner_mark`` back (``marks``), in one
-        transaction; returns how many answers were reversed (already reversed ones are not)."""
+        transaction; returns how many answers were reversed (already reversed ones are not).
+        Items in ``reopen`` were put back at their source (an undone move): active again,
+        their retention decided anew."""
         when = when or utcnow()
         with self.engine.begin() as conn:
             done = conn.execute(update(s.answers).where(
                 s.answers.c.id.in_(list(answer_ids)), s.answers.c.reversed_at.is_(None))
                 .values(reversed_at=_utc(when))).rowcount
+            if reopen:
+                conn.execute(update(s.items).where(s.items.c.id.in_(list(reopen))).values(
+                    state=ItemState.ACTIVE.value, closed_at=None, retention_status=None))
             for ident, mark in marks.items():
                 conn.execute(update(s.items).where(s.items.c.id == ident)
                              .values(owner_mark=mark, retention_status=None))
