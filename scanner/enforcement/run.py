@@ -118,6 +118,7 @@ def enforce(settings: Settings, store: Store, run_id: int, *, today: date | None
                 "item_id": row.id, "owner_key": POLICY, "action": VERWIJDEREN, "reason": None,
                 "answered_at": now, "outcome": MOVED, "error_code": None,
                 "place": (place or "")[:255] or None, "rule": (row.rule_id or "")[:64] or None,
+                "origin": row.unit_key,
             }], {}, moved=[row.id], when=now)
             stats.moved[row.source] += 1
     finally:

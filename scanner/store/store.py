@@ -808,7 +808,7 @@ class Store:
         is no suspected outage (a teacher who empties a whole folder is not a storage failure)."""
         with self.engine.begin() as conn:
             if answers:
-                conn.execute(insert(s.answers), [dict(a) for a in answers])
+                conn.execute(insert(s.answers), [{**a, "origin": self._seal(a.get("origin"))} for a in answers])
             if moved:
                 self.close_ids(list(moved), when, conn)
             for ident, mark in marks.items():
@@ -842,6 +842,7 @@ class Store:
             for key in ("answered_at", "reversed_at"):
                 if row[key] is not None:
                     row[key] = _utc(row[key])
+            row["origin"] = self._open(row.get("origin"))
         return sorted(out, key=lambda r: r["id"])
 
     def reverse_answers(self, answer_ids: Sequence[int], marks: dict[str, str | None],
