@@ -225,6 +225,22 @@ class Connector(abc.ABC):
     def supports_remove(cls) -> bool:
         return cls.remove is not Connector.remove
 
+    def restore(self, ref: ItemRef) -> str:
+        """Put an item :meth:`remove` moved back where it was (a teacher's undo within
+        ``answers.undo_days``). ``ref`` is the item as it was stored before the move.
+
+        Idempotent: an item that is back already returns normally. Never overwrites what now
+        has the item's place. Returns where it went back to, as a short text without any value
+        from the item. An item no longer where :meth:`remove` put it (the recycle place was
+        emptied, the teacher moved it) is :class:`ItemFetchError` ``not_found``: the page then
+        tells the teacher to put it back by hand. Only connectors that can override this.
+        """
+        raise NotImplementedError(f"{self.kind} kan niet terugzetten / cannot restore items")
+
+    @classmethod
+    def supports_restore(cls) -> bool:
+        return cls.restore is not Connector.restore
+
     def close(self) -> None:  # noqa: B027 - optional hook: most connectors hold nothing
         """Release connections. Called once when the pipeline is done with the connector."""
 

@@ -34,7 +34,14 @@ from connectors.localwalk import (
     root_entries,
     walk_files,
 )
-from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
+from connectors.quarantine import (
+    NOT_IN_QUARANTINE,
+    PATH_TAKEN,
+    check_quarantine_name,
+    free_name,
+    is_inside,
+    quarantine_field,
+)
 from scanner.core.model import (
     MAIL_ARCHIVE_LABEL,
     CrawlStream,
@@ -164,6 +171,42 @@ class FolderConnector(Connector):
         except OSError as exc:
             raise _action_error(exc) from None
         return where
+
+
+    def restore(self, ref: ItemRef) -> str:
+        """Move ``<root>/<quarantine>/<relative path>`` back to ``<root>/<relative path>``.
+
+        Back already (nothing in quarantine, the file at its path): success. Not in quarantine
+        under its own name (emptied, moved on, or it got a number there because the name was
+        taken): ``not_found``, for the teacher to do by hand. A file that has its path again
+        is never overwritten (``action_failed``).
+        """
+        root = Path(self.config.path)
+        relative = _safe_relative(ref.item_key)
+        back = os.path.dirname(relative) or "/"
+        if is_inside(relative, self.config.quarantine):
+            raise ItemFetchError("not_found", "niet in quarantaine / not in quarantine")
+        try:
+            root_entries(root)
+        except SourceError as exc:
+            raise ItemFetchError("unreachable", str(exc)) from None
+        held, target = root / self.config.quarantine / relative, root / relative
+        if not os.path.lexists(held):
+            if os.path.lexists(target):
+                return back  # restored before (a retried undo)
+            raise ItemFetchError("not_found", NOT_IN_QUARANTINE)
+        if os.path.lexists(target):
+            raise ItemFetchError("action_failed", PATH_TAKEN)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(held, target)
+        except FileNotFoundError:
+            if os.path.lexists(target):
+                return back
+            raise ItemFetchError("not_found", NOT_IN_QUARANTINE) from None
+        except OSError as exc:
+            raise _action_error(exc) from None
+        return back
 
 
 def _safe_relative(item_key: str) -> str:

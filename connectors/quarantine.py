@@ -66,3 +66,9 @@ def is_inside(relative: str, quarantine: str) -> bool:
     """Whether a path relative to the tree's top lies in the quarantine folder."""
     first = relative.replace("\\", "/").split("/", 1)[0]
     return first.lower() == quarantine.lower()
+
+
+NOT_IN_QUARANTINE = "niet meer in de quarantainemap / no longer in the quarantine folder"
+"""A restore that finds nothing to put back (emptied, moved on, or numbered there)."""
+PATH_TAKEN = "er staat weer een bestand op die plek / a file has that path again"
+"""A restore never overwrites what has the item's path again."""

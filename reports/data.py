@@ -76,6 +76,9 @@ class DigestItem:
     link_text: str | None = None
     """How a path link is shown: the path with the names and values found in the item masked
     (the link itself stays whole, so it still opens the item). None: shown as it is."""
+    move_on: dt.date | None = None
+    """Optional enforcement (issue 18, item 5): the day the school's policy moves the item to
+    Verwijderde items / the recycle bin if the teacher does not answer before it."""
 
 @dataclass(frozen=True)
 class FolderGroup:
@@ -106,6 +109,9 @@ class TeacherDigest:
     volledige lijst" or a path."""
     folder_groups: list[FolderGroup] = field(default_factory=list)
     """Folders with two or more items, each with answer links for all of them."""
+    policy_moved: dict[str, int] = field(default_factory=dict)
+    """Optional enforcement: how many of the teacher's items the school's policy moved since
+    their last digest, per place they went ("Verwijderde items"); told so they can look there."""
 
 
 FG_ITEM_COLUMNS: list[str] = [
@@ -189,3 +195,6 @@ class RunReportData:
     given_up: dict[tuple[str, str], int] = field(default_factory=dict)
     """(source, last error code) -> items whose retry attempts are used up: permanent errors."""
     retry_attempts: int = 0
+    enforcement: dict | None = None
+    """Optional enforcement in this run (:class:`scanner.enforcement.run.EnforcementStats`
+    as a dict: moved per source, failed per code, waiting, unseen, cannot_act, skipped)."""

@@ -338,7 +338,7 @@ def deliver_digests(
             # Recorded before and after: a run that dies in between leaves "sending", which
             # is not "sent", so the next run sends again with the same Message-ID.
             if isinstance(ledger, ListingLedger):
-                ledger.record_listed(owner, period, rendered.listed)
+                ledger.record_listed(owner, period, rendered.listed, dict(rendered.moves))
             ledger.record(owner, period, "sending", None)
             try:
                 active.send(message, owner)

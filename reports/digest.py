@@ -68,6 +68,8 @@ class ItemView:
     """(label, url) of each answer link, in the catalogue's order."""
     answer_note: str = ""
     """What became of the owner's last answer (a failed or by-hand deletion)."""
+    move_note: str = ""
+    """Optional enforcement: the day the school's policy moves the item if it is not answered."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class RenderedDigest:
     listed: tuple[str, ...] = ()
     """The ids of the items this digest names: those shown and those its folder links cover.
     Recorded in the ledger with the delivery, it is when a teacher was first told of an item."""
+    moves: tuple[tuple[str, date], ...] = ()
+    """(item id, day) of every shown item whose move by the school's policy this digest
+    announces: recorded with the delivery, the licence for that move (optional enforcement)."""
 
     def to_mime(
         self,
@@ -170,7 +175,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
     if cap < 1:
         raise ValueError("cap moet minstens 1 zijn / cap must be at least 1")
     items = [item for item in digest.items if item.status in DIGEST_STATUSES]
-    if not items:
+    if not items and not digest.policy_moved:
         return None
 
     ordered = sorted(items, key=_order)
@@ -181,7 +186,8 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
 
     total = len(items)
     subject = (t("digest.subject_one", language) if total == 1
-               else t("digest.subject", language, total=total))
+               else t("digest.subject", language, total=total) if total
+               else t("digest.subject_moved", language))
     context = {
         "t": lambda key, **kw: t(key, language, **kw),
         "language": language,
@@ -198,6 +204,8 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         "generated": format_date(digest.generated, language),
         "answering": any(item.answers for item in shown) or bool(digest.folder_groups),
         "folders": [_folder_view(group, language) for group in digest.folder_groups if group.answers],
+        "policy_moved": [t("digest.policy_moved", language, count=count, place=place)
+                         for place, count in sorted(digest.policy_moved.items())],
     }
     return RenderedDigest(
         owner=digest.owner,
@@ -211,6 +219,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         overdue=overdue,
         due_soon=due_soon,
         listed=_listed(shown, digest.folder_groups),
+        moves=tuple((item.item_id, item.move_on) for item in shown if item.move_on is not None),
     )
 
 
@@ -306,6 +315,8 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
         answer_note=(t(f"digest.answer_note.{item.answer_note.kind}", language,
                        date=format_date(item.answer_note.day, language), code=item.answer_note.code or "")
                      if item.answer_note else ""),
+        move_note=(t("digest.move_note", language, date=format_date(item.move_on, language))
+                   if item.move_on else ""),
     )
 
 

@@ -21,6 +21,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "digest.title": "Opruimoverzicht",
         "digest.subject": "Opruimoverzicht: {total} berichten en bestanden met leerlinggegevens",
         "digest.subject_one": "Opruimoverzicht: 1 bericht of bestand met leerlinggegevens",
+        "digest.subject_moved": "Opruimoverzicht: wat volgens het schoolbeleid is verplaatst",
+        "digest.move_note": "Wordt op {date} verplaatst naar Verwijderde items of de prullenbak (schoolbeleid), tenzij je eerder antwoordt.",
+        "digest.policy_moved": "Volgens het beleid van de school zijn {count} van je berichten en bestanden die je niet beantwoordde verplaatst naar {place}. Moet iets toch blijven? Zet het daar terug en kies Bewaren.",
         "digest.greeting": "Beste collega,",
         "digest.intro": (
             "In je mailbox en mappen staan berichten en bestanden met gegevens van leerlingen die "
@@ -122,6 +125,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.attention": "Waarschuwingen (geen fouten: de opgeslagen items zijn bewaard)",
         "run.no_attention": "Geen waarschuwingen.",
         "run.moved": "{count} items verplaatst (niet opgeruimd; bevindingen behouden).",
+        "run.enforced": "Schoolbeleid (handhaving): {moved} onbeantwoorde items verplaatst naar Verwijderde items/prullenbak/quarantaine, {failed} mislukt (volgende nacht opnieuw), {waiting} nog niet aangekondigd of nog niet aan de beurt.",
+        "run.enforced_failed": "Handhaving mislukt ({code})",
+        "run.enforced_cannot": "Handhaving: deze bronnen kunnen niet zelf verplaatsen (alleen vermeld): {sources}.",
+        "run.enforced_skipped": "Handhaving overgeslagen: de scan is niet volledig afgerond.",
         "run.stale": "{count} items konden niet worden gelezen en houden hun laatste goede analyse (verouderd).",
         "run.given_up": "Opgegeven na {attempts} pogingen",
         "run.footer": "Dit rapport bevat geen inhoud van berichten of bestanden en geen gevonden waarden.",
@@ -202,6 +209,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "digest.title": "Clean-up digest",
         "digest.subject": "Clean-up digest: {total} messages and files with student data",
         "digest.subject_one": "Clean-up digest: 1 message or file with student data",
+        "digest.subject_moved": "Clean-up digest: what the school's policy moved",
+        "digest.move_note": "Will be moved to Deleted Items or the recycle bin on {date} (school policy) unless you answer before then.",
+        "digest.policy_moved": "Following the school's policy, {count} of your unanswered messages and files were moved to {place}. Must something stay? Put it back there and choose Keep.",
         "digest.greeting": "Dear colleague,",
         "digest.intro": (
             "Your mailbox and folders hold messages and files with student data that no longer need "
@@ -271,6 +281,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.attention": "Warnings (not errors: the stored items were kept)",
         "run.no_attention": "No warnings.",
         "run.moved": "{count} items moved (not cleaned up; findings kept).",
+        "run.enforced": "School policy (enforcement): {moved} unanswered items moved to Deleted Items/recycle bin/quarantine, {failed} failed (tried again next night), {waiting} not yet announced or not yet due.",
+        "run.enforced_failed": "Enforcement failed ({code})",
+        "run.enforced_cannot": "Enforcement: these sources cannot move items themselves (reported only): {sources}.",
+        "run.enforced_skipped": "Enforcement skipped: the scan did not complete.",
         "run.stale": "{count} items could not be read and keep their last good analysis (stale).",
         "run.given_up": "Given up after {attempts} attempts",
         "run.subject": "schoonschip run {run_id}: {status}",

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -37,10 +37,13 @@ class ListingLedger(Protocol):
     weeks of the first digest", and enforcement that may only act on what a sent digest
     announced). Optional: a ledger without a store (a JSON file) has nothing to join with."""
 
-    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str],
+                      moves: Mapping[str, date] | None = None) -> None:
         """Written before the transport is asked, like "sending": an item counts as listed
         only once the digest of ``owner`` for ``period`` is also recorded "sent", so a
-        delivery that failed or died half-way announced nothing."""
+        delivery that failed or died half-way announced nothing. ``moves``: the date this
+        digest announces each item will be moved by the school's policy (optional
+        enforcement); a move is allowed only on or after a date a sent digest announced."""
         ...
 
 
@@ -61,6 +64,8 @@ class InMemoryLedger:
         self.listed: dict[tuple[str, str], tuple[str, ...]] = {}
         """What each digest listed (:class:`ListingLedger`); not kept by :class:`JsonFileLedger`,
         which has no items to join it with."""
+        self.moves: dict[tuple[str, str], dict[str, date]] = {}
+        """The move dates each digest announced (optional enforcement)."""
 
     def already_sent(self, owner: str, period: str) -> bool:
         key = owner.casefold()
@@ -73,8 +78,10 @@ class InMemoryLedger:
         self.entries.append(LedgerEntry(owner, period, status, reason,
                                         datetime.now(UTC).isoformat(timespec="seconds")))
 
-    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str],
+                      moves: Mapping[str, date] | None = None) -> None:
         self.listed[(owner.casefold(), period)] = tuple(item_ids)
+        self.moves[(owner.casefold(), period)] = dict(moves or {})
 
     def attempts(self, owner: str, period: str) -> list[LedgerEntry]:
         key = owner.casefold()

@@ -25,6 +25,7 @@ from scanner.answers.settings import AnswerSettings
 from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
 from scanner.defaults import load_defaults
+from scanner.enforcement.settings import EnforcementSettings
 from scanner.extract.limits import ExtractionLimits
 from scanner.retention import RetentionSettings
 
@@ -156,6 +157,7 @@ class Settings(StrictModel):
     notify: NotifySettings = NotifySettings()
     scan: ScanSettings = ScanSettings()
     answers: AnswerSettings = AnswerSettings()
+    enforcement: EnforcementSettings = EnforcementSettings()
     config_file: Path | None = None
 
     @property

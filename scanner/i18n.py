@@ -79,6 +79,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "scan.actions": {"nl": "Outlook-categorie gezet op {tagged} items ({failed} mislukt).",
                      "en": "Outlook category set on {tagged} items ({failed} failed)."},
+    "scan.enforcement": {"nl": "Schoolbeleid: {moved} items verplaatst naar Verwijderde items/prullenbak/quarantaine "
+                                 "({failed} mislukt, {waiting} nog niet aan de beurt).",
+                         "en": "School policy: {moved} items moved to Deleted Items/recycle bin/quarantine "
+                               "({failed} failed, {waiting} not yet due)."},
     "scan.bad_detection": {"nl": "Detectie-instellingen onbruikbaar: {problem}",
                            "en": "Detection settings unusable: {problem}"},
     "scan.failed": {"nl": "Scan mislukt ({error}); de volgende scan slaat over wat al verwerkt is. Zie het log.",

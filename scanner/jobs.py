@@ -93,6 +93,16 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
 
         actions = apply_actions(settings, store)
         echo(t("scan.actions", tagged=actions.tagged, failed=actions.failed))
+    if settings.enforcement.enabled:
+        from zoneinfo import ZoneInfo
+
+        from scanner.core.dates import local_date
+        from scanner.enforcement.run import enforce
+
+        enforced = enforce(settings, store, summary.run_id,
+                           today=local_date(today, ZoneInfo(settings.school.timezone)) if today else None)
+        echo(t("scan.enforcement", moved=sum(enforced.moved.values()), failed=sum(enforced.failed.values()),
+               waiting=enforced.waiting))
     _notify_failures(settings, store, summary.run_id)
     return ExitCode.OK if summary.status in ("completed", "interrupted") else ExitCode.FAILED
 

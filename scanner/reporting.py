@@ -47,6 +47,7 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
     links = _AnswerLinks.for_settings(store, settings, now)
     due = [row for row in store.iter_items(active_only=True, student_data_only=True)
            if row.retention_status in DIGEST_STATUSES and not row.exempt_reason]
+    move_on = _move_days(store, settings, due, now)
     found = store.finding_hashes([row.id for row in due])
     per_owner: dict[str, list[DigestItem]] = defaultdict(list)
     for row in due:
@@ -60,14 +61,55 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
             link=row.link, link_text=mask_found(row.link, hashes, hasher) if row.link else None,
             answers=links.for_items(row.owner, [row.id], archive=row.action == RetentionAction.ARCHIVEREN.value)
             if links else (),
+            move_on=move_on.get(row.id),
         ))
     _apply_answers(store, per_owner, settings)
     generated = now or datetime.now(UTC)
     language = settings.report_language
+    moved = _policy_moved(store, settings)
     return [TeacherDigest(owner=owner, language=language, school=settings.school.name, items=items,
                           generated=generated, full_list_hint=settings.reports.full_list_hint,
-                          folder_groups=links.folder_groups(owner, items) if links else [])
-            for owner, items in sorted(per_owner.items()) if items]
+                          folder_groups=links.folder_groups(owner, items) if links else [],
+                          policy_moved=moved.get(owner, {}))
+            for owner, items in sorted({**dict.fromkeys(moved, []), **per_owner}.items())
+            if items or moved.get(owner)]
+
+
+def _move_days(store: Store, settings: Settings, due: list[Any], now: datetime | None) -> dict[str, Any]:
+    """Optional enforcement: the day each item will be moved by the school's policy (the
+    digest announces it; :mod:`scanner.enforcement.policy` holds the rules)."""
+    if not settings.enforcement.enabled:
+        return {}
+    from zoneinfo import ZoneInfo
+
+    from scanner.core.dates import local_date
+    from scanner.enforcement.policy import move_days
+
+    today = local_date(now or datetime.now(UTC), ZoneInfo(settings.school.timezone))
+    return move_days(settings, store, due, today)
+
+
+def _policy_moved(store: Store, settings: Settings) -> dict[str, dict[str, int]]:
+    """Per owner and place: items the school's policy moved since the owner's last delivered
+    digest (all of them for an owner who never got one), so the next digest says so."""
+    from scanner.enforcement.policy import POLICY
+
+    moves = store.answers_by(POLICY)
+    if not moves:
+        return {}
+    last_sent: dict[str, datetime] = {}
+    for delivery in store.deliveries():
+        if delivery["status"] == "sent" and delivery["owner"]:
+            key = delivery["owner"].strip().lower()
+            when = as_utc(delivery["updated_at"])
+            if key not in last_sent or when > last_sent[key]:
+                last_sent[key] = when
+    out: dict[str, dict[str, int]] = defaultdict(Counter)
+    for move in moves:
+        since = last_sent.get((move["owner"] or "").strip().lower())
+        if since is None or move["answered_at"] > since:
+            out[move["owner"]][move["place"] or "Verwijderde items"] += 1
+    return {owner: dict(places) for owner, places in out.items()}
 
 
 def _apply_answers(store: Store, per_owner: dict[str, list[DigestItem]], settings: Settings) -> None:
@@ -219,6 +261,7 @@ def run_report_data(store: Store, run_id: int, retry_attempts: int | None = None
         moved=sum(values.get("moved", 0) for values in stats.values()),
         stale=sum(values.get("stale", 0) for values in stats.values()),
         given_up=store.given_up(retry_attempts), retry_attempts=retry_attempts,
+        enforcement=(run.get("stats") or {}).get("enforcement"),
     )
 
 

@@ -579,6 +579,34 @@ class GraphMailConnector(GraphConnector):
             raise action_error(exc) from None
         return DELETED_ITEMS
 
+    def restore(self, ref: ItemRef) -> str:
+        """Move the message back from Verwijderde items to the folder it was moved from
+        (``ref.unit_key``, ``<mailbox>/<folder path>``): the same ``message: move`` with that
+        folder's id, by immutable id, so a repeat changes nothing. 404 (emptied from
+        Verwijderde items: only Outlook's "Recover deleted items" brings it back) and a folder
+        that no longer exists are ``not_found``: the teacher does it by hand."""
+        mailbox, archive, message_id = self._locate_key(ref.item_key)
+        if archive or self._in_archive(ref.unit_key, mailbox) or not ref.unit_key.startswith(f"{mailbox}/"):
+            raise ItemFetchError("action_failed", ARCHIVE_ACTION_MESSAGE)
+        unit = Unit(key=ref.unit_key, label=ref.unit_key, owner=mailbox, concurrency_key=mailbox,
+                    full_listing=False)
+        try:
+            folder_id = self._folder_id(unit, mailbox)
+            self.client.request(
+                "POST", f"users/{path_id(mailbox)}/messages/{path_id(message_id)}/move",
+                mailbox=mailbox, headers={"Prefer": IMMUTABLE_ID}, json={"destinationId": folder_id},
+                what="terugzetten / restore", item=True, idempotent=True,
+            )
+        except GraphError as exc:
+            if exc.status == 404 and exc.code.lower() == "erroritemnotfound":
+                raise ItemFetchError("not_found", "niet meer in Verwijderde items / not in Deleted Items") from None
+            raise action_error(exc) from None
+        except SourceError as exc:
+            if exc.code == "not_found":
+                raise ItemFetchError("not_found", "de map bestaat niet meer / the folder no longer exists") from None
+            raise action_error(exc) from None
+        return ref.unit_key[len(mailbox) + 1:]
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -34,7 +34,7 @@ from connectors.base import (
     SourceError,
     refuse_contained,
 )
-from connectors.quarantine import free_name, is_inside
+from connectors.quarantine import NOT_IN_QUARANTINE, PATH_TAKEN, free_name, is_inside
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
@@ -455,6 +455,39 @@ class SmbConnector(Connector):
                 return where  # gone between the check and the rename
             raise ItemFetchError(*_action_error(code)) from None
         return where
+
+
+    def restore(self, ref: ItemRef) -> str:
+        """Rename ``share/<quarantine>/dir/file`` back to ``share/dir/file`` (the undo of
+        :meth:`remove`). Back already: success; not in quarantine under its own name:
+        ``not_found`` (by hand); a file that has the path again is never overwritten."""
+        share, _, below = ref.item_key.partition("/")
+        parts = below.split("/")
+        if not below or any(p in ("", ".", "..") for p in parts) or is_inside(below, self.config.quarantine):
+            raise ItemFetchError("action_failed", "ongeldig pad voor deze bron / invalid path for this source")
+        folder = below.rpartition("/")[0]
+        back = f"\\\\{self.config.server}\\{share}" + ("\\" + folder.replace("/", "\\") if folder else "")
+        held = "/".join((share, self.config.quarantine, below))
+        client = self.client
+        try:
+            client.file_id(share)
+            if not client.exists(held):
+                if client.exists(ref.item_key):
+                    return back  # restored before (a retried undo)
+                raise ItemFetchError("not_found", NOT_IN_QUARANTINE)
+            if client.exists(ref.item_key):
+                raise ItemFetchError("action_failed", PATH_TAKEN)
+            if folder:
+                client.makedirs(f"{share}/{folder}")
+            client.rename(held, ref.item_key)
+        except ItemFetchError:
+            raise
+        except SourceError as exc:
+            raise ItemFetchError("unreachable" if exc.code == "unreachable" else "action_failed",
+                                 str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            raise ItemFetchError(*_action_error(classify(exc))) from None
+        return back
 
 
 def _action_error(code: str) -> tuple[str, str]:

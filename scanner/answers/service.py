@@ -15,6 +15,7 @@ so it is tested without HTTP:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import Counter
@@ -69,6 +70,8 @@ class ItemOutcome:
     place: str | None = None
     error_code: str | None = None
     reverted_move: bool = False  # a reversal of a move: the item is still at ``place``
+    restored: bool = False  # a reversal of a move that the source put back (``place``: where)
+    origin: str | None = None  # a reversal of a move: the unit (mailbox folder) it was moved from
 
 
 @dataclass
@@ -155,7 +158,8 @@ class AnswerService:
                 result.items = [ItemOutcome(item, RECORDED) for item in items]
             rows = [{"item_id": o.item.id, "owner_key": self._owner_key(claim.owner), "action": claim.action,
                      "reason": reason, "answered_at": now, "outcome": o.outcome,
-                     "error_code": o.error_code, "place": o.place} for o in result.items]
+                     "error_code": o.error_code, "place": o.place,
+                     "origin": o.item.unit_key if o.outcome == MOVED else None} for o in result.items]
             marks = {} if claim.action == VERWIJDEREN else {o.item.id: MARKS[claim.action] for o in result.items}
             self.store.record_answers(rows, marks, moved=[o.item.id for o in result.items if o.outcome == MOVED],
                                       when=now)
@@ -228,13 +232,49 @@ class AnswerService:
                 if MARKS.get(last["action"]) is not None:
                     marks[item.id] = MARKS[earlier[-1]["action"]] if earlier else None
                 result.items.append(ItemOutcome(
-                    item, RECORDED, place=last["place"],
+                    item, RECORDED, place=last["place"], origin=last.get("origin"),
                     reverted_move=last["action"] == VERWIJDEREN and last["outcome"] == MOVED))
             if not to_reverse:
                 raise AnswerRefused("nothing_to_undo")
-            self.store.reverse_answers(to_reverse, marks, when=now)
+            self._restore([o for o in result.items if o.reverted_move])
+            self.store.reverse_answers(to_reverse, marks, when=now,
+                                       reopen=[o.item.id for o in result.items if o.restored])
         log.info("answers reversed: %d", len(to_reverse))
         return result
+
+    def _restore(self, outcomes: list[ItemOutcome]) -> None:
+        """Undo of a move: the source puts the item back where it can (``Connector.restore``);
+        where it cannot, the outcome keeps the place and the page says to do it by hand."""
+        connectors: dict[str, Connector | None] = {}
+        try:
+            for outcome in outcomes:
+                source = outcome.item.source
+                if source not in connectors:
+                    connectors[source] = self._connector(source)
+                connector = connectors[source]
+                if connector is None or not connector.supports_restore():
+                    continue
+                ref = outcome.item.ref()
+                if outcome.origin and outcome.origin != ref.unit_key:
+                    # the next scan found it in Verwijderde items: it goes back to where it was
+                    ref = dataclasses.replace(ref, unit_key=outcome.origin)
+                try:
+                    back = connector.restore(ref)
+                except ItemFetchError as exc:
+                    outcome.error_code = exc.code
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one item never stops the rest
+                    log.warning("restore failed (%s)", type(exc).__name__)
+                    outcome.error_code = "action_failed"
+                    continue
+                outcome.restored, outcome.reverted_move, outcome.place = True, False, (back or "")[:255] or None
+        finally:
+            for connector in connectors.values():
+                if connector is not None:
+                    try:
+                        connector.close()
+                    except Exception:  # noqa: BLE001 - closing never hides the outcome
+                        log.warning("closing a connector failed", exc_info=False)
 
     def last_answers(self, items: list[StoredItem]) -> dict[str, dict[str, Any]]:
         """The standing answer of each item, if any (shown on the confirmation page)."""

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from scanner.core.config_base import StrictModel
+from scanner.core.config_base import SecretRef, StrictModel
+
+
+class EntraSignInSettings(StrictModel):
+    """The app registration teachers sign in with (a *web* platform app in Entra ID with the
+    redirect URI ``<public_url>/a/signin/callback`` and a client secret; no API permission
+    beyond the default ``openid profile`` sign-in)."""
+
+    tenant_id: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret: SecretRef
+    authority_host: str = "https://login.microsoftonline.com"
+    """Another host only for national clouds (and the tests' local authority)."""
+    ca_file: Path | None = None
+    """A CA bundle for the authority's TLS (a school's TLS-inspecting proxy; the tests)."""
+    session_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    """How long a sign-in lasts before the service asks again."""
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host.rstrip('/')}/{self.tenant_id}"
 
 
 class AnswerSettings(StrictModel):
@@ -27,8 +48,17 @@ class AnswerSettings(StrictModel):
     """How long an answer can be reversed from its result page."""
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
     """Addresses of the reverse proxies whose X-Forwarded-For/-Proto headers are believed."""
-    sign_in: Literal["none"] = "none"
-    """Sign-in with Entra ID (OIDC) is a documented follow-up; the link itself is the key now."""
+    sign_in: Literal["none", "entra"] = "none"
+    """``none``: the link is the key. ``entra``: the teacher also signs in with Entra ID (OIDC,
+    authorization code + PKCE) and must be the link's owner (:mod:`scanner.answers.signin`)."""
+    entra: EntraSignInSettings | None = None
+
+    @model_validator(mode="after")
+    def _entra_needs_its_settings(self) -> AnswerSettings:
+        if self.sign_in == "entra" and (self.entra is None or not self.public_url):
+            raise ValueError("sign_in: entra vraagt answers.entra en answers.public_url / "
+                             "sign_in: entra needs answers.entra and answers.public_url")
+        return self
 
     @field_validator("public_url")
     @classmethod

@@ -25,7 +25,7 @@ import jinja2
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from scanner.answers.i18n import t
@@ -38,6 +38,7 @@ from scanner.answers.service import (
     ItemOutcome,
     registry_connector,
 )
+from scanner.answers.signin import CALLBACK, EntraSignIn, SignInFailed
 from scanner.config import Settings
 from scanner.core.dates import format_date
 from scanner.core.privacy import ValueHasher, load_installation_secret
@@ -50,7 +51,7 @@ COOKIE = "schoonschip_form"
 FORM_SECONDS = 3600
 _STATUS = {"forged": 400, "expired": 410, "used": 409, "not_yours": 403, "gone": 404, "bad_reason": 400,
            "archive": 409,
-           "csrf": 403, "nothing_to_undo": 409, "not_found": 404}
+           "csrf": 403, "nothing_to_undo": 409, "not_found": 404, "signin_failed": 403, "signin_expired": 400}
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -70,10 +71,11 @@ class AnswerPages:
     """The request handlers, with what they need (kept out of globals so tests build many)."""
 
     def __init__(self, settings: Settings, service: AnswerService, codec: LinkCodec, form_key: bytes,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, signin: EntraSignIn | None = None) -> None:
         self.settings = settings
         self.service = service
         self.codec = codec
+        self.signin = signin
         self._forms = URLSafeTimedSerializer(form_key, salt="schoonschip answer form")
         self._clock = clock
         public = settings.answers.public_url
@@ -100,6 +102,21 @@ class AnswerPages:
 
     def _claim(self, token: str) -> Claim:
         return self.codec.read(token, now=self._clock() if self._clock else None)
+
+    def _gate(self, request: Request, claim: Claim) -> Response | None:
+        """With ``sign_in: entra``: a redirect to sign in, or None when the link's owner is
+        signed in (someone else: :class:`SignInFailed` ``not_yours``)."""
+        if self.signin is None:
+            return None
+        return self.signin.require(request, [claim.owner])
+
+    async def signed_in(self, request: Request) -> Response:
+        """``GET /a/signin/callback``: the authority sends the browser back here."""
+        assert self.signin is not None
+        try:
+            return self.signin.callback_response(request)
+        except SignInFailed as exc:
+            return self._error(self._lang(request), exc.code)
 
     def _form_token(self, cookie: str, claim: Claim) -> str:
         return str(self._forms.dumps({"c": cookie, "n": claim.nonce}))
@@ -144,8 +161,11 @@ class AnswerPages:
         lang = self._lang(request)
         try:
             claim = self._claim(token)
+            gate = self._gate(request, claim)
+            if gate is not None:
+                return gate
             items = self.service.check(claim)
-        except (LinkError, AnswerRefused) as exc:
+        except (LinkError, AnswerRefused, SignInFailed) as exc:
             return self._error(lang, exc.code)
         cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
         manual = claim.action == VERWIJDEREN and not all(
@@ -165,8 +185,12 @@ class AnswerPages:
         lang = self._lang(request, form)
         try:
             claim = self._claim(token)
-        except LinkError as exc:
+            gate = self._gate(request, claim)
+        except (LinkError, SignInFailed) as exc:
             return self._error(lang, exc.code)
+        if gate is not None:  # the sign-in ran out between the page and its button: back to
+            # the page (same origin; a form's redirect to another site would break form-action)
+            return RedirectResponse(request.url.path, status_code=303, headers=_HEADERS)
         if not self._form_ok(request, form, claim):
             return self._error(lang, "csrf")
         reason = form.get("reason") or None
@@ -195,6 +219,8 @@ class AnswerPages:
 def _outcome_text(outcome: ItemOutcome, action: str, lang: str) -> tuple[str, bool]:
     """The line under an item on the result page, and whether it is a failure."""
     if action == TERUGDRAAIEN:
+        if outcome.restored:
+            return t("outcome.restored", lang, place=outcome.place or "?"), False
         if outcome.reverted_move:
             return t("outcome.reversed_move", lang, place=outcome.place or "?"), False
         return t("outcome.reversed", lang), False
@@ -218,10 +244,13 @@ def build_app(settings: Settings, store: Store | None = None, *,
     codec = codec_for(settings, secret)
     service = AnswerService(settings, store, connector_factory, hasher=ValueHasher(secret),
                             **({"clock": clock} if clock else {}))
+    signin = EntraSignIn(settings, secret) if settings.answers.sign_in == "entra" else None
     pages = AnswerPages(settings, service, codec, derive_key(secret, b"schoonschip answer forms v1"),
-                        clock=link_clock)
+                        clock=link_clock, signin=signin)
+    extra = [Route(CALLBACK, pages.signed_in, methods=["GET"])] if signin is not None else []
     return Starlette(
-        routes=[Route("/a/{token:str}", pages.show, methods=["GET"]),
+        routes=[*extra,
+                Route("/a/{token:str}", pages.show, methods=["GET"]),
                 Route("/a/{token:str}", pages.act, methods=["POST"]),
                 Route("/healthz", pages.health, methods=["GET"])],
         exception_handlers={404: pages.not_found, 405: pages.not_found},

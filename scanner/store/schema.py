@@ -193,6 +193,7 @@ digest_listings = Table(
     Column("item_id", String(32), nullable=False),  # no foreign key: follows the item on moves
     Column("period", String(32), nullable=False),
     Column("owner", sealed(320), nullable=False),  # joins deliveries.owner (tagged the same way)
+    Column("move_on", Date),  # enforcement: the move date this digest announced (0011), else NULL
     UniqueConstraint("item_id", "period", name="uq_digest_listings_item_period"),
 )
 """Which items a teacher's digest for a period named (shown, or covered by a folder link).
@@ -246,6 +247,8 @@ answers = Table(
     Column("error_code", String(64)),  # failed: the connector's code (never a message)
     Column("place", String(255)),  # moved: where the source put it ("Verwijderde items")
     Column("reversed_at", DateTime(timezone=True)),
+    Column("rule", String(64)),  # a move by the school's policy (owner_key "school_policy"): the retention rule
+    Column("origin", Text),  # moved: the item's unit (mailbox folder) before the move, sealed; for undo
 )
 """The owners' answers from the digest (issue 18): which action, when, with what outcome;
 never a value. ``items.owner_mark`` is what the retention policy reads; this table is the
@@ -269,6 +272,7 @@ ENCRYPTED: dict[str, dict[str, str]] = {
     "source_errors": {"unit_key": "tag", "message": "seal", "item_prefix": "seal"},
     "deliveries": {"owner": "tag", "reason": "seal"},
     "digest_listings": {"owner": "tag"},
+    "answers": {"origin": "seal"},
 }
 """The encrypted columns and how (:mod:`scanner.store.crypt`): ``seal`` is randomised, ``tag``
 deterministic, for the columns the store looks up, groups or compares by (owners, units,

@@ -13,7 +13,7 @@ appended, nothing is counted twice.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -847,7 +847,7 @@ class Store:
         is no suspected outage (a teacher who empties a whole folder is not a storage failure)."""
         with self.engine.begin() as conn:
             if answers:
-                conn.execute(insert(s.answers), [dict(a) for a in answers])
+                conn.execute(insert(s.answers), [{**a, "origin": self._seal(a.get("origin"))} for a in answers])
             if moved:
                 self.close_ids(list(moved), when, conn)
             for ident, mark in marks.items():
@@ -881,17 +881,23 @@ class Store:
             for key in ("answered_at", "reversed_at"):
                 if row[key] is not None:
                     row[key] = _utc(row[key])
+            row["origin"] = self._open(row.get("origin"))
         return sorted(out, key=lambda r: r["id"])
 
     def reverse_answers(self, answer_ids: Sequence[int], marks: dict[str, str | None],
-                        when: datetime | None = None) -> int:
+                        when: datetime | None = None, reopen: Sequence[str] = ()) -> int:
         """Mark answers as reversed and put the items' ``owner_mark`` back (``marks``), in one
-        transaction; returns how many answers were reversed (already reversed ones are not)."""
+        transaction; returns how many answers were reversed (already reversed ones are not).
+        Items in ``reopen`` were put back at their source (an undone move): active again,
+        their retention decided anew."""
         when = when or utcnow()
         with self.engine.begin() as conn:
             done = conn.execute(update(s.answers).where(
                 s.answers.c.id.in_(list(answer_ids)), s.answers.c.reversed_at.is_(None))
                 .values(reversed_at=_utc(when))).rowcount
+            if reopen:
+                conn.execute(update(s.items).where(s.items.c.id.in_(list(reopen))).values(
+                    state=ItemState.ACTIVE.value, closed_at=None, retention_status=None))
             for ident, mark in marks.items():
                 conn.execute(update(s.items).where(s.items.c.id == ident)
                              .values(owner_mark=mark, retention_status=None))
@@ -1030,9 +1036,14 @@ class Store:
             else:
                 conn.execute(insert(s.deliveries).values(owner=owner, period=period, attempts=1, **values))
 
-    def record_listed(self, owner: str, period: str, item_ids: Sequence[str]) -> None:
+    def record_listed(self, owner: str, period: str, item_ids: Sequence[str],
+                      moves: Mapping[str, date] | None = None) -> None:
         """Remember that the digest of ``owner`` for ``period`` names ``item_ids``
-        (:class:`reports.ledger.ListingLedger`); again for the same period changes nothing."""
+        (:class:`reports.ledger.ListingLedger`), and for the items in ``moves`` the date it
+        announced they will be moved by the school's policy; again for the same period
+        adds no row; its announced dates become this rendering's, the one about to be sent (a
+        period is rendered again only while it is not yet delivered)."""
+        moves = moves or {}
         if not item_ids:
             return
         tagged = self._tag(owner) or ""
@@ -1043,9 +1054,44 @@ class Store:
                 chunk = wanted[start:start + 500]
                 known = set(conn.execute(select(c.item_id).where(
                     c.period == period, c.item_id.in_(chunk))).scalars())
-                fresh = [dict(item_id=i, period=period, owner=tagged) for i in chunk if i not in known]
+                fresh = [dict(item_id=i, period=period, owner=tagged, move_on=moves.get(i))
+                         for i in chunk if i not in known]
                 if fresh:
                     conn.execute(insert(s.digest_listings), fresh)
+                for ident in known:
+                    conn.execute(update(s.digest_listings).where(c.period == period, c.item_id == ident)
+                                 .values(move_on=moves.get(ident)))
+
+    def announced_moves(self, item_ids: Sequence[str]) -> dict[str, date]:
+        """The move date a *delivered* digest announced for each item (the earliest, if several
+        did); items no sent digest announced a move for are absent. The only licence the
+        nightly enforcement has to move an item (:mod:`scanner.enforcement`)."""
+        c, d = s.digest_listings.c, s.deliveries.c
+        out: dict[str, date] = {}
+        ids = list(dict.fromkeys(item_ids))
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(select(c.item_id, func.min(c.move_on)).join(
+                    s.deliveries, and_(d.owner == c.owner, d.period == c.period)).where(
+                    c.item_id.in_(ids[start:start + 500]), d.status == "sent", c.move_on.is_not(None))
+                    .group_by(c.item_id)).all()
+                out.update({row[0]: row[1] for row in rows if row[1] is not None})
+        return out
+
+    def answers_by(self, owner_key: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Standing answers given by ``owner_key`` (e.g. the school's policy), with the owner of
+        each item (opened), newest last: what the next digest tells a teacher was moved."""
+        a, i = s.answers.c, s.items.c
+        query = select(a.item_id, a.answered_at, a.place, a.rule, i.owner).join(
+            s.items, i.id == a.item_id).where(a.owner_key == owner_key, a.reversed_at.is_(None))
+        if since is not None:
+            query = query.where(a.answered_at >= _utc(since))
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query.order_by(a.id)).mappings()]
+        for row in rows:
+            row["owner"] = self._open(row["owner"])
+            row["answered_at"] = _utc(row["answered_at"])
+        return rows
 
     def first_digests(self, item_ids: Sequence[str]) -> dict[str, datetime]:
         """When each item was first named in a digest that was delivered (the delivery's

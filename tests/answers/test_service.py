@@ -269,3 +269,69 @@ def test_an_archiefwet_record_is_never_offered_or_allowed_for_deletion(school):
     assert caught.value.code == "archive"
     assert len(MovingFolderConnector.calls) == calls and store.answers_of([exam, rest]) == []
     assert store.item(rest).state == "actief"
+
+
+def test_undo_of_a_move_puts_the_file_back_through_the_real_folder_connector(school, tmp_path):
+    """Undo within the undo days: the folder connector moves the file back from the share's
+    quarantine folder, the item is active again; a second undo has nothing to undo; a file
+    that is no longer in quarantine is left for the teacher (the page says where to look)."""
+    settings, store, codec = school
+    folder = tmp_path / "share" / "Archief 2017"
+    folder.mkdir(parents=True)
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text("Rooster voor maandag.\n", encoding="utf-8")
+    back, emptied = flagged(store, settings, ["a.txt", "b.txt"])
+    service = AnswerService(settings, store)
+    service.apply(codec.read(codec.make(OWNER, "verwijderen", [back, emptied])))
+    quarantine = tmp_path / "share" / "_schoonschip_quarantaine" / "Archief 2017"
+    assert sorted(p.name for p in quarantine.iterdir()) == ["a.txt", "b.txt"]
+    (quarantine / "b.txt").unlink()  # IT emptied the quarantine (or the teacher moved it on)
+    undone = service.apply(codec.read(codec.make(OWNER, "terugdraaien", [back, emptied])))
+    outcomes = {o.item.id: o for o in undone.items}
+    assert outcomes[back].restored and outcomes[back].place == "Archief 2017"
+    assert (folder / "a.txt").is_file() and not (quarantine / "a.txt").exists()
+    assert store.item(back).state == "actief" and store.item(back).closed_at is None
+    assert not outcomes[emptied].restored and outcomes[emptied].reverted_move
+    assert outcomes[emptied].error_code == "not_found" and store.item(emptied).state == "opgeruimd"
+    with pytest.raises(AnswerRefused):
+        service.apply(codec.read(codec.make(OWNER, "terugdraaien", [back])))
+    # the restore itself is idempotent: asked again, the file is where it belongs
+    from connectors.base import ConnectorContext
+    from connectors.folder import FolderConnector
+
+    connector = FolderConnector(settings.source("gedeeld"), ConnectorContext())
+    assert connector.restore(store.item(back).ref()) == "Archief 2017"
+
+
+def test_undo_after_the_next_scan_found_mail_in_the_trash_sends_it_back_to_where_it_was(school, tmp_path):
+    """Mail found again in Verwijderde items is the same item there (its unit is now the
+    trash); the answer kept, sealed, where it was moved from, and the undo asks the source to
+    put it back there, not into the trash again."""
+    settings, store, codec = school
+    asked: list[str] = []
+
+    class Restoring(MovingFolderConnector):
+        def restore(self, ref):
+            asked.append(ref.unit_key)
+            return ref.unit_key
+
+    (removed,) = flagged(store, settings, ["a.txt"])
+    (tmp_path / "share" / "Archief 2017").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "share" / "Archief 2017" / "a.txt").write_text("x", encoding="utf-8")
+    service = AnswerService(settings, store, lambda source, context: Restoring(source, context))
+    service.apply(codec.read(codec.make(OWNER, "verwijderen", [removed])))
+    (answer,) = store.answers_of([removed])
+    assert answer["origin"] == "Archief 2017"
+    with store.engine.connect() as conn:  # sealed at rest
+        from sqlalchemy import text
+
+        assert "Archief" not in str(conn.execute(text("SELECT origin FROM answers")).scalar())
+    run = store.begin_run("scan", pid=1, host="h")
+    trash = ItemRef(source="gedeeld", item_key="Verwijderde items/a.txt", kind=ItemKind.FILE, owner=OWNER,
+                    folder="Verwijderde items", title="a.txt", date=datetime(2017, 3, 1, tzinfo=UTC), size=10,
+                    change_key="c2", unit_key="Verwijderde items")
+    store.save_results(run, [result_for(trash, "hash-a.txt")], source_kind="folder", department=None)
+    store.absorb_moves(run)
+    found = store.item_id("gedeeld", "Verwijderde items/a.txt")
+    undone = service.apply(codec.read(codec.make(OWNER, "terugdraaien", [found])))
+    assert asked == ["Archief 2017"] and undone.items[0].restored

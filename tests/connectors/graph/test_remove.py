@@ -144,3 +144,28 @@ def test_throttled_delete_is_retried_and_no_permission_is_access_denied(fake, ce
         connector.remove(refs["OPP.pdf"])
     assert caught.value.code == "access_denied"
     assert items["zorg"].deleted_seq is None
+
+
+def test_restore_moves_the_message_back_to_its_folder_by_immutable_id(fake, certs, clock):
+    """The undo of a Verwijderen: ``message: move`` back to the folder it came from (its id
+    looked up from the unit's path), the id unchanged, a repeat harmless; a message emptied
+    from Verwijderde items is ``not_found`` (by hand: Recover deleted items)."""
+    messages = build_school(fake)
+    connector = mail_connector(fake, certs, clock, mailboxes=[JANSEN])
+    first = crawl_all(connector)
+    ref = next(r for r in first.seen() if r.title == "OPP Daan")
+    message = messages["inbox2"]
+    home = fake.mailboxes[JANSEN].folders[message.folder_id].name
+    connector.remove(ref)
+    assert connector.supports_restore()
+    fresh = mail_connector(fake, certs, clock, mailboxes=[JANSEN])  # a new process: no folder ids cached
+    back = fresh.restore(ref)
+    assert back == ref.unit_key.split("/", 1)[1]
+    assert fake.mailboxes[JANSEN].folders[message.folder_id].name == home
+    assert message.id == ref.item_key.split(":", 1)[1]
+    assert fresh.restore(ref) == back and fake.mailboxes[JANSEN].folders[message.folder_id].name == home
+    connector.remove(ref)
+    fake.delete_message(JANSEN, message.id)
+    with pytest.raises(ItemFetchError) as gone:
+        fresh.restore(ref)
+    assert gone.value.code == "not_found"

@@ -181,3 +181,32 @@ def test_the_next_scan_closes_the_removed_file_and_never_lists_quarantine(samba,
     assert after[("fileserver", "schrijf/Zorg/dossier-0.txt")] == "opgeruimd"
     assert not any(key.startswith(f"schrijf/{Q}") for _, key in after)
     assert after[("fileserver", "schrijf/Zorg/dossier-1.txt")] == "actief"
+
+
+def test_restore_renames_back_from_quarantine_idempotent_and_never_overwrites(samba) -> None:
+    """The undo of a Verwijderen on a real Samba share: the file goes back to its path (its
+    folder made again if it went); a retry is success; a file that has the path again is
+    never overwritten; a file no longer in quarantine is ``not_found`` (by hand)."""
+    server, _ = samba
+    root = fresh(server, "terug")
+    put(root / "Zorg" / "opp.docx", b"PK opp")
+    put(root / "los.txt", b"los")
+    connector = make_connector(server, [{"share": "schrijf"}])
+    assert connector.supports_restore()
+    connector.remove(ref("schrijf/terug/Zorg/opp.docx"))
+    connector.remove(ref("schrijf/terug/los.txt"))
+    (root / "Zorg").rmdir()  # the teacher tidied the now empty folder away
+    back = connector.restore(ref("schrijf/terug/Zorg/opp.docx"))
+    assert back == f"\\\\{server.host}\\schrijf\\terug\\Zorg"
+    assert (root / "Zorg" / "opp.docx").read_bytes() == b"PK opp"
+    assert not (server.shares["schrijf"] / Q / "terug" / "Zorg" / "opp.docx").exists()
+    assert connector.restore(ref("schrijf/terug/Zorg/opp.docx")) == back  # retried
+    put(root / "los.txt", b"nieuw")  # a new file took the old name
+    with pytest.raises(ItemFetchError) as taken:
+        connector.restore(ref("schrijf/terug/los.txt"))
+    assert taken.value.code == "action_failed" and (root / "los.txt").read_bytes() == b"nieuw"
+    assert (server.shares["schrijf"] / Q / "terug" / "los.txt").read_bytes() == b"los"
+    with pytest.raises(ItemFetchError) as gone:
+        connector.restore(ref("schrijf/terug/nooit.txt"))
+    assert gone.value.code == "not_found"
+    connector.close()
