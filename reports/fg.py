@@ -93,7 +93,9 @@ class FgReport:
             rows += self.cleanup.long_rows()
         return pd.DataFrame(rows, columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
 
-    def html(self) -> str:
+    def html(self, nav: dict[str, Any] | None = None) -> str:
+        """The report page; ``nav`` (the served FG page) adds a bar with sign-out and the
+        vernietigingsverklaring download (labels, the CSRF field, the dates)."""
         tables = []
         for title, table in self.tables:
             shown = table.display()
@@ -116,6 +118,7 @@ class FgReport:
             oldest=[(r["label"], r["oldest_year"], r["age"]) for _, r in self.oldest.iterrows()],
             fp_text=self.fp_text,
             cleanup=self.cleanup.sections() if self.cleanup is not None else None,
+            nav=nav,
         )
 
     def write(self, out_dir: Path) -> dict[str, Path]:

@@ -45,7 +45,7 @@ class Declaration:
                 if int(block.categories.values.loc[category, "opgeruimd"]) == 0:
                     continue
                 total, moved = str(shown.loc[category, "opgeruimd"]), str(shown.loc[category, "verplaatst"])
-                deleted = str(int(total) - int(moved)) if total.isdigit() and moved.isdigit() else "*"
+                deleted = _difference(total, moved)
                 out.append({"period": block.label, "from": block_start(block.block).isoformat(),
                             "to": block_end(block.block).isoformat(),
                             "category": block.categories.row_labels.get(category, category),
@@ -87,6 +87,9 @@ class Declaration:
 
 
 def _difference(total: str, moved: str) -> str:
+    """Deleted = cleaned - moved, shown only when both are (nothing moved: as the total)."""
+    if moved == "0":
+        return total
     return str(int(total) - int(moved)) if total.isdigit() and moved.isdigit() else "*"
 
 

@@ -244,7 +244,8 @@ CLEANUP_BLOCKS = 3
 """Blocks of four weeks the FG report and the FG page show: about a quarter."""
 
 
-def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, blocks: int = CLEANUP_BLOCKS) -> Any:
+def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, blocks: int = CLEANUP_BLOCKS,
+               language: str | None = None) -> Any:
     """The clean-up figures of the last ``blocks`` complete blocks of four weeks (issue 18,
     item 6), for the FG report and the served FG page."""
     from reports.cleanup import build_cleanup, complete_blocks
@@ -253,8 +254,8 @@ def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, bloc
     now = now or datetime.now(UTC)
     items, answers = cleanup_frames(store, settings)
     return build_cleanup(items, answers, blocks=complete_blocks(now, blocks, settings.school.timezone),
-                         min_group_size=settings.reports.min_group_size, language=settings.report_language,
-                         now=now, tz=settings.school.timezone)
+                         min_group_size=settings.reports.min_group_size,
+                         language=language or settings.report_language, now=now, tz=settings.school.timezone)
 
 
 
