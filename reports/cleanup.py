@@ -421,10 +421,13 @@ def _medians(frame: pd.DataFrame, start: date, end: date, group: dict[str, str],
 
 def _cohort(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date, k: int,
             language: str) -> list[ProtectedTable]:
-    """Overdue items first named in a digest during the block, and how many of them were
-    answered (any answer) or cleaned within three weeks of that digest."""
+    """Items first named in a sent digest during the block, and how many of them were
+    answered (any answer) or cleaned within three weeks of that digest. A digest names items
+    that are overdue or due soon; which of the two an item was on that day is not stored (an
+    answer clears the status), so the cohort is every named item: filtering on today's status
+    would drop exactly the answered ones (docs/decisions.md, 2026-12-02)."""
     inside = frame["digest_day"].map(lambda d: d is not None and start <= d <= end)
-    cohort = frame[inside & ((frame["status"] == "verlopen") | (frame["state"] == "opgeruimd"))]
+    cohort = frame[inside]
     first_answer = given.groupby("item_id")["answered_ts"].min() if len(given) else pd.Series(dtype=object)
     event_frame = cohort[["department", "owner_key"]]
     group = _merge_departments(event_frame, k) if len(event_frame) else {}

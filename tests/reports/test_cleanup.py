@@ -70,7 +70,7 @@ def test_exact_figures_of_a_block(figures):
 
 def test_answered_within_three_weeks_of_the_first_digest(figures):
     category, department, total = figures.blocks[0].cohort
-    # 33 overdue items first named on 5 Oct; within 21 days: 12 Onderbouw cleaned, 6 Bovenbouw
+    # 33 items first named on 5 Oct; within 21 days: 12 Onderbouw cleaned, 6 Bovenbouw
     # cleaned, 6 held, the false positive answered; not: Praktijk (22 days), five never answered
     assert shown(total).loc["totaal", "overzicht"] == 33 and shown(total).loc["totaal", "binnen_3_weken"] == 25
     assert shown(category).loc["zorg", "binnen_3_weken"] == 12
