@@ -73,8 +73,9 @@ def block_end(block: int) -> date:
 def block_label(block: int, language: str) -> str:
     start, end = block_start(block), block_end(block)
     first, last = start.isocalendar(), end.isocalendar()
-    return t("cleanup.block", language, w1=first.week, w2=last.week, year=last.year,
-             start=format_date(start, language), end=format_date(end, language))
+    weeks = (f"{first.week}-{last.week} {last.year}" if first.year == last.year
+             else f"{first.week} {first.year} - {last.week} {last.year}")
+    return t("cleanup.block", language, weeks=weeks, start=format_date(start, language), end=format_date(end, language))
 
 
 def complete_blocks(now: datetime, count: int, tz: str = "Europe/Amsterdam") -> list[int]:

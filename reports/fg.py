@@ -143,7 +143,8 @@ class FgReport:
             oldest.columns = [t("fg.oldest_year", self.language), t("fg.oldest_age", self.language)]
             _spreadsheet_safe(oldest).to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
             if self.cleanup is not None:
-                cleanup = pd.DataFrame(self.cleanup.long_rows(), columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
+                cleanup = pd.DataFrame(self.cleanup.long_rows(),
+                                       columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
                 _spreadsheet_safe(cleanup).to_excel(writer, sheet_name=_sheet(t("cleanup.title", self.language)),
                                                     index=False)
         os.replace(tmp, paths["xlsx"])

@@ -13,7 +13,7 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
             "Een aantal onder {k}, of van minder dan {k} docenten, staat er niet."
         ),
         "cleanup.none": "Nog geen afgesloten periode met opruimgegevens.",
-        "cleanup.block": "week {w1}-{w2} {year} ({start} t/m {end})",
+        "cleanup.block": "week {weeks} ({start} t/m {end})",
         "cleanup.week": "week {week} {year}",
         "cleanup.total": "totaal",
         "cleanup.col.opgeruimd": "opgeruimd",
@@ -31,8 +31,10 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
         "cleanup.table.categorie3": "Binnen 3 weken na het eerste overzicht, per categorie",
         "cleanup.table.afdeling3": "Binnen 3 weken na het eerste overzicht, per school/afdeling",
         "cleanup.table.totaal3": "Binnen 3 weken na het eerste overzicht, totaal",
-        "cleanup.cohort_pending": "Het aandeel binnen 3 weken volgt zodra de laatste items uit deze periode drie weken hebben gehad.",
-        "cleanup.median_note": "Mediaan: dagen van het eerste opruimoverzicht tot het opruimen, van items die na een overzicht zijn opgeruimd.",
+        "cleanup.cohort_pending": ("Het aandeel binnen 3 weken volgt zodra de laatste items uit deze periode "
+                                   "drie weken hebben gehad."),
+        "cleanup.median_note": ("Mediaan: dagen van het eerste opruimoverzicht tot het opruimen, van items die "
+                                "na een overzicht zijn opgeruimd."),
         "vv.title": "Vernietigingsverklaring",
         "vv.intro": (
             "{school} verklaart dat in de periode {start} t/m {end} de hieronder getelde berichten en bestanden "
@@ -42,6 +44,8 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
             "staat er niet."
         ),
         "vv.issued": "Datum van afgifte: {date}",
+        "vv.covered": ("Geteld zijn de afgesloten periodes van vier weken binnen deze periode: {first} t/m {last}. "
+                       "Periodes waarin niets is opgeruimd staan er niet in."),
         "vv.period": "Periode",
         "vv.category": "Categorie",
         "vv.deleted": "verwijderd",
@@ -60,7 +64,7 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
             "or of fewer than {k} teachers, is not shown."
         ),
         "cleanup.none": "No completed period with clean-up data yet.",
-        "cleanup.block": "week {w1}-{w2} {year} ({start} to {end})",
+        "cleanup.block": "week {weeks} ({start} to {end})",
         "cleanup.week": "week {week} {year}",
         "cleanup.total": "total",
         "cleanup.col.opgeruimd": "cleaned up",
@@ -78,8 +82,10 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
         "cleanup.table.categorie3": "Within 3 weeks of the first digest, per category",
         "cleanup.table.afdeling3": "Within 3 weeks of the first digest, per school/department",
         "cleanup.table.totaal3": "Within 3 weeks of the first digest, total",
-        "cleanup.cohort_pending": "The share within 3 weeks follows once the last items of this period had their three weeks.",
-        "cleanup.median_note": "Median: days from the first digest to the clean-up, of items cleaned up after a digest.",
+        "cleanup.cohort_pending": ("The share within 3 weeks follows once the last items of this period had "
+                                   "their three weeks."),
+        "cleanup.median_note": ("Median: days from the first digest to the clean-up, of items cleaned up "
+                                "after a digest."),
         "vv.title": "Certificate of destruction (vernietigingsverklaring)",
         "vv.intro": (
             "{school} declares that in the period {start} to {end} the messages and files with pupil data counted "
@@ -88,6 +94,8 @@ CLEANUP_MESSAGES: dict[str, dict[str, str]] = {
             "A count below {k}, or of fewer than {k} teachers, is not shown."
         ),
         "vv.issued": "Date of issue: {date}",
+        "vv.covered": ("Counted are the completed periods of four weeks within this period: {first} to {last}. "
+                       "Periods in which nothing was cleaned up are left out."),
         "vv.period": "Period",
         "vv.category": "Category",
         "vv.deleted": "deleted",

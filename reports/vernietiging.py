@@ -40,6 +40,8 @@ class Declaration:
         lang = self.figures.language
         out = []
         for block in self.figures.blocks:
+            if int(block.totals.values.loc["totaal", "opgeruimd"]) == 0:
+                continue  # a zero says nothing about anyone, and nothing to prove
             shown = block.categories.display()
             for category in block.categories.values.index:
                 if int(block.categories.values.loc[category, "opgeruimd"]) == 0:
@@ -65,19 +67,29 @@ class Declaration:
         values = [str(b.totals.display().loc["totaal", "opgeruimd"]) for b in self.figures.blocks]
         return str(sum(int(v) for v in values)) if values and all(v.isdigit() for v in values) else None
 
+    def covered(self) -> str | None:
+        """The sentence naming the first and last day the counted blocks cover."""
+        if not self.figures.blocks:
+            return None
+        lang = self.figures.language
+        return t("vv.covered", lang, first=format_date(block_start(self.figures.blocks[0].block), lang),
+                 last=format_date(block_end(self.figures.blocks[-1].block), lang))
+
     def html(self) -> str:
         lang = self.figures.language
         return render("vernietigingsverklaring.html.j2", t=lambda key, **kw: t(key, lang, **kw), language=lang,
                       school=self.school or "schoonschip", start=format_date(self.start, lang),
                       end=format_date(self.end, lang), issued=format_date(self.issued, lang),
-                      k=self.figures.k, rows=self.rows(), period_total=self.period_total())
+                      k=self.figures.k, rows=self.rows(), period_total=self.period_total(),
+                      covered=self.covered())
 
     def csv(self) -> str:
         lang = self.figures.language
         buffer = io.StringIO()
         writer = csv.writer(buffer)
+        issued = t("vv.issued", lang, date=self.issued.date().isoformat())
         writer.writerow(row_safe([t("vv.title", lang), self.school, format_date(self.start, lang),
-                                  format_date(self.end, lang), t("vv.issued", lang, date=self.issued.date().isoformat())]))
+                                  format_date(self.end, lang), issued]))
         writer.writerow([t("vv.period", lang), "van", "tot en met", t("vv.category", lang), t("vv.total", lang),
                          t("vv.moved", lang), t("vv.deleted", lang), t("vv.rules", lang)])
         for row in self.rows():

@@ -133,7 +133,8 @@ class FgPages:
         lang = self._lang(request, form)
         if self.sessions is None or self._hash is None:
             return self._login_page(lang, 503, "off")
-        if not self._form_ok(request, form, request.cookies.get(FORM_COOKIE, "")) or not request.cookies.get(FORM_COOKIE):
+        cookie = request.cookies.get(FORM_COOKIE)
+        if not cookie or not self._form_ok(request, form, cookie):
             return self._login_page(lang, 403, "csrf")
         client = self._client(request)
         if self.limit.blocked(client):
@@ -231,10 +232,10 @@ class FgPages:
         return declaration(figures, school=self.settings.school.name, start=start, end=end, issued=now)
 
 
-def fg_routes(settings: Settings, store: Store, secret: bytes, *, clock: Callable[[], float] = time.time,
+def fg_routes(settings: Settings, store: Store, secret: bytes, *, clock: Callable[[], float] | None = None,
               now: Callable[[], datetime] | None = None) -> list[Route]:
-    """The routes of ``/fg`` for the answer service's app."""
-    pages = FgPages(settings, store, secret, clock=clock, now=now)
+    """The routes of ``/fg`` for the answer service's app (tests pass the clocks)."""
+    pages = FgPages(settings, store, secret, clock=clock or time.time, now=now)
     return [Route("/fg", pages.overview, methods=["GET"]),
             Route("/fg/login", pages.login_form, methods=["GET"]),
             Route("/fg/login", pages.login, methods=["POST"]),

@@ -226,8 +226,7 @@ def build_app(settings: Settings, store: Store | None = None, *,
         routes=[Route("/a/{token:str}", pages.show, methods=["GET"]),
                 Route("/a/{token:str}", pages.act, methods=["POST"]),
                 Route("/healthz", pages.health, methods=["GET"]),
-                *fg_routes(settings, store, secret, **({"clock": fg_clock} if fg_clock else {}),
-                           **({"now": clock} if clock else {}))],
+                *fg_routes(settings, store, secret, clock=fg_clock, now=clock)],
         exception_handlers={404: pages.not_found, 405: pages.not_found},
     )
 

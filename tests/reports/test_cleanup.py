@@ -12,7 +12,14 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from reports.cleanup import block_end, block_of, block_start, blocks_between, build_cleanup, complete_blocks
+from reports.cleanup import (
+    block_end,
+    block_of,
+    block_start,
+    blocks_between,
+    build_cleanup,
+    complete_blocks,
+)
 from reports.vernietiging import declaration
 from tests.planted import notations, valid_bsns
 from tests.reports.cleanup_data import NOW, at, history
@@ -46,6 +53,10 @@ def test_blocks_are_four_whole_iso_weeks():
 def test_exact_figures_of_a_block(figures):
     block = figures.blocks[0]
     assert block.label == "week 41-44 2026 (5 oktober 2026 t/m 1 november 2026)"
+    assert figures.blocks[1].label.startswith("week 45-48 2026")
+    from reports.cleanup import block_label
+
+    assert block_label(39, "en") == "week 53 2026 - 3 2027 (28 December 2026 to 24 January 2027)"
     totals = shown(block.totals)
     # 12 Onderbouw + 6 Bovenbouw + 3 Praktijk cleaned; 6 held; the false positive reversed within the block
     assert totals.loc["totaal", "opgeruimd"] == 21 and totals.loc["totaal", "bewaard"] == 6

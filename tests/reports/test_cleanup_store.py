@@ -52,4 +52,4 @@ def test_report_and_declaration_carry_them_without_a_title(tmp_path):
             assert form not in text
         assert "@school.nl" not in text and "plan " not in text
     declaration = next(p for p in made if p.suffix == ".html").read_text(encoding="utf-8")
-    assert "De Proefschool" in declaration and ">10<" in declaration
+    assert "De Proefschool" in declaration and ">10<" in declaration and 'id="covered"' in declaration
