@@ -49,11 +49,27 @@ UNKNOWN = "__onbekend__"
 
 CLEANUP_ITEM_COLUMNS: list[str] = [
     "item_id", "owner_key", "department", "categories", "state", "closed_at", "status", "rule_id",
-    "first_digest_at",
+    "first_digest_at", "false_positive",
 ]
 """One row per item that held student data: ``first_digest_at`` is the "sent" time of the
-first delivered digest that named it (``Store.first_digests``), else empty."""
+first delivered digest that named it (``Store.first_digests``), else empty;
+``false_positive`` items (an owner's *Geen leerlinggegevens*, a label) are not counted as
+cleaned, as in the FG report's own "opgeruimd"."""
 CLEANUP_ANSWER_COLUMNS: list[str] = ["item_id", "action", "answered_at", "reversed_at", "outcome"]
+
+
+@dataclass(frozen=True)
+class RunCell:
+    """One published "cleaned" cell of the FG report's runs table: the items closed after
+    ``after`` up to ``until`` (UTC), its true count and what the report shows. A block's
+    total relates to these (the runs inside it add up to at most the block, the runs that
+    touch it to at least), so they join the block's problem as fixed cells."""
+
+    run: str
+    after: datetime | None
+    until: datetime
+    value: int
+    shown: str
 """One row per answer (``answers`` table): never a value, never a reason text."""
 
 
@@ -227,6 +243,7 @@ def prepare(items: pd.DataFrame, answers: pd.DataFrame, tz: str) -> tuple[pd.Dat
         raise ValueError(f"opruimgegevens missen kolommen {missing} / clean-up data lacks columns {missing}")
     frame = items.loc[:, CLEANUP_ITEM_COLUMNS].copy()
     frame["categories"] = frame["categories"].apply(_category_list)
+    frame["false_positive"] = frame["false_positive"].fillna(False).astype(bool)
     frame["department"] = frame["department"].where(frame["department"].notna() & (frame["department"] != ""),
                                                     UNKNOWN).astype(str)
     frame["closed_day"] = _days(frame["closed_at"], tz)
@@ -277,9 +294,11 @@ def _merge_departments(events: pd.DataFrame, k: int) -> dict[str, str]:
 
 
 def build_cleanup(items: pd.DataFrame, answers: pd.DataFrame, *, blocks: list[int], min_group_size: int = 5,
-                  language: str = "nl", now: datetime | None = None, tz: str = "Europe/Amsterdam") -> CleanupFigures:
+                  language: str = "nl", now: datetime | None = None, tz: str = "Europe/Amsterdam",
+                  runs: list[RunCell] | None = None) -> CleanupFigures:
     """The clean-up figures of ``blocks`` (complete blocks only: an incomplete one is refused,
-    because its figures would still change)."""
+    because its figures would still change). ``runs``: the FG report's published cleaned-per-
+    run cells (:meth:`reports.fg.FgReport.run_cells`), which the blocks must not give away."""
     language = check_language(language)
     k = min_group_size
     if k < 2:
@@ -291,7 +310,7 @@ def build_cleanup(items: pd.DataFrame, answers: pd.DataFrame, *, blocks: list[in
     for block in blocks:
         if block_end(block) >= today:
             raise ValueError(f"blok {block} is nog niet voorbij / block {block} is not complete")
-        out.append(_block(frame, given, block, k, language, today))
+        out.append(_block(frame, given, block, k, language, today, runs or [], tz))
     return CleanupFigures(language, k, out)
 
 
@@ -302,7 +321,7 @@ def _events(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date) ->
     standing = given[given["reversed_day"].map(lambda d: d is None or d > end)]
     moved = set(standing.loc[(standing["action"] == "verwijderen") & (standing["outcome"] == "moved"), "item_id"])
     inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
-    for _, row in frame[inside & (frame["state"] == "opgeruimd")].iterrows():
+    for _, row in frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]].iterrows():
         events.append(("opgeruimd", row))
         if row["item_id"] in moved:  # a part of the cleaned, in the same week (one relation)
             events.append(("verplaatst", row))
@@ -319,7 +338,7 @@ def _events(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date) ->
 
 
 def _block(frame: pd.DataFrame, given: pd.DataFrame, block: int, k: int, language: str,
-           today: date) -> BlockFigures:
+           today: date, runs: list[RunCell], tz: str) -> BlockFigures:
     start, end = block_start(block), block_end(block)
     events = _events(frame, given, start, end)
     event_frame = pd.DataFrame([{"department": r["department"], "owner_key": r["owner_key"]} for _, r in events],
@@ -344,7 +363,8 @@ def _block(frame: pd.DataFrame, given: pd.DataFrame, block: int, k: int, languag
               "categorie": (category_rows, COUNT_COLUMNS), "afdeling": (department_rows, COUNT_COLUMNS)}
     problem = _problem(cells, layout, sums_to_total=("afdeling", "weken"), parts_of_total=("categorie",))
     concentrated = {c for c, v in problem.values.items() if v > 0 and len(cells.owners.get(c, ())) < k}
-    primary, secondary = suppress(problem, k, concentrated=concentrated)
+    frozen, forced = _link_runs(problem, runs, start, end, tz)
+    primary, secondary = suppress(problem, k, frozen=frozen, forced=forced, concentrated=concentrated)
     tables = {name: _table(name, rows, columns, problem, primary, secondary, k, language)
               for name, (rows, columns) in layout.items()}
     tables["weken"].row_labels = {key: t("cleanup.week", language, week=key.split("-W")[1], year=key[:4])
@@ -356,6 +376,52 @@ def _block(frame: pd.DataFrame, given: pd.DataFrame, block: int, k: int, languag
     rules = _rules(frame, start, end, tables["categorie"])
     return BlockFigures(block, block_label(block, language), tables["weken"], tables["categorie"],
                         tables["afdeling"], tables["T"], medians, cohort, rules)
+
+
+def _link_runs(problem: Problem, runs: list[RunCell], start: date, end: date, tz: str) -> tuple[set[Cell], set[Cell]]:
+    """Add the FG report's published cleaned-per-run cells and what an FG knows of them: the
+    runs whose window lies inside the block clean at most the block's total, the runs whose
+    window touches it at least. The cells are frozen (the runs table decided them) and those
+    it hides stay hidden here. A relation the true counts do not satisfy (an item reopened
+    after a run counted it) is left out: the adversary cannot rely on it either."""
+    from zoneinfo import ZoneInfo
+
+    if not runs:
+        return set(), set()
+    zone = ZoneInfo(tz)
+    begin = datetime.combine(start, datetime.min.time(), zone).astimezone(UTC)
+    finish = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
+
+    def utc(moment: datetime | None) -> datetime | None:
+        if moment is None or pd.isna(moment):
+            return None
+        stamp = pd.Timestamp(moment)
+        return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+
+    inside, touching, frozen, forced = [], [], set(), set()
+    for run in runs:
+        after, until = utc(run.after), utc(run.until)
+        if until is None:
+            continue
+        cell = ("runs", run.run, "cleaned")
+        if after is not None and after >= begin and until < finish:
+            inside.append(cell)
+        if until > begin and (after is None or after < finish):
+            touching.append(cell)
+        else:
+            continue
+        problem.values[cell] = run.value
+        frozen.add(cell)
+        if run.shown == "*":
+            forced.add(cell)
+    total = ("T", "totaal", "opgeruimd")
+    for cells, sign in ((inside, 1), (touching, -1)):
+        if not cells:
+            continue
+        terms = {**{c: sign for c in cells}, total: -sign}
+        if sum(coef * problem.values[c] for c, coef in terms.items()) <= 0:
+            problem.add(terms, "le")
+    return frozen, forced
 
 
 def _problem(cells: _Cells, layout: dict[str, tuple[list[str], list[str]]], *, sums_to_total: tuple[str, ...],
@@ -399,7 +465,7 @@ def _medians(frame: pd.DataFrame, start: date, end: date, group: dict[str, str],
     """Median days from the first digest to the clean-up, of the items cleaned in the block
     after a digest named them; shown only for at least k items of at least k teachers."""
     inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
-    done = frame[inside & (frame["state"] == "opgeruimd") & frame["digest_ts"].notna()].copy()
+    done = frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"] & frame["digest_ts"].notna()].copy()
     done = done[done["closed_ts"] >= done["digest_ts"]]
     done["days"] = (done["closed_ts"] - done["digest_ts"]).dt.total_seconds() / 86400
     done["group"] = done["department"].map(lambda d: group.get(d, OTHER))
@@ -470,7 +536,7 @@ def _rules(frame: pd.DataFrame, start: date, end: date, categories: ProtectedTab
     """The retention rules of the items cleaned in the block, per category whose count is
     published (a rule beside a hidden count would say more than the count)."""
     inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
-    done = frame[inside & (frame["state"] == "opgeruimd")].explode("categories")
+    done = frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]].explode("categories")
     out: dict[str, list[str]] = {}
     for row in categories.values.index:
         if categories.is_hidden(row, "opgeruimd") or categories.values.loc[row, "opgeruimd"] == 0:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from reports import categories as cats
 from reports import charts
-from reports.cleanup import CleanupFigures
+from reports.cleanup import CleanupFigures, RunCell
 from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
 from reports.disclosure import ProtectedFigures, ProtectedTable, protect_report
 from reports.i18n import check_language, format_date, format_datetime, t
@@ -65,6 +65,18 @@ class FgReport:
     charts: dict[str, str] = field(default_factory=dict)
     cleanup: CleanupFigures | None = None
     """The clean-up figures (issue 18, item 6), when the caller computed them."""
+    run_windows: list[tuple[str, datetime | None, datetime]] = field(default_factory=list)
+    """``(run id, previous run's end, this run's end)``: the window of each run's "cleaned"."""
+
+    def run_cells(self) -> list[RunCell]:
+        """The runs table's "cleaned" cells as published, with their windows: the clean-up
+        figures must not let these be derived (nor be derivable from them)."""
+        runs = next((table for _, table in self.tables if table.key == "runs"), None)
+        if runs is None:
+            return []
+        shown = runs.display()
+        return [RunCell(run, after, until, int(runs.values.loc[run, "cleaned"]), str(shown.loc[run, "cleaned"]))
+                for run, after, until in self.run_windows if run in runs.values.index]
 
     def long_frame(self) -> pd.DataFrame:
         """Every published cell as one row (the CSV): tabel, rij_sleutel, rij, kolom, waarde."""
@@ -308,6 +320,8 @@ def build_fg_report(
                       oldest=_oldest(active, category_keys, k, language, now_naive),
                       fp_text=_false_positive_text(shown, k, language), cleanup=cleanup)
     report.charts = _charts(category_table, age_table, run_table, language, k)
+    ends = list(runs["finished_at"])
+    report.run_windows = [(str(run), ends[i - 1] if i else None, ends[i]) for i, run in enumerate(runs["run_id"])]
     return report
 
 

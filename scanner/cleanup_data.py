@@ -28,7 +28,7 @@ def cleanup_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.D
             "item_id": row.id, "owner_key": hasher.hash("OWNER", row.owner),
             "department": row.department or None, "categories": list(row.categories), "state": row.state,
             "closed_at": row.closed_at, "status": row.retention_status or "ok", "rule_id": row.rule_id,
-            "first_digest_at": None,
+            "first_digest_at": None, "false_positive": row.exempt_reason == "false_positive",
         })
     first = store.first_digests([r["item_id"] for r in rows])
     for record in rows:

@@ -226,8 +226,8 @@ def _report(settings: Settings, store: Any, *, out_dir: Path | None, echo: Echo,
     target.mkdir(parents=True, exist_ok=True)
     items, runs = fg_frames(store, settings)
     report = build_fg_report(items, runs, min_group_size=settings.reports.min_group_size,
-                             language=settings.report_language, school=settings.school.name,
-                             cleanup=fg_cleanup(store, settings))
+                             language=settings.report_language, school=settings.school.name)
+    report.cleanup = fg_cleanup(store, settings, runs=report.run_cells())
     paths = report.write(target)
     last = store.runs("scan", limit=1)
     if last:
@@ -240,12 +240,24 @@ def _report(settings: Settings, store: Any, *, out_dir: Path | None, echo: Echo,
     return ExitCode.OK
 
 
+def fg_run_cells(store: Any, settings: Settings, now: datetime | None = None) -> Any:
+    """The FG report's published cleaned-per-run cells (:meth:`reports.fg.FgReport.run_cells`):
+    every view of the clean-up blocks (the report, the FG page, a declaration) protects them
+    with the same cells, so all views publish the same block figures."""
+    from reports.fg import build_fg_report
+    from scanner.reporting import fg_frames
+
+    items, runs = fg_frames(store, settings)
+    return build_fg_report(items, runs, min_group_size=settings.reports.min_group_size,
+                           language=settings.report_language, school=settings.school.name, now=now).run_cells()
+
+
 CLEANUP_BLOCKS = 3
 """Blocks of four weeks the FG report and the FG page show: about a quarter."""
 
 
 def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, blocks: int = CLEANUP_BLOCKS,
-               language: str | None = None) -> Any:
+               language: str | None = None, runs: Any = None) -> Any:
     """The clean-up figures of the last ``blocks`` complete blocks of four weeks (issue 18,
     item 6), for the FG report and the served FG page."""
     from reports.cleanup import build_cleanup, complete_blocks
@@ -255,7 +267,8 @@ def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, bloc
     items, answers = cleanup_frames(store, settings)
     return build_cleanup(items, answers, blocks=complete_blocks(now, blocks, settings.school.timezone),
                          min_group_size=settings.reports.min_group_size,
-                         language=language or settings.report_language, now=now, tz=settings.school.timezone)
+                         language=language or settings.report_language, now=now, tz=settings.school.timezone,
+                         runs=runs)
 
 
 
@@ -272,11 +285,12 @@ def run_vernietigingsverklaring(settings: Settings, *, start: Any, end: Any, out
     store = open_store(settings)
     try:
         items, answers = cleanup_frames(store, settings)
+        run_cells = fg_run_cells(store, settings, now)
     finally:
         store.close()
     figures = build_cleanup(items, answers, blocks=blocks_between(start, end, now, settings.school.timezone),
                             min_group_size=settings.reports.min_group_size, language=settings.report_language,
-                            now=now, tz=settings.school.timezone)
+                            now=now, tz=settings.school.timezone, runs=run_cells)
     made = declaration(figures, school=settings.school.name, start=start, end=end, issued=now)
     target = out_dir or settings.report_dir
     target.mkdir(parents=True, exist_ok=True)

@@ -213,9 +213,9 @@ class FgPages:
 
         now = self._now()
         items, runs = fg_frames(self.store, self.settings)
-        cleanup = fg_cleanup(self.store, self.settings, now=now, language=lang)
         report = build_fg_report(items, runs, min_group_size=self.settings.reports.min_group_size, language=lang,
-                                 school=self.settings.school.name, now=now, cleanup=cleanup)
+                                 school=self.settings.school.name, now=now)
+        report.cleanup = fg_cleanup(self.store, self.settings, now=now, language=lang, runs=report.run_cells())
         self._cache[lang] = (self._clock(), report)
         return report
 
@@ -223,12 +223,14 @@ class FgPages:
         from reports.cleanup import blocks_between, build_cleanup
         from reports.vernietiging import declaration
         from scanner.cleanup_data import cleanup_frames
+        from scanner.jobs import fg_run_cells
 
         now = self._now()
         items, answers = cleanup_frames(self.store, self.settings)
         tz = self.settings.school.timezone
         figures = build_cleanup(items, answers, blocks=blocks_between(start, end, now, tz),
-                                min_group_size=self.settings.reports.min_group_size, language=lang, now=now, tz=tz)
+                                min_group_size=self.settings.reports.min_group_size, language=lang, now=now, tz=tz,
+                                runs=fg_run_cells(self.store, self.settings, now))
         return declaration(figures, school=self.settings.school.name, start=start, end=end, issued=now)
 
 

@@ -27,7 +27,7 @@ def history(planted: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
         ident = f"i{len(items):03d}"
         items.append({"item_id": ident, "owner_key": owner, "department": department, "categories": categories,
                       "state": "opgeruimd" if closed else "actief", "closed_at": closed, "status": status,
-                      "rule_id": "email_leerling", "first_digest_at": digest,
+                      "rule_id": "email_leerling", "first_digest_at": digest, "false_positive": False,
                       "title": f"Dossier {planted}", "owner": f"{owner}@school.nl"})
         return ident
 

@@ -172,7 +172,7 @@ def test_two_reports_a_week_apart_publish_the_same_cells():
     later_items = pd.concat([items, pd.DataFrame([{
         "item_id": f"x{n}", "owner_key": "t1", "department": "Onderbouw", "categories": ["identificatie"],
         "state": "opgeruimd", "closed_at": at(1, 12), "status": "verlopen", "rule_id": "email_leerling",
-        "first_digest_at": at(3, 11)} for n in range(4)])], ignore_index=True)
+        "first_digest_at": at(3, 11), "false_positive": False} for n in range(4)])], ignore_index=True)
     later_answers = answers.copy()
     later_answers.loc[later_answers["action"] == "bewaren", "reversed_at"] = at(5, 12)
     after = build_cleanup(later_items, later_answers, blocks=[36, 37], now=NOW + timedelta(days=7))
@@ -198,3 +198,25 @@ def test_two_declarations_share_their_common_blocks(figures):
         "moved": "0", "deleted": "<5", "rules": "", "is_total": False}
     csv_text = narrow.csv()
     assert "Vernietigingsverklaring" in csv_text and "S" in csv_text and "email_leerling" in csv_text
+
+
+def test_a_block_total_does_not_give_away_a_hidden_run_of_the_fg_report():
+    """The FG report's runs table shows per run how many items were cleaned; the runs inside
+    a block add up to at most the block total, the runs that touch it to at least. Two runs
+    covering block 36 exactly (3 hidden as <5, 18 shown) and a published block total of 21
+    would pin the hidden 3: the block total is hidden then."""
+    from datetime import UTC, datetime
+
+    from reports.cleanup import RunCell
+
+    items, answers = history(PLANTED)
+    plain = build_cleanup(items, answers, blocks=[36], now=NOW)
+    assert shown(plain.blocks[0].totals).loc["totaal", "opgeruimd"] == 21
+    runs = [RunCell("1", datetime(2026, 10, 4, 22, 0, tzinfo=UTC), datetime(2026, 10, 12, 1, 0, tzinfo=UTC), 3, "<5"),
+            RunCell("2", datetime(2026, 10, 12, 1, 0, tzinfo=UTC), datetime(2026, 10, 31, 1, 0, tzinfo=UTC), 18, "18")]
+    linked = build_cleanup(items, answers, blocks=[36], now=NOW, runs=runs)
+    total = shown(linked.blocks[0].totals).loc["totaal", "opgeruimd"]
+    assert total != 21  # with 21 shown, 21 - 18 = 3
+    # the other tables are protected with it: the department rows and the weeks add up to it
+    assert not all(str(v).isdigit() for v in shown(linked.blocks[0].departments)["opgeruimd"])
+    assert not all(str(v).isdigit() for v in shown(linked.blocks[0].weeks)["opgeruimd"])
