@@ -418,7 +418,7 @@ def _link_runs(problem: Problem, runs: list[RunCell], start: date, end: date, tz
     for cells, sign in ((inside, 1), (touching, -1)):
         if not cells:
             continue
-        terms = {**{c: sign for c in cells}, total: -sign}
+        terms = {**dict.fromkeys(cells, sign), total: -sign}
         if sum(coef * problem.values[c] for c, coef in terms.items()) <= 0:
             problem.add(terms, "le")
     return frozen, forced
@@ -465,7 +465,8 @@ def _medians(frame: pd.DataFrame, start: date, end: date, group: dict[str, str],
     """Median days from the first digest to the clean-up, of the items cleaned in the block
     after a digest named them; shown only for at least k items of at least k teachers."""
     inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
-    done = frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"] & frame["digest_ts"].notna()].copy()
+    cleaned = inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]
+    done = frame[cleaned & frame["digest_ts"].notna()].copy()
     done = done[done["closed_ts"] >= done["digest_ts"]]
     done["days"] = (done["closed_ts"] - done["digest_ts"]).dt.total_seconds() / 86400
     done["group"] = done["department"].map(lambda d: group.get(d, OTHER))
