@@ -220,3 +220,21 @@ def test_a_block_total_does_not_give_away_a_hidden_run_of_the_fg_report():
     # the other tables are protected with it: the department rows and the weeks add up to it
     assert not all(str(v).isdigit() for v in shown(linked.blocks[0].departments)["opgeruimd"])
     assert not all(str(v).isdigit() for v in shown(linked.blocks[0].weeks)["opgeruimd"])
+
+
+def test_the_fg_report_publishes_the_same_cleanup_cells_in_html_csv_and_xlsx(figures, tmp_path):
+    from reports.fg import build_fg_report
+    from tests.reports.test_reports_fg import _item
+
+    report = build_fg_report(pd.DataFrame([_item(n, ["zorg"]) for n in range(6)]), None, min_group_size=K, now=NOW,
+                             cleanup=figures)
+    paths = report.write(tmp_path)
+    csv_frame = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    cleanup_rows = csv_frame[csv_frame["tabel"].str.startswith("opruimen.")]
+    assert len(cleanup_rows) == len(figures.long_rows())
+    total = cleanup_rows[(cleanup_rows["tabel"] == "opruimen.36.totaal") & (cleanup_rows["kolom"] == "opgeruimd")]
+    assert total["waarde"].tolist() == ["21"]
+    sheet = pd.read_excel(paths["xlsx"], sheet_name="Opruimen door docenten", dtype=str)
+    assert sheet["waarde"].fillna("").tolist() == [str(r["waarde"]) for r in figures.long_rows()]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert 'id="opruimen"' in html and 'id="blok-36"' in html and "76%" in html
