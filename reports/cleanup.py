@@ -314,18 +314,24 @@ def build_cleanup(items: pd.DataFrame, answers: pd.DataFrame, *, blocks: list[in
     return CleanupFigures(language, k, out)
 
 
+def _where(days: pd.Series, test: Any) -> pd.Series:
+    """A boolean mask from a test per value: always of dtype bool, also when ``days`` is empty
+    (an empty object mask would select columns instead of rows)."""
+    return pd.Series([bool(test(d)) for d in days], index=days.index, dtype=bool)
+
+
 def _events(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date) -> list[tuple[str, pd.Series]]:
     """``(column, row)`` per counted event of the block: a cleaned item, a move on an answer,
     a hold, a false positive (answers reversed within the block do not count)."""
     events: list[tuple[str, pd.Series]] = []
-    standing = given[given["reversed_day"].map(lambda d: d is None or d > end)]
+    standing = given.loc[_where(given["reversed_day"], lambda d: d is None or d > end)]
     moved = set(standing.loc[(standing["action"] == "verwijderen") & (standing["outcome"] == "moved"), "item_id"])
-    inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
+    inside = _where(frame["closed_day"], lambda d: d is not None and start <= d <= end)
     for _, row in frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]].iterrows():
         events.append(("opgeruimd", row))
         if row["item_id"] in moved:  # a part of the cleaned, in the same week (one relation)
             events.append(("verplaatst", row))
-    standing = standing[standing["answered_day"].map(lambda d: d is not None and start <= d <= end)]
+    standing = standing.loc[_where(standing["answered_day"], lambda d: d is not None and start <= d <= end)]
     kinds = {"bewaren": "bewaard", "geen_leerlinggegevens": "geen_ll"}
     seen: set[tuple[str, str]] = set()
     for _, row in standing.iterrows():
@@ -464,7 +470,7 @@ def _medians(frame: pd.DataFrame, start: date, end: date, group: dict[str, str],
              tables: dict[str, ProtectedTable], k: int) -> dict[str, dict[str, str]]:
     """Median days from the first digest to the clean-up, of the items cleaned in the block
     after a digest named them; shown only for at least k items of at least k teachers."""
-    inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
+    inside = _where(frame["closed_day"], lambda d: d is not None and start <= d <= end)
     cleaned = inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]
     done = frame[cleaned & frame["digest_ts"].notna()].copy()
     done = done[done["closed_ts"] >= done["digest_ts"]]
@@ -494,7 +500,7 @@ def _cohort(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date, k:
     that are overdue or due soon; which of the two an item was on that day is not stored (an
     answer clears the status), so the cohort is every named item: filtering on today's status
     would drop exactly the answered ones (docs/decisions.md, 2026-12-02)."""
-    inside = frame["digest_day"].map(lambda d: d is not None and start <= d <= end)
+    inside = _where(frame["digest_day"], lambda d: d is not None and start <= d <= end)
     cohort = frame[inside]
     first_answer = given.groupby("item_id")["answered_ts"].min() if len(given) else pd.Series(dtype=object)
     event_frame = cohort[["department", "owner_key"]]
@@ -536,7 +542,7 @@ def _cohort(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date, k:
 def _rules(frame: pd.DataFrame, start: date, end: date, categories: ProtectedTable) -> dict[str, list[str]]:
     """The retention rules of the items cleaned in the block, per category whose count is
     published (a rule beside a hidden count would say more than the count)."""
-    inside = frame["closed_day"].map(lambda d: d is not None and start <= d <= end)
+    inside = _where(frame["closed_day"], lambda d: d is not None and start <= d <= end)
     done = frame[inside & (frame["state"] == "opgeruimd") & ~frame["false_positive"]].explode("categories")
     out: dict[str, list[str]] = {}
     for row in categories.values.index:

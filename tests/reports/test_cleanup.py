@@ -238,3 +238,11 @@ def test_the_fg_report_publishes_the_same_cleanup_cells_in_html_csv_and_xlsx(fig
     assert sheet["waarde"].fillna("").tolist() == [str(r["waarde"]) for r in figures.long_rows()]
     html = paths["html"].read_text(encoding="utf-8")
     assert 'id="opruimen"' in html and 'id="blok-36"' in html and "76%" in html
+
+
+def test_a_store_without_answers_or_clean_up():
+    items, answers = history(PLANTED)
+    empty = build_cleanup(items.iloc[0:0], answers.iloc[0:0], blocks=[36], now=NOW)
+    assert empty.blocks[0].totals.values.loc["totaal", "opgeruimd"] == 0 and empty.blocks[0].cohort is not None
+    unanswered = build_cleanup(items, answers.iloc[0:0], blocks=[36], now=NOW)
+    assert shown(unanswered.blocks[0].totals).loc["totaal", "bewaard"] == 0
