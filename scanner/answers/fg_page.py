@@ -94,7 +94,7 @@ class FgPages:
                             secure=self._secure, path="/fg")
         return response
 
-    def _form_ok(self, request: Request, form: Any, bound: str) -> bool:
+    def _form_ok(self, form: Any, bound: str) -> bool:
         field = form.get("csrf")
         if not isinstance(field, str):
             return False
@@ -134,7 +134,7 @@ class FgPages:
         if self.sessions is None or self._hash is None:
             return self._login_page(lang, 503, "off")
         cookie = request.cookies.get(FORM_COOKIE)
-        if not cookie or not self._form_ok(request, form, cookie):
+        if not cookie or not self._form_ok(form, cookie):
             return self._login_page(lang, 403, "csrf")
         client = self._client(request)
         if self.limit.blocked(client):
@@ -160,7 +160,7 @@ class FgPages:
         session, why = self._session(request)
         if session is None:
             return self._to_login(lang, why)
-        if not self._form_ok(request, form, session.ident):
+        if not self._form_ok(form, session.ident):
             return self._login_page(lang, 403, "csrf")
         assert self.sessions is not None
         self.sessions.end(session)
