@@ -153,15 +153,24 @@ def protection(k: int) -> int:
     return max(1, min(2, k - 2))
 
 
-def safe(interval: tuple[float, float], k: int) -> bool:
+def safe(interval: tuple[float, float], k: int, width: float | None = None) -> bool:
     """The protection claimed for a primary cell: the adversary's interval is at least
-    :func:`protection` wide, so the cell is never pinned to one count or two."""
+    :func:`protection` wide, so the cell is never pinned to one count or two (``width``: the
+    wider interval a concentrated cell needs, :func:`need`)."""
     low, high = interval
-    return high - low >= protection(k) - 1e-6
+    return high - low >= (protection(k) if width is None else width) - 1e-6
+
+
+def need(value: int, k: int) -> float:
+    """The interval width a concentrated cell (a count of fewer than k people) must keep: at
+    least its own count, so "those few did nothing" and "they did twice as much" both stay
+    possible for the adversary."""
+    return float(max(protection(k), value))
 
 
 def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
-             forced: set[Cell] | None = None) -> tuple[set[Cell], set[Cell]]:
+             forced: set[Cell] | None = None,
+             concentrated: set[Cell] | None = None) -> tuple[set[Cell], set[Cell]]:
     """Primary suppression (``0 < count < k``), then secondary suppression, greedy with an
     LP audit: while the audit narrows a primary cell below :func:`protection`, hide one more
     published cell that shares a relation with it (through the hidden cells it is linked
@@ -169,19 +178,25 @@ def suppress(problem: Problem, k: int, frozen: set[Cell] | None = None,
     smallest such; when nothing linked is left, the small cell itself is shown as ``*``.
     Adding suppression only widens intervals, so a cell found safe stays safe.
     ``frozen`` cells are never chosen (rows an earlier report published); ``forced`` cells
-    are hidden from the start (their value was hidden elsewhere)."""
+    are hidden from the start (their value was hidden elsewhere). ``concentrated`` cells are
+    counts of fewer than k people (the clean-up figures: one teacher's week); they are shown as
+    ``*`` and protected until the adversary's interval is at least as wide as the count itself,
+    so the published tables cannot tell "nothing" from "twice as much" (:func:`need`)."""
     frozen = frozen or set()
     small = {c for c, v in problem.values.items() if c[0] != "_" and 0 < v < k}
     primary = set(small)
-    secondary = {c for c in (forced or set()) if c not in primary and problem.values.get(c, 0) > 0}
-    pending = set(small)
+    heavy = {c for c in (concentrated or set()) if c not in primary and problem.values.get(c, 0) > 0}
+    secondary = {c for c in (forced or set()) if c not in primary and problem.values.get(c, 0) > 0} | heavy
+    widths = {c: need(problem.values[c], k) for c in heavy}
+    pending = set(small) | heavy
     while pending:
         intervals = audit(problem, k, primary, secondary, pending)
-        pending = {c for c, interval in intervals.items() if not safe(interval, k)}
+        pending = {c for c, interval in intervals.items() if not safe(interval, k, widths.get(c))}
         if not pending:
             break
         target = min(pending)
-        choice = _best_candidate(problem, k, target, primary, secondary, frozen, intervals[target])
+        choice = _best_candidate(problem, k, target, primary, secondary, frozen, intervals[target],
+                                 widths.get(target))
         if choice is not None:
             secondary.add(choice)
         elif target in primary:
@@ -203,7 +218,7 @@ MAX_TRIES = 24
 
 
 def _best_candidate(problem: Problem, k: int, target: Cell, primary: set[Cell], secondary: set[Cell],
-                    frozen: set[Cell], current: tuple[float, float]) -> Cell | None:
+                    frozen: set[Cell], current: tuple[float, float], width: float | None = None) -> Cell | None:
     """The linked cell whose hiding widens ``target``'s interval most (ties: the smallest
     count, so the least is hidden). Hiding a cell the others still give away (a total the
     runs table publishes) widens nothing and is not chosen; when no single cell widens the
@@ -219,7 +234,7 @@ def _best_candidate(problem: Problem, k: int, target: Cell, primary: set[Cell], 
         low, high = audit(problem, k, primary, secondary | {cell}, {target})[target]
         if high - low > best_width + 1e-9:
             best, best_width = cell, high - low
-            if safe((low, high), k):
+            if safe((low, high), k, width):
                 break
     return best if best is not None else _fallback(problem, k, target, candidates)
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from reports import categories as cats
 from reports import charts
+from reports.cleanup import CleanupFigures, RunCell
 from reports.data import FG_ITEM_COLUMNS, FG_OPTIONAL_COLUMNS, FG_RUN_COLUMNS
 from reports.disclosure import ProtectedFigures, ProtectedTable, protect_report
 from reports.i18n import check_language, format_date, format_datetime, t
@@ -62,6 +63,20 @@ class FgReport:
     oldest: pd.DataFrame
     fp_text: str
     charts: dict[str, str] = field(default_factory=dict)
+    cleanup: CleanupFigures | None = None
+    """The clean-up figures (issue 18, item 6), when the caller computed them."""
+    run_windows: list[tuple[str, datetime | None, datetime]] = field(default_factory=list)
+    """``(run id, previous run's end, this run's end)``: the window of each run's "cleaned"."""
+
+    def run_cells(self) -> list[RunCell]:
+        """The runs table's "cleaned" cells as published, with their windows: the clean-up
+        figures must not let these be derived (nor be derivable from them)."""
+        runs = next((table for _, table in self.tables if table.key == "runs"), None)
+        if runs is None:
+            return []
+        shown = runs.display()
+        return [RunCell(run, after, until, int(runs.values.loc[run, "cleaned"]), str(shown.loc[run, "cleaned"]))
+                for run, after, until in self.run_windows if run in runs.values.index]
 
     def long_frame(self) -> pd.DataFrame:
         """Every published cell as one row (the CSV): tabel, rij_sleutel, rij, kolom, waarde."""
@@ -86,9 +101,13 @@ class FgReport:
                     continue
                 rows.append({"tabel": "oudste", "rij_sleutel": row_key, "rij": record["label"],
                              "kolom": column, "waarde": value})
+        if self.cleanup is not None:
+            rows += self.cleanup.long_rows()
         return pd.DataFrame(rows, columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
 
-    def html(self) -> str:
+    def html(self, nav: dict[str, Any] | None = None) -> str:
+        """The report page; ``nav`` (the served FG page) adds a bar with sign-out and the
+        vernietigingsverklaring download (labels, the CSRF field, the dates)."""
         tables = []
         for title, table in self.tables:
             shown = table.display()
@@ -110,6 +129,8 @@ class FgReport:
             trend_note=self.trend_note,
             oldest=[(r["label"], r["oldest_year"], r["age"]) for _, r in self.oldest.iterrows()],
             fp_text=self.fp_text,
+            cleanup=self.cleanup.sections() if self.cleanup is not None else None,
+            nav=nav,
         )
 
     def write(self, out_dir: Path) -> dict[str, Path]:
@@ -133,6 +154,11 @@ class FgReport:
             oldest = self.oldest.set_index("label")
             oldest.columns = [t("fg.oldest_year", self.language), t("fg.oldest_age", self.language)]
             _spreadsheet_safe(oldest).to_excel(writer, sheet_name=_sheet(t("fg.oldest", self.language)))
+            if self.cleanup is not None:
+                cleanup = pd.DataFrame(self.cleanup.long_rows(),
+                                       columns=["tabel", "rij_sleutel", "rij", "kolom", "waarde"])
+                _spreadsheet_safe(cleanup).to_excel(writer, sheet_name=_sheet(t("cleanup.title", self.language)),
+                                                    index=False)
         os.replace(tmp, paths["xlsx"])
         return paths
 
@@ -254,6 +280,7 @@ def build_fg_report(
     language: str = "nl",
     school: str = "",
     now: datetime | None = None,
+    cleanup: CleanupFigures | None = None,
 ) -> FgReport:
     """Compute the FG report from the item and run frames (see the module docstring).
 
@@ -291,8 +318,10 @@ def build_fg_report(
     report = FgReport(language=language, k=k, school=school, generated=generated, headline=headline,
                       tables=tables, trend=trend, trend_note=trend_note,
                       oldest=_oldest(active, category_keys, k, language, now_naive),
-                      fp_text=_false_positive_text(shown, k, language))
+                      fp_text=_false_positive_text(shown, k, language), cleanup=cleanup)
     report.charts = _charts(category_table, age_table, run_table, language, k)
+    ends = list(runs["finished_at"])
+    report.run_windows = [(str(run), ends[i - 1] if i else None, ends[i]) for i, run in enumerate(runs["run_id"])]
     return report
 
 

@@ -419,3 +419,14 @@ def format_datetime(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     return f"{format_date(value, language)} {value:%H:%M}"
+
+
+def _merge_cleanup_messages() -> None:
+    """The clean-up figures' strings live in :mod:`reports.i18n_cleanup` (issue 18, item 6)."""
+    from reports.i18n_cleanup import CLEANUP_MESSAGES
+
+    for language, messages in CLEANUP_MESSAGES.items():
+        MESSAGES[language].update(messages)
+
+
+_merge_cleanup_messages()

@@ -65,7 +65,7 @@ def build_cli() -> click.Group:
     """
     cli = _root_group()
     for add_commands in (_add_analyze, _add_scan, _add_export, _add_reports, _add_demo, _add_setup,
-                         _add_retention, _add_key, _add_evaluate, _add_schedule, _add_serve):
+                         _add_retention, _add_key, _add_evaluate, _add_schedule, _add_serve, _add_fg):
         add_commands(cli)
     return cli
 
@@ -322,6 +322,44 @@ def _add_serve(cli: click.Group) -> None:
             click.echo("answers.public_url ontbreekt: het overzicht krijgt zo geen links / "
                        "answers.public_url is missing: digests carry no links without it", err=True)
         serve_answers(settings)
+
+
+def _add_fg(cli: click.Group) -> None:
+    """``fg-password`` (IT gives the FG access to ``/fg``) and ``fg vernietigingsverklaring``."""
+
+    @cli.command("fg-password", help="Maak de wachtwoord-hash voor de FG-pagina (fg_page.password_hash) / "
+                                     "make the password hash for the FG page (fg_page.password_hash).")
+    @click.password_option("--password", prompt="Wachtwoord voor de FG / password for the FG",
+                           help="Standaard gevraagd, niet zichtbaar / asked by default, not shown.")
+    def fg_password(password: str) -> None:
+        from scanner.answers.fg_auth import hash_password
+
+        try:
+            line = hash_password(password)
+        except ValueError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(ExitCode.CONFIG)
+        click.echo("fg_page:")
+        click.echo(f'  password_hash: "{line}"')
+
+    @cli.group(help="Voor de FG / for the FG (data protection officer).")
+    def fg() -> None:
+        """The FG's exports."""
+
+    @fg.command("vernietigingsverklaring", help="Schrijf de vernietigingsverklaring (HTML en CSV) / "
+                                                "write the certificate of destruction (HTML and CSV).")
+    @_config_option()
+    @click.option("--from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+    @click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+    @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+    def vernietigingsverklaring(config: Path, start: Any, end: Any, out_dir: Path | None) -> None:
+        from scanner.jobs import run_vernietigingsverklaring
+
+        if start > end:
+            raise click.BadParameter("--from ligt na --to / --from is after --to")
+        settings = _load(config)
+        sys.exit(run_vernietigingsverklaring(settings, start=start.date(), end=end.date(), out_dir=out_dir,
+                                             echo=click.echo))
 
 
 def _argv_language(argv: list[str]) -> str | None:

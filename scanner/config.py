@@ -21,6 +21,7 @@ from connectors.base import SourceConfig
 from connectors.registry import config_model, known_kinds
 from detectors.settings import DetectionSettings
 from reports.settings import DeliverySettings
+from scanner.answers.fg_settings import FgPageSettings
 from scanner.answers.settings import AnswerSettings
 from scanner.core.config_base import StrictModel
 from scanner.core.dates import DEFAULT_TIMEZONE, check_time_zone
@@ -158,6 +159,7 @@ class Settings(StrictModel):
     scan: ScanSettings = ScanSettings()
     answers: AnswerSettings = AnswerSettings()
     enforcement: EnforcementSettings = EnforcementSettings()
+    fg_page: FgPageSettings = FgPageSettings()
     config_file: Path | None = None
 
     @property

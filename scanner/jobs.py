@@ -237,6 +237,7 @@ def _report(settings: Settings, store: Any, *, out_dir: Path | None, echo: Echo,
     items, runs = fg_frames(store, settings)
     report = build_fg_report(items, runs, min_group_size=settings.reports.min_group_size,
                              language=settings.report_language, school=settings.school.name)
+    report.cleanup = fg_cleanup(store, settings, runs=report.run_cells())
     paths = report.write(target)
     last = store.runs("scan", limit=1)
     if last:
@@ -246,6 +247,67 @@ def _report(settings: Settings, store: Any, *, out_dir: Path | None, echo: Echo,
             (target / "run-rapport.html").write_text(rendered.html, encoding="utf-8")
             (target / "run-rapport.txt").write_text(rendered.text, encoding="utf-8")
     echo(t("report.done", path=paths[0] if isinstance(paths, list) else target))
+    return ExitCode.OK
+
+
+def fg_run_cells(store: Any, settings: Settings, now: datetime | None = None) -> Any:
+    """The FG report's published cleaned-per-run cells (:meth:`reports.fg.FgReport.run_cells`):
+    every view of the clean-up blocks (the report, the FG page, a declaration) protects them
+    with the same cells, so all views publish the same block figures."""
+    from reports.fg import build_fg_report
+    from scanner.reporting import fg_frames
+
+    items, runs = fg_frames(store, settings)
+    return build_fg_report(items, runs, min_group_size=settings.reports.min_group_size,
+                           language=settings.report_language, school=settings.school.name, now=now).run_cells()
+
+
+CLEANUP_BLOCKS = 3
+"""Blocks of four weeks the FG report and the FG page show: about a quarter."""
+
+
+def fg_cleanup(store: Any, settings: Settings, now: datetime | None = None, blocks: int = CLEANUP_BLOCKS,
+               language: str | None = None, runs: Any = None) -> Any:
+    """The clean-up figures of the last ``blocks`` complete blocks of four weeks (issue 18,
+    item 6), for the FG report and the served FG page."""
+    from reports.cleanup import build_cleanup, complete_blocks
+    from scanner.cleanup_data import cleanup_frames
+
+    now = now or datetime.now(UTC)
+    items, answers = cleanup_frames(store, settings)
+    return build_cleanup(items, answers, blocks=complete_blocks(now, blocks, settings.school.timezone),
+                         min_group_size=settings.reports.min_group_size,
+                         language=language or settings.report_language, now=now, tz=settings.school.timezone,
+                         runs=runs)
+
+
+
+def run_vernietigingsverklaring(settings: Settings, *, start: Any, end: Any, out_dir: Path | None = None,
+                                echo: Echo = print, now: datetime | None = None) -> int:
+    """Write ``vernietigingsverklaring-<start>-<end>.html`` and ``.csv``: the complete blocks of
+    four weeks within ``start`` .. ``end`` (issue 18, item 6)."""
+    from reports.cleanup import blocks_between, build_cleanup
+    from reports.vernietiging import declaration
+    from scanner.cleanup_data import cleanup_frames
+    from scanner.store import open_store
+
+    now = now or datetime.now(UTC)
+    store = open_store(settings)
+    try:
+        items, answers = cleanup_frames(store, settings)
+        run_cells = fg_run_cells(store, settings, now)
+    finally:
+        store.close()
+    figures = build_cleanup(items, answers, blocks=blocks_between(start, end, now, settings.school.timezone),
+                            min_group_size=settings.reports.min_group_size, language=settings.report_language,
+                            now=now, tz=settings.school.timezone, runs=run_cells)
+    made = declaration(figures, school=settings.school.name, start=start, end=end, issued=now)
+    target = out_dir or settings.report_dir
+    target.mkdir(parents=True, exist_ok=True)
+    stem = target / f"vernietigingsverklaring-{start.isoformat()}-{end.isoformat()}"
+    stem.with_suffix(".html").write_text(made.html(), encoding="utf-8")
+    stem.with_suffix(".csv").write_text(made.csv(), encoding="utf-8-sig")
+    echo(f"{stem.with_suffix('.html')}\n{stem.with_suffix('.csv')}")
     return ExitCode.OK
 
 

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from scanner.answers.fg_page import fg_routes
 from scanner.answers.i18n import t
 from scanner.answers.links import Claim, LinkCodec, LinkError, derive_key
 from scanner.answers.model import FAILED, HOLD_REASONS, MOVED, TERUGDRAAIEN, VERWIJDEREN
@@ -237,7 +238,8 @@ def _outcome_text(outcome: ItemOutcome, action: str, lang: str) -> tuple[str, bo
 def build_app(settings: Settings, store: Store | None = None, *,
               connector_factory: ConnectorFactory = registry_connector,
               clock: Callable[[], datetime] | None = None,
-              link_clock: Callable[[], float] | None = None) -> Starlette:
+              link_clock: Callable[[], float] | None = None,
+              fg_clock: Callable[[], float] | None = None) -> Starlette:
     """The ASGI app of ``schoonschip serve`` (tests pass a connector factory and clocks)."""
     store = store or open_store(settings)
     secret = load_installation_secret(settings.secret_path, store)
@@ -252,7 +254,8 @@ def build_app(settings: Settings, store: Store | None = None, *,
         routes=[*extra,
                 Route("/a/{token:str}", pages.show, methods=["GET"]),
                 Route("/a/{token:str}", pages.act, methods=["POST"]),
-                Route("/healthz", pages.health, methods=["GET"])],
+                Route("/healthz", pages.health, methods=["GET"]),
+                *fg_routes(settings, store, secret, clock=fg_clock, now=clock)],
         exception_handlers={404: pages.not_found, 405: pages.not_found},
     )
 
