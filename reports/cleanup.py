@@ -55,7 +55,10 @@ CLEANUP_ITEM_COLUMNS: list[str] = [
 first delivered digest that named it (``Store.first_digests``), else empty;
 ``false_positive`` items (an owner's *Geen leerlinggegevens*, a label) are not counted as
 cleaned, as in the FG report's own "opgeruimd"."""
-CLEANUP_ANSWER_COLUMNS: list[str] = ["item_id", "action", "answered_at", "reversed_at", "outcome"]
+CLEANUP_ANSWER_COLUMNS: list[str] = ["item_id", "action", "answered_at", "reversed_at", "outcome", "by_policy"]
+"""``by_policy``: the school's enforcement moved the item (issue 18 item 5), no teacher answered.
+Such a move counts as cleaned and as moved (it is in Verwijderde items, as the proof of deletion
+must say), never as a teacher's answer within three weeks."""
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,10 @@ def prepare(items: pd.DataFrame, answers: pd.DataFrame, tz: str) -> tuple[pd.Dat
     frame["closed_ts"] = pd.to_datetime(frame["closed_at"], utc=True, errors="coerce")
     frame["digest_ts"] = pd.to_datetime(frame["first_digest_at"], utc=True, errors="coerce")
     frame["digest_day"] = _days(frame["first_digest_at"], tz)
+    answers = answers if "by_policy" in answers.columns else answers.assign(by_policy=False)
     given = answers.loc[:, CLEANUP_ANSWER_COLUMNS].copy() if len(answers) else pd.DataFrame(
         columns=CLEANUP_ANSWER_COLUMNS)
+    given["by_policy"] = given["by_policy"].fillna(False).astype(bool)
     given["answered_ts"] = pd.to_datetime(given["answered_at"], utc=True, errors="coerce")
     given["reversed_ts"] = pd.to_datetime(given["reversed_at"], utc=True, errors="coerce")
     given["answered_day"] = _days(given["answered_at"], tz)
@@ -502,14 +507,18 @@ def _cohort(frame: pd.DataFrame, given: pd.DataFrame, start: date, end: date, k:
     would drop exactly the answered ones (docs/decisions.md, 2026-12-02)."""
     inside = _where(frame["digest_day"], lambda d: d is not None and start <= d <= end)
     cohort = frame[inside]
-    first_answer = given.groupby("item_id")["answered_ts"].min() if len(given) else pd.Series(dtype=object)
+    teachers = given.loc[~given["by_policy"]]
+    first_answer = teachers.groupby("item_id")["answered_ts"].min() if len(teachers) else pd.Series(dtype=object)
+    # an item the school's policy moved was not cleaned by its teacher in time
+    by_policy = set(given.loc[given["by_policy"] & (given["outcome"] == "moved"), "item_id"])
     event_frame = cohort[["department", "owner_key"]]
     group = _merge_departments(event_frame, k) if len(event_frame) else {}
     cells = _Cells()
     for _, row in cohort.iterrows():
         limit = row["digest_ts"] + pd.Timedelta(days=ANSWER_DAYS)
         answered = row["item_id"] in first_answer.index and first_answer[row["item_id"]] <= limit
-        cleaned = pd.notna(row["closed_ts"]) and row["closed_ts"] <= limit
+        cleaned = (pd.notna(row["closed_ts"]) and row["closed_ts"] <= limit
+                   and row["item_id"] not in by_policy)
         columns = ["overzicht", *(["binnen_3_weken"] if answered or cleaned else [])]
         owner = str(row["owner_key"])
         for column in columns:

@@ -16,6 +16,7 @@ import pandas as pd
 from reports.cleanup import CLEANUP_ANSWER_COLUMNS, CLEANUP_ITEM_COLUMNS
 from scanner.config import Settings
 from scanner.core.privacy import ValueHasher, load_installation_secret
+from scanner.enforcement.policy import POLICY
 from scanner.store import Store
 
 
@@ -35,6 +36,7 @@ def cleanup_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.D
         record["first_digest_at"] = first.get(record["item_id"])
     items = pd.DataFrame(rows, columns=CLEANUP_ITEM_COLUMNS)
     answers = pd.DataFrame(
-        [{c: a[c] for c in CLEANUP_ANSWER_COLUMNS} for a in store.answers_of(items["item_id"].tolist())],
+        [{**{c: a[c] for c in CLEANUP_ANSWER_COLUMNS if c != "by_policy"}, "by_policy": a["owner_key"] == POLICY}
+         for a in store.answers_of(items["item_id"].tolist())],
         columns=CLEANUP_ANSWER_COLUMNS)
     return items, answers

@@ -246,3 +246,17 @@ def test_a_store_without_answers_or_clean_up():
     assert empty.blocks[0].totals.values.loc["totaal", "opgeruimd"] == 0 and empty.blocks[0].cohort is not None
     unanswered = build_cleanup(items, answers.iloc[0:0], blocks=[36], now=NOW)
     assert shown(unanswered.blocks[0].totals).loc["totaal", "bewaard"] == 0
+
+
+def test_a_move_by_the_school_policy_is_no_answer_within_three_weeks():
+    """Enforcement (issue 18 item 5) moves what nobody answered: it is cleaned and moved, as
+    the proof of deletion must say, but no teacher answered in time."""
+    items, answers = history(PLANTED)
+    moved = (answers["action"] == "verwijderen") & (answers["outcome"] == "moved")
+    assert moved.sum() == 6
+    policy = answers.assign(by_policy=moved)
+    before = build_cleanup(items, answers, blocks=complete_blocks(NOW, 2), min_group_size=K, now=NOW)
+    after = build_cleanup(items, policy, blocks=complete_blocks(NOW, 2), min_group_size=K, now=NOW)
+    *_, total = after.blocks[0].cohort
+    assert shown(total).loc["totaal", "binnen_3_weken"] == 25 - 6
+    assert shown(after.blocks[0].totals).equals(shown(before.blocks[0].totals))  # cleaned, moved: the same
