@@ -48,11 +48,13 @@ MB = 1024 * 1024
 
 
 class MemorySampler(threading.Thread):
-    """Peak RSS of this process and of this process plus every descendant (and extra pids)."""
+    """Peak RSS of this process and of this process plus every descendant (and extra pids),
+    leaving out ``exclude`` and their descendants (a benchmark's own fake servers)."""
 
-    def __init__(self, extra: list[int] | None = None, interval: float = 0.2) -> None:
+    def __init__(self, extra: list[int] | None = None, interval: float = 0.2,
+                 exclude: list[int] | None = None) -> None:
         super().__init__(daemon=True)
-        self.interval, self.extra = interval, extra or []
+        self.interval, self.extra, self.exclude = interval, extra or [], exclude or []
         self.peak_driver = 0
         self.peak_total = 0
         self.cpu: dict[int, float] = {}
@@ -69,6 +71,11 @@ class MemorySampler(threading.Thread):
                 pass
         total = 0
         seen: set[int] = set()
+        for pid in self.exclude:
+            try:
+                seen.update([pid, *(p.pid for p in psutil.Process(pid).children(recursive=True))])
+            except psutil.Error:
+                seen.add(pid)
         for process in processes:
             if process.pid in seen:
                 continue
@@ -148,12 +155,13 @@ def scan_settings(root: Path, state: Path, executor: dict[str, Any]) -> Any:
     return load_config(path)
 
 
-def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None) -> dict[str, Any]:
+def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None,
+             exclude: list[int] | None = None) -> dict[str, Any]:
     from scanner.pipeline import ScanRunner
     from scanner.store import Store
 
     store = Store(settings.database_url)
-    sampler = MemorySampler(extra_pids)
+    sampler = MemorySampler(extra_pids, exclude=exclude)
     sampler.sample()
     baseline = dict(sampler.cpu)
     load_before = os.getloadavg()[0]
