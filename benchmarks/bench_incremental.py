@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
-import bench_scan
+import bench_scan  # noqa: E402
 
 MB = 1024 * 1024
 IMAP_USER = "juf.jansen@school.nl"
@@ -71,6 +71,8 @@ class World:
     counter (``counts()`` -> figures since the start)."""
 
     sources: list[dict[str, Any]]
+    env: dict[str, str] = {}
+    """Environment variables the scan needs (secrets the sources refer to)."""
 
     def counts(self) -> dict[str, int]:
         raise NotImplementedError
@@ -105,7 +107,7 @@ class ImapWorld(World):
                 admin.multiappend(folder, messages[start:start + 200])
         admin.logout()
         self.proxy = ImapProxy(self.server.imap_port)
-        os.environ["BENCH_IMAP_PASSWORD"] = USERS[IMAP_USER]
+        self.env = {"BENCH_IMAP_PASSWORD": USERS[IMAP_USER]}
         self.sources = [{"name": "imap-bench", "kind": "imap", "host": "127.0.0.1", "port": self.proxy.port,
                          "security": "plain", "username": IMAP_USER,
                          "password": {"env": "BENCH_IMAP_PASSWORD"}}]
@@ -170,9 +172,9 @@ def _serve(kind: str, root: Path, tmp: Path, conn: Any) -> None:
     except BaseException:
         conn.send(RuntimeError(f"{kind} world did not start:\n{traceback.format_exc()}"))
         raise
-    conn.send(built.sources)
+    conn.send((built.sources, built.env))
     try:
-        while (order := conn.recv()) != "close":
+        while conn.recv() != "close":
             conn.send(built.counts())
     finally:
         close: Callable[[], None] | None = getattr(built, "close", None)
@@ -187,9 +189,11 @@ class RemoteWorld(World):
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(kind, root, tmp, theirs), daemon=True)
         self.process.start()
-        self.sources = self.conn.recv()
-        if isinstance(self.sources, Exception):
-            raise self.sources
+        answer = self.conn.recv()
+        if isinstance(answer, Exception):
+            raise answer
+        self.sources, env = answer
+        os.environ.update(env)
         self.pid = self.process.pid
 
     def counts(self) -> dict[str, int]:
@@ -276,7 +280,6 @@ def main() -> None:
     args = p.parse_args()
     root = bench_scan.ensure_corpus(args.corpus, args.mails)
     tmp = Path(tempfile.mkdtemp(prefix="bench-incr-"))
-    rows = []
     try:
         for source in args.sources:
             started = time.monotonic()
@@ -290,18 +293,17 @@ def main() -> None:
                     first = scan(settings, server)
                     second = scan(settings, server)
                     print(describe(source, executor, first, second), flush=True)
-                    rows.append({"bench": "incremental", "source": source, "executor": executor,
-                                 "workers": args.workers if executor == "pool" else 1,
-                                 "first": first, "second": second,
-                                 "cpu_share": share(second["cpu_total"], first["cpu_total"]),
-                                 "wall_share": share(second["seconds"], first["seconds"])})
+                    row = {"bench": "incremental", "source": source, "executor": executor,
+                           "workers": args.workers if executor == "pool" else 1, "first": first, "second": second,
+                           "cpu_share": share(second["cpu_total"], first["cpu_total"]),
+                           "wall_share": share(second["seconds"], first["seconds"]),
+                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+                           "load": os.getloadavg()[0]}
+                    if args.json:  # row by row: a later failure keeps what was measured
+                        with open(args.json, "a", encoding="utf-8") as stream:
+                            stream.write(json.dumps(row, default=str) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if args.json:
-        with open(args.json, "a", encoding="utf-8") as stream:
-            for row in rows:
-                stream.write(json.dumps({**row, "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
-                                         "load": os.getloadavg()[0]}, default=str) + "\n")
 
 
 if __name__ == "__main__":

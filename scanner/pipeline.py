@@ -282,24 +282,27 @@ class ScanRunner:
                 self._reopen_blind_units(source.name)
             done = self.store.done_units(self.run_id, source.name)
             stats.units_done = len(done)
+            # All cursors at once: a unit's cursor changes only when that unit completes, and
+            # each unit is crawled once per run.
+            cursors = self.store.cursors(source.name)
             for unit in units:
                 if self.stop.is_set():
                     break
                 if unit.key in done:
                     continue
-                yield from self._crawl_unit(connector, source, unit)
+                yield from self._crawl_unit(connector, source, unit, cursors.get(unit.key))
             self._close(connector)
             if not self.stop.is_set():
                 # After the crawl, so blind spots met in any unit protect vanished units too.
                 self._close_vanished_units(source, units)
 
-    def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit) -> Iterator[Work]:
+    def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit,
+                    cursor: str | None) -> Iterator[Work]:
         state = _UnitState(source=source, unit=unit)
         self._open.add(state)
         pending: list[ItemRef] = []
         gone: list[str] = []
         try:
-            cursor = self.store.cursor(source.name, unit.key)
             for event in connector.crawl(unit, cursor):
                 if isinstance(event, Seen):
                     pending.append(event.ref)

@@ -239,6 +239,14 @@ class Store:
             return self._open(conn.execute(select(s.units.c.cursor).where(
                 s.units.c.source == source, s.units.c.unit_key == self._tag(unit_key))).scalar())
 
+    def cursors(self, source: str) -> dict[str, str | None]:
+        """Every stored cursor of ``source`` by unit key, in one query: the driver reads them
+        once per source, not once per unit (an unchanged scan costs per unit, see
+        docs/performance.md)."""
+        with self.engine.connect() as conn:
+            return {self._open_text(key): self._open(cursor) for key, cursor in conn.execute(
+                select(s.units.c.unit_key, s.units.c.cursor).where(s.units.c.source == source))}
+
     def done_units(self, run_id: int, source: str) -> set[str]:
         with self.engine.connect() as conn:
             return {self._open_text(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
@@ -282,14 +290,12 @@ class Store:
                 self.close_ids(close, now, conn)
             if run_stats is not None:
                 conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats))
-            exists = conn.execute(select(s.units.c.source).where(
-                s.units.c.source == source, s.units.c.unit_key == tagged)).first()
             values = dict(label=self._seal(label), owner=self._tag(owner), cursor=self._seal(cursor),
                           last_completed_run=run_id, updated_at=now)
-            if exists:
-                conn.execute(update(s.units).where(
-                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values))
-            else:
+            # Update first: every unit of a nightly run exists already (one statement, not a
+            # look-up and a write); only a new unit gets its row inserted.
+            if not conn.execute(update(s.units).where(
+                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values)).rowcount:
                 conn.execute(insert(s.units).values(source=source, unit_key=tagged, **values))
             conn.execute(delete(s.run_units).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
