@@ -287,7 +287,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     args = parser().parse_args()
     out = run(args)
-    out.update(corpus=str(args.corpus), cpus=os.cpu_count())
+    out.update(bench="scan", corpus=str(args.corpus), cpus=os.cpu_count(),
+               date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     if args.json:
         with open(args.json, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(out) + "\n")
