@@ -29,7 +29,8 @@ VALUES = {"111222333": "NL_BSN", "Lotte Bos": "PERSON", "lotte": "PERSON", "Eva"
           "Zoë de Wit": "PERSON", "06-12345678": "PHONE_NUMBER", "1234 AB": "NL_POSTCODE",
           "j.jansen@school.nl": "EMAIL_ADDRESS", "K": "PERSON", "Straße 1": "LOCATION", "  ": "PERSON",
           "a\\b": "PERSON", "2015-03-04": "DATE_TIME"}
-PIECES = ["111.222.333", "111 222 333", "1112.22.333", "1112223334", "Lotte_Bos", "LOTTE.bos", "lotte-bos", "Zoë_de_Wit",
+PIECES = ["111.222.333", "111 222 333", "1112.22.333", "1112223334", "Lotte_Bos", "LOTTE.bos", "lotte-bos",
+          "Zoë_de_Wit",
           "ZOË DE WIT", "eva", "EVA", "06 1234 5678", "0612345678", "1234AB", "1234 ab", "J.Jansen@School.nl",
           "\u212a", "k", "STRASSE 1", "Straße 1", "a\\b", "2015-03-04", "04-03-2015", "verslag", ".docx", "/",
           " ", "_", "-", "ſ", "İ", "groep 7", "Bijlage", "\u0661\u0661\u0661"]
