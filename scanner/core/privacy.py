@@ -119,6 +119,8 @@ class Redactor:
         self._steps: list[tuple[str, str, str | None, tuple[str, ...]]] = []
         self._memo: dict[str, str] = {}
         for value, entity in sorted(values.items(), key=lambda item: -len(item[0])):
+            needle: str | None
+            words: tuple[str, ...]
             digits = _DIGITS_ONLY.sub("", value)
             if len(digits) >= 6 and len(digits) >= len(_SPACE.sub("", value)) * 0.6:
                 pattern = r"(?<!\d)" + r"[\s.\-/]?".join(digits) + r"(?!\d)"
