@@ -218,6 +218,14 @@ def run_peers(args: argparse.Namespace) -> None:
         print(f"{name:<18}{builds[name]:>10.2f}{med:>13.3f}{min(times):>8.3f}{max(times):>8.3f}"
               f"{mb / med:>8.2f}{med / ours:>7.1f}")
     print("x = CPU-tijd t.o.v. schoonschip / CPU time relative to schoonschip (warm, per core)")
+    if args.json:  # read by benchmarks/report.py
+        import json
+
+        with open(args.json, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"bench": "peers", "texts": len(texts), "mb": mb, "rounds": args.rounds,
+                                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                     "systems": {name: {"build": builds[name], "cpu": statistics.median(times)}
+                                                 for name, times in cpu.items()}}) + "\n")
 
 
 def main() -> None:
@@ -232,6 +240,7 @@ def main() -> None:
                         help="schoonschip beside DEDUCE and plain Presidio, interleaved rounds")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--heldout", action="store_true", help="with --peers: add eval/heldout")
+    parser.add_argument("--json", type=Path, default=None, help="with --peers: append the figures as one JSON line")
     args = parser.parse_args()
     if args.peers:
         run_peers(args)

@@ -48,14 +48,20 @@ MB = 1024 * 1024
 
 
 class MemorySampler(threading.Thread):
-    """Peak RSS of this process and of this process plus every descendant (and extra pids)."""
+    """Peak RSS of this process and of this process plus every descendant (and extra pids),
+    leaving out ``exclude`` and their descendants (a benchmark's own fake servers)."""
 
-    def __init__(self, extra: list[int] | None = None, interval: float = 0.2) -> None:
+    def __init__(self, extra: list[int] | None = None, interval: float = 0.2,
+                 exclude: list[int] | None = None) -> None:
         super().__init__(daemon=True)
-        self.interval, self.extra = interval, extra or []
+        self.interval, self.extra, self.exclude = interval, extra or [], exclude or []
         self.peak_driver = 0
         self.peak_total = 0
         self.cpu: dict[int, float] = {}
+        self.hwm: dict[int, int] = {}
+        """VmHWM (the kernel's own peak resident set, /proc/PID/status) of every process seen,
+        read while it lives: exact for the driver, the last sample for a worker that ended.
+        ``ru_maxrss`` is not used: it is inherited across fork and exec (docs/decisions.md)."""
         self._halt = threading.Event()
 
     def sample(self) -> None:
@@ -69,18 +75,34 @@ class MemorySampler(threading.Thread):
                 pass
         total = 0
         seen: set[int] = set()
+        for pid in self.exclude:
+            try:
+                seen.update([pid, *(p.pid for p in psutil.Process(pid).children(recursive=True))])
+            except psutil.Error:
+                seen.add(pid)
         for process in processes:
             if process.pid in seen:
                 continue
             seen.add(process.pid)
             try:
                 total += process.memory_info().rss
+                self.hwm[process.pid] = max(self.hwm.get(process.pid, 0), vm_hwm(process.pid))
                 times = process.cpu_times()
                 self.cpu[process.pid] = max(self.cpu.get(process.pid, 0.0), times.user + times.system)
             except psutil.Error:
                 pass
         self.peak_driver = max(self.peak_driver, me.memory_info().rss)
         self.peak_total = max(self.peak_total, total)
+
+    @property
+    def hwm_driver(self) -> int:
+        return self.hwm.get(os.getpid(), 0)
+
+    @property
+    def hwm_others(self) -> int:
+        """Sum of the peaks of every other process (workers, sandboxes): an upper bound of
+        their peak together, since they need not peak at the same moment."""
+        return sum(value for pid, value in self.hwm.items() if pid != os.getpid())
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -96,6 +118,18 @@ class MemorySampler(threading.Thread):
         """CPU seconds used by all sampled processes since ``baseline`` (the last sample before a
         process ends is what counts, so a process that lives < 0.2 s may be missed)."""
         return sum(value - baseline.get(pid, 0.0) for pid, value in self.cpu.items())
+
+
+def vm_hwm(pid: int) -> int:
+    """Peak resident set of ``pid`` in bytes (VmHWM), 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @contextmanager
@@ -148,12 +182,13 @@ def scan_settings(root: Path, state: Path, executor: dict[str, Any]) -> Any:
     return load_config(path)
 
 
-def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None) -> dict[str, Any]:
+def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None,
+             exclude: list[int] | None = None, executor: Any = None) -> dict[str, Any]:
     from scanner.pipeline import ScanRunner
     from scanner.store import Store
 
     store = Store(settings.database_url)
-    sampler = MemorySampler(extra_pids)
+    sampler = MemorySampler(extra_pids, exclude=exclude)
     sampler.sample()
     baseline = dict(sampler.cpu)
     load_before = os.getloadavg()[0]
@@ -166,7 +201,7 @@ def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None) 
         profiler.start()
     started = time.monotonic()
     cpu = time.process_time()
-    summary = ScanRunner(settings, store, today=None).run()
+    summary = ScanRunner(settings, store, today=None, executor=executor).run()
     seconds = time.monotonic() - started
     driver_cpu = time.process_time() - cpu
     if profiler is not None:
@@ -181,7 +216,8 @@ def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None) 
     return {"status": summary.status, "seen": totals["seen"], "analysed": totals["analysed"],
             "flagged": totals["flagged"], "errors": totals["item_errors"], "bytes": totals["bytes_read"],
             "seconds": seconds, "driver_cpu": driver_cpu, "peak_driver": sampler.peak_driver,
-            "peak_total": sampler.peak_total, "db_bytes": db_bytes, "mode": summary.detection_mode,
+            "peak_total": sampler.peak_total, "hwm_driver": sampler.hwm_driver, "hwm_others": sampler.hwm_others,
+            "db_bytes": db_bytes, "mode": summary.detection_mode,
             "cpu_total": sampler.cpu_seconds(baseline), "load": (load_before, load_after)}
 
 
@@ -251,7 +287,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     args = parser().parse_args()
     out = run(args)
-    out.update(corpus=str(args.corpus), cpus=os.cpu_count())
+    out.update(bench="scan", corpus=str(args.corpus), cpus=os.cpu_count(),
+               date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     if args.json:
         with open(args.json, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(out) + "\n")

@@ -28,7 +28,7 @@ from scanner.core.model import (
     TextPart,
     Verdict,
 )
-from scanner.core.privacy import ValueHasher
+from scanner.core.privacy import Redactor, ValueHasher
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +264,19 @@ def _found_values(verdict: Verdict | None, parts: Sequence[TextPart]) -> dict[st
     return values
 
 
-def mask_name(text: str, values: dict[str, str]) -> str:
-    """A display string with every detected value masked, then every identity number."""
-    from scanner.core.privacy import redact, scrub
+def mask_name(text: str, values: dict[str, str] | Redactor) -> str:
+    """A display string with every detected value masked, then every identity number.
+    ``values`` may be a prepared :class:`~scanner.core.privacy.Redactor` (many strings, one
+    item's values)."""
+    from scanner.core.privacy import scrub
 
-    return scrub(redact(text, values)) if text else text
+    if not text:
+        return text
+    redactor = values if isinstance(values, Redactor) else Redactor(values)
+    return scrub(redactor(text))
 
 
-def _redact_ref(result: AnalysisResult, values: dict[str, str]) -> None:
+def _redact_ref(result: AnalysisResult, values: dict[str, str] | Redactor) -> None:
     from dataclasses import replace
 
     ref = result.ref
@@ -286,7 +291,7 @@ def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
     the worker can do this: it is the one place that has the values."""
     from dataclasses import replace
 
-    values = _found_values(result.verdict, parts)
+    values = Redactor(_found_values(result.verdict, parts))  # prepared once for every string below
     _redact_ref(result, values)
     verdict = result.verdict
     if verdict is not None:

@@ -70,6 +70,12 @@ HEARTBEAT_SECONDS = 60.0
 WRITE_BATCH = 500
 """Results written per store transaction at most (measured: benchmarks/bench_driver.py)."""
 WRITE_SECONDS = 0.5
+COMPLETE_BATCH = 200
+"""Finished units that close nothing are saved together, up to this many (or COMPLETE_SECONDS)
+in one transaction of a few statements: an unchanged nightly scan costs per unit, and one
+transaction of five statements per unit was most of it (docs/performance.md). A kill before
+they are saved only makes the resumed run crawl those units again, which costs a listing."""
+COMPLETE_SECONDS = 5.0
 """Results wait at most this long to be written: progress and a kill lose little."""
 
 
@@ -145,6 +151,8 @@ class _UnitState:
     resync: bool = False
     """The crawl said :class:`Resync`: a full listing this run, whatever the unit says."""
     blind: list[str] = field(default_factory=list)
+    warned: bool = False
+    """The connector recorded a warning during this unit's crawl."""
     """Item key prefixes this crawl could not see (:class:`Blind`): never closed this run."""
     seen: set[str] = field(default_factory=set)
     """Ids found unchanged and not written at all (for closing what was not seen)."""
@@ -195,6 +203,10 @@ class ScanRunner:
         self._unwritten_count = 0
         self._last_write = 0.0
         self._lock: RunLock | None = None
+        self._completions: list[tuple[_UnitState, dict[str, Any]]] = []
+        """Finished units waiting to be saved together (:meth:`_save_completions`); they stay
+        in ``_open`` until then, so the figures saved meanwhile leave them out."""
+        self._first_completion = 0.0
 
     # --- the run ------------------------------------------------------------------------
 
@@ -244,6 +256,7 @@ class ScanRunner:
                     self._write_results()
                 else:
                     self.store.set_detection_mode(self.run_id, mode, notice)
+                self._save_completions()
                 if self.stop.is_set():
                     status = "interrupted"
             except Exception as exc:
@@ -294,24 +307,27 @@ class ScanRunner:
                 self._reopen_blind_units(source.name)
             done = self.store.done_units(self.run_id, source.name)
             stats.units_done = len(done)
+            # All cursors at once: a unit's cursor changes only when that unit completes, and
+            # each unit is crawled once per run.
+            cursors = self.store.cursors(source.name)
             for unit in units:
                 if self.stop.is_set():
                     break
                 if unit.key in done:
                     continue
-                yield from self._crawl_unit(connector, source, unit)
+                yield from self._crawl_unit(connector, source, unit, cursors.get(unit.key))
             self._close(connector)
             if not self.stop.is_set():
                 # After the crawl, so blind spots met in any unit protect vanished units too.
                 self._close_vanished_units(source, units)
 
-    def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit) -> Iterator[Work]:
+    def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit,
+                    cursor: str | None) -> Iterator[Work]:
         state = _UnitState(source=source, unit=unit)
         self._open.add(state)
         pending: list[ItemRef] = []
         gone: list[str] = []
         try:
-            cursor = self.store.cursor(source.name, unit.key)
             for event in connector.crawl(unit, cursor):
                 if isinstance(event, Seen):
                     pending.append(event.ref)
@@ -351,6 +367,7 @@ class ScanRunner:
             self._source_error(source.name, unit.key, "crawl_failed",
                                f"map kon niet worden doorlopen / folder could not be crawled ({type(exc).__name__})")
         finally:
+            state.warned = state.warned or bool(connector.warnings)
             for unit_key, code, message in connector.warnings:
                 # Non-fatal by the connector contract (base.Connector.warnings): a warning.
                 self._source_error(source.name, unit_key, code, message, severity="warning")
@@ -558,12 +575,13 @@ class ScanRunner:
     def _maybe_complete(self, state: _UnitState) -> None:
         if not state.crawl_done or state.outstanding:
             return
-        self._open.discard(state)
         if state.interrupted:
+            self._open.discard(state)
             return  # crawled again (and counted then) by the resumed run
         source, unit = state.source, state.unit
         stats = self.stats[source.name]
         if state.failed:
+            self._open.discard(state)
             self.store.save_run_stats(self.run_id, self._stats_payload({}, None))
             return
         close: list[str] = []
@@ -574,9 +592,32 @@ class ScanRunner:
                 close = gone
             state.count(stats, "closed", len(close))
         stats.units_done += 1
+        if not close and not state.blind and not state.warned:
+            # A unit with a warning or blind spot is saved at once, with its warnings: a
+            # resumed run must find it done to take it back (Store.reopen_blind_units).
+            if not self._completions:
+                self._first_completion = time.monotonic()
+            self._completions.append((state, dict(source=source.name, unit_key=unit.key, label=scrub(unit.label),
+                                                  owner=unit.owner, cursor=state.cursor, stats=state.stats)))
+            if (len(self._completions) >= COMPLETE_BATCH
+                    or time.monotonic() - self._first_completion >= COMPLETE_SECONDS):
+                self._save_completions()
+            return
+        self._open.discard(state)
         self.store.complete_unit(self.run_id, source.name, unit.key, scrub(unit.label), unit.owner,
                                  state.cursor, state.stats, close=close,
                                  run_stats=self._stats_payload({}, None))
+
+    def _save_completions(self) -> None:
+        """Save the finished units gathered by :meth:`_maybe_complete`, with the run's figures
+        that now include them, in one transaction."""
+        pending, self._completions = self._completions, []
+        if not pending:
+            return
+        for state, _ in pending:
+            self._open.discard(state)
+        self.store.complete_units(self.run_id, [unit for _, unit in pending],
+                                  run_stats=self._stats_payload({}, None))
 
     # --- bookkeeping --------------------------------------------------------------------
 

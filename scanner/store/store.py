@@ -254,6 +254,14 @@ class Store:
             return self._open(conn.execute(select(s.units.c.cursor).where(
                 s.units.c.source == source, s.units.c.unit_key == self._tag(unit_key))).scalar())
 
+    def cursors(self, source: str) -> dict[str, str | None]:
+        """Every stored cursor of ``source`` by unit key, in one query: the driver reads them
+        once per source, not once per unit (an unchanged scan costs per unit, see
+        docs/performance.md)."""
+        with self.engine.connect() as conn:
+            return {self._open_text(key): self._open(cursor) for key, cursor in conn.execute(
+                select(s.units.c.unit_key, s.units.c.cursor).where(s.units.c.source == source))}
+
     def done_units(self, run_id: int, source: str) -> set[str]:
         with self.engine.connect() as conn:
             return {self._open_text(key) for key in conn.execute(select(s.run_units.c.unit_key).where(
@@ -297,20 +305,58 @@ class Store:
                 self.close_ids(close, now, conn)
             if run_stats is not None:
                 conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats))
-            exists = conn.execute(select(s.units.c.source).where(
-                s.units.c.source == source, s.units.c.unit_key == tagged)).first()
             values = dict(label=self._seal(label), owner=self._tag(owner), cursor=self._seal(cursor),
                           last_completed_run=run_id, updated_at=now)
-            if exists:
-                conn.execute(update(s.units).where(
-                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values))
-            else:
+            # Update first: every unit of a nightly run exists already (one statement, not a
+            # look-up and a write); only a new unit gets its row inserted.
+            if not conn.execute(update(s.units).where(
+                    s.units.c.source == source, s.units.c.unit_key == tagged).values(**values)).rowcount:
                 conn.execute(insert(s.units).values(source=source, unit_key=tagged, **values))
             conn.execute(delete(s.run_units).where(
                 s.run_units.c.run_id == run_id, s.run_units.c.source == source,
                 s.run_units.c.unit_key == tagged))
             conn.execute(insert(s.run_units).values(run_id=run_id, source=source, unit_key=tagged,
                                                     status="done", stats=stats, finished_at=now))
+
+    def complete_units(self, run_id: int, units: Sequence[dict[str, Any]], *,
+                       run_stats: dict[str, Any] | None = None) -> None:
+        """:meth:`complete_unit` for many units that close nothing, in one transaction and a
+        few statements (executemany): each of ``units`` has ``source``, ``unit_key``, ``label``,
+        ``owner``, ``cursor`` and ``stats``."""
+        if not units:
+            return
+        from sqlalchemy import bindparam
+
+        now = utcnow()
+        rows = [dict(b_source=u["source"], b_key=self._tag(u["unit_key"]), label=self._seal(u["label"]),
+                     owner=self._tag(u["owner"]), cursor=self._seal(u["cursor"]), last_completed_run=run_id,
+                     updated_at=now, stats=u["stats"]) for u in units]
+        c, r = s.units.c, s.run_units.c
+        with self.engine.begin() as conn:
+            if run_stats is not None:
+                conn.execute(update(s.runs).where(s.runs.c.id == run_id).values(stats=run_stats))
+            existing: set[tuple[str, str]] = set()
+            for source in {row["b_source"] for row in rows}:
+                keys = [row["b_key"] for row in rows if row["b_source"] == source]
+                for start in range(0, len(keys), 500):
+                    existing.update((source, key) for key in conn.execute(select(c.unit_key).where(
+                        c.source == source, c.unit_key.in_(keys[start:start + 500]))).scalars())
+            old = [row for row in rows if (row["b_source"], row["b_key"]) in existing]
+            new = [row for row in rows if (row["b_source"], row["b_key"]) not in existing]
+            fields = ("label", "owner", "cursor", "last_completed_run", "updated_at")
+            if old:
+                conn.execute(update(s.units).where(c.source == bindparam("b_source"), c.unit_key == bindparam("b_key"))
+                             .values({name: bindparam(name) for name in fields}),
+                             [{k: row[k] for k in ("b_source", "b_key", *fields)} for row in old])
+            if new:
+                conn.execute(insert(s.units), [dict(source=row["b_source"], unit_key=row["b_key"],
+                                                    **{name: row[name] for name in fields}) for row in new])
+            conn.execute(delete(s.run_units).where(
+                r.run_id == run_id, r.source == bindparam("b_source"), r.unit_key == bindparam("b_key")),
+                [{"b_source": row["b_source"], "b_key": row["b_key"]} for row in rows])
+            conn.execute(insert(s.run_units), [dict(run_id=run_id, source=row["b_source"], unit_key=row["b_key"],
+                                                    status="done", stats=row["stats"], finished_at=now)
+                                               for row in rows])
 
     def unit_keys(self, source: str) -> set[str]:
         """Units of ``source`` that completed in some earlier run."""
