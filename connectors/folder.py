@@ -35,7 +35,8 @@ from connectors.localwalk import (
     walk_files,
 )
 from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
-from scanner.core.model import CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from connectors.posixacl import PosixRules, sharing_key
+from scanner.core.model import CrawlStream, Cursor, Exposure, Fetched, ItemKind, ItemRef, Seen, Unit
 
 ROOT_UNIT = "."
 
@@ -50,6 +51,11 @@ class FolderConfig(SourceConfig):
     )
     follow_symlinks: bool = False
     quarantine: str = quarantine_field()
+    broad_groups: list[str] = Field(
+        default_factory=list,
+        description="Whole-school groups (name or gid): a file they may read is broadly shared, as is "
+                    "a file every account can read (o+r).",
+    )
 
     @field_validator("quarantine")
     @classmethod
@@ -107,6 +113,7 @@ class FolderConnector(Connector):
                 date=datetime.fromtimestamp(stat.st_mtime, tz=UTC), size=stat.st_size,
                 change_key=f"{stat.st_size}:{stat.st_mtime_ns}", link=found.path,
                 unit_key=unit.key, labels=("pst",) if name.lower().endswith(".pst") else (),
+                sharing_key=sharing_key(stat),
             ))
         yield Cursor(None)
 
@@ -116,6 +123,11 @@ class FolderConnector(Connector):
         if size > self.context.max_item_bytes:
             raise ItemFetchError.too_large(self.context.max_item_bytes)
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))
+
+    def exposure(self, ref: ItemRef) -> Exposure:
+        """World-readable (o+r, reachable) or readable by a configured whole-school group
+        (mode or access ACL): :mod:`connectors.posixacl`."""
+        return PosixRules(self.config.broad_groups).exposure(Path(self.config.path), ref.item_key)
 
     def remove(self, ref: ItemRef) -> str:
         """Move the file to ``<root>/<quarantine>/<its relative path>`` (never unlinked).
