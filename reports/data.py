@@ -76,6 +76,14 @@ class DigestItem:
     link_text: str | None = None
     """How a path link is shown: the path with the names and values found in the item masked
     (the link itself stays whole, so it still opens the item). None: shown as it is."""
+    exposure_reasons: tuple[str, ...] = ()
+    """Why the item is *breed gedeeld* (reason codes of ``scanner.core.model.EXPOSURE_REASONS``);
+    empty when it is not broadly shared. A broadly shared item is in the digest whatever its
+    retention status (``status`` may then be ``ok``) and comes first."""
+
+    @property
+    def broadly_shared(self) -> bool:
+        return bool(self.exposure_reasons)
 
 @dataclass(frozen=True)
 class FolderGroup:

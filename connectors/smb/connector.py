@@ -33,7 +33,8 @@ from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
-from scanner.core.model import Blind, CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from connectors.smb.exposure import SidRules
+from scanner.core.model import Blind, CrawlStream, Cursor, Exposure, Fetched, ItemKind, ItemRef, Seen, Unit
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +365,16 @@ class SmbConnector(Connector):
         if cache is not None:
             cache.put(path, change_key, sid)
         return sid
+
+    def exposure(self, ref: ItemRef) -> Exposure:
+        """The file's DACL against the broad SIDs (:mod:`connectors.smb.exposure`): one compound
+        round trip, only for new or changed files. An unreadable descriptor is unknown."""
+        try:
+            dacl = self.client.dacl(ref.item_key)
+        except Exception as exc:  # noqa: BLE001 - never a stop: the item keeps its analysis
+            log.debug("DACL of an SMB file not readable: %s", classify(exc))
+            return Exposure.unknown()
+        return SidRules(self.config.broad_sids).exposure(dacl)
 
     def fetch(self, ref: ItemRef) -> Fetched:
         """Check the file can be opened and is not too large, then hand out a stream opener;
