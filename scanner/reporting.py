@@ -166,8 +166,9 @@ def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFr
             "false_positive": row.exempt_reason == "false_positive",
             "student_data": bool(row.student_data),
             "owner_key": hasher.hash("OWNER", row.owner), "action": row.action,
+            "broad": row.broadly_shared,
         })
-    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key", "action"])
+    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key", "action", "broad"])
     runs = pd.DataFrame(
         [{"run_id": r["id"], "started_at": r["started_at"], "finished_at": r["finished_at"], "status": r["status"]}
          for r in store.runs("scan", limit=1000)],
