@@ -56,6 +56,11 @@ class FolderConfig(SourceConfig):
         description="Whole-school groups (name or gid): a file they may read is broadly shared, as is "
                     "a file every account can read (o+r).",
     )
+    world_readable_is_broad: bool = Field(
+        default=True,
+        description="Count o+r files as broadly shared. Turn off for a CIFS/SMB mount, whose mode bits "
+                    "are the mount's file_mode, not the server's ACL (scan such a share with kind 'smb').",
+    )
 
     @field_validator("quarantine")
     @classmethod
@@ -127,7 +132,8 @@ class FolderConnector(Connector):
     def exposure(self, ref: ItemRef) -> Exposure:
         """World-readable (o+r, reachable) or readable by a configured whole-school group
         (mode or access ACL): :mod:`connectors.posixacl`."""
-        return PosixRules(self.config.broad_groups).exposure(Path(self.config.path), ref.item_key)
+        rules = PosixRules(self.config.broad_groups, world_readable=self.config.world_readable_is_broad)
+        return rules.exposure(Path(self.config.path), ref.item_key)
 
     def remove(self, ref: ItemRef) -> str:
         """Move the file to ``<root>/<quarantine>/<its relative path>`` (never unlinked).

@@ -45,7 +45,8 @@ def acl_bytes(entries: Iterable[tuple[int, int, int]]) -> bytes:
 class PosixRules:
     """The school's whole-school groups, by name or numeric gid."""
 
-    def __init__(self, broad_groups: Iterable[str]) -> None:
+    def __init__(self, broad_groups: Iterable[str], *, world_readable: bool = True) -> None:
+        self.world_readable = world_readable
         self.gids: set[int] = set()
         for group in broad_groups:
             if group.isdigit():
@@ -64,7 +65,7 @@ class PosixRules:
         except OSError:
             return Exposure.unknown()
         reasons: set[str] = set()
-        if info.st_mode & st.S_IROTH and all(f.st_mode & st.S_IXOTH for f in folders):
+        if self.world_readable and info.st_mode & st.S_IROTH and all(f.st_mode & st.S_IXOTH for f in folders):
             reasons.add("world_readable")
         entries = read_acl(path)
         mask = next((perm for tag, perm, _ in entries if tag == TAG_MASK), READ)

@@ -58,6 +58,9 @@ def test_mode_decides_world_readable_only_where_others_can_reach(tmp_path) -> No
     assert rules.exposure(tmp_path, "Gedeeld/eigen.txt") == Exposure(ExposureLevel.LIMITED)
     assert rules.exposure(tmp_path, "Prive/los.txt") == Exposure(ExposureLevel.LIMITED)
     assert rules.exposure(tmp_path, "Gedeeld/weg.txt") == Exposure.unknown()  # cannot be read: unknown
+    # A CIFS mount's mode bits are the mount's: IT can switch the o+r rule off.
+    mounted = PosixRules([], world_readable=False)
+    assert mounted.exposure(tmp_path, "Gedeeld/Klas 3B/lijst.csv") == Exposure(ExposureLevel.LIMITED)
 
 
 def test_a_named_group_acl_entry_for_a_school_group_is_broad(tmp_path) -> None:
