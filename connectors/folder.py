@@ -34,8 +34,8 @@ from connectors.localwalk import (
     root_entries,
     walk_files,
 )
-from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
 from connectors.posixacl import PosixRules, sharing_key
+from connectors.quarantine import check_quarantine_name, free_name, is_inside, quarantine_field
 from scanner.core.model import CrawlStream, Cursor, Exposure, Fetched, ItemKind, ItemRef, Seen, Unit
 
 ROOT_UNIT = "."

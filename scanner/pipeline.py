@@ -43,7 +43,17 @@ from connectors.registry import connector_class
 from detectors.settings import check_detection_settings
 from scanner.analysis import AnalysisSpec
 from scanner.config import Settings
-from scanner.core.model import AnalysisResult, Blind, Cursor, Exposure, Gone, ItemRef, Resync, Seen, Unit
+from scanner.core.model import (
+    AnalysisResult,
+    Blind,
+    Cursor,
+    Exposure,
+    Gone,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
 from scanner.retention_pass import recompute_retention

@@ -31,10 +31,20 @@ from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceE
 from connectors.quarantine import free_name, is_inside
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
+from connectors.smb.exposure import SidRules
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
-from connectors.smb.exposure import SidRules
-from scanner.core.model import Blind, CrawlStream, Cursor, Exposure, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    Blind,
+    CrawlStream,
+    Cursor,
+    Exposure,
+    Fetched,
+    ItemKind,
+    ItemRef,
+    Seen,
+    Unit,
+)
 
 log = logging.getLogger(__name__)
 

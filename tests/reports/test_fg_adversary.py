@@ -124,7 +124,7 @@ def observe(adv: Adversary, report, tag: str, truth: dict) -> None:
             if table.key in ("categorie", "archief", "breed_categorie"):
                 for cell in cells:
                     adv.le.append(({cell: 1, total[c]: -1}, 0))
-                if table.key in ("archief", "breed_categorie"):  # a category's archive / shared items are among its items
+                if table.key in ("archief", "breed_categorie"):  # among the category's own items
                     for cell in cells:
                         adv.le.append(({cell: 1, (tag, "categorie", *cell[2:]): -1}, 0))
                 if table.key == "breed_categorie":  # at most all broadly shared items

@@ -36,12 +36,14 @@ COLLEAGUE = {"roles": ["read"], "grantedToV2": {"user": {"id": "u2", "displayNam
 EVERYONE_EXCEPT_EXTERNAL = {"roles": ["read"], "grantedToV2": {"siteUser": {
     "id": "9", "displayName": "Everyone except external users",
     "loginName": "c:0-.f|rolemanager|spo-grid-all-users/0c7c3b1e-tenant"}}}
+GUEST_LOGIN = "i:0#.f|membership|ouder_gmail.com#ext#@school.onmicrosoft.com"
 GUEST = {"roles": ["read"], "link": {"scope": "users", "type": "view"},
          "grantedToIdentitiesV2": [{"siteUser": {"id": "12", "displayName": "Ouder",
-                                                 "loginName": "i:0#.f|membership|ouder_gmail.com#ext#@school.onmicrosoft.com"}}]}
+                                                 "loginName": GUEST_LOGIN}}]}
 INVITED = {"roles": ["read"], "invitation": {"email": "ouder@gmail.com", "signInRequired": True},
            "grantedTo": {"user": {"id": "13", "displayName": "Ouder"}}}
-SCHOOL_GROUP = {"roles": ["read"], "grantedToV2": {"group": {"id": "g1", "displayName": "Alle leerlingen en personeel"}}}
+SCHOOL_GROUP = {"roles": ["read"],
+                "grantedToV2": {"group": {"id": "g1", "displayName": "Alle leerlingen en personeel"}}}
 OWNER = {"roles": ["owner"], "grantedToV2": {"user": {"id": "o", "displayName": "Eigenaar", "email": ALICE}}}
 
 

@@ -16,7 +16,15 @@ import pytest
 import yaml
 
 from connectors.folder import FolderConfig, FolderConnector
-from connectors.posixacl import TAG_GROUP, TAG_GROUP_OBJ, TAG_MASK, TAG_OTHER, PosixRules, acl_bytes, read_acl
+from connectors.posixacl import (
+    TAG_GROUP,
+    TAG_GROUP_OBJ,
+    TAG_MASK,
+    TAG_OTHER,
+    PosixRules,
+    acl_bytes,
+    read_acl,
+)
 from scanner.config import load_config
 from scanner.core.model import Cursor, Exposure, ExposureLevel, Seen
 from scanner.jobs import run_scan
