@@ -57,7 +57,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.core.config_base import StrictModel
-from scanner.core.model import CrawlStream, Fetched, ItemRef, Unit, container_of
+from scanner.core.model import CrawlStream, Exposure, Fetched, ItemRef, Unit, container_of
 
 
 class SourceError(Exception):
@@ -193,6 +193,16 @@ class Connector(abc.ABC):
         """Return the content of one item (MIME bytes for mail, file bytes for files)."""
 
     # Optional capabilities ---------------------------------------------------------------
+
+    def exposure(self, ref: ItemRef) -> Exposure | None:
+        """Who besides the owner can reach the item (sharing links, ACL), or ``None`` when the
+        source has no sharing of its own (a mailbox, an export file).
+
+        Called only for items the pipeline analyses (new or changed) and for items whose
+        ``ref.sharing_key`` moved, never for an unchanged item: reading sharing costs a request
+        per item. Never raises and never guesses: what could not be read is
+        ``Exposure.unknown()``, not private."""
+        return None
 
     def set_label(self, ref: ItemRef, label: str, present: bool = True) -> str | None:
         """Add or remove a label (Outlook category, IMAP keyword) on an item.

@@ -34,6 +34,7 @@ from connectors.localwalk import (
     root_entries,
     walk_files,
 )
+from connectors.posixacl import PosixRules, sharing_key
 from connectors.quarantine import (
     NOT_IN_QUARANTINE,
     PATH_TAKEN,
@@ -46,6 +47,7 @@ from scanner.core.model import (
     MAIL_ARCHIVE_LABEL,
     CrawlStream,
     Cursor,
+    Exposure,
     Fetched,
     ItemKind,
     ItemRef,
@@ -68,6 +70,16 @@ class FolderConfig(SourceConfig):
     )
     follow_symlinks: bool = False
     quarantine: str = quarantine_field()
+    broad_groups: list[str] = Field(
+        default_factory=list,
+        description="Whole-school groups (name or gid): a file they may read is broadly shared, as is "
+                    "a file every account can read (o+r).",
+    )
+    world_readable_is_broad: bool = Field(
+        default=True,
+        description="Count o+r files as broadly shared. Turn off for a CIFS/SMB mount, whose mode bits "
+                    "are the mount's file_mode, not the server's ACL (scan such a share with kind 'smb').",
+    )
 
     @field_validator("quarantine")
     @classmethod
@@ -127,6 +139,7 @@ class FolderConnector(Connector):
                 date=datetime.fromtimestamp(stat.st_mtime, tz=UTC), size=stat.st_size,
                 change_key=archive_change_key(change_key) if archive else change_key, link=found.path,
                 unit_key=unit.key, labels=(MAIL_ARCHIVE_LABEL,) if archive else (),
+                sharing_key=sharing_key(stat),
             ))
         yield Cursor(None)
 
@@ -136,6 +149,12 @@ class FolderConnector(Connector):
         if size > self.context.max_item_bytes:
             raise ItemFetchError.too_large(self.context.max_item_bytes)
         return Fetched(name=path.name, size=size, path=path, open=lambda: open(path, "rb"))
+
+    def exposure(self, ref: ItemRef) -> Exposure:
+        """World-readable (o+r, reachable) or readable by a configured whole-school group
+        (mode or access ACL): :mod:`connectors.posixacl`."""
+        rules = PosixRules(self.config.broad_groups, world_readable=self.config.world_readable_is_broad)
+        return rules.exposure(Path(self.config.path), ref.item_key)
 
     def remove(self, ref: ItemRef) -> str:
         """Move the file to ``<root>/<quarantine>/<its relative path>`` (never unlinked).

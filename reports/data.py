@@ -79,6 +79,14 @@ class DigestItem:
     move_on: dt.date | None = None
     """Optional enforcement (issue 18, item 5): the day the school's policy moves the item to
     Verwijderde items / the recycle bin if the teacher does not answer before it."""
+    exposure_reasons: tuple[str, ...] = ()
+    """Why the item is *breed gedeeld* (reason codes of ``scanner.core.model.EXPOSURE_REASONS``);
+    empty when it is not broadly shared. A broadly shared item is in the digest whatever its
+    retention status (``status`` may then be ``ok``) and comes first."""
+
+    @property
+    def broadly_shared(self) -> bool:
+        return bool(self.exposure_reasons)
 
 @dataclass(frozen=True)
 class FolderGroup:
@@ -134,8 +142,10 @@ owners. ``owner_key`` (a keyed hash of the owner, never the address) is an optio
 column: when present, departments with fewer distinct owners than the minimum group size
 are merged, so a one-teacher department cannot be singled out."""
 
-FG_OPTIONAL_COLUMNS: list[str] = ["owner_key", "action"]
-"""``action``: the retention action key; items to archive (Archiefwet) get a table of their own."""
+FG_OPTIONAL_COLUMNS: list[str] = ["owner_key", "action", "broad"]
+"""``action``: the retention action key; items to archive (Archiefwet) get a table of their own.
+``broad``: the item is *breed gedeeld* (student data anyone with a link, the whole school or a
+guest can reach): counted per category and department."""
 
 FG_RUN_COLUMNS: list[str] = ["run_id", "started_at", "finished_at", "status"]
 """Columns of the runs frame the FG report uses to compute trends between runs."""

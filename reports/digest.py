@@ -28,7 +28,7 @@ from reports import categories as cats
 from reports.data import DIGEST_STATUSES, AnswerLink, DigestItem, FolderGroup, TeacherDigest
 from reports.i18n import check_language, format_date, t
 from reports.rendering import render
-from scanner.core.model import RetentionStatus
+from scanner.core.model import EXPOSURE_REASONS, ExposureLevel, RetentionAction, RetentionStatus
 from scanner.core.privacy import could_mask_to, scrub
 
 DEFAULT_CAP = 25
@@ -70,6 +70,8 @@ class ItemView:
     """What became of the owner's last answer (a failed or by-hand deletion)."""
     move_note: str = ""
     """Optional enforcement: the day the school's policy moves the item if it is not answered."""
+    exposure: str = ""
+    """Who can reach a broadly shared item and what to do about it ("" when not broad)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class RenderedDigest:
     moves: tuple[tuple[str, date], ...] = ()
     """(item id, day) of every shown item whose move by the school's policy this digest
     announces: recorded with the delivery, the licence for that move (optional enforcement)."""
+    broad: int = 0
 
     def to_mime(
         self,
@@ -174,14 +177,15 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
     language = check_language(digest.language)
     if cap < 1:
         raise ValueError("cap moet minstens 1 zijn / cap must be at least 1")
-    items = [item for item in digest.items if item.status in DIGEST_STATUSES]
+    items = [item for item in digest.items if item.status in DIGEST_STATUSES or item.broadly_shared]
     if not items and not digest.policy_moved:
         return None
 
     ordered = sorted(items, key=_order)
-    shown = ordered[:cap]
+    shown = _shown(ordered, cap)
     overdue = sum(1 for item in items if item.status == RetentionStatus.OVERDUE)
-    due_soon = len(items) - overdue
+    due_soon = sum(1 for item in items if item.status == RetentionStatus.DUE_SOON)
+    broad = sum(1 for item in items if item.broadly_shared)
     sections = _sections(items, shown, language)
 
     total = len(items)
@@ -198,6 +202,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         "shown": len(shown),
         "overdue": overdue,
         "due_soon": due_soon,
+        "broad": broad,
         "capped": len(shown) < total,
         "full_list_hint": digest.full_list_hint,
         "full_list_default": t("digest.full_list_default", language),
@@ -220,6 +225,7 @@ def render_digest(digest: TeacherDigest, cap: int = DEFAULT_CAP) -> RenderedDige
         due_soon=due_soon,
         listed=_listed(shown, digest.folder_groups),
         moves=tuple((item.item_id, item.move_on) for item in shown if item.move_on is not None),
+        broad=broad,
     )
 
 
@@ -231,12 +237,43 @@ def _listed(shown: list[DigestItem], groups: list[FolderGroup]) -> tuple[str, ..
     return tuple(ids)
 
 
+BROAD_SECTION = ExposureLevel.BROAD.value
+"""The digest's first section: student data that anyone with a link, the whole school or a
+guest can reach (issue 20). It is a risk today, whatever the retention clock says."""
+LINK_REASONS = frozenset({"anonymous_link", "organisation_link"})
+
+
+ARCHIVE_SHARE = 5
+"""A capped digest keeps room for Archiefwet records: up to one in ``ARCHIVE_SHARE`` of its
+rows (at least one). Sorted by sensitivity alone, an exam list ("cijfers") would always be
+pushed out by 25 care files, and it is the one item the teacher must not just delete."""
+
+
+def _shown(ordered: list[DigestItem], cap: int) -> list[DigestItem]:
+    """The first ``cap`` items, with room reserved for ``archiveren`` items (they replace the
+    last rows that are neither broadly shared nor to archive themselves)."""
+    shown = ordered[:cap]
+    reserved = [i for i in ordered if i.action == RetentionAction.ARCHIVEREN.value][:max(1, cap // ARCHIVE_SHARE)]
+    missing = [i for i in reserved if i not in shown]
+    if not missing:
+        return shown
+    for victim in reversed(list(shown)):
+        if len(missing) == 0:
+            break
+        if victim.action != RetentionAction.ARCHIVEREN.value and not victim.broadly_shared:
+            shown.remove(victim)
+            shown.append(missing.pop(0))
+    return sorted(shown, key=_order)
+
+
 def _order(item: DigestItem) -> tuple:
-    """Urgency, then most sensitive category, then longest overdue / soonest due, oldest."""
+    """Broadly shared first, then urgency, then most sensitive category, then longest overdue /
+    soonest due, oldest."""
     primary = cats.primary(item.categories)
     due = item.due_date or date.max
     return (
-        DIGEST_STATUSES.index(item.status),
+        0 if item.broadly_shared else 1,
+        DIGEST_STATUSES.index(item.status) if item.status in DIGEST_STATUSES else len(DIGEST_STATUSES),
         cats.sort_key(primary) if primary else (len(cats.CATEGORIES) + 1, ""),
         due,
         _naive(item.date),
@@ -251,8 +288,9 @@ def _naive(value: datetime) -> datetime:
 def _sections(items: list[DigestItem], shown: list[DigestItem], language: str) -> list[SectionView]:
     shown_ids = {id(item) for item in shown}
     sections: list[SectionView] = []
-    for status in DIGEST_STATUSES:
-        in_status = sorted((i for i in items if i.status == status), key=_order)
+    for status in (BROAD_SECTION, *DIGEST_STATUSES):
+        in_status = sorted((i for i in items if (i.broadly_shared if status == BROAD_SECTION
+                                                 else i.status == status and not i.broadly_shared)), key=_order)
         if not in_status:
             continue
         section = SectionView(status=status, heading=t(f"digest.section.{status}", language),
@@ -317,7 +355,25 @@ def _item_view(item: DigestItem, language: str) -> ItemView:
                      if item.answer_note else ""),
         move_note=(t("digest.move_note", language, date=format_date(item.move_on, language))
                    if item.move_on else ""),
+        exposure=exposure_text(item.exposure_reasons, language),
     )
+
+
+def exposure_text(reasons: tuple[str, ...], language: str) -> str:
+    """"iedereen met de link, iemand buiten de school: verwijder de deellink; stop het delen met
+    de gast" (who can reach it, then what to do); "" when the item is not broadly shared."""
+    known = [r for r in reasons if r in EXPOSURE_REASONS]
+    if not known:
+        return ""
+    todo = []
+    if LINK_REASONS & set(known):
+        todo.append(t("exposure.todo.link", language))
+    if {"broad_group", "world_readable"} & set(known):
+        todo.append(t("exposure.todo.share", language))
+    if "external_guest" in known:
+        todo.append(t("exposure.todo.guest", language))
+    who = ", ".join(t(f"exposure.reason.{r}", language) for r in known)
+    return f"{who}: {'; '.join(todo)}"
 
 
 def _answer_views(links: tuple[AnswerLink, ...], language: str) -> tuple[tuple[str, str], ...]:

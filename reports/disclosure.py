@@ -340,9 +340,14 @@ _TOTAL_OF = {"actief": ("H", "totaal", "actief"), "verlopen": ("H", "totaal", "v
              "binnenkort": ("H", "totaal", "binnenkort"), "ok": ("_", "totaal", "ok"),
              "opgeruimd": ("H", "totaal", "opgeruimd")}
 ADDS_UP = frozenset({"gevoeligheid", "ouderdom", "afdeling"})
-PART_OF = {"archief": "categorie"}
+PART_OF = {"archief": "categorie", "breed_categorie": "categorie", "breed_afdeling": "afdeling"}
 """Tables whose every cell counts a subset of the same cell of another table (the items to
-archive of a category are among that category's items)."""
+archive of a category are among that category's items; so are its broadly shared items, and a
+department's broadly shared items are among its items)."""
+BROAD_PARTS = ("breed_afdeling", "breed_categorie")
+"""The broadly shared items counted once per item (by department) and per category: the
+department column adds up to the unpublished number of broadly shared items, which no
+category cell exceeds and which is at most the school-wide total."""
 """Tables whose rows add up to the school-wide totals (one row per item); an item counts in
 every one of its categories, so a category's count is only at most the total."""
 
@@ -417,7 +422,25 @@ def report_problem(tables: list[ProtectedTable], totals: dict[str, int]) -> Prob
                 if row in by_key[whole].values.index:
                     for column in shared:
                         problem.add({(part, str(row), str(column)): 1, (whole, str(row), str(column)): -1}, "le")
+    _broad_relations(problem, by_key)
     return problem
+
+
+def _broad_relations(problem: Problem, by_key: dict[str, ProtectedTable]) -> None:
+    once, per_category = BROAD_PARTS
+    if once not in by_key:
+        return
+    values = by_key[once].values
+    for column in values.columns:
+        hidden = ("_", "breed", str(column))  # never published: the adversary only reasons with it
+        problem.values[hidden] = int(values[column].sum())
+        problem.add({**{(once, str(row), str(column)): 1 for row in values.index}, hidden: -1})
+        total = _TOTAL_OF.get(str(column))
+        if total is not None:
+            problem.add({hidden: 1, total: -1}, "le")
+        if per_category in by_key:
+            for row in by_key[per_category].values.index:
+                problem.add({(per_category, str(row), str(column)): 1, hidden: -1}, "le")
 
 
 def _row_sums(problem: Problem, name: str, values: pd.DataFrame) -> None:

@@ -312,6 +312,10 @@ def build_fg_report(
     ]
     if "action" in data.columns:
         tables.insert(4, (t("fg.archive", language), _archive_table(data, category_keys, k, language)))
+    if "broad" in data.columns:
+        by_category, by_department = _broad_tables(data, category_keys, k, language)
+        tables.insert(len(tables) - 1, (t("fg.broad_by_category", language), by_category))
+        tables.insert(len(tables) - 1, (t("fg.broad_by_department", language), by_department))
     totals = _totals(data, active, runs, flagged)
     shown = protect_report([table for _, table in tables], totals, k)
     headline, trend = _headline(shown, k, language, len(runs) >= 2)
@@ -359,6 +363,33 @@ def _archive_table(data: pd.DataFrame, category_keys: list[str], k: int, languag
         row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
         column_labels=_count_labels(language),
     )
+
+
+def _broad_tables(data: pd.DataFrame, category_keys: list[str], k: int, language: str
+                  ) -> tuple[ProtectedTable, ProtectedTable]:
+    """Student data that is *breed gedeeld* (anyone with a link, the whole school, a guest),
+    per category and per department (issue 20). The department rows are the department
+    table's own (small departments merged the same way), so each cell is part of the same cell
+    there, as each category cell is of the category table; the disclosure model knows both,
+    and that the departments of the broad items add up to a count it never publishes."""
+    broad = data[data["broad"].fillna(False).astype(bool)]
+    exploded = broad.explode("categories")
+    exploded = exploded[exploded["categories"].notna()]
+    by_category = ProtectedTable(
+        key="breed_categorie", values=_status_counts(exploded, exploded["categories"], category_keys), k=k,
+        row_labels={c: _capital(cats.info(c).label(language)) for c in category_keys},
+        column_labels=_count_labels(language),
+    )
+    department = _merge_small_departments(data, k)
+    dept_index = sorted(set(department), key=lambda d: (d in (OTHER, UNKNOWN), d == OTHER, d.casefold()))
+    by_department = ProtectedTable(
+        key="breed_afdeling", values=_status_counts(broad, department.loc[broad.index], dept_index), k=k,
+        row_labels={d: t("fg.other", language) if d == OTHER
+                    else t("fg.unknown_department", language) if d == UNKNOWN else d
+                    for d in dept_index},
+        column_labels=_count_labels(language),
+    )
+    return by_category, by_department
 
 
 def _sensitivity_table(data: pd.DataFrame, k: int, language: str) -> ProtectedTable:

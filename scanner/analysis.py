@@ -20,6 +20,7 @@ from connectors.registry import connector_class
 from scanner.contained import MAIL_ARCHIVE_LABEL, ContainedMail, split_archive
 from scanner.core.model import (
     AnalysisResult,
+    Exposure,
     Fetched,
     Finding,
     ItemError,
@@ -27,6 +28,7 @@ from scanner.core.model import (
     ItemRef,
     TextPart,
     Verdict,
+    is_retryable,
 )
 from scanner.core.privacy import Redactor, ValueHasher
 
@@ -73,6 +75,13 @@ class Analyzer:
             self._connectors[source] = connector_class(config.kind)(config, self.spec.context)
         return self._connectors[source]
 
+    def _exposure(self, ref: ItemRef) -> Exposure | None:
+        try:
+            return self.connector(ref.source).exposure(ref)
+        except Exception as exc:  # noqa: BLE001 - a connector bug never costs the item's analysis
+            log.warning("sharing of an item of %s could not be read: %s", ref.source, type(exc).__name__)
+            return Exposure.unknown()
+
     def analyse(self, refs: Sequence[ItemRef]) -> list[AnalysisResult]:
         """Analyse a batch; detection runs batched over the items whose text was extracted."""
         results: list[AnalysisResult] = []
@@ -92,6 +101,10 @@ class Analyzer:
                 log.warning("fetch failed for an item of %s: %s", ref.source, type(exc).__name__)
                 result.errors.append(ItemError(
                     "fetch_failed", f"ophalen mislukt / fetch failed ({type(exc).__name__})"))
+            if not any(is_retryable(e.code) for e in result.errors):
+                # Only for what is analysed now (new or changed): an unchanged item costs no
+                # permissions request. A retryable failure comes back anyway, with its sharing.
+                result.exposure = self._exposure(ref)
             if result.errors:
                 # Unread, but its title and folder are stored all the same (the digest and IT
                 # name the item): they are masked like any other name.

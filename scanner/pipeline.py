@@ -48,6 +48,7 @@ from scanner.core.model import (
     AnalysisResult,
     Blind,
     Cursor,
+    Exposure,
     Gone,
     ItemRef,
     Resync,
@@ -332,7 +333,7 @@ class ScanRunner:
                 if isinstance(event, Seen):
                     pending.append(event.ref)
                     if len(pending) >= TRIAGE_CHUNK:
-                        yield from self._triage(state, pending)
+                        yield from self._triage(state, pending, connector)
                         pending = []
                 elif isinstance(event, Gone):
                     gone.append(event.item_key)
@@ -352,7 +353,7 @@ class ScanRunner:
                 if self.stop.is_set():
                     state.failed = state.interrupted = True  # the resumed run crawls it again
                     break
-            yield from self._triage(state, pending)
+            yield from self._triage(state, pending, connector)
             self._close_gone(state, gone)
             if not state.cursor_seen and not state.failed:
                 raise SourceError("protocol", "crawl eindigde zonder cursor / crawl ended without cursor")
@@ -428,7 +429,7 @@ class ScanRunner:
             severity="warning")
         return True
 
-    def _triage(self, state: _UnitState, refs: list[ItemRef]) -> Iterator[Work]:
+    def _triage(self, state: _UnitState, refs: list[ItemRef], connector: Connector) -> Iterator[Work]:
         if not refs:
             return
         source = state.source.name
@@ -473,6 +474,8 @@ class ScanRunner:
                 state.seen.add(item.id)
         self.store.touch_items(self.run_id, moved)
         self.store.invalidate_retention(retention_facts)
+        self._refresh_exposure(connector, [r for r in unchanged if r.sharing_key is not None
+                                           and r.sharing_key != known[r.item_key].sharing_key])
         # A resumed run crawls an interrupted unit again: what an earlier attempt of this run
         # analysed shows up unchanged now, and is counted as analysed (once), not unchanged.
         earlier = [known[r.item_key] for r in unchanged
@@ -482,6 +485,21 @@ class ScanRunner:
         state.count(stats, "analysed", len(earlier))
         state.count(stats, "flagged", sum(1 for item in earlier if item.student_data))
         yield from self._queue(state, changed)
+
+    def _refresh_exposure(self, connector: Connector, refs: list[ItemRef]) -> None:
+        """The listing says an unchanged item's sharing may have changed (Graph: a new eTag or
+        ``shared`` facet with the same content): read its exposure here, in the driver (one
+        small request, no download, no worker), and store it with the new sharing key."""
+        if not refs:
+            return
+        updates = []
+        for ref in refs:
+            try:
+                updates.append((ref, connector.exposure(ref)))
+            except Exception as exc:  # noqa: BLE001 - the connector contract says never raise
+                log.warning("sharing of an item of %s could not be read: %s", ref.source, type(exc).__name__)
+                updates.append((ref, Exposure.unknown()))
+        self.store.set_exposure(updates)
 
     def _retry_queue(self, state: _UnitState) -> Iterator[Work]:
         """Queue the unit's items whose last attempt failed with a retryable error and that the
@@ -531,6 +549,7 @@ class ScanRunner:
         if same:
             # Only the change key moved: keep the findings, remember the new key.
             self.store.touch_items(self.run_id, [r.ref for r in same], refresh_change_key=True)
+            self.store.set_exposure([(r.ref, r.exposure) for r in same])
             self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
         saved = self.store.save_result_groups(self.run_id, [
             ([r for r in results if not r.content_unchanged], state.source.kind,

@@ -30,7 +30,7 @@ from reports.data import (
 from scanner.config import Settings
 from scanner.core.categories import item_sensitivity
 from scanner.core.dates import as_utc
-from scanner.core.model import RetentionAction
+from scanner.core.model import RetentionAction, RetentionStatus
 from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.digest_mask import mask_found
 from scanner.store import Store
@@ -45,23 +45,25 @@ def teacher_digests(store: Store, settings: Settings, now: datetime | None = Non
     (:mod:`scanner.digest_mask`); the link itself is whole, so it opens the item."""
     hasher = ValueHasher(load_installation_secret(settings.secret_path, store))
     links = _AnswerLinks.for_settings(store, settings, now)
+    # Due items, and broadly shared ones whatever their retention status (issue 20): pupil
+    # data that anyone with a link can open is a risk today, not when its term ends.
     due = [row for row in store.iter_items(active_only=True, student_data_only=True)
-           if row.retention_status in DIGEST_STATUSES and not row.exempt_reason]
+           if (row.retention_status in DIGEST_STATUSES or row.broadly_shared) and not row.exempt_reason]
     move_on = _move_days(store, settings, due, now)
     found = store.finding_hashes([row.id for row in due])
     per_owner: dict[str, list[DigestItem]] = defaultdict(list)
     for row in due:
-        assert row.retention_status is not None  # DIGEST_STATUSES holds no None
         hashes = found.get(row.id, set())
         per_owner[row.owner].append(DigestItem(
             item_id=row.id, source=row.source, kind=row.kind, title=mask_found(row.title or "", hashes, hasher),
             folder=mask_found(row.folder or "", hashes, hasher), date=row.item_date, categories=row.categories,
-            status=row.retention_status, due_date=row.due_date,
+            status=row.retention_status or RetentionStatus.OK.value, due_date=row.due_date,
             action=row.action if row.action in DIGEST_ACTIONS else RetentionAction.VERWIJDEREN.value,
             link=row.link, link_text=mask_found(row.link, hashes, hasher) if row.link else None,
             answers=links.for_items(row.owner, [row.id], archive=row.action == RetentionAction.ARCHIVEREN.value)
             if links else (),
             move_on=move_on.get(row.id),
+            exposure_reasons=row.exposure_reasons if row.broadly_shared else (),
         ))
     _apply_answers(store, per_owner, settings)
     generated = now or datetime.now(UTC)
@@ -207,8 +209,9 @@ def fg_frames(store: Store, settings: Settings) -> tuple[pd.DataFrame, pd.DataFr
             "false_positive": row.exempt_reason == "false_positive",
             "student_data": bool(row.student_data),
             "owner_key": hasher.hash("OWNER", row.owner), "action": row.action,
+            "broad": row.broadly_shared,
         })
-    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key", "action"])
+    items = pd.DataFrame(rows, columns=[*FG_ITEM_COLUMNS, "owner_key", "action", "broad"])
     runs = pd.DataFrame(
         [{"run_id": r["id"], "started_at": r["started_at"], "finished_at": r["finished_at"], "status": r["status"]}
          for r in store.runs("scan", limit=1000)],

@@ -158,6 +158,16 @@ class GraphFilesConfig(GraphSourceConfig):
     max_file_bytes: int | None = Field(
         default=None, ge=1, description="Skip larger files (default: the run's max_item_bytes)."
     )
+    broad_groups: list[str] = Field(
+        default_factory=list,
+        description="Whole-school groups (display name or object id) whose grant makes a file broadly "
+                    "shared, besides Everyone and 'Everyone except external users', which always do.",
+    )
+    internal_domains: list[str] = Field(
+        default_factory=list,
+        description="Mail domains of the school; an address outside them is an external guest "
+                    "(default: the domains of the configured users, owners and tenant).",
+    )
 
     @model_validator(mode="after")
     def _something_to_scan(self) -> GraphFilesConfig:

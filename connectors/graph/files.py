@@ -44,9 +44,11 @@ from connectors.graph._common import (
 )
 from connectors.graph.client import GraphError, path_id
 from connectors.graph.config import DriveSpec, GraphFilesConfig
+from connectors.graph.sharing import SharingRules, sharing_key
 from scanner.core.model import (
     CrawlStream,
     Cursor,
+    Exposure,
     Fetched,
     Gone,
     ItemKind,
@@ -57,7 +59,7 @@ from scanner.core.model import (
 )
 
 ITEM_FIELDS = ("id,name,size,file,folder,package,root,deleted,parentReference,lastModifiedDateTime,"
-               "webUrl,eTag,cTag,createdBy")
+               "webUrl,eTag,cTag,createdBy,shared")
 RESYNC_MESSAGE = "deltatoken verlopen, drive opnieuw volledig gelezen / delta token expired, drive listed in full again"
 RECYCLE_BIN = "Prullenbak / Recycle bin"
 """Where a removed file goes (OneDrive's or the SharePoint site's recycle bin)."""
@@ -186,6 +188,32 @@ class GraphFilesConnector(GraphConnector):
             raise fetch_error(exc) from None
         assert isinstance(fetched, Fetched)
         return fetched
+
+    def exposure(self, ref: ItemRef) -> Exposure:
+        """The file's sharing: ``GET /drives/{id}/items/{id}/permissions`` (all pages; needs
+        Files.Read.All or Sites.Read.All, the permissions the scan already has). A refusal (403),
+        an item gone meanwhile (404) or retries given up make the exposure unknown, never private
+        and never a stop: the item keeps its analysis and the next change reads it again."""
+        drive_id, _, item_id = ref.item_key.partition(":")
+        try:
+            permissions = [permission for page in self.client.pages(
+                f"drives/{path_id(drive_id)}/items/{path_id(item_id)}/permissions",
+                mailbox=f"drive:{drive_id}", what="deelrechten / sharing permissions", item=True)
+                for permission in page.get("value", [])]
+        except (GraphError, SourceError):
+            return Exposure.unknown()
+        return self.sharing_rules.exposure(permissions)
+
+    @property
+    def sharing_rules(self) -> SharingRules:
+        config = self.config
+        domains = list(config.internal_domains)
+        if not domains:
+            addresses = [*config.users, config.owner or "", *(spec.owner or "" for spec in config.drives)]
+            domains = [a.rpartition("@")[2] for a in addresses if "@" in a]
+            if "." in config.tenant_id:
+                domains.append(config.tenant_id)
+        return SharingRules(domains, config.broad_groups)
 
     def remove(self, ref: ItemRef) -> str:
         """Move the file to the recycle bin: ``DELETE /drives/{id}/items/{id}``, which Graph
@@ -317,6 +345,7 @@ class _DriveCrawl:
             change_key=change_key(item),
             link=item.get("webUrl"),
             unit_key=self.unit.key,
+            sharing_key=sharing_key(item),
         )
 
 

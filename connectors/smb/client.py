@@ -55,6 +55,7 @@ OFFLINE_ATTRIBUTES = (
 )
 """Cloud-tiered or archived files (Azure File Sync, HSM): reading them recalls the content."""
 _OWNER_SECURITY_INFORMATION = 0x1  # [MS-DTYP] 2.4.7; smbprotocol's constant is misspelt
+_DACL_SECURITY_INFORMATION = 0x4
 
 # Raw values where smbprotocol's NtStatus lacks a name ([MS-ERREF] 2.3.1).
 _AUTH_STATUSES = {
@@ -279,6 +280,27 @@ class SmbClient:
         smbclient has no public call for this (smbprotocol issue #349); this uses the same
         transaction helper its own ``stat`` uses.
         """
+        descriptor = self._security_descriptor(relative, _OWNER_SECURITY_INFORMATION, 4096)
+        return str(descriptor.get_owner())
+
+    def dacl(self, relative: str) -> list[tuple[int, int, str]] | None:
+        """The file's DACL as (ACE type, access mask, SID) in order, in the same one round trip
+        (SMB2 QUERY_INFO, SECURITY_INFORMATION with DACL_SECURITY_INFORMATION, [MS-SMB2]
+        2.2.37); ``None`` for a NULL DACL ("no DACL present": everyone has full access).
+        ACE types smbprotocol does not parse (object ACEs) are skipped: they grant on AD
+        objects, not on files."""
+        descriptor = self._security_descriptor(relative, _DACL_SECURITY_INFORMATION, 65536)
+        acl = descriptor.get_dacl()
+        if acl is None:
+            return None
+        out: list[tuple[int, int, str]] = []
+        for ace in acl["aces"].get_value():
+            if isinstance(ace, bytes):
+                continue
+            out.append((int(ace["ace_type"].get_value()), int(ace["mask"].get_value()), str(ace["sid"].get_value())))
+        return out
+
+    def _security_descriptor(self, relative: str, information: int, length: int) -> SMB2CreateSDBuffer:
         kwargs = self.connect()
         raw = SMBRawIO(
             self.unc(relative), mode="r", share_access="rwd",
@@ -288,17 +310,17 @@ class SmbClient:
         )
         request = SMB2QueryInfoRequest()
         request["info_type"] = InfoType.SMB2_0_INFO_SECURITY
-        request["output_buffer_length"] = 4096
-        request["additional_information"] = _OWNER_SECURITY_INFORMATION
+        request["output_buffer_length"] = length
+        request["additional_information"] = information
         request["file_id"] = b"\xff" * 16  # compound: use the handle of the preceding create
 
-        def receive(sent: Any) -> str:
+        def receive(sent: Any) -> SMB2CreateSDBuffer:
             response = raw.fd.connection.receive(sent)
             query = SMB2QueryInfoResponse()
             query.unpack(response["data"].get_value())
             descriptor = SMB2CreateSDBuffer()
             descriptor.unpack(query["buffer"].get_value())
-            return str(descriptor.get_owner())
+            return descriptor
 
         transaction = SMBFileTransaction(raw)
         transaction += (request, receive)

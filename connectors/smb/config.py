@@ -9,9 +9,11 @@ from pydantic import Field, field_validator, model_validator
 
 from connectors.base import SourceConfig
 from connectors.quarantine import check_quarantine_name, is_inside, quarantine_field
+from connectors.smb.exposure import DEFAULT_BROAD_SIDS
 from scanner.core.config_base import SecretRef, StrictModel
 
 _SID = re.compile(r"^S-1-\d+(-\d+)+$")
+_SID_PATTERN = re.compile(r"^S-1-[\d*]+(-[\d*]+)*$")
 _BAD_SHARE_CHARS = set('\\/:*?"<>|')
 
 
@@ -133,6 +135,13 @@ class SmbConfig(SourceConfig):
             "descriptor is not read at all (one round trip per file saved)."
         ),
     )
+    broad_sids: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BROAD_SIDS),
+        description=(
+            "SIDs (with * for a domain part) whose read right makes a file broadly shared: by default "
+            "Everyone, Authenticated Users, BUILTIN\\Users and Domain Users; add whole-school groups."
+        ),
+    )
     owner_cache: bool = Field(
         default=True,
         description=(
@@ -189,6 +198,15 @@ class SmbConfig(SourceConfig):
                     "not a SID like S-1-5-21-...-1104"
                 )
             cleaned[sid] = owner
+        return cleaned
+
+    @field_validator("broad_sids")
+    @classmethod
+    def _broad_sids(cls, value: list[str]) -> list[str]:
+        cleaned = [sid.strip().upper() for sid in value]
+        for sid in cleaned:
+            if not _SID_PATTERN.match(sid):
+                raise ValueError(f"'{sid}' is geen SID zoals S-1-5-21-*-513 / not a SID like S-1-5-21-*-513")
         return cleaned
 
     @model_validator(mode="after")

@@ -37,6 +37,7 @@ from connectors.base import (
 from connectors.quarantine import NOT_IN_QUARANTINE, PATH_TAKEN, free_name, is_inside
 from connectors.smb.client import SmbClient, classify, describe
 from connectors.smb.config import SmbConfig, SmbShare
+from connectors.smb.exposure import SidRules
 from connectors.smb.owners import OwnerCache
 from connectors.smb.walk import FATAL_CODES, FileFound, WalkAborted, WalkProblem, walk
 from scanner.core.model import (
@@ -44,6 +45,7 @@ from scanner.core.model import (
     Blind,
     CrawlStream,
     Cursor,
+    Exposure,
     Fetched,
     ItemKind,
     ItemRef,
@@ -383,6 +385,16 @@ class SmbConnector(Connector):
         if cache is not None:
             cache.put(path, change_key, sid)
         return sid
+
+    def exposure(self, ref: ItemRef) -> Exposure:
+        """The file's DACL against the broad SIDs (:mod:`connectors.smb.exposure`): one compound
+        round trip, only for new or changed files. An unreadable descriptor is unknown."""
+        try:
+            dacl = self.client.dacl(ref.item_key)
+        except Exception as exc:  # noqa: BLE001 - never a stop: the item keeps its analysis
+            log.debug("DACL of an SMB file not readable: %s", classify(exc))
+            return Exposure.unknown()
+        return SidRules(self.config.broad_sids).exposure(dacl)
 
     def fetch(self, ref: ItemRef) -> Fetched:
         """Check the file can be opened and is not too large, then hand out a stream opener;

@@ -53,6 +53,57 @@ class RetentionAction(str, enum.Enum):
     """Nothing to do: no student data, exempt, or no rule applies."""
 
 
+class ExposureLevel(str, enum.Enum):
+    """Who can reach an item besides its owner: the risk that follows exposure (issue 20).
+
+    Dutch keys, like the other public keys. ``onbekend`` is never taken for ``beperkt``: an
+    item whose sharing could not be read (403/404 on its permissions, an unreadable ACL) is
+    unknown, not private."""
+
+    LIMITED = "beperkt"
+    """Shared with named people or groups of the school only (or with nobody)."""
+    BROAD = "breed_gedeeld"
+    """Reachable by anyone with a link, the whole school, a broad group or an outside guest."""
+    UNKNOWN = "onbekend"
+
+
+EXPOSURE_REASONS: tuple[str, ...] = (
+    "anonymous_link", "organisation_link", "broad_group", "external_guest", "world_readable",
+)
+"""Why an item counts as broadly shared, in the order a digest names them (most exposed
+first). Codes only: a reason never names a person, group member or address, so the store keeps
+them in clear like the category keys. ``anonymous_link``: "Iedereen met de link";
+``organisation_link``: a link for everyone in the school's tenant; ``broad_group``: a grant to
+Everyone / Authenticated Users / Domain Users / a configured whole-school group;
+``external_guest``: a guest or address outside the school; ``world_readable``: a POSIX file
+readable by every account."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """The exposure of one item as its connector read it: a level and the reason codes.
+
+    Connectors fill it only for items that are new or changed (reading sharing costs a request
+    per item on Graph, a QUERY_INFO on SMB), so an unchanged night reads no permissions."""
+
+    level: ExposureLevel
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, reasons: set[str] | tuple[str, ...] | list[str]) -> Exposure:
+        """Broad when any reason was found, else limited; reasons in :data:`EXPOSURE_REASONS` order."""
+        ordered = tuple(r for r in EXPOSURE_REASONS if r in set(reasons))
+        return cls(ExposureLevel.BROAD if ordered else ExposureLevel.LIMITED, ordered)
+
+    @classmethod
+    def unknown(cls) -> Exposure:
+        return cls(ExposureLevel.UNKNOWN)
+
+    @property
+    def broad(self) -> bool:
+        return self.level is ExposureLevel.BROAD
+
+
 class ItemState(str, enum.Enum):
     """Lifecycle of a stored item. ``opgeruimd`` (cleaned up) is the FG's deletion evidence."""
 
@@ -123,6 +174,11 @@ class ItemRef:
     """Set by the pipeline, not by connectors: the content hash stored for this item. When the
     change key moved but the bytes are the same (a touched file, a re-saved attachment), the
     worker sees it after hashing and skips extraction's detection step."""
+    sharing_key: str | None = None
+    """What changes when the item's sharing may have changed while its content did not (Graph:
+    the eTag and the ``shared`` facet of the delta item). When it differs from the stored one
+    the pipeline reads the item's :class:`Exposure` again without fetching the content;
+    ``None`` for sources whose sharing only matters when the item changes."""
 
 
 @dataclass(slots=True)
@@ -303,6 +359,10 @@ class AnalysisResult:
     follow this one's in the batch): True when every mail in it was listed, so a stored mail of
     the archive that is not among them is gone; False when the listing broke off (a timeout, a
     damaged folder, an unreadable file), so the stored mails are kept. None: no mail archive."""
+
+    exposure: Exposure | None = None
+    """The item's sharing, read by the worker with the content (``None``: the source has no
+    sharing to read, such as a mailbox, or the content could not be fetched)."""
 
 
 # --- What a connector's crawl yields ------------------------------------------------------

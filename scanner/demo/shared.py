@@ -5,7 +5,8 @@ lists, test results, reports, with an ``Archief`` of old years), ``Administratie
 exports, an address list, an invoice), ``Nieuwsbrieven`` and ``Team`` (hard negatives). Every
 file format the extractors support in the demo appears at least once: DOCX, XLSX, CSV, PDF,
 TXT, HTML and a ZIP with a CSV inside. File times are set to plausible dates so retention
-statuses differ.
+statuses differ. Files are 0640 in 0755 folders; one class list is world-readable (0644), so the
+demo shows a *breed gedeeld* item at the top of its teacher's digest.
 """
 
 from __future__ import annotations
@@ -45,10 +46,15 @@ def write_shared_folder(
     rng = random.Random(f"{seed}:shared")
     sy_now = _school_year_of(today)
 
-    def put(rel: str, data: bytes, student_data: bool, cats: set[str], when: date) -> None:
+    def put(rel: str, data: bytes, student_data: bool, cats: set[str], when: date, mode: int = 0o640) -> None:
+        """Files are for their owner and group (0640, folders 0755), as on a school share; the
+        one file with ``mode=0o644`` can be read by every account: *breed gedeeld* (issue 20)."""
         path = shared / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (shared, *[shared / p for p in Path(rel).parents if str(p) != "."]):
+            folder.chmod(0o755)
         path.write_bytes(data)
+        path.chmod(mode)
         when = min(when, today - timedelta(days=1))
         ts = aware(datetime.combine(when, time(rng.randrange(8, 18), rng.randrange(60)))).timestamp()
         os.utime(path, (ts, ts))
@@ -65,8 +71,10 @@ def write_shared_folder(
         g = teacher.groep or 1
         owners[f"Groep {g}/*"] = teacher.email
         now_students = population.group(g, sy_now)
+        # The first teacher's class list of this year is open to every account on the server.
         put(f"Groep {g}/Klassenlijst groep {g} {school_year_label(sy_now)}.xlsx",
-            docs.klassenlijst_xlsx(g, sy_now, now_students), True, {"identificatie"}, date(sy_now, 8, 25))
+            docs.klassenlijst_xlsx(g, sy_now, now_students), True, {"identificatie"}, date(sy_now, 8, 25),
+            mode=0o644 if teacher is first else 0o640)
         put(f"Groep {g}/Toetsuitslagen M{g}.xlsx", docs.toetsuitslagen_xlsx(g, sy_now, now_students), True,
             {"cijfers"}, today - timedelta(days=rng.randrange(5, 40)))
         old = rng.randrange(2018, max(2019, sy_now - 1))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, overload
 
-from scanner.core.model import ItemKind, ItemRef
+from scanner.core.model import ExposureLevel, ItemKind, ItemRef
 
 
 @overload
@@ -70,6 +70,15 @@ class StoredItem:
     attempts: int
     last_error: str | None
     stale: bool
+    exposure: str | None = None
+    """:class:`~scanner.core.model.ExposureLevel` key, ``None`` for items without sharing (mail)."""
+    exposure_reasons: tuple[str, ...] = ()
+    sharing_key: str | None = None
+
+    @property
+    def broadly_shared(self) -> bool:
+        """Student data that anyone with a link, the whole school or a guest can reach: *breed gedeeld*."""
+        return bool(self.student_data) and self.exposure == ExposureLevel.BROAD.value
 
     @classmethod
     def from_row(cls, row: Sequence[Any], reveal: Callable[[Any], Any] = lambda value: value) -> StoredItem:
@@ -79,14 +88,15 @@ class StoredItem:
          item_date, size, change_key, content_hash, labels, state, closed_at, first_seen_run,
          last_seen_run, analysed_run, analysed_at, student_data, categories, entity_counts, reasons,
          error_codes, retention_status, due_date, rule_id, action, exempt_reason, owner_mark,
-         tagged, attempts, last_error, stale) = row
+         tagged, attempts, last_error, stale, exposure, exposure_reasons, sharing_key) = row
         return cls(ident, source, source_kind, reveal(item_key), reveal(unit_key), kind, reveal(owner),
                    department, reveal(folder), reveal(title), reveal(link), aware(item_date), size, change_key,
                    content_hash, tuple(labels or ()), state,
                    aware(closed_at), first_seen_run, last_seen_run, analysed_run, aware(analysed_at),
                    student_data, tuple(categories or ()), dict(entity_counts or {}), tuple(reasons or ()),
                    tuple(error_codes or ()), retention_status, due_date, rule_id, action, exempt_reason,
-                   owner_mark, tagged, int(attempts or 0), last_error, bool(stale))
+                   owner_mark, tagged, int(attempts or 0), last_error, bool(stale), exposure,
+                   tuple(exposure_reasons or ()), sharing_key)
 
     def ref(self) -> ItemRef:
         """The item as its connector knows it, rebuilt from the store (the one home for that
@@ -96,7 +106,8 @@ class StoredItem:
         item by listing, which full listings do every run."""
         return ItemRef(source=self.source, item_key=self.item_key, kind=ItemKind(self.kind), owner=self.owner,
                        folder=self.folder or "", title=self.title or "", date=self.item_date, size=self.size,
-                       change_key=self.change_key, link=self.link, unit_key=self.unit_key, labels=self.labels)
+                       change_key=self.change_key, link=self.link, unit_key=self.unit_key, labels=self.labels,
+                       sharing_key=self.sharing_key)
 
 
 @dataclass(frozen=True, slots=True)

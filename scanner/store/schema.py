@@ -126,6 +126,9 @@ items = Table(
     Column("last_error", String(64)),  # retryable code of the last failed attempt; NULL after success
     Column("stale", Boolean, nullable=False, default=False, server_default=false()),
     # the stored analysis is the last good one: a newer version could not be read yet
+    Column("exposure", String(16)),  # beperkt | breed_gedeeld | onbekend; NULL: no sharing to read (mail)
+    Column("exposure_reasons", JSON),  # reason codes (scanner.core.model.EXPOSURE_REASONS), never a name
+    Column("sharing_key", String(64)),  # a hash of what the listing said about sharing (Graph eTag, shared facet)
     # No unique constraint on (source, item_key): the primary key is a hash of exactly that,
     # and a 2 KB key would not fit a PostgreSQL btree entry.
 )

@@ -26,6 +26,7 @@ from scanner.core.dates import as_utc
 from scanner.core.model import (
     RETRYABLE_ERRORS,
     AnalysisResult,
+    Exposure,
     ItemRef,
     ItemState,
     RetentionStatus,
@@ -71,6 +72,7 @@ class KnownItem:
     analysed_run: int | None = None
     student_data: bool = False
     stale: bool = False
+    sharing_key: str | None = None
 
     def retry_due(self, max_attempts: int) -> bool:
         """The last attempt failed with a retryable error and attempts are left."""
@@ -427,7 +429,8 @@ class Store:
                 for row in conn.execute(select(
                         cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
                         cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.owner,
-                        cols.link, cols.attempts, cols.last_error, cols.student_data, cols.stale)
+                        cols.link, cols.attempts, cols.last_error, cols.student_data, cols.stale,
+                        cols.sharing_key)
                         .where(cols.id.in_(chunk))):
                     out[ids[row.id]] = KnownItem(
                         id=row.id, change_key=row.change_key, state=row.state,
@@ -437,7 +440,7 @@ class Store:
                         owner=self._open(row.owner), link=self._open(row.link),
                         attempts=row.attempts or 0, last_error=row.last_error,
                         analysed_run=row.analysed_run, student_data=bool(row.student_data),
-                        stale=bool(row.stale))
+                        stale=bool(row.stale), sharing_key=row.sharing_key)
         return out
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
@@ -473,6 +476,24 @@ class Store:
                           attempts=bindparam("attempts"), last_error=bindparam("last_error"),
                           stale=bindparam("stale"))
         statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(**values)
+        with self.engine.begin() as conn:
+            conn.execute(statement, rows)
+        return len(rows)
+
+    def set_exposure(self, updates: Sequence[tuple[ItemRef, Exposure | None]]) -> int:
+        """Store the exposure read for items whose content was not analysed again (a sharing
+        change the listing announced, or a changed key with the same bytes). The retention
+        status is left alone (exposure orders the digest, it does not move a due date)."""
+        rows = [dict(b_id=self.item_id(ref.source, ref.item_key), exposure=_exposure_level(exposure),
+                     exposure_reasons=list(exposure.reasons) if exposure else None, sharing_key=ref.sharing_key)
+                for ref, exposure in updates]
+        if not rows:
+            return 0
+        from sqlalchemy import bindparam
+
+        statement = update(s.items).where(s.items.c.id == bindparam("b_id")).values(
+            exposure=bindparam("exposure"), exposure_reasons=bindparam("exposure_reasons"),
+            sharing_key=bindparam("sharing_key"))
         with self.engine.begin() as conn:
             conn.execute(statement, rows)
         return len(rows)
@@ -1250,7 +1271,14 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
         categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
         reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
         retention_status=None,  # new facts: the next retention pass evaluates the item in full
+        exposure=_exposure_level(result.exposure),
+        exposure_reasons=list(result.exposure.reasons) if result.exposure else None,
+        sharing_key=ref.sharing_key,
     )
+
+
+def _exposure_level(exposure: Exposure | None) -> str | None:
+    return exposure.level.value if exposure is not None else None
 
 
 def _private_sqlite_file(path: Path) -> None:

@@ -79,7 +79,8 @@ def test_one_digest_per_teacher_with_due_items(demo):
     with engine.connect() as conn:
         owners = set(map(opener(out), conn.execute(text(
             "select distinct owner from items where state = 'actief' and student_data "
-            "and retention_status in ('verlopen', 'binnenkort') and exempt_reason is null")).scalars()))
+            "and (retention_status in ('verlopen', 'binnenkort') or exposure = 'breed_gedeeld') "
+            "and exempt_reason is null")).scalars()))
     digests = list((out / "outbox").rglob("*.eml"))
     recipients = {email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"].addresses[0].addr_spec
                   for p in digests}
@@ -204,3 +205,34 @@ def test_the_demo_shows_a_pst_archive_and_an_online_archive(demo):
     assert all(r.kind == "mail" for r in in_pst)
     digests = "\n".join(all_text_outputs(out, result)[str(p)] for p in (out / "outbox").rglob("*.eml"))
     assert "Archief/archief 2017.pst/" in digests and "Online archief/" in digests
+
+
+def test_a_broadly_shared_class_list_comes_first_in_its_teachers_digest(demo):
+    """Issue 20: a class list every account can read is *breed gedeeld* and tops the digest."""
+    out, _, _ = demo
+    from scanner.config import load_config
+    from scanner.store import Store
+
+    settings = load_config(out / "demo.yaml")
+    rows = list(Store(settings.database_url).iter_items(active_only=True))
+    broad = [r for r in rows if r.broadly_shared]
+    assert len(broad) == 1 and broad[0].exposure_reasons == ("world_readable",)
+    assert broad[0].source_kind == "folder"
+    assert all(r.exposure in ("beperkt", "breed_gedeeld") for r in rows if r.source_kind == "folder")
+    assert all(r.exposure is None for r in rows if r.source_kind != "folder")  # mail has no sharing
+    owner = broad[0].owner
+    for path in (out / "outbox").rglob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"].addresses[0].addr_spec != owner:
+            continue
+        body = message.get_body(("plain",)).get_content()
+        assert "Breed gedeeld: doe deze eerst" in body
+        first = body.index("Breed gedeeld: doe deze eerst")
+        assert "alle accounts op de server: beperk de share" in body[first:]
+        assert first < body.find("Bewaartermijn verlopen") or "Bewaartermijn verlopen" not in body
+        break
+    else:
+        raise AssertionError("no digest for the owner of the broadly shared file")
+    with open(out / "rapport" / "fg-rapport.csv", encoding="utf-8-sig", newline="") as handle:
+        cells = {(r["tabel"], r["rij_sleutel"], r["kolom"]): r["waarde"] for r in csv.DictReader(handle)}
+    assert cells[("breed_categorie", "identificatie", "Actief")] == "<5"  # one item: never shown as 1

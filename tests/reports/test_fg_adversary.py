@@ -121,12 +121,24 @@ def observe(adv: Adversary, report, tag: str, truth: dict) -> None:
             adv.eq.append(({cell["actief"]: 1, **{cell[p]: -1 for p in PARTS}}, 0))
         for c in [*counts, *(["ok"] if "ok" not in counts else [])]:
             cells = [(tag, table.key, str(r), c) for r in table.values.index]
-            if table.key in ("categorie", "archief"):
+            if table.key in ("categorie", "archief", "breed_categorie"):
                 for cell in cells:
                     adv.le.append(({cell: 1, total[c]: -1}, 0))
-                if table.key == "archief":  # the items to archive of a category are among its items
+                if table.key in ("archief", "breed_categorie"):  # among the category's own items
                     for cell in cells:
                         adv.le.append(({cell: 1, (tag, "categorie", *cell[2:]): -1}, 0))
+                if table.key == "breed_categorie":  # at most all broadly shared items
+                    for cell in cells:
+                        adv.le.append(({cell: 1, adv.var((tag, "breed", c)): -1}, 0))
+            elif table.key == "breed_afdeling":
+                # every broadly shared item once, by department: the column adds up to their
+                # number, which is not published, is at most the total, and each cell is part
+                # of the same department's cell
+                broad = adv.var((tag, "breed", c))
+                adv.eq.append(({**dict.fromkeys(cells, 1), broad: -1}, 0))
+                adv.le.append(({broad: 1, total[c]: -1}, 0))
+                for cell in cells:
+                    adv.le.append(({cell: 1, (tag, "afdeling", *cell[2:]): -1}, 0))
             elif c in table.values.columns:
                 # a column adds up to the total up to what it does not count (items without a
                 # sensitivity): the adversary is given that offset, the strongest assumption
@@ -163,6 +175,7 @@ def school(seed: int, size: int) -> list[dict]:
                           department=rng.choice(departments), age_days=rng.choice([100, 500, 1000, 3000]),
                           first=first, closed_at=closed, sensitivity=rng.choice(["normaal", "hoog", "bijzonder"])))
         rows[-1]["action"] = "archiveren" if i % 6 == 0 else "dossier_en_verwijderen"  # Archiefwet records
+        rows[-1]["broad"] = i % 5 == 1 or (i % 7 == 3 and rows[-1]["department"] == "Gym")  # breed gedeeld
     return rows
 
 

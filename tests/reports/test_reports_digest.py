@@ -155,3 +155,40 @@ def test_digest_renders_in_chromium_on_desktop_and_phone(tmp_path) -> None:
     # on a phone nothing sticks out sideways, even the long unbreakable path
     scroll, viewport = scroll_width(rendered.html, tmp_path, 390)
     assert scroll <= viewport
+
+
+def test_broadly_shared_items_come_first_with_what_to_do() -> None:
+    from dataclasses import replace
+
+    shared = replace(item(1, status="binnenkort", categories=("cijfers",), kind="file", title="Klassenlijst 3B"),
+                     exposure_reasons=("anonymous_link", "external_guest"))
+    open_share = replace(item(2, status="ok", categories=("identificatie",), kind="file", title="BSN-lijst"),
+                         exposure_reasons=("broad_group",))
+    rendered = render_digest(digest([item(3, categories=("gezondheid",), title="Medicatie"), shared, open_share]))
+    assert rendered is not None
+    assert rendered.broad == 2 and rendered.total == 3
+    assert rendered.overdue == 1 and rendered.due_soon == 1  # an 'ok' item shared broadly is neither
+    for body in (rendered.html, rendered.text):
+        order = [body.index(s) for s in ("Breed gedeeld: doe deze eerst", "Klassenlijst 3B", "BSN-lijst",
+                                         "Bewaartermijn verlopen", "Medicatie")]
+        assert order == sorted(order), body
+    assert ("iedereen met de link, iemand buiten de school: verwijder de deellink; stop het delen met de gast"
+            in rendered.text)
+    assert "een groep als Iedereen of de hele school: beperk de share" in rendered.text
+    assert "Breed gedeeld met leerlinggegevens: 2." in rendered.text
+    assert rendered.html.count('data-exposure="1"') == 2
+    english = render_digest(digest([shared], language="en"))
+    assert english is not None and "anyone with the link, someone outside the school: remove the sharing link" \
+        in english.text and "Broadly shared: do these first" in english.text
+    # Not broadly shared and not due: not in the digest.
+    assert render_digest(digest([item(4, status="ok")])) is None
+
+
+def test_archive_records_keep_room_in_a_capped_digest() -> None:
+    care = [item(n, categories=("gezondheid",)) for n in range(30)]
+    exam = item(99, categories=("cijfers",), title="Cijferlijst centraal examen", action="archiveren")
+    rendered = render_digest(digest([*care, exam]), cap=25)
+    assert rendered is not None and rendered.shown == 25
+    assert "Cijferlijst centraal examen" in rendered.text
+    assert "Archiveer in het LAS" in rendered.text
+    assert rendered.text.count("\n* ") == 25

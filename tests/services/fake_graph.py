@@ -133,6 +133,8 @@ class DriveItem:
     change: int = 1
     created_by: str | None = None
     deleted_seq: int | None = None
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    """Sharing permissions besides the owner's (Graph permission resources, as documented)."""
 
 
 @dataclass
@@ -161,7 +163,7 @@ def quick_xor_hash(data: bytes) -> str:
     return base64.b64encode(bytes(digest)).decode()
 
 
-FAULT_KINDS = frozenset({"429", "503", "504", "500", "401", "403", "410", "drop", "reset"})
+FAULT_KINDS = frozenset({"429", "503", "504", "500", "401", "403", "404", "410", "drop", "reset"})
 
 
 @dataclass
@@ -251,6 +253,7 @@ class FakeGraph:
         self.chunked_mime = False  # send $value without Content-Length (chunked), as proxies may
         self.delta_generation = 0
         self.folder_page_cap = 3
+        self.permission_page_size = 2
         self._downloads: dict[str, tuple[str, str]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -475,6 +478,21 @@ class FakeGraph:
             item = self.drives[drive_id].items[item_id]
             item.content = content
             item.change += 1
+            item.version = self._next()
+
+    def share(self, drive_id: str, item_id: str, permission: dict[str, Any]) -> None:
+        """Add a sharing permission (a Graph permission resource). Sharing changes the item's
+        eTag, not its cTag or hashes, and the delta lists the item again."""
+        with self.lock:
+            item = self.drives[drive_id].items[item_id]
+            item.permissions.append({"id": f"perm-{next(self._ids):05d}", **permission})
+            item.version = self._next()
+
+    def unshare(self, drive_id: str, item_id: str) -> None:
+        """Remove every permission but the owner's (the link was deleted, access stopped)."""
+        with self.lock:
+            item = self.drives[drive_id].items[item_id]
+            item.permissions.clear()
             item.version = self._next()
 
     def rename(self, drive_id: str, item_id: str, name: str) -> None:
@@ -839,6 +857,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
         if fault.kind == "403":
             return self._denied()
+        if fault.kind == "404":
+            return self._error(404, "itemNotFound", "The resource could not be found.")
         if fault.kind == "410":
             if segments and segments[0] == "drives" and len(segments) > 1:
                 return self._drive_resync(segments[1])
@@ -936,6 +956,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._delete_drive_item(drive, s[3])
             if n == 4 and s[2] == "items":
                 return self._drive_item(drive, s[3])
+            if n == 5 and s[2] == "items" and s[4] == "permissions":
+                return self._permissions(drive, s[3], query)
             if n == 5 and s[2] == "items" and s[4] == "content":
                 item = drive.items.get(s[3])
                 if item is None or item.deleted_seq is not None or item.is_folder:
@@ -1158,6 +1180,10 @@ class _Handler(BaseHTTPRequestHandler):
             "webUrl": f"https://school.sharepoint.com/{quote(drive.id)}/{quote(item.id)}",
             "createdBy": {"user": {"email": item.created_by, "displayName": "Docent"}} if item.created_by else {},
         }
+        if item.permissions:
+            scopes = {str((p.get("link") or {}).get("scope") or "users") for p in item.permissions}
+            data["shared"] = {"scope": next((x for x in ("anonymous", "organization") if x in scopes), "users"),
+                              "owner": {"user": {"displayName": "Eigenaar"}}}
         if drive.business and in_delta:
             del data["cTag"]
         if item.parent_id is None:
@@ -1179,6 +1205,26 @@ class _Handler(BaseHTTPRequestHandler):
                 data["file"] = {"mimeType": "application/octet-stream", "hashes": hashes}
                 data["size"] = len(item.content)
         return data
+
+    def _permissions(self, drive: Drive, item_id: str, query: dict[str, str]) -> None:
+        """``GET /drives/{id}/items/{id}/permissions``: the owner's permission first (roles
+        ``owner``), then the sharing ones, in pages of :attr:`FakeGraph.permission_page_size`
+        with an ``@odata.nextLink``, as a collection response pages."""
+        g = self.graph
+        item = drive.items.get(item_id)
+        if item is None or item.deleted_seq is not None:
+            return self._error(404, "itemNotFound", "The resource could not be found.")
+        owner = drive.owner or "beheer@school.nl"
+        everything = [{"id": "owner", "roles": ["owner"],
+                       "grantedToV2": {"user": {"id": "owner-id", "displayName": "Eigenaar", "email": owner}}},
+                      *item.permissions]
+        start = int(query.get("$skiptoken", "0"))
+        size = g.permission_page_size
+        page: dict[str, Any] = {"@odata.context": "...", "value": everything[start:start + size]}
+        if start + size < len(everything):
+            page["@odata.nextLink"] = (f"{g.graph_url}/drives/{quote(drive.id)}/items/{quote(item_id)}"
+                                       f"/permissions?$skiptoken={start + size}")
+        self._json(200, page)
 
     def _drive_item(self, drive: Drive, item_id: str) -> None:
         item = drive.items.get(item_id)

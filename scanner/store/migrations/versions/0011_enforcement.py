@@ -1,7 +1,7 @@
 """optional enforcement: the move date a sent digest announced, and the rule of a policy move (issue 18, item 5)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 
 ``digest_listings.move_on``: the date the digest told the teacher the item would be moved to
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
