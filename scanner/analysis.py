@@ -151,8 +151,9 @@ class Analyzer:
             pending.append(result)
             results.append(result)
             for mail in mails:
+                # a mail inside an archive is as widely readable as the archive file
                 child = AnalysisResult(ref=mail.ref, content_hash=mail.content_hash, verdict=None,
-                                       errors=mail.errors, parts=len(mail.parts))
+                                       errors=mail.errors, parts=len(mail.parts), exposure=result.exposure)
                 texts.append([*mail.parts, *name_parts(mail.ref, mail.parts, mail.errors)])
                 pending.append(child)
                 results.append(child)

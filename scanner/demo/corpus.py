@@ -274,6 +274,8 @@ def _write_pst_archive(shared: Path, root: Path, seed: int, population: Populati
     planted = write_planted_archive(target, texts)
     if planted is None:
         return 0
+    target.chmod(0o640)  # readable by its owner and group, as the demo's other files
+    target.parent.chmod(0o755)
     stamp = datetime(2018, 7, 13, 16, 30, tzinfo=UTC).timestamp()
     os.utime(target, (stamp, stamp))
     record(target.relative_to(root).as_posix(), "", False, [])
