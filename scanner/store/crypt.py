@@ -42,7 +42,7 @@ KEY_BYTES = 64
 SEALED = "e1:"
 TAGGED = "d1:"
 _NONCE = 16
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 8192
 KEY_ID_META = "store_key_id"
 """The ``meta`` row that holds the fingerprint of the key the store's values are encrypted with
 (never the key): a missing or different key is recognised before anything is read or written."""

@@ -725,24 +725,26 @@ class Store:
             started = conn.execute(select(s.runs.c.started_at).where(s.runs.c.id == run_id)).scalar()
             if started is None:
                 return {}
-            new = conn.execute(select(cols.id, cols.source, cols.content_hash).where(
-                cols.first_seen_run == run_id, cols.state == ItemState.ACTIVE.value,
-                cols.content_hash.is_not(None))).all()
-            if not new:
-                return {}
-            wanted = {(row.source, row.content_hash): row.id for row in new}
             a = s.answers.c
             removed = select(a.item_id).where(a.action == "verwijderen", a.outcome == "moved",
                                               a.reversed_at.is_(None))
+            gone = and_(cols.state == ItemState.CLEANED.value, cols.content_hash.is_not(None),
+                        or_(cols.closed_at >= started, cols.id.in_(removed)))
+            # From the closed side: what this run closed (and what answers moved) is few; what
+            # it first saw is every item on a first scan, which must not be held in memory.
+            hashes = list(conn.execute(select(cols.content_hash).where(gone).distinct()).scalars())
             moves: dict[str, int] = {}
-            hashes = list({row.content_hash for row in new})
             for start in range(0, len(hashes), 500):
+                chunk = hashes[start:start + 500]
+                wanted = {(row.source, row.content_hash): row.id for row in conn.execute(
+                    select(cols.id, cols.source, cols.content_hash).where(
+                        cols.first_seen_run == run_id, cols.state == ItemState.ACTIVE.value,
+                        cols.content_hash.in_(chunk)))}
+                if not wanted:
+                    continue
                 closed = conn.execute(select(
                     cols.id, cols.source, cols.content_hash, cols.first_seen_run, cols.owner_mark, cols.tagged,
-                    cols.closed_at)
-                    .where(cols.content_hash.in_(hashes[start:start + 500]),
-                           cols.state == ItemState.CLEANED.value,
-                           or_(cols.closed_at >= started, cols.id.in_(removed)))).all()
+                    cols.closed_at).where(gone, cols.content_hash.in_(chunk))).all()
                 for old in closed:
                     new_id = wanted.pop((old.source, old.content_hash), None)
                     if new_id is None or new_id == old.id:
