@@ -256,7 +256,7 @@ def prepare(items: pd.DataFrame, answers: pd.DataFrame, tz: str) -> tuple[pd.Dat
     answers = answers if "by_policy" in answers.columns else answers.assign(by_policy=False)
     given = answers.loc[:, CLEANUP_ANSWER_COLUMNS].copy() if len(answers) else pd.DataFrame(
         columns=CLEANUP_ANSWER_COLUMNS)
-    given["by_policy"] = given["by_policy"].fillna(False).astype(bool)
+    given["by_policy"] = given["by_policy"].eq(True)  # a missing value is no policy move
     given["answered_ts"] = pd.to_datetime(given["answered_at"], utc=True, errors="coerce")
     given["reversed_ts"] = pd.to_datetime(given["reversed_at"], utc=True, errors="coerce")
     given["answered_day"] = _days(given["answered_at"], tz)

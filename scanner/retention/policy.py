@@ -175,9 +175,11 @@ class RetentionPolicy:
         active = settings.active_rules()
         compiled = [_CompiledRule(r, i) for i, r in enumerate(active)]
         self._archive = tuple(c for c in compiled if c.rule.action == ARCHIVEREN)
-        self._rules = tuple(c for c in compiled if not c.rule.fallback and c not in self._archive)
-        self._fallbacks = tuple(c for c in compiled if c.rule.fallback and c not in self._archive)
-        self._all = self._archive + self._rules + self._fallbacks
+        self._statutory = tuple(c for c in compiled if c.rule.statutory and c not in self._archive)
+        special = self._archive + self._statutory
+        self._rules = tuple(c for c in compiled if not c.rule.fallback and c not in special)
+        self._fallbacks = tuple(c for c in compiled if c.rule.fallback and c not in special)
+        self._all = special + self._rules + self._fallbacks
         self._needs_sensitivity = any(c.min_rank is not None for c in compiled)
         ex = settings.exemptions
         self._hold_labels = frozenset(_norm_label(x) for x in ex.legal_hold_labels)
@@ -303,6 +305,8 @@ class RetentionPolicy:
         # Archiefwet first: a record the law keeps is never proposed for deletion, whatever
         # else applies (an exam list with BSNs is still archived, not deleted).
         matched = [c for c in self._archive if self._applies(c, facts, mask, rank, labels)]
+        if not matched:  # then a term the law sets for this record, over the general rules
+            matched = [c for c in self._statutory if self._applies(c, facts, mask, rank, labels)]
         if not matched:
             matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
         if not matched:

@@ -172,6 +172,11 @@ class Rule(StrictModel):
     """Required, except for ``while_enrolled`` terms (nothing to do while the pupil is here)."""
     require_student_data: bool = True
     fallback: bool = False
+    statutory: bool = False
+    """A term the law sets for this kind of record (e.g. a referral to special education: 3
+    years after the pupil left). It decides instead of the shortest of the general rules that
+    also match (a referral is a care file too, whose 2-year dossier term would otherwise always
+    win); only an Archiefwet rule (``archiveren``) goes before it."""
 
     @field_validator("id")
     @classmethod

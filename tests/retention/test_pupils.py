@@ -211,3 +211,27 @@ def test_a_missing_former_pupils_file_is_a_clear_error(roster, hasher, tmp_path)
         Roster.load(missing, hasher)
     with pytest.raises(ValueError, match="former-pupils list cannot be read"):
         check_detection_settings(DetectionSettings(spacy_model="none", roster=missing))
+
+
+def test_a_referral_to_special_education_keeps_its_legal_term(policy):
+    """Issue 20: a referral (toelaatbaarheidsverklaring) is kept 3 years after the pupil left.
+    It is a care file too, whose 2-year dossier term would win under "shortest wins": the
+    statutory rule decides instead; mail keeps its own rule."""
+    title = "Toelaatbaarheidsverklaring SBO 2021.pdf"
+    left = policy.evaluate(facts(kind="file", folder="Gedeeld/Zorg", when=at(2021, 3, 3), pupil=LEFT_2022,
+                                 title=title))
+    assert (left.rule_id, left.due_date, left.status) == (
+        "verwijzing_so_vertrokken", date(2025, 7, 31), RetentionStatus.OVERDUE)
+    here = policy.evaluate(facts(kind="file", folder="Gedeeld/Zorg", when=at(2021, 3, 3), pupil=HERE, title=title))
+    assert (here.rule_id, here.due_date, here.status) == ("verwijzing_so_ingeschreven", None, RetentionStatus.OK)
+    unknown = policy.evaluate(facts(kind="file", folder="Gedeeld/Zorg", when=at(2021, 3, 3), title=title))
+    assert (unknown.rule_id, unknown.due_date) == ("verwijzing_so", date(2024, 7, 31))
+    plain = policy.evaluate(facts(kind="file", folder="Gedeeld/Zorg", when=at(2021, 3, 3), pupil=LEFT_2022,
+                                  title="OPP Daan.docx"))
+    assert plain.rule_id == "leerlingdossier_vertrokken"  # not a referral: the dossier term
+    mail = policy.evaluate(facts(kind="mail", when=at(2024, 3, 3), pupil=LEFT_2022, title="Aanvraag TLV"))
+    assert mail.rule_id == "mail_leerlinggegevens"
+    # an Archiefwet record still goes first
+    exam = policy.evaluate(facts(kind="file", when=at(2021, 3, 3), pupil=LEFT_2022,
+                                 title="cijferlijst examen tlv 2021.xlsx"))
+    assert exam.action == "archiveren"
