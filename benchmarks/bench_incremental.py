@@ -58,7 +58,9 @@ def corpus_mails(root: Path) -> list[tuple[str, str, bytes]]:
         teacher = base.name
         for path in sorted(base.rglob("*")):
             if path.is_file() and path.parent.name in {"cur", "new"}:
-                folder = path.parent.parent.name.lstrip(".") if path.parent.parent != base else "INBOX"
+                # Maildir++ ".Online archief.Archief 2018" is the folder "Online archief/Archief 2018"
+                folder = (path.parent.parent.name.lstrip(".").replace(".", "/") if path.parent.parent != base
+                          else "INBOX")
                 mails.append((teacher, folder, path.read_bytes()))
     return mails
 
