@@ -51,13 +51,16 @@ from __future__ import annotations
 
 import abc
 import fnmatch
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.core.config_base import StrictModel
 from scanner.core.model import CrawlStream, Exposure, Fetched, ItemRef, Unit, container_of
+
+log = logging.getLogger(__name__)
 
 
 class SourceError(Exception):
@@ -92,6 +95,17 @@ class ItemFetchError(Exception):
         refuses oversized items the same way, so IT reads the same line in every report)."""
         return cls("too_large",
                    f"item groter dan {limit} bytes, niet gelezen / item larger than {limit} bytes, not read")
+
+
+def close_all(connectors: Iterable[Connector | None]) -> None:
+    """Close every connector an action opened (``None``: one that could not be built). A
+    failing close is logged without its message and never hides the outcome of the action."""
+    for connector in connectors:
+        if connector is not None:
+            try:
+                connector.close()
+            except Exception:  # noqa: BLE001 - closing never hides the outcome
+                log.warning("closing a connector failed")
 
 
 def refuse_contained(ref: ItemRef) -> None:

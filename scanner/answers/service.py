@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
+from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig, close_all
 from connectors.registry import connector_class
 from scanner.answers.links import Claim
 from scanner.answers.model import (
@@ -190,12 +190,7 @@ class AnswerService:
                 else:
                     outcomes.append(ItemOutcome(item, MOVED, place=(place or "")[:255] or None))
         finally:
-            for connector in connectors.values():
-                if connector is not None:
-                    try:
-                        connector.close()
-                    except Exception:  # noqa: BLE001 - closing never hides the outcome
-                        log.warning("closing a connector failed", exc_info=False)
+            close_all(connectors.values())
         return outcomes
 
     def _connector(self, source_name: str) -> Connector | None:
@@ -269,12 +264,7 @@ class AnswerService:
                     continue
                 outcome.restored, outcome.reverted_move, outcome.place = True, False, (back or "")[:255] or None
         finally:
-            for connector in connectors.values():
-                if connector is not None:
-                    try:
-                        connector.close()
-                    except Exception:  # noqa: BLE001 - closing never hides the outcome
-                        log.warning("closing a connector failed", exc_info=False)
+            close_all(connectors.values())
 
     def last_answers(self, items: list[StoredItem]) -> dict[str, dict[str, Any]]:
         """The standing answer of each item, if any (shown on the confirmation page)."""

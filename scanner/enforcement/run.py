@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
+from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig, close_all
 from connectors.registry import connector_class
 from scanner.answers.model import MOVED, VERWIJDEREN
 from scanner.config import Settings
@@ -122,12 +122,7 @@ def enforce(settings: Settings, store: Store, run_id: int, *, today: date | None
             }], {}, moved=[row.id], when=now)
             stats.moved[row.source] += 1
     finally:
-        for connector in connectors.values():
-            if connector is not None:
-                try:
-                    connector.close()
-                except Exception:  # noqa: BLE001 - closing never hides the outcome
-                    log.warning("closing a connector failed")
+        close_all(connectors.values())
     log.info("enforcement: moved %d, failed %s, waiting %d, unseen %d",
              sum(stats.moved.values()), dict(stats.failed), stats.waiting, stats.unseen)
     _save(store, run_id, stats)
