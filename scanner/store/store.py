@@ -1135,17 +1135,8 @@ class Store:
         """The move date a *delivered* digest announced for each item (the earliest, if several
         did); items no sent digest announced a move for are absent. The only licence the
         nightly enforcement has to move an item (:mod:`scanner.enforcement`)."""
-        c, d = s.digest_listings.c, s.deliveries.c
-        out: dict[str, date] = {}
-        ids = list(dict.fromkeys(item_ids))
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                rows = conn.execute(select(c.item_id, func.min(c.move_on)).join(
-                    s.deliveries, and_(d.owner == c.owner, d.period == c.period)).where(
-                    c.item_id.in_(ids[start:start + 500]), d.status == "sent", c.move_on.is_not(None))
-                    .group_by(c.item_id)).all()
-                out.update({row[0]: row[1] for row in rows if row[1] is not None})
-        return out
+        c = s.digest_listings.c
+        return self._earliest_sent(item_ids, c.move_on, c.move_on.is_not(None))
 
     def answers_by(self, owner_key: str, since: datetime | None = None) -> list[dict[str, Any]]:
         """Standing answers given by ``owner_key`` (e.g. the school's policy), with the owner of
@@ -1165,15 +1156,21 @@ class Store:
     def first_digests(self, item_ids: Sequence[str]) -> dict[str, datetime]:
         """When each item was first named in a digest that was delivered (the delivery's
         "sent" time); items never named by a sent digest are absent."""
+        return {ident: as_utc(sent) for ident, sent in
+                self._earliest_sent(item_ids, s.deliveries.c.updated_at).items()}
+
+    def _earliest_sent(self, item_ids: Sequence[str], column: Any, *where: Any) -> dict[str, Any]:
+        """Per item, the least ``column`` over the digest listings of it whose delivery was
+        sent (and that meet ``where``); items without one are absent."""
         c, d = s.digest_listings.c, s.deliveries.c
-        out: dict[str, datetime] = {}
+        out: dict[str, Any] = {}
         ids = list(dict.fromkeys(item_ids))
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
-                rows = conn.execute(select(c.item_id, func.min(d.updated_at)).join(
+                rows = conn.execute(select(c.item_id, func.min(column)).join(
                     s.deliveries, and_(d.owner == c.owner, d.period == c.period)).where(
-                    c.item_id.in_(ids[start:start + 500]), d.status == "sent").group_by(c.item_id)).all()
-                out.update({row[0]: as_utc(row[1]) for row in rows if row[1] is not None})
+                    c.item_id.in_(ids[start:start + 500]), d.status == "sent", *where).group_by(c.item_id)).all()
+                out.update({row[0]: row[1] for row in rows if row[1] is not None})
         return out
 
     def deliveries(self, period: str | None = None) -> list[dict[str, Any]]:
