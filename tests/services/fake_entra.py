@@ -26,7 +26,6 @@ import base64
 import hashlib
 import json
 import secrets
-import ssl
 import threading
 import time
 import uuid
@@ -39,7 +38,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.services.graph_tls import CertFiles
+from tests.services.graph_tls import CertFiles, serve_tls
 
 
 @dataclass
@@ -102,16 +101,8 @@ class FakeEntra:
         class Handler(_Handler):
             entra = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.certs.server_cert, self.certs.server_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self._server = server
-        self.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="fake-entra").start()
+        self._server, _ = serve_tls(Handler, self.certs, "fake-entra")
+        self.port = self._server.server_address[1]
         return self
 
     def stop(self) -> None:

@@ -56,7 +56,6 @@ import json
 import re
 import secrets
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import jwt
 from cryptography import x509
 
-from .graph_tls import CertFiles
+from .graph_tls import CertFiles, serve_tls
 
 MAILBOX_CONCURRENCY = 4
 
@@ -267,18 +266,8 @@ class FakeGraph:
         class Handler(_Handler):
             graph = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.certs.server_cert, self.certs.server_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-graph", daemon=True
-        )
-        self._thread.start()
+        self._server, self._thread = serve_tls(Handler, self.certs, "fake-graph")
+        self.port = self._server.server_address[1]
         return self
 
     def stop(self) -> None:

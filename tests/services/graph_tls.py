@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography import x509
@@ -90,3 +93,20 @@ def make_certificates(directory: Path) -> CertFiles:
         app_cert_pem=cert_pem,
         app_sha1=app_cert.fingerprint(hashes.SHA1()).hex(),
     )
+
+
+def serve_tls(handler: type[BaseHTTPRequestHandler], certs: CertFiles,
+              name: str) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A threaded HTTPS server on a free local port with the fake host's certificate, serving
+    in a daemon thread (the fake Graph and Entra hosts). The TLS handshake happens in the
+    request thread, and a client that drops the connection is no error to print."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.server_cert, certs.server_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name,
+                              daemon=True)
+    thread.start()
+    return server, thread
