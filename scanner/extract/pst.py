@@ -133,33 +133,34 @@ def _messages(walker: WalkContext, folder: Any, path: str, broken: list[str],
     still read."""
     walker.tick()
     where = sub(path, "/".join(inner)) if inner else path or "body"
+
+    def damaged() -> None:
+        walker.error("corrupt", where)
+        broken.append(where)
+
     try:
         count = folder.number_of_sub_messages
     except OSError:
-        walker.error("corrupt", where)
-        broken.append(where)
+        damaged()
         count = 0
     for index in range(count):
         try:
             message = folder.get_sub_message(index)
         except OSError:
-            walker.error("corrupt", where)
-            broken.append(where)
+            damaged()
             continue
         yield "/".join(inner), message
     try:
         folders = folder.number_of_sub_folders
     except OSError:
-        walker.error("corrupt", where)
-        broken.append(where)
+        damaged()
         folders = 0
     for index in range(folders):
         try:
             child = folder.get_sub_folder(index)
             name = (child.name or "").strip()
         except OSError:
-            walker.error("corrupt", where)
-            broken.append(where)
+            damaged()
             continue
         top = not inner and name.lower() in ROOT_NAMES
         shown = inner if top else (*inner, name.replace("/", "_") or "map")
