@@ -32,10 +32,10 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from detectors.entities import PERSON
@@ -438,44 +438,71 @@ def name_lexicon() -> NameLexicon:
     return _LEXICON
 
 
-@dataclass(slots=True)
-class _Tok:
-    text: str
-    start: int
-    end: int
-    initial: bool  # first word of a sentence or line: its capital says nothing
-    line_start: bool
-
-
 _SENTENCE_END = frozenset(".!?")
 _KEEPS_INITIAL = frozenset("-•*>\"'“‘(:")
+_GAP_WORD = re.compile(rf"(\s*)({_WORD.pattern})")
+"""A token with the whitespace before it: every character of a text is either whitespace or
+part of a token (``\\S`` is the last alternative), so the gaps and words give the offsets."""
 
 
-def _tokens(text: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    append = toks.append
-    initial = True
-    line_start = True
-    newline = text.find("\n")  # the next line break; tokens never contain one
-    if newline < 0:
-        newline = len(text)
-    for m in _WORD.finditer(text):
-        start, end = m.span()
-        if start > newline:
-            initial = line_start = True
-            newline = text.find("\n", start)
-            if newline < 0:
-                newline = len(text)
-        word = m.group()
-        append(_Tok(word, start, end, initial, line_start))
-        if word in _SENTENCE_END:
-            initial = True
-        elif initial and word in _KEEPS_INITIAL:
-            pass  # a bullet, quote or bracket at the start keeps the next word initial
-        else:
-            initial = False
-        line_start = False
-    return toks
+class _Tokens:
+    """The tokens of one text as parallel sequences (words, the whitespace before each, offsets).
+
+    Built by one ``findall`` and C-level ``map``/``accumulate`` calls, so no Python code runs per
+    token: one object per token was the biggest part of name detection (~180 tokens per kB).
+    What a name needs of a token beyond its text (first word of a sentence, first on a line) is
+    worked out only for the few tokens that can start a name."""
+
+    __slots__ = ("words", "gaps", "starts", "ends", "n")
+
+    def __init__(self, text: str) -> None:
+        # trailing whitespace holds no token; leaving it out keeps findall from retrying the
+        # gap group at every position of a long blank tail (same tokens: a token never ends in
+        # or looks past whitespace)
+        pairs = _GAP_WORD.findall(text, 0, len(text.rstrip()))
+        gaps: tuple[str, ...] = ()
+        words: tuple[str, ...] = ()
+        if pairs:
+            gaps, words = zip(*pairs, strict=True)
+        lengths = list(map(len, words))
+        self.words = words
+        self.gaps = gaps  # gaps[i] is text[ends[i - 1]:starts[i]] (gaps[0]: before the first)
+        self.ends = list(itertools.accumulate(map(operator.add, map(len, gaps), lengths)))
+        self.starts = list(map(operator.sub, self.ends, lengths))
+        self.n = len(words)
+
+    def line_start(self, i: int) -> bool:
+        """The first token of a line."""
+        return i == 0 or "\n" in self.gaps[i]
+
+    def initial(self, i: int) -> bool:
+        """The first word of a sentence or line: its capital says nothing. A bullet, quote or
+        bracket at the start keeps the next word initial."""
+        words, gaps = self.words, self.gaps
+        while i and "\n" not in gaps[i]:
+            prev = words[i - 1]
+            if prev in _SENTENCE_END:
+                return True
+            if prev not in _KEEPS_INITIAL:
+                return False
+            i -= 1
+        return True
+
+
+# what a word is, by its text alone (cached per recognizer: the same words recur in every text)
+_CAPW = 1  # a capitalised word (_CAP_TOKEN)
+_NAMECAP = 2  # ... that is no function word (_NOT_NAME): it continues a name chunk
+_INIT = 4  # initials ("J.P.")
+_TV = 8  # a tussenvoegsel word, whatever its capital
+_PLAIN = 16  # an ordinary capitalised Dutch word no name list knows (see _plain_word)
+_DEAD = 32  # can start no name chunk: not capitalised and no tussenvoegsel, or a capitalised
+# function word that is no tussenvoegsel (the chunk would end before it)
+_KIND_CACHE_MAX = 200_000
+
+
+def _same_line_gap(gap: str) -> bool:
+    """One or two spaces or tabs: the parts of a name are never split by a line break."""
+    return gap == " " or (0 < len(gap) <= 2 and gap.strip(" \t") == "")
 
 
 class NameLexiconRecognizer(DutchRecognizer):
@@ -486,37 +513,75 @@ class NameLexiconRecognizer(DutchRecognizer):
 
     def __init__(self, lexicon: NameLexicon | None = None) -> None:
         self.lexicon = lexicon or name_lexicon()
+        self._kinds: dict[str, int] = {}
+        # every spelling whose lower() is a tussenvoegsel word: a set test on the raw words
+        # finds the tokens that may start a name without lower-casing every token
+        # (tests/detectors/test_names.py checks no other character lower-cases into them)
+        self._tv_any_case = frozenset(
+            "".join(p) for w in self.lexicon.tv_words
+            for p in itertools.product(*({c, c.upper()} for c in w))
+        )
         super().__init__()
 
+    def _kind(self, word: str) -> int:
+        """The word's :data:`_CAPW`... flags (memoised)."""
+        kind = self._kinds.get(word)
+        if kind is None:
+            kind = self._classify(word)
+            if len(self._kinds) >= _KIND_CACHE_MAX:
+                self._kinds.clear()
+            self._kinds[word] = kind
+        return kind
+
+    def _classify(self, word: str) -> int:
+        lex = self.lexicon
+        kind = 0
+        if _CAP_TOKEN.match(word):
+            kind |= _CAPW
+            if word not in _NOT_NAME:
+                kind |= _NAMECAP
+        if _INITIALS.match(word):
+            kind |= _INIT
+        if word.lower() in lex.tv_words:
+            kind |= _TV
+        if kind & _CAPW:
+            head = word.split("-")[0]
+            if lex.is_word(head):
+                folded = fold(head)
+                if not (word in lex.first or head in lex.first or folded in lex.first
+                        or word in lex.surnames or head in lex.surnames
+                        or folded in lex.surnames):
+                    kind |= _PLAIN
+        if not kind & (_NAMECAP | _INIT | _TV):
+            kind |= _DEAD
+        return kind
+
     # -- chunks ----------------------------------------------------------------------------
-    def _chunk(self, toks: list[_Tok], i: int, text: str) -> int:
+    def _chunk(self, toks: _Tokens, i: int) -> int:
         """Index after the name-shaped run starting at ``i`` (caps, tussenvoegsels, initials)."""
         lex = self.lexicon
+        words, gaps, n = toks.words, toks.gaps, toks.n
+        kind_of = self._kind
         j = i
-        n = len(toks)
         while j < n:
-            t = toks[j]
-            if j > i and not _same_line_space(text, toks[j - 1].end, t.start):
+            if j > i and not _same_line_gap(gaps[j]):
                 break
-            if _CAP_TOKEN.match(t.text) and t.text not in _NOT_NAME:
+            kind = kind_of(words[j])
+            if kind & _NAMECAP:
                 j += 1
                 continue
-            if _INITIALS.match(t.text) and j == i:
+            if kind & _INIT and j == i:
                 j += 1
                 continue
-            if t.text.lower() in lex.tv_words and j + 1 < n and j > i - 1:
+            if kind & _TV and j + 1 < n:
                 k = j
-                while (
-                    k < n
-                    and toks[k].text.lower() in lex.tv_words
-                    and _same_line_space(text, toks[k - 1].end if k > 0 else 0, toks[k].start)
-                ):
+                while k < n and kind_of(words[k]) & _TV and _same_line_gap(gaps[k]):
                     k += 1
                 if (
                     k < n
-                    and _CAP_TOKEN.match(toks[k].text)
-                    and _same_line_space(text, toks[k - 1].end, toks[k].start)
-                    and " ".join(x.text.lower() for x in toks[j:k]) in lex.tussenvoegsels
+                    and kind_of(words[k]) & _CAPW
+                    and _same_line_gap(gaps[k])
+                    and " ".join(w.lower() for w in words[j:k]) in lex.tussenvoegsels
                 ):
                     j = k
                     continue
@@ -524,44 +589,47 @@ class NameLexiconRecognizer(DutchRecognizer):
         return j
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        lex = self.lexicon
-        toks = _tokens(text)
+        toks = _Tokens(text)
+        words, n = toks.words, toks.n
         found: list[tuple[int, int, float]] = []
         parts_seen: dict[str, None] = {}
-        singles: list[tuple[int, int]] = []
-        closings = [m.end() for m in _CLOSING.finditer(text)]
-        i, n = 0, len(toks)
-        tv_words = lex.tv_words
-        while i < n:
-            t = toks[i]
-            # cheap test first: only a capital, an initial or a tussenvoegsel can start a name
-            if not t.text[0].isupper() and t.text.lower() not in tv_words:
-                i += 1
+        closings: list[int] | None = None
+        kinds = self._kinds
+        kind_of = self._kind
+        # only a capital, an initial or a tussenvoegsel can start a name: C-level filter
+        may_start = map(
+            operator.or_,
+            map(str.isupper, map(operator.itemgetter(0), words)),
+            map(self._tv_any_case.__contains__, words),
+        )
+        pos = 0  # the first token not yet consumed by a chunk
+        for i in itertools.compress(itertools.count(), may_start):
+            if i < pos:
                 continue
-            starts = (
-                _CAP_TOKEN.match(t.text)
-                or _INITIALS.match(t.text)
-                or (
-                    t.text.lower() in lex.tv_words
-                    and i + 1 < n
-                    and _CAP_TOKEN.match(toks[i + 1].text)
-                    and i > 0
-                    and toks[i - 1].text.lower().rstrip(".") in _TITLES_BARE
-                )
-            )
-            if not starts:
-                i += 1
+            word = words[i]
+            kind = kinds.get(word)
+            if kind is None:
+                kind = kind_of(word)
+            if kind & _DEAD:
                 continue
-            j = self._chunk(toks, i, text)
+            if not kind & (_CAPW | _INIT) and not (
+                i + 1 < n
+                and kind_of(words[i + 1]) & _CAPW
+                and i > 0
+                and words[i - 1].lower().rstrip(".") in _TITLES_BARE
+            ):
+                continue
+            j = self._chunk(toks, i)
             if j == i:
-                i += 1
                 continue
-            if j == i + 1 and self._plain_word(toks, i):
-                singles.append((i, j))
-                i += 1
+            if j == i + 1 and kind & _PLAIN and not self._titled_before(words, i):
+                # an ordinary Dutch word no name list knows, no title before it: _judge would
+                # turn it down whatever its context (most capitalised tokens: sentence starts)
+                pos = i + 1
                 continue
-            chunk = toks[i:j]
-            hit = self._judge(toks, i, j, chunk, text, closings)
+            if closings is None:
+                closings = [m.end() for m in _CLOSING.finditer(text)]
+            hit = self._judge(toks, i, j, closings)
             if hit is not None:
                 start, end, score, parts = hit
                 found.append((start, end, score))
@@ -570,11 +638,9 @@ class NameLexiconRecognizer(DutchRecognizer):
                 if len(parts) > 1 or score >= 0.7:
                     for p in parts:
                         parts_seen[p] = None
-                i = j
+                pos = j
                 continue
-            if j - i == 1 and _CAP_TOKEN.match(t.text):
-                singles.append((i, i + 1))
-            i = j if j > i + 1 else i + 1
+            pos = j if j > i + 1 else i + 1
         if parts_seen:
             # a part of a full name found anywhere in the text is that person, also where it
             # alone looked like a word ("Wout Vandenbroucke ... Wout was ziek")
@@ -584,68 +650,59 @@ class NameLexiconRecognizer(DutchRecognizer):
             found.extend(self._later_mentions(toks, found, parts_seen))
         return _drop_contained(found)
 
-    def _plain_word(self, toks: list[_Tok], i: int) -> bool:
-        """A one-token chunk that :meth:`_judge` would turn down whatever its context: an
-        ordinary Dutch word that no name list knows, with no title before it (most capitalised
-        tokens: sentence starts). Skipping the judge for them is a third of name detection."""
-        word = toks[i].text
-        lex = self.lexicon
-        head = word.split("-")[0]
-        if not (lex.is_word(head) and _CAP_TOKEN.match(word)):
-            return False
-        folded = fold(head)
-        if (word in lex.first or head in lex.first or folded in lex.first or word in lex.surnames
-                or head in lex.surnames or folded in lex.surnames):
-            return False
-        prev = toks[i - 1].text.lower().rstrip(".") if i > 0 else ""
-        return prev not in _TITLES_BARE and prev != "heer"
+    @staticmethod
+    def _titled_before(words: tuple[str, ...], i: int) -> bool:
+        prev = words[i - 1].lower().rstrip(".") if i > 0 else ""
+        return prev in _TITLES_BARE or prev == "heer"
 
     def _judge(
-        self, toks: list[_Tok], i: int, j: int, chunk: list[_Tok], text: str, closings: list[int]
+        self, toks: _Tokens, i: int, j: int, closings: list[int]
     ) -> tuple[int, int, float, list[str]] | None:
         lex = self.lexicon
-        caps = [t for t in chunk if _CAP_TOKEN.match(t.text) and t.text.lower() not in lex.tv_words]
-        has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
-        has_initials = bool(_INITIALS.match(chunk[0].text))
-        prev = toks[i - 1].text.lower() if i > 0 else ""
-        prev2 = toks[i - 2].text.lower() if i > 1 else ""
-        nxt = toks[j].text.lower() if j < len(toks) else ""
-        start, end = chunk[0].start, chunk[-1].end
+        words, n = toks.words, toks.n
+        kind_of = self._kind
+        caps = [k for k in range(i, j) if kind_of(words[k]) & _CAPW and not kind_of(words[k]) & _TV]
+        has_tv = any(kind_of(words[k]) & _TV for k in range(i, j))
+        has_initials = bool(kind_of(words[i]) & _INIT)
+        prev = words[i - 1].lower() if i > 0 else ""
+        prev2 = words[i - 2].lower() if i > 1 else ""
+        nxt = words[j].lower() if j < n else ""
+        start = toks.starts[i]
         if not caps:
             return None
         # trim trailing words that are ordinary words (a sentence going on after a first name)
+        last_k = j - 1  # the chunk's last token
         while (
             len(caps) > 1
-            and caps[-1] is chunk[-1]
-            and caps[-1].text not in lex.surnames
-            and (lex.is_word(caps[-1].text) or caps[-1].text in _NOT_NAME)
+            and caps[-1] == last_k
+            and words[last_k] not in lex.surnames
+            and (lex.is_word(words[last_k]) or words[last_k] in _NOT_NAME)
         ):
-            chunk = chunk[:-1]
-            caps = caps[:-1]
-            end = chunk[-1].end
-            has_tv = any(t.text.lower() in lex.tv_words for t in chunk)
-        last = caps[-1].text
-        first = caps[0].text
-        titled = prev.rstrip(".") in _TITLES_BARE or (
-            prev == "heer" and prev2 == "de"
-        )
+            last_k -= 1
+            caps.pop()
+            has_tv = any(kind_of(words[k]) & _TV for k in range(i, last_k + 1))
+        end = toks.ends[last_k]
+        names = [words[k] for k in caps]
+        last = names[-1]
+        first = names[0]
+        titled = prev.rstrip(".") in _TITLES_BARE or (prev == "heer" and prev2 == "de")
         if titled and (lex.name_like(last) or has_tv or last in lex.first or last in lex.surnames):
-            title_tok = toks[i - 1] if prev != "heer" else toks[i - 2]
+            title_start = toks.starts[i - 1] if prev != "heer" else toks.starts[i - 2]
             # "juf Petra": the title is part of how the person is named
-            return title_tok.start, end, 0.75, [c.text for c in caps]
+            return title_start, end, 0.75, names
         if has_initials and lex.name_like(last):
             return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
         if len(caps) >= 2:
-            signed = (self._after_closing(toks, i, j, text, closings) or prev in _GREETING
-                      or nxt in _SPEECH or _pupil_next(toks, j))
-            return self._full(caps, has_tv, start, end, chunk[0].initial and not signed, signed)
+            signed = (self._after_closing(toks, i, j, closings) or prev in _GREETING
+                      or nxt in _SPEECH or _pupil_next(words, j))
+            return self._full(names, has_tv, start, end, not signed and toks.initial(i), signed)
         # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
         if has_tv:
             return None
         word = first
         if prev == "/" or nxt == "/":  # "Meta/Facebook", "Naam/Groep": not a person
             return None
-        cue = self._cue(toks, i, j, prev, nxt, text, closings)
+        cue = self._cue(toks, i, j, prev, nxt, closings)
         if lex.strong_first(word) and word not in lex.places:
             return start, end, 0.7 if cue else 0.6, [word]
         if (
@@ -659,11 +716,11 @@ class NameLexiconRecognizer(DutchRecognizer):
         return None
 
     def _full(
-        self, caps: list[_Tok], has_tv: bool, start: int, end: int, initial: bool,
+        self, names: list[str], has_tv: bool, start: int, end: int, initial: bool,
         signed: bool = False,
     ) -> tuple[int, int, float, list[str]] | None:
         lex = self.lexicon
-        first, last = caps[0].text, caps[-1].text
+        first, last = names[0], names[-1]
         head = first.split("-")[0]
         is_first = (
             first in lex.first or head in lex.first or fold(head) in lex.first
@@ -672,86 +729,85 @@ class NameLexiconRecognizer(DutchRecognizer):
         last_known = last in lex.surnames or fold(last.split("-")[0]) in lex.surnames
         if is_first and not ambiguous:
             if last_known or has_tv:
-                return start, end, 0.85, [c.text for c in caps]
+                return start, end, 0.85, names
             if not lex.is_word(last):
-                return start, end, 0.7, [c.text for c in caps]
+                return start, end, 0.7, names
             return None
         if is_first:  # a first name that is also a word: the surname must carry it
             if (last_known and not lex.is_word(last)) or has_tv:
-                return start, end, 0.7, [c.text for c in caps]
+                return start, end, 0.7, names
             if last_known and not initial:
-                return start, end, 0.6, [c.text for c in caps]
+                return start, end, 0.6, names
             return None
         if lex.is_word(head) or first in lex.places or first in _NOT_NAME or lex.compound(head):
             return None
         if last_known and not lex.is_word(last):
-            return start, end, 0.6, [c.text for c in caps]
-        if not initial and lex.name_like(last) and not lex.compound(last) and len(caps) == 2:
-            return start, end, 0.55, [c.text for c in caps]
-        if signed and len(caps) == 2 and not lex.is_word(last) and not lex.compound(last):
+            return start, end, 0.6, names
+        if not initial and lex.name_like(last) and not lex.compound(last) and len(names) == 2:
+            return start, end, 0.55, names
+        if signed and len(names) == 2 and not lex.is_word(last) and not lex.compound(last):
             # alone on the line under "Groet,": a name even when a village is called so too
-            return start, end, 0.55, [c.text for c in caps]
+            return start, end, 0.55, names
         return None
 
     def _cue(
-        self, toks: list[_Tok], i: int, j: int, prev: str, nxt: str, text: str, closings: list[int]
+        self, toks: _Tokens, i: int, j: int, prev: str, nxt: str, closings: list[int]
     ) -> bool:
         """Context that says the single capitalised word at ``toks[i:j]`` is a person."""
-        if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(toks, j):
+        words = toks.words
+        if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(words, j):
             return True
         if prev in _GREETING and nxt in {",", "\n", ""} | {"!"}:
             return True
-        if prev == "van" and i > 1 and toks[i - 2].text.lower() in _RELATION:
+        if prev == "van" and i > 1 and words[i - 2].lower() in _RELATION:
             return True
-        if prev == ":" and i > 1 and toks[i - 2].text.lower() in _FORM_LABELS:
+        if prev == ":" and i > 1 and words[i - 2].lower() in _FORM_LABELS:
             return True
-        return self._after_closing(toks, i, j, text, closings)
+        return self._after_closing(toks, i, j, closings)
 
     @staticmethod
-    def _after_closing(toks: list[_Tok], i: int, j: int, text: str, closings: list[int]) -> bool:
+    def _after_closing(toks: _Tokens, i: int, j: int, closings: list[int]) -> bool:
         """A name alone on a line right after a closing ("Groet,\nAylin")."""
-        if toks[i].line_start and (j >= len(toks) or "\n" in text[toks[j - 1].end : toks[j].start]):
-            line_start = toks[i].start
+        if toks.line_start(i) and (j >= toks.n or "\n" in toks.gaps[j]):
+            line_start = toks.starts[i]
             return any(0 <= line_start - c <= 3 for c in closings)
         return False
 
+    @staticmethod
     def _later_mentions(
-        self, toks: list[_Tok], found: list[tuple[int, int, float]], parts: dict[str, None]
+        toks: _Tokens, found: list[tuple[int, int, float]], parts: dict[str, None]
     ) -> list[tuple[int, int, float]]:
         """First or last name alone elsewhere in the text, once the full name was found."""
         covered = sorted((s, e) for s, e, _ in found)
         starts = [s for s, _ in covered]
         reach = list(itertools.accumulate((e for _, e in covered), max))  # furthest end so far
         extra: list[tuple[int, int, float]] = []
-        for t in toks:
-            if t.text in parts and t.text not in _NOT_NAME:
+        words, tok_starts, tok_ends = toks.words, toks.starts, toks.ends
+        for k in itertools.compress(itertools.count(), map(parts.__contains__, words)):
+            if words[k] not in _NOT_NAME:
                 # inside a found span: a span starting at or before it reaches past it
-                k = bisect.bisect_right(starts, t.start)
-                if k and reach[k - 1] > t.start:
+                at = tok_starts[k]
+                c = bisect.bisect_right(starts, at)
+                if c and reach[c - 1] > at:
                     continue
-                extra.append((t.start, t.end, 0.75))
+                extra.append((at, tok_ends[k], 0.75))
         return extra
 
 
 _CLASS_WORDS = frozenset(["groep", "klas", "leerjaar", "mentorgroep", "mentorklas"])
 
 
-def _pupil_next(toks: list[_Tok], j: int) -> bool:
+def _pupil_next(words: tuple[str, ...], j: int) -> bool:
     """The words after a name place it in a class: "Grzeniu Korzec uit groep 7", "Daan (groep
     5)", "Aylin zit in klas 2b". Its capital then says something even at a sentence start."""
-    if j + 1 >= len(toks):
+    if j + 1 >= len(words):
         return False
-    a, b = toks[j].text.lower(), toks[j + 1].text.lower()
+    a, b = words[j].lower(), words[j + 1].lower()
     if a in ("uit", "in", "van") or a == "(":
         return b in _CLASS_WORDS
-    if a == "zit" and j + 2 < len(toks):
-        return b == "in" and toks[j + 2].text.lower() in _CLASS_WORDS
+    if a == "zit" and j + 2 < len(words):
+        return b == "in" and words[j + 2].lower() in _CLASS_WORDS
     return False
-
-
-def _same_line_space(text: str, a: int, b: int) -> bool:
-    gap = text[a:b]
-    return 0 < len(gap) <= 2 and gap.strip(" \t") == ""
 
 
 def _drop_contained(found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
