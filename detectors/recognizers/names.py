@@ -35,7 +35,7 @@ import itertools
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from detectors.entities import PERSON
@@ -440,69 +440,104 @@ def name_lexicon() -> NameLexicon:
 
 _SENTENCE_END = frozenset(".!?")
 _KEEPS_INITIAL = frozenset("-•*>\"'“‘(:")
-_GAP_WORD = re.compile(rf"(\s*)({_WORD.pattern})")
-"""A token with the whitespace before it: every character of a text is either whitespace or
-part of a token (``\\S`` is the last alternative), so the gaps and words give the offsets."""
+_PIECE = re.compile(rf"(?:{_WORD.pattern})\s*")
+"""A token with the whitespace after it. Every character of a text is whitespace or part of a
+token (``\\S`` is the last alternative), so the pieces' lengths give the tokens' offsets."""
 
-
-class _Tokens:
-    """The tokens of one text as parallel sequences (words, the whitespace before each, offsets).
-
-    Built by one ``findall`` and C-level ``map``/``accumulate`` calls, so no Python code runs per
-    token: one object per token was the biggest part of name detection (~180 tokens per kB).
-    What a name needs of a token beyond its text (first word of a sentence, first on a line) is
-    worked out only for the few tokens that can start a name."""
-
-    __slots__ = ("words", "gaps", "starts", "ends", "n")
-
-    def __init__(self, text: str) -> None:
-        # trailing whitespace holds no token; leaving it out keeps findall from retrying the
-        # gap group at every position of a long blank tail (same tokens: a token never ends in
-        # or looks past whitespace)
-        pairs = _GAP_WORD.findall(text, 0, len(text.rstrip()))
-        gaps: tuple[str, ...] = ()
-        words: tuple[str, ...] = ()
-        if pairs:
-            gaps, words = zip(*pairs, strict=True)
-        lengths = list(map(len, words))
-        self.words = words
-        self.gaps = gaps  # gaps[i] is text[ends[i - 1]:starts[i]] (gaps[0]: before the first)
-        self.ends = list(itertools.accumulate(map(operator.add, map(len, gaps), lengths)))
-        self.starts = list(map(operator.sub, self.ends, lengths))
-        self.n = len(words)
-
-    def line_start(self, i: int) -> bool:
-        """The first token of a line."""
-        return i == 0 or "\n" in self.gaps[i]
-
-    def initial(self, i: int) -> bool:
-        """The first word of a sentence or line: its capital says nothing. A bullet, quote or
-        bracket at the start keeps the next word initial."""
-        words, gaps = self.words, self.gaps
-        while i and "\n" not in gaps[i]:
-            prev = words[i - 1]
-            if prev in _SENTENCE_END:
-                return True
-            if prev not in _KEEPS_INITIAL:
-                return False
-            i -= 1
-        return True
-
-
-# what a word is, by its text alone (cached per recognizer: the same words recur in every text)
+# what a piece (a token and the whitespace after it) is, by its text alone
 _CAPW = 1  # a capitalised word (_CAP_TOKEN)
 _NAMECAP = 2  # ... that is no function word (_NOT_NAME): it continues a name chunk
 _INIT = 4  # initials ("J.P.")
 _TV = 8  # a tussenvoegsel word, whatever its capital
-_PLAIN = 16  # an ordinary capitalised Dutch word no name list knows (see _plain_word)
-_DEAD = 32  # can start no name chunk: not capitalised and no tussenvoegsel, or a capitalised
-# function word that is no tussenvoegsel (the chunk would end before it)
-_KIND_CACHE_MAX = 200_000
+_PLAIN = 16  # an ordinary capitalised Dutch word no name list knows (see candidates)
+_DEAD = 32  # can start no name chunk: no capital word, initials or tussenvoegsel, or a
+# capitalised function word that is no tussenvoegsel (the chunk would end before it)
+_SAME_AFTER = 64  # followed by one or two spaces or tabs: a name may go on
+_NL_AFTER = 128  # followed by a line break
+_TITLE = 256  # a title, whatever its capital or final dot ("Mevrouw", "dhr.")
+_SENT_END = 512  # ".", "!" or "?": the next word starts a sentence
+_KEEP = 1024  # a bullet, quote or bracket: at a sentence start the next word is initial too
+_CACHE_MAX = 200_000
+_Info = tuple[int, str]  # flags and the token's text
 
 
 def _same_line_gap(gap: str) -> bool:
     """One or two spaces or tabs: the parts of a name are never split by a line break."""
-    return gap == " " or (0 < len(gap) <= 2 and gap.strip(" \t") == "")
+    return 0 < len(gap) <= 2 and gap.strip(" \t") == ""
+
+
+class _PieceInfo(dict[str, _Info]):
+    """Flags and text of pieces seen before (see :data:`_CAPW` ...), keyed by the piece.
+
+    The same words recur in every text, so what a token is gets worked out once per process;
+    a miss is classified by :meth:`__missing__`, a hit is one C-level subscript. The cache holds
+    words of texts, in memory only (never stored or logged), and is emptied when it is full."""
+
+    def __init__(self, classify: Callable[[str], _Info]) -> None:
+        super().__init__()
+        self.classify = classify
+        self.dead: set[str] = set()
+        """The cached pieces that can start no name (:data:`_DEAD`): a C-level filter."""
+
+    def __missing__(self, piece: str) -> _Info:
+        info = self.classify(piece)
+        if len(self) >= _CACHE_MAX:
+            self.clear()
+            self.dead.clear()
+        self[piece] = info
+        if info[0] & _DEAD:
+            self.dead.add(piece)
+        return info
+
+
+class _Tokens:
+    """The tokens of one text as pieces (a token and the whitespace after it) and offsets.
+
+    Built by one ``findall`` and C-level ``map``/``accumulate`` calls, so no Python code runs per
+    token: one object per token was the biggest part of name detection (~180 tokens per kB).
+    What a token is (capital, title, line break after it) comes from the :class:`_PieceInfo`
+    cache, looked up only for the few tokens that can start a name and their neighbours."""
+
+    __slots__ = ("pieces", "starts", "n", "lead_same", "cache")
+
+    def __init__(self, text: str, cache: _PieceInfo) -> None:
+        # trailing whitespace holds no token; leaving it out keeps the last piece's gap empty
+        # (same tokens: a token never ends in or looks past whitespace)
+        pieces = _PIECE.findall(text, 0, len(text.rstrip()))
+        lead = len(text) - len(text.lstrip()) if pieces else 0
+        self.pieces: list[str] = pieces
+        self.starts = list(itertools.accumulate(map(len, pieces), initial=lead))
+        self.n = len(pieces)
+        self.lead_same = _same_line_gap(text[:lead])
+        self.cache = cache
+
+    def info(self, k: int) -> _Info:
+        return self.cache[self.pieces[k]]
+
+    def end(self, k: int) -> int:
+        return self.starts[k] + len(self.cache[self.pieces[k]][1])
+
+    def same_line_before(self, k: int) -> bool:
+        """One or two spaces or tabs (no line break) between token ``k - 1`` and ``k``; for the
+        first token: the text's leading whitespace."""
+        return bool(self.cache[self.pieces[k - 1]][0] & _SAME_AFTER) if k else self.lead_same
+
+    def line_start(self, i: int) -> bool:
+        """The first token of a line."""
+        return i == 0 or bool(self.cache[self.pieces[i - 1]][0] & _NL_AFTER)
+
+    def initial(self, i: int) -> bool:
+        """The first word of a sentence or line: its capital says nothing. A bullet, quote or
+        bracket at the start keeps the next word initial."""
+        cache, pieces = self.cache, self.pieces
+        while i:
+            flags = cache[pieces[i - 1]][0]
+            if flags & (_NL_AFTER | _SENT_END):
+                return True
+            if not flags & _KEEP:
+                return False
+            i -= 1
+        return True
 
 
 class NameLexiconRecognizer(DutchRecognizer):
@@ -513,75 +548,71 @@ class NameLexiconRecognizer(DutchRecognizer):
 
     def __init__(self, lexicon: NameLexicon | None = None) -> None:
         self.lexicon = lexicon or name_lexicon()
-        self._kinds: dict[str, int] = {}
-        # every spelling whose lower() is a tussenvoegsel word: a set test on the raw words
-        # finds the tokens that may start a name without lower-casing every token
-        # (tests/detectors/test_names.py checks no other character lower-cases into them)
-        self._tv_any_case = frozenset(
-            "".join(p) for w in self.lexicon.tv_words
-            for p in itertools.product(*({c, c.upper()} for c in w))
-        )
+        self._info = _PieceInfo(self._classify)
         super().__init__()
 
-    def _kind(self, word: str) -> int:
-        """The word's :data:`_CAPW`... flags (memoised)."""
-        kind = self._kinds.get(word)
-        if kind is None:
-            kind = self._classify(word)
-            if len(self._kinds) >= _KIND_CACHE_MAX:
-                self._kinds.clear()
-            self._kinds[word] = kind
-        return kind
-
-    def _classify(self, word: str) -> int:
+    def _classify(self, piece: str) -> _Info:
+        """Flags and text of a piece (see :data:`_CAPW` ...), for :class:`_PieceInfo`."""
+        word = piece.rstrip()
+        gap = piece[len(word):]
         lex = self.lexicon
-        kind = 0
+        flags = 0
         if _CAP_TOKEN.match(word):
-            kind |= _CAPW
+            flags |= _CAPW
             if word not in _NOT_NAME:
-                kind |= _NAMECAP
-        if _INITIALS.match(word):
-            kind |= _INIT
-        if word.lower() in lex.tv_words:
-            kind |= _TV
-        if kind & _CAPW:
+                flags |= _NAMECAP
             head = word.split("-")[0]
             if lex.is_word(head):
                 folded = fold(head)
                 if not (word in lex.first or head in lex.first or folded in lex.first
                         or word in lex.surnames or head in lex.surnames
                         or folded in lex.surnames):
-                    kind |= _PLAIN
-        if not kind & (_NAMECAP | _INIT | _TV):
-            kind |= _DEAD
-        return kind
+                    flags |= _PLAIN
+        if _INITIALS.match(word):
+            flags |= _INIT
+        low = word.lower()
+        if low in lex.tv_words:
+            flags |= _TV
+        if not flags & (_NAMECAP | _INIT | _TV):
+            flags |= _DEAD
+        if _same_line_gap(gap):
+            flags |= _SAME_AFTER
+        if "\n" in gap:
+            flags |= _NL_AFTER
+        if low.rstrip(".") in _TITLES_BARE:
+            flags |= _TITLE
+        if word in _SENTENCE_END:
+            flags |= _SENT_END
+        if word in _KEEPS_INITIAL:
+            flags |= _KEEP
+        return flags, word
 
     # -- chunks ----------------------------------------------------------------------------
     def _chunk(self, toks: _Tokens, i: int) -> int:
         """Index after the name-shaped run starting at ``i`` (caps, tussenvoegsels, initials)."""
         lex = self.lexicon
-        words, gaps, n = toks.words, toks.gaps, toks.n
-        kind_of = self._kind
+        cache, pieces, n = toks.cache, toks.pieces, toks.n
         j = i
         while j < n:
-            if j > i and not _same_line_gap(gaps[j]):
+            if j > i and not cache[pieces[j - 1]][0] & _SAME_AFTER:
                 break
-            kind = kind_of(words[j])
-            if kind & _NAMECAP:
+            flags = cache[pieces[j]][0]
+            if flags & _NAMECAP:
                 j += 1
                 continue
-            if kind & _INIT and j == i:
+            if flags & _INIT and j == i:
                 j += 1
                 continue
-            if kind & _TV and j + 1 < n:
+            if flags & _TV and j + 1 < n:
                 k = j
-                while k < n and kind_of(words[k]) & _TV and _same_line_gap(gaps[k]):
+                while k < n and cache[pieces[k]][0] & _TV and toks.same_line_before(k):
                     k += 1
                 if (
                     k < n
-                    and kind_of(words[k]) & _CAPW
-                    and _same_line_gap(gaps[k])
-                    and " ".join(w.lower() for w in words[j:k]) in lex.tussenvoegsels
+                    and cache[pieces[k]][0] & _CAPW
+                    and toks.same_line_before(k)
+                    and " ".join(cache[pieces[m]][1].lower() for m in range(j, k))
+                    in lex.tussenvoegsels
                 ):
                     j = k
                     continue
@@ -589,112 +620,142 @@ class NameLexiconRecognizer(DutchRecognizer):
         return j
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        toks = _Tokens(text)
-        words, n = toks.words, toks.n
+        cache = self._info
+        toks = _Tokens(text, cache)
+        pieces, n = toks.pieces, toks.n
         found: list[tuple[int, int, float]] = []
         parts_seen: dict[str, None] = {}
         closings: list[int] | None = None
-        kinds = self._kinds
-        kind_of = self._kind
-        # only a capital, an initial or a tussenvoegsel can start a name: C-level filter
-        may_start = map(
-            operator.or_,
-            map(str.isupper, map(operator.itemgetter(0), words)),
-            map(self._tv_any_case.__contains__, words),
-        )
+        # a name starts at a capital, or at a tussenvoegsel between a title and a capital
+        # ("mevrouw van Dijk"): that one is found from the capital after it. C-level filter:
+        # capitalised and not known to be dead (False < True); a dead capital (a function
+        # word) starts nothing, is never a part of a name found, and a tussenvoegsel before
+        # it makes no name either
+        upper = list(itertools.compress(itertools.count(), map(
+            operator.lt,
+            map(cache.dead.__contains__, pieces),
+            map(str.isupper, map(operator.itemgetter(0), pieces)),
+        )))
         pos = 0  # the first token not yet consumed by a chunk
-        for i in itertools.compress(itertools.count(), may_start):
-            if i < pos:
+        for c in upper:
+            if c < pos:
                 continue
-            word = words[i]
-            kind = kinds.get(word)
-            if kind is None:
-                kind = kind_of(word)
-            if kind & _DEAD:
-                continue
-            if not kind & (_CAPW | _INIT) and not (
-                i + 1 < n
-                and kind_of(words[i + 1]) & _CAPW
-                and i > 0
-                and words[i - 1].lower().rstrip(".") in _TITLES_BARE
+            todo: tuple[int, ...] = (c,)
+            if (
+                c > 1 and c - 1 >= pos and cache[pieces[c - 1]][0] & _TV
+                and not pieces[c - 1][0].isupper() and cache[pieces[c - 2]][0] & _TITLE
             ):
-                continue
-            j = self._chunk(toks, i)
-            if j == i:
-                continue
-            if j == i + 1 and kind & _PLAIN and not self._titled_before(words, i):
-                # an ordinary Dutch word no name list knows, no title before it: _judge would
-                # turn it down whatever its context (most capitalised tokens: sentence starts)
-                pos = i + 1
-                continue
-            if closings is None:
-                closings = [m.end() for m in _CLOSING.finditer(text)]
-            hit = self._judge(toks, i, j, closings)
-            if hit is not None:
-                start, end, score, parts = hit
-                found.append((start, end, score))
-                # a full name, or one word a cue vouches for ("de moeder van Collette"): later
-                # mentions of its parts are that person ("... slaapt Collette slecht")
-                if len(parts) > 1 or score >= 0.7:
-                    for p in parts:
-                        parts_seen[p] = None
-                pos = j
-                continue
-            pos = j if j > i + 1 else i + 1
+                todo = (c - 1, c)
+            for i in todo:
+                if i < pos:
+                    continue
+                flags = cache[pieces[i]][0]
+                if flags & _DEAD:
+                    continue
+                if not flags & (_CAPW | _INIT) and not (
+                    i + 1 < n and cache[pieces[i + 1]][0] & _CAPW
+                    and i > 0 and cache[pieces[i - 1]][0] & _TITLE
+                ):
+                    continue
+                if flags & _NAMECAP and (
+                    i + 1 == n or not flags & _SAME_AFTER
+                    or not cache[pieces[i + 1]][0] & (_NAMECAP | _TV)
+                ):
+                    j = i + 1  # what _chunk gives a capitalised word no name part follows
+                    if flags & _PLAIN and not (i > 0 and cache[pieces[i - 1]][0] & _TITLE):
+                        # an ordinary Dutch word no name list knows, no title before it: _judge
+                        # would turn it down whatever its context (most capitalised tokens:
+                        # sentence starts)
+                        pos = j
+                        continue
+                else:
+                    j = self._chunk(toks, i)
+                    if j == i:
+                        continue
+                    if j == i + 1 and flags & _PLAIN and not (
+                        i > 0 and cache[pieces[i - 1]][0] & _TITLE
+                    ):
+                        pos = j
+                        continue
+                if closings is None:
+                    closings = [m.end() for m in _CLOSING.finditer(text)]
+                hit = self._judge(toks, i, j, closings)
+                if hit is not None:
+                    start, end, score, parts = hit
+                    found.append((start, end, score))
+                    # a full name, or one word a cue vouches for ("de moeder van Collette"):
+                    # later mentions of its parts are that person ("... slaapt Collette slecht")
+                    if len(parts) > 1 or score >= 0.7:
+                        for p in parts:
+                            parts_seen[p] = None
+                    pos = j
+                    continue
+                pos = j if j > i + 1 else i + 1
         if parts_seen:
             # a part of a full name found anywhere in the text is that person, also where it
             # alone looked like a word ("Wout Vandenbroucke ... Wout was ziek")
             found = [
                 (s, e, 0.75 if sc < 0.5 and text[s:e] in parts_seen else sc) for s, e, sc in found
             ]
-            found.extend(self._later_mentions(toks, found, parts_seen))
+            found.extend(self._later_mentions(toks, upper, found, parts_seen))
         return _drop_contained(found)
-
-    @staticmethod
-    def _titled_before(words: tuple[str, ...], i: int) -> bool:
-        prev = words[i - 1].lower().rstrip(".") if i > 0 else ""
-        return prev in _TITLES_BARE or prev == "heer"
 
     def _judge(
         self, toks: _Tokens, i: int, j: int, closings: list[int]
     ) -> tuple[int, int, float, list[str]] | None:
+        cache, pieces = toks.cache, toks.pieces
+        if j == i + 1:  # one token, the common case: no list of parts to build or trim
+            flags, word = cache[pieces[i]]
+            if not flags & _CAPW or flags & _TV:
+                return None
+            start = toks.starts[i]
+            return self._decide(toks, i, j, [word], False, False, start, start + len(word),
+                                closings)
         lex = self.lexicon
-        words, n = toks.words, toks.n
-        kind_of = self._kind
-        caps = [k for k in range(i, j) if kind_of(words[k]) & _CAPW and not kind_of(words[k]) & _TV]
-        has_tv = any(kind_of(words[k]) & _TV for k in range(i, j))
-        has_initials = bool(kind_of(words[i]) & _INIT)
-        prev = words[i - 1].lower() if i > 0 else ""
-        prev2 = words[i - 2].lower() if i > 1 else ""
-        nxt = words[j].lower() if j < n else ""
-        start = toks.starts[i]
+        chunk = [cache[pieces[k]] for k in range(i, j)]
+        caps = [k for k, (flags, _) in enumerate(chunk, i) if flags & _CAPW and not flags & _TV]
         if not caps:
             return None
+        has_tv = any(flags & _TV for flags, _ in chunk)
         # trim trailing words that are ordinary words (a sentence going on after a first name)
         last_k = j - 1  # the chunk's last token
         while (
             len(caps) > 1
             and caps[-1] == last_k
-            and words[last_k] not in lex.surnames
-            and (lex.is_word(words[last_k]) or words[last_k] in _NOT_NAME)
+            and chunk[last_k - i][1] not in lex.surnames
+            and (lex.is_word(chunk[last_k - i][1]) or chunk[last_k - i][1] in _NOT_NAME)
         ):
             last_k -= 1
             caps.pop()
-            has_tv = any(kind_of(words[k]) & _TV for k in range(i, last_k + 1))
-        end = toks.ends[last_k]
-        names = [words[k] for k in caps]
+            has_tv = any(flags & _TV for flags, _ in chunk[: last_k - i + 1])
+        names = [chunk[k - i][1] for k in caps]
+        return self._decide(toks, i, j, names, has_tv, bool(chunk[0][0] & _INIT), toks.starts[i],
+                            toks.starts[last_k] + len(chunk[last_k - i][1]), closings)
+
+    def _decide(
+        self, toks: _Tokens, i: int, j: int, names: list[str], has_tv: bool, has_initials: bool,
+        start: int, end: int, closings: list[int],
+    ) -> tuple[int, int, float, list[str]] | None:
+        """The score of the chunk ``toks[i:j]`` (trimmed to ``start:end``), whose capitalised
+        parts are ``names``, or None when it is no name."""
+        lex = self.lexicon
+        cache, pieces = toks.cache, toks.pieces
+        prev = cache[pieces[i - 1]][1].lower() if i > 0 else ""
+        nxt = cache[pieces[j]][1].lower() if j < toks.n else ""
         last = names[-1]
         first = names[0]
-        titled = prev.rstrip(".") in _TITLES_BARE or (prev == "heer" and prev2 == "de")
+        titled = prev.rstrip(".") in _TITLES_BARE or (
+            prev == "heer" and i > 1 and cache[pieces[i - 2]][1].lower() == "de"
+        )
         if titled and (lex.name_like(last) or has_tv or last in lex.first or last in lex.surnames):
             title_start = toks.starts[i - 1] if prev != "heer" else toks.starts[i - 2]
             # "juf Petra": the title is part of how the person is named
             return title_start, end, 0.75, names
         if has_initials and lex.name_like(last):
             return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
-        if len(caps) >= 2:
+        if len(names) >= 2:
             signed = (self._after_closing(toks, i, j, closings) or prev in _GREETING
-                      or nxt in _SPEECH or _pupil_next(words, j))
+                      or nxt in _SPEECH or _pupil_next(toks, j))
             return self._full(names, has_tv, start, end, not signed and toks.initial(i), signed)
         # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
         if has_tv:
@@ -754,59 +815,64 @@ class NameLexiconRecognizer(DutchRecognizer):
         self, toks: _Tokens, i: int, j: int, prev: str, nxt: str, closings: list[int]
     ) -> bool:
         """Context that says the single capitalised word at ``toks[i:j]`` is a person."""
-        words = toks.words
-        if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(words, j):
+        if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(toks, j):
             return True
         if prev in _GREETING and nxt in {",", "\n", ""} | {"!"}:
             return True
-        if prev == "van" and i > 1 and words[i - 2].lower() in _RELATION:
+        if prev == "van" and i > 1 and toks.info(i - 2)[1].lower() in _RELATION:
             return True
-        if prev == ":" and i > 1 and words[i - 2].lower() in _FORM_LABELS:
+        if prev == ":" and i > 1 and toks.info(i - 2)[1].lower() in _FORM_LABELS:
             return True
         return self._after_closing(toks, i, j, closings)
 
     @staticmethod
     def _after_closing(toks: _Tokens, i: int, j: int, closings: list[int]) -> bool:
         """A name alone on a line right after a closing ("Groet,\nAylin")."""
-        if toks.line_start(i) and (j >= toks.n or "\n" in toks.gaps[j]):
+        if toks.line_start(i) and (j >= toks.n or toks.line_start(j)):
             line_start = toks.starts[i]
-            return any(0 <= line_start - c <= 3 for c in closings)
+            # a closing that ends 0-3 characters before the line (closings are in text order)
+            k = bisect.bisect_left(closings, line_start - 3)
+            return k < len(closings) and closings[k] <= line_start
         return False
 
     @staticmethod
     def _later_mentions(
-        toks: _Tokens, found: list[tuple[int, int, float]], parts: dict[str, None]
+        toks: _Tokens, upper: list[int], found: list[tuple[int, int, float]],
+        parts: dict[str, None],
     ) -> list[tuple[int, int, float]]:
-        """First or last name alone elsewhere in the text, once the full name was found."""
+        """First or last name alone elsewhere in the text, once the full name was found. The
+        parts are capitalised words, so only the capitalised tokens are looked at."""
         covered = sorted((s, e) for s, e, _ in found)
         starts = [s for s, _ in covered]
         reach = list(itertools.accumulate((e for _, e in covered), max))  # furthest end so far
         extra: list[tuple[int, int, float]] = []
-        words, tok_starts, tok_ends = toks.words, toks.starts, toks.ends
-        for k in itertools.compress(itertools.count(), map(parts.__contains__, words)):
-            if words[k] not in _NOT_NAME:
+        cache, pieces, tok_starts = toks.cache, toks.pieces, toks.starts
+        words = map(operator.itemgetter(1), map(cache.__getitem__, map(pieces.__getitem__, upper)))
+        for k in itertools.compress(upper, map(parts.__contains__, words)):
+            word = cache[pieces[k]][1]
+            if word not in _NOT_NAME:
                 # inside a found span: a span starting at or before it reaches past it
                 at = tok_starts[k]
                 c = bisect.bisect_right(starts, at)
                 if c and reach[c - 1] > at:
                     continue
-                extra.append((at, tok_ends[k], 0.75))
+                extra.append((at, at + len(word), 0.75))
         return extra
 
 
 _CLASS_WORDS = frozenset(["groep", "klas", "leerjaar", "mentorgroep", "mentorklas"])
 
 
-def _pupil_next(words: tuple[str, ...], j: int) -> bool:
+def _pupil_next(toks: _Tokens, j: int) -> bool:
     """The words after a name place it in a class: "Grzeniu Korzec uit groep 7", "Daan (groep
     5)", "Aylin zit in klas 2b". Its capital then says something even at a sentence start."""
-    if j + 1 >= len(words):
+    if j + 1 >= toks.n:
         return False
-    a, b = words[j].lower(), words[j + 1].lower()
+    a, b = toks.info(j)[1].lower(), toks.info(j + 1)[1].lower()
     if a in ("uit", "in", "van") or a == "(":
         return b in _CLASS_WORDS
-    if a == "zit" and j + 2 < len(words):
-        return b == "in" and words[j + 2].lower() in _CLASS_WORDS
+    if a == "zit" and j + 2 < toks.n:
+        return b == "in" and toks.info(j + 2)[1].lower() in _CLASS_WORDS
     return False
 
 
