@@ -2,6 +2,13 @@
 
     python benchmarks/bench_detect.py [--repeat 20] [--batch 64] [--model none|auto|PATH|tiny] [--long]
     python benchmarks/bench_detect.py --peers [--rounds 5] [--heldout]
+    python benchmarks/bench_detect.py --names [--rounds 15] [--heldout]
+    python benchmarks/bench_detect.py --profile [--repeat 5]
+
+``--names``: the name recognizer alone (``NameLexiconRecognizer.candidates``) on the same texts
+as ``--peers``, warm, median CPU time of ``--rounds`` rounds: the part of detection issue 21 item 1
+measures. ``--profile``: the schoonschip set-up once under cProfile, printing the hottest
+functions and the share of CPU spent in the name recognizer's module.
 
 ``--peers``: schoonschip beside its peers on the same texts in the same process, in interleaved
 rounds (each round runs every system once, so a change in machine load hits all of them alike),
@@ -228,6 +235,67 @@ def run_peers(args: argparse.Namespace) -> None:
                                                  for name, times in cpu.items()}}) + "\n")
 
 
+def _texts(args: argparse.Namespace) -> list[str]:
+    root = Path(__file__).resolve().parent.parent
+    folders = [args.corpus] + ([root / "eval" / "heldout"] if args.heldout else [])
+    return [p.read_text(encoding="utf-8") for folder in folders for p in sorted(Path(folder).glob("*.txt"))]
+
+
+def run_names(args: argparse.Namespace) -> None:
+    """The name recognizer alone: warm CPU time per round over the texts."""
+    import statistics
+
+    from detectors.recognizers.names import NameLexiconRecognizer
+
+    texts = _texts(args)
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    started = time.perf_counter()
+    recognizer = NameLexiconRecognizer()
+    build = time.perf_counter() - started
+    cold = _cpu(lambda: [recognizer.candidates(t) for t in texts])  # first pass: caches empty
+    times = [_cpu(lambda: [recognizer.candidates(t) for t in texts]) for _ in range(args.rounds)]
+    med = statistics.median(times)
+    print(f"naamherkenner / name recognizer: {len(texts)} teksten / texts, {mb:.3f} MB, "
+          f"opbouw / build {build:.2f} s")
+    print(f"eerste ronde / first round {cold * 1000:.1f} ms CPU ({mb / cold:.2f} MB/s); warm: mediaan / "
+          f"median {med * 1000:.1f} ms, min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f} ms CPU, "
+          f"{mb / med:.2f} MB/s, {len(texts) / med:.0f} docs/s per CPU-seconde / per CPU second")
+    if args.json:
+        import json
+
+        with open(args.json, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"bench": "names", "texts": len(texts), "mb": mb, "rounds": args.rounds,
+                                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                     "build": build, "cold": cold, "cpu": med}) + "\n")
+
+
+def run_profile(args: argparse.Namespace) -> None:
+    """One pass of the schoonschip set-up under cProfile: hottest functions, name recognizer share."""
+    import cProfile
+    import pstats
+
+    logging.disable(logging.WARNING)
+    labels, documents = load_corpus(args.corpus)
+    settings = _effective_settings(DetectionSettings(spacy_model=args.model, batch_size=args.batch),
+                                   labels, args.corpus)
+    detector = build_detector(settings, ValueHasher(secrets.token_bytes(32)))
+    items: list[list[TextPart]] = [doc.parts for doc in documents] * args.repeat
+    detector.analyze_many(items[: args.batch])  # warm-up
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(0, len(items), args.batch):
+        detector.analyze_many(items[i : i + args.batch])
+    profile.disable()
+    stats = pstats.Stats(profile)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    # cumulative time of the recognizer's entry point: its own code and the regex calls it makes
+    names = sum(row[3] for func, row in stats.stats.items()  # type: ignore[attr-defined]
+                if func[0].endswith(str(Path("recognizers") / "names.py")) and func[2] == "candidates")
+    stats.sort_stats("tottime").print_stats(15)
+    print(f"naamherkenner / name recognizer (NameLexiconRecognizer.candidates, cumulatief / cumulative): "
+          f"{names:.3f} s van / of {total:.3f} s = {100 * names / total:.0f} % (onder cProfile / under cProfile)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -240,10 +308,18 @@ def main() -> None:
                         help="schoonschip beside DEDUCE and plain Presidio, interleaved rounds")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--heldout", action="store_true", help="with --peers: add eval/heldout")
-    parser.add_argument("--json", type=Path, default=None, help="with --peers: append the figures as one JSON line")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="with --peers or --names: append the figures as one JSON line")
+    parser.add_argument("--names", action="store_true", help="the name recognizer alone, warm rounds")
+    parser.add_argument("--profile", action="store_true",
+                        help="the schoonschip set-up under cProfile: name recognizer share")
     args = parser.parse_args()
     if args.peers:
         run_peers(args)
+    elif args.names:
+        run_names(args)
+    elif args.profile:
+        run_profile(args)
     else:
         run(args)
 

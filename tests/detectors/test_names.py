@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from detectors.recognizers import names as names_module
 from detectors.recognizers.names import NameLexicon, NameLexiconRecognizer
 from tests.detectors.conftest import above, scored
 
@@ -87,3 +90,74 @@ def test_a_cue_vouches_for_later_mentions_and_a_class_places_a_name(rec):
     assert "Winnifred Deiman" in above(rec, "Tot morgen.\n\nGroet,\nWinnifred Deiman")
     # a capitalised word at a sentence start without such a cue stays no name
     assert above(rec, "Zonnepanelen uit China zijn goedkoop.") == []
+
+
+# -- the token pieces and their cache (the fast path must find what a plain token scan finds) --
+
+_TOKEN_TEXTS = [
+    "",
+    "   \n\t ",
+    "Sanne de Vries",
+    "  Sanne\tde  Vries \n",
+    "Lotte Jansen-de Boer en Piet Jansen-van der Berg.\r\nGroet,\n\nAylin",
+    "dhr. J.P. van 't Hof (groep 7) zei: “Kim”!\u00a0Mevr. Önder-Şahin\u2003en Łukasz",
+    "Ayşe\n" + " " * 500 + "\n" * 300,  # a long blank tail
+    "• Daan\n- Yusuf El Amrani\n> 'Roos Jansen'",
+]
+
+
+def _reference_tokens(text: str) -> list[tuple[str, int, int, bool, bool]]:
+    """(text, start, end, initial, line_start) by a plain scan of every token: what the name
+    recognizer saw before tokens became pieces."""
+    out = []
+    initial = line_start = True
+    prev_end = 0
+    for m in names_module._WORD.finditer(text):
+        if "\n" in text[prev_end : m.start()]:
+            initial = line_start = True
+        word = m.group()
+        out.append((word, m.start(), m.end(), initial, line_start))
+        if word in ".!?":
+            initial = True
+        elif not (initial and word in "-•*>\"'“‘(:"):
+            initial = False
+        line_start = False
+        prev_end = m.end()
+    return out
+
+
+@pytest.mark.parametrize("text", _TOKEN_TEXTS)
+def test_pieces_are_the_tokens_with_their_offsets_and_line_facts(rec, text):
+    toks = names_module._Tokens(text, rec._info)
+    got = [(toks.info(k)[1], toks.starts[k], toks.end(k), toks.initial(k), toks.line_start(k))
+           for k in range(toks.n)]
+    assert got == _reference_tokens(text)
+
+
+def test_every_capital_that_starts_a_name_passes_the_capital_filter():
+    """The C-level filter keeps tokens whose first character is upper case (str.isupper): every
+    letter a capitalised name or initial may start with must be one."""
+    letters = set(re.sub(r"(.)-(.)", lambda m: "".join(
+        map(chr, range(ord(m[1]), ord(m[2]) + 1))), names_module._UP))
+    assert len(letters) > 60 and all(c.isupper() for c in letters)
+
+
+def test_a_lowercase_tussenvoegsel_after_a_title_starts_the_name(rec):
+    assert above(rec, "Ik sprak mevrouw van Dijk gisteren.") == ["mevrouw van Dijk"]
+    assert above(rec, "Gesprek met dhr. van Leeuwen en juf de Groep.") == ["dhr. van Leeuwen"]
+    assert above(rec, "mevrouw van Dijk") == ["mevrouw van Dijk"]
+
+
+def test_results_do_not_depend_on_what_the_cache_already_knows(monkeypatch):
+    """Warm (capitals known to start nothing are skipped before any Python runs), cold, and with
+    a cache that empties itself while a text is read: the same candidates."""
+    text = ("Hoi Sanne!\n\nKim Clijsters zei: Kim komt. De Vries belde. Het was mevrouw van Dijk.\n"
+            "Groet,\nAylin Yilmaz")
+    warm = NameLexiconRecognizer()
+    first = list(warm.candidates(text))
+    assert first == list(warm.candidates(text))
+    assert warm._info.dead  # the second pass did use the filter
+    monkeypatch.setattr(names_module, "_CACHE_MAX", 3)
+    tiny = NameLexiconRecognizer()
+    assert list(tiny.candidates(text)) == first
+    assert len(tiny._info) <= 3
