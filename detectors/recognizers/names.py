@@ -498,7 +498,7 @@ class _Tokens:
     What a token is (capital, title, line break after it) comes from the :class:`_PieceInfo`
     cache, looked up only for the few tokens that can start a name and their neighbours."""
 
-    __slots__ = ("pieces", "starts", "n", "lead_same", "cache")
+    __slots__ = ("text", "pieces", "starts", "n", "lead_same", "cache", "_closings")
 
     def __init__(self, text: str, cache: _PieceInfo) -> None:
         # trailing whitespace holds no token; leaving it out keeps the last piece's gap empty
@@ -510,6 +510,15 @@ class _Tokens:
         self.n = len(pieces)
         self.lead_same = _same_line_gap(text[:lead])
         self.cache = cache
+        self.text = text
+        self._closings: list[int] | None = None
+
+    def closings(self) -> list[int]:
+        """Where the closing lines ("Met vriendelijke groet,") end, in text order; found when
+        a name first needs them (most texts never ask)."""
+        if self._closings is None:
+            self._closings = [m.end() for m in _CLOSING.finditer(self.text)]
+        return self._closings
 
     def info(self, k: int) -> _Info:
         return self.cache[self.pieces[k]]
@@ -625,7 +634,6 @@ class NameLexiconRecognizer(DutchRecognizer):
         pieces, n = toks.pieces, toks.n
         found: list[tuple[int, int, float]] = []
         parts_seen: dict[str, None] = {}
-        closings: list[int] | None = None
         # a name starts at a capital, or at a tussenvoegsel between a title and a capital
         # ("mevrouw van Dijk"): that one is found from the capital after it. C-level filter:
         # capitalised and not known to be dead (False < True); a dead capital (a function
@@ -677,9 +685,7 @@ class NameLexiconRecognizer(DutchRecognizer):
                     ):
                         pos = j
                         continue
-                if closings is None:
-                    closings = [m.end() for m in _CLOSING.finditer(text)]
-                hit = self._judge(toks, i, j, closings)
+                hit = self._judge(toks, i, j)
                 if hit is not None:
                     start, end, score, parts = hit
                     found.append((start, end, score))
@@ -700,41 +706,46 @@ class NameLexiconRecognizer(DutchRecognizer):
             found.extend(self._later_mentions(toks, upper, found, parts_seen))
         return _drop_contained(found)
 
-    def _judge(
-        self, toks: _Tokens, i: int, j: int, closings: list[int]
-    ) -> tuple[int, int, float, list[str]] | None:
+    def _judge(self, toks: _Tokens, i: int, j: int) -> tuple[int, int, float, list[str]] | None:
         cache, pieces = toks.cache, toks.pieces
         if j == i + 1:  # one token, the common case: no list of parts to build or trim
             flags, word = cache[pieces[i]]
             if not flags & _CAPW or flags & _TV:
                 return None
             start = toks.starts[i]
-            return self._decide(toks, i, j, [word], False, False, start, start + len(word),
-                                closings)
+            return self._decide(toks, i, j, [word], False, False, start, start + len(word))
         lex = self.lexicon
-        chunk = [cache[pieces[k]] for k in range(i, j)]
-        caps = [k for k, (flags, _) in enumerate(chunk, i) if flags & _CAPW and not flags & _TV]
+        caps: list[int] = []  # the capitalised parts that are no tussenvoegsel
+        names: list[str] = []
+        has_tv = False
+        for k in range(i, j):
+            flags, word = cache[pieces[k]]
+            if flags & _TV:
+                has_tv = True
+            elif flags & _CAPW:
+                caps.append(k)
+                names.append(word)
         if not caps:
             return None
-        has_tv = any(flags & _TV for flags, _ in chunk)
-        # trim trailing words that are ordinary words (a sentence going on after a first name)
+        # trim trailing words that are ordinary words (a sentence going on after a first name);
+        # a trimmed word is a capital, no tussenvoegsel, so has_tv stays what it was
         last_k = j - 1  # the chunk's last token
         while (
             len(caps) > 1
             and caps[-1] == last_k
-            and chunk[last_k - i][1] not in lex.surnames
-            and (lex.is_word(chunk[last_k - i][1]) or chunk[last_k - i][1] in _NOT_NAME)
+            and names[-1] not in lex.surnames
+            and (lex.is_word(names[-1]) or names[-1] in _NOT_NAME)
         ):
             last_k -= 1
             caps.pop()
-            has_tv = any(flags & _TV for flags, _ in chunk[: last_k - i + 1])
-        names = [chunk[k - i][1] for k in caps]
-        return self._decide(toks, i, j, names, has_tv, bool(chunk[0][0] & _INIT), toks.starts[i],
-                            toks.starts[last_k] + len(chunk[last_k - i][1]), closings)
+            names.pop()
+        end = toks.starts[last_k] + len(cache[pieces[last_k]][1])
+        return self._decide(toks, i, j, names, has_tv, bool(cache[pieces[i]][0] & _INIT),
+                            toks.starts[i], end)
 
     def _decide(
         self, toks: _Tokens, i: int, j: int, names: list[str], has_tv: bool, has_initials: bool,
-        start: int, end: int, closings: list[int],
+        start: int, end: int,
     ) -> tuple[int, int, float, list[str]] | None:
         """The score of the chunk ``toks[i:j]`` (trimmed to ``start:end``), whose capitalised
         parts are ``names``, or None when it is no name."""
@@ -754,8 +765,8 @@ class NameLexiconRecognizer(DutchRecognizer):
         if has_initials and lex.name_like(last):
             return start, end, 0.75 if (has_tv or last in lex.surnames) else 0.6, [last]
         if len(names) >= 2:
-            signed = (self._after_closing(toks, i, j, closings) or prev in _GREETING
-                      or nxt in _SPEECH or _pupil_next(toks, j))
+            signed = (prev in _GREETING or nxt in _SPEECH or self._after_closing(toks, i, j)
+                      or _pupil_next(toks, j))
             return self._full(names, has_tv, start, end, not signed and toks.initial(i), signed)
         # one capitalised word (maybe with a tussenvoegsel: "De Vries" alone is not a name)
         if has_tv:
@@ -763,7 +774,7 @@ class NameLexiconRecognizer(DutchRecognizer):
         word = first
         if prev == "/" or nxt == "/":  # "Meta/Facebook", "Naam/Groep": not a person
             return None
-        cue = self._cue(toks, i, j, prev, nxt, closings)
+        cue = self._cue(toks, i, j, prev, nxt)
         if lex.strong_first(word) and word not in lex.places:
             return start, end, 0.7 if cue else 0.6, [word]
         if (
@@ -811,26 +822,25 @@ class NameLexiconRecognizer(DutchRecognizer):
             return start, end, 0.55, names
         return None
 
-    def _cue(
-        self, toks: _Tokens, i: int, j: int, prev: str, nxt: str, closings: list[int]
-    ) -> bool:
+    def _cue(self, toks: _Tokens, i: int, j: int, prev: str, nxt: str) -> bool:
         """Context that says the single capitalised word at ``toks[i:j]`` is a person."""
         if nxt in _SPEECH or (prev in _SPEECH and i > 1) or _pupil_next(toks, j):
             return True
-        if prev in _GREETING and nxt in {",", "\n", ""} | {"!"}:
+        if prev in _GREETING and nxt in _AFTER_GREETING:
             return True
         if prev == "van" and i > 1 and toks.info(i - 2)[1].lower() in _RELATION:
             return True
         if prev == ":" and i > 1 and toks.info(i - 2)[1].lower() in _FORM_LABELS:
             return True
-        return self._after_closing(toks, i, j, closings)
+        return self._after_closing(toks, i, j)
 
     @staticmethod
-    def _after_closing(toks: _Tokens, i: int, j: int, closings: list[int]) -> bool:
+    def _after_closing(toks: _Tokens, i: int, j: int) -> bool:
         """A name alone on a line right after a closing ("Groet,\nAylin")."""
         if toks.line_start(i) and (j >= toks.n or toks.line_start(j)):
             line_start = toks.starts[i]
             # a closing that ends 0-3 characters before the line (closings are in text order)
+            closings = toks.closings()
             k = bisect.bisect_left(closings, line_start - 3)
             return k < len(closings) and closings[k] <= line_start
         return False
@@ -861,6 +871,7 @@ class NameLexiconRecognizer(DutchRecognizer):
 
 
 _CLASS_WORDS = frozenset(["groep", "klas", "leerjaar", "mentorgroep", "mentorklas"])
+_AFTER_GREETING = frozenset([",", "\n", "", "!"])
 
 
 def _pupil_next(toks: _Tokens, j: int) -> bool:
@@ -868,11 +879,13 @@ def _pupil_next(toks: _Tokens, j: int) -> bool:
     5)", "Aylin zit in klas 2b". Its capital then says something even at a sentence start."""
     if j + 1 >= toks.n:
         return False
-    a, b = toks.info(j)[1].lower(), toks.info(j + 1)[1].lower()
+    cache, pieces = toks.cache, toks.pieces
+    a = cache[pieces[j]][1].lower()
     if a in ("uit", "in", "van") or a == "(":
-        return b in _CLASS_WORDS
+        return cache[pieces[j + 1]][1].lower() in _CLASS_WORDS
     if a == "zit" and j + 2 < toks.n:
-        return b == "in" and toks.info(j + 2)[1].lower() in _CLASS_WORDS
+        return (cache[pieces[j + 1]][1].lower() == "in"
+                and cache[pieces[j + 2]][1].lower() in _CLASS_WORDS)
     return False
 
 
