@@ -476,17 +476,12 @@ class _PieceInfo(dict[str, _Info]):
     def __init__(self, classify: Callable[[str], _Info]) -> None:
         super().__init__()
         self.classify = classify
-        self.dead: set[str] = set()
-        """The cached pieces that can start no name (:data:`_DEAD`): a C-level filter."""
 
     def __missing__(self, piece: str) -> _Info:
         info = self.classify(piece)
         if len(self) >= _CACHE_MAX:
             self.clear()
-            self.dead.clear()
         self[piece] = info
-        if info[0] & _DEAD:
-            self.dead.add(piece)
         return info
 
 
@@ -634,16 +629,11 @@ class NameLexiconRecognizer(DutchRecognizer):
         pieces, n = toks.pieces, toks.n
         found: list[tuple[int, int, float]] = []
         parts_seen: dict[str, None] = {}
-        # a name starts at a capital, or at a tussenvoegsel between a title and a capital
-        # ("mevrouw van Dijk"): that one is found from the capital after it. C-level filter:
-        # capitalised and not known to be dead (False < True); a dead capital (a function
-        # word) starts nothing, is never a part of a name found, and a tussenvoegsel before
-        # it makes no name either
-        upper = list(itertools.compress(itertools.count(), map(
-            operator.lt,
-            map(cache.dead.__contains__, pieces),
-            map(str.isupper, map(operator.itemgetter(0), pieces)),
-        )))
+        # a name starts at a capital (C-level filter), or at a tussenvoegsel between a title
+        # and a capital ("mevrouw van Dijk"): that one is found from the capital after it
+        upper = list(itertools.compress(
+            itertools.count(), map(str.isupper, map(operator.itemgetter(0), pieces))
+        ))
         pos = 0  # the first token not yet consumed by a chunk
         for c in upper:
             if c < pos:
