@@ -457,7 +457,7 @@ _NL_AFTER = 128  # followed by a line break
 _TITLE = 256  # a title, whatever its capital or final dot ("Mevrouw", "dhr.")
 _SENT_END = 512  # ".", "!" or "?": the next word starts a sentence
 _KEEP = 1024  # a bullet, quote or bracket: at a sentence start the next word is initial too
-_CACHE_MAX = 200_000
+_CACHE_MAX = 65_536  # pieces (~200 bytes each): ~13 MB at most, like fold's cache
 _Info = tuple[int, str]  # flags and the token's text
 
 
