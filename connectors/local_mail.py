@@ -147,9 +147,11 @@ class MaildirConnector(_LocalMailConnector):
                 # Listing opens no file: a Maildir message never changes, so its unique name and
                 # size say all the triage needs. The subject and the Date header are read by the
                 # worker when the message is analysed (an empty title means "not read here").
-                yield Seen(self._ref(unit, key, unit.label, _delivery_time(key), "",
-                                     stat.st_size, str(stat.st_size), entry.path,
-                                     datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
+                # The file's mtime is only the fallback date: converted only when the name
+                # carries no delivery time (every listed message of every run passes here).
+                date = _delivery_time(key) or datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+                yield Seen(self._ref(unit, key, unit.label, date, "", stat.st_size, str(stat.st_size),
+                                     entry.path, date))
         yield Cursor(None)
 
     def fetch(self, ref: ItemRef) -> Fetched:

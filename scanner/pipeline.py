@@ -208,6 +208,8 @@ class ScanRunner:
         """Finished units waiting to be saved together (:meth:`_save_completions`); they stay
         in ``_open`` until then, so the figures saved meanwhile leave them out."""
         self._first_completion = 0.0
+        self._retry_units: dict[str, set[str]] = {}
+        """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
 
     # --- the run ------------------------------------------------------------------------
 
@@ -473,7 +475,8 @@ class ScanRunner:
             else:
                 state.seen.add(item.id)
         self.store.touch_items(self.run_id, moved)
-        self.store.invalidate_retention(retention_facts)
+        if retention_facts:  # an unchanged night has none: no empty transaction per chunk
+            self.store.invalidate_retention(retention_facts)
         self._refresh_exposure(connector, [r for r in unchanged if r.sharing_key is not None
                                            and r.sharing_key != known[r.item_key].sharing_key])
         # A resumed run crawls an interrupted unit again: what an earlier attempt of this run
@@ -504,12 +507,25 @@ class ScanRunner:
     def _retry_queue(self, state: _UnitState) -> Iterator[Work]:
         """Queue the unit's items whose last attempt failed with a retryable error and that the
         crawl did not list (a delta lists an item once; our failed download of it does not
-        make it list it again). Their refs are built from the store."""
-        refs = self.store.retry_candidates(state.source.name, state.unit.key, self.settings.scan.retry_attempts,
-                                           exclude=state.queued)
+        make it list it again). Their refs are built from the store.
+
+        The units that hold any candidate are read once per source (:meth:`Store.retry_units`),
+        lazily, and only those units are asked: a nightly delta run otherwise pays one query per
+        folder for nothing. Why a unit missing from that set has no candidate later either: an
+        item becomes a candidate only by a failed attempt written by this run, and a result is
+        written with the unit key of the unit that queued it, whose ``state.queued`` leaves it
+        out here anyway."""
+        source = state.source.name
+        attempts = self.settings.scan.retry_attempts
+        units = self._retry_units.get(source)
+        if units is None:
+            units = self._retry_units[source] = self.store.retry_units(source, attempts)
+        if state.unit.key not in units:
+            return
+        refs = self.store.retry_candidates(source, state.unit.key, attempts, exclude=state.queued)
         if refs:
-            log.info("source %s: %d items tried again after a failed attempt", state.source.name, len(refs))
-            state.count(self.stats[state.source.name], "retried", len(refs))
+            log.info("source %s: %d items tried again after a failed attempt", source, len(refs))
+            state.count(self.stats[source], "retried", len(refs))
             yield from self._queue(state, refs)
 
     def _queue(self, state: _UnitState, changed: list[ItemRef]) -> Iterator[Work]:

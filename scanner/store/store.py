@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -416,32 +417,44 @@ class Store:
     # --- items ----------------------------------------------------------------------------
 
     def known_items(self, source: str, keys: Sequence[str]) -> dict[str, KnownItem]:
-        """Look up what is stored for a batch of item keys of one source (one query)."""
+        """Look up what is stored for a batch of item keys of one source (one query per 500).
+
+        The triage of every listed item of every scan comes through here, so the statement is
+        built once per store (an expanding ``IN`` parameter) instead of per call, and the opens
+        of the tagged columns go straight to the cipher's cache: an unchanged scan's cost is
+        this loop (docs/performance.md, "Unchanged second scan")."""
         if not keys:
             return {}
-        ids = {self.item_id(source, key): key for key in keys}
-        cols = s.items.c
+        item_id = self.item_id
+        ids = {item_id(source, key): key for key in keys}
+        statement = self._known_statement
+        open_ = self._cipher.open
         out: dict[str, KnownItem] = {}
         with self.engine.connect() as conn:
             id_list = list(ids)
             for start in range(0, len(id_list), 500):
-                chunk = id_list[start:start + 500]
-                for row in conn.execute(select(
-                        cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
-                        cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.owner,
-                        cols.link, cols.attempts, cols.last_error, cols.student_data, cols.stale,
-                        cols.sharing_key)
-                        .where(cols.id.in_(chunk))):
-                    out[ids[row.id]] = KnownItem(
-                        id=row.id, change_key=row.change_key, state=row.state,
-                        last_seen_run=row.last_seen_run, analysed=row.analysed_run is not None,
-                        folder=self._open(row.folder), unit_key=self._open(row.unit_key) or "",
-                        labels=tuple(row.labels or ()), content_hash=row.content_hash,
-                        owner=self._open(row.owner), link=self._open(row.link),
-                        attempts=row.attempts or 0, last_error=row.last_error,
-                        analysed_run=row.analysed_run, student_data=bool(row.student_data),
-                        stale=bool(row.stale), sharing_key=row.sharing_key)
+                for row in conn.execute(statement, {"ids": id_list[start:start + 500]}):
+                    out[ids[row[0]]] = KnownItem(
+                        id=row[0], change_key=row[1], state=row[2],
+                        last_seen_run=row[3], analysed=row[4] is not None,
+                        folder=open_(row[5]), unit_key=open_(row[6]) or "",
+                        labels=tuple(row[7] or ()), content_hash=row[8],
+                        owner=open_(row[9]), link=open_(row[10]),
+                        attempts=row[11] or 0, last_error=row[12],
+                        analysed_run=row[4], student_data=bool(row[13]),
+                        stale=bool(row[14]), sharing_key=row[15])
         return out
+
+    @cached_property
+    def _known_statement(self) -> Any:
+        """The one SELECT of :meth:`known_items`, columns in the order the loop reads them."""
+        from sqlalchemy import bindparam
+
+        cols = s.items.c
+        return select(cols.id, cols.change_key, cols.state, cols.last_seen_run, cols.analysed_run,
+                      cols.folder, cols.unit_key, cols.labels, cols.content_hash, cols.owner,
+                      cols.link, cols.attempts, cols.last_error, cols.student_data, cols.stale,
+                      cols.sharing_key).where(cols.id.in_(bindparam("ids", expanding=True)))
 
     def touch_items(self, run_id: int, refs: Iterable[ItemRef], refresh_change_key: bool = False) -> int:
         """Mark unchanged items as seen in this run, keeping their findings.
@@ -627,6 +640,16 @@ class Store:
         return [replace(item.ref(), stored_hash=item.content_hash if item.stale else None)
                 for item in rows if not (exclude and item.id in exclude)]
 
+    def retry_units(self, source: str, max_attempts: int) -> set[str]:
+        """Unit keys of ``source`` that hold at least one :meth:`retry_candidates` item, in one
+        query: the pipeline asks a unit for its candidates only when it is among these (a
+        nightly run has hundreds of units and hardly ever a failed item)."""
+        c = s.items.c
+        with self.engine.connect() as conn:
+            return {self._open_text(key) for key in conn.execute(select(c.unit_key).distinct().where(
+                c.source == source, c.state == ItemState.ACTIVE.value,
+                c.last_error.is_not(None), c.attempts >= 1, c.attempts < max_attempts)).scalars()}
+
     def given_up(self, max_attempts: int) -> dict[tuple[str, str], int]:
         """Active items that used up their attempts, per (source, last error code): permanent
         errors, shown in the run report and ``status`` until the item changes or is read."""
@@ -670,16 +693,13 @@ class Store:
         (the ids the pipeline found unchanged and therefore did not write). Items whose key
         starts with one of ``protect`` (blind spots of the listing) are never among them. The
         total lets the pipeline recognise a suspected outage before anything is closed."""
-        c = s.items.c
         prefixes = tuple(protect)
         if "" in prefixes:
             prefixes = ("",)
         gone: list[str] = []
         total = 0
         with self.engine.connect() as conn:
-            rows = conn.execute(select(c.id, c.item_key, c.last_seen_run).where(
-                c.source == source, c.unit_key == self._tag(unit_key), c.state == ItemState.ACTIVE.value)
-                .execution_options(yield_per=5000))
+            rows = conn.execute(self._unit_items_statement, {"b_source": source, "b_unit": self._tag(unit_key)})
             for ident, key, last_seen in rows:
                 total += 1
                 if last_seen == run_id or (seen and ident in seen):
@@ -688,6 +708,18 @@ class Store:
                     continue
                 gone.append(ident)
         return gone, total
+
+    @cached_property
+    def _unit_items_statement(self) -> Any:
+        """The active items of one unit (:meth:`unseen_items`), built once: every fully listed
+        unit of every scan asks it."""
+        from sqlalchemy import bindparam
+
+        c = s.items.c
+        return (select(c.id, c.item_key, c.last_seen_run)
+                .where(c.source == bindparam("b_source"), c.unit_key == bindparam("b_unit"),
+                       c.state == ItemState.ACTIVE.value)
+                .execution_options(yield_per=5000))
 
     def close_ids(self, ids: Sequence[str], when: datetime | None = None, conn: Any = None) -> int:
         """Close the given items (see :meth:`unseen_items`)."""

@@ -257,6 +257,8 @@ class FakeGraph:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self.connections = 0
+        """TCP (TLS) connections accepted since the start, counted by the handler."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -620,6 +622,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        """Count every connection the server accepts (each a TLS handshake): a client that keeps
+        its connection alive makes one per run, not one per request."""
+        super().setup()
+        with self.graph.lock:
+            self.graph.connections += 1
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self._status = code

@@ -63,10 +63,14 @@ def test_a_transient_failure_is_a_retry_with_a_bounded_count(store):
     assert known.retry_due(5) and not known.retry_due(3)
     assert store.item_error_counts(run) == {"fetch_failed": 1}
     assert [r.item_key for r in store.retry_candidates("s", "u", 5)] == ["k1"]
+    # The pipeline asks a unit for candidates only when the source's one query names it.
+    assert store.retry_units("s", 5) == {"u"} and store.retry_units("other", 5) == set()
     assert store.retry_candidates("s", "u", 3) == [] and store.given_up(3) == {("s", "fetch_failed"): 1}
+    assert store.retry_units("s", 3) == set()
     store.save_results(run, [result(ref())], source_kind="maildir", department=None)
     known = store.known_items("s", ["k1"])["k1"]
     assert (known.attempts, known.last_error) == (0, None) and store.retry_candidates("s", "u", 5) == []
+    assert store.retry_units("s", 5) == set()
 
 
 def test_a_failed_read_keeps_the_last_good_analysis(store):

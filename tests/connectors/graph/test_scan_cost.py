@@ -41,11 +41,16 @@ def test_an_unchanged_scan_reads_no_message_and_one_new_message_one(fake, certs,
     assert problems == [] and first.totals()["analysed"] >= 30
     assert mime_reads(fake, 0) == first.totals()["analysed"]
 
-    start = len(fake.log)
+    start, connections = len(fake.log), fake.connections
     second, problems = scan(settings)
     assert problems == [] and second.totals()["analysed"] == 0
     asked = fake.log[start:]
     assert mime_reads(fake, start) == 0
+    # One kept-alive TLS connection and one token for the whole run, not one per folder
+    # (counted where the server accepts connections, tests/services/fake_graph.py).
+    folders = sum(1 for r in asked if r.path.endswith("/messages/delta"))
+    assert folders >= 3 and fake.connections - connections == 1
+    assert sum(1 for r in asked if r.path.endswith("/oauth2/v2.0/token")) == 1
     # Only listings: the token, users/folders and one delta round per folder, no message read.
     reads = [r.path for r in asked if "/messages/" in r.path and not r.path.endswith("/messages/delta")]
     assert reads == []
