@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 import tempfile
 import time
@@ -45,7 +46,7 @@ from scanner.core.model import (  # noqa: E402
 )
 from scanner.executors import Executor, Work  # noqa: E402
 from scanner.pipeline import ScanRunner  # noqa: E402
-from scanner.store import Store  # noqa: E402
+from scanner.store import Store, open_store  # noqa: E402
 
 KIND = "bench_synthetic"
 WORLD: dict[str, Any] = {"items": 0, "units": 1, "version": {}}
@@ -81,27 +82,39 @@ class SyntheticConnector(Connector):
 
 
 class CannedExecutor(Executor):
-    """Answers every batch at once with a result shaped like a real one (a third with findings)."""
+    """Answers every batch at once with a result shaped like a real one (a third with findings).
+
+    The answers are made before the clock starts (:func:`can_answers`): making them is a
+    worker's job, not the driver's, and is not what this benchmark times."""
 
     name = "canned"
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        answers = ANSWERS
         for batch in work:
-            yield batch.tag, [self._result(ref) for ref in batch.refs]
-
-    @staticmethod
-    def _result(ref: ItemRef) -> AnalysisResult:
-        digest = hashlib.sha256(f"{ref.item_key}:{ref.change_key}".encode()).hexdigest()
-        student = int(digest[:2], 16) % 3 == 0
-        findings = [Finding(entity="NL_BSN", category="identificatie", part="body", start=0, end=9, score=0.9,
-                            masked="*****6782", value_hash=digest)] if student else []
-        return AnalysisResult(ref=ref, content_hash=digest, bytes_read=ref.size or 0,
-                              verdict=Verdict(student_data=student, categories=["identificatie"] if student else [],
-                                              findings=findings))
+            yield batch.tag, [AnalysisResult(ref=ref, content_hash=answers[ref.item_key][0], bytes_read=ref.size or 0,
+                                             verdict=answers[ref.item_key][1]) for ref in batch.refs]
 
     @property
     def detection_mode(self) -> tuple[str, str | None]:
         return "regex", None
+
+
+ANSWERS: dict[str, tuple[str, Verdict]] = {}
+
+
+def can_answers() -> None:
+    """The content hash and verdict of every item in its current version."""
+    ANSWERS.clear()
+    units = WORLD["units"]
+    for i in range(WORLD["items"]):
+        key = f"map{i % units:03d}/bestand-{i}.txt"
+        digest = hashlib.sha256(f"{key}:{i}.{WORLD['version'].get(i, 0)}".encode()).hexdigest()
+        student = int(digest[:2], 16) % 3 == 0
+        findings = [Finding(entity="NL_BSN", category="identificatie", part="body", start=0, end=9, score=0.9,
+                            masked="*****6782", value_hash=digest)] if student else []
+        ANSWERS[key] = (digest, Verdict(student_data=student, categories=["identificatie"] if student else [],
+                                        findings=findings))
 
 
 def settings_for(tmp: Path, database_url: str | None) -> Any:
@@ -115,27 +128,95 @@ def settings_for(tmp: Path, database_url: str | None) -> Any:
     return load_config(path)
 
 
+WRITE_CPU = [0.0]
+"""CPU seconds spent in Store.save_result_groups (the write path of analysed items)."""
+
+
 def timed_scan(settings: Any, store: Store) -> tuple[float, float, dict[str, Any]]:
+    save = store.save_result_groups
+
+    def timed_save(*args: Any, **kwargs: Any) -> Any:
+        cpu = time.process_time()
+        try:
+            return save(*args, **kwargs)
+        finally:
+            WRITE_CPU[0] += time.process_time() - cpu
+
+    store.save_result_groups = timed_save  # type: ignore[method-assign]
+    WRITE_CPU[0] = 0.0
+    can_answers()
     start, cpu = time.perf_counter(), time.process_time()
-    summary = ScanRunner(settings, store, executor=CannedExecutor(None)).run()  # type: ignore[arg-type]
+    try:
+        summary = ScanRunner(settings, store, executor=CannedExecutor(None)).run()  # type: ignore[arg-type]
+    finally:
+        del store.save_result_groups
     return time.perf_counter() - start, time.process_time() - cpu, summary.totals()
 
 
-def bench(label: str, settings: Any, items: int) -> None:
-    store = Store(settings.database_url)
+def fixed_keys(settings: Any) -> None:
+    """Known store key and HMAC secret, so two runs (before and after a change) give the same
+    item ids and can be compared row by row (``--dump``)."""
+    for path, size in ((settings.key_path, 64), (settings.secret_path, 32)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(hashlib.sha256(str(path.name).encode()).hexdigest()[:2 * size].ljust(2 * size, "0") + "\n")
+        path.chmod(0o600)
+
+
+VOLATILE = {"finished", "seconds"}
+"""Keys of the run figures that are clock readings."""
+
+
+def dump_store(store: Store, target: Path) -> None:
+    """Every row of every table, encrypted values opened, clock readings and the process id
+    left out (timestamps other than an item's own date), one JSON line per row, sorted: equal files mean the two runs
+    stored the same."""
+    from sqlalchemy import DateTime, select
+
+    from scanner.store import schema
+
+    lines = []
+    with store.engine.connect() as conn:
+        for table in schema.metadata.sorted_tables:
+            sealed = schema.ENCRYPTED.get(table.name, {})
+            for row in conn.execute(select(table)):
+                values: dict[str, Any] = {}
+                for column, value in zip(table.columns, row, strict=True):
+                    if (isinstance(column.type, DateTime) and column.name != "item_date") or column.name == "pid":
+                        continue
+                    if column.name in sealed:
+                        value = store._open(value)
+                    if table.name == "runs" and column.name == "stats" and value:
+                        value = {k: v for k, v in value.items() if k not in VOLATILE}
+                        for figures in value.get("sources", {}).values():
+                            figures.pop("seconds", None)
+                    if table.name in ("run_units", "units") and column.name == "stats" and value:
+                        value = {k: v for k, v in value.items() if k not in VOLATILE}
+                    values[column.name] = value
+                lines.append(json.dumps([table.name, values], sort_keys=True, default=str))
+    target.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+
+
+def bench(label: str, settings: Any, items: int, dump: Path | None = None) -> None:
+    if dump is not None:
+        fixed_keys(settings)
+    store = open_store(settings)
     WORLD["version"] = {}
     rows = []
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("first", wall, cpu, totals["analysed"]))
+    rows.append(("first", wall, cpu, totals["analysed"], WRITE_CPU[0]))
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("unchanged", wall, cpu, totals["unchanged"]))
+    rows.append(("unchanged", wall, cpu, totals["unchanged"], WRITE_CPU[0]))
     WORLD["version"] = dict.fromkeys(range(0, items, 100), 1)
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("1 % changed", wall, cpu, totals["analysed"]))
+    rows.append(("1 % changed", wall, cpu, totals["analysed"], WRITE_CPU[0]))
+    if dump is not None:
+        dump_store(store, dump.with_name(f"{dump.name}.{label}.jsonl"))
     store.close()
-    for name, wall, cpu, count in rows:
+    for name, wall, cpu, count, write in rows:
+        per_write = f"{1000 * write / count:6.3f}" if count and name != "unchanged" else "     -"
         print(f"{label:10s} {name:12s} {items:8,d} listed {count:8,d} written  wall {wall:7.2f} s  "
-              f"{items / wall:9,.0f} items/s  driver cpu {1000 * cpu / items:6.3f} ms/item")
+              f"{items / wall:9,.0f} items/s  driver cpu {1000 * cpu / items:6.3f} ms/item "
+              f"({items / cpu:7,.0f}/s)  write path {per_write} ms/written item")
 
 
 def main() -> None:
@@ -143,17 +224,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway local PostgreSQL")
+    parser.add_argument("--dump", type=Path, help="write the store after the three scans to DUMP.<backend>.jsonl "
+                        "(fixed keys; compare two versions of the code with diff)")
     args = parser.parse_args()
     WORLD.update(items=args.items, units=args.units)
     registry.CONNECTORS[KIND] = f"{__name__}:SyntheticConnector"
     print(f"driver only: {args.items:,} items over {args.units} units, results handed back at once")
     with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-        bench("sqlite", settings_for(Path(tmp), None), args.items)
+        bench("sqlite", settings_for(Path(tmp), None), args.items, args.dump)
     if args.postgres:
         from tests.services.postgres import running_postgres
 
         with running_postgres() as url, tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-            bench("postgresql", settings_for(Path(tmp), url), args.items)
+            bench("postgresql", settings_for(Path(tmp), url), args.items, args.dump)
 
 
 if __name__ == "__main__":
