@@ -159,6 +159,11 @@ class Connector(abc.ABC):
 
     kind: ClassVar[str]
     config_model: ClassVar[type[SourceConfig]]
+    parallel_units: ClassVar[bool] = False
+    """Whether units of this source may be crawled at the same time, each by its own instance
+    of the connector (the pipeline then interleaves up to a few units). Only for sources whose
+    units are independent (Graph users, local folders); not where units share one connection
+    or a selected folder (IMAP, EWS)."""
 
     def __init__(self, config: SourceConfig, context: ConnectorContext | None = None) -> None:
         self.config = config
