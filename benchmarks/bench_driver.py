@@ -45,7 +45,7 @@ from scanner.core.model import (  # noqa: E402
     Verdict,
 )
 from scanner.executors import Executor, Work  # noqa: E402
-from scanner.pipeline import ScanRunner  # noqa: E402
+from scanner.pipeline import INTERLEAVE_UNITS, ScanRunner  # noqa: E402
 from scanner.store import Store, open_store  # noqa: E402
 
 KIND = "bench_synthetic"
@@ -64,7 +64,8 @@ class SyntheticConnector(Connector):
 
     def units(self) -> Iterator[Unit]:
         for u in range(WORLD["units"]):
-            yield Unit(key=f"map{u:03d}", label=f"Map {u}", owner=f"docent{u % 150}@school.nl", full_listing=True)
+            yield Unit(key=f"map{u:03d}", label=f"Map {u}", owner=f"docent{u % 150}@school.nl", full_listing=True,
+                       concurrency_key=f"map{u:03d}")
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         units, date = WORLD["units"], datetime(2019, 1, 1, tzinfo=UTC)
@@ -91,7 +92,9 @@ class CannedExecutor(Executor):
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
         answers = ANSWERS
+        ORDER.clear()
         for batch in work:
+            ORDER.append(batch.concurrency_key or "")
             yield batch.tag, [AnalysisResult(ref=ref, content_hash=answers[ref.item_key][0], bytes_read=ref.size or 0,
                                              verdict=answers[ref.item_key][1]) for ref in batch.refs]
 
@@ -101,6 +104,8 @@ class CannedExecutor(Executor):
 
 
 ANSWERS: dict[str, tuple[str, Verdict]] = {}
+ORDER: list[str] = []
+"""The concurrency key (here: the unit) of every batch the executor was given, in order."""
 
 
 def can_answers() -> None:
@@ -219,11 +224,61 @@ def bench(label: str, settings: Any, items: int, dump: Path | None = None) -> No
               f"({items / cpu:7,.0f}/s)  write path {per_write} ms/written item")
 
 
+def pool_figures(keys: list[str], workers: int = 8, per_key_limit: int = 4,
+                 max_waiting: int = 1024) -> tuple[float, int]:
+    """Feed the batches, in the order the driver gave them, to the executors' admission rule
+    (at most ``per_key_limit`` batches of one mailbox at a time, up to ``max_waiting`` held)
+    with ``workers`` workers that each take one time step per batch: the share of worker
+    steps left idle, and the most batches held back at once to find another mailbox's."""
+    from scanner.executors.admission import Admission
+
+    admission: Admission[str] = Admission(iter(keys), key=lambda key: key, per_key_limit=per_key_limit,
+                                          max_waiting=max_waiting)
+    steps = idle = held = 0
+    while not admission.drained:
+        running = []
+        while len(running) < workers and (batch := admission.next()) is not None:
+            admission.started(batch)
+            running.append(batch)
+        held = max(held, len(admission._waiting))
+        steps, idle = steps + 1, idle + workers - len(running)
+        for batch in running:
+            admission.finished(batch)
+    return idle / max(1, steps * workers), held
+
+
+def interleaving(items: int) -> None:
+    """The mix of mailboxes the executor is fed, one unit at a time against interleaved, with
+    mailboxes of 2,000 items (a teacher's)."""
+    units = WORLD["units"]
+    WORLD["units"] = max(2, items // 2000)
+    print(f"interleaving: {items:,} items over {WORLD['units']} units (one mailbox each), batches of 16; "
+          "pool of 8 workers, 4 batches per mailbox at most")
+    for parallel in (False, True):
+        SyntheticConnector.parallel_units = parallel
+        with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
+            settings = settings_for(Path(tmp), None)
+            store = open_store(settings)
+            WORLD["version"] = {}
+            wall, cpu, _ = timed_scan(settings, store)
+            store.close()
+        first = ORDER[:12]
+        idle, held = pool_figures(ORDER)
+        label = f"{INTERLEAVE_UNITS} units at once" if parallel else "one unit at a time"
+        print(f"  {label:18s} first 12 batches from {len(set(first)):2d} units ({' '.join(k[3:] for k in first)}); "
+              f"idle workers {100 * idle:4.1f} %, batches held back at most {held:4d}; "
+              f"driver cpu {1000 * cpu / items:6.3f} ms/item")
+    SyntheticConnector.parallel_units = False
+    WORLD["units"] = units
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway local PostgreSQL")
+    parser.add_argument("--interleave", action="store_true",
+                        help="also show the mix of units fed to the executor, one unit at a time and interleaved")
     parser.add_argument("--dump", type=Path, help="write the store after the three scans to DUMP.<backend>.jsonl "
                         "(fixed keys; compare two versions of the code with diff)")
     args = parser.parse_args()
@@ -232,6 +287,8 @@ def main() -> None:
     print(f"driver only: {args.items:,} items over {args.units} units, results handed back at once")
     with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
         bench("sqlite", settings_for(Path(tmp), None), args.items, args.dump)
+    if args.interleave:
+        interleaving(args.items)
     if args.postgres:
         from tests.services.postgres import running_postgres
 
