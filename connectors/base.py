@@ -175,6 +175,18 @@ class Connector(abc.ABC):
         the crawl itself goes on. A warning protects nothing: what could not be listed must be a
         :class:`~scanner.core.model.Blind` event."""
 
+    def sibling(self) -> Connector:
+        """A second connector of this source, to crawl another unit beside this one's (asked
+        only of connectors with :attr:`parallel_units`). It shares what :meth:`units` learnt
+        and any client (folder ids, a signed-in session: the driver crawls in one thread, its
+        lanes take turns and never overlap) and has its own :attr:`warnings`, flushed with the
+        unit its lane crawls. Closed like this one (:meth:`close` of a shared client must then
+        be harmless twice)."""
+        twin = object.__new__(type(self))  # not copy.copy: __getstate__ keeps only the config
+        twin.__dict__.update(self.__dict__)
+        twin.warnings = []
+        return twin
+
     def warn(self, unit_key: str, code: str, message: str) -> None:
         """Record a non-fatal crawl problem (never put content or file names in ``message``)."""
         self.warnings.append((unit_key, code, message))

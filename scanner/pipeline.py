@@ -327,10 +327,10 @@ class ScanRunner:
         connectors = [connector]
         lanes = INTERLEAVE_UNITS if connector.parallel_units else 1
         try:
-            # One connector per lane: a connector's warnings and any crawl state belong to
+            # One connector per lane (Connector.sibling): a connector's warnings belong to
             # the unit its lane is crawling.
             while len(connectors) < min(lanes, len(todo)):
-                connectors.append(connector_class(source.kind)(source, self.context))
+                connectors.append(connector.sibling())
         except Exception as exc:  # noqa: BLE001 - fewer lanes, not a failed source
             log.warning("source %s: a second connector could not be made (%s): fewer units at once",
                         source.name, type(exc).__name__)

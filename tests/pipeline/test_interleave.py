@@ -20,7 +20,7 @@ from scanner.core.model import Unit
 from scanner.executors import Executor, Work
 from scanner.executors.inline import InlineExecutor
 from scanner.pipeline import INTERLEAVE_UNITS, ScanRunner
-from scanner.store import open_store
+from scanner.store import Store, open_store
 from tests.convergence import store_snapshot
 from tests.pipeline import memory_source
 from tests.pipeline.conftest import settings_for
@@ -197,3 +197,40 @@ def test_resumed_runs_hold_with_interleaved_units(tmp_path, monkeypatch, delta):
     _resumes(tmp_path / "a", delta)
     memory_source.WORLDS.clear()
     _resumes_blind(tmp_path / "b", delta)
+
+
+def test_a_warning_belongs_to_the_unit_whose_crawl_met_it(tmp_path, monkeypatch):
+    """B warns while A is half way on another lane: B is the unit saved at once with its
+    warning (a resumed run must find it), A is not, whichever lane finishes first."""
+    monkeypatch.setattr(MemoryConnector, "parallel_units", True)
+    monkeypatch.setattr(pipeline, "TRIAGE_CHUNK", 4)
+    crawl_of = MemoryConnector.crawl
+
+    def crawl(self, unit, cursor):
+        if unit.key == "B":
+            self.warn("B", "vanished", "bestand verdween tijdens het lezen / file vanished")
+        yield from crawl_of(self, unit, cursor)
+
+    saved_at_once: list[str] = []
+    complete_unit = Store.complete_unit
+
+    def noted(self, run_id, source_name, unit_key, *args, **kwargs):
+        saved_at_once.append(unit_key)
+        return complete_unit(self, run_id, source_name, unit_key, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryConnector, "crawl", crawl)
+    monkeypatch.setattr(Store, "complete_unit", noted)
+    executor, store, summary = scanned(tmp_path, [source(False)], "warned", w={"folders": "ABCD"})
+    assert [unit for _, unit in executor.order[:2]] == ["A", "B"]
+    assert saved_at_once == ["B"]
+    assert [e["unit_key"] for e in store.source_errors(summary.run_id, "warning")] == ["B"]
+    assert store.done_units(summary.run_id, "bron") == set("ABCD")
+
+
+def test_a_sibling_shares_the_source_and_keeps_its_own_warnings():
+    connector = MemoryConnector(memory_source.MemoryConfig(name="bron", kind="memory", world="w"))
+    connector.cache = {"folder": "id"}  # what units() learnt
+    twin = connector.sibling()
+    twin.warn("B", "vanished", "weg / gone")
+    assert twin.config is connector.config and twin.cache is connector.cache
+    assert connector.warnings == [] and len(twin.warnings) == 1
