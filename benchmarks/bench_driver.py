@@ -264,10 +264,11 @@ def interleaving(items: int) -> None:
             store.close()
         first = ORDER[:12]
         idle, held = pool_figures(ORDER)
+        small_room, _ = pool_figures(ORDER, max_waiting=16)
         label = f"{INTERLEAVE_UNITS} units at once" if parallel else "one unit at a time"
         print(f"  {label:18s} first 12 batches from {len(set(first)):2d} units ({' '.join(k[3:] for k in first)}); "
-              f"idle workers {100 * idle:4.1f} %, batches held back at most {held:4d}; "
-              f"driver cpu {1000 * cpu / items:6.3f} ms/item")
+              f"idle workers {100 * idle:4.1f} %, batches held back at most {held:4d} "
+              f"(with room for 16: idle {100 * small_room:4.1f} %); driver cpu {1000 * cpu / items:6.3f} ms/item")
     SyntheticConnector.parallel_units = False
     WORLD["units"] = units
 

@@ -25,6 +25,11 @@ from typing import Any
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection, Dialect
 
+UNNEST_COLUMNS = 8
+"""Updates of at most this many columns go as one ``UPDATE ... FROM unnest`` on PostgreSQL.
+Measured on 1,000 rows: 6 columns (the retention pass) 0.003 ms CPU per row against 0.015 by
+executemany; 36 columns (a re-analysed item) 0.053 against 0.021, because psycopg dumps a
+Python list into an array value by value in Python."""
 _JSON_MEMO = 4096
 """Distinct JSON values remembered per column (cleared when full)."""
 
@@ -42,6 +47,8 @@ class _Prepared:
     """Columns not in the rows, with the scalar default ``insert()`` would give them."""
     copy: str | None = None
     """PostgreSQL: the ``COPY ... FROM STDIN`` statement for the same columns."""
+    unnest: bool = False
+    """PostgreSQL: an update of the whole batch from arrays, one parameter per column."""
 
 
 class BulkWriter:
@@ -81,8 +88,8 @@ class BulkWriter:
         the row's other keys unless given). Should two rows name the same key, the last one
         stands, as with one statement per row in order.
 
-        PostgreSQL: one statement for the whole batch (``UPDATE ... FROM unnest(arrays)``, a
-        round trip instead of one pipelined statement per row)."""
+        PostgreSQL, up to ``UNNEST_COLUMNS`` columns: one statement for the whole batch
+        (``UPDATE ... FROM unnest(arrays)``) instead of one pipelined statement per row."""
         if not rows:
             return
         names = (*(columns if columns is not None else [k for k in rows[0] if k != by]), by)
@@ -91,7 +98,7 @@ class BulkWriter:
         if prepared is None:
             prepared = self._prepared[shape] = self._prepare_update(table, key, names)
         values = self._tuples(prepared, rows)
-        if self._postgres:
+        if prepared.unnest:
             last = {row[-1]: row for row in values}  # in order: the last row of a key wins
             conn.exec_driver_sql(prepared.sql, tuple(list(column) for column in zip(*last.values(), strict=True)))
         else:
@@ -120,7 +127,8 @@ class BulkWriter:
         quote = self.dialect.identifier_preparer.quote
         sets, target = names[:-1], quote(table.name)
         convert = tuple(self._converter(table, name) for name in (*sets, key))
-        if self._postgres:
+        unnest = self._postgres and len(sets) <= UNNEST_COLUMNS
+        if unnest:
             types = [table.columns[name].type.compile(dialect=self.dialect) for name in (*sets, key)]
             aliases = [f"v{i}" for i in range(len(names))]
             sql = (f"UPDATE {target} SET "
@@ -130,7 +138,7 @@ class BulkWriter:
         else:
             sql = (f"UPDATE {target} SET " + ", ".join(f"{quote(name)} = {self._mark}" for name in sets)
                    + f" WHERE {quote(key)} = {self._mark}")
-        return _Prepared(sql, convert, names, {})
+        return _Prepared(sql, convert, names, {}, unnest=unnest)
 
     def _converter(self, table: Table, name: str) -> Convert | None:
         column = table.columns[name]

@@ -64,12 +64,16 @@ def test_bulk_rows_are_the_rows_sqlalchemy_writes(two_stores):
                     due_date=date(2027, 8, 1) if n > 2 else None, exempt_reason=None,
                     entity_counts={"NL_BSN": 1, "PERSON": 2}) for n in (2, 5, 2)]
     changes[-1]["title"] = "e1:last"  # the same item twice: the last row stands
+    # a wide update (every column: not one statement from arrays on PostgreSQL, see UNNEST_COLUMNS)
+    wide = [{"b_id": f"{n:032d}", **{k: v for k, v in _item("", n + 10).items() if k != "id"}} for n in (3, 4)]
     with reference.engine.begin() as conn:
         conn.execute(insert(s.items), items)
         conn.execute(update(s.items).where(s.items.c.id == f"{1:032d}").values(rule_id="r"))
         conn.execute(insert(s.findings), findings)
         conn.execute(update(s.items).where(s.items.c.id == bindparam("b_id"))
                      .values({k: bindparam(k) for k in changes[0] if k != "b_id"}), changes)
+        conn.execute(update(s.items).where(s.items.c.id == bindparam("b_id"))
+                     .values({k: bindparam(k) for k in wide[0] if k != "b_id"}), wide)
     expected = _dump(reference)
     if reference.engine.url == bulk.engine.url:  # one PostgreSQL database: clear it for the other writer
         with reference.engine.begin() as conn:
@@ -81,6 +85,7 @@ def test_bulk_rows_are_the_rows_sqlalchemy_writes(two_stores):
         writer.insert(conn, s.items, without_defaults)  # defaults filled in as insert() does
         writer.insert(conn, s.findings, findings)
         writer.update(conn, s.items, "id", changes)
+        writer.update(conn, s.items, "id", wide)
         # only the named columns are set, whatever else the rows hold
         writer.update(conn, s.items, "id", [dict(b_id=f"{1:032d}", rule_id="r", size=-1)], columns=["rule_id"])
     got = _dump(bulk)
