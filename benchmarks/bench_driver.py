@@ -1,6 +1,7 @@
 """Benchmark: the pipeline driver alone, the single writer every executor feeds (issue 21, item 3).
 
-    .venv/bin/python benchmarks/bench_driver.py [--items 20000] [--units 40] [--postgres]
+    .venv/bin/python benchmarks/bench_driver.py [--items 20000] [--units 40] [--postgres] [--interleave]
+        [--dump FILE] [--json FILE]
 
 A synthetic source lists ``--items`` files over ``--units`` folders; an executor hands back
 ready-made results at once (no fetch, no extraction, no detection, no worker), so what is
@@ -8,7 +9,15 @@ timed is what the driver does per item: triage against the store, writing result
 units, the retention pass. Three scans per backend: the first (everything new), a second with
 nothing changed, and a third after 1 % of the items changed. Prints stored items per second
 (wall) and the driver's CPU milliseconds per item, for SQLite and, with ``--postgres``, for a
-throwaway local PostgreSQL server (the one the tests start). Not a test: read the figures.
+throwaway local PostgreSQL server (the one the tests start), and the CPU of the write path
+alone (``Store.save_result_groups``) per written item. The canned answers are made before the
+clock starts (building them is a worker's job).
+
+``--interleave`` also shows which units the first batches fed to the executor came from, one
+unit at a time against interleaved (``Connector.parallel_units``), and what the executors'
+admission rule makes of that order (idle workers, batches held back). ``--dump FILE`` writes
+the store after the three scans, with fixed keys and encrypted values opened, to compare two
+versions of the code with ``diff``. Not a test: read the figures.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -201,7 +211,7 @@ def dump_store(store: Store, target: Path) -> None:
     target.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
 
 
-def bench(label: str, settings: Any, items: int, dump: Path | None = None) -> None:
+def bench(label: str, settings: Any, items: int, dump: Path | None = None, json_file: Path | None = None) -> None:
     if dump is not None:
         fixed_keys(settings)
     store = open_store(settings)
@@ -222,6 +232,16 @@ def bench(label: str, settings: Any, items: int, dump: Path | None = None) -> No
         print(f"{label:10s} {name:12s} {items:8,d} listed {count:8,d} written  wall {wall:7.2f} s  "
               f"{items / wall:9,.0f} items/s  driver cpu {1000 * cpu / items:6.3f} ms/item "
               f"({items / cpu:7,.0f}/s)  write path {per_write} ms/written item")
+    if json_file is not None:  # read by benchmarks/report.py (kind "driver")
+        row = {"bench": "driver", "backend": label, "items": items, "units": WORLD["units"],
+               "scans": {name: {"written": count, "wall": wall, "cpu_ms_per_item": 1000 * cpu / items,
+                                "write_ms_per_written": 1000 * write / count if count and name != "unchanged"
+                                else None}
+                         for name, wall, cpu, count, write in rows},
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+               "load": os.getloadavg()[0]}
+        with open(json_file, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps(row) + "\n")
 
 
 def pool_figures(keys: list[str], workers: int = 8, per_key_limit: int = 4,
@@ -278,6 +298,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway local PostgreSQL")
+    parser.add_argument("--json", type=Path, help="append one JSON line per backend (benchmarks/report.py)")
     parser.add_argument("--interleave", action="store_true",
                         help="also show the mix of units fed to the executor, one unit at a time and interleaved")
     parser.add_argument("--dump", type=Path, help="write the store after the three scans to DUMP.<backend>.jsonl "
@@ -287,14 +308,14 @@ def main() -> None:
     registry.CONNECTORS[KIND] = f"{__name__}:SyntheticConnector"
     print(f"driver only: {args.items:,} items over {args.units} units, results handed back at once")
     with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-        bench("sqlite", settings_for(Path(tmp), None), args.items, args.dump)
+        bench("sqlite", settings_for(Path(tmp), None), args.items, args.dump, args.json)
     if args.interleave:
         interleaving(args.items)
     if args.postgres:
         from tests.services.postgres import running_postgres
 
         with running_postgres() as url, tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-            bench("postgresql", settings_for(Path(tmp), url), args.items, args.dump)
+            bench("postgresql", settings_for(Path(tmp), url), args.items, args.dump, args.json)
 
 
 if __name__ == "__main__":
