@@ -1,6 +1,7 @@
 """Benchmark: the pipeline driver alone, the single writer every executor feeds (issue 21, item 3).
 
-    .venv/bin/python benchmarks/bench_driver.py [--items 20000] [--units 40] [--postgres]
+    .venv/bin/python benchmarks/bench_driver.py [--items 20000] [--units 40] [--postgres] [--interleave]
+        [--dump FILE] [--json FILE]
 
 A synthetic source lists ``--items`` files over ``--units`` folders; an executor hands back
 ready-made results at once (no fetch, no extraction, no detection, no worker), so what is
@@ -8,13 +9,23 @@ timed is what the driver does per item: triage against the store, writing result
 units, the retention pass. Three scans per backend: the first (everything new), a second with
 nothing changed, and a third after 1 % of the items changed. Prints stored items per second
 (wall) and the driver's CPU milliseconds per item, for SQLite and, with ``--postgres``, for a
-throwaway local PostgreSQL server (the one the tests start). Not a test: read the figures.
+throwaway local PostgreSQL server (the one the tests start), and the CPU of the write path
+alone (``Store.save_result_groups``) per written item. The canned answers are made before the
+clock starts (building them is a worker's job).
+
+``--interleave`` also shows which units the first batches fed to the executor came from, one
+unit at a time against interleaved (``Connector.parallel_units``), and what the executors'
+admission rule makes of that order (idle workers, batches held back). ``--dump FILE`` writes
+the store after the three scans, with fixed keys and encrypted values opened, to compare two
+versions of the code with ``diff``. Not a test: read the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
 import sys
 import tempfile
 import time
@@ -44,8 +55,8 @@ from scanner.core.model import (  # noqa: E402
     Verdict,
 )
 from scanner.executors import Executor, Work  # noqa: E402
-from scanner.pipeline import ScanRunner  # noqa: E402
-from scanner.store import Store  # noqa: E402
+from scanner.pipeline import INTERLEAVE_UNITS, ScanRunner  # noqa: E402
+from scanner.store import Store, open_store  # noqa: E402
 
 KIND = "bench_synthetic"
 WORLD: dict[str, Any] = {"items": 0, "units": 1, "version": {}}
@@ -63,7 +74,8 @@ class SyntheticConnector(Connector):
 
     def units(self) -> Iterator[Unit]:
         for u in range(WORLD["units"]):
-            yield Unit(key=f"map{u:03d}", label=f"Map {u}", owner=f"docent{u % 150}@school.nl", full_listing=True)
+            yield Unit(key=f"map{u:03d}", label=f"Map {u}", owner=f"docent{u % 150}@school.nl", full_listing=True,
+                       concurrency_key=f"map{u:03d}")
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
         units, date = WORLD["units"], datetime(2019, 1, 1, tzinfo=UTC)
@@ -81,27 +93,43 @@ class SyntheticConnector(Connector):
 
 
 class CannedExecutor(Executor):
-    """Answers every batch at once with a result shaped like a real one (a third with findings)."""
+    """Answers every batch at once with a result shaped like a real one (a third with findings).
+
+    The answers are made before the clock starts (:func:`can_answers`): making them is a
+    worker's job, not the driver's, and is not what this benchmark times."""
 
     name = "canned"
 
     def run(self, work: Iterable[Work]) -> Iterator[tuple[Any, list[AnalysisResult]]]:
+        answers = ANSWERS
+        ORDER.clear()
         for batch in work:
-            yield batch.tag, [self._result(ref) for ref in batch.refs]
-
-    @staticmethod
-    def _result(ref: ItemRef) -> AnalysisResult:
-        digest = hashlib.sha256(f"{ref.item_key}:{ref.change_key}".encode()).hexdigest()
-        student = int(digest[:2], 16) % 3 == 0
-        findings = [Finding(entity="NL_BSN", category="identificatie", part="body", start=0, end=9, score=0.9,
-                            masked="*****6782", value_hash=digest)] if student else []
-        return AnalysisResult(ref=ref, content_hash=digest, bytes_read=ref.size or 0,
-                              verdict=Verdict(student_data=student, categories=["identificatie"] if student else [],
-                                              findings=findings))
+            ORDER.append(batch.concurrency_key or "")
+            yield batch.tag, [AnalysisResult(ref=ref, content_hash=answers[ref.item_key][0], bytes_read=ref.size or 0,
+                                             verdict=answers[ref.item_key][1]) for ref in batch.refs]
 
     @property
     def detection_mode(self) -> tuple[str, str | None]:
         return "regex", None
+
+
+ANSWERS: dict[str, tuple[str, Verdict]] = {}
+ORDER: list[str] = []
+"""The concurrency key (here: the unit) of every batch the executor was given, in order."""
+
+
+def can_answers() -> None:
+    """The content hash and verdict of every item in its current version."""
+    ANSWERS.clear()
+    units = WORLD["units"]
+    for i in range(WORLD["items"]):
+        key = f"map{i % units:03d}/bestand-{i}.txt"
+        digest = hashlib.sha256(f"{key}:{i}.{WORLD['version'].get(i, 0)}".encode()).hexdigest()
+        student = int(digest[:2], 16) % 3 == 0
+        findings = [Finding(entity="NL_BSN", category="identificatie", part="body", start=0, end=9, score=0.9,
+                            masked="*****6782", value_hash=digest)] if student else []
+        ANSWERS[key] = (digest, Verdict(student_data=student, categories=["identificatie"] if student else [],
+                                        findings=findings))
 
 
 def settings_for(tmp: Path, database_url: str | None) -> Any:
@@ -115,27 +143,154 @@ def settings_for(tmp: Path, database_url: str | None) -> Any:
     return load_config(path)
 
 
+WRITE_CPU = [0.0]
+"""CPU seconds spent in Store.save_result_groups (the write path of analysed items)."""
+
+
 def timed_scan(settings: Any, store: Store) -> tuple[float, float, dict[str, Any]]:
+    save = store.save_result_groups
+
+    def timed_save(*args: Any, **kwargs: Any) -> Any:
+        cpu = time.process_time()
+        try:
+            return save(*args, **kwargs)
+        finally:
+            WRITE_CPU[0] += time.process_time() - cpu
+
+    store.save_result_groups = timed_save  # type: ignore[method-assign]
+    WRITE_CPU[0] = 0.0
+    can_answers()
     start, cpu = time.perf_counter(), time.process_time()
-    summary = ScanRunner(settings, store, executor=CannedExecutor(None)).run()  # type: ignore[arg-type]
+    try:
+        summary = ScanRunner(settings, store, executor=CannedExecutor(None)).run()  # type: ignore[arg-type]
+    finally:
+        del store.save_result_groups
     return time.perf_counter() - start, time.process_time() - cpu, summary.totals()
 
 
-def bench(label: str, settings: Any, items: int) -> None:
-    store = Store(settings.database_url)
+def fixed_keys(settings: Any) -> None:
+    """Known store key and HMAC secret, so two runs (before and after a change) give the same
+    item ids and can be compared row by row (``--dump``)."""
+    for path, size in ((settings.key_path, 64), (settings.secret_path, 32)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(hashlib.sha256(str(path.name).encode()).hexdigest()[:2 * size].ljust(2 * size, "0") + "\n")
+        path.chmod(0o600)
+
+
+VOLATILE = {"finished", "seconds"}
+"""Keys of the run figures that are clock readings."""
+
+
+def dump_store(store: Store, target: Path) -> None:
+    """Every row of every table, encrypted values opened, clock readings and the process id
+    left out (timestamps other than an item's own date), one JSON line per row, sorted: equal files mean the two runs
+    stored the same."""
+    from sqlalchemy import DateTime, select
+
+    from scanner.store import schema
+
+    lines = []
+    with store.engine.connect() as conn:
+        for table in schema.metadata.sorted_tables:
+            sealed = schema.ENCRYPTED.get(table.name, {})
+            for row in conn.execute(select(table)):
+                values: dict[str, Any] = {}
+                for column, value in zip(table.columns, row, strict=True):
+                    if (isinstance(column.type, DateTime) and column.name != "item_date") or column.name == "pid":
+                        continue
+                    if column.name in sealed:
+                        value = store._open(value)
+                    if table.name == "runs" and column.name == "stats" and value:
+                        value = {k: v for k, v in value.items() if k not in VOLATILE}
+                        for figures in value.get("sources", {}).values():
+                            figures.pop("seconds", None)
+                    if table.name in ("run_units", "units") and column.name == "stats" and value:
+                        value = {k: v for k, v in value.items() if k not in VOLATILE}
+                    values[column.name] = value
+                lines.append(json.dumps([table.name, values], sort_keys=True, default=str))
+    target.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+
+
+def bench(label: str, settings: Any, items: int, dump: Path | None = None, json_file: Path | None = None) -> None:
+    if dump is not None:
+        fixed_keys(settings)
+    store = open_store(settings)
     WORLD["version"] = {}
     rows = []
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("first", wall, cpu, totals["analysed"]))
+    rows.append(("first", wall, cpu, totals["analysed"], WRITE_CPU[0]))
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("unchanged", wall, cpu, totals["unchanged"]))
+    rows.append(("unchanged", wall, cpu, totals["unchanged"], WRITE_CPU[0]))
     WORLD["version"] = dict.fromkeys(range(0, items, 100), 1)
     wall, cpu, totals = timed_scan(settings, store)
-    rows.append(("1 % changed", wall, cpu, totals["analysed"]))
+    rows.append(("1 % changed", wall, cpu, totals["analysed"], WRITE_CPU[0]))
+    if dump is not None:
+        dump_store(store, dump.with_name(f"{dump.name}.{label}.jsonl"))
     store.close()
-    for name, wall, cpu, count in rows:
+    for name, wall, cpu, count, write in rows:
+        per_write = f"{1000 * write / count:6.3f}" if count and name != "unchanged" else "     -"
         print(f"{label:10s} {name:12s} {items:8,d} listed {count:8,d} written  wall {wall:7.2f} s  "
-              f"{items / wall:9,.0f} items/s  driver cpu {1000 * cpu / items:6.3f} ms/item")
+              f"{items / wall:9,.0f} items/s  driver cpu {1000 * cpu / items:6.3f} ms/item "
+              f"({items / cpu:7,.0f}/s)  write path {per_write} ms/written item")
+    if json_file is not None:  # read by benchmarks/report.py (kind "driver")
+        row = {"bench": "driver", "backend": label, "items": items, "units": WORLD["units"],
+               "scans": {name: {"written": count, "wall": wall, "cpu_ms_per_item": 1000 * cpu / items,
+                                "write_ms_per_written": 1000 * write / count if count and name != "unchanged"
+                                else None}
+                         for name, wall, cpu, count, write in rows},
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+               "load": os.getloadavg()[0]}
+        with open(json_file, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps(row) + "\n")
+
+
+def pool_figures(keys: list[str], workers: int = 8, per_key_limit: int = 4,
+                 max_waiting: int = 1024) -> tuple[float, int]:
+    """Feed the batches, in the order the driver gave them, to the executors' admission rule
+    (at most ``per_key_limit`` batches of one mailbox at a time, up to ``max_waiting`` held)
+    with ``workers`` workers that each take one time step per batch: the share of worker
+    steps left idle, and the most batches held back at once to find another mailbox's."""
+    from scanner.executors.admission import Admission
+
+    admission: Admission[str] = Admission(iter(keys), key=lambda key: key, per_key_limit=per_key_limit,
+                                          max_waiting=max_waiting)
+    steps = idle = held = 0
+    while not admission.drained:
+        running = []
+        while len(running) < workers and (batch := admission.next()) is not None:
+            admission.started(batch)
+            running.append(batch)
+        held = max(held, len(admission._waiting))
+        steps, idle = steps + 1, idle + workers - len(running)
+        for batch in running:
+            admission.finished(batch)
+    return idle / max(1, steps * workers), held
+
+
+def interleaving(items: int) -> None:
+    """The mix of mailboxes the executor is fed, one unit at a time against interleaved, with
+    mailboxes of 2,000 items (a teacher's)."""
+    units = WORLD["units"]
+    WORLD["units"] = max(2, items // 2000)
+    print(f"interleaving: {items:,} items over {WORLD['units']} units (one mailbox each), batches of 16; "
+          "pool of 8 workers, 4 batches per mailbox at most")
+    for parallel in (False, True):
+        SyntheticConnector.parallel_units = parallel
+        with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
+            settings = settings_for(Path(tmp), None)
+            store = open_store(settings)
+            WORLD["version"] = {}
+            wall, cpu, _ = timed_scan(settings, store)
+            store.close()
+        first = ORDER[:12]
+        idle, held = pool_figures(ORDER)
+        small_room, _ = pool_figures(ORDER, max_waiting=16)
+        label = f"{INTERLEAVE_UNITS} units at once" if parallel else "one unit at a time"
+        print(f"  {label:18s} first 12 batches from {len(set(first)):2d} units ({' '.join(k[3:] for k in first)}); "
+              f"idle workers {100 * idle:4.1f} %, batches held back at most {held:4d} "
+              f"(with room for 16: idle {100 * small_room:4.1f} %); driver cpu {1000 * cpu / items:6.3f} ms/item")
+    SyntheticConnector.parallel_units = False
+    WORLD["units"] = units
 
 
 def main() -> None:
@@ -143,17 +298,24 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--units", type=int, default=40)
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway local PostgreSQL")
+    parser.add_argument("--json", type=Path, help="append one JSON line per backend (benchmarks/report.py)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="also show the mix of units fed to the executor, one unit at a time and interleaved")
+    parser.add_argument("--dump", type=Path, help="write the store after the three scans to DUMP.<backend>.jsonl "
+                        "(fixed keys; compare two versions of the code with diff)")
     args = parser.parse_args()
     WORLD.update(items=args.items, units=args.units)
     registry.CONNECTORS[KIND] = f"{__name__}:SyntheticConnector"
     print(f"driver only: {args.items:,} items over {args.units} units, results handed back at once")
     with tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-        bench("sqlite", settings_for(Path(tmp), None), args.items)
+        bench("sqlite", settings_for(Path(tmp), None), args.items, args.dump, args.json)
+    if args.interleave:
+        interleaving(args.items)
     if args.postgres:
         from tests.services.postgres import running_postgres
 
         with running_postgres() as url, tempfile.TemporaryDirectory(prefix="schoonschip-bench-") as tmp:
-            bench("postgresql", settings_for(Path(tmp), url), args.items)
+            bench("postgresql", settings_for(Path(tmp), url), args.items, args.dump, args.json)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,11 @@ class Connector(abc.ABC):
 
     kind: ClassVar[str]
     config_model: ClassVar[type[SourceConfig]]
+    parallel_units: ClassVar[bool] = False
+    """Whether units of this source may be crawled at the same time, each by its own instance
+    of the connector (the pipeline then interleaves up to a few units). Only for sources whose
+    units are independent (Graph users, local folders); not where units share one connection
+    or a selected folder (IMAP, EWS)."""
 
     def __init__(self, config: SourceConfig, context: ConnectorContext | None = None) -> None:
         self.config = config
@@ -169,6 +174,18 @@ class Connector(abc.ABC):
         (severity 'warning': reported, not a failing run) after each unit and clears the list;
         the crawl itself goes on. A warning protects nothing: what could not be listed must be a
         :class:`~scanner.core.model.Blind` event."""
+
+    def sibling(self) -> Connector:
+        """A second connector of this source, to crawl another unit beside this one's (asked
+        only of connectors with :attr:`parallel_units`). It shares what :meth:`units` learnt
+        and any client (folder ids, a signed-in session: the driver crawls in one thread, its
+        lanes take turns and never overlap) and has its own :attr:`warnings`, flushed with the
+        unit its lane crawls. Closed like this one (:meth:`close` of a shared client must then
+        be harmless twice)."""
+        twin = object.__new__(type(self))  # not copy.copy: __getstate__ keeps only the config
+        twin.__dict__.update(self.__dict__)
+        twin.warnings = []
+        return twin
 
     def warn(self, unit_key: str, code: str, message: str) -> None:
         """Record a non-fatal crawl problem (never put content or file names in ``message``)."""

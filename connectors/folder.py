@@ -89,6 +89,7 @@ class FolderConfig(SourceConfig):
 
 class FolderConnector(Connector):
     kind = "folder"
+    parallel_units = True  # units are folders of their own: independent
     config_model = FolderConfig
     config: FolderConfig
 

@@ -81,6 +81,7 @@ class MaildirConnector(_LocalMailConnector):
     """
 
     kind = "maildir"
+    parallel_units = True  # units are folders of their own: independent
     config_model = MaildirConfig
 
     def units(self) -> Iterator[Unit]:
@@ -269,6 +270,7 @@ class MessageFolderConnector(_LocalMailConnector):
     """A folder tree of ``.eml`` and Outlook ``.msg`` files; each top-level folder is a unit."""
 
     kind = "eml"
+    parallel_units = True  # units are folders of their own: independent
     config_model = MessageFolderConfig
     SUFFIXES = (".eml", ".msg")
 

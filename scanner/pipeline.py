@@ -33,7 +33,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,10 @@ log = logging.getLogger(__name__)
 TRIAGE_CHUNK = 500
 OUTAGE = "suspected_outage"
 HEARTBEAT_SECONDS = 60.0
+INTERLEAVE_UNITS = 4
+"""Units of one source crawled at once when its connector allows it (``parallel_units``):
+with Graph's 4 requests per mailbox, four mailboxes keep 16 workers busy without the executor
+holding one mailbox's batches to find another's (scanner.executors.admission)."""
 WRITE_BATCH = 500
 """Results written per store transaction at most (measured: benchmarks/bench_driver.py)."""
 WRITE_SECONDS = 0.5
@@ -288,41 +293,75 @@ class ScanRunner:
     # --- discovery and triage (runs in the driver, pulled by the executor) ---------------
 
     def _work(self) -> Iterator[Work]:
-        for source in self.sources:
-            if self.stop.is_set():
-                return
-            stats = self.stats[source.name]
-            connector: Connector | None = None
-            try:
-                connector = connector_class(source.kind)(source, self.context)
-                units = list(connector.units())
-            except SourceError as exc:
-                self._source_error(source.name, None, exc.code, str(exc))
-                self._close(connector)
-                continue
-            except Exception as exc:  # noqa: BLE001 - a broken source never stops the others
-                self._source_error(source.name, None, "failed",
-                                   f"bron kon niet worden gelezen / source could not be read ({type(exc).__name__})")
-                self._close(connector)
-                continue
-            stats.units = len(units)
-            if self.resumed:
-                self._reopen_blind_units(source.name)
-            done = self.store.done_units(self.run_id, source.name)
-            stats.units_done = len(done)
-            # All cursors at once: a unit's cursor changes only when that unit completes, and
-            # each unit is crawled once per run.
-            cursors = self.store.cursors(source.name)
-            for unit in units:
-                if self.stop.is_set():
-                    break
-                if unit.key in done:
-                    continue
-                yield from self._crawl_unit(connector, source, unit, cursors.get(unit.key))
+        """Every source's batches, interleaved: round robin over the sources, and within a
+        source whose connector allows it (:attr:`Connector.parallel_units`) over up to
+        ``INTERLEAVE_UNITS`` units at once, so the executor is fed batches of different
+        mailboxes instead of one mailbox's batches behind its per-mailbox limit. Nothing is
+        held back: a stream is asked for its next batch only when it is its turn."""
+        return _round_robin([self._crawl_source(source) for source in self.sources])
+
+    def _crawl_source(self, source: SourceConfig) -> Generator[Work, None, None]:
+        if self.stop.is_set():
+            return
+        stats = self.stats[source.name]
+        connector: Connector | None = None
+        try:
+            connector = connector_class(source.kind)(source, self.context)
+            units = list(connector.units())
+        except SourceError as exc:
+            self._source_error(source.name, None, exc.code, str(exc))
             self._close(connector)
-            if not self.stop.is_set():
-                # After the crawl, so blind spots met in any unit protect vanished units too.
-                self._close_vanished_units(source, units)
+            return
+        except Exception as exc:  # noqa: BLE001 - a broken source never stops the others
+            self._source_error(source.name, None, "failed",
+                               f"bron kon niet worden gelezen / source could not be read ({type(exc).__name__})")
+            self._close(connector)
+            return
+        stats.units = len(units)
+        if self.resumed:
+            self._reopen_blind_units(source.name)
+        done = self.store.done_units(self.run_id, source.name)
+        stats.units_done = len(done)
+        # All cursors at once: a unit's cursor changes only when that unit completes, and
+        # each unit is crawled once per run.
+        cursors = self.store.cursors(source.name)
+        todo = deque(unit for unit in units if unit.key not in done)
+        connectors = [connector]
+        lanes = INTERLEAVE_UNITS if connector.parallel_units else 1
+        try:
+            # One connector per lane (Connector.sibling): a connector's warnings belong to
+            # the unit its lane is crawling.
+            while len(connectors) < min(lanes, len(todo)):
+                connectors.append(connector.sibling())
+        except Exception as exc:  # noqa: BLE001 - fewer lanes, not a failed source
+            log.warning("source %s: a second connector could not be made (%s): fewer units at once",
+                        source.name, type(exc).__name__)
+
+        crawling: set[str] = set()
+
+        def lane(crawler: Connector) -> Generator[Work, None, None]:
+            # Never two units of one concurrency key (a mailbox) at once: the driver's listing
+            # requests to a mailbox stay one at a time, as when units were crawled in turn.
+            # A lane that finds only busy keys ends; the lane holding the key takes them.
+            while not self.stop.is_set():
+                unit = next((u for u in todo if u.concurrency_key is None or u.concurrency_key not in crawling),
+                            None)
+                if unit is None:
+                    return
+                todo.remove(unit)
+                if unit.concurrency_key is not None:
+                    crawling.add(unit.concurrency_key)
+                try:
+                    yield from self._crawl_unit(crawler, source, unit, cursors.get(unit.key))
+                finally:
+                    crawling.discard(unit.concurrency_key or "")
+
+        yield from _round_robin([lane(crawler) for crawler in connectors])
+        for crawler in connectors:
+            self._close(crawler)
+        if not self.stop.is_set():
+            # After the crawl, so blind spots met in any unit protect vanished units too.
+            self._close_vanished_units(source, units)
 
     def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit,
                     cursor: str | None) -> Iterator[Work]:
@@ -718,3 +757,22 @@ class ScanRunner:
                 connector.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
+
+
+def _round_robin(streams: list[Generator[Work, None, None]]) -> Generator[Work, None, None]:
+    """One item from each stream in turn until all are used up. Closing this generator closes
+    the streams still open (their ``finally`` blocks run now, in order, not at garbage
+    collection)."""
+    active = deque(streams)
+    try:
+        while active:
+            stream = active.popleft()
+            try:
+                item = next(stream)
+            except StopIteration:
+                continue
+            active.append(stream)
+            yield item
+    finally:
+        for stream in active:
+            stream.close()

@@ -273,6 +273,9 @@ class GraphConnector(Connector):
     """What the mail and files connectors share: a lazily built :class:`GraphClient`."""
 
     config: GraphSourceConfig
+    parallel_units = True
+    """Units (users, their folders and drives) are independent requests; the pipeline never
+    crawls two units of one mailbox (``concurrency_key``) at once."""
 
     def __init__(self, config: Any, context: ConnectorContext | None = None, *,
                  client: GraphClient | None = None) -> None:

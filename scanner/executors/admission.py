@@ -3,7 +3,8 @@
 Graph allows 4 concurrent requests per mailbox, so batches that share a concurrency key run at
 most ``per_key_limit`` at a time. The driver is the only submitter (the scan lock makes it so),
 so counting in-flight batches per key here holds for a local pool and a whole cluster alike.
-The driver crawls one unit (mailbox) at a time, so reaching the next mailbox's batches may mean
+The driver interleaves units only where the connector allows it (``Connector.parallel_units``;
+not IMAP or EWS) and one unit at a time otherwise, so reaching the next mailbox's batches may mean
 holding many of this one's: up to ``max_waiting`` held batches (about 16 MB at 16 items each)
 keep memory bounded. Held batches are offered again first, oldest first.
 """
