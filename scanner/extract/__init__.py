@@ -60,6 +60,9 @@ class Extraction:
     messages: list[dict[str, Any]] = field(default_factory=list)
     """The mails of a mail archive (.pst/.ost), each with the part prefix of its text: the
     analysis makes each one a child item (see :mod:`scanner.extract.pst`)."""
+    headers: dict[str, Any] | None = None
+    """A mail read in process: its raw ``subject`` and ``date`` headers and ``header_bytes``,
+    the length of its header block (see :func:`scanner.extract.mime.raw_headers`)."""
     listing_complete: bool | None = None
     """None: the item is no mail archive; True: every mail in it was listed (so a stored mail
     that is not among them is gone); False: the listing broke off (keep what was stored)."""
@@ -200,6 +203,7 @@ class Extractor:
             walker = Walker(limits, cache, in_process=True)
             walker.run(Blob(data=data), name, fmt=fmt, media_type=fetched.media_type,
                        content_hash=material.content_hash)
+            done.headers = walker.headers
             if not walker.deferred:
                 done.parts, done.errors = walker.parts, walker.errors
                 return done
@@ -240,6 +244,7 @@ class Extractor:
     def _whole(self, fetched: Fetched, fmt: str | None, name: str, limits: ExtractionLimits,
                cache: ExtractionCache | None, material: _Material, done: Extraction) -> Extraction:
         """The whole item in the sandbox: files that need a binary parser, large items."""
+        done.headers = None  # read in the sandbox, not here
         request = {
             "op": "extract", "name": name, "fmt": fmt, "media_type": fetched.media_type,
             "limits": limits.model_dump(), "content_hash": material.content_hash,

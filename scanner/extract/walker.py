@@ -117,6 +117,8 @@ class Walker:
         """Sandbox only (:meth:`resume_all`): parts and errors counts after each deferred part."""
         self.stopped: int | None = None
         """Sandbox only: the deferred part during which the walk ended (time or memory)."""
+        self.headers: dict[str, Any] | None = None
+        """The item's own mail headers (subject, date) as the mail handler parsed them."""
         self.messages: list[dict[str, Any]] = []
         """Mails announced by a mail archive handler (.pst/.ost): each becomes a child item."""
         self.listing_complete: bool | None = None
@@ -172,6 +174,10 @@ class Walker:
             return
         self._dispatch(blob, str(entry["name"]), path, int(entry["depth"]), fmt, chash,
                        use_cache, cache_key)
+
+    def mail_headers(self, headers: dict[str, Any]) -> None:
+        """The mail handler's raw subject and date of the item itself (see ``Extraction``)."""
+        self.headers = headers
 
     def add_message(self, meta: dict[str, Any]) -> None:
         """Announce one mail of a mail archive (key, folder, prefix, subject, date, size, hash)."""
