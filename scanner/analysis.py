@@ -307,13 +307,27 @@ def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
 
     values = Redactor(_found_values(result.verdict, parts))  # prepared once for every string below
     _redact_ref(result, values)
+    # An item's findings share a few part and location names ("body", one attachment): each
+    # distinct string is masked once, and a finding whose names do not change is kept as it
+    # is (findings are frozen), instead of a copy per finding.
+    masked: dict[str, str] = {}
+
+    def masked_name(text: str) -> str:
+        done = masked.get(text)
+        if done is None:
+            done = masked[text] = mask_name(text, values)
+        return done
+
     verdict = result.verdict
     if verdict is not None:
-        verdict.findings = [
-            replace(f, part=mask_name(f.part, values),
-                    location=mask_name(f.location, values) if f.location else f.location)
-            for f in verdict.findings]
-    result.errors = [replace(e, part=mask_name(e.part, values), message=mask_name(e.message, values))
+        findings = []
+        for f in verdict.findings:
+            part = masked_name(f.part)
+            location = masked_name(f.location) if f.location else f.location
+            findings.append(f if part == f.part and location == f.location
+                            else replace(f, part=part, location=location))
+        verdict.findings = findings
+    result.errors = [replace(e, part=masked_name(e.part), message=masked_name(e.message))
                      for e in result.errors]
 
 
