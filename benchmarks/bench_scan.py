@@ -58,6 +58,9 @@ class MemorySampler(threading.Thread):
         self.peak_driver = 0
         self.peak_total = 0
         self.cpu: dict[int, float] = {}
+        self.roles: dict[int, str] = {}
+        """pid -> ``driver``, ``sandbox`` (an extraction worker), ``worker`` (a pool or Dask
+        worker) or ``other``: where the CPU went, per kind of process."""
         self.hwm: dict[int, int] = {}
         """VmHWM (the kernel's own peak resident set, /proc/PID/status) of every process seen,
         read while it lives: exact for the driver, the last sample for a worker that ended.
@@ -87,6 +90,8 @@ class MemorySampler(threading.Thread):
             try:
                 total += process.memory_info().rss
                 self.hwm[process.pid] = max(self.hwm.get(process.pid, 0), vm_hwm(process.pid))
+                if process.pid not in self.roles:
+                    self.roles[process.pid] = _role(process)
                 times = process.cpu_times()
                 self.cpu[process.pid] = max(self.cpu.get(process.pid, 0.0), times.user + times.system)
             except psutil.Error:
@@ -114,10 +119,32 @@ class MemorySampler(threading.Thread):
         self.join()
         self.sample()
 
+    def cpu_by_role(self, baseline: dict[int, float]) -> dict[str, float]:
+        """CPU seconds since ``baseline`` per kind of process (see :attr:`roles`)."""
+        out: dict[str, float] = {}
+        for pid, value in self.cpu.items():
+            role = self.roles.get(pid, "other")
+            out[role] = out.get(role, 0.0) + value - baseline.get(pid, 0.0)
+        return out
+
     def cpu_seconds(self, baseline: dict[int, float]) -> float:
         """CPU seconds used by all sampled processes since ``baseline`` (the last sample before a
         process ends is what counts, so a process that lives < 0.2 s may be missed)."""
         return sum(value - baseline.get(pid, 0.0) for pid, value in self.cpu.items())
+
+
+def _role(process: psutil.Process) -> str:
+    if process.pid == os.getpid():
+        return "driver"
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return "other"
+    if "scanner.extract.worker" in command:
+        return "sandbox"
+    if "multiprocessing" in command or "dask" in command:
+        return "worker"
+    return "other"
 
 
 def vm_hwm(pid: int) -> int:
@@ -218,7 +245,8 @@ def one_scan(settings: Any, extra_pids: list[int], profile: Path | None = None,
             "seconds": seconds, "driver_cpu": driver_cpu, "peak_driver": sampler.peak_driver,
             "peak_total": sampler.peak_total, "hwm_driver": sampler.hwm_driver, "hwm_others": sampler.hwm_others,
             "db_bytes": db_bytes, "mode": summary.detection_mode,
-            "cpu_total": sampler.cpu_seconds(baseline), "load": (load_before, load_after)}
+            "cpu_total": sampler.cpu_seconds(baseline), "cpu_by_role": sampler.cpu_by_role(baseline),
+            "load": (load_before, load_after)}
 
 
 def describe(label: str, r: dict[str, Any]) -> str:
@@ -226,7 +254,10 @@ def describe(label: str, r: dict[str, Any]) -> str:
     return (f"{label}: {r['seen']} items ({r['analysed']} analysed, {r['flagged']} flagged, {r['errors']} item "
             f"errors), {r['bytes'] / MB:.1f} MB in {r['seconds']:.1f} s = {r['analysed'] / r['seconds']:.1f} items/s, "
             f"{r['bytes'] / MB / r['seconds']:.2f} MB/s; CPU driver {r['driver_cpu']:.1f} s, all processes "
-            f"{r['cpu_total']:.1f} s ({r['analysed'] / max(r['cpu_total'], 0.001):.1f} items per CPU-second); "
+            f"{r['cpu_total']:.1f} s ({r['analysed'] / max(r['cpu_total'], 0.001):.1f} items per CPU-second, "
+            f"{1000 * r['cpu_total'] / max(r['analysed'], 1):.2f} ms CPU per item: "
+            + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in sorted(r["cpu_by_role"].items()))
+            + "); "
             f"load average {r['load'][0]:.1f} -> {r['load'][1]:.1f}; peak RSS driver "
             f"{r['peak_driver'] / MB:.0f} MB, driver+workers {r['peak_total'] / MB:.0f} MB; database "
             f"{r['db_bytes'] / MB:.1f} MB ({r['db_bytes'] / MB / items * 10_000:.1f} MB per 10,000 items)")

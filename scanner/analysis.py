@@ -112,9 +112,9 @@ class Analyzer:
                 names_only.append((result, name_parts(ref, (), ())))
                 results.append(result)
                 continue
-            if ref.kind is ItemKind.MAIL and not ref.title:
-                ref = result.ref = _with_headers(ref, fetched)
             extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
+            if ref.kind is ItemKind.MAIL and not ref.title:
+                ref = result.ref = _with_headers(ref, fetched, extraction.headers)
             result.content_hash = extraction.content_hash
             archive = extraction.listing_complete is not None or bool(extraction.messages)
             if (ref.stored_hash is not None and extraction.content_hash == ref.stored_hash
@@ -307,26 +307,51 @@ def _redact_metadata(result: AnalysisResult, parts: Sequence[TextPart]) -> None:
 
     values = Redactor(_found_values(result.verdict, parts))  # prepared once for every string below
     _redact_ref(result, values)
+    # An item's findings share a few part and location names ("body", one attachment): each
+    # distinct string is masked once, and a finding whose names do not change is kept as it
+    # is (findings are frozen), instead of a copy per finding.
+    masked: dict[str, str] = {}
+
+    def masked_name(text: str) -> str:
+        done = masked.get(text)
+        if done is None:
+            done = masked[text] = mask_name(text, values)
+        return done
+
     verdict = result.verdict
     if verdict is not None:
-        verdict.findings = [
-            replace(f, part=mask_name(f.part, values),
-                    location=mask_name(f.location, values) if f.location else f.location)
-            for f in verdict.findings]
-    result.errors = [replace(e, part=mask_name(e.part, values), message=mask_name(e.message, values))
+        findings = []
+        for f in verdict.findings:
+            part = masked_name(f.part)
+            location = masked_name(f.location) if f.location else f.location
+            findings.append(f if part == f.part and location == f.location
+                            else replace(f, part=part, location=location))
+        verdict.findings = findings
+    result.errors = [replace(e, part=masked_name(e.part), message=masked_name(e.message))
                      for e in result.errors]
 
 
-def _with_headers(ref: ItemRef, fetched: Fetched) -> ItemRef:
+def _with_headers(ref: ItemRef, fetched: Fetched, parsed: dict[str, Any] | None = None) -> ItemRef:
     """Fill in subject and date from the message's own headers, for connectors whose listing
-    does not read them (Maildir). Reads the header block only."""
+    does not read them (Maildir). ``parsed``: the raw headers extraction already parsed (a
+    mail read in process), used when its header block is one the reader below reads whole, so
+    the result is the same; otherwise the header block is read (only it) and parsed."""
     import io
     from dataclasses import replace
 
-    from connectors.mailheaders import read_header_block, summarise_headers
+    from connectors.mailheaders import (
+        MAX_HEADER_BYTES,
+        decode_subject,
+        parse_date,
+        read_header_block,
+        summarise_headers,
+    )
 
     if fetched.name.lower().endswith(".msg"):
         return ref
+    if parsed is not None and int(parsed.get("header_bytes") or MAX_HEADER_BYTES) < MAX_HEADER_BYTES:
+        date = parse_date(parsed.get("date"))
+        return replace(ref, title=decode_subject(parsed.get("subject")), date=date or ref.date)
     try:
         if fetched.data is not None:
             block = read_header_block(io.BytesIO(fetched.data))

@@ -5,11 +5,13 @@ into :class:`~scanner.core.model.TextPart` s plus per-part :class:`~scanner.core
 never raises. How:
 
 * the item is size-checked before it is read (``Fetched.size``), then hashed while read;
-* plain-text and HTML mails up to ``limits.inprocess_max_bytes`` are extracted in the caller's
-  process (fast path: no round trip for the most common item);
+* mails up to ``limits.inprocess_max_bytes`` are parsed in the caller's process: their plain
+  and HTML bodies never leave it (no round trip for the most common item);
 * everything that needs a binary parser (PDF, Office, archives, .msg, ...) runs in a sandbox
   worker subprocess (:mod:`scanner.extract.worker`) with an address-space cap, which is killed
-  and restarted when an item exceeds ``limits.max_seconds_per_item``;
+  and restarted when an item exceeds ``limits.max_seconds_per_item``. A mail's attachments go
+  there together, in one request per mail, with the budgets the mail has left; a file that
+  needs a parser, or an item above the in-process size, goes there whole;
 * identical attachments are extracted once per run through :class:`ExtractionCache`.
 """
 
@@ -28,11 +30,11 @@ from typing import Any, BinaryIO
 
 from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
 from scanner.extract.cache import CacheEntry, ExtractionCache
-from scanner.extract.errors import MESSAGES, NeedsSandbox, item_error
+from scanner.extract.errors import MESSAGES, item_error
 from scanner.extract.handler import Blob, clean_name
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed, SandboxTimeout
-from scanner.extract.walker import Walker
+from scanner.extract.walker import MAX_ERRORS, NO_CACHE_FORMATS, Resumed, Walker, merge
 
 __all__ = [
     "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",
@@ -58,6 +60,9 @@ class Extraction:
     messages: list[dict[str, Any]] = field(default_factory=list)
     """The mails of a mail archive (.pst/.ost), each with the part prefix of its text: the
     analysis makes each one a child item (see :mod:`scanner.extract.pst`)."""
+    headers: dict[str, Any] | None = None
+    """A mail read in process: its raw ``subject`` and ``date`` headers and ``header_bytes``,
+    the length of its header block (see :func:`scanner.extract.mime.raw_headers`)."""
     listing_complete: bool | None = None
     """None: the item is no mail archive; True: every mail in it was listed (so a stored mail
     that is not among them is gone); False: the listing broke off (keep what was stored)."""
@@ -150,6 +155,8 @@ class Extractor:
         self.limits = limits or ExtractionLimits()
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
+        self.requests = 0
+        """Round trips to the sandbox so far (one per item that needed it)."""
         _ALL.add(self)
 
     @property
@@ -194,41 +201,81 @@ class Extractor:
         if material.size <= limits.inprocess_max_bytes:
             data = material.data if material.data is not None else material.path.read_bytes()  # type: ignore[union-attr]
             walker = Walker(limits, cache, in_process=True)
-            try:
-                walker.run(Blob(data=data), name, fmt=fmt, media_type=fetched.media_type,
-                           content_hash=material.content_hash)
-            except NeedsSandbox:
-                pass
-            else:
+            walker.run(Blob(data=data), name, fmt=fmt, media_type=fetched.media_type,
+                       content_hash=material.content_hash)
+            done.headers = walker.headers
+            if not walker.deferred:
                 done.parts, done.errors = walker.parts, walker.errors
                 return done
+            if _resumable(walker) and self._resume(walker, limits, cache, done):
+                return done
+        return self._whole(fetched, fmt, name, limits, cache, material, done)
+
+    def _resume(self, walker: Walker, limits: ExtractionLimits, cache: ExtractionCache | None,
+                done: Extraction) -> bool:
+        """Send the parts the in-process walk deferred to the sandbox in one request and merge
+        the answer into ``done``. False when the order of visiting could have mattered (a
+        budget ran out, the error list is full, a mail archive was met): the caller then sends
+        the whole item, so the limits hold exactly as for one walk of it."""
+        request = {
+            "op": "resume", "limits": limits.model_dump(), "text_left": walker.text_left,
+            "soft_seconds": limits.max_seconds_per_item * SOFT_DEADLINE_SHARE,
+            "parts": [d.to_wire() for d in walker.deferred],
+        }
+        frames = [d.blob.read() for d in walker.deferred]
+        try:
+            reply = self._request(request, None, cache, limits, frames)
+        except (SandboxTimeout, SandboxCrashed) as exc:
+            # The body the in-process walk read before the first deferred part is kept; what
+            # the walk met later would have been read after the part that stopped it.
+            done.parts, done.errors = merge(walker, Resumed([], [_stop_error(exc)], [], 0))
+            return True
+        errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
+        if (reply.get("truncated") or reply.get("messages") or reply.get("listing_complete") is not None
+                or len(errors) + len(walker.errors) >= MAX_ERRORS):
+            return False
+        stopped = reply.get("stopped")
+        resumed = Resumed(parts=_parts(reply), errors=errors,
+                          slots=[(int(a), int(b)) for a, b in reply.get("slots", [])],
+                          stopped=int(stopped) if stopped is not None else None)
+        done.parts, done.errors = merge(walker, resumed)
+        return True
+
+    def _whole(self, fetched: Fetched, fmt: str | None, name: str, limits: ExtractionLimits,
+               cache: ExtractionCache | None, material: _Material, done: Extraction) -> Extraction:
+        """The whole item in the sandbox: files that need a binary parser, large items."""
+        done.headers = None  # read in the sandbox, not here
         request = {
             "op": "extract", "name": name, "fmt": fmt, "media_type": fetched.media_type,
             "limits": limits.model_dump(), "content_hash": material.content_hash,
             "soft_seconds": limits.max_seconds_per_item * SOFT_DEADLINE_SHARE,
             "path": str(material.path) if material.path is not None else None,
         }
+        try:
+            reply = self._request(request, material.data if material.path is None else None,
+                                  cache, limits)
+        except (SandboxTimeout, SandboxCrashed) as exc:
+            done.errors = [_stop_error(exc)]
+            return done
+        done.parts = _parts(reply)
+        done.errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
+        done.messages = [m for m in reply.get("messages") or [] if isinstance(m, dict)]
+        done.listing_complete = reply.get("listing_complete")
+        return done
+
+    def _request(self, request: dict[str, Any], data: bytes | None, cache: ExtractionCache | None,
+                 limits: ExtractionLimits, frames: list[bytes] | None = None) -> dict[str, Any]:
+        """One round trip to this Extractor's sandbox (started, or restarted with another
+        memory cap, on demand). Raises SandboxTimeout or SandboxCrashed."""
         with self._lock:
             sandbox = self._sandbox
             if sandbox is None or sandbox.memory_bytes != limits.max_memory_bytes:
                 if sandbox is not None:
                     sandbox.close()
                 sandbox = self._sandbox = Sandbox(limits.max_memory_bytes)
-            try:
-                reply = sandbox.request(request, material.data if material.path is None else None,
-                                        cache, limits.max_seconds_per_item + KILL_GRACE_SECONDS)
-            except SandboxTimeout:
-                done.errors = [item_error("timeout")]
-                return done
-            except SandboxCrashed as exc:
-                done.errors = [item_error("memory_limit" if exc.out_of_memory else "crashed")]
-                return done
-        done.parts = [TextPart(part=p[0], text=p[1], location=p[2], context=p[3] or {},
-                               content_hash=p[4]) for p in reply.get("parts", [])]
-        done.errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
-        done.messages = [m for m in reply.get("messages") or [] if isinstance(m, dict)]
-        done.listing_complete = reply.get("listing_complete")
-        return done
+            self.requests += 1
+            return sandbox.request(request, data, cache, limits.max_seconds_per_item + KILL_GRACE_SECONDS,
+                                   frames)
 
     def close(self) -> None:
         """Stop the sandbox worker. The Extractor can still be used (a new one starts)."""
@@ -264,6 +311,27 @@ def extract(fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
     Uses one sandbox worker per calling thread (started on first need, stopped at exit).
     """
     return _default_extractor().extract_with(fetched, kind, limits, cache)
+
+
+def _resumable(walker: Walker) -> bool:
+    """Whether the deferred parts can be sent on their own: not when the item itself needs
+    the sandbox (nothing was read in process), the text budget or the error list already ran
+    out in process (the order of visiting would decide what is cut), or a mail archive is
+    among them (it gives each mail a fresh text budget and announces child items)."""
+    return (walker.deferred[0].path != "" and not walker.exhausted
+            and len(walker.errors) < MAX_ERRORS
+            and not any(d.fmt in NO_CACHE_FORMATS for d in walker.deferred))
+
+
+def _parts(reply: dict[str, Any]) -> list[TextPart]:
+    return [TextPart(part=p[0], text=p[1], location=p[2], context=p[3] or {}, content_hash=p[4])
+            for p in reply.get("parts", [])]
+
+
+def _stop_error(exc: SandboxTimeout | SandboxCrashed) -> ItemError:
+    if isinstance(exc, SandboxCrashed):
+        return item_error("memory_limit" if exc.out_of_memory else "crashed")
+    return item_error("timeout")
 
 
 @atexit.register

@@ -63,7 +63,3 @@ class ExtractError(Exception):
 
 class ItemTimeout(Exception):
     """The cooperative deadline of the item passed; stop and return what was found."""
-
-
-class NeedsSandbox(Exception):
-    """The in-process fast path met a part that needs a binary parser: run in the sandbox."""

@@ -33,8 +33,8 @@ class ExtractionLimits(StrictModel):
     max_empty_rows: int = Field(default=10_000, ge=1)
     """Consecutive empty rows after which a sheet is taken to have ended (``sheet_truncated``)."""
     inprocess_max_bytes: int = Field(default=1 * MiB, ge=0)
-    """Plain-text and HTML mails up to this size are extracted in the caller's process
-    (no sandbox round trip); anything with a binary attachment goes to the sandbox. 0: always
-    use the sandbox."""
+    """Mails (and text files) up to this size are parsed in the caller's process: their plain
+    and HTML bodies never cross to the sandbox; binary attachments go there, one request per
+    mail. Larger items go to the sandbox whole. 0: always use the sandbox."""
     ocr: bool = False
     ocr_language: str = "nld"

@@ -14,6 +14,7 @@ import email
 import email.errors
 import email.header
 from email.message import Message
+from typing import Any
 
 from scanner.extract.errors import ExtractError
 from scanner.extract.handler import Blob, WalkContext, here, sub
@@ -51,6 +52,20 @@ def decode_header_value(value: object) -> str:
         decoded, _ = decode(chunk, charset or None)
         out.append(decoded)
     return "".join(out).replace("\r", " ").replace("\n", " ").strip()
+
+
+def raw_headers(msg: Message, raw: bytes) -> dict[str, Any]:
+    """Subject and Date as the header parser gives them (text, undecoded), and the length of
+    the header block: the bytes up to and including the first empty line (all of ``raw``
+    when there is none), which tells a reader of the block alone whether it saw all of it."""
+    if raw.startswith((b"\n", b"\r\n")):
+        block = raw.index(b"\n") + 1
+    else:
+        ends = [i + len(mark) for mark in (b"\n\n", b"\n\r\n") if (i := raw.find(mark)) >= 0]
+        block = min(ends) if ends else len(raw)
+    subject, date = msg.get("Subject"), msg.get("Date")
+    return {"subject": None if subject is None else str(subject),
+            "date": None if date is None else str(date), "header_bytes": block}
 
 
 class _MailWalk:
@@ -170,6 +185,10 @@ def handle_mail(walker: WalkContext, blob: Blob, name: str, path: str, depth: in
         msg = email.message_from_bytes(raw)
     except Exception as exc:
         raise ExtractError("corrupt") from exc
+    if not path:
+        # The analysis needs the item's subject and date; handing over the values parsed here
+        # saves it reading and parsing the header block a second time.
+        walker.mail_headers(raw_headers(msg, raw))
     subject = decode_header_value(msg.get("Subject"))
     if subject:
         walker.add_text(sub(path, "subject") if path else "subject", subject, None, None, chash)

@@ -92,24 +92,26 @@ class Sandbox:
         return self._proc
 
     def request(self, request: dict[str, Any], data: bytes | None, cache: Any,
-                hard_seconds: float) -> dict[str, Any]:
-        """Send one extract request and serve cache look-ups until the result arrives.
+                hard_seconds: float, frames: list[bytes] | None = None) -> dict[str, Any]:
+        """Send one request (its item bytes as ``data``, or the deferred parts' bytes as
+        ``frames``) and serve cache look-ups until the result arrives.
 
         A worker that dies before answering gets one successor to retry the item: the
         worker may have died before it saw the item (killed from outside). If the item
         itself kills the parser, the retry fails the same way and the item is ``crashed``.
         Out of memory and timeouts are never retried.
         """
-        request = dict(request, has_data=data is not None, cache=cache is not None)
+        frames = frames or []
+        request = dict(request, has_data=data is not None, cache=cache is not None, frames=len(frames))
         try:
-            return self._attempt(request, data, cache, hard_seconds)
+            return self._attempt(request, data, cache, hard_seconds, frames)
         except SandboxCrashed as exc:
             if exc.out_of_memory:
                 raise
-        return self._attempt(request, data, cache, hard_seconds)
+        return self._attempt(request, data, cache, hard_seconds, frames)
 
     def _attempt(self, request: dict[str, Any], data: bytes | None, cache: Any,
-                 hard_seconds: float) -> dict[str, Any]:
+                 hard_seconds: float, frames: list[bytes]) -> dict[str, Any]:
         proc = self._ensure()
         fd_in = proc.stdout.fileno()  # type: ignore[union-attr]
         fd_out = proc.stdin.fileno()  # type: ignore[union-attr]
@@ -117,6 +119,8 @@ class Sandbox:
             write_json(fd_out, request)
             if data is not None:
                 write_frame(fd_out, data)
+            for frame in frames:
+                write_frame(fd_out, frame)
         except (BrokenPipeError, OSError) as exc:
             raise self._crashed() from exc
         deadline = time.monotonic() + hard_seconds

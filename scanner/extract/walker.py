@@ -8,18 +8,25 @@ per-item limits live here so every handler shares one budget: text characters, u
 archive bytes, archive members, nesting depth and a cooperative deadline.
 
 The same code runs in two places: inside the sandbox worker process (every format) and in the
-caller's own process as a fast path (``in_process=True``) for plain text and HTML mail, where it
-raises :class:`NeedsSandbox` as soon as it meets anything that needs a binary parser.
+caller's own process as a fast path (``in_process=True``) for mail, where it reads the plain and
+HTML bodies itself and *defers* each part that needs a binary parser (a :class:`Deferred`: its
+bytes, part path, depth and format, and where it stood among the parts and errors). The
+deferred parts of an item go to the sandbox in one request, which resumes them with
+:meth:`Walker.resume_all` under the item's remaining budgets; :func:`merge` puts their results
+back in the places they were deferred from, so the item's parts and errors come out in the
+same order as a walk of the whole item in the sandbox.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from scanner.core.model import ItemError, TextPart
 from scanner.extract.cache import CacheEntry
-from scanner.extract.errors import ExtractError, ItemTimeout, NeedsSandbox, item_error
+from scanner.extract.errors import ExtractError, ItemTimeout, item_error
 from scanner.extract.formats import handler_for
 from scanner.extract.handler import Blob, clean_name, here, sub
 from scanner.extract.limits import ExtractionLimits
@@ -33,6 +40,44 @@ NO_CACHE_FORMATS = frozenset({"pst"})
 # about the blob itself: results with these are not reused for another item.
 _CONTEXT_DEPENDENT = frozenset({"zip_bomb", "too_many_members", "nesting_too_deep", "timeout",
                                 "memory_limit", "text_truncated", "too_large"})
+
+
+@dataclass(slots=True)
+class Deferred:
+    """A part the in-process walk met that needs a binary parser, left for the sandbox.
+
+    Everything the sandbox needs to carry on exactly where the walk stood (the checks before
+    the handler, depth, name, size and type, have been made already), plus the number of parts
+    and errors the item had at that moment, which is where :func:`merge` puts its results."""
+
+    blob: Blob
+    name: str
+    path: str
+    depth: int
+    fmt: str
+    media_type: str | None
+    content_hash: str
+    use_cache: bool
+    parts_at: int
+    errors_at: int
+
+    def to_wire(self) -> dict[str, Any]:
+        """The request entry of this part (its bytes travel as a frame of their own)."""
+        return {"name": self.name, "path": self.path, "depth": self.depth, "fmt": self.fmt,
+                "media_type": self.media_type, "content_hash": self.content_hash,
+                "use_cache": self.use_cache}
+
+
+@dataclass(slots=True)
+class Resumed:
+    """What the sandbox found for the deferred parts of one item: its parts and errors in
+    order, ``slots[k]`` = (parts, errors) counts once deferred part ``k`` was done, and
+    ``stopped``: the part during which the walk ended (time or memory), None if it did not."""
+
+    parts: list[TextPart]
+    errors: list[ItemError]
+    slots: list[tuple[int, int]]
+    stopped: int | None
 
 
 class CacheLike(Protocol):
@@ -66,6 +111,14 @@ class Walker:
         self.bombed = False  # a bomb was found: no further archive of this item is opened
         self.memory_hit = False  # the worker should be replaced after this item
         self._member_error = False
+        self.deferred: list[Deferred] = []
+        """In-process only: the parts left for the sandbox, in the order they were met."""
+        self.slots: list[tuple[int, int]] = []
+        """Sandbox only (:meth:`resume_all`): parts and errors counts after each deferred part."""
+        self.stopped: int | None = None
+        """Sandbox only: the deferred part during which the walk ended (time or memory)."""
+        self.headers: dict[str, Any] | None = None
+        """The item's own mail headers (subject, date) as the mail handler parsed them."""
         self.messages: list[dict[str, Any]] = []
         """Mails announced by a mail archive handler (.pst/.ost): each becomes a child item."""
         self.listing_complete: bool | None = None
@@ -75,8 +128,9 @@ class Walker:
 
     def run(self, blob: Blob, name: str, *, fmt: str | None = None, media_type: str | None = None,
             content_hash: str | None = None) -> None:
-        """Extract the whole item. Never raises except :class:`NeedsSandbox` (fast path),
-        ``MemoryError`` (the sandbox turns it into ``memory_limit``) and interpreter exits."""
+        """Extract the whole item. Never raises except ``MemoryError`` (the sandbox turns it
+        into ``memory_limit``) and interpreter exits. In process, the parts that need a binary
+        parser are left in :attr:`deferred`."""
         try:
             self.visit(blob, name, "", 0, fmt=fmt, media_type=media_type, content_hash=content_hash)
         except ItemTimeout:
@@ -84,6 +138,46 @@ class Walker:
             self.error("timeout", "body")
             if self.listing_complete is not None or self.messages:
                 self.listing_complete = False
+
+    def resume_all(self, deferred: Sequence[tuple[Blob, dict[str, Any]]]) -> None:
+        """Sandbox side: carry on with the deferred parts of one item (blob, wire entry), in
+        order, sharing this walker's budgets between them as one walk of the item would.
+        Records :attr:`slots`; a timeout ends the walk like :meth:`run` (``stopped`` says
+        where); ``MemoryError`` is raised after ``stopped`` is set."""
+        for index, (blob, entry) in enumerate(deferred):
+            try:
+                self.resume(blob, entry)
+            except ItemTimeout:
+                self.stopped = index
+                self.slots.append((len(self.parts), len(self.errors)))
+                self.timed_out = True
+                self.error("timeout", "body")
+                if self.listing_complete is not None or self.messages:
+                    self.listing_complete = False
+                return
+            except MemoryError:
+                self.stopped = index
+                self.slots.append((len(self.parts), len(self.errors)))
+                raise
+            self.slots.append((len(self.parts), len(self.errors)))
+
+    def resume(self, blob: Blob, entry: dict[str, Any]) -> None:
+        """One deferred part: the in-process walk made every check before the handler; only
+        the item's own earlier parts (this walker's local cache) may have answered it since."""
+        if self.exhausted:
+            return
+        self.tick()
+        path, fmt, chash = str(entry["path"]), str(entry["fmt"]), str(entry["content_hash"])
+        use_cache = bool(entry["use_cache"])
+        cache_key = f"{fmt}:{chash}"
+        if use_cache and cache_key in self._local_cache and self._replay(cache_key, path):
+            return
+        self._dispatch(blob, str(entry["name"]), path, int(entry["depth"]), fmt, chash,
+                       use_cache, cache_key)
+
+    def mail_headers(self, headers: dict[str, Any]) -> None:
+        """The mail handler's raw subject and date of the item itself (see ``Extraction``)."""
+        self.headers = headers
 
     def add_message(self, meta: dict[str, Any]) -> None:
         """Announce one mail of a mail archive (key, folder, prefix, subject, date, size, hash)."""
@@ -210,8 +304,18 @@ class Walker:
         if use_cache and self._replay(cache_key, path):
             return  # before the sandbox check: a cached PDF costs no round trip
         if self.in_process and (fmt not in IN_PROCESS_FORMATS or fmt == "image"):
-            raise NeedsSandbox()
+            self.deferred.append(Deferred(blob, name, path, depth, fmt, media_type, content_hash,
+                                          use_cache, len(self.parts), len(self.errors)))
+            return
+        self._dispatch(blob, name, path, depth, fmt, content_hash, use_cache, cache_key)
+
+    def _dispatch(self, blob: Blob, name: str, path: str, depth: int, fmt: str,
+                  content_hash: str, use_cache: bool, cache_key: str) -> None:
+        """Run the format's handler on a node that passed :meth:`visit`'s checks, and keep its
+        outcome for the cache (not when part of it was deferred: the entry would lack it)."""
+        part = here(path)
         start_parts, start_errors = len(self.parts), len(self.errors)
+        start_deferred = len(self.deferred)
         was_exhausted = self.exhausted
         try:
             handler = handler_for(fmt)
@@ -221,7 +325,7 @@ class Walker:
                 handler(self, blob, name, path, depth, content_hash)
         except ExtractError as exc:
             self.error(exc.code, part, exc.detail)
-        except (ItemTimeout, NeedsSandbox, MemoryError, KeyboardInterrupt, SystemExit):
+        except (ItemTimeout, MemoryError, KeyboardInterrupt, SystemExit):
             raise
         except RecursionError:
             self.error("corrupt", part)
@@ -233,7 +337,8 @@ class Walker:
                 self.error("memory_limit", part)
             else:
                 self.error("corrupt", part)
-        if use_cache and not self.exhausted and not was_exhausted:
+        if (use_cache and not self.exhausted and not was_exhausted
+                and len(self.deferred) == start_deferred):
             self._store(cache_key, path, start_parts, start_errors)
 
     # --- cache -------------------------------------------------------------------------------
@@ -311,3 +416,42 @@ def _reroot(path: str, rel: str) -> str:
     if rel == "":
         return here(path)
     return sub(path, rel)
+
+
+def merge(walked: Walker, resumed: Resumed) -> tuple[list[TextPart], list[ItemError]]:
+    """The item's parts and errors as one walk would have given them: the in-process results
+    with each deferred part's results put back where it was deferred from. Errors are
+    de-duplicated by (code, part) across both sides, as :meth:`Walker.error` does within one.
+    When the sandbox walk stopped (time, memory) during part ``k``, what the in-process walk
+    found after that point is dropped, as the walk of the whole item would never have reached
+    it. The caller makes sure no budget ran out (see ``Extractor``): only then does the order
+    of visiting not change what each part gave."""
+    parts: list[TextPart] = []
+    errors: list[ItemError] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add_errors(more: Sequence[ItemError]) -> None:
+        for error in more:
+            key = (error.code, error.part)
+            if key not in seen and len(errors) < MAX_ERRORS:
+                seen.add(key)
+                errors.append(error)
+
+    own_parts = own_errors = done_parts = done_errors = 0
+    for index, deferred in enumerate(walked.deferred):
+        parts.extend(walked.parts[own_parts:deferred.parts_at])
+        add_errors(walked.errors[own_errors:deferred.errors_at])
+        own_parts, own_errors = deferred.parts_at, deferred.errors_at
+        if index >= len(resumed.slots):
+            break  # not reached: the walk stopped before (only with ``stopped`` set)
+        end_parts, end_errors = resumed.slots[index]
+        parts.extend(resumed.parts[done_parts:end_parts])
+        add_errors(resumed.errors[done_errors:end_errors])
+        done_parts, done_errors = end_parts, end_errors
+        if resumed.stopped == index:
+            break
+    else:
+        parts.extend(walked.parts[own_parts:])
+        add_errors(walked.errors[own_errors:])
+    add_errors(resumed.errors[done_errors:])  # the error that ended a stopped walk
+    return parts, errors
