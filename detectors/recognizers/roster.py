@@ -307,28 +307,33 @@ class _Scan:
     def __init__(self) -> None:
         self.misses: set[str] = set()
         self._text: str | None = None
-        self._found: tuple[list[re.Match[str]], list[int]] = ([], [])
+        self._found: tuple[list[re.Match[str]], list[int], list[bytes]] = ([], [], [])
 
     def __repr__(self) -> str:
         return f"_Scan({len(self.misses)} misses)"
 
-    def first_tokens(self, text: str, roster: Roster) -> tuple[list[re.Match[str]], list[int]]:
-        """All tokens of ``text`` and the indices of those that pass the roster's first-token
-        filter (at least 2 characters, not starting with a digit, digest in the filter)."""
+    def first_tokens(self, text: str, roster: Roster) -> tuple[list[re.Match[str]], list[int], list[bytes]]:
+        """All tokens of ``text``, the indices of those that pass the roster's first-token
+        filter (at least 2 characters, not starting with a digit, digest in the filter) and
+        their digests (a one-token window has the same digest: it is not computed twice)."""
         if text is self._text:
             return self._found
         matches = list(_TOKEN.finditer(text))
         misses = self.misses
         unknown = compress(count(), map(operator.not_, map(misses.__contains__, map(_GROUP, matches))))
         key, first = roster.filter_key, roster.first_token_filter
-        starts = []
+        starts: list[int] = []
+        digests: list[bytes] = []
         for i in unknown:
             word = matches[i].group()
-            if len(word) >= 2 and not word[0].isdigit() and _digest(key, word) in first:
-                starts.append(i)
-            else:
-                _remember(misses, word)
-        self._text, self._found = text, (matches, starts)
+            if len(word) >= 2 and not word[0].isdigit():
+                digest = _digest(key, word)
+                if digest in first:
+                    starts.append(i)
+                    digests.append(digest)
+                    continue
+            _remember(misses, word)
+        self._text, self._found = text, (matches, starts, digests)
         return self._found
 
 
@@ -354,24 +359,24 @@ class RosterNameRecognizer(DutchRecognizer):
         names = roster.name_hashes
         if not names:
             return
-        matches, starts = roster.scan.first_tokens(text, roster)
+        matches, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
         key, name_filter = roster.filter_key, roster.name_filter
         n = len(matches)
         resume = 0  # tokens inside a name just yielded start no other name
-        for i in starts:
+        for i, digest in zip(starts, digests, strict=True):
             if i < resume:
                 continue
-            start = matches[i].start()
+            start, prev_end = matches[i].span()
             best = None
-            prev_end = matches[i].end()
-            for j in range(i, min(n, i + _MAX_TOKENS)):
-                if j > i:
-                    if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, matches[j].start()):
-                        break
-                    prev_end = matches[j].end()
+            # same normalised text, same digest: the name filter never drops a name
+            if digest in name_filter and hash_text(text[start:prev_end]) in names:
+                best = i
+            for j in range(i + 1, min(n, i + _MAX_TOKENS)):
+                if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, matches[j].start()):
+                    break
+                prev_end = matches[j].end()
                 window = text[start:prev_end]
-                # same normalised text, same digest: the filter never drops a name
                 if _digest(key, window) in name_filter and hash_text(window) in names:
                     best = j
             if best is not None:
@@ -424,7 +429,7 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         names = roster.first_name_hashes
         if not names:
             return
-        matches, starts = roster.scan.first_tokens(text, roster)
+        matches, starts, _ = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
         for i in starts:  # every first name passed the filter (it is in first_token_filter)
             m = matches[i]
