@@ -3,12 +3,15 @@
     python benchmarks/bench_detect.py [--repeat 20] [--batch 64] [--model none|auto|PATH|tiny] [--long]
     python benchmarks/bench_detect.py --peers [--rounds 5] [--heldout]
     python benchmarks/bench_detect.py --names [--rounds 15] [--heldout]
+    python benchmarks/bench_detect.py --roster [--rounds 15] [--heldout]
     python benchmarks/bench_detect.py --profile [--repeat 5]
 
 ``--names``: the name recognizer alone (``NameLexiconRecognizer.candidates``) on the same texts
 as ``--peers``, warm, median CPU time of ``--rounds`` rounds: the part of detection issue 21 item 1
-measures. ``--profile``: the schoonschip set-up once under cProfile, printing the hottest
-functions and the share of CPU spent in the name recognizer's module.
+measures. ``--roster``: the same for the two roster name recognizers (``RosterNameRecognizer``
+and ``RosterFirstNameRecognizer`` on every text, with the corpus roster). ``--profile``: the
+schoonschip set-up once under cProfile, printing the hottest functions and the share of CPU
+spent in the name recognizer and in the roster recognizers.
 
 ``--peers``: schoonschip beside its peers on the same texts in the same process, in interleaved
 rounds (each round runs every system once, so a change in machine load hits all of them alike),
@@ -269,6 +272,46 @@ def run_names(args: argparse.Namespace) -> None:
                                      "build": build, "cold": cold, "cpu": med}) + "\n")
 
 
+def run_roster(args: argparse.Namespace) -> None:
+    """The two roster name recognizers alone (corpus roster): warm CPU time per round."""
+    import statistics
+
+    from detectors.recognizers.roster import Roster, RosterFirstNameRecognizer, RosterNameRecognizer
+
+    labels, _ = load_corpus(args.corpus)
+    settings = _effective_settings(DetectionSettings(spacy_model="none"), labels, args.corpus)
+    if settings.roster is None:
+        raise SystemExit("het corpus heeft geen leerlingenlijst / the corpus has no roster")
+    texts = _texts(args)
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    hasher = ValueHasher(secrets.token_bytes(32))
+    started = time.perf_counter()
+    roster = Roster.load(settings.roster, hasher)
+    recognizers = [RosterNameRecognizer(roster, hasher), RosterFirstNameRecognizer(roster, hasher)]
+    build = time.perf_counter() - started
+
+    def one_round() -> None:
+        for text in texts:  # as the detector runs them: one text, every recognizer
+            for recognizer in recognizers:
+                list(recognizer.candidates(text))
+
+    cold = _cpu(one_round)
+    times = [_cpu(one_round) for _ in range(args.rounds)]
+    med = statistics.median(times)
+    print(f"leerlingenlijst-herkenners / roster recognizers: {len(texts)} teksten / texts, {mb:.3f} MB, "
+          f"{roster.students} leerlingen / pupils, opbouw / build {build:.2f} s")
+    print(f"eerste ronde / first round {cold * 1000:.1f} ms CPU ({mb / cold:.2f} MB/s); warm: mediaan / "
+          f"median {med * 1000:.1f} ms, min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f} ms CPU, "
+          f"{mb / med:.2f} MB/s per CPU-seconde / per CPU second")
+    if args.json:
+        import json
+
+        with open(args.json, "a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"bench": "roster", "texts": len(texts), "mb": mb, "rounds": args.rounds,
+                                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                     "build": build, "cold": cold, "cpu": med}) + "\n")
+
+
 def run_profile(args: argparse.Namespace) -> None:
     """One pass of the schoonschip set-up under cProfile: hottest functions, name recognizer share."""
     import cProfile
@@ -291,9 +334,13 @@ def run_profile(args: argparse.Namespace) -> None:
     # cumulative time of the recognizer's entry point: its own code and the regex calls it makes
     names = sum(row[3] for func, row in stats.stats.items()  # type: ignore[attr-defined]
                 if func[0].endswith(str(Path("recognizers") / "names.py")) and func[2] == "candidates")
+    roster = sum(row[3] for func, row in stats.stats.items()  # type: ignore[attr-defined]
+                 if func[0].endswith(str(Path("recognizers") / "roster.py")) and func[2] == "candidates")
     stats.sort_stats("tottime").print_stats(15)
     print(f"naamherkenner / name recognizer (NameLexiconRecognizer.candidates, cumulatief / cumulative): "
           f"{names:.3f} s van / of {total:.3f} s = {100 * names / total:.0f} % (onder cProfile / under cProfile)")
+    print(f"leerlingenlijst / roster (roster.py candidates, cumulatief / cumulative): "
+          f"{roster:.3f} s van / of {total:.3f} s = {100 * roster / total:.0f} % (onder cProfile / under cProfile)")
 
 
 def main() -> None:
@@ -309,8 +356,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--heldout", action="store_true", help="with --peers: add eval/heldout")
     parser.add_argument("--json", type=Path, default=None,
-                        help="with --peers or --names: append the figures as one JSON line")
+                        help="with --peers, --names or --roster: append the figures as one JSON line")
     parser.add_argument("--names", action="store_true", help="the name recognizer alone, warm rounds")
+    parser.add_argument("--roster", action="store_true",
+                        help="the roster name recognizers alone (corpus roster), warm rounds")
     parser.add_argument("--profile", action="store_true",
                         help="the schoonschip set-up under cProfile: name recognizer share")
     args = parser.parse_args()
@@ -318,6 +367,8 @@ def main() -> None:
         run_peers(args)
     elif args.names:
         run_names(args)
+    elif args.roster:
+        run_roster(args)
     elif args.profile:
         run_profile(args)
     else:

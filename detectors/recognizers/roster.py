@@ -13,6 +13,11 @@ with a value derived from the installation secret (so no clear first names eithe
 that can be checked without the secret). BLAKE2b with a key is one C call, about ten times
 cheaper than an HMAC through Python's ``hmac`` module.
 
+Even the digest per token was the largest cost of detection with a roster, so a text's tokens
+are scanned once for both name recognizers (:class:`_Scan`), and words already known *not* to
+start a roster name are skipped without a digest. That memo holds only such misses, never a
+word that is on the roster (see :class:`_Scan`).
+
 Student numbers from the roster only count next to a student-number label (a 6-digit number is
 too common to trust alone); names count without context (score 0.95). Birth dates are hashed
 but not matched on their own: with a few hundred students nearly every date is someone's
@@ -24,10 +29,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress, count
 from pathlib import Path
 
 from detectors.context import ContextRule
@@ -42,6 +49,9 @@ _TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
 _WINDOW_SEPARATORS = re.compile(r"[ \t,]*")
 _NUMBER = re.compile(r"(?<![\w.\-])\d{3,12}(?![\w]|[.\-]\d)")
 _MAX_TOKENS = 4
+_MISSES_MAX = 65_536
+"""Words per miss memo (~100 bytes each: some 7 MB at most), emptied when full."""
+_GROUP = re.Match.group
 
 
 class RosterError(ValueError):
@@ -53,6 +63,9 @@ class Roster:
     """Keyed hashes of the roster's name variants and student numbers, nothing in clear."""
 
     name_hashes: set[str] = field(default_factory=set)
+    name_filter: set[bytes] = field(default_factory=set)
+    """64-bit keyed digests (:func:`_digest`) of the name variants: a window is HMAC'd only
+    when its digest is here, as a token only passes :attr:`first_token_filter` by its digest."""
     first_token_filter: set[bytes] = field(default_factory=set)
     filter_key: bytes = b""
     number_hashes: set[str] = field(default_factory=set)
@@ -62,6 +75,8 @@ class Roster:
     """Roepnamen alone: a pupil is often named by first name only ("Daan was ziek"); they are a
     PERSON in a pupil context (:class:`RosterFirstNameRecognizer`), never a roster identity."""
     students: int = 0
+    scan: _Scan = field(default_factory=lambda: _Scan(), repr=False, compare=False)
+    """The token scan both name recognizers share (a memo of misses only, no roster value)."""
 
     @classmethod
     def load(cls, settings: RosterSettings, hasher: ValueHasher) -> Roster:
@@ -71,6 +86,7 @@ class Roster:
         for row in _rows(settings):
             for tokens in row.variants:
                 roster.name_hashes.add(hasher.hash_text(" ".join(tokens)))
+                roster.name_filter.add(_digest(roster.filter_key, " ".join(tokens)))
                 roster.first_token_filter.add(_digest(roster.filter_key, tokens[0]))
             if row.number:
                 roster.number_hashes.add(hasher.hash(STUDENT_ROSTER, row.number))
@@ -264,6 +280,69 @@ def _name_variants(cells: dict[str, str]) -> set[str]:
     return {v for v in variants if v.strip()}
 
 
+class _Scan:
+    """The tokens of a text that can start a roster name, found once for both name recognizers.
+
+    Why: a keyed digest of every token was the largest single cost of detection with a roster
+    (a quarter of it under cProfile), and the roster-name and first-name recognizers computed
+    it twice for the same tokens. :meth:`first_tokens` finds the tokens once per text (the two
+    recognizers run one after the other on the same text object) and skips, without a digest,
+    every word already known to pass no filter: one C-level pass (``map``/``compress``) leaves
+    Python only the new words and the words that do start a roster name.
+
+    Privacy: the memo (``misses``) holds *misses only*: words of texts that start no roster
+    name (their digest is not in the filter, or they are too short or a number). A word that
+    passes the filter (a roster first name, surname or tussenvoegsel) is never kept: it is
+    digested again at every occurrence, so the memo cannot be read as a list of roster names.
+    Memos of the window hashes or first-name hashes were left out for the same reason: their
+    misses start with a roster word. In process memory only (never stored, logged or reported),
+    like the name recognizer's piece cache; bounded (:data:`_MISSES_MAX`) and emptied when full;
+    results do not depend on what it holds. It assumes, as everything here does, that a roster
+    is not changed after :meth:`Roster.load`. The last text's tokens are kept until the next
+    text, as the table-header cache of :mod:`detectors.recognizers.base` keeps its text.
+    """
+
+    __slots__ = ("misses", "_text", "_found")
+
+    def __init__(self) -> None:
+        self.misses: set[str] = set()
+        self._text: str | None = None
+        self._found: tuple[list[re.Match[str]], list[int], list[bytes]] = ([], [], [])
+
+    def __repr__(self) -> str:
+        return f"_Scan({len(self.misses)} misses)"
+
+    def first_tokens(self, text: str, roster: Roster) -> tuple[list[re.Match[str]], list[int], list[bytes]]:
+        """All tokens of ``text``, the indices of those that pass the roster's first-token
+        filter (at least 2 characters, not starting with a digit, digest in the filter) and
+        their digests (a one-token window has the same digest: it is not computed twice)."""
+        if text is self._text:
+            return self._found
+        matches = list(_TOKEN.finditer(text))
+        misses = self.misses
+        unknown = compress(count(), map(operator.not_, map(misses.__contains__, map(_GROUP, matches))))
+        key, first = roster.filter_key, roster.first_token_filter
+        starts: list[int] = []
+        digests: list[bytes] = []
+        for i in unknown:
+            word = matches[i].group()
+            if len(word) >= 2 and not word[0].isdigit():
+                digest = _digest(key, word)
+                if digest in first:
+                    starts.append(i)
+                    digests.append(digest)
+                    continue
+            _remember(misses, word)
+        self._text, self._found = text, (matches, starts, digests)
+        return self._found
+
+
+def _remember(memo: set[str], value: str) -> None:
+    if len(memo) >= _MISSES_MAX:
+        memo.clear()
+    memo.add(value)
+
+
 class RosterNameRecognizer(DutchRecognizer):
     """Names of students on the roster, matched by keyed hash on 1-4 token windows."""
 
@@ -276,30 +355,33 @@ class RosterNameRecognizer(DutchRecognizer):
         super().__init__()
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        if not self.roster.name_hashes:
+        roster = self.roster
+        names = roster.name_hashes
+        if not names:
             return
-        tokens = [m.span() for m in _TOKEN.finditer(text)]
+        matches, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        key = self.roster.filter_key
-        first = self.roster.first_token_filter
-        i = 0
-        n = len(tokens)
-        while i < n:
-            start, end = tokens[i]
-            if end - start < 2 or text[start].isdigit() or _digest(key, text[start:end]) not in first:
-                i += 1
+        key, name_filter = roster.filter_key, roster.name_filter
+        n = len(matches)
+        resume = 0  # tokens inside a name just yielded start no other name
+        for i, digest in zip(starts, digests, strict=True):
+            if i < resume:
                 continue
+            start, prev_end = matches[i].span()
             best = None
-            for j in range(i, min(n, i + _MAX_TOKENS)):
-                if j > i and not _WINDOW_SEPARATORS.fullmatch(text, tokens[j - 1][1], tokens[j][0]):
+            # same normalised text, same digest: the name filter never drops a name
+            if digest in name_filter and hash_text(text[start:prev_end]) in names:
+                best = i
+            for j in range(i + 1, min(n, i + _MAX_TOKENS)):
+                if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, matches[j].start()):
                     break
-                if hash_text(text[start : tokens[j][1]]) in self.roster.name_hashes:
+                prev_end = matches[j].end()
+                window = text[start:prev_end]
+                if _digest(key, window) in name_filter and hash_text(window) in names:
                     best = j
             if best is not None:
-                yield start, tokens[best][1], 0.95
-                i = best + 1
-            else:
-                i += 1
+                yield start, matches[best].end(), 0.95
+                resume = best + 1
 
 
 PUPIL_CONTEXT = ContextRule(
@@ -343,19 +425,20 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         super().__init__(name="RosterFirstNameRecognizer")
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        names = self.roster.first_name_hashes
+        roster = self.roster
+        names = roster.first_name_hashes
         if not names:
             return
-        key = self.roster.filter_key
-        first = self.roster.first_token_filter
+        matches, starts, _ = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        for m in _TOKEN.finditer(text):
+        for i in starts:  # every first name passed the filter (it is in first_token_filter)
+            m = matches[i]
             word = m.group()
             # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil
-            if len(word) < 2 or not word[0].isupper() or word.isupper():
+            if not word[0].isupper() or word.isupper():
                 continue
-            if (_digest(key, word) in first and hash_text(word) in names
-                    and not _STAFF_BEFORE.search(text, max(0, m.start() - 14), m.start())):
+            if hash_text(word) in names and not _STAFF_BEFORE.search(
+                    text, max(0, m.start() - 14), m.start()):
                 yield m.start(), m.end(), 0.3
 
 

@@ -102,3 +102,52 @@ def test_a_first_name_alone_adds_the_pupil_the_name_lists_miss(roster_file, hash
     verdict = detector.analyze(body("Sanne de Vries is ziek. Sanne komt morgen weer."))
     assert [f.entity for f in verdict.findings if f.entity in ("PERSON", "STUDENT_ROSTER")] == [
         "STUDENT_ROSTER", "PERSON"]
+
+
+_SCAN_TEXTS = [
+    "Sanne de Vries is ziek. De moeder van Sanne belde, Vries, Sanne de komt morgen.",
+    "Het werkstuk van Jaylinn Zwartkruis en van sanne de vries is binnen; Jaylinn was ziek.",
+    "de Vries Sanne, DE VRIES SANNE en Vries Sanne de: leerling Sanne, juf Sanne, 123456 Sanne",
+    "Geen leerling hier: de vergadering is verplaatst naar dinsdag.",
+]
+
+
+def _candidates(roster, hasher, text):
+    from detectors.recognizers.roster import RosterFirstNameRecognizer
+
+    return (list(RosterNameRecognizer(roster, hasher).candidates(text)),
+            list(RosterFirstNameRecognizer(roster, hasher).candidates(text)))
+
+
+def test_the_shared_scan_memo_holds_no_roster_word(roster_file, hasher):
+    """The memo of the token scan keeps words that start no roster name only: after texts full
+    of rostered names it holds none of them (nor the tussenvoegsel that starts a variant)."""
+    roster = Roster.load(RosterSettings(path=roster_file), hasher)
+    for text in _SCAN_TEXTS:
+        _candidates(roster, hasher, text)
+    misses = roster.scan.misses
+    assert {"ziek", "moeder", "belde", "werkstuk"} <= misses  # words that start no name are kept
+    for word in misses:
+        assert word.casefold() not in {"sanne", "vries", "de", "jaylinn", "zwartkruis"}
+    assert "Sanne" not in repr(vars(roster)) and "ziek" not in repr(vars(roster))
+
+
+def test_results_do_not_depend_on_the_scan_memo(roster_file, hasher, monkeypatch):
+    """Fresh roster per text, one roster warm over all texts, and a memo bound of one word
+    (emptied at every miss) give the same candidates; a text scanned for one recognizer and
+    then another text for the other does not reuse the wrong scan."""
+    from detectors.recognizers import roster as module
+
+    fresh = [_candidates(Roster.load(RosterSettings(path=roster_file), hasher), hasher, t)
+             for t in _SCAN_TEXTS]
+    assert fresh[0][0] and fresh[1][1]  # the texts do hold roster names and first names
+    warm = Roster.load(RosterSettings(path=roster_file), hasher)
+    assert [_candidates(warm, hasher, t) for t in _SCAN_TEXTS * 2] == fresh * 2
+    monkeypatch.setattr(module, "_MISSES_MAX", 1)
+    tiny = Roster.load(RosterSettings(path=roster_file), hasher)
+    assert [_candidates(tiny, hasher, t) for t in _SCAN_TEXTS] == fresh
+    assert len(tiny.scan.misses) <= 1
+    names, first = RosterNameRecognizer(tiny, hasher), module.RosterFirstNameRecognizer(tiny, hasher)
+    for text, other in zip(_SCAN_TEXTS, _SCAN_TEXTS[1:] + _SCAN_TEXTS[:1], strict=True):
+        assert list(names.candidates(text)) == fresh[_SCAN_TEXTS.index(text)][0]
+        assert list(first.candidates(other)) == fresh[_SCAN_TEXTS.index(other)][1]
