@@ -53,13 +53,17 @@ class _Tokens:
 
     The category terms and the verdict's cue lists (student words, staff titles, staff
     sentences) all look at the same text; tokenizing it once instead of four times, and
-    finding the positions worth a look with set operations (C speed) instead of a Python step
-    per token, is most of the matcher's cost. A few recent texts are kept by identity (the
-    verdict also matches short slices of the text in between).
+    finding the positions worth a look with set operations and ``list.index`` (C speed)
+    instead of a Python step per token, is most of the matcher's cost. The last few texts are
+    kept by identity, whatever their length: the engine judges an item right after analysing
+    its texts, so the verdict's cue lists find the tokens the category terms made. Short slices
+    the verdict matches in between are not remembered (``remember=False``), so they do not push
+    a text out.
     """
 
-    __slots__ = ("text", "norm", "low", "words", "present", "_matches")
+    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3")
     _recent: list[_Tokens] = []
+    KEEP = 8
 
     def __init__(self, text: str) -> None:
         norm = text.replace("’", "'")
@@ -70,21 +74,46 @@ class _Tokens:
         self.words: list[str] = TOKEN_RE.findall(low)
         self.present = frozenset(self.words)
         self._matches: list[re.Match[str]] | None = None
+        self._pre3: frozenset[str] | None = None
 
     def span(self, i: int) -> tuple[int, int]:
         if self._matches is None:
             self._matches = list(TOKEN_RE.finditer(self.low))
         return self._matches[i].span()
 
+    def pre3(self) -> frozenset[str]:
+        """The first three letters of every distinct word (for the prefix terms)."""
+        if self._pre3 is None:
+            self._pre3 = frozenset(w[:3] for w in self.present)
+        return self._pre3
+
+    def positions(self, hot: set[str] | frozenset[str]) -> list[int]:
+        """Indexes of the tokens that are in ``hot``, in text order."""
+        words = self.words
+        if len(hot) > 6:  # many distinct hot words: one pass is cheaper than a scan per word
+            return [i for i, w in enumerate(words) if w in hot]
+        found: list[int] = []
+        index = words.index
+        for word in hot:
+            i = -1
+            try:
+                while True:
+                    i = index(word, i + 1)
+                    found.append(i)
+            except ValueError:
+                pass
+        found.sort()
+        return found
+
     @classmethod
-    def of(cls, text: str) -> _Tokens:
+    def of(cls, text: str, remember: bool = True) -> _Tokens:
         recent = cls._recent
         for entry in recent:
             if entry.text is text:
                 return entry
         entry = cls(text)
-        if len(text) >= 200:  # short slices are cheap to redo and would push the text out
-            cls._recent = [entry] + recent[:3]
+        if remember:
+            cls._recent = [entry] + recent[: cls.KEEP - 1]
         return entry
 
 
@@ -114,6 +143,10 @@ class TermMatcher:
         # a token in neither cannot start a match
         self._starts: set[str] = set()
         self._pre3: set[str] = set()
+        # lower-cased first tokens of the case-sensitive terms: only a token among them can
+        # start one (exact when every such token is ASCII; otherwise every hot token is tried)
+        self._exact_low: set[str] = set()
+        self._exact_ascii = True
         self.size = 0
 
     def add(self, label: str, term: str) -> None:
@@ -136,6 +169,8 @@ class TermMatcher:
                 return
             self._exact.setdefault(tokens[0], []).append((tokens, label, term))
             self._starts.add(tokens[0].lower())
+            self._exact_low.add(tokens[0].lower())
+            self._exact_ascii = self._exact_ascii and tokens[0].isascii()
         else:
             is_prefix = term.endswith("*")
             tokens = tuple(_norm(t).casefold() for t in TOKEN_RE.findall(term.rstrip("*")))
@@ -160,14 +195,18 @@ class TermMatcher:
         for term in terms:
             self.add(label, term)
 
-    def find(self, text: str) -> list[TermMatch]:
-        """All matches in ``text``: token terms greedily (longest first), then regex terms."""
-        tokens = _Tokens.of(text)
+    def find(self, text: str, remember: bool = True) -> list[TermMatch]:
+        """All matches in ``text``: token terms greedily (longest first), then regex terms.
+
+        ``remember=False`` for a short slice of a text being judged: its tokens are not kept
+        (see :class:`_Tokens`)."""
+        tokens = _Tokens.of(text, remember)
         matches: list[TermMatch] = []
         hot = tokens.present & self._starts
         if self._pre3:
-            pre3 = self._pre3
-            hot |= {w for w in tokens.present if w[:3] in pre3}
+            keys = tokens.pre3() & self._pre3
+            if keys:
+                hot |= {w for w in tokens.present if w[:3] in keys}
         if hot:
             self._match_tokens(tokens, hot, matches)
         for pattern, label, term in self._regexes:
@@ -184,9 +223,10 @@ class TermMatcher:
         folded_index = self._folded
         prefix_index = self._prefix1
         exact_index = self._exact
+        exact_low = self._exact_low if self._exact_ascii else None
         n = len(words)
         free = 0  # first token not consumed by an earlier match
-        for i in [i for i, w in enumerate(words) if w in hot]:
+        for i in tokens.positions(hot):
             if i < free:
                 continue
             tok = words[i]
@@ -215,7 +255,7 @@ class TermMatcher:
                         if tok.startswith(prefix):
                             best = (1, label, term)
                             break
-            if exact_index:
+            if exact_index and (exact_low is None or tok in exact_low):
                 s, e = span(i)
                 exact = exact_index.get(norm[s:e])
                 if exact:

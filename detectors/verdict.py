@@ -168,6 +168,8 @@ class TextFacts:
 
     def in_signature(self, pos: int) -> bool:
         spans = self.signature_spans  # sorted, non-overlapping in practice
+        if not spans:
+            return False
         i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
         return any(s <= pos < e for s, e in spans[max(0, i - 1) : i + 1])
 
@@ -178,7 +180,7 @@ class TextFacts:
         greeting = cues().greeting_line.match(line)
         # "Beste ouders van Sanne" is about Sanne, not addressed to her
         if (greeting and hit.start - line_start <= greeting.end() + 25
-                and not cues().student.find(self.text[line_start : hit.start])):
+                and not cues().student.find(self.text[line_start : hit.start], remember=False)):
             return True
         if self.in_signature(hit.start):
             return True
@@ -208,9 +210,13 @@ class TextFacts:
     def is_staff(self, hit: Hit) -> bool:
         """A title right before the name (juf, collega ...) or a staff-work sentence."""
         titles = self._spans("staff_title", cues().staff_title)
-        clause = max(self.text.rfind(c, 0, hit.start) for c in ",.;:!?()\n") + 1
-        lo = bisect.bisect_left(titles, (max(clause, hit.start - 30), 0))
-        for s, e in titles[lo:]:
+        # the clause start only matters within 30 characters before the name: look no further
+        # back (a text without commas would be scanned from its start for every name)
+        window = max(0, hit.start - 30)
+        clause = max(self.text.rfind(c, window, hit.start) for c in ",.;:!?()\n") + 1
+        lo = bisect.bisect_left(titles, (max(clause, window), 0))
+        for k in range(lo, len(titles)):
+            s, e = titles[k]
             if s >= hit.end:
                 break
             between = self.text[e : hit.start] if e <= hit.start else ""
