@@ -16,13 +16,22 @@ File format (one term per line, see ``detectors/lexicons/README.txt``):
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from detectors.entities import LEXICON_CATEGORIES
+
+# the regex module's own parser, to read a pattern's structure (private, so every use is
+# guarded: if it is missing or changes, patterns get no needles and simply run)
+try:
+    _re_parser: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - other Python versions
+    _re_parser = None
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,62 @@ class TermMatch:
     term: str
 
 
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
+"""The only characters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower()`` does
+not turn into that letter (İ, ı, ſ; computed over all of Unicode for Python 3.11)."""
+
+
+def regex_needles(pattern: str) -> frozenset[str] | None:
+    """Lower-case ASCII strings one of which every match of ``pattern`` (case-insensitive)
+    contains, or None when the pattern's structure does not give such a set.
+
+    WHY: a ``re:`` term starting with ``\\b`` is tried at every position of every text (the
+    regex engine cannot skip ahead to a literal under IGNORECASE), about as slow as tokenizing
+    the text. ``"groep" in text.lower()`` is a C substring search; when no needle is in the
+    lower-cased text the pattern cannot match and is not run (see :meth:`TermMatcher.find`).
+    """
+    if _re_parser is None:  # pragma: no cover
+        return None
+    try:
+        parsed = _re_parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - private parser; without needles the regex just runs
+        return None
+    try:
+        return _required(list(parsed))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _required(items: Sequence[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Needles of the first element of a parsed sequence that every match must contain."""
+    i = 0
+    while i < len(items):
+        op, av = items[i]
+        name = str(op)
+        if name == "LITERAL":
+            run = []
+            while i < len(items) and str(items[i][0]) == "LITERAL":
+                run.append(chr(items[i][1]))
+                i += 1
+            literal = "".join(run)
+            if literal.isascii():
+                return frozenset({literal.lower()})
+            continue
+        found: frozenset[str] | None = None
+        if name == "SUBPATTERN" and not av[1] and not av[2]:
+            found = _required(list(av[3]))  # (group, add_flags, del_flags, sub): no local flags
+        elif name == "BRANCH":
+            sets = [_required(list(alternative)) for alternative in av[1]]
+            if all(s is not None for s in sets):
+                found = frozenset(needle for s in sets if s is not None for needle in s)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            found = _required(list(av[2]))  # (min, max, sub): at least once
+        if found is not None:
+            return found
+        i += 1
+    return None
+
+
 def _norm(token: str) -> str:
     return token.replace("’", "'")
 
@@ -61,7 +126,7 @@ class _Tokens:
     a text out.
     """
 
-    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3")
+    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain")
     _recent: list[_Tokens] = []
     KEEP = 8
 
@@ -75,6 +140,7 @@ class _Tokens:
         self.present = frozenset(self.words)
         self._matches: list[re.Match[str]] | None = None
         self._pre3: frozenset[str] | None = None
+        self._plain: bool | None = None
 
     def span(self, i: int) -> tuple[int, int]:
         if self._matches is None:
@@ -86,6 +152,13 @@ class _Tokens:
         if self._pre3 is None:
             self._pre3 = frozenset(w[:3] for w in self.present)
         return self._pre3
+
+    def plain_case(self) -> bool:
+        """True when, for ASCII literals, an IGNORECASE match in the text is a substring of
+        ``low`` (no İ, ı or ſ in the text)."""
+        if self._plain is None:
+            self._plain = self.text.isascii() or _FOLDS_TO_ASCII.search(self.text) is None
+        return self._plain
 
     def positions(self, hot: set[str] | frozenset[str]) -> list[int]:
         """Indexes of the tokens that are in ``hot``, in text order."""
@@ -138,7 +211,8 @@ class TermMatcher:
         self._prefix1: dict[str, list[tuple[str, str, str]]] = {}
         # first token (exact case) -> [(tokens, label, term)]
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        self._regexes: list[tuple[re.Pattern[str], str, str]] = []
+        # (pattern, needles or None, label, term)
+        self._regexes: list[tuple[re.Pattern[str], frozenset[str] | None, str, str]] = []
         # lower-cased first tokens of all token terms, and first three letters of prefix terms:
         # a token in neither cannot start a match
         self._starts: set[str] = set()
@@ -156,13 +230,14 @@ class TermMatcher:
             return
         if term.startswith("re:"):
             try:
-                self._regexes.append((re.compile(term[3:], re.IGNORECASE), label, term))
+                compiled = re.compile(term[3:], re.IGNORECASE)
             except re.error:
                 logger.warning(
                     "ongeldige reguliere expressie in lexicon %s overgeslagen / "
                     "invalid regular expression in lexicon %s skipped", label, label
                 )
                 return
+            self._regexes.append((compiled, regex_needles(term[3:]), label, term))
         elif term.startswith("="):
             tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
             if not tokens:
@@ -209,7 +284,10 @@ class TermMatcher:
                 hot |= {w for w in tokens.present if w[:3] in keys}
         if hot:
             self._match_tokens(tokens, hot, matches)
-        for pattern, label, term in self._regexes:
+        for pattern, needles, label, term in self._regexes:
+            if (needles is not None and tokens.plain_case()
+                    and not any(needle in tokens.low for needle in needles)):
+                continue  # no match possible (see regex_needles)
             for m in pattern.finditer(text):
                 if m.end() > m.start():
                     matches.append(TermMatch(m.start(), m.end(), label, term))
