@@ -87,6 +87,11 @@ class _Unit:
     _offsets: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> tuple[_Segment, int, int]:
+        if len(self.segments) == 1:  # one part or one chunk: no lookup
+            seg = self.segments[0]
+            local_end = min(end - seg.offset, seg.length)
+            local_start = start - seg.offset
+            return seg, seg.part_offset + local_start, seg.part_offset + max(local_end, local_start)
         if len(self._offsets) != len(self.segments):
             self._offsets = [s.offset for s in self.segments]
         idx = bisect.bisect_right(self._offsets, start) - 1

@@ -211,8 +211,8 @@ class TermMatcher:
         self._prefix1: dict[str, list[tuple[str, str, str]]] = {}
         # first token (exact case) -> [(tokens, label, term)]
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        # (pattern, needles or None, label, term)
-        self._regexes: list[tuple[re.Pattern[str], frozenset[str] | None, str, str]] = []
+        # (pattern, a search for its needles in the lower-cased text or None, label, term)
+        self._regexes: list[tuple[re.Pattern[str], re.Pattern[str] | None, str, str]] = []
         # lower-cased first tokens of all token terms, and first three letters of prefix terms:
         # a token in neither cannot start a match
         self._starts: set[str] = set()
@@ -237,7 +237,11 @@ class TermMatcher:
                     "invalid regular expression in lexicon %s skipped", label, label
                 )
                 return
-            self._regexes.append((compiled, regex_needles(term[3:]), label, term))
+            needles = regex_needles(term[3:])
+            # one case-sensitive alternation over the lower-cased text: a single C search
+            finder = (re.compile("|".join(re.escape(n) for n in sorted(needles)))
+                      if needles else None)
+            self._regexes.append((compiled, finder, label, term))
         elif term.startswith("="):
             tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
             if not tokens:
@@ -284,9 +288,8 @@ class TermMatcher:
                 hot |= {w for w in tokens.present if w[:3] in keys}
         if hot:
             self._match_tokens(tokens, hot, matches)
-        for pattern, needles, label, term in self._regexes:
-            if (needles is not None and tokens.plain_case()
-                    and not any(needle in tokens.low for needle in needles)):
+        for pattern, finder, label, term in self._regexes:
+            if finder is not None and finder.search(tokens.low) is None and tokens.plain_case():
                 continue  # no match possible (see regex_needles)
             for m in pattern.finditer(text):
                 if m.end() > m.start():
