@@ -87,6 +87,11 @@ class _Unit:
     _offsets: list[int] = field(default_factory=list, repr=False)
 
     def locate(self, start: int, end: int) -> tuple[_Segment, int, int]:
+        if len(self.segments) == 1:  # one part or one chunk: no lookup
+            seg = self.segments[0]
+            local_end = min(end - seg.offset, seg.length)
+            local_start = start - seg.offset
+            return seg, seg.part_offset + local_start, seg.part_offset + max(local_end, local_start)
         if len(self._offsets) != len(self.segments):
             self._offsets = [s.offset for s in self.segments]
         idx = bisect.bisect_right(self._offsets, start) - 1
@@ -168,11 +173,16 @@ class Detector:
         units = [u for index, parts in enumerate(items) for u in self._units(index, parts)]
         per_item: list[list[tuple[str, list[Hit], _Unit]]] = [[] for _ in items]
         errors = [0] * len(items)
+        # an item is judged right after its last text: the verdict's cue lists then find the
+        # tokens of those texts still cached (termlists._Tokens), and hits of judged items go
+        last = {unit.item: k for k, unit in enumerate(units)}
+        verdicts: list[Verdict | None] = [None] * len(items)
+        derived: dict[tuple[str, str], tuple[str, str]] = {}  # masks and hashes of this batch
         threshold = self.settings.score_threshold
         ner = self._ner
         if ner is not None:
             artifacts = ner.artifacts((u.text for u in units), self.settings.batch_size)
-        for unit in units:
+        for k, unit in enumerate(units):
             try:
                 if ner is None:
                     results = analyze_text(self.recognizers, unit.text, threshold, unit.context)
@@ -186,9 +196,12 @@ class Detector:
                     type(exc).__name__,
                 )
                 errors[unit.item] += 1
-                continue
-            per_item[unit.item].append((unit.text, _resolve(results), unit))
-        return [self._verdict(analysed, errors[i]) for i, analysed in enumerate(per_item)]
+            else:
+                per_item[unit.item].append((unit.text, _resolve(results), unit))
+            if last[unit.item] == k:
+                verdicts[unit.item] = self._verdict(per_item[unit.item], errors[unit.item], derived)
+                per_item[unit.item] = []
+        return [v if v is not None else self._verdict([], 0, derived) for v in verdicts]
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -231,20 +244,29 @@ class Detector:
             current.text = "".join(pieces)
             yield current
 
-    def _verdict(self, analysed: list[tuple[str, list[Hit], _Unit]], errors: int) -> Verdict:
+    def _verdict(self, analysed: list[tuple[str, list[Hit], _Unit]], errors: int,
+                 derived: dict[tuple[str, str], tuple[str, str]]) -> Verdict:
+        """The verdict of one item. ``derived`` holds the masked sample and keyed hash of each
+        (entity, value) already seen in this batch: the same term, name or number recurs across
+        the items of a batch, and masking, canonical form and HMAC are pure functions of it."""
         student_data, categories, reasons, ignored = judge([(t, hits) for t, hits, _ in analysed])
         findings: list[Finding] = []
+        hasher = self.hasher
         for text, hits, unit in analysed:
             for hit in hits:
                 if id(hit) in ignored:
                     continue
+                entity = hit.entity
                 value = text[hit.start : hit.end]
+                known = derived.get((entity, value))
+                if known is None:
+                    known = (mask(value, entity), hasher.hash(entity, canonical(entity, value)))
+                    derived[(entity, value)] = known
                 seg, start, end = unit.locate(hit.start, hit.end)
                 findings.append(
                     Finding(
-                        entity=hit.entity, part=seg.part.part, start=start, end=end,
-                        score=round(hit.score, 3), masked=mask(value, hit.entity),
-                        value_hash=self.hasher.hash(hit.entity, canonical(hit.entity, value)),
+                        entity=entity, part=seg.part.part, start=start, end=end,
+                        score=round(hit.score, 3), masked=known[0], value_hash=known[1],
                         category=hit.category,
                         location=seg.part.location,
                     )

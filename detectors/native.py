@@ -29,12 +29,16 @@ def analyze_text(recognizers: Sequence[DutchRecognizer], text: str, threshold: f
 def remove_duplicates(results: list[Result]) -> list[Result]:
     """Presidio's rule: drop zero scores, and a result that another result of the same entity
     contains with an equal or higher score (identical spans: the first one found stays)."""
-    order = sorted(range(len(results)), key=lambda i: (
-        results[i].entity, results[i].start, results[i].start - results[i].end, -results[i].score, i))
+    if len(results) < 2:  # nothing to compare: only the zero-score rule applies
+        return [r for r in results if r.score != 0]
+    # the sort keys as tuples built in one comprehension (no key function call per result);
+    # the index makes every key unique, so the order is exactly that of the keyed sort
+    order = sorted([(r.entity, r.start, r.start - r.end, -r.score, i)
+                    for i, r in enumerate(results)])
     kept: list[Result] = []
     active: list[Result] = []
     entity = None
-    for i in order:
+    for *_, i in order:
         result = results[i]
         if result.entity != entity:
             entity, active = result.entity, []

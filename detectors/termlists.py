@@ -16,13 +16,22 @@ File format (one term per line, see ``detectors/lexicons/README.txt``):
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from detectors.entities import LEXICON_CATEGORIES
+
+# the regex module's own parser, to read a pattern's structure (private, so every use is
+# guarded: if it is missing or changes, patterns get no needles and simply run)
+try:
+    _re_parser: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - other Python versions
+    _re_parser = None
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +53,62 @@ class TermMatch:
     term: str
 
 
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
+"""The only characters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower()`` does
+not turn into that letter (İ, ı, ſ; computed over all of Unicode for Python 3.11)."""
+
+
+def regex_needles(pattern: str) -> frozenset[str] | None:
+    """Lower-case ASCII strings one of which every match of ``pattern`` (case-insensitive)
+    contains, or None when the pattern's structure does not give such a set.
+
+    WHY: a ``re:`` term starting with ``\\b`` is tried at every position of every text (the
+    regex engine cannot skip ahead to a literal under IGNORECASE), about as slow as tokenizing
+    the text. ``"groep" in text.lower()`` is a C substring search; when no needle is in the
+    lower-cased text the pattern cannot match and is not run (see :meth:`TermMatcher.find`).
+    """
+    if _re_parser is None:  # pragma: no cover
+        return None
+    try:
+        parsed = _re_parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - private parser; without needles the regex just runs
+        return None
+    try:
+        return _required(list(parsed))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _required(items: Sequence[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Needles of the first element of a parsed sequence that every match must contain."""
+    i = 0
+    while i < len(items):
+        op, av = items[i]
+        name = str(op)
+        if name == "LITERAL":
+            run = []
+            while i < len(items) and str(items[i][0]) == "LITERAL":
+                run.append(chr(items[i][1]))
+                i += 1
+            literal = "".join(run)
+            if literal.isascii():
+                return frozenset({literal.lower()})
+            continue
+        found: frozenset[str] | None = None
+        if name == "SUBPATTERN" and not av[1] and not av[2]:
+            found = _required(list(av[3]))  # (group, add_flags, del_flags, sub): no local flags
+        elif name == "BRANCH":
+            sets = [_required(list(alternative)) for alternative in av[1]]
+            if all(s is not None for s in sets):
+                found = frozenset(needle for s in sets if s is not None for needle in s)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            found = _required(list(av[2]))  # (min, max, sub): at least once
+        if found is not None:
+            return found
+        i += 1
+    return None
+
+
 def _norm(token: str) -> str:
     return token.replace("’", "'")
 
@@ -53,13 +118,17 @@ class _Tokens:
 
     The category terms and the verdict's cue lists (student words, staff titles, staff
     sentences) all look at the same text; tokenizing it once instead of four times, and
-    finding the positions worth a look with set operations (C speed) instead of a Python step
-    per token, is most of the matcher's cost. A few recent texts are kept by identity (the
-    verdict also matches short slices of the text in between).
+    finding the positions worth a look with set operations and ``list.index`` (C speed)
+    instead of a Python step per token, is most of the matcher's cost. The last few texts are
+    kept by identity, whatever their length: the engine judges an item right after analysing
+    its texts, so the verdict's cue lists find the tokens the category terms made. Short slices
+    the verdict matches in between are not remembered (``remember=False``), so they do not push
+    a text out.
     """
 
-    __slots__ = ("text", "norm", "low", "words", "present", "_matches")
+    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain")
     _recent: list[_Tokens] = []
+    KEEP = 8
 
     def __init__(self, text: str) -> None:
         norm = text.replace("’", "'")
@@ -70,21 +139,54 @@ class _Tokens:
         self.words: list[str] = TOKEN_RE.findall(low)
         self.present = frozenset(self.words)
         self._matches: list[re.Match[str]] | None = None
+        self._pre3: frozenset[str] | None = None
+        self._plain: bool | None = None
 
     def span(self, i: int) -> tuple[int, int]:
         if self._matches is None:
             self._matches = list(TOKEN_RE.finditer(self.low))
         return self._matches[i].span()
 
+    def pre3(self) -> frozenset[str]:
+        """The first three letters of every distinct word (for the prefix terms)."""
+        if self._pre3 is None:
+            self._pre3 = frozenset(w[:3] for w in self.present)
+        return self._pre3
+
+    def plain_case(self) -> bool:
+        """True when, for ASCII literals, an IGNORECASE match in the text is a substring of
+        ``low`` (no İ, ı or ſ in the text)."""
+        if self._plain is None:
+            self._plain = self.text.isascii() or _FOLDS_TO_ASCII.search(self.text) is None
+        return self._plain
+
+    def positions(self, hot: set[str] | frozenset[str]) -> list[int]:
+        """Indexes of the tokens that are in ``hot``, in text order."""
+        words = self.words
+        if len(hot) > 6:  # many distinct hot words: one pass is cheaper than a scan per word
+            return [i for i, w in enumerate(words) if w in hot]
+        found: list[int] = []
+        index = words.index
+        for word in hot:
+            i = -1
+            try:
+                while True:
+                    i = index(word, i + 1)
+                    found.append(i)
+            except ValueError:
+                pass
+        found.sort()
+        return found
+
     @classmethod
-    def of(cls, text: str) -> _Tokens:
+    def of(cls, text: str, remember: bool = True) -> _Tokens:
         recent = cls._recent
         for entry in recent:
             if entry.text is text:
                 return entry
         entry = cls(text)
-        if len(text) >= 200:  # short slices are cheap to redo and would push the text out
-            cls._recent = [entry] + recent[:3]
+        if remember:
+            cls._recent = [entry] + recent[: cls.KEEP - 1]
         return entry
 
 
@@ -109,11 +211,16 @@ class TermMatcher:
         self._prefix1: dict[str, list[tuple[str, str, str]]] = {}
         # first token (exact case) -> [(tokens, label, term)]
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        self._regexes: list[tuple[re.Pattern[str], str, str]] = []
+        # (pattern, a search for its needles in the lower-cased text or None, label, term)
+        self._regexes: list[tuple[re.Pattern[str], re.Pattern[str] | None, str, str]] = []
         # lower-cased first tokens of all token terms, and first three letters of prefix terms:
         # a token in neither cannot start a match
         self._starts: set[str] = set()
         self._pre3: set[str] = set()
+        # lower-cased first tokens of the case-sensitive terms: only a token among them can
+        # start one (exact when every such token is ASCII; otherwise every hot token is tried)
+        self._exact_low: set[str] = set()
+        self._exact_ascii = True
         self.size = 0
 
     def add(self, label: str, term: str) -> None:
@@ -123,19 +230,26 @@ class TermMatcher:
             return
         if term.startswith("re:"):
             try:
-                self._regexes.append((re.compile(term[3:], re.IGNORECASE), label, term))
+                compiled = re.compile(term[3:], re.IGNORECASE)
             except re.error:
                 logger.warning(
                     "ongeldige reguliere expressie in lexicon %s overgeslagen / "
                     "invalid regular expression in lexicon %s skipped", label, label
                 )
                 return
+            needles = regex_needles(term[3:])
+            # one case-sensitive alternation over the lower-cased text: a single C search
+            finder = (re.compile("|".join(re.escape(n) for n in sorted(needles)))
+                      if needles else None)
+            self._regexes.append((compiled, finder, label, term))
         elif term.startswith("="):
             tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
             if not tokens:
                 return
             self._exact.setdefault(tokens[0], []).append((tokens, label, term))
             self._starts.add(tokens[0].lower())
+            self._exact_low.add(tokens[0].lower())
+            self._exact_ascii = self._exact_ascii and tokens[0].isascii()
         else:
             is_prefix = term.endswith("*")
             tokens = tuple(_norm(t).casefold() for t in TOKEN_RE.findall(term.rstrip("*")))
@@ -160,17 +274,23 @@ class TermMatcher:
         for term in terms:
             self.add(label, term)
 
-    def find(self, text: str) -> list[TermMatch]:
-        """All matches in ``text``: token terms greedily (longest first), then regex terms."""
-        tokens = _Tokens.of(text)
+    def find(self, text: str, remember: bool = True) -> list[TermMatch]:
+        """All matches in ``text``: token terms greedily (longest first), then regex terms.
+
+        ``remember=False`` for a short slice of a text being judged: its tokens are not kept
+        (see :class:`_Tokens`)."""
+        tokens = _Tokens.of(text, remember)
         matches: list[TermMatch] = []
         hot = tokens.present & self._starts
         if self._pre3:
-            pre3 = self._pre3
-            hot |= {w for w in tokens.present if w[:3] in pre3}
+            keys = tokens.pre3() & self._pre3
+            if keys:
+                hot |= {w for w in tokens.present if w[:3] in keys}
         if hot:
             self._match_tokens(tokens, hot, matches)
-        for pattern, label, term in self._regexes:
+        for pattern, finder, label, term in self._regexes:
+            if finder is not None and finder.search(tokens.low) is None and tokens.plain_case():
+                continue  # no match possible (see regex_needles)
             for m in pattern.finditer(text):
                 if m.end() > m.start():
                     matches.append(TermMatch(m.start(), m.end(), label, term))
@@ -184,9 +304,10 @@ class TermMatcher:
         folded_index = self._folded
         prefix_index = self._prefix1
         exact_index = self._exact
+        exact_low = self._exact_low if self._exact_ascii else None
         n = len(words)
         free = 0  # first token not consumed by an earlier match
-        for i in [i for i, w in enumerate(words) if w in hot]:
+        for i in tokens.positions(hot):
             if i < free:
                 continue
             tok = words[i]
@@ -215,7 +336,7 @@ class TermMatcher:
                         if tok.startswith(prefix):
                             best = (1, label, term)
                             break
-            if exact_index:
+            if exact_index and (exact_low is None or tok in exact_low):
                 s, e = span(i)
                 exact = exact_index.get(norm[s:e])
                 if exact:

@@ -125,7 +125,10 @@ _GRADE_CONTEXT = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"[.!?\n]")
-_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]")
+# matched from a window's start, m.end() is just after the window's last such character: one
+# C scan instead of an rfind per character
+_LAST_CLAUSE_BREAK = re.compile(r"(?s:.*)[,.;:!?()\n]")
+_LAST_SENTENCE_END = re.compile(r"(?s:.*)[.!?\n]")
 
 
 class TextFacts:
@@ -137,6 +140,9 @@ class TextFacts:
         self._signature: list[tuple[int, int]] | None = None
         self._cache: dict[str, list[tuple[int, int]]] = {}
         self._grade_context: bool | None = None
+        # per (start, end): the rules ask twice about names of other people (_drop_other_mentions)
+        self._correspondent: dict[tuple[int, int], bool] = {}
+        self._staff: dict[tuple[int, int], bool] = {}
 
     @property
     def student_spans(self) -> list[tuple[int, int]]:
@@ -168,17 +174,26 @@ class TextFacts:
 
     def in_signature(self, pos: int) -> bool:
         spans = self.signature_spans  # sorted, non-overlapping in practice
+        if not spans:
+            return False
         i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
         return any(s <= pos < e for s, e in spans[max(0, i - 1) : i + 1])
 
     def is_correspondent(self, hit: Hit) -> bool:
+        key = (hit.start, hit.end)
+        known = self._correspondent.get(key)
+        if known is None:
+            known = self._correspondent[key] = self._is_correspondent(hit)
+        return known
+
+    def _is_correspondent(self, hit: Hit) -> bool:
         line_start, line = self.line_of(hit.start)
         if _HEADER_LINE.match(line):
             return True
         greeting = cues().greeting_line.match(line)
         # "Beste ouders van Sanne" is about Sanne, not addressed to her
         if (greeting and hit.start - line_start <= greeting.end() + 25
-                and not cues().student.find(self.text[line_start : hit.start])):
+                and not cues().student.find(self.text[line_start : hit.start], remember=False)):
             return True
         if self.in_signature(hit.start):
             return True
@@ -207,21 +222,35 @@ class TextFacts:
 
     def is_staff(self, hit: Hit) -> bool:
         """A title right before the name (juf, collega ...) or a staff-work sentence."""
+        key = (hit.start, hit.end)
+        known = self._staff.get(key)
+        if known is None:
+            known = self._staff[key] = self._is_staff(hit)
+        return known
+
+    def _is_staff(self, hit: Hit) -> bool:
+        text = self.text
         titles = self._spans("staff_title", cues().staff_title)
-        clause = max(self.text.rfind(c, 0, hit.start) for c in ",.;:!?()\n") + 1
-        lo = bisect.bisect_left(titles, (max(clause, hit.start - 30), 0))
-        for s, e in titles[lo:]:
+        # the clause start only matters within 30 characters before the name: look no further
+        # back (a text without commas would be scanned from its start for every name)
+        window = max(0, hit.start - 30)
+        last = _LAST_CLAUSE_BREAK.match(text, window, hit.start)
+        clause = last.end() if last else 0
+        lo = bisect.bisect_left(titles, (max(clause, window), 0))
+        for k in range(lo, len(titles)):
+            s, e = titles[k]
             if s >= hit.end:
                 break
-            between = self.text[e : hit.start] if e <= hit.start else ""
+            between = text[e : hit.start] if e <= hit.start else ""
             if s >= hit.start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
                 return True
         sentences = self._spans("staff_sentence", cues().staff_sentence)
         if not sentences:
             return False
-        s0 = max(self.text.rfind(c, max(0, hit.start - 300), hit.start) for c in ".!?\n") + 1
-        ends = [self.text.find(c, hit.end, hit.end + 300) for c in ".!?\n"]
-        e0 = min([e for e in ends if e >= 0] or [min(len(self.text), hit.end + 300)])
+        last = _LAST_SENTENCE_END.match(text, max(0, hit.start - 300), hit.start)
+        s0 = last.end() if last else 0
+        end = _SENTENCE_END.search(text, hit.end, hit.end + 300)
+        e0 = end.start() if end else min(len(text), hit.end + 300)
         i = bisect.bisect_left(sentences, (s0, 0))
         return i < len(sentences) and sentences[i][0] < e0
 
