@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -28,7 +30,17 @@ from connectors.localwalk import (
     walk_files,
 )
 from connectors.mailheaders import read_header_block, summarise_headers
-from scanner.core.model import Blind, CrawlStream, Cursor, Fetched, ItemKind, ItemRef, Seen, Unit
+from scanner.core.model import (
+    Blind,
+    CrawlStream,
+    Cursor,
+    Fetched,
+    ItemKind,
+    ItemRef,
+    Resync,
+    Seen,
+    Unit,
+)
 
 MAILDIR_SUBDIRS = ("new", "cur")
 
@@ -40,6 +52,11 @@ class LocalMailConfig(SourceConfig):
 
 class MaildirConfig(LocalMailConfig):
     kind: Literal["maildir"]
+    full_listing_days: int = Field(
+        default=7, ge=0,
+        description="List every folder in full at least every this many days, even when its "
+                    "cur/ and new/ did not change (0: every run).",
+    )
 
 
 class MboxConfig(LocalMailConfig):
@@ -78,11 +95,14 @@ class MaildirConnector(_LocalMailConnector):
 
     Each folder is a unit. The item key is the Maildir unique name, which survives the move
     from ``new/`` to ``cur/`` and flag changes (the ``:2,FLAGS`` suffix is not part of it).
+    A unit is a delta unit whose cursor is the folder's fingerprint (:class:`_Fingerprint`):
+    an unchanged folder lists nothing; a changed one is listed in full after a ``Resync``.
     """
 
     kind = "maildir"
     parallel_units = True  # units are folders of their own: independent
     config_model = MaildirConfig
+    config: MaildirConfig
 
     def units(self) -> Iterator[Unit]:
         """INBOX when the root holds ``cur/`` and ``new/``, and one unit per Maildir++ folder.
@@ -96,7 +116,7 @@ class MaildirConnector(_LocalMailConnector):
         names = {entry.name for entry in entries if _is_dir(entry)}
         units = []
         if all(sub in names for sub in MAILDIR_SUBDIRS):
-            units.append(Unit(key="INBOX", label="INBOX", owner=self.config.owner))
+            units.append(Unit(key="INBOX", label="INBOX", owner=self.config.owner, full_listing=False))
         for entry in entries:
             if not entry.name.startswith(".") or entry.name in (".", "..") or not _is_dir(entry):
                 continue
@@ -107,7 +127,7 @@ class MaildirConnector(_LocalMailConnector):
                     continue  # a plain dot-folder, not a Maildir++ folder
             folder = entry.name[1:].replace(".", "/")
             if self.config.wants(folder):
-                units.append(Unit(key=entry.name, label=folder, owner=self.config.owner))
+                units.append(Unit(key=entry.name, label=folder, owner=self.config.owner, full_listing=False))
         if not units:
             raise SourceError("not_maildir", f"{root} is geen Maildir (geen cur/ en new/) / "
                                              f"{root} is not a Maildir (no cur/ and new/)")
@@ -117,7 +137,51 @@ class MaildirConnector(_LocalMailConnector):
         return self._root() if unit_key == "INBOX" else self._root() / unit_key
 
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:
+        """Nothing when the folder's fingerprint equals the cursor, else the whole folder.
+
+        A Maildir message is never changed in place: delivery is a rename into ``new/``, a flag
+        change a rename within ``cur/``, a move or a deletion an unlink. Each changes the mtime
+        of the directory it touches, so ``cur/`` and ``new/`` unchanged (mtime, inode, device)
+        means the folder holds the same messages as at the last listing. Otherwise the crawl
+        says :class:`Resync` and lists everything, so the pipeline closes what it did not see.
+        """
         directory = self._folder_dir(unit.key)
+        fingerprint, taken = _fingerprint(directory, self._identity(unit))
+        stored = _MaildirCursor.parse(cursor)
+        reason = self._resync_reason(stored, fingerprint, taken)
+        if reason is None:
+            yield Cursor(cursor)
+            return
+        yield Resync(reason)
+        safe = fingerprint is not None and not fingerprint.racy(taken)
+        for event in self._list(unit, directory):
+            if isinstance(event, Blind):
+                safe = False  # what could not be read is listed again next run
+            yield event
+        # The fingerprint taken before the listing: a change during it shows next run.
+        yield Cursor(_MaildirCursor(taken // 1_000_000_000, fingerprint).text() if safe and fingerprint else None)
+
+    def _identity(self, unit: Unit) -> str:
+        """What else shapes a listed message's metadata (owner, folder label, path): when the
+        configuration changes it, the folder is listed again so the store follows."""
+        basis = "\0".join((self.config.owner, unit.label, str(self.config.path)))
+        return hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+    def _resync_reason(self, stored: _MaildirCursor | None, fingerprint: _Fingerprint | None,
+                       taken: int) -> str | None:
+        """Why this folder must be listed this run, or None when it is unchanged."""
+        if fingerprint is None:
+            return "maildir folder not readable"
+        if stored is None:
+            return "maildir folder not listed before"
+        if stored.fingerprint != fingerprint:
+            return "maildir folder changed"
+        days = self.config.full_listing_days
+        if days == 0 or taken // 1_000_000_000 - stored.listed_at >= days * 86_400:
+            return "maildir periodic full listing"
+        return None
+
+    def _list(self, unit: Unit, directory: Path) -> CrawlStream:
         for sub in MAILDIR_SUBDIRS:
             try:
                 with os.scandir(directory / sub) as listing:
@@ -153,7 +217,6 @@ class MaildirConnector(_LocalMailConnector):
                 date = _delivery_time(key) or datetime.fromtimestamp(stat.st_mtime, tz=UTC)
                 yield Seen(self._ref(unit, key, unit.label, date, "", stat.st_size, str(stat.st_size),
                                      entry.path, date))
-        yield Cursor(None)
 
     def fetch(self, ref: ItemRef) -> Fetched:
         path = Path(ref.locator or "")
@@ -336,6 +399,76 @@ def _delivery_time(unique_name: str) -> datetime | None:
     if head.isdigit() and 9 <= len(head) <= 11:
         return datetime.fromtimestamp(int(head), tz=UTC)
     return None
+
+
+MAILDIR_CURSOR = "md1"
+"""Leads a Maildir cursor; raise it when a listed message's metadata changes meaning, so every
+folder is listed again once. A cursor without it (``None`` from before fingerprints) lists."""
+RACY_NS = 2_000_000_000
+"""A directory changed this close to the fingerprint's time (or later) may change again within
+the file system's timestamp granularity (1 s on ext3, 2 s on FAT) without its mtime moving:
+such a fingerprint is not saved, so the next run lists again (git's "racily clean" rule)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fingerprint:
+    """``st_dev``, ``st_ino`` and ``st_mtime_ns`` of ``cur/`` and ``new/`` (``-`` for a missing
+    one), with a hash of the configuration that shapes the listed metadata."""
+
+    identity: str
+    parts: tuple[str, ...]
+    mtimes: tuple[int, ...] = field(default=(), compare=False)
+    """Only for :meth:`racy`; the cursor keeps them inside ``parts``."""
+
+    def racy(self, taken: int) -> bool:
+        return any(taken - mtime < RACY_NS for mtime in self.mtimes)
+
+    def text(self) -> str:
+        return ";".join((self.identity, *self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class _MaildirCursor:
+    """What a Maildir unit's cursor holds: when the folder was last listed in full (epoch
+    seconds, for ``full_listing_days``) and its fingerprint then."""
+
+    listed_at: int
+    fingerprint: _Fingerprint
+
+    def text(self) -> str:
+        return f"{MAILDIR_CURSOR};{self.listed_at};{self.fingerprint.text()}"
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> _MaildirCursor | None:
+        """The stored cursor, or None when there is none or it is not one of this version."""
+        fields = (cursor or "").split(";")
+        if len(fields) != 3 + len(MAILDIR_SUBDIRS) or fields[0] != MAILDIR_CURSOR or not fields[1].isdigit():
+            return None
+        return cls(int(fields[1]), _Fingerprint(fields[2], tuple(fields[3:])))
+
+
+def _fingerprint(directory: Path, identity: str) -> tuple[_Fingerprint | None, int]:
+    """The folder's fingerprint now, and the time it was taken (ns). None when a subdirectory
+    exists but cannot be opened: an unreadable ``cur/`` is a blind spot, never "unchanged".
+
+    Each subdirectory is opened (not only stat'ed), so a directory whose mode or ACL forbids
+    reading fails here as its listing would."""
+    parts, mtimes = [], []
+    for sub in MAILDIR_SUBDIRS:
+        try:
+            fd = os.open(directory / sub, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            if problem_code(exc) == "vanished":
+                parts.append("-")
+                continue
+            return None, time.time_ns()
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}")
+        mtimes.append(st.st_mtime_ns)
+    return _Fingerprint(identity, tuple(parts), tuple(mtimes)), time.time_ns()
 
 
 def _msg_summary(path: Path) -> tuple[datetime | None, str]:

@@ -214,6 +214,9 @@ class ScanRunner:
         in ``_open`` until then, so the figures saved meanwhile leave them out."""
         self._first_completion = 0.0
         self._retry_units: dict[str, set[str]] = {}
+        self._answered: dict[str, int] = {}
+        """Per source, the units whose crawl this run ended with a cursor, no failure and no
+        blind spot: the source answered, even where an unchanged delta listed nothing."""
         """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
 
     # --- the run ------------------------------------------------------------------------
@@ -400,6 +403,8 @@ class ScanRunner:
                 raise SourceError("protocol", "crawl eindigde zonder cursor / crawl ended without cursor")
             if not state.failed and not (unit.full_listing or state.resync):
                 yield from self._retry_queue(state)
+            if not state.failed and not state.blind:
+                self._answered[source.name] = self._answered.get(source.name, 0) + 1
         except SourceError as exc:
             state.failed = True
             self._source_error(source.name, unit.key, exc.code, str(exc))
@@ -433,8 +438,11 @@ class ScanRunner:
         protect = sorted(p for p in self.store.blind_prefixes(self.run_id, source.name) if p)
         closing = self.store.unit_item_count(source.name, vanished, protect)
         stats = self.stats[source.name]
+        # "Listed nothing" means the source did not answer: a delta unit that confirmed its
+        # cursor (an unchanged Maildir folder, an empty Graph delta) answered without a Seen.
+        answered = stats.seen or self._answered.get(source.name, 0)
         if closing and self._suspected_outage(source, None, closing, self.store.unit_item_count(source.name),
-                                              stats.seen):
+                                              answered):
             return
         for unit_key in sorted(vanished):
             def payload(closed: int) -> dict[str, Any]:
