@@ -5,13 +5,17 @@
     python benchmarks/bench_detect.py --names [--rounds 15] [--heldout]
     python benchmarks/bench_detect.py --roster [--rounds 15] [--heldout]
     python benchmarks/bench_detect.py --profile [--repeat 5]
+    python benchmarks/bench_detect.py --stages [--repeat 5]
 
 ``--names``: the name recognizer alone (``NameLexiconRecognizer.candidates``) on the same texts
 as ``--peers``, warm, median CPU time of ``--rounds`` rounds: the part of detection issue 21 item 1
 measures. ``--roster``: the same for the two roster name recognizers (``RosterNameRecognizer``
 and ``RosterFirstNameRecognizer`` on every text, with the corpus roster). ``--profile``: the
 schoonschip set-up once under cProfile, printing the hottest functions and the share of CPU
-spent in the name recognizer and in the roster recognizers.
+spent in the name recognizer and in the roster recognizers. ``--stages``: the same set-up without a
+profiler, each recognizer's ``find`` and the verdict timed with ``process_time`` around the call
+(a few microseconds per call of overhead, where cProfile inflates Python-heavy code), so the
+shares say which stage a speed-up must come from.
 
 ``--peers``: schoonschip beside its peers on the same texts in the same process, in interleaved
 rounds (each round runs every system once, so a change in machine load hits all of them alike),
@@ -52,6 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -343,6 +348,46 @@ def run_profile(args: argparse.Namespace) -> None:
           f"{roster:.3f} s van / of {total:.3f} s = {100 * roster / total:.0f} % (onder cProfile / under cProfile)")
 
 
+def run_stages(args: argparse.Namespace) -> None:
+    """The schoonschip set-up with CPU time per recognizer and for the verdict, no profiler."""
+    logging.disable(logging.WARNING)
+    labels, documents = load_corpus(args.corpus)
+    settings = _effective_settings(DetectionSettings(spacy_model="none", batch_size=args.batch),
+                                   labels, args.corpus)
+    detector = build_detector(settings, ValueHasher(secrets.token_bytes(32)))
+    spent: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        clock = time.process_time
+
+        def call(*a: Any, **k: Any) -> Any:
+            t = clock()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + clock() - t
+        return call
+
+    # instance attributes shadow the methods of this one detector only
+    for recognizer in detector.recognizers:
+        recognizer.find = timed(type(recognizer).__name__, recognizer.find)  # type: ignore[method-assign]
+    detector._verdict = timed("verdict (judge, masks, hashes)", detector._verdict)  # type: ignore[method-assign]
+    items: list[list[TextPart]] = [doc.parts for doc in documents] * args.repeat
+    mb = sum(len(p.text.encode("utf-8")) for parts in items for p in parts) / 1e6
+    detector.analyze_many(items[: args.batch])  # warm-up
+    spent.clear()
+    cpu = time.process_time()
+    for i in range(0, len(items), args.batch):
+        detector.analyze_many(items[i : i + args.batch])
+    total = time.process_time() - cpu
+    spent["rest (units, resolve, duplicates, timing)"] = total - sum(spent.values())
+    print(f"{len(items)} items, {mb:.2f} MB, {total:.3f} CPU-s, {mb / total:.2f} MB/s "
+          f"(met tijdmeting / with timing)")
+    print(f"{'stap / stage':42} {'cpu s':>7} {'aandeel / share':>16}")
+    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"{name:42} {seconds:7.3f} {100 * seconds / total:15.1f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -362,6 +407,8 @@ def main() -> None:
                         help="the roster name recognizers alone (corpus roster), warm rounds")
     parser.add_argument("--profile", action="store_true",
                         help="the schoonschip set-up under cProfile: name recognizer share")
+    parser.add_argument("--stages", action="store_true",
+                        help="the schoonschip set-up, CPU per recognizer and for the verdict")
     args = parser.parse_args()
     if args.peers:
         run_peers(args)
@@ -371,6 +418,8 @@ def main() -> None:
         run_roster(args)
     elif args.profile:
         run_profile(args)
+    elif args.stages:
+        run_stages(args)
     else:
         run(args)
 

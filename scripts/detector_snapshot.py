@@ -2,9 +2,11 @@
 
 A speed change to the detector must not change what it finds. Run this before and after the
 change and compare the two files (``cmp``/``diff``): every finding (entity, offsets, score),
-every verdict (student data, categories, reasons) of every text in ``eval/corpus`` and
+every verdict (student data, categories, reasons) of every text, with each finding's masked
+sample, keyed value hash, category and location, in ``eval/corpus`` and
 ``eval/heldout``, once without and once with the corpus roster. The hasher key is fixed, so
-the file is the same on every run of the same code; it holds masked samples only.
+the file is the same on every run of the same code; it holds masked samples and keyed hashes
+only.
 
     python scripts/detector_snapshot.py /tmp/before.txt
 """
@@ -33,7 +35,8 @@ def main(out: Path) -> int:
             for doc, verdict in zip(docs, detector.analyze_many([d.parts for d in docs]), strict=True):
                 lines.append(f"{corpus.name}/{doc.doc_id} {verdict.student_data} {verdict.categories} "
                              f"{verdict.reasons}")
-                lines += [f"  {f.entity} {f.part} {f.start}-{f.end} {f.score:.4f} {f.masked}"
+                lines += [f"  {f.entity} {f.part} {f.start}-{f.end} {f.score:.4f} {f.masked} "
+                             f"{f.value_hash} {f.category} {f.location}"
                           for f in verdict.findings]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(lines)} regels naar {out}")
