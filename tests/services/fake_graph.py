@@ -284,6 +284,8 @@ class FakeGraph:
         """``$batch`` requests received (each one HTTP request)."""
         self.batched_requests = 0
         """Requests served inside those batches."""
+        self.batches: list[tuple[str, ...]] = []
+        """The paths of each batch's requests, in the order sent."""
         self.batch_rng = random.Random(21)
         """Shuffles each batch's responses (any order, as Graph documents)."""
 
@@ -912,6 +914,8 @@ class _Handler(BaseHTTPRequestHandler):
             if request["id"] in ids:
                 return self._error(400, "BadRequest", "Batch request ids must be unique.")
             ids.append(request["id"])
+        with g.lock:
+            g.batches.append(tuple(str(r["url"]).split("?")[0] for r in requests))
         statuses: dict[str, int] = {}
         responses = []
         for request in requests:
