@@ -168,6 +168,7 @@ def test_without_batching_every_folder_is_asked_alone(fake, certs, clock) -> Non
     connector = mail_connector(fake, certs, clock, mailboxes=MAILBOXES, batch_requests=False)
     units = list(connector.units())
     assert len(units) == 9 and fake.batches == []
+    assert sum(1 for r in fake.log if r.path.endswith("/mailFolders") and not r.batched) == len(MAILBOXES)
 
 
 def fault_schedule(rng: random.Random, fake: Any) -> list[tuple[str, str, str | None]]:
