@@ -158,8 +158,11 @@ class GraphWorld(World):
                          "ca_file": str(certs.server_cert), "mailboxes": mailboxes}]
 
     def counts(self) -> dict[str, int]:
+        # HTTP requests as the server received them (a $batch is one), then the requests served
+        # inside batches and the batches themselves.
         log = self.fake.logged()
-        return {"requests": len(log), "mime": sum(1 for r in log if r.path.endswith("/$value"))}
+        return {"requests": sum(1 for r in log if not r.batched), "batched": sum(1 for r in log if r.batched),
+                "batches": self.fake.batch_requests, "mime": sum(1 for r in log if r.path.endswith("/$value"))}
 
     def close(self) -> None:
         self.fake.stop()

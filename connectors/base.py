@@ -52,7 +52,7 @@ from __future__ import annotations
 import abc
 import fnmatch
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -206,6 +206,12 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def units(self) -> Iterator[Unit]:
         """List the independent units of work of this source."""
+
+    def plan(self, units: Sequence[Unit], cursors: Mapping[str, str | None]) -> None:  # noqa: B027
+        """A hint before crawling: these units will be crawled, about in this order, from these
+        stored cursors. A connector may prepare for it (Graph sends the first delta requests of
+        up to 20 folders in one JSON batch); it must not rely on it (a unit may be crawled
+        without a plan, or not at all when the run stops). Default: nothing."""
 
     @abc.abstractmethod
     def crawl(self, unit: Unit, cursor: str | None) -> CrawlStream:

@@ -329,6 +329,7 @@ class ScanRunner:
         # each unit is crawled once per run.
         cursors = self.store.cursors(source.name)
         todo = deque(unit for unit in units if unit.key not in done)
+        connector.plan(list(todo), cursors)
         connectors = [connector]
         lanes = INTERLEAVE_UNITS if connector.parallel_units else 1
         try:

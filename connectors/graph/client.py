@@ -17,7 +17,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlsplit
@@ -50,6 +50,36 @@ SYNC_RESET_CODES = frozenset(
     {"syncstatenotfound", "syncstateinvalid", "resyncrequired", "resyncapplydifferences", "resyncuploaddifferences"}
 )
 """Error codes that mean "this delta token is no longer valid, start over"."""
+
+
+BATCH_LIMIT = 20
+"""Requests in one JSON batch (``POST /$batch``), Graph's documented maximum."""
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One GET inside a JSON batch: ``url`` relative to the version (``/users/...``)."""
+
+    id: str
+    url: str
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """One response of a JSON batch: its status, headers (names lower-cased) and body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def code(self) -> str:
+        """Graph's error code in the body (``http<status>`` without one), as :class:`GraphError` has it."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("code"), str):
+            return str(error["code"])
+        return f"http{self.status}"
 
 
 class GraphError(Exception):
@@ -455,9 +485,11 @@ class GraphClient:
 
         The last page is the one without a nextLink; for delta queries it carries
         ``@odata.deltaLink``. Query parameters are only sent with the first request, because
-        Graph encodes them into the links it returns.
+        Graph encodes them into the links it returns. ``first`` is a first page already
+        fetched (a JSON batch's answer, :meth:`batch`): paging then starts with its nextLink.
         """
-        page = self.get_json(path, **kwargs)
+        first = kwargs.pop("first", None)
+        page = first if first is not None else self.get_json(path, **kwargs)
         kwargs.pop("params", None)
         while True:
             yield page
@@ -470,6 +502,49 @@ class GraphClient:
         """Every element of a paged collection."""
         for page in self.pages(path, **kwargs):
             yield from page.get("value", [])
+
+    def relative(self, link: str) -> str | None:
+        """``link`` relative to the configured version (``/users/...``), as a ``$batch`` request
+        names it; None for a link elsewhere (another version such as beta, another host)."""
+        prefix = self.base_url.rstrip("/") + "/"
+        return "/" + link[len(prefix):] if link.startswith(prefix) else None
+
+    def batch(self, calls: Sequence[BatchRequest], *, what: str = "$batch") -> dict[str, BatchAnswer] | None:
+        """Send up to :data:`BATCH_LIMIT` GET requests in one ``POST /$batch`` (JSON batching).
+
+        Returns each request's answer by its id; a request Graph did not answer is missing.
+        The batch as a whole is retried like any request (429/503 honouring Retry-After, other
+        5xx, network faults: it holds only GETs, so repeating it changes nothing); when it
+        still fails, or answers something that is not a batch response, the result is None and
+        the caller sends the requests one by one. Nothing counts against a mailbox here: the
+        plain requests that follow a failure do, as before.
+        """
+        if not calls or len(calls) > BATCH_LIMIT:
+            raise ValueError(f"a batch holds 1 to {BATCH_LIMIT} requests")
+        payload = {"requests": [{"id": r.id, "method": "GET", "url": r.url, "headers": dict(r.headers)}
+                                for r in calls]}
+        try:
+            response = self.request("POST", "$batch", json=payload, what=what, idempotent=True)
+            assert isinstance(response, requests.Response)
+            body = response.json()
+        except (GraphError, SourceError, ValueError) as exc:
+            log.info("Graph batch failed (%s): requests sent one by one", type(exc).__name__)
+            return None
+        if not isinstance(body, dict):
+            return None
+        answers: dict[str, BatchAnswer] = {}
+        wanted = {r.id for r in calls}
+        responses = body.get("responses")
+        for entry in responses if isinstance(responses, list) else []:
+            if not isinstance(entry, dict) or entry.get("id") not in wanted or not isinstance(entry.get("status"), int):
+                continue
+            headers = entry.get("headers")
+            answers[entry["id"]] = BatchAnswer(
+                status=entry["status"],
+                headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
+                body=entry.get("body"),
+            )
+        return answers
 
     # -- for other parts of the product --------------------------------------------------------
 

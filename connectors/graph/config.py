@@ -129,6 +129,11 @@ class GraphMailConfig(GraphSourceConfig):
         description="Also scan each mailbox's In-Place Archive (Online archief) through Graph beta; "
         "needs User.Read.All besides the mail permission.",
     )
+    batch_requests: bool = Field(
+        default=True,
+        description="Mappen en eerste deltapagina's per 20 in één JSON-batch ($batch) opvragen / "
+        "ask folder listings and first delta pages 20 at a time in one JSON batch ($batch).",
+    )
 
     @model_validator(mode="after")
     def _something_to_scan(self) -> GraphMailConfig:

@@ -45,14 +45,31 @@ auxiliary mailbox's id, whose links then stay there, as "Handle archive mailbox 
 The server also enforces Exchange's limit of 4 concurrent requests per mailbox (answering 429
 above it) and LOGS every request with its answer (:attr:`FakeGraph.log`), so tests count on
 the server side what was fetched.
+
+JSON batching (``POST /v1.0/$batch``, "Combine multiple HTTP requests using JSON batching"):
+``{"requests": [{"id", "method", "url", "headers"?, "body"?, "dependsOn"?}]}``, at most 20
+requests (400 otherwise), ids unique, ``url`` relative to the version (``/users/...``; an
+absolute or ``/v1.0``-prefixed url answers that request 400). Each inner request is served like a
+request of its own (token of the batch, per-mailbox concurrency, the fault schedule matched on
+its own path, so one inner request can get its 429 with its own ``Retry-After``, its 410
+``SyncStateNotFound`` or its 5xx while the batch answers 200) and is logged with
+``batched=True``; the ``responses`` come back shuffled (the documentation: "might appear in a
+different order"), each with ``id``, ``status``, ``headers`` and ``body`` (JSON as an object,
+other content base64). ``dependsOn`` runs the batch in its order; a request whose dependency
+failed answers 424 (Failed Dependency), a dependency on an id not before it in the batch is a
+400 for the whole batch. The batch itself takes the schedule's faults on ``/$batch`` (429 or
+503 for the whole batch). :attr:`FakeGraph.batch_requests` counts batches and
+:attr:`FakeGraph.batched_requests` the requests inside them.
 """
 
 from __future__ import annotations
 
 import base64
+import email.message
 import hashlib
 import itertools
 import json
+import random
 import re
 import secrets
 import socket
@@ -69,6 +86,8 @@ from cryptography import x509
 from .graph_tls import CertFiles, serve_tls
 
 MAILBOX_CONCURRENCY = 4
+BATCH_LIMIT = 20
+"""Requests one JSON batch may hold (Microsoft Graph JSON batching)."""
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -195,6 +214,8 @@ class Logged:
     query: str
     status: int
     fault: str | None = None
+    batched: bool = False
+    """Served inside a ``$batch`` (the batch itself is logged too, as ``POST /v1.0/$batch``)."""
 
 
 class _Drop(Exception):
@@ -259,6 +280,14 @@ class FakeGraph:
         self.port = 0
         self.connections = 0
         """TCP (TLS) connections accepted since the start, counted by the handler."""
+        self.batch_requests = 0
+        """``$batch`` requests received (each one HTTP request)."""
+        self.batched_requests = 0
+        """Requests served inside those batches."""
+        self.batches: list[tuple[str, ...]] = []
+        """The paths of each batch's requests, in the order sent."""
+        self.batch_rng = random.Random(21)
+        """Shuffles each batch's responses (any order, as Graph documents)."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -615,6 +644,8 @@ class FakeGraph:
 
 class _Handler(BaseHTTPRequestHandler):
     graph: FakeGraph
+    _captured: list[tuple[int, bytes, dict[str, str], str]] | None = None
+    """Set while an inner request of a ``$batch`` is served: its answer, instead of the wire."""
     protocol_version = "HTTP/1.1"
     # One TLS record per response and no Nagle: otherwise every request waits for a delayed ACK.
     wbufsize = 256 * 1024
@@ -638,6 +669,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
               content_type: str = "application/json") -> None:
+        if self._captured is not None:  # inside a $batch: the answer becomes one response entry
+            if getattr(self, "_reset_body", False):
+                raise _Drop()
+            self._status = status
+            self._captured.append((status, body, dict(headers or {}), content_type))
+            return
         self.send_response(status)
         if body or status not in (202, 204, 302):
             self.send_header("Content-Type", content_type)
@@ -654,6 +691,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _send_chunked(self, body: bytes, content_type: str) -> None:
+        if self._captured is not None:
+            return self._send(200, body, content_type=content_type)
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
@@ -703,7 +742,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._reset_body = False
         self.graph.run_hooks(unquote(parts.path))
         try:
-            if parts.path.startswith(("/v1.0/", "/beta/")):
+            if parts.path in ("/v1.0/$batch", "/beta/$batch") and method == "POST":
+                self._version = parts.path[1:5]
+                self._batch(parts.path, body)
+            elif parts.path.startswith(("/v1.0/", "/beta/")):
                 self._version = parts.path[1:5]
                 self._graph(method, parts.path, query, body, parts.query)
             elif parts.path.startswith("/download/"):
@@ -837,6 +879,99 @@ class _Handler(BaseHTTPRequestHandler):
             if key:
                 with g.lock:
                     g.inflight[key] -= 1
+
+    # -- JSON batching ------------------------------------------------------------------------
+
+    def _batch(self, path: str, body: bytes) -> None:
+        """``POST /$batch``: the requests inside served one by one, the responses shuffled."""
+        g = self.graph
+        with g.lock:
+            g.batch_requests += 1
+            g.requests.append(("POST", "/$batch", ""))
+        fault = self._take_fault("POST", path)
+        if fault is not None:
+            return self._fault(fault)
+        auth = self.headers.get("Authorization", "")
+        if not g.tokens.get(auth[len("Bearer "):] if auth.startswith("Bearer ") else ""):
+            return self._error(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        try:
+            requests = json.loads(body or b"null")["requests"]
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "BadRequest", "Invalid batch payload format.")
+        if not isinstance(requests, list) or not requests:
+            return self._error(400, "BadRequest", "Invalid batch payload format.")
+        if len(requests) > BATCH_LIMIT:
+            return self._error(400, "BadRequest", f"Maximum number of requests in a batch is {BATCH_LIMIT}.")
+        ids: list[str] = []
+        for request in requests:
+            if not isinstance(request, dict) or not all(isinstance(request.get(k), str) and request[k]
+                                                        for k in ("id", "method", "url")):
+                return self._error(400, "BadRequest", "Each request needs an id, a method and a url.")
+            depends = request.get("dependsOn", [])
+            if not isinstance(depends, list) or any(d not in ids for d in depends):
+                # Only earlier requests of the same batch can be depended on.
+                return self._error(400, "BadRequest", "dependsOn must name requests earlier in the batch.")
+            if request["id"] in ids:
+                return self._error(400, "BadRequest", "Batch request ids must be unique.")
+            ids.append(request["id"])
+        with g.lock:
+            g.batches.append(tuple(str(r["url"]).split("?")[0] for r in requests))
+        statuses: dict[str, int] = {}
+        responses = []
+        for request in requests:
+            failed = [d for d in request.get("dependsOn", []) if statuses[d] >= 400]
+            if failed:
+                error = {"error": {"code": "FailedDependency", "message": "The dependent request failed."}}
+                status, content, headers, kind = 424, json.dumps(error).encode(), {}, "application/json"
+            else:
+                status, content, headers, kind = self._inner(request)
+            statuses[request["id"]] = status
+            headers = {"Content-Type": kind, **headers}
+            answer: Any
+            if kind.startswith("application/json") and content:
+                answer = json.loads(content)
+            else:
+                answer = base64.b64encode(content).decode() if content else None
+            entry: dict[str, Any] = {"id": request["id"], "status": status, "headers": headers}
+            if answer is not None:
+                entry["body"] = answer
+            responses.append(entry)
+        with g.lock:
+            g.batch_rng.shuffle(responses)
+        self._json(200, {"responses": responses})
+
+    def _inner(self, request: dict[str, Any]) -> tuple[int, bytes, dict[str, str], str]:
+        """Serve one request of a batch as if it had come alone (logged with ``batched``)."""
+        g = self.graph
+        url = request["url"]
+        if url.startswith(("http://", "https://", "/v1.0/", "/beta/", "v1.0/", "beta/")):
+            return 400, json.dumps({"error": {"code": "BadRequest", "message": "Invalid request URL."}}).encode(), \
+                {}, "application/json"
+        inner_path, _, raw_query = ("/" + self._version + "/" + url.lstrip("/")).partition("?")
+        query = {k: v[0] for k, v in parse_qs(raw_query).items()}
+        headers = email.message.Message()
+        headers["Authorization"] = self.headers.get("Authorization", "")
+        for name, value in (request.get("headers") or {}).items():
+            headers[name] = str(value)
+        content = request.get("body")
+        raw_body = b"" if content is None else json.dumps(content).encode()
+        outer = (self.headers, self.path, self._status, self._fault_kind)
+        self.headers, self.path = headers, inner_path + (f"?{raw_query}" if raw_query else "")  # type: ignore[assignment]
+        self._status, self._fault_kind, self._captured = 0, None, []
+        try:
+            g.run_hooks(unquote(inner_path))
+            self._graph(request["method"].upper(), inner_path, query, raw_body, raw_query)
+            captured = self._captured[-1]
+            status = self._status
+            with g.lock:
+                g.batched_requests += 1
+                g.log.append(Logged(request["method"].upper(), unquote(inner_path), raw_query, status,
+                                    self._fault_kind, batched=True))
+        finally:
+            self.headers, self.path, self._status, self._fault_kind = outer  # type: ignore[assignment]
+            self._captured = None
+        _, body, answer_headers, kind = captured
+        return status, body, answer_headers, kind
 
     def _fault(self, fault: Fault, segments: list[str] | None = None) -> None:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}

@@ -41,7 +41,7 @@ def test_an_unchanged_scan_reads_no_message_and_one_new_message_one(fake, certs,
     assert problems == [] and first.totals()["analysed"] >= 30
     assert mime_reads(fake, 0) == first.totals()["analysed"]
 
-    start, connections = len(fake.log), fake.connections
+    start, connections, batches = len(fake.log), fake.connections, len(fake.batches)
     second, problems = scan(settings)
     assert problems == [] and second.totals()["analysed"] == 0
     asked = fake.log[start:]
@@ -55,8 +55,16 @@ def test_an_unchanged_scan_reads_no_message_and_one_new_message_one(fake, certs,
     reads = [r.path for r in asked if "/messages/" in r.path and not r.path.endswith("/messages/delta")]
     assert reads == []
     listing = re.compile(r"/oauth2/|/\.well-known/|/discovery/|/users(/[^/]+)?$|/mailFolders$|/childFolders$"
-                         r"|/messages/delta$")
+                         r"|/messages/delta$|/v1\.0/\$batch$")
     assert [r.path for r in asked if not listing.search(r.path)] == []
+    # Every folder's delta round went into a JSON batch, 20 to a batch, none alone.
+    deltas = [r for r in asked if r.path.endswith("/messages/delta")]
+    assert all(r.batched for r in deltas)
+    delta_batches = [b for b in fake.batches[batches:] if all(p.endswith("/messages/delta") for p in b)]
+    assert len(delta_batches) == -(-folders // 20)
+    # The folder listings went into batches too: no Graph request outside a batch.
+    assert [r.path for r in asked if r.path.startswith("/v1.0/") and not r.batched] == \
+        ["/v1.0/$batch"] * (fake.batch_requests - batches)
 
     fake.add_message("pietersen@school.nl", "Inbox/Zorg", "Nieuw", body="Een nieuwe ziekmelding.")
     start = len(fake.log)
