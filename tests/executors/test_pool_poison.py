@@ -49,3 +49,41 @@ def test_per_mailbox_limit_holds_across_workers(tmp_path) -> None:
     assert limited["all"] == 2  # both workers were busy at once ...
     assert limited["a"] == 1 and limited["b"] == 1  # ... but never on the same mailbox
     assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart
+
+
+def test_workers_share_one_extraction_cache(tmp_path) -> None:
+    """The same report in every batch is extracted by at most one worker each before the
+    first entry reaches the driver's cache; every later copy is answered from it, whichever
+    worker reads it. The results are those of a run without a shared cache."""
+    from scanner.analysis import Analyzer
+
+    _, refs, spec = poison_share(tmp_path, clean=12)
+    share = tmp_path / "share"
+    (share / "poison.txt").unlink()
+    same = "Klassenlijst: Sanne de Vries, BSN 999990019.\n"
+    for path in share.glob("verslag-*.txt"):
+        path.write_text(same, encoding="utf-8")
+    refs = [ref for ref in refs if not ref.item_key.startswith("poison")]
+    work = [Work(refs[i:i + 2], tag=i // 2, concurrency_key=None) for i in range(0, len(refs), 2)]
+
+    with PoolExecutor(spec, workers=2, preload=("tests.executors.poison",)) as pool:
+        pool.wait_ready()
+        results = {r.ref.item_key: r for _, batch in pool.run(work) for r in batch}
+        hits, entries = pool.cache.hits, len(pool.cache)
+    assert len(pool.cache) == 0  # the run's extracted text goes with the pool
+
+    assert entries == 1
+    assert hits >= len(refs) - 2  # at most one miss per worker
+    import tests.executors.poison  # noqa: F401 - the plug-in kind, for the in-process analyzer
+
+    alone = Analyzer(spec)
+    try:
+        expected = {r.ref.item_key: r for r in alone.analyse(refs)}
+    finally:
+        alone.close()
+    assert sorted(results) == sorted(expected)
+    for key, result in results.items():
+        assert result.content_hash == expected[key].content_hash
+        assert result.verdict is not None and expected[key].verdict is not None
+        assert result.verdict.findings == expected[key].verdict.findings
+        assert result.errors == expected[key].errors
