@@ -51,15 +51,13 @@ class Analyzer:
 
     def __init__(self, spec: AnalysisSpec) -> None:
         from detectors import build_detector
-        from scanner.extract import CacheLike, ExtractionCache, Extractor
+        from scanner.extract import ExtractionCache, Extractor
 
         self.spec = spec
         self.hasher = ValueHasher(spec.secret)
         self.detector = build_detector(spec.detection, self.hasher)
         self.extractor = Extractor(spec.extraction)
-        self.cache: CacheLike = ExtractionCache()
-        """The run-level extraction cache; a pool worker swaps in its link to the driver's
-        (:mod:`scanner.extract.cache_link`), so the workers of a run share one."""
+        self.cache = ExtractionCache()
         self._sources = {source.name: source for source in spec.sources}
         self._connectors: dict[str, Connector] = {}
 

@@ -40,8 +40,6 @@ from scanner.core.model import AnalysisResult
 from scanner.executors import Executor, Work
 from scanner.executors.admission import Admission
 from scanner.executors.splitting import emit, lost_results, split
-from scanner.extract.cache import ExtractionCache
-from scanner.extract.cache_link import CacheServer
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ JOIN_SECONDS = 10.0
 STARTUP_SECONDS = 600.0
 """How long the first worker may take to load its engine (a large spaCy model on a slow disk)."""
 FORKSERVER_PRELOAD = ("scanner.executors.pool", "scanner.analysis", "scanner.config", "scanner.extract",
-                      "scanner.extract.cache_link", "detectors", "detectors.engine", "detectors.recognizers",
+                      "detectors", "detectors.engine", "detectors.recognizers",
                       "connectors.registry")
 """What the forkserver imports once for every worker of the driver process: the worker's own
 code, the settings models its spec unpickles into, detection and extraction. A spawned worker
@@ -66,13 +64,10 @@ Workers answer in order, so after a death the oldest unanswered batch is the one
 
 
 def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...],
-                 cache_conn: Connection | None = None, environment: dict[str, str] | None = None,
-                 cwd: str | None = None) -> None:
+                 environment: dict[str, str] | None = None, cwd: str | None = None) -> None:
     """A worker process: build the engine once, then analyse batches until told to stop.
 
-    ``cache_conn``: the link to the driver's run-level extraction cache, shared by all workers
-    (:mod:`scanner.extract.cache_link`); it replaces the analyzer's own. ``environment`` and
-    ``cwd``: the driver's when it started this worker; a forked worker would otherwise have the
+    ``environment`` and ``cwd``: the driver's when it started this worker; a forked worker would otherwise have the
     forkserver's (those of the driver's first pool), a spawned one always had the current.
 
     When the driver dies (kill -9, OOM) the worker leaves at once and quietly: a watcher thread
@@ -98,10 +93,6 @@ def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...],
         for module in preload:
             importlib.import_module(module)
         analyzer = worker_analyzer(spec)
-        if cache_conn is not None:
-            from scanner.extract.cache_link import CacheClient
-
-            analyzer.cache = CacheClient(cache_conn)
         conn.send(("ready", analyzer.mode, analyzer.mode_notice))
         while True:
             try:
@@ -179,24 +170,17 @@ class PoolExecutor(Executor):
         self._mode: tuple[str, str | None] | None = None
         self._startup_failures = 0
         self._ids = itertools.count(1)
-        self.cache = ExtractionCache()
-        """The run's one extraction cache: every worker asks it (over its own pipe) before it
-        extracts an attachment, so what one worker extracted the others reuse."""
-        self._cache_server = CacheServer(self.cache)
 
     # --- workers --------------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
-        cache_parent, cache_child = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_main,
-                                        args=(self.spec, child, self.preload, cache_child,
-                                              dict(os.environ), os.getcwd()),
+                                        args=(self.spec, child, self.preload, dict(os.environ),
+                                              os.getcwd()),
                                         name="schoonschip-analyse", daemon=True)
         process.start()
         child.close()
-        cache_child.close()  # so the serving thread sees EOF once the worker is gone
-        self._cache_server.serve(cache_parent)
         return _Worker(process, parent)
 
     def _ensure_pool(self) -> None:
@@ -392,7 +376,6 @@ class PoolExecutor(Executor):
                 worker.process.join()
             worker.conn.close()
         self._pool = []
-        self.cache.clear()  # the run is over: its extracted text goes with it
 
 
 def _start_context() -> Any:

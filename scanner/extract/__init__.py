@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from scanner.core.model import Fetched, ItemError, ItemKind, TextPart
-from scanner.extract.cache import CacheEntry, CacheLike, ExtractionCache
+from scanner.extract.cache import CacheEntry, ExtractionCache
 from scanner.extract.errors import MESSAGES, item_error
 from scanner.extract.handler import Blob, clean_name
 from scanner.extract.limits import ExtractionLimits
@@ -37,7 +37,7 @@ from scanner.extract.sandbox import KILL_GRACE_SECONDS, Sandbox, SandboxCrashed,
 from scanner.extract.walker import MAX_ERRORS, NO_CACHE_FORMATS, Resumed, Walker, merge
 
 __all__ = [
-    "CacheEntry", "CacheLike", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",
+    "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",
     "extract",
 ]
 
@@ -163,11 +163,11 @@ class Extractor:
     def worker_pid(self) -> int | None:
         return self._sandbox.pid if self._sandbox is not None else None
 
-    def extract(self, fetched: Fetched, kind: ItemKind, cache: CacheLike | None = None) -> Extraction:
+    def extract(self, fetched: Fetched, kind: ItemKind, cache: ExtractionCache | None = None) -> Extraction:
         return self.extract_with(fetched, kind, self.limits, cache)
 
     def extract_with(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
-                     cache: CacheLike | None = None) -> Extraction:
+                     cache: ExtractionCache | None = None) -> Extraction:
         """Like :meth:`extract` with explicit limits. Never raises (except interpreter exits)."""
         material: _Material | None = None
         try:
@@ -194,7 +194,7 @@ class Extractor:
                 material.temp.unlink(missing_ok=True)
 
     def _run(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
-             cache: CacheLike | None, material: _Material) -> Extraction:
+             cache: ExtractionCache | None, material: _Material) -> Extraction:
         fmt = "mail" if kind == ItemKind.MAIL else None
         name = fetched.name or ""
         done = Extraction(content_hash=material.content_hash, bytes_read=material.size)
@@ -211,7 +211,7 @@ class Extractor:
                 return done
         return self._whole(fetched, fmt, name, limits, cache, material, done)
 
-    def _resume(self, walker: Walker, limits: ExtractionLimits, cache: CacheLike | None,
+    def _resume(self, walker: Walker, limits: ExtractionLimits, cache: ExtractionCache | None,
                 done: Extraction) -> bool:
         """Send the parts the in-process walk deferred to the sandbox in one request and merge
         the answer into ``done``. False when the order of visiting could have mattered (a
@@ -242,7 +242,7 @@ class Extractor:
         return True
 
     def _whole(self, fetched: Fetched, fmt: str | None, name: str, limits: ExtractionLimits,
-               cache: CacheLike | None, material: _Material, done: Extraction) -> Extraction:
+               cache: ExtractionCache | None, material: _Material, done: Extraction) -> Extraction:
         """The whole item in the sandbox: files that need a binary parser, large items."""
         done.headers = None  # read in the sandbox, not here
         request = {
@@ -263,7 +263,7 @@ class Extractor:
         done.listing_complete = reply.get("listing_complete")
         return done
 
-    def _request(self, request: dict[str, Any], data: bytes | None, cache: CacheLike | None,
+    def _request(self, request: dict[str, Any], data: bytes | None, cache: ExtractionCache | None,
                  limits: ExtractionLimits, frames: list[bytes] | None = None) -> dict[str, Any]:
         """One round trip to this Extractor's sandbox (started, or restarted with another
         memory cap, on demand). Raises SandboxTimeout or SandboxCrashed."""
@@ -305,7 +305,7 @@ def _default_extractor() -> Extractor:
 
 
 def extract(fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
-            cache: CacheLike | None = None) -> Extraction:
+            cache: ExtractionCache | None = None) -> Extraction:
     """Extract one item. Never raises (except KeyboardInterrupt/SystemExit).
 
     Uses one sandbox worker per calling thread (started on first need, stopped at exit).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 # (relative part path, text, location, context, content_hash); "" is the node itself.
 CachedPart = tuple[str, str, "str | None", dict[str, Any], "str | None"]
@@ -42,14 +42,6 @@ class CacheEntry:
         parts = tuple((str(p[0]), str(p[1]), p[2], dict(p[3] or {}), p[4]) for p in data["parts"])
         errors = tuple((str(e[0]), str(e[1]), str(e[2])) for e in data["errors"])
         return cls(parts=parts, errors=errors)
-
-
-class CacheLike(Protocol):
-    """What extraction needs of a cache: an :class:`ExtractionCache`, or a pool worker's
-    link to its driver's (:class:`scanner.extract.cache_link.CacheClient`)."""
-
-    def get(self, key: str) -> CacheEntry | None: ...
-    def put(self, key: str, entry: CacheEntry) -> None: ...
 
 
 class ExtractionCache:

@@ -22,10 +22,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from scanner.core.model import ItemError, TextPart
-from scanner.extract.cache import CacheEntry, CacheLike
+from scanner.extract.cache import CacheEntry
 from scanner.extract.errors import ExtractError, ItemTimeout, item_error
 from scanner.extract.formats import handler_for
 from scanner.extract.handler import Blob, clean_name, here, sub
@@ -79,6 +79,10 @@ class Resumed:
     slots: list[tuple[int, int]]
     stopped: int | None
 
+
+class CacheLike(Protocol):
+    def get(self, key: str) -> CacheEntry | None: ...
+    def put(self, key: str, entry: CacheEntry) -> None: ...
 
 
 class Walker:

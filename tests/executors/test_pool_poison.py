@@ -51,39 +51,33 @@ def test_per_mailbox_limit_holds_across_workers(tmp_path) -> None:
     assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart
 
 
-def test_workers_share_one_extraction_cache(tmp_path) -> None:
-    """The same report in every batch is extracted by at most one worker each before the
-    first entry reaches the driver's cache; every later copy is answered from it, whichever
-    worker reads it. The results are those of a run without a shared cache."""
-    from scanner.analysis import Analyzer
+def test_workers_see_the_environment_and_folder_of_the_driver_now(tmp_path, monkeypatch) -> None:
+    """Workers are forked from a forkserver that started with the driver's first pool; a later
+    pool's workers must still see the driver's environment and working directory of the moment
+    they start, as spawned workers did (the sandbox is started from that environment)."""
+    _, refs, spec = poison_share(tmp_path, clean=0)
+    (tmp_path / "share" / "poison.txt").rename(tmp_path / "share" / "env.txt")
+    from connectors.base import ConnectorContext
+    from scanner.core.model import Seen
+    from tests.executors.poison import PoisonConfig, PoisonFolderConnector
 
-    _, refs, spec = poison_share(tmp_path, clean=12)
-    share = tmp_path / "share"
-    (share / "poison.txt").unlink()
-    same = "Klassenlijst: Sanne de Vries, BSN 999990019.\n"
-    for path in share.glob("verslag-*.txt"):
-        path.write_text(same, encoding="utf-8")
-    refs = [ref for ref in refs if not ref.item_key.startswith("poison")]
-    work = [Work(refs[i:i + 2], tag=i // 2, concurrency_key=None) for i in range(0, len(refs), 2)]
+    config = PoisonConfig(name="share", kind="poison_folder", path=tmp_path / "share", owner="ib@school.nl")
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    log = tmp_path / "environment.log"
 
-    with PoolExecutor(spec, workers=2, preload=("tests.executors.poison",)) as pool:
-        pool.wait_ready()
-        results = {r.ref.item_key: r for _, batch in pool.run(work) for r in batch}
-        hits, entries = pool.cache.hits, len(pool.cache)
-    assert len(pool.cache) == 0  # the run's extracted text goes with the pool
+    def scan() -> str:
+        with PoolExecutor(spec, workers=1, preload=("tests.executors.poison",)) as pool:
+            list(pool.run([Work(refs, tag=0, concurrency_key=None)]))
+        return log.read_text(encoding="utf-8").splitlines()[-1]
 
-    assert entries == 1
-    assert hits >= len(refs) - 2  # at most one miss per worker
-    import tests.executors.poison  # noqa: F401 - the plug-in kind, for the in-process analyzer
-
-    alone = Analyzer(spec)
-    try:
-        expected = {r.ref.item_key: r for r in alone.analyse(refs)}
-    finally:
-        alone.close()
-    assert sorted(results) == sorted(expected)
-    for key, result in results.items():
-        assert result.content_hash == expected[key].content_hash
-        assert result.verdict is not None and expected[key].verdict is not None
-        assert result.verdict.findings == expected[key].verdict.findings
-        assert result.errors == expected[key].errors
+    monkeypatch.delenv("SCHOONSCHIP_TEST_MARK", raising=False)
+    first = scan()
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    monkeypatch.setenv("SCHOONSCHIP_TEST_MARK", "tweede")
+    monkeypatch.chdir(elsewhere)
+    second = scan()
+    assert first.split(" ", 1)[0] == "-"
+    assert second == f"tweede {elsewhere}"
