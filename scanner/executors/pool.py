@@ -67,8 +67,9 @@ def _worker_main(spec: AnalysisSpec, conn: Connection, preload: tuple[str, ...],
                  environment: dict[str, str] | None = None, cwd: str | None = None) -> None:
     """A worker process: build the engine once, then analyse batches until told to stop.
 
-    ``environment`` and ``cwd``: the driver's when it started this worker; a forked worker would otherwise have the
-    forkserver's (those of the driver's first pool), a spawned one always had the current.
+    ``environment`` and ``cwd``: the driver's when it started this worker; a forked worker
+    would otherwise have the forkserver's (those of the driver's first pool), a spawned one
+    always had the current.
 
     When the driver dies (kill -9, OOM) the worker leaves at once and quietly: a watcher thread
     ends the process as soon as the parent is gone, also in the middle of a long batch, and a
