@@ -50,8 +50,8 @@ configuration or a missing model would otherwise restart workers forever)."""
 JOIN_SECONDS = 10.0
 STARTUP_SECONDS = 600.0
 """How long the first worker may take to load its engine (a large spaCy model on a slow disk)."""
-FORKSERVER_PRELOAD = ("scanner.executors.pool", "scanner.analysis", "scanner.config", "scanner.extract",
-                      "detectors", "detectors.engine", "detectors.recognizers",
+FORKSERVER_PRELOAD = ("scanner.executors.pool", "scanner.analysis", "scanner.config",
+                      "scanner.extract", "detectors", "detectors.engine", "detectors.recognizers",
                       "connectors.registry")
 """What the forkserver imports once for every worker of the driver process: the worker's own
 code, the settings models its spec unpickles into, detection and extraction. A spawned worker
@@ -178,7 +178,7 @@ class PoolExecutor(Executor):
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_main,
                                         args=(self.spec, child, self.preload, dict(os.environ),
-                                              os.getcwd()),
+                                              _current_folder()),
                                         name="schoonschip-analyse", daemon=True)
         process.start()
         child.close()
@@ -377,6 +377,15 @@ class PoolExecutor(Executor):
                 worker.process.join()
             worker.conn.close()
         self._pool = []
+
+
+def _current_folder() -> str | None:
+    """The driver's working directory, None when it was removed under it (the worker then
+    keeps the forkserver's, where a spawned worker would have started in a missing folder)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
 
 def _start_context() -> Any:
