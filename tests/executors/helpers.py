@@ -93,11 +93,14 @@ class Killer(threading.Thread):
 
 
 def pool_workers() -> list[int]:
-    """This process's spawn-started multiprocessing children (the pool's workers)."""
+    """The pool's workers: children of this process's forkserver (or, where the pool spawns
+    them, this process's spawn-started multiprocessing children)."""
     pids = []
     for child in psutil.Process().children(recursive=False):
         try:
             cmdline = " ".join(child.cmdline())
+            if "multiprocessing.forkserver" in cmdline:
+                pids.extend(worker.pid for worker in child.children(recursive=False))
         except psutil.Error:
             continue
         if "spawn_main" in cmdline and "resource_tracker" not in cmdline:

@@ -5,7 +5,9 @@ in its workers through ``preload``, as a school would load a plug-in connector. 
 whose name starts with ``poison`` SIGKILLs the fetching process, which is what the OOM killer or
 a segfault in a parser does to a worker. Fetching a file whose name starts with ``slow`` takes
 0.3 s and appends its start and end time, with the batch's folder, to ``activity.log`` beside the
-folder, so a test can see how many batches of one mailbox ran at the same time.
+folder, so a test can see how many batches of one mailbox ran at the same time. Fetching a file
+whose name starts with ``env`` appends the worker's ``SCHOONSCHIP_TEST_MARK`` and working
+directory to ``environment.log`` beside the folder.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class PoisonFolderConnector(FolderConnector):
             line = f"{ref.folder or '.'} {started:.6f} {time.time():.6f}\n"
             with open(log, "a", encoding="utf-8") as stream:
                 stream.write(line)
+        if name.startswith("env"):
+            with open(self.config.path.parent / "environment.log", "a", encoding="utf-8") as stream:
+                stream.write(f"{os.environ.get('SCHOONSCHIP_TEST_MARK', '-')} {os.getcwd()}\n")
         return super().fetch(ref)
 
 

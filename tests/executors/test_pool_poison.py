@@ -49,3 +49,35 @@ def test_per_mailbox_limit_holds_across_workers(tmp_path) -> None:
     assert limited["all"] == 2  # both workers were busy at once ...
     assert limited["a"] == 1 and limited["b"] == 1  # ... but never on the same mailbox
     assert max(unlimited["a"], unlimited["b"]) == 2  # the limit, not chance, kept them apart
+
+
+def test_workers_see_the_environment_and_folder_of_the_driver_now(tmp_path, monkeypatch) -> None:
+    """Workers are forked from a forkserver that started with the driver's first pool; a later
+    pool's workers must still see the driver's environment and working directory of the moment
+    they start, as spawned workers did (the sandbox is started from that environment)."""
+    _, refs, spec = poison_share(tmp_path, clean=0)
+    (tmp_path / "share" / "poison.txt").rename(tmp_path / "share" / "env.txt")
+    from connectors.base import ConnectorContext
+    from scanner.core.model import Seen
+    from tests.executors.poison import PoisonConfig, PoisonFolderConnector
+
+    config = PoisonConfig(name="share", kind="poison_folder", path=tmp_path / "share", owner="ib@school.nl")
+    with PoisonFolderConnector(config, ConnectorContext()) as connector:
+        refs = [event.ref for unit in connector.units() for event in connector.crawl(unit, None)
+                if isinstance(event, Seen)]
+    log = tmp_path / "environment.log"
+
+    def scan() -> str:
+        with PoolExecutor(spec, workers=1, preload=("tests.executors.poison",)) as pool:
+            list(pool.run([Work(refs, tag=0, concurrency_key=None)]))
+        return log.read_text(encoding="utf-8").splitlines()[-1]
+
+    monkeypatch.delenv("SCHOONSCHIP_TEST_MARK", raising=False)
+    first = scan()
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    monkeypatch.setenv("SCHOONSCHIP_TEST_MARK", "tweede")
+    monkeypatch.chdir(elsewhere)
+    second = scan()
+    assert first.split(" ", 1)[0] == "-"
+    assert second == f"tweede {elsewhere}"
