@@ -1,16 +1,17 @@
 """Write README's performance table from benchmark output (issue 21 item 6).
 
-    python benchmarks/bench_scan.py --mails 2000 --executor pool --workers 2 --json /tmp/bench.jsonl
-    python benchmarks/bench_incremental.py --json /tmp/bench.jsonl
-    python benchmarks/bench_memory.py --sizes 10000 100000 --driver-only --json /tmp/bench.jsonl
-    python benchmarks/bench_detect.py --peers --json /tmp/bench.jsonl
-    python benchmarks/report.py /tmp/bench.jsonl            # rewrites README.md between the markers
-    python benchmarks/report.py /tmp/bench.jsonl --print    # only prints the section
+    python benchmarks/run_all.py --quick --json /tmp/bench.jsonl   # every benchmark below, one file
+    python benchmarks/report.py /tmp/bench.jsonl            # rewrites README.md and docs/scale-out.md
+    python benchmarks/report.py /tmp/bench.jsonl --print    # only prints both sections
+
+(``run_all.py`` runs bench_scan inline and pool, bench_driver, bench_incremental, bench_memory
+and bench_detect --peers; each can also be run alone with ``--json`` into the same file.)
 
 Every figure in the generated section comes from a JSON line a benchmark wrote (the last line
 of each kind wins), with the date it was measured and the machine it ran on; nothing is typed
 in by hand. The section sits between ``<!-- perf:begin -->`` and ``<!-- perf:end -->`` in
-README.md; the hand-written text around it stays.
+README.md; the hand-written text around it stays. The sizing table of docs/scale-out.md (40
+million mails on Dask, ``sizing.py``) is written the same way between its own markers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sizing
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- perf:begin -->", "<!-- perf:end -->"
@@ -99,6 +104,17 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
                          f"| {first['seen']:,} | {first['cpu_total']:.1f} | {second['cpu_total']:.2f} "
                          f"| **{r['cpu_share']:.2f} %** | {r['wall_share']:.2f} % | {server or 'no server (files)'} |")
         lines.append("")
+    drivers = _last(rows.get("driver", []), lambda r: r["backend"])
+    if drivers:
+        lines += ["| driver alone (`bench_driver.py`, canned results) | items | first scan: driver CPU ms per item "
+                  "| items/s by driver CPU | unchanged scan: ms per item | load |",
+                  "| --- | ---: | ---: | ---: | ---: | --- |"]
+        for r in drivers:
+            first, same = r["scans"]["first"], r["scans"].get("unchanged", {})
+            unchanged = f"{same['cpu_ms_per_item']:.3f}" if same else "-"
+            lines.append(f"| {r['backend']} | {r['items']:,} | {first['cpu_ms_per_item']:.3f} | "
+                         f"{1000 / first['cpu_ms_per_item']:,.0f} | {unchanged} | {r['load']:.1f} |")
+        lines.append("")
     memory = _last(rows.get("memory", []), lambda r: (r["executor"], r["size"]))
     if memory:
         lines += ["| peak memory (`bench_memory.py`, VmHWM) | items | driver | workers + sandboxes (sum of peaks) "
@@ -122,13 +138,13 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def write(readme: Path, text: str) -> None:
-    """Replace the section between the markers, or add it under ``## Performance``."""
+def write(readme: Path, text: str, begin: str = BEGIN, end: str = END, heading_text: str = "## Performance") -> None:
+    """Replace the section between the markers, or add it under ``heading_text``."""
     old = readme.read_text(encoding="utf-8")
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: text, old, count=1, flags=re.DOTALL)
+    if begin in old and end in old:
+        new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: text, old, count=1, flags=re.DOTALL)
     else:
-        heading = old.index("## Performance")
+        heading = old.index(heading_text)
         after = old.index("\n\n", heading) + 2
         new = old[:after] + text + "\n\n" + old[after:]
     readme.write_text(new, encoding="utf-8")
@@ -138,13 +154,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("inputs", type=Path, nargs="+", help="JSON-lines files the benchmarks wrote (--json)")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md")
-    p.add_argument("--print", action="store_true", help="print the section instead of writing README")
+    p.add_argument("--scale-out", type=Path, default=ROOT / "docs" / "scale-out.md")
+    p.add_argument("--print", action="store_true", help="print the sections instead of writing the files")
     args = p.parse_args()
-    text = section(load(args.inputs))
+    rows = load(args.inputs)
+    text, table = section(rows), sizing.table(rows)
     if args.print:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text + "\n\n" + table + "\n")
     else:
         write(args.readme, text)
+        write(args.scale_out, table, sizing.BEGIN, sizing.END, "## Sizing")
 
 
 if __name__ == "__main__":
