@@ -316,3 +316,24 @@ def test_a_deleted_folder_is_closed_while_the_other_folders_are_unchanged(tmp_pa
     assert not problems
     assert summary.totals()["seen"] == 0 and summary.totals()["closed"] == 2
     assert_stores_converged(settings, clean_store(tmp_path, source), deleted_meanwhile=True)
+
+
+def test_the_listing_skips_what_is_no_message_as_before(tmp_path):
+    """The listing stats names, not DirEntry objects (memory, issue 21 item 5): a subfolder, a
+    dot file and a dangling link in cur/ are still no message, silently; a file still is."""
+    root = tmp_path / "Maildir"
+    build(root)
+    cur = root / "cur"
+    (cur / "subdir").mkdir()
+    (cur / ".hidden").write_bytes(b"x")
+    (cur / "1551776499.dangling.host:2,S").symlink_to(tmp_path / "nowhere")
+    (cur / "1551776498.linked.host:2,S").symlink_to(next(p for p in cur.iterdir() if p.name.endswith(",S")
+                                                         and p.is_file() and not p.is_symlink()))
+    connector = MaildirConnector(MaildirConfig(name="m", kind="maildir", path=root, owner="x@s.nl"))
+    events = _crawl(connector, "INBOX", None)
+    keys = sorted(e.ref.item_key for e in events if isinstance(e, Seen))
+    assert keys == sorted(["1551776400.M0A.host", "1551776401.M0B.host", "1551776498.linked.host"])
+    assert not [e for e in events if isinstance(e, Blind)]
+    assert connector.warnings == []
+    paths = {e.ref.item_key: e.ref.locator for e in events if isinstance(e, Seen)}
+    assert paths["1551776401.M0B.host"] == str(root / "new" / "1551776401.M0B.host")
