@@ -195,6 +195,12 @@ class RemoteWorld(World):
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(kind, root, tmp, theirs), daemon=True)
         self.process.start()
+        # A server that dies while starting (e.g. a script without a main guard) sends nothing:
+        # wait for its answer or its death, never forever.
+        while not self.conn.poll(0.5):
+            if not self.process.is_alive():
+                raise RuntimeError(f"the {kind} world's server process died while starting "
+                                   f"(exit code {self.process.exitcode})")
         answer = self.conn.recv()
         if isinstance(answer, Exception):
             raise answer
