@@ -251,7 +251,6 @@ def _texts(args: argparse.Namespace) -> list[str]:
 
 def run_names(args: argparse.Namespace) -> None:
     """The name recognizer alone: warm CPU time per round over the texts."""
-    import statistics
 
     from detectors.recognizers.names import NameLexiconRecognizer
 
@@ -262,24 +261,13 @@ def run_names(args: argparse.Namespace) -> None:
     build = time.perf_counter() - started
     cold = _cpu(lambda: [recognizer.candidates(t) for t in texts])  # first pass: caches empty
     times = [_cpu(lambda: [recognizer.candidates(t) for t in texts]) for _ in range(args.rounds)]
-    med = statistics.median(times)
     print(f"naamherkenner / name recognizer: {len(texts)} teksten / texts, {mb:.3f} MB, "
           f"opbouw / build {build:.2f} s")
-    print(f"eerste ronde / first round {cold * 1000:.1f} ms CPU ({mb / cold:.2f} MB/s); warm: mediaan / "
-          f"median {med * 1000:.1f} ms, min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f} ms CPU, "
-          f"{mb / med:.2f} MB/s, {len(texts) / med:.0f} docs/s per CPU-seconde / per CPU second")
-    if args.json:
-        import json
-
-        with open(args.json, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"bench": "names", "texts": len(texts), "mb": mb, "rounds": args.rounds,
-                                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                     "build": build, "cold": cold, "cpu": med}) + "\n")
+    _report_rounds(args, "names", len(texts), mb, build, cold, times, docs_per_second=True)
 
 
 def run_roster(args: argparse.Namespace) -> None:
     """The two roster name recognizers alone (corpus roster): warm CPU time per round."""
-    import statistics
 
     from detectors.recognizers.roster import Roster, RosterFirstNameRecognizer, RosterNameRecognizer
 
@@ -302,17 +290,26 @@ def run_roster(args: argparse.Namespace) -> None:
 
     cold = _cpu(one_round)
     times = [_cpu(one_round) for _ in range(args.rounds)]
-    med = statistics.median(times)
     print(f"leerlingenlijst-herkenners / roster recognizers: {len(texts)} teksten / texts, {mb:.3f} MB, "
           f"{roster.students} leerlingen / pupils, opbouw / build {build:.2f} s")
+    _report_rounds(args, "roster", len(texts), mb, build, cold, times, docs_per_second=False)
+
+
+def _report_rounds(args: argparse.Namespace, bench: str, texts: int, mb: float, build: float, cold: float,
+                   times: list[float], *, docs_per_second: bool) -> None:
+    """The cold and warm rounds of one recognizer benchmark, printed and (``--json``) appended."""
+    import statistics
+
+    med = statistics.median(times)
+    docs = f", {texts / med:.0f} docs/s" if docs_per_second else ""
     print(f"eerste ronde / first round {cold * 1000:.1f} ms CPU ({mb / cold:.2f} MB/s); warm: mediaan / "
           f"median {med * 1000:.1f} ms, min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f} ms CPU, "
-          f"{mb / med:.2f} MB/s per CPU-seconde / per CPU second")
+          f"{mb / med:.2f} MB/s{docs} per CPU-seconde / per CPU second")
     if args.json:
         import json
 
         with open(args.json, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps({"bench": "roster", "texts": len(texts), "mb": mb, "rounds": args.rounds,
+            stream.write(json.dumps({"bench": bench, "texts": texts, "mb": mb, "rounds": args.rounds,
                                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                      "build": build, "cold": cold, "cpu": med}) + "\n")
 

@@ -22,7 +22,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported lazily below: the sandbox starts before the parsers load
+    from scanner.extract.walker import Walker
 
 EXIT_MEMORY = 3
 
@@ -122,15 +125,7 @@ def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int
         data = None
         gc.collect()
         walker.error("memory_limit", "body")
-    restart = restart or walker.memory_hit
-    return {
-        "op": "result",
-        "parts": [[p.part, p.text, p.location, p.context, p.content_hash] for p in walker.parts],
-        "errors": [[e.code, e.message, e.part] for e in walker.errors],
-        "messages": walker.messages,
-        "listing_complete": walker.listing_complete,
-        "restart": restart,
-    }
+    return _result(walker, restart)
 
 
 def _resume(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_out: int) -> dict[str, Any]:
@@ -153,17 +148,20 @@ def _resume(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_out: in
         frames.clear()
         gc.collect()
         walker.error("memory_limit", "body")
-    restart = restart or walker.memory_hit
+    return _result(walker, restart, slots=walker.slots, stopped=walker.stopped, truncated=walker.exhausted)
+
+
+def _result(walker: Walker, restart: bool, **extra: Any) -> dict[str, Any]:
+    """The reply frame of a whole item and of a resumed one alike (``extra``: what only a
+    resumed item reports); a walker that hit the memory limit asks for a fresh sandbox."""
     return {
         "op": "result",
         "parts": [[p.part, p.text, p.location, p.context, p.content_hash] for p in walker.parts],
         "errors": [[e.code, e.message, e.part] for e in walker.errors],
-        "slots": walker.slots,
-        "stopped": walker.stopped,
         "messages": walker.messages,
         "listing_complete": walker.listing_complete,
-        "truncated": walker.exhausted,
-        "restart": restart,
+        "restart": restart or walker.memory_hit,
+        **extra,
     }
 
 
