@@ -163,14 +163,15 @@ class Walker:
 
     def resume(self, blob: Blob, entry: dict[str, Any]) -> None:
         """One deferred part: the in-process walk made every check before the handler; only
-        the item's own earlier parts (this walker's local cache) may have answered it since."""
+        the item's own earlier parts (this walker's local cache) or an earlier item of the same
+        batch (the worker's batch cache, :attr:`cache` here) may have answered it since."""
         if self.exhausted:
             return
         self.tick()
         path, fmt, chash = str(entry["path"]), str(entry["fmt"]), str(entry["content_hash"])
         use_cache = bool(entry["use_cache"])
         cache_key = f"{fmt}:{chash}"
-        if use_cache and cache_key in self._local_cache and self._replay(cache_key, path):
+        if use_cache and self._replay(cache_key, path):
             return
         self._dispatch(blob, str(entry["name"]), path, int(entry["depth"]), fmt, chash,
                        use_cache, cache_key)
