@@ -185,6 +185,7 @@ def _resume_batch(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_o
     for index, item in enumerate(request["items"]):
         count = len(item["parts"])
         mine = frames[start:start + count]
+        frames[start:start + count] = [b""] * count  # an item's bytes go once it is done
         start += count
         result = _resume(limits, item, mine, soft_seconds, cache)
         del mine
