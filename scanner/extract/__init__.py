@@ -10,7 +10,8 @@ never raises. How:
 * everything that needs a binary parser (PDF, Office, archives, .msg, ...) runs in a sandbox
   worker subprocess (:mod:`scanner.extract.worker`) with an address-space cap, which is killed
   and restarted when an item exceeds ``limits.max_seconds_per_item``. A mail's attachments go
-  there together, in one request per mail, with the budgets the mail has left; a file that
+  there together, the attachments of several mails in one request (:meth:`Extractor.finish`),
+  each mail with the budgets it has left and its own time limit; a file that
   needs a parser, or an item above the in-process size, goes there whole;
 * identical attachments are extracted once per run through :class:`ExtractionCache`.
 """

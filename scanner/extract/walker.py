@@ -11,7 +11,8 @@ The same code runs in two places: inside the sandbox worker process (every forma
 caller's own process as a fast path (``in_process=True``) for mail, where it reads the plain and
 HTML bodies itself and *defers* each part that needs a binary parser (a :class:`Deferred`: its
 bytes, part path, depth and format, and where it stood among the parts and errors). The
-deferred parts of an item go to the sandbox in one request, which resumes them with
+deferred parts of an item go to the sandbox (with those of the other items of a batch), which
+resumes them with
 :meth:`Walker.resume_all` under the item's remaining budgets; :func:`merge` puts their results
 back in the places they were deferred from, so the item's parts and errors come out in the
 same order as a walk of the whole item in the sandbox.
