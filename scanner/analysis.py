@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.base import Connector, ConnectorContext, ItemFetchError, SourceConfig
 from connectors.registry import connector_class
@@ -31,6 +31,9 @@ from scanner.core.model import (
     is_retryable,
 )
 from scanner.core.privacy import Redactor, ValueHasher
+
+if TYPE_CHECKING:
+    from scanner.extract import Extraction
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +86,15 @@ class Analyzer:
             return Exposure.unknown()
 
     def analyse(self, refs: Sequence[ItemRef]) -> list[AnalysisResult]:
-        """Analyse a batch; detection runs batched over the items whose text was extracted."""
-        results: list[AnalysisResult] = []
-        texts: list[list[TextPart]] = []
-        pending: list[AnalysisResult] = []
-        # Items whose content is not analysed now (unchanged after a move, or unread): only their
-        # names go through detection, so the title and folder that are stored are masked.
-        names_only: list[tuple[AnalysisResult, list[TextPart]]] = []
+        """Analyse a batch; detection runs batched over the items whose text was extracted.
+
+        Extraction runs in two steps: each item is read and walked in process (or sent to the
+        sandbox whole) in turn, and the attachments the in-process walks deferred go to the
+        sandbox together, in one request for the batch (:meth:`Extractor.finish`)."""
+        from scanner.extract import Pending
+
+        outcomes: list[_Outcome | None] = []
+        waiting: list[tuple[int, AnalysisResult, Fetched, Pending, float]] = []
         for ref in refs:
             started = time.perf_counter()
             result = AnalysisResult(ref=ref, content_hash=None, verdict=None)
@@ -109,54 +114,33 @@ class Analyzer:
                 # Unread, but its title and folder are stored all the same (the digest and IT
                 # name the item): they are masked like any other name.
                 result.seconds = time.perf_counter() - started
-                names_only.append((result, name_parts(ref, (), ())))
-                results.append(result)
+                outcomes.append(_Outcome([result], [], [(result, name_parts(ref, (), ()))]))
                 continue
-            extraction = self.extractor.extract(fetched, extraction_kind(ref, fetched), cache=self.cache)
-            if ref.kind is ItemKind.MAIL and not ref.title:
-                ref = result.ref = _with_headers(ref, fetched, extraction.headers)
-            result.content_hash = extraction.content_hash
-            archive = extraction.listing_complete is not None or bool(extraction.messages)
-            if (ref.stored_hash is not None and extraction.content_hash == ref.stored_hash
-                    and not archive):
-                # The stored findings hold, but the metadata that will be written (a moved
-                # folder) must be masked all the same: its names are analysed on their own.
-                result.content_unchanged = True
-                result.bytes_read = extraction.bytes_read
-                result.seconds = time.perf_counter() - started
-                names_only.append((result, name_parts(ref, (), ())))
-                results.append(result)
+            begun = self.extractor.begin(fetched, extraction_kind(ref, fetched), self.extractor.limits,
+                                         self.cache)
+            if isinstance(begun, Pending):
+                # an in-process mail ( <= inprocess_max_bytes): held until the batch request
+                waiting.append((len(outcomes), result, fetched, begun, time.perf_counter() - started))
+                outcomes.append(None)
                 continue
-            result.bytes_read = extraction.bytes_read
-            own_parts = extraction.parts
-            mails: list[ContainedMail] = []
-            if archive:
-                # Each mail of a .pst/.ost is an item of its own; the archive keeps its name
-                # and its own errors (a damaged folder, the time limit).
-                mails, own_errors = split_archive(ref, extraction.parts, extraction.errors,
-                                                  extraction.messages)
-                result.errors.extend(own_errors)
-                result.listed_contents = extraction.listing_complete is True
-                own_parts = []
-            else:
-                result.errors.extend(extraction.errors)
-                if MAIL_ARCHIVE_LABEL in ref.labels:
-                    result.errors.append(ItemError(
-                        "pst_archive", "oud mailarchief (.pst) gevonden / old mail archive (.pst) found"))
-            result.parts = len(own_parts)
-            result.seconds = time.perf_counter() - started
-            # Names are analysed with the content: a value that stands only in a file,
-            # folder, attachment, member or sheet name is a finding of its own.
-            texts.append([*own_parts, *name_parts(ref, own_parts, result.errors)])
-            pending.append(result)
-            results.append(result)
-            for mail in mails:
-                # a mail inside an archive is as widely readable as the archive file
-                child = AnalysisResult(ref=mail.ref, content_hash=mail.content_hash, verdict=None,
-                                       errors=mail.errors, parts=len(mail.parts), exposure=result.exposure)
-                texts.append([*mail.parts, *name_parts(mail.ref, mail.parts, mail.errors)])
-                pending.append(child)
-                results.append(child)
+            outcomes.append(self._extracted(result, fetched, begun, time.perf_counter() - started))
+        if waiting:
+            started = time.perf_counter()
+            finished = self.extractor.finish([pending for _, _, _, pending, _ in waiting])
+            share = (time.perf_counter() - started) / len(waiting)
+            for (index, result, fetched, _, seconds), extraction in zip(waiting, finished, strict=True):
+                outcomes[index] = self._extracted(result, fetched, extraction, seconds + share)
+        results: list[AnalysisResult] = []
+        texts: list[list[TextPart]] = []
+        pending: list[AnalysisResult] = []
+        names_only: list[tuple[AnalysisResult, list[TextPart]]] = []
+        for outcome in outcomes:
+            assert outcome is not None
+            results.extend(outcome.results)
+            for result, parts in outcome.texts:
+                pending.append(result)
+                texts.append(parts)
+            names_only.extend(outcome.names_only)
         if pending:
             started = time.perf_counter()
             verdicts = self.detector.analyze_many(texts)
@@ -172,6 +156,50 @@ class Analyzer:
                 _redact_ref(result, _found_values(verdict, names))
         return results
 
+    def _extracted(self, result: AnalysisResult, fetched: Fetched, extraction: Extraction,
+                   seconds: float) -> _Outcome:
+        """What one extracted item gives: its result (and those of the mails of an archive),
+        the texts for detection, or only its names when its content is unchanged."""
+        ref = result.ref
+        if ref.kind is ItemKind.MAIL and not ref.title:
+            ref = result.ref = _with_headers(ref, fetched, extraction.headers)
+        result.content_hash = extraction.content_hash
+        result.bytes_read = extraction.bytes_read
+        result.seconds = seconds
+        archive = extraction.listing_complete is not None or bool(extraction.messages)
+        if (ref.stored_hash is not None and extraction.content_hash == ref.stored_hash
+                and not archive):
+            # The stored findings hold, but the metadata that will be written (a moved
+            # folder) must be masked all the same: its names are analysed on their own.
+            result.content_unchanged = True
+            return _Outcome([result], [], [(result, name_parts(ref, (), ()))])
+        own_parts = extraction.parts
+        mails: list[ContainedMail] = []
+        if archive:
+            # Each mail of a .pst/.ost is an item of its own; the archive keeps its name
+            # and its own errors (a damaged folder, the time limit).
+            mails, own_errors = split_archive(ref, extraction.parts, extraction.errors,
+                                              extraction.messages)
+            result.errors.extend(own_errors)
+            result.listed_contents = extraction.listing_complete is True
+            own_parts = []
+        else:
+            result.errors.extend(extraction.errors)
+            if MAIL_ARCHIVE_LABEL in ref.labels:
+                result.errors.append(ItemError(
+                    "pst_archive", "oud mailarchief (.pst) gevonden / old mail archive (.pst) found"))
+        result.parts = len(own_parts)
+        # Names are analysed with the content: a value that stands only in a file,
+        # folder, attachment, member or sheet name is a finding of its own.
+        outcome = _Outcome([result], [(result, [*own_parts, *name_parts(ref, own_parts, result.errors)])], [])
+        for mail in mails:
+            # a mail inside an archive is as widely readable as the archive file
+            child = AnalysisResult(ref=mail.ref, content_hash=mail.content_hash, verdict=None,
+                                   errors=mail.errors, parts=len(mail.parts), exposure=result.exposure)
+            outcome.texts.append((child, [*mail.parts, *name_parts(mail.ref, mail.parts, mail.errors)]))
+            outcome.results.append(child)
+        return outcome
+
     def close(self) -> None:
         for connector in self._connectors.values():
             try:
@@ -180,6 +208,16 @@ class Analyzer:
                 pass
         self._connectors.clear()
         self.extractor.close()
+
+
+@dataclass
+class _Outcome:
+    """One item's share of a batch, in the order the batch lists its items: its result(s),
+    the texts that go through detection and the results of which only the names do."""
+
+    results: list[AnalysisResult]
+    texts: list[tuple[AnalysisResult, list[TextPart]]]
+    names_only: list[tuple[AnalysisResult, list[TextPart]]]
 
 
 _WORKER_ANALYZER: Analyzer | None = None

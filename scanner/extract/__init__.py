@@ -10,7 +10,8 @@ never raises. How:
 * everything that needs a binary parser (PDF, Office, archives, .msg, ...) runs in a sandbox
   worker subprocess (:mod:`scanner.extract.worker`) with an address-space cap, which is killed
   and restarted when an item exceeds ``limits.max_seconds_per_item``. A mail's attachments go
-  there together, in one request per mail, with the budgets the mail has left; a file that
+  there together, the attachments of several mails in one request (:meth:`Extractor.finish`),
+  each mail with the budgets it has left and its own time limit; a file that
   needs a parser, or an item above the in-process size, goes there whole;
 * identical attachments are extracted once per run through :class:`ExtractionCache`.
 """
@@ -23,7 +24,7 @@ import os
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,7 +39,7 @@ from scanner.extract.walker import MAX_ERRORS, NO_CACHE_FORMATS, Resumed, Walker
 
 __all__ = [
     "CacheEntry", "Extraction", "ExtractionCache", "ExtractionLimits", "Extractor", "MESSAGES",
-    "extract",
+    "Pending", "extract",
 ]
 
 _READ_CHUNK = 1024 * 1024
@@ -76,6 +77,27 @@ class _Material:
     size: int = 0
     content_hash: str | None = None
     error: ItemError | None = None
+
+
+BATCH_BYTES = 16 * 1024 * 1024
+"""Deferred attachment bytes per batch request at most (a larger batch is split): the frames
+are held in the caller and read by the worker before it starts, under its memory cap."""
+
+
+@dataclass
+class Pending:
+    """An item :meth:`Extractor.begin` walked in process whose deferred attachments wait for
+    :meth:`Extractor.finish`. Only mails up to ``inprocess_max_bytes`` become pending, so a
+    batch of them holds at most that much each."""
+
+    fetched: Fetched
+    fmt: str | None
+    limits: ExtractionLimits
+    cache: ExtractionCache | None
+    material: _Material
+    walker: Walker
+    done: Extraction
+    bad_name: bool = False
 
 
 def _materialise(fetched: Fetched, limits: ExtractionLimits) -> _Material:
@@ -169,16 +191,39 @@ class Extractor:
     def extract_with(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
                      cache: ExtractionCache | None = None) -> Extraction:
         """Like :meth:`extract` with explicit limits. Never raises (except interpreter exits)."""
+        started = self.begin(fetched, kind, limits, cache)
+        if isinstance(started, Pending):
+            return self.finish([started])[0]
+        return started
+
+    def extract_many(self, items: Sequence[tuple[Fetched, ItemKind]], limits: ExtractionLimits,
+                     cache: ExtractionCache | None = None) -> list[Extraction]:
+        """Extract several items; the attachments their in-process walks defer go to the
+        sandbox together (:meth:`finish`). Same results as :meth:`extract_with` one by one."""
+        started = [self.begin(fetched, kind, limits, cache) for fetched, kind in items]
+        finished = iter(self.finish([s for s in started if isinstance(s, Pending)]))
+        return [next(finished) if isinstance(s, Pending) else s for s in started]
+
+    def begin(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
+              cache: ExtractionCache | None = None) -> Extraction | Pending:
+        """Everything of the item that needs no batch: read and hash it, walk it in process,
+        or send it whole to the sandbox. A :class:`Pending` is returned when the in-process
+        walk deferred attachments that can go to the sandbox on their own: :meth:`finish`
+        sends them, with other items' attachments, and completes the extraction. Never raises
+        (except interpreter exits)."""
         material: _Material | None = None
         try:
             material = _materialise(fetched, limits)
             if material.error is not None:
                 return Extraction(errors=[material.error], content_hash=None, bytes_read=material.size)
-            result = self._run(fetched, kind, limits, cache, material)
+            started = self._run(fetched, kind, limits, cache, material)
             _, bad = clean_name(fetched.name, "item")
             if bad and fetched.name:
-                result.errors.insert(0, item_error("bad_name", "body"))
-            return result
+                if isinstance(started, Pending):
+                    started.bad_name = True  # put first once the item is finished
+                else:
+                    started.errors.insert(0, item_error("bad_name", "body"))
+            return started
         except (KeyboardInterrupt, SystemExit):
             raise
         except MemoryError:
@@ -193,8 +238,80 @@ class Extractor:
             if material is not None and material.temp is not None:
                 material.temp.unlink(missing_ok=True)
 
+    def finish(self, pending: Sequence[Pending]) -> list[Extraction]:
+        """Complete the items :meth:`begin` left pending: their deferred parts go to the
+        sandbox in as few requests as the byte cap allows (items with the same limits and
+        cache together), each item with its own budgets and its own hard time limit. Never
+        raises (except interpreter exits)."""
+        out: dict[int, Extraction] = {}
+        groups: dict[tuple[int, int], list[int]] = {}
+        for index, item in enumerate(pending):
+            groups.setdefault((id(item.limits), id(item.cache)), []).append(index)
+        for indexes in groups.values():
+            chunk: list[int] = []
+            size = 0
+            for index in indexes:
+                item_bytes = sum(d.blob.size for d in pending[index].walker.deferred)
+                if chunk and size + item_bytes > BATCH_BYTES:
+                    self._finish_chunk([pending[i] for i in chunk], out, chunk)
+                    chunk, size = [], 0
+                chunk.append(index)
+                size += item_bytes
+            if chunk:
+                self._finish_chunk([pending[i] for i in chunk], out, chunk)
+        return [out[index] for index in range(len(pending))]
+
+    def _finish_chunk(self, chunk: list[Pending], out: dict[int, Extraction], indexes: list[int]) -> None:
+        limits, cache = chunk[0].limits, chunk[0].cache
+        request = {"limits": limits.model_dump(),
+                   "soft_seconds": limits.max_seconds_per_item * SOFT_DEADLINE_SHARE}
+        items = [{"text_left": p.walker.text_left, "parts": [d.to_wire() for d in p.walker.deferred]}
+                 for p in chunk]
+        try:
+            frames = [[d.blob.read() for d in p.walker.deferred] for p in chunk]
+            replies = self._batch(request, items, frames, cache, limits)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:  # noqa: BLE001 - the contract: bad input never stops a run
+            replies = [SandboxCrashed(False)] * len(chunk)
+        for index, item, reply in zip(indexes, chunk, replies, strict=True):
+            try:
+                out[index] = self._complete(item, reply)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except MemoryError:
+                out[index] = Extraction(errors=[item_error("memory_limit")],
+                                        content_hash=item.done.content_hash, bytes_read=item.done.bytes_read)
+            except Exception:  # noqa: BLE001 - the contract: bad input never stops a run
+                out[index] = Extraction(errors=[item_error("crashed")],
+                                        content_hash=item.done.content_hash, bytes_read=item.done.bytes_read)
+
+    def _complete(self, item: Pending, reply: dict[str, Any] | SandboxTimeout | SandboxCrashed) -> Extraction:
+        """One item's extraction from its batch reply (as one request per item gave it)."""
+        walker, done = item.walker, item.done
+        if isinstance(reply, (SandboxTimeout, SandboxCrashed)):
+            # The body the in-process walk read before the first deferred part is kept; what
+            # the walk met later would have been read after the part that stopped it.
+            done.parts, done.errors = merge(walker, Resumed([], [_stop_error(reply)], [], 0))
+        else:
+            errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
+            if (reply.get("truncated") or reply.get("messages") or reply.get("listing_complete") is not None
+                    or len(errors) + len(walker.errors) >= MAX_ERRORS):
+                # the order of visiting could have mattered: the whole item, as before
+                done = self._whole(item.fetched, item.fmt, item.fetched.name or "", item.limits, item.cache,
+                                   item.material, done)
+            else:
+                stopped = reply.get("stopped")
+                resumed = Resumed(parts=_parts(reply), errors=errors,
+                                  slots=[(int(a), int(b)) for a, b in reply.get("slots", [])],
+                                  stopped=int(stopped) if stopped is not None else None)
+                done.parts, done.errors = merge(walker, resumed)
+        if item.bad_name:
+            done.errors.insert(0, item_error("bad_name", "body"))
+        return done
+
     def _run(self, fetched: Fetched, kind: ItemKind, limits: ExtractionLimits,
-             cache: ExtractionCache | None, material: _Material) -> Extraction:
+             cache: ExtractionCache | None, material: _Material) -> Extraction | Pending:
         fmt = "mail" if kind == ItemKind.MAIL else None
         name = fetched.name or ""
         done = Extraction(content_hash=material.content_hash, bytes_read=material.size)
@@ -207,39 +324,13 @@ class Extractor:
             if not walker.deferred:
                 done.parts, done.errors = walker.parts, walker.errors
                 return done
-            if _resumable(walker) and self._resume(walker, limits, cache, done):
-                return done
+            if _resumable(walker) and material.temp is None:
+                # the item's bytes stay in memory (``data``) or at their own path until finish
+                kept = _Material(data=data if material.path is None else None, path=material.path,
+                                 size=material.size, content_hash=material.content_hash)
+                return Pending(fetched=fetched, fmt=fmt, limits=limits, cache=cache, material=kept,
+                               walker=walker, done=done)
         return self._whole(fetched, fmt, name, limits, cache, material, done)
-
-    def _resume(self, walker: Walker, limits: ExtractionLimits, cache: ExtractionCache | None,
-                done: Extraction) -> bool:
-        """Send the parts the in-process walk deferred to the sandbox in one request and merge
-        the answer into ``done``. False when the order of visiting could have mattered (a
-        budget ran out, the error list is full, a mail archive was met): the caller then sends
-        the whole item, so the limits hold exactly as for one walk of it."""
-        request = {
-            "op": "resume", "limits": limits.model_dump(), "text_left": walker.text_left,
-            "soft_seconds": limits.max_seconds_per_item * SOFT_DEADLINE_SHARE,
-            "parts": [d.to_wire() for d in walker.deferred],
-        }
-        frames = [d.blob.read() for d in walker.deferred]
-        try:
-            reply = self._request(request, None, cache, limits, frames)
-        except (SandboxTimeout, SandboxCrashed) as exc:
-            # The body the in-process walk read before the first deferred part is kept; what
-            # the walk met later would have been read after the part that stopped it.
-            done.parts, done.errors = merge(walker, Resumed([], [_stop_error(exc)], [], 0))
-            return True
-        errors = [ItemError(code=e[0], message=e[1], part=e[2]) for e in reply.get("errors", [])]
-        if (reply.get("truncated") or reply.get("messages") or reply.get("listing_complete") is not None
-                or len(errors) + len(walker.errors) >= MAX_ERRORS):
-            return False
-        stopped = reply.get("stopped")
-        resumed = Resumed(parts=_parts(reply), errors=errors,
-                          slots=[(int(a), int(b)) for a, b in reply.get("slots", [])],
-                          stopped=int(stopped) if stopped is not None else None)
-        done.parts, done.errors = merge(walker, resumed)
-        return True
 
     def _whole(self, fetched: Fetched, fmt: str | None, name: str, limits: ExtractionLimits,
                cache: ExtractionCache | None, material: _Material, done: Extraction) -> Extraction:
@@ -263,19 +354,33 @@ class Extractor:
         done.listing_complete = reply.get("listing_complete")
         return done
 
+    def _sandbox_for(self, limits: ExtractionLimits) -> Sandbox:
+        """This Extractor's sandbox (started, or restarted with another memory cap, on
+        demand); call with the lock held."""
+        sandbox = self._sandbox
+        if sandbox is None or sandbox.memory_bytes != limits.max_memory_bytes:
+            if sandbox is not None:
+                sandbox.close()
+            sandbox = self._sandbox = Sandbox(limits.max_memory_bytes)
+        return sandbox
+
     def _request(self, request: dict[str, Any], data: bytes | None, cache: ExtractionCache | None,
-                 limits: ExtractionLimits, frames: list[bytes] | None = None) -> dict[str, Any]:
-        """One round trip to this Extractor's sandbox (started, or restarted with another
-        memory cap, on demand). Raises SandboxTimeout or SandboxCrashed."""
+                 limits: ExtractionLimits) -> dict[str, Any]:
+        """One round trip to this Extractor's sandbox. Raises SandboxTimeout or SandboxCrashed."""
         with self._lock:
-            sandbox = self._sandbox
-            if sandbox is None or sandbox.memory_bytes != limits.max_memory_bytes:
-                if sandbox is not None:
-                    sandbox.close()
-                sandbox = self._sandbox = Sandbox(limits.max_memory_bytes)
+            sandbox = self._sandbox_for(limits)
             self.requests += 1
-            return sandbox.request(request, data, cache, limits.max_seconds_per_item + KILL_GRACE_SECONDS,
-                                   frames)
+            return sandbox.request(request, data, cache, limits.max_seconds_per_item + KILL_GRACE_SECONDS)
+
+    def _batch(self, request: dict[str, Any], items: list[dict[str, Any]], frames: list[list[bytes]],
+               cache: ExtractionCache | None, limits: ExtractionLimits,
+               ) -> list[dict[str, Any] | SandboxTimeout | SandboxCrashed]:
+        """The deferred parts of several items in one request (more only after a failure)."""
+        with self._lock:
+            sandbox = self._sandbox_for(limits)
+            self.requests += 1
+            return sandbox.batch(request, items, frames, cache,
+                                 limits.max_seconds_per_item + KILL_GRACE_SECONDS)
 
     def close(self) -> None:
         """Stop the sandbox worker. The Extractor can still be used (a new one starts)."""

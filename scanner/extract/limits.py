@@ -34,7 +34,7 @@ class ExtractionLimits(StrictModel):
     """Consecutive empty rows after which a sheet is taken to have ended (``sheet_truncated``)."""
     inprocess_max_bytes: int = Field(default=1 * MiB, ge=0)
     """Mails (and text files) up to this size are parsed in the caller's process: their plain
-    and HTML bodies never cross to the sandbox; binary attachments go there, one request per
-    mail. Larger items go to the sandbox whole. 0: always use the sandbox."""
+    and HTML bodies never cross to the sandbox; binary attachments go there, those of a batch's
+    mails in one request. Larger items go to the sandbox whole. 0: always use the sandbox."""
     ocr: bool = False
     ocr_language: str = "nld"

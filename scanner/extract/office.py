@@ -1,4 +1,5 @@
-"""Office documents in ZIP containers: DOCX, XLSX, PPTX (python-docx, openpyxl, python-pptx)
+"""Office documents in ZIP containers: DOCX, XLSX, PPTX (python-docx, python-calamine with
+openpyxl as its fallback, python-pptx)
 and OpenDocument ODT/ODS/ODP (odfpy).
 
 The archive layer has already checked declared member sizes and ratios before any of these
@@ -81,9 +82,26 @@ def handle_docx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path
 
 def handle_xlsx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
                 chash: str) -> None:
-    from openpyxl import load_workbook
+    from scanner.extract import xlsx
 
     part = here(path)
+    try:
+        sheets = xlsx.read_sheets(zf, stream, walker.limits)
+    except xlsx.Unsuitable:
+        _xlsx_openpyxl(walker, stream, part, chash)
+    else:
+        for title, rows in sheets:
+            walker.tick()
+            emit_table(walker, part, rows, sheet=title, content_hash=chash)
+            if walker.exhausted:
+                break
+    _embedded(walker, zf, path, depth)
+
+
+def _xlsx_openpyxl(walker: WalkContext, stream: BinaryIO, part: str, chash: str) -> None:
+    """openpyxl, streaming: for the workbooks calamine does not read (:mod:`scanner.extract.xlsx`)."""
+    from openpyxl import load_workbook
+
     stream.seek(0)
     workbook = load_workbook(stream, read_only=True, data_only=True)
     try:
@@ -99,7 +117,6 @@ def handle_xlsx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path
                 break
     finally:
         workbook.close()
-    _embedded(walker, zf, path, depth)
 
 
 def _shape_texts(shapes: Any, walker: WalkContext, part: str, slide: int, chash: str) -> Iterator[str]:

@@ -92,38 +92,80 @@ class Sandbox:
         return self._proc
 
     def request(self, request: dict[str, Any], data: bytes | None, cache: Any,
-                hard_seconds: float, frames: list[bytes] | None = None) -> dict[str, Any]:
-        """Send one request (its item bytes as ``data``, or the deferred parts' bytes as
-        ``frames``) and serve cache look-ups until the result arrives.
+                hard_seconds: float) -> dict[str, Any]:
+        """Send one ``extract`` request (its item bytes as ``data``, or none: ``path``) and
+        serve cache look-ups until the result arrives.
 
         A worker that dies before answering gets one successor to retry the item: the
         worker may have died before it saw the item (killed from outside). If the item
         itself kills the parser, the retry fails the same way and the item is ``crashed``.
         Out of memory and timeouts are never retried.
         """
-        frames = frames or []
-        request = dict(request, has_data=data is not None, cache=cache is not None, frames=len(frames))
+        request = dict(request, has_data=data is not None, cache=cache is not None, frames=0)
         try:
-            return self._attempt(request, data, cache, hard_seconds, frames)
+            return self._attempt(request, data, cache, hard_seconds)
         except SandboxCrashed as exc:
             if exc.out_of_memory:
                 raise
-        return self._attempt(request, data, cache, hard_seconds, frames)
+        return self._attempt(request, data, cache, hard_seconds)
 
-    def _attempt(self, request: dict[str, Any], data: bytes | None, cache: Any,
-                 hard_seconds: float, frames: list[bytes]) -> dict[str, Any]:
+    def batch(self, request: dict[str, Any], items: list[dict[str, Any]], frames: list[list[bytes]],
+              cache: Any, hard_seconds: float) -> list[dict[str, Any] | SandboxTimeout | SandboxCrashed]:
+        """Send the deferred parts of several items in one ``resume_batch`` request; one
+        outcome per item, in order: its ``item`` reply, or the exception that stopped it.
+
+        Each item has ``hard_seconds`` of its own, counted from the reply before it (the
+        worker answers item by item), so a hang or a crash is charged to the item the worker
+        was on, never to the batch. The items after it go to a fresh worker in a new request.
+        A crash gets one retry, as :meth:`request` gives it: the worker may have been killed
+        from outside; if the same item kills the successor too, it is ``crashed``. Out of
+        memory and timeouts are never retried."""
+        out: list[dict[str, Any] | SandboxTimeout | SandboxCrashed] = []
+        retried: set[int] = set()
+        while len(out) < len(items):
+            first = len(out)
+            try:
+                self._batch_attempt(request, items[first:], frames[first:], cache, hard_seconds, out)
+            except SandboxTimeout as exc:
+                out.append(exc)
+            except SandboxCrashed as exc:
+                if exc.out_of_memory or len(out) in retried:
+                    out.append(exc)
+                else:
+                    retried.add(len(out))
+        return out
+
+    def _batch_attempt(self, request: dict[str, Any], items: list[dict[str, Any]],
+                       frames: list[list[bytes]], cache: Any, hard_seconds: float,
+                       out: list[dict[str, Any] | SandboxTimeout | SandboxCrashed]) -> None:
         proc = self._ensure()
         fd_in = proc.stdout.fileno()  # type: ignore[union-attr]
         fd_out = proc.stdin.fileno()  # type: ignore[union-attr]
+        flat = [frame for mine in frames for frame in mine]
+        message = dict(request, op="resume_batch", items=items, cache=cache is not None,
+                       has_data=False, frames=len(flat))
         try:
-            write_json(fd_out, request)
-            if data is not None:
-                write_frame(fd_out, data)
-            for frame in frames:
+            write_json(fd_out, message)
+            for frame in flat:
                 write_frame(fd_out, frame)
         except (BrokenPipeError, OSError) as exc:
             raise self._crashed() from exc
+        del flat
+        answered = 0
         deadline = time.monotonic() + hard_seconds
+        while answered < len(items):
+            reply = self._next(fd_in, fd_out, deadline, cache)
+            if reply.get("op") != "item" or reply.get("index") != answered:
+                raise self._crashed()
+            out.append(reply)
+            answered += 1
+            if reply.get("restart"):
+                self.kill()
+                return
+            deadline = time.monotonic() + hard_seconds
+
+    def _next(self, fd_in: int, fd_out: int, deadline: float, cache: Any) -> dict[str, Any]:
+        """The worker's next reply, serving its cache look-ups and notices meanwhile."""
         while True:
             try:
                 message = read_json(fd_in, deadline)
@@ -133,21 +175,39 @@ class Sandbox:
             except (ProtocolClosed, ValueError, UnicodeDecodeError) as exc:
                 raise self._crashed() from exc
             op = message.get("op")
-            if op == "result":
-                if message.get("restart"):
-                    self.kill()
-                return message
             if op == "cache_get":
                 entry = cache.get(str(message.get("key"))) if cache is not None else None
                 try:
                     write_json(fd_out, {"op": "cache_reply", "entry": entry.to_wire() if entry else None})
                 except (BrokenPipeError, OSError) as exc:
                     raise self._crashed() from exc
-            elif op == "cache_put" and cache is not None:
-                try:
-                    cache.put(str(message["key"]), CacheEntry.from_wire(message["entry"]))
-                except (KeyError, TypeError, ValueError, IndexError):
-                    pass
+            elif op == "cache_put":
+                if cache is not None:
+                    try:
+                        cache.put(str(message["key"]), CacheEntry.from_wire(message["entry"]))
+                    except (KeyError, TypeError, ValueError, IndexError):
+                        pass
+            else:
+                return message
+
+    def _attempt(self, request: dict[str, Any], data: bytes | None, cache: Any,
+                 hard_seconds: float) -> dict[str, Any]:
+        proc = self._ensure()
+        fd_in = proc.stdout.fileno()  # type: ignore[union-attr]
+        fd_out = proc.stdin.fileno()  # type: ignore[union-attr]
+        try:
+            write_json(fd_out, request)
+            if data is not None:
+                write_frame(fd_out, data)
+        except (BrokenPipeError, OSError) as exc:
+            raise self._crashed() from exc
+        deadline = time.monotonic() + hard_seconds
+        message = self._next(fd_in, fd_out, deadline, cache)
+        if message.get("op") != "result":
+            raise self._crashed()
+        if message.get("restart"):
+            self.kill()
+        return message
 
     def _crashed(self) -> SandboxCrashed:
         proc = self._proc

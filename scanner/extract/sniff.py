@@ -106,5 +106,11 @@ def _looks_textual(head: bytes) -> bool:
     sample = head[:4096]
     if b"\x00" in sample:
         return False
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    control = len(sample) - len(sample.translate(None, _CONTROL))
     return control <= len(sample) * 0.05
+
+
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+"""Control bytes that plain text does not hold (tab, newlines, form feed and escape it may):
+counted by deleting them in C (``bytes.translate``), not byte by byte in Python (a tenth of
+the in-process walk of a mail)."""

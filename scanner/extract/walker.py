@@ -11,7 +11,8 @@ The same code runs in two places: inside the sandbox worker process (every forma
 caller's own process as a fast path (``in_process=True``) for mail, where it reads the plain and
 HTML bodies itself and *defers* each part that needs a binary parser (a :class:`Deferred`: its
 bytes, part path, depth and format, and where it stood among the parts and errors). The
-deferred parts of an item go to the sandbox in one request, which resumes them with
+deferred parts of an item go to the sandbox (with those of the other items of a batch), which
+resumes them with
 :meth:`Walker.resume_all` under the item's remaining budgets; :func:`merge` puts their results
 back in the places they were deferred from, so the item's parts and errors come out in the
 same order as a walk of the whole item in the sandbox.
@@ -163,14 +164,15 @@ class Walker:
 
     def resume(self, blob: Blob, entry: dict[str, Any]) -> None:
         """One deferred part: the in-process walk made every check before the handler; only
-        the item's own earlier parts (this walker's local cache) may have answered it since."""
+        the item's own earlier parts (this walker's local cache) or an earlier item of the same
+        batch (the worker's batch cache, :attr:`cache` here) may have answered it since."""
         if self.exhausted:
             return
         self.tick()
         path, fmt, chash = str(entry["path"]), str(entry["fmt"]), str(entry["content_hash"])
         use_cache = bool(entry["use_cache"])
         cache_key = f"{fmt}:{chash}"
-        if use_cache and cache_key in self._local_cache and self._replay(cache_key, path):
+        if use_cache and self._replay(cache_key, path):
             return
         self._dispatch(blob, str(entry["name"]), path, int(entry["depth"]), fmt, chash,
                        use_cache, cache_key)

@@ -8,10 +8,11 @@ A watchdog thread exits the worker when its parent goes away, so a killed caller
 a parser running.
 
 Protocol (see :mod:`scanner.extract.protocol`): the caller sends ``extract`` requests (JSON,
-then optionally the item bytes) or ``resume`` requests (the parts of one item that the
-caller's in-process walk deferred: JSON, then one frame of bytes per part); the worker may
-ask ``cache_get`` (and waits for the reply), sends ``cache_put`` notices, and ends each
-request with one ``result``.
+then optionally the item bytes), answered with one ``result``, or ``resume_batch`` requests
+(the parts that the caller's in-process walks of several items deferred: JSON, then one frame
+of bytes per part, item after item), answered with one ``item`` reply per item, in order, each
+as soon as that item is done. The worker may ask ``cache_get`` (and waits for the reply) and
+sends ``cache_put`` notices.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ def _watch_parent(parent: int) -> None:
 
 
 PRELOAD = ("scanner.extract.mime", "scanner.extract.textual", "scanner.extract.archives",
-           "scanner.extract.office", "scanner.extract.pdf", "pypdf", "openpyxl", "docx",
-           "charset_normalizer")
+           "scanner.extract.office", "scanner.extract.pdf", "scanner.extract.xlsx", "pypdf",
+           "python_calamine", "lxml.etree", "docx", "charset_normalizer")
 """The parsers of the attachments school mail is full of (PDF, Word, Excel, ZIP). The rarer
 ones (PowerPoint, OpenDocument, .msg, 7z, .xls, winmail.dat, RTF) are imported by their
 handler on first use: together they took half of a worker's start-up CPU (0.45 of 0.87 s),
-paid by every worker of every run whether such a file came or not."""
+paid by every worker of every run whether such a file came or not. openpyxl is one of them
+now: calamine reads XLSX, openpyxl only the workbooks calamine leaves to it
+(:mod:`scanner.extract.xlsx`), and its import (with numpy) was ~0.2 s of every start-up."""
 
 
 def _preload() -> None:
@@ -128,18 +131,34 @@ def _handle(request: dict[str, Any], data: bytes | None, fd_in: int, fd_out: int
     return _result(walker, restart)
 
 
-def _resume(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_out: int) -> dict[str, Any]:
-    """Carry on with the deferred parts of one item under the budgets it has left."""
+class BatchCache:
+    """The cache of one batch: an attachment that two mails of the batch carry is parsed once,
+    as the caller's run-level cache would have answered the second mail had it been sent
+    alone (its in-process walk asked that cache already, so no look-up crosses the pipe);
+    new entries still go to the caller's cache."""
+
+    def __init__(self, remote: RemoteCache) -> None:
+        self.remote = remote
+        self.entries: dict[str, Any] = {}
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key)
+
+    def put(self, key: str, entry: Any) -> None:
+        self.entries[key] = entry
+        self.remote.put(key, entry)
+
+
+def _resume(limits: Any, item: dict[str, Any], frames: list[bytes], soft_seconds: float,
+            cache: BatchCache | None) -> dict[str, Any]:
+    """Carry on with the deferred parts of one item under the budgets it has left (its own
+    text budget and its own deadline, as if it had been sent alone)."""
     from scanner.extract.handler import Blob
-    from scanner.extract.limits import ExtractionLimits
     from scanner.extract.walker import Walker
 
-    limits = ExtractionLimits(**request["limits"])
-    deadline = time.monotonic() + float(request["soft_seconds"])
-    walker = Walker(limits, RemoteCache(fd_in, fd_out) if request.get("cache") else None,
-                    in_process=False, deadline=deadline)
-    walker.text_left = int(request["text_left"])
-    entries = request["parts"]
+    walker = Walker(limits, cache, in_process=False, deadline=time.monotonic() + soft_seconds)
+    walker.text_left = int(item["text_left"])
+    entries = item["parts"]
     restart = False
     try:
         walker.resume_all([(Blob(data=data), entry) for data, entry in zip(frames, entries, strict=True)])
@@ -149,6 +168,33 @@ def _resume(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_out: in
         gc.collect()
         walker.error("memory_limit", "body")
     return _result(walker, restart, slots=walker.slots, stopped=walker.stopped, truncated=walker.exhausted)
+
+
+def _resume_batch(request: dict[str, Any], frames: list[bytes], fd_in: int, fd_out: int) -> bool:
+    """The deferred parts of several items, one ``item`` reply per item as soon as it is done
+    (so the caller's per-item hard deadline knows which item a hang belongs to). Returns True
+    when the worker must be replaced (an item hit the memory cap): the caller sends the items
+    after it again, to a fresh worker."""
+    from scanner.extract.limits import ExtractionLimits
+    from scanner.extract.protocol import write_json
+
+    limits = ExtractionLimits(**request["limits"])
+    cache = BatchCache(RemoteCache(fd_in, fd_out)) if request.get("cache") else None
+    soft_seconds = float(request["soft_seconds"])
+    start = 0
+    for index, item in enumerate(request["items"]):
+        count = len(item["parts"])
+        mine = frames[start:start + count]
+        frames[start:start + count] = [b""] * count  # an item's bytes go once it is done
+        start += count
+        result = _resume(limits, item, mine, soft_seconds, cache)
+        del mine
+        result["op"] = "item"
+        result["index"] = index
+        write_json(fd_out, result)
+        if result["restart"]:
+            return True
+    return False
 
 
 def _result(walker: Walker, restart: bool, **extra: Any) -> dict[str, Any]:
@@ -194,20 +240,21 @@ def main(argv: list[str]) -> int:
         except MemoryError:
             os._exit(EXIT_MEMORY)  # the item itself does not fit under the cap
         op = request.get("op")
-        if op not in ("extract", "resume"):
+        if op not in ("extract", "resume_batch"):
             continue
         try:
-            if op == "resume":
-                result = _resume(request, frames, fd_in, fd_out)
+            if op == "resume_batch":
+                restart = _resume_batch(request, frames, fd_in, fd_out)
             else:
                 result = _handle(request, data, fd_in, fd_out)
+                write_json(fd_out, result)
+                restart = bool(result.get("restart"))
             del data, frames
-            write_json(fd_out, result)
         except MemoryError:
             os._exit(EXIT_MEMORY)
         except ProtocolClosed:
             return 0
-        if result.get("restart"):
+        if restart:
             return EXIT_MEMORY
 
 

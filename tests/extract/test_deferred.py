@@ -51,14 +51,21 @@ class _Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
-        real = Sandbox.request
+        real_request, real_batch = Sandbox.request, Sandbox.batch
 
         def request(sandbox: Sandbox, request: dict[str, Any], data: bytes | None, cache: Any,
-                    hard_seconds: float, frames: list[bytes] | None = None) -> dict[str, Any]:
-            self.sent.append((request, [*([data] if data is not None else []), *(frames or [])]))
-            return real(sandbox, request, data, cache, hard_seconds, frames)
+                    hard_seconds: float) -> dict[str, Any]:
+            self.sent.append((request, [data] if data is not None else []))
+            return real_request(sandbox, request, data, cache, hard_seconds)
+
+        def batch(sandbox: Sandbox, request: dict[str, Any], items: list[dict[str, Any]],
+                  frames: list[list[bytes]], cache: Any, hard_seconds: float) -> list[Any]:
+            self.sent.append((dict(request, op="resume_batch", items=items),
+                              [frame for mine in frames for frame in mine]))
+            return real_batch(sandbox, request, items, frames, cache, hard_seconds)
 
         monkeypatch.setattr(Sandbox, "request", request)
+        monkeypatch.setattr(Sandbox, "batch", batch)
 
     def crossed(self, text: str) -> bool:
         needle = text.encode("utf-8")
@@ -84,7 +91,8 @@ def test_attachments_go_in_one_request_and_the_body_stays(extractor, monkeypatch
     result = _extract(extractor, raw)
     assert extractor.requests == before + 1
     (request, frames), = spy.sent
-    assert request["op"] == "resume" and [p["path"] for p in request["parts"]] == \
+    (item,) = request["items"]
+    assert request["op"] == "resume_batch" and [p["path"] for p in item["parts"]] == \
         ["rapport.pdf", "lijst.xlsx", "verslag.docx"]
     assert len(frames) == 3
     assert not spy.crossed(MARK) and not spy.crossed("los tekstbestand")
