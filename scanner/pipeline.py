@@ -213,11 +213,13 @@ class ScanRunner:
         """Finished units waiting to be saved together (:meth:`_save_completions`); they stay
         in ``_open`` until then, so the figures saved meanwhile leave them out."""
         self._first_completion = 0.0
-        self._retry_units: dict[str, set[str]] = {}
+        self._retry_units: dict[str, set[str]] | None = None
+        """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
+        self._cursors: dict[str, dict[str, str | None]] | None = None
+        """Per source, the stored cursors by unit key when crawling began (:meth:`_cursors_of`)."""
         self._answered: dict[str, int] = {}
         """Per source, the units whose crawl this run ended with a cursor, no failure and no
         blind spot: the source answered, even where an unchanged delta listed nothing."""
-        """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
 
     # --- the run ------------------------------------------------------------------------
 
@@ -323,11 +325,14 @@ class ScanRunner:
         stats.units = len(units)
         if self.resumed:
             self._reopen_blind_units(source.name)
-        done = self.store.done_units(self.run_id, source.name)
+        # A new run has finished no unit yet: a source's units complete only after its crawl
+        # has begun here, so only a resumed run asks.
+        done = self.store.done_units(self.run_id, source.name) if self.resumed else set()
         stats.units_done = len(done)
         # All cursors at once: a unit's cursor changes only when that unit completes, and
-        # each unit is crawled once per run.
-        cursors = self.store.cursors(source.name)
+        # each unit is crawled once per run; so every source's are read in one query, the
+        # first time a source starts (another source's completions change only its own).
+        cursors = self._cursors_of(source.name)
         todo = deque(unit for unit in units if unit.key not in done)
         connector.plan(list(todo), cursors)
         connectors = [connector]
@@ -366,6 +371,14 @@ class ScanRunner:
         if not self.stop.is_set():
             # After the crawl, so blind spots met in any unit protect vanished units too.
             self._close_vanished_units(source, units)
+
+    def _cursors_of(self, source: str) -> dict[str, str | None]:
+        """The stored cursors of ``source`` by unit key as they were when the run began
+        crawling (:meth:`Store.cursors_by_source`, read once per run); its keys are the units
+        an earlier run completed (:meth:`Store.unit_keys`) at that moment."""
+        if self._cursors is None:
+            self._cursors = self.store.cursors_by_source()
+        return self._cursors.get(source, {})
 
     def _crawl_unit(self, connector: Connector, source: SourceConfig, unit: Unit,
                     cursor: str | None) -> Iterator[Work]:
@@ -432,7 +445,8 @@ class ScanRunner:
         that is a suspected outage: nothing is closed."""
         listed = {unit.key for unit in units}
         failed_prefixes = tuple(key[:-1] for key in listed if key.endswith("/*"))
-        vanished = [key for key in self.store.unit_keys(source.name) - listed
+        # The units completed before this run (those completed in it are listed ones).
+        vanished = [key for key in set(self._cursors_of(source.name)) - listed
                     if not (failed_prefixes and key.startswith(failed_prefixes))]
         if not vanished:
             return
@@ -557,17 +571,17 @@ class ScanRunner:
         crawl did not list (a delta lists an item once; our failed download of it does not
         make it list it again). Their refs are built from the store.
 
-        The units that hold any candidate are read once per source (:meth:`Store.retry_units`),
-        lazily, and only those units are asked: a nightly delta run otherwise pays one query per
-        folder for nothing. Why a unit missing from that set has no candidate later either: an
-        item becomes a candidate only by a failed attempt written by this run, and a result is
-        written with the unit key of the unit that queued it, whose ``state.queued`` leaves it
-        out here anyway."""
+        The units that hold any candidate are read once per run for every source
+        (:meth:`Store.retry_units_by_source`), lazily, and only those units are asked: a
+        nightly delta run otherwise pays one query per folder (or per source) for nothing. Why
+        a unit missing from that set has no candidate later either: an item becomes a candidate
+        only by a failed attempt written by this run, and a result is written with the unit key
+        of the unit that queued it, whose ``state.queued`` leaves it out here anyway."""
         source = state.source.name
         attempts = self.settings.scan.retry_attempts
-        units = self._retry_units.get(source)
-        if units is None:
-            units = self._retry_units[source] = self.store.retry_units(source, attempts)
+        if self._retry_units is None:
+            self._retry_units = self.store.retry_units_by_source(attempts)
+        units = self._retry_units.get(source, set())
         if state.unit.key not in units:
             return
         refs = self.store.retry_candidates(source, state.unit.key, attempts, exclude=state.queued)

@@ -66,3 +66,30 @@ def test_an_item_whose_facts_changed_is_evaluated_again(scanned):
     store.invalidate_retention([ident])
     recompute_retention(store, scanned, today=date(2026, 11, 22))
     assert store.item(ident).rule_id == "verwijderde_items"
+
+
+def test_the_nightly_shift_writes_only_the_rows_whose_status_moves(scanned):
+    """Rewriting every dated row with its own status cost an unchanged scan a pass of writes
+    (docs/performance.md, issue 21 item 4): a trigger counts the rows the pass updates."""
+    store = open_store(scanned)
+    recompute_retention(store, scanned, today=date(2026, 11, 22))
+    with store.engine.begin() as conn:
+        conn.execute(text("create table shift_log (id text)"))
+        conn.execute(text("create trigger shift_count after update of retention_status on items "
+                          "begin insert into shift_log values (new.id); end"))
+    try:
+        recompute_retention(store, scanned, today=date(2026, 11, 22))
+        with store.engine.connect() as conn:
+            assert conn.execute(text("select count(*) from shift_log")).scalar() == 0
+        before = statuses(store)
+        recompute_retention(store, scanned, today=date(2029, 8, 1))
+        after = statuses(store)
+        moved = {ident for ident in after if after[ident][0] != before[ident][0]}
+        with store.engine.connect() as conn:
+            logged = set(conn.execute(text("select id from shift_log")).scalars())
+        assert moved and logged == moved
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(text("drop trigger shift_count"))
+            conn.execute(text("drop table shift_log"))
+        recompute_retention(store, scanned, today=date(2026, 11, 22))

@@ -67,6 +67,14 @@ def test_a_transient_failure_is_a_retry_with_a_bounded_count(store):
     assert store.retry_units("s", 5) == {"u"} and store.retry_units("other", 5) == set()
     assert store.retry_candidates("s", "u", 3) == [] and store.given_up(3) == {("s", "fetch_failed"): 1}
     assert store.retry_units("s", 3) == set()
+    # ... and the pipeline asks once per run for every source at once: the same sets.
+    other = AnalysisResult(ref=ItemRef(source="t", item_key="k9", kind=ItemKind.MAIL, owner="d@s.nl",
+                                       folder="INBOX", title="t", date=datetime(2020, 3, 1, tzinfo=UTC), size=1,
+                                       change_key="c", unit_key="v"), content_hash=None, verdict=None,
+                           errors=[ItemError("fetch_failed", "ophalen mislukt / fetch failed")])
+    store.save_results(run, [other], source_kind="maildir", department=None)
+    assert store.retry_units_by_source(5) == {"s": {"u"}, "t": {"v"}}
+    assert store.retry_units_by_source(3) == {"t": {"v"}}
     store.save_results(run, [result(ref())], source_kind="maildir", department=None)
     known = store.known_items("s", ["k1"])["k1"]
     assert (known.attempts, known.last_error) == (0, None) and store.retry_candidates("s", "u", 5) == []
@@ -115,6 +123,39 @@ def test_unit_completion_saves_cursor_once(store):
     store.complete_unit(run, "s", "u", "U", "d@s.nl", "delta-2", {"seen": 2})
     assert store.cursor("s", "u") == "delta-2"
     assert store.done_units(run, "s") == {"u"}
+
+
+def test_cursors_of_every_source_in_one_query_equal_those_per_source(store):
+    run = store.begin_run("scan", pid=1, host="h")
+    store.complete_units(run, [dict(source="s", unit_key="u", label="U", owner="d@s.nl", cursor="c1", stats={}),
+                               dict(source="s", unit_key="w", label="W", owner=None, cursor=None, stats={}),
+                               dict(source="t", unit_key="u", label="U", owner="d@s.nl", cursor="c2", stats={})])
+    # the same unit key in two sources is two units (complete_units tells them apart by source)
+    store.complete_units(run, [dict(source="t", unit_key="u", label="U", owner="d@s.nl", cursor="c3", stats={})])
+    assert store.cursors_by_source() == {"s": store.cursors("s"), "t": store.cursors("t")}
+    assert store.cursors_by_source() == {"s": {"u": "c1", "w": None}, "t": {"u": "c3"}}
+    assert set(store.cursors_by_source()["s"]) == store.unit_keys("s")
+
+
+def test_stores_of_one_database_share_an_engine_but_not_with_a_recreated_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'one.sqlite'}"
+    keys = dict(key_file=tmp_path / "store.key", secret_file=tmp_path / "hmac.key")
+    first, second = Store(url, **keys), Store(url, **keys)
+    assert first.engine is second.engine  # compiled SQL is kept between the two
+    first.meta_set("probe", "1")
+    first.close()  # disposes the pool, not the engine: the other store goes on
+    assert second.meta_get("probe") == "1"
+    # Deleted and made again under the same name: a pooled connection would still read the old
+    # file (its inode), so the new store must get a new engine.
+    for path in tmp_path.glob("one.sqlite*"):
+        path.unlink()
+    third = Store(url, **keys)
+    assert third.engine is not second.engine
+    assert third.meta_get("probe") is None
+    # every in-memory store is a database of its own
+    assert Store("sqlite:///:memory:").engine is not Store("sqlite:///:memory:").engine
+    second.close()
+    third.close()
 
 
 def test_delivery_ledger(store):
