@@ -252,25 +252,34 @@ class Detector:
         student_data, categories, reasons, ignored = judge([(t, hits) for t, hits, _ in analysed])
         findings: list[Finding] = []
         hasher = self.hasher
+        append = findings.append
         for text, hits, unit in analysed:
+            # one part or one chunk (nearly every unit): its offsets once, not a locate per hit
+            single = unit.segments[0] if len(unit.segments) == 1 else None
+            if single is not None:
+                part, location = single.part.part, single.part.location
+                shift, length = single.part_offset - single.offset, single.length
             for hit in hits:
-                if id(hit) in ignored:
+                if ignored and id(hit) in ignored:
                     continue
                 entity = hit.entity
                 value = text[hit.start : hit.end]
-                known = derived.get((entity, value))
+                key = (entity, value)
+                known = derived.get(key)
                 if known is None:
-                    known = (mask(value, entity), hasher.hash(entity, canonical(entity, value)))
-                    derived[(entity, value)] = known
-                seg, start, end = unit.locate(hit.start, hit.end)
-                findings.append(
-                    Finding(
-                        entity=entity, part=seg.part.part, start=start, end=end,
-                        score=round(hit.score, 3), masked=known[0], value_hash=known[1],
-                        category=hit.category,
-                        location=seg.part.location,
-                    )
-                )
+                    known = derived[key] = (mask(value, entity),
+                                            hasher.hash(entity, canonical(entity, value)))
+                if single is not None:  # what _Unit.locate gives for one segment
+                    local_start = hit.start - single.offset
+                    start = shift + hit.start
+                    end = single.part_offset + max(min(hit.end - single.offset, length),
+                                                   local_start)
+                else:
+                    seg, start, end = unit.locate(hit.start, hit.end)
+                    part, location = seg.part.part, seg.part.location
+                # positional: the fields of Finding in order
+                append(Finding(entity, part, start, end, round(hit.score, 3), known[0],
+                               known[1], hit.category, location))
         if errors:
             reasons.append(f"detectiefout:{errors}")
         return Verdict(student_data=student_data, categories=categories, findings=findings,
