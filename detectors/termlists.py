@@ -55,7 +55,7 @@ class TermMatch:
     term: str
 
 
-_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
+FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
 """The only characters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower()`` does
 not turn into that letter (İ, ı, ſ; computed over all of Unicode for Python 3.11)."""
 
@@ -172,7 +172,7 @@ class _Tokens:
         """True when, for ASCII literals, an IGNORECASE match in the text is a substring of
         ``low`` (no İ, ı or ſ in the text)."""
         if self._plain is None:
-            self._plain = self.text.isascii() or _FOLDS_TO_ASCII.search(self.text) is None
+            self._plain = self.text.isascii() or FOLDS_TO_ASCII.search(self.text) is None
         return self._plain
 
     def positions(self, hot: set[str] | frozenset[str]) -> list[int]:
