@@ -77,6 +77,9 @@ class Roster:
     first_name_hashes: set[str] = field(default_factory=set)
     """Roepnamen alone: a pupil is often named by first name only ("Daan was ziek"); they are a
     PERSON in a pupil context (:class:`RosterFirstNameRecognizer`), never a roster identity."""
+    first_name_filter: set[bytes] = field(default_factory=set)
+    """64-bit keyed digests (:func:`_digest`) of the roepnamen: a capitalised filter hit is
+    HMAC'd for :attr:`first_name_hashes` only when its digest (from the scan) is here."""
     students: int = 0
     scan: _Scan = field(default_factory=lambda: _Scan(), repr=False, compare=False)
     """The token scan both name recognizers share (a memo of misses only, no roster value)."""
@@ -102,6 +105,7 @@ class Roster:
             if len(row.first) >= 2:
                 roster.first_name_hashes.add(hasher.hash_text(row.first))
                 roster.first_token_filter.add(_digest(roster.filter_key, row.first))
+                roster.first_name_filter.add(_digest(roster.filter_key, row.first))
             roster.students += 1
         roster.prefix_bits = _bitmap(prefixes)
         return roster
@@ -467,9 +471,15 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         names = roster.first_name_hashes
         if not names:
             return
-        matches, starts, _ = roster.scan.first_tokens(text, roster)
+        matches, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        for i in starts:  # every first name passed the filter (it is in first_token_filter)
+        first_names = roster.first_name_filter
+        # every first name passed the scan's filter (it is in first_token_filter); of those hits,
+        # only a word with a roepnaam's digest (same normalisation, so never a miss) is HMAC'd:
+        # not the tussenvoegsels and surnames that start other variants
+        for i, digest in zip(starts, digests, strict=True):
+            if digest not in first_names:
+                continue
             m = matches[i]
             word = m.group()
             # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil
