@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from detectors.termlists import FOLDS_TO_ASCII, regex_needles
+
 _DELIMS = ("\t", ";", "|", ",")
 _DIGIT = re.compile(r"\d")
 
@@ -26,6 +28,37 @@ def _has_digit(line: str) -> bool:
     if _DIGIT.search(line) is not None:
         return True
     return not line.isascii() and any(c.isdigit() for c in line)
+
+
+class _Lowered:
+    """The lower-cased text being scored (same offsets) and whether needle searches in it are
+    exact, computed once per text for every rule and candidate (kept by identity, like the
+    table-header cache of :mod:`detectors.recognizers.base`)."""
+
+    text: str | None = None
+    low: str = ""
+    plain: bool = False
+
+    @classmethod
+    def get(cls, text: str) -> tuple[str, bool]:
+        if cls.text is not text:
+            low = text.lower()
+            if len(low) != len(text):  # a character whose lower case is longer (İ): keep it
+                low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+            plain = text.isascii() or FOLDS_TO_ASCII.search(text) is None
+            cls.text, cls.low, cls.plain = text, low, plain
+        return cls.low, cls.plain
+
+
+def _needle_finder(pattern: re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """A case-sensitive search for the lower-case literals one of which every match of the
+    (case-insensitive) ``pattern`` contains, or None when there is no such set."""
+    if pattern is None:
+        return None
+    needles = regex_needles(pattern.pattern)
+    if not needles:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
 
 
 def keyword_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -59,11 +92,19 @@ class ContextRule:
     _pos: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _neg: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _weak: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    # needle searches over the lower-cased text (see _needle_finder): where none is found, the
+    # keyword regex (case-insensitive, so tried at every position) cannot match and is not run
+    _pos_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _neg_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _weak_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pos", keyword_regex(self.positive))
         object.__setattr__(self, "_neg", keyword_regex(self.negative))
         object.__setattr__(self, "_weak", keyword_regex(self.weak))
+        object.__setattr__(self, "_pos_find", _needle_finder(self._pos))
+        object.__setattr__(self, "_neg_find", _needle_finder(self._neg))
+        object.__setattr__(self, "_weak_find", _needle_finder(self._weak))
 
     # -- the pieces -------------------------------------------------------------------------
 
@@ -73,14 +114,20 @@ class ContextRule:
         hi = min(len(text), end + self.after)
         best_dist = None
         best_sign = 0
-        for pattern, sign in ((self._pos, 1), (self._neg, -1)):
+        low, plain = _Lowered.get(text)
+        for pattern, finder, sign in ((self._pos, self._pos_find, 1), (self._neg, self._neg_find, -1)):
             if pattern is None:
                 continue
-            for m in pattern.finditer(text, lo, start):
+            # a match inside a window holds a needle inside it: none there, no match there
+            skip_before = skip_after = False
+            if finder is not None and plain:
+                skip_before = finder.search(low, lo, start) is None
+                skip_after = finder.search(low, end, hi) is None
+            for m in () if skip_before else pattern.finditer(text, lo, start):
                 dist = start - m.end()
                 if best_dist is None or dist < best_dist:
                     best_dist, best_sign = dist, sign
-            for m in pattern.finditer(text, end, hi):
+            for m in () if skip_after else pattern.finditer(text, end, hi):
                 dist = m.start() - end
                 if best_dist is None or dist < best_dist:
                     best_dist, best_sign = dist, sign
@@ -102,10 +149,20 @@ class ContextRule:
             return False
         lo = max(0, start - 3 * self.before)
         hi = min(len(text), end + 3 * self.after)
+        if self._weak_find is not None:
+            low, plain = _Lowered.get(text)
+            if plain and self._weak_find.search(low, lo, hi) is None:
+                return False
         return self._weak.search(text, lo, hi) is not None
 
     def in_document(self, text: str) -> bool:
-        return self._pos is not None and self._pos.search(text) is not None
+        if self._pos is None:
+            return False
+        if self._pos_find is not None:
+            low, plain = _Lowered.get(text)
+            if plain and self._pos_find.search(low) is None:
+                return False
+        return self._pos.search(text) is not None
 
     # -- the decision -----------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ PRIORITY = (
 """When spans of two entities overlap, the earlier one wins (a BSN is not also a phone number)."""
 _RANK = {entity: i for i, entity in enumerate(PRIORITY)}
 _COEXIST = {frozenset({E.PERSON, E.NL_ADDRESS})}
+_COEXIST_PAIRS = frozenset((a, b) for pair in _COEXIST for a in pair for b in pair if a != b)
+"""The same pairs in both orders, as tuples: no frozenset built per overlap check."""
 
 
 @dataclass
@@ -252,25 +254,34 @@ class Detector:
         student_data, categories, reasons, ignored = judge([(t, hits) for t, hits, _ in analysed])
         findings: list[Finding] = []
         hasher = self.hasher
+        append = findings.append
         for text, hits, unit in analysed:
+            # one part or one chunk (nearly every unit): its offsets once, not a locate per hit
+            single = unit.segments[0] if len(unit.segments) == 1 else None
+            if single is not None:
+                part, location = single.part.part, single.part.location
+                shift, length = single.part_offset - single.offset, single.length
             for hit in hits:
-                if id(hit) in ignored:
+                if ignored and id(hit) in ignored:
                     continue
                 entity = hit.entity
                 value = text[hit.start : hit.end]
-                known = derived.get((entity, value))
+                key = (entity, value)
+                known = derived.get(key)
                 if known is None:
-                    known = (mask(value, entity), hasher.hash(entity, canonical(entity, value)))
-                    derived[(entity, value)] = known
-                seg, start, end = unit.locate(hit.start, hit.end)
-                findings.append(
-                    Finding(
-                        entity=entity, part=seg.part.part, start=start, end=end,
-                        score=round(hit.score, 3), masked=known[0], value_hash=known[1],
-                        category=hit.category,
-                        location=seg.part.location,
-                    )
-                )
+                    known = derived[key] = (mask(value, entity),
+                                            hasher.hash(entity, canonical(entity, value)))
+                if single is not None:  # what _Unit.locate gives for one segment
+                    local_start = hit.start - single.offset
+                    start = shift + hit.start
+                    end = single.part_offset + max(min(hit.end - single.offset, length),
+                                                   local_start)
+                else:
+                    seg, start, end = unit.locate(hit.start, hit.end)
+                    part, location = seg.part.part, seg.part.location
+                # positional: the fields of Finding in order
+                append(Finding(entity, part, start, end, round(hit.score, 3), known[0],
+                               known[1], hit.category, location))
         if errors:
             reasons.append(f"detectiefout:{errors}")
         return Verdict(student_data=student_data, categories=categories, findings=findings,
@@ -279,22 +290,26 @@ class Detector:
 
 def _resolve(results: list[Result]) -> list[Hit]:
     """Turn results into hits, dropping the lower-priority one of overlapping spans."""
-    hits = [
-        Hit(r.entity, r.start, r.end, r.score,
-            r.category if r.entity == E.CATEGORY_TERM else E.ENTITY_CATEGORY.get(r.entity))
-        for r in results
-    ]
-    terms = [h for h in hits if h.entity == E.CATEGORY_TERM]
-    others = sorted((h for h in hits if h.entity != E.CATEGORY_TERM),
-                    key=lambda h: (_RANK.get(h.entity, len(_RANK)), -h.score, h.start))
+    category_of = E.ENTITY_CATEGORY.get
+    terms = [Hit(r.entity, r.start, r.end, r.score, r.category)
+             for r in results if r.entity == E.CATEGORY_TERM]
+    others = [Hit(r.entity, r.start, r.end, r.score, category_of(r.entity))
+              for r in results if r.entity != E.CATEGORY_TERM]
+    if len(others) > 1:
+        # sort keys as tuples built in one comprehension; the index keeps the order of equal
+        # keys as the stable keyed sort did
+        unranked = len(_RANK)
+        order = sorted([(_RANK.get(h.entity, unranked), -h.score, h.start, i)
+                        for i, h in enumerate(others)])
+        others = [others[key[3]] for key in order]
     kept: list[Hit] = []
     starts: list[int] = []  # kept spans sorted by start, for an O(log n) overlap lookup
     longest = 0
     for hit in others:
         lo = bisect.bisect_left(starts, hit.start - longest)
         hi = bisect.bisect_left(starts, hit.end)
-        clash = any(
-            kept[i].end > hit.start and frozenset({kept[i].entity, hit.entity}) not in _COEXIST
+        clash = lo < hi and any(
+            kept[i].end > hit.start and (kept[i].entity, hit.entity) not in _COEXIST_PAIRS
             for i in range(lo, hi)
         )
         if not clash:

@@ -22,7 +22,9 @@ def analyze_text(recognizers: Sequence[DutchRecognizer], text: str, threshold: f
     """Results of ``recognizers`` on ``text`` at or above ``threshold``, duplicates removed."""
     results: list[Result] = []
     for recognizer in recognizers:
-        results.extend(r for r in recognizer.find(text, context) if r.score >= threshold)
+        found = recognizer.find(text, context)
+        if found:  # most recognizers find nothing in most texts: no generator for those
+            results.extend([r for r in found if r.score >= threshold])
     return remove_duplicates(results)
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +55,12 @@ class TermMatch:
     term: str
 
 
-_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
+FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f]")
 """The only characters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower()`` does
 not turn into that letter (İ, ı, ſ; computed over all of Unicode for Python 3.11)."""
+
+
+_HEAD3 = operator.itemgetter(slice(0, 3))
 
 
 def regex_needles(pattern: str) -> frozenset[str] | None:
@@ -126,7 +131,8 @@ class _Tokens:
     a text out.
     """
 
-    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain")
+    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain",
+                 "_distinct", "_heads")
     _recent: list[_Tokens] = []
     KEEP = 8
 
@@ -141,6 +147,8 @@ class _Tokens:
         self._matches: list[re.Match[str]] | None = None
         self._pre3: frozenset[str] | None = None
         self._plain: bool | None = None
+        self._distinct: tuple[str, ...] = ()
+        self._heads: list[str] = []
 
     def span(self, i: int) -> tuple[int, int]:
         if self._matches is None:
@@ -150,21 +158,28 @@ class _Tokens:
     def pre3(self) -> frozenset[str]:
         """The first three letters of every distinct word (for the prefix terms)."""
         if self._pre3 is None:
-            self._pre3 = frozenset(w[:3] for w in self.present)
+            # C-level map instead of a generator step per word
+            self._distinct = tuple(self.present)
+            self._heads = list(map(_HEAD3, self._distinct))
+            self._pre3 = frozenset(self._heads)
         return self._pre3
+
+    def starting_with(self, keys: frozenset[str]) -> set[str]:
+        """The distinct words whose first three letters are in ``keys`` (after :meth:`pre3`)."""
+        return set(compress(self._distinct, map(keys.__contains__, self._heads)))
 
     def plain_case(self) -> bool:
         """True when, for ASCII literals, an IGNORECASE match in the text is a substring of
         ``low`` (no İ, ı or ſ in the text)."""
         if self._plain is None:
-            self._plain = self.text.isascii() or _FOLDS_TO_ASCII.search(self.text) is None
+            self._plain = self.text.isascii() or FOLDS_TO_ASCII.search(self.text) is None
         return self._plain
 
     def positions(self, hot: set[str] | frozenset[str]) -> list[int]:
         """Indexes of the tokens that are in ``hot``, in text order."""
         words = self.words
-        if len(hot) > 6:  # many distinct hot words: one pass is cheaper than a scan per word
-            return [i for i, w in enumerate(words) if w in hot]
+        if len(hot) > 6:  # many distinct hot words: one C-level pass instead of a scan per word
+            return list(compress(count(), map(hot.__contains__, words)))
         found: list[int] = []
         index = words.index
         for word in hot:
@@ -285,7 +300,7 @@ class TermMatcher:
         if self._pre3:
             keys = tokens.pre3() & self._pre3
             if keys:
-                hot |= {w for w in tokens.present if w[:3] in keys}
+                hot |= tokens.starting_with(keys)
         if hot:
             self._match_tokens(tokens, hot, matches)
         for pattern, finder, label, term in self._regexes:

@@ -293,9 +293,24 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     all_facts: list[TextFacts] = []
     for text, hits in units:
         facts = TextFacts(text)
-        terms = [h for h in hits if h.entity == E.CATEGORY_TERM and not facts.in_signature(h.start)
-                 and (h.category != "cijfers" or facts.grade_term_counts(h))]
+        # the category terms that can make a name a subject (not in a signature, a weak grade
+        # term only with grade context), collected in the one pass over the hits below
+        terms: list[Hit] = []
         for hit in hits:
+            if hit.entity == E.CATEGORY_TERM:
+                if facts.in_signature(hit.start):
+                    if hit.category:  # "Intern begeleider" under a mail
+                        counts["term_in_ondertekening"] += 1
+                    continue
+                counted = hit.category != "cijfers" or facts.grade_term_counts(hit)
+                if counted:
+                    terms.append(hit)
+                if hit.category:
+                    if counted:
+                        term_categories[hit.category] += 1
+                    else:
+                        counts["cijfers_zonder_cijfercontext"] += 1
+                continue
             rule = DECISIVE.get(hit.entity)
             if rule:
                 counts[rule] += 1
@@ -309,14 +324,6 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                     counts["naam_personeel"] += 1
                 else:
                     subject_names.append((facts, hit))
-            elif hit.entity == E.CATEGORY_TERM and hit.category:
-                if facts.in_signature(hit.start):  # "Intern begeleider" under a mail
-                    counts["term_in_ondertekening"] += 1
-                    continue
-                if hit.category == "cijfers" and not facts.grade_term_counts(hit):
-                    counts["cijfers_zonder_cijfercontext"] += 1
-                    continue
-                term_categories[hit.category] += 1
             elif hit.entity in CONTACT_ENTITIES:
                 if facts.in_signature(hit.start) or facts.is_correspondent(hit):
                     ignored.add(id(hit))

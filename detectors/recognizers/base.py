@@ -141,12 +141,49 @@ class SpanSet:
         self._ends.insert(i, end)
 
 
+LOOKAHEAD = 2
+"""Characters past a match that the bounded number patterns' lookaheads read (a dot, hyphen or
+slash, then a digit)."""
+
+
+def number_runs(runs: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Windows ``(pos, endpos)`` of ``text`` where a number pattern can match: each match of
+    ``runs`` (a maximal run of the characters such numbers are made of), extended by
+    :data:`LOOKAHEAD` so the patterns' lookaheads see what they see in the whole text (their
+    lookbehinds see before ``pos`` anyway)."""
+    n = len(text)
+    return [(m.start(), min(n, m.end() + LOOKAHEAD)) for m in runs.finditer(text)]
+
+
 def checked_candidates(text: str, patterns: Iterable[tuple[re.Pattern[str], float]],
-                       is_valid: Callable[[str], bool]) -> Iterator[tuple[int, int, float]]:
+                       is_valid: Callable[[str], bool],
+                       runs: re.Pattern[str] | None = None) -> Iterator[tuple[int, int, float]]:
     """Candidates for check-digit numbers: every match of the notation patterns (in order of
     preference) that passes ``is_valid`` and does not overlap an earlier accepted match, with
-    the pattern's base score. Shared by the BSN and onderwijsnummer recognizers."""
+    the pattern's base score. Shared by the BSN and onderwijsnummer recognizers.
+
+    ``runs``, when given, matches maximal runs of the characters every match of every pattern
+    consists of (digits and separators, at least as long as the shortest match): the patterns
+    then scan only those runs (:func:`number_runs`) instead of the whole text. Exact: no match
+    lies outside a run, a match ends inside its run so the next one is looked for from there
+    as in a scan of the whole text, and the windows give the patterns' guards the same
+    characters to look at."""
     taken = SpanSet()
+    if runs is not None:
+        windows = number_runs(runs, text)
+        if not windows:
+            return
+        finditer = re.Pattern.finditer
+        for pattern, base in patterns:
+            for pos, endpos in windows:
+                for match in finditer(pattern, text, pos, endpos):
+                    start, end = match.span()
+                    if taken.overlaps(start, end):
+                        continue
+                    if is_valid(match.group()):
+                        taken.add(start, end)
+                        yield start, end, base
+        return
     for pattern, base in patterns:
         for match in pattern.finditer(text):
             start, end = match.span()

@@ -69,6 +69,10 @@ _DATE8 = re.compile(
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d"
 )
 _HAS_DIGITS = re.compile(r"\d{3}")
+_RUNS = re.compile(r"\d[\d. \-]{6,}\d")
+"""A maximal run of digits, dots, spaces and hyphens from a digit to a digit, 8 or more long:
+every match of every BSN notation (at least 8 characters of these, digits at both ends) lies in
+one, so the five patterns scan only these runs (see ``checked_candidates``)."""
 
 
 _NON_DIGIT = re.compile(r"\D")
@@ -107,4 +111,4 @@ class BsnRecognizer(DutchRecognizer):
     PREFILTER = _HAS_DIGITS
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        return checked_candidates(text, _PATTERNS, is_bsn)
+        return checked_candidates(text, _PATTERNS, is_bsn, _RUNS)

@@ -67,6 +67,9 @@ class Roster:
     """64-bit keyed digests (:func:`_digest`) of the name variants: a window is HMAC'd only
     when its digest is here, as a token only passes :attr:`first_token_filter` by its digest."""
     first_token_filter: set[bytes] = field(default_factory=set)
+    prefix_bits: bytearray = field(default_factory=bytearray, repr=False)
+    """A bitmap of the keyed digests of every normalised *prefix* of every name variant (see
+    :meth:`may_continue`): a window that is no variant's prefix cannot grow into a variant."""
     filter_key: bytes = b""
     number_hashes: set[str] = field(default_factory=set)
     number_lengths: set[int] = field(default_factory=set)
@@ -74,6 +77,9 @@ class Roster:
     first_name_hashes: set[str] = field(default_factory=set)
     """Roepnamen alone: a pupil is often named by first name only ("Daan was ziek"); they are a
     PERSON in a pupil context (:class:`RosterFirstNameRecognizer`), never a roster identity."""
+    first_name_filter: set[bytes] = field(default_factory=set)
+    """64-bit keyed digests (:func:`_digest`) of the roepnamen: a capitalised filter hit is
+    HMAC'd for :attr:`first_name_hashes` only when its digest (from the scan) is here."""
     students: int = 0
     scan: _Scan = field(default_factory=lambda: _Scan(), repr=False, compare=False)
     """The token scan both name recognizers share (a memo of misses only, no roster value)."""
@@ -83,11 +89,14 @@ class Roster:
         """Read the roster (and the file of former pupils, when configured) and keep only
         hashes. Raises :class:`RosterError` when a file is unreadable."""
         roster = cls(filter_key=filter_key(hasher))
+        prefixes: set[bytes] = set()
         for row in _rows(settings):
             for tokens in row.variants:
                 roster.name_hashes.add(hasher.hash_text(" ".join(tokens)))
                 roster.name_filter.add(_digest(roster.filter_key, " ".join(tokens)))
                 roster.first_token_filter.add(_digest(roster.filter_key, tokens[0]))
+                full = normalise(" ".join(tokens))  # normalised text is its own normal form
+                prefixes.update(_digest(roster.filter_key, full[:k]) for k in range(1, len(full) + 1))
             if row.number:
                 roster.number_hashes.add(hasher.hash(STUDENT_ROSTER, row.number))
                 roster.number_lengths.add(len(row.number))
@@ -96,8 +105,22 @@ class Roster:
             if len(row.first) >= 2:
                 roster.first_name_hashes.add(hasher.hash_text(row.first))
                 roster.first_token_filter.add(_digest(roster.filter_key, row.first))
+                roster.first_name_filter.add(_digest(roster.filter_key, row.first))
             roster.students += 1
+        roster.prefix_bits = _bitmap(prefixes)
         return roster
+
+    def may_continue(self, digest: bytes) -> bool:
+        """False when the window whose :func:`_digest` this is is certainly no prefix of a
+        name variant, so no longer window from the same start can be one. Exact: the
+        normalisation drops the separators between tokens, so a longer window's normalised
+        text starts with this one's; a bitmap collision only means "maybe" (the window goes on,
+        as it did before this filter)."""
+        bits = self.prefix_bits
+        if not bits:
+            return True
+        h = int.from_bytes(digest[:4], "little") & (len(bits) * 8 - 1)
+        return bool(bits[h >> 3] & (1 << (h & 7)))
 
 
 ENROLLED = "enrolled"
@@ -222,6 +245,20 @@ def _file_rows(path: Path, settings: RosterSettings, former: bool) -> Iterator[_
 def filter_key(hasher: ValueHasher) -> bytes:
     """A key for the first-token filter, derived from (and as secret as) the HMAC secret."""
     return bytes.fromhex(hasher.hash("ROSTER_FILTER_KEY", "roster-filter-key"))
+
+
+def _bitmap(digests: set[bytes]) -> bytearray:
+    """A bitmap with one bit set per digest (its first 4 bytes modulo the size), 16 bits per
+    digest rounded up to a power of two (~6 % of other digests hit a set bit): 2 bytes per
+    prefix instead of a set entry of ~60 bytes."""
+    size = 1024
+    while size < 16 * len(digests):
+        size *= 2
+    bits = bytearray(size // 8)
+    for digest in digests:
+        h = int.from_bytes(digest[:4], "little") & (size - 1)
+        bits[h >> 3] |= 1 << (h & 7)
+    return bits
 
 
 def _digest(key: bytes, token: str) -> bytes:
@@ -361,7 +398,7 @@ class RosterNameRecognizer(DutchRecognizer):
             return
         matches, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        key, name_filter = roster.filter_key, roster.name_filter
+        key, name_filter, may_continue = roster.filter_key, roster.name_filter, roster.may_continue
         n = len(matches)
         resume = 0  # tokens inside a name just yielded start no other name
         for i, digest in zip(starts, digests, strict=True):
@@ -373,11 +410,16 @@ class RosterNameRecognizer(DutchRecognizer):
             if digest in name_filter and hash_text(text[start:prev_end]) in names:
                 best = i
             for j in range(i + 1, min(n, i + _MAX_TOKENS)):
+                # most windows ("de" + the next word) are no variant's prefix: stop there
+                # instead of digesting the two longer windows too
+                if not may_continue(digest):
+                    break
                 if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, matches[j].start()):
                     break
                 prev_end = matches[j].end()
                 window = text[start:prev_end]
-                if _digest(key, window) in name_filter and hash_text(window) in names:
+                digest = _digest(key, window)
+                if digest in name_filter and hash_text(window) in names:
                     best = j
             if best is not None:
                 yield start, matches[best].end(), 0.95
@@ -429,9 +471,15 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         names = roster.first_name_hashes
         if not names:
             return
-        matches, starts, _ = roster.scan.first_tokens(text, roster)
+        matches, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        for i in starts:  # every first name passed the filter (it is in first_token_filter)
+        first_names = roster.first_name_filter
+        # every first name passed the scan's filter (it is in first_token_filter); of those hits,
+        # only a word with a roepnaam's digest (same normalisation, so never a miss) is HMAC'd:
+        # not the tussenvoegsels and surnames that start other variants
+        for i, digest in zip(starts, digests, strict=True):
+            if digest not in first_names:
+                continue
             m = matches[i]
             word = m.group()
             # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil

@@ -84,3 +84,21 @@ def test_eight_digit_needs_keyword(rec):
     assert above(rec, f"leerling nummer {eight}") == []
     assert above(rec, f"BSN {eight}") == [eight]
     assert not is_bsn("20120312")  # a date, never a BSN
+
+
+def test_scanning_number_runs_only_finds_what_a_whole_text_scan_finds():
+    # checked_candidates with the BSN runs must give exactly the candidates of the patterns run
+    # over the whole text: same spans, same order, same overlap decisions
+    import random
+
+    from detectors.recognizers import bsn
+    from detectors.recognizers.base import checked_candidates
+
+    rng = random.Random(21)
+    pieces = ["123456782", "1234.56.782", "123 456 782", "123-456-782", "12345674", "0", "9",
+              " ", ".", "-", "/", "a", "BSN ", "\n", "+", "@", "1", "12", "123 456 782 1", "١٢٣"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 14)))
+        whole = list(checked_candidates(text, bsn._PATTERNS, bsn.is_bsn))
+        runs = list(checked_candidates(text, bsn._PATTERNS, bsn.is_bsn, bsn._RUNS))
+        assert runs == whole, text
