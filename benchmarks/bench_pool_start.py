@@ -43,12 +43,15 @@ def _spec(corpus: Path, mails: int, state: Path) -> Any:
     return runner.spec
 
 
-def _children_cpu() -> dict[int, tuple[str, float]]:
-    out: dict[int, tuple[str, float]] = {}
+def _children_cpu() -> dict[int, tuple[str, float, int]]:
+    """Role, CPU seconds and proportional set size (shared pages split between the processes
+    that share them: what a forked worker really adds) of every child process."""
+    out: dict[int, tuple[str, float, int]] = {}
     for child in psutil.Process().children(recursive=True):
         try:
             times = child.cpu_times()
             command = " ".join(child.cmdline())
+            pss = int(getattr(child.memory_full_info(), "pss", 0))
         except psutil.Error:
             continue
         if "forkserver" in command and child.ppid() == os.getpid():
@@ -61,7 +64,7 @@ def _children_cpu() -> dict[int, tuple[str, float]]:
             role = "sandbox"
         else:
             role = "worker"
-        out[child.pid] = (role, times.user + times.system)
+        out[child.pid] = (role, times.user + times.system, pss)
     return out
 
 
@@ -77,11 +80,13 @@ def pool_start(spec: Any, workers: int) -> list[dict[str, Any]]:
         pool.wait_ready()
         driver = time.process_time() - driver
         by_role: dict[str, float] = {"driver": driver}
-        for pid, (role, cpu) in _children_cpu().items():
+        pss = 0
+        for pid, (role, cpu, size) in _children_cpu().items():
             by_role[role] = by_role.get(role, 0.0) + cpu - seen.get(pid, 0.0)
             seen[pid] = cpu
+            pss += size
         pool.close()
-        rounds.append({"label": label, **by_role})
+        rounds.append({"label": label, "pss_mb": pss / 2**20, **by_role})
     return rounds
 
 
@@ -174,11 +179,12 @@ def main() -> None:
             pools.append(json.loads(completed.stdout.decode().strip().splitlines()[-1]))
         for index, label in enumerate(("first pool", "second pool (forkserver running)")):
             rows = [p[index] for p in pools]
-            roles = sorted({k for r in rows for k in r if k != "label"})
-            totals = [sum(v for k, v in r.items() if k != "label") for r in rows]
+            roles = sorted({k for r in rows for k in r if k not in ("label", "pss_mb")})
+            totals = [sum(v for k, v in r.items() if k not in ("label", "pss_mb")) for r in rows]
             print(f"{label}: median " + ", ".join(
                 f"{role} {statistics.median(r.get(role, 0.0) for r in rows):.3f} s" for role in roles)
-                + f"; total {statistics.median(totals):.3f} s CPU ({', '.join(f'{t:.3f}' for t in totals)})")
+                + f"; total {statistics.median(totals):.3f} s CPU ({', '.join(f'{t:.3f}' for t in totals)}); "
+                f"child processes' PSS when ready {statistics.median(r['pss_mb'] for r in rows):.1f} MB")
         print(f"load average {os.getloadavg()[0]:.2f}")
 
 
