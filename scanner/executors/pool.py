@@ -52,11 +52,13 @@ STARTUP_SECONDS = 600.0
 """How long the first worker may take to load its engine (a large spaCy model on a slow disk)."""
 FORKSERVER_PRELOAD = ("scanner.executors.pool", "scanner.analysis", "scanner.config",
                       "scanner.extract", "detectors", "detectors.engine", "detectors.recognizers",
-                      "connectors.registry")
+                      "connectors.registry", "scanner.executors.warm")
 """What the forkserver imports once for every worker of the driver process: the worker's own
 code, the settings models its spec unpickles into, detection and extraction. A spawned worker
 imported these itself (with the driver's ``__main__``, the whole CLI): ~0.4 s of CPU per
-worker. Plug-in modules (``preload``) and the sources' connectors are still imported by each
+worker. The last, :mod:`scanner.executors.warm`, also loads what the engine needs that does
+not depend on the spec (the name lists) and the modules of the first batch, once instead of
+once per worker and restart. Plug-in modules (``preload``) and the sources' connectors are still imported by each
 worker, as before; the connectors' modules are light."""
 QUEUE_DEPTH = 2
 """Batches given to a worker at a time: it starts the next while the driver stores the last.
