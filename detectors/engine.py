@@ -25,7 +25,7 @@ import bisect
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from detectors import entities as E
@@ -101,6 +101,32 @@ class _Unit:
         local_start = start - seg.offset
         local_end = min(end - seg.offset, seg.length)
         return seg, seg.part_offset + local_start, seg.part_offset + max(local_end, local_start)
+
+
+# A Finding built by setting its slots directly: the frozen dataclass's generated __init__
+# calls object.__setattr__ once per field; setting the slot descriptors directly takes about
+# 40 % less per Finding (timeit, Python 3.11). The object is the same (same class, same slot
+# values, still frozen for its readers); a field added to Finding breaks the unpacking below
+# loudly, and tests/detectors/test_engine_finding.py compares with Finding(...).
+_NEW = object.__new__
+_FINDING_SLOTS = tuple(getattr(Finding, f.name).__set__ for f in fields(Finding))
+
+
+def _finding(entity: str, part: str, start: int, end: int, score: float, masked: str,
+             value_hash: str, category: str | None, location: str | None) -> Finding:
+    """A :class:`Finding` with these field values (the parameters are its fields, in order)."""
+    finding: Finding = _NEW(Finding)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = _FINDING_SLOTS
+    s0(finding, entity)
+    s1(finding, part)
+    s2(finding, start)
+    s3(finding, end)
+    s4(finding, score)
+    s5(finding, masked)
+    s6(finding, value_hash)
+    s7(finding, category)
+    s8(finding, location)
+    return finding
 
 
 def _context_key(context: dict[str, Any]) -> str:
@@ -280,8 +306,8 @@ class Detector:
                     seg, start, end = unit.locate(hit.start, hit.end)
                     part, location = seg.part.part, seg.part.location
                 # positional: the fields of Finding in order
-                append(Finding(entity, part, start, end, round(hit.score, 3), known[0],
-                               known[1], hit.category, location))
+                append(_finding(entity, part, start, end, round(hit.score, 3), known[0],
+                                known[1], hit.category, location))
         if errors:
             reasons.append(f"detectiefout:{errors}")
         return Verdict(student_data=student_data, categories=categories, findings=findings,
