@@ -39,7 +39,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("fetch (read the mail file)", "connectors.local_mail", "MaildirConnector.fetch"),
     ("mail walk in process, own time", "scanner.extract.walker", "Walker.run"),
     ("email.message_from_bytes (in the walk)", "email", "message_from_bytes"),
-    ("sandbox requests, driver side", "scanner.extract", "Extractor._request"),
+    ("sandbox requests, driver side (a batch's attachments)", "scanner.extract", "Extractor.finish"),
     ("subject and date", "scanner.analysis", "_with_headers"),
     ("detection (analyze_many)", "detectors.engine", "Detector.analyze_many"),
     ("metadata masking", "scanner.analysis", "_redact_metadata"),
