@@ -6,21 +6,27 @@ every multipart in every mail (the boundary is in the pattern, and boundaries ar
 mail, so ``re``'s cache never hits): compiling it costs more than the rest of the parse of a
 typical school mail. CPython fixed this in 3.13 (python/cpython issue gh-106628, PR gh-106629):
 a ``str.startswith`` test of the separator, then one precompiled regular expression for what may
-follow it. This module carries that fix for the older versions:
+follow it. This module carries that fix, and two more of the same kind, for 3.11:
 
 * :class:`FeedParser` subclasses the standard library's parser and overrides only
   ``_parsegen``, copied from CPython 3.11.7 ``Lib/email/feedparser.py`` with the 3.13 boundary
-  match. The lines changed against the 3.11 copy are marked ``# mimeparse:``; the other change
-  is :func:`_eol_len`, below. Everything else (line splitting, header parsing, ``Message``
-  objects, defects) is the standard library's own, so the result is the same tree of the same
-  objects with the same defects.
+  match. The lines changed against the 3.11 copy are marked ``# mimeparse:``; the other
+  changes are :func:`_read_rest` and :func:`_eol_len`, below. Everything else (line splitting,
+  header parsing, ``Message`` objects, defects) is the standard library's own, so the result is
+  the same tree of the same objects with the same defects.
+* :func:`_read_rest` takes the lines of a (non-multipart) part's payload from the parser's
+  line buffer in one loop instead of a ``readline`` call (and an iterator step) per line,
+  with the same end-of-part checks in the same order. Not in CPython.
 * :func:`_eol_len` replaces ``NLCRE_eol.search(s)`` (``(\\r\\n|\\r|\\n)\\Z``), which the parser
   runs on every sub-part's payload to drop the newline before the next boundary: a regex search
   for an end anchor tries every position, so it reads the whole payload (a base64 attachment
   included); two ``endswith`` tests give the same answer. Not in CPython (3.13 still searches).
 
-On 3.13 and later :func:`message_from_bytes` is the standard library's: its ``_parsegen`` has
-the boundary fix, and a 3.11 copy must not replace a newer parser that may carry other fixes.
+The copy is used on Python 3.11 only, the version it was copied from and checked against (the
+project's interpreter): on any other version :func:`message_from_bytes` is the standard
+library's, since a 3.11 copy must not replace a newer parser that may carry other fixes (and
+3.13's ``_parsegen`` has the boundary fix itself).
+
 The equivalence is checked by tests/extract/test_mimeparse.py (trees compared with the
 standard library's on ordinary, malformed and mutated mails) and by the byte-identical
 extraction comparison recorded in docs/performance.md.
@@ -69,6 +75,25 @@ def _eol_len(text: str) -> int:
     if text.endswith(("\r", "\n")):
         return 1
     return 0
+
+
+def _read_rest(source: Any, out: list[str]) -> bool:
+    """Move lines of ``source`` (the parser's ``BufferedSubFile``) to ``out`` up to a false EOF
+    (the line an EOF matcher accepts stays in ``source``) or the end of the lines pushed so
+    far. True at a false EOF or the real one, False when more data is needed. It is what
+    ``for line in source`` does with ``BufferedSubFile.readline`` (3.11.7), without two calls
+    and a ``reversed`` per line: the payload loop of ``_parsegen`` reads most of a mail's lines
+    (every line of a base64 attachment)."""
+    lines = source._lines
+    matchers = source._eofstack[::-1]  # most to least nested, as readline tries them
+    while lines:
+        line = lines.popleft()
+        for ateof in matchers:
+            if ateof(line):
+                lines.appendleft(line)
+                return True
+        out.append(line)
+    return bool(source._closed)
 
 
 class FeedParser(_StdFeedParser):
@@ -336,11 +361,8 @@ class FeedParser(_StdFeedParser):
         # Otherwise, it's some non-multipart type, so the entire rest of the
         # file contents becomes the payload.
         lines = []
-        for line in self._input:
-            if line is NeedMoreData:
-                yield NeedMoreData
-                continue
-            lines.append(line)
+        while not _read_rest(self._input, lines):  # mimeparse: was a readline loop
+            yield NeedMoreData
         self._cur.set_payload(EMPTYSTRING.join(lines))
 
 
@@ -361,7 +383,7 @@ def _message_from_bytes(s: bytes) -> Message:
 
 message_from_bytes: Callable[[bytes], Message]
 """Parse a mail as ``email.message_from_bytes`` does (compat32, :class:`email.message.Message`)."""
-if sys.version_info >= (3, 13):
-    message_from_bytes = email.message_from_bytes  # the boundary fix is in the stdlib itself
-else:
+if sys.version_info[:2] == (3, 11):
     message_from_bytes = _message_from_bytes
+else:
+    message_from_bytes = email.message_from_bytes  # see the module docstring
