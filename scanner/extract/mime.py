@@ -3,7 +3,7 @@
 Parsed with the standard library ``email`` package (compat32 policy): it is pure Python,
 maintained with CPython, tolerant (it records defects instead of raising) and needs no extra
 dependency. The parse goes through :mod:`scanner.extract.mimeparse`, the same parser with
-CPython 3.13's cheaper multipart boundary match on older versions (the parse is the walk's hot
+CPython 3.13's cheaper multipart boundary match on Python 3.11 (the parse is the walk's hot
 spot). Bodies become part ``"body"`` (plain text preferred over the HTML alternative),
 the subject becomes part ``"subject"``, attachments become children named by their file name.
 A missing or wrong charset and a broken multipart structure are recorded as errors but the
