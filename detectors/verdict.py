@@ -95,7 +95,9 @@ class Cues:
             kind, _, word = line.partition(":")
             (greetings if kind.strip() == "aanhef" else closings).append(word.strip())
         alt = "|".join(sorted((re.escape(g) for g in greetings), key=len, reverse=True))
-        self.greeting_line = re.compile(rf"^[ \t>]*(?:{alt})\b", re.IGNORECASE)
+        # no "^": matched with pos/endpos at a line's start and end (``re`` treats endpos as the
+        # string's end), so the line need not be copied out of the text for every name
+        self.greeting_at = re.compile(rf"[ \t>]*(?:{alt})\b", re.IGNORECASE)
         alt = "|".join(sorted((re.escape(c) for c in closings), key=len, reverse=True))
         self.closing_line = re.compile(rf"^[ \t>]*(?:{alt})\b[^\n]{{0,25}}$", re.IGNORECASE | re.M)
 
@@ -110,8 +112,9 @@ def cues() -> Cues:
     return _CUES
 
 
-_HEADER_LINE = re.compile(
-    r"^[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent|aanwezig|afwezig|notulist|notulen|"
+# matched with pos/endpos at a line's start and end, hence no "^" (see Cues.greeting_at)
+_HEADER_AT = re.compile(
+    r"[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent|aanwezig|afwezig|notulist|notulen|"
     r"voorzitter|secretaris|gasten?|afzender|ontvanger)\s*:",
     re.I,
 )
@@ -137,7 +140,9 @@ class TextFacts:
     def __init__(self, text: str) -> None:
         self.text = text
         self._student: list[tuple[int, int]] | None = None
-        self._signature: list[tuple[int, int]] | None = None
+        # signature blocks (see _signature_ends), None until a rule asks
+        self._sig_starts: list[int] | None = None
+        self._sig_ends: list[int] = []
         self._cache: dict[str, list[tuple[int, int]]] = {}
         self._grade_context: bool | None = None
         # per (start, end): the rules ask twice about names of other people (_drop_other_mentions)
@@ -150,34 +155,40 @@ class TextFacts:
             self._student = sorted((m.start, m.end) for m in cues().student.find(self.text))
         return self._student
 
-    @property
-    def signature_spans(self) -> list[tuple[int, int]]:
-        """Blocks of up to SIGNATURE_LINES lines after a closing formula ("Groet,")."""
-        if self._signature is None:
-            spans = []
-            for m in cues().closing_line.finditer(self.text):
-                end = m.end()
-                for _ in range(SIGNATURE_LINES):
-                    nxt = self.text.find("\n", end + 1)
-                    if nxt < 0:
-                        end = len(self.text)
-                        break
-                    end = nxt
-                spans.append((m.start(), end))
-            self._signature = spans
-        return self._signature
-
-    def line_of(self, pos: int) -> tuple[int, str]:
-        start = self.text.rfind("\n", 0, pos) + 1
-        end = self.text.find("\n", pos)
-        return start, self.text[start : end if end >= 0 else len(self.text)]
+    def _signature_ends(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of the blocks of up to SIGNATURE_LINES lines after a closing formula
+        ("Groet,"), in text order: computed once per text, as two flat lists so that
+        :meth:`in_signature` bisects ints instead of tuples."""
+        text = self.text
+        starts: list[int] = []
+        ends: list[int] = []
+        for m in cues().closing_line.finditer(text):
+            end = m.end()
+            for _ in range(SIGNATURE_LINES):
+                nxt = text.find("\n", end + 1)
+                if nxt < 0:
+                    end = len(text)
+                    break
+                end = nxt
+            starts.append(m.start())
+            ends.append(end)
+        self._sig_starts, self._sig_ends = starts, ends
+        return starts, ends
 
     def in_signature(self, pos: int) -> bool:
-        spans = self.signature_spans  # sorted, non-overlapping in practice
-        if not spans:
+        starts = self._sig_starts
+        if starts is None:
+            starts, ends = self._signature_ends()
+        else:
+            ends = self._sig_ends
+        if not starts:  # most texts: no closing formula at all
             return False
-        i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
-        return any(s <= pos < e for s, e in spans[max(0, i - 1) : i + 1])
+        # the last two blocks starting at or before pos (blocks can overlap when a closing
+        # formula follows another within SIGNATURE_LINES lines)
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0:
+            return False
+        return pos < ends[i] or (i > 0 and pos < ends[i - 1])
 
     def is_correspondent(self, hit: Hit) -> bool:
         key = (hit.start, hit.end)
@@ -187,18 +198,23 @@ class TextFacts:
         return known
 
     def _is_correspondent(self, hit: Hit) -> bool:
-        line_start, line = self.line_of(hit.start)
-        if _HEADER_LINE.match(line):
+        text = self.text
+        start = hit.start
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        if line_end < 0:
+            line_end = len(text)
+        if _HEADER_AT.match(text, line_start, line_end):
             return True
-        greeting = cues().greeting_line.match(line)
+        greeting = cues().greeting_at.match(text, line_start, line_end)
         # "Beste ouders van Sanne" is about Sanne, not addressed to her
-        if (greeting and hit.start - line_start <= greeting.end() + 25
-                and not cues().student.find(self.text[line_start : hit.start], remember=False)):
+        if (greeting and start <= greeting.end() + 25
+                and not cues().student.find(text[line_start:start], remember=False)):
             return True
-        if self.in_signature(hit.start):
+        if self.in_signature(start):
             return True
         # a name alone on one of the last lines is the sender signing off ("Kees", "Mevr. Jansen")
-        if line.strip(" \t,.-") == self.text[hit.start : hit.end]:
+        if text[line_start:line_end].strip(" \t,.-") == text[start : hit.end]:
             return self._nonempty_lines_from(line_start, limit=4) <= 3
         return False
 
