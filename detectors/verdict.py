@@ -140,10 +140,13 @@ class TextFacts:
     def __init__(self, text: str) -> None:
         self.text = text
         self._student: list[tuple[int, int]] | None = None
+        self._student_starts: list[int] = []
         # signature blocks (see _signature_ends), None until a rule asks
         self._sig_starts: list[int] | None = None
         self._sig_ends: list[int] = []
-        self._cache: dict[str, list[tuple[int, int]]] = {}
+        # staff titles and staff-work sentences: sorted spans and their starts (see _spans)
+        self._titles: tuple[list[tuple[int, int]], list[int]] | None = None
+        self._sentences: tuple[list[tuple[int, int]], list[int]] | None = None
         self._grade_context: bool | None = None
         # per (start, end): the rules ask twice about names of other people (_drop_other_mentions)
         self._correspondent: dict[tuple[int, int], bool] = {}
@@ -152,7 +155,7 @@ class TextFacts:
     @property
     def student_spans(self) -> list[tuple[int, int]]:
         if self._student is None:
-            self._student = sorted((m.start, m.end) for m in cues().student.find(self.text))
+            self._student, self._student_starts = self._spans(cues().student)
         return self._student
 
     def _signature_ends(self) -> tuple[list[int], list[int]]:
@@ -229,12 +232,12 @@ class TextFacts:
             pos = nxt + 1
         return count
 
-    def _spans(self, name: str, matcher: TermMatcher) -> list[tuple[int, int]]:
-        cached = self._cache.get(name)
-        if cached is None:
-            cached = sorted((m.start, m.end) for m in matcher.find(self.text))
-            self._cache[name] = cached
-        return cached
+    def _spans(self, matcher: TermMatcher) -> tuple[list[tuple[int, int]], list[int]]:
+        """The matcher's spans in this text, sorted, and their starts: a bisect on the starts
+        finds the same index as one on the spans with (start, 0) (ends are >= 0), comparing
+        ints instead of tuples."""
+        spans = sorted((m.start, m.end) for m in matcher.find(self.text))
+        return spans, [s for s, _ in spans]
 
     def is_staff(self, hit: Hit) -> bool:
         """A title right before the name (juf, collega ...) or a staff-work sentence."""
@@ -246,37 +249,51 @@ class TextFacts:
 
     def _is_staff(self, hit: Hit) -> bool:
         text = self.text
-        titles = self._spans("staff_title", cues().staff_title)
+        start, end = hit.start, hit.end
+        if self._titles is None:
+            self._titles = self._spans(cues().staff_title)
+        titles, title_starts = self._titles
         # the clause start only matters within 30 characters before the name: look no further
         # back (a text without commas would be scanned from its start for every name)
-        window = max(0, hit.start - 30)
-        last = _LAST_CLAUSE_BREAK.match(text, window, hit.start)
-        clause = last.end() if last else 0
-        lo = bisect.bisect_left(titles, (max(clause, window), 0))
-        for k in range(lo, len(titles)):
-            s, e = titles[k]
-            if s >= hit.end:
-                break
-            between = text[e : hit.start] if e <= hit.start else ""
-            if s >= hit.start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
-                return True
-        sentences = self._spans("staff_sentence", cues().staff_sentence)
-        if not sentences:
+        window = max(0, start - 30)
+        lo = bisect.bisect_left(title_starts, window)
+        # only titles starting in [max(clause, window), end) count: with none in [window, end)
+        # (most names) the clause start cannot matter and is not searched for
+        if lo < len(titles) and title_starts[lo] < end:
+            last = _LAST_CLAUSE_BREAK.match(text, window, start)
+            clause = last.end() if last else 0
+            if clause > window:
+                lo = bisect.bisect_left(title_starts, clause)
+            for k in range(lo, len(titles)):
+                s, e = titles[k]
+                if s >= end:
+                    break
+                between = text[e:start] if e <= start else ""
+                if s >= start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
+                    return True
+        if self._sentences is None:
+            self._sentences = self._spans(cues().staff_sentence)
+        sentence_starts = self._sentences[1]
+        if not sentence_starts:
             return False
-        last = _LAST_SENTENCE_END.match(text, max(0, hit.start - 300), hit.start)
+        last = _LAST_SENTENCE_END.match(text, max(0, start - 300), start)
         s0 = last.end() if last else 0
-        end = _SENTENCE_END.search(text, hit.end, hit.end + 300)
-        e0 = end.start() if end else min(len(text), hit.end + 300)
-        i = bisect.bisect_left(sentences, (s0, 0))
-        return i < len(sentences) and sentences[i][0] < e0
+        found = _SENTENCE_END.search(text, end, end + 300)
+        e0 = found.start() if found else min(len(text), end + 300)
+        i = bisect.bisect_left(sentence_starts, s0)
+        return i < len(sentence_starts) and sentence_starts[i] < e0
 
     def student_near(self, hit: Hit, window: int = STUDENT_WINDOW) -> bool:
         spans = self.student_spans  # in text order
-        lo = bisect.bisect_left(spans, (hit.start - window - 200, 0))
-        for s, e in spans[lo:]:
-            if s >= hit.end + window:
-                break
-            if e > hit.start - window and not (s >= hit.start and e <= hit.end):
+        if not spans:
+            return False
+        starts = self._student_starts
+        start, end = hit.start, hit.end
+        # the spans starting in [start - window - 200, end + window), without copying the tail
+        for k in range(bisect.bisect_left(starts, start - window - 200),
+                       bisect.bisect_left(starts, end + window)):
+            s, e = spans[k]
+            if e > start - window and not (s >= start and e <= end):
                 return True
         return False
 
