@@ -59,21 +59,20 @@ class Hit:
     category: str | None
 
 
-def _drop_other_mentions(facts: TextFacts, hits: list[Hit], named: list[Hit],
-                         subject_names: list[tuple[TextFacts, Hit]], counts: defaultdict[str, int]) -> list[Hit]:
+def _drop_other_mentions(text: str, named: list[Hit], staff: list[Hit],
+                         counts: defaultdict[str, int]) -> list[Hit]:
     """Subject names of one text that are a word of a name that text gives with a title (staff,
     a public office) are that person again: no longer subjects. Correspondents do not count:
-    a parent who signs a sick note can share a first name with the child it is about."""
-    subject_ids = {id(h) for h in named}
-    others = {word.casefold() for h in hits if h.entity in NAME_ENTITIES and id(h) not in subject_ids
-              and not facts.is_correspondent(h) and facts.is_staff(h)
-              for word in facts.text[h.start:h.end].split()}
+    a parent who signs a sick note can share a first name with the child it is about.
+
+    ``staff`` are the text's names :func:`judge` found to be staff (not correspondents): the
+    names that are neither subjects nor correspondents, so they need not be judged again."""
+    others = {word.casefold() for h in staff for word in text[h.start:h.end].split()}
     kept = []
     for hit in named:
-        words = facts.text[hit.start:hit.end].split()
+        words = text[hit.start:hit.end].split()
         if words and all(w.casefold() in others for w in words):
             counts["naam_herhaald"] += 1
-            subject_names.remove((facts, hit))
         else:
             kept.append(hit)
     return kept
@@ -148,9 +147,6 @@ class TextFacts:
         self._titles: tuple[list[tuple[int, int]], list[int]] | None = None
         self._sentences: tuple[list[tuple[int, int]], list[int]] | None = None
         self._grade_context: bool | None = None
-        # per (start, end): the rules ask twice about names of other people (_drop_other_mentions)
-        self._correspondent: dict[tuple[int, int], bool] = {}
-        self._staff: dict[tuple[int, int], bool] = {}
 
     @property
     def student_spans(self) -> list[tuple[int, int]]:
@@ -194,13 +190,9 @@ class TextFacts:
         return pos < ends[i] or (i > 0 and pos < ends[i - 1])
 
     def is_correspondent(self, hit: Hit) -> bool:
-        key = (hit.start, hit.end)
-        known = self._correspondent.get(key)
-        if known is None:
-            known = self._correspondent[key] = self._is_correspondent(hit)
-        return known
-
-    def _is_correspondent(self, hit: Hit) -> bool:
+        """In a header line, after a greeting, in a signature, or alone on one of the last
+        lines. Not memoised: :func:`judge` asks once per hit (it remembers which names were
+        staff for :func:`_drop_other_mentions`)."""
         text = self.text
         start = hit.start
         line_start = text.rfind("\n", 0, start) + 1
@@ -241,13 +233,6 @@ class TextFacts:
 
     def is_staff(self, hit: Hit) -> bool:
         """A title right before the name (juf, collega ...) or a staff-work sentence."""
-        key = (hit.start, hit.end)
-        known = self._staff.get(key)
-        if known is None:
-            known = self._staff[key] = self._is_staff(hit)
-        return known
-
-    def _is_staff(self, hit: Hit) -> bool:
         text = self.text
         start, end = hit.start, hit.end
         if self._titles is None:
@@ -322,18 +307,23 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     term_categories: defaultdict[str, int] = defaultdict(int)
     ignored: set[int] = set()
     decisive = False
-    subject_names: list[tuple[TextFacts, Hit]] = []
-    dated: list[tuple[TextFacts, Hit, str]] = []
-    any_student_word = False
+    subjects = 0  # subject names of all texts (after _drop_other_mentions)
+    dated: list[str] = []
     all_facts: list[TextFacts] = []
+    category_term, birth_date, id_document = E.CATEGORY_TERM, E.DATE_OF_BIRTH, E.NL_ID_DOCUMENT
     for text, hits in units:
         facts = TextFacts(text)
+        in_signature = facts.in_signature
         # the category terms that can make a name a subject (not in a signature, a weak grade
         # term only with grade context), collected in the one pass over the hits below
         terms: list[Hit] = []
+        named: list[Hit] = []  # this text's subject names, in hit order
+        staff: list[Hit] = []  # this text's names of staff (for _drop_other_mentions)
+        names = 0
         for hit in hits:
-            if hit.entity == E.CATEGORY_TERM:
-                if facts.in_signature(hit.start):
+            entity = hit.entity
+            if entity == category_term:
+                if in_signature(hit.start):
                     if hit.category:  # "Intern begeleider" under a mail
                         counts["term_in_ondertekening"] += 1
                     continue
@@ -346,36 +336,38 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                     else:
                         counts["cijfers_zonder_cijfercontext"] += 1
                 continue
-            rule = DECISIVE.get(hit.entity)
+            rule = DECISIVE.get(entity)
             if rule:
                 counts[rule] += 1
                 decisive = True
                 if hit.category:
                     categories.add(hit.category)
-            elif hit.entity in NAME_ENTITIES:
+            elif entity in NAME_ENTITIES:
+                names += 1
                 if facts.is_correspondent(hit):
                     counts["naam_correspondent"] += 1
                 elif facts.is_staff(hit):
                     counts["naam_personeel"] += 1
+                    staff.append(hit)
                 else:
-                    subject_names.append((facts, hit))
-            elif hit.entity in CONTACT_ENTITIES:
-                if facts.in_signature(hit.start) or facts.is_correspondent(hit):
+                    named.append(hit)
+            elif entity in CONTACT_ENTITIES:
+                if in_signature(hit.start) or facts.is_correspondent(hit):
                     ignored.add(id(hit))
                     counts["contact_afzender"] += 1
                 else:
-                    counts[f"contact:{hit.entity}"] += 1
+                    counts[f"contact:{entity}"] += 1
                     categories.add("contactgegevens")
-            elif hit.entity == E.DATE_OF_BIRTH:
-                dated.append((facts, hit, "geboortedatum_met_context"))
-            elif hit.entity == E.NL_ID_DOCUMENT:
-                dated.append((facts, hit, "id_document_met_context"))
-        named_here = [h for f, h in subject_names if f is facts]
-        if named_here and len(named_here) < len([h for h in hits if h.entity in NAME_ENTITIES]):
+            elif entity == birth_date:
+                dated.append("geboortedatum")
+            elif entity == id_document:
+                dated.append("id_document")
+        if named and len(named) < names:
             # "burgemeester Wiebigje Tange ... Wiebigje vertelde": a later mention of a titled
             # person is that person, not a pupil
-            named_here = _drop_other_mentions(facts, hits, named_here, subject_names, counts)
-        for hit in named_here:
+            named = _drop_other_mentions(text, named, staff, counts)
+        subjects += len(named)
+        for hit in named:
             if facts.student_near(hit):
                 counts["naam_met_leerlingcontext"] += 1
                 decisive = True
@@ -387,14 +379,15 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                 counts["naam_zonder_context"] += 1
         all_facts.append(facts)
     if dated:
-        any_student_word = any(f.has_student_word() for f in all_facts)
-    for _facts, _hit, rule in dated:
         categories.add("identificatie")
-        if subject_names or any_student_word:
-            counts[rule] += 1
+        # with a subject name anywhere the student words do not matter: not looked for
+        if subjects or any(f.has_student_word() for f in all_facts):
+            for kind in dated:
+                counts[f"{kind}_met_context"] += 1
             decisive = True
         else:
-            counts[rule.replace("_met_context", "_zonder_context")] += 1
+            for kind in dated:
+                counts[f"{kind}_zonder_context"] += 1
     for category, n in term_categories.items():
         counts[f"term:{category}"] += n
     if decisive:
