@@ -99,9 +99,33 @@ class Cues:
         self.greeting_at = re.compile(rf"[ \t>]*(?:{alt})\b", re.IGNORECASE)
         alt = "|".join(sorted((re.escape(c) for c in closings), key=len, reverse=True))
         self.closing_line = re.compile(rf"^[ \t>]*(?:{alt})\b[^\n]{{0,25}}$", re.IGNORECASE | re.M)
+        # line starts up to a name that hold nothing but a greeting ("Beste ", "Hoi, "): do they
+        # hold a student word? The same few strings come back in mail after mail, and matching
+        # one costs a tokenization and every student regex (see greeting_has_student_word)
+        self._greeting_only: dict[str, bool] = {}
+
+    def greeting_has_student_word(self, text: str, line_start: int, greeting_end: int,
+                                  name_start: int) -> bool:
+        """Whether the student words match in ``text[line_start:name_start]``, the part of a
+        greeting line before a name (the greeting ends at ``greeting_end``).
+
+        The answer only depends on that string, so it is remembered, but only when the string
+        is the greeting formula and spacing or punctuation: it then holds words of the
+        correspondence list, never a word of the message (a name, "ouders van ...").
+        """
+        part = text[line_start:name_start]
+        if name_start > greeting_end and _WORD_CHAR.search(text, greeting_end, name_start):
+            return bool(self.student.find(part, remember=False))
+        known = self._greeting_only.get(part)
+        if known is None:
+            if len(self._greeting_only) >= 256:  # bounded: odd punctuation, many spellings
+                self._greeting_only.clear()
+            known = self._greeting_only[part] = bool(self.student.find(part, remember=False))
+        return known
 
 
 _CUES: Cues | None = None
+_WORD_CHAR = re.compile(r"\w")
 
 
 def cues() -> Cues:
@@ -201,10 +225,11 @@ class TextFacts:
             line_end = len(text)
         if _HEADER_AT.match(text, line_start, line_end):
             return True
-        greeting = cues().greeting_at.match(text, line_start, line_end)
+        c = cues()
+        greeting = c.greeting_at.match(text, line_start, line_end)
         # "Beste ouders van Sanne" is about Sanne, not addressed to her
         if (greeting and start <= greeting.end() + 25
-                and not cues().student.find(text[line_start:start], remember=False)):
+                and not c.greeting_has_student_word(text, line_start, greeting.end(), start)):
             return True
         if self.in_signature(start):
             return True
