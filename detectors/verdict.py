@@ -98,7 +98,12 @@ class Cues:
         # string's end), so the line need not be copied out of the text for every name
         self.greeting_at = re.compile(rf"[ \t>]*(?:{alt})\b", re.IGNORECASE)
         alt = "|".join(sorted((re.escape(c) for c in closings), key=len, reverse=True))
-        self.closing_line = re.compile(rf"^[ \t>]*(?:{alt})\b[^\n]{{0,25}}$", re.IGNORECASE | re.M)
+        closing = rf"[ \t>]*(?:{alt})\b[^\n]{{0,25}}$"
+        # a closing line is the first line or follows a newline: the newline as the pattern's
+        # first character lets ``re`` jump from newline to newline instead of trying a match at
+        # every character as it does for "^" (see TextFacts._signature_ends)
+        self.closing_first = re.compile(closing, re.IGNORECASE | re.M)
+        self.closing_after_newline = re.compile("\n" + closing, re.IGNORECASE | re.M)
         # line starts up to a name that hold nothing but a greeting ("Beste ", "Hoi, "): do they
         # hold a student word? The same few strings come back in mail after mail, and matching
         # one costs a tokenization and every student regex (see greeting_has_student_word)
@@ -185,15 +190,20 @@ class TextFacts:
         text = self.text
         starts: list[int] = []
         ends: list[int] = []
-        for m in cues().closing_line.finditer(text):
-            end = m.end()
+        c = cues()
+        first = c.closing_first.match(text)
+        # (line start, end of the closing formula's line) of every closing line, as a
+        # "^"-anchored multi-line pattern would find them (matches cannot span a newline)
+        lines = [(first.start(), first.end())] if first else []
+        lines += [(m.start() + 1, m.end()) for m in c.closing_after_newline.finditer(text)]
+        for start, end in lines:
             for _ in range(SIGNATURE_LINES):
                 nxt = text.find("\n", end + 1)
                 if nxt < 0:
                     end = len(text)
                     break
                 end = nxt
-            starts.append(m.start())
+            starts.append(start)
             ends.append(end)
         self._sig_starts, self._sig_ends = starts, ends
         return starts, ends
