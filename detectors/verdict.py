@@ -59,21 +59,20 @@ class Hit:
     category: str | None
 
 
-def _drop_other_mentions(facts: TextFacts, hits: list[Hit], named: list[Hit],
-                         subject_names: list[tuple[TextFacts, Hit]], counts: defaultdict[str, int]) -> list[Hit]:
+def _drop_other_mentions(text: str, named: list[Hit], staff: list[Hit],
+                         counts: defaultdict[str, int]) -> list[Hit]:
     """Subject names of one text that are a word of a name that text gives with a title (staff,
     a public office) are that person again: no longer subjects. Correspondents do not count:
-    a parent who signs a sick note can share a first name with the child it is about."""
-    subject_ids = {id(h) for h in named}
-    others = {word.casefold() for h in hits if h.entity in NAME_ENTITIES and id(h) not in subject_ids
-              and not facts.is_correspondent(h) and facts.is_staff(h)
-              for word in facts.text[h.start:h.end].split()}
+    a parent who signs a sick note can share a first name with the child it is about.
+
+    ``staff`` are the text's names :func:`judge` found to be staff (not correspondents): the
+    names that are neither subjects nor correspondents, so they need not be judged again."""
+    others = {word.casefold() for h in staff for word in text[h.start:h.end].split()}
     kept = []
     for hit in named:
-        words = facts.text[hit.start:hit.end].split()
+        words = text[hit.start:hit.end].split()
         if words and all(w.casefold() in others for w in words):
             counts["naam_herhaald"] += 1
-            subject_names.remove((facts, hit))
         else:
             kept.append(hit)
     return kept
@@ -95,12 +94,43 @@ class Cues:
             kind, _, word = line.partition(":")
             (greetings if kind.strip() == "aanhef" else closings).append(word.strip())
         alt = "|".join(sorted((re.escape(g) for g in greetings), key=len, reverse=True))
-        self.greeting_line = re.compile(rf"^[ \t>]*(?:{alt})\b", re.IGNORECASE)
+        # no "^": matched with pos/endpos at a line's start and end (``re`` treats endpos as the
+        # string's end), so the line need not be copied out of the text for every name
+        self.greeting_at = re.compile(rf"[ \t>]*(?:{alt})\b", re.IGNORECASE)
         alt = "|".join(sorted((re.escape(c) for c in closings), key=len, reverse=True))
-        self.closing_line = re.compile(rf"^[ \t>]*(?:{alt})\b[^\n]{{0,25}}$", re.IGNORECASE | re.M)
+        closing = rf"[ \t>]*(?:{alt})\b[^\n]{{0,25}}$"
+        # a closing line is the first line or follows a newline: the newline as the pattern's
+        # first character lets ``re`` jump from newline to newline instead of trying a match at
+        # every character as it does for "^" (see TextFacts._signature_ends)
+        self.closing_first = re.compile(closing, re.IGNORECASE | re.M)
+        self.closing_after_newline = re.compile("\n" + closing, re.IGNORECASE | re.M)
+        # line starts up to a name that hold nothing but a greeting ("Beste ", "Hoi, "): do they
+        # hold a student word? The same few strings come back in mail after mail, and matching
+        # one costs a tokenization and every student regex (see greeting_has_student_word)
+        self._greeting_only: dict[str, bool] = {}
+
+    def greeting_has_student_word(self, text: str, line_start: int, greeting_end: int,
+                                  name_start: int) -> bool:
+        """Whether the student words match in ``text[line_start:name_start]``, the part of a
+        greeting line before a name (the greeting ends at ``greeting_end``).
+
+        The answer only depends on that string, so it is remembered, but only when the string
+        is the greeting formula and spacing or punctuation: it then holds words of the
+        correspondence list, never a word of the message (a name, "ouders van ...").
+        """
+        part = text[line_start:name_start]
+        if name_start > greeting_end and _WORD_CHAR.search(text, greeting_end, name_start):
+            return bool(self.student.find(part, remember=False))
+        known = self._greeting_only.get(part)
+        if known is None:
+            if len(self._greeting_only) >= 256:  # bounded: odd punctuation, many spellings
+                self._greeting_only.clear()
+            known = self._greeting_only[part] = bool(self.student.find(part, remember=False))
+        return known
 
 
 _CUES: Cues | None = None
+_WORD_CHAR = re.compile(r"\w")
 
 
 def cues() -> Cues:
@@ -110,8 +140,9 @@ def cues() -> Cues:
     return _CUES
 
 
-_HEADER_LINE = re.compile(
-    r"^[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent|aanwezig|afwezig|notulist|notulen|"
+# matched with pos/endpos at a line's start and end, hence no "^" (see Cues.greeting_at)
+_HEADER_AT = re.compile(
+    r"[ \t>]*(?:van|aan|cc|bcc|from|to|verzonden|sent|aanwezig|afwezig|notulist|notulen|"
     r"voorzitter|secretaris|gasten?|afzender|ontvanger)\s*:",
     re.I,
 )
@@ -137,68 +168,83 @@ class TextFacts:
     def __init__(self, text: str) -> None:
         self.text = text
         self._student: list[tuple[int, int]] | None = None
-        self._signature: list[tuple[int, int]] | None = None
-        self._cache: dict[str, list[tuple[int, int]]] = {}
+        self._student_starts: list[int] = []
+        # signature blocks (see _signature_ends), None until a rule asks
+        self._sig_starts: list[int] | None = None
+        self._sig_ends: list[int] = []
+        # staff titles and staff-work sentences: sorted spans and their starts (see _spans)
+        self._titles: tuple[list[tuple[int, int]], list[int]] | None = None
+        self._sentences: tuple[list[tuple[int, int]], list[int]] | None = None
         self._grade_context: bool | None = None
-        # per (start, end): the rules ask twice about names of other people (_drop_other_mentions)
-        self._correspondent: dict[tuple[int, int], bool] = {}
-        self._staff: dict[tuple[int, int], bool] = {}
 
     @property
     def student_spans(self) -> list[tuple[int, int]]:
         if self._student is None:
-            self._student = sorted((m.start, m.end) for m in cues().student.find(self.text))
+            self._student, self._student_starts = self._spans(cues().student)
         return self._student
 
-    @property
-    def signature_spans(self) -> list[tuple[int, int]]:
-        """Blocks of up to SIGNATURE_LINES lines after a closing formula ("Groet,")."""
-        if self._signature is None:
-            spans = []
-            for m in cues().closing_line.finditer(self.text):
-                end = m.end()
-                for _ in range(SIGNATURE_LINES):
-                    nxt = self.text.find("\n", end + 1)
-                    if nxt < 0:
-                        end = len(self.text)
-                        break
-                    end = nxt
-                spans.append((m.start(), end))
-            self._signature = spans
-        return self._signature
-
-    def line_of(self, pos: int) -> tuple[int, str]:
-        start = self.text.rfind("\n", 0, pos) + 1
-        end = self.text.find("\n", pos)
-        return start, self.text[start : end if end >= 0 else len(self.text)]
+    def _signature_ends(self) -> tuple[list[int], list[int]]:
+        """Starts and ends of the blocks of up to SIGNATURE_LINES lines after a closing formula
+        ("Groet,"), in text order: computed once per text, as two flat lists so that
+        :meth:`in_signature` bisects ints instead of tuples."""
+        text = self.text
+        starts: list[int] = []
+        ends: list[int] = []
+        c = cues()
+        first = c.closing_first.match(text)
+        # (line start, end of the closing formula's line) of every closing line, as a
+        # "^"-anchored multi-line pattern would find them (matches cannot span a newline)
+        lines = [(first.start(), first.end())] if first else []
+        lines += [(m.start() + 1, m.end()) for m in c.closing_after_newline.finditer(text)]
+        for start, end in lines:
+            for _ in range(SIGNATURE_LINES):
+                nxt = text.find("\n", end + 1)
+                if nxt < 0:
+                    end = len(text)
+                    break
+                end = nxt
+            starts.append(start)
+            ends.append(end)
+        self._sig_starts, self._sig_ends = starts, ends
+        return starts, ends
 
     def in_signature(self, pos: int) -> bool:
-        spans = self.signature_spans  # sorted, non-overlapping in practice
-        if not spans:
+        starts = self._sig_starts
+        if starts is None:
+            starts, ends = self._signature_ends()
+        else:
+            ends = self._sig_ends
+        if not starts:  # most texts: no closing formula at all
             return False
-        i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
-        return any(s <= pos < e for s, e in spans[max(0, i - 1) : i + 1])
+        # the last two blocks starting at or before pos (blocks can overlap when a closing
+        # formula follows another within SIGNATURE_LINES lines)
+        i = bisect.bisect_right(starts, pos) - 1
+        if i < 0:
+            return False
+        return pos < ends[i] or (i > 0 and pos < ends[i - 1])
 
     def is_correspondent(self, hit: Hit) -> bool:
-        key = (hit.start, hit.end)
-        known = self._correspondent.get(key)
-        if known is None:
-            known = self._correspondent[key] = self._is_correspondent(hit)
-        return known
-
-    def _is_correspondent(self, hit: Hit) -> bool:
-        line_start, line = self.line_of(hit.start)
-        if _HEADER_LINE.match(line):
+        """In a header line, after a greeting, in a signature, or alone on one of the last
+        lines. Not memoised: :func:`judge` asks once per hit (it remembers which names were
+        staff for :func:`_drop_other_mentions`)."""
+        text = self.text
+        start = hit.start
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        if line_end < 0:
+            line_end = len(text)
+        if _HEADER_AT.match(text, line_start, line_end):
             return True
-        greeting = cues().greeting_line.match(line)
+        c = cues()
+        greeting = c.greeting_at.match(text, line_start, line_end)
         # "Beste ouders van Sanne" is about Sanne, not addressed to her
-        if (greeting and hit.start - line_start <= greeting.end() + 25
-                and not cues().student.find(self.text[line_start : hit.start], remember=False)):
+        if (greeting and start <= greeting.end() + 25
+                and not c.greeting_has_student_word(text, line_start, greeting.end(), start)):
             return True
-        if self.in_signature(hit.start):
+        if self.in_signature(start):
             return True
         # a name alone on one of the last lines is the sender signing off ("Kees", "Mevr. Jansen")
-        if line.strip(" \t,.-") == self.text[hit.start : hit.end]:
+        if text[line_start:line_end].strip(" \t,.-") == text[start : hit.end]:
             return self._nonempty_lines_from(line_start, limit=4) <= 3
         return False
 
@@ -213,54 +259,61 @@ class TextFacts:
             pos = nxt + 1
         return count
 
-    def _spans(self, name: str, matcher: TermMatcher) -> list[tuple[int, int]]:
-        cached = self._cache.get(name)
-        if cached is None:
-            cached = sorted((m.start, m.end) for m in matcher.find(self.text))
-            self._cache[name] = cached
-        return cached
+    def _spans(self, matcher: TermMatcher) -> tuple[list[tuple[int, int]], list[int]]:
+        """The matcher's spans in this text, sorted, and their starts: a bisect on the starts
+        finds the same index as one on the spans with (start, 0) (ends are >= 0), comparing
+        ints instead of tuples."""
+        spans = sorted((m.start, m.end) for m in matcher.find(self.text))
+        return spans, [s for s, _ in spans]
 
     def is_staff(self, hit: Hit) -> bool:
         """A title right before the name (juf, collega ...) or a staff-work sentence."""
-        key = (hit.start, hit.end)
-        known = self._staff.get(key)
-        if known is None:
-            known = self._staff[key] = self._is_staff(hit)
-        return known
-
-    def _is_staff(self, hit: Hit) -> bool:
         text = self.text
-        titles = self._spans("staff_title", cues().staff_title)
+        start, end = hit.start, hit.end
+        if self._titles is None:
+            self._titles = self._spans(cues().staff_title)
+        titles, title_starts = self._titles
         # the clause start only matters within 30 characters before the name: look no further
         # back (a text without commas would be scanned from its start for every name)
-        window = max(0, hit.start - 30)
-        last = _LAST_CLAUSE_BREAK.match(text, window, hit.start)
-        clause = last.end() if last else 0
-        lo = bisect.bisect_left(titles, (max(clause, window), 0))
-        for k in range(lo, len(titles)):
-            s, e = titles[k]
-            if s >= hit.end:
-                break
-            between = text[e : hit.start] if e <= hit.start else ""
-            if s >= hit.start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
-                return True
-        sentences = self._spans("staff_sentence", cues().staff_sentence)
-        if not sentences:
+        window = max(0, start - 30)
+        lo = bisect.bisect_left(title_starts, window)
+        # only titles starting in [max(clause, window), end) count: with none in [window, end)
+        # (most names) the clause start cannot matter and is not searched for
+        if lo < len(titles) and title_starts[lo] < end:
+            last = _LAST_CLAUSE_BREAK.match(text, window, start)
+            clause = last.end() if last else 0
+            if clause > window:
+                lo = bisect.bisect_left(title_starts, clause)
+            for k in range(lo, len(titles)):
+                s, e = titles[k]
+                if s >= end:
+                    break
+                between = text[e:start] if e <= start else ""
+                if s >= start or len(between.split()) <= 1:  # "juf Anna", "nieuwe collega Mark"
+                    return True
+        if self._sentences is None:
+            self._sentences = self._spans(cues().staff_sentence)
+        sentence_starts = self._sentences[1]
+        if not sentence_starts:
             return False
-        last = _LAST_SENTENCE_END.match(text, max(0, hit.start - 300), hit.start)
+        last = _LAST_SENTENCE_END.match(text, max(0, start - 300), start)
         s0 = last.end() if last else 0
-        end = _SENTENCE_END.search(text, hit.end, hit.end + 300)
-        e0 = end.start() if end else min(len(text), hit.end + 300)
-        i = bisect.bisect_left(sentences, (s0, 0))
-        return i < len(sentences) and sentences[i][0] < e0
+        found = _SENTENCE_END.search(text, end, end + 300)
+        e0 = found.start() if found else min(len(text), end + 300)
+        i = bisect.bisect_left(sentence_starts, s0)
+        return i < len(sentence_starts) and sentence_starts[i] < e0
 
     def student_near(self, hit: Hit, window: int = STUDENT_WINDOW) -> bool:
         spans = self.student_spans  # in text order
-        lo = bisect.bisect_left(spans, (hit.start - window - 200, 0))
-        for s, e in spans[lo:]:
-            if s >= hit.end + window:
-                break
-            if e > hit.start - window and not (s >= hit.start and e <= hit.end):
+        if not spans:
+            return False
+        starts = self._student_starts
+        start, end = hit.start, hit.end
+        # the spans starting in [start - window - 200, end + window), without copying the tail
+        for k in range(bisect.bisect_left(starts, start - window - 200),
+                       bisect.bisect_left(starts, end + window)):
+            s, e = spans[k]
+            if e > start - window and not (s >= start and e <= end):
                 return True
         return False
 
@@ -289,18 +342,23 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
     term_categories: defaultdict[str, int] = defaultdict(int)
     ignored: set[int] = set()
     decisive = False
-    subject_names: list[tuple[TextFacts, Hit]] = []
-    dated: list[tuple[TextFacts, Hit, str]] = []
-    any_student_word = False
+    subjects = 0  # subject names of all texts (after _drop_other_mentions)
+    dated: list[str] = []
     all_facts: list[TextFacts] = []
+    category_term, birth_date, id_document = E.CATEGORY_TERM, E.DATE_OF_BIRTH, E.NL_ID_DOCUMENT
     for text, hits in units:
         facts = TextFacts(text)
+        in_signature = facts.in_signature
         # the category terms that can make a name a subject (not in a signature, a weak grade
         # term only with grade context), collected in the one pass over the hits below
         terms: list[Hit] = []
+        named: list[Hit] = []  # this text's subject names, in hit order
+        staff: list[Hit] = []  # this text's names of staff (for _drop_other_mentions)
+        names = 0
         for hit in hits:
-            if hit.entity == E.CATEGORY_TERM:
-                if facts.in_signature(hit.start):
+            entity = hit.entity
+            if entity == category_term:
+                if in_signature(hit.start):
                     if hit.category:  # "Intern begeleider" under a mail
                         counts["term_in_ondertekening"] += 1
                     continue
@@ -313,36 +371,38 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                     else:
                         counts["cijfers_zonder_cijfercontext"] += 1
                 continue
-            rule = DECISIVE.get(hit.entity)
+            rule = DECISIVE.get(entity)
             if rule:
                 counts[rule] += 1
                 decisive = True
                 if hit.category:
                     categories.add(hit.category)
-            elif hit.entity in NAME_ENTITIES:
+            elif entity in NAME_ENTITIES:
+                names += 1
                 if facts.is_correspondent(hit):
                     counts["naam_correspondent"] += 1
                 elif facts.is_staff(hit):
                     counts["naam_personeel"] += 1
+                    staff.append(hit)
                 else:
-                    subject_names.append((facts, hit))
-            elif hit.entity in CONTACT_ENTITIES:
-                if facts.in_signature(hit.start) or facts.is_correspondent(hit):
+                    named.append(hit)
+            elif entity in CONTACT_ENTITIES:
+                if in_signature(hit.start) or facts.is_correspondent(hit):
                     ignored.add(id(hit))
                     counts["contact_afzender"] += 1
                 else:
-                    counts[f"contact:{hit.entity}"] += 1
+                    counts[f"contact:{entity}"] += 1
                     categories.add("contactgegevens")
-            elif hit.entity == E.DATE_OF_BIRTH:
-                dated.append((facts, hit, "geboortedatum_met_context"))
-            elif hit.entity == E.NL_ID_DOCUMENT:
-                dated.append((facts, hit, "id_document_met_context"))
-        named_here = [h for f, h in subject_names if f is facts]
-        if named_here and len(named_here) < len([h for h in hits if h.entity in NAME_ENTITIES]):
+            elif entity == birth_date:
+                dated.append("geboortedatum")
+            elif entity == id_document:
+                dated.append("id_document")
+        if named and len(named) < names:
             # "burgemeester Wiebigje Tange ... Wiebigje vertelde": a later mention of a titled
             # person is that person, not a pupil
-            named_here = _drop_other_mentions(facts, hits, named_here, subject_names, counts)
-        for hit in named_here:
+            named = _drop_other_mentions(text, named, staff, counts)
+        subjects += len(named)
+        for hit in named:
             if facts.student_near(hit):
                 counts["naam_met_leerlingcontext"] += 1
                 decisive = True
@@ -354,14 +414,15 @@ def judge(units: list[tuple[str, list[Hit]]]) -> tuple[bool, list[str], list[str
                 counts["naam_zonder_context"] += 1
         all_facts.append(facts)
     if dated:
-        any_student_word = any(f.has_student_word() for f in all_facts)
-    for _facts, _hit, rule in dated:
         categories.add("identificatie")
-        if subject_names or any_student_word:
-            counts[rule] += 1
+        # with a subject name anywhere the student words do not matter: not looked for
+        if subjects or any(f.has_student_word() for f in all_facts):
+            for kind in dated:
+                counts[f"{kind}_met_context"] += 1
             decisive = True
         else:
-            counts[rule.replace("_met_context", "_zonder_context")] += 1
+            for kind in dated:
+                counts[f"{kind}_zonder_context"] += 1
     for category, n in term_categories.items():
         counts[f"term:{category}"] += n
     if decisive:
