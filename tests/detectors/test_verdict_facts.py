@@ -54,9 +54,14 @@ def test_correspondent_rules(text: str, name: str, expected: bool) -> None:
 def test_remembered_greeting_prefixes_hold_no_message_words() -> None:
     for text, name in (("Beste ouders van Xandrijn,\nHij is ziek.", "Xandrijn"),
                        ("Hoi Quirijn en Xandrijn,\nTot morgen.", "Xandrijn"),
-                       ("Hoi Xandrijn,\nTot morgen.", "Xandrijn")):
+                       ("Hoi Xandrijn,\nTot morgen.", "Xandrijn"),
+                       ("Van Xandrijn kwam een vraag.\nTot morgen.", "Van Xandrijn")):
         judge([(text, [_name(text, name)])])
     greeting = cues().greeting_at
     for prefix in cues()._greeting_only:
+        # a name that starts where the greeting word does ("Van Dijk" under the "Van:" rule)
+        # leaves an empty or spacing-only prefix: no word at all is as safe as the formula
+        if not re.search(r"\w", prefix):
+            continue
         m = greeting.match(prefix)
         assert m is not None and not re.search(r"\w", prefix[m.end():])
