@@ -111,6 +111,7 @@ class _Package:
         self.parser = _parser()
         self.overrides: dict[str, str] = {}
         self.defaults: dict[str, str] = {}
+        self.parsed: dict[str, _Rels] = {}
         self._content_types()
 
     def xml(self, member: str) -> Any:
@@ -144,38 +145,51 @@ class _Package:
         raw_ext = posixpath.splitext(partname)[1]
         return self.defaults.get((raw_ext[1:] if raw_ext.startswith(".") else raw_ext).lower())
 
-    def rels(self, partname: str) -> dict[str, tuple[str, str | None]] | None:
-        """rId -> (type, target partname or None when external) of ``partname``'s .rels, None
-        when it has none (python-docx: no relationships)."""
-        import lxml.etree
-
+    def rels(self, partname: str) -> _Rels | None:
+        """The relationships of ``partname``, None when it has no .rels (python-docx: none)."""
         base, filename = posixpath.split(partname)
         member = posixpath.join(base, "_rels", f"{filename}.rels")[1:]
         try:
             data = self.zf.read(member)
         except KeyError:
             return None
-        return _relationships(lxml.etree.fromstring(data, self.parser), base)
+        return self.parse_rels(member, data, base)
+
+    def parse_rels(self, member: str, data: bytes, base: str) -> _Rels:
+        import lxml.etree
+
+        rels = _Rels(base, lxml.etree.fromstring(data, self.parser))
+        self.parsed[member] = rels
+        return rels
 
 
-def _relationships(root: Any, base: str) -> dict[str, tuple[str, str | None]]:
-    if root.tag != _PR + "Relationships":
-        raise Unsuitable("relationships")
-    out: dict[str, tuple[str, str | None]] = {}
-    for rel in root.findall(_PR + "Relationship"):
-        rid, kind, target = rel.get("Id"), rel.get("Type"), rel.get("Target")
-        if rid is None or kind is None or target is None or rid in out:
-            raise Unsuitable("relationships")  # duplicates: python-docx keeps a mix of both
-        if rel.get("TargetMode", "Internal") == "External":
-            out[rid] = (kind, None)
-        else:
-            out[rid] = (kind, _partname(base, target))
-    return out
+class _Rels:
+    """One .rels part: rId -> (type, Target, external), targets resolved only when asked for."""
 
+    __slots__ = ("base", "entries")
 
-def _partname(base: str, target: str) -> str:
-    """python-docx's ``PackURI.from_rel_ref``."""
-    return posixpath.abspath(posixpath.join(base, target))
+    def __init__(self, base: str, root: Any) -> None:
+        if root.tag != _PR + "Relationships":
+            raise Unsuitable("relationships")
+        self.base = base
+        self.entries: dict[str, tuple[str, str, bool]] = {}
+        for rel in root.findall(_PR + "Relationship"):
+            rid, kind, target = rel.get("Id"), rel.get("Type"), rel.get("Target")
+            if rid is None or kind is None or target is None or rid in self.entries:
+                raise Unsuitable("relationships")  # duplicates: python-docx keeps a mix of both
+            self.entries[rid] = (kind, target, rel.get("TargetMode", "Internal") == "External")
+
+    def partname(self, target: str) -> str:
+        """python-docx's ``PackURI.from_rel_ref``."""
+        return posixpath.abspath(posixpath.join(self.base, target))
+
+    def internal(self, rid: str) -> str | None:
+        """The partname an internal relationship targets; None when absent or external (not
+        in python-docx's ``related_parts``)."""
+        entry = self.entries.get(rid)
+        if entry is None or entry[2]:
+            return None
+        return self.partname(entry[1])
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -317,7 +331,7 @@ def _sections(root: Any, body: Any) -> list[Any]:
     return found
 
 
-def _blocks(package: _Package, sections: list[Any], rels: dict[str, tuple[str, str | None]],
+def _blocks(package: _Package, sections: list[Any], rels: _Rels | None,
             used: set[str]) -> list[tuple[str, str]]:
     texts: dict[str, str] = {}
     out: list[tuple[str, str]] = []
@@ -335,10 +349,9 @@ def _blocks(package: _Package, sections: list[Any], rels: dict[str, tuple[str, s
             rid = reference.get(_R_ID)
             if rid is None:
                 raise Unsuitable("reference")
-            target = rels.get(rid)
-            if target is None or target[1] is None:
+            partname = None if rels is None else rels.internal(rid)
+            if partname is None:
                 continue  # python-docx: KeyError in related_parts, skipped by handle_docx
-            partname = target[1]
             if partname not in texts:
                 if package.content_type(partname) not in (_HEADER, _FOOTER):
                     raise Unsuitable("header part")
@@ -355,22 +368,22 @@ def _no_image_rels(zf: zipfile.ZipFile, package: _Package, used: set[str]) -> No
     """Unsuitable when a relationship of type image anywhere targets a part read here:
     python-docx would have loaded that part as an image (first reached that way or not: this
     check is wider than python-docx's walk, to be certain)."""
-    import lxml.etree
-
     for info in zf.infolist():
         name = info.filename
         if not name.endswith(".rels"):
             continue
-        directory, _ = posixpath.split(name)
-        base = posixpath.split("/" + directory)[0] if directory.endswith("_rels") else "/" + directory
-        try:
-            rels = _relationships(lxml.etree.fromstring(zf.read(info), package.parser), base or "/")
-        except Unsuitable:
-            raise
-        except Exception as exc:  # a .rels python-docx may read is damaged
-            raise Unsuitable("relationships") from exc
-        for kind, target in rels.values():
-            if kind == _IMAGE and target in used:
+        rels = package.parsed.get(name)
+        if rels is None:
+            directory = posixpath.split(name)[0]
+            base = posixpath.split("/" + directory)[0] if directory.endswith("_rels") else "/" + directory
+            try:
+                rels = package.parse_rels(name, zf.read(info), base or "/")
+            except Unsuitable:
+                raise
+            except Exception as exc:  # a .rels python-docx may read is damaged
+                raise Unsuitable("relationships") from exc
+        for kind, target, external in rels.entries.values():
+            if kind == _IMAGE and not external and rels.partname(target) in used:
                 raise Unsuitable("image relationship")
 
 
@@ -380,10 +393,11 @@ def read(zf: zipfile.ZipFile) -> DocxContent:
     must read it instead."""
     package = _Package(zf)
     top = package.rels("/")
-    office = [target for kind, target in (top or {}).values() if kind == _OFFICE_DOCUMENT]
-    if len(office) != 1 or office[0] is None:
+    office = [(target, external) for kind, target, external in (top.entries.values() if top else ())
+              if kind == _OFFICE_DOCUMENT]
+    if top is None or len(office) != 1 or office[0][1]:
         raise Unsuitable("main document")
-    main = office[0]
+    main = top.partname(office[0][0])
     if package.content_type(main) != _MAIN:
         raise Unsuitable("main document")  # python-docx: "not a Word file" (.docm, .dotx)
     root = package.xml(main[1:])
@@ -399,6 +413,6 @@ def read(zf: zipfile.ZipFile) -> DocxContent:
     sections = _sections(root, body)
     used = {main}
     if sections:
-        content.blocks = _blocks(package, sections, package.rels(main) or {}, used)
+        content.blocks = _blocks(package, sections, package.rels(main), used)
     _no_image_rels(zf, package, used)
     return content
