@@ -303,3 +303,42 @@ def mutated_docx(seed: int) -> bytes:
         for name, blob in members.items():
             zf.writestr(name, blob)
     return out.getvalue()
+
+
+def replace_member(data: bytes, name: str, blob: bytes) -> bytes:
+    """``data`` with the member ``name`` replaced by ``blob``."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    members[name] = blob
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, content in members.items():
+            zf.writestr(member, content)
+    return out.getvalue()
+
+
+def broken_unused_part(data: bytes) -> bool:
+    """Whether a part other than the document is missing, does not parse or has no content
+    type: what made python-docx refuse a file the direct reader reads (the accepted change)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        types = zf.read("[Content_Types].xml").decode()
+        for rels in ("_rels/.rels", "word/_rels/document.xml.rels"):
+            if rels not in names:
+                continue
+            base = "" if rels.startswith("_rels") else "word/"
+            for rel in etree.fromstring(zf.read(rels)):
+                if rel.get("TargetMode") == "External":
+                    continue
+                member = base + rel.get("Target", "")
+                if member == "word/document.xml":
+                    continue
+                if member not in names or f'PartName="/{member}"' not in types and not member.endswith(
+                        (".jpeg", ".png", ".rels")):
+                    return True
+                if member.endswith(".xml"):
+                    try:
+                        etree.fromstring(zf.read(member))
+                    except etree.XMLSyntaxError:
+                        return True
+    return False
