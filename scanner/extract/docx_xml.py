@@ -1,13 +1,13 @@
 """The text of a .docx read straight from its XML, exactly as the python-docx path gives it.
 
 WHY: python-docx builds a Python object for every part of the package and every element it
-touches (``Document()`` alone walks and parses each part the relationships reach), which made a
-small .docx cost ~2.5 ms of sandbox CPU even with the style sheet left unparsed
+touches (``Document()`` alone reads every part the relationships reach, and parses most), which
+made a .docx of the bulk corpus cost ~4.6 ms of sandbox CPU even with the style sheet unparsed
 (:func:`scanner.extract.office._styles_unparsed`). What :func:`scanner.extract.office.handle_docx`
 needs is only the text of ``word/document.xml`` and of the header and footer parts its sections
 name: this module reads those parts from the already-open ZIP with lxml and nothing else.
 
-The output is the output of python-docx 1.2, element for element (its source was the spec):
+The output is the output of python-docx 1.2, element for element (mirrored from its source):
 
 * body text: the body's own ``w:p`` children (not those inside ``w:sdt``, ``w:ins``, tables),
   joined with ``"\\n"``; a paragraph's text is its ``w:r`` and ``w:hyperlink/w:r`` children's
@@ -32,7 +32,7 @@ relationship to a used part, duplicate relationship ids), a ``gridSpan`` that is
 number or above :data:`MAX_SPAN`, a vertical merge without a cell above it, deeper than
 :data:`MAX_MERGE_DEPTH` or more than :data:`MAX_CELLS` cells in all, ``w:sectPr`` elements
 outside the places listed above (python-docx's header inheritance follows them), more than
-:data:`MAX_SECTIONS` sections.
+:data:`MAX_SECTIONS` sections or :data:`MAX_RELS` .rels parts.
 
 One difference is deliberate: python-docx opens *every* part the relationships reach (images,
 settings, numbering, properties, headers no section uses) and refused the whole file as
@@ -78,6 +78,9 @@ MAX_MERGE_DEPTH = 200
 """python-docx follows a vertical merge up by recursion; a long one could hit Python's limit."""
 MAX_SECTIONS = 100
 """python-docx finds an inherited header by recursion and an XPath per section."""
+MAX_RELS = 200
+""".rels parts the image check parses; python-docx reads only those its walk reaches, so a
+package of thousands of them is left to it rather than parsed here without a deadline check."""
 
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
@@ -376,10 +379,11 @@ def _no_image_rels(zf: zipfile.ZipFile, package: _Package, used: set[str]) -> No
     """Unsuitable when a relationship of type image anywhere targets a part read here:
     python-docx would have loaded that part as an image (first reached that way or not: this
     check is wider than python-docx's walk, to be certain)."""
-    for info in zf.infolist():
+    infos = [info for info in zf.infolist() if info.filename.endswith(".rels")]
+    if len(infos) > MAX_RELS:
+        raise Unsuitable("relationships")
+    for info in infos:
         name = info.filename
-        if not name.endswith(".rels"):
-            continue
         rels = package.parsed.get(name)
         if rels is None:
             directory = posixpath.split(name)[0]
