@@ -134,7 +134,7 @@ def _w(tag: str) -> str:
 
 
 def _edit_document(rng: random.Random, root: Any) -> None:
-    elements = list(root.iter())
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]  # not comments, PIs
     tcs = [e for e in elements if e.tag == _w("tc")]
     trs = [e for e in elements if e.tag == _w("tr")]
     ps = [e for e in elements if e.tag == _w("p")]
