@@ -1,5 +1,6 @@
-"""A .docx opened without parsing its style sheet gives the same text, tables, headers and
-footers, and python-docx is left as it was for everything else in the process."""
+"""A .docx opened by python-docx without parsing its style sheet gives the same text, tables,
+headers and footers, and python-docx is left as it was for everything else in the process.
+(python-docx reads what :mod:`scanner.extract.docx_xml` leaves to it; these tests force it.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import nullcontext
 
 import docx
 
-from scanner.extract import office
+from scanner.extract import docx_xml, office
 from scanner.extract.handler import Blob
 from scanner.extract.limits import ExtractionLimits
 from scanner.extract.walker import Walker
@@ -38,7 +39,12 @@ def _walk(data: bytes) -> tuple[list[tuple[object, ...]], list[tuple[str, str]]]
             [(e.code, e.part) for e in walker.errors])
 
 
+def _python_docx_only(zf: object) -> None:
+    raise docx_xml.Unsuitable("test")
+
+
 def test_text_is_the_same_without_the_style_sheet(monkeypatch):
+    monkeypatch.setattr(docx_xml, "read", _python_docx_only)
     data = _styled_docx()
     unparsed = _walk(data)
     monkeypatch.setattr(office, "_styles_unparsed", nullcontext)
@@ -48,7 +54,8 @@ def test_text_is_the_same_without_the_style_sheet(monkeypatch):
     assert "Overdracht groep 8" in texts and "Vertrouwelijk" in texts and "123456782" in texts
 
 
-def test_style_registration_is_put_back():
+def test_style_registration_is_put_back(monkeypatch):
+    monkeypatch.setattr(docx_xml, "read", _python_docx_only)
     _walk(_styled_docx())
     document = docx.Document(io.BytesIO(_styled_docx()))
     assert document.styles["Quote"].name == "Quote"  # styles are parsed again outside extraction
