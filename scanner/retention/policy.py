@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from re import Pattern
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scanner.core.categories import item_sensitivity
@@ -47,6 +48,8 @@ FALSE_POSITIVE = "false_positive"
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _FOLDER_CACHE_MAX = 200_000
+_MATCH_CACHE_MAX = 50_000
+"""Distinct fact combinations whose matching rules are remembered (cleared when full)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class RetentionDecision:
 
 
 _NO_STUDENT_DATA = RetentionDecision(RetentionStatus.OK, None, "geen_leerlinggegevens", GEEN, None)
+_NO_RULE = RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
 
 
 def _norm_label(label: str) -> str:
@@ -196,6 +200,14 @@ class RetentionPolicy:
         self._hold_folders = compile_globs(ex.legal_hold_folders)
         self._owner_marks = ex.honour_owner_marks
         self._folder_cache: dict[str, tuple[bool, int]] = {}
+        self._titles = any(c.title_re is not None for c in self._all)
+        self._matches: dict[tuple[Any, ...], RetentionDecision | tuple[_CompiledRule, ...]] = {}
+
+    @property
+    def uses_titles(self) -> bool:
+        """Whether any rule matches on titles: the retention pass opens the (sealed) titles
+        only then."""
+        return self._titles
 
     @property
     def today(self) -> date:
@@ -292,11 +304,27 @@ class RetentionPolicy:
             anchor = item_day
         return add_years(anchor, term.years) + timedelta(days=term.days)
 
-    def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
-        """Decide the retention status of one item. Never raises on odd metadata: unknown
-        categories count as ``normaal``, unknown owner marks are ignored, naive dates are
-        taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
-        unless an ``immediately`` rule applies."""
+    def _matching(self, facts: ItemFacts) -> RetentionDecision | tuple[_CompiledRule, ...]:
+        """The rules that apply to ``facts`` (in the order :meth:`evaluate` weighs them), or
+        the decision when no term is counted (an exemption, no student data, no rule).
+
+        Depends on neither the item's date nor the day, so it is remembered per combination
+        of the facts it reads: items repeat those (a folder, its kind, the same categories)
+        and a first scan's retention pass ran every rule over each of them (~17 rule checks
+        per item). The title is part of the key only when a rule matches on titles."""
+        key = (facts.folder, facts.owner_mark, facts.labels, facts.student_data, facts.kind, facts.source,
+               facts.source_kind, facts.categories, facts.entities,
+               facts.pupil.state if facts.pupil is not None else None,
+               facts.title if self._titles else None)
+        memo = self._matches
+        got = memo.get(key)
+        if got is None:
+            if len(memo) >= _MATCH_CACHE_MAX:
+                memo.clear()
+            got = memo[key] = self._match(facts)
+        return got
+
+    def _match(self, facts: ItemFacts) -> RetentionDecision | tuple[_CompiledRule, ...]:
         hold_folder, mask = self._folder_info(facts.folder)
         if facts.owner_mark is not None or facts.labels or hold_folder:
             exempt = self._exemption(facts, hold_folder)
@@ -313,23 +341,33 @@ class RetentionPolicy:
 
         # Archiefwet first: a record the law keeps is never proposed for deletion, whatever
         # else applies (an exam list with BSNs is still archived, not deleted).
-        matched = [c for c in self._archive if self._applies(c, facts, mask, rank, labels)]
+        matched = tuple(c for c in self._archive if self._applies(c, facts, mask, rank, labels))
         if not matched:  # then a term the law sets for this record, over the general rules
-            matched = [c for c in self._statutory if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._statutory if self._applies(c, facts, mask, rank, labels))
         if not matched:
-            matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._rules if self._applies(c, facts, mask, rank, labels))
         if not matched:
-            matched = [c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels))
         if not matched:
             if not facts.student_data:
                 return _NO_STUDENT_DATA
-            return RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
+            return _NO_RULE
+        return matched
+
+    def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
+        """Decide the retention status of one item. Never raises on odd metadata: unknown
+        categories count as ``normaal``, unknown owner marks are ignored, naive dates are
+        taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
+        unless an ``immediately`` rule applies."""
+        matched = self._matching(facts)
+        if isinstance(matched, RetentionDecision):
+            return matched
 
         day = today if today is not None else self._today
         if facts.date is None:
             # A source that gave no date: no term can be counted, except "immediately" and
             # the terms of a pupil's lifecycle.
-            matched = [c for c in matched if c.term.immediately or c.pupil_term]
+            matched = tuple(c for c in matched if c.term.immediately or c.pupil_term)
             if not matched:
                 return RetentionDecision(RetentionStatus.OK, None, "geen_datum", GEEN, None)
             item_day = day  # "immediately" is due today; pupil terms do not count from the item
