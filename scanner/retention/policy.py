@@ -201,6 +201,16 @@ class RetentionPolicy:
         self._owner_marks = ex.honour_owner_marks
         self._folder_cache: dict[str, tuple[bool, int]] = {}
         self._titles = any(c.title_re is not None for c in self._all)
+        # The distinct title patterns (rules share them): the memo key of _matching holds
+        # which of them the title matches, not the title, which is unique per item.
+        self._title_patterns = tuple({(c.title_re.pattern, c.title_re.flags): c.title_re for c in self._all
+                                      if c.title_re is not None}.values())
+        # Most titles match none of them: one pass of their union says so (an alternation
+        # matches where any of its branches does).
+        self._no_titles = (False,) * len(self._title_patterns)
+        flags = {p.flags for p in self._title_patterns}
+        self._any_title = (re.compile("|".join(f"(?:{p.pattern})" for p in self._title_patterns), flags.pop())
+                           if len(flags) == 1 else None)
         self._matches: dict[tuple[Any, ...], RetentionDecision | tuple[_CompiledRule, ...]] = {}
 
     @property
@@ -311,11 +321,18 @@ class RetentionPolicy:
         Depends on neither the item's date nor the day, so it is remembered per combination
         of the facts it reads: items repeat those (a folder, its kind, the same categories)
         and a first scan's retention pass ran every rule over each of them (~17 rule checks
-        per item). The title is part of the key only when a rule matches on titles."""
+        per item). Of the title, which is unique, the key holds only which of the rules' title
+        patterns it matches (what :meth:`_applies` asks of it)."""
+        titles: tuple[bool, ...] = ()
+        if self._title_patterns:
+            folded = facts.title.casefold()
+            if self._any_title is not None and self._any_title.match(folded) is None:
+                titles = self._no_titles
+            else:
+                titles = tuple(p.match(folded) is not None for p in self._title_patterns)
         key = (facts.folder, facts.owner_mark, facts.labels, facts.student_data, facts.kind, facts.source,
                facts.source_kind, facts.categories, facts.entities,
-               facts.pupil.state if facts.pupil is not None else None,
-               facts.title if self._titles else None)
+               facts.pupil.state if facts.pupil is not None else None, titles)
         memo = self._matches
         got = memo.get(key)
         if got is None:
