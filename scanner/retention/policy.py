@@ -133,6 +133,18 @@ def _compiled_globs(patterns: tuple[str, ...]) -> Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
 
 
+def _required_literal(glob: str) -> str | None:
+    """A text every (casefolded, ASCII) title the glob matches contains: its longest run of
+    plain characters, as :func:`compile_globs` reads the glob. ``None`` when the glob has
+    none, a ``[...]`` set, or non-ASCII characters (where the pattern's case-insensitive
+    match and ``casefold`` could differ)."""
+    norm = glob.replace("\\", "/").casefold()
+    if "[" in norm or not norm.isascii():
+        return None
+    runs = [run for run in re.split(r"[*?]", norm) if run]
+    return max(runs, key=len) if runs else None
+
+
 class _CompiledRule:
     """A rule in the form that is cheap to test: sets and precompiled patterns."""
 
@@ -205,12 +217,13 @@ class RetentionPolicy:
         # which of them the title matches, not the title, which is unique per item.
         self._title_patterns = tuple({(c.title_re.pattern, c.title_re.flags): c.title_re for c in self._all
                                       if c.title_re is not None}.values())
-        # Most titles match none of them: one pass of their union says so (an alternation
-        # matches where any of its branches does).
+        # Most titles match none of them, which a substring test per glob says faster than
+        # the patterns (``None``: some glob has no literal that test can rely on).
         self._no_titles = (False,) * len(self._title_patterns)
-        flags = {p.flags for p in self._title_patterns}
-        self._any_title = (re.compile("|".join(f"(?:{p.pattern})" for p in self._title_patterns), flags.pop())
-                           if len(flags) == 1 else None)
+        literals = [_required_literal(glob) for c in self._all if c.title_re is not None
+                    for glob in c.rule.match.titles]
+        self._title_literals = (tuple(dict.fromkeys(x for x in literals if x is not None))
+                                if None not in literals else None)
         self._matches: dict[tuple[Any, ...], RetentionDecision | tuple[_CompiledRule, ...]] = {}
 
     @property
@@ -326,7 +339,8 @@ class RetentionPolicy:
         titles: tuple[bool, ...] = ()
         if self._title_patterns:
             folded = facts.title.casefold()
-            if self._any_title is not None and self._any_title.match(folded) is None:
+            literals = self._title_literals
+            if literals is not None and folded.isascii() and not any(map(folded.__contains__, literals)):
                 titles = self._no_titles
             else:
                 titles = tuple(p.match(folded) is not None for p in self._title_patterns)

@@ -532,7 +532,8 @@ def test_rule_order_does_not_change_the_due_date(f: ItemFacts) -> None:
 
 
 TITLES = ["", "Diplomaregister 2024.xlsx", "cijferlijst examen 5v", "Verwijzing speciaal onderwijs",
-          "notulen", "REGISTER van de diploma's", "toelaatbaarheidsverklaring"]
+          "notulen", "REGISTER van de diploma's", "toelaatbaarheidsverklaring", "aanvraag TLV 3b",
+          "cijferlijst", "Überweisung register diploma", "KELVIN \u212a register diploma", "verwijzing"]
 remembered_facts = st.builds(
     replace, item_facts, title=st.sampled_from(TITLES),
     labels=st.sampled_from([(), ("bewaarplicht",), ("Fout positief",), ("archief",)]),
