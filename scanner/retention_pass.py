@@ -113,7 +113,7 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     full = not degraded and (full or store.meta_get(RETENTION_FINGERPRINT) != current)
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
-    rows = store.iter_retention_rows(unevaluated_only=not full)
+    rows = store.iter_retention_rows(unevaluated_only=not full, titles=policy.uses_titles)
     for row, pupil in _with_pupils(store, rows, index):
         decision = policy.evaluate(facts_of(row, pupil))
         new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from re import Pattern
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scanner.core.categories import item_sensitivity
@@ -47,6 +48,8 @@ FALSE_POSITIVE = "false_positive"
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _FOLDER_CACHE_MAX = 200_000
+_MATCH_CACHE_MAX = 50_000
+"""Distinct fact combinations whose matching rules are remembered (cleared when full)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class RetentionDecision:
 
 
 _NO_STUDENT_DATA = RetentionDecision(RetentionStatus.OK, None, "geen_leerlinggegevens", GEEN, None)
+_NO_RULE = RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
 
 
 def _norm_label(label: str) -> str:
@@ -127,6 +131,18 @@ def _compiled_globs(patterns: tuple[str, ...]) -> Pattern[str]:
     fifth of the retention pass of an unchanged scan. A compiled pattern is immutable."""
     parts = [fnmatch.translate(p.replace("\\", "/").casefold()) for p in patterns]
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+def _required_literal(glob: str) -> str | None:
+    """A text every (casefolded, ASCII) title the glob matches contains: its longest run of
+    plain characters, as :func:`compile_globs` reads the glob. ``None`` when the glob has
+    none, a ``[...]`` set, or non-ASCII characters (where the pattern's case-insensitive
+    match and ``casefold`` could differ)."""
+    norm = glob.replace("\\", "/").casefold()
+    if "[" in norm or not norm.isascii():
+        return None
+    runs = [run for run in re.split(r"[*?]", norm) if run]
+    return max(runs, key=len) if runs else None
 
 
 class _CompiledRule:
@@ -196,6 +212,25 @@ class RetentionPolicy:
         self._hold_folders = compile_globs(ex.legal_hold_folders)
         self._owner_marks = ex.honour_owner_marks
         self._folder_cache: dict[str, tuple[bool, int]] = {}
+        self._titles = any(c.title_re is not None for c in self._all)
+        # The distinct title patterns (rules share them): the memo key of _matching holds
+        # which of them the title matches, not the title, which is unique per item.
+        self._title_patterns = tuple({(c.title_re.pattern, c.title_re.flags): c.title_re for c in self._all
+                                      if c.title_re is not None}.values())
+        # Most titles match none of them, which a substring test per glob says faster than
+        # the patterns (``None``: some glob has no literal that test can rely on).
+        self._no_titles = (False,) * len(self._title_patterns)
+        literals = [_required_literal(glob) for c in self._all if c.title_re is not None
+                    for glob in c.rule.match.titles]
+        self._title_literals = (tuple(dict.fromkeys(x for x in literals if x is not None))
+                                if None not in literals else None)
+        self._matches: dict[tuple[Any, ...], RetentionDecision | tuple[_CompiledRule, ...]] = {}
+
+    @property
+    def uses_titles(self) -> bool:
+        """Whether any rule matches on titles: the retention pass opens the (sealed) titles
+        only then."""
+        return self._titles
 
     @property
     def today(self) -> date:
@@ -292,11 +327,35 @@ class RetentionPolicy:
             anchor = item_day
         return add_years(anchor, term.years) + timedelta(days=term.days)
 
-    def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
-        """Decide the retention status of one item. Never raises on odd metadata: unknown
-        categories count as ``normaal``, unknown owner marks are ignored, naive dates are
-        taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
-        unless an ``immediately`` rule applies."""
+    def _matching(self, facts: ItemFacts) -> RetentionDecision | tuple[_CompiledRule, ...]:
+        """The rules that apply to ``facts`` (in the order :meth:`evaluate` weighs them), or
+        the decision when no term is counted (an exemption, no student data, no rule).
+
+        Depends on neither the item's date nor the day, so it is remembered per combination
+        of the facts it reads: items repeat those (a folder, its kind, the same categories)
+        and a first scan's retention pass ran every rule over each of them (~17 rule checks
+        per item). Of the title, which is unique, the key holds only which of the rules' title
+        patterns it matches (what :meth:`_applies` asks of it)."""
+        titles: tuple[bool, ...] = ()
+        if self._title_patterns:
+            folded = facts.title.casefold()
+            literals = self._title_literals
+            if literals is not None and folded.isascii() and not any(map(folded.__contains__, literals)):
+                titles = self._no_titles
+            else:
+                titles = tuple(p.match(folded) is not None for p in self._title_patterns)
+        key = (facts.folder, facts.owner_mark, facts.labels, facts.student_data, facts.kind, facts.source,
+               facts.source_kind, facts.categories, facts.entities,
+               facts.pupil.state if facts.pupil is not None else None, titles)
+        memo = self._matches
+        got = memo.get(key)
+        if got is None:
+            if len(memo) >= _MATCH_CACHE_MAX:
+                memo.clear()
+            got = memo[key] = self._match(facts)
+        return got
+
+    def _match(self, facts: ItemFacts) -> RetentionDecision | tuple[_CompiledRule, ...]:
         hold_folder, mask = self._folder_info(facts.folder)
         if facts.owner_mark is not None or facts.labels or hold_folder:
             exempt = self._exemption(facts, hold_folder)
@@ -313,23 +372,33 @@ class RetentionPolicy:
 
         # Archiefwet first: a record the law keeps is never proposed for deletion, whatever
         # else applies (an exam list with BSNs is still archived, not deleted).
-        matched = [c for c in self._archive if self._applies(c, facts, mask, rank, labels)]
+        matched = tuple(c for c in self._archive if self._applies(c, facts, mask, rank, labels))
         if not matched:  # then a term the law sets for this record, over the general rules
-            matched = [c for c in self._statutory if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._statutory if self._applies(c, facts, mask, rank, labels))
         if not matched:
-            matched = [c for c in self._rules if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._rules if self._applies(c, facts, mask, rank, labels))
         if not matched:
-            matched = [c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels)]
+            matched = tuple(c for c in self._fallbacks if self._applies(c, facts, mask, rank, labels))
         if not matched:
             if not facts.student_data:
                 return _NO_STUDENT_DATA
-            return RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
+            return _NO_RULE
+        return matched
+
+    def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
+        """Decide the retention status of one item. Never raises on odd metadata: unknown
+        categories count as ``normaal``, unknown owner marks are ignored, naive dates are
+        taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
+        unless an ``immediately`` rule applies."""
+        matched = self._matching(facts)
+        if isinstance(matched, RetentionDecision):
+            return matched
 
         day = today if today is not None else self._today
         if facts.date is None:
             # A source that gave no date: no term can be counted, except "immediately" and
             # the terms of a pupil's lifecycle.
-            matched = [c for c in matched if c.term.immediately or c.pupil_term]
+            matched = tuple(c for c in matched if c.term.immediately or c.pupil_term)
             if not matched:
                 return RetentionDecision(RetentionStatus.OK, None, "geen_datum", GEEN, None)
             item_day = day  # "immediately" is due today; pupil terms do not count from the item

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from scanner.core.model import ItemKind, RetentionStatus
 from scanner.retention import ItemFacts, RetentionPolicy, RetentionSettings
+from scanner.retention.pupils import PupilFacts
 from tests.retention.retention_helpers import at, facts
 
 OK, SOON, OVERDUE = RetentionStatus.OK, RetentionStatus.DUE_SOON, RetentionStatus.OVERDUE
@@ -528,3 +529,26 @@ def test_rule_order_does_not_change_the_due_date(f: ItemFacts) -> None:
     a = DEFAULT_POLICY.evaluate(f)
     b = RetentionPolicy(reversed_settings, today=date(2025, 9, 10)).evaluate(f)
     assert (a.due_date, a.status) == (b.due_date, b.status)
+
+
+TITLES = ["", "Diplomaregister 2024.xlsx", "cijferlijst examen 5v", "Verwijzing speciaal onderwijs",
+          "notulen", "REGISTER van de diploma's", "toelaatbaarheidsverklaring", "aanvraag TLV 3b",
+          "cijferlijst", "Überweisung register diploma", "KELVIN \u212a register diploma", "verwijzing"]
+remembered_facts = st.builds(
+    replace, item_facts, title=st.sampled_from(TITLES),
+    labels=st.sampled_from([(), ("bewaarplicht",), ("Fout positief",), ("archief",)]),
+    pupil=st.sampled_from([None, PupilFacts("enrolled", None, "a"), PupilFacts("left", date(2024, 7, 1), "b"),
+                           PupilFacts("left", date(2021, 1, 5), "c"), PupilFacts("unknown", None, "d")]))
+SHARED_POLICY = RetentionPolicy(RetentionSettings(), today=date(2025, 9, 10))
+
+
+@given(st.lists(remembered_facts, min_size=1, max_size=8), days)
+@hsettings(max_examples=300)
+def test_remembered_rule_matches_decide_as_a_fresh_policy(items: list[ItemFacts], today: date) -> None:
+    """The policy remembers which rules apply per combination of facts (not per item, not per
+    date, of the title only which patterns it matches): a policy that has judged many items
+    decides each one as a new policy does."""
+    for f in items:
+        fresh = RetentionPolicy(RetentionSettings(), today=date(2025, 9, 10))
+        assert SHARED_POLICY.evaluate(f, today=today) == fresh.evaluate(f, today=today)
+        assert SHARED_POLICY.evaluate(f) == fresh.evaluate(f)
