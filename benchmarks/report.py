@@ -104,12 +104,15 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
                          f"| {first['seen']:,} | {first['cpu_total']:.1f} | {second['cpu_total']:.2f} "
                          f"| **{r['cpu_share']:.2f} %** | {r['wall_share']:.2f} % | {server or 'no server (files)'} |")
         lines.append("")
-    drivers = _last(rows.get("driver", []), lambda r: r["backend"])
+    drivers = sizing.driver_runs(rows)
     if drivers:
-        lines += ["| driver alone (`bench_driver.py`, canned results) | items | first scan: driver CPU ms per item "
+        runs = max(n for _, n in drivers.values())
+        median = f", median of {runs} runs" if runs > 1 else ""
+        lines += [f"| driver alone (`bench_driver.py`, canned results{median}) | items "
+                  "| first scan: driver CPU ms per item "
                   "| items/s by driver CPU | unchanged scan: ms per item | load |",
                   "| --- | ---: | ---: | ---: | ---: | --- |"]
-        for r in drivers:
+        for r, _ in drivers.values():
             first, same = r["scans"]["first"], r["scans"].get("unchanged", {})
             unchanged = f"{same['cpu_ms_per_item']:.3f}" if same else "-"
             lines.append(f"| {r['backend']} | {r['items']:,} | {first['cpu_ms_per_item']:.3f} | "

@@ -55,8 +55,9 @@ def commands(mode: str, out: Path, base: Path) -> list[list[str]]:
         [py, str(HERE / "bench_scan.py"), "--corpus", corpus, "--mails", str(mails), "--executor", "inline", *json_],
         [py, str(HERE / "bench_scan.py"), "--corpus", corpus, "--mails", str(mails), "--executor", "pool",
          "--workers", "2", *json_],
-        [py, str(HERE / "bench_driver.py"), "--items", str(items), *(["--postgres"] if postgres_available() else []),
-         *json_],
+        # three runs, the table takes the median (sizing.driver_runs: one run varies +-20 % here)
+        *([py, str(HERE / "bench_driver.py"), "--items", str(items), *(["--postgres"] if postgres_available() else []),
+           *json_] for _ in range(3)),
         [py, str(HERE / "bench_incremental.py"), "--corpus", str(base / "schoonschip-bulk2000"), "--mails", "2000",
          "--repeat", "5", *json_],  # median of 5: one unchanged scan is a few 10 ms CPU ticks
         [py, str(HERE / "bench_memory.py"), "--base", str(base), "--sizes", *map(str, driver_sizes), "--driver-only",

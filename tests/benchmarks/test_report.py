@@ -96,3 +96,20 @@ def test_write_replaces_only_between_the_markers(rows: dict, tmp_path: Path) -> 
     second = doc.read_text(encoding="utf-8")
     assert "new" in second and "12.0" not in second and second.count(sizing.BEGIN) == 1
     assert "prose before" in second and "prose after" in second
+
+
+def test_driver_rows_are_the_median_run(tmp_path: Path) -> None:
+    """Three driver runs of one backend: the table and the sizing take the middle one, and the
+    table says how many runs it is the median of."""
+    runs = []
+    for ms, load in ((0.2, 1.0), (0.125, 1.5), (0.16, 2.5)):
+        run = json.loads(json.dumps(ROWS[2]))
+        run["scans"]["first"]["cpu_ms_per_item"], run["load"] = ms, load
+        runs.append(run)
+    path = tmp_path / "bench.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in runs), encoding="utf-8")
+    rows = report.load([path])
+    assert sizing.driver_ms(rows) == {"sqlite": 0.16}
+    text = report.section(rows)
+    assert "median of 3 runs" in text
+    assert "| sqlite | 20,000 | 0.160 | 6,250 | 0.030 | 2.5 |" in text
