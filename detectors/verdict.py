@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from detectors import entities as E
 from detectors.termlists import DATA_DIR, TermMatcher, read_term_file
 from scanner.core.categories import CATEGORY_ORDER, category_label
+from scanner.core.memo import remember
 
 STUDENT_WINDOW = 150
 CATEGORY_WINDOW = 250
@@ -122,10 +123,8 @@ class Cues:
         if name_start > greeting_end and _WORD_CHAR.search(text, greeting_end, name_start):
             return bool(self.student.find(part, remember=False))
         known = self._greeting_only.get(part)
-        if known is None:
-            if len(self._greeting_only) >= 256:  # bounded: odd punctuation, many spellings
-                self._greeting_only.clear()
-            known = self._greeting_only[part] = bool(self.student.find(part, remember=False))
+        if known is None:  # bounded: odd punctuation, many spellings
+            known = remember(self._greeting_only, part, bool(self.student.find(part, remember=False)), 256)
         return known
 
 

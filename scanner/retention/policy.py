@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from scanner.core.categories import item_sensitivity
 from scanner.core.dates import local_date
+from scanner.core.memo import remember
 from scanner.core.model import RetentionStatus
 from scanner.retention import explain as _explain
 from scanner.retention.actions import ARCHIVEREN, GEEN
@@ -248,9 +249,7 @@ class RetentionPolicy:
             for c in self._all:
                 if c.folder_re is None or c.folder_re.match(norm):
                     mask |= 1 << c.index
-            if len(self._folder_cache) >= _FOLDER_CACHE_MAX:
-                self._folder_cache.clear()
-            info = self._folder_cache[folder] = (hold, mask)
+            info = remember(self._folder_cache, folder, (hold, mask), _FOLDER_CACHE_MAX)
         return info
 
     # -- evaluation -------------------------------------------------------------------------
@@ -347,12 +346,9 @@ class RetentionPolicy:
         key = (facts.folder, facts.owner_mark, facts.labels, facts.student_data, facts.kind, facts.source,
                facts.source_kind, facts.categories, facts.entities,
                facts.pupil.state if facts.pupil is not None else None, titles)
-        memo = self._matches
-        got = memo.get(key)
+        got = self._matches.get(key)
         if got is None:
-            if len(memo) >= _MATCH_CACHE_MAX:
-                memo.clear()
-            got = memo[key] = self._match(facts)
+            got = remember(self._matches, key, self._match(facts), _MATCH_CACHE_MAX)
         return got
 
     def _match(self, facts: ItemFacts) -> RetentionDecision | tuple[_CompiledRule, ...]:

@@ -38,6 +38,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from scanner.core.memo import remember
+
 KEY_BYTES = 64
 SEALED = "e1:"
 TAGGED = "d1:"
@@ -83,10 +85,9 @@ class FieldCipher:
             return None
         cached = self._tags.get(value)
         if cached is None:
-            cached = TAGGED + _b64(self._siv.encrypt(value.encode("utf-8", "surrogatepass"), None))
-            if len(self._tags) >= _CACHE_LIMIT:
-                self._tags.clear()
-            self._tags[value] = cached
+            cached = remember(self._tags, value,
+                              TAGGED + _b64(self._siv.encrypt(value.encode("utf-8", "surrogatepass"), None)),
+                              _CACHE_LIMIT)
             self._remember(cached, value)
         return cached
 
@@ -115,9 +116,7 @@ class FieldCipher:
                             "encrypted column (run the store migrations)")
 
     def _remember(self, tag: str, clear: str) -> None:
-        if len(self._opened) >= _CACHE_LIMIT:
-            self._opened.clear()
-        self._opened[tag] = clear
+        remember(self._opened, tag, clear, _CACHE_LIMIT)
 
 
 def is_encrypted(value: str | None) -> bool:

@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 
 from scanner.core.dates import as_utc
+from scanner.core.memo import remember
 from scanner.core.model import (
     RETRYABLE_ERRORS,
     AnalysisResult,
@@ -169,13 +170,9 @@ class Store:
 
         Memoised in a small bounded map: a driver asks for the id of each listed item several
         times within one batch (triage, saving, the run's bookkeeping), each an HMAC."""
-        memo = self._ids
-        got = memo.get((source, item_key))
+        got = self._ids.get((source, item_key))
         if got is None:
-            got = self.keys_in_use().item_id(source, item_key)
-            if len(memo) >= _ID_MEMO:
-                memo.clear()
-            memo[(source, item_key)] = got
+            got = remember(self._ids, (source, item_key), self.keys_in_use().item_id(source, item_key), _ID_MEMO)
         return got
 
     def _tag(self, value: str | None) -> str | None:
@@ -1395,9 +1392,7 @@ class _JsonTexts:
             return ()
         got = self._tuples.get(text)
         if got is None:
-            if len(self._tuples) >= _JSON_TEXTS:
-                self._tuples.clear()
-            got = self._tuples[text] = tuple(self._loads(text) or ())
+            got = remember(self._tuples, text, tuple(self._loads(text) or ()), _JSON_TEXTS)
         return got
 
     def as_dict(self, text: str | None) -> dict[str, Any]:
@@ -1406,9 +1401,7 @@ class _JsonTexts:
             return {}
         got = self._mappings.get(text)
         if got is None:
-            if len(self._mappings) >= _JSON_TEXTS:
-                self._mappings.clear()
-            got = self._mappings[text] = dict(self._loads(text) or {})
+            got = remember(self._mappings, text, dict(self._loads(text) or {}), _JSON_TEXTS)
         return dict(got)
 
 
