@@ -929,25 +929,23 @@ class Store:
                    c.due_date, c.rule_id, c.action, c.exempt_reason)
         last = ""
         reveal = self._open
-        decode = _JsonTexts(self.engine.dialect) if sqlite else None
+        # SQLite: JSON text decoded here, once per distinct text; PostgreSQL: values decoded
+        # by the driver, only made a tuple and a fresh dict
+        tuples: Callable[[Any], tuple[Any, ...]] = _as_tuple
+        mapping: Callable[[Any], dict[str, Any]] = _as_dict
+        if sqlite:
+            decode = _JsonTexts(self.engine.dialect)
+            tuples, mapping = decode.as_tuple, decode.as_dict
         while True:
             query = select(*columns).where(c.id > last, c.state == ItemState.ACTIVE.value).order_by(
                 c.id).limit(batch)
             if unevaluated_only:
                 query = query.where(c.retention_status.is_(None))
             with self.engine.connect() as conn:
-                result = conn.execute(query)
-                if decode is not None:
-                    tuples, mapping = decode.as_tuple, decode.as_dict
-                    rows = [RetentionRow(
-                        r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuples(r[7]), r[10],
-                        tuples(r[8]), mapping(r[9]), r[11], r[12], r[13], r[14], r[15], r[16])
-                        for r in result]
-                else:
-                    rows = [RetentionRow(
-                        r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuple(r[7] or ()),
-                        r[10], tuple(r[8] or ()), dict(r[9] or {}), r[11], r[12], r[13], r[14], r[15], r[16])
-                        for r in result]
+                rows = [RetentionRow(
+                    r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuples(r[7]), r[10],
+                    tuples(r[8]), mapping(r[9]), r[11], r[12], r[13], r[14], r[15], r[16])
+                    for r in conn.execute(query)]
             if not rows:
                 return
             yield from rows
@@ -1371,6 +1369,16 @@ def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind
         exposure_reasons=list(result.exposure.reasons) if result.exposure else None,
         sharing_key=ref.sharing_key,
     )
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    """A JSON list column as the driver decoded it, as a tuple (NULL and ``null``: empty)."""
+    return tuple(value or ())
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object column as the driver decoded it, as a new dict (NULL and ``null``: empty)."""
+    return dict(value or {})
 
 
 class _JsonTexts:
