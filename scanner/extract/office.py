@@ -12,7 +12,7 @@ every row to 16,384 cells. Embedded objects (an XLSX inside a DOCX) are visited 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -71,37 +71,49 @@ def handle_docx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path
     except Exception:  # noqa: BLE001 - Unsuitable, or a part that does not parse: python-docx decides
         _docx_python_docx(walker, stream, path, chash)
     else:
-        part = here(path)
-        walker.add_text(part, content.body, None, None, chash)
-        for number, rows in enumerate(content.tables, 1):
-            walker.tick()
-            emit_table(walker, part, enumerate(rows, 1), sheet=None, content_hash=chash,
-                       label=f"tabel {number}")
-        for where, text in content.blocks:
-            walker.add_text(part, text, where, None, chash)
+        _emit_docx(walker, here(path), content.body, content.tables, content.blocks, chash)
     _embedded(walker, zf, path, depth)
+
+
+def _emit_docx(walker: WalkContext, part: str, body: str, tables: Iterable[Iterable[list[str]]],
+               blocks: Iterable[tuple[str, str]], chash: str) -> None:
+    """What a .docx gives the walk, in this order: the body text, each table (rows of cell
+    texts, labelled ``tabel N``), the sections' header and footer texts. Both readers emit
+    through here; python-docx's tables and blocks are generators, read as they are emitted
+    (a broken header is skipped by its generator, after what came before it was emitted)."""
+    walker.add_text(part, body, None, None, chash)
+    for number, rows in enumerate(tables, 1):
+        walker.tick()
+        emit_table(walker, part, enumerate(rows, 1), sheet=None, content_hash=chash,
+                   label=f"tabel {number}")
+    for where, text in blocks:
+        walker.add_text(part, text, where, None, chash)
 
 
 def _docx_python_docx(walker: WalkContext, stream: BinaryIO, path: str, chash: str) -> None:
     """python-docx: the documents :mod:`scanner.extract.docx_xml` leaves to it."""
     import docx
 
-    part = here(path)
     stream.seek(0)
     with _styles_unparsed():
         document = docx.Document(stream)
-    walker.add_text(part, "\n".join(p.text for p in document.paragraphs), None, None, chash)
-    for number, table in enumerate(document.tables, 1):
-        walker.tick()
-        rows = ((r, [cell.text for cell in row.cells]) for r, row in enumerate(table.rows, 1))
-        emit_table(walker, part, rows, sheet=None, content_hash=chash, label=f"tabel {number}")
-    for section in document.sections:
-        for where, block in (("koptekst", section.header), ("voettekst", section.footer)):
-            try:
-                text = "\n".join(p.text for p in block.paragraphs)
-            except Exception:  # noqa: BLE001 - a broken header must not hide the body
-                continue
-            walker.add_text(part, text, where, None, chash)
+
+    def blocks() -> Iterator[tuple[str, str]]:
+        for section in document.sections:
+            for where, block in (("koptekst", section.header), ("voettekst", section.footer)):
+                try:
+                    text = "\n".join(p.text for p in block.paragraphs)
+                except Exception:  # noqa: BLE001 - a broken header must not hide the body
+                    continue
+                yield where, text
+
+    def tables() -> Iterator[Iterator[list[str]]]:
+        # a function, not a generator expression: ``document.tables`` is read only after the
+        # body was emitted, as before (a generator expression reads its first iterable at once)
+        for table in document.tables:
+            yield ([cell.text for cell in row.cells] for row in table.rows)
+
+    _emit_docx(walker, here(path), "\n".join(p.text for p in document.paragraphs), tables(), blocks(), chash)
 
 
 def handle_xlsx(walker: WalkContext, zf: zipfile.ZipFile, stream: BinaryIO, path: str, depth: int,
