@@ -133,6 +133,16 @@ def _w(tag: str) -> str:
     return f"{{{W}}}{tag}"
 
 
+def _properties(element: Any, tag: str) -> Any:
+    """The element's ``w:tcPr``/``w:pPr`` child, made as its first child when it has none
+    (where the schema puts it)."""
+    found = element.find(_w(tag))
+    if found is None:
+        found = etree.Element(_w(tag))
+        element.insert(0, found)
+    return found
+
+
 def _edit_document(rng: random.Random, root: Any) -> None:
     elements = [e for e in root.iter() if isinstance(e.tag, str)]  # not comments, PIs
     tcs = [e for e in elements if e.tag == _w("tc")]
@@ -142,20 +152,14 @@ def _edit_document(rng: random.Random, root: Any) -> None:
     choice = rng.randrange(17)
     if choice == 0 and tcs:
         tc = rng.choice(tcs)
-        tcpr = tc.find(_w("tcPr"))
-        if tcpr is None:
-            tcpr = etree.SubElement(tc, _w("tcPr"))
-            tc.insert(0, tcpr)
+        tcpr = _properties(tc, "tcPr")
         vmerge = etree.SubElement(tcpr, _w("vMerge"))
         value = rng.choice([None, "continue", "restart", "foo"])
         if value is not None:
             vmerge.set(_w("val"), value)
     elif choice == 1 and tcs:
         tc = rng.choice(tcs)
-        tcpr = tc.find(_w("tcPr"))
-        if tcpr is None:
-            tcpr = etree.Element(_w("tcPr"))
-            tc.insert(0, tcpr)
+        tcpr = _properties(tc, "tcPr")
         span = etree.SubElement(tcpr, _w("gridSpan"))
         value = rng.choice(["0", "1", "2", "3", " 2", "+2", "x", "", "5000", None])
         if value is not None:
@@ -196,10 +200,7 @@ def _edit_document(rng: random.Random, root: Any) -> None:
             child.tail = "na"
     elif choice == 8 and ps:
         p = rng.choice(ps)
-        ppr = p.find(_w("pPr"))
-        if ppr is None:
-            ppr = etree.Element(_w("pPr"))
-            p.insert(0, ppr)
+        ppr = _properties(p, "pPr")
         sectpr = etree.SubElement(ppr, _w("sectPr"))
         for kind in ("headerReference", "footerReference"):
             if rng.random() < 0.7:
