@@ -16,6 +16,7 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from detectors.termlists import FOLDS_TO_ASCII, regex_needles
 
@@ -35,9 +36,9 @@ class _Lowered:
     exact, computed once per text for every rule and candidate (kept by identity, like the
     table-header cache of :mod:`detectors.recognizers.base`)."""
 
-    text: str | None = None
-    low: str = ""
-    plain: bool = False
+    text: ClassVar[str | None] = None
+    low: ClassVar[str] = ""
+    plain: ClassVar[bool] = False
 
     @classmethod
     def get(cls, text: str) -> tuple[str, bool]:

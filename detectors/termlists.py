@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress, count
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from detectors.entities import LEXICON_CATEGORIES
 
@@ -133,8 +133,8 @@ class _Tokens:
 
     __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain",
                  "_distinct", "_heads")
-    _recent: list[_Tokens] = []
-    KEEP = 8
+    _recent: ClassVar[list[_Tokens]] = []
+    KEEP: ClassVar[int] = 8
 
     def __init__(self, text: str) -> None:
         norm = text.replace("’", "'")

@@ -18,6 +18,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from detectors.context import ContextRule, TableHeaders
 
@@ -37,9 +38,9 @@ class Result:
 class _HeaderCache:
     """Table headers of the text being analysed, computed once and shared by all recognizers."""
 
-    text: str | None = None
-    given: tuple[str, ...] = ()
-    headers: TableHeaders | None = None
+    text: ClassVar[str | None] = None
+    given: ClassVar[tuple[str, ...]] = ()
+    headers: ClassVar[TableHeaders | None] = None
 
     @classmethod
     def get(cls, text: str, given: Sequence[str]) -> TableHeaders:
@@ -52,9 +53,9 @@ class _HeaderCache:
 class DutchRecognizer:
     """A recognizer that yields candidates with base scores and scores them by context."""
 
-    ENTITY: str = ""
-    RULE: ContextRule | None = None
-    PREFILTER: re.Pattern[str] | None = None
+    ENTITY: ClassVar[str] = ""
+    RULE: ClassVar[ContextRule | None] = None
+    PREFILTER: ClassVar[re.Pattern[str] | None] = None
     """A cheap regex that must match somewhere before the candidate search runs at all."""
 
     def __init__(self, rule: ContextRule | None = None, name: str | None = None) -> None:
