@@ -88,6 +88,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "scan.failed": {"nl": "Scan mislukt ({error}); de volgende scan slaat over wat al verwerkt is. Zie het log.",
                     "en": "Scan failed ({error}); the next scan skips what was already processed. See the log."},
     "scan.detection": {"nl": "Detectie: {mode}", "en": "Detection: {mode}"},
+    "check.compiled.compiled": {"nl": "Detectie draait gecompileerd (mypyc).",
+                                "en": "Detection runs compiled (mypyc)."},
+    "check.compiled.not-built": {"nl": "Detectie draait als gewoon Python (niet gecompileerd; "
+                                       "scripts/install.sh bouwt het, met een C-compiler): "
+                                       "zelfde uitkomsten, ~20 % trager.",
+                                 "en": "Detection runs as plain Python (not compiled; scripts/install.sh "
+                                       "builds it, given a C compiler): same results, ~20 % slower."},
+    "check.compiled.stale": {"nl": "Detectie draait als gewoon Python: de gecompileerde modules horen bij "
+                                   "een oudere versie van de code. Draai scripts/install.sh opnieuw.",
+                             "en": "Detection runs as plain Python: the compiled modules belong to an older "
+                                   "version of the code. Run scripts/install.sh again."},
+    "check.compiled.other-python": {"nl": "Detectie draait als gewoon Python: de gecompileerde modules zijn "
+                                          "voor een andere Python-versie. Draai scripts/install.sh opnieuw.",
+                                    "en": "Detection runs as plain Python: the compiled modules are for "
+                                          "another Python version. Run scripts/install.sh again."},
+    "check.compiled.disabled": {"nl": "Detectie draait als gewoon Python (SCHOONSCHIP_PURE_PYTHON staat aan).",
+                                "en": "Detection runs as plain Python (SCHOONSCHIP_PURE_PYTHON is set)."},
     "scan.source_error": {"nl": "Bron {source}: {message}", "en": "Source {source}: {message}"},
     "job.locked": {
         "nl": "Er loopt al een scan, opruimoverzicht of rapport op deze database (pid {pid} op {host}, sinds {since}); {job} wacht tot die klaar is: probeer het straks opnieuw.",

@@ -88,6 +88,10 @@ def run_scan(settings: Settings, *, progress: bool | None = None, echo: Echo = p
         key = "scan.source_warning" if error.get("severity") == "warning" else "scan.source_error"
         echo(t(key, source=error["source"], message=error["message"]))
     echo(t("scan.detection", mode=summary.detection_mode))
+    from detectors import COMPILED
+
+    if not COMPILED.active:  # slower, same results: IT should know why and how to fix it
+        echo(t(f"check.compiled.{COMPILED.reason}"))
     if settings.actions.tag_flagged:
         from scanner.actions import apply_actions
 
@@ -315,9 +319,11 @@ def run_check(settings: Settings, *, connect: bool = True, echo: Echo = print) -
     """Validate the configuration and, with ``connect``, list each source's units."""
     from connectors.base import ConnectorContext, SourceError
     from connectors.registry import connector_class
+    from detectors import COMPILED
     from detectors.settings import check_detection_settings
 
     echo(t("config.ok", sources=len(settings.sources)))
+    echo(t(f"check.compiled.{COMPILED.reason}"))
     failed = False
     try:
         check_detection_settings(settings.detection)
