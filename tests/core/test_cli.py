@@ -12,6 +12,8 @@ import sys
 import pytest
 import yaml
 
+from scanner.i18n import t
+
 BSN = "111222333"
 
 
@@ -112,6 +114,9 @@ def test_check_lists_units_and_init_writes_an_example(tmp_path, school):
     _, config, _ = school
     check = cli("check", "--config", str(config))
     assert check.returncode == 0 and "gedeeld (folder)" in check.stdout
+    import detectors  # the same decision the check's process made: compiled or why not
+
+    assert t(f"check.compiled.{detectors.COMPILED.reason}", lang="nl") in check.stdout
     target = tmp_path / "nieuw.yaml"
     assert cli("init", str(target)).returncode == 0
     assert "sources:" in target.read_text(encoding="utf-8")
