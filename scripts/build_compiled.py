@@ -28,6 +28,7 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,7 +38,7 @@ from scanner.core.compiled import MANIFEST_NAME, fingerprint, python_tag, read_m
 _FORMAT = 1
 
 
-def _settings() -> dict[str, object]:
+def _settings() -> dict[str, Any]:
     with open(ROOT / "pyproject.toml", "rb") as handle:
         conf = tomllib.load(handle)["tool"]["schoonschip"]["mypyc"]
     assert isinstance(conf, dict)
@@ -81,9 +82,9 @@ def build(package_dir: Path, group: str, modules: list[str], sources: list[str])
     before = fingerprint(ROOT, sources, python_tag())
     clean(package_dir, group)
     paths = [str(Path(*name.split(".")).with_suffix(".py")) for name in modules]
-    target = ROOT / "build" / "mypyc"
+    target = ROOT / "build" / "mypyc"  # the generated C (build/ is not tracked)
     cwd = Path.cwd()
-    os.chdir(ROOT)  # mypycify takes paths relative to the project and places modules by them
+    os.chdir(ROOT)  # mypy finds its configuration ([tool.mypy]) and the packages from here
     try:
         extensions = mypycify(
             # pyproject's [tool.mypy] is the configuration; its overrides for packages outside
@@ -94,10 +95,14 @@ def build(package_dir: Path, group: str, modules: list[str], sources: list[str])
             target_dir=str(target),
         )
         with tempfile.TemporaryDirectory(prefix="schoonschip-mypyc-") as temp:
+            # setuptools reads the pyproject.toml of the current directory as its own metadata
+            # (ours is hatchling's): run it elsewhere, with the project as the package root
+            os.chdir(temp)
             setup(
                 name="schoonschip-compiled",
                 packages=[],
                 py_modules=[],
+                package_dir={"": str(ROOT)},
                 ext_modules=extensions,
                 script_args=[
                     "--quiet",
@@ -136,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     conf = _settings()
     package_dir = ROOT / str(conf["package"])
     group = str(conf["group"])
-    modules = [str(m) for m in conf["modules"]]  # type: ignore[attr-defined]
-    sources = [str(s) for s in conf["sources"]]  # type: ignore[attr-defined]
+    modules = [str(m) for m in conf["modules"]]
+    sources = [str(s) for s in conf["sources"]]
     if args.clean:
         print(f"compiled modules removed: {clean(package_dir, group)} files")
         return 0
