@@ -1,4 +1,5 @@
-"""Regex terms searched only near their needles find exactly what a whole-text search finds.
+"""Regex terms searched only near their needles find exactly what a whole-text search finds;
+ASCII texts split into the same tokens as the token regex.
 
 ``TermMatcher.find`` tries a ``re:`` term only at the few positions before each needle that can
 start a match (see ``detectors.termlists._Needles``). These tests compare it with plain
@@ -16,7 +17,15 @@ from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from detectors.termlists import DATA_DIR, LEXICON_DIR, TermMatcher, read_term_file, regex_shape
+from detectors.termlists import (
+    DATA_DIR,
+    LEXICON_DIR,
+    TOKEN_RE,
+    TermMatcher,
+    _Tokens,
+    read_term_file,
+    regex_shape,
+)
 from detectors.verdict import Cues
 
 
@@ -146,3 +155,21 @@ def test_student_words_equal_whole_text_regexes(text: str) -> None:
     plain.add_many("leerling", read_term_file(DATA_DIR / "student_context.txt"))
     plain._regexes = [(p, None, label, term) for p, _, label, term in plain._regexes]
     assert student.find(text, remember=False) == plain.find(text, remember=False)
+
+
+ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
+mixed_texts = st.text(alphabet=st.sampled_from("ab Z_09'’-.,\n\t\x0b\x1c\x1f\x7fé İıſ\u00a0\u2028ß"), max_size=60)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(text=st.one_of(ascii_texts, mixed_texts, texts))
+@example(text="")
+@example(text="  a  ")
+@example(text="IB'er, z’n auto's")
+@example(text="x\x1cy\x0bz_1")
+def test_tokens_and_spans_are_the_token_regex(text: str) -> None:
+    """The split of ASCII texts gives TOKEN_RE's words and spans (and other texts use it)."""
+    tokens = _Tokens(text)
+    assert tokens.words == TOKEN_RE.findall(tokens.low)
+    assert [tokens.span(i) for i in range(len(tokens.words))] == [
+        m.span() for m in TOKEN_RE.finditer(tokens.low)]
