@@ -201,17 +201,38 @@ class _Needles:
     only those few positions are tried, with the same matches in the same order.
     """
 
-    __slots__ = ("finder", "lead", "reach")
+    __slots__ = ("needles", "single", "finder", "lead", "reach")
 
-    def __init__(self, finder: re.Pattern[str], lead: int | None, reach: int | None) -> None:
-        self.finder = finder  # a case-sensitive search for any needle, on the lower-cased text
+    def __init__(self, needles: frozenset[str], lead: int | None, reach: int | None) -> None:
+        self.needles = tuple(sorted(needles))
+        # one needle: str.find; several: a case-sensitive alternation on the lower-cased text
+        self.single = self.needles[0] if len(self.needles) == 1 else None
+        self.finder = re.compile("|".join(re.escape(n) for n in self.needles))
         self.lead = lead
         self.reach = reach
 
-    def matches(self, pattern: re.Pattern[str], text: str, low: str, hit: re.Match[str],
+    def first(self, low: str) -> int:
+        """Where the first needle is in ``low``, or -1.
+
+        Most texts hold none: ``in`` is a plain C substring search per needle, a few
+        instructions a character, where the alternation costs a match attempt at every
+        character that starts one of its needles (for the student words' ``havo|...|tl|bb``,
+        any a, b, g, h, k, m, t or v)."""
+        single = self.single
+        if single is not None:
+            return low.find(single)
+        for needle in self.needles:
+            if needle in low:
+                found = self.finder.search(low)
+                assert found is not None
+                return found.start()
+        return -1
+
+    def matches(self, pattern: re.Pattern[str], text: str, low: str, q: int,
                 label: str, term: str, out: list[TermMatch]) -> None:
-        """Append ``pattern.finditer(text)``'s matches to ``out``; ``hit`` is the first needle in
-        ``low`` (``text`` lower-cased, same length, no İ/ı/ſ) and ``lead`` is not None.
+        """Append ``pattern.finditer(text)``'s matches to ``out``; ``q`` is where the first
+        needle is in ``low`` (``text`` lower-cased, same length, no İ/ı/ſ) and ``lead`` is not
+        None.
 
         ``finditer`` searches from where its last match ended (``lo``) for the first position
         where the pattern matches. No position before the next needle's ``q - lead`` can start a
@@ -222,12 +243,10 @@ class _Needles:
         next needle is tried. Without a reach, the few start positions are each tried with
         ``match`` (``lead`` <= 3) or the search runs to the end of the text.
         """
-        finder, lead, reach = self.finder, self.lead, self.reach
+        finder, single, lead, reach = self.finder, self.single, self.lead, self.reach
         assert lead is not None
         lo = 0  # no match starts before lo: the last match's end, or past a needle tried
-        found: re.Match[str] | None = hit
-        while found is not None:
-            q = found.start()
+        while q >= 0:
             x = q - lead
             if x < lo:
                 x = lo
@@ -252,7 +271,11 @@ class _Needles:
             else:
                 out.append(TermMatch(m.start(), m.end(), label, term))
                 lo = m.end()
-            found = finder.search(low, lo)
+            if single is not None:
+                q = low.find(single, lo)
+            else:
+                found = finder.search(low, lo)
+                q = -1 if found is None else found.start()
 
 
 def _norm(token: str) -> str:
@@ -420,11 +443,8 @@ class TermMatcher:
                 )
                 return
             shape = regex_shape(term[3:])
-            needles: _Needles | None = None
-            if shape is not None and shape[0]:
-                # one case-sensitive alternation over the lower-cased text: a single C search
-                finder = re.compile("|".join(re.escape(n) for n in sorted(shape[0])))
-                needles = _Needles(finder, shape[1], shape[2])
+            needles = (_Needles(shape[0], shape[1], shape[2]) if shape is not None and shape[0]
+                       else None)
             self._regexes.append((compiled, needles, label, term))
         elif term.startswith("="):
             tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
@@ -474,11 +494,11 @@ class TermMatcher:
             self._match_tokens(tokens, hot, matches)
         for pattern, needles, label, term in self._regexes:
             if needles is not None and tokens.plain_case():
-                hit = needles.finder.search(tokens.low)
-                if hit is None:
+                q = needles.first(tokens.low)
+                if q < 0:
                     continue  # no match possible (see regex_needles)
                 if needles.lead is not None:
-                    needles.matches(pattern, text, tokens.low, hit, label, term, matches)
+                    needles.matches(pattern, text, tokens.low, q, label, term, matches)
                     continue
             for m in pattern.finditer(text):
                 if m.end() > m.start():
