@@ -135,7 +135,7 @@ def test_edges() -> None:
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
-@hsettings(max_examples=200, deadline=None)
+@hsettings(max_examples=150, deadline=None)
 @given(text=texts)
 @example(text="abab" * 3)
 @example(text="ab")
