@@ -159,14 +159,19 @@ def test_student_words_equal_whole_text_regexes(text: str) -> None:
 
 ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
 mixed_texts = st.text(alphabet=st.sampled_from("ab Z_09'’-.,\n\t\x0b\x1c\x1f\x7fé İıſ\u00a0\u2028ß"), max_size=60)
+# non-ASCII texts without apostrophes (non-ASCII letters, digits such as ² and ٣, non-ASCII
+# spaces and punctuation)
+unicode_texts = st.text(alphabet=st.sampled_from("ab Z_09-.,\n\té İıſ\u00a0\u2028ß²٣€•“”‘ǅ\u0301"),
+                        max_size=60)
 
 
 @hsettings(max_examples=300, deadline=None)
-@given(text=st.one_of(ascii_texts, mixed_texts, texts))
+@given(text=st.one_of(ascii_texts, mixed_texts, unicode_texts, st.text(max_size=30), texts))
 @example(text="")
 @example(text="  a  ")
 @example(text="IB'er, z’n auto's")
 @example(text="x\x1cy\x0bz_1")
+@example(text="Één café, 2² € • “ok” İstanbul")
 def test_tokens_and_spans_are_the_token_regex(text: str) -> None:
     """The split of ASCII texts gives TOKEN_RE's words and spans (and other texts use it)."""
     tokens = _Tokens(text)
