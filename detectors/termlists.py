@@ -22,7 +22,7 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, count
+from itertools import accumulate, compress, count
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +61,13 @@ not turn into that letter (İ, ı, ſ; computed over all of Unicode for Python 3
 
 
 _HEAD3 = operator.itemgetter(slice(0, 3))
+_PLUS1 = (1).__add__
+_START = operator.methodcaller("start")
+
+_SEPARATORS = str.maketrans({chr(c): " " for c in range(128)
+                             if not (chr(c).isalnum() or chr(c) in "_'")})
+"""Every ASCII character that is not a word character (``\\w``) or an apostrophe, to a space:
+in an ASCII text without apostrophes, the words of TOKEN_RE are then ``str.split()``'s."""
 
 
 def regex_needles(pattern: str) -> frozenset[str] | None:
@@ -72,6 +79,25 @@ def regex_needles(pattern: str) -> frozenset[str] | None:
     the text. ``"groep" in text.lower()`` is a C substring search; when no needle is in the
     lower-cased text the pattern cannot match and is not run (see :meth:`TermMatcher.find`).
     """
+    shape = regex_shape(pattern)
+    return None if shape is None else shape[0]
+
+
+def regex_shape(pattern: str) -> tuple[frozenset[str], int | None, int | None] | None:
+    """``(needles, lead, reach)`` of ``pattern`` (case-insensitive), or None without needles.
+
+    * ``needles``: see :func:`regex_needles`;
+    * ``lead``: a match starts at most this many characters before the start of a needle it
+      contains (None: no bound, e.g. ``\\w*groep``);
+    * ``reach``: an attempt to match at position ``s`` reads no character at or after
+      ``s + reach``, and ``$``/``\\Z``/``\\b`` there decide the same as in the whole text when
+      the string is cut at ``s + reach`` (the pattern's maximum width plus 2; None when the
+      width has no bound or a lookahead reads further).
+
+    WHY: a needle in a text still leaves the pattern to be tried at every position of the
+    text. With ``lead`` and ``reach`` :meth:`TermMatcher.find` tries it only at the positions
+    that can start a match, in a short slice around each needle, and gets the same matches.
+    """
     if _re_parser is None:  # pragma: no cover
         return None
     try:
@@ -79,39 +105,177 @@ def regex_needles(pattern: str) -> frozenset[str] | None:
     except Exception:  # noqa: BLE001 - private parser; without needles the regex just runs
         return None
     try:
-        return _required(list(parsed))
+        found = _required(parsed)
+        if found is None:
+            return None
+        width = parsed.getwidth()[1]
+        reach = None if width >= _UNBOUNDED or _looks_ahead(parsed) else width + 2
+        return found[0], found[1], reach
     except Exception:  # noqa: BLE001
         return None
 
 
-def _required(items: Sequence[tuple[Any, Any]]) -> frozenset[str] | None:
-    """Needles of the first element of a parsed sequence that every match must contain."""
+_UNBOUNDED = 1 << 30
+"""A pattern wider than this counts as having no maximum width (``re`` caps widths at 2**64)."""
+
+
+def _width(sub: Any, items: Sequence[tuple[Any, Any]]) -> int | None:
+    """Maximum width of ``items``, elements of the parsed ``sub``, or None when unbounded."""
+    if not items:
+        return 0
+    width = int(_re_parser.SubPattern(sub.state, list(items)).getwidth()[1])
+    return None if width >= _UNBOUNDED else width
+
+
+def _required(sub: Any) -> tuple[frozenset[str], int | None] | None:
+    """Needles of the first element of a parsed sequence that every match must contain, and
+    the most characters a match can have before the needle (see :func:`regex_shape`)."""
+    items = list(sub)
     i = 0
     while i < len(items):
         op, av = items[i]
         name = str(op)
         if name == "LITERAL":
+            first = i
             run = []
             while i < len(items) and str(items[i][0]) == "LITERAL":
                 run.append(chr(items[i][1]))
                 i += 1
             literal = "".join(run)
             if literal.isascii():
-                return frozenset({literal.lower()})
+                return frozenset({literal.lower()}), _width(sub, items[:first])
             continue
-        found: frozenset[str] | None = None
+        found: tuple[frozenset[str], int | None] | None = None
         if name == "SUBPATTERN" and not av[1] and not av[2]:
-            found = _required(list(av[3]))  # (group, add_flags, del_flags, sub): no local flags
+            found = _required(av[3])  # (group, add_flags, del_flags, sub): no local flags
         elif name == "BRANCH":
-            sets = [_required(list(alternative)) for alternative in av[1]]
+            sets = [_required(alternative) for alternative in av[1]]
             if all(s is not None for s in sets):
-                found = frozenset(needle for s in sets if s is not None for needle in s)
+                needles = frozenset(needle for s in sets if s is not None for needle in s[0])
+                leads = [s[1] for s in sets if s is not None]
+                inner = None if None in leads else max(lead for lead in leads if lead is not None)
+                found = needles, inner
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
-            found = _required(list(av[2]))  # (min, max, sub): at least once
+            # (min, max, sub): at least once, and the first time holds a needle
+            found = _required(av[2])
         if found is not None:
-            return found
+            before = _width(sub, items[:i])
+            inner_lead = found[1]
+            return found[0], (None if before is None or inner_lead is None
+                              else before + inner_lead)
         i += 1
     return None
+
+
+def _looks_ahead(sub: Any) -> bool:
+    """Whether a parsed pattern holds a lookahead (``(?=``, ``(?!``) anywhere."""
+    for op, av in sub:
+        name = str(op)
+        inner: list[Any] = []
+        if name in ("ASSERT", "ASSERT_NOT"):  # (direction, sub): 1 ahead, -1 behind
+            if av[0] >= 0:
+                return True
+            inner = [av[1]]
+        elif name == "SUBPATTERN":
+            inner = [av[3]]
+        elif name == "BRANCH":
+            inner = list(av[1])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            inner = [av[2]]
+        elif name == "ATOMIC_GROUP":
+            inner = [av]
+        elif name == "GROUPREF_EXISTS":  # (group, yes, no or None)
+            inner = [s for s in av[1:] if s is not None]
+        if any(_looks_ahead(s) for s in inner):
+            return True
+    return False
+
+
+class _Needles:
+    """Where a ``re:`` term can match: near a needle of it in the lower-cased text.
+
+    WHY: ``finditer`` over the whole text tries the pattern at every position of a text that
+    holds a needle somewhere (a student word such as ``\\bgroep\\s?[1-8]...``, ``\\b`` first, is
+    about 50 instructions a character under IGNORECASE, five such patterns a text). Every match
+    starts at most ``lead`` characters before a needle it contains (see :func:`regex_shape`), so
+    only those few positions are tried, with the same matches in the same order.
+    """
+
+    __slots__ = ("needles", "single", "finder", "lead", "reach")
+
+    def __init__(self, needles: frozenset[str], lead: int | None, reach: int | None) -> None:
+        self.needles = tuple(sorted(needles))
+        # one needle: str.find; several: a case-sensitive alternation on the lower-cased text
+        self.single = self.needles[0] if len(self.needles) == 1 else None
+        self.finder = re.compile("|".join(re.escape(n) for n in self.needles))
+        self.lead = lead
+        self.reach = reach
+
+    def first(self, low: str) -> int:
+        """Where the first needle is in ``low``, or -1.
+
+        Most texts hold none: ``in`` is a plain C substring search per needle, a few
+        instructions a character, where the alternation costs a match attempt at every
+        character that starts one of its needles (for the student words' ``havo|...|tl|bb``,
+        any a, b, g, h, k, m, t or v)."""
+        single = self.single
+        if single is not None:
+            return low.find(single)
+        for needle in self.needles:
+            if needle in low:
+                found = self.finder.search(low)
+                assert found is not None
+                return found.start()
+        return -1
+
+    def matches(self, pattern: re.Pattern[str], text: str, low: str, q: int,
+                label: str, term: str, out: list[TermMatch]) -> None:
+        """Append ``pattern.finditer(text)``'s matches to ``out``; ``q`` is where the first
+        needle is in ``low`` (``text`` lower-cased, same length, no İ/ı/ſ) and ``lead`` is not
+        None.
+
+        ``finditer`` searches from where its last match ended (``lo``) for the first position
+        where the pattern matches. No position before the next needle's ``q - lead`` can start a
+        match, so the search starts there; a match starting at ``s`` does not depend on where
+        the search began (``\\b``, ``^`` and lookbehinds read the whole string before it). With a
+        ``reach`` the string is cut at ``q + reach``: a match starting at or before ``q`` is the
+        same in the cut string and the whole one; one found after ``q`` is not trusted, and the
+        next needle is tried. Without a reach, the few start positions are each tried with
+        ``match`` (``lead`` <= 3) or the search runs to the end of the text.
+        """
+        finder, single, lead, reach = self.finder, self.single, self.lead, self.reach
+        assert lead is not None
+        lo = 0  # no match starts before lo: the last match's end, or past a needle tried
+        while q >= 0:
+            x = q - lead
+            if x < lo:
+                x = lo
+            m: re.Match[str] | None
+            if reach is not None:
+                m = pattern.search(text, x, q + reach)  # an endpos past the end is the end
+                if m is not None and m.start() > q:
+                    m = None
+            elif lead <= 3:
+                m = None
+                while x <= q:
+                    m = pattern.match(text, x)
+                    if m is not None:
+                        break
+                    x += 1
+            else:
+                m = pattern.search(text, x)
+                if m is None:
+                    return
+            if m is None:
+                lo = q + 1
+            else:
+                out.append(TermMatch(m.start(), m.end(), label, term))
+                lo = m.end()
+            if single is not None:
+                q = low.find(single, lo)
+            else:
+                found = finder.search(low, lo)
+                q = -1 if found is None else found.start()
 
 
 def _norm(token: str) -> str:
@@ -131,8 +295,8 @@ class _Tokens:
     a text out.
     """
 
-    __slots__ = ("text", "norm", "low", "words", "present", "_matches", "_pre3", "_plain",
-                 "_distinct", "_heads")
+    __slots__ = ("text", "norm", "low", "words", "present", "_spaced", "_starts", "_pre3",
+                 "_plain", "_distinct", "_heads")
     _recent: ClassVar[list[_Tokens]] = []
     KEEP: ClassVar[int] = 8
 
@@ -142,18 +306,43 @@ class _Tokens:
         if len(low) != len(norm):  # rare characters whose lower case changes length
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in norm)
         self.text, self.norm, self.low = text, norm, low
-        self.words: list[str] = TOKEN_RE.findall(low)
-        self.present = frozenset(self.words)
-        self._matches: list[re.Match[str]] | None = None
+        # most texts are ASCII without apostrophes: separators turned into spaces and a C split,
+        # about a tenth of the regex's instructions (it costs a match attempt, a string and a
+        # freed stack per token; see span)
+        spaced: str | None = None
+        words: list[str]
+        if low.isascii() and "'" not in low:
+            spaced = low.translate(_SEPARATORS)
+            words = spaced.split()
+        else:
+            words = TOKEN_RE.findall(low)
+        self._spaced = spaced
+        self.words = words
+        self.present = frozenset(words)
+        self._starts: list[int] | None = None
         self._pre3: frozenset[str] | None = None
         self._plain: bool | None = None
         self._distinct: tuple[str, ...] = ()
         self._heads: list[str] = []
 
     def span(self, i: int) -> tuple[int, int]:
-        if self._matches is None:
-            self._matches = list(TOKEN_RE.finditer(self.low))
-        return self._matches[i].span()
+        """Start and end of token ``i`` in the text.
+
+        The start offsets of all tokens are computed on the first call, with C-level maps
+        instead of a Match object per token (most texts need a span: a term matched in them).
+        In the spaced text (see __init__) the token after ``k`` single-space pieces starts at
+        the sum of their lengths plus ``k``."""
+        starts = self._starts
+        if starts is None:
+            if self._spaced is not None:
+                pieces = self._spaced.split(" ")
+                starts = list(compress(accumulate(map(_PLUS1, map(len, pieces)), initial=0),
+                                       pieces))
+            else:
+                starts = list(map(_START, TOKEN_RE.finditer(self.low)))
+            self._starts = starts
+        start = starts[i]
+        return start, start + len(self.words[i])
 
     def pre3(self) -> frozenset[str]:
         """The first three letters of every distinct word (for the prefix terms)."""
@@ -226,8 +415,9 @@ class TermMatcher:
         self._prefix1: dict[str, list[tuple[str, str, str]]] = {}
         # first token (exact case) -> [(tokens, label, term)]
         self._exact: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-        # (pattern, a search for its needles in the lower-cased text or None, label, term)
-        self._regexes: list[tuple[re.Pattern[str], re.Pattern[str] | None, str, str]] = []
+        # (pattern, where its needles are (a search for them in the lower-cased text) or None,
+        # label, term)
+        self._regexes: list[tuple[re.Pattern[str], _Needles | None, str, str]] = []
         # lower-cased first tokens of all token terms, and first three letters of prefix terms:
         # a token in neither cannot start a match
         self._starts: set[str] = set()
@@ -252,11 +442,10 @@ class TermMatcher:
                     "invalid regular expression in lexicon %s skipped", label, label
                 )
                 return
-            needles = regex_needles(term[3:])
-            # one case-sensitive alternation over the lower-cased text: a single C search
-            finder = (re.compile("|".join(re.escape(n) for n in sorted(needles)))
-                      if needles else None)
-            self._regexes.append((compiled, finder, label, term))
+            shape = regex_shape(term[3:])
+            needles = (_Needles(shape[0], shape[1], shape[2]) if shape is not None and shape[0]
+                       else None)
+            self._regexes.append((compiled, needles, label, term))
         elif term.startswith("="):
             tokens = tuple(_norm(t) for t in TOKEN_RE.findall(term[1:]))
             if not tokens:
@@ -303,9 +492,14 @@ class TermMatcher:
                 hot |= tokens.starting_with(keys)
         if hot:
             self._match_tokens(tokens, hot, matches)
-        for pattern, finder, label, term in self._regexes:
-            if finder is not None and finder.search(tokens.low) is None and tokens.plain_case():
-                continue  # no match possible (see regex_needles)
+        for pattern, needles, label, term in self._regexes:
+            if needles is not None and tokens.plain_case():
+                q = needles.first(tokens.low)
+                if q < 0:
+                    continue  # no match possible (see regex_needles)
+                if needles.lead is not None:
+                    needles.matches(pattern, text, tokens.low, q, label, term, matches)
+                    continue
             for m in pattern.finditer(text):
                 if m.end() > m.start():
                     matches.append(TermMatch(m.start(), m.end(), label, term))
