@@ -60,7 +60,7 @@ from scanner.core.model import (
 )
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
-from scanner.retention_pass import recompute_retention
+from scanner.retention_pass import WriteJudge, recompute_retention
 from scanner.store import Store, open_store
 from scanner.store.lock import RunLock, acquire
 
@@ -217,6 +217,8 @@ class ScanRunner:
         """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
         self._cursors: dict[str, dict[str, str | None]] | None = None
         """Per source, the stored cursors by unit key when crawling began (:meth:`_cursors_of`)."""
+        self._judge: WriteJudge | None = None
+        """Judges new items' retention as they are written (built when analysis begins)."""
         self._answered: dict[str, int] = {}
         """Per source, the units whose crawl this run ended with a cursor, no failure and no
         blind spot: the source answered, even where an unchanged delta listed nothing."""
@@ -242,6 +244,9 @@ class ScanRunner:
                 self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=None,
                                       detection_notice=None)
                 self._restore_stats(unfinished.get("stats") or {})
+                # What the earlier attempt judged as it wrote is judged again: its rules or day
+                # may not be this attempt's.
+                self.store.forget_judged(self.run_id)
                 log.info("resuming interrupted run %s", self.run_id)
             else:
                 self.run_id = self.store.begin_run("scan", pid=pid, host=host)
@@ -263,6 +268,7 @@ class ScanRunner:
                     except ValueError as exc:
                         raise DetectionSettingsError(str(exc)) from None
                     self.store.set_detection_mode(self.run_id, mode, notice)
+                    self._judge = WriteJudge.build(self.store, self.settings, self.today)
                     for state, results in executor.run(itertools.chain([first], work)):
                         self._store_results(state, results)
                         self._heartbeat()
@@ -286,7 +292,8 @@ class ScanRunner:
                 if name in self.stats:
                     self.stats[name].closed -= moves
                     self.stats[name].moved += moves
-            retention = recompute_retention(self.store, self.settings, today=self.today)
+            retention = recompute_retention(self.store, self.settings, today=self.today, judged=self._judge,
+                                            run_id=self.run_id)
             self.store.finish_run(self.run_id, status, self._stats_payload(retention, executor), error)
             return RunSummary(self.run_id, status, time.monotonic() - started, self.stats, retention,
                               mode, notice, resumed)
@@ -631,7 +638,7 @@ class ScanRunner:
             self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
         saved = self.store.save_result_groups(self.run_id, [
             ([r for r in results if not r.content_unchanged], state.source.kind,
-             state.unit.department or state.source.department) for state, results in pending])
+             state.unit.department or state.source.department) for state, results in pending], judge=self._judge)
         limit = self.settings.scan.retry_attempts
         for state, results in pending:
             stats = self.stats[state.source.name]

@@ -111,6 +111,16 @@ class SavedBatch:
 _ID_MEMO = 8192
 """At most this many item ids are memoised per store (a few MB; cleared when full)."""
 
+RETENTION_COLUMNS = ("retention_status", "due_date", "rule_id", "action", "exempt_reason")
+"""The columns of an item's retention outcome, in the order of a :data:`RetentionOutcome`."""
+RetentionOutcome = tuple[str, date | None, str, str, str | None]
+"""An item's retention outcome: status, due date, rule id, action, exempt reason."""
+RetentionJudge = Callable[[Mapping[str, Any], AnalysisResult], RetentionOutcome | None]
+"""Judges a new item's retention as it is written (:meth:`Store.save_result_groups`), from
+the clear column values of its row (``items`` column names) and its analysis result; None
+leaves the outcome to the retention pass. Lives outside the store
+(:class:`scanner.retention_pass.WriteJudge`): the store only writes what it is given."""
+
 
 class Store:
     """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
@@ -551,7 +561,8 @@ class Store:
         return self.save_result_groups(run_id, [(results, source_kind, department)])
 
     def save_result_groups(self, run_id: int,
-                           groups: Sequence[tuple[Sequence[AnalysisResult], str, str | None]]) -> SavedBatch:
+                           groups: Sequence[tuple[Sequence[AnalysisResult], str, str | None]], *,
+                           judge: RetentionJudge | None = None) -> SavedBatch:
         """Store analysed items, given as groups of (results, source kind, department): upsert
         item rows, replace findings and errors.
 
@@ -566,6 +577,12 @@ class Store:
         data, content hash, title) and the item is marked ``stale``: a read failure never wipes
         what we know. The change key of the version that failed is stored, so an item that
         used up its attempts is not fetched night after night while it does not change.
+
+        ``judge``: the retention outcome of each *new* item is written with its row, so the
+        retention pass at the end of the run need not read it back and update it (on a first
+        scan that pass read and rewrote every item: a third of the driver's instructions).
+        Items that existed before keep a NULL status, as without a judge: their owner's mark
+        lives in the store, not in the result.
         """
         # One row per item: should an item come twice (listed again in the same write), its
         # last result stands, and its findings are not written twice.
@@ -622,9 +639,12 @@ class Store:
                     replaced.append(ident)
                 values = _item_values(result, run_id, now, source_kind, department)
                 values.update(attempts=attempts, last_error=failure, stale=False)
+                fresh = old is None and ident not in inserted
+                if fresh and judge is not None:  # judged from the clear values, before sealing
+                    values.update(zip(RETENTION_COLUMNS, judge(values, result) or _NOT_JUDGED, strict=True))
                 for column, mode in encrypted:
                     values[column] = tag(values[column]) if mode == "tag" else seal(values[column])
-                if old is not None or ident in inserted:
+                if not fresh:
                     updates.append({"b_id": ident, **values})
                 else:
                     inserts.append({"id": ident, "first_seen_run": run_id, **values})
@@ -822,8 +842,11 @@ class Store:
                     new_id = wanted.pop((old.source, old.content_hash), None)
                     if new_id is None or new_id == old.id:
                         continue
+                    # The carried mark is a retention fact: an outcome judged as the new row was
+                    # written did not know it.
                     conn.execute(update(s.items).where(s.items.c.id == new_id).values(
-                        first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged))
+                        first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged,
+                        retention_status=None))
                     conn.execute(update(s.answers).where(s.answers.c.item_id == old.id).values(item_id=new_id))
                     conn.execute(update(s.digest_listings).where(
                         s.digest_listings.c.item_id == old.id).values(item_id=new_id))
@@ -910,7 +933,7 @@ class Store:
             last = rows[-1].id
 
     def iter_retention_rows(self, *, unevaluated_only: bool = False, titles: bool = True,
-                            batch: int = 2000) -> Iterator[RetentionRow]:
+                            skip_judged: int | None = None, batch: int = 2000) -> Iterator[RetentionRow]:
         """Active items as the retention pass reads them (:class:`RetentionRow`), in id order.
 
         ``titles=False`` leaves the title out (``None``): it is sealed, so opening it is one
@@ -918,7 +941,10 @@ class Store:
         scan's pass spent ~8 % of its CPU on titles nobody looked at). On SQLite the JSON
         columns are read as text and decoded once per distinct text (they repeat: ``[]``,
         ``["identificatie"]``, ``{"NL_BSN": 1}``), with the dialect's own deserializer, as
-        SQLAlchemy's result processor would; on PostgreSQL the driver decodes them."""
+        SQLAlchemy's result processor would; on PostgreSQL the driver decodes them.
+
+        ``skip_judged``: a run id; the items that run analysed and whose outcome is stored
+        (judged as they were written, :meth:`save_result_groups`) are left out."""
         c = s.items.c
         sqlite = self.engine.dialect.name == "sqlite"
         json_columns: tuple[Any, ...] = (c.labels, c.categories, c.entity_counts)
@@ -941,6 +967,9 @@ class Store:
                 c.id).limit(batch)
             if unevaluated_only:
                 query = query.where(c.retention_status.is_(None))
+            if skip_judged is not None:
+                query = query.where(or_(c.analysed_run.is_(None), c.analysed_run != skip_judged,
+                                        c.retention_status.is_(None)))
             with self.engine.connect() as conn:
                 rows = [RetentionRow(
                     r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuples(r[7]), r[10],
@@ -960,6 +989,16 @@ class Store:
         with self.engine.begin() as conn:
             for start in range(0, len(updates), 1000):
                 self._bulk.update(conn, s.items, "id", updates[start:start + 1000], columns=columns)
+
+    def forget_judged(self, run_id: int) -> None:
+        """Reset the outcome of every item ``run_id`` analysed (NULL: the next retention pass
+        evaluates it in full): what was judged as it was written, when the pass cannot vouch
+        that it would judge the same (other rules or another day than the judge had, or a
+        resumed run, whose earlier attempt judged with rules of its own)."""
+        c = s.items.c
+        with self.engine.begin() as conn:
+            conn.execute(update(s.items).where(c.analysed_run == run_id, c.retention_status.is_not(None))
+                         .values(retention_status=None))
 
     def invalidate_retention(self, ids: Iterable[str]) -> None:
         """Mark items whose retention facts changed (moved folder, new labels, reopened): the
@@ -1342,6 +1381,8 @@ class Store:
                 return int(conn.execute(text("select pg_database_size(current_database())")).scalar() or 0)
         return None
 
+
+_NOT_JUDGED: RetentionOutcome | tuple[None, ...] = (None,) * len(RETENTION_COLUMNS)
 
 _FINDING_COLUMNS = ("item_id", "entity", "category", "part", "location", "start", "end", "score", "masked",
                     "value_hash")
