@@ -21,9 +21,11 @@ from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.retention.pupils import PupilFacts, PupilIndex
 from scanner.store import Store, StoredItem
 from scanner.store.rows import RetentionRow
-from scanner.store.store import RetentionOutcome
+from scanner.store.store import RETENTION_COLUMNS, RetentionOutcome
 
 RETENTION_FINGERPRINT = "retention_fingerprint"
+_UPDATE_KEYS = ("b_id", *RETENTION_COLUMNS)
+"""The keys of a row of :meth:`Store.update_retention`."""
 log = logging.getLogger(__name__)
 
 
@@ -76,13 +78,11 @@ class WriteJudge:
             findings = result.verdict.findings if result.verdict else []
             keys = {f.value_hash for f in findings if f.entity == STUDENT_ROSTER}
             pupil = self._index.facts(keys) if keys else None
-        decision = self._policy.evaluate(ItemFacts(
+        return self._policy.outcome(ItemFacts(
             kind=values["kind"], source=values["source"], source_kind=values["source_kind"],
             folder=values["folder"] or "", date=values["item_date"], categories=tuple(values["categories"]),
             entities=tuple(values["entity_counts"]), labels=tuple(values["labels"]), owner_mark=None,
             student_data=bool(values["student_data"]), title=values["title"] or "", pupil=pupil))
-        return (decision.status.value, decision.due_date, decision.rule_id, decision.action,
-                decision.exempt_reason)
 
 
 def pupil_index(store: Store, settings: Any) -> PupilIndex | None:
@@ -172,14 +172,11 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     updates: list[dict[str, Any]] = []
     rows = store.iter_retention_rows(unevaluated_only=not full, titles=policy.uses_titles, skip_judged=skip)
     for row, pupil in _with_pupils(store, rows, index):
-        decision = policy.evaluate(facts_of(row, pupil))
-        new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,
-                   rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
+        outcome = policy.outcome(facts_of(row, pupil))
         if row.student_data:
-            counts[decision.status.value] += 1
-        if (row.retention_status, row.due_date, row.rule_id, row.action, row.exempt_reason) != (
-                new["retention_status"], new["due_date"], new["rule_id"], new["action"], new["exempt_reason"]):
-            updates.append(new)
+            counts[outcome[0]] += 1
+        if (row.retention_status, row.due_date, row.rule_id, row.action, row.exempt_reason) != outcome:
+            updates.append(dict(zip(_UPDATE_KEYS, (row.id, *outcome), strict=True)))
         if len(updates) >= 2000:
             store.update_retention(updates)
             updates = []

@@ -596,7 +596,7 @@ class Store:
         # per item, most of them tags of finding parts, which the cipher memoises).
         cipher = self._cipher
         tag, seal = cipher.tag, cipher.seal
-        encrypted = tuple(s.ENCRYPTED["items"].items())
+        encrypted = tuple((column, tag if mode == "tag" else seal) for column, mode in s.ENCRYPTED["items"].items())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         keeps: list[dict[str, Any]] = []
@@ -610,14 +610,14 @@ class Store:
                 c.id, c.attempts, c.stale, c.analysed_run, c.error_codes).where(self._among(c.id, ids)))}
             replaced: list[str] = []
             for ident, (result, source_kind, department) in zip(ids, tagged, strict=True):
-                failure = next((e.code for e in result.errors if is_retryable(e.code)), None)
+                failure = next((e.code for e in result.errors if is_retryable(e.code)), None) if result.errors else None
                 old = existing.get(ident)
-                attempts = ((old.attempts or 0) + 1 if old is not None else 1) if failure else 0
+                attempts = 0
                 if failure:
+                    attempts = (old.attempts or 0) + 1 if old is not None else 1
                     outcome.failed[ident] = attempts
-                good_before = old is not None and old.analysed_run is not None and (
-                    not (old.attempts or 0) or bool(old.stale))
-                if failure and good_before and old is not None:
+                if failure and old is not None and old.analysed_run is not None and (
+                        not (old.attempts or 0) or bool(old.stale)):  # a good analysis before
                     # Keep the last good analysis; refresh where the item is, which version failed
                     # (its change key and listed size, so a retry built from the store asks for
                     # that version), and what failed.
@@ -637,17 +637,19 @@ class Store:
                     continue
                 if old is not None:  # a new item has no findings or errors to replace
                     replaced.append(ident)
-                values = _item_values(result, run_id, now, source_kind, department)
-                values.update(attempts=attempts, last_error=failure, stale=False)
+                values = _item_values(result, run_id, now, source_kind, department, attempts, failure)
                 fresh = old is None and ident not in inserted
                 if fresh and judge is not None:  # judged from the clear values, before sealing
                     values.update(zip(RETENTION_COLUMNS, judge(values, result) or _NOT_JUDGED, strict=True))
-                for column, mode in encrypted:
-                    values[column] = tag(values[column]) if mode == "tag" else seal(values[column])
+                for column, code in encrypted:
+                    values[column] = code(values[column])
+                # The keys of the row itself last (all rows of one statement share the key order).
                 if not fresh:
-                    updates.append({"b_id": ident, **values})
+                    values["b_id"] = ident
+                    updates.append(values)
                 else:
-                    inserts.append({"id": ident, "first_seen_run": run_id, **values})
+                    values["id"], values["first_seen_run"] = ident, run_id
+                    inserts.append(values)
                     inserted.add(ident)
                 for finding in (result.verdict.findings if result.verdict else ()):
                     finding_rows.append((
@@ -1390,26 +1392,35 @@ _FINDING_COLUMNS = ("item_id", "entity", "category", "part", "location", "start"
 
 
 def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind: str,
-                 department: str | None) -> dict[str, Any]:
-    """The item row for an analysed item (everything but its id and first run)."""
+                 department: str | None, attempts: int, failure: str | None) -> dict[str, Any]:
+    """The item row for an analysed item (everything but its id and first run), clear values.
+
+    A dict display, not ``dict(...)``: the write path builds one per analysed item."""
     ref, verdict = result.ref, result.verdict
     entity_counts: dict[str, int] = {}
-    for finding in (verdict.findings if verdict else []):
-        entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
-    return dict(
-        source=ref.source, source_kind=source_kind, item_key=ref.item_key, unit_key=ref.unit_key,
-        kind=ref.kind.value, owner=ref.owner, department=department, folder=ref.folder, title=ref.title,
-        link=ref.link, item_date=_utc(ref.date), size=ref.size,
-        change_key=ref.change_key, content_hash=result.content_hash,
-        labels=list(ref.labels), state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
-        analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),
-        categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
-        reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
-        retention_status=None,  # new facts: the next retention pass evaluates the item in full
-        exposure=_exposure_level(result.exposure),
-        exposure_reasons=list(result.exposure.reasons) if result.exposure else None,
-        sharing_key=ref.sharing_key,
-    )
+    if verdict is not None:
+        for finding in verdict.findings:
+            entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
+    exposure = result.exposure
+    return {
+        "source": ref.source, "source_kind": source_kind, "item_key": ref.item_key, "unit_key": ref.unit_key,
+        "kind": ref.kind.value, "owner": ref.owner, "department": department, "folder": ref.folder,
+        "title": ref.title, "link": ref.link, "item_date": _utc(ref.date), "size": ref.size,
+        "change_key": ref.change_key, "content_hash": result.content_hash,
+        "labels": list(ref.labels), "state": _ACTIVE, "closed_at": None, "last_seen_run": run_id,
+        "analysed_run": run_id, "analysed_at": now, "student_data": bool(verdict and verdict.student_data),
+        "categories": sorted(verdict.categories) if verdict else [], "entity_counts": entity_counts,
+        "reasons": list(verdict.reasons) if verdict else [],
+        "error_codes": sorted({e.code for e in result.errors}) if result.errors else [],
+        "retention_status": None,  # new facts: the next retention pass evaluates the item in full
+        "exposure": _exposure_level(exposure),
+        "exposure_reasons": list(exposure.reasons) if exposure else None,
+        "sharing_key": ref.sharing_key,
+        "attempts": attempts, "last_error": failure, "stale": False,
+    }
+
+
+_ACTIVE = ItemState.ACTIVE.value
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
