@@ -647,15 +647,19 @@ class ScanRunner:
             self._archives_read(state, results)
             state.count(stats, "stale", sum(1 for ident in ids if ident in saved.stale))
             state.count(stats, "gave_up", sum(1 for ident in ids if saved.failed.get(ident) == limit))
+            # The whole numbers once per batch (the same sums); the seconds, a float, item by
+            # item as ever, so the figure is the same to the last bit.
+            flagged = 0
             for ident, result in zip(ids, results, strict=True):
-                state.count(stats, "bytes_read", result.bytes_read)
                 state.count(stats, "seconds", result.seconds)
-                state.count(stats, "item_errors", len(result.errors))
                 if ident in saved.stale:
-                    if self._was_flagged(result):
-                        state.count(stats, "flagged")
+                    flagged += 1 if self._was_flagged(result) else 0
                 elif result.verdict and result.verdict.student_data:
-                    state.count(stats, "flagged")
+                    flagged += 1
+            state.count(stats, "bytes_read", sum(result.bytes_read for result in results))
+            state.count(stats, "item_errors", sum(len(result.errors) for result in results))
+            if flagged:
+                state.count(stats, "flagged", flagged)
             state.outstanding -= 1
             self._maybe_complete(state)
             self._report_progress(state)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, DateTime, Table
 from sqlalchemy.engine import Connection, Dialect
 
 from scanner.core.memo import remember
@@ -188,6 +188,8 @@ class BulkWriter:
         if isinstance(column.type, JSON):
             return _JsonEncoder(column.type, self.dialect)
         processor: Convert | None = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        if processor is not None and isinstance(column.type, DateTime):
+            return _SameAsLast(processor)
         return processor
 
     @staticmethod
@@ -233,6 +235,27 @@ def _row_converter(convert: tuple[Convert | None, ...]) -> Callable[[Sequence[tu
     exec(compile(source, "<bulk row converter>", "exec"), namespace)  # the text holds positions only
     function: Callable[[Sequence[tuple[Any, ...]], tuple[Any, ...]], list[tuple[Any, ...]]] = namespace["rows_of"]
     return function
+
+
+class _SameAsLast:
+    """A timestamp column's processor that gives the last value's text again for the same
+    object: a batch's rows share one ``analysed_at`` (SQLite formats every timestamp in
+    Python, a dict and a ``%`` format per value). The pair is one attribute, so a writer in
+    another thread never sees one value with another's text."""
+
+    __slots__ = ("_process", "_last")
+
+    def __init__(self, process: Convert) -> None:
+        self._process = process
+        self._last: tuple[Any, Any] = (None, process(None))
+
+    def __call__(self, value: Any) -> Any:
+        last = self._last
+        if value is last[0]:
+            return last[1]
+        text = self._process(value)
+        self._last = (value, text)
+        return text
 
 
 class _JsonEncoder:

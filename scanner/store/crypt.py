@@ -30,6 +30,7 @@ candidate rows of one unit, which an equality lookup on the tagged ``unit_key`` 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -193,7 +194,11 @@ class ItemIds:
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode, without its two Python-level calls (a seal per item key and title)
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _unb64(text: str) -> bytes:
