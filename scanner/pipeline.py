@@ -284,6 +284,13 @@ class ScanRunner:
                     self._write_results()
                 except Exception:  # noqa: BLE001 - the first error is the one to report
                     log.warning("results gathered before the failure could not be written")
+                if self._judge is not None:
+                    # No pass vouches for what was judged as it was written: the next run's pass
+                    # judges it (a failed run is not resumed; its rules may not be the next one's).
+                    try:
+                        self.store.forget_judged(self.run_id)
+                    except Exception:  # noqa: BLE001 - the first error is the one to report
+                        log.warning("retention judged during the failed run could not be reset")
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
             for name, moves in self.store.absorb_moves(self.run_id).items():

@@ -845,10 +845,10 @@ class Store:
                     if new_id is None or new_id == old.id:
                         continue
                     # The carried mark is a retention fact: an outcome judged as the new row was
-                    # written did not know it.
+                    # written did not know it (NULL, as a new row was before the pass).
                     conn.execute(update(s.items).where(s.items.c.id == new_id).values(
                         first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged,
-                        retention_status=None))
+                        **dict.fromkeys(RETENTION_COLUMNS)))
                     conn.execute(update(s.answers).where(s.answers.c.item_id == old.id).values(item_id=new_id))
                     conn.execute(update(s.digest_listings).where(
                         s.digest_listings.c.item_id == old.id).values(item_id=new_id))
@@ -993,14 +993,16 @@ class Store:
                 self._bulk.update(conn, s.items, "id", updates[start:start + 1000], columns=columns)
 
     def forget_judged(self, run_id: int) -> None:
-        """Reset the outcome of every item ``run_id`` analysed (NULL: the next retention pass
-        evaluates it in full): what was judged as it was written, when the pass cannot vouch
-        that it would judge the same (other rules or another day than the judge had, or a
-        resumed run, whose earlier attempt judged with rules of its own)."""
+        """Take back the outcome of every item ``run_id`` first saw and analysed: what was
+        judged as it was written, when no pass vouches that it would judge the same (other
+        rules or another day than the judge had, a failed run, or a resumed one, whose earlier
+        attempt judged with rules of its own). All five columns are NULL again, as such an
+        item was stored before write-time judging, so the next pass evaluates it in full."""
         c = s.items.c
         with self.engine.begin() as conn:
-            conn.execute(update(s.items).where(c.analysed_run == run_id, c.retention_status.is_not(None))
-                         .values(retention_status=None))
+            conn.execute(update(s.items).where(c.first_seen_run == run_id, c.analysed_run == run_id,
+                                               c.rule_id.is_not(None))
+                         .values(dict.fromkeys(RETENTION_COLUMNS)))
 
     def invalidate_retention(self, ids: Iterable[str]) -> None:
         """Mark items whose retention facts changed (moved folder, new labels, reopened): the
