@@ -60,7 +60,7 @@ from scanner.core.model import (
 )
 from scanner.core.privacy import could_mask_to, load_installation_secret, private_directory, scrub
 from scanner.executors import Executor, Work, build_executor
-from scanner.retention_pass import recompute_retention
+from scanner.retention_pass import WriteJudge, recompute_retention
 from scanner.store import Store, open_store
 from scanner.store.lock import RunLock, acquire
 
@@ -217,6 +217,8 @@ class ScanRunner:
         """Per source, the units with items to try again (:meth:`_retry_queue`), read once."""
         self._cursors: dict[str, dict[str, str | None]] | None = None
         """Per source, the stored cursors by unit key when crawling began (:meth:`_cursors_of`)."""
+        self._judge: WriteJudge | None = None
+        """Judges new items' retention as they are written (built when analysis begins)."""
         self._answered: dict[str, int] = {}
         """Per source, the units whose crawl this run ended with a cursor, no failure and no
         blind spot: the source answered, even where an unchanged delta listed nothing."""
@@ -242,6 +244,9 @@ class ScanRunner:
                 self.store.reopen_run(self.run_id, pid=pid, host=host, detection_mode=None,
                                       detection_notice=None)
                 self._restore_stats(unfinished.get("stats") or {})
+                # What the earlier attempt judged as it wrote is judged again: its rules or day
+                # may not be this attempt's.
+                self.store.forget_judged(self.run_id)
                 log.info("resuming interrupted run %s", self.run_id)
             else:
                 self.run_id = self.store.begin_run("scan", pid=pid, host=host)
@@ -263,6 +268,7 @@ class ScanRunner:
                     except ValueError as exc:
                         raise DetectionSettingsError(str(exc)) from None
                     self.store.set_detection_mode(self.run_id, mode, notice)
+                    self._judge = WriteJudge.build(self.store, self.settings, self.today)
                     for state, results in executor.run(itertools.chain([first], work)):
                         self._store_results(state, results)
                         self._heartbeat()
@@ -278,6 +284,13 @@ class ScanRunner:
                     self._write_results()
                 except Exception:  # noqa: BLE001 - the first error is the one to report
                     log.warning("results gathered before the failure could not be written")
+                if self._judge is not None:
+                    # No pass vouches for what was judged as it was written: the next run's pass
+                    # judges it (a failed run is not resumed; its rules may not be the next one's).
+                    try:
+                        self.store.forget_judged(self.run_id)
+                    except Exception:  # noqa: BLE001 - the first error is the one to report
+                        log.warning("retention judged during the failed run could not be reset")
                 self.store.finish_run(self.run_id, status, self._stats_payload({}, executor), error)
                 raise
             for name, moves in self.store.absorb_moves(self.run_id).items():
@@ -286,7 +299,8 @@ class ScanRunner:
                 if name in self.stats:
                     self.stats[name].closed -= moves
                     self.stats[name].moved += moves
-            retention = recompute_retention(self.store, self.settings, today=self.today)
+            retention = recompute_retention(self.store, self.settings, today=self.today, judged=self._judge,
+                                            run_id=self.run_id)
             self.store.finish_run(self.run_id, status, self._stats_payload(retention, executor), error)
             return RunSummary(self.run_id, status, time.monotonic() - started, self.stats, retention,
                               mode, notice, resumed)
@@ -631,7 +645,7 @@ class ScanRunner:
             self.store.invalidate_retention(self.store.item_id(r.ref.source, r.ref.item_key) for r in same)
         saved = self.store.save_result_groups(self.run_id, [
             ([r for r in results if not r.content_unchanged], state.source.kind,
-             state.unit.department or state.source.department) for state, results in pending])
+             state.unit.department or state.source.department) for state, results in pending], judge=self._judge)
         limit = self.settings.scan.retry_attempts
         for state, results in pending:
             stats = self.stats[state.source.name]
@@ -640,15 +654,19 @@ class ScanRunner:
             self._archives_read(state, results)
             state.count(stats, "stale", sum(1 for ident in ids if ident in saved.stale))
             state.count(stats, "gave_up", sum(1 for ident in ids if saved.failed.get(ident) == limit))
+            # The whole numbers once per batch (the same sums); the seconds, a float, item by
+            # item as ever, so the figure is the same to the last bit.
+            flagged = 0
             for ident, result in zip(ids, results, strict=True):
-                state.count(stats, "bytes_read", result.bytes_read)
                 state.count(stats, "seconds", result.seconds)
-                state.count(stats, "item_errors", len(result.errors))
                 if ident in saved.stale:
-                    if self._was_flagged(result):
-                        state.count(stats, "flagged")
+                    flagged += 1 if self._was_flagged(result) else 0
                 elif result.verdict and result.verdict.student_data:
-                    state.count(stats, "flagged")
+                    flagged += 1
+            state.count(stats, "bytes_read", sum(result.bytes_read for result in results))
+            state.count(stats, "item_errors", sum(len(result.errors) for result in results))
+            if flagged:
+                state.count(stats, "flagged", flagged)
             state.outstanding -= 1
             self._maybe_complete(state)
             self._report_progress(state)

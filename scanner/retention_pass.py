@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from detectors.entities import STUDENT_ROSTER
 from detectors.recognizers.roster import RosterError
-from scanner.core.model import RetentionStatus
+from scanner.core.model import AnalysisResult, RetentionStatus
 from scanner.core.privacy import ValueHasher, load_installation_secret
 from scanner.retention import ItemFacts, RetentionPolicy
 from scanner.retention.pupils import PupilFacts, PupilIndex
 from scanner.store import Store, StoredItem
 from scanner.store.rows import RetentionRow
+from scanner.store.store import RETENTION_COLUMNS, RetentionOutcome
 
 RETENTION_FINGERPRINT = "retention_fingerprint"
+_UPDATE_KEYS = ("b_id", *RETENTION_COLUMNS)
+"""The keys of a row of :meth:`Store.update_retention`."""
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +41,48 @@ def facts_of(row: StoredItem | RetentionRow, pupil: PupilFacts | None = None) ->
         labels=row.labels, owner_mark=row.owner_mark, student_data=bool(row.student_data),
         title=row.title or "", pupil=pupil,
     )
+
+
+class WriteJudge:
+    """Judges each new item's retention as the driver writes it (the ``judge`` of
+    :meth:`Store.save_result_groups`), with the rules, the pupils' lifecycles and the day the
+    retention pass at the end of the same run would use: that pass then reads back only what
+    it cannot vouch for (:func:`recompute_retention` with ``judged``).
+
+    Why: a first scan's pass read every item it had just written, opened its title, judged
+    it and wrote its outcome back in one UPDATE per item, a third of the driver's
+    instructions per item (docs/performance.md). The facts come from the row's clear values,
+    the ones the pass would read back: the same judgement, without the round trip."""
+
+    def __init__(self, policy: RetentionPolicy, index: PupilIndex | None, fingerprint: str) -> None:
+        self._policy = policy
+        self._index = index
+        self.key = (fingerprint, policy.today)
+        """What the judgements depend on besides the item: the rules' fingerprint, the day."""
+
+    @classmethod
+    def build(cls, store: Store, settings: Any, today: date | datetime | None = None) -> WriteJudge | None:
+        """The judge of a run; None when the roster cannot be read (the pass then decides
+        what a degraded night keeps, as before)."""
+        if isinstance(today, datetime):
+            today = today.date()
+        try:
+            index = pupil_index(store, settings)
+        except RosterError:
+            return None
+        return cls(RetentionPolicy(settings.retention, today=today), index, fingerprint(settings, index))
+
+    def __call__(self, values: Mapping[str, Any], result: AnalysisResult) -> RetentionOutcome:
+        pupil = None
+        if self._index is not None and values["entity_counts"].get(STUDENT_ROSTER):
+            findings = result.verdict.findings if result.verdict else []
+            keys = {f.value_hash for f in findings if f.entity == STUDENT_ROSTER}
+            pupil = self._index.facts(keys) if keys else None
+        return self._policy.outcome(ItemFacts(
+            kind=values["kind"], source=values["source"], source_kind=values["source_kind"],
+            folder=values["folder"] or "", date=values["item_date"], categories=tuple(values["categories"]),
+            entities=tuple(values["entity_counts"]), labels=tuple(values["labels"]), owner_mark=None,
+            student_data=bool(values["student_data"]), title=values["title"] or "", pupil=pupil))
 
 
 def pupil_index(store: Store, settings: Any) -> PupilIndex | None:
@@ -87,7 +132,8 @@ def fingerprint(settings: Any, index: PupilIndex | None = None) -> str:
 
 
 def recompute_retention(store: Store, settings: Any, today: date | datetime | None = None,
-                        full: bool = False) -> dict[str, int]:
+                        full: bool = False, *, judged: WriteJudge | None = None,
+                        run_id: int | None = None) -> dict[str, int]:
     """Bring every active item's retention status up to date; return counts per status
     (student data only).
 
@@ -96,6 +142,11 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
     through the policy; every other item keeps its rule and due date, and one UPDATE moves it to
     the status that due date gives today. The full pass over every item runs when the rules
     changed (their fingerprint differs from the one stored) or when asked.
+
+    ``judged`` and ``run_id``: the judge that wrote the outcomes of the items run ``run_id``
+    analysed. With the rules and the day of this pass, those outcomes are the ones this pass
+    would give: a full pass leaves them out (and counts from the store); otherwise they are
+    reset first and judged here, as if no judge had been.
     """
     if isinstance(today, datetime):
         today = today.date()
@@ -111,18 +162,21 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
         index, degraded = None, True
     current = fingerprint(settings, index)
     full = not degraded and (full or store.meta_get(RETENTION_FINGERPRINT) != current)
+    skip = None
+    if judged is not None and run_id is not None:
+        if not degraded and judged.key == (current, policy.today):
+            skip = run_id if full else None  # not full: judged outcomes are not NULL, not read anyway
+        else:
+            store.forget_judged(run_id)
     counts = {status.value: 0 for status in RetentionStatus}
     updates: list[dict[str, Any]] = []
-    rows = store.iter_retention_rows(unevaluated_only=not full, titles=policy.uses_titles)
+    rows = store.iter_retention_rows(unevaluated_only=not full, titles=policy.uses_titles, skip_judged=skip)
     for row, pupil in _with_pupils(store, rows, index):
-        decision = policy.evaluate(facts_of(row, pupil))
-        new = dict(b_id=row.id, retention_status=decision.status.value, due_date=decision.due_date,
-                   rule_id=decision.rule_id, action=decision.action, exempt_reason=decision.exempt_reason)
+        outcome = policy.outcome(facts_of(row, pupil))
         if row.student_data:
-            counts[decision.status.value] += 1
-        if (row.retention_status, row.due_date, row.rule_id, row.action, row.exempt_reason) != (
-                new["retention_status"], new["due_date"], new["rule_id"], new["action"], new["exempt_reason"]):
-            updates.append(new)
+            counts[outcome[0]] += 1
+        if (row.retention_status, row.due_date, row.rule_id, row.action, row.exempt_reason) != outcome:
+            updates.append(dict(zip(_UPDATE_KEYS, (row.id, *outcome), strict=True)))
         if len(updates) >= 2000:
             store.update_retention(updates)
             updates = []
@@ -131,7 +185,8 @@ def recompute_retention(store: Store, settings: Any, today: date | datetime | No
         store.meta_set(RETENTION_FINGERPRINT, "")
     if full:
         store.meta_set(RETENTION_FINGERPRINT, current)
-        return counts
+        # Every active item now holds this pass's outcome: the judged ones are counted by the store.
+        return counts if skip is None else store.retention_counts()
     day = policy.today
     fixed = [rule.id for rule in settings.retention.active_rules() if rule.term.immediately]
     store.shift_retention(day, day + timedelta(days=settings.retention.due_soon_days), fixed)

@@ -105,6 +105,8 @@ class RetentionDecision:
         return _explain.explain(self, lang)
 
 
+_STATUS_KEYS = {status: status.value for status in RetentionStatus}
+"""A status's stored key (an enum's ``.value`` is a Python-level property lookup)."""
 _NO_STUDENT_DATA = RetentionDecision(RetentionStatus.OK, None, "geen_leerlinggegevens", GEEN, None)
 _NO_RULE = RetentionDecision(RetentionStatus.OK, None, "geen_regel", GEEN, None)
 
@@ -381,16 +383,57 @@ class RetentionPolicy:
             return _NO_RULE
         return matched
 
+    def outcome(self, facts: ItemFacts) -> tuple[str, date | None, str, str, str | None]:
+        """What the store keeps of :meth:`evaluate`'s decision (status key, due date, rule id,
+        action, exempt reason), without building the decision and its explanation fields:
+        the retention pass and the write-time judge keep nothing else, once per item."""
+        decided = self._decide(facts, self._today)
+        if isinstance(decided, RetentionDecision):
+            return (_STATUS_KEYS[decided.status], decided.due_date, decided.rule_id, decided.action,
+                    decided.exempt_reason)
+        status, best, best_due, _, _ = decided
+        return (_STATUS_KEYS[status], best_due, best.rule.id,
+                best.rule.action if best_due is not None and best.rule.action else GEEN, None)
+
     def evaluate(self, facts: ItemFacts, today: date | None = None) -> RetentionDecision:
         """Decide the retention status of one item. Never raises on odd metadata: unknown
         categories count as ``normaal``, unknown owner marks are ignored, naive dates are
         taken as local time, a missing date gives ``ok`` without due date (rule ``geen_datum``)
         unless an ``immediately`` rule applies."""
+        day = today if today is not None else self._today
+        decided = self._decide(facts, day)
+        if isinstance(decided, RetentionDecision):
+            return decided
+        status, best, best_due, matched, item_day = decided
+        school_year = None
+        sy_end = None
+        if best.term.after == "school_year_end":
+            sy_end = _school_year_end(item_day, *self._start)
+            next_start = sy_end + timedelta(days=1)  # first day of the following school year
+            school_year = (next_start.year - 1, next_start.year)
+        return RetentionDecision(
+            status=status,
+            due_date=best_due,
+            rule_id=best.rule.id,
+            action=best.rule.action if best_due is not None and best.rule.action else GEEN,
+            exempt_reason=None,
+            rule=best.rule,
+            item_date=item_day if facts.date is not None else None,
+            today=day,
+            school_year=school_year,
+            school_year_end=sy_end,
+            also_matched=tuple(c.rule.id for c in matched if c is not best),
+            pupil=facts.pupil if best.pupil_term else None,
+        )
+
+    def _decide(self, facts: ItemFacts, day: date) -> (
+            RetentionDecision | tuple[RetentionStatus, _CompiledRule, date | None, tuple[_CompiledRule, ...], date]):
+        """The decision when no term is counted, else (status, winning rule, its due date, the
+        rules that applied, the item's day): the part :meth:`evaluate` and :meth:`outcome` share."""
         matched = self._matching(facts)
         if isinstance(matched, RetentionDecision):
             return matched
 
-        day = today if today is not None else self._today
         if facts.date is None:
             # A source that gave no date: no term can be counted, except "immediately" and
             # the terms of a pupil's lifecycle.
@@ -419,23 +462,4 @@ class RetentionPolicy:
             status = RetentionStatus.DUE_SOON
         else:
             status = RetentionStatus.OK
-        school_year = None
-        sy_end = None
-        if best.term.after == "school_year_end":
-            sy_end = _school_year_end(item_day, *self._start)
-            next_start = sy_end + timedelta(days=1)  # first day of the following school year
-            school_year = (next_start.year - 1, next_start.year)
-        return RetentionDecision(
-            status=status,
-            due_date=best_due,
-            rule_id=best.rule.id,
-            action=best.rule.action if best_due is not None and best.rule.action else GEEN,
-            exempt_reason=None,
-            rule=best.rule,
-            item_date=item_day if facts.date is not None else None,
-            today=day,
-            school_year=school_year,
-            school_year_end=sy_end,
-            also_matched=tuple(c.rule.id for c in matched if c is not best),
-            pupil=facts.pupil if best.pupil_term else None,
-        )
+        return status, best, best_due, matched, item_day

@@ -29,7 +29,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,9 @@ from scanner.store.crypt import (
     ID_KEY_META,
     KEY_ID_META,
     FieldCipher,
+    ItemIds,
     StoreKeyError,
     fingerprint,
-    keyed_item_id,
     new_key,
     read_key,
     write_key,
@@ -60,13 +60,18 @@ class StoreKeys:
     cipher: FieldCipher
     id_secret: bytes
     key_file: Path | None = None
+    item_ids: ItemIds = field(init=False, repr=False, compare=False)
+    """:func:`keyed_item_id` of ``id_secret``, its HMAC pads hashed once."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "item_ids", ItemIds(self.id_secret))  # frozen: set once, here
 
     @property
     def id_key_id(self) -> str:
         return secret_fingerprint(self.id_secret)
 
     def item_id(self, source: str, item_key: str) -> str:
-        return keyed_item_id(self.id_secret, source, item_key)
+        return self.item_ids(source, item_key)
 
     @classmethod
     def ephemeral(cls) -> StoreKeys:

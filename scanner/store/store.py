@@ -111,6 +111,16 @@ class SavedBatch:
 _ID_MEMO = 8192
 """At most this many item ids are memoised per store (a few MB; cleared when full)."""
 
+RETENTION_COLUMNS = ("retention_status", "due_date", "rule_id", "action", "exempt_reason")
+"""The columns of an item's retention outcome, in the order of a :data:`RetentionOutcome`."""
+RetentionOutcome = tuple[str, date | None, str, str, str | None]
+"""An item's retention outcome: status, due date, rule id, action, exempt reason."""
+RetentionJudge = Callable[[Mapping[str, Any], AnalysisResult], RetentionOutcome | None]
+"""Judges a new item's retention as it is written (:meth:`Store.save_result_groups`), from
+the clear column values of its row (``items`` column names) and its analysis result; None
+leaves the outcome to the retention pass. Lives outside the store
+(:class:`scanner.retention_pass.WriteJudge`): the store only writes what it is given."""
+
 
 class Store:
     """Typed access to the schoonschip database (SQLite or PostgreSQL)."""
@@ -551,7 +561,8 @@ class Store:
         return self.save_result_groups(run_id, [(results, source_kind, department)])
 
     def save_result_groups(self, run_id: int,
-                           groups: Sequence[tuple[Sequence[AnalysisResult], str, str | None]]) -> SavedBatch:
+                           groups: Sequence[tuple[Sequence[AnalysisResult], str, str | None]], *,
+                           judge: RetentionJudge | None = None) -> SavedBatch:
         """Store analysed items, given as groups of (results, source kind, department): upsert
         item rows, replace findings and errors.
 
@@ -566,6 +577,12 @@ class Store:
         data, content hash, title) and the item is marked ``stale``: a read failure never wipes
         what we know. The change key of the version that failed is stored, so an item that
         used up its attempts is not fetched night after night while it does not change.
+
+        ``judge``: the retention outcome of each *new* item is written with its row, so the
+        retention pass at the end of the run need not read it back and update it (on a first
+        scan that pass read and rewrote every item: a third of the driver's instructions).
+        Items that existed before keep a NULL status, as without a judge: their owner's mark
+        lives in the store, not in the result.
         """
         # One row per item: should an item come twice (listed again in the same write), its
         # last result stands, and its findings are not written twice.
@@ -579,7 +596,7 @@ class Store:
         # per item, most of them tags of finding parts, which the cipher memoises).
         cipher = self._cipher
         tag, seal = cipher.tag, cipher.seal
-        encrypted = tuple(s.ENCRYPTED["items"].items())
+        encrypted = tuple((column, tag if mode == "tag" else seal) for column, mode in s.ENCRYPTED["items"].items())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         keeps: list[dict[str, Any]] = []
@@ -593,14 +610,14 @@ class Store:
                 c.id, c.attempts, c.stale, c.analysed_run, c.error_codes).where(self._among(c.id, ids)))}
             replaced: list[str] = []
             for ident, (result, source_kind, department) in zip(ids, tagged, strict=True):
-                failure = next((e.code for e in result.errors if is_retryable(e.code)), None)
+                failure = next((e.code for e in result.errors if is_retryable(e.code)), None) if result.errors else None
                 old = existing.get(ident)
-                attempts = ((old.attempts or 0) + 1 if old is not None else 1) if failure else 0
+                attempts = 0
                 if failure:
+                    attempts = (old.attempts or 0) + 1 if old is not None else 1
                     outcome.failed[ident] = attempts
-                good_before = old is not None and old.analysed_run is not None and (
-                    not (old.attempts or 0) or bool(old.stale))
-                if failure and good_before and old is not None:
+                if failure and old is not None and old.analysed_run is not None and (
+                        not (old.attempts or 0) or bool(old.stale)):  # a good analysis before
                     # Keep the last good analysis; refresh where the item is, which version failed
                     # (its change key and listed size, so a retry built from the store asks for
                     # that version), and what failed.
@@ -620,14 +637,19 @@ class Store:
                     continue
                 if old is not None:  # a new item has no findings or errors to replace
                     replaced.append(ident)
-                values = _item_values(result, run_id, now, source_kind, department)
-                values.update(attempts=attempts, last_error=failure, stale=False)
-                for column, mode in encrypted:
-                    values[column] = tag(values[column]) if mode == "tag" else seal(values[column])
-                if old is not None or ident in inserted:
-                    updates.append({"b_id": ident, **values})
+                values = _item_values(result, run_id, now, source_kind, department, attempts, failure)
+                fresh = old is None and ident not in inserted
+                if fresh and judge is not None:  # judged from the clear values, before sealing
+                    values.update(zip(RETENTION_COLUMNS, judge(values, result) or _NOT_JUDGED, strict=True))
+                for column, code in encrypted:
+                    values[column] = code(values[column])
+                # The keys of the row itself last (all rows of one statement share the key order).
+                if not fresh:
+                    values["b_id"] = ident
+                    updates.append(values)
                 else:
-                    inserts.append({"id": ident, "first_seen_run": run_id, **values})
+                    values["id"], values["first_seen_run"] = ident, run_id
+                    inserts.append(values)
                     inserted.add(ident)
                 for finding in (result.verdict.findings if result.verdict else ()):
                     finding_rows.append((
@@ -822,8 +844,11 @@ class Store:
                     new_id = wanted.pop((old.source, old.content_hash), None)
                     if new_id is None or new_id == old.id:
                         continue
+                    # The carried mark is a retention fact: an outcome judged as the new row was
+                    # written did not know it (NULL, as a new row was before the pass).
                     conn.execute(update(s.items).where(s.items.c.id == new_id).values(
-                        first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged))
+                        first_seen_run=old.first_seen_run, owner_mark=old.owner_mark, tagged=old.tagged,
+                        **dict.fromkeys(RETENTION_COLUMNS)))
                     conn.execute(update(s.answers).where(s.answers.c.item_id == old.id).values(item_id=new_id))
                     conn.execute(update(s.digest_listings).where(
                         s.digest_listings.c.item_id == old.id).values(item_id=new_id))
@@ -910,7 +935,7 @@ class Store:
             last = rows[-1].id
 
     def iter_retention_rows(self, *, unevaluated_only: bool = False, titles: bool = True,
-                            batch: int = 2000) -> Iterator[RetentionRow]:
+                            skip_judged: int | None = None, batch: int = 2000) -> Iterator[RetentionRow]:
         """Active items as the retention pass reads them (:class:`RetentionRow`), in id order.
 
         ``titles=False`` leaves the title out (``None``): it is sealed, so opening it is one
@@ -918,7 +943,10 @@ class Store:
         scan's pass spent ~8 % of its CPU on titles nobody looked at). On SQLite the JSON
         columns are read as text and decoded once per distinct text (they repeat: ``[]``,
         ``["identificatie"]``, ``{"NL_BSN": 1}``), with the dialect's own deserializer, as
-        SQLAlchemy's result processor would; on PostgreSQL the driver decodes them."""
+        SQLAlchemy's result processor would; on PostgreSQL the driver decodes them.
+
+        ``skip_judged``: a run id; the items that run analysed and whose outcome is stored
+        (judged as they were written, :meth:`save_result_groups`) are left out."""
         c = s.items.c
         sqlite = self.engine.dialect.name == "sqlite"
         json_columns: tuple[Any, ...] = (c.labels, c.categories, c.entity_counts)
@@ -941,6 +969,9 @@ class Store:
                 c.id).limit(batch)
             if unevaluated_only:
                 query = query.where(c.retention_status.is_(None))
+            if skip_judged is not None:
+                query = query.where(or_(c.analysed_run.is_(None), c.analysed_run != skip_judged,
+                                        c.retention_status.is_(None)))
             with self.engine.connect() as conn:
                 rows = [RetentionRow(
                     r[0], r[1], r[2], r[3], reveal(r[4]), reveal(r[5]), aware(r[6]), tuples(r[7]), r[10],
@@ -960,6 +991,18 @@ class Store:
         with self.engine.begin() as conn:
             for start in range(0, len(updates), 1000):
                 self._bulk.update(conn, s.items, "id", updates[start:start + 1000], columns=columns)
+
+    def forget_judged(self, run_id: int) -> None:
+        """Take back the outcome of every item ``run_id`` first saw and analysed: what was
+        judged as it was written, when no pass vouches that it would judge the same (other
+        rules or another day than the judge had, a failed run, or a resumed one, whose earlier
+        attempt judged with rules of its own). All five columns are NULL again, as such an
+        item was stored before write-time judging, so the next pass evaluates it in full."""
+        c = s.items.c
+        with self.engine.begin() as conn:
+            conn.execute(update(s.items).where(c.first_seen_run == run_id, c.analysed_run == run_id,
+                                               c.rule_id.is_not(None))
+                         .values(dict.fromkeys(RETENTION_COLUMNS)))
 
     def invalidate_retention(self, ids: Iterable[str]) -> None:
         """Mark items whose retention facts changed (moved folder, new labels, reopened): the
@@ -1343,32 +1386,43 @@ class Store:
         return None
 
 
+_NOT_JUDGED: RetentionOutcome | tuple[None, ...] = (None,) * len(RETENTION_COLUMNS)
+
 _FINDING_COLUMNS = ("item_id", "entity", "category", "part", "location", "start", "end", "score", "masked",
                     "value_hash")
 """The order of the finding tuples :meth:`Store.save_result_groups` builds."""
 
 
 def _item_values(result: AnalysisResult, run_id: int, now: datetime, source_kind: str,
-                 department: str | None) -> dict[str, Any]:
-    """The item row for an analysed item (everything but its id and first run)."""
+                 department: str | None, attempts: int, failure: str | None) -> dict[str, Any]:
+    """The item row for an analysed item (everything but its id and first run), clear values.
+
+    A dict display, not ``dict(...)``: the write path builds one per analysed item."""
     ref, verdict = result.ref, result.verdict
     entity_counts: dict[str, int] = {}
-    for finding in (verdict.findings if verdict else []):
-        entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
-    return dict(
-        source=ref.source, source_kind=source_kind, item_key=ref.item_key, unit_key=ref.unit_key,
-        kind=ref.kind.value, owner=ref.owner, department=department, folder=ref.folder, title=ref.title,
-        link=ref.link, item_date=_utc(ref.date), size=ref.size,
-        change_key=ref.change_key, content_hash=result.content_hash,
-        labels=list(ref.labels), state=ItemState.ACTIVE.value, closed_at=None, last_seen_run=run_id,
-        analysed_run=run_id, analysed_at=now, student_data=bool(verdict and verdict.student_data),
-        categories=sorted(verdict.categories) if verdict else [], entity_counts=entity_counts,
-        reasons=list(verdict.reasons) if verdict else [], error_codes=sorted({e.code for e in result.errors}),
-        retention_status=None,  # new facts: the next retention pass evaluates the item in full
-        exposure=_exposure_level(result.exposure),
-        exposure_reasons=list(result.exposure.reasons) if result.exposure else None,
-        sharing_key=ref.sharing_key,
-    )
+    if verdict is not None:
+        for finding in verdict.findings:
+            entity_counts[finding.entity] = entity_counts.get(finding.entity, 0) + 1
+    exposure = result.exposure
+    return {
+        "source": ref.source, "source_kind": source_kind, "item_key": ref.item_key, "unit_key": ref.unit_key,
+        "kind": ref.kind.value, "owner": ref.owner, "department": department, "folder": ref.folder,
+        "title": ref.title, "link": ref.link, "item_date": _utc(ref.date), "size": ref.size,
+        "change_key": ref.change_key, "content_hash": result.content_hash,
+        "labels": list(ref.labels), "state": _ACTIVE, "closed_at": None, "last_seen_run": run_id,
+        "analysed_run": run_id, "analysed_at": now, "student_data": bool(verdict and verdict.student_data),
+        "categories": sorted(verdict.categories) if verdict else [], "entity_counts": entity_counts,
+        "reasons": list(verdict.reasons) if verdict else [],
+        "error_codes": sorted({e.code for e in result.errors}) if result.errors else [],
+        "retention_status": None,  # new facts: the next retention pass evaluates the item in full
+        "exposure": _exposure_level(exposure),
+        "exposure_reasons": list(exposure.reasons) if exposure else None,
+        "sharing_key": ref.sharing_key,
+        "attempts": attempts, "last_error": failure, "stale": False,
+    }
+
+
+_ACTIVE = ItemState.ACTIVE.value
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -1478,7 +1532,10 @@ def _shared_engine(url: str) -> _SharedEngine:
         return found
     if found is not None:
         found.engine.dispose()
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # A pooled connection to a database server can die (a restart, an idle timeout): pinged on
+    # checkout. One to a SQLite file cannot, and the ping was a statement per checkout (a first
+    # scan checks out a connection ~50 times per 1,000 items).
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     made = _SharedEngine(engine, BulkWriter(engine.dialect), identity)

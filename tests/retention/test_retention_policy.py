@@ -552,3 +552,14 @@ def test_remembered_rule_matches_decide_as_a_fresh_policy(items: list[ItemFacts]
         fresh = RetentionPolicy(RetentionSettings(), today=date(2025, 9, 10))
         assert SHARED_POLICY.evaluate(f, today=today) == fresh.evaluate(f, today=today)
         assert SHARED_POLICY.evaluate(f) == fresh.evaluate(f)
+
+
+@given(st.lists(remembered_facts, min_size=1, max_size=8), days)
+@hsettings(max_examples=300)
+def test_the_stored_outcome_is_the_decisions(items: list[ItemFacts], today: date) -> None:
+    """:meth:`RetentionPolicy.outcome` (what the retention pass and the write-time judge
+    store) holds the fields of :meth:`RetentionPolicy.evaluate`'s decision."""
+    policy = RetentionPolicy(RetentionSettings(), today=today)
+    for f in items:
+        d = policy.evaluate(f)
+        assert policy.outcome(f) == (d.status.value, d.due_date, d.rule_id, d.action, d.exempt_reason)

@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from reports.digest import link_target, masked_path, render_digest
@@ -262,3 +264,12 @@ def test_the_cli_rotates_the_key_and_refuses_a_missing_one_in_one_line(scanned, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "ontbreekt" in err and "Traceback" not in err
     assert not settings.key_path.exists()
+
+
+@given(st.binary(min_size=0, max_size=100), st.text(max_size=20), st.text(max_size=60))
+def test_item_ids_with_the_pads_hashed_once_are_the_keyed_ids(secret: bytes, source: str, item_key: str) -> None:
+    """``ItemIds`` (what a store computes its item ids with) gives the ids of
+    :func:`keyed_item_id` (the HMAC as the one-shot call computes it), for any secret and key."""
+    from scanner.store.crypt import ItemIds, keyed_item_id
+
+    assert ItemIds(secret)(source, item_key) == keyed_item_id(secret, source, item_key)
