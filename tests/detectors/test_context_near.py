@@ -25,7 +25,7 @@ RULES: list[ContextRule] = [
     address.RULE, birthdate.RULE, bsn.RULE, iban.RULE, id_document.RULE, onderwijsnummer.RULE,
     phone.RULE, student_number.RULE, PUPIL_CONTEXT, RosterNumberRecognizer.RULE,
     # multiword keywords (spaces become [\s\-]*) that overlap and share words
-    ContextRule(positive=("x y", "y z", "te laat", "laat"), negative=("y", "z x", "ten name van"),
+    ContextRule(positive=("x y", "y z", "te laat", "laat", "a.a"), negative=("y", "z x", "ten name van"),
                 weak=("name", "van de"), before=12, after=7, document_cue=True),
 ]
 
@@ -126,3 +126,21 @@ def test_keyword_regex_spaces_match_hyphens_and_newlines():
         want = pattern.search(text)
         assert want is not None and got is not None and got.span() == want.span()
     assert near.first("xte laat", "xte laat", 0, 8) is None
+
+
+def test_every_window_of_overlapping_keywords():
+    """Matches that overlap (the chain of finditer skips the second) and a needle that overlaps
+    itself ("a.a" in "a.a.a"), in every window of short texts."""
+    rule = RULES[-1]
+    for text in ("x y z", "x y z x y", "a.a.a", "a.a.a.a x", "te laat laat", "y z x y z",
+                 "ten name van de", "x-y z", "a.aa.a"):
+        low, plain = _Lowered.get(text)
+        assert plain
+        for pattern, near in _patterns(rule):
+            for a in range(len(text) + 1):
+                for b in range(a, len(text) + 1):
+                    got = near.first(text, low, a, b)
+                    exp = pattern.search(text, a, b)
+                    assert (got and got.span()) == (exp and exp.span()), (text, a, b)
+                    ends = [w.end() for w in pattern.finditer(text, a, b)]
+                    assert near.last_end(text, low, a, b) == (ends[-1] if ends else -1), (text, a, b)
