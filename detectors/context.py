@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from detectors.termlists import FOLDS_TO_ASCII, regex_needles
+from detectors.termlists import FOLDS_TO_ASCII, regex_shape
 
 _DELIMS = ("\t", ";", "|", ",")
 _DIGIT = re.compile(r"\d")
@@ -51,15 +51,94 @@ class _Lowered:
         return cls.low, cls.plain
 
 
-def _needle_finder(pattern: re.Pattern[str] | None) -> re.Pattern[str] | None:
-    """A case-sensitive search for the lower-case literals one of which every match of the
-    (case-insensitive) ``pattern`` contains, or None when there is no such set."""
-    if pattern is None:
+class _Near:
+    """Where a keyword regex can match in one text: at the positions of its needles.
+
+    WHY: ``keyword_regex`` starts with a lookbehind and is case-insensitive, so ``re`` tries it
+    at every position of a window (and a regex alternation of its needles, the pre-check this
+    replaces, tried a match at every character that starts a needle). Every match starts at most
+    ``lead`` characters before a needle it contains (see :func:`detectors.termlists.regex_shape`;
+    0 for keyword regexes), so once per text a plain ``in``/``str.find`` per needle over the
+    lower-cased text gives the sorted positions where a match can start, and a window tries
+    ``match`` only at those (bisect), with the matches ``search``/``finditer`` would give.
+    Only for texts where needle searches are exact (no İ/ı/ſ, see :class:`_Lowered`)."""
+
+    __slots__ = ("pattern", "needles", "lead", "_text", "_starts")
+
+    def __init__(self, pattern: re.Pattern[str], needles: tuple[str, ...], lead: int) -> None:
+        self.pattern = pattern
+        self.needles = needles
+        self.lead = lead
+        self._text: str | None = None
+        self._starts: list[int] = []
+
+    @staticmethod
+    def of(pattern: re.Pattern[str] | None) -> _Near | None:
+        """The needle positions of ``pattern``, or None when its shape gives no needles or no lead."""
+        if pattern is None:
+            return None
+        shape = regex_shape(pattern.pattern)
+        if shape is None or not shape[0] or shape[1] is None:
+            return None
+        # a needle with another one as its prefix adds no position where a match can start
+        needles = shape[0]
+        kept = tuple(sorted(n for n in needles
+                            if not any(m != n and n.startswith(m) for m in needles)))
+        return _Near(pattern, kept, shape[1])
+
+    def starts(self, text: str, low: str) -> list[int]:
+        """Sorted positions of ``text`` where a match can start (kept for the last text).
+
+        ``filter`` runs the ``in`` test of every needle in C; most texts hold few needles."""
+        if self._text is not text:
+            lead = self.lead
+            found: list[int] = []
+            for needle in filter(low.__contains__, self.needles):
+                q = low.find(needle)
+                while q >= 0:
+                    if lead:
+                        found.extend(range(max(0, q - lead), q + 1))
+                    else:
+                        found.append(q)
+                    q = low.find(needle, q + 1)
+            # no needle is a prefix of another (see of): with lead 0 the positions are distinct
+            self._text, self._starts = text, sorted(set(found)) if lead else sorted(found)
+        return self._starts
+
+    def first(self, text: str, low: str, lo: int, hi: int) -> re.Match[str] | None:
+        """``pattern.search(text, lo, hi)``: the match at the first possible start that matches."""
+        starts = self.starts(text, low)
+        pattern = self.pattern
+        i = bisect.bisect_left(starts, lo)
+        n = len(starts)
+        while i < n:
+            s = starts[i]
+            if s >= hi:
+                return None
+            m = pattern.match(text, s, hi)
+            if m is not None:
+                return m
+            i += 1
         return None
-    needles = regex_needles(pattern.pattern)
-    if not needles:
-        return None
-    return re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
+
+    def last_end(self, text: str, low: str, lo: int, hi: int) -> int:
+        """End of the last match of ``pattern.finditer(text, lo, hi)``, or -1: each match is the
+        first one from where the last ended (its matches are never empty: each holds a needle)."""
+        starts = self.starts(text, low)
+        pattern = self.pattern
+        end = -1
+        i = bisect.bisect_left(starts, lo)
+        n = len(starts)
+        while i < n:
+            s = starts[i]
+            if s >= hi:
+                break
+            if s >= lo:
+                m = pattern.match(text, s, hi)
+                if m is not None:
+                    end = lo = m.end()
+            i += 1
+        return end
 
 
 def keyword_regex(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -93,19 +172,19 @@ class ContextRule:
     _pos: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _neg: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _weak: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    # needle searches over the lower-cased text (see _needle_finder): where none is found, the
-    # keyword regex (case-insensitive, so tried at every position) cannot match and is not run
-    _pos_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _neg_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-    _weak_find: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    # where each keyword regex can match in the lower-cased text (see _Near): only there is it
+    # tried; None: the regex runs over the whole window
+    _pos_near: _Near | None = field(init=False, repr=False, compare=False)
+    _neg_near: _Near | None = field(init=False, repr=False, compare=False)
+    _weak_near: _Near | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pos", keyword_regex(self.positive))
         object.__setattr__(self, "_neg", keyword_regex(self.negative))
         object.__setattr__(self, "_weak", keyword_regex(self.weak))
-        object.__setattr__(self, "_pos_find", _needle_finder(self._pos))
-        object.__setattr__(self, "_neg_find", _needle_finder(self._neg))
-        object.__setattr__(self, "_weak_find", _needle_finder(self._weak))
+        object.__setattr__(self, "_pos_near", _Near.of(self._pos))
+        object.__setattr__(self, "_neg_near", _Near.of(self._neg))
+        object.__setattr__(self, "_weak_near", _Near.of(self._weak))
 
     # -- the pieces -------------------------------------------------------------------------
 
@@ -116,19 +195,27 @@ class ContextRule:
         best_dist = None
         best_sign = 0
         low, plain = _Lowered.get(text)
-        for pattern, finder, sign in ((self._pos, self._pos_find, 1), (self._neg, self._neg_find, -1)):
+        for pattern, near, sign in ((self._pos, self._pos_near, 1), (self._neg, self._neg_near, -1)):
             if pattern is None:
                 continue
-            # a match inside a window holds a needle inside it: none there, no match there
-            skip_before = skip_after = False
-            if finder is not None and plain:
-                skip_before = finder.search(low, lo, start) is None
-                skip_after = finder.search(low, end, hi) is None
-            for m in () if skip_before else pattern.finditer(text, lo, start):
+            if near is not None and plain:
+                # the same matches as below, tried only where a needle is (see _Near)
+                last = near.last_end(text, low, lo, start)
+                if last >= 0:
+                    dist = start - last
+                    if best_dist is None or dist < best_dist:
+                        best_dist, best_sign = dist, sign
+                m = near.first(text, low, end, hi)
+                if m is not None:
+                    dist = m.start() - end
+                    if best_dist is None or dist < best_dist:
+                        best_dist, best_sign = dist, sign
+                continue
+            for m in pattern.finditer(text, lo, start):
                 dist = start - m.end()
                 if best_dist is None or dist < best_dist:
                     best_dist, best_sign = dist, sign
-            for m in () if skip_after else pattern.finditer(text, end, hi):
+            for m in pattern.finditer(text, end, hi):
                 dist = m.start() - end
                 if best_dist is None or dist < best_dist:
                     best_dist, best_sign = dist, sign
@@ -150,19 +237,21 @@ class ContextRule:
             return False
         lo = max(0, start - 3 * self.before)
         hi = min(len(text), end + 3 * self.after)
-        if self._weak_find is not None:
+        near = self._weak_near
+        if near is not None:
             low, plain = _Lowered.get(text)
-            if plain and self._weak_find.search(low, lo, hi) is None:
-                return False
+            if plain:
+                return near.first(text, low, lo, hi) is not None
         return self._weak.search(text, lo, hi) is not None
 
     def in_document(self, text: str) -> bool:
         if self._pos is None:
             return False
-        if self._pos_find is not None:
+        near = self._pos_near
+        if near is not None:
             low, plain = _Lowered.get(text)
-            if plain and self._pos_find.search(low) is None:
-                return False
+            if plain:
+                return near.first(text, low, 0, len(text)) is not None
         return self._pos.search(text) is not None
 
     # -- the decision -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from detectors.recognizers import address, birthdate, bsn, phone
 def _without_needles(rule: ContextRule) -> ContextRule:
     plain = ContextRule(positive=rule.positive, negative=rule.negative, weak=rule.weak,
                         before=rule.before, after=rule.after, document_cue=rule.document_cue)
-    for name in ("_pos_find", "_neg_find", "_weak_find"):
+    for name in ("_pos_near", "_neg_near", "_weak_near"):
         object.__setattr__(plain, name, None)
     return plain
 
@@ -23,7 +23,7 @@ def test_needle_prechecks_change_no_decision():
              "İban", "ıban", "\u212avk", "x", " ", "\n", "-", ",", "BSNx", "xbsn", "Ǆ", "ß"]
     for rule in (bsn.RULE, phone.RULE, address.RULE, birthdate.RULE):
         plain = _without_needles(rule)
-        assert rule._pos_find is not None  # the rule under test does use the pre-check
+        assert rule._pos_near is not None  # the rule under test does use the pre-check
         for _ in range(1500):
             text = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 30)))
             assert rule.in_document(text) == plain.in_document(text), text
