@@ -156,6 +156,20 @@ def test_fetch_uses_peek_and_never_sets_seen(admin: IMAPClient, config: ImapConf
     assert all(b"\\Seen" not in f for f in flags.values())
 
 
+def test_protocol_lines_are_never_formatted(admin: IMAPClient, config: ImapConfig) -> None:
+    """imaplib formats every line for IMAPClient's debug logger when its debug level is 5 (what
+    IMAPClient sets): each mail's bytes and the LOGIN line, work for a logger kept at WARNING."""
+    admin.append("INBOX", make_mail("Zorgmelding", "BSN 123456782 van de leerling"))
+    formatted: list[str] = []
+    with ImapConnector(config) as connector:
+        client = connector._connect()
+        assert client._imap.debug == 0
+        client._imap._mesg = formatted.append  # what imaplib calls for each line it formats
+        _, seen, _ = crawl_all(connector, f"{USER}/INBOX")
+        connector.fetch(next(iter(seen.values()))).read()
+    assert formatted == []
+
+
 def test_fetch_refuses_items_over_the_size_limit(admin: IMAPClient, config: ImapConfig) -> None:
     from connectors.base import ConnectorContext
 
