@@ -37,4 +37,14 @@ def above(recognizer, text: str, threshold: float = 0.5, context: list[str] | No
     return [value for value, score in scored(recognizer, text, context) if score >= threshold]
 
 
-__all__ = ["ContextRule", "above", "body", "scored"]
+__all__ = ["ContextRule", "above", "body", "scored", "whole_window_rule"]
+
+
+def whole_window_rule(rule: ContextRule) -> ContextRule:
+    """The same rule with every keyword regex run over the whole window (no needle positions):
+    what the needle searches must agree with."""
+    plain = ContextRule(positive=rule.positive, negative=rule.negative, weak=rule.weak,
+                        before=rule.before, after=rule.after, document_cue=rule.document_cue)
+    for name in ("_pos_near", "_neg_near", "_weak_near"):
+        object.__setattr__(plain, name, None)
+    return plain

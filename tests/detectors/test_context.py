@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import random
 
-from detectors.context import ContextRule
 from detectors.recognizers import address, birthdate, bsn, phone
-
-
-def _without_needles(rule: ContextRule) -> ContextRule:
-    plain = ContextRule(positive=rule.positive, negative=rule.negative, weak=rule.weak,
-                        before=rule.before, after=rule.after, document_cue=rule.document_cue)
-    for name in ("_pos_near", "_neg_near", "_weak_near"):
-        object.__setattr__(plain, name, None)
-    return plain
+from tests.detectors.conftest import whole_window_rule
 
 
 def test_needle_prechecks_change_no_decision():
@@ -22,7 +14,7 @@ def test_needle_prechecks_change_no_decision():
              "geboren", "geb.", "leerling", "adres", "Postcode", "123456782", "ſofinummer",
              "İban", "ıban", "\u212avk", "x", " ", "\n", "-", ",", "BSNx", "xbsn", "Ǆ", "ß"]
     for rule in (bsn.RULE, phone.RULE, address.RULE, birthdate.RULE):
-        plain = _without_needles(rule)
+        plain = whole_window_rule(rule)
         assert rule._pos_near is not None  # the rule under test does use the pre-check
         for _ in range(1500):
             text = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 30)))

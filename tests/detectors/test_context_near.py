@@ -20,6 +20,7 @@ from detectors.recognizers import (
     student_number,
 )
 from detectors.recognizers.roster import PUPIL_CONTEXT, RosterNumberRecognizer
+from tests.detectors.conftest import whole_window_rule
 
 RULES: list[ContextRule] = [
     address.RULE, birthdate.RULE, bsn.RULE, iban.RULE, id_document.RULE, onderwijsnummer.RULE,
@@ -55,15 +56,6 @@ def _patterns(rule: ContextRule) -> list[tuple[re.Pattern[str], _Near]]:
     pairs = [(rule._pos, rule._pos_near), (rule._neg, rule._neg_near),
              (rule._weak, rule._weak_near)]
     return [(p, n) for p, n in pairs if p is not None and n is not None]
-
-
-def _plain_rule(rule: ContextRule) -> ContextRule:
-    """The same rule with every keyword regex run over the whole window."""
-    plain = ContextRule(positive=rule.positive, negative=rule.negative, weak=rule.weak,
-                        before=rule.before, after=rule.after, document_cue=rule.document_cue)
-    for name in ("_pos_near", "_neg_near", "_weak_near"):
-        object.__setattr__(plain, name, None)
-    return plain
 
 
 def test_every_keyword_regex_has_needles_and_lead_zero():
@@ -104,7 +96,7 @@ def test_near_search_equals_regex_search(case: tuple[ContextRule, str, int, int]
 @given(_case())
 def test_rule_decisions_equal_whole_window_regex(case: tuple[ContextRule, str, int, int]) -> None:
     rule, text, start, end = case
-    plain = _plain_rule(rule)
+    plain = whole_window_rule(rule)
     assert rule.nearest(text, start, end) == plain.nearest(text, start, end), text
     assert rule.weak_nearby(text, start, end) == plain.weak_nearby(text, start, end), text
     assert rule.in_document(text) == plain.in_document(text), text
