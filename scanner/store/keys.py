@@ -61,7 +61,7 @@ class StoreKeys:
     id_secret: bytes
     key_file: Path | None = None
     item_ids: ItemIds = field(init=False, repr=False, compare=False)
-    """:func:`keyed_item_id` of ``id_secret``, its HMAC pads hashed once."""
+    """The item ids under ``id_secret`` (:class:`scanner.store.crypt.ItemIds`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "item_ids", ItemIds(self.id_secret))  # frozen: set once, here
