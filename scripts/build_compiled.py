@@ -33,9 +33,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.core.compiled import MANIFEST_NAME, fingerprint, python_tag, read_manifest  # noqa: E402
-
-_FORMAT = 1
+from scanner.core.compiled import (  # noqa: E402
+    FORMAT,
+    MANIFEST_NAME,
+    build_state,
+    fingerprint,
+    python_tag,
+    read_manifest,
+)
 
 
 def _settings() -> dict[str, Any]:
@@ -67,12 +72,12 @@ def clean(package_dir: Path, group: str) -> int:
 
 
 def is_current(package_dir: Path, modules: list[str], sources: list[str]) -> bool:
+    """A build of these modules from these sources, current for this Python (what the guard
+    would load compiled)."""
     manifest = read_manifest(package_dir)
-    if manifest is None or manifest.get("modules") != modules:
+    if manifest is None or manifest.get("modules") != modules or manifest.get("sources") != sources:
         return False
-    if manifest.get("python") != python_tag():
-        return False
-    return manifest.get("fingerprint") == fingerprint(ROOT, sources, python_tag())
+    return build_state(manifest, ROOT) == "compiled"
 
 
 def build(package_dir: Path, group: str, modules: list[str], sources: list[str]) -> None:
@@ -120,7 +125,7 @@ def build(package_dir: Path, group: str, modules: list[str], sources: list[str])
     if after != before:  # a source was edited during the build: do not vouch for it
         raise RuntimeError("sources changed during the build; run it again")
     manifest = {
-        "format": _FORMAT,
+        "format": FORMAT,
         "group": group,
         "modules": modules,
         "sources": sources,

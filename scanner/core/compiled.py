@@ -9,8 +9,8 @@ so an extension built from older sources would silently run old code after an ed
 manifest's fingerprint, or when there is no manifest (no build, or one being written: the
 manifest is written last and removed first), every module of the package is loaded from its
 ``.py`` instead (the group shares one C library, so one stale member makes the whole group
-stale), until the build is run again. Setting ``SCHOONSCHIP_PURE_PYTHON=1`` does the same on purpose (to compare
-the two, or to debug with pdb).
+stale), until the build is run again. Setting ``SCHOONSCHIP_PURE_PYTHON=1`` does the same on
+purpose (to compare the two, or to debug with pdb).
 
 Both paths give the same results (a test compares the detector snapshot of the two); the
 compiled one is ~20-25 % faster (docs/performance.md, 3 December 2026).
@@ -32,7 +32,8 @@ from types import ModuleType
 
 MANIFEST_NAME = "_compiled.json"
 PURE_ENV = "SCHOONSCHIP_PURE_PYTHON"
-_FORMAT = 1
+FORMAT = 1
+"""The manifest's layout; a manifest of another format counts as no build."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,20 @@ def read_manifest(package_dir: Path) -> dict[str, object] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None
     return data
+
+
+def build_state(manifest: dict[str, object], root: Path) -> str:
+    """Whether the build a manifest describes matches this interpreter and the sources under
+    ``root`` now: ``"compiled"``, ``"other-python"`` or ``"stale"`` (the guard's decision and
+    the build script's "nothing to build", in one place)."""
+    if manifest.get("python") != python_tag():
+        return "other-python"
+    if manifest.get("fingerprint") != fingerprint(root, _strings(manifest.get("sources")), python_tag()):
+        return "stale"
+    return "compiled"
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -133,23 +145,12 @@ def guard(package: str, package_dir: Path) -> CompiledState:
         state = CompiledState(package, (), False, "not-built")
     else:
         modules = _strings(manifest.get("modules"))
-        root = package_dir.parent
-        sources = list(_strings(manifest.get("sources")))
         if os.environ.get(PURE_ENV, "") not in ("", "0"):
             reason = "disabled"
-        elif manifest.get("python") != python_tag():
-            reason = "other-python"
-        elif manifest.get("fingerprint") != fingerprint(root, sources, python_tag()):
-            reason = "stale"
         else:
-            reason = "compiled"
+            reason = build_state(manifest, package_dir.parent)
         if reason != "compiled":
             sys.meta_path.insert(0, _SourceFirst(package, package_dir))
         state = CompiledState(package, modules, reason == "compiled", reason)
     _STATES[package] = state
     return state
-
-
-def state_of(package: str) -> CompiledState | None:
-    """What :func:`guard` decided for ``package`` in this process (None: not imported yet)."""
-    return _STATES.get(package)
