@@ -346,7 +346,22 @@ def run_profile(args: argparse.Namespace) -> None:
 
 
 def run_stages(args: argparse.Namespace) -> None:
-    """The schoonschip set-up with CPU time per recognizer and for the verdict, no profiler."""
+    """The schoonschip set-up with CPU time per recognizer and for the verdict, no profiler.
+
+    The timers replace methods of one detector's objects, which compiled (mypyc) classes do not
+    allow: with the compiled build active, the script runs itself again as plain Python
+    (``SCHOONSCHIP_PURE_PYTHON=1``) and says so. The shares are then plain Python's; callgrind on
+    the compiled build (docs/performance.md) gives the compiled ones."""
+    import detectors
+
+    if detectors.COMPILED.active:
+        import os
+        import subprocess
+
+        print("stappen gemeten in gewoon Python (gecompileerde klassen laten geen timers toe) / "
+              "stages measured in plain Python (compiled classes take no timers)", flush=True)
+        env = dict(os.environ, SCHOONSCHIP_PURE_PYTHON="1")
+        raise SystemExit(subprocess.call([sys.executable, *sys.argv], env=env))
     logging.disable(logging.WARNING)
     labels, documents = load_corpus(args.corpus)
     settings = _effective_settings(DetectionSettings(spacy_model="none", batch_size=args.batch),
