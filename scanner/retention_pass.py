@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -35,11 +35,29 @@ Row = TypeVar("Row", StoredItem, RetentionRow)
 def facts_of(row: StoredItem | RetentionRow, pupil: PupilFacts | None = None) -> ItemFacts:
     """What the retention policy judges an item by: its stored metadata, never its content
     (``pupil``: the state of the pupils its roster findings name, from :func:`pupil_index`)."""
+    return item_facts(
+        kind=row.kind, source=row.source, source_kind=row.source_kind, folder=row.folder,
+        item_date=row.item_date, categories=row.categories, entity_counts=row.entity_counts,
+        labels=row.labels, owner_mark=row.owner_mark, student_data=row.student_data,
+        title=row.title, pupil=pupil,
+    )
+
+
+def item_facts(*, kind: str, source: str, source_kind: str, folder: str | None, item_date: datetime,
+               categories: Iterable[str], entity_counts: Mapping[str, int], labels: Iterable[str],
+               owner_mark: str | None, student_data: bool | None, title: str | None,
+               pupil: PupilFacts | None) -> ItemFacts:
+    """:class:`ItemFacts` from an item's clear column values (named as the store's columns).
+
+    The one place that turns stored values into the policy's facts, for a row read back
+    (:func:`facts_of`) and for a row about to be written (:class:`WriteJudge`): the judgement
+    of an item written and judged in one run must equal the retention pass's judgement of the
+    same row read back, so the small normalisations (no folder or title is "", the counted
+    entities and the lists as tuples, student data as a bool) live here only."""
     return ItemFacts(
-        kind=row.kind, source=row.source, source_kind=row.source_kind, folder=row.folder or "",
-        date=row.item_date, categories=row.categories, entities=tuple(row.entity_counts),
-        labels=row.labels, owner_mark=row.owner_mark, student_data=bool(row.student_data),
-        title=row.title or "", pupil=pupil,
+        kind=kind, source=source, source_kind=source_kind, folder=folder or "", date=item_date,
+        categories=tuple(categories), entities=tuple(entity_counts), labels=tuple(labels),
+        owner_mark=owner_mark, student_data=bool(student_data), title=title or "", pupil=pupil,
     )
 
 
@@ -78,11 +96,11 @@ class WriteJudge:
             findings = result.verdict.findings if result.verdict else []
             keys = {f.value_hash for f in findings if f.entity == STUDENT_ROSTER}
             pupil = self._index.facts(keys) if keys else None
-        return self._policy.outcome(ItemFacts(
+        return self._policy.outcome(item_facts(
             kind=values["kind"], source=values["source"], source_kind=values["source_kind"],
-            folder=values["folder"] or "", date=values["item_date"], categories=tuple(values["categories"]),
-            entities=tuple(values["entity_counts"]), labels=tuple(values["labels"]), owner_mark=None,
-            student_data=bool(values["student_data"]), title=values["title"] or "", pupil=pupil))
+            folder=values["folder"], item_date=values["item_date"], categories=values["categories"],
+            entity_counts=values["entity_counts"], labels=values["labels"], owner_mark=None,
+            student_data=values["student_data"], title=values["title"], pupil=pupil))
 
 
 def pupil_index(store: Store, settings: Any) -> PupilIndex | None:
