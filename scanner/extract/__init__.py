@@ -71,6 +71,10 @@ class Extraction:
 
 @dataclass
 class _Material:
+    """An item's bytes as extraction has them: in memory (``data``), at a local file
+    (``path``; ``temp`` when it is our own spool file), or both for a local file small enough
+    to be walked in process (read once, hashed from memory; the sandbox still gets the path)."""
+
     data: bytes | None = None
     path: Path | None = None
     temp: Path | None = None
@@ -112,11 +116,19 @@ def _materialise(fetched: Fetched, limits: ExtractionLimits) -> _Material:
             if len(data) > limit:
                 return _Material(error=item_error("too_large"))
             return _Material(data=data, size=len(data), content_hash=hashlib.sha256(data).hexdigest())
-        if fetched.path is not None and Path(fetched.path).is_file():
-            path = Path(fetched.path)
+        path = Path(fetched.path) if fetched.path is not None else None
+        if path is not None and path.is_file():
             size = path.stat().st_size
             if size > limit:
                 return _Material(error=item_error("too_large"))
+            if size <= limits.inprocess_max_bytes:
+                # read once: the in-process walk (_run) needs the bytes anyway, and hashing
+                # the file first and reading it again cost a second open and read per mail
+                data = path.read_bytes()
+                if len(data) > limit:  # grown since the stat
+                    return _Material(error=item_error("too_large"))
+                return _Material(data=data, path=path, size=len(data),
+                                 content_hash=hashlib.sha256(data).hexdigest())
             blob = Blob(path=path)
             return _Material(path=path, size=size, content_hash=blob.sha256())
         if fetched.open is None:
