@@ -151,7 +151,7 @@ findings = Table(
     Column("value_hash", String(64), nullable=False),
 )
 Index("ix_findings_item", findings.c.item_id)
-Index("ix_findings_value_hash", findings.c.value_hash)
+# no index on value_hash: no query looks findings up by it (migration 0012)
 
 item_errors = Table(
     "item_errors", metadata,
