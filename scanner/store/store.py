@@ -51,7 +51,7 @@ from scanner.core.model import (
     is_retryable,
 )
 from scanner.store import schema as s
-from scanner.store.bulk import BulkWriter
+from scanner.store.bulk import BulkWriter, bind_none_cheaply
 from scanner.store.crypt import FieldCipher, StoreKeyError
 from scanner.store.keys import StoreKeys, default_files, load_keys
 from scanner.store.rows import RetentionRow, StoredItem, aware
@@ -1538,6 +1538,7 @@ def _shared_engine(url: str) -> _SharedEngine:
     engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        bind_none_cheaply()
     made = _SharedEngine(engine, BulkWriter(engine.dialect), identity)
     if not memory:
         _ENGINES.pop(key, None)

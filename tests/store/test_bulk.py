@@ -102,3 +102,21 @@ def test_json_memo_tells_apart_what_encodes_differently():
               {}, None, [["nested"]], [["nested", 1]], {"1": 1}, {1: 1}, {True: 1}]
     for _ in range(2):  # the second round answers from the memo
         assert [encode(v) for v in values] == [json.dumps(v) for v in values]
+
+
+def test_none_binds_as_null_through_the_registered_adapter():
+    """bind_none_cheaply registers an adapter for NoneType (the sqlite3 module then finds it
+    at once instead of failing two attribute look-ups per None); a None must still be stored
+    as NULL, also next to values and in executemany, and the adapter must be the one found."""
+    import sqlite3
+
+    from scanner.store.bulk import _NONE, bind_none_cheaply
+
+    bind_none_cheaply()
+    assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)] is _NONE
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a TEXT, b INTEGER)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(None, 1), ("x", None), (None, None)])
+    assert conn.execute("SELECT a IS NULL, b IS NULL, typeof(a), typeof(b) FROM t").fetchall() == [
+        (1, 0, "null", "integer"), (0, 1, "text", "null"), (1, 1, "null", "null")]
+    conn.close()
