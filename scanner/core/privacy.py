@@ -42,7 +42,7 @@ class ValueHasher:
         # keyed states are hashed once here and copied per value: ``hmac.digest`` builds and
         # keys a new OpenSSL HMAC context on every call, about twice the instructions of two
         # state copies (callgrind; detection hashes every distinct finding of a batch and the
-        # roster every candidate window). tests/core/test_privacy_hmac.py pins it to hmac.digest.
+        # roster every candidate window). tests/core/test_privacy_speed.py pins it to hmac.digest.
         key = secret if len(secret) <= _BLOCK else hashlib.sha256(secret).digest()
         key = key.ljust(_BLOCK, b"\0")
         self._inner = hashlib.sha256(key.translate(_XOR_IPAD))
