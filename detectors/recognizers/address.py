@@ -17,7 +17,7 @@ from stdnum.nl import postcode
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ADDRESS
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 
 RULE = ContextRule(
     positive=("adres", "adresgegevens", "woonadres", "huisadres", "postadres", "woont",
@@ -48,12 +48,18 @@ class DutchAddressRecognizer(DutchRecognizer):
 
     ENTITY = NL_ADDRESS
     RULE = RULE
-    PREFILTER = re.compile(r"\d")
+    MIN_DIGITS = 1
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         spans: list[tuple[int, int]] = []
-        for m in _POSTCODE.finditer(text):
-            if not postcode.is_valid(m.group()):
+        # a postcode's digits are a whole digit run of exactly 4 (no \w before; a space or a
+        # capital after): try _POSTCODE only at those runs (shared per text), not over the text
+        match = _POSTCODE.match
+        for run_start, run_end in digit_runs(text):
+            if run_end - run_start != 4:
+                continue
+            m = match(text, run_start)
+            if m is None or not postcode.is_valid(m.group()):
                 continue
             start, end = m.span()
             score = 0.4
