@@ -40,6 +40,8 @@ _STREET_SUFFIX = (
 _STREET_ONLY = re.compile(
     rf"[A-Z](?<![\w][A-Z])[a-zë'\-]*{_STREET_SUFFIX} \d{{1,5}}(?: ?[a-zA-Z]{{1,2}}\b| ?- ?\d{{1,4}}\b)?(?![\w])"
 )
+_STREET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzë'-")
+"""The characters of ``[a-zë'\\-]`` in :data:`_STREET_ONLY` (between its capital and the number)."""
 _NOT_CITY = frozenset({"Tel", "Telefoon", "E", "Email", "Mail", "Nederland", "NL", "Postbus", "De", "Het"})
 
 
@@ -76,6 +78,23 @@ class DutchAddressRecognizer(DutchRecognizer):
                 score = max(score, 0.7)
             spans.append((start, end))
             yield start, end, score
-        for m in _STREET_ONLY.finditer(text):
+        # _STREET_ONLY's house number is a digit run of at most 5 right after one space, and
+        # its start is then fixed: the capital just before the [a-zë'-] characters that end at
+        # that space. So it is tried only there (in order, from the last match's end on, as
+        # finditer does) instead of at every capital of the text. Same matches.
+        street = _STREET_ONLY.match
+        last = 0
+        for run_start, run_end in digit_runs(text):
+            if run_end - run_start > 5 or text[run_start - 1:run_start] != " ":
+                continue
+            first = run_start - 1
+            while first > 0 and text[first - 1] in _STREET_CHARS:
+                first -= 1
+            if first - 1 < last:
+                continue
+            m = street(text, first - 1)
+            if m is None:
+                continue
+            last = m.end()
             if not any(s <= m.start() < e for s, e in spans):
                 yield m.start(), m.end(), 0.4

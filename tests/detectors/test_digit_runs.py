@@ -51,7 +51,7 @@ PIECES = [
     "12-03-2012", "3/4/1999", "12.03.2012", "2012-03-12", "1999-02-30", " maart ", " MRT. ",
     " mrt ", "jan", "NL91ABNA0417164300", "NL91 ABNA 0417 1643 00", "NL", "ABNA", "GB82",
     "06-12345678", "+31 6 1234 5678", "020-1234567", "(020) 123 4567",
-    "Kerkstraat ", "Dorpsweg", "Laan ", " Utrecht", "12a", "12-3",
+    "Kerkstraat ", "Dorpsweg", "Laan ", " Utrecht", "12a", "12-3", "Zoë-laan ", "ëweg ",
 ]
 texts = st.lists(st.sampled_from(PIECES), max_size=24).map("".join)
 
@@ -189,6 +189,7 @@ EXAMPLES = [
     "NL91ABNA0417164300 en NL91 ABNA 0417 1643 00", "Kerkstraat 12\n1234 AB Utrecht",
     "3 mrt. 2012, 12-03-2012 en 2012-03-12", "BSN 123456782 / 1234.56.782", "1012.34.567",
     "tel 06-12345678 of +31 6 1234 5678", "llnr 123456, 1234567 en \u0661\u0662\u0663456",
+    "Kerkstraat 12345, Kerkstraat 123456 b", "Hoofdweg 12 A-weg 5", "Dorpsstraat 7 - 9a",
     "", "\uff11\uff12\uff13\uff14\uff15\uff16", "a123456", "123456_", "1.2.3.4.5.6.7.8",
 ]
 
