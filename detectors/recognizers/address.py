@@ -82,7 +82,7 @@ class DutchAddressRecognizer(DutchRecognizer):
         # its start is then fixed: the capital just before the [a-zë'-] characters that end at
         # that space. So it is tried only there (in order, from the last match's end on, as
         # finditer does) instead of at every capital of the text. Same matches.
-        street = _STREET_ONLY.match
+        street_at = _STREET_ONLY.match
         last = 0
         for run_start, run_end in digit_runs(text):
             if run_end - run_start > 5 or text[run_start - 1:run_start] != " ":
@@ -92,7 +92,7 @@ class DutchAddressRecognizer(DutchRecognizer):
                 first -= 1
             if first - 1 < last:
                 continue
-            m = street(text, first - 1)
+            m = street_at(text, first - 1)
             if m is None:
                 continue
             last = m.end()
