@@ -17,7 +17,7 @@ from stdnum.nl import postcode
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ADDRESS
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 
 RULE = ContextRule(
     positive=("adres", "adresgegevens", "woonadres", "huisadres", "postadres", "woont",
@@ -40,6 +40,8 @@ _STREET_SUFFIX = (
 _STREET_ONLY = re.compile(
     rf"[A-Z](?<![\w][A-Z])[a-zë'\-]*{_STREET_SUFFIX} \d{{1,5}}(?: ?[a-zA-Z]{{1,2}}\b| ?- ?\d{{1,4}}\b)?(?![\w])"
 )
+_STREET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzë'-")
+"""The characters of ``[a-zë'\\-]`` in :data:`_STREET_ONLY` (between its capital and the number)."""
 _NOT_CITY = frozenset({"Tel", "Telefoon", "E", "Email", "Mail", "Nederland", "NL", "Postbus", "De", "Het"})
 
 
@@ -48,12 +50,18 @@ class DutchAddressRecognizer(DutchRecognizer):
 
     ENTITY = NL_ADDRESS
     RULE = RULE
-    PREFILTER = re.compile(r"\d")
+    MIN_DIGITS = 1
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         spans: list[tuple[int, int]] = []
-        for m in _POSTCODE.finditer(text):
-            if not postcode.is_valid(m.group()):
+        # a postcode's digits are a whole digit run of exactly 4 (no \w before; a space or a
+        # capital after): try _POSTCODE only at those runs (shared per text), not over the text
+        match = _POSTCODE.match
+        for run_start, run_end in digit_runs(text):
+            if run_end - run_start != 4:
+                continue
+            m = match(text, run_start)
+            if m is None or not postcode.is_valid(m.group()):
                 continue
             start, end = m.span()
             score = 0.4
@@ -70,6 +78,23 @@ class DutchAddressRecognizer(DutchRecognizer):
                 score = max(score, 0.7)
             spans.append((start, end))
             yield start, end, score
-        for m in _STREET_ONLY.finditer(text):
+        # _STREET_ONLY's house number is a digit run of at most 5 right after one space, and
+        # its start is then fixed: the capital just before the [a-zë'-] characters that end at
+        # that space. So it is tried only there (in order, from the last match's end on, as
+        # finditer does) instead of at every capital of the text. Same matches.
+        street_at = _STREET_ONLY.match
+        last = 0
+        for run_start, run_end in digit_runs(text):
+            if run_end - run_start > 5 or text[run_start - 1:run_start] != " ":
+                continue
+            first = run_start - 1
+            while first > 0 and text[first - 1] in _STREET_CHARS:
+                first -= 1
+            if first - 1 < last:
+                continue
+            m = street_at(text, first - 1)
+            if m is None:
+                continue
+            last = m.end()
             if not any(s <= m.start() < e for s, e in spans):
                 yield m.start(), m.end(), 0.4

@@ -26,7 +26,12 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from detectors.context import ContextRule
 from detectors.entities import NL_BSN
-from detectors.recognizers.base import DutchRecognizer, bounded, checked_candidates
+from detectors.recognizers.base import (
+    DutchRecognizer,
+    bounded,
+    checked_candidates,
+    digit_stretches,
+)
 
 POSITIVE = (
     "bsn", "bsn-nummer", "bsn nummer", "bsnnummer", "bsn's", "burgerservicenummer",
@@ -68,11 +73,12 @@ _DATE8 = re.compile(
     r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d"
 )
-_HAS_DIGITS = re.compile(r"\d{3}")
 _RUNS = re.compile(r"\d[\d. \-]{6,}\d")
 """A maximal run of digits, dots, spaces and hyphens from a digit to a digit, 8 or more long:
 every match of every BSN notation (at least 8 characters of these, digits at both ends) lies in
-one, so the five patterns scan only these runs (see ``checked_candidates``)."""
+one, so the five patterns scan only these runs (see ``checked_candidates``). The recognizer
+gets the same windows from the shared digit runs (``base.digit_stretches``); this pattern is
+their definition, which the tests compare them with."""
 
 
 _NON_DIGIT = re.compile(r"\D")
@@ -108,7 +114,7 @@ class BsnRecognizer(DutchRecognizer):
 
     ENTITY = NL_BSN
     RULE = RULE
-    PREFILTER = _HAS_DIGITS
+    MIN_DIGITS = 3  # every notation has a group of 3 or more digits
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        return checked_candidates(text, _PATTERNS, is_bsn, _RUNS)
+        return checked_candidates(text, _PATTERNS, is_bsn, windows=digit_stretches(text))

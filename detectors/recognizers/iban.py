@@ -14,7 +14,7 @@ from stdnum import iban as stdnum_iban
 
 from detectors.context import ContextRule
 from detectors.entities import IBAN_CODE
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 
 RULE = ContextRule(
     positive=("iban", "rekening", "rekeningnummer", "bankrekening", "bank", "rek.nr",
@@ -43,10 +43,22 @@ class IbanRecognizer(DutchRecognizer):
 
     ENTITY = IBAN_CODE
     RULE = RULE
-    PREFILTER = re.compile(r"[A-Z]{2}\d\d")
+    MIN_DIGITS = 2
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        for m in _SHAPE.finditer(text):
+        # _SHAPE starts with a lookbehind, so a scan tries it at every position. A match starts
+        # two letters before a digit run of 2 or more (its check digits): try it only there
+        # (digit runs shared per text), in order, from the end of the last match on, as
+        # finditer does. Same matches.
+        match = _SHAPE.match
+        last = 0
+        for start, end in digit_runs(text):
+            if end - start < 2 or start - 2 < last:
+                continue
+            m = match(text, start - 2)
+            if m is None:
+                continue
+            last = m.end()
             valid = _valid_prefix(m.group())
             if valid:
                 yield m.start(), m.start() + len(valid), 0.8

@@ -14,7 +14,12 @@ from stdnum.nl import onderwijsnummer as stdnum_onr
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ONDERWIJSNUMMER
-from detectors.recognizers.base import DutchRecognizer, bounded, checked_candidates
+from detectors.recognizers.base import (
+    DutchRecognizer,
+    bounded,
+    checked_candidates,
+    digit_stretches,
+)
 from detectors.recognizers.bsn import NEGATIVE, POSITIVE, WEAK
 
 RULE = ContextRule(
@@ -43,7 +48,11 @@ class OnderwijsnummerRecognizer(DutchRecognizer):
 
     ENTITY = NL_ONDERWIJSNUMMER
     RULE = RULE
+    MIN_DIGITS = 3
     PREFILTER = _PREFILTER
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        return checked_candidates(text, _PATTERNS, is_onderwijsnummer)
+        # every notation is 9+ digits, dots, spaces, hyphens from a digit to a digit, so it
+        # lies in one of the BSN's windows (shared per text): the patterns scan only those
+        return checked_candidates(text, _PATTERNS, is_onderwijsnummer,
+                                  windows=digit_stretches(text))

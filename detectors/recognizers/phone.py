@@ -52,7 +52,7 @@ class DutchPhoneRecognizer(DutchRecognizer):
 
     ENTITY = PHONE_NUMBER
     RULE = RULE
-    PREFILTER = re.compile(r"\d{2}")
+    MIN_DIGITS = 2  # "0" or "31" and the next digit (the regex prefilter "\d{2}" it replaces)
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         for m in _SHAPE.finditer(text):

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from detectors.context import ContextRule
 from detectors.entities import PERSON, STUDENT_ROSTER
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
 from detectors.settings import RosterSettings
 from scanner.core.dates import parse_school_date
@@ -498,7 +498,7 @@ class RosterNumberRecognizer(DutchRecognizer):
         positive=STUDENT_NUMBER_RULE.positive, negative=STUDENT_NUMBER_RULE.negative,
         boost=0.6, penalty=0.2, before=50, after=15,
     )
-    PREFILTER = re.compile(r"\d{3}")
+    MIN_DIGITS = 3
 
     def __init__(self, roster: Roster, hasher: ValueHasher) -> None:
         self.roster = roster
@@ -508,7 +508,16 @@ class RosterNumberRecognizer(DutchRecognizer):
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
         if not self.roster.number_hashes:
             return
-        for m in _NUMBER.finditer(text):
+        # A match of _NUMBER is a whole digit run (no \w before it, digits are \w; none after)
+        # of 3-12 digits: try the pattern only at the starts of such runs (shared per text)
+        # instead of a scan of the whole text. Same matches, in the same order.
+        match = _NUMBER.match
+        for start, end in digit_runs(text):
+            if not 3 <= end - start <= 12:
+                continue
+            m = match(text, start)
+            if m is None:
+                continue
             value = m.group()
             if len(value) in self.roster.number_lengths and (
                 self.hasher.hash(STUDENT_ROSTER, value) in self.roster.number_hashes

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import NL_LEERLINGNUMMER
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 from detectors.recognizers.bsn import NEGATIVE
 
 RULE = ContextRule(
@@ -22,6 +22,22 @@ RULE = ContextRule(
     negative=NEGATIVE,
     boost=0.6, penalty=0.2, before=50, after=15,
 )
+
+
+_WHOLE_NUMBER = re.compile(r"\\b\\d\{([1-9]\d*)(?:,([1-9]\d*))?\}\\b")
+"""The usual configured pattern, ``\\b\\d{n}\\b`` or ``\\b\\d{m,n}\\b``: its matches are whole
+digit runs of so many digits (no \\w before or after; digits are \\w)."""
+
+
+def run_lengths(pattern: str) -> tuple[int, int] | None:
+    """``(shortest, longest)`` digits when ``pattern`` is exactly a whole-number pattern
+    (:data:`_WHOLE_NUMBER`), else None."""
+    m = _WHOLE_NUMBER.fullmatch(pattern)
+    if m is None:
+        return None
+    shortest = int(m.group(1))
+    longest = int(m.group(2)) if m.group(2) is not None else shortest
+    return (shortest, longest) if shortest <= longest else None
 
 
 def compile_student_pattern(pattern: str) -> re.Pattern[str]:
@@ -49,9 +65,23 @@ class StudentNumberRecognizer(DutchRecognizer):
 
     def __init__(self, pattern: str) -> None:
         self.pattern = compile_student_pattern(pattern)
+        self.lengths = run_lengths(pattern)
         super().__init__()
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
+        lengths = self.lengths
+        if lengths is not None:
+            # The pattern starts with \b, so a scan tries it at every position; its matches
+            # are whole digit runs of the right length, so try it only at those (shared per
+            # text). Same matches, in the same order.
+            shortest, longest = lengths
+            match = self.pattern.match
+            for start, end in digit_runs(text):
+                if shortest <= end - start <= longest:
+                    m = match(text, start)
+                    if m is not None:
+                        yield m.start(), m.end(), 0.2
+            return
         for m in self.pattern.finditer(text):
             if m.end() > m.start():
                 yield m.start(), m.end(), 0.2
