@@ -36,22 +36,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress, count
 from pathlib import Path
+from typing import TypeAlias
 
 from detectors.context import ContextRule
 from detectors.entities import PERSON, STUDENT_ROSTER
 from detectors.recognizers.base import DutchRecognizer, digit_runs
 from detectors.recognizers.student_number import RULE as STUDENT_NUMBER_RULE
 from detectors.settings import RosterSettings
+from detectors.termlists import WORD_RE, word_starts, words_of
 from scanner.core.dates import parse_school_date
 from scanner.core.privacy import ValueHasher, normalise
 
-_TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
+_TOKEN = WORD_RE
 _WINDOW_SEPARATORS = re.compile(r"[ \t,]*")
 _NUMBER = re.compile(r"(?<![\w.\-])\d{3,12}(?![\w]|[.\-]\d)")
 _MAX_TOKENS = 4
 _MISSES_MAX = 65_536
 """Words per miss memo (~100 bytes each: some 7 MB at most), emptied when full."""
-_GROUP = re.Match.group
+_Found: TypeAlias = "tuple[list[str], list[int], list[int], list[bytes]]"
+"""A text's words, their start offsets, the indices of the words that pass the first-token
+filter and their digests (see :meth:`_Scan.first_tokens`)."""
 
 
 class RosterError(ValueError):
@@ -71,6 +75,8 @@ class Roster:
     """A bitmap of the keyed digests of every normalised *prefix* of every name variant (see
     :meth:`may_continue`): a window that is no variant's prefix cannot grow into a variant."""
     filter_key: bytes = b""
+    keyed: hashlib.blake2b = field(default_factory=lambda: _keyed(b""), repr=False, compare=False)
+    """:func:`_keyed` of :attr:`filter_key`, set by :meth:`load` (a digest copies it)."""
     number_hashes: set[str] = field(default_factory=set)
     number_lengths: set[int] = field(default_factory=set)
     birth_date_hashes: set[str] = field(default_factory=set)
@@ -88,7 +94,8 @@ class Roster:
     def load(cls, settings: RosterSettings, hasher: ValueHasher) -> Roster:
         """Read the roster (and the file of former pupils, when configured) and keep only
         hashes. Raises :class:`RosterError` when a file is unreadable."""
-        roster = cls(filter_key=filter_key(hasher))
+        key = filter_key(hasher)
+        roster = cls(filter_key=key, keyed=_keyed(key))
         prefixes: set[bytes] = set()
         for row in _rows(settings):
             for tokens in row.variants:
@@ -265,6 +272,28 @@ def _digest(key: bytes, token: str) -> bytes:
     return hashlib.blake2b(normalise(token).encode(), key=key, digest_size=8).digest()
 
 
+def _keyed(key: bytes) -> hashlib.blake2b:
+    """A BLAKE2b state with :func:`_digest`'s key and size: :func:`_digest_with` copies it."""
+    return hashlib.blake2b(key=key, digest_size=8)
+
+
+def _digest_with(keyed: hashlib.blake2b, token: str) -> bytes:
+    """:func:`_digest` with the key already set up (``keyed`` from :func:`_keyed`).
+
+    WHY: the digest per roster word (every occurrence, see :class:`_Scan`) and per window was a
+    tenth of the roster scan; most of it was the constructor's keyword parsing and key set-up,
+    and ``normalise``'s regex substitution. A copy of a keyed state gives the same digest. A
+    word of ASCII letters and digits is its own normal form once lower-cased (casefold is
+    lower for ASCII, and the filter keeps a-z and 0-9)."""
+    if token.isascii() and token.isalnum():
+        data = token.lower()
+    else:
+        data = normalise(token)
+    hasher = keyed.copy()
+    hasher.update(data.encode())
+    return hasher.digest()
+
+
 def _decode(raw: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -344,33 +373,39 @@ class _Scan:
     def __init__(self) -> None:
         self.misses: set[str] = set()
         self._text: str | None = None
-        self._found: tuple[list[re.Match[str]], list[int], list[bytes]] = ([], [], [])
+        self._found: _Found = ([], [], [], [])
 
     def __repr__(self) -> str:
         return f"_Scan({len(self.misses)} misses)"
 
-    def first_tokens(self, text: str, roster: Roster) -> tuple[list[re.Match[str]], list[int], list[bytes]]:
-        """All tokens of ``text``, the indices of those that pass the roster's first-token
-        filter (at least 2 characters, not starting with a digit, digest in the filter) and
-        their digests (a one-token window has the same digest: it is not computed twice)."""
+    def first_tokens(self, text: str, roster: Roster) -> _Found:
+        """All tokens of ``text`` (``_TOKEN.findall``), the start offsets of those a window can
+        read (up to the last one that passes the filter, plus the window after it), the indices
+        of those that pass the roster's first-token filter (at least 2 characters, not starting
+        with a digit, digest in the filter) and their digests (a one-token window has the same
+        digest: it is not computed twice).
+
+        The tokens come from :func:`~detectors.termlists.words_of` (the same words without a
+        Match object each); offsets are only worked out when a word passes the filter."""
         if text is self._text:
             return self._found
-        matches = list(_TOKEN.finditer(text))
+        words = words_of(text)
         misses = self.misses
-        unknown = compress(count(), map(operator.not_, map(misses.__contains__, map(_GROUP, matches))))
-        key, first = roster.filter_key, roster.first_token_filter
+        unknown = compress(count(), map(operator.not_, map(misses.__contains__, words)))
+        keyed, first = roster.keyed, roster.first_token_filter
         starts: list[int] = []
         digests: list[bytes] = []
         for i in unknown:
-            word = matches[i].group()
+            word = words[i]
             if len(word) >= 2 and not word[0].isdigit():
-                digest = _digest(key, word)
+                digest = _digest_with(keyed, word)
                 if digest in first:
                     starts.append(i)
                     digests.append(digest)
                     continue
             _remember(misses, word)
-        self._text, self._found = text, (matches, starts, digests)
+        offsets = word_starts(text, words, min(len(words), starts[-1] + _MAX_TOKENS)) if starts else []
+        self._text, self._found = text, (words, offsets, starts, digests)
         return self._found
 
 
@@ -396,15 +431,16 @@ class RosterNameRecognizer(DutchRecognizer):
         names = roster.name_hashes
         if not names:
             return
-        matches, starts, digests = roster.scan.first_tokens(text, roster)
+        words, offsets, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
-        key, name_filter, may_continue = roster.filter_key, roster.name_filter, roster.may_continue
-        n = len(matches)
+        keyed, name_filter, may_continue = roster.keyed, roster.name_filter, roster.may_continue
+        n = len(words)
         resume = 0  # tokens inside a name just yielded start no other name
         for i, digest in zip(starts, digests, strict=True):
             if i < resume:
                 continue
-            start, prev_end = matches[i].span()
+            start = offsets[i]
+            prev_end = start + len(words[i])
             best = None
             # same normalised text, same digest: the name filter never drops a name
             if digest in name_filter and hash_text(text[start:prev_end]) in names:
@@ -414,15 +450,15 @@ class RosterNameRecognizer(DutchRecognizer):
                 # instead of digesting the two longer windows too
                 if not may_continue(digest):
                     break
-                if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, matches[j].start()):
+                if not _WINDOW_SEPARATORS.fullmatch(text, prev_end, offsets[j]):
                     break
-                prev_end = matches[j].end()
+                prev_end = offsets[j] + len(words[j])
                 window = text[start:prev_end]
-                digest = _digest(key, window)
+                digest = _digest_with(keyed, window)
                 if digest in name_filter and hash_text(window) in names:
                     best = j
             if best is not None:
-                yield start, matches[best].end(), 0.95
+                yield start, offsets[best] + len(words[best]), 0.95
                 resume = best + 1
 
 
@@ -471,7 +507,7 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         names = roster.first_name_hashes
         if not names:
             return
-        matches, starts, digests = roster.scan.first_tokens(text, roster)
+        words, offsets, starts, digests = roster.scan.first_tokens(text, roster)
         hash_text = self.hasher.hash_text
         first_names = roster.first_name_filter
         # every first name passed the scan's filter (it is in first_token_filter); of those hits,
@@ -480,14 +516,14 @@ class RosterFirstNameRecognizer(DutchRecognizer):
         for i, digest in zip(starts, digests, strict=True):
             if digest not in first_names:
                 continue
-            m = matches[i]
-            word = m.group()
+            word = words[i]
             # a name is capitalised; "daan" in a URL or a lower-case word is not this pupil
             if not word[0].isupper() or word.isupper():
                 continue
+            start = offsets[i]
             if hash_text(word) in names and not _STAFF_BEFORE.search(
-                    text, max(0, m.start() - 14), m.start()):
-                yield m.start(), m.end(), 0.3
+                    text, max(0, start - 14), start):
+                yield start, start + len(word), 0.3
 
 
 class RosterNumberRecognizer(DutchRecognizer):
