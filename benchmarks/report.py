@@ -108,7 +108,11 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
     if drivers:
         runs = max(n for _, n in drivers.values())
         median = f", median of {runs} runs" if runs > 1 else ""
-        lines += [f"| driver alone (`bench_driver.py`, canned results{median}) | items "
+        # runs before 3 December carried one finding on a third of the items (no field then)
+        load = {r.get("findings_per_item") for r, _ in drivers.values()}
+        per_item = (f", {load.pop():g} findings per item" if len(load) == 1 and None not in load
+                    else ", 1/3 finding per item" if load == {None} else "")
+        lines += [f"| driver alone (`bench_driver.py`, canned results{per_item}{median}) | items "
                   "| first scan: driver CPU ms per item "
                   "| items/s by driver CPU | unchanged scan: ms per item | load |",
                   "| --- | ---: | ---: | ---: | ---: | --- |"]
