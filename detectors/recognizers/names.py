@@ -40,7 +40,7 @@ from pathlib import Path
 
 from detectors.entities import PERSON
 from detectors.recognizers.base import DutchRecognizer
-from detectors.termlists import DATA_DIR, read_term_file
+from detectors.termlists import DATA_DIR, WORD_RE, read_term_file
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
 _LOW = "a-zà-öø-ÿ\u0100-\u017f'’"  # Latin-1 and Latin Extended-A: Yılmaz, Wiśniewski, Şahin
@@ -54,7 +54,7 @@ _WORD = re.compile(
     rf"(?<!\w)(?=[{_UP}][^\s-]*-){_HYPHEN_TV}(?![\w@])"
     r"|(?<!\w)(?=(?i:[dmfpi]))(?i:dhr|mevr|mw|mnr|mr|dr|prof|fam|ir|drs|ing)\."
     rf"|(?=[{_UP}]\.)(?:[{_UP}]\.){{1,4}}(?!\w)"
-    r"|[\w'’]+(?:-[\w'’]+)*|\S"
+    rf"|{WORD_RE.pattern}|\S"
 )
 _INITIALS = re.compile(rf"^(?:[{_UP}]\.){{1,4}}$")
 _CAP_TOKEN = re.compile(rf"^(?:{_HYPHEN_TV}|{CAP})$")
