@@ -234,23 +234,19 @@ def number_runs(runs: re.Pattern[str], text: str) -> list[tuple[int, int]]:
 
 def checked_candidates(text: str, patterns: Iterable[tuple[re.Pattern[str], float]],
                        is_valid: Callable[[str], bool],
-                       runs: re.Pattern[str] | None = None,
                        windows: list[tuple[int, int]] | None = None,
                        ) -> Iterator[tuple[int, int, float]]:
     """Candidates for check-digit numbers: every match of the notation patterns (in order of
     preference) that passes ``is_valid`` and does not overlap an earlier accepted match, with
     the pattern's base score. Shared by the BSN and onderwijsnummer recognizers.
 
-    ``runs``, when given, matches maximal runs of the characters every match of every pattern
-    consists of (digits and separators, at least as long as the shortest match): the patterns
-    then scan only those runs (:func:`number_runs`) instead of the whole text. Exact: no match
-    lies outside a run, a match ends inside its run so the next one is looked for from there
-    as in a scan of the whole text, and the windows give the patterns' guards the same
-    characters to look at. ``windows``, when given, are such windows computed already
-    (:func:`digit_stretches`)."""
+    ``windows``, when given, are windows ``(pos, endpos)`` holding every match of every
+    pattern (:func:`digit_stretches`; by definition :func:`number_runs` of a regex of maximal
+    runs of the characters such matches consist of): the patterns then scan only those.
+    Exact: no match lies outside a window, a match ends inside its window so the next one is
+    looked for from there as in a scan of the whole text, and the windows give the patterns'
+    guards the same characters to look at."""
     taken = SpanSet()
-    if runs is not None and windows is None:
-        windows = number_runs(runs, text)
     if windows is not None:
         if not windows:
             return

@@ -70,7 +70,7 @@ def whole_text(recognizer: DutchRecognizer, prefilter: str | None,
 # ---- the definitions before the shared digit runs (whole-text scans), as the reference ----
 
 def old_bsn(text: str) -> list[tuple[int, int, float]]:
-    return list(checked_candidates(text, bsn._PATTERNS, bsn.is_bsn, bsn._RUNS))
+    return list(checked_candidates(text, bsn._PATTERNS, bsn.is_bsn, number_runs(bsn._RUNS, text)))
 
 
 def old_onr(text: str) -> list[tuple[int, int, float]]:
