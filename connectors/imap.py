@@ -8,7 +8,8 @@ not reported three times.
 
 How changes and deletions are noticed (issue 6, revised in issue 15): on a server that offers
 QRESYNC (RFC 7162) a unit is a delta crawl. The cursor ``"uidvalidity:uidnext:highestmodseq"``
-says where the folder stood; an unchanged HIGHESTMODSEQ costs one EXAMINE and no FETCH, else one
+says where the folder stood; an unchanged HIGHESTMODSEQ costs no FETCH, and no EXAMINE either where
+the server offers LIST-STATUS (RFC 5819: one listing gives every folder's STATUS), else one
 ``UID FETCH 1:* (...) (CHANGEDSINCE m VANISHED)`` lists new and changed messages and the
 expunged UIDs (``Gone``). Without QRESYNC (Gmail, Outlook.com), without a usable cursor, or
 after a UIDVALIDITY change, the unit is a full listing of cheap metadata (FLAGS,
@@ -172,6 +173,10 @@ class ImapConnector(Connector):
         self._qresync = False
         """The server enabled QRESYNC (RFC 7162): units are delta crawls, not full listings."""
         self._uidvalidity: int | None = None
+        self._listed: dict[str, dict[bytes, int]] = {}
+        """STATUS of each folder as the last LIST-STATUS listing gave it (RFC 5819), by IMAP
+        name; a crawl uses (and forgets) its folder's entry to skip the SELECT of a folder
+        whose HIGHESTMODSEQ did not move."""
         self._trash: tuple[str, str] | None = None
         """(IMAP name, shown path) of the folder removed mail goes to, once looked up."""
 
@@ -279,7 +284,7 @@ class ImapConnector(Connector):
         client = self._connect()
         skip = {flag.lower() for flag in self.config.skip_special_use}
         try:
-            folders = client.list_folders()
+            folders = self._list_with_status(client) if self._wants_list_status(client) else client.list_folders()
         except Exception as exc:
             self._drop()
             raise _source_error(exc, self.config.host, None) from exc
@@ -301,6 +306,53 @@ class ImapConnector(Connector):
                 full_listing=not self._qresync,
             )
 
+    def _wants_list_status(self, client: Any) -> bool:
+        """LIST-STATUS is only worth asking for where a folder's STATUS can spare its SELECT:
+        with QRESYNC, whose cursor holds HIGHESTMODSEQ. SPECIAL-USE too: an extended LIST
+        (one with RETURN options) carries the special-use attributes (``\\All``, ``\\Trash``)
+        only when asked for them (RFC 6154 section 3), and a server that cannot be asked might
+        still put them in its plain LIST, which the folder selection relies on."""
+        capabilities = client.capabilities()
+        return self._qresync and b"LIST-STATUS" in capabilities and b"SPECIAL-USE" in capabilities
+
+    def _list_with_status(self, client: Any) -> list[tuple[Any, Any, str]]:
+        """``LIST "" "*" RETURN (SPECIAL-USE STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ))`` (RFC 5819).
+
+        One command gives the folders and, for each one the server can give it for, the
+        STATUS that :meth:`crawl` would otherwise get from one EXAMINE per folder (~10
+        response lines each): an unchanged account costs a log-in and this listing. A folder
+        the server has no STATUS for (RFC 5819 section 2: it then sends the LIST response
+        alone) is SELECTed as before, so a folder that cannot be opened is still a blind
+        spot. The folder list is parsed exactly as ``list_folders`` parses it."""
+        from imapclient.imap_utf7 import decode as decode_utf7
+        from imapclient.response_parser import parse_response
+        from imapclient.util import chunk
+
+        imap = client._imap
+        imap.untagged_responses.pop("STATUS", None)  # unsolicited ones of earlier commands
+        typ, data = imap._simple_command("LIST", '""', '"*"', "RETURN",
+                                         "(SPECIAL-USE STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ))")
+        statuses = imap.untagged_responses.pop("STATUS", [])
+        client._checkok("LIST", typ, data)
+        typ, data = imap._untagged_response(typ, data, "LIST")
+        folders: list[tuple[Any, Any, str]] = client._proc_folder_list(data)
+        listed: dict[str, dict[bytes, int]] = {}
+        lines = [line for line in statuses if line not in (b"", None)]
+        for name, items in chunk(parse_response(lines), size=2):
+            if isinstance(name, int):  # a quoted all-digit name, as _proc_folder_list has it
+                name = str(name)
+            elif isinstance(name, bytes):
+                name = decode_utf7(name) if client.folder_encode else name.decode("ascii", "replace")
+            pairs = dict(zip(items[::2], items[1::2], strict=True))
+            listed[name] = {bytes(key).upper(): int(value) for key, value in pairs.items()}
+        if self._selected is not None:
+            # STATUS of the selected folder may be the session's old view of it (RFC 3501
+            # 6.3.10, RFC 5819 section 2: clients should not rely on it); Dovecot answers a
+            # deleted and re-created selected folder with its old UIDVALIDITY. SELECT it.
+            listed.pop(self._selected[0], None)
+        self._listed = listed
+        return folders
+
     def _folder_of(self, unit_key: str) -> str:
         prefix = f"{self.config.mailbox}/"
         if not unit_key.startswith(prefix):
@@ -315,7 +367,8 @@ class ImapConnector(Connector):
         """List what changed in one folder since ``cursor``.
 
         With QRESYNC and a cursor of the same UIDVALIDITY: nothing at all when HIGHESTMODSEQ
-        did not move (no FETCH is sent), else one ``UID FETCH 1:* (...) (CHANGEDSINCE m
+        did not move (no FETCH is sent; no EXAMINE either when this run's LIST-STATUS listing
+        gave the folder's STATUS), else one ``UID FETCH 1:* (...) (CHANGEDSINCE m
         VANISHED)`` whose FETCH responses are the new and changed messages and whose
         ``VANISHED (EARLIER)`` response names the expunged ones. Otherwise (no QRESYNC, no
         cursor, a new UIDVALIDITY) a full listing, announced with :class:`Resync` on a delta
@@ -323,6 +376,15 @@ class ImapConnector(Connector):
         A folder that exists but cannot be SELECTed is a :class:`Blind` spot for this run.
         """
         folder = self._folder_of(unit.key)
+        listed = self._listed.pop(folder, None)
+        previous = _parse_cursor(cursor)
+        if (self._qresync and listed is not None and previous is not None and previous[2] is not None
+                and listed.get(b"UIDVALIDITY") == previous[0] and listed.get(b"HIGHESTMODSEQ") == previous[2]):
+            # Unchanged since the cursor, by the STATUS of this run's listing: nothing to list,
+            # no SELECT. A change after the listing is seen by the next run (the cursor stays).
+            uidnext = listed.get(b"UIDNEXT") or previous[1]
+            yield Cursor(f"{previous[0]}:{uidnext}:{previous[2]}")
+            return
         try:
             self._selected = None  # always re-select: fresh UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ
             try:
@@ -340,7 +402,6 @@ class ImapConnector(Connector):
                 return
             uidvalidity = int(status[b"UIDVALIDITY"])
             modseq = int(status.get(b"HIGHESTMODSEQ") or 0) or None
-            previous = _parse_cursor(cursor)
             if previous is not None and previous[0] != uidvalidity:
                 self.warn(
                     unit.key,

@@ -12,7 +12,10 @@ allowed there), so every command is visible. Faults, each for a number of times:
 * ``hide``: capabilities removed from the server's CAPABILITY answers (a server without
   QRESYNC, like Gmail);
 * ``strip_flags``: folder attributes removed from LIST answers (a server without SPECIAL-USE,
-  whose Trash is an ordinary folder).
+  whose Trash is an ordinary folder);
+* ``drop_status``: the ``* STATUS`` line of these folders removed from the answer to a
+  ``LIST ... RETURN (STATUS ...)`` (RFC 5819 section 2: a server that cannot give a folder's
+  status sends its LIST response alone).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class ImapProxy:
         self.cut_fetch = 0
         self.hide: set[bytes] = set()
         self.strip_flags: set[bytes] = set()
+        self.drop_status: set[str] = set()
         self.lock = threading.Lock()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -90,6 +94,8 @@ class ImapProxy:
                 if self.strip_flags and b"LIST" in data:
                     for flag in self.strip_flags:
                         data = re.sub(rb" ?" + re.escape(flag) + rb"(?=[ )])", b"", data)
+                for folder in self.drop_status:
+                    data = re.sub(rb'\* STATUS "?' + re.escape(folder.encode()) + rb'"? \([^)]*\)\r\n', b"", data)
                 if cut["after"] is not None:
                     client.sendall(data[: cut["after"]])
                     _close(client, upstream)

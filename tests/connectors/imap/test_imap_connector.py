@@ -370,6 +370,23 @@ def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot
     assert "verify_tls" not in ImapConfig.model_fields
 
 
+def test_uidvalidity_change_between_nights_gives_a_full_relisting(admin: IMAPClient, config: ImapConfig) -> None:
+    """The same in a new session (the nightly case): the listing's STATUS shows the new UIDVALIDITY
+    even if HIGHESTMODSEQ happens to be what the cursor holds."""
+    admin.create_folder("Project")
+    admin.append("Project", make_mail("een"))
+    with ImapConnector(config) as connector:
+        _, _, cursor = crawl_all(connector, f"{USER}/Project")
+    admin.delete_folder("Project")
+    admin.create_folder("Project")
+    admin.append("Project", make_mail("een"))
+    with ImapConnector(config) as connector:
+        _, after, cursor2 = crawl_all(connector, f"{USER}/Project", cursor)
+    assert cursor.split(":")[0] != cursor2.split(":")[0] and cursor.split(":")[2] == cursor2.split(":")[2]
+    assert len(after) == 1
+    assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
+
+
 # --- CONDSTORE/QRESYNC, blind spots (issue 15), counted at the server through a proxy -------
 
 
@@ -386,7 +403,18 @@ def test_the_second_unchanged_run_of_300_messages_sends_no_fetch(admin: IMAPClie
         _, second, cursor2 = crawl_all(connector, f"{USER}/INBOX", cursor)
     assert second == {} and cursor2 == cursor
     assert proxy.count("UID FETCH") == 0 and proxy.count("FETCH") == 0 and proxy.count("UID SEARCH") == 0
-    assert proxy.count("EXAMINE") == 1 and proxy.count("ENABLE QRESYNC") == 1
+    # the folder's STATUS came with the listing (LIST-STATUS, RFC 5819): not even an EXAMINE
+    assert proxy.count("EXAMINE") == 0 and proxy.count("ENABLE QRESYNC") == 1
+    assert [c for c in proxy.commands if c.upper().startswith("LIST")] == [
+        'LIST "" "*" RETURN (SPECIAL-USE STATUS (UIDVALIDITY UIDNEXT HIGHESTMODSEQ))']
+    proxy.commands.clear()
+    proxy.hide = {b"LIST-STATUS"}
+    with ImapConnector(config) as connector:  # a server without LIST-STATUS: one EXAMINE
+        _, second, cursor3 = crawl_all(connector, f"{USER}/INBOX", cursor)
+    assert second == {} and cursor3 == cursor
+    assert proxy.count("EXAMINE") == 1 and proxy.count("FETCH") == 0 and proxy.count("UID FETCH") == 0
+    assert [c for c in proxy.commands if c.upper().startswith("LIST")] == ['LIST "" "*"']
+    proxy.hide = set()
 
     admin.select_folder("INBOX")
     admin.add_flags(admin.search(["ALL"])[:2], [b"Bewaren"])
@@ -413,6 +441,30 @@ def test_without_qresync_every_run_is_a_full_listing(admin: IMAPClient, proxied:
         events = list(connector.crawl(unit, cursor))
     assert [type(e) for e in events] == [Seen, Seen, Cursor]  # the pipeline closes the third
     assert proxy.count("ENABLE") == 0
+
+
+def test_a_folder_without_status_in_the_listing_is_selected_and_a_refusal_is_a_blind_spot(
+        admin: IMAPClient, proxied: ImapConfig, proxy: ImapProxy) -> None:
+    """RFC 5819 section 2: a server that cannot give a folder's STATUS sends its LIST response
+    alone. That folder is EXAMINEd as without LIST-STATUS, so a folder that refuses it is still
+    a blind spot (its messages kept), while the unchanged folders beside it cost nothing."""
+    admin.create_folder("Zorg")
+    admin.append("Zorg", make_mail("OPP"))
+    admin.append("INBOX", make_mail("Rooster"))
+    with ImapConnector(proxied) as connector:
+        _, _, zorg = crawl_all(connector, f"{USER}/Zorg")
+        _, _, inbox = crawl_all(connector, f"{USER}/INBOX")
+    proxy.commands.clear()
+    proxy.drop_status.add("Zorg")
+    proxy.fail_select["Zorg"] = 1
+    with ImapConnector(proxied) as connector:  # a new session: nothing selected
+        units = {u.key: u for u in connector.units()}
+        inbox_events = list(connector.crawl(units[f"{USER}/INBOX"], inbox))
+        zorg_events = list(connector.crawl(units[f"{USER}/Zorg"], zorg))
+    assert [type(e) for e in inbox_events] == [Cursor] and inbox_events[0].value == inbox
+    assert [type(e) for e in zorg_events] == [Blind, Cursor] and zorg_events[1].value == zorg
+    assert zorg_events[0].code == "select_failed"
+    assert [c for c in proxy.commands if c.upper().startswith("EXAMINE")] == ['EXAMINE "Zorg"']
 
 
 def test_a_folder_that_fails_to_select_is_a_blind_spot(admin: IMAPClient, proxied: ImapConfig,
