@@ -339,10 +339,10 @@ class ImapConnector(Connector):
         listed: dict[str, dict[bytes, int]] = {}
         lines = [line for line in statuses if line not in (b"", None)]
         for name, items in chunk(parse_response(lines), size=2):
-            if isinstance(name, int):  # a quoted all-digit name, as _proc_folder_list has it
+            if isinstance(name, int):  # names decoded exactly as _proc_folder_list decodes them
                 name = str(name)
-            elif isinstance(name, bytes):
-                name = decode_utf7(name) if client.folder_encode else name.decode("ascii", "replace")
+            elif client.folder_encode:
+                name = decode_utf7(name)
             pairs = dict(zip(items[::2], items[1::2], strict=True))
             listed[name] = {bytes(key).upper(): int(value) for key, value in pairs.items()}
         if self._selected is not None:
@@ -382,8 +382,7 @@ class ImapConnector(Connector):
                 and listed.get(b"UIDVALIDITY") == previous[0] and listed.get(b"HIGHESTMODSEQ") == previous[2]):
             # Unchanged since the cursor, by the STATUS of this run's listing: nothing to list,
             # no SELECT. A change after the listing is seen by the next run (the cursor stays).
-            uidnext = listed.get(b"UIDNEXT") or previous[1]
-            yield Cursor(f"{previous[0]}:{uidnext}:{previous[2]}")
+            yield Cursor(_format_cursor(previous[0], listed.get(b"UIDNEXT") or previous[1], previous[2]))
             return
         try:
             self._selected = None  # always re-select: fresh UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ
@@ -420,7 +419,7 @@ class ImapConnector(Connector):
                     yield Resync("full_listing")
                 yield from self._full_listing(unit, uidvalidity)
             uidnext = int(status.get(b"UIDNEXT") or 0) or (previous[1] if previous else 1)
-            value = f"{uidvalidity}:{uidnext}" + (f":{modseq}" if modseq is not None else "")
+            value = _format_cursor(uidvalidity, uidnext, modseq)
         except SourceError:
             raise
         except Exception as exc:
@@ -710,6 +709,11 @@ def _parse_uid_set(line: Any) -> Iterator[int]:
             continue
         first, last = int(low), int(high or low)
         yield from range(min(first, last), max(first, last) + 1)
+
+
+def _format_cursor(uidvalidity: int, uidnext: int, modseq: int | None) -> str:
+    """``"uidvalidity:uidnext[:highestmodseq]"``, the form :func:`_parse_cursor` reads."""
+    return f"{uidvalidity}:{uidnext}" + (f":{modseq}" if modseq is not None else "")
 
 
 def _parse_cursor(cursor: str | None) -> tuple[int, int, int | None] | None:

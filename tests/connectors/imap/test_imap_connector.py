@@ -126,17 +126,23 @@ def test_incremental_new_and_deleted_mail(admin: IMAPClient, config: ImapConfig)
     assert int(cursor2.split(":")[2]) > int(cursor.split(":")[2])  # HIGHESTMODSEQ moved
 
 
-def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: ImapConfig) -> None:
+@pytest.mark.parametrize("new_session", [False, True], ids=["same-session", "between-nights"])
+def test_uidvalidity_change_gives_a_full_relisting(admin: IMAPClient, config: ImapConfig, new_session: bool) -> None:
+    """In one session, and in a new one (the nightly case, where the listing's STATUS shows the
+    new UIDVALIDITY): the folder is relisted even though HIGHESTMODSEQ is what the cursor holds."""
     admin.create_folder("Project")
     admin.append("Project", make_mail("een"))
-    admin.append("Project", make_mail("twee"))
-    with ImapConnector(config) as connector:
-        _, before, cursor = crawl_all(connector, f"{USER}/Project")
-        admin.delete_folder("Project")
-        admin.create_folder("Project")
-        admin.append("Project", make_mail("een"))
+    connector = ImapConnector(config)
+    _, before, cursor = crawl_all(connector, f"{USER}/Project")
+    if new_session:
+        connector.close()
+        connector = ImapConnector(config)
+    admin.delete_folder("Project")
+    admin.create_folder("Project")
+    admin.append("Project", make_mail("een"))
+    with connector:
         _, after, cursor2 = crawl_all(connector, f"{USER}/Project", cursor)
-    assert cursor.split(":")[0] != cursor2.split(":")[0]
+    assert cursor.split(":")[0] != cursor2.split(":")[0] and cursor.split(":")[2] == cursor2.split(":")[2]
     assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
     assert not set(before) & set(after)  # every old key disappears, the new one is listed
     assert len(after) == 1 and all(k.startswith(f"Project/{cursor2.split(':')[0]}:") for k in after)
@@ -368,23 +374,6 @@ def test_the_old_tls_switch_is_refused_with_what_to_use_instead(dovecot: Dovecot
     assert "verify_tls" in text and "ca_file" in text
     assert text.index("bestaat niet meer") < text.index("no longer exists")  # Dutch first
     assert "verify_tls" not in ImapConfig.model_fields
-
-
-def test_uidvalidity_change_between_nights_gives_a_full_relisting(admin: IMAPClient, config: ImapConfig) -> None:
-    """The same in a new session (the nightly case): the listing's STATUS shows the new UIDVALIDITY
-    even if HIGHESTMODSEQ happens to be what the cursor holds."""
-    admin.create_folder("Project")
-    admin.append("Project", make_mail("een"))
-    with ImapConnector(config) as connector:
-        _, _, cursor = crawl_all(connector, f"{USER}/Project")
-    admin.delete_folder("Project")
-    admin.create_folder("Project")
-    admin.append("Project", make_mail("een"))
-    with ImapConnector(config) as connector:
-        _, after, cursor2 = crawl_all(connector, f"{USER}/Project", cursor)
-    assert cursor.split(":")[0] != cursor2.split(":")[0] and cursor.split(":")[2] == cursor2.split(":")[2]
-    assert len(after) == 1
-    assert [code for _, code, _ in connector.warnings] == ["uidvalidity_changed"]
 
 
 # --- CONDSTORE/QRESYNC, blind spots (issue 15), counted at the server through a proxy -------
