@@ -120,3 +120,32 @@ def test_none_binds_as_null_through_the_registered_adapter():
     assert conn.execute("SELECT a IS NULL, b IS NULL, typeof(a), typeof(b) FROM t").fetchall() == [
         (1, 0, "null", "integer"), (0, 1, "text", "null"), (1, 1, "null", "null")]
     conn.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 49, 50, 51, 100, 137])
+def test_multi_row_inserts_store_the_rows_of_one_by_one(count):
+    """insert_tuples' INSERTs of MULTI_ROWS rows each store what one INSERT per row (the old
+    executemany) stored, with the same ids in the same order."""
+    from sqlalchemy import Column, Float, Integer, MetaData, Table, create_engine
+
+    from scanner.store import bulk
+
+    meta = MetaData()
+    table = Table("t", meta, Column("id", Integer, primary_key=True), Column("a", String(8)),
+                  Column("b", Float), Column("c", String(8)))
+    rows = [(f"a{i}", i / 7 if i % 3 else None, None if i % 2 else "x") for i in range(count)]
+    stored = []
+    for multi in (bulk.MULTI_ROWS, 10 ** 9):  # 10**9: never multi-row, the old path
+        engine = create_engine("sqlite://")
+        meta.create_all(engine)
+        writer = BulkWriter(engine.dialect)
+        old, bulk.MULTI_ROWS = bulk.MULTI_ROWS, multi
+        try:
+            with engine.begin() as conn:
+                writer.insert_tuples(conn, table, ("a", "b", "c"), rows[: count // 2])
+                writer.insert_tuples(conn, table, ("a", "b", "c"), rows[count // 2:])
+                stored.append(conn.execute(select(table).order_by(table.c.id)).all())
+        finally:
+            bulk.MULTI_ROWS = old
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == count
