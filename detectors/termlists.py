@@ -64,10 +64,13 @@ _HEAD3 = operator.itemgetter(slice(0, 3))
 _PLUS1 = (1).__add__
 _START = operator.methodcaller("start")
 
-_SEPARATORS = str.maketrans({chr(c): " " for c in range(128)
-                             if not (chr(c).isalnum() or chr(c) in "_'")})
-"""Every ASCII character that is not a word character (``\\w``) or an apostrophe, to a space:
-in an ASCII text without apostrophes, the words of TOKEN_RE are then ``str.split()``'s."""
+_TOKEN_BYTES = bytes(c if chr(c).isalnum() or chr(c) in "_'" else 32 for c in range(256))
+"""For a Latin-1 encoded text: every character that is not a word character (``\\w`` is
+``str.isalnum()`` or ``_``) or an apostrophe to a space (see :class:`_Tokens`)."""
+_LOOSE_APOSTROPHE = re.compile(r"'(?:(?<![^ ']')|(?![^ ']))")
+"""In a text spaced by :data:`_TOKEN_BYTES`: an apostrophe that does not join two word
+characters (at an edge, or next to a space or another apostrophe); the rest of the text is
+then exactly TOKEN_RE's words, split by spaces."""
 
 
 WORD_RE = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
@@ -379,8 +382,14 @@ class _Tokens:
         # freed stack per token; see span)
         spaced: str | None = None
         words: list[str]
-        if low.isascii() and "'" not in low:
-            spaced = low.translate(_SEPARATORS)
+        if low.isascii() or _WIDE.search(low) is None:
+            # Latin-1 (nearly every text): a byte table, one C pass with no lookup per
+            # distinct character (str.translate raised and cleared a KeyError for every
+            # distinct character not in its table); apostrophes that join no two word
+            # characters blanked, as TOKEN_RE's "\w+(?:'\w+)*" takes only joining ones
+            spaced = low.encode("latin-1").translate(_TOKEN_BYTES).decode("latin-1")
+            if "'" in spaced:
+                spaced = _LOOSE_APOSTROPHE.sub(" ", spaced)
             words = spaced.split()
         else:
             words = TOKEN_RE.findall(low)
