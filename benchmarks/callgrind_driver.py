@@ -16,17 +16,12 @@ native speed a batch closes by count. The dump named ``OUT.<pid>.1`` holds the s
 the script simply runs the scans and prints their CPU. Run with ``PYTHONHASHSEED=0``: repeat
 runs then agree to a fraction of a percent.
 
-Why the counters are driven from here: callgrind_control reaches a process that runs Python
-code (valgrind polls for commands between basic blocks), so the script waits in a short
-sleep loop, not in one blocking call, while the command is delivered.
+The counters are driven by :mod:`_callgrind`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,28 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench_driver as bench  # noqa: E402
+from _callgrind import control  # noqa: E402
 
 from connectors import registry  # noqa: E402
 from scanner.pipeline import ScanRunner  # noqa: E402
 from scanner.store import open_store  # noqa: E402
-
-
-def under_valgrind() -> bool:
-    return "vgpreload" in os.environ.get("LD_PRELOAD", "")
-
-
-def control(option: str) -> None:
-    """Send ``callgrind_control option`` to this process and wait until it has been handled."""
-    if not under_valgrind():
-        return
-    tool = shutil.which("callgrind_control")
-    if tool is None:
-        raise SystemExit("callgrind_control not found")
-    child = subprocess.Popen([tool, option, str(os.getpid())], stdout=subprocess.DEVNULL)
-    while child.poll() is None:
-        time.sleep(0.005)  # Python keeps running basic blocks: valgrind sees the command
-    if child.returncode:
-        raise SystemExit(f"callgrind_control {option} failed ({child.returncode})")
 
 
 def main() -> None:
