@@ -80,7 +80,7 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
              "CPU seconds (summed over driver, workers and sandboxes) are the figures to compare; "
              "wall time is given beside them and depends on what else the machine runs (see the "
              "load column).", ""]
-    scans = _last(rows.get("scan", []), lambda r: (r["executor"], r.get("workers")))
+    scans = _last(rows.get("scan", []), lambda r: (r["first"]["seen"], r["executor"], r.get("workers")))
     if scans:
         lines += ["| full scan (`bench_scan.py`) | items | CPU ms per item | wall items/s | load |",
                   "| --- | ---: | ---: | ---: | --- |"]
