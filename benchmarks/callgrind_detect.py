@@ -43,9 +43,8 @@ def passes(args: argparse.Namespace) -> None:
     from detectors.engine import build_detector
     from detectors.evaluation import _effective_settings, load_corpus
     from detectors.settings import DetectionSettings
-    from scanner.core.privacy import ValueHasher
-
     from scanner.core.model import TextPart
+    from scanner.core.privacy import ValueHasher
 
     settings = DetectionSettings(spacy_model="none")
     if args.peers:
