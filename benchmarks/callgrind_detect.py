@@ -1,7 +1,7 @@
 """Instructions per warm detection pass, counted by callgrind (issue 21, item 1).
 
     .venv/bin/python benchmarks/callgrind_detect.py [--passes 3] [--corpus eval/corpus] \
-        [--no-roster] [--keep DIR]
+        [--no-roster | --peers] [--keep DIR] [--native]
 
 The script runs itself under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``. Inside,
 it builds the detector of the evaluation corpus (``spacy_model="none"``, with the corpus's
