@@ -50,7 +50,14 @@ class _HeaderCache:
         return cls.headers
 
 
-_DIGIT_RUN = re.compile(r"\d+")
+# ``\d\d*`` rather than ``\d+`` (the same matches): Python's regex engine builds a prefix
+# scan that skips to the next candidate character only when a pattern's first item is a
+# character class; the first item of ``\d+`` is a repeat, so finditer would call the full
+# matcher at every position of the text (about 40 % more instructions here).
+_DIGIT_RUN = re.compile(r"\d\d*")
+# In an ASCII text ``\d`` (all Unicode decimal digits) matches exactly ``[0-9]``, which the
+# engine tests faster than the ``\d`` category.
+_ASCII_DIGIT_RUN = re.compile(r"[0-9][0-9]*")
 
 
 class DigitRuns:
@@ -62,7 +69,8 @@ class DigitRuns:
     __slots__ = ("longest", "runs", "stretches")
 
     def __init__(self, text: str) -> None:
-        self.runs: list[tuple[int, int]] = [m.span() for m in _DIGIT_RUN.finditer(text)]
+        pattern = _ASCII_DIGIT_RUN if text.isascii() else _DIGIT_RUN
+        self.runs: list[tuple[int, int]] = [m.span() for m in pattern.finditer(text)]
         longest = 0
         for start, end in self.runs:
             if end - start > longest:

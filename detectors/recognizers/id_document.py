@@ -18,7 +18,7 @@ from stdnum.nl import identiteitskaartnummer
 
 from detectors.context import ContextRule
 from detectors.entities import NL_ID_DOCUMENT
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 
 RULE = ContextRule(
     positive=("paspoort", "paspoortnummer", "paspoortnr", "id-kaart", "id kaart", "idkaart",
@@ -38,10 +38,23 @@ class IdDocumentRecognizer(DutchRecognizer):
 
     ENTITY = NL_ID_DOCUMENT
     RULE = RULE
-    PREFILTER = re.compile(r"[A-Z]{2}[A-Z0-9]{6}\d")
+    MIN_DIGITS = 1  # the last character is a digit
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        for m in _SHAPE.finditer(text):
+        # A match is 9 characters and ends with a \d that no word character follows (\d is
+        # \w), so it ends where a digit run ends (digit runs shared per text) and starts 9
+        # before: try _SHAPE only there, in order. Same matches as a finditer scan (two matches
+        # cannot overlap: a match starts after a non-word character and holds only word
+        # characters), without it. The scan, and the "[A-Z]{2}[A-Z0-9]{6}\d" prefilter before it,
+        # ran the matcher at every position of every text: the pattern starts with a lookbehind
+        # or a repeat, and the regex engine skips ahead only to a leading character class.
+        match = _SHAPE.match
+        for _start, end in digit_runs(text):
+            if end < 9:
+                continue
+            m = match(text, end - 9)
+            if m is None:
+                continue
             number = m.group()
             if any(c.isdigit() for c in number[2:8]) and identiteitskaartnummer.is_valid(number):
                 yield m.start(), m.end(), 0.25

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from detectors.context import ContextRule
 from detectors.entities import PHONE_NUMBER
-from detectors.recognizers.base import DutchRecognizer
+from detectors.recognizers.base import DutchRecognizer, digit_runs
 
 RULE = ContextRule(
     positive=("tel", "tel.", "telefoon", "telefoonnummer", "telnr", "mobiel", "mobiele nummer",
@@ -55,9 +55,35 @@ class DutchPhoneRecognizer(DutchRecognizer):
     MIN_DIGITS = 2  # "0" or "31" and the next digit (the regex prefilter "\d{2}" it replaces)
 
     def candidates(self, text: str) -> Iterable[tuple[int, int, float]]:
-        for m in _SHAPE.finditer(text):
-            national = national_digits(m.group())
+        for start, end in self._shapes(text):
+            national = national_digits(text[start:end])
             if national is None:
                 continue
-            start, end = m.span()
             yield start, end, (0.7 if national.startswith("06") else 0.6)
+
+    @staticmethod
+    def _shapes(text: str) -> list[tuple[int, int]]:
+        """The spans of ``_SHAPE.finditer(text)``, trying the shape only at its anchors.
+
+        A match starts with ``+`` or ``(`` followed by a digit (``31``, ``0``), so one before
+        a digit run's start, or with ``0`` after no word character (the left guard), so at a
+        digit run's start (digit runs shared per text). Those places are tried in order, from
+        the end of the last match on, as finditer does: the same matches, without the charset
+        scan over every ``+``, ``0`` and ``(`` of the text and the guards at each."""
+        found: list[tuple[int, int]] = []
+        match = _SHAPE.match
+        last = 0
+        for start, _end in digit_runs(text):
+            before = start - 1
+            if before >= last and (text[before] == "+" or text[before] == "("):
+                m = match(text, before)
+                if m is not None:
+                    last = m.end()
+                    found.append((before, last))
+                    continue
+            if start >= last and text[start] == "0":
+                m = match(text, start)
+                if m is not None:
+                    last = m.end()
+                    found.append((start, last))
+        return found

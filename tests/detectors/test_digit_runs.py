@@ -17,12 +17,14 @@ from detectors.recognizers import (
     DutchAddressRecognizer,
     DutchPhoneRecognizer,
     IbanRecognizer,
+    IdDocumentRecognizer,
     OnderwijsnummerRecognizer,
     StudentNumberRecognizer,
     address,
     birthdate,
     bsn,
     iban,
+    id_document,
     onderwijsnummer,
     phone,
 )
@@ -141,6 +143,18 @@ def old_phone(text: str) -> list[tuple[int, int, float]]:
     return found
 
 
+def old_id(text: str) -> list[tuple[int, int, float]]:
+    # IdDocumentRecognizer.candidates before the digit runs (behind its prefilter
+    # "[A-Z]{2}[A-Z0-9]{6}\d", see OLD)
+    found = []
+    for m in id_document._SHAPE.finditer(text):
+        number = m.group()
+        if any(c.isdigit() for c in number[2:8]) and id_document.identiteitskaartnummer.is_valid(
+                number):
+            found.append((m.start(), m.end(), 0.25))
+    return found
+
+
 HASHER = ValueHasher(b"k" * 32)
 ROSTER_NUMBERS = ("123", "1234", "123456", "1234567", "123456782", "101234567", "12345678901",
                   "1234\u0661")
@@ -160,7 +174,7 @@ ROSTER = _roster()
 RECOGNIZERS = {
     "bsn": BsnRecognizer(), "onr": OnderwijsnummerRecognizer(), "iban": IbanRecognizer(),
     "address": DutchAddressRecognizer(), "birthdate": BirthDateRecognizer(),
-    "phone": DutchPhoneRecognizer(), "roster": RosterNumberRecognizer(ROSTER, HASHER),
+    "phone": DutchPhoneRecognizer(), "id": IdDocumentRecognizer(), "roster": RosterNumberRecognizer(ROSTER, HASHER),
     "student6": StudentNumberRecognizer(r"\b\d{6}\b"),
     "student5-7": StudentNumberRecognizer(r"\b\d{5,7}\b"),
 }
@@ -181,7 +195,7 @@ def old_student(pattern: str, text: str) -> list[tuple[int, int, float]]:
 OLD = {
     "bsn": (r"\d{3}", old_bsn), "onr": (r"10\d", old_onr), "iban": (r"[A-Z]{2}\d\d", old_iban),
     "address": (r"\d", old_address), "birthdate": (r"(?:19|20)\d\d", old_birthdate),
-    "phone": (r"\d{2}", old_phone), "roster": (r"\d{3}", old_roster),
+    "phone": (r"\d{2}", old_phone), "id": (r"[A-Z]{2}[A-Z0-9]{6}\d", old_id), "roster": (r"\d{3}", old_roster),
     "student6": (None, lambda t: old_student(r"\b\d{6}\b", t)),
     "student5-7": (None, lambda t: old_student(r"\b\d{5,7}\b", t)),
 }
@@ -191,6 +205,8 @@ EXAMPLES = [
     "tel 06-12345678 of +31 6 1234 5678", "llnr 123456, 1234567 en \u0661\u0662\u0663456",
     "Kerkstraat 12345, Kerkstraat 123456 b", "Hoofdweg 12 A-weg 5", "Dorpsstraat 7 - 9a",
     "", "\uff11\uff12\uff13\uff14\uff15\uff16", "a123456", "123456_", "1.2.3.4.5.6.7.8",
+    "SPECI2014", "paspoort IR7K2LP44, EM0000000-XR1001R58", "AB12CD345\u0663", "-NPEK1J471",
+    "IR6ZZZZZ0 XR1001R5\uff18", "EM00000001", "ABC123456 OO1234567 ABCDEFGH1",
 ]
 
 
@@ -247,3 +263,20 @@ def test_whole_number_student_patterns():
     for other in (r"\d{6}", r"\b\d{6}\b|x", r"\b\d{0,3}\b", r"\b\d{6,}\b", r"\b\d{7,5}\b",
                   r"(?a)\b\d{6}\b", r"\b\d{06}\b"):
         assert run_lengths(other) is None, other
+
+
+# pieces of ID document numbers (valid ones, and ones that break at either end or in the middle)
+ID_PIECES = [
+    "SPECI2014", "IR7K2LP44", "EM0000000", "XR1001R58", "AB12CD345", "NPEK1J471", "IR6ZZZZZ0",
+    "EM", "XR", "IR7K", "2LP44", "0000000", "1001R58", "R58", "1", "12", "9", "O", "A", "z",
+    "\u0663", "\uff18", "_", "-", " ", ".", "\n", "é",
+]
+id_texts = st.lists(st.sampled_from(ID_PIECES), max_size=16).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(id_texts)
+def test_id_documents_at_digit_runs_are_the_whole_text_scan(text):
+    rec = RECOGNIZERS["id"]
+    prefilter, old = OLD["id"]
+    assert spans(rec.raw(text)) == whole_text(rec, prefilter, old(text), text)
