@@ -571,7 +571,7 @@ class _Tokens:
         end = len(text.rstrip())
         starts = _token_starts(text, end)
         starts.append(end)
-        pieces = list(map(text.__getitem__, map(slice, starts, starts[1:])))
+        pieces = [text[a:b] for a, b in itertools.pairwise(starts)]
         lead = starts[0] if pieces else 0
         self.pieces: list[str] = pieces
         self.starts = starts
