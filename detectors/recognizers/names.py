@@ -40,7 +40,7 @@ from pathlib import Path
 
 from detectors.entities import PERSON
 from detectors.recognizers.base import DutchRecognizer
-from detectors.termlists import DATA_DIR, WORD_RE, read_term_file
+from detectors.termlists import DATA_DIR, WORD_RE, read_term_file, words_of
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŸŹŻŽ"
 _LOW = "a-zà-öø-ÿ\u0100-\u017f'’"  # Latin-1 and Latin Extended-A: Yılmaz, Wiśniewski, Şahin
@@ -440,9 +440,79 @@ def name_lexicon() -> NameLexicon:
 
 _SENTENCE_END = frozenset(".!?")
 _KEEPS_INITIAL = frozenset("-•*>\"'“‘(:")
-_PIECE = re.compile(rf"(?:{_WORD.pattern})\s*")
-"""A token with the whitespace after it. Every character of a text is whitespace or part of a
-token (``\\S`` is the last alternative), so the pieces' lengths give the tokens' offsets."""
+_TITLE_HEADS = frozenset("dfimpDFIMPİı")
+"""The characters ``(?i:[dmfpi])`` matches, the first one of a title in ``_WORD``."""
+
+
+def _next_start(text: str, start: int, end: int) -> int:
+    """Where the token after the one ``_WORD`` takes at ``start`` starts (its piece's end)."""
+    m = _WORD.match(text, start, end)
+    pos = m.end() if m else end  # never None: ``\S`` takes any non-space character
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _token_starts(text: str, end: int) -> list[int]:
+    """Where the tokens of ``text[:end]`` start: the starts of ``_WORD`` matches found one after
+    the other, each after the whitespace that follows the one before.
+
+    WHY: a regex match per token (``findall`` of ``_WORD`` and ``\\s*``) was most of the name
+    recognizer's time (~3,500 instructions a token, compiled). Without its special alternatives
+    ``_WORD`` is ``WORD_RE`` or ``\\S``: its tokens are :func:`words_of`'s words and every
+    non-space character between them (none of those is a word character or apostrophe), so
+    their starts are found with ``find``. A special alternative can only start where such a
+    word starts, and that word then starts with a capital, holds a hyphen and has a space after
+    it ("Jansen-de Boer": ``WORD_RE`` takes all up to the space), or it has a "." after it and
+    is one capital ("J.P.") or 2-4 characters from a title's first letter on ("dhr."). Only at
+    such words is ``_WORD`` run. Where it takes more than the word, the regex goes on from there until it
+    reaches a start of the plain tokens again: from a common start both ways give the same
+    tokens up to the next such word.
+    """
+    words = words_of(text)
+    plain: list[int] = []  # the starts of WORD_RE's words and of the single characters
+    odd: list[int] = []  # the indexes in ``plain`` of the words _WORD may take otherwise
+    pos = 0
+    for word in words:
+        at = text.find(word, pos)
+        if at > pos and not text[pos:at].isspace():
+            # no word character in between: each non-space character is a token
+            for k in range(pos, at):
+                if not text[k].isspace():
+                    plain.append(k)
+        pos = at + len(word)
+        if pos < end:
+            after = text[pos]
+            if (after == "." and (
+                    (len(word) == 1 and word.isupper())
+                    or (2 <= len(word) <= 4 and word[0] in _TITLE_HEADS))
+                ) or (after == " " and "-" in word and word[0].isupper()):
+                odd.append(len(plain))
+        plain.append(at)
+    for k in range(pos, end):
+        if not text[k].isspace():
+            plain.append(k)
+    if not odd:
+        return plain
+    starts: list[int] = []
+    done = 0  # plain[:done] is in starts, or was passed over by a special token
+    for k in odd:
+        if k < done:
+            continue
+        at = plain[k]
+        nxt = _next_start(text, at, end)
+        if k + 1 < len(plain) and nxt == plain[k + 1]:  # _WORD takes the word itself
+            continue
+        starts.extend(plain[done:k])
+        starts.append(at)
+        done = bisect.bisect_left(plain, nxt)
+        while nxt < end and not (done < len(plain) and plain[done] == nxt):
+            starts.append(nxt)
+            nxt = _next_start(text, nxt, end)
+            done = bisect.bisect_left(plain, nxt)
+    starts.extend(plain[done:])
+    return starts
+
 
 # what a piece (a token and the whitespace after it) is, by its text alone
 _CAPW = 1  # a capitalised word (_CAP_TOKEN)
@@ -488,8 +558,8 @@ class _PieceInfo(dict[str, _Info]):
 class _Tokens:
     """The tokens of one text as pieces (a token and the whitespace after it) and offsets.
 
-    Built by one ``findall`` and C-level ``map``/``accumulate`` calls, so no Python code runs per
-    token: one object per token was the biggest part of name detection (~180 tokens per kB).
+    Built from :func:`_token_starts` and slices, with no object but the piece per token: one
+    object per token was the biggest part of name detection (~180 tokens per kB).
     What a token is (capital, title, line break after it) comes from the :class:`_PieceInfo`
     cache, looked up only for the few tokens that can start a name and their neighbours."""
 
@@ -498,10 +568,13 @@ class _Tokens:
     def __init__(self, text: str, cache: _PieceInfo) -> None:
         # trailing whitespace holds no token; leaving it out keeps the last piece's gap empty
         # (same tokens: a token never ends in or looks past whitespace)
-        pieces = _PIECE.findall(text, 0, len(text.rstrip()))
-        lead = len(text) - len(text.lstrip()) if pieces else 0
+        end = len(text.rstrip())
+        starts = _token_starts(text, end)
+        starts.append(end)
+        pieces = [text[a:b] for a, b in itertools.pairwise(starts)]
+        lead = starts[0] if pieces else 0
         self.pieces: list[str] = pieces
-        self.starts = list(itertools.accumulate(map(len, pieces), initial=lead))
+        self.starts = starts
         self.n = len(pieces)
         self.lead_same = _same_line_gap(text[:lead])
         self.cache = cache
