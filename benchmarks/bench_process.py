@@ -1,6 +1,6 @@
 """Whole-process throughput: ``schoonschip analyze --input jsonl`` beside DEDUCE and plain Presidio.
 
-    python benchmarks/bench_process.py [--kb 400]
+    python benchmarks/bench_process.py [--kb 400] [--json FILE]
 
 What a school's server pays: a fresh process that starts, loads its lists/models, reads ~400 kB
 of Dutch text (the evaluation corpus and the held-out name set, repeated) and writes results.
@@ -12,6 +12,9 @@ start-up is also measured apart (the same process on one empty line) and subtrac
   per text;
 * **presidio-plain**: Presidio ``AnalyzerEngine`` for ``nl`` with a blank spaCy pipeline and the
   same Dutch recognizers as schoonschip (``detectors.engine`` registry), one text at a time.
+
+With ``--json FILE`` one line ``{"bench": "process", ...}`` is appended (per system: total and
+start-up seconds), which ``report.py`` turns into README's whole-process table.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def timed(cmd: list[str], stdin_path: Path | None) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kb", type=int, default=400)
+    parser.add_argument("--json", type=Path, help="append one JSON line with the figures to this file")
     args = parser.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +126,13 @@ def main() -> int:
                           if total - start > 0.1 * total and ours[0] > ours[1] else "n.v.t. / n/a")
                 print(f"schoonschip / {name}: {total / ours[0]:.1f}x (totaal / whole process), "
                       f"{steady} (excl. start)")
+        if args.json:
+            row = {"bench": "process", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                   "kb": round(kb, 1), "docs": len(lines), "load": os.getloadavg()[0],
+                   "systems": {name: {"total": round(total, 3), "start": round(start, 3)}
+                               for name, (total, start) in results.items()}}
+            with open(args.json, "a", encoding="utf-8") as stream:
+                stream.write(json.dumps(row) + "\n")
     return 0
 
 

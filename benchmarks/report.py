@@ -4,8 +4,8 @@
     python benchmarks/report.py /tmp/bench.jsonl            # rewrites README.md and docs/scale-out.md
     python benchmarks/report.py /tmp/bench.jsonl --print    # only prints both sections
 
-(``run_all.py`` runs bench_scan inline and pool, bench_driver, bench_incremental, bench_memory
-and bench_detect --peers; each can also be run alone with ``--json`` into the same file.)
+(``run_all.py`` runs bench_scan inline and pool, bench_driver, bench_incremental, bench_memory,
+bench_detect --peers and bench_process; each can also be run alone with ``--json`` into the same file.)
 
 Every figure in the generated section comes from a JSON line a benchmark wrote (the last line
 of each kind wins), with the date it was measured and the machine it ran on; nothing is typed
@@ -140,6 +140,16 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
         for name, figures in r["systems"].items():
             lines.append(f"| {name} | {figures['build']:.2f} | {figures['cpu']:.3f} | "
                          f"{r['mb'] / figures['cpu']:.2f} | {figures['cpu'] / ours:.1f} |")
+        lines.append("")
+    processes = rows.get("process", [])
+    if processes:
+        r = processes[-1]
+        ours = r["systems"]["schoonschip"]["total"]
+        lines += [f"| whole process (`bench_process.py`), {r['docs']} texts, {r['kb']:.0f} kB, one process per run "
+                  "| start-up s | total s | kB/s | x our total |", "| --- | ---: | ---: | ---: | ---: |"]
+        for name, figures in r["systems"].items():
+            lines.append(f"| {name} | {figures['start']:.2f} | {figures['total']:.2f} | "
+                         f"{r['kb'] / figures['total']:.0f} | {figures['total'] / ours:.1f} |")
         lines.append("")
     lines.append(END)
     return "\n".join(lines)

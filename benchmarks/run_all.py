@@ -66,6 +66,7 @@ def commands(mode: str, out: Path, base: Path) -> list[list[str]]:
         [py, str(HERE / "bench_memory.py"), "--base", str(base), "--sizes", *map(str, total_sizes),
          "--executor", "pool", "--workers", "2", *json_],
         [py, str(HERE / "bench_detect.py"), "--peers", "--rounds", str(rounds), *json_],
+        [py, str(HERE / "bench_process.py"), *json_],  # whole process, start-up included (item 1)
     ]
     return runs
 
