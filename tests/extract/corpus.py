@@ -456,18 +456,27 @@ def rss_peak_kib(pid: int | None = None) -> int:
     raise RuntimeError("VmHWM not found")
 
 
-def slow_pdf(operations: int = 300_000) -> bytes:
-    """One page whose content stream holds ``operations`` text-showing operators: a single
-    ``extract_text()`` call on it runs for seconds, with no point to stop in between."""
+def slow_pdf(operations: int = 200_000, pages: int = 1) -> bytes:
+    """``pages`` pages, each with a content stream of ``operations`` text-showing operators: a
+    single ``extract_text()`` call on one page runs for seconds, with no point to stop in
+    between (100,000 take ~3 s on the 2-core test machine, less on a faster one). pypdf 7
+    refuses a stream of more than 2 million tokens (9 per operator here), so one page holds
+    at most ~220,000; a test that needs more time than a fast machine spends on one page
+    takes several pages (the soft deadline between pages stops it)."""
     content = zlib.compress(b"BT /F1 1 Tf\n" + b"1 0 0 1 5 5 Tm (x) Tj\n" * operations + b"ET\n", 9)
+    first_page = 4  # objects 1-3: catalog, page tree, font
+    kids = b" ".join(b"%d 0 R" % (first_page + 2 * i) for i in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    for i in range(pages):
+        objects += [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>" % (first_page + 2 * i + 1),
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+        ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

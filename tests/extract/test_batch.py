@@ -83,7 +83,7 @@ def test_a_bad_attachment_among_good_ones_costs_only_its_mail(extractor, bad, co
 
 @pytest.mark.slow
 def test_a_hanging_parser_is_charged_to_its_mail_and_the_rest_is_read(extractor):
-    mails = [_good(1), _mail("traag.pdf", corpus.slow_pdf(100_000), "Traag"), _good(2), _good(3)]
+    mails = [_good(1), _mail("traag.pdf", corpus.slow_pdf(200_000), "Traag"), _good(2), _good(3)]
     pid = extractor.worker_pid
     batched = _batch(extractor, mails, max_seconds_per_item=1.0)
     assert [(e.code, e.part) for e in batched[1].errors] == [("timeout", "body")]
@@ -179,7 +179,9 @@ def test_a_crash_is_charged_to_the_mail_the_worker_was_on(tmp_path: Path, monkey
 def test_a_worker_killed_from_outside_during_a_batch_loses_nothing(extractor):
     """The real worker, killed while it hangs on the second mail: that mail is retried by a
     successor (and times out there), the mails around it keep their text."""
-    mails = [_good(1), _mail("traag.pdf", corpus.slow_pdf(100_000), "Traag"), _good(2)]
+    # six pages of ~3 s each here: at least 2 s of parsing on a machine several times faster,
+    # so the successor runs into the 2 s limit (one page of 100,000 operators did not on CI)
+    mails = [_good(1), _mail("traag.pdf", corpus.slow_pdf(100_000, pages=6), "Traag"), _good(2)]
     _batch(extractor, [_good(0)])  # a worker is running
     pid = extractor.worker_pid
     assert pid is not None

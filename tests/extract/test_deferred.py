@@ -181,7 +181,7 @@ def test_soft_time_limit_in_an_attachment_keeps_the_body(extractor):
 
 @pytest.mark.slow
 def test_hung_attachment_parser_is_killed_and_the_body_kept(extractor):
-    raw = _mail({"traag.pdf": corpus.slow_pdf(100_000)})
+    raw = _mail({"traag.pdf": corpus.slow_pdf(200_000)})
     pid = extractor.worker_pid
     result = _extract(extractor, raw, max_seconds_per_item=1.0)
     assert [(e.code, e.part) for e in result.errors] == [("timeout", "body")]
