@@ -17,12 +17,15 @@ profiler, each recognizer's ``find`` and the verdict timed with ``process_time``
 (a few microseconds per call of overhead, where cProfile inflates Python-heavy code), so the
 shares say which stage a speed-up must come from.
 
-``--peers``: schoonschip beside its peers on the same texts in the same process, in interleaved
-rounds (each round runs every system once, so a change in machine load hits all of them alike),
-reporting each system's median CPU time and the ratios. Peers, measured only when installed:
-**DEDUCE** (``pip install deduce``; ``Deduce().deidentify`` per text) and **plain Presidio**
-(``AnalyzerEngine`` for ``nl`` with a blank spaCy pipeline and the same Dutch recognizers, one
-text at a time). ``--heldout`` adds ``eval/heldout`` to the texts (as bench_process.py does).
+``--peers``: schoonschip beside its peers on the same texts, in interleaved rounds (each round
+runs every system once, so a change in machine load hits all of them alike), reporting each
+system's median CPU time and the ratios: first with each system in a worker process of its own
+(the figure the README and issue 21 use: a scan runs schoonschip alone, and sharing a heap and
+caches with DEDUCE's lexicons cost our pass ~7 %), then with all three in one process. Peers,
+measured only when installed: **DEDUCE** (``pip install deduce``; ``Deduce().deidentify`` per
+text) and **plain Presidio** (``AnalyzerEngine`` for ``nl`` with a blank spaCy pipeline and the
+same Dutch recognizers, one text at a time). ``--heldout`` adds ``eval/heldout`` to the texts
+(as bench_process.py does).
 
 Texts: the labelled evaluation corpus (``eval/corpus``), repeated ``--repeat`` times so the run
 lasts long enough to measure. Three set-ups see exactly the same items:
@@ -184,63 +187,139 @@ def _cpu(fn) -> float:
     return time.process_time() - started
 
 
-def run_peers(args: argparse.Namespace) -> None:
-    """Interleaved rounds of schoonschip, DEDUCE and plain Presidio over the same texts."""
-    import statistics
+PEERS = ("schoonschip", "deduce", "presidio-plain")
 
-    logging.disable(logging.WARNING)
-    root = Path(__file__).resolve().parent.parent
-    folders = [args.corpus] + ([root / "eval" / "heldout"] if args.heldout else [])
-    texts = [p.read_text(encoding="utf-8") for folder in folders for p in sorted(Path(folder).glob("*.txt"))]
-    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+
+def _peer_systems(args: argparse.Namespace, texts: list[str],
+                  only: str | None = None) -> tuple[dict[str, Callable[[], object]], dict[str, float]]:
+    """Each installed system as one warm pass over ``texts`` (a callable), and its build time;
+    ``only`` builds just that one (a worker process)."""
     settings = DetectionSettings(spacy_model="none", batch_size=args.batch)
     hasher = ValueHasher(secrets.token_bytes(32))
-    items = [[TextPart("body", t)] for t in texts]
     systems: dict[str, Callable[[], object]] = {}
     builds: dict[str, float] = {}
-
-    started = time.perf_counter()
-    detector = build_detector(settings, hasher)
-    builds["schoonschip"] = time.perf_counter() - started
-    systems["schoonschip"] = lambda: [detector.analyze_many(items[i : i + args.batch])
-                                      for i in range(0, len(items), args.batch)]
-    try:
-        from deduce import Deduce
-    except ImportError:
-        print("deduce: niet geïnstalleerd / not installed, overgeslagen / skipped")
-    else:
+    if only in (None, "schoonschip"):
+        items = [[TextPart("body", t)] for t in texts]
         started = time.perf_counter()
-        deduce = Deduce()
-        builds["deduce"] = time.perf_counter() - started
-        systems["deduce"] = lambda: [deduce.deidentify(t) for t in texts]
-    started = time.perf_counter()
-    presidio = plain_presidio(settings, hasher, with_defaults=False)
-    builds["presidio-plain"] = time.perf_counter() - started
-    systems["presidio-plain"] = lambda: [presidio.analyze(t, language=LANGUAGE) for t in texts]
+        detector = build_detector(settings, hasher)
+        builds["schoonschip"] = time.perf_counter() - started
+        systems["schoonschip"] = lambda: [detector.analyze_many(items[i : i + args.batch])
+                                          for i in range(0, len(items), args.batch)]
+    if only in (None, "deduce"):
+        try:
+            from deduce import Deduce
+        except ImportError:
+            if only is None:
+                print("deduce: niet geïnstalleerd / not installed, overgeslagen / skipped")
+        else:
+            started = time.perf_counter()
+            deduce = Deduce()
+            builds["deduce"] = time.perf_counter() - started
+            systems["deduce"] = lambda: [deduce.deidentify(t) for t in texts]
+    if only in (None, "presidio-plain"):
+        started = time.perf_counter()
+        presidio = plain_presidio(settings, hasher, with_defaults=False)
+        builds["presidio-plain"] = time.perf_counter() - started
+        systems["presidio-plain"] = lambda: [presidio.analyze(t, language=LANGUAGE) for t in texts]
+    return systems, builds
 
-    for fn in systems.values():  # warm-up: caches, lazy loading
-        fn()
-    cpu: dict[str, list[float]] = {name: [] for name in systems}
-    for _ in range(args.rounds):
-        for name, fn in systems.items():
-            cpu[name].append(_cpu(fn))
-    print(f"{len(texts)} teksten / texts, {mb:.3f} MB, {args.rounds} rondes / interleaved rounds, "
-          f"één proces / one process")
+
+def run_peer_worker(args: argparse.Namespace) -> None:
+    """One system in a process of its own (``--peer-worker NAME``, started by :func:`run_peers`):
+    build, one warm-up pass, then one timed pass per ``run`` line on stdin, its CPU seconds on
+    stdout. Says ``absent`` when the system is not installed."""
+    logging.disable(logging.WARNING)
+    systems, builds = _peer_systems(args, _texts(args), only=args.peer_worker)
+    fn = systems.get(args.peer_worker)
+    if fn is None:
+        print("absent", flush=True)
+        return
+    fn()
+    print(f"ready {builds[args.peer_worker]:.6f}", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "run":
+            print(f"{_cpu(fn):.6f}", flush=True)
+
+
+def _isolated_rounds(args: argparse.Namespace) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Interleaved rounds with every system in a worker process of its own: no system runs
+    on a heap and in caches another one filled (docs/decisions.md, 2026-12-05)."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--corpus", str(args.corpus), "--batch", str(args.batch),
+               *(["--heldout"] if args.heldout else [])]
+    workers: dict[str, subprocess.Popen[str]] = {}
+    builds: dict[str, float] = {}
+    try:
+        for name in PEERS:  # built one after another: builds do not compete for the cores
+            worker = subprocess.Popen([*command, "--peer-worker", name], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            assert worker.stdout is not None
+            answer = worker.stdout.readline().split()
+            if answer[:1] == ["ready"]:
+                workers[name], builds[name] = worker, float(answer[1])
+            else:
+                worker.wait()
+        cpu: dict[str, list[float]] = {name: [] for name in workers}
+        for _ in range(args.rounds):
+            for name, worker in workers.items():
+                assert worker.stdin is not None and worker.stdout is not None
+                worker.stdin.write("run\n")
+                worker.stdin.flush()
+                cpu[name].append(float(worker.stdout.readline()))
+    finally:
+        for worker in workers.values():
+            if worker.stdin is not None:
+                worker.stdin.close()
+            worker.wait(timeout=60)
+    return cpu, builds
+
+
+def _print_peers(title: str, mb: float, cpu: dict[str, list[float]], builds: dict[str, float]) -> None:
+    import statistics
+
+    print(title)
     print(f"{'systeem / system':<18}{'opbouw s':>10}{'cpu s (med)':>13}{'min':>8}{'max':>8}{'MB/s':>8}{'x':>7}")
     ours = statistics.median(cpu["schoonschip"])
     for name, times in cpu.items():
         med = statistics.median(times)
         print(f"{name:<18}{builds[name]:>10.2f}{med:>13.3f}{min(times):>8.3f}{max(times):>8.3f}"
               f"{mb / med:>8.2f}{med / ours:>7.1f}")
+
+
+def run_peers(args: argparse.Namespace) -> None:
+    """Interleaved rounds of schoonschip, DEDUCE and plain Presidio over the same texts: first
+    each system in a process of its own (the figure that counts: a scan runs schoonschip
+    alone), then all three in this process, as before 2026-12-05."""
+    import statistics
+
+    logging.disable(logging.WARNING)
+    texts = _texts(args)
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    isolated, isolated_builds = _isolated_rounds(args)
+    print(f"{len(texts)} teksten / texts, {mb:.3f} MB, {args.rounds} rondes / interleaved rounds")
+    _print_peers("elk systeem in een eigen proces / each system in a process of its own:", mb,
+                 isolated, isolated_builds)
+    systems, builds = _peer_systems(args, texts)
+    for fn in systems.values():  # warm-up: caches, lazy loading
+        fn()
+    shared: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(args.rounds):
+        for name, fn in systems.items():
+            shared[name].append(_cpu(fn))
+    _print_peers("alle systemen in één proces / all systems in one process:", mb, shared, builds)
     print("x = CPU-tijd t.o.v. schoonschip / CPU time relative to schoonschip (warm, per core)")
     if args.json:  # read by benchmarks/report.py
         import json
 
+        def figures(cpu: dict[str, list[float]], built: dict[str, float]) -> dict[str, dict[str, float]]:
+            return {name: {"build": built[name], "cpu": statistics.median(times)} for name, times in cpu.items()}
+
         with open(args.json, "a", encoding="utf-8") as stream:
             stream.write(json.dumps({"bench": "peers", "texts": len(texts), "mb": mb, "rounds": args.rounds,
                                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                     "systems": {name: {"build": builds[name], "cpu": statistics.median(times)}
-                                                 for name, times in cpu.items()}}) + "\n")
+                                     "systems": figures(isolated, isolated_builds),
+                                     "one_process": figures(shared, builds)}) + "\n")
 
 
 def _texts(args: argparse.Namespace) -> list[str]:
@@ -410,6 +489,7 @@ def main() -> None:
                         help="join the corpus into one long text per repeat (long-text throughput)")
     parser.add_argument("--peers", action="store_true",
                         help="schoonschip beside DEDUCE and plain Presidio, interleaved rounds")
+    parser.add_argument("--peer-worker", choices=PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--heldout", action="store_true", help="with --peers: add eval/heldout")
     parser.add_argument("--json", type=Path, default=None,
@@ -422,7 +502,9 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true",
                         help="the schoonschip set-up, CPU per recognizer and for the verdict")
     args = parser.parse_args()
-    if args.peers:
+    if args.peer_worker:
+        run_peer_worker(args)
+    elif args.peers:
         run_peers(args)
     elif args.names:
         run_names(args)
