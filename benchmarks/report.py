@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,31 +134,35 @@ def section(rows: dict[str, list[dict[str, Any]]]) -> str:
     peers = rows.get("peers", [])
     if peers:
         r = peers[-1]
-        ours = r["systems"]["schoonschip"]["cpu"]
-        lines += [f"| detection beside peers (`bench_detect.py --peers`), {r['texts']} texts, {r['mb']:.3f} MB, "
-                  f"median of {r['rounds']} interleaved rounds, each system in a process of its own "
-                  "| start-up s | warm CPU s | MB/s per core "
-                  "| x our CPU |", "| --- | ---: | ---: | ---: | ---: |"]
-        for name, figures in r["systems"].items():
-            lines.append(f"| {name} | {figures['build']:.2f} | {figures['cpu']:.3f} | "
-                         f"{r['mb'] / figures['cpu']:.2f} | {figures['cpu'] / ours:.1f} |")
+        lines += _systems_table(
+            f"detection beside peers (`bench_detect.py --peers`), {r['texts']} texts, {r['mb']:.3f} MB, "
+            f"median of {r['rounds']} interleaved rounds, each system in a process of its own",
+            ("start-up s", "warm CPU s", "MB/s per core", "x our CPU"), r["systems"], "cpu",
+            lambda f: (f"{f['build']:.2f}", f"{f['cpu']:.3f}", f"{r['mb'] / f['cpu']:.2f}"))
         shared = r.get("one_process", {}).get("schoonschip")
         if shared:
-            lines += ["", f"With all systems in one process (a heap and caches shared with DEDUCE), schoonschip "
-                      f"takes {shared['cpu']:.3f} s ({r['mb'] / shared['cpu']:.2f} MB/s)."]
-        lines.append("")
+            lines += [f"With all systems in one process (a heap and caches shared with DEDUCE), schoonschip "
+                      f"takes {shared['cpu']:.3f} s ({r['mb'] / shared['cpu']:.2f} MB/s).", ""]
     processes = rows.get("process", [])
     if processes:
         r = processes[-1]
-        ours = r["systems"]["schoonschip"]["total"]
-        lines += [f"| whole process (`bench_process.py`), {r['docs']} texts, {r['kb']:.0f} kB, one process per run "
-                  "| start-up s | total s | kB/s | x our total |", "| --- | ---: | ---: | ---: | ---: |"]
-        for name, figures in r["systems"].items():
-            lines.append(f"| {name} | {figures['start']:.2f} | {figures['total']:.2f} | "
-                         f"{r['kb'] / figures['total']:.0f} | {figures['total'] / ours:.1f} |")
-        lines.append("")
+        lines += _systems_table(
+            f"whole process (`bench_process.py`), {r['docs']} texts, {r['kb']:.0f} kB, one process per run",
+            ("start-up s", "total s", "kB/s", "x our total"), r["systems"], "total",
+            lambda f: (f"{f['start']:.2f}", f"{f['total']:.2f}", f"{r['kb'] / f['total']:.0f}"))
     lines.append(END)
     return "\n".join(lines)
+
+
+def _systems_table(title: str, columns: tuple[str, ...], systems: dict[str, dict[str, float]], key: str,
+                   cells: Callable[[dict[str, float]], tuple[str, ...]]) -> list[str]:
+    """A table of systems side by side (one row each, schoonschip's first) whose last column is
+    each system's ``key`` figure relative to schoonschip's."""
+    ours = systems["schoonschip"][key]
+    lines = [f"| {title} | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
+    for name, figures in systems.items():
+        lines.append(f"| {name} | " + " | ".join(cells(figures)) + f" | {figures[key] / ours:.1f} |")
+    return [*lines, ""]
 
 
 def write(readme: Path, text: str, begin: str = BEGIN, end: str = END, heading_text: str = "## Performance") -> None:
